@@ -1,0 +1,53 @@
+"""gymrun: run reinforcement-learning experiments on Gymnasium environments from YAML configs.
+
+>>> from gymrun import load_config, run_experiment
+>>> result = run_experiment(load_config("configs/cartpole_balance.yaml", episodes=3, seed=0))
+>>> result.summary.mean_reward, result.summary.solved
+(500.0, True)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public names and the modules holding them. They are imported on first use, so that
+# `gymrun --help` does not pay for importing gymnasium, numpy and pydantic.
+_EXPORTS = {
+    "load_config": "gymrun.config",
+    "ExperimentConfig": "gymrun.config",
+    "config_schema": "gymrun.config",
+    "run_experiment": "gymrun.experiment",
+    "Experiment": "gymrun.experiment",
+    "RunResult": "gymrun.experiment",
+    "EpisodeResult": "gymrun.rollout",
+    "rollout": "gymrun.rollout",
+    "Summary": "gymrun.summary",
+    "SummaryBuilder": "gymrun.summary",
+    "list_envs": "gymrun.catalog",
+    "describe_env": "gymrun.inspection",
+    "GymrunError": "gymrun.errors",
+    "ConfigError": "gymrun.errors",
+    "RolloutError": "gymrun.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from gymrun.catalog import list_envs
+    from gymrun.config import ExperimentConfig, config_schema, load_config
+    from gymrun.errors import ConfigError, GymrunError, RolloutError
+    from gymrun.experiment import Experiment, RunResult, run_experiment
+    from gymrun.inspection import describe_env
+    from gymrun.rollout import EpisodeResult, rollout
+    from gymrun.summary import Summary, SummaryBuilder
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gymrun' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

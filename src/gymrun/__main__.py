@@ -1,0 +1,3 @@
+from gymrun.cli import main
+
+main()

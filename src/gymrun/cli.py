@@ -1,0 +1,260 @@
+"""The ``gymrun`` command: parses options, calls the library, prints what it returns.
+
+Heavy imports (gymnasium, numpy, pydantic) happen inside the commands, so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from gymrun import __version__
+from gymrun.errors import GymrunError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gymrun.experiment import Experiment
+
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="gymrun",
+    help="Run reinforcement-learning experiments on Gymnasium environments from YAML configs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Debug = Annotated[
+    bool,
+    typer.Option("--debug", envvar="GYMRUN_DEBUG", help="Show Python tracebacks on errors."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+ConfigPath = Annotated[Path, typer.Argument(help="A YAML experiment config.", show_default=False)]
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def _errors(debug: bool) -> Iterator[None]:
+    """The one error boundary: gymrun's errors become red lines and an exit code."""
+    try:
+        yield
+    except GymrunError as exc:
+        _fail(exc, exc.exit_code, debug)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        if not debug:
+            message += " (run with --debug for the traceback)"
+        _fail(exc, 1, debug, message)
+
+
+def _fail(exc: BaseException, code: int, debug: bool, message: str | None = None) -> NoReturn:
+    err = _console(stderr=True)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    for line in (message or str(exc)).splitlines():
+        err.print(f"[red]error:[/] {line}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gymrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Run reinforcement-learning experiments on Gymnasium environments from YAML configs."""
+
+
+@app.command()
+def run(
+    config_path: ConfigPath,
+    episodes: Annotated[
+        int | None, typer.Option("--episodes", "-n", min=1, help="Override episodes.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the seed.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
+    ] = None,
+    as_json: AsJson = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Run an experiment: episodes of an agent in a wrapped environment."""
+    from gymrun.config import load_config
+    from gymrun.experiment import Experiment
+
+    with _errors(debug):
+        config = load_config(config_path, overrides or [], episodes=episodes, seed=seed)
+        with Experiment(config) as experiment:
+            if experiment.seed_drawn and not as_json:
+                seed_used = experiment.config.seed
+                _console(stderr=True).print(
+                    f"seed {seed_used} was drawn; add --seed {seed_used} to repeat this run"
+                )
+            _run_and_report(experiment, as_json=as_json, quiet=quiet, debug=debug)
+
+
+def _run_and_report(experiment: Experiment, *, as_json: bool, quiet: bool, debug: bool) -> None:
+    from gymrun.render import EpisodeRows, summary_table
+    from gymrun.summary import SummaryBuilder
+
+    config = experiment.config
+    builder = SummaryBuilder(config.reward_boundary)
+    rows = EpisodeRows()
+    kept: list[dict[str, Any]] = []
+    status, failure = "completed", None
+    err = _console(stderr=True)
+    progress = _progress(err, config.episodes, enabled=not (as_json or quiet))
+    try:
+        with progress:
+            task = progress.add_task(config.name or "run", total=config.episodes)
+            for episode in experiment.episodes():
+                builder.add(episode)
+                rows.add(episode)
+                if as_json:
+                    kept.append(episode.to_json())
+                progress.advance(task)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except GymrunError as exc:
+        status, failure = "failed", exc
+    summary = builder.summary()
+    if as_json:
+        document = {
+            "config": config.to_json(),
+            "episodes": kept,
+            "summary": summary.to_json(),
+            "status": status,
+        }
+        typer.echo(json.dumps(document))
+    else:
+        out = _console()
+        if not quiet and rows.count:
+            out.print(rows.table())
+        out.print(summary_table(summary, config, status))
+    if failure is not None:
+        _fail(failure, failure.exit_code, debug)
+    if status == "interrupted":
+        err.print(f"[yellow]interrupted[/] after {summary.count} finished episodes")
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _progress(console: Console, total: int, *, enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not (enabled and console.is_terminal),
+    )
+
+
+@app.command("list-envs")
+def list_envs(
+    pattern: Annotated[
+        str | None, typer.Argument(help="Substring or glob (e.g. 'CartPole*') to filter IDs.")
+    ] = None,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """List every registered environment, grouped by family."""
+    from gymrun.catalog import list_envs as find_envs
+
+    with _errors(debug):
+        infos = find_envs(pattern)
+        if as_json:
+            typer.echo(json.dumps([info.to_json() for info in infos]))
+            return
+        from gymrun.render import envs_table
+
+        out = _console()
+        if not infos:
+            out.print(f"no registered environment matches '{pattern}'")
+            return
+        out.print(envs_table(infos))
+        out.print(f"{len(infos)} environments")
+
+
+@app.command()
+def inspect(
+    env_id: Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")],
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", help="Show the spaces after this config's wrapper stack."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for reset and samples.")] = 0,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Describe an environment: spec, action and observation spaces, samples."""
+    from gymrun.config import load_config
+    from gymrun.inspection import describe_env
+
+    with _errors(debug):
+        config = load_config(config_path) if config_path is not None else None
+        info = describe_env(env_id, config=config, seed=seed)
+        if as_json:
+            typer.echo(json.dumps(info))
+            return
+        from gymrun.render import env_description
+
+        _console().print(env_description(info))
+
+
+@app.command()
+def validate(config_path: ConfigPath, debug: Debug = False) -> None:
+    """Check a config without running it: schema, names, and that its env, wrappers and agent
+    can be built."""
+    from gymrun.config import load_config
+    from gymrun.experiment import Experiment
+
+    with _errors(debug):
+        config = load_config(config_path)
+        Experiment(config).close()
+        wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
+        _console().print(
+            f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
+            f"agent: {config.agent.name}, {config.episodes} episodes"
+        )
+
+
+@app.command()
+def schema() -> None:
+    """Print the config's JSON Schema (for editors that validate YAML)."""
+    from gymrun.config import config_schema
+
+    typer.echo(json.dumps(config_schema(), indent=2))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,397 @@
+"""The experiment config: its schema, and loading it from YAML with overrides."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from gymrun.agents import BUILTIN_AGENTS, agent_option_problem
+from gymrun.catalog import find_spec
+from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
+from gymrun.importing import keyword_problem
+from gymrun.wrappers import BUILTIN_WRAPPERS, resolve_wrapper
+from gymrun.yaml_source import Document, Loc, parse_yaml, read_yaml
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Section(BaseModel):
+    # strict: `episodes: true` or `seed: "7"` is a mistake, not something to coerce
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EnvConfig(_Section):
+    """Which environment to make, as ``gymnasium.make(id, max_episode_steps, **kwargs)``."""
+
+    id: str = Field(description="A registered environment ID, e.g. CartPole-v1")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for make")
+    max_episode_steps: int | None = Field(None, ge=1, description="Overrides the spec's limit")
+
+    @field_validator("id")
+    @classmethod
+    def _registered(cls, env_id: str) -> str:
+        try:
+            find_spec(env_id)
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_env", str(exc)) from None
+        return env_id
+
+
+# -- wrappers --------------------------------------------------------------------------------
+
+
+class EpsilonRandomConfig(_Section):
+    """With probability epsilon, the agent's action is replaced by a random one."""
+
+    name: Literal["epsilon_random"]
+    epsilon: float = Field(ge=0.0, le=1.0)
+
+
+class ScaleRewardConfig(_Section):
+    """Every reward is multiplied by scale."""
+
+    name: Literal["scale_reward"]
+    scale: float
+
+
+class FrameStackConfig(_Section):
+    """The last stack_size observations are stacked (gymnasium's FrameStackObservation)."""
+
+    name: Literal["frame_stack"]
+    stack_size: int = Field(ge=1)
+    padding_type: Literal["reset", "zero"] = "reset"
+
+
+class WrapperConfig(BaseModel):
+    """Any gymnasium.wrappers class by name, or 'package.module:Class', with its keywords."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> WrapperConfig:
+        try:
+            cls = resolve_wrapper(self.name)
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_wrapper", str(exc), {"key": "name"}) from None
+        problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
+        if problem:
+            raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+        return self
+
+
+def _builtin_or_other(builtins: Sequence[str]) -> Any:
+    def tag(value: Any) -> str:
+        name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
+        return name if name in builtins else "other"
+
+    return Discriminator(tag)
+
+
+WrapperEntry = Annotated[
+    Annotated[EpsilonRandomConfig, Tag("epsilon_random")]
+    | Annotated[ScaleRewardConfig, Tag("scale_reward")]
+    | Annotated[FrameStackConfig, Tag("frame_stack")]
+    | Annotated[WrapperConfig, Tag("other")],
+    _builtin_or_other(list(BUILTIN_WRAPPERS)),
+]
+
+# -- agents ----------------------------------------------------------------------------------
+
+
+class RandomAgentConfig(_Section):
+    """Samples the action space (seeded per episode)."""
+
+    name: Literal["random"]
+
+
+class ConstantAgentConfig(_Section):
+    """Always plays `action`."""
+
+    name: Literal["constant"]
+    action: Any
+
+
+class SequenceAgentConfig(_Section):
+    """Plays `actions` in order, cycling."""
+
+    name: Literal["sequence"]
+    actions: list[Any] = Field(min_length=1)
+
+
+class CartPoleBalanceConfig(_Section):
+    """A scripted CartPole controller that keeps the pole up."""
+
+    name: Literal["cartpole_balance"]
+
+
+class AgentConfig(BaseModel):
+    """A user's agent, 'package.module:attr'; other keys go to its constructor."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> AgentConfig:
+        try:
+            problem = agent_option_problem(self.name, self.model_extra or {})
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_agent", str(exc), {"key": "name"}) from None
+        if problem:
+            raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+        return self
+
+
+AgentEntry = Annotated[
+    Annotated[RandomAgentConfig, Tag("random")]
+    | Annotated[ConstantAgentConfig, Tag("constant")]
+    | Annotated[SequenceAgentConfig, Tag("sequence")]
+    | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
+    | Annotated[AgentConfig, Tag("other")],
+    _builtin_or_other(list(BUILTIN_AGENTS)),
+]
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "epsilon_random": EpsilonRandomConfig,
+    "scale_reward": ScaleRewardConfig,
+    "frame_stack": FrameStackConfig,
+    "random": RandomAgentConfig,
+    "constant": ConstantAgentConfig,
+    "sequence": SequenceAgentConfig,
+    "cartpole_balance": CartPoleBalanceConfig,
+}
+
+
+def _options(section: BaseModel) -> dict[str, Any]:
+    """A wrapper's or agent's keyword arguments: every key but `name`."""
+    data = section.model_dump(exclude={"name"})
+    return {**data, **(section.model_extra or {})}
+
+
+class ExperimentConfig(_Section):
+    """A whole experiment: environment, wrapper stack, agent, how many episodes, seed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="gymrun experiment")
+
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="Defaults to the file's stem")
+    env: EnvConfig
+    wrappers: list[WrapperEntry] = Field(default_factory=list, description="Innermost first")
+    agent: AgentEntry = Field(default_factory=lambda: RandomAgentConfig(name="random"))
+    episodes: int = Field(100, ge=1)
+    seed: int | None = Field(None, ge=0, description="Drawn and reported when absent")
+    reward_boundary: float | None = Field(None, description="Default: the spec's reward_threshold")
+    max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        return expand_shorthands(data)
+
+    @property
+    def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(name, kwargs)`` for each wrapper, innermost first."""
+        return [(w.name, _options(w)) for w in self.wrappers]
+
+    @property
+    def agent_options(self) -> dict[str, Any]:
+        return _options(self.agent)
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as plain data, every default spelled out."""
+        return self.model_dump(mode="json")
+
+
+def expand_shorthands(data: Any) -> Any:
+    """Spell out ``env: ID``, ``agent: NAME`` and ``- WrapperName`` as mappings.
+
+    >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["frame_stack"]})
+    {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'frame_stack'}]}
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if isinstance(data.get("env"), str):
+        data["env"] = {"id": data["env"]}
+    if isinstance(data.get("agent"), str):
+        data["agent"] = {"name": data["agent"]}
+    if isinstance(data.get("wrappers"), list):
+        data["wrappers"] = [{"name": w} if isinstance(w, str) else w for w in data["wrappers"]]
+    return data
+
+
+def config_schema() -> dict[str, Any]:
+    """The config's JSON Schema, for editors that validate and complete YAML."""
+    return ExperimentConfig.model_json_schema()
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_config(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    episodes: int | None = None,
+    seed: int | None = None,
+) -> ExperimentConfig:
+    """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
+
+    `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
+
+    >>> config = load_config("configs/cartpole_epsilon.yaml", ["wrappers.0.epsilon=0.2"])
+    >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
+    ('CartPole-v1', 0.2, 'constant')
+    """
+    document = read_yaml(path)
+    shortcuts = {"episodes": episodes, "seed": seed}
+    extra = [(f"--{key}", key, value) for key, value in shortcuts.items() if value is not None]
+    return validate_document(document, overrides, extra, default_name=_stem_name(path))
+
+
+def validate_document(
+    document: Document,
+    overrides: Sequence[str] = (),
+    extra: Sequence[tuple[str, str, Any]] = (),
+    default_name: str | None = None,
+) -> ExperimentConfig:
+    """Validate a parsed document after applying ``--set`` overrides and `extra` settings."""
+    if document.data is None:
+        raise ConfigError([Problem(document.source, "", "the config is empty")])
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        message = f"a config must be a mapping of keys (env, agent, ...), not a {kind}"
+        raise ConfigError([Problem(document.source, "", message, 1)])
+    data = expand_shorthands(document.data)
+    if default_name and "name" not in data:
+        data["name"] = default_name
+    origins: dict[Loc, str] = {}
+    problems: list[Problem] = []
+    for text in overrides:
+        key, sep, value_text = text.partition("=")
+        origin = f"--set {text}"
+        if not sep or not key:
+            problems.append(Problem("--set", text, "expected KEY=VALUE, e.g. episodes=10"))
+            continue
+        try:
+            value = parse_yaml(value_text, origin).data
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        _set_path(data, key, value, origin, origins, problems)
+        data = expand_shorthands(data)
+    for origin, key, value in extra:
+        _set_path(data, key, value, origin, origins, problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, document, data, origins)) from None
+
+
+def _stem_name(path: str | Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", Path(path).stem).lstrip("-_.") or "experiment"
+
+
+def _set_path(
+    data: dict[str, Any],
+    key: str,
+    value: Any,
+    origin: str,
+    origins: dict[Loc, str],
+    problems: list[Problem],
+) -> None:
+    """Set dotted `key` (list indices as numbers) in `data`, creating missing mappings."""
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, dict) and isinstance(part, str):
+            if not last and part not in node:
+                node[part] = [] if isinstance(parts[depth + 1], int) else {}
+        elif isinstance(node, list) and isinstance(part, int):
+            if part > len(node):
+                here = _dotted(tuple(parts[: depth + 1]))
+                message = f"{here} does not exist (the list has {len(node)} items)"
+                problems.append(Problem(origin, "", message))
+                return
+            if part == len(node):
+                node.append({})
+        else:
+            parent = _dotted(tuple(parts[:depth])) or "the config"
+            kind = {dict: "mapping", list: "list"}.get(type(node), type(node).__name__)
+            problems.append(Problem(origin, "", f"{parent} is a {kind}, it has no key '{part}'"))
+            return
+        if last:
+            node[part] = value
+        else:
+            node = node[part]
+    origins[tuple(parts)] = origin
+
+
+def _problems(
+    exc: ValidationError, document: Document, data: dict[str, Any], origins: dict[Loc, str]
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = _clean_loc(error["loc"])
+        key = (error.get("ctx") or {}).get("key")
+        if key:
+            loc = (*loc, key)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
+        if origin is not None:
+            problems.append(Problem(origin, _dotted(loc), message))
+        else:
+            problems.append(Problem(document.source, _dotted(loc), message, document.line_of(loc)))
+    return problems
+
+
+def _clean_loc(loc: tuple[str | int, ...]) -> Loc:
+    """Drop the union tags pydantic puts in locations (``agent.constant.action``)."""
+    loc = tuple(loc)
+    if loc[:1] == ("agent",) and len(loc) > 1:
+        return (loc[0], *loc[2:])
+    if loc[:1] == ("wrappers",) and len(loc) > 2:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
+def _known_keys(data: dict[str, Any], parent: Loc) -> list[str]:
+    """The keys allowed where an unknown key was found, for did-you-mean."""
+    if not parent:
+        return list(ExperimentConfig.model_fields)
+    if parent == ("env",):
+        return list(EnvConfig.model_fields)
+    node: Any = data
+    for part in parent:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+    name = node.get("name") if isinstance(node, dict) else None
+    model = SECTION_MODELS.get(name) if isinstance(name, str) else None
+    return list(model.model_fields) if model else []
+
+
+def _dotted(loc: Loc) -> str:
+    return ".".join(str(part) for part in loc)

@@ -1,0 +1,66 @@
+"""gymrun's exceptions: one base class, each with the exit code the CLI uses for it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class GymrunError(Exception):
+    """Base of every error gymrun raises on purpose; the CLI prints it without a traceback."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config: where it is (`source`, `line`, `loc`) and what is wrong."""
+
+    source: str
+    loc: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where} {self.loc}: {self.message}" if self.loc else f"{where}: {self.message}"
+
+
+class ConfigError(GymrunError):
+    """A config that cannot run; holds one `Problem` per mistake, all found in one pass."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class AgentError(GymrunError):
+    """An agent that cannot be built for this environment (wrong options, wrong spaces)."""
+
+
+class RolloutError(GymrunError):
+    """The environment or the agent raised while an episode was running."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, episode: int, step: int) -> None:
+        self.episode = episode
+        self.step = step
+        super().__init__(message)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """A ``"; did you mean 'x'?"`` suffix for a near-miss name, or ``""``.
+
+    >>> did_you_mean("epsilon_randm", ["epsilon_random", "scale_reward"])
+    "; did you mean 'epsilon_random'?"
+    >>> did_you_mean("zzz", ["epsilon_random"])
+    ''
+    """
+    choices = list(choices)
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,180 @@
+"""Rich renderings of gymrun's results; the only module besides the CLI that knows rich."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+if TYPE_CHECKING:
+    from gymrun.catalog import EnvInfo
+    from gymrun.config import ExperimentConfig
+    from gymrun.rollout import EpisodeResult
+    from gymrun.summary import Summary
+
+
+def number(value: float | None) -> str:
+    """A reward or mean as people read it: integers plainly, others to 6 significant digits.
+
+    >>> number(195.0), number(22.340000001), number(None)
+    ('195', '22.34', '—')
+    """
+    if value is None:
+        return "—"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+class EpisodeRows:
+    """Keeps the first and last `keep` episodes of a run, however long it is."""
+
+    def __init__(self, keep: int = 10) -> None:
+        self.keep = keep
+        self.head: list[EpisodeResult] = []
+        self.tail: deque[EpisodeResult] = deque(maxlen=keep)
+        self.count = 0
+
+    def add(self, episode: EpisodeResult) -> None:
+        self.count += 1
+        if len(self.head) < self.keep:
+            self.head.append(episode)
+        else:
+            self.tail.append(episode)
+
+    def table(self) -> Table:
+        table = Table(title="Episodes", title_justify="left")
+        table.add_column("episode", justify="right")
+        table.add_column("seed", justify="right", style="dim")
+        table.add_column("reward", justify="right")
+        table.add_column("steps", justify="right")
+        table.add_column("ended")
+        table.add_column("reached", justify="center")
+        hidden = self.count - len(self.head) - len(self.tail)
+        for episode in self.head:
+            _episode_row(table, episode)
+        if hidden:
+            table.add_row("…", "", "", "", f"{hidden} more episodes", "", style="dim")
+        for episode in self.tail:
+            _episode_row(table, episode)
+        return table
+
+
+def _episode_row(table: Table, episode: EpisodeResult) -> None:
+    ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
+    reached = {True: "[green]✓[/]", False: "[red]✗[/]", None: "—"}[episode.reached]
+    table.add_row(
+        str(episode.index), str(episode.seed), number(episode.reward), str(episode.steps),
+        ended, reached,
+    )
+
+
+def summary_table(
+    summary: Summary, config: ExperimentConfig, status: str = "completed"
+) -> Table:
+    """The run's verdict: mean ± std, range, steps, boundary reached, solved."""
+    title = f"{config.name or 'experiment'}: {config.env.id}, agent {config.agent.name}"
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    count = summary.count
+    table.add_row("episodes", f"{count} of {config.episodes}" if count != config.episodes else str(count))
+    table.add_row("seed", str(config.seed))
+    if count:
+        table.add_row(
+            "reward",
+            f"{number(summary.mean_reward)} ± {number(summary.std_reward)}"
+            f"  (min {number(summary.min_reward)}, max {number(summary.max_reward)})",
+        )
+        table.add_row("steps", f"{number(summary.mean_steps)} on average")
+        table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
+    if summary.reward_boundary is None:
+        table.add_row("boundary", "none (set reward_boundary; the env spec has no threshold)")
+    else:
+        table.add_row(
+            "boundary",
+            f"{number(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
+        )
+        table.add_row("solved", _verdict(summary))
+    if status != "completed":
+        table.add_row("status", f"[yellow]{status}[/]")
+    return table
+
+
+def _verdict(summary: Summary) -> str:
+    if summary.solved is None:
+        return "—"
+    word = "[green]yes[/]" if summary.solved else "[red]no[/]"
+    relation = "≥" if summary.solved else "<"
+    best = number(summary.best_window_mean)
+    bound = number(summary.reward_boundary)
+    if summary.count < 100:
+        return (
+            f"{word}: mean {best} {relation} {bound} over all {summary.count} episodes "
+            "(fewer than 100, so judged on what ran)"
+        )
+    return f"{word}: best mean over 100 consecutive episodes is {best} {relation} {bound}"
+
+
+def envs_table(infos: Iterable[EnvInfo]) -> Table:
+    table = Table(title="Registered environments", title_justify="left")
+    table.add_column("family")
+    table.add_column("id", style="bold")
+    table.add_column("max steps", justify="right")
+    table.add_column("reward threshold", justify="right")
+    family = None
+    for info in infos:
+        if family is not None and info.family != family:
+            table.add_section()
+        table.add_row(
+            info.family if info.family != family else "",
+            info.id,
+            number(info.max_episode_steps),
+            number(info.reward_threshold),
+        )
+        family = info.family
+    return table
+
+
+def env_description(info: dict[str, Any]) -> Group:
+    """``gymrun inspect``: the spec as a table, then each space as a tree, then samples."""
+    spec = Table(title=info["id"], title_justify="left", show_header=False)
+    spec.add_column(style="bold")
+    spec.add_column()
+    for key in ("family", "entry_point", "max_episode_steps", "reward_threshold",
+                "nondeterministic", "render_modes", "wrappers"):
+        value = info[key]
+        if key == "wrappers" and not value:
+            continue
+        spec.add_row(key.replace("_", " "), ", ".join(value) if isinstance(value, list) else str(value))
+    parts: list[Any] = [spec]
+    for key in ("action_space", "observation_space"):
+        tree = Tree(f"[bold]{key.replace('_', ' ')}[/]")
+        _space_tree(tree, info[key])
+        parts.append(tree)
+    samples = Table(show_header=False, box=None)
+    samples.add_column(style="bold")
+    samples.add_column()
+    samples.add_row("action sample", Text(str(info["action_sample"])))
+    samples.add_row("observation sample", Text(str(info["observation_sample"])))
+    samples.add_row(f"reset(seed={info['seed']})", Text(str(info["first_observation"])))
+    parts.append(samples)
+    return Group(*parts)
+
+
+def _space_tree(tree: Tree, space: dict[str, Any]) -> None:
+    details = ", ".join(f"{k}={v}" for k, v in space.items() if k not in ("type", "spaces"))
+    node = tree.add(Text.assemble((space["type"], "cyan"), f"  {details}" if details else ""))
+    children = space.get("spaces")
+    if isinstance(children, dict):
+        for key, child in children.items():
+            branch = node.add(Text(key, style="bold"))
+            _space_tree(branch, child)
+    elif isinstance(children, list):
+        for child in children:
+            _space_tree(node, child)

@@ -1,0 +1,134 @@
+"""gymrun's own wrappers and the names a config uses for wrappers."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import gymnasium.wrappers
+import numpy as np
+
+from gymrun.errors import GymrunError, did_you_mean
+from gymrun.importing import is_target, load_target
+
+# Mixed into the seed an episode's reset receives, so the wrapper's random stream is
+# derived from the episode seed yet independent of the environment's own.
+_EPSILON_SALT = 0x65707369
+
+
+class EpsilonRandom(
+    gym.ActionWrapper[Any, Any, Any], gym.utils.RecordConstructorArgs
+):
+    """With probability `epsilon`, replace the agent's action by a random one.
+
+    The random stream is reseeded from the seed given to `reset`, so seeded episodes repeat.
+
+    >>> env = EpsilonRandom(gym.make("CartPole-v1"), epsilon=1.0)
+    >>> _ = env.reset(seed=0)
+    >>> [int(env.action(0)) for _ in range(8)]
+    [1, 1, 0, 1, 1, 0, 0, 0]
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], epsilon: float) -> None:
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        gym.utils.RecordConstructorArgs.__init__(self, epsilon=epsilon)
+        gym.ActionWrapper.__init__(self, env)
+        self.epsilon = epsilon
+        # A private copy: seeding it must not disturb anyone else sampling env.action_space.
+        self._space = copy.deepcopy(env.action_space)
+        self._rng = np.random.default_rng()
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        if seed is not None:
+            self._rng = np.random.default_rng([seed, _EPSILON_SALT])
+            self._space.seed(int(self._rng.integers(2**32)))
+        return super().reset(seed=seed, options=options)
+
+    def action(self, action: Any) -> Any:
+        if self._rng.random() < self.epsilon:
+            return self._space.sample()
+        return action
+
+
+class ScaleReward(gym.RewardWrapper[Any, Any], gym.utils.RecordConstructorArgs):
+    """Multiply every reward by `scale` (a named class, so the env spec stays serialisable).
+
+    >>> env = ScaleReward(gym.make("CartPole-v1"), scale=0.01)
+    >>> _ = env.reset(seed=0)
+    >>> env.step(0)[1]
+    0.01
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], scale: float) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, scale=scale)
+        gym.RewardWrapper.__init__(self, env)
+        self.scale = scale
+
+    def reward(self, reward: SupportsFloat) -> float:
+        return float(reward) * self.scale
+
+
+BUILTIN_WRAPPERS: dict[str, type[gym.Wrapper[Any, Any, Any, Any]]] = {
+    "epsilon_random": EpsilonRandom,
+    "scale_reward": ScaleReward,
+    "frame_stack": gymnasium.wrappers.FrameStackObservation,
+}
+
+
+def gymnasium_wrapper_names() -> list[str]:
+    """Every wrapper class `gymnasium.wrappers` exports, by class name."""
+    return [
+        name
+        for name in gymnasium.wrappers.__all__
+        if isinstance(getattr(gymnasium.wrappers, name, None), type)
+        and issubclass(getattr(gymnasium.wrappers, name), gym.Wrapper)
+    ]
+
+
+def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
+    """The wrapper class a config's wrapper `name` stands for.
+
+    >>> resolve_wrapper("frame_stack").__name__, resolve_wrapper("ClipReward").__name__
+    ('FrameStackObservation', 'ClipReward')
+    """
+    if name in BUILTIN_WRAPPERS:
+        return BUILTIN_WRAPPERS[name]
+    if is_target(name):
+        cls = load_target(name)
+        if not (isinstance(cls, type) and issubclass(cls, gym.Wrapper)):
+            raise GymrunError(f"'{name}' is not a gymnasium.Wrapper subclass")
+        return cls
+    known = gymnasium_wrapper_names()
+    if name in known:
+        wrapper: type[gym.Wrapper[Any, Any, Any, Any]] = getattr(gymnasium.wrappers, name)
+        return wrapper
+    raise GymrunError(
+        f"unknown wrapper '{name}'{did_you_mean(name, [*BUILTIN_WRAPPERS, *known])} "
+        "(use one of gymrun's, a gymnasium.wrappers class name, or 'package.module:Class')"
+    )
+
+
+def apply_wrappers(
+    env: gym.Env[Any, Any], stack: Iterable[tuple[str, Mapping[str, Any]]]
+) -> gym.Env[Any, Any]:
+    """Wrap `env` in each ``(name, kwargs)`` of `stack` in turn; the first wraps `env` itself.
+
+    >>> env = apply_wrappers(gym.make("CartPole-v1"), [("frame_stack", {"stack_size": 4})])
+    >>> env.observation_space.shape
+    (4, 4)
+    """
+    for index, (name, kwargs) in enumerate(stack):
+        try:
+            env = resolve_wrapper(name)(env, **kwargs)
+        except GymrunError:
+            raise
+        except Exception as exc:
+            raise GymrunError(
+                f"wrappers.{index} ({name}): cannot wrap {env}: {type(exc).__name__}: {exc}"
+            ) from exc
+    return env

@@ -1,0 +1,138 @@
+"""Reading YAML safely, remembering on which line each value stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gymrun.errors import ConfigError, Problem
+
+MAX_BYTES = 1_000_000
+# An alias bomb is small on disk and huge once its aliases are expanded; counting
+# the expanded nodes (memoised per shared node) rejects it without expanding it.
+MAX_EXPANDED_NODES = 100_000
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: its data and the 1-based line of each key path."""
+
+    source: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of `loc`, or of its nearest ancestor that the file spells out."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return None
+
+
+def read_yaml(path: str | Path) -> Document:
+    """Read a YAML file with `yaml.safe_load` semantics and a line map.
+
+    Raises `ConfigError` for a missing, unreadable, oversized, binary or malformed file.
+    """
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(source, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ConfigError([Problem(source, "", "is a directory, not a YAML file")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(source, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        message = f"file is {len(raw):,} bytes; configs are limited to {MAX_BYTES:,}"
+        raise ConfigError([Problem(source, "", message)])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"not a text file (invalid UTF-8 at byte {exc.start})"
+        raise ConfigError([Problem(source, "", message)]) from None
+    return parse_yaml(text, source)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> Document:
+    """Parse one YAML document from `text`.
+
+    >>> doc = parse_yaml("env: CartPole-v1\\nwrappers:\\n  - name: frame_stack\\n")
+    >>> doc.data["env"], doc.line_of(("wrappers", 0, "name"))
+    ('CartPole-v1', 3)
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(source, None)
+        _check_expanded_size(node, source)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError([_yaml_problem(exc, source)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(source, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict[Loc, int] = {}
+    _map_lines(node, (), lines)
+    return Document(source, data, lines)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = " ".join(part for part in (exc.context, exc.problem) if part)
+    if exc.problem and exc.problem.startswith("could not determine a constructor for the tag"):
+        tag = exc.problem.rsplit(" ", 1)[-1]
+        what = f"tag {tag} is not allowed (configs are plain YAML; tags are never executed)"
+    return Problem(source, "", f"invalid YAML: {what}", line)
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            line = node.start_mark.line + 1
+            raise ConfigError([Problem(source, "", "invalid YAML: recursive alias", line)])
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        in_progress.discard(key)
+        sizes[key] = total
+        if total > MAX_EXPANDED_NODES:
+            message = (
+                f"invalid YAML: the document expands to more than {MAX_EXPANDED_NODES:,} "
+                "values (too many aliases)"
+            )
+            raise ConfigError([Problem(source, "", message, node.start_mark.line + 1)])
+        return total
+
+    size(root)
+
+
+def _map_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = (*loc, key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                _map_lines(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*loc, index)
+            lines[child] = item.start_mark.line + 1
+            _map_lines(item, child, lines)
