@@ -12,6 +12,7 @@ import numpy as np
 
 from gymrun.errors import AgentError, did_you_mean
 from gymrun.importing import KeywordProblem, is_target, keyword_problem, load_target
+from gymrun.spaces import space_label, to_action
 
 
 @runtime_checkable
@@ -32,7 +33,7 @@ class RandomAgent:
     >>> agent = RandomAgent(gym.spaces.Discrete(2))
     >>> agent.reset(0)
     >>> [int(agent.act(None)) for _ in range(6)]
-    [1, 1, 1, 0, 1, 1]
+    [1, 1, 1, 0, 0, 0]
     """
 
     actions_in_space = True  # sampled from the space itself: no need to check each one
@@ -106,7 +107,7 @@ class CartPoleBalance:
         if getattr(observation_space, "shape", None) != (4,):
             raise AgentError(
                 "cartpole_balance needs CartPole's observation (4 values: x, x_dot, theta, "
-                f"theta_dot); this environment observes {observation_space}"
+                f"theta_dot); this environment observes {space_label(observation_space)}"
             )
 
     def act(self, observation: Any) -> int:
@@ -189,27 +190,3 @@ def make_agent(
     if not callable(getattr(agent, "act", None)):
         raise AgentError(f"agent {name} has no act(observation) method")
     return agent
-
-
-def to_action(space: gym.Space[Any], value: Any, where: str) -> Any:
-    """Convert a YAML value to an action of `space`, or raise `AgentError`.
-
-    >>> to_action(gym.spaces.Box(-1, 1, (2,)), [0.5, -0.5], "action")
-    array([ 0.5, -0.5], dtype=float32)
-    """
-    try:
-        if isinstance(space, gym.spaces.Tuple):
-            action: Any = tuple(to_action(s, v, where) for s, v in zip(space, value, strict=True))
-        elif isinstance(space, gym.spaces.Dict):
-            action = {key: to_action(s, value[key], where) for key, s in space.items()}
-        elif isinstance(space, gym.spaces.Discrete):
-            action = value if isinstance(value, int) and not isinstance(value, bool) else None
-        elif isinstance(space, gym.spaces.Box | gym.spaces.MultiDiscrete | gym.spaces.MultiBinary):
-            action = np.asarray(value, dtype=space.dtype)
-        else:
-            action = value
-    except (TypeError, ValueError, KeyError):
-        action = None
-    if action is None or not space.contains(action):
-        raise AgentError(f"agent {where}: {value!r} is not an action of {space}")
-    return action

@@ -77,6 +77,10 @@ def family_of(spec: EnvSpec) -> str:
     for part in (spec.namespace, *entry.split(":")[0].split(".")):
         if part in FAMILIES:
             return FAMILIES[part]
+    # Gymnasium registers envs it cannot build (MuJoCo v2/v3) with a function that explains why
+    for key, family in FAMILIES.items():
+        if key in entry.lower():
+            return family
     return spec.namespace or "other"
 
 

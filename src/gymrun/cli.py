@@ -45,7 +45,8 @@ ConfigPath = Annotated[Path, typer.Argument(help="A YAML experiment config.", sh
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # Messages on stderr are never wrapped: one problem, one line, whatever the width.
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
 
 
 @contextmanager
@@ -233,8 +234,7 @@ def inspect(
 
 @app.command()
 def validate(config_path: ConfigPath, debug: Debug = False) -> None:
-    """Check a config without running it: schema, names, and that its env, wrappers and agent
-    can be built."""
+    """Check a config without running it (schema, names, env, wrappers and agent)."""
     from gymrun.config import load_config
     from gymrun.experiment import Experiment
 

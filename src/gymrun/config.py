@@ -327,15 +327,16 @@ def _set_path(
         elif isinstance(node, list) and isinstance(part, int):
             if part > len(node):
                 here = _dotted(tuple(parts[: depth + 1]))
-                message = f"{here} does not exist (the list has {len(node)} items)"
+                items = "1 item" if len(node) == 1 else f"{len(node)} items"
+                message = f"{here} does not exist (the list has {items})"
                 problems.append(Problem(origin, "", message))
                 return
             if part == len(node):
                 node.append({})
         else:
             parent = _dotted(tuple(parts[:depth])) or "the config"
-            kind = {dict: "mapping", list: "list"}.get(type(node), type(node).__name__)
-            problems.append(Problem(origin, "", f"{parent} is a {kind}, it has no key '{part}'"))
+            kind = {dict: "a mapping", list: "a list"}.get(type(node), f"the value {node!r}")
+            problems.append(Problem(origin, "", f"{parent} is {kind}; it has no key '{part}'"))
             return
         if last:
             node[part] = value
@@ -363,7 +364,7 @@ def _problems(
             problems.append(Problem(origin, _dotted(loc), message))
         else:
             problems.append(Problem(document.source, _dotted(loc), message, document.line_of(loc)))
-    return problems
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 
 def _clean_loc(loc: tuple[str | int, ...]) -> Loc:

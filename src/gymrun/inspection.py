@@ -35,7 +35,13 @@ def jsonable(value: Any, limit: int = SAMPLE_LIMIT) -> Any:
                     "mean": jsonable(float(value.mean())),
                 }
             return summary
+        if value.dtype.kind == "f" and value.dtype.itemsize < 8:
+            # float32's shortest repr (4.8), not its float64 widening (4.800000190734863)
+            shortest = np.array([float(str(v)) for v in value.ravel()]).reshape(value.shape)
+            return jsonable(shortest.tolist(), limit)
         return jsonable(value.tolist(), limit)
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        return jsonable(float(str(value)), limit)
     if isinstance(value, np.generic):
         return jsonable(value.item(), limit)
     if isinstance(value, float) and not math.isfinite(value):

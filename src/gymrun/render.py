@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -124,7 +125,7 @@ def _verdict(summary: Summary) -> str:
 def envs_table(infos: Iterable[EnvInfo]) -> Table:
     table = Table(title="Registered environments", title_justify="left")
     table.add_column("family")
-    table.add_column("id", style="bold")
+    table.add_column("id", style="bold", no_wrap=True)
     table.add_column("max steps", justify="right")
     table.add_column("reward threshold", justify="right")
     family = None
@@ -160,15 +161,22 @@ def env_description(info: dict[str, Any]) -> Group:
     samples = Table(show_header=False, box=None)
     samples.add_column(style="bold")
     samples.add_column()
-    samples.add_row("action sample", Text(str(info["action_sample"])))
-    samples.add_row("observation sample", Text(str(info["observation_sample"])))
-    samples.add_row(f"reset(seed={info['seed']})", Text(str(info["first_observation"])))
+    samples.add_row("action sample", Text(_plain(info["action_sample"])))
+    samples.add_row("observation sample", Text(_plain(info["observation_sample"])))
+    samples.add_row(f"reset(seed={info['seed']})", Text(_plain(info["first_observation"])))
     parts.append(samples)
     return Group(*parts)
 
 
+def _plain(value: Any) -> str:
+    """JSON-like text without quotes: ``[-4.8, -inf]`` rather than ``[-4.8, '-inf']``."""
+    return json.dumps(value, separators=(", ", ": ")).replace('"', "")
+
+
 def _space_tree(tree: Tree, space: dict[str, Any]) -> None:
-    details = ", ".join(f"{k}={v}" for k, v in space.items() if k not in ("type", "spaces"))
+    details = ", ".join(
+        f"{k}={_plain(v)}" for k, v in space.items() if k not in ("type", "spaces")
+    )
     node = tree.add(Text.assemble((space["type"], "cyan"), f"  {details}" if details else ""))
     children = space.get("spaces")
     if isinstance(children, dict):

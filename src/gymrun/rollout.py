@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from gymrun.errors import RolloutError
+from gymrun.spaces import space_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,15 @@ class EpisodeResult:
 
     def to_json(self) -> dict[str, Any]:
         """The episode as ``--json`` and the recordings show it (timings left out)."""
-        data = asdict(self)
-        data["episode"] = data.pop("index")
-        del data["seconds"]
-        return data
+        return {
+            "episode": self.index,
+            "seed": self.seed,
+            "reward": self.reward,
+            "steps": self.steps,
+            "terminated": self.terminated,
+            "truncated": self.truncated,
+            "reached": self.reached,
+        }
 
 
 def episode_seeds(run_seed: int, index: int) -> tuple[int, int]:
@@ -64,7 +70,7 @@ def rollout(
     >>> from gymrun.agents import ConstantAgent
     >>> env = gym.make("CartPole-v1")
     >>> [r.steps for r in rollout(env, ConstantAgent(env.action_space, 0), seed=0, episodes=3)]
-    [10, 10, 9]
+    [9, 10, 9]
     """
     act = agent.act
     reset_agent = getattr(agent, "reset", None)
@@ -87,7 +93,7 @@ def rollout(
                 if check is not None and not check(action):
                     raise _ActionOutsideSpace(
                         f"agent {agent_name} chose action {action!r}, "
-                        f"which is not in the action space {env.action_space}"
+                        f"which is not in the action space {space_label(env.action_space)}"
                     )
                 next_observation, reward, terminated, truncated, _ = env.step(action)
                 total += reward  # type: ignore[assignment]

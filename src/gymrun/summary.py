@@ -49,8 +49,9 @@ class SummaryBuilder:
         self.reward_boundary = reward_boundary
         self._recent: deque[float] = deque(maxlen=window)
         self._count = 0
-        self._mean = 0.0
-        self._m2 = 0.0  # Welford's running sum of squared deviations
+        self._total = 0.0
+        self._mean = 0.0  # Welford's running mean and sum of squared deviations, for the std
+        self._m2 = 0.0
         self._min = math.inf
         self._max = -math.inf
         self._steps = 0
@@ -62,6 +63,7 @@ class SummaryBuilder:
     def add(self, episode: EpisodeResult) -> None:
         reward = episode.reward
         self._count += 1
+        self._total += reward
         delta = reward - self._mean
         self._mean += delta / self._count
         self._m2 += delta * (reward - self._mean)
@@ -82,11 +84,11 @@ class SummaryBuilder:
         boundary = self.reward_boundary
         best = self._best_window_mean
         if best is None and count:  # fewer episodes than one window: judge on all of them
-            best = self._mean
+            best = self._total / count
         window = min(count, self._recent.maxlen or 0)
         return Summary(
             count=count,
-            mean_reward=self._mean if count else None,
+            mean_reward=self._total / count if count else None,
             std_reward=math.sqrt(self._m2 / count) if count else None,
             min_reward=self._min if count else None,
             max_reward=self._max if count else None,

@@ -28,7 +28,7 @@ class EpsilonRandom(
     >>> env = EpsilonRandom(gym.make("CartPole-v1"), epsilon=1.0)
     >>> _ = env.reset(seed=0)
     >>> [int(env.action(0)) for _ in range(8)]
-    [1, 1, 0, 1, 1, 0, 0, 0]
+    [0, 1, 0, 0, 0, 1, 0, 0]
     """
 
     def __init__(self, env: gym.Env[Any, Any], epsilon: float) -> None:
@@ -81,13 +81,12 @@ BUILTIN_WRAPPERS: dict[str, type[gym.Wrapper[Any, Any, Any, Any]]] = {
 
 
 def gymnasium_wrapper_names() -> list[str]:
-    """Every wrapper class `gymnasium.wrappers` exports, by class name."""
-    return [
-        name
-        for name in gymnasium.wrappers.__all__
-        if isinstance(getattr(gymnasium.wrappers, name, None), type)
-        and issubclass(getattr(gymnasium.wrappers, name), gym.Wrapper)
-    ]
+    """Every wrapper class `gymnasium.wrappers` exports, by class name.
+
+    Some (``JaxToTorch``, ``NumpyToTorch``) import optional packages on first access; they are
+    named all the same, and fail when used if the package is missing.
+    """
+    return [name for name in gymnasium.wrappers.__all__ if name[:1].isupper()]
 
 
 def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
@@ -105,8 +104,12 @@ def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
         return cls
     known = gymnasium_wrapper_names()
     if name in known:
-        wrapper: type[gym.Wrapper[Any, Any, Any, Any]] = getattr(gymnasium.wrappers, name)
-        return wrapper
+        try:
+            wrapper = getattr(gymnasium.wrappers, name)
+        except ImportError as exc:
+            raise GymrunError(f"wrapper {name} needs a package that is not installed: {exc}") from exc
+        if isinstance(wrapper, type) and issubclass(wrapper, gym.Wrapper):
+            return wrapper
     raise GymrunError(
         f"unknown wrapper '{name}'{did_you_mean(name, [*BUILTIN_WRAPPERS, *known])} "
         "(use one of gymrun's, a gymnasium.wrappers class name, or 'package.module:Class')"
@@ -129,6 +132,6 @@ def apply_wrappers(
             raise
         except Exception as exc:
             raise GymrunError(
-                f"wrappers.{index} ({name}): cannot wrap {env}: {type(exc).__name__}: {exc}"
+                f"wrappers.{index} ({name}): {type(exc).__name__}: {exc}"
             ) from exc
     return env

@@ -27,7 +27,7 @@ class RandomRewardEnv(gym.Env[np.ndarray, int]):
     EPISODE_LENGTH = 10
 
     def __init__(self) -> None:
-        self.observation_space = gym.spaces.Box(0.0, 0.0, shape=(3,), dtype=np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(2)
         self.steps_left = 0
         self._observation = np.zeros(3, dtype=np.float32)

@@ -1,0 +1,98 @@
+"""Shared fixtures: a configurable fake environment, config files and user modules on disk."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.envs.registration import register, registry
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+FAKE_ID = "gymrun-test/Fake-v0"
+
+
+class FakeEnv(gym.Env[np.ndarray, int]):
+    """An episode of `length` steps paying `reward` each; observation = [step index].
+
+    `fail_at` makes `step` (or `reset`, with fail_in="reset") raise at that step, and a
+    `length` of 0 means the episode never ends on its own.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(
+        self, length: int = 5, reward: float = 1.0, fail_at: int | None = None,
+        fail_in: str = "step", actions: int = 2,
+    ) -> None:
+        self.length, self.reward = length, reward
+        self.fail_at, self.fail_in = fail_at, fail_in
+        self.observation_space = gym.spaces.Box(0, np.inf, (1,), np.float32)
+        self.action_space = gym.spaces.Discrete(actions)
+        self.t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        super().reset(seed=seed)
+        if self.fail_in == "reset":
+            raise RuntimeError("reset exploded")
+        self.t = 0
+        return np.array([0.0], np.float32), {}
+
+    def step(self, action: int) -> Any:
+        self.t += 1
+        if self.fail_in == "step" and self.t == self.fail_at:
+            raise ValueError(f"step {self.t} exploded")
+        done = self.length > 0 and self.t >= self.length
+        return np.array([self.t], np.float32), self.reward, done, False, {}
+
+
+if FAKE_ID not in registry:
+    register(id=FAKE_ID, entry_point=FakeEnv)
+
+
+@pytest.fixture(autouse=True)
+def _terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wide, uncoloured output, so tests can compare the text a user reads.
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("GYMRUN_DEBUG", raising=False)
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write YAML text to a config file in tmp_path and return its path."""
+    counter = itertools.count()
+
+    def write(text: str, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"config{next(counter)}.yaml")
+        path.write_text(textwrap.dedent(text).lstrip())
+        return path
+
+    return write
+
+
+@pytest.fixture
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], str]]:
+    """Write a Python module into the working directory (as a user's project would have it)
+    and return its unique module name."""
+    counter = itertools.count()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    created: list[str] = []
+
+    def write(source: str) -> str:
+        name = f"user_mod_{tmp_path.name.replace('-', '_')}_{next(counter)}"
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        created.append(name)
+        return name
+
+    yield write
+    for name in created:
+        sys.modules.pop(name, None)

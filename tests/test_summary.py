@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from gymrun.rollout import EpisodeResult
+from gymrun.summary import SummaryBuilder
+
+
+def summarise(rewards: list[float], boundary: float | None = 10.0, window: int = 100):  # type: ignore[no-untyped-def]
+    builder = SummaryBuilder(boundary, window=window)
+    for i, reward in enumerate(rewards):
+        reached = None if boundary is None else reward >= boundary
+        builder.add(EpisodeResult(i, i, reward, i + 1, i % 2 == 0, i % 2 == 1, reached, 0.0))
+    return builder.summary()
+
+
+def test_statistics_match_numpy() -> None:
+    rewards = list(np.random.default_rng(0).normal(20, 5, 500))
+    summary = summarise(rewards, boundary=25.0)
+    assert summary.count == 500
+    assert summary.mean_reward == pytest.approx(np.mean(rewards))
+    assert summary.std_reward == pytest.approx(np.std(rewards))
+    assert (summary.min_reward, summary.max_reward) == (min(rewards), max(rewards))
+    assert summary.mean_steps == pytest.approx(250.5)
+    assert summary.reached == sum(r >= 25 for r in rewards)
+    assert (summary.terminated, summary.truncated) == (250, 250)
+
+
+def test_solved_uses_the_best_window_of_consecutive_episodes() -> None:
+    rewards = [0.0] * 150 + [12.0] * 100 + [0.0] * 50
+    summary = summarise(rewards)
+    assert (summary.window, summary.best_window_mean, summary.solved) == (100, 12.0, True)
+    assert summary.mean_reward == 4.0  # the overall mean alone would say "not solved"
+    almost = summarise([0.0] * 150 + [12.0] * 80 + [0.0] * 50)
+    assert almost.best_window_mean == pytest.approx(9.6)
+    assert almost.solved is False
+
+
+def test_short_runs_are_judged_on_every_episode() -> None:
+    summary = summarise([8.0, 12.0, 13.0])
+    assert (summary.window, summary.best_window_mean, summary.solved) == (3, 11.0, True)
+
+
+def test_without_boundary_nothing_is_judged() -> None:
+    summary = summarise([1.0, 2.0], boundary=None)
+    assert (summary.reached, summary.solved, summary.reward_boundary) == (None, None, None)
+
+
+def test_empty_summary() -> None:
+    summary = summarise([])
+    assert (summary.count, summary.mean_reward, summary.solved) == (0, None, None)
