@@ -257,4 +257,4 @@ def schema() -> None:
 
 
 def main() -> None:
-    app()
+    app(prog_name="gymrun")
