@@ -26,11 +26,15 @@ class FakeEnv(gym.Env[np.ndarray, int]):
     `length` of 0 means the episode never ends on its own.
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012
 
     def __init__(
-        self, length: int = 5, reward: float = 1.0, fail_at: int | None = None,
-        fail_in: str = "step", actions: int = 2,
+        self,
+        length: int = 5,
+        reward: float = 1.0,
+        fail_at: int | None = None,
+        fail_in: str = "step",
+        actions: int = 2,
     ) -> None:
         self.length, self.reward = length, reward
         self.fail_at, self.fail_in = fail_at, fail_in

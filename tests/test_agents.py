@@ -50,8 +50,15 @@ def test_yaml_values_become_actions(space: gym.Space, value: object, expected: o
 
 
 @pytest.mark.parametrize(
-    ("space", "value"), [(DISCRETE, 3), (DISCRETE, True), (DISCRETE, "1"), (BOX, [2.0, 0.0]),
-                         (BOX, [0.0]), (BOX, "left")],
+    ("space", "value"),
+    [
+        (DISCRETE, 3),
+        (DISCRETE, True),
+        (DISCRETE, "1"),
+        (BOX, [2.0, 0.0]),
+        (BOX, [0.0]),
+        (BOX, "left"),
+    ],
 )
 def test_actions_outside_the_space_are_refused(space: gym.Space, value: object) -> None:
     with pytest.raises(AgentError) as exc:
@@ -96,9 +103,14 @@ def test_user_class_agent_gets_spaces_options_resets_and_observations(
     results = list(rollout(env, agent, seed=0, episodes=2))
     assert [r.seed for r in results] == [r.seed for r in results]  # recorded per episode
     assert len(agent.seeds) == 2 and agent.seeds[0] != agent.seeds[1]
-    assert agent.transitions == [
-        (0.0, 1, 1.0, 1.0, False, False), (1.0, 1, 1.0, 2.0, True, False),
-    ] * 2
+    assert (
+        agent.transitions
+        == [
+            (0.0, 1, 1.0, 1.0, False, False),
+            (1.0, 1, 1.0, 2.0, True, False),
+        ]
+        * 2
+    )
 
 
 def test_user_function_agent(user_module: Callable[[str], str]) -> None:
@@ -112,6 +124,7 @@ def test_user_agent_that_fails_to_build(user_module: Callable[[str], str]) -> No
     module = user_module(
         "class Picky:\n    def __init__(self, level=1):\n        raise ValueError('too picky')\n"
     )
-    with pytest.raises(AgentError, match=f"agent {module}:Picky could not be built: "
-                                         "ValueError: too picky"):
+    with pytest.raises(
+        AgentError, match=f"agent {module}:Picky could not be built: ValueError: too picky"
+    ):
         make_agent(f"{module}:Picky", {}, DISCRETE, DISCRETE)

@@ -45,7 +45,9 @@ def test_patterns_filter_by_substring_or_glob(pattern: str, expected: list[str])
 
 
 def test_unknown_ids_suggest_the_near_miss() -> None:
-    with pytest.raises(GymrunError, match="unknown environment 'LunarLander-v2'; did you mean 'LunarLander-v3'"):
+    with pytest.raises(
+        GymrunError, match="unknown environment 'LunarLander-v2'; did you mean 'LunarLander-v3'"
+    ):
         find_spec("LunarLander-v2")
     with pytest.raises(GymrunError, match="cannot find environment 'nonexistent_pkg:Env-v0'"):
         find_spec("nonexistent_pkg:Env-v0")

@@ -29,13 +29,16 @@ def test_run_prints_episode_table_and_summary() -> None:
     result = gymrun("run", CARTPOLE_RANDOM, "--episodes", "30")
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.split("│")[1:3] == ["       0 ", " 2684470948 "] for line in lines if "│" in line)
+    assert any(
+        line.split("│")[1:3] == ["       0 ", " 2684470948 "] for line in lines if "│" in line
+    )
     assert "10 more episodes" in result.stdout  # 30 episodes: first 10, elision, last 10
     assert "│      29 │" in result.stdout
     assert "│      15 │" not in result.stdout
     assert "cartpole_random: CartPole-v1, agent random" in result.stdout
     assert "boundary │ 195: reached in 0 of 30 episodes" in result.stdout
-    assert "no: mean" in result.stdout and "over all 30 episodes (fewer than 100, so judged on what ran)" in result.stdout
+    assert "solved   │ no: mean" in result.stdout
+    assert "< 195 (all 30 episodes; fewer than 100)" in result.stdout
     assert result.stderr == ""
 
 
@@ -48,8 +51,19 @@ def test_run_numbers_match_the_library() -> None:
 
 
 def test_run_json_is_exactly_one_object() -> None:
-    result = gymrun("run", CARTPOLE_RANDOM, "--json", "--episodes", "3", "--seed", "0",
-                    "--set", "wrappers.0.name=ClipReward", "--set", "wrappers.0.max_reward=0.5")
+    result = gymrun(
+        "run",
+        CARTPOLE_RANDOM,
+        "--json",
+        "--episodes",
+        "3",
+        "--seed",
+        "0",
+        "--set",
+        "wrappers.0.name=ClipReward",
+        "--set",
+        "wrappers.0.max_reward=0.5",
+    )
     assert result.code == 0
     data = json.loads(result.stdout)
     assert set(data) == {"config", "episodes", "summary", "status"}
@@ -67,12 +81,16 @@ def test_a_drawn_seed_is_announced_and_saved() -> None:
     seed = int(result.stderr.split()[1])
     assert f"seed {seed} was drawn; add --seed {seed} to repeat this run" in result.stderr
     assert f"seed     │ {seed}" in result.stdout
-    data = json.loads(gymrun("run", CARTPOLE_RANDOM, "--json", "-n", "2", "--set", "seed=null").stdout)
+    data = json.loads(
+        gymrun("run", CARTPOLE_RANDOM, "--json", "-n", "2", "--set", "seed=null").stdout
+    )
     assert isinstance(data["config"]["seed"], int)
 
 
 def test_bad_config_exits_2_with_one_line_per_problem(write_config: Callable[..., Path]) -> None:
-    path = write_config("env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: 7\nepisodes: 0\n")
+    path = write_config(
+        "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: 7\nepisodes: 0\n"
+    )
     result = gymrun("run", str(path))
     assert result.code == 2
     assert result.stdout == ""
@@ -96,18 +114,28 @@ def test_bad_command_line_values_exit_2() -> None:
     assert gymrun("run", CARTPOLE_RANDOM, "--seed", "-1").code == 2
     result = gymrun("run", CARTPOLE_RANDOM, "--set", "episodes=lots")
     assert result.code == 2
-    assert result.stderr.strip() == "error: --set episodes=lots episodes: Input should be a valid integer"
-    assert gymrun("run", "no/such/file.yaml").stderr.strip() == "error: no/such/file.yaml: file not found"
+    assert (
+        result.stderr.strip()
+        == "error: --set episodes=lots episodes: Input should be a valid integer"
+    )
+    assert (
+        gymrun("run", "no/such/file.yaml").stderr.strip()
+        == "error: no/such/file.yaml: file not found"
+    )
 
 
-def test_a_crash_mid_run_exits_1_and_keeps_the_finished_episodes(write_config: Callable[..., Path]) -> None:
+def test_a_crash_mid_run_exits_1_and_keeps_the_finished_episodes(
+    write_config: Callable[..., Path],
+) -> None:
     path = write_config(
         "env: {id: gymrun-test/Fake-v0, kwargs: {length: 3, fail_at: 2}}\n"
         "agent: {name: constant, action: 0}\nepisodes: 5\nseed: 0\n"
     )
     result = gymrun("run", str(path))
     assert result.code == 1
-    assert result.stderr.startswith("error: episode 0, step 1: ValueError: step 2 exploded (raised in step at ")
+    assert result.stderr.startswith(
+        "error: episode 0, step 1: ValueError: step 2 exploded (raised in step at "
+    )
     assert "status   │ failed" in result.stdout
     data = json.loads(gymrun("run", str(path), "--json").stdout)
     assert (data["status"], data["episodes"]) == ("failed", [])
@@ -143,9 +171,13 @@ def test_list_envs_table_and_json() -> None:
     assert "gymrun/RandomReward-v0" in result.stdout
     data = json.loads(gymrun("list-envs", "CartPole*", "--json").stdout)
     assert [e["id"] for e in data] == ["CartPole-v0", "CartPole-v1"]
-    assert data[0] == {"id": "CartPole-v0", "family": "classic control", "max_episode_steps": 200,
-                       "reward_threshold": 195.0,
-                       "entry_point": "gymnasium.envs.classic_control.cartpole:CartPoleEnv"}
+    assert data[0] == {
+        "id": "CartPole-v0",
+        "family": "classic control",
+        "max_episode_steps": 200,
+        "reward_threshold": 195.0,
+        "entry_point": "gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+    }
     assert gymrun("list-envs", "zzz").stdout.strip() == "no registered environment matches 'zzz'"
 
 
@@ -168,7 +200,9 @@ def test_inspect_json_and_config(write_config: Callable[..., Path]) -> None:
     assert stacked["observation_space"]["shape"] == [3, 4]
     result = gymrun("inspect", "CartPol-v1")
     assert (result.code, result.stderr.strip()) == (
-        2, "error: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? (see gymrun list-envs)"
+        2,
+        "error: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? "
+        "(see gymrun list-envs)",
     )
 
 
@@ -181,7 +215,10 @@ def test_validate(write_config: Callable[..., Path]) -> None:
     # an action outside the space is found by building the agent, without running
     bad = write_config("env: CartPole-v1\nagent: {name: constant, action: 2}\n")
     result = gymrun("validate", str(bad))
-    assert (result.code, result.stderr.strip()) == (2, "error: agent action: 2 is not an action of Discrete(2)")
+    assert (result.code, result.stderr.strip()) == (
+        2,
+        "error: agent action: 2 is not an action of Discrete(2)",
+    )
 
 
 def test_schema_is_json_schema() -> None:

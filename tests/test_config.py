@@ -51,7 +51,10 @@ def test_full_config_loads(write_config: WriteConfig) -> None:
     ]
     assert (config.agent.name, config.agent_options) == ("constant", {"action": 0})
     assert (config.episodes, config.seed, config.reward_boundary, config.max_steps) == (
-        7, 42, 195.0, 100,
+        7,
+        42,
+        195.0,
+        100,
     )
 
 
@@ -105,27 +108,52 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("env: CartPole-v1\nepisodes: 0\n", ":2 episodes: Input should be greater than or equal to 1"),
+        (
+            "env: CartPole-v1\nepisodes: 0\n",
+            ":2 episodes: Input should be greater than or equal to 1",
+        ),
         ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: Input should be a valid integer"),
         ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: Input should be a valid integer"),
         ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: Input should be a valid integer"),
-        ("env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: -0.1\n",
-         ":4 wrappers.0.epsilon: Input should be greater than or equal to 0"),
-        ("env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: 0.1\n    x: 1\n",
-         ":5 wrappers.0.x: unknown key"),
-        ("env: CartPole-v1\nwrappers:\n  - name: TransformReward\n",
-         ":3 wrappers.0: TransformReward needs 'func'"),
-        ("env: CartPole-v1\nwrappers: {name: frame_stack}\n", ":2 wrappers: Input should be a valid list"),
-        ("env: CartPole-v1\nagent:\n  name: constant\n", ":2 agent.action: required key is missing"),
-        ("env: CartPole-v1\nagent:\n  name: sequence\n  actions: []\n",
-         ":4 agent.actions: List should have at least 1 item after validation, not 0"),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: -0.1\n",
+            ":4 wrappers.0.epsilon: Input should be greater than or equal to 0",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: 0.1\n    x: 1\n",
+            ":5 wrappers.0.x: unknown key",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: TransformReward\n",
+            ":3 wrappers.0: TransformReward needs 'func'",
+        ),
+        (
+            "env: CartPole-v1\nwrappers: {name: frame_stack}\n",
+            ":2 wrappers: Input should be a valid list",
+        ),
+        (
+            "env: CartPole-v1\nagent:\n  name: constant\n",
+            ":2 agent.action: required key is missing",
+        ),
+        (
+            "env: CartPole-v1\nagent:\n  name: sequence\n  actions: []\n",
+            ":4 agent.actions: List should have at least 1 item after validation, not 0",
+        ),
         ("env: CartPole-v1\nagent:\n  name: random\n  action: 1\n", ":4 agent.action: unknown key"),
-        ("env: {id: CartPole-v1, kwarg: {}}\n", ":1 env.kwarg: unknown key; did you mean 'kwargs'?"),
-        ("env: {id: CartPole-v1, max_episode_steps: 0}\n",
-         ":1 env.max_episode_steps: Input should be greater than or equal to 1"),
+        (
+            "env: {id: CartPole-v1, kwarg: {}}\n",
+            ":1 env.kwarg: unknown key; did you mean 'kwargs'?",
+        ),
+        (
+            "env: {id: CartPole-v1, max_episode_steps: 0}\n",
+            ":1 env.max_episode_steps: Input should be greater than or equal to 1",
+        ),
         ("name: 'a/b'\nenv: CartPole-v1\n", ":1 name: String should match pattern"),
         ("agent: random\n", " env: required key is missing"),
-        ("env: cartpole-v1\n", ":1 env.id: unknown environment 'cartpole-v1'; did you mean 'CartPole-v1'?"),
+        (
+            "env: cartpole-v1\n",
+            ":1 env.id: unknown environment 'cartpole-v1'; did you mean 'CartPole-v1'?",
+        ),
     ],
 )
 def test_rejections(write_config: WriteConfig, text: str, expected: str) -> None:
@@ -146,7 +174,10 @@ def test_a_misspelt_key_is_reported_with_the_missing_one(write_config: WriteConf
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("- env: CartPole-v1\n", "a config must be a mapping of keys (env, agent, ...), not a list"),
+        (
+            "- env: CartPole-v1\n",
+            "a config must be a mapping of keys (env, agent, ...), not a list",
+        ),
         ("just text\n", "a config must be a mapping of keys (env, agent, ...), not a str"),
         ("# nothing\n", "the config is empty"),
     ],
@@ -211,12 +242,20 @@ def test_user_agent_options_are_checked_against_its_constructor(
 def test_overrides_and_shortcuts(write_config: WriteConfig) -> None:
     config = load_config(
         CONFIGS / "cartpole_epsilon.yaml",
-        ["wrappers.0.epsilon=0.2", "env.max_episode_steps=50", "agent.action=1",
-         "wrappers.1=FlattenObservation", "reward_boundary=10.5"],
+        [
+            "wrappers.0.epsilon=0.2",
+            "env.max_episode_steps=50",
+            "agent.action=1",
+            "wrappers.1=FlattenObservation",
+            "reward_boundary=10.5",
+        ],
         episodes=3,
         seed=9,
     )
-    assert config.wrapper_stack == [("epsilon_random", {"epsilon": 0.2}), ("FlattenObservation", {})]
+    assert config.wrapper_stack == [
+        ("epsilon_random", {"epsilon": 0.2}),
+        ("FlattenObservation", {}),
+    ]
     assert config.env.max_episode_steps == 50
     assert config.agent_options == {"action": 1}
     assert (config.episodes, config.seed, config.reward_boundary) == (3, 9, 10.5)

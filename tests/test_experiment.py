@@ -41,7 +41,9 @@ def test_a_drawn_seed_is_reported_and_repeats_the_run() -> None:
 
 
 def test_reward_boundary_defaults_to_the_spec_threshold() -> None:
-    result = run_experiment(load_config(CONFIGS / "cartpole_random.yaml", ["reward_boundary=null"], episodes=2))
+    result = run_experiment(
+        load_config(CONFIGS / "cartpole_random.yaml", ["reward_boundary=null"], episodes=2)
+    )
     assert result.config.reward_boundary == 475.0
     assert result.to_json()["summary"]["reward_boundary"] == 475.0
 
@@ -66,7 +68,9 @@ def test_epsilon_random_improves_the_constant_agent_on_average() -> None:
 
 
 def test_cartpole_balance_solves_cartpole_v1() -> None:
-    result = run_experiment(load_config(CONFIGS / "cartpole_balance.yaml", ["reward_boundary=null"]))
+    result = run_experiment(
+        load_config(CONFIGS / "cartpole_balance.yaml", ["reward_boundary=null"])
+    )
     assert result.summary.count == 100
     assert result.summary.mean_reward is not None and result.summary.mean_reward >= 475
     assert result.summary.solved is True
@@ -75,20 +79,37 @@ def test_cartpole_balance_solves_cartpole_v1() -> None:
 def test_to_json_has_the_documented_shape() -> None:
     data = run_experiment(load_config(CONFIGS / "cartpole_random.yaml", episodes=2)).to_json()
     assert set(data) == {"config", "episodes", "summary"}
-    assert set(data["episodes"][0]) == {"episode", "seed", "reward", "steps", "terminated", "truncated", "reached"}
-    assert {"count", "mean_reward", "std_reward", "min_reward", "max_reward", "mean_steps",
-            "reward_boundary", "reached", "solved"} <= set(data["summary"])
+    assert set(data["episodes"][0]) == {
+        "episode",
+        "seed",
+        "reward",
+        "steps",
+        "terminated",
+        "truncated",
+        "reached",
+    }
+    assert {
+        "count",
+        "mean_reward",
+        "std_reward",
+        "min_reward",
+        "max_reward",
+        "mean_steps",
+        "reward_boundary",
+        "reached",
+        "solved",
+    } <= set(data["summary"])
     assert data["config"]["seed"] == 42
 
 
 def test_build_errors_are_clear(write_config: Callable[..., Path]) -> None:
     frame_stacked = write_config(
-        "env: CartPole-v1\nwrappers: [{name: frame_stack, stack_size: 2}]\nagent: cartpole_balance\n"
+        "env: CartPole-v1\nagent: cartpole_balance\nwrappers: [{name: frame_stack, stack_size: 2}]"
     )
     with pytest.raises(AgentError, match=r"observes Box\(shape=\(2, 4\), dtype=float32\)$"):
         Experiment(load_config(frame_stacked))
     bad_kwargs = write_config("env: {id: CartPole-v1, kwargs: {gravity: 3}}\n")
-    with pytest.raises(GymrunError, match="env: cannot make CartPole-v1: TypeError: .*gravity"):
+    with pytest.raises(GymrunError, match=r"env: cannot make CartPole-v1: TypeError: .*gravity"):
         Experiment(load_config(bad_kwargs))
 
 

@@ -14,21 +14,47 @@ from gymrun.inspection import describe_env, describe_space, jsonable
     ("space", "expected"),
     [
         (gym.spaces.Discrete(3, start=-1), {"type": "Discrete", "n": 3, "start": -1}),
-        (gym.spaces.Box(-1, 1, (2,), np.float32),
-         {"type": "Box", "shape": [2], "dtype": "float32", "low": -1.0, "high": 1.0}),
-        (gym.spaces.Box(np.array([0, -np.inf]), np.array([1, np.inf]), dtype=np.float64),
-         {"type": "Box", "shape": [2], "dtype": "float64", "low": [0.0, "-inf"], "high": [1.0, "inf"]}),
-        (gym.spaces.Box(np.arange(100.0), np.arange(100.0) + 1, dtype=np.float64),
-         {"type": "Box", "shape": [100], "dtype": "float64", "low": {"min": 0.0, "max": 99.0},
-          "high": {"min": 1.0, "max": 100.0}}),
-        (gym.spaces.MultiDiscrete([2, 3]),
-         {"type": "MultiDiscrete", "nvec": [2, 3], "start": [0, 0], "dtype": "int64"}),
+        (
+            gym.spaces.Box(-1, 1, (2,), np.float32),
+            {"type": "Box", "shape": [2], "dtype": "float32", "low": -1.0, "high": 1.0},
+        ),
+        (
+            gym.spaces.Box(np.array([0, -np.inf]), np.array([1, np.inf]), dtype=np.float64),
+            {
+                "type": "Box",
+                "shape": [2],
+                "dtype": "float64",
+                "low": [0.0, "-inf"],
+                "high": [1.0, "inf"],
+            },
+        ),
+        (
+            gym.spaces.Box(np.arange(100.0), np.arange(100.0) + 1, dtype=np.float64),
+            {
+                "type": "Box",
+                "shape": [100],
+                "dtype": "float64",
+                "low": {"min": 0.0, "max": 99.0},
+                "high": {"min": 1.0, "max": 100.0},
+            },
+        ),
+        (
+            gym.spaces.MultiDiscrete([2, 3]),
+            {"type": "MultiDiscrete", "nvec": [2, 3], "start": [0, 0], "dtype": "int64"},
+        ),
         (gym.spaces.MultiBinary(4), {"type": "MultiBinary", "n": 4, "shape": [4]}),
-        (gym.spaces.Tuple([gym.spaces.Discrete(2), gym.spaces.Dict({"a": gym.spaces.Discrete(5)})]),
-         {"type": "Tuple", "spaces": [
-             {"type": "Discrete", "n": 2, "start": 0},
-             {"type": "Dict", "spaces": {"a": {"type": "Discrete", "n": 5, "start": 0}}},
-         ]}),
+        (
+            gym.spaces.Tuple(
+                [gym.spaces.Discrete(2), gym.spaces.Dict({"a": gym.spaces.Discrete(5)})]
+            ),
+            {
+                "type": "Tuple",
+                "spaces": [
+                    {"type": "Discrete", "n": 2, "start": 0},
+                    {"type": "Dict", "spaces": {"a": {"type": "Discrete", "n": 5, "start": 0}}},
+                ],
+            },
+        ),
     ],
 )
 def test_spaces_described_in_full(space: gym.Space, expected: dict) -> None:
@@ -48,7 +74,9 @@ def test_describe_env_gives_spec_spaces_and_samples() -> None:
 
 
 def test_describe_env_after_a_config_wrapper_stack(write_config: Callable[..., Path]) -> None:
-    config = load_config(write_config("env: CartPole-v1\nwrappers:\n  - {name: frame_stack, stack_size: 4}\n"))
+    config = load_config(
+        write_config("env: CartPole-v1\nwrappers:\n  - {name: frame_stack, stack_size: 4}\n")
+    )
     info = describe_env("CartPole-v1", config=config)
     assert info["observation_space"]["shape"] == [4, 4]
     assert info["wrappers"] == ["frame_stack"]
@@ -57,7 +85,13 @@ def test_describe_env_after_a_config_wrapper_stack(write_config: Callable[..., P
 
 def test_large_observations_are_summarised() -> None:
     image = np.full((64, 64, 3), 7, np.uint8)
-    assert jsonable(image) == {"shape": [64, 64, 3], "dtype": "uint8", "min": 7, "max": 7, "mean": 7.0}
+    assert jsonable(image) == {
+        "shape": [64, 64, 3],
+        "dtype": "uint8",
+        "min": 7,
+        "max": 7,
+        "mean": 7.0,
+    }
 
 
 def test_an_env_that_cannot_be_made_is_a_clear_error() -> None:

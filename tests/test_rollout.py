@@ -18,8 +18,11 @@ def run(env: gym.Env, agent: object, **kwargs: object) -> list[EpisodeResult]:
 def test_episodes_record_reward_steps_and_how_they_ended() -> None:
     env = gym.make(FAKE_ID, length=4, reward=0.5)
     results = run(env, ConstantAgent(env.action_space, 0), reward_boundary=2.0)
-    assert [(r.index, r.reward, r.steps, r.terminated, r.truncated, r.reached) for r in results] == [
-        (0, 2.0, 4, True, False, True), (1, 2.0, 4, True, False, True),
+    assert [
+        (r.index, r.reward, r.steps, r.terminated, r.truncated, r.reached) for r in results
+    ] == [
+        (0, 2.0, 4, True, False, True),
+        (1, 2.0, 4, True, False, True),
         (2, 2.0, 4, True, False, True),
     ]
     assert all(r.seconds >= 0 for r in results)
@@ -35,7 +38,12 @@ def test_max_steps_cuts_an_episode_as_truncated() -> None:
     env = gym.make("CartPole-v1")
     agent = make_agent("cartpole_balance", {}, env.action_space, env.observation_space)
     [result] = run(env, agent, episodes=1, max_steps=25, reward_boundary=20)
-    assert (result.steps, result.reward, result.terminated, result.truncated) == (25, 25.0, False, True)
+    assert (result.steps, result.reward, result.terminated, result.truncated) == (
+        25,
+        25.0,
+        False,
+        True,
+    )
     assert result.reached is True
 
 
@@ -47,7 +55,9 @@ def test_no_boundary_means_reached_is_unknown() -> None:
 def test_same_seed_same_episodes_and_prefix_property() -> None:
     def rewards(seed: int, episodes: int, start: int = 0) -> list[tuple[int, float, int]]:
         env = gym.make("CartPole-v1")
-        results = rollout(env, RandomAgent(env.action_space), seed=seed, episodes=episodes, start=start)
+        results = rollout(
+            env, RandomAgent(env.action_space), seed=seed, episodes=episodes, start=start
+        )
         return [(r.seed, r.reward, r.steps) for r in results]
 
     twenty = rewards(5, 20)
@@ -75,7 +85,9 @@ def test_an_env_that_raises_names_the_episode_and_step() -> None:
     with pytest.raises(RolloutError) as exc:
         run(env, ConstantAgent(env.action_space, 0))
     assert (exc.value.episode, exc.value.step) == (0, 3)
-    assert str(exc.value).startswith("episode 0, step 3: ValueError: step 4 exploded (raised in step at ")
+    assert str(exc.value).startswith(
+        "episode 0, step 3: ValueError: step 4 exploded (raised in step at "
+    )
     assert "conftest.py" in str(exc.value)
 
 
@@ -101,5 +113,7 @@ def test_an_agent_that_raises(user_module: Callable[[str], str]) -> None:
     module = user_module("def broken(observation):\n    raise KeyError('no idea')\n")
     env = gym.make(FAKE_ID)
     agent = make_agent(f"{module}:broken", {}, env.action_space, env.observation_space)
-    with pytest.raises(RolloutError, match=rf"KeyError: 'no idea' \(raised in broken at .*{module}.py:2\)"):
+    with pytest.raises(
+        RolloutError, match=rf"KeyError: 'no idea' \(raised in broken at .*{module}.py:2\)"
+    ):
         run(env, agent)

@@ -13,8 +13,13 @@ from .conftest import CONFIGS, ROOT
 
 def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gymrun", *args], capture_output=True, text=True, cwd=ROOT,
-        timeout=120, check=False, **kwargs,  # type: ignore[call-overload]
+        [sys.executable, "-m", "gymrun", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -42,9 +47,20 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
 def test_sigint_exits_130_and_prints_the_summary(tmp_path: Path) -> None:
     # cartpole_balance runs 500-step episodes: long enough to be interrupted mid-run
     process = subprocess.Popen(
-        [sys.executable, "-m", "gymrun", "run", str(CONFIGS / "cartpole_balance.yaml"),
-         "-n", "100000", "-q"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gymrun",
+            "run",
+            str(CONFIGS / "cartpole_balance.yaml"),
+            "-n",
+            "100000",
+            "-q",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
     time.sleep(3)

@@ -66,8 +66,11 @@ def test_frame_stack_is_gymnasiums() -> None:
         ("TimeLimit", {"max_episode_steps": 3}, lambda env: env.spec.max_episode_steps == 3),
         ("ClipReward", {"min_reward": 0, "max_reward": 0.25}, lambda env: env.step(0)[1] == 0.25),
         ("FlattenObservation", {}, lambda env: env.observation_space.shape == (4,)),
-        ("gymnasium.wrappers:TimeAwareObservation", {},
-         lambda env: env.observation_space.shape == (5,)),
+        (
+            "gymnasium.wrappers:TimeAwareObservation",
+            {},
+            lambda env: env.observation_space.shape == (5,),
+        ),
     ],
 )
 def test_gymnasium_wrappers_by_class_name(
@@ -79,9 +82,11 @@ def test_gymnasium_wrappers_by_class_name(
 
 
 def test_unknown_wrappers_suggest_a_near_miss() -> None:
-    with pytest.raises(GymrunError, match="unknown wrapper 'FrameStack'; did you mean 'frame_stack'"):
+    with pytest.raises(
+        GymrunError, match="unknown wrapper 'FrameStack'; did you mean 'frame_stack'"
+    ):
         resolve_wrapper("FrameStack")
-    with pytest.raises(GymrunError, match="'gymnasium.spaces:Box' is not a gymnasium.Wrapper"):
+    with pytest.raises(GymrunError, match=r"'gymnasium\.spaces:Box' is not a gymnasium\.Wrapper"):
         resolve_wrapper("gymnasium.spaces:Box")
 
 

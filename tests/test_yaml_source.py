@@ -47,8 +47,10 @@ def test_python_tags_are_refused_and_never_executed(tmp_path: Path) -> None:
     text = f'env: !!python/object/apply:os.system ["touch {marker}"]\n'
     with pytest.raises(ConfigError) as exc:
         parse_yaml(text, "tag.yaml")
-    assert "tag.yaml:1: invalid YAML: tag 'tag:yaml.org,2002:python/object/apply:os.system'" \
+    assert (
+        "tag.yaml:1: invalid YAML: tag 'tag:yaml.org,2002:python/object/apply:os.system'"
         " is not allowed" in messages(exc)[0]
+    )
     assert not marker.exists()
 
 

@@ -33,7 +33,23 @@ _EXPORTS = {
     "RolloutError": "gymrun.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ConfigError",
+    "EpisodeResult",
+    "Experiment",
+    "ExperimentConfig",
+    "GymrunError",
+    "RolloutError",
+    "RunResult",
+    "Summary",
+    "SummaryBuilder",
+    "config_schema",
+    "describe_env",
+    "list_envs",
+    "load_config",
+    "rollout",
+    "run_experiment",
+]
 
 if TYPE_CHECKING:
     from gymrun.catalog import list_envs

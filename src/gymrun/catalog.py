@@ -118,10 +118,10 @@ def find_spec(env_id: str) -> EnvSpec:
 
     >>> find_spec("CartPole-v1").reward_threshold
     475.0
-    >>> find_spec("CartPol-v1")
+    >>> find_spec("CartPol-v1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gymrun.errors.GymrunError: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? (see gymrun list-envs)
+    gymrun.errors.GymrunError: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? ...
     """
     load_plugins()
     if env_id in gym.registry:
@@ -132,6 +132,5 @@ def find_spec(env_id: str) -> EnvSpec:
         except (gym.error.Error, ImportError) as exc:
             raise GymrunError(f"cannot find environment '{env_id}': {exc}") from exc
     raise GymrunError(
-        f"unknown environment '{env_id}'{did_you_mean(env_id, gym.registry)} "
-        "(see gymrun list-envs)"
+        f"unknown environment '{env_id}'{did_you_mean(env_id, gym.registry)} (see gymrun list-envs)"
     )

@@ -97,7 +97,7 @@ class WrapperConfig(BaseModel):
 def _builtin_or_other(builtins: Sequence[str]) -> Any:
     def tag(value: Any) -> str:
         name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
-        return name if name in builtins else "other"
+        return str(name) if name in builtins else "other"
 
     return Discriminator(tag)
 
@@ -219,8 +219,8 @@ class ExperimentConfig(_Section):
 def expand_shorthands(data: Any) -> Any:
     """Spell out ``env: ID``, ``agent: NAME`` and ``- WrapperName`` as mappings.
 
-    >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["frame_stack"]})
-    {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'frame_stack'}]}
+    >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["TimeLimit"]})
+    {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'TimeLimit'}]}
     """
     if not isinstance(data, dict):
         return data
@@ -335,7 +335,9 @@ def _set_path(
                 node.append({})
         else:
             parent = _dotted(tuple(parts[:depth])) or "the config"
-            kind = {dict: "a mapping", list: "a list"}.get(type(node), f"the value {node!r}")
+            kind = f"the value {node!r}"
+            if isinstance(node, list | dict):
+                kind = "a list" if isinstance(node, list) else "a mapping"
             problems.append(Problem(origin, "", f"{parent} is {kind}; it has no key '{part}'"))
             return
         if last:

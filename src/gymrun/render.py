@@ -19,17 +19,18 @@ if TYPE_CHECKING:
     from gymrun.summary import Summary
 
 
-def number(value: float | None) -> str:
-    """A reward or mean as people read it: integers plainly, others to 6 significant digits.
+def number(value: float | None, digits: int = 6) -> str:
+    """A reward or mean as people read it: integers plainly, others to `digits` significant
+    digits.
 
-    >>> number(195.0), number(22.340000001), number(None)
-    ('195', '22.34', '—')
+    >>> number(195.0), number(22.340000001), number(3.88721, digits=4), number(None)
+    ('195', '22.34', '3.887', '—')
     """
     if value is None:
         return "—"
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.6g}"
+    return f"{value:.{digits}g}"
 
 
 class EpisodeRows:
@@ -70,26 +71,30 @@ def _episode_row(table: Table, episode: EpisodeResult) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
     reached = {True: "[green]✓[/]", False: "[red]✗[/]", None: "—"}[episode.reached]
     table.add_row(
-        str(episode.index), str(episode.seed), number(episode.reward), str(episode.steps),
-        ended, reached,
+        str(episode.index),
+        str(episode.seed),
+        number(episode.reward),
+        str(episode.steps),
+        ended,
+        reached,
     )
 
 
-def summary_table(
-    summary: Summary, config: ExperimentConfig, status: str = "completed"
-) -> Table:
+def summary_table(summary: Summary, config: ExperimentConfig, status: str = "completed") -> Table:
     """The run's verdict: mean ± std, range, steps, boundary reached, solved."""
     title = f"{config.name or 'experiment'}: {config.env.id}, agent {config.agent.name}"
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
     count = summary.count
-    table.add_row("episodes", f"{count} of {config.episodes}" if count != config.episodes else str(count))
+    table.add_row(
+        "episodes", f"{count} of {config.episodes}" if count != config.episodes else str(count)
+    )
     table.add_row("seed", str(config.seed))
     if count:
         table.add_row(
             "reward",
-            f"{number(summary.mean_reward)} ± {number(summary.std_reward)}"
+            f"{number(summary.mean_reward)} ± {number(summary.std_reward, digits=4)}"
             f"  (min {number(summary.min_reward)}, max {number(summary.max_reward)})",
         )
         table.add_row("steps", f"{number(summary.mean_steps)} on average")
@@ -116,8 +121,7 @@ def _verdict(summary: Summary) -> str:
     bound = number(summary.reward_boundary)
     if summary.count < 100:
         return (
-            f"{word}: mean {best} {relation} {bound} over all {summary.count} episodes "
-            "(fewer than 100, so judged on what ran)"
+            f"{word}: mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
         )
     return f"{word}: best mean over 100 consecutive episodes is {best} {relation} {bound}"
 
@@ -147,12 +151,21 @@ def env_description(info: dict[str, Any]) -> Group:
     spec = Table(title=info["id"], title_justify="left", show_header=False)
     spec.add_column(style="bold")
     spec.add_column()
-    for key in ("family", "entry_point", "max_episode_steps", "reward_threshold",
-                "nondeterministic", "render_modes", "wrappers"):
+    for key in (
+        "family",
+        "entry_point",
+        "max_episode_steps",
+        "reward_threshold",
+        "nondeterministic",
+        "render_modes",
+        "wrappers",
+    ):
         value = info[key]
         if key == "wrappers" and not value:
             continue
-        spec.add_row(key.replace("_", " "), ", ".join(value) if isinstance(value, list) else str(value))
+        spec.add_row(
+            key.replace("_", " "), ", ".join(value) if isinstance(value, list) else str(value)
+        )
     parts: list[Any] = [spec]
     for key in ("action_space", "observation_space"):
         tree = Tree(f"[bold]{key.replace('_', ' ')}[/]")
@@ -174,9 +187,7 @@ def _plain(value: Any) -> str:
 
 
 def _space_tree(tree: Tree, space: dict[str, Any]) -> None:
-    details = ", ".join(
-        f"{k}={_plain(v)}" for k, v in space.items() if k not in ("type", "spaces")
-    )
+    details = ", ".join(f"{k}={_plain(v)}" for k, v in space.items() if k not in ("type", "spaces"))
     node = tree.add(Text.assemble((space["type"], "cyan"), f"  {details}" if details else ""))
     children = space.get("spaces")
     if isinstance(children, dict):

@@ -96,7 +96,7 @@ def rollout(
                         f"which is not in the action space {space_label(env.action_space)}"
                     )
                 next_observation, reward, terminated, truncated, _ = env.step(action)
-                total += reward  # type: ignore[assignment]
+                total += reward  # type: ignore[operator]
                 steps += 1
                 if observe is not None:
                     observe(observation, action, reward, next_observation, terminated, truncated)
@@ -104,7 +104,9 @@ def rollout(
                 if steps == step_limit and not terminated:
                     truncated = True
         except _ActionOutsideSpace as exc:
-            raise RolloutError(f"episode {index}, step {steps}: {exc}", episode=index, step=steps) from None
+            raise RolloutError(
+                f"episode {index}, step {steps}: {exc}", episode=index, step=steps
+            ) from None
         except Exception as exc:
             raise RolloutError(
                 f"episode {index}, step {steps}: {type(exc).__name__}: {exc} ({_origin(exc)})",

@@ -18,9 +18,7 @@ from gymrun.importing import is_target, load_target
 _EPSILON_SALT = 0x65707369
 
 
-class EpsilonRandom(
-    gym.ActionWrapper[Any, Any, Any], gym.utils.RecordConstructorArgs
-):
+class EpsilonRandom(gym.ActionWrapper[Any, Any, Any], gym.utils.RecordConstructorArgs):
     """With probability `epsilon`, replace the agent's action by a random one.
 
     The random stream is reseeded from the seed given to `reset`, so seeded episodes repeat.
@@ -107,7 +105,9 @@ def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
         try:
             wrapper = getattr(gymnasium.wrappers, name)
         except ImportError as exc:
-            raise GymrunError(f"wrapper {name} needs a package that is not installed: {exc}") from exc
+            raise GymrunError(
+                f"wrapper {name} needs a package that is not installed: {exc}"
+            ) from exc
         if isinstance(wrapper, type) and issubclass(wrapper, gym.Wrapper):
             return wrapper
     raise GymrunError(
@@ -131,7 +131,5 @@ def apply_wrappers(
         except GymrunError:
             raise
         except Exception as exc:
-            raise GymrunError(
-                f"wrappers.{index} ({name}): {type(exc).__name__}: {exc}"
-            ) from exc
+            raise GymrunError(f"wrappers.{index} ({name}): {type(exc).__name__}: {exc}") from exc
     return env

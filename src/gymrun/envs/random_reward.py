@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 
-class RandomRewardEnv(gym.Env[np.ndarray, int]):
+class RandomRewardEnv(gym.Env[np.ndarray, np.int64]):
     """Ten steps long; each step pays a random reward in [0, 1) whatever the action.
 
     The observation is always three zeros and the actions are {0, 1}. Stepping after the
@@ -23,7 +23,7 @@ class RandomRewardEnv(gym.Env[np.ndarray, int]):
     (True, 0)
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012  (Gymnasium's own convention)
     EPISODE_LENGTH = 10
 
     def __init__(self) -> None:
@@ -39,7 +39,7 @@ class RandomRewardEnv(gym.Env[np.ndarray, int]):
         self.steps_left = self.EPISODE_LENGTH
         return self._observation.copy(), {}
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.steps_left <= 0:
             raise RuntimeError("the episode is over; call reset() before step()")
         self.steps_left -= 1
