@@ -78,8 +78,9 @@ def keyword_problem(
     `supplied` names the arguments gymrun passes itself (``env`` for a wrapper).
 
     >>> from gymnasium.wrappers import ClipReward
-    >>> print(keyword_problem(ClipReward, {"min_rewrd": 0}, supplied=("env",)))  # doctest: +ELLIPSIS
-    unexpected keyword 'min_rewrd' for ClipReward; did you mean 'min_reward'? ...
+    >>> problem = keyword_problem(ClipReward, {"min_rewrd": 0}, supplied=("env",))
+    >>> problem.key, problem.message[:72]
+    ('min_rewrd', "unexpected keyword 'min_rewrd' for ClipReward; did you mean 'min_reward'?")
     """
     try:
         signature = inspect.signature(cls)
