@@ -79,7 +79,7 @@ def keyword_problem(
 
     >>> from gymnasium.wrappers import ClipReward
     >>> problem = keyword_problem(ClipReward, {"min_rewrd": 0}, supplied=("env",))
-    >>> problem.key, problem.message[:72]
+    >>> problem.key, problem.message[:73]
     ('min_rewrd', "unexpected keyword 'min_rewrd' for ClipReward; did you mean 'min_reward'?")
     """
     try:
