@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -276,7 +277,7 @@ def validate_document(
         kind = type(document.data).__name__
         message = f"a config must be a mapping of keys (env, agent, ...), not a {kind}"
         raise ConfigError([Problem(document.source, "", message, 1)])
-    data = expand_shorthands(document.data)
+    data = expand_shorthands(copy.deepcopy(document.data))  # overrides must not touch the document
     if default_name and "name" not in data:
         data["name"] = default_name
     origins: dict[Loc, str] = {}
