@@ -22,8 +22,9 @@ FAKE_ID = "gymrun-test/Fake-v0"
 class FakeEnv(gym.Env[np.ndarray, int]):
     """An episode of `length` steps paying `reward` each; observation = [step index].
 
-    `fail_at` makes `step` (or `reset`, with fail_in="reset") raise at that step, and a
-    `length` of 0 means the episode never ends on its own.
+    `fail_at` makes `step` (or `reset`, with fail_in="reset") raise at that step of episode
+    `fail_episode` (counting resets from 0), and a `length` of 0 means the episode never ends
+    on its own.
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012
@@ -34,24 +35,28 @@ class FakeEnv(gym.Env[np.ndarray, int]):
         reward: float = 1.0,
         fail_at: int | None = None,
         fail_in: str = "step",
+        fail_episode: int = 0,
         actions: int = 2,
     ) -> None:
         self.length, self.reward = length, reward
-        self.fail_at, self.fail_in = fail_at, fail_in
+        self.fail_at, self.fail_in, self.fail_episode = fail_at, fail_in, fail_episode
+        self.episode = -1
         self.observation_space = gym.spaces.Box(0, np.inf, (1,), np.float32)
         self.action_space = gym.spaces.Discrete(actions)
         self.t = 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
         super().reset(seed=seed)
-        if self.fail_in == "reset":
+        self.episode += 1
+        if self.fail_in == "reset" and self.episode == self.fail_episode:
             raise RuntimeError("reset exploded")
         self.t = 0
         return np.array([0.0], np.float32), {}
 
     def step(self, action: int) -> Any:
         self.t += 1
-        if self.fail_in == "step" and self.t == self.fail_at:
+        failing = self.fail_in == "step" and self.episode == self.fail_episode
+        if failing and self.t == self.fail_at:
             raise ValueError(f"step {self.t} exploded")
         done = self.length > 0 and self.t >= self.length
         return np.array([self.t], np.float32), self.reward, done, False, {}
@@ -62,7 +67,9 @@ if FAKE_ID not in registry:
 
 
 @pytest.fixture(autouse=True)
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+def _terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Runs record into the working directory: make it the test's own.
+    monkeypatch.chdir(tmp_path)
     # Wide, uncoloured output, so tests can compare the text a user reads.
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")

@@ -1,6 +1,7 @@
 """Every command as a user types it, through Typer's runner (bugs fail the test, not exit 1)."""
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,7 +40,10 @@ def test_run_prints_episode_table_and_summary() -> None:
     assert "boundary │ 195: reached in 0 of 30 episodes" in result.stdout
     assert "solved   │ no: mean" in result.stdout
     assert "< 195 (all 30 episodes; fewer than 100)" in result.stdout
-    assert result.stderr == ""
+    [recorded] = result.stderr.splitlines()
+    assert re.fullmatch(
+        r"recorded in recordings/cartpole_random/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", recorded
+    )
 
 
 def test_run_numbers_match_the_library() -> None:
@@ -66,7 +70,7 @@ def test_run_json_is_exactly_one_object() -> None:
     )
     assert result.code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"config", "episodes", "summary", "status"}
+    assert set(data) == {"config", "episodes", "summary", "status", "error", "run_dir"}
     assert data["status"] == "completed"
     assert data["config"]["seed"] == 0
     assert data["config"]["wrappers"] == [{"name": "ClipReward", "max_reward": 0.5}]
@@ -128,17 +132,20 @@ def test_a_crash_mid_run_exits_1_and_keeps_the_finished_episodes(
     write_config: Callable[..., Path],
 ) -> None:
     path = write_config(
-        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 3, fail_at: 2}}\n"
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 3, fail_at: 2, fail_episode: 2}}\n"
         "agent: {name: constant, action: 0}\nepisodes: 5\nseed: 0\n"
     )
     result = gymrun("run", str(path))
     assert result.code == 1
-    assert result.stderr.startswith(
-        "error: episode 0, step 1: ValueError: step 2 exploded (raised in step at "
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: episode 2, step 1: ValueError: step 2 exploded (raised in step at "
     )
+    assert "episodes │ 2 of 5" in result.stdout
     assert "status   │ failed" in result.stdout
     data = json.loads(gymrun("run", str(path), "--json").stdout)
-    assert (data["status"], data["episodes"]) == ("failed", [])
+    assert data["status"] == "failed"
+    assert data["error"].startswith("episode 2, step 1: ValueError: step 2 exploded")
+    assert [e["episode"] for e in data["episodes"]] == [0, 1]
 
 
 def test_ctrl_c_exits_130_with_the_summary_of_finished_episodes(

@@ -78,7 +78,7 @@ def test_cartpole_balance_solves_cartpole_v1() -> None:
 
 def test_to_json_has_the_documented_shape() -> None:
     data = run_experiment(load_config(CONFIGS / "cartpole_random.yaml", episodes=2)).to_json()
-    assert set(data) == {"config", "episodes", "summary"}
+    assert set(data) == {"config", "episodes", "summary", "status", "error", "run_dir"}
     assert set(data["episodes"][0]) == {
         "episode",
         "seed",

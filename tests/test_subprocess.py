@@ -44,31 +44,35 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
     assert result.stderr == f"error: {config}:2 episodes: Input should be a valid integer\n"
 
 
-def test_sigint_exits_130_and_prints_the_summary(tmp_path: Path) -> None:
-    # cartpole_balance runs 500-step episodes: long enough to be interrupted mid-run
+def test_sigint_keeps_every_finished_episode(tmp_path: Path) -> None:
+    # cartpole_balance plays 500-step episodes: long enough to be interrupted mid-run
+    args = ["run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-q", "-o", "run"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gymrun",
-            "run",
-            str(CONFIGS / "cartpole_balance.yaml"),
-            "-n",
-            "100000",
-            "-q",
-        ],
-        cwd=ROOT,
+        [sys.executable, "-m", "gymrun", *args],
+        cwd=tmp_path,
+        text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
-    time.sleep(3)
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_lines(episodes)) < 3:
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert "status   │ interrupted" in stdout
     assert "Traceback" not in stderr
     finished = int(stderr.split("interrupted after ")[1].split()[0])
-    assert finished > 0
     assert f"episodes │ {finished} of 100000" in stdout
+    assert "status   │ interrupted" in stdout
+    lines = _lines(episodes)
+    assert [json.loads(line)["episode"] for line in lines] == list(range(finished))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["status"], summary["count"]) == ("interrupted", finished)
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["command"][1:] == args
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []

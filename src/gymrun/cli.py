@@ -5,6 +5,7 @@ Heavy imports (gymnasium, numpy, pydantic) happen inside the commands, so ``--he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -21,7 +22,8 @@ from gymrun.errors import GymrunError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gymrun.experiment import Experiment
+    from gymrun.config import ExperimentConfig
+    from gymrun.rollout import EpisodeResult
 
 EXIT_INTERRUPTED = 130
 
@@ -56,8 +58,11 @@ def _errors(debug: bool) -> Iterator[None]:
         yield
     except GymrunError as exc:
         _fail(exc, exc.exit_code, debug)
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort):
         raise
+    except KeyboardInterrupt:
+        _console(stderr=True).print("[yellow]interrupted[/]")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:
         message = f"unexpected {type(exc).__name__}: {exc}"
         if not debug:
@@ -100,69 +105,83 @@ def run(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
     ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Record here instead of recordings/NAME/TIME/."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --output replace the run already in it.")
+    ] = False,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")] = False,
     as_json: AsJson = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")
     ] = False,
     debug: Debug = False,
 ) -> None:
-    """Run an experiment: episodes of an agent in a wrapped environment."""
+    """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk."""
     from gymrun.config import load_config
-    from gymrun.experiment import Experiment
+    from gymrun.recordings import claim_output_dir, new_run_dir
 
     with _errors(debug):
         config = load_config(config_path, overrides or [], episodes=episodes, seed=seed)
-        with Experiment(config) as experiment:
-            if experiment.seed_drawn and not as_json:
-                seed_used = experiment.config.seed
-                _console(stderr=True).print(
-                    f"seed {seed_used} was drawn; add --seed {seed_used} to repeat this run"
-                )
-            _run_and_report(experiment, as_json=as_json, quiet=quiet, debug=debug)
+        if no_record:
+            record_dir = None
+        elif output is not None:
+            record_dir = claim_output_dir(output, force=force)
+        else:
+            record_dir = new_run_dir(config.name or "experiment")
+        try:
+            _run_and_report(config, record_dir, as_json=as_json, quiet=quiet, debug=debug)
+        except (GymrunError, typer.Exit) as exc:
+            if record_dir is not None and isinstance(exc, GymrunError):
+                _remove_if_empty(record_dir)
+            raise
 
 
-def _run_and_report(experiment: Experiment, *, as_json: bool, quiet: bool, debug: bool) -> None:
+def _remove_if_empty(directory: Path) -> None:
+    # A run that could not even start leaves no empty directory behind.
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def _run_and_report(
+    config: ExperimentConfig, record_dir: Path | None, *, as_json: bool, quiet: bool, debug: bool
+) -> None:
+    from gymrun.experiment import run_experiment
     from gymrun.render import EpisodeRows, summary_table
-    from gymrun.summary import SummaryBuilder
 
-    config = experiment.config
-    builder = SummaryBuilder(config.reward_boundary)
     rows = EpisodeRows()
-    kept: list[dict[str, Any]] = []
-    status, failure = "completed", None
     err = _console(stderr=True)
     progress = _progress(err, config.episodes, enabled=not (as_json or quiet))
-    try:
-        with progress:
-            task = progress.add_task(config.name or "run", total=config.episodes)
-            for episode in experiment.episodes():
-                builder.add(episode)
-                rows.add(episode)
-                if as_json:
-                    kept.append(episode.to_json())
-                progress.advance(task)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    except GymrunError as exc:
-        status, failure = "failed", exc
-    summary = builder.summary()
+    with progress:
+        task = progress.add_task(config.name or "run", total=config.episodes)
+
+        def on_episode(episode: EpisodeResult) -> None:
+            rows.add(episode)
+            progress.advance(task)
+
+        result = run_experiment(
+            config, record_dir=record_dir, keep_episodes=as_json, on_episode=on_episode
+        )
+    if config.seed is None and not as_json:
+        seed = result.config.seed
+        err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     if as_json:
-        document = {
-            "config": config.to_json(),
-            "episodes": kept,
-            "summary": summary.to_json(),
-            "status": status,
-        }
-        typer.echo(json.dumps(document))
+        typer.echo(json.dumps(result.to_json()))
     else:
         out = _console()
         if not quiet and rows.count:
             out.print(rows.table())
-        out.print(summary_table(summary, config, status))
-    if failure is not None:
-        _fail(failure, failure.exit_code, debug)
-    if status == "interrupted":
-        err.print(f"[yellow]interrupted[/] after {summary.count} finished episodes")
+        out.print(summary_table(result.summary, result.config.to_json(), result.status))
+        if record_dir is not None:
+            err.print(f"recorded in {record_dir}")
+    for note in result.notes:
+        err.print(f"note: {note}")
+    if result.error is not None:
+        _fail(result.error, result.error.exit_code, debug)
+    if result.status == "interrupted":
+        err.print(f"[yellow]interrupted[/] after {result.summary.count} finished episodes")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -178,6 +197,73 @@ def _progress(console: Console, total: int, *, enabled: bool) -> Any:
         transient=True,
         disable=not (enabled and console.is_terminal),
     )
+
+
+@app.command()
+def show(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or recordings/NAME for its newest run).")
+    ],
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Print a recorded run's tables again, from disk (interrupted runs too)."""
+    from gymrun.recordings import read_run
+    from gymrun.render import EpisodeRows, summary_table
+
+    with _errors(debug):
+        run = read_run(run_dir)
+        if as_json:
+            document = {
+                "config": run.config,
+                "episodes": [episode.to_json() for episode in run.episodes()],
+                "summary": run.summary.to_json(),
+                "status": run.status,
+                "error": run.error,
+                "run_dir": str(run.directory),
+            }
+            typer.echo(json.dumps(document))
+            return
+        rows = EpisodeRows()
+        for episode in run.episodes():
+            rows.add(episode)
+        out = _console()
+        out.print(f"run {run.directory}")
+        if rows.count:
+            out.print(rows.table())
+        out.print(summary_table(run.summary, run.config, run.status))
+        err = _console(stderr=True)
+        if run.error:
+            err.print(f"the run failed: {run.error}")
+        for note in run.notes:
+            err.print(f"note: {note}")
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Compare recorded runs side by side, one row each."""
+    from gymrun.recordings import read_run
+    from gymrun.render import compare_table
+
+    with _errors(debug):
+        runs = [read_run(directory) for directory in run_dirs]
+        if as_json:
+            rows = [
+                {
+                    "run_dir": str(r.directory),
+                    "config": r.config,
+                    "summary": r.summary.to_json(),
+                    "status": r.status,
+                }
+                for r in runs
+            ]
+            typer.echo(json.dumps(rows))
+            return
+        _console().print(compare_table(runs))
 
 
 @app.command("list-envs")

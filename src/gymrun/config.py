@@ -178,6 +178,39 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+class RecordConfig(_Section):
+    """What a run records besides its episodes: video of chosen episodes."""
+
+    video: bool = Field(False, description="Record episodes as .mp4 (needs gymrun[video])")
+    every: int | None = Field(None, ge=1, description="Record every Nth episode")
+    episodes: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Record these episodes (by index)"
+    )
+    fps: int | None = Field(None, ge=1, description="Default: the env's render_fps")
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> RecordConfig:
+        if self.every is not None and self.episodes is not None:
+            raise PydanticCustomError(
+                "two_schedules", "give either every or episodes, not both", {"key": "episodes"}
+            )
+        if not self.video and (self.every is not None or self.episodes is not None):
+            raise PydanticCustomError(
+                "video_off", "choosing episodes to record needs video: true", {"key": "video"}
+            )
+        return self
+
+    def wants(self, episode: int) -> bool:
+        """Whether episode `episode` is recorded (default: Gymnasium's capped cubic schedule)."""
+        from gymrun.video import capped_cubic
+
+        if self.every is not None:
+            return episode % self.every == 0
+        if self.episodes is not None:
+            return episode in self.episodes
+        return capped_cubic(episode)
+
+
 def _options(section: BaseModel) -> dict[str, Any]:
     """A wrapper's or agent's keyword arguments: every key but `name`."""
     data = section.model_dump(exclude={"name"})
@@ -197,6 +230,7 @@ class ExperimentConfig(_Section):
     seed: int | None = Field(None, ge=0, description="Drawn and reported when absent")
     reward_boundary: float | None = Field(None, description="Default: the spec's reward_threshold")
     max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
+    record: RecordConfig = Field(default_factory=RecordConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -384,8 +418,8 @@ def _known_keys(data: dict[str, Any], parent: Loc) -> list[str]:
     """The keys allowed where an unknown key was found, for did-you-mean."""
     if not parent:
         return list(ExperimentConfig.model_fields)
-    if parent == ("env",):
-        return list(EnvConfig.model_fields)
+    if parent in (("env",), ("record",)):
+        return list((EnvConfig if parent == ("env",) else RecordConfig).model_fields)
     node: Any = data
     for part in parent:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -12,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from gymrun.recordings import run_title
+
 if TYPE_CHECKING:
     from gymrun.catalog import EnvInfo
-    from gymrun.config import ExperimentConfig
+    from gymrun.recordings import StoredRun
     from gymrun.rollout import EpisodeResult
     from gymrun.summary import Summary
 
@@ -80,17 +82,19 @@ def _episode_row(table: Table, episode: EpisodeResult) -> None:
     )
 
 
-def summary_table(summary: Summary, config: ExperimentConfig, status: str = "completed") -> Table:
-    """The run's verdict: mean ± std, range, steps, boundary reached, solved."""
-    title = f"{config.name or 'experiment'}: {config.env.id}, agent {config.agent.name}"
+def summary_table(summary: Summary, config: dict[str, Any], status: str = "completed") -> Table:
+    """The run's verdict: mean ± std, range, steps, boundary reached, solved.
+
+    `config` is the resolved config in its JSON form, as a run directory keeps it.
+    """
+    title = run_title(config)
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
     count = summary.count
-    table.add_row(
-        "episodes", f"{count} of {config.episodes}" if count != config.episodes else str(count)
-    )
-    table.add_row("seed", str(config.seed))
+    wanted = config["episodes"]
+    table.add_row("episodes", f"{count} of {wanted}" if count != wanted else str(count))
+    table.add_row("seed", str(config["seed"]))
     if count:
         table.add_row(
             "reward",
@@ -109,6 +113,34 @@ def summary_table(summary: Summary, config: ExperimentConfig, status: str = "com
         table.add_row("solved", _verdict(summary))
     if status != "completed":
         table.add_row("status", f"[yellow]{status}[/]")
+    return table
+
+
+def compare_table(runs: Sequence[StoredRun]) -> Table:
+    """One row per run: what ran and how it scored; the best mean reward is starred."""
+    table = Table(title="Runs compared", title_justify="left")
+    table.add_column("run", overflow="fold", min_width=12)
+    table.add_column("env, agent, wrappers", overflow="fold", min_width=12)
+    table.add_column("episodes", justify="right")
+    table.add_column("mean ± std", justify="right", no_wrap=True)
+    table.add_column("reached", justify="right", no_wrap=True)
+    table.add_column("solved", justify="center", no_wrap=True)
+    means = [r.summary.mean_reward for r in runs if r.summary.mean_reward is not None]
+    best = max(means) if len(means) > 1 else None
+    for run in runs:
+        s, config = run.summary, run.config
+        names = [config["env"]["id"], config["agent"]["name"]]
+        names += [w["name"] for w in config.get("wrappers", [])]
+        star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
+        status = "" if run.status == "completed" else f" ({run.status})"
+        table.add_row(
+            str(run.directory),
+            ", ".join(names),
+            f"{s.count}{status}",
+            f"{number(s.mean_reward, 4)} ± {number(s.std_reward, 4)}{star}",
+            "—" if s.reached is None else f"{s.reached}/{s.count}",
+            {True: "✓", False: "✗", None: "—"}[s.solved],
+        )
     return table
 
 

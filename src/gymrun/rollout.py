@@ -40,6 +40,20 @@ class EpisodeResult:
             "reached": self.reached,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EpisodeResult:
+        """An episode read back from ``to_json`` form (its timing was not kept)."""
+        return cls(
+            index=data["episode"],
+            seed=data["seed"],
+            reward=data["reward"],
+            steps=data["steps"],
+            terminated=data["terminated"],
+            truncated=data["truncated"],
+            reached=data["reached"],
+            seconds=0.0,
+        )
+
 
 def episode_seeds(run_seed: int, index: int) -> tuple[int, int]:
     """The (environment, agent) seeds of episode `index`, derived from the run seed alone.
