@@ -76,3 +76,49 @@ def test_sigint_keeps_every_finished_episode(tmp_path: Path) -> None:
 
 def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
+
+
+def _without(modules: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run gymrun in a process where `modules` cannot be imported, as if not installed."""
+    blocked = "; ".join(f"sys.modules[{m!r}] = None" for m in modules)
+    code = (
+        f"import sys; {blocked}; sys.argv = ['gymrun', *sys.argv[1:]]; "
+        "from gymrun.cli import main; main()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_missing_plot_extra_is_said_once_and_the_run_goes_on(tmp_path: Path) -> None:
+    config = str(CONFIGS / "cartpole_random.yaml")
+    result = _without(["matplotlib"], "run", config, "-n", "3", "-q", "-o", "run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "recorded in run",
+        "note: no reward.png: plots need matplotlib, which is not installed: "
+        "pip install 'gymrun[plot]'",
+    ]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "config.yaml",
+        "episodes.jsonl",
+        "meta.json",
+        "summary.json",
+    ]
+
+
+def test_missing_video_extra_is_an_error_before_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "video.yaml"
+    config.write_text("env: CartPole-v1\nrecord: {video: true}\n")
+    result = _without(["moviepy"], "run", str(config), "-o", "run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: recording video needs moviepy, which is not installed: "
+        "pip install 'gymrun[video]'\n"
+    )
+    assert not (tmp_path / "run").exists()

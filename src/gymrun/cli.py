@@ -48,7 +48,8 @@ def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     # Messages on stderr are never wrapped: one problem, one line, whatever the width.
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    # markup=False: names, paths and messages are shown as they are, brackets and all.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
 
 
 @contextmanager
@@ -61,7 +62,7 @@ def _errors(debug: bool) -> Iterator[None]:
     except (typer.Exit, typer.Abort):
         raise
     except KeyboardInterrupt:
-        _console(stderr=True).print("[yellow]interrupted[/]")
+        _console(stderr=True).print("interrupted", style="yellow")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:
         message = f"unexpected {type(exc).__name__}: {exc}"
@@ -71,11 +72,13 @@ def _errors(debug: bool) -> Iterator[None]:
 
 
 def _fail(exc: BaseException, code: int, debug: bool, message: str | None = None) -> NoReturn:
+    from rich.text import Text
+
     err = _console(stderr=True)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     for line in (message or str(exc)).splitlines():
-        err.print(f"[red]error:[/] {line}", markup=True, highlight=False)
+        err.print(Text.assemble(("error:", "red"), f" {line}"))
     raise typer.Exit(code)
 
 
@@ -181,7 +184,7 @@ def _run_and_report(
     if result.error is not None:
         _fail(result.error, result.error.exit_code, debug)
     if result.status == "interrupted":
-        err.print(f"[yellow]interrupted[/] after {result.summary.count} finished episodes")
+        err.print(f"interrupted after {result.summary.count} finished episodes", style="yellow")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 

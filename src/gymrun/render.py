@@ -71,7 +71,7 @@ class EpisodeRows:
 
 def _episode_row(table: Table, episode: EpisodeResult) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
-    reached = {True: "[green]✓[/]", False: "[red]✗[/]", None: "—"}[episode.reached]
+    reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
     table.add_row(
         str(episode.index),
         str(episode.seed),
@@ -112,7 +112,7 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
         )
         table.add_row("solved", _verdict(summary))
     if status != "completed":
-        table.add_row("status", f"[yellow]{status}[/]")
+        table.add_row("status", Text(status, "yellow"))
     return table
 
 
@@ -144,18 +144,18 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
     return table
 
 
-def _verdict(summary: Summary) -> str:
+def _verdict(summary: Summary) -> Text:
     if summary.solved is None:
-        return "—"
-    word = "[green]yes[/]" if summary.solved else "[red]no[/]"
+        return Text("—")
+    word = Text("yes", "green") if summary.solved else Text("no", "red")
     relation = "≥" if summary.solved else "<"
     best = number(summary.best_window_mean)
     bound = number(summary.reward_boundary)
     if summary.count < 100:
-        return (
-            f"{word}: mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
-        )
-    return f"{word}: best mean over 100 consecutive episodes is {best} {relation} {bound}"
+        detail = f"mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
+    else:
+        detail = f"best mean over 100 consecutive episodes is {best} {relation} {bound}"
+    return Text.assemble(word, ": ", detail)
 
 
 def envs_table(infos: Iterable[EnvInfo]) -> Table:
@@ -200,7 +200,7 @@ def env_description(info: dict[str, Any]) -> Group:
         )
     parts: list[Any] = [spec]
     for key in ("action_space", "observation_space"):
-        tree = Tree(f"[bold]{key.replace('_', ' ')}[/]")
+        tree = Tree(Text(key.replace("_", " "), "bold"))
         _space_tree(tree, info[key])
         parts.append(tree)
     samples = Table(show_header=False, box=None)
