@@ -22,9 +22,9 @@ FAKE_ID = "gymrun-test/Fake-v0"
 class FakeEnv(gym.Env[np.ndarray, int]):
     """An episode of `length` steps paying `reward` each; observation = [step index].
 
-    `fail_at` makes `step` (or `reset`, with fail_in="reset") raise at that step of episode
-    `fail_episode` (counting resets from 0), and a `length` of 0 means the episode never ends
-    on its own.
+    `lengths` cycles episode lengths instead; a `length` of 0 never ends on its own.
+    `fail_seed` makes `reset` raise for that seed; `fail_at` makes `step` (or `reset`, with
+    fail_in="reset") raise at that step of episode `fail_episode` (counting resets from 0).
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012
@@ -37,8 +37,11 @@ class FakeEnv(gym.Env[np.ndarray, int]):
         fail_in: str = "step",
         fail_episode: int = 0,
         actions: int = 2,
+        lengths: list[int] | None = None,
+        fail_seed: int | None = None,
     ) -> None:
-        self.length, self.reward = length, reward
+        self.length, self.reward, self.lengths = length, reward, lengths
+        self.fail_seed = fail_seed
         self.fail_at, self.fail_in, self.fail_episode = fail_at, fail_in, fail_episode
         self.episode = -1
         self.observation_space = gym.spaces.Box(0, np.inf, (1,), np.float32)
@@ -48,9 +51,13 @@ class FakeEnv(gym.Env[np.ndarray, int]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
         super().reset(seed=seed)
         self.episode += 1
+        if seed is not None and seed == self.fail_seed:
+            raise RuntimeError(f"reset exploded for seed {seed}")
         if self.fail_in == "reset" and self.episode == self.fail_episode:
             raise RuntimeError("reset exploded")
         self.t = 0
+        if self.lengths:
+            self.length = self.lengths[self.episode % len(self.lengths)]
         return np.array([0.0], np.float32), {}
 
     def step(self, action: int) -> Any:

@@ -244,3 +244,18 @@ def test_version_and_help() -> None:
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_missing_argument_is_a_usage_error(command: str) -> None:
     assert gymrun(command).code == 2
+
+
+def test_num_envs_and_workers_from_the_command_line() -> None:
+    vector = json.loads(
+        gymrun("run", CARTPOLE_RANDOM, "--num-envs", "8", "-n", "50", "--json").stdout
+    )
+    assert vector["config"]["vector"] == {"num_envs": 8, "mode": None}
+    assert [e["episode"] for e in vector["episodes"]] == list(range(50))
+    assert {e["seed"] for e in vector["episodes"]} == {None}
+    serial = json.loads(gymrun("run", CARTPOLE_RANDOM, "-n", "60", "--json").stdout)
+    parallel = json.loads(gymrun("run", CARTPOLE_RANDOM, "-n", "60", "--json", "-w", "2").stdout)
+    assert parallel["episodes"] == serial["episodes"]
+    assert parallel["summary"] == serial["summary"]
+    result = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "0")
+    assert result.code == 2

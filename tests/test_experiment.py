@@ -15,7 +15,7 @@ from .conftest import CONFIGS
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_config_runs(path: Path) -> None:
     result = run_experiment(load_config(path, episodes=3))
-    assert [e.index for e in result.episodes] == [0, 1, 2]
+    assert [e.episode for e in result.episodes] == [0, 1, 2]
     assert result.summary.count == 3
     assert result.config.seed is not None
 
@@ -116,7 +116,7 @@ def test_build_errors_are_clear(write_config: Callable[..., Path]) -> None:
 def test_experiment_streams_episodes_and_can_start_anywhere() -> None:
     config = load_config(CONFIGS / "cartpole_random.yaml", episodes=6)
     with Experiment(config) as experiment:
-        tail = [(e.index, e.reward) for e in experiment.episodes(start=4)]
+        tail = [(e.episode, e.reward) for e in experiment.episodes(start=4)]
     full = run_experiment(config).episodes
-    assert tail == [(e.index, e.reward) for e in full[4:]]
+    assert tail == [(e.episode, e.reward) for e in full[4:]]
     assert np.mean([e.reward for e in full]) > 0

@@ -4,9 +4,10 @@ from collections.abc import Callable
 import gymnasium as gym
 import pytest
 
+from gymrun import ExperimentConfig, run_experiment
 from gymrun.agents import ConstantAgent, RandomAgent, make_agent
 from gymrun.errors import RolloutError
-from gymrun.rollout import EpisodeResult, episode_seeds, rollout
+from gymrun.rollout import EpisodeResult, EpisodeSeeds, rollout
 
 from .conftest import FAKE_ID
 
@@ -19,7 +20,7 @@ def test_episodes_record_reward_steps_and_how_they_ended() -> None:
     env = gym.make(FAKE_ID, length=4, reward=0.5)
     results = run(env, ConstantAgent(env.action_space, 0), reward_boundary=2.0)
     assert [
-        (r.index, r.reward, r.steps, r.terminated, r.truncated, r.reached) for r in results
+        (r.episode, r.reward, r.steps, r.terminated, r.truncated, r.reached) for r in results
     ] == [
         (0, 2.0, 4, True, False, True),
         (1, 2.0, 4, True, False, True),
@@ -35,9 +36,17 @@ def test_time_limit_truncation_is_recorded() -> None:
 
 
 def test_max_steps_cuts_an_episode_as_truncated() -> None:
-    env = gym.make("CartPole-v1")
-    agent = make_agent("cartpole_balance", {}, env.action_space, env.observation_space)
-    [result] = run(env, agent, episodes=1, max_steps=25, reward_boundary=20)
+    config = ExperimentConfig.model_validate(
+        {
+            "env": "CartPole-v1",
+            "agent": "cartpole_balance",
+            "max_steps": 25,
+            "episodes": 1,
+            "seed": 0,
+            "reward_boundary": 20,
+        }
+    )
+    [result] = run_experiment(config).episodes
     assert (result.steps, result.reward, result.terminated, result.truncated) == (
         25,
         25.0,
@@ -69,7 +78,7 @@ def test_same_seed_same_episodes_and_prefix_property() -> None:
 
 
 def test_episode_seeds_differ_between_episodes_and_between_env_and_agent() -> None:
-    seeds = [episode_seeds(0, i) for i in range(1000)]
+    seeds = [EpisodeSeeds(0)[i] for i in range(1000)]
     assert len({env for env, _ in seeds}) == 1000
     assert all(env != agent for env, agent in seeds)
 
@@ -77,7 +86,7 @@ def test_episode_seeds_differ_between_episodes_and_between_env_and_agent() -> No
 def test_results_stream_one_episode_at_a_time() -> None:
     env = gym.make(FAKE_ID, length=2)
     stream = rollout(env, ConstantAgent(env.action_space, 0), seed=0, episodes=10**12)
-    assert [r.index for r in itertools.islice(stream, 3)] == [0, 1, 2]
+    assert [r.episode for r in itertools.islice(stream, 3)] == [0, 1, 2]
 
 
 def test_an_env_that_raises_names_the_episode_and_step() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
@@ -30,23 +30,83 @@ class Agent(Protocol):
 class RandomAgent:
     """Samples the action space; reseeded at every episode start.
 
+    Discrete actions are drawn in blocks, far cheaper than ``action_space.sample()`` each
+    step. All episodes share one PCG64 stream: ``reset(seed)`` jumps to the window of 2**64
+    draws that belongs to `seed` (a jump costs about a microsecond; building a seeded
+    generator, several), so each episode's actions depend on its seed alone.
+
     >>> agent = RandomAgent(gym.spaces.Discrete(2))
     >>> agent.reset(0)
     >>> [int(agent.act(None)) for _ in range(6)]
-    [1, 1, 1, 0, 0, 0]
+    [1, 0, 0, 1, 1, 1]
+    >>> agent.act_batch(None).shape  # for vector runs: one action per sub-environment
+    (1,)
     """
 
     actions_in_space = True  # sampled from the space itself: no need to check each one
 
-    def __init__(self, action_space: gym.Space[Any]) -> None:
+    def __init__(self, action_space: gym.Space[Any], num_envs: int = 1) -> None:
         # A private copy, so seeding it cannot disturb the env's or a wrapper's sampling.
         self._space = copy.deepcopy(action_space)
+        self.num_envs = num_envs
+        self._bits = np.random.PCG64(0)
+        self._position = 0  # draws taken from the stream so far
+        self._block: Iterator[Any] = iter(())
+        self._block_size = BLOCK_START
+        if isinstance(action_space, gym.spaces.Discrete):
+            self.act = self._act_discrete  # type: ignore[method-assign]
+            self._n, self._start = int(action_space.n), int(action_space.start)
+            power_of_two = self._n & (self._n - 1) == 0
+            self._byte_mask = np.uint8(self._n - 1) if power_of_two and self._n <= 256 else None
+        else:
+            self._batch_space = gym.vector.utils.batch_space(self._space, num_envs)
 
     def reset(self, seed: int) -> None:
-        self._space.seed(seed)
+        target = (seed % 2**64) << 64
+        self._bits.advance((target - self._position) % 2**128)
+        self._position = target
+        self._block = iter(())
+        self._block_size = BLOCK_START
+        if not isinstance(self._space, gym.spaces.Discrete):
+            self._space.seed(seed)
+            self._batch_space.seed(seed)
 
     def act(self, observation: Any) -> Any:
         return self._space.sample()
+
+    def _act_discrete(self, observation: Any) -> Any:
+        try:
+            return next(self._block)
+        except StopIteration:
+            # Short episodes draw small blocks; long ones double it, up to BLOCK_MAX.
+            self._block = iter(self._draw(self._block_size))
+            self._block_size = min(2 * self._block_size, BLOCK_MAX)
+            return next(self._block)
+
+    def act_batch(self, observations: Any) -> Any:
+        if not isinstance(self._space, gym.spaces.Discrete):
+            return self._batch_space.sample()
+        return self._draw(self.num_envs)
+
+    def _draw(self, count: int) -> np.ndarray:
+        # Raw draws, far cheaper than integers(): for n a power of two up to 256, the low
+        # bits of single bytes are exactly uniform; otherwise 64-bit remainders, biased by
+        # less than n / 2**64.
+        if self._byte_mask is not None:
+            words = -(-count // 8)
+            self._position += words
+            raw = self._bits.random_raw(words).view(np.uint8)[:count]
+            draws = (raw & self._byte_mask).astype(np.int64)
+        else:
+            self._position += count
+            draws = (self._bits.random_raw(count) % self._n).view(np.int64)
+        return draws + self._start if self._start else draws
+
+
+# Block sizes of random draws within an episode: start small (CartPole episodes of a random
+# agent last about 20 steps), double for long episodes.
+BLOCK_START = 32
+BLOCK_MAX = 2048
 
 
 class ConstantAgent:
@@ -58,11 +118,16 @@ class ConstantAgent:
 
     actions_in_space = True
 
-    def __init__(self, action_space: gym.Space[Any], action: Any) -> None:
+    def __init__(self, action_space: gym.Space[Any], action: Any, num_envs: int = 1) -> None:
         self.action = to_action(action_space, action, "action")
+        empty: Any = gym.vector.utils.create_empty_array(action_space, num_envs)
+        self._batch = gym.vector.utils.concatenate(action_space, [self.action] * num_envs, empty)
 
     def act(self, observation: Any) -> Any:
         return self.action
+
+    def act_batch(self, observations: Any) -> Any:
+        return self._batch
 
 
 class SequenceAgent:
@@ -113,6 +178,10 @@ class CartPoleBalance:
     def act(self, observation: Any) -> int:
         return int(float(np.dot(self.GAINS, observation)) > 0.0)
 
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        pushes: np.ndarray = (observations @ self.GAINS > 0.0).astype(np.int64)
+        return pushes
+
 
 class FunctionAgent:
     """Adapts a plain function ``observation -> action`` to the agent protocol."""
@@ -129,7 +198,7 @@ BUILTIN_AGENTS: dict[str, type] = {
 }
 
 # Constructor arguments gymrun fills in itself when a constructor names them.
-SPACE_ARGUMENTS = ("action_space", "observation_space")
+SPACE_ARGUMENTS = ("action_space", "observation_space", "num_envs")
 
 
 def resolve_agent(name: str) -> Any:
@@ -163,6 +232,7 @@ def make_agent(
     options: Mapping[str, Any],
     action_space: gym.Space[Any],
     observation_space: gym.Space[Any],
+    num_envs: int = 1,
 ) -> Any:
     """Build agent `name` for an environment with these spaces.
 
@@ -179,8 +249,12 @@ def make_agent(
     if problem:
         raise AgentError(f"agent {problem}")
     params = inspect.signature(target).parameters
-    spaces = {"action_space": action_space, "observation_space": observation_space}
-    supplied = {key: value for key, value in spaces.items() if key in params}
+    given = {
+        "action_space": action_space,
+        "observation_space": observation_space,
+        "num_envs": num_envs,
+    }
+    supplied = {key: value for key, value in given.items() if key in params}
     try:
         agent = target(**supplied, **options)
     except AgentError:

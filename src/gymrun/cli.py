@@ -20,6 +20,8 @@ from gymrun import __version__
 from gymrun.errors import GymrunError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from gymrun.config import ExperimentConfig
@@ -108,6 +110,15 @@ def run(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
     ] = None,
+    num_envs: Annotated[
+        int | None,
+        typer.Option(
+            "--num-envs", min=1, help="Run as a vector env of N copies (vector.num_envs)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Split episodes across N processes.")
+    ] = 1,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Record here instead of recordings/NAME/TIME/."),
@@ -127,7 +138,9 @@ def run(
     from gymrun.recordings import claim_output_dir, new_run_dir
 
     with _errors(debug):
-        config = load_config(config_path, overrides or [], episodes=episodes, seed=seed)
+        config = load_config(
+            config_path, overrides or [], episodes=episodes, seed=seed, num_envs=num_envs
+        )
         if no_record:
             record_dir = None
         elif output is not None:
@@ -135,7 +148,7 @@ def run(
         else:
             record_dir = new_run_dir(config.name or "experiment")
         try:
-            _run_and_report(config, record_dir, as_json=as_json, quiet=quiet, debug=debug)
+            _run_and_report(config, record_dir, workers, as_json=as_json, quiet=quiet, debug=debug)
         except (GymrunError, typer.Exit) as exc:
             if record_dir is not None and isinstance(exc, GymrunError):
                 _remove_if_empty(record_dir)
@@ -149,7 +162,13 @@ def _remove_if_empty(directory: Path) -> None:
 
 
 def _run_and_report(
-    config: ExperimentConfig, record_dir: Path | None, *, as_json: bool, quiet: bool, debug: bool
+    config: ExperimentConfig,
+    record_dir: Path | None,
+    workers: int,
+    *,
+    as_json: bool,
+    quiet: bool,
+    debug: bool,
 ) -> None:
     from gymrun.experiment import run_experiment
     from gymrun.render import EpisodeRows, summary_table
@@ -160,12 +179,16 @@ def _run_and_report(
     with progress:
         task = progress.add_task(config.name or "run", total=config.episodes)
 
-        def on_episode(episode: EpisodeResult) -> None:
-            rows.add(episode)
-            progress.advance(task)
+        def on_episodes(episodes: Sequence[EpisodeResult]) -> None:
+            rows.add_all(episodes)
+            progress.advance(task, len(episodes))
 
         result = run_experiment(
-            config, record_dir=record_dir, keep_episodes=as_json, on_episode=on_episode
+            config,
+            record_dir=record_dir,
+            keep_episodes=as_json,
+            on_episodes=on_episodes,
+            workers=workers,
         )
     if config.seed is None and not as_json:
         seed = result.config.seed
@@ -229,7 +252,7 @@ def show(
             return
         rows = EpisodeRows()
         for episode in run.episodes():
-            rows.add(episode)
+            rows.add_all((episode,))
         out = _console()
         out.print(f"run {run.directory}")
         if rows.count:

@@ -211,6 +211,15 @@ class RecordConfig(_Section):
         return capped_cubic(episode)
 
 
+class VectorConfig(_Section):
+    """Run `num_envs` copies of the environment as one vector env (``gymnasium.make_vec``)."""
+
+    num_envs: int = Field(ge=1, description="Sub-environments stepped together")
+    mode: Literal["vector_entry_point", "sync", "async"] | None = Field(
+        None, description="Default: vector_entry_point when the env has one, else sync"
+    )
+
+
 def _options(section: BaseModel) -> dict[str, Any]:
     """A wrapper's or agent's keyword arguments: every key but `name`."""
     data = section.model_dump(exclude={"name"})
@@ -231,11 +240,44 @@ class ExperimentConfig(_Section):
     reward_boundary: float | None = Field(None, description="Default: the spec's reward_threshold")
     max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
     record: RecordConfig = Field(default_factory=RecordConfig)
+    vector: VectorConfig | None = Field(None, description="Run as a vector env")
 
     @model_validator(mode="before")
     @classmethod
     def _shorthands(cls, data: Any) -> Any:
         return expand_shorthands(data)
+
+    @model_validator(mode="after")
+    def _vector_ready(self) -> ExperimentConfig:
+        """A vector run needs a vector form of each wrapper, and no video."""
+        if self.vector is None:
+            return self
+        from gymrun.vector import resolve_vector_wrapper
+
+        for index, wrapper in enumerate(self.wrappers):
+            try:
+                resolve_vector_wrapper(wrapper.name)
+            except GymrunError as exc:
+                loc = ["wrappers", index, "name"]
+                raise PydanticCustomError("no_vector_form", str(exc), {"loc": loc}) from None
+        if self.record.video:
+            message = "video is recorded in single-env runs; remove vector or record.video"
+            raise PydanticCustomError("vector_video", message, {"loc": ["record", "video"]})
+        spec = find_spec(self.env.id)
+        if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
+            message = f"{self.env.id} has no vector_entry_point; use mode sync or async"
+            raise PydanticCustomError("no_vector_entry_point", message, {"loc": ["vector", "mode"]})
+        return self
+
+    @property
+    def vector_mode(self) -> str | None:
+        """The vectorisation mode a vector run uses (the default resolved), or None."""
+        if self.vector is None:
+            return None
+        if self.vector.mode is not None:
+            return self.vector.mode
+        has_entry_point = find_spec(self.env.id).vector_entry_point is not None
+        return "vector_entry_point" if has_entry_point else "sync"
 
     @property
     def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:
@@ -283,18 +325,24 @@ def load_config(
     *,
     episodes: int | None = None,
     seed: int | None = None,
+    num_envs: int | None = None,
 ) -> ExperimentConfig:
     """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
 
     `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
+    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides.
 
     >>> config = load_config("configs/cartpole_epsilon.yaml", ["wrappers.0.epsilon=0.2"])
     >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
     ('CartPole-v1', 0.2, 'constant')
     """
     document = read_yaml(path)
-    shortcuts = {"episodes": episodes, "seed": seed}
-    extra = [(f"--{key}", key, value) for key, value in shortcuts.items() if value is not None]
+    shortcuts = {
+        "--episodes": ("episodes", episodes),
+        "--seed": ("seed", seed),
+        "--num-envs": ("vector.num_envs", num_envs),
+    }
+    extra = [(flag, key, value) for flag, (key, value) in shortcuts.items() if value is not None]
     return validate_document(document, overrides, extra, default_name=_stem_name(path))
 
 
@@ -388,9 +436,11 @@ def _problems(
     problems = []
     for error in exc.errors():
         loc = _clean_loc(error["loc"])
-        key = (error.get("ctx") or {}).get("key")
-        if key:
-            loc = (*loc, key)
+        context = error.get("ctx") or {}
+        if context.get("key"):
+            loc = (*loc, context["key"])
+        if context.get("loc"):
+            loc = tuple(context["loc"])
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
@@ -418,8 +468,13 @@ def _known_keys(data: dict[str, Any], parent: Loc) -> list[str]:
     """The keys allowed where an unknown key was found, for did-you-mean."""
     if not parent:
         return list(ExperimentConfig.model_fields)
-    if parent in (("env",), ("record",)):
-        return list((EnvConfig if parent == ("env",) else RecordConfig).model_fields)
+    sections: dict[Loc, type[BaseModel]] = {
+        ("env",): EnvConfig,
+        ("record",): RecordConfig,
+        ("vector",): VectorConfig,
+    }
+    if parent in sections:
+        return list(sections[parent].model_fields)
     node: Any = data
     for part in parent:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 class GymrunError(Exception):
@@ -48,6 +49,14 @@ class RolloutError(GymrunError):
         self.episode = episode
         self.step = step
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only fields: tell pickle (worker processes) how to rebuild the error
+        return (_rollout_error, (str(self), self.episode, self.step))
+
+
+def _rollout_error(message: str, episode: int, step: int) -> RolloutError:
+    return RolloutError(message, episode=episode, step=step)
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

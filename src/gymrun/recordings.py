@@ -15,7 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,8 +135,9 @@ class RunRecorder:
         self._write_summary(None, "running")
         self._episodes = (directory / EPISODES_FILE).open("a", encoding="utf-8")
 
-    def add(self, episode: EpisodeResult) -> None:
-        self._episodes.write(json.dumps(episode.to_json()) + "\n")
+    def add_all(self, episodes: Iterable[EpisodeResult]) -> None:
+        """Append finished episodes, one line each, and flush them to disk."""
+        self._episodes.write("".join(json.dumps(e.to_json()) + "\n" for e in episodes))
         self._episodes.flush()
 
     def finish(self, summary: Summary, status: str, error: str | None = None) -> list[str]:

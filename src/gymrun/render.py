@@ -44,12 +44,15 @@ class EpisodeRows:
         self.tail: deque[EpisodeResult] = deque(maxlen=keep)
         self.count = 0
 
-    def add(self, episode: EpisodeResult) -> None:
-        self.count += 1
-        if len(self.head) < self.keep:
-            self.head.append(episode)
-        else:
-            self.tail.append(episode)
+    def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
+        """Take consecutive episodes; of a large batch only the rows kept are unpacked."""
+        size = len(episodes)
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head.extend(episodes[:room])
+        if size > room:
+            self.tail.extend(episodes[max(room, size - self.keep) :])
+        self.count += size
 
     def table(self) -> Table:
         table = Table(title="Episodes", title_justify="left")
@@ -73,7 +76,7 @@ def _episode_row(table: Table, episode: EpisodeResult) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
     reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
     table.add_row(
-        str(episode.index),
+        str(episode.episode),
         str(episode.seed),
         number(episode.reward),
         str(episode.steps),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, SupportsFloat
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from gymrun.errors import GymrunError, did_you_mean
 from gymrun.importing import is_target, load_target
+from gymrun.seeding import splitmix64, uniform
 
 # Mixed into the seed an episode's reset receives, so the wrapper's random stream is
 # derived from the episode seed yet independent of the environment's own.
@@ -22,11 +24,14 @@ class EpsilonRandom(gym.ActionWrapper[Any, Any, Any], gym.utils.RecordConstructo
     """With probability `epsilon`, replace the agent's action by a random one.
 
     The random stream is reseeded from the seed given to `reset`, so seeded episodes repeat.
+    Rather than a coin flip every step it draws how many steps pass until the next
+    replacement (geometrically distributed, which is the same thing), so a step without a
+    replacement costs one subtraction.
 
     >>> env = EpsilonRandom(gym.make("CartPole-v1"), epsilon=1.0)
     >>> _ = env.reset(seed=0)
     >>> [int(env.action(0)) for _ in range(8)]
-    [0, 1, 0, 0, 0, 1, 0, 0]
+    [1, 1, 1, 1, 0, 0, 1, 0]
     """
 
     def __init__(self, env: gym.Env[Any, Any], epsilon: float) -> None:
@@ -37,20 +42,61 @@ class EpsilonRandom(gym.ActionWrapper[Any, Any, Any], gym.utils.RecordConstructo
         self.epsilon = epsilon
         # A private copy: seeding it must not disturb anyone else sampling env.action_space.
         self._space = copy.deepcopy(env.action_space)
-        self._rng = np.random.default_rng()
+        self._choices = (
+            [np.int64(self._space.start + i) for i in range(int(self._space.n))]
+            if isinstance(self._space, gym.spaces.Discrete) and self._space.n <= 4096
+            else None
+        )
+        self._log_keep = math.log1p(-epsilon) if 0.0 < epsilon < 1.0 else 0.0
+        self._seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._draws = 0
+        self._space_seeded = False
+        self._countdown = self._gap()
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         if seed is not None:
-            self._rng = np.random.default_rng([seed, _EPSILON_SALT])
-            self._space.seed(int(self._rng.integers(2**32)))
-        return super().reset(seed=seed, options=options)
+            self._seed, self._draws, self._space_seeded = seed ^ _EPSILON_SALT, 0, False
+            self._countdown = self._gap()
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        # ActionWrapper.step inlined: this runs for every step of every episode.
+        countdown = self._countdown - 1
+        if countdown:
+            self._countdown = countdown
+            return self.env.step(action)
+        self._countdown = self._gap()
+        return self.env.step(self._random_action())
 
     def action(self, action: Any) -> Any:
-        if self._rng.random() < self.epsilon:
-            return self._space.sample()
-        return action
+        countdown = self._countdown - 1
+        if countdown:
+            self._countdown = countdown
+            return action
+        self._countdown = self._gap()
+        return self._random_action()
+
+    def _uniform(self) -> float:
+        self._draws += 1
+        return uniform(self._seed, self._draws)
+
+    def _gap(self) -> int:
+        """Steps until the next replacement: 1 + Geometric(epsilon); never for epsilon 0."""
+        if self.epsilon == 0.0:
+            return -1  # counts down past zero forever
+        if self.epsilon == 1.0:
+            return 1
+        return 1 + int(math.log1p(-self._uniform()) / self._log_keep)
+
+    def _random_action(self) -> Any:
+        if self._choices is not None:
+            return self._choices[int(self._uniform() * len(self._choices))]
+        if not self._space_seeded:
+            self._space.seed(splitmix64(self._seed, 0) >> 32)
+            self._space_seeded = True
+        return self._space.sample()
 
 
 class ScaleReward(gym.RewardWrapper[Any, Any], gym.utils.RecordConstructorArgs):

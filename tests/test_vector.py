@@ -1,0 +1,220 @@
+"""Vector runs: exact per-episode accounting under autoreset, determinism, wrappers, agents."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gymrun import Experiment, ExperimentConfig, load_config, run_experiment
+from gymrun.errors import ConfigError, GymrunError
+from gymrun.rollout import EpisodeSeeds
+
+from .conftest import CONFIGS, FAKE_ID
+
+
+def run(settings: dict, **kwargs: object):  # type: ignore[no-untyped-def]
+    return run_experiment(ExperimentConfig.model_validate({"seed": 0, **settings}), **kwargs)
+
+
+def fake(n: int, episodes: int, **env_kwargs: object) -> dict:
+    return {
+        "env": {"id": FAKE_ID, "kwargs": env_kwargs},
+        "agent": {"name": "constant", "action": 0},
+        "episodes": episodes,
+        "vector": {"num_envs": n, "mode": "sync"},
+    }
+
+
+def test_episodes_are_numbered_as_they_start_and_each_counted_once() -> None:
+    # Two sub-environments whose episodes last 1, 3, 1, 3, ... steps: under next-step
+    # autoreset both finish episodes 0 and 1 at step 1, reset at step 2, play episodes 2
+    # and 3 for steps 3-5, reset at step 6 and play episodes 4 and 5 at step 7.
+    result = run(fake(2, 5, lengths=[1, 3]))
+    assert [(e.episode, e.steps, e.reward, e.terminated) for e in result.episodes] == [
+        (0, 1, 1.0, True),
+        (1, 1, 1.0, True),
+        (2, 3, 3.0, True),
+        (3, 3, 3.0, True),
+        (4, 1, 1.0, True),
+    ]
+    assert result.summary.count == 5
+    assert result.summary.mean_steps == pytest.approx(9 / 5)
+
+
+@pytest.mark.parametrize(("n", "episodes"), [(1, 7), (3, 10), (8, 5), (16, 100)])
+def test_exactly_the_requested_episodes_are_reported(n: int, episodes: int) -> None:
+    result = run(fake(n, episodes, lengths=[2, 5, 3, 1]))
+    assert [e.episode for e in result.episodes] == list(range(episodes))
+    assert all(e.reward == e.steps and e.steps in (1, 2, 3, 5) for e in result.episodes)
+    assert result.summary.count == episodes
+
+
+def test_truncation_at_the_time_limit() -> None:
+    settings = fake(4, 9, length=0)  # never terminates by itself
+    settings["env"]["max_episode_steps"] = 7
+    result = run(settings)
+    assert {(e.steps, e.terminated, e.truncated) for e in result.episodes} == {(7, False, True)}
+    capped = run({**fake(4, 9, length=0), "max_steps": 3})
+    assert {(e.steps, e.truncated) for e in capped.episodes} == {(3, True)}
+
+
+def test_vector_entry_point_runs_are_deterministic_and_have_the_prefix_property() -> None:
+    settings = {"env": "CartPole-v1", "agent": "random", "vector": {"num_envs": 8}}
+    first = run({**settings, "episodes": 60})
+    again = run({**settings, "episodes": 60})
+    shorter = run({**settings, "episodes": 30})
+    assert first.config.vector_mode == "vector_entry_point"
+    assert [e[:6] for e in first.episodes] == [e[:6] for e in again.episodes]
+    assert [e[:6] for e in shorter.episodes] == [e[:6] for e in first.episodes[:30]]
+    assert first.summary == again.summary
+    assert len({e.steps for e in first.episodes}) > 5  # the agent really is random
+    assert all(e.seed is None for e in first.episodes)  # one seed for the whole vector env
+    other = run({**settings, "episodes": 60, "seed": 1})
+    assert [e.steps for e in other.episodes] != [e.steps for e in first.episodes]
+
+
+def test_sync_and_async_modes_agree() -> None:
+    settings = {"env": "CartPole-v1", "agent": "random", "episodes": 20}
+    sync = run({**settings, "vector": {"num_envs": 3, "mode": "sync"}})
+    asynchronous = run({**settings, "vector": {"num_envs": 3, "mode": "async"}})
+    assert [e[:6] for e in sync.episodes] == [e[:6] for e in asynchronous.episodes]
+
+
+def test_scripted_and_row_by_row_agents(user_module: Callable[[str], str]) -> None:
+    balance = run(
+        {
+            "env": "CartPole-v1",
+            "agent": "cartpole_balance",
+            "episodes": 6,
+            "vector": {"num_envs": 3},
+        }
+    )
+    assert {e.reward for e in balance.episodes} == {500.0}
+    # sequence has no batch form: one copy per sub-environment, restarted at each episode
+    sequence = run({**fake(3, 6, lengths=[2]), "agent": {"name": "sequence", "actions": [1, 0]}})
+    assert [e.steps for e in sequence.episodes] == [2] * 6
+    module = user_module(
+        """
+        import numpy as np
+
+        def left(observation):
+            return 0
+
+        class Batched:
+            def __init__(self, num_envs):
+                self.num_envs = num_envs
+            def act(self, observation):
+                return 1
+            def act_batch(self, observations):
+                return np.ones(self.num_envs, dtype=np.int64)
+        """
+    )
+    left = run(
+        {"env": "CartPole-v1", "agent": f"{module}:left", "episodes": 4, "vector": {"num_envs": 2}}
+    )
+    batched = run(
+        {
+            "env": "CartPole-v1",
+            "agent": f"{module}:Batched",
+            "episodes": 4,
+            "vector": {"num_envs": 2},
+        }
+    )
+    assert max(e.steps for e in left.episodes) < 20
+    assert max(e.steps for e in batched.episodes) < 20
+
+
+def test_vector_wrappers(write_config: Callable[..., Path]) -> None:
+    base = {
+        "env": "CartPole-v1",
+        "agent": {"name": "constant", "action": 0},
+        "episodes": 40,
+        "vector": {"num_envs": 4},
+    }
+    plain = run(base)
+    epsilon = run({**base, "wrappers": [{"name": "epsilon_random", "epsilon": 0.5}]})
+    assert epsilon.summary.mean_reward > plain.summary.mean_reward + 2  # randomness helps
+    scaled = run(
+        {
+            **base,
+            "wrappers": [
+                {"name": "scale_reward", "scale": 0.5},
+                {"name": "ClipReward", "max_reward": 0.25},
+            ],
+        }
+    )
+    assert all(e.reward == e.steps * 0.25 for e in scaled.episodes)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "wrappers: [{name: frame_stack, stack_size: 4}]",
+            "wrappers.0.name: wrapper 'frame_stack' has no vector form",
+        ),
+        (
+            "wrappers: [{name: TimeLimit, max_episode_steps: 5}]",
+            "wrappers.0.name: wrapper 'TimeLimit' has no vector form",
+        ),
+        ("record: {video: true}", "record.video: video is recorded in single-env runs"),
+    ],
+)
+def test_what_cannot_run_vectorised_is_refused_up_front(
+    write_config: Callable[..., Path], extra: str, expected: str
+) -> None:
+    path = write_config(f"env: CartPole-v1\nvector: {{num_envs: 2}}\n{extra}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert [str(p).split(" ", 1)[1][: len(expected)] for p in exc.value.problems] == [expected]
+
+
+def test_vector_entry_point_must_exist(write_config: Callable[..., Path]) -> None:
+    path = write_config("env: Acrobot-v1\nvector: {num_envs: 2, mode: vector_entry_point}\n")
+    with pytest.raises(ConfigError, match=r"vector\.mode: Acrobot-v1 has no vector_entry_point"):
+        load_config(path)
+    assert load_config(path, ["vector.mode=null"]).vector_mode == "sync"
+
+
+def test_learning_agents_are_not_split(user_module: Callable[[str], str]) -> None:
+    module = user_module(
+        "class Learner:\n    def act(self, o):\n        return 0\n"
+        "    def observe(self, *transition):\n        pass\n"
+    )
+    with pytest.raises(GymrunError, match="it has observe"):
+        Experiment(
+            ExperimentConfig.model_validate(
+                {"env": "CartPole-v1", "agent": f"{module}:Learner", "vector": {"num_envs": 2}}
+            )
+        )
+    with pytest.raises(GymrunError, match="it has observe"):
+        Experiment(
+            ExperimentConfig.model_validate({"env": "CartPole-v1", "agent": f"{module}:Learner"}),
+            workers=2,
+        )
+
+
+def test_workers_give_exactly_the_serial_results() -> None:
+    config = load_config(CONFIGS / "cartpole_epsilon.yaml", episodes=300)
+    serial = run_experiment(config)
+    parallel = run_experiment(config, workers=2)
+    assert [e[:7] for e in parallel.episodes] == [e[:7] for e in serial.episodes]
+    assert parallel.summary == serial.summary
+    with pytest.raises(GymrunError, match="use one or the other"):
+        run({"env": "CartPole-v1", "vector": {"num_envs": 2}}, workers=2)
+
+
+def test_a_failure_in_a_worker_keeps_the_episodes_before_it() -> None:
+    doomed = EpisodeSeeds(0)[25][0]  # the environment seed of episode 25
+    settings = {
+        "env": {"id": FAKE_ID, "kwargs": {"length": 2, "fail_seed": doomed}},
+        "agent": {"name": "constant", "action": 0},
+        "episodes": 40,
+    }
+    result = run(settings, workers=2)
+    assert result.status == "failed"
+    assert str(result.error).startswith(
+        f"episode 25, step 0: RuntimeError: reset exploded for seed {doomed}"
+    )
+    assert [e.episode for e in result.episodes] == list(range(25))
+    assert result.summary.count == 25
