@@ -106,11 +106,12 @@ def medians(cases: dict[str, Callable[[], int]], repeats: int) -> dict[str, floa
 def peak_rss_of_run(episodes: int, workdir: Path) -> int:
     """Peak resident memory (bytes) of ``gymrun run`` in its own process, recording as usual."""
     script = (
-        "import resource, sys; from gymrun.cli import main; "
+        "import sys; from gymrun.cli import main; "
         f"sys.argv = ['gymrun', 'run', {str(CONFIG)!r}, '-n', '{episodes}', '-q', "
         f"'--set', 'reward_boundary=195', '-o', 'run-{episodes}']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: the latter counts the forking parent's memory too
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     output = subprocess.run(
         [sys.executable, "-c", script], cwd=workdir, capture_output=True, text=True, check=True

@@ -67,6 +67,7 @@ class RandomAgent:
         self._position = target
         self._block = iter(())
         self._block_size = BLOCK_START
+        self._batches: Iterator[np.ndarray] = iter(())
         if not isinstance(self._space, gym.spaces.Discrete):
             self._space.seed(seed)
             self._batch_space.seed(seed)
@@ -86,7 +87,13 @@ class RandomAgent:
     def act_batch(self, observations: Any) -> Any:
         if not isinstance(self._space, gym.spaces.Discrete):
             return self._batch_space.sample()
-        return self._draw(self.num_envs)
+        try:
+            return next(self._batches)
+        except (StopIteration, AttributeError):
+            # Draw a block of steps at once: one numpy call instead of one per step.
+            steps = max(1, BATCH_DRAW // self.num_envs)
+            self._batches = iter(self._draw(steps * self.num_envs).reshape(steps, self.num_envs))
+            return next(self._batches)
 
     def _draw(self, count: int) -> np.ndarray:
         # Raw draws, far cheaper than integers(): for n a power of two up to 256, the low
@@ -107,6 +114,7 @@ class RandomAgent:
 # agent last about 20 steps), double for long episodes.
 BLOCK_START = 32
 BLOCK_MAX = 2048
+BATCH_DRAW = 65536  # actions drawn at once for vector runs (several steps of small batches)
 
 
 class ConstantAgent:

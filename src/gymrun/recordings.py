@@ -229,9 +229,9 @@ def plot_run(directory: Path) -> Path:
     from gymrun.plots import plot_rewards
 
     run = read_run(directory)
-    rewards = [episode.reward for episode in run.episodes()]
     return plot_rewards(
-        rewards,
+        (episode.reward for episode in run.episodes()),
+        run.summary.count,
         directory / PLOT_FILE,
         title=run_title(run.config),
         reward_boundary=run.config.get("reward_boundary"),
