@@ -267,11 +267,15 @@ def rollout_vector(
     ([0, 1, 2, 3, 4, 5], [9, 8, 9, 11, 10, 9])
     """
     n = env.num_envs
+    mode = AutoresetMode(env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
+    if mode is AutoresetMode.DISABLED:
+        raise RolloutError(
+            f"{env} does not reset its sub-environments itself (autoreset disabled)",
+            episode=0,
+            step=0,
+        )
     # Next-step autoreset (Gymnasium's default): the step after an episode ends only resets.
-    next_step = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP) in (
-        AutoresetMode.NEXT_STEP,
-        "NextStep",
-    )
+    next_step = mode is AutoresetMode.NEXT_STEP
     finished_parts = _FinishedEpisodes(reward_boundary)
     returns = np.zeros(n)
     began = np.zeros(n, dtype=np.int64)  # vector steps taken before each current episode
