@@ -94,6 +94,7 @@ def test_large_observations_are_summarised() -> None:
     }
 
 
+@pytest.mark.filterwarnings("ignore:.*Humanoid-v2 is out of date:DeprecationWarning")
 def test_an_env_that_cannot_be_made_is_a_clear_error() -> None:
     with pytest.raises(GymrunError, match="cannot make Humanoid-v2: "):
         describe_env("Humanoid-v2")
