@@ -15,7 +15,8 @@ def space_label(space: Any) -> str:
 
     >>> space_label(gym.spaces.Discrete(2))
     'Discrete(2)'
-    >>> space_label(gym.spaces.Box(np.zeros((2, 4)), np.arange(1.0, 9.0).reshape(2, 4), dtype=float))
+    >>> high = np.arange(1.0, 9.0).reshape(2, 4)
+    >>> space_label(gym.spaces.Box(np.zeros((2, 4)), high, dtype=np.float64))
     'Box(shape=(2, 4), dtype=float64)'
     """
     text = str(space)
