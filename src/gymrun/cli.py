@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +142,11 @@ def run(
         config = load_config(
             config_path, overrides or [], episodes=episodes, seed=seed, num_envs=num_envs
         )
+        if config.sweep and not as_json:
+            _console(stderr=True).print(
+                "note: this config has a sweep; `gymrun run` runs its base settings "
+                "(use `gymrun sweep` for the grid)"
+            )
         if no_record:
             record_dir = None
         elif output is not None:
@@ -219,6 +225,107 @@ def _progress(console: Console, total: int, *, enabled: bool) -> Any:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not (enabled and console.is_terminal),
+    )
+
+
+@app.command()
+def sweep(
+    config_path: ConfigPath,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the grid; run nothing.")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", "-e", help="local | process | dask")
+    ] = "local",
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Processes for --executor process.")
+    ] = 2,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --output replace a sweep.")] = False,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Write nothing.")] = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Run a config's sweep: a grid of settings and seeds, compared with 95% intervals."""
+    from gymrun.recordings import claim_output_dir, new_run_dir
+    from gymrun.render import sweep_grid_table, sweep_table
+    from gymrun.sweep import EXECUTORS, load_sweep, run_sweep
+
+    with _errors(debug):
+        if executor not in EXECUTORS:
+            raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
+        grid = load_sweep(config_path, overrides or [])
+        if dry_run:
+            if as_json:
+                typer.echo(json.dumps(grid.to_json()))
+            else:
+                _console().print(sweep_grid_table(grid))
+            return
+        if no_record:
+            sweep_dir = None
+        elif output is not None:
+            sweep_dir = claim_output_dir(output, force=force)
+        else:
+            sweep_dir = new_run_dir(grid.name)
+        err = _console(stderr=True)
+        progress = _sweep_progress(err, len(grid.runs), enabled=not as_json)
+        with progress:
+            task = progress.add_task(grid.name, total=len(grid.runs), rate="")
+            started = time.perf_counter()
+
+            def on_progress(done: int, total: int, episodes: int) -> None:
+                rate = episodes / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, completed=done, rate=f"{rate:,.0f} episodes/s")
+
+            result = run_sweep(
+                grid,
+                executor=executor,
+                workers=workers,
+                address=address,
+                sweep_dir=sweep_dir,
+                on_progress=on_progress,
+            )
+        if as_json:
+            typer.echo(json.dumps(result.to_json()))
+        else:
+            _console().print(sweep_table(result))
+            for point in result.points:
+                for error in point.errors:
+                    err.print(f"point {point.values}: failed: {error}", style="red")
+            if sweep_dir is not None:
+                err.print(f"recorded in {sweep_dir}")
+        for note in result.notes[:1]:
+            err.print(f"note: {note}")
+        if result.status == "interrupted":
+            err.print("interrupted: unfinished runs were cancelled", style="yellow")
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if any(point.status == "failed" for point in result.points):
+            raise typer.Exit(1)
+
+
+def _sweep_progress(console: Console, total: int, *, enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "runs",
+        TimeElapsedColumn(),
+        "{task.fields[rate]}",
         console=console,
         transient=True,
         disable=not (enabled and console.is_terminal),

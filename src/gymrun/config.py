@@ -241,6 +241,9 @@ class ExperimentConfig(_Section):
     max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
     record: RecordConfig = Field(default_factory=RecordConfig)
     vector: VectorConfig | None = Field(None, description="Run as a vector env")
+    sweep: dict[str, Any] | None = Field(
+        None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -6,11 +6,15 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gymrun.errors import GymrunError
 from gymrun.summary import SOLVE_WINDOW
+
+if TYPE_CHECKING:
+    from gymrun.sweep import PointResult, SweepResult
 
 INSTALL_HINT = "pip install 'gymrun[plot]'"
 MAX_POINTS = 2000  # beyond this many episodes, each point stands for a bin of episodes
@@ -103,3 +107,58 @@ def _bins(
         if len(recent) == recent.maxlen:
             rolling[b] = total / len(recent)
     return x, low, high, rolling
+
+
+def plot_sweep(result: SweepResult, path: Path) -> Path:
+    """Mean reward and its 95% interval against the first swept key, a line per combination
+    of the other keys."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise GymrunError(f"plots need matplotlib, which is not installed: {INSTALL_HINT}") from exc
+    keys = result.sweep.keys
+    lines: dict[tuple[Any, ...], list[PointResult]] = {}
+    for point in result.points:
+        rest = tuple(point.values[k] for k in keys[1:])
+        lines.setdefault(rest, []).append(point)
+    xs = [point.values[keys[0]] for point in result.points]
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+    categories = list(dict.fromkeys(map(str, xs)))
+    figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
+    try:
+        for rest, points in lines.items():
+            done = [p for p in points if p.mean_reward is not None]
+            x = [
+                p.values[keys[0]] if numeric else categories.index(str(p.values[keys[0]]))
+                for p in done
+            ]
+            y = np.array([p.mean_reward for p in done], dtype=float)
+            low = y - np.array([p.ci_low for p in done], dtype=float)
+            high = np.array([p.ci_high for p in done], dtype=float) - y
+            label = ", ".join(f"{k}={v}" for k, v in zip(keys[1:], rest, strict=True)) or None
+            axes.errorbar(x, y, yerr=[low, high], marker="o", capsize=4, label=label)
+        if not numeric:
+            axes.set_xticks(range(len(categories)), categories)
+        boundary = result.sweep.runs[0].config.reward_boundary
+        highs = [p.ci_high for p in result.points if p.ci_high is not None]
+        title = f"{result.sweep.name}: mean reward, 95% bootstrap interval"
+        # A boundary far above every point would flatten them all into one line.
+        if boundary is not None and highs and boundary <= 1.5 * max(highs):
+            axes.axhline(
+                boundary, color="C2", ls="--", lw=1.5, label=f"reward boundary {boundary:g}"
+            )
+        elif boundary is not None:
+            title += f"\n(reward boundary {boundary:g} is above the chart)"
+            boundary = None
+        axes.set(title=title, xlabel=keys[0], ylabel="mean reward")
+        axes.grid(alpha=0.3)
+        if len(lines) > 1 or boundary is not None:
+            axes.legend(loc="best")
+        figure.tight_layout()
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
+    return path

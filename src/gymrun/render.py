@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from gymrun.recordings import StoredRun
     from gymrun.rollout import EpisodeResult
     from gymrun.summary import Summary
+    from gymrun.sweep import Sweep, SweepResult
 
 
 def number(value: float | None, digits: int = 6) -> str:
@@ -232,3 +234,70 @@ def _space_tree(tree: Tree, space: dict[str, Any]) -> None:
     elif isinstance(children, list):
         for child in children:
             _space_tree(node, child)
+
+
+def sweep_grid_table(sweep: Sweep) -> Table:
+    """``gymrun sweep --dry-run``: every point of the grid, with its seeds."""
+    table = Table(
+        title=f"{sweep.name}: {len(sweep.points)} points x {len(sweep.seeds)} seeds "
+        f"= {len(sweep.runs)} runs",
+        title_justify="left",
+    )
+    table.add_column("point", justify="right")
+    for key in sweep.keys:
+        table.add_column(key, justify="right")
+    table.add_column("seeds")
+    table.add_column("episodes", justify="right")
+    seeds = ", ".join(map(str, sweep.seeds))
+    episodes = {run.point: run.config.episodes for run in sweep.runs}
+    for number, values in enumerate(sweep.points):
+        table.add_row(
+            str(number),
+            *(str(values[k]) for k in sweep.keys),
+            seeds,
+            str(episodes[number] * len(sweep.seeds)),
+        )
+    return table
+
+
+def sweep_table(result: SweepResult) -> Table:
+    """A row per point, best mean first and starred, with the 95% interval of the mean."""
+    keys = result.sweep.keys
+    table = Table(
+        title=f"{result.sweep.name}: {len(result.points)} points, "
+        f"{len(result.sweep.seeds)} seed(s) each, {result.executor} executor",
+        title_justify="left",
+    )
+    for key in keys:
+        table.add_column(key, justify="right", no_wrap=True)
+    table.add_column("episodes", justify="right")
+    table.add_column("mean reward [95% CI]", justify="right", no_wrap=True)
+    table.add_column("mean steps", justify="right")
+    table.add_column("reached", justify="right")
+    table.add_column("solved", justify="center")
+    best = result.best
+    order = sorted(
+        range(len(result.points)), key=lambda i: -(result.points[i].mean_reward or -math.inf)
+    )
+    for i in order:
+        point = result.points[i]
+        mean = "—"
+        if point.mean_reward is not None:
+            interval = f"[{number(point.ci_low, 4)}, {number(point.ci_high, 4)}]"
+            mean = f"{number(point.mean_reward, 4)} {interval}"
+        if i == best:
+            mean += " ★"
+        share = "—" if point.reached_share is None else f"{point.reached_share:.0%}"
+        solved = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
+        episodes = str(point.episodes) + (
+            "" if point.status == "completed" else f" ({point.status})"
+        )
+        table.add_row(
+            *(str(point.values[k]) for k in keys),
+            episodes,
+            mean,
+            number(point.mean_steps, 4),
+            share,
+            solved,
+        )
+    return table

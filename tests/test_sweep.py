@@ -1,0 +1,228 @@
+"""Sweeps: grid expansion and validation, intervals, and identical results from every executor."""
+
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gymrun.cli import app
+from gymrun.errors import ConfigError
+from gymrun.recordings import read_run
+from gymrun.sweep import bootstrap_ci, load_sweep, run_sweep
+
+from .conftest import CONFIGS, FAKE_ID
+
+WriteConfig = Callable[..., Path]
+EPSILON_SWEEP = CONFIGS / "cartpole_epsilon_sweep.yaml"
+
+
+def gymrun(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def small_sweep(write_config: WriteConfig, episodes: int = 12) -> Path:
+    return write_config(
+        f"""
+        name: small
+        env: CartPole-v1
+        wrappers: [{{name: epsilon_random, epsilon: 0.5}}]
+        agent: {{name: constant, action: 0}}
+        episodes: {episodes}
+        reward_boundary: 195
+        sweep:
+          wrappers.0.epsilon: [0.0, 1.0]
+          agent.action: [0, 1]
+          seeds: [3, 4]
+        """
+    )
+
+
+def rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return [
+        (p.values, p.episodes, p.mean_reward, p.ci_low, p.ci_high, p.mean_steps)
+        for p in result.points
+    ]
+
+
+def test_the_grid_is_the_product_of_the_values_times_the_seeds(write_config: WriteConfig) -> None:
+    sweep = load_sweep(small_sweep(write_config))
+    assert sweep.keys == ["wrappers.0.epsilon", "agent.action"]
+    assert sweep.points == [
+        {"wrappers.0.epsilon": 0.0, "agent.action": 0},
+        {"wrappers.0.epsilon": 0.0, "agent.action": 1},
+        {"wrappers.0.epsilon": 1.0, "agent.action": 0},
+        {"wrappers.0.epsilon": 1.0, "agent.action": 1},
+    ]
+    assert [(r.point, r.seed, r.config.seed, r.config.wrappers[0].epsilon) for r in sweep.runs][
+        :3
+    ] == [
+        (0, 3, 3, 0.0),
+        (0, 4, 4, 0.0),
+        (1, 3, 3, 0.0),
+    ]
+    assert all(r.config.sweep is None for r in sweep.runs)  # each run is an ordinary config
+
+
+def test_replicates_count_up_from_the_seed(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nseed: 10\nsweep:\n  episodes: [2, 3]\n  replicates: 3\n")
+    assert load_sweep(path).seeds == [10, 11, 12]
+
+
+def test_every_point_is_validated_before_anything_runs(write_config: WriteConfig) -> None:
+    path = write_config(
+        "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        "sweep:\n  wrappers.0.epsilon: [0.5, 1.5]\n  agent: [random, {name: constant, action: 2}]\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_sweep(path)
+    assert [str(p) for p in exc.value.problems] == [
+        f"{path} point 2 (wrappers.0.epsilon=1.5, agent='random') wrappers.0.epsilon: "
+        "Input should be less than or equal to 1",
+        f"{path} point 3 (wrappers.0.epsilon=1.5, agent={{'name': 'constant', 'action': 2}}) "
+        "wrappers.0.epsilon: Input should be less than or equal to 1",
+    ]
+    code, _, _ = gymrun("sweep", str(path))
+    assert code == 2 and not Path("recordings").exists()
+    fixed = write_config(
+        "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        "sweep:\n  agent: [random, {name: constant, action: 2}]\n"
+    )
+    with pytest.raises(ConfigError, match="point 1: agent action: 2 is not an action of Discrete"):
+        load_sweep(fixed)
+
+
+@pytest.mark.parametrize(
+    ("sweep", "expected"),
+    [
+        ("[1, 2]", "sweep: a sweep config needs a 'sweep:' mapping"),
+        ("{episodes: 3}", "sweep.episodes: must be a non-empty list"),
+        ("{episodes: [3], seeds: [1], replicates: 2}", "sweep: give either seeds or replicates"),
+        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers >= 0"),
+    ],
+)
+def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_sweep(write_config(f"env: CartPole-v1\nsweep: {sweep}\n"))
+    assert expected in str(exc.value)
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_mean() -> None:
+    rewards = np.random.default_rng(1).normal(20, 5, 400)
+    low, high = bootstrap_ci(rewards)
+    assert (low, high) == bootstrap_ci(rewards)
+    assert low < rewards.mean() < high
+    # about 1.96 standard errors either side
+    assert high - low == pytest.approx(2 * 1.96 * rewards.std() / 20, rel=0.15)
+
+
+def test_local_and_process_executors_agree_and_the_record_is_complete(
+    write_config: WriteConfig,
+) -> None:
+    sweep = load_sweep(small_sweep(write_config))
+    local = run_sweep(sweep, executor="local")
+    Path("rec").mkdir()
+    process = run_sweep(sweep, executor="process", workers=2, sweep_dir=Path("rec"))
+    assert rows(local) == rows(process)
+    assert local.best == process.best
+    assert sorted(p.name for p in Path("rec").iterdir()) == [
+        *(f"p{p:03d}-s{s}" for p in range(4) for s in (3, 4)),
+        "sweep.json",
+        "sweep.png",
+    ]
+    recorded = json.loads(Path("rec/sweep.json").read_text())
+    assert [p["mean_reward"] for p in recorded["points"]] == [p.mean_reward for p in local.points]
+    one = read_run(Path("rec/p002-s3"))  # an ordinary run directory
+    assert (one.status, one.summary.count, one.config["seed"]) == ("completed", 12, 3)
+
+
+def test_a_failing_point_does_not_stop_the_others(write_config: WriteConfig) -> None:
+    path = write_config(
+        f"env: {{id: {FAKE_ID}, kwargs: {{length: 3}}}}\nagent: {{name: constant, action: 0}}\n"
+        "episodes: 5\nsweep:\n  env.kwargs.fail_at: [null, 2]\n"
+    )
+    for executor in ("local", "process"):
+        result = run_sweep(load_sweep(path), executor=executor, workers=2)
+        ok, failed = result.points
+        assert (ok.status, ok.episodes, ok.mean_reward) == ("completed", 5, 3.0)
+        assert failed.status == "failed"
+        assert failed.errors[0].startswith("seed 0: episode 0, step 1: ValueError: step 2 exploded")
+    code, _, err = gymrun("sweep", str(path), "--no-record")
+    assert code == 1
+    assert "failed: seed 0: episode 0, step 1: ValueError" in err
+
+
+def test_sweep_command_table_and_json(write_config: WriteConfig) -> None:
+    path = small_sweep(write_config)
+    code, out, err = gymrun("sweep", str(path), "--dry-run")
+    assert code == 0 and "small: 4 points x 2 seeds = 8 runs" in out
+    code, out, err = gymrun("sweep", str(path), "-o", "s")
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line.startswith("│")]
+    assert "★" in lines[0] and all("★" not in line for line in lines[1:])  # best first, starred
+    assert err.strip().endswith("recorded in s")
+    data = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])
+    means = [p["mean_reward"] for p in data["points"]]
+    assert data["best"] == means.index(max(means))
+    assert all(p["ci95"][0] <= p["mean_reward"] <= p["ci95"][1] for p in data["points"])
+
+
+def test_unknown_executor_and_missing_scheduler() -> None:
+    code, _, err = gymrun("sweep", str(EPSILON_SWEEP), "--executor", "spark")
+    assert (code, err.strip()) == (2, "error: --executor spark: use one of local, process, dask")
+    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
+    code, _, err = gymrun("sweep", str(EPSILON_SWEEP), "--executor", "dask", "--no-record")
+    assert code == 2 and "the dask executor needs a scheduler" in err
+
+
+# -- a real Dask cluster on the loopback interface ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[object]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=50,
+    ) as local_cluster:
+        yield local_cluster
+
+
+def test_dask_executor_gives_the_local_results(cluster) -> None:  # type: ignore[no-untyped-def]
+    sweep = load_sweep(EPSILON_SWEEP)
+    local = run_sweep(sweep, executor="local")
+    dask = run_sweep(sweep, executor="dask", address=cluster.scheduler_address)
+    assert dask.status == "completed"
+    assert rows(dask) == rows(local)
+
+
+def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(cluster) -> None:  # type: ignore[no-untyped-def]
+    from distributed import Client
+
+    sweep = load_sweep(EPSILON_SWEEP, ["episodes=300"])
+    local = run_sweep(sweep, executor="local")
+    with Client(cluster.scheduler_address) as client:
+        victim = next(iter(client.run(os.getpid).values()))
+    killed = []
+
+    def kill_once(done: int, total: int, episodes: int) -> None:
+        if not killed:
+            os.kill(victim, signal.SIGKILL)
+            killed.append(done)
+
+    dask = run_sweep(
+        sweep, executor="dask", address=cluster.scheduler_address, on_progress=kill_once
+    )
+    assert killed and killed[0] < len(sweep.runs)  # it died with work still to do
+    assert dask.status == "completed"
+    assert all(p.status == "completed" for p in dask.points)
+    assert rows(dask) == rows(local)
