@@ -20,6 +20,19 @@ INSTALL_HINT = "pip install 'gymrun[plot]'"
 MAX_POINTS = 2000  # beyond this many episodes, each point stands for a bin of episodes
 
 
+def _pyplot() -> Any:
+    """matplotlib's pyplot drawing to files only (no display needed), or a `GymrunError`
+    naming the install command."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise GymrunError(f"plots need matplotlib, which is not installed: {INSTALL_HINT}") from exc
+    return plt
+
+
 def plot_rewards(
     rewards: Iterable[float],
     count: int,
@@ -36,13 +49,7 @@ def plot_rewards(
     does not grow with the number of episodes. Raises `GymrunError` naming the install
     command when matplotlib is missing.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only: no display needed
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise GymrunError(f"plots need matplotlib, which is not installed: {INSTALL_HINT}") from exc
+    plt = _pyplot()
     x, low, high, rolling = _bins(rewards, count, window)
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
     try:
@@ -112,13 +119,7 @@ def _bins(
 def plot_sweep(result: SweepResult, path: Path) -> Path:
     """Mean reward and its 95% interval against the first swept key, a line per combination
     of the other keys."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise GymrunError(f"plots need matplotlib, which is not installed: {INSTALL_HINT}") from exc
+    plt = _pyplot()
     keys = result.sweep.keys
     lines: dict[tuple[Any, ...], list[PointResult]] = {}
     for point in result.points:
