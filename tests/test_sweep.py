@@ -226,3 +226,37 @@ def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(cluste
     assert dask.status == "completed"
     assert all(p.status == "completed" for p in dask.points)
     assert rows(dask) == rows(local)
+
+
+def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    config = tmp_path / "long.yaml"
+    config.write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 400000\n"
+        "sweep:\n  agent: [random, {name: constant, action: 0}]\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gymrun", "sweep", str(config), "-e", "process", "-o", "s"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = tmp_path / "s" / "p000-s0" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (first.exists() and first.stat().st_size):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    recorded = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert recorded["status"] == "interrupted"
+    statuses = [p["status"] for p in recorded["points"]]
+    assert "interrupted" in statuses
+    kept = sum(1 for _ in first.open())
+    summary = json.loads((tmp_path / "s" / "p000-s0" / "summary.json").read_text())
+    assert 0 < summary["count"] == kept < 400000

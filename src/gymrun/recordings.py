@@ -146,7 +146,8 @@ class RunRecorder:
         self._write_summary(summary, status, error)
         notes = []
         try:
-            plot_run(self.directory)
+            if summary.count:
+                plot_run(self.directory)
         except GymrunError as exc:
             notes.append(f"no {PLOT_FILE}: {exc}")
         return notes

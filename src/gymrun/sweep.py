@@ -13,8 +13,9 @@ import concurrent.futures
 import itertools
 import json
 import math
+import multiprocessing
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from gymrun.yaml_source import read_yaml
 EXECUTORS = ("local", "process", "dask")
 SWEEP_FILE = "sweep.json"
 SWEEP_PLOT = "sweep.png"
-BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 
 
@@ -273,8 +274,9 @@ def run_sweep(
     status = "completed"
     episodes_done = 0
     runs_done = 0
+    outcomes = _execute(jobs, _run_chunk, executor, workers, address)
     try:
-        for (r, c), outcome in _execute(jobs, _run_chunk, executor, workers, address):
+        for (r, c), outcome in outcomes:
             state = states[r]
             episodes_done += state.receive(c, outcome, len(pieces[r]))
             if state.finished:
@@ -283,6 +285,8 @@ def run_sweep(
                 on_progress(runs_done, len(runs), episodes_done)
     except KeyboardInterrupt:
         status = "interrupted"
+    finally:
+        outcomes.close()  # cancels the tasks not yet started, now rather than at exit
     notes: list[str] = []
     for state in states:
         notes += state.close("interrupted" if status == "interrupted" else "completed")
@@ -310,7 +314,7 @@ def _execute(
     executor: str,
     workers: int,
     address: str | None,
-) -> Iterator[tuple[Job, Any]]:
+) -> Generator[tuple[Job, Any], None, None]:
     """Run `function` on every job; yield ``(job id, result or exception)`` as each ends."""
     if executor == "local":
         for key, job in jobs.items():
@@ -320,27 +324,37 @@ def _execute(
                 yield key, exc
         return
     if executor == "process":
-        pool: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
-            workers, initializer=_ignore_sigint
-        )
-        client = None
-    elif executor == "dask":
-        client = connect_dask(address)
-        pool = client.get_executor(pure=False)
-    else:
+        # multiprocessing.Pool rather than ProcessPoolExecutor: terminate() stops running
+        # tasks at once, where the latter waits for them at interpreter exit.
+        with multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint) as pool:
+            yield from pool.imap_unordered(_Keyed(function), jobs.items())
+        return
+    if executor != "dask":
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
+    client = connect_dask(address)
+    tasks = client.get_executor(pure=False)
     try:
-        futures = {pool.submit(function, job): key for key, job in jobs.items()}
+        futures = {tasks.submit(function, job): key for key, job in jobs.items()}
         for future in concurrent.futures.as_completed(futures):
             error = future.exception()
             yield futures[future], error if error is not None else future.result()
     finally:
-        # Whatever has not finished (after Ctrl-C) is cancelled, not waited for.
-        if client is None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        else:
-            pool.shutdown(wait=False)
-            client.close()
+        tasks.shutdown(wait=False)  # cancels what has not finished (after Ctrl-C)
+        client.close()
+
+
+class _Keyed:
+    """``(key, job) -> (key, function(job) or the exception it raised)``, picklable."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+
+    def __call__(self, item: tuple[Job, Any]) -> tuple[Job, Any]:
+        key, job = item
+        try:
+            return key, self.function(job)
+        except Exception as exc:  # a broken run must not stop the others
+            return key, exc
 
 
 def connect_dask(address: str | None) -> Any:
@@ -424,7 +438,8 @@ class _RunState:
 
 def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointResult:
     mine = [s for s in states if s.run.point == number]
-    rewards = np.concatenate([r for s in mine for r in s.rewards]) if mine else np.zeros(0)
+    parts = [r for s in mine for r in s.rewards]
+    rewards = np.concatenate(parts) if parts else np.zeros(0)
     summaries = [s.summary for s in mine]
     count = sum(x.count for x in summaries)
     steps = sum((x.mean_steps or 0.0) * x.count for x in summaries)
