@@ -20,6 +20,7 @@ from gymrun.config import ExperimentConfig
 from gymrun.errors import AgentError, GymrunError
 from gymrun.recordings import VIDEO_DIR, RunRecorder
 from gymrun.rollout import EpisodeBatch, EpisodeResult, EpisodeSeeds, rollout, rollout_vector
+from gymrun.signals import InterruptGuard
 from gymrun.summary import Summary, SummaryBuilder
 from gymrun.vector import make_vector_env, row_by_row
 from gymrun.video import EpisodeVideo, video_writer_class
@@ -292,14 +293,17 @@ def run_experiment(
         episodes: list[EpisodeResult] = []
         status, error = "completed", None
         try:
-            for batch in experiment.batches():
-                builder.add_all(batch)
-                if recorder is not None:
-                    recorder.add_all(batch)
-                if keep_episodes:
-                    episodes.extend(batch)
-                if on_episodes is not None:
-                    on_episodes(batch)
+            with InterruptGuard() as guard:
+                for batch in experiment.batches():
+                    guard.hold()  # the record and the summary take each batch together
+                    if recorder is not None:
+                        recorder.add_all(batch)
+                    builder.add_all(batch)
+                    if keep_episodes:
+                        episodes.extend(batch)
+                    guard.release()
+                    if on_episodes is not None:
+                        on_episodes(batch)
         except KeyboardInterrupt:
             status = "interrupted"
         except GymrunError as exc:

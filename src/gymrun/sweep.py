@@ -26,6 +26,7 @@ from gymrun.config import ExperimentConfig, validate_document
 from gymrun.errors import ConfigError, GymrunError, Problem
 from gymrun.recordings import RunRecorder, utc_now
 from gymrun.rollout import EpisodeBatch
+from gymrun.signals import InterruptGuard
 from gymrun.summary import Summary, SummaryBuilder
 from gymrun.workers import chunks
 from gymrun.yaml_source import read_yaml
@@ -270,19 +271,21 @@ def run_sweep(
         for r, run in enumerate(runs)
         for c, (first, size) in enumerate(pieces[r])
     }
-    states = [_RunState(run, sweep_dir, command) for run in runs]
+    guard = InterruptGuard()
+    states = [_RunState(run, sweep_dir, command, guard) for run in runs]
     status = "completed"
     episodes_done = 0
     runs_done = 0
     outcomes = _execute(jobs, _run_chunk, executor, workers, address)
     try:
-        for (r, c), outcome in outcomes:
-            state = states[r]
-            episodes_done += state.receive(c, outcome, len(pieces[r]))
-            if state.finished:
-                runs_done += 1
-            if on_progress is not None:
-                on_progress(runs_done, len(runs), episodes_done)
+        with guard:
+            for (r, c), outcome in outcomes:
+                state = states[r]
+                episodes_done += state.receive(c, outcome, len(pieces[r]))
+                if state.finished:
+                    runs_done += 1
+                if on_progress is not None:
+                    on_progress(runs_done, len(runs), episodes_done)
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
@@ -387,8 +390,15 @@ def _ignore_sigint() -> None:
 class _RunState:
     """One run's chunks as they come back: put in order, recorded, summarised."""
 
-    def __init__(self, run: SweepRun, sweep_dir: Path | None, command: Sequence[str] | None):
+    def __init__(
+        self,
+        run: SweepRun,
+        sweep_dir: Path | None,
+        command: Sequence[str] | None,
+        guard: InterruptGuard,
+    ):
         self.run = run
+        self.guard = guard
         self.builder = SummaryBuilder(run.config.reward_boundary)
         self.rewards: list[np.ndarray] = []
         self.waiting: dict[int, Any] = {}
@@ -419,10 +429,12 @@ class _RunState:
         return added
 
     def _add(self, batch: EpisodeBatch) -> int:
-        self.builder.add_all(batch)
-        self.rewards.append(batch.reward)
+        self.guard.hold()  # the record and the summary take the batch together
         if self.recorder is not None:
             self.recorder.add_all(batch)
+        self.builder.add_all(batch)
+        self.rewards.append(batch.reward)
+        self.guard.release()
         return len(batch)
 
     @property
