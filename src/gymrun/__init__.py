@@ -27,6 +27,8 @@ _EXPORTS = {
     "Summary": "gymrun.summary",
     "SummaryBuilder": "gymrun.summary",
     "list_envs": "gymrun.catalog",
+    "load_sweep": "gymrun.sweep",
+    "run_sweep": "gymrun.sweep",
     "describe_env": "gymrun.inspection",
     "GymrunError": "gymrun.errors",
     "ConfigError": "gymrun.errors",
@@ -47,8 +49,10 @@ __all__ = [
     "describe_env",
     "list_envs",
     "load_config",
+    "load_sweep",
     "rollout",
     "run_experiment",
+    "run_sweep",
 ]
 
 if TYPE_CHECKING:
@@ -59,6 +63,7 @@ if TYPE_CHECKING:
     from gymrun.inspection import describe_env
     from gymrun.rollout import EpisodeResult, rollout
     from gymrun.summary import Summary, SummaryBuilder
+    from gymrun.sweep import load_sweep, run_sweep
 
 
 def __getattr__(name: str) -> Any:
