@@ -48,3 +48,22 @@ def test_without_boundary_nothing_is_judged() -> None:
 def test_empty_summary() -> None:
     summary = summarise([])
     assert (summary.count, summary.mean_reward, summary.solved) == (0, None, None)
+
+
+def test_the_summary_does_not_depend_on_how_episodes_arrive() -> None:
+    from gymrun.rollout import EpisodeBatch
+
+    rng = np.random.default_rng(3)
+    episodes = [
+        EpisodeResult(i, i, float(r), int(s), True, False, r >= 0.3, 0.0)
+        for i, (r, s) in enumerate(zip(rng.random(2500), rng.integers(1, 50, 2500), strict=True))
+    ]
+    one_by_one = SummaryBuilder(0.3)
+    for episode in episodes:
+        one_by_one.add(episode)
+    for size in (1, 7, 1024, 1500, 2500):
+        batched = SummaryBuilder(0.3)
+        for start in range(0, len(episodes), size):
+            batched.add_all(EpisodeBatch.of(episodes[start : start + size], 0.3))
+        assert batched.summary() == one_by_one.summary(), size
+    assert one_by_one.summary().mean_reward == pytest.approx(np.mean([e.reward for e in episodes]))
