@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import CONFIGS, ROOT
+from .conftest import CONFIGS
 
 
 def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -16,7 +16,6 @@ def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]
         [sys.executable, "-m", "gymrun", *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
         timeout=120,
         check=False,
         **kwargs,  # type: ignore[call-overload]
@@ -29,11 +28,14 @@ def test_module_help() -> None:
     assert "Usage: gymrun" in result.stdout
 
 
-def test_run_in_a_subprocess_matches_the_json() -> None:
-    result = run_gymrun("run", "configs/cartpole_random.yaml", "--json", "-n", "5")
+def test_run_in_a_subprocess_matches_the_json(tmp_path: Path) -> None:
+    config = str(CONFIGS / "cartpole_random.yaml")
+    result = run_gymrun("run", config, "--json", "-n", "5", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [e["steps"] for e in data["episodes"]] == [41, 22, 36, 18, 25]
+    [run_dir] = (tmp_path / "recordings" / "cartpole_random").iterdir()
+    assert data["run_dir"] == str(run_dir.relative_to(tmp_path))
 
 
 def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
