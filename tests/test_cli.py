@@ -259,3 +259,5 @@ def test_num_envs_and_workers_from_the_command_line() -> None:
     assert parallel["summary"] == serial["summary"]
     result = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "0")
     assert result.code == 2
+    table = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "4", "-n", "3").stdout
+    assert re.search(r"│\s+0 │\s+— │", table)  # a vector env is seeded once, not per episode

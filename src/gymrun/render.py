@@ -79,7 +79,7 @@ def _episode_row(table: Table, episode: EpisodeResult) -> None:
     reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
     table.add_row(
         str(episode.episode),
-        str(episode.seed),
+        "—" if episode.seed is None else str(episode.seed),
         number(episode.reward),
         str(episode.steps),
         ended,
