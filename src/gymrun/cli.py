@@ -155,14 +155,13 @@ def run(
             record_dir = new_run_dir(config.name or "experiment")
         try:
             _run_and_report(config, record_dir, workers, as_json=as_json, quiet=quiet, debug=debug)
-        except (GymrunError, typer.Exit) as exc:
-            if record_dir is not None and isinstance(exc, GymrunError):
+        except GymrunError:  # the run could not start: leave no empty directory behind
+            if record_dir is not None:
                 _remove_if_empty(record_dir)
             raise
 
 
 def _remove_if_empty(directory: Path) -> None:
-    # A run that could not even start leaves no empty directory behind.
     with contextlib.suppress(OSError):
         directory.rmdir()
 
