@@ -289,14 +289,19 @@ def sweep(
                 rate = episodes / max(time.perf_counter() - started, 1e-9)
                 progress.update(task, completed=done, rate=f"{rate:,.0f} episodes/s")
 
-            result = run_sweep(
-                grid,
-                executor=executor,
-                workers=workers,
-                address=address,
-                sweep_dir=sweep_dir,
-                on_progress=on_progress,
-            )
+            try:
+                result = run_sweep(
+                    grid,
+                    executor=executor,
+                    workers=workers,
+                    address=address,
+                    sweep_dir=sweep_dir,
+                    on_progress=on_progress,
+                )
+            except GymrunError:  # the sweep could not start: leave no empty directory
+                if sweep_dir is not None:
+                    _remove_if_empty(sweep_dir)
+                raise
         if as_json:
             typer.echo(json.dumps(result.to_json()))
         else:

@@ -257,6 +257,10 @@ def run_sweep(
     """
     from gymrun.workers import _run_chunk
 
+    if executor not in EXECUTORS:
+        raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
+    if executor == "dask":  # fail before anything is written if the cluster is out of reach
+        connect_dask(address).close()
     started = utc_now()
     runs = sweep.runs
     # Chunks let a pool or cluster share out even a single long run; in process, one will do.
