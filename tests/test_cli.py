@@ -261,3 +261,26 @@ def test_num_envs_and_workers_from_the_command_line() -> None:
     assert result.code == 2
     table = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "4", "-n", "3").stdout
     assert re.search(r"│\s+0 │\s+— │", table)  # a vector env is seeded once, not per episode
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_non_finite_rewards_are_reported_and_the_json_stays_json(
+    write_config: Callable[..., Path],
+) -> None:
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, reward: .nan}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\nseed: 0\n"
+    )
+    result = gymrun("run", str(path), "-q")
+    assert result.code == 0
+    assert "non-finite │ 3 of 3 episodes had a NaN or infinite reward" in result.stdout
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not JSON: {constant}")
+
+    data = json.loads(gymrun("run", str(path), "--json").stdout, parse_constant=refuse)
+    assert [e["reward"] for e in data["episodes"]] == ["nan", "nan", "nan"]
+    assert (data["summary"]["nonfinite_rewards"], data["summary"]["mean_reward"]) == (3, None)
+    lines = Path(data["run_dir"], "episodes.jsonl").read_text().splitlines()
+    assert json.loads(lines[0], parse_constant=refuse)["reward"] == "nan"
+    assert "non-finite │ 3 of 3" in gymrun("show", data["run_dir"]).stdout

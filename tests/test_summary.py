@@ -67,3 +67,10 @@ def test_the_summary_does_not_depend_on_how_episodes_arrive() -> None:
             batched.add_all(EpisodeBatch.of(episodes[start : start + size], 0.3))
         assert batched.summary() == one_by_one.summary(), size
     assert one_by_one.summary().mean_reward == pytest.approx(np.mean([e.reward for e in episodes]))
+
+
+def test_nan_and_infinite_rewards_are_counted_apart_not_averaged() -> None:
+    summary = summarise([1.0, float("nan"), 3.0, float("inf"), float("-inf")])
+    assert (summary.count, summary.nonfinite_rewards) == (5, 3)
+    assert (summary.mean_reward, summary.min_reward, summary.max_reward) == (2.0, 1.0, 3.0)
+    assert summary.mean_steps == 3.0  # every episode's steps still count

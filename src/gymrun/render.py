@@ -108,6 +108,15 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
         )
         table.add_row("steps", f"{number(summary.mean_steps)} on average")
         table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
+    if summary.nonfinite_rewards:
+        table.add_row(
+            Text("non-finite", "red"),
+            Text(
+                f"{summary.nonfinite_rewards} of {count} episodes had a NaN or infinite reward; "
+                "the reward numbers above leave them out",
+                "red",
+            ),
+        )
     if summary.reward_boundary is None:
         table.add_row("boundary", "none (set reward_boundary; the env spec has no threshold)")
     else:

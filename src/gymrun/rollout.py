@@ -33,7 +33,8 @@ class EpisodeResult(NamedTuple):
         return {
             "episode": self.episode,
             "seed": self.seed,
-            "reward": self.reward,
+            # NaN and infinities are not JSON: they are written as "nan", "inf", "-inf"
+            "reward": self.reward if math.isfinite(self.reward) else str(self.reward),
             "steps": self.steps,
             "terminated": self.terminated,
             "truncated": self.truncated,
@@ -46,7 +47,7 @@ class EpisodeResult(NamedTuple):
         return cls(
             data["episode"],
             data["seed"],
-            data["reward"],
+            float(data["reward"]),
             data["steps"],
             data["terminated"],
             data["truncated"],

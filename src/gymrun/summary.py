@@ -19,6 +19,7 @@ class Summary:
     """The numbers a run is judged by."""
 
     count: int
+    nonfinite_rewards: int  # episodes whose reward was NaN or infinite: left out of the numbers
     mean_reward: float | None
     std_reward: float | None
     min_reward: float | None
@@ -59,7 +60,9 @@ class SummaryBuilder:
         self._pending: list[EpisodeResult] = []
         self._batches: list[EpisodeBatch] = []
         self._pending_count = 0
-        self._count = 0
+        self._episodes = 0
+        self._nonfinite = 0
+        self._count = 0  # episodes with a finite reward
         self._total = 0.0
         self._mean = 0.0  # running mean and sum of squared deviations (Chan et al.), for std
         self._m2 = 0.0
@@ -131,6 +134,17 @@ class SummaryBuilder:
         truncated: np.ndarray,
         reached: np.ndarray,
     ) -> None:
+        if not len(reward):
+            return
+        self._episodes += len(reward)
+        self._steps += int(steps.sum())
+        self._reached += int(reached.sum())
+        self._terminated += int(terminated.sum())
+        self._truncated += int(truncated.sum())
+        finite = np.isfinite(reward)
+        if not finite.all():
+            self._nonfinite += int((~finite).sum())
+            reward = reward[finite]
         count = len(reward)
         if not count:
             return
@@ -144,10 +158,6 @@ class SummaryBuilder:
         self._total += float(reward.sum())
         self._min = min(self._min, float(reward.min()))
         self._max = max(self._max, float(reward.max()))
-        self._steps += int(steps.sum())
-        self._reached += int(reached.sum())
-        self._terminated += int(terminated.sum())
-        self._truncated += int(truncated.sum())
         window = self.window
         recent = np.concatenate([self._recent, reward])
         if len(recent) >= window:
@@ -167,12 +177,13 @@ class SummaryBuilder:
         if best is None and count:  # fewer episodes than one window: judge on all of them
             best = self._total / count
         result = Summary(
-            count=count,
+            count=self._episodes,
+            nonfinite_rewards=self._nonfinite,
             mean_reward=self._total / count if count else None,
             std_reward=math.sqrt(max(self._m2, 0.0) / count) if count else None,
             min_reward=self._min if count else None,
             max_reward=self._max if count else None,
-            mean_steps=self._steps / count if count else None,
+            mean_steps=self._steps / self._episodes if self._episodes else None,
             reward_boundary=boundary,
             reached=None if boundary is None else self._reached,
             terminated=self._terminated,

@@ -456,17 +456,18 @@ def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointRe
     mine = [s for s in states if s.run.point == number]
     parts = [r for s in mine for r in s.rewards]
     rewards = np.concatenate(parts) if parts else np.zeros(0)
+    rewards = rewards[np.isfinite(rewards)]  # NaN or infinite: counted apart, per run
     summaries = [s.summary for s in mine]
     count = sum(x.count for x in summaries)
     steps = sum((x.mean_steps or 0.0) * x.count for x in summaries)
     reached = [x.reached for x in summaries]
     solved_each = [x.solved for x in summaries]
-    low, high = bootstrap_ci(rewards) if count else (None, None)
+    low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
     statuses = {s.status for s in mine}
     return PointResult(
         values=sweep.points[number],
         episodes=count,
-        mean_reward=float(rewards.mean()) if count else None,
+        mean_reward=float(rewards.mean()) if len(rewards) else None,
         ci_low=low,
         ci_high=high,
         mean_steps=steps / count if count else None,
