@@ -284,3 +284,19 @@ def test_non_finite_rewards_are_reported_and_the_json_stays_json(
     lines = Path(data["run_dir"], "episodes.jsonl").read_text().splitlines()
     assert json.loads(lines[0], parse_constant=refuse)["reward"] == "nan"
     assert "non-finite │ 3 of 3" in gymrun("show", data["run_dir"]).stdout
+
+
+def test_unbounded_episodes_are_warned_about_before_running(
+    write_config: Callable[..., Path],
+) -> None:
+    path = write_config("env: Blackjack-v1\nepisodes: 2\n")
+    result = gymrun("run", str(path), "-q", "--no-record")
+    assert result.code == 0
+    assert result.stderr.splitlines()[0] == (
+        "warning: Blackjack-v1 sets no limit on episode length and neither does the config: an "
+        "episode that never ends would run forever (set max_steps to cap it)"
+    )
+    capped = gymrun("run", str(path), "-q", "--no-record", "--set", "max_steps=50")
+    assert "warning" not in capped.stderr
+    bounded = gymrun("run", CARTPOLE_RANDOM, "-q", "--no-record", "-n", "2")
+    assert "warning" not in bounded.stderr

@@ -286,7 +286,7 @@ def test_bad_record_sections(write_config: WriteConfig, record: str, expected: s
 def test_video_of_an_env_that_cannot_render_is_refused_before_running(
     write_config: WriteConfig,
 ) -> None:
-    path = write_config("env: gymrun/RandomReward-v0\nrecord: {video: true}\n")
+    path = write_config("env: gymrun/RandomReward-v0\nmax_steps: 20\nrecord: {video: true}\n")
     code, _, err = gymrun("run", str(path), "-o", "run")
     assert (code, err.strip()) == (
         2,

@@ -136,6 +136,7 @@ def run(
 ) -> None:
     """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk."""
     from gymrun.config import load_config
+    from gymrun.experiment import unbounded_episodes_warning
     from gymrun.recordings import claim_output_dir, new_run_dir
 
     with _errors(debug):
@@ -147,6 +148,9 @@ def run(
                 "note: this config has a sweep; `gymrun run` runs its base settings "
                 "(use `gymrun sweep` for the grid)"
             )
+        warning = unbounded_episodes_warning(config)
+        if warning:
+            _console(stderr=True).print(f"warning: {warning}", style="yellow")
         if no_record:
             record_dir = None
         elif output is not None:

@@ -43,6 +43,28 @@ def resolve_config(config: ExperimentConfig) -> ExperimentConfig:
     return config.model_copy(update=update)
 
 
+def unbounded_episodes_warning(config: ExperimentConfig) -> str | None:
+    """A warning when nothing limits an episode's length: neither the env spec, nor
+    ``env.max_episode_steps``, nor ``max_steps``.
+
+    >>> from gymrun.config import ExperimentConfig
+    >>> print(unbounded_episodes_warning(ExperimentConfig(env={"id": "Blackjack-v1"}))[:47])
+    Blackjack-v1 sets no limit on episode length an
+    >>> unbounded_episodes_warning(ExperimentConfig(env={"id": "Blackjack-v1"}, max_steps=100))
+    """
+    limits = (
+        find_spec(config.env.id).max_episode_steps,
+        config.env.max_episode_steps,
+        config.max_steps,
+    )
+    if any(limit is not None for limit in limits):
+        return None
+    return (
+        f"{config.env.id} sets no limit on episode length and neither does the config: an "
+        "episode that never ends would run forever (set max_steps to cap it)"
+    )
+
+
 def make_env(config: ExperimentConfig, video_dir: Path | None = None) -> Any:
     """Make the config's environment wrapped in its wrapper stack.
 
