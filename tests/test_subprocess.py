@@ -124,3 +124,18 @@ def test_missing_video_extra_is_an_error_before_the_run(tmp_path: Path) -> None:
         "pip install 'gymrun[video]'\n"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> None:
+    result = _without(["matplotlib", "ale_py"], "doctor", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    parts = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert parts["classic control"]["usable"] is True
+    assert parts["toy text"]["usable"] is True
+    assert (parts["plots"]["usable"], parts["plots"]["install"]) == (
+        False,
+        "pip install 'gymrun[plot]'",
+    )
+    assert (parts["Atari"]["usable"], parts["Atari"]["install"]) == (False, "pip install ale-py")
+    table = _without(["moviepy"], "doctor", cwd=tmp_path).stdout
+    assert "not installed: pip install 'gymrun[video]'" in table

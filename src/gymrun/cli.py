@@ -476,6 +476,21 @@ def validate(config_path: ConfigPath, debug: Debug = False) -> None:
 
 
 @app.command()
+def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
+    """Which environment families and optional features work here, and how to add the rest."""
+    from gymrun.doctor import diagnose
+
+    with _errors(debug):
+        report = diagnose()
+        if as_json:
+            typer.echo(json.dumps(report))
+            return
+        from gymrun.render import doctor_table
+
+        _console().print(doctor_table(report))
+
+
+@app.command()
 def schema() -> None:
     """Print the config's JSON Schema (for editors that validate YAML)."""
     from gymrun.config import config_schema

@@ -310,3 +310,27 @@ def sweep_table(result: SweepResult) -> Table:
             solved,
         )
     return table
+
+
+def doctor_table(report: dict[str, Any]) -> Group:
+    """``gymrun doctor``: versions, then each family and feature, usable or how to get it."""
+    versions = Table(title="gymrun doctor", title_justify="left", show_header=False)
+    versions.add_column(style="bold")
+    versions.add_column()
+    for name, version in report["versions"].items():
+        versions.add_row(name, str(version))
+    versions.add_row("platform", report["platform"])
+    display = report["display"]
+    versions.add_row(
+        "display", display or "none (fine: recording renders rgb_array frames without one)"
+    )
+    parts = Table(title="Environment families and features", title_justify="left")
+    parts.add_column("", justify="center")
+    parts.add_column("name", style="bold")
+    parts.add_column("for")
+    parts.add_column("version, or how to install it")
+    for part in report["components"]:
+        mark = Text("✓", "green") if part["usable"] else Text("✗", "red")
+        detail = part["detail"] if part["usable"] else f"{part['detail']}: {part['install']}"
+        parts.add_row(mark, part["name"], part["enables"], detail)
+    return Group(versions, parts)
