@@ -5,6 +5,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import gymnasium as gym
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -300,3 +302,32 @@ def test_unbounded_episodes_are_warned_about_before_running(
     assert "warning" not in capped.stderr
     bounded = gymrun("run", CARTPOLE_RANDOM, "-q", "--no-record", "-n", "2")
     assert "warning" not in bounded.stderr
+
+
+class _WrongShape(gym.Env):  # type: ignore[type-arg]
+    """Observes four numbers while declaring two: Gymnasium's checker must catch it."""
+
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):  # type: ignore[no-untyped-def]
+        super().reset(seed=seed)
+        return np.zeros(4, dtype=np.float32), {}
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        return np.zeros(4, dtype=np.float32), 0.0, True, False, {}
+
+
+def test_check_runs_gymnasiums_checker_and_times_random_play() -> None:
+    result = gymrun("check", "CartPole-v1", "--seconds", "0.1")
+    assert result.code == 0
+    assert "CartPole-v1 passes Gymnasium's environment checker" in result.stdout
+    assert "A Box observation space minimum value is -infinity" in result.stdout
+    assert re.search(r"random play: [\d,]+ steps/s", result.stdout)
+    if "gymrun-test/WrongShape-v0" not in gym.registry:
+        gym.register("gymrun-test/WrongShape-v0", entry_point=_WrongShape)
+    broken = gymrun("check", "gymrun-test/WrongShape-v0", "--json")
+    assert broken.code == 1
+    report = json.loads(broken.stdout)
+    assert report["passed"] is False
+    assert "observation" in report["error"] and report["steps_per_second"] is None

@@ -491,6 +491,30 @@ def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
 
 
 @app.command()
+def check(
+    env_id: Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")],
+    seconds: Annotated[
+        float, typer.Option("--seconds", min=0.01, help="How long to play randomly.")
+    ] = 1.0,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Run Gymnasium's environment checker on ENV_ID and time random play."""
+    from gymrun.checking import check_environment
+
+    with _errors(debug):
+        report = check_environment(env_id, seconds=seconds)
+        if as_json:
+            typer.echo(json.dumps(report))
+        else:
+            from gymrun.render import check_table
+
+            _console().print(check_table(report))
+        if not report["passed"]:
+            raise typer.Exit(1)
+
+
+@app.command()
 def schema() -> None:
     """Print the config's JSON Schema (for editors that validate YAML)."""
     from gymrun.config import config_schema

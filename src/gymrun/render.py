@@ -334,3 +334,30 @@ def doctor_table(report: dict[str, Any]) -> Group:
         detail = part["detail"] if part["usable"] else f"{part['detail']}: {part['install']}"
         parts.add_row(mark, part["name"], part["enables"], detail)
     return Group(versions, parts)
+
+
+def check_table(report: dict[str, Any]) -> Group:
+    """``gymrun check``: the checker's verdict, its warnings, the speed of random play."""
+    verdict = (
+        Text("passes Gymnasium's environment checker", "green")
+        if report["passed"]
+        else Text(f"fails Gymnasium's environment checker: {report['error']}", "red")
+    )
+    parts: list[Any] = [Text.assemble((report["id"], "bold"), " ", verdict)]
+    if report["warnings"]:
+        warned = Table(title="Warnings", title_justify="left")
+        warned.add_column("#", justify="right")
+        warned.add_column("warning", overflow="fold")
+        for number_, message in enumerate(report["warnings"], 1):
+            warned.add_row(str(number_), message)
+        parts.append(warned)
+    else:
+        parts.append(Text("no warnings"))
+    if report["steps_per_second"] is not None:
+        parts.append(
+            Text(
+                f"random play: {report['steps_per_second']:,.0f} steps/s "
+                f"({report['steps']:,} steps, {report['episodes']:,} episodes)"
+            )
+        )
+    return Group(*parts)
