@@ -297,3 +297,53 @@ def test_schema_describes_the_config() -> None:
     )
     epsilon = schema["$defs"]["EpsilonRandomConfig"]["properties"]["epsilon"]
     assert (epsilon["minimum"], epsilon["maximum"]) == (0.0, 1.0)
+
+
+def test_imports_register_third_party_environments_first(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        import gymnasium as gym
+        from gymnasium.envs.classic_control import CartPoleEnv
+
+        gym.register(id="ThirdParty/Pole-v0", entry_point=CartPoleEnv, max_episode_steps=50)
+        """
+    )
+    path = write_config(f"imports: [{module}]\nenv: ThirdParty/Pole-v0\n")
+    assert load_config(path).imports == [module]
+    missing = write_config("imports: [no_such_plugin_module]\nenv: CartPole-v1\n")
+    assert problems(missing) == [
+        f"{missing}:1 imports.0: cannot import module 'no_such_plugin_module': "
+        "No module named 'no_such_plugin_module'"
+    ]
+
+
+def test_an_env_class_by_module_path(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    from gymrun import run_experiment
+
+    module = user_module(
+        """
+        import gymnasium as gym
+        import numpy as np
+
+        class Corridor(gym.Env):
+            observation_space = gym.spaces.Box(0, 10, (1,))
+            action_space = gym.spaces.Discrete(2)
+
+            def reset(self, *, seed=None, options=None):
+                super().reset(seed=seed)
+                self.position = 0
+                return np.zeros(1, dtype=np.float32), {}
+
+            def step(self, action):
+                self.position += 1
+                done = self.position >= 3
+                return np.full(1, self.position, dtype=np.float32), 1.0, done, False, {}
+        """
+    )
+    config = load_config(write_config(f"env: '{module}:Corridor'\nepisodes: 2\nmax_steps: 10\n"))
+    result = run_experiment(config)
+    assert [(e.reward, e.steps) for e in result.episodes] == [(3.0, 3), (3.0, 3)]

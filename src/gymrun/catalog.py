@@ -13,6 +13,7 @@ from gymnasium.envs.registration import EnvSpec
 
 import gymrun.envs  # noqa: F401  (registers gymrun's environments)
 from gymrun.errors import GymrunError, did_you_mean
+from gymrun.importing import import_module, is_target, load_target
 
 # Packages that register environments when imported (Gymnasium >= 1.0 loads no plugins itself).
 PLUGIN_MODULES = ("ale_py",)
@@ -113,6 +114,20 @@ def list_envs(pattern: str | None = None) -> list[EnvInfo]:
     )
 
 
+def _register_env_class(target: str) -> None:
+    """Make ``package.module:EnvClass`` usable as an ID: register the class under its name,
+    which is what Gymnasium looks up after importing the module."""
+    if not is_target(target):
+        return
+    try:
+        obj = load_target(target)
+    except GymrunError:
+        return  # not a class path: let Gymnasium's "module:EnvId" lookup explain
+    name = target.split(":")[1]
+    if isinstance(obj, type) and issubclass(obj, gym.Env) and name not in gym.registry:
+        gym.register(id=name, entry_point=target)
+
+
 def find_spec(env_id: str) -> EnvSpec:
     """The registered spec of `env_id`, or a `GymrunError` that suggests the near miss.
 
@@ -126,10 +141,15 @@ def find_spec(env_id: str) -> EnvSpec:
     load_plugins()
     if env_id in gym.registry:
         return gym.registry[env_id]
-    if ":" in env_id:  # "package.module:EnvId": Gymnasium imports the module, which registers it
+    if ":" in env_id:
+        # "package.module:EnvId", which gym.make understands: importing the module registers
+        # EnvId. "package.module:EnvClass" is registered here under the class's name.
+        module, name = env_id.split(":", 1)
+        _register_env_class(env_id)
         try:
-            return gym.spec(env_id)
-        except (gym.error.Error, ImportError) as exc:
+            import_module(module)
+            return gym.spec(name)
+        except (gym.error.Error, GymrunError) as exc:
             raise GymrunError(f"cannot find environment '{env_id}': {exc}") from exc
     raise GymrunError(
         f"unknown environment '{env_id}'{did_you_mean(env_id, gym.registry)} (see gymrun list-envs)"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -23,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from gymrun.agents import BUILTIN_AGENTS, agent_option_problem
 from gymrun.catalog import find_spec
 from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
-from gymrun.importing import keyword_problem
+from gymrun.importing import import_module, keyword_problem
 from gymrun.wrappers import BUILTIN_WRAPPERS, resolve_wrapper
 from gymrun.yaml_source import Document, Loc, parse_yaml, read_yaml
 
@@ -226,12 +227,24 @@ def _options(section: BaseModel) -> dict[str, Any]:
     return {**data, **(section.model_extra or {})}
 
 
+def _imported(module: str) -> str:
+    try:
+        import_module(module)
+    except GymrunError as exc:
+        raise PydanticCustomError("import_failed", str(exc)) from None
+    return module
+
+
 class ExperimentConfig(_Section):
     """A whole experiment: environment, wrapper stack, agent, how many episodes, seed."""
 
     model_config = ConfigDict(extra="forbid", strict=True, title="gymrun experiment")
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="Defaults to the file's stem")
+    # Before env: a module imported here may register the environment env names.
+    imports: list[Annotated[str, AfterValidator(_imported)]] = Field(
+        default_factory=list, description="Modules to import first (they may register envs)"
+    )
     env: EnvConfig
     wrappers: list[WrapperEntry] = Field(default_factory=list, description="Innermost first")
     agent: AgentEntry = Field(default_factory=lambda: RandomAgentConfig(name="random"))

@@ -28,6 +28,21 @@ def is_target(name: str) -> bool:
     return bool(TARGET.match(name))
 
 
+def import_module(name: str) -> Any:
+    """Import module `name` (the working directory importable, as for ``module:attr``), so
+    that its ``gymnasium.register`` calls take effect; a `ImportTargetError` if it fails."""
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportTargetError(f"cannot import module '{name}': {exc}") from exc
+    except Exception as exc:
+        raise ImportTargetError(
+            f"importing module '{name}' raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def load_target(target: str) -> Any:
     """Import ``package.module:attr`` and return the attribute.
 
@@ -39,16 +54,7 @@ def load_target(target: str) -> Any:
     if not is_target(target):
         raise ImportTargetError(f"'{target}' is not of the form 'package.module:attr'")
     module_name, attr_path = target.split(":")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ImportTargetError(f"cannot import module '{module_name}': {exc}") from exc
-    except Exception as exc:
-        raise ImportTargetError(
-            f"importing module '{module_name}' raised {type(exc).__name__}: {exc}"
-        ) from exc
+    obj: Any = import_module(module_name)
     for part in attr_path.split("."):
         if not hasattr(obj, part):
             public = [name for name in dir(obj) if not name.startswith("_")]
