@@ -65,6 +65,24 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
 ]
 
 
+def install_hint(exc: BaseException) -> str:
+    """``" (install it: ...)"`` when `exc` is a missing module a component provides, else ``""``.
+
+    >>> install_hint(ModuleNotFoundError("No module named 'jax'", name="jax"))
+    ' (install it: pip install "gymnasium[jax]")'
+    """
+    if isinstance(exc, ImportError) and "gymnasium-robotics" in str(exc):
+        # Gymnasium keeps the old MuJoCo v2/v3 IDs only to say where they went
+        return " (install it: pip install gymnasium-robotics mujoco-py)"
+    missing = getattr(exc, "name", None)
+    if not isinstance(exc, ModuleNotFoundError) or not missing:
+        return ""
+    for _, _, module, _, install in COMPONENTS:
+        if module.split(".")[0] == missing.split(".")[0]:
+            return f" (install it: {install})"
+    return ""
+
+
 @dataclass(frozen=True)
 class Component:
     """One environment family or optional feature, and whether it is usable here."""

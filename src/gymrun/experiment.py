@@ -17,6 +17,7 @@ from gymnasium.envs.registration import load_env_creator
 from gymrun.agents import make_agent
 from gymrun.catalog import find_spec
 from gymrun.config import ExperimentConfig
+from gymrun.doctor import install_hint
 from gymrun.errors import AgentError, GymrunError
 from gymrun.recordings import VIDEO_DIR, RunRecorder
 from gymrun.rollout import EpisodeBatch, EpisodeResult, EpisodeSeeds, rollout, rollout_vector
@@ -83,7 +84,9 @@ def make_env(config: ExperimentConfig, video_dir: Path | None = None) -> Any:
     try:
         env = gym.make(config.env.id, **options)
     except Exception as exc:
-        raise GymrunError(f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}") from exc
+        raise GymrunError(
+            f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
+        ) from exc
     try:
         env = apply_wrappers(env, config.wrapper_stack)
         if config.max_steps is not None:  # outermost, so it cuts what the agent sees

@@ -10,6 +10,7 @@ import numpy as np
 
 from gymrun.catalog import entry_point_name, family_of, find_spec
 from gymrun.config import EnvConfig, ExperimentConfig
+from gymrun.doctor import install_hint
 from gymrun.errors import GymrunError
 
 LIST_LIMIT = 32  # bounds with more values than this are summarised
@@ -121,7 +122,9 @@ def describe_env(
         try:
             env = gym.make(env_id)
         except Exception as exc:
-            raise GymrunError(f"cannot make {env_id}: {type(exc).__name__}: {exc}") from exc
+            raise GymrunError(
+                f"cannot make {env_id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
+            ) from exc
     try:
         observation, _ = env.reset(seed=seed)
         env.action_space.seed(seed)
