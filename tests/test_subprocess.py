@@ -136,6 +136,9 @@ def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
         False,
         "pip install 'gymrun[plot]'",
     )
-    assert (parts["Atari"]["usable"], parts["Atari"]["install"]) == (False, "pip install ale-py")
+    assert (parts["Atari"]["usable"], parts["Atari"]["install"]) == (
+        False,
+        "pip install 'gymrun[atari]'",
+    )
     table = _without(["moviepy"], "doctor", cwd=tmp_path).stdout
     assert "not installed: pip install 'gymrun[video]'" in table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import re
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -30,21 +31,21 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "environments",
         "Box2D",
         "LunarLander, BipedalWalker, CarRacing",
-        'pip install swig && pip install "gymnasium[box2d]"',
+        "pip install swig && pip install 'gymrun[box2d]'",
     ),
     (
         "MuJoCo",
         "environments",
         "mujoco",
         "Ant, HalfCheetah, Hopper, Humanoid, ... (v4, v5)",
-        'pip install "gymnasium[mujoco]"',
+        "pip install 'gymrun[mujoco]'",
     ),
     (
         "Atari",
         "environments",
         "ale_py",
         "ALE/... games (ROMs ship with ale-py)",
-        "pip install ale-py",
+        "pip install 'gymrun[atari]'",
     ),
     (
         "jax",
@@ -74,6 +75,9 @@ def install_hint(exc: BaseException) -> str:
     if isinstance(exc, ImportError) and "gymnasium-robotics" in str(exc):
         # Gymnasium keeps the old MuJoCo v2/v3 IDs only to say where they went
         return " (install it: pip install gymnasium-robotics mujoco-py)"
+    pinned = re.search(r"only supported on `([^`]+)`", str(exc))
+    if isinstance(exc, ImportError) and pinned:
+        return f' (install it: pip install "{pinned.group(1)}")'
     missing = getattr(exc, "name", None)
     if not isinstance(exc, ModuleNotFoundError) or not missing:
         return ""
