@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 from gymnasium.envs.registration import register, registry
 
+from gymrun import Policy, play
+from gymrun.core.episodes import EpisodeResult
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 FAKE_ID = "gymrun-test/Fake-v0"
@@ -114,3 +117,21 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
     yield write
     for name in created:
         sys.modules.pop(name, None)
+
+
+def rollout(
+    env: gym.Env[Any, Any],
+    agent: Any,
+    *,
+    seed: int,
+    episodes: int,
+    start: int = 0,
+    reward_boundary: float | None = None,
+    agent_name: str = "agent",
+) -> Iterator[EpisodeResult]:
+    """Episodes of one agent on one environment through gymrun's loop, one at a time."""
+    policy = Policy([agent], env.action_space, name=agent_name)
+    for batch in play(
+        env, policy, seed=seed, count=episodes, first=start, reward_boundary=reward_boundary
+    ):
+        yield from batch

@@ -4,9 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from gymrun.agents import CartPoleBalance, RandomAgent, SequenceAgent, make_agent, to_action
+from gymrun.components.agents import CartPoleBalance, RandomAgent, SequenceAgent, make_agent
+from gymrun.components.seeding import EpisodeSeeds
+from gymrun.components.spaces import to_action
 from gymrun.errors import AgentError
-from gymrun.rollout import rollout
+
+from .conftest import rollout
 
 DISCRETE = gym.spaces.Discrete(3)
 BOX = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
@@ -101,7 +104,11 @@ def test_user_class_agent_gets_spaces_options_resets_and_observations(
     agent = make_agent(f"{module}:Counting", {"bias": 1}, env.action_space, env.observation_space)
     assert agent.action_space == env.action_space
     results = list(rollout(env, agent, seed=0, episodes=2))
-    assert [r.seed for r in results] == [r.seed for r in results]  # recorded per episode
+    # each episode's environment seed is recorded; the agent got the episode's agent seed
+    assert [(r.seed, seed) for r, seed in zip(results, agent.seeds, strict=True)] == [
+        EpisodeSeeds(0)[0],
+        EpisodeSeeds(0)[1],
+    ]
     assert len(agent.seeds) == 2 and agent.seeds[0] != agent.seeds[1]
     assert (
         agent.transitions

@@ -1,7 +1,7 @@
 import gymnasium as gym
 import pytest
 
-from gymrun.catalog import find_spec, list_envs
+from gymrun.components.catalog import find_spec, list_envs
 from gymrun.errors import GymrunError
 
 

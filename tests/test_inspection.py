@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gymrun.config import load_config
+from gymrun.diagnostics.inspection import describe_env, describe_space, jsonable
 from gymrun.errors import GymrunError
-from gymrun.inspection import describe_env, describe_space, jsonable
 
 
 @pytest.mark.parametrize(

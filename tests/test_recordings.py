@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from gymrun import load_config, run_experiment
 from gymrun.cli import app
 from gymrun.errors import GymrunError
-from gymrun.recordings import claim_output_dir, new_run_dir, read_run
+from gymrun.records.directory import claim_output_dir, new_run_dir
+from gymrun.records.reading import read_run
 
 from .conftest import CONFIGS
 

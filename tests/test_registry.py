@@ -3,9 +3,9 @@
 import pytest
 
 from gymrun import ExperimentConfig, run_experiment
-from gymrun.catalog import list_envs
+from gymrun.components.catalog import list_envs
+from gymrun.diagnostics.inspection import describe_env
 from gymrun.errors import GymrunError
-from gymrun.inspection import describe_env
 
 EVERY_ID = [info.id for info in list_envs()]
 

@@ -5,11 +5,12 @@ import gymnasium as gym
 import pytest
 
 from gymrun import ExperimentConfig, run_experiment
-from gymrun.agents import ConstantAgent, RandomAgent, make_agent
+from gymrun.components.agents import ConstantAgent, RandomAgent, make_agent
+from gymrun.components.seeding import EpisodeSeeds
+from gymrun.core.episodes import EpisodeResult
 from gymrun.errors import RolloutError
-from gymrun.rollout import EpisodeResult, EpisodeSeeds, rollout
 
-from .conftest import FAKE_ID
+from .conftest import FAKE_ID, rollout
 
 
 def run(env: gym.Env, agent: object, **kwargs: object) -> list[EpisodeResult]:

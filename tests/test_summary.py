@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from gymrun.rollout import EpisodeResult
-from gymrun.summary import SummaryBuilder
+from gymrun.core.episodes import EpisodeResult
+from gymrun.core.summary import SummaryBuilder
 
 
 def summarise(rewards: list[float], boundary: float | None = 10.0, window: int = 100):  # type: ignore[no-untyped-def]
@@ -51,7 +51,7 @@ def test_empty_summary() -> None:
 
 
 def test_the_summary_does_not_depend_on_how_episodes_arrive() -> None:
-    from gymrun.rollout import EpisodeBatch
+    from gymrun.core.episodes import EpisodeBatch
 
     rng = np.random.default_rng(3)
     episodes = [

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gymrun.cli import app
+from gymrun.core.statistics import bootstrap_ci
 from gymrun.errors import ConfigError
-from gymrun.recordings import read_run
-from gymrun.sweep import bootstrap_ci, load_sweep, run_sweep
+from gymrun.records.reading import read_run
+from gymrun.sweep import load_sweep, run_sweep
 
 from .conftest import CONFIGS, FAKE_ID
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from gymrun import Experiment, ExperimentConfig, load_config, run_experiment
+from gymrun.components.seeding import EpisodeSeeds
 from gymrun.errors import ConfigError, GymrunError
-from gymrun.rollout import EpisodeSeeds
 
 from .conftest import CONFIGS, FAKE_ID
 
@@ -188,7 +188,7 @@ def test_learning_agents_are_not_split(user_module: Callable[[str], str]) -> Non
             )
         )
     with pytest.raises(GymrunError, match="it has observe"):
-        Experiment(
+        run_experiment(
             ExperimentConfig.model_validate({"env": "CartPole-v1", "agent": f"{module}:Learner"}),
             workers=2,
         )

@@ -5,8 +5,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from gymrun.components.wrappers import EpsilonRandom, ScaleReward, apply_wrappers, resolve_wrapper
 from gymrun.errors import GymrunError
-from gymrun.wrappers import EpsilonRandom, ScaleReward, apply_wrappers, resolve_wrapper
 
 
 def replaced_share(epsilon: float, seed: int, steps: int = 4000) -> float:

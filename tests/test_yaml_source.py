@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from gymrun.config.yaml_source import MAX_BYTES, parse_yaml, read_yaml
 from gymrun.errors import ConfigError
-from gymrun.yaml_source import MAX_BYTES, parse_yaml, read_yaml
 
 
 def messages(exc: pytest.ExceptionInfo[ConfigError]) -> list[str]:

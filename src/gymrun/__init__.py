@@ -13,23 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Public names and the modules holding them. They are imported on first use, so that
-# `gymrun --help` does not pay for importing gymnasium, numpy and pydantic.
+# Public names and the modules holding them. They are imported on first use (a lazy import
+# for start-up time), so that `gymrun --help` does not pay for gymnasium, numpy and pydantic.
 _EXPORTS = {
     "load_config": "gymrun.config",
     "ExperimentConfig": "gymrun.config",
     "config_schema": "gymrun.config",
-    "run_experiment": "gymrun.experiment",
-    "Experiment": "gymrun.experiment",
-    "RunResult": "gymrun.experiment",
-    "EpisodeResult": "gymrun.rollout",
-    "rollout": "gymrun.rollout",
-    "Summary": "gymrun.summary",
-    "SummaryBuilder": "gymrun.summary",
-    "list_envs": "gymrun.catalog",
+    "run_experiment": "gymrun.run",
+    "RunResult": "gymrun.run",
+    "Experiment": "gymrun.core.experiment",
+    "EpisodeResult": "gymrun.core.episodes",
+    "play": "gymrun.core.loop",
+    "Policy": "gymrun.components.policy",
+    "Summary": "gymrun.core.summary",
+    "SummaryBuilder": "gymrun.core.summary",
+    "list_envs": "gymrun.components.catalog",
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
-    "describe_env": "gymrun.inspection",
+    "describe_env": "gymrun.diagnostics.inspection",
     "GymrunError": "gymrun.errors",
     "ConfigError": "gymrun.errors",
     "RolloutError": "gymrun.errors",
@@ -41,6 +42,7 @@ __all__ = [
     "Experiment",
     "ExperimentConfig",
     "GymrunError",
+    "Policy",
     "RolloutError",
     "RunResult",
     "Summary",
@@ -50,19 +52,22 @@ __all__ = [
     "list_envs",
     "load_config",
     "load_sweep",
-    "rollout",
+    "play",
     "run_experiment",
     "run_sweep",
 ]
 
 if TYPE_CHECKING:
-    from gymrun.catalog import list_envs
+    from gymrun.components.catalog import list_envs
+    from gymrun.components.policy import Policy
     from gymrun.config import ExperimentConfig, config_schema, load_config
+    from gymrun.core.episodes import EpisodeResult
+    from gymrun.core.experiment import Experiment
+    from gymrun.core.loop import play
+    from gymrun.core.summary import Summary, SummaryBuilder
+    from gymrun.diagnostics.inspection import describe_env
     from gymrun.errors import ConfigError, GymrunError, RolloutError
-    from gymrun.experiment import Experiment, RunResult, run_experiment
-    from gymrun.inspection import describe_env
-    from gymrun.rollout import EpisodeResult, rollout
-    from gymrun.summary import Summary, SummaryBuilder
+    from gymrun.run import RunResult, run_experiment
     from gymrun.sweep import load_sweep, run_sweep
 
 

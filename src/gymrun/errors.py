@@ -1,17 +1,29 @@
-"""gymrun's exceptions: one base class, each with the exit code the CLI uses for it."""
+"""gymrun's exceptions (one base class, each with its exit status) and the exit statuses."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
+
+
+class ExitStatus(IntEnum):
+    """What ``gymrun`` exits with; 128 + N for a run stopped by signal N."""
+
+    OK = 0
+    FAILURE = 1  # a fault during a run: the env or the agent raised
+    BAD_INPUT = 2  # the config, the command line, an unknown name
+    HANGUP = 129  # SIGHUP: the terminal closed
+    INTERRUPTED = 130  # SIGINT: Ctrl-C
+    TERMINATED = 143  # SIGTERM: kill, timeout, a batch scheduler
 
 
 class GymrunError(Exception):
     """Base of every error gymrun raises on purpose; the CLI prints it without a traceback."""
 
-    exit_code = 2
+    exit_code = ExitStatus.BAD_INPUT
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class AgentError(GymrunError):
 class RolloutError(GymrunError):
     """The environment or the agent raised while an episode was running."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILURE
 
     def __init__(self, message: str, *, episode: int, step: int) -> None:
         self.episode = episode

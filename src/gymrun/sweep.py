@@ -1,21 +1,14 @@
 """Sweeps: one experiment over a grid of settings and seeds, compared with confidence intervals.
 
-A config's ``sweep:`` section maps dotted keys (the paths ``--set`` takes) to lists of values;
-the grid is their product, and ``seeds: [...]`` (or ``replicates: N``) repeats every point.
-Each (point, seed) is an ordinary run, split into chunks of episodes that any executor can
-run: in this process, in a process pool, or on a Dask cluster. Every episode keeps its own
-seed, so the results are the same whichever executor ran them.
+A config's ``sweep:`` section (see `gymrun.config.grid`) gives the grid; each (point, seed)
+is an ordinary run, split into chunks of episodes that any executor can run: in this
+process, in a process pool, or on a Dask cluster. Every episode keeps its own seed, so the
+results are the same whichever executor ran them.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import itertools
-import json
-import math
-import multiprocessing
-import signal
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,19 +16,23 @@ from typing import Any
 import numpy as np
 
 from gymrun.config import ExperimentConfig, validate_document
+from gymrun.config.grid import read_grid
+from gymrun.config.yaml_source import read_yaml
+from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.experiment import Experiment
+from gymrun.core.plan import RunPlan
+from gymrun.core.signals import InterruptGuard
+from gymrun.core.statistics import bootstrap_ci
+from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, Problem
-from gymrun.recordings import RunRecorder, utc_now
-from gymrun.rollout import EpisodeBatch
-from gymrun.signals import InterruptGuard
-from gymrun.summary import Summary, SummaryBuilder
-from gymrun.workers import chunks
-from gymrun.yaml_source import read_yaml
+from gymrun.records.directory import utc_now
+from gymrun.records.plots import plot_sweep
+from gymrun.records.writer import RunRecorder, write_json
+from gymrun.scale.chunks import Chunk, chunks
+from gymrun.scale.executors import EXECUTORS, Outcome, connect_dask, execute
 
-EXECUTORS = ("local", "process", "dask")
 SWEEP_FILE = "sweep.json"
 SWEEP_PLOT = "sweep.png"
-BOOTSTRAP_RESAMPLES = 1000
-BOOTSTRAP_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -73,27 +70,12 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     (['wrappers.0.epsilon'], 6, [0, 1, 2], 18)
     """
     document = read_yaml(path)
-    data = document.data
-    source = document.source
-    if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict) or not data["sweep"]:
-        message = "a sweep config needs a 'sweep:' mapping of keys to lists of values"
-        raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
-    grid = dict(data["sweep"])
+    grid = read_grid(document)
+    source, name = document.source, Path(path).stem
     problems: list[Problem] = []
-    seeds = _seeds(grid, data.get("seed"), source, document.line_of(("sweep",)), problems)
-    keys = list(grid)
-    for key in keys:
-        values = grid[key]
-        if not isinstance(values, list) or not values:
-            line = document.line_of(("sweep", key))
-            problems.append(Problem(source, f"sweep.{key}", "must be a non-empty list", line))
-    if problems:
-        raise ConfigError(problems)
-    points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
-    name = Path(path).stem
     runs = []
-    for number, values in enumerate(points):
-        for seed in seeds:
+    for number, values in enumerate(grid.points):
+        for seed in grid.seeds:
             where = ", ".join(f"{k}={v!r}" for k, v in values.items())
             origin = f"{source} point {number} ({where})"
             extra = [(origin, key, value) for key, value in values.items()]
@@ -107,14 +89,12 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     if problems:
         raise ConfigError(problems)
     _check_buildable(runs, source)
-    return Sweep(runs[0].config.name or name, keys, points, seeds, runs)
+    return Sweep(runs[0].config.name or name, grid.keys, grid.points, grid.seeds, runs)
 
 
 def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
     """Build each point's env, wrappers and agent once, as ``gymrun validate`` does, so an
     action outside the space at point 37 is found before anything runs."""
-    from gymrun.experiment import Experiment
-
     problems = []
     for run in runs:
         if run.seed != runs[0].seed:
@@ -125,33 +105,6 @@ def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
             problems.append(Problem(f"{source} point {run.point}", "", str(exc)))
     if problems:
         raise ConfigError(problems)
-
-
-def _seeds(
-    grid: dict[str, Any], base: Any, source: str, line: int | None, problems: list[Problem]
-) -> list[int]:
-    seeds = grid.pop("seeds", None)
-    replicates = grid.pop("replicates", None)
-    if seeds is not None and replicates is not None:
-        problems.append(Problem(source, "sweep", "give either seeds or replicates, not both", line))
-        return [0]
-    if seeds is not None:
-        valid = (
-            isinstance(seeds, list)
-            and seeds
-            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
-        )
-        if not valid:
-            problems.append(Problem(source, "sweep.seeds", "must be a list of integers >= 0", line))
-            return [0]
-        return list(seeds)
-    first = base if isinstance(base, int) and not isinstance(base, bool) else 0
-    if replicates is None:
-        return [first]
-    if not isinstance(replicates, int) or isinstance(replicates, bool) or replicates < 1:
-        problems.append(Problem(source, "sweep.replicates", "must be an integer >= 1", line))
-        return [0]
-    return [first + r for r in range(replicates)]
 
 
 @dataclass
@@ -215,29 +168,6 @@ class SweepResult:
         }
 
 
-def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
-    """95% percentile bootstrap interval of the mean, resampling episodes; seeded.
-
-    >>> bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0]))
-    (1.5, 3.5)
-    """
-    if len(rewards) < 2:
-        value = float(rewards[0]) if len(rewards) else math.nan
-        return value, value
-    rng = np.random.default_rng(seed)
-    means = np.empty(BOOTSTRAP_RESAMPLES)
-    batch = max(1, 2_000_000 // len(rewards))  # bounded memory for long runs
-    for start in range(0, BOOTSTRAP_RESAMPLES, batch):
-        stop = min(start + batch, BOOTSTRAP_RESAMPLES)
-        picks = rng.integers(0, len(rewards), size=(stop - start, len(rewards)))
-        means[start:stop] = rewards[picks].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
-
-
-Job = tuple[int, int]  # (run number, chunk number)
-
-
 def run_sweep(
     sweep: Sweep,
     *,
@@ -255,41 +185,39 @@ def run_sweep(
     A run whose task fails is marked failed and the sweep goes on; Ctrl-C cancels what has
     not started and keeps what finished. `on_progress(runs_done, runs, episodes_done)`.
     """
-    from gymrun.workers import _run_chunk
-
     if executor not in EXECUTORS:
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
     if executor == "dask":  # fail before anything is written if the cluster is out of reach
         connect_dask(address).close()
     started = utc_now()
-    runs = sweep.runs
+    plans = [RunPlan.of(run.config) for run in sweep.runs]
     # Chunks let a pool or cluster share out even a single long run; in process, one will do.
     pieces = [
-        [(0, run.config.episodes)]
-        if executor == "local"
-        else chunks(0, run.config.episodes, workers)
-        for run in runs
+        [(0, plan.episodes)] if executor == "local" else chunks(0, plan.episodes, workers)
+        for plan in plans
     ]
-    jobs = {
-        (r, c): (run.config.to_json(), None, first, size)
-        for r, run in enumerate(runs)
+    tasks: dict[tuple[int, int], Chunk] = {
+        (r, c): Chunk(plan, first, size)
+        for r, plan in enumerate(plans)
         for c, (first, size) in enumerate(pieces[r])
     }
     guard = InterruptGuard()
-    states = [_RunState(run, sweep_dir, command, guard) for run in runs]
+    states = [
+        _RunState(run, plan, len(pieces[r]), sweep_dir, command, guard)
+        for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
+    ]
     status = "completed"
-    episodes_done = 0
-    runs_done = 0
-    outcomes = _execute(jobs, _run_chunk, executor, workers, address)
+    episodes_done = runs_done = 0
+    outcomes = execute(tasks, executor, workers, address)
     try:
         with guard:
-            for (r, c), outcome in outcomes:
-                state = states[r]
-                episodes_done += state.receive(c, outcome, len(pieces[r]))
+            for (run_number, chunk), outcome in outcomes:
+                state = states[run_number]
+                episodes_done += state.receive(chunk, outcome)
                 if state.finished:
                     runs_done += 1
                 if on_progress is not None:
-                    on_progress(runs_done, len(runs), episodes_done)
+                    on_progress(runs_done, len(states), episodes_done)
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
@@ -301,94 +229,19 @@ def run_sweep(
     seconds = (utc_now() - started).total_seconds()
     result = SweepResult(sweep, points, status, executor, seconds, sweep_dir, notes)
     if sweep_dir is not None:
-        _write_json(sweep_dir / SWEEP_FILE, result.to_json())
+        document = result.to_json()
+        write_json(sweep_dir / SWEEP_FILE, document)
         try:
-            from gymrun.plots import plot_sweep
-
-            plot_sweep(result, sweep_dir / SWEEP_PLOT)
+            plot_sweep(
+                sweep_dir / SWEEP_PLOT,
+                name=sweep.name,
+                keys=sweep.keys,
+                points=document["points"],
+                reward_boundary=plans[0].reward_boundary,
+            )
         except GymrunError as exc:
             result.notes.append(f"no {SWEEP_PLOT}: {exc}")
     return result
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
-
-def _execute(
-    jobs: dict[Job, Any],
-    function: Callable[[Any], Any],
-    executor: str,
-    workers: int,
-    address: str | None,
-) -> Generator[tuple[Job, Any], None, None]:
-    """Run `function` on every job; yield ``(job id, result or exception)`` as each ends."""
-    if executor == "local":
-        for key, job in jobs.items():
-            try:
-                yield key, function(job)
-            except Exception as exc:  # a broken run must not stop the others
-                yield key, exc
-        return
-    if executor == "process":
-        # multiprocessing.Pool rather than ProcessPoolExecutor: terminate() stops running
-        # tasks at once, where the latter waits for them at interpreter exit.
-        with multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint) as pool:
-            yield from pool.imap_unordered(_Keyed(function), jobs.items())
-        return
-    if executor != "dask":
-        raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
-    client = connect_dask(address)
-    tasks = client.get_executor(pure=False)
-    try:
-        futures = {tasks.submit(function, job): key for key, job in jobs.items()}
-        for future in concurrent.futures.as_completed(futures):
-            error = future.exception()
-            yield futures[future], error if error is not None else future.result()
-    finally:
-        tasks.shutdown(wait=False)  # cancels what has not finished (after Ctrl-C)
-        client.close()
-
-
-class _Keyed:
-    """``(key, job) -> (key, function(job) or the exception it raised)``, picklable."""
-
-    def __init__(self, function: Callable[[Any], Any]) -> None:
-        self.function = function
-
-    def __call__(self, item: tuple[Job, Any]) -> tuple[Job, Any]:
-        key, job = item
-        try:
-            return key, self.function(job)
-        except Exception as exc:  # a broken run must not stop the others
-            return key, exc
-
-
-def connect_dask(address: str | None) -> Any:
-    """A Dask client for the scheduler at `address` (or ``DASK_SCHEDULER_ADDRESS``)."""
-    import os
-
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise GymrunError(
-            "the dask executor needs distributed, which is not installed: "
-            "pip install 'gymrun[dask]'"
-        ) from exc
-    address = address or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    if not address:
-        raise GymrunError(
-            "the dask executor needs a scheduler: pass --address tcp://HOST:PORT "
-            "or set DASK_SCHEDULER_ADDRESS"
-        )
-    try:
-        return Client(address, timeout="10s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
-        raise GymrunError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _RunState:
@@ -397,25 +250,31 @@ class _RunState:
     def __init__(
         self,
         run: SweepRun,
+        plan: RunPlan,
+        chunks: int,
         sweep_dir: Path | None,
         command: Sequence[str] | None,
         guard: InterruptGuard,
     ):
         self.run = run
+        self.chunks = chunks
         self.guard = guard
-        self.builder = SummaryBuilder(run.config.reward_boundary)
+        self.builder = SummaryBuilder(plan.reward_boundary)
         self.rewards: list[np.ndarray] = []
-        self.waiting: dict[int, Any] = {}
+        self.waiting: dict[int, Outcome] = {}
         self.next_chunk = 0
         self.error: str | None = None
         self.finished = False
+        self.status = "interrupted"
         self.run_dir = None if sweep_dir is None else sweep_dir / run.label
         self.recorder = None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True)
-            self.recorder = RunRecorder(self.run_dir, run.config.to_json(), command)
+            self.recorder = RunRecorder(
+                self.run_dir, plan.config.to_json(), expected=plan.episodes, command=command
+            )
 
-    def receive(self, chunk: int, outcome: Any, chunks: int) -> int:
+    def receive(self, chunk: int, outcome: Outcome) -> int:
         """Take a chunk's outcome; returns how many episodes became final."""
         self.waiting[chunk] = outcome
         added = 0
@@ -425,11 +284,10 @@ class _RunState:
             if isinstance(outcome, BaseException):
                 self.error = f"{type(outcome).__name__}: {outcome}"
                 break
-            batch, error = outcome
-            added += self._add(batch)
-            if error is not None:
-                self.error = str(error)
-        self.finished = self.error is not None or self.next_chunk == chunks
+            added += self._add(outcome.episodes)
+            if outcome.error is not None:
+                self.error = str(outcome.error)
+        self.finished = self.error is not None or self.next_chunk == self.chunks
         return added
 
     def _add(self, batch: EpisodeBatch) -> int:
@@ -464,6 +322,11 @@ def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointRe
     solved_each = [x.solved for x in summaries]
     low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
     statuses = {s.status for s in mine}
+    status = "completed"
+    if "failed" in statuses:
+        status = "failed"
+    elif "interrupted" in statuses:
+        status = "interrupted"
     return PointResult(
         values=sweep.points[number],
         episodes=count,
@@ -473,11 +336,7 @@ def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointRe
         mean_steps=steps / count if count else None,
         reached_share=None if None in reached or not count else sum(reached) / count,  # type: ignore[arg-type]
         solved=None if None in solved_each or not mine else all(solved_each),
-        status="failed"
-        if "failed" in statuses
-        else "interrupted"
-        if "interrupted" in statuses
-        else "completed",
+        status=status,
         errors=[f"seed {s.run.seed}: {s.error}" for s in mine if s.error],
         runs=[
             {

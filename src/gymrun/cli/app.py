@@ -1,0 +1,50 @@
+"""The ``gymrun`` command: its commands, each parsing options, calling the library and
+printing what it returns.
+
+Every command imports the library (gymnasium, numpy, pydantic, rich) inside itself, so that
+``gymrun --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gymrun import __version__
+from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
+from gymrun.cli.recorded import compare, show
+from gymrun.cli.running import run, sweep
+
+app = typer.Typer(
+    name="gymrun",
+    help="Run reinforcement-learning experiments on Gymnasium environments from YAML configs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gymrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Run reinforcement-learning experiments on Gymnasium environments from YAML configs."""
+
+
+for command in (run, sweep, show, compare, inspect, validate, doctor, check, schema):
+    app.command()(command)
+app.command("list-envs")(list_envs)
+
+
+def main() -> None:
+    app(prog_name="gymrun")

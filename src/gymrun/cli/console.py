@@ -1,0 +1,75 @@
+"""Where the CLI writes: consoles, the one error boundary, progress bars.
+
+rich is imported inside these functions so that ``gymrun --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from gymrun.errors import ExitStatus, GymrunError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def console(stderr: bool = False) -> Console:
+    """A console for results (stdout) or messages (stderr)."""
+    from rich.console import Console
+
+    # Messages on stderr are never wrapped: one problem, one line, whatever the width.
+    # markup=False: names, paths and messages are shown as they are, brackets and all.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
+
+
+@contextmanager
+def error_boundary(debug: bool) -> Iterator[None]:
+    """The one error boundary: gymrun's errors become red lines and an exit status."""
+    try:
+        yield
+    except GymrunError as exc:
+        fail(exc, exc.exit_code, debug)
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        console(stderr=True).print("interrupted", style="yellow")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except Exception as exc:
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        if not debug:
+            message += " (run with --debug for the traceback)"
+        fail(exc, ExitStatus.FAILURE, debug, message)
+
+
+def fail(exc: BaseException, code: int, debug: bool, message: str | None = None) -> NoReturn:
+    """Print `exc` (or `message`) as ``error:`` lines, with its traceback under `debug`."""
+    from rich.text import Text
+
+    err = console(stderr=True)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    for line in (message or str(exc)).splitlines():
+        err.print(Text.assemble(("error:", "red"), f" {line}"))
+    raise typer.Exit(code)
+
+
+def progress(err: Console, *columns: Any, enabled: bool) -> Any:
+    """A progress bar on `err`, shown only on a terminal: the task's name, a bar, then
+    `columns`; gone when done."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    return Progress(
+        # markup off: a run's name is shown as it is, brackets and all
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        *columns,
+        console=err,
+        transient=True,
+        disable=not (enabled and err.is_terminal),
+    )

@@ -1,0 +1,141 @@
+"""Tables of environments and of this installation: list-envs, inspect, doctor, check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from gymrun.cli.run_tables import number
+
+if TYPE_CHECKING:
+    from gymrun.components.catalog import EnvInfo
+
+
+def envs_table(infos: Iterable[EnvInfo]) -> Table:
+    table = Table(title="Registered environments", title_justify="left")
+    table.add_column("family")
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("max steps", justify="right")
+    table.add_column("reward threshold", justify="right")
+    family = None
+    for info in infos:
+        if family is not None and info.family != family:
+            table.add_section()
+        table.add_row(
+            info.family if info.family != family else "",
+            info.id,
+            number(info.max_episode_steps),
+            number(info.reward_threshold),
+        )
+        family = info.family
+    return table
+
+
+def env_description(info: dict[str, Any]) -> Group:
+    """``gymrun inspect``: the spec as a table, then each space as a tree, then samples."""
+    spec = Table(title=info["id"], title_justify="left", show_header=False)
+    spec.add_column(style="bold")
+    spec.add_column()
+    for key in (
+        "family",
+        "entry_point",
+        "max_episode_steps",
+        "reward_threshold",
+        "nondeterministic",
+        "render_modes",
+        "wrappers",
+    ):
+        value = info[key]
+        if key == "wrappers" and not value:
+            continue
+        spec.add_row(
+            key.replace("_", " "), ", ".join(value) if isinstance(value, list) else str(value)
+        )
+    parts: list[Any] = [spec]
+    for key in ("action_space", "observation_space"):
+        tree = Tree(Text(key.replace("_", " "), "bold"))
+        _space_tree(tree, info[key])
+        parts.append(tree)
+    samples = Table(show_header=False, box=None)
+    samples.add_column(style="bold")
+    samples.add_column()
+    samples.add_row("action sample", Text(_plain(info["action_sample"])))
+    samples.add_row("observation sample", Text(_plain(info["observation_sample"])))
+    samples.add_row(f"reset(seed={info['seed']})", Text(_plain(info["first_observation"])))
+    parts.append(samples)
+    return Group(*parts)
+
+
+def _plain(value: Any) -> str:
+    """JSON-like text without quotes: ``[-4.8, -inf]`` rather than ``[-4.8, '-inf']``."""
+    return json.dumps(value, separators=(", ", ": ")).replace('"', "")
+
+
+def _space_tree(tree: Tree, space: dict[str, Any]) -> None:
+    details = ", ".join(f"{k}={_plain(v)}" for k, v in space.items() if k not in ("type", "spaces"))
+    node = tree.add(Text.assemble((space["type"], "cyan"), f"  {details}" if details else ""))
+    children = space.get("spaces")
+    if isinstance(children, dict):
+        for key, child in children.items():
+            branch = node.add(Text(key, style="bold"))
+            _space_tree(branch, child)
+    elif isinstance(children, list):
+        for child in children:
+            _space_tree(node, child)
+
+
+def doctor_table(report: dict[str, Any]) -> Group:
+    """``gymrun doctor``: versions, then each family and feature, usable or how to get it."""
+    versions = Table(title="gymrun doctor", title_justify="left", show_header=False)
+    versions.add_column(style="bold")
+    versions.add_column()
+    for name, version in report["versions"].items():
+        versions.add_row(name, str(version))
+    versions.add_row("platform", report["platform"])
+    display = report["display"]
+    versions.add_row(
+        "display", display or "none (fine: recording renders rgb_array frames without one)"
+    )
+    parts = Table(title="Environment families and features", title_justify="left")
+    parts.add_column("", justify="center")
+    parts.add_column("name", style="bold")
+    parts.add_column("for")
+    parts.add_column("version, or how to install it")
+    for part in report["components"]:
+        mark = Text("✓", "green") if part["usable"] else Text("✗", "red")
+        detail = part["detail"] if part["usable"] else f"{part['detail']}: {part['install']}"
+        parts.add_row(mark, part["name"], part["enables"], detail)
+    return Group(versions, parts)
+
+
+def check_table(report: dict[str, Any]) -> Group:
+    """``gymrun check``: the checker's verdict, its warnings, the speed of random play."""
+    verdict = (
+        Text("passes Gymnasium's environment checker", "green")
+        if report["passed"]
+        else Text(f"fails Gymnasium's environment checker: {report['error']}", "red")
+    )
+    parts: list[Any] = [Text.assemble((report["id"], "bold"), " ", verdict)]
+    if report["warnings"]:
+        warned = Table(title="Warnings", title_justify="left")
+        warned.add_column("#", justify="right")
+        warned.add_column("warning", overflow="fold")
+        for number_, message in enumerate(report["warnings"], 1):
+            warned.add_row(str(number_), message)
+        parts.append(warned)
+    else:
+        parts.append(Text("no warnings"))
+    if report["steps_per_second"] is not None:
+        parts.append(
+            Text(
+                f"random play: {report['steps_per_second']:,.0f} steps/s "
+                f"({report['steps']:,} steps, {report['episodes']:,} episodes)"
+            )
+        )
+    return Group(*parts)

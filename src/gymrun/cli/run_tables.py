@@ -1,0 +1,235 @@
+"""Tables of runs and sweeps: episodes, the summary, runs compared, a sweep's grid."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+
+from gymrun.records.layout import run_title
+
+if TYPE_CHECKING:
+    from gymrun.core.episodes import EpisodeResult
+    from gymrun.core.summary import Summary
+    from gymrun.records.reading import StoredRun
+    from gymrun.sweep import Sweep, SweepResult
+
+
+def number(value: float | None, digits: int = 6) -> str:
+    """A reward or mean as people read it: integers plainly, others to `digits` significant
+    digits.
+
+    >>> number(195.0), number(22.340000001), number(3.88721, digits=4), number(None)
+    ('195', '22.34', '3.887', '—')
+    """
+    if value is None:
+        return "—"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+class EpisodeRows:
+    """Keeps the first and last `keep` episodes of a run, however long it is."""
+
+    def __init__(self, keep: int = 10) -> None:
+        self.keep = keep
+        self.head: list[EpisodeResult] = []
+        self.tail: deque[EpisodeResult] = deque(maxlen=keep)
+        self.count = 0
+
+    def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
+        """Take consecutive episodes; of a large batch only the rows kept are unpacked."""
+        size = len(episodes)
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head.extend(episodes[:room])
+        if size > room:
+            self.tail.extend(episodes[max(room, size - self.keep) :])
+        self.count += size
+
+    def table(self) -> Table:
+        table = Table(title="Episodes", title_justify="left")
+        table.add_column("episode", justify="right")
+        table.add_column("seed", justify="right", style="dim")
+        table.add_column("reward", justify="right")
+        table.add_column("steps", justify="right")
+        table.add_column("ended")
+        table.add_column("reached", justify="center")
+        hidden = self.count - len(self.head) - len(self.tail)
+        for episode in self.head:
+            _episode_row(table, episode)
+        if hidden:
+            table.add_row("…", "", "", "", f"{hidden} more episodes", "", style="dim")
+        for episode in self.tail:
+            _episode_row(table, episode)
+        return table
+
+
+def _episode_row(table: Table, episode: EpisodeResult) -> None:
+    ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
+    reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
+    table.add_row(
+        str(episode.episode),
+        "—" if episode.seed is None else str(episode.seed),
+        number(episode.reward),
+        str(episode.steps),
+        ended,
+        reached,
+    )
+
+
+def summary_table(summary: Summary, config: dict[str, Any], status: str = "completed") -> Table:
+    """The run's verdict: mean ± std, range, steps, boundary reached, solved.
+
+    `config` is the resolved config in its JSON form, as a run directory keeps it.
+    """
+    title = run_title(config)
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    count = summary.count
+    wanted = config["episodes"]
+    table.add_row("episodes", f"{count} of {wanted}" if count != wanted else str(count))
+    table.add_row("seed", str(config["seed"]))
+    if count:
+        table.add_row(
+            "reward",
+            f"{number(summary.mean_reward)} ± {number(summary.std_reward, digits=4)}"
+            f"  (min {number(summary.min_reward)}, max {number(summary.max_reward)})",
+        )
+        table.add_row("steps", f"{number(summary.mean_steps)} on average")
+        table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
+    if summary.nonfinite_rewards:
+        table.add_row(
+            Text("non-finite", "red"),
+            Text(
+                f"{summary.nonfinite_rewards} of {count} episodes had a NaN or infinite reward; "
+                "the reward numbers above leave them out",
+                "red",
+            ),
+        )
+    if summary.reward_boundary is None:
+        table.add_row("boundary", "none (set reward_boundary; the env spec has no threshold)")
+    else:
+        table.add_row(
+            "boundary",
+            f"{number(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
+        )
+        table.add_row("solved", _verdict(summary))
+    if status != "completed":
+        table.add_row("status", Text(status, "yellow"))
+    return table
+
+
+def compare_table(runs: Sequence[StoredRun]) -> Table:
+    """One row per run: what ran and how it scored; the best mean reward is starred."""
+    table = Table(title="Runs compared", title_justify="left")
+    table.add_column("run", overflow="fold", min_width=12)
+    table.add_column("env, agent, wrappers", overflow="fold", min_width=12)
+    table.add_column("episodes", justify="right")
+    table.add_column("mean ± std", justify="right", no_wrap=True)
+    table.add_column("reached", justify="right", no_wrap=True)
+    table.add_column("solved", justify="center", no_wrap=True)
+    means = [r.summary.mean_reward for r in runs if r.summary.mean_reward is not None]
+    best = max(means) if len(means) > 1 else None
+    for run in runs:
+        s, config = run.summary, run.config
+        names = [config["env"]["id"], config["agent"]["name"]]
+        names += [w["name"] for w in config.get("wrappers", [])]
+        star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
+        status = "" if run.status == "completed" else f" ({run.status})"
+        table.add_row(
+            str(run.directory),
+            ", ".join(names),
+            f"{s.count}{status}",
+            f"{number(s.mean_reward, 4)} ± {number(s.std_reward, 4)}{star}",
+            "—" if s.reached is None else f"{s.reached}/{s.count}",
+            {True: "✓", False: "✗", None: "—"}[s.solved],
+        )
+    return table
+
+
+def _verdict(summary: Summary) -> Text:
+    if summary.solved is None:
+        return Text("—")
+    word = Text("yes", "green") if summary.solved else Text("no", "red")
+    relation = "≥" if summary.solved else "<"
+    best = number(summary.best_window_mean)
+    bound = number(summary.reward_boundary)
+    if summary.count < 100:
+        detail = f"mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
+    else:
+        detail = f"best mean over 100 consecutive episodes is {best} {relation} {bound}"
+    return Text.assemble(word, ": ", detail)
+
+
+def sweep_grid_table(sweep: Sweep) -> Table:
+    """``gymrun sweep --dry-run``: every point of the grid, with its seeds."""
+    table = Table(
+        title=f"{sweep.name}: {len(sweep.points)} points x {len(sweep.seeds)} seeds "
+        f"= {len(sweep.runs)} runs",
+        title_justify="left",
+    )
+    table.add_column("point", justify="right")
+    for key in sweep.keys:
+        table.add_column(key, justify="right")
+    table.add_column("seeds")
+    table.add_column("episodes", justify="right")
+    seeds = ", ".join(map(str, sweep.seeds))
+    episodes = {run.point: run.config.episodes for run in sweep.runs}
+    for number, values in enumerate(sweep.points):
+        table.add_row(
+            str(number),
+            *(str(values[k]) for k in sweep.keys),
+            seeds,
+            str(episodes[number] * len(sweep.seeds)),
+        )
+    return table
+
+
+def sweep_table(result: SweepResult) -> Table:
+    """A row per point, best mean first and starred, with the 95% interval of the mean."""
+    keys = result.sweep.keys
+    table = Table(
+        title=f"{result.sweep.name}: {len(result.points)} points, "
+        f"{len(result.sweep.seeds)} seed(s) each, {result.executor} executor",
+        title_justify="left",
+    )
+    for key in keys:
+        table.add_column(key, justify="right", no_wrap=True)
+    table.add_column("episodes", justify="right")
+    table.add_column("mean reward [95% CI]", justify="right", no_wrap=True)
+    table.add_column("mean steps", justify="right")
+    table.add_column("reached", justify="right")
+    table.add_column("solved", justify="center")
+    best = result.best
+    order = sorted(
+        range(len(result.points)), key=lambda i: -(result.points[i].mean_reward or -math.inf)
+    )
+    for i in order:
+        point = result.points[i]
+        mean = "—"
+        if point.mean_reward is not None:
+            interval = f"[{number(point.ci_low, 4)}, {number(point.ci_high, 4)}]"
+            mean = f"{number(point.mean_reward, 4)} {interval}"
+        if i == best:
+            mean += " ★"
+        share = "—" if point.reached_share is None else f"{point.reached_share:.0%}"
+        solved = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
+        episodes = str(point.episodes) + (
+            "" if point.status == "completed" else f" ({point.status})"
+        )
+        table.add_row(
+            *(str(point.values[k]) for k in keys),
+            episodes,
+            mean,
+            number(point.mean_steps, 4),
+            share,
+            solved,
+        )
+    return table

@@ -1,0 +1,213 @@
+"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gymrun.cli.console import console, error_boundary, fail, progress
+from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
+from gymrun.errors import ExitStatus, GymrunError
+
+if TYPE_CHECKING:
+    from gymrun.config import ExperimentConfig
+    from gymrun.core.episodes import EpisodeResult
+
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Record here instead of recordings/NAME/TIME/."),
+]
+NoRecord = Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")]
+
+
+def run(
+    config_path: ConfigPath,
+    episodes: Annotated[
+        int | None, typer.Option("--episodes", "-n", min=1, help="Override episodes.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the seed.")] = None,
+    overrides: Overrides = None,
+    num_envs: Annotated[
+        int | None,
+        typer.Option(
+            "--num-envs", min=1, help="Run as a vector env of N copies (vector.num_envs)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Split episodes across N processes.")
+    ] = 1,
+    output: Output = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --output replace the run already in it.")
+    ] = False,
+    no_record: NoRecord = False,
+    as_json: AsJson = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk."""
+    from gymrun.config import load_config
+    from gymrun.core.plan import unbounded_episodes_warning
+    from gymrun.records.directory import record_dir
+
+    with error_boundary(debug):
+        config = load_config(
+            config_path, overrides or [], episodes=episodes, seed=seed, num_envs=num_envs
+        )
+        err = console(stderr=True)
+        if config.sweep and not as_json:
+            err.print(
+                "note: this config has a sweep; `gymrun run` runs its base settings "
+                "(use `gymrun sweep` for the grid)"
+            )
+        warning = unbounded_episodes_warning(config)
+        if warning:
+            err.print(f"warning: {warning}", style="yellow")
+        name = config.name or "experiment"
+        with record_dir(name, output=output, force=force, record=not no_record) as directory:
+            _run_and_report(config, directory, workers, as_json=as_json, quiet=quiet, debug=debug)
+
+
+def _run_and_report(
+    config: ExperimentConfig,
+    record_dir: Path | None,
+    workers: int,
+    *,
+    as_json: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from gymrun.cli.run_tables import EpisodeRows, summary_table
+    from gymrun.run import run_experiment
+
+    rows = EpisodeRows()
+    err = console(stderr=True)
+    bar = progress(err, MofNCompleteColumn(), TimeRemainingColumn(), enabled=not (as_json or quiet))
+    with bar:
+        task = bar.add_task(config.name or "run", total=config.episodes)
+
+        def on_episodes(episodes: Sequence[EpisodeResult]) -> None:
+            rows.add_all(episodes)
+            bar.advance(task, len(episodes))
+
+        result = run_experiment(
+            config,
+            record_dir=record_dir,
+            keep_episodes=as_json,
+            on_episodes=on_episodes,
+            workers=workers,
+        )
+    if config.seed is None and not as_json:
+        seed = result.config.seed
+        err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+    else:
+        out = console()
+        if not quiet and rows.count:
+            out.print(rows.table())
+        out.print(summary_table(result.summary, result.config.to_json(), result.status))
+        if record_dir is not None:
+            err.print(f"recorded in {record_dir}")
+    for note in result.notes:
+        err.print(f"note: {note}")
+    if result.error is not None:
+        fail(result.error, result.error.exit_code, debug)
+    if result.status == "interrupted":
+        err.print(f"interrupted after {result.summary.count} finished episodes", style="yellow")
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def sweep(
+    config_path: ConfigPath,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the grid; run nothing.")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", "-e", help="local | process | dask")
+    ] = "local",
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Processes for --executor process.")
+    ] = 2,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    ] = None,
+    overrides: Overrides = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --output replace a sweep.")] = False,
+    no_record: NoRecord = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Run a config's sweep: a grid of settings and seeds, compared with 95% intervals."""
+    from rich.progress import MofNCompleteColumn, TimeElapsedColumn
+
+    from gymrun.cli.run_tables import sweep_grid_table, sweep_table
+    from gymrun.records.directory import record_dir
+    from gymrun.scale.executors import EXECUTORS
+    from gymrun.sweep import load_sweep, run_sweep
+
+    with error_boundary(debug):
+        if executor not in EXECUTORS:
+            raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
+        grid = load_sweep(config_path, overrides or [])
+        if dry_run:
+            if as_json:
+                typer.echo(json.dumps(grid.to_json()))
+            else:
+                console().print(sweep_grid_table(grid))
+            return
+        err = console(stderr=True)
+        with record_dir(grid.name, output=output, force=force, record=not no_record) as sweep_dir:
+            bar = progress(
+                err,
+                MofNCompleteColumn(),
+                "runs",
+                TimeElapsedColumn(),
+                "{task.fields[rate]}",
+                enabled=not as_json,
+            )
+            with bar:
+                task = bar.add_task(grid.name, total=len(grid.runs), rate="")
+                started = time.perf_counter()
+
+                def on_progress(done: int, total: int, episodes: int) -> None:
+                    rate = episodes / max(time.perf_counter() - started, 1e-9)
+                    bar.update(task, completed=done, rate=f"{rate:,.0f} episodes/s")
+
+                result = run_sweep(
+                    grid,
+                    executor=executor,
+                    workers=workers,
+                    address=address,
+                    sweep_dir=sweep_dir,
+                    on_progress=on_progress,
+                )
+        if as_json:
+            typer.echo(json.dumps(result.to_json()))
+        else:
+            console().print(sweep_table(result))
+            for point in result.points:
+                for error in point.errors:
+                    err.print(f"point {point.values}: failed: {error}", style="red")
+            if sweep_dir is not None:
+                err.print(f"recorded in {sweep_dir}")
+        for note in result.notes[:1]:
+            err.print(f"note: {note}")
+        if result.status == "interrupted":
+            err.print("interrupted: unfinished runs were cancelled", style="yellow")
+            raise typer.Exit(ExitStatus.INTERRUPTED)
+        if any(point.status == "failed" for point in result.points):
+            raise typer.Exit(ExitStatus.FAILURE)

@@ -1,0 +1,200 @@
+"""Agents a config can name: gymrun's own, and a user's ``package.module:attr``, built."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
+from gymrun.components.random_actions import ActionDraws
+from gymrun.components.spaces import space_label, to_action
+from gymrun.errors import AgentError, did_you_mean
+
+
+class RandomAgent:
+    """Samples the action space; reseeded at every episode start.
+
+    Actions are drawn in blocks (see `ActionDraws`), far cheaper than
+    ``action_space.sample()`` each step, and each episode's actions depend on its seed alone.
+
+    >>> agent = RandomAgent(gym.spaces.Discrete(2))
+    >>> agent.reset(0)
+    >>> [int(agent.act(None)) for _ in range(6)]
+    [1, 0, 0, 1, 1, 1]
+    >>> agent.act_batch(None).shape  # for vector runs: one action per sub-environment
+    (1,)
+    """
+
+    actions_in_space = True  # drawn from the space itself: no need to check each one
+
+    def __init__(self, action_space: gym.Space[Any], num_envs: int = 1) -> None:
+        self._draws = ActionDraws(action_space, num_envs)
+        self.act = self._draws.sample
+        self.act_batch = self._draws.sample_batch
+
+    def reset(self, seed: int) -> None:
+        self._draws.reset(seed)
+
+
+class ConstantAgent:
+    """Always the same `action`, checked against the action space once, up front.
+
+    >>> ConstantAgent(gym.spaces.Discrete(2), action=1).act(None)
+    1
+    """
+
+    actions_in_space = True
+
+    def __init__(self, action_space: gym.Space[Any], action: Any, num_envs: int = 1) -> None:
+        self.action = to_action(action_space, action, "action")
+        empty: Any = gym.vector.utils.create_empty_array(action_space, num_envs)
+        self._batch = gym.vector.utils.concatenate(action_space, [self.action] * num_envs, empty)
+
+    def act(self, observation: Any) -> Any:
+        return self.action
+
+    def act_batch(self, observations: Any) -> Any:
+        return self._batch
+
+
+class SequenceAgent:
+    """Plays `actions` in order, cycling, from the start of the list at every episode.
+
+    >>> agent = SequenceAgent(gym.spaces.Discrete(2), actions=[0, 0, 1])
+    >>> [agent.act(None) for _ in range(5)]
+    [0, 0, 1, 0, 0]
+    """
+
+    actions_in_space = True
+
+    def __init__(self, action_space: gym.Space[Any], actions: Sequence[Any]) -> None:
+        if not actions:
+            raise AgentError("sequence agent: 'actions' must not be empty")
+        self.actions = [to_action(action_space, a, f"actions.{i}") for i, a in enumerate(actions)]
+        self._next = 0
+
+    def reset(self, seed: int) -> None:
+        self._next = 0
+
+    def act(self, observation: Any) -> Any:
+        action = self.actions[self._next]
+        self._next = (self._next + 1) % len(self.actions)
+        return action
+
+
+class CartPoleBalance:
+    """A scripted controller for CartPole: push towards where the pole is falling.
+
+    A linear policy on angle, angular velocity, position and velocity; it keeps the pole up
+    for the whole 500 steps of CartPole-v1 from every start state we have tried.
+
+    >>> agent = CartPoleBalance(gym.spaces.Box(-5, 5, (4,)))
+    >>> agent.act([0.0, 0.0, 0.05, 0.0]), agent.act([0.0, 0.0, -0.05, 0.0])
+    (1, 0)
+    """
+
+    GAINS = np.array([0.01, 0.1, 1.0, 0.5])
+
+    def __init__(self, observation_space: gym.Space[Any]) -> None:
+        if getattr(observation_space, "shape", None) != (4,):
+            raise AgentError(
+                "cartpole_balance needs CartPole's observation (4 values: x, x_dot, theta, "
+                f"theta_dot); this environment observes {space_label(observation_space)}"
+            )
+
+    def act(self, observation: Any) -> int:
+        return int(float(np.dot(self.GAINS, observation)) > 0.0)
+
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        pushes: np.ndarray = (observations @ self.GAINS > 0.0).astype(np.int64)
+        return pushes
+
+
+class FunctionAgent:
+    """A plain function ``observation -> action`` as an agent.
+
+    >>> FunctionAgent(lambda observation: 1).act(None)
+    1
+    """
+
+    def __init__(self, policy: Callable[[Any], Any]) -> None:
+        self.act = policy
+
+
+BUILTIN_AGENTS: dict[str, type] = {
+    "random": RandomAgent,
+    "constant": ConstantAgent,
+    "sequence": SequenceAgent,
+    "cartpole_balance": CartPoleBalance,
+}
+
+# Constructor arguments gymrun fills in itself when a constructor names them.
+SPACE_ARGUMENTS = ("action_space", "observation_space", "num_envs")
+
+
+def resolve_agent(name: str) -> Any:
+    """The class (or function, or object) that agent `name` stands for."""
+    if name in BUILTIN_AGENTS:
+        return BUILTIN_AGENTS[name]
+    if is_target(name):
+        target = load_target(name)
+        if not callable(target) and not hasattr(target, "act"):
+            raise AgentError(f"'{name}' is neither callable nor has an act(observation) method")
+        return target
+    raise AgentError(
+        f"unknown agent '{name}'{did_you_mean(name, BUILTIN_AGENTS)} "
+        f"(use one of {', '.join(BUILTIN_AGENTS)} or 'package.module:attr')"
+    )
+
+
+def agent_option_problem(name: str, options: Mapping[str, Any]) -> KeywordProblem | None:
+    """Why agent `name` cannot take `options`, or None; used to check configs up front."""
+    target = resolve_agent(name)
+    if isinstance(target, type):
+        return keyword_problem(target, dict(options), supplied=SPACE_ARGUMENTS)
+    if options:
+        first = next(iter(options))
+        return KeywordProblem(first, f"{name} is not a class, so it takes no options ({first})")
+    return None
+
+
+def make_agent(
+    name: str,
+    options: Mapping[str, Any],
+    action_space: gym.Space[Any],
+    observation_space: gym.Space[Any],
+    num_envs: int = 1,
+) -> Any:
+    """Build agent `name` for an environment with these spaces (a function becomes a
+    `FunctionAgent`); `gymrun.components.policy.Policy` checks it is one.
+
+    >>> agent = make_agent("constant", {"action": 0}, gym.spaces.Discrete(2), None)
+    >>> agent.act(None)
+    0
+    """
+    target = resolve_agent(name)
+    if not isinstance(target, type):
+        if hasattr(target, "act"):
+            return target
+        return FunctionAgent(target)
+    problem = keyword_problem(target, dict(options), supplied=SPACE_ARGUMENTS)
+    if problem:
+        raise AgentError(f"agent {problem}")
+    params = inspect.signature(target).parameters
+    given = {
+        "action_space": action_space,
+        "observation_space": observation_space,
+        "num_envs": num_envs,
+    }
+    supplied = {key: value for key, value in given.items() if key in params}
+    try:
+        agent = target(**supplied, **options)
+    except AgentError:
+        raise
+    except Exception as exc:
+        raise AgentError(f"agent {name} could not be built: {type(exc).__name__}: {exc}") from exc
+    return agent

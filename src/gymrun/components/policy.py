@@ -1,0 +1,108 @@
+"""The agent protocol, in one place: how the loop asks an agent for actions.
+
+An agent has ``act(observation) -> action`` and may have:
+
+- ``act_batch(observations) -> actions``: acts for every sub-environment of a vector env at
+  once (otherwise a vector run gives each sub-environment its own copy of the agent);
+- ``reset(seed)``: called at each episode's start with the episode's agent seed;
+- ``observe(obs, action, reward, next_obs, terminated, truncated)``: called after each step,
+  for agents that learn (they run in one process, on one environment).
+
+gymrun's own agents set ``actions_in_space = True``; every other agent's actions are checked
+against the action space before they reach the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from gymrun.components.spaces import space_label
+from gymrun.errors import AgentError
+
+
+class ActionOutsideSpace(Exception):
+    """An agent chose an action its environment's action space does not contain."""
+
+
+class Policy:
+    """One agent (or one per sub-environment) as the loop drives it.
+
+    `agents` holds one agent for a single environment, one per sub-environment of a vector
+    env, or (`batched`) one that acts for the whole vector env; `space` is the space its
+    actions must be in (the batch space when batched).
+
+    >>> from gymrun.components.agents import ConstantAgent
+    >>> policy = Policy([ConstantAgent(gym.spaces.Discrete(2), 1)], gym.spaces.Discrete(2))
+    >>> policy.act(None), policy.learns, policy.resets
+    (1, False, False)
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[Any],
+        space: gym.Space[Any],
+        *,
+        name: str = "agent",
+        batched: bool = False,
+    ) -> None:
+        for agent in agents:
+            if not callable(getattr(agent, "act", None)):
+                raise AgentError(f"agent {name} has no act(observation) method")
+        self.agents = list(agents)
+        self.name = name
+        self.space = space
+        self.checked = not all(getattr(a, "actions_in_space", False) for a in agents)
+        self._resets: list[Callable[[int], Any] | None] = [
+            getattr(agent, "reset", None) for agent in agents
+        ]
+        self.resets = any(reset is not None for reset in self._resets)
+        observe = getattr(self.agents[0], "observe", None)
+        self.observe: Callable[..., Any] | None = observe if callable(observe) else None
+        self.learns = self.observe is not None
+        self.batched = batched
+        if batched:
+            self.act_batch = self._checked(self.agents[0].act_batch, "actions")
+        else:
+            self.acts = [self._checked(agent.act, "action") for agent in self.agents]
+            self.act = self.acts[0]
+
+    @staticmethod
+    def batches(agent: Any) -> bool:
+        """Whether `agent` acts for a whole vector env at once."""
+        return callable(getattr(agent, "act_batch", None))
+
+    @staticmethod
+    def learning(agent: Any) -> bool:
+        """Whether `agent` learns from its steps (has ``observe``)."""
+        return callable(getattr(agent, "observe", None))
+
+    def reset(self, slot: int, seed: int) -> None:
+        """Start an episode for the agent of `slot` (sub-environment; 0 for a single env)."""
+        reset = self._resets[slot]
+        if reset is not None:
+            reset(seed)
+
+    def reset_of(self, slot: int) -> Callable[[int], Any] | None:
+        """The agent of `slot`'s ``reset(seed)``, or None when it has none."""
+        return self._resets[slot]
+
+    def _checked(self, act: Callable[[Any], Any], what: str) -> Callable[[Any], Any]:
+        """`act`, with every action checked against the space before it reaches the env."""
+        if not self.checked:
+            return act
+        contains, space, name = self.space.contains, self.space, self.name
+
+        def checked_act(observation: Any) -> Any:
+            action = act(observation)
+            if not contains(action):
+                raise ActionOutsideSpace(
+                    f"agent {name} chose {what} {action!r}, "
+                    f"which {'are' if what == 'actions' else 'is'} not in the action space "
+                    f"{space_label(space)}"
+                )
+            return action
+
+        return checked_act

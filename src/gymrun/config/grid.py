@@ -1,0 +1,77 @@
+"""A config's ``sweep:`` section: dotted keys (the paths ``--set`` takes) to lists of values,
+whose product is the grid, and the seeds every point is run with."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from gymrun.config.yaml_source import Document
+from gymrun.errors import ConfigError, Problem
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The points of a sweep (one mapping of key to value each) and its seeds."""
+
+    keys: list[str]
+    points: list[dict[str, Any]]
+    seeds: list[int]
+
+
+def read_grid(document: Document) -> Grid:
+    """The grid of `document`'s ``sweep:`` section; every problem in it in one `ConfigError`.
+
+    ``seeds: [...]`` repeats every point with those seeds; ``replicates: N`` with N seeds
+    counting up from the config's seed (or 0).
+
+    >>> from gymrun.config.yaml_source import parse_yaml
+    >>> grid = read_grid(parse_yaml("seed: 5\\nsweep: {episodes: [1, 2], replicates: 2}"))
+    >>> grid.points, grid.seeds
+    ([{'episodes': 1}, {'episodes': 2}], [5, 6])
+    """
+    data, source = document.data, document.source
+    if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict) or not data["sweep"]:
+        message = "a sweep config needs a 'sweep:' mapping of keys to lists of values"
+        raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
+    grid = dict(data["sweep"])
+    problems: list[Problem] = []
+    seeds = _seeds(grid, data.get("seed"), source, document.line_of(("sweep",)), problems)
+    keys = list(grid)
+    for key in keys:
+        values = grid[key]
+        if not isinstance(values, list) or not values:
+            line = document.line_of(("sweep", key))
+            problems.append(Problem(source, f"sweep.{key}", "must be a non-empty list", line))
+    if problems:
+        raise ConfigError(problems)
+    points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
+    return Grid(keys, points, seeds)
+
+
+def _seeds(
+    grid: dict[str, Any], base: Any, source: str, line: int | None, problems: list[Problem]
+) -> list[int]:
+    seeds = grid.pop("seeds", None)
+    replicates = grid.pop("replicates", None)
+    if seeds is not None and replicates is not None:
+        problems.append(Problem(source, "sweep", "give either seeds or replicates, not both", line))
+        return [0]
+    if seeds is not None:
+        valid = (
+            isinstance(seeds, list)
+            and seeds
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        )
+        if not valid:
+            problems.append(Problem(source, "sweep.seeds", "must be a list of integers >= 0", line))
+            return [0]
+        return list(seeds)
+    first = base if isinstance(base, int) and not isinstance(base, bool) else 0
+    if replicates is None:
+        return [first]
+    if not isinstance(replicates, int) or isinstance(replicates, bool) or replicates < 1:
+        problems.append(Problem(source, "sweep.replicates", "must be an integer >= 1", line))
+        return [0]
+    return [first + r for r in range(replicates)]

@@ -1,0 +1,140 @@
+"""Loading a config: YAML in, ``--set`` overrides applied, one `ConfigError` naming every
+problem with its file, line and key out."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gymrun.config.overrides import apply_overrides, dotted, set_path
+from gymrun.config.schema import (
+    SECTION_MODELS,
+    EnvConfig,
+    ExperimentConfig,
+    RecordConfig,
+    VectorConfig,
+    expand_shorthands,
+)
+from gymrun.config.yaml_source import Document, Loc, read_yaml
+from gymrun.errors import ConfigError, Problem, did_you_mean
+
+
+def load_config(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    episodes: int | None = None,
+    seed: int | None = None,
+    num_envs: int | None = None,
+) -> ExperimentConfig:
+    """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
+
+    `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
+    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides.
+
+    >>> config = load_config("configs/cartpole_epsilon.yaml", ["wrappers.0.epsilon=0.2"])
+    >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
+    ('CartPole-v1', 0.2, 'constant')
+    """
+    document = read_yaml(path)
+    shortcuts = {
+        "--episodes": ("episodes", episodes),
+        "--seed": ("seed", seed),
+        "--num-envs": ("vector.num_envs", num_envs),
+    }
+    extra = [(flag, key, value) for flag, (key, value) in shortcuts.items() if value is not None]
+    return validate_document(document, overrides, extra, default_name=_stem_name(path))
+
+
+def validate_document(
+    document: Document,
+    overrides: Sequence[str] = (),
+    extra: Sequence[tuple[str, str, Any]] = (),
+    default_name: str | None = None,
+) -> ExperimentConfig:
+    """Validate a parsed document after applying ``--set`` overrides and `extra` settings."""
+    if document.data is None:
+        raise ConfigError([Problem(document.source, "", "the config is empty")])
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        message = f"a config must be a mapping of keys (env, agent, ...), not a {kind}"
+        raise ConfigError([Problem(document.source, "", message, 1)])
+    data = expand_shorthands(copy.deepcopy(document.data))  # overrides must not touch the document
+    if default_name and "name" not in data:
+        data["name"] = default_name
+    origins: dict[Loc, str] = {}
+    problems: list[Problem] = []
+    data = apply_overrides(data, overrides, origins, problems)
+    for origin, key, value in extra:
+        set_path(data, key, value, origin, origins, problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, document, data, origins)) from None
+
+
+def _stem_name(path: str | Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", Path(path).stem).lstrip("-_.") or "experiment"
+
+
+def _problems(
+    exc: ValidationError, document: Document, data: dict[str, Any], origins: dict[Loc, str]
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = _clean_loc(error["loc"])
+        context = error.get("ctx") or {}
+        if context.get("key"):
+            loc = (*loc, context["key"])
+        if context.get("loc"):
+            loc = tuple(context["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
+        if origin is not None:
+            problems.append(Problem(origin, dotted(loc), message))
+        else:
+            problems.append(Problem(document.source, dotted(loc), message, document.line_of(loc)))
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+def _clean_loc(loc: tuple[str | int, ...]) -> Loc:
+    """Drop the union tags pydantic puts in locations (``agent.constant.action``)."""
+    loc = tuple(loc)
+    if loc[:1] == ("agent",) and len(loc) > 1:
+        return (loc[0], *loc[2:])
+    if loc[:1] == ("wrappers",) and len(loc) > 2:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
+def _known_keys(data: dict[str, Any], parent: Loc) -> list[str]:
+    """The keys allowed where an unknown key was found, for did-you-mean."""
+    if not parent:
+        return list(ExperimentConfig.model_fields)
+    sections: dict[Loc, type[BaseModel]] = {
+        ("env",): EnvConfig,
+        ("record",): RecordConfig,
+        ("vector",): VectorConfig,
+    }
+    if parent in sections:
+        return list(sections[parent].model_fields)
+    node: Any = data
+    for part in parent:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+    name = node.get("name") if isinstance(node, dict) else None
+    model = SECTION_MODELS.get(name) if isinstance(name, str) else None
+    return list(model.model_fields) if model else []

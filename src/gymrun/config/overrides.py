@@ -1,0 +1,83 @@
+"""``--set KEY=VALUE`` overrides: dotted paths into a config document, values parsed as YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gymrun.config.schema import expand_shorthands
+from gymrun.config.yaml_source import Loc, parse_yaml
+from gymrun.errors import ConfigError, Problem
+
+
+def apply_overrides(
+    data: dict[str, Any],
+    overrides: Sequence[str],
+    origins: dict[Loc, str],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """Apply each ``KEY=VALUE`` of `overrides` to `data` in turn; note where each value came
+    from in `origins` and each malformed override in `problems`.
+
+    >>> data, origins, problems = {"episodes": 5}, {}, []
+    >>> apply_overrides(data, ["episodes=10", "agent=random"], origins, problems)
+    {'episodes': 10, 'agent': {'name': 'random'}}
+    """
+    for text in overrides:
+        key, sep, value_text = text.partition("=")
+        origin = f"--set {text}"
+        if not sep or not key:
+            problems.append(Problem("--set", text, "expected KEY=VALUE, e.g. episodes=10"))
+            continue
+        try:
+            value = parse_yaml(value_text, origin).data
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        set_path(data, key, value, origin, origins, problems)
+        data = expand_shorthands(data)
+    return data
+
+
+def set_path(
+    data: dict[str, Any],
+    key: str,
+    value: Any,
+    origin: str,
+    origins: dict[Loc, str],
+    problems: list[Problem],
+) -> None:
+    """Set dotted `key` (list indices as numbers) in `data`, creating missing mappings."""
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, dict) and isinstance(part, str):
+            if not last and part not in node:
+                node[part] = [] if isinstance(parts[depth + 1], int) else {}
+        elif isinstance(node, list) and isinstance(part, int):
+            if part > len(node):
+                here = dotted(tuple(parts[: depth + 1]))
+                items = "1 item" if len(node) == 1 else f"{len(node)} items"
+                message = f"{here} does not exist (the list has {items})"
+                problems.append(Problem(origin, "", message))
+                return
+            if part == len(node):
+                node.append({})
+        else:
+            parent = dotted(tuple(parts[:depth])) or "the config"
+            kind = f"the value {node!r}"
+            if isinstance(node, list | dict):
+                kind = "a list" if isinstance(node, list) else "a mapping"
+            problems.append(Problem(origin, "", f"{parent} is {kind}; it has no key '{part}'"))
+            return
+        if last:
+            node[part] = value
+        else:
+            node = node[part]
+    origins[tuple(parts)] = origin
+
+
+def dotted(loc: Loc) -> str:
+    """``wrappers.0.epsilon`` for ``("wrappers", 0, "epsilon")``."""
+    return ".".join(str(part) for part in loc)

@@ -1,0 +1,342 @@
+"""The experiment config's schema: every section, its types, limits and defaults.
+
+Names a config gives (environments, wrappers, agents, modules) are checked against what they
+name as the config is validated, so a typo is reported with the line it stands on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem
+from gymrun.components.catalog import find_spec
+from gymrun.components.importing import import_module, keyword_problem
+from gymrun.components.vector_wrappers import resolve_vector_wrapper
+from gymrun.components.wrappers import BUILTIN_WRAPPERS, resolve_wrapper
+from gymrun.errors import GymrunError
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Section(BaseModel):
+    # strict: `episodes: true` or `seed: "7"` is a mistake, not something to coerce
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EnvConfig(_Section):
+    """Which environment to make, as ``gymnasium.make(id, max_episode_steps, **kwargs)``."""
+
+    id: str = Field(description="A registered environment ID, e.g. CartPole-v1")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for make")
+    max_episode_steps: int | None = Field(None, ge=1, description="Overrides the spec's limit")
+
+    @field_validator("id")
+    @classmethod
+    def _registered(cls, env_id: str) -> str:
+        try:
+            find_spec(env_id)
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_env", str(exc)) from None
+        return env_id
+
+
+# -- wrappers --------------------------------------------------------------------------------
+
+
+class EpsilonRandomConfig(_Section):
+    """With probability epsilon, the agent's action is replaced by a random one."""
+
+    name: Literal["epsilon_random"]
+    epsilon: float = Field(ge=0.0, le=1.0)
+
+
+class ScaleRewardConfig(_Section):
+    """Every reward is multiplied by scale."""
+
+    name: Literal["scale_reward"]
+    scale: float
+
+
+class FrameStackConfig(_Section):
+    """The last stack_size observations are stacked (gymnasium's FrameStackObservation)."""
+
+    name: Literal["frame_stack"]
+    stack_size: int = Field(ge=1)
+    padding_type: Literal["reset", "zero"] = "reset"
+
+
+class WrapperConfig(BaseModel):
+    """Any gymnasium.wrappers class by name, or 'package.module:Class', with its keywords."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> WrapperConfig:
+        try:
+            cls = resolve_wrapper(self.name)
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_wrapper", str(exc), {"key": "name"}) from None
+        problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
+        if problem:
+            raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+        return self
+
+
+def _builtin_or_other(builtins: Sequence[str]) -> Any:
+    def tag(value: Any) -> str:
+        name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
+        return str(name) if name in builtins else "other"
+
+    return Discriminator(tag)
+
+
+WrapperEntry = Annotated[
+    Annotated[EpsilonRandomConfig, Tag("epsilon_random")]
+    | Annotated[ScaleRewardConfig, Tag("scale_reward")]
+    | Annotated[FrameStackConfig, Tag("frame_stack")]
+    | Annotated[WrapperConfig, Tag("other")],
+    _builtin_or_other(list(BUILTIN_WRAPPERS)),
+]
+
+# -- agents ----------------------------------------------------------------------------------
+
+
+class RandomAgentConfig(_Section):
+    """Samples the action space (seeded per episode)."""
+
+    name: Literal["random"]
+
+
+class ConstantAgentConfig(_Section):
+    """Always plays `action`."""
+
+    name: Literal["constant"]
+    action: Any
+
+
+class SequenceAgentConfig(_Section):
+    """Plays `actions` in order, cycling."""
+
+    name: Literal["sequence"]
+    actions: list[Any] = Field(min_length=1)
+
+
+class CartPoleBalanceConfig(_Section):
+    """A scripted CartPole controller that keeps the pole up."""
+
+    name: Literal["cartpole_balance"]
+
+
+class AgentConfig(BaseModel):
+    """A user's agent, 'package.module:attr'; other keys go to its constructor."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> AgentConfig:
+        try:
+            problem = agent_option_problem(self.name, self.model_extra or {})
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_agent", str(exc), {"key": "name"}) from None
+        if problem:
+            raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+        return self
+
+
+AgentEntry = Annotated[
+    Annotated[RandomAgentConfig, Tag("random")]
+    | Annotated[ConstantAgentConfig, Tag("constant")]
+    | Annotated[SequenceAgentConfig, Tag("sequence")]
+    | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
+    | Annotated[AgentConfig, Tag("other")],
+    _builtin_or_other(list(BUILTIN_AGENTS)),
+]
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "epsilon_random": EpsilonRandomConfig,
+    "scale_reward": ScaleRewardConfig,
+    "frame_stack": FrameStackConfig,
+    "random": RandomAgentConfig,
+    "constant": ConstantAgentConfig,
+    "sequence": SequenceAgentConfig,
+    "cartpole_balance": CartPoleBalanceConfig,
+}
+
+
+class RecordConfig(_Section):
+    """What a run records besides its episodes: video of chosen episodes."""
+
+    video: bool = Field(False, description="Record episodes as .mp4 (needs gymrun[video])")
+    every: int | None = Field(None, ge=1, description="Record every Nth episode")
+    episodes: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Record these episodes (by index)"
+    )
+    fps: int | None = Field(None, ge=1, description="Default: the env's render_fps")
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> RecordConfig:
+        if self.every is not None and self.episodes is not None:
+            raise PydanticCustomError(
+                "two_schedules", "give either every or episodes, not both", {"key": "episodes"}
+            )
+        if not self.video and (self.every is not None or self.episodes is not None):
+            raise PydanticCustomError(
+                "video_off", "choosing episodes to record needs video: true", {"key": "video"}
+            )
+        return self
+
+    def wants(self, episode: int) -> bool:
+        """Whether episode `episode` is recorded (default: Gymnasium's capped cubic schedule)."""
+        if self.every is not None:
+            return episode % self.every == 0
+        if self.episodes is not None:
+            return episode in self.episodes
+        return capped_cubic(episode)
+
+
+def capped_cubic(episode: int) -> bool:
+    """Gymnasium's default schedule: episodes 0, 1, 8, 27, ... up to 1000, then every 1000th.
+
+    >>> [e for e in range(3000) if capped_cubic(e)][:6], capped_cubic(2000)
+    ([0, 1, 8, 27, 64, 125], True)
+    """
+    if episode < 1000:
+        return bool(round(episode ** (1 / 3)) ** 3 == episode)
+    return episode % 1000 == 0
+
+
+class VectorConfig(_Section):
+    """Run `num_envs` copies of the environment as one vector env (``gymnasium.make_vec``)."""
+
+    num_envs: int = Field(ge=1, description="Sub-environments stepped together")
+    mode: Literal["vector_entry_point", "sync", "async"] | None = Field(
+        None, description="Default: vector_entry_point when the env has one, else sync"
+    )
+
+
+def _options(section: BaseModel) -> dict[str, Any]:
+    """A wrapper's or agent's keyword arguments: every key but `name`."""
+    data = section.model_dump(exclude={"name"})
+    return {**data, **(section.model_extra or {})}
+
+
+def _imported(module: str) -> str:
+    try:
+        import_module(module)
+    except GymrunError as exc:
+        raise PydanticCustomError("import_failed", str(exc)) from None
+    return module
+
+
+class ExperimentConfig(_Section):
+    """A whole experiment: environment, wrapper stack, agent, how many episodes, seed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="gymrun experiment")
+
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="Defaults to the file's stem")
+    # Before env: a module imported here may register the environment env names.
+    imports: list[Annotated[str, AfterValidator(_imported)]] = Field(
+        default_factory=list, description="Modules to import first (they may register envs)"
+    )
+    env: EnvConfig
+    wrappers: list[WrapperEntry] = Field(default_factory=list, description="Innermost first")
+    agent: AgentEntry = Field(default_factory=lambda: RandomAgentConfig(name="random"))
+    episodes: int = Field(100, ge=1)
+    seed: int | None = Field(None, ge=0, description="Drawn and reported when absent")
+    reward_boundary: float | None = Field(None, description="Default: the spec's reward_threshold")
+    max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
+    record: RecordConfig = Field(default_factory=RecordConfig)
+    vector: VectorConfig | None = Field(None, description="Run as a vector env")
+    sweep: dict[str, Any] | None = Field(
+        None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        return expand_shorthands(data)
+
+    @model_validator(mode="after")
+    def _vector_ready(self) -> ExperimentConfig:
+        """A vector run records no video; an env's own vector implementation needs the vector
+        form of each wrapper (sync and async modes wrap each sub-environment as usual)."""
+        if self.vector is None:
+            return self
+        if self.record.video:
+            message = "video is recorded in single-env runs; remove vector or record.video"
+            raise PydanticCustomError("vector_video", message, {"loc": ["record", "video"]})
+        spec = find_spec(self.env.id)
+        if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
+            message = f"{self.env.id} has no vector_entry_point; use mode sync or async"
+            raise PydanticCustomError("no_vector_entry_point", message, {"loc": ["vector", "mode"]})
+        if self.vector_mode != "vector_entry_point":
+            return self
+        for index, wrapper in enumerate(self.wrappers):
+            try:
+                resolve_vector_wrapper(wrapper.name)
+            except GymrunError as exc:
+                loc = ["wrappers", index, "name"]
+                raise PydanticCustomError("no_vector_form", str(exc), {"loc": loc}) from None
+        return self
+
+    @property
+    def vector_mode(self) -> str | None:
+        """The vectorisation mode a vector run uses (the default resolved), or None."""
+        if self.vector is None:
+            return None
+        if self.vector.mode is not None:
+            return self.vector.mode
+        has_entry_point = find_spec(self.env.id).vector_entry_point is not None
+        return "vector_entry_point" if has_entry_point else "sync"
+
+    @property
+    def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(name, kwargs)`` for each wrapper, innermost first."""
+        return [(w.name, _options(w)) for w in self.wrappers]
+
+    @property
+    def agent_options(self) -> dict[str, Any]:
+        return _options(self.agent)
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as plain data, every default spelled out."""
+        return self.model_dump(mode="json")
+
+
+def expand_shorthands(data: Any) -> Any:
+    """Spell out ``env: ID``, ``agent: NAME`` and ``- WrapperName`` as mappings.
+
+    >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["TimeLimit"]})
+    {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'TimeLimit'}]}
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if isinstance(data.get("env"), str):
+        data["env"] = {"id": data["env"]}
+    if isinstance(data.get("agent"), str):
+        data["agent"] = {"name": data["agent"]}
+    if isinstance(data.get("wrappers"), list):
+        data["wrappers"] = [{"name": w} if isinstance(w, str) else w for w in data["wrappers"]]
+    return data
+
+
+def config_schema() -> dict[str, Any]:
+    """The config's JSON Schema, for editors that validate and complete YAML."""
+    return ExperimentConfig.model_json_schema()

@@ -1,0 +1,121 @@
+"""Making a plan's environment: ``gymnasium.make`` and the config's wrapper stack, or a
+vector env of many copies."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
+from gymnasium.vector import AutoresetMode
+
+from gymrun.components.extras import install_hint
+from gymrun.components.vector_wrappers import apply_vector_wrappers
+from gymrun.components.wrappers import apply_wrappers
+from gymrun.core.plan import RunPlan
+from gymrun.errors import GymrunError
+
+Wrap = Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]
+
+
+def make_env(plan: RunPlan, outer: Wrap | None = None) -> gym.Env[Any, Any]:
+    """The plan's environment in its wrapper stack, then ``max_steps``, then `outer` (which
+    records video, when the config asks for it and the run is recorded).
+
+    >>> from gymrun.config import ExperimentConfig
+    >>> config = ExperimentConfig(env="CartPole-v1", wrappers=["FlattenObservation"])
+    >>> type(make_env(RunPlan.of(config))).__name__
+    'FlattenObservation'
+    """
+    config = plan.config
+    options: dict[str, Any] = dict(config.env.kwargs)
+    if config.env.max_episode_steps is not None:
+        options["max_episode_steps"] = config.env.max_episode_steps
+    if config.record.video:
+        check_video_env(plan)
+        options["render_mode"] = "rgb_array"
+    try:
+        env = gym.make(plan.spec, **options)
+    except Exception as exc:
+        raise GymrunError(
+            f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
+        ) from exc
+    try:
+        env = apply_wrappers(env, config.wrapper_stack)
+        if config.max_steps is not None:  # outermost, so it cuts what the agent sees
+            env = gym.wrappers.TimeLimit(env, config.max_steps)
+        if outer is not None:
+            env = outer(env)
+    except GymrunError:
+        env.close()
+        raise
+    return env
+
+
+def make_vector_env(plan: RunPlan) -> gym.vector.VectorEnv[Any, Any, Any]:
+    """``vector.num_envs`` copies of the plan's environment stepped as one.
+
+    In ``sync`` and ``async`` mode each copy is exactly the single environment `make_env`
+    makes, and autoreset is off: the loop resets each with its episode's seed. With the
+    environment's own vector implementation, the wrappers are applied in vector form.
+    """
+    config = plan.config
+    assert config.vector is not None
+    num_envs = config.vector.num_envs
+    if plan.vector_mode in ("sync", "async"):
+        vector = (
+            gym.vector.SyncVectorEnv if plan.vector_mode == "sync" else gym.vector.AsyncVectorEnv
+        )
+        try:
+            return vector(
+                [functools.partial(make_env, plan)] * num_envs,
+                autoreset_mode=AutoresetMode.DISABLED,
+            )
+        except GymrunError:
+            raise
+        except Exception as exc:
+            raise GymrunError(
+                f"vector: cannot make {num_envs} x {config.env.id} ({plan.vector_mode}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    options: dict[str, Any] = dict(config.env.kwargs)
+    limit = config.env.max_episode_steps or plan.spec.max_episode_steps
+    if config.max_steps is not None:  # the vector env truncates its sub-environments itself
+        limit = min(config.max_steps, limit or config.max_steps)
+    if limit is not None:
+        options["max_episode_steps"] = limit
+    try:
+        env = gym.make_vec(
+            plan.spec, num_envs=num_envs, vectorization_mode="vector_entry_point", **options
+        )
+    except Exception as exc:
+        raise GymrunError(
+            f"vector: cannot make {num_envs} x {config.env.id} (vector_entry_point): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return apply_vector_wrappers(env, config.wrapper_stack)
+
+
+def check_video_env(plan: RunPlan) -> None:
+    """Fail before anything runs if the environment cannot give frames to record."""
+    config = plan.config
+    requested = config.env.kwargs.get("render_mode", "rgb_array")
+    if requested != "rgb_array":
+        raise GymrunError(
+            "record.video needs render_mode 'rgb_array', "
+            f"but env.kwargs.render_mode is {requested!r}"
+        )
+    entry_point = plan.spec.entry_point
+    creator: Any = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    modes = list(getattr(creator, "metadata", {}).get("render_modes", []))
+    if "rgb_array" not in modes:
+        raise GymrunError(
+            f"record.video: {config.env.id} cannot render rgb_array frames "
+            f"(its render modes: {', '.join(modes) or 'none'})"
+        )
+    # Rendering to arrays needs no display or sound; keep SDL from looking for either.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

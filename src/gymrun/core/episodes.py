@@ -1,0 +1,136 @@
+"""What episodes come to: one `EpisodeResult` each, or many at once as columns."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, overload
+
+import numpy as np
+
+
+class EpisodeResult(NamedTuple):
+    """What one finished episode came to."""
+
+    episode: int  # its index in the run, from 0
+    seed: int | None  # the environment's reset seed; None when the env was seeded once per run
+    reward: float
+    steps: int
+    terminated: bool
+    truncated: bool
+    reached: bool | None  # reward >= the boundary; None when there is no boundary
+    seconds: float  # wall time of the episode; nan when it was not timed alone
+
+    def to_json(self) -> dict[str, Any]:
+        """The episode as ``--json`` and the recordings show it (timings left out)."""
+        return {
+            "episode": self.episode,
+            "seed": self.seed,
+            # NaN and infinities are not JSON: they are written as "nan", "inf", "-inf"
+            "reward": self.reward if math.isfinite(self.reward) else str(self.reward),
+            "steps": self.steps,
+            "terminated": self.terminated,
+            "truncated": self.truncated,
+            "reached": self.reached,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EpisodeResult:
+        """An episode read back from ``to_json`` form (its timing was not kept)."""
+        return cls(
+            data["episode"],
+            data["seed"],
+            float(data["reward"]),
+            data["steps"],
+            data["terminated"],
+            data["truncated"],
+            data["reached"],
+            math.nan,
+        )
+
+
+class EpisodeBatch(Sequence[EpisodeResult]):
+    """Consecutive episodes held as columns; `EpisodeResult`s are made only when asked for.
+
+    Vector runs and worker processes produce episodes by the thousand: as arrays they cost
+    next to nothing until someone reads them one by one.
+    """
+
+    __slots__ = (
+        "episode",
+        "reached",
+        "reward",
+        "seconds",
+        "seed",
+        "steps",
+        "terminated",
+        "truncated",
+    )
+
+    def __init__(
+        self,
+        episode: np.ndarray,
+        reward: np.ndarray,
+        steps: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        reward_boundary: float | None,
+        seed: np.ndarray | None = None,
+        seconds: np.ndarray | None = None,
+    ) -> None:
+        self.episode, self.reward, self.steps = episode, reward, steps
+        self.terminated, self.truncated = terminated, truncated
+        self.reached = None if reward_boundary is None else reward >= reward_boundary
+        self.seed, self.seconds = seed, seconds
+
+    @classmethod
+    def of(cls, episodes: Sequence[EpisodeResult], reward_boundary: float | None) -> EpisodeBatch:
+        """Columns of `episodes` (consecutive, in index order)."""
+        episode, seed, reward, steps, terminated, truncated, _, seconds = (
+            zip(*episodes, strict=True) if episodes else ([],) * 8
+        )
+        return cls(
+            np.array(episode, dtype=np.int64),
+            np.array(reward, dtype=np.float64),
+            np.array(steps, dtype=np.int64),
+            np.array(terminated, dtype=bool),
+            np.array(truncated, dtype=bool),
+            reward_boundary,
+            None if None in seed else np.array(seed, dtype=np.int64),
+            np.array(seconds, dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.episode)
+
+    def __iter__(self) -> Iterator[EpisodeResult]:
+        count = len(self.episode)
+        columns = (
+            self.episode.tolist(),
+            [None] * count if self.seed is None else self.seed.tolist(),
+            self.reward.tolist(),
+            self.steps.tolist(),
+            self.terminated.tolist(),
+            self.truncated.tolist(),
+            [None] * count if self.reached is None else self.reached.tolist(),
+            [math.nan] * count if self.seconds is None else self.seconds.tolist(),
+        )
+        return map(EpisodeResult._make, zip(*columns, strict=True))
+
+    @overload
+    def __getitem__(self, item: int) -> EpisodeResult: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[EpisodeResult]: ...
+    def __getitem__(self, item: int | slice) -> EpisodeResult | list[EpisodeResult]:
+        if isinstance(item, slice):
+            return list(self.slice(item.start, item.stop))
+        position = range(len(self))[item]
+        return next(iter(self.slice(position, position + 1)))
+
+    def slice(self, start: int | None, stop: int | None) -> EpisodeBatch:
+        """Episodes ``start:stop`` of this batch, still as columns (views, not copies)."""
+        batch = EpisodeBatch.__new__(EpisodeBatch)
+        for name in EpisodeBatch.__slots__:
+            column = getattr(self, name)
+            setattr(batch, name, None if column is None else column[start:stop])
+        return batch

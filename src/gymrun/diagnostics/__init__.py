@@ -1,0 +1,1 @@
+"""What is installed and what an environment is: ``doctor``, ``inspect``, ``check``."""

@@ -1,0 +1,82 @@
+"""What this installation can do: environment families, optional features, versions."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gymrun.components.extras import COMPONENTS
+
+
+@dataclass(frozen=True)
+class Component:
+    """One environment family or optional feature, and whether it is usable here."""
+
+    name: str
+    kind: str
+    usable: bool
+    detail: str  # its version when usable, else why not
+    enables: str
+    install: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_component(name: str, kind: str, module: str, enables: str, install: str) -> Component:
+    """Import `module` to see whether a component works (installed is not always usable)."""
+    try:
+        imported = importlib.import_module(module)
+    except Exception as exc:  # ImportError, or a broken install raising something else
+        reason = "not installed" if isinstance(exc, ModuleNotFoundError) else str(exc)
+        return Component(name, kind, False, reason, enables, install)
+    version = getattr(imported, "__version__", None) or _distribution_version(module)
+    return Component(name, kind, True, version or "installed", enables, install)
+
+
+def _distribution_version(module: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    for distribution in packages_distributions().get(module.split(".")[0], []):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
+
+
+def diagnose() -> dict[str, Any]:
+    """Everything ``gymrun doctor`` reports, as data.
+
+    >>> report = diagnose()
+    >>> sorted(report) == ["components", "display", "platform", "versions"]
+    True
+    """
+    import gymnasium
+    import numpy
+    import pydantic
+    import rich
+    import typer
+
+    from gymrun import __version__
+
+    versions = {
+        "gymrun": __version__,
+        "python": platform.python_version(),
+        "gymnasium": gymnasium.__version__,
+        "numpy": numpy.__version__,
+        "pydantic": pydantic.VERSION,
+        "typer": getattr(typer, "__version__", _distribution_version("typer") or "?"),
+        "rich": _distribution_version("rich") or getattr(rich, "__version__", "?"),
+    }
+    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    return {
+        "versions": versions,
+        "platform": f"{platform.platform()} ({sys.executable})",
+        "display": display or None,
+        "components": [check_component(*c).to_json() for c in COMPONENTS],
+    }

@@ -1,0 +1,1 @@
+"""What a run leaves on disk: its directory, its episodes, summary, plots and videos."""

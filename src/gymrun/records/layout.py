@@ -1,0 +1,32 @@
+"""The files of a run directory, and what a run is called.
+
+A run directory holds ``config.yaml`` (the resolved config: running it again repeats the run),
+``episodes.jsonl`` (one line per finished episode, written as it finishes), ``summary.json``
+(with ``status``: running, completed, interrupted or failed), ``meta.json`` (versions,
+platform, command line, git commit), ``reward.png`` when matplotlib is installed, and
+``videos/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ROOT = Path("recordings")
+CONFIG_FILE = "config.yaml"
+EPISODES_FILE = "episodes.jsonl"
+SUMMARY_FILE = "summary.json"
+META_FILE = "meta.json"
+PLOT_FILE = "reward.png"
+VIDEO_DIR = "videos"
+RUN_FILES = (CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, META_FILE, PLOT_FILE)
+
+
+def run_title(config: dict[str, Any]) -> str:
+    """``name: env, agent NAME`` for a config in its JSON form.
+
+    >>> run_title({"name": "x", "env": {"id": "CartPole-v1"}, "agent": {"name": "random"}})
+    'x: CartPole-v1, agent random'
+    """
+    name = config.get("name") or "experiment"
+    return f"{name}: {config['env']['id']}, agent {config['agent']['name']}"

@@ -1,0 +1,164 @@
+"""Episodes as the lines of ``episodes.jsonl``: one JSON object per episode, exactly as
+`EpisodeResult.to_json` and ``json.dumps`` write it, made from columns in bulk.
+
+A vector run finishes hundreds of thousands of episodes a second; formatting each in Python
+would cost more than running it. Lines are built as rows of a byte matrix instead: a row of
+constant text with a NUL-padded gap for each field, the numbers written into the gaps digit
+by digit with numpy, the padding squeezed out at the end. Rewards that are not whole
+numbers (or are not finite) are formatted by Python, one by one.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import BinaryIO
+
+import numpy as np
+
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+
+ROWS = 32768  # lines built at once: a byte matrix of a few MB, reused
+_WHOLE = 1e15  # below this a whole-number float prints as its digits and ".0"
+
+
+def episode_line(episode: EpisodeResult) -> str:
+    """One episode's line: ``json.dumps(episode.to_json())``, three times faster.
+
+    >>> import json
+    >>> episode = EpisodeResult(3, 7, 22.0, 22, True, False, None, 0.1)
+    >>> episode_line(episode) == json.dumps(episode.to_json()) + "\\n"
+    True
+    """
+    index, seed, reward, steps, terminated, truncated, reached, _ = episode
+    return (
+        f'{{"episode": {index}, "seed": {"null" if seed is None else seed}, '
+        f'"reward": {_reward_json(reward)}, "steps": {steps}, '
+        f'"terminated": {_JSON[terminated]}, "truncated": {_JSON[truncated]}, '
+        f'"reached": {_JSON[reached]}}}\n'
+    )
+
+
+_JSON = {True: "true", False: "false", None: "null"}
+
+
+def write_episode_lines(file: BinaryIO, episodes: Sequence[EpisodeResult]) -> None:
+    """Write the lines of consecutive `episodes` to binary `file`, a part at a time."""
+    if not isinstance(episodes, EpisodeBatch):
+        file.write("".join(map(episode_line, episodes)).encode())
+        return
+    for start in range(0, len(episodes), ROWS):
+        file.write(_matrix_lines(episodes.slice(start, start + ROWS)).data)
+
+
+def episode_lines(episodes: Sequence[EpisodeResult]) -> bytes:
+    """The lines of consecutive `episodes`, as UTF-8 bytes.
+
+    >>> batch = EpisodeBatch.of([EpisodeResult(0, None, 9.0, 9, True, False, None, 0.0),
+    ...                          EpisodeResult(1, None, 0.5, 1, False, True, None, 0.0)], None)
+    >>> print(episode_lines(batch).decode(), end="")  # doctest: +NORMALIZE_WHITESPACE
+    {"episode": 0, "seed": null, "reward": 9.0, "steps": 9, "terminated": true,
+     "truncated": false, "reached": null}
+    {"episode": 1, "seed": null, "reward": 0.5, "steps": 1, "terminated": false,
+     "truncated": true, "reached": null}
+    """
+    file = io.BytesIO()
+    write_episode_lines(file, episodes)
+    return file.getvalue()
+
+
+def _matrix_lines(batch: EpisodeBatch) -> np.ndarray:
+    """The lines of `batch` as bytes: rows of one byte matrix, the padding taken out."""
+    count = len(batch)
+    reward_text, reward_width = _reward_texts(batch.reward)
+    fields: list[tuple[str, int]] = [
+        ("episode", _width(batch.episode)),
+        ("seed", 4 if batch.seed is None else max(4, _width(batch.seed))),
+        ("reward", reward_width),
+        ("steps", _width(batch.steps)),
+        ("terminated", 5),
+        ("truncated", 5),
+        ("reached", 5),
+    ]
+    pieces: list[tuple[int, int]] = []  # (start column, width) of each field
+    template = bytearray(b"{")
+    for number, (name, width) in enumerate(fields):
+        template += f'{", " if number else ""}"{name}": '.encode()
+        pieces.append((len(template), width))
+        template += b"\0" * width
+    template += b"}\n"
+    matrix = np.empty((count, len(template)), dtype=np.uint8)
+    matrix[:] = np.frombuffer(bytes(template), dtype=np.uint8)
+    columns = [slice(start, start + width) for start, width in pieces]
+    _digits(batch.episode, matrix[:, columns[0]])
+    if batch.seed is None:
+        matrix[:, columns[1]] = _text(b"null", 4)
+    else:
+        _digits(batch.seed, matrix[:, columns[1]])
+    if reward_text is None:
+        _whole_numbers(batch.reward, matrix[:, columns[2]])
+    else:
+        matrix[:, columns[2]] = reward_text
+    _digits(batch.steps, matrix[:, columns[3]])
+    _booleans(batch.terminated, matrix[:, columns[4]])
+    _booleans(batch.truncated, matrix[:, columns[5]])
+    if batch.reached is None:
+        matrix[:, columns[6]] = _text(b"null", 5)
+    else:
+        _booleans(batch.reached, matrix[:, columns[6]])
+    squeezed: np.ndarray = matrix[matrix != 0]
+    return squeezed
+
+
+def _width(values: np.ndarray) -> int:
+    """Digits of the largest of non-negative `values`."""
+    return len(str(int(values.max()))) if len(values) else 1
+
+
+def _digits(values: np.ndarray, out: np.ndarray) -> None:
+    """Non-negative integers `values` in decimal, right-aligned in `out` (NUL-padded)."""
+    width = out.shape[1]
+    rest = values.astype(np.int64)
+    out[:] = 0
+    for position in range(width - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10)
+        column = out[:, position]
+        np.add(digit, 48, out=column, casting="unsafe")
+        if position < width - 1:
+            column[(rest == 0) & (digit == 0)] = 0  # a leading zero: none
+
+
+def _whole_numbers(values: np.ndarray, out: np.ndarray) -> None:
+    """Whole-number floats as ``json.dumps`` writes them: ``-12.0`` (the sign, the NUL
+    padding, which goes, then the digits)."""
+    _digits(np.abs(values), out[:, 1:-2])
+    out[:, -2:] = np.frombuffer(b".0", dtype=np.uint8)
+    out[:, 0] = np.where(values < 0, ord("-"), 0)
+
+
+def _reward_texts(rewards: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """``(None, width)`` when every reward is a whole number written by `_whole_numbers`;
+    else each reward's text, formatted by Python, as a NUL-padded byte matrix."""
+    whole = np.isfinite(rewards) & (np.abs(rewards) < _WHOLE) & (rewards == np.round(rewards))
+    whole &= ~((rewards == 0) & np.signbit(rewards))  # -0.0 prints as such
+    if whole.all():
+        largest = float(np.abs(rewards).max()) if len(rewards) else 0.0
+        return None, len(str(int(largest))) + 3  # sign, digits, ".0"
+    texts = [_reward_json(r) for r in rewards.tolist()]
+    width = max(map(len, texts))
+    padded = np.array([t.encode() for t in texts], dtype=f"S{width}")
+    return padded.view(np.uint8).reshape(len(texts), width), width
+
+
+def _reward_json(reward: float) -> str:
+    # NaN and infinities are not JSON: they are written as "nan", "inf", "-inf"
+    return repr(reward) if math.isfinite(reward) else f'"{reward}"'
+
+
+def _booleans(values: np.ndarray, out: np.ndarray) -> None:
+    out[:] = np.where(values[:, None], _text(b"true", 5), _text(b"false", 5))
+
+
+def _text(word: bytes, width: int) -> np.ndarray:
+    return np.frombuffer(word.ljust(width, b"\0"), dtype=np.uint8)

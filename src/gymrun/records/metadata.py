@@ -1,0 +1,42 @@
+"""What reproducing a run needs besides its config: versions, platform, command, commit."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium
+import numpy
+
+from gymrun import __version__
+
+
+def run_metadata(command: Sequence[str] | None = None) -> dict[str, Any]:
+    """Versions, platform, command line and git commit, as ``meta.json`` keeps them."""
+    return {
+        "gymrun": __version__,
+        "gymnasium": gymnasium.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "command": list(sys.argv if command is None else command),
+        "cwd": os.getcwd(),
+        "git": _git_state(),
+    }
+
+
+def _git_state() -> dict[str, Any] | None:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a checkout, or no git
+    return {"commit": commit, "dirty": bool(status.strip())}

@@ -1,0 +1,158 @@
+"""A run: its episodes from this process or from worker processes, recorded and summarised.
+
+Episodes flow one way: the loop (or a pool of them) produces them in batches; each batch
+goes to the record on disk, to the summary and to the caller, and nothing is read back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gymrun.components.agents import resolve_agent
+from gymrun.components.policy import Policy
+from gymrun.config import ExperimentConfig
+from gymrun.core.episodes import EpisodeResult
+from gymrun.core.experiment import Experiment, refuse_learning
+from gymrun.core.plan import RunPlan
+from gymrun.core.signals import InterruptGuard
+from gymrun.core.summary import Summary, SummaryBuilder
+from gymrun.errors import AgentError, GymrunError, RolloutError
+from gymrun.records.layout import VIDEO_DIR
+from gymrun.records.video import EpisodeVideo, video_writer_class
+from gymrun.records.writer import RunRecorder
+from gymrun.scale.pool import ordered_chunks
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, also when it did not complete."""
+
+    config: ExperimentConfig  # resolved: seed and reward boundary filled in
+    episodes: list[EpisodeResult]  # empty when the run was asked not to keep them
+    summary: Summary
+    status: str = "completed"  # or "interrupted" (Ctrl-C) or "failed" (see `error`)
+    error: GymrunError | None = None
+    run_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object ``gymrun run --json`` prints."""
+        return {
+            "config": self.config.to_json(),
+            "episodes": [episode.to_json() for episode in self.episodes],
+            "summary": self.summary.to_json(),
+            "status": self.status,
+            "error": None if self.error is None else str(self.error),
+            "run_dir": None if self.run_dir is None else str(self.run_dir),
+        }
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    *,
+    record_dir: Path | None = None,
+    keep_episodes: bool = True,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
+    command: Sequence[str] | None = None,
+    workers: int = 1,
+) -> RunResult:
+    """Run every episode of `config`; return the episodes, their summary and how it ended.
+
+    With `record_dir` (an existing, empty directory: see `gymrun.records.directory`) the
+    run is recorded there as it goes. If the env or agent raises, or on Ctrl-C, the episodes
+    that finished are kept and the result says "failed" or "interrupted"; it is not raised.
+    `on_episodes` is called with each batch of episodes as it finishes (one episode at a time
+    in a single-env run); `keep_episodes=False` keeps memory flat for long runs. `workers`
+    processes share the episodes, with results identical to one process.
+
+    >>> from gymrun.config import load_config
+    >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
+    >>> [e.steps for e in result.episodes], result.summary.mean_steps, result.status
+    ([26, 11, 39, 20, 10], 21.2, 'completed')
+    """
+    plan = RunPlan.of(config)
+    video_dir = None
+    if plan.config.record.video:
+        video_writer_class()  # fails before anything runs when moviepy is missing
+        video_dir = None if record_dir is None else record_dir / VIDEO_DIR
+    with _episode_source(plan, video_dir, workers) as source:
+        recorder = None
+        if record_dir is not None:
+            recorder = RunRecorder(
+                record_dir, plan.config.to_json(), expected=plan.episodes, command=command
+            )
+        builder = SummaryBuilder(plan.reward_boundary)
+        episodes: list[EpisodeResult] = []
+        status, error = "completed", None
+        try:
+            with InterruptGuard() as guard:
+                for batch in source:
+                    guard.hold()  # the record and the summary take each batch together
+                    if recorder is not None:
+                        recorder.add_all(batch)
+                    builder.add_all(batch)
+                    if keep_episodes:
+                        episodes.extend(batch)
+                    guard.release()
+                    if on_episodes is not None:
+                        on_episodes(batch)
+        except KeyboardInterrupt:
+            status = "interrupted"
+        except GymrunError as exc:
+            status, error = "failed", exc
+        except OSError as exc:  # the record itself could not be written (disk full, ...)
+            status, error = "failed", GymrunError(f"cannot write the run record: {exc}")
+        summary = builder.summary()
+    if error is not None and not isinstance(error, RolloutError) and not summary.count:
+        # a worker could not build the experiment: the run never started
+        if recorder is not None:
+            recorder.discard()
+        raise error
+    notes = (
+        []
+        if recorder is None
+        else recorder.finish(summary, status, None if error is None else str(error))
+    )
+    return RunResult(plan.config, episodes, summary, status, error, record_dir, notes)
+
+
+@contextlib.contextmanager
+def _episode_source(
+    plan: RunPlan, video_dir: Path | None, workers: int
+) -> Iterator[Iterator[Sequence[EpisodeResult]]]:
+    """The batches of a run's episodes: from an `Experiment` in this process, or from
+    `workers` processes (none of which is built here, where it would never be stepped).
+    Videos go to `video_dir`, when there is one."""
+    config = plan.config
+    if workers > 1:
+        if config.vector is not None:
+            raise GymrunError(
+                "--workers splits episodes across processes, vector runs them in one "
+                "batch: use one or the other"
+            )
+        if Policy.learning(resolve_agent(config.agent.name)):
+            raise AgentError(refuse_learning(config.agent.name, "worker processes"))
+        yield _pooled(plan, video_dir, workers)
+        return
+    outer = None
+    if video_dir is not None:
+        outer = functools.partial(
+            EpisodeVideo, folder=video_dir, trigger=config.record.wants, fps=config.record.fps
+        )
+    with Experiment(plan, outer) as experiment:
+        yield experiment.batches()
+
+
+def _pooled(
+    plan: RunPlan, video_dir: Path | None, workers: int
+) -> Iterator[Sequence[EpisodeResult]]:
+    for result in ordered_chunks(plan, 0, plan.episodes, workers, video_dir):
+        if len(result.episodes):
+            yield result.episodes
+        if result.error is not None:
+            raise result.error

@@ -1,0 +1,99 @@
+"""Splitting a run's episodes into chunks, and playing one chunk wherever it is sent.
+
+A chunk carries the run's `RunPlan` (validated once, in the submitting process) and a range
+of episodes. Each episode is seeded from the run seed and its index alone, so the chunks'
+episodes are exactly those of a run in one process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.experiment import Experiment
+from gymrun.core.plan import RunPlan
+from gymrun.errors import GymrunError
+from gymrun.records.video import EpisodeVideo
+
+MAX_CHUNK = 1000
+_CACHED = 4  # experiments a worker process keeps built, for the next chunk of their run
+
+
+def chunks(start: int, count: int, workers: int) -> list[tuple[int, int]]:
+    """``(start, count)`` pieces: about eight per worker, so no worker idles at the end.
+
+    >>> chunks(0, 10, 2)
+    [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1)]
+    >>> chunks(5, 100, 2)[:2]
+    [(5, 7), (12, 7)]
+    """
+    size = max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
+    return [
+        (first, min(size, start + count - first)) for first in range(start, start + count, size)
+    ]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Episodes ``first .. first + count - 1`` of the run `plan`; with `video_dir`, the
+    episodes its config records are written there."""
+
+    plan: RunPlan
+    first: int
+    count: int
+    video_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk's finished episodes, and the error that stopped it early, if one did."""
+
+    episodes: EpisodeBatch
+    error: GymrunError | None = None
+
+
+def play_chunk(chunk: Chunk) -> ChunkResult:
+    """Play `chunk` in this process. The episodes before a failure are kept."""
+    plan = chunk.plan
+    done: list[EpisodeResult] = []
+    error = None
+    try:
+        experiment = _experiment(chunk)
+        try:
+            done.extend(experiment.episodes(chunk.first, chunk.count))
+        finally:
+            if chunk.video_dir is not None:
+                experiment.close()
+    except GymrunError as exc:
+        error = exc
+    return ChunkResult(EpisodeBatch.of(done, plan.reward_boundary), error)
+
+
+_experiments: OrderedDict[str, Experiment] = OrderedDict()
+
+
+def _experiment(chunk: Chunk) -> Experiment:
+    """The chunk's experiment: built, or kept from an earlier chunk of the same run (one that
+    records video is built for its chunk, as its videos are numbered from the first)."""
+    plan = chunk.plan
+    if chunk.video_dir is not None:
+        config = plan.config
+        outer = functools.partial(
+            EpisodeVideo,
+            folder=chunk.video_dir,
+            trigger=config.record.wants,
+            first_episode=chunk.first,
+            fps=config.record.fps,
+        )
+        return Experiment(plan, outer)
+    if plan.key in _experiments:
+        _experiments.move_to_end(plan.key)
+        return _experiments[plan.key]
+    experiment = Experiment(plan)
+    _experiments[plan.key] = experiment
+    if len(_experiments) > _CACHED:
+        _experiments.popitem(last=False)[1].close()
+    return experiment
