@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/throughput.py            # the full table (a few minutes)
     .venv/bin/python benchmarks/throughput.py --quick    # a smoke run (seconds)
 
-Each rate is the best of several interleaved repeats; ratios compare numbers measured in the
-same run on the same machine. CartPole-v1, random actions, Gymnasium's own environments.
+Each rate is the best of several interleaved repeats, in CPU time (``time.process_time``);
+ratios compare numbers measured in the same run on the same machine. Whole commands
+(``gymrun run``, ``gymrun show``, ``--help``) are timed by the wall clock, best of a few.
 """
 
 from __future__ import annotations
@@ -21,23 +22,31 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
+import gymrun.core.experiment as experiment_module
 from gymrun import ExperimentConfig, run_experiment
+from gymrun.core.environment import make_vector_env
+from gymrun.core.episodes import EpisodeBatch
+from gymrun.records.lines import write_episode_lines
 
 ENV_ID = "CartPole-v1"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "configs" / "cartpole_random.yaml"
+GYMRUN = str(Path(sys.executable).with_name("gymrun"))
 
 
 # -- the loops a user writes by hand -------------------------------------------------------
 
 
-def bare_loop_sample(episodes: int, *, seed_each: bool) -> int:
+def bare_loop_sample(env_id: str, episodes: int) -> int:
     """The tutorial loop: ``env.action_space.sample()`` every step."""
-    env = gym.make(ENV_ID)
+    env = gym.make(env_id)
     env.action_space.seed(0)
     env.reset(seed=0)
     steps = 0
-    for episode in range(episodes):
-        env.reset(seed=episode) if seed_each else env.reset()
+    for _ in range(episodes):
+        env.reset()
         done = False
         while not done:
             _, _, terminated, truncated, _ = env.step(env.action_space.sample())
@@ -46,15 +55,15 @@ def bare_loop_sample(episodes: int, *, seed_each: bool) -> int:
     return steps
 
 
-def precomputed_actions(count: int) -> list[np.int64]:
-    space = gym.make(ENV_ID).action_space
+def precomputed_actions(env_id: str, count: int) -> list[Any]:
+    space = gym.make(env_id).action_space
     space.seed(0)
     return [space.sample() for _ in range(count)]
 
 
-def bare_loop_precomputed(episodes: int, *, seed_each: bool, actions: list[np.int64]) -> int:
+def bare_loop_precomputed(env_id: str, episodes: int, actions: list[Any], seed_each: bool) -> int:
     """The fastest hand loop: actions drawn before the clock starts."""
-    env = gym.make(ENV_ID)
+    env = gym.make(env_id)
     env.reset(seed=0)
     steps = 0
     for episode in range(episodes):
@@ -67,20 +76,66 @@ def bare_loop_precomputed(episodes: int, *, seed_each: bool, actions: list[np.in
     return steps
 
 
-def gymrun_run(episodes: int, *, keep: bool = True, **config: object) -> int:
-    """gymrun's library call. With `keep`, every episode becomes an `EpisodeResult` object
-    and is kept; without, vector runs keep their per-episode results as arrays (summarised,
-    never unpacked), as `gymrun run` does when it records."""
-    settings = {"env": ENV_ID, "agent": "random", "episodes": episodes, "seed": 0, **config}
-    result = run_experiment(ExperimentConfig.model_validate(settings), keep_episodes=keep)
+class StepCounter(gym.vector.VectorWrapper):
+    """Counts sub-environment steps; wraps the bare vector env and gymrun's alike."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self.count = 0
+
+    def step(self, actions: Any) -> Any:
+        self.count += self.num_envs
+        return self.env.step(actions)
+
+
+def bare_vector(num_envs: int, steps: int, actions: np.ndarray) -> int:
+    """Gymnasium's own CartPoleVectorEnv, stepped with precomputed random actions."""
+    env = StepCounter(CartPoleVectorEnv(num_envs=num_envs))
+    env.reset(seed=0)
+    for row in actions[:steps]:
+        env.step(row)
+    return env.count
+
+
+def gymrun_vector(num_envs: int, episodes: int) -> int:
+    """gymrun's vector run, summarised as ``gymrun run --no-record`` does it; the same
+    counter tells how many sub-environment steps it took."""
+    config = ExperimentConfig.model_validate(
+        {
+            "env": ENV_ID,
+            "agent": "random",
+            "episodes": episodes,
+            "seed": 0,
+            "vector": {"num_envs": num_envs, "mode": "vector_entry_point"},
+        }
+    )
+    counters: list[StepCounter] = []
+
+    def counted(plan: Any) -> StepCounter:
+        counters.append(StepCounter(make_vector_env(plan)))
+        return counters[-1]
+
+    experiment_module.make_vector_env = counted
+    try:
+        result = run_experiment(config, keep_episodes=False)
+    finally:
+        experiment_module.make_vector_env = make_vector_env
     assert result.summary.count == episodes
-    assert result.summary.mean_steps is not None
+    return counters[0].count
+
+
+def gymrun_run(env_id: str, episodes: int, **config: object) -> int:
+    """gymrun's library call, as `gymrun run --no-record` makes it."""
+    settings = {"env": env_id, "agent": "random", "episodes": episodes, "seed": 0, **config}
+    result = run_experiment(ExperimentConfig.model_validate(settings), keep_episodes=False)
+    assert result.summary.count == episodes and result.summary.mean_steps is not None
     return round(result.summary.mean_steps * episodes)
 
 
-def _workers(episodes: int, workers: int) -> int:
-    settings = {"env": ENV_ID, "agent": "random", "episodes": episodes, "seed": 0}
-    config = ExperimentConfig.model_validate(settings)
+def gymrun_workers(episodes: int, workers: int) -> int:
+    config = ExperimentConfig.model_validate(
+        {"env": ENV_ID, "agent": "random", "episodes": episodes, "seed": 0}
+    )
     result = run_experiment(config, keep_episodes=False, workers=workers)
     return round((result.summary.mean_steps or 0) * episodes)
 
@@ -89,19 +144,29 @@ def _workers(episodes: int, workers: int) -> int:
 
 
 def rate(fn: Callable[[], int]) -> float:
-    started = time.perf_counter()
+    started = time.process_time()
     steps = fn()
-    return steps / (time.perf_counter() - started)
+    return steps / (time.process_time() - started)
 
 
 def best_rates(cases: dict[Any, Callable[[], int]], repeats: int) -> dict[Any, float]:
-    """Steps per second of each case, best of `repeats` interleaved runs: on a shared machine
-    noise only ever slows a run down, and interleaving lets drift hit every case alike."""
+    """Steps per CPU second of each case, best of `repeats` interleaved runs: on a shared
+    machine noise only ever slows a run down, and interleaving lets drift hit every case
+    alike."""
     samples: dict[Any, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, fn in cases.items():
             samples[name].append(rate(fn))
     return {name: max(values) for name, values in samples.items()}
+
+
+def wall_seconds(command: list[str], repeats: int, cwd: Path) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=cwd)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def peak_rss_of_run(episodes: int, workdir: Path) -> int:
@@ -120,16 +185,39 @@ def peak_rss_of_run(episodes: int, workdir: Path) -> int:
     return int(output.strip().splitlines()[-1]) * 1024
 
 
-def startup_seconds(command: list[str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
-        times.append(time.perf_counter() - started)
-    return min(times)
+def write_long_run(directory: Path, episodes: int) -> None:
+    """A run directory of `episodes` random-CartPole-like episodes, for ``gymrun show``."""
+    subprocess.run(
+        [GYMRUN, "run", str(CONFIG), "-n", "1", "-q", "-o", str(directory)],
+        check=True,
+        capture_output=True,
+    )
+    rng = np.random.default_rng(0)
+    steps = rng.integers(8, 80, episodes)
+    batch = EpisodeBatch(
+        np.arange(episodes),
+        steps.astype(np.float64),
+        steps,
+        np.ones(episodes, dtype=bool),
+        np.zeros(episodes, dtype=bool),
+        195.0,
+        rng.integers(0, 2**32, episodes),
+    )
+    with (directory / "episodes.jsonl").open("wb") as lines:
+        write_episode_lines(lines, batch)
 
 
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "cartpole_random.yaml"
+def json_loop(path: Path) -> int:
+    """What a user writes to read a run: ``json.loads`` per line, rewards summed."""
+    import json
+
+    total = 0.0
+    with path.open() as lines:
+        for line in lines:
+            total += float(json.loads(line)["reward"])
+    return int(total)
+
+
 MINIMAL_TYPER = """
 import typer
 app = typer.Typer()
@@ -146,78 +234,102 @@ app()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run with tiny sizes")
-    args = parser.parse_args()
-    quick = args.quick
-    episodes = 200 if quick else 4000
-    repeats = 1 if quick else 9
+    quick = parser.parse_args().quick
+    repeats = 1 if quick else 7
     rows: list[tuple[str, str, str]] = []
 
-    actions = precomputed_actions(episodes * 500)
-    single = best_rates(
-        {
-            "bare sample()": lambda: bare_loop_sample(episodes, seed_each=False),
-            "bare precomputed": lambda: bare_loop_precomputed(
-                episodes, seed_each=False, actions=actions
+    # single environment: CartPole (cheap steps) and HalfCheetah (Box actions)
+    for env_id, episodes in (
+        (ENV_ID, 200 if quick else 4000),
+        ("HalfCheetah-v5", 1 if quick else 6),
+    ):
+        limit = gym.spec(env_id).max_episode_steps or 1000
+        actions = precomputed_actions(env_id, episodes * limit)
+        single = best_rates(
+            {
+                "sample": lambda e=env_id, n=episodes: bare_loop_sample(e, n),  # type: ignore[misc]
+                "precomputed": lambda e=env_id, n=episodes, a=actions: bare_loop_precomputed(  # type: ignore[misc]
+                    e, n, a, seed_each=False
+                ),
+                "seeded": lambda e=env_id, n=episodes, a=actions: bare_loop_precomputed(  # type: ignore[misc]
+                    e, n, a, seed_each=True
+                ),
+                "gymrun": lambda e=env_id, n=episodes: gymrun_run(e, n),  # type: ignore[misc]
+            },
+            repeats,
+        )
+        rows += [
+            (f"{env_id}: bare loop, action_space.sample()", f"{single['sample']:,.0f}", ""),
+            (f"{env_id}: bare loop, precomputed actions", f"{single['precomputed']:,.0f}", ""),
+            (
+                f"{env_id}: bare loop, precomputed, reset(seed) each episode",
+                f"{single['seeded']:,.0f}",
+                "",
             ),
-            "bare precomputed, seeded": lambda: bare_loop_precomputed(
-                episodes, seed_each=True, actions=actions
+            (f"{env_id}: gymrun, random agent", f"{single['gymrun']:,.0f}", ""),
+            ("  vs bare loop with sample()", "", f"{single['gymrun'] / single['sample']:.2f}x"),
+            (
+                "  vs bare loop, precomputed, seeded each episode",
+                "",
+                f"{single['gymrun'] / single['seeded']:.2f}x",
             ),
-            "gymrun random": lambda: gymrun_run(episodes),
-            "gymrun random + epsilon 0.1": lambda: gymrun_run(
-                episodes, wrappers=[{"name": "epsilon_random", "epsilon": 0.1}]
-            ),
-        },
-        repeats,
-    )
-    gymrun_rate = single["gymrun random"]
-    rows += [
-        ("bare loop, action_space.sample()", f"{single['bare sample()']:,.0f}", ""),
-        ("bare loop, precomputed actions", f"{single['bare precomputed']:,.0f}", ""),
-        (
-            "bare loop, precomputed, reset(seed) each episode",
-            f"{single['bare precomputed, seeded']:,.0f}",
-            "",
-        ),
-        ("gymrun, random agent", f"{gymrun_rate:,.0f}", ""),
-        ("  vs bare loop with sample()", "", f"{gymrun_rate / single['bare sample()']:.2f}x"),
-        ("  vs bare loop, precomputed", "", f"{gymrun_rate / single['bare precomputed']:.2f}x"),
-        (
-            "  vs bare loop, precomputed, seeded each episode",
-            "",
-            f"{gymrun_rate / single['bare precomputed, seeded']:.2f}x",
-        ),
-        (
-            "gymrun, random agent + epsilon_random 0.1",
-            f"{single['gymrun random + epsilon 0.1']:,.0f}",
-            f"costs {1 - single['gymrun random + epsilon 0.1'] / gymrun_rate:.1%}",
-        ),
-    ]
+        ]
+        if env_id == ENV_ID:
+            extra = best_rates(
+                {
+                    "epsilon": lambda n=episodes: gymrun_run(  # type: ignore[misc]
+                        ENV_ID, n, wrappers=[{"name": "epsilon_random", "epsilon": 0.1}]
+                    ),
+                    "vector of one": lambda n=episodes: gymrun_run(  # type: ignore[misc]
+                        ENV_ID, n, vector={"num_envs": 1, "mode": "sync"}
+                    ),
+                },
+                repeats,
+            )
+            rows += [
+                (
+                    f"{env_id}: gymrun, random agent + epsilon_random 0.1",
+                    f"{extra['epsilon']:,.0f}",
+                    f"costs {1 - extra['epsilon'] / single['gymrun']:.1%}",
+                ),
+                (
+                    f"{env_id}: gymrun, a sync vector env of one (why one env has its own stepper)",
+                    f"{extra['vector of one']:,.0f}",
+                    f"{extra['vector of one'] / single['gymrun']:.2f}x",
+                ),
+            ]
 
+    # vector: gymrun's accounting against Gymnasium's CartPoleVectorEnv stepped bare
     for num_envs in (8,) if quick else (64, 512, 4096):
-        vector_episodes = num_envs * (4 if quick else 100)
+        per_env = 4 if quick else 100
+        steps = per_env * 25  # about what gymrun takes for per_env episodes of each sub-env
+        actions = np.random.default_rng(0).integers(0, 2, (steps, num_envs))
         vector = best_rates(
             {
-                keep: lambda n=num_envs, e=vector_episodes, k=keep: gymrun_run(  # type: ignore[misc]
-                    e, keep=k, vector={"num_envs": n, "mode": "vector_entry_point"}
-                )
-                for keep in (False, True)
+                "bare": lambda n=num_envs, t=steps, a=actions: bare_vector(n, t, a),  # type: ignore[misc]
+                "gymrun": lambda n=num_envs, e=num_envs * per_env: gymrun_vector(n, e),  # type: ignore[misc]
             },
-            max(1, repeats // 2),
+            repeats,
         )
-        for keep, label in ((False, "as arrays"), (True, "as EpisodeResult objects")):
-            rows.append(
-                (
-                    f"gymrun vector, {num_envs} envs, {vector_episodes:,} episodes {label}",
-                    f"{vector[keep]:,.0f}",
-                    f"{vector[keep] / single['bare precomputed']:.1f}x bare",
-                )
+        rows.append(
+            (
+                f"vector, {num_envs} envs: bare CartPoleVectorEnv, precomputed actions",
+                f"{vector['bare']:,.0f}",
+                "",
             )
+        )
+        rows.append(
+            (
+                f"vector, {num_envs} envs: gymrun, random agent, {num_envs * per_env:,} episodes",
+                f"{vector['gymrun']:,.0f}",
+                f"{vector['gymrun'] / vector['bare']:.2f}x bare",
+            )
+        )
+
     workers = best_rates(
         {
-            w: lambda w=w: (
-                gymrun_run(episodes, keep=False, **{}) if w == 1 else _workers(episodes, w)
-            )
-            for w in (1, 2)
+            1: lambda: gymrun_workers(200 if quick else 4000, 1),
+            2: lambda: gymrun_workers(200 if quick else 4000, 2),
         },
         max(1, repeats // 2),
     )
@@ -230,8 +342,37 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        whole = 3 if not quick else 1
+        num_envs, episodes = (8, 400) if quick else (4096, 409_600)
+        run = [GYMRUN, "run", str(CONFIG), "--num-envs", str(num_envs), "-n", str(episodes), "-q"]
+        unrecorded = wall_seconds([*run, "--no-record"], whole, work)
+        recorded = wall_seconds([*run, "-o", "recorded", "--force"], whole, work)
+        rows.append(
+            (
+                f"gymrun run --num-envs {num_envs} -n {episodes:,}: recorded vs --no-record",
+                f"{recorded:.2f} vs {unrecorded:.2f} s",
+                f"{unrecorded / recorded:.2f}x",
+            )
+        )
+
+        long_run = work / "long"
+        count = 20_000 if quick else 1_000_000
+        write_long_run(long_run, count)
+        show = wall_seconds([GYMRUN, "show", str(long_run)], whole, work)
+        started = time.perf_counter()
+        json_loop(long_run / "episodes.jsonl")
+        loop = time.perf_counter() - started
+        rows.append(
+            (
+                f"gymrun show, {count:,} episodes (one parse) vs a json.loads loop",
+                f"{show:.2f} vs {loop:.2f} s",
+                f"{loop / show:.2f}x",
+            )
+        )
+
         small, large = (100, 2_000) if quick else (1_000, 100_000)
-        low, high = peak_rss_of_run(small, Path(tmp)), peak_rss_of_run(large, Path(tmp))
+        low, high = peak_rss_of_run(small, work), peak_rss_of_run(large, work)
         rows.append(
             (
                 f"peak memory, {large:,} vs {small:,} episodes (recorded)",
@@ -239,11 +380,12 @@ def main() -> None:
                 f"+{(high - low) / 2**20:.1f} MiB",
             )
         )
-        minimal = Path(tmp) / "minimal_typer.py"
+        minimal = work / "minimal_typer.py"
         minimal.write_text(MINIMAL_TYPER)
-        gymrun_exe = str(Path(sys.executable).with_name("gymrun"))
-        help_gymrun = startup_seconds([gymrun_exe, "--help"], 3 if quick else 15)
-        help_minimal = startup_seconds([sys.executable, str(minimal), "--help"], 3 if quick else 15)
+        help_gymrun = wall_seconds([GYMRUN, "--help"], 3 if quick else 15, work)
+        help_minimal = wall_seconds(
+            [sys.executable, str(minimal), "--help"], 3 if quick else 15, work
+        )
         rows.append(
             (
                 "gymrun --help vs a minimal Typer app's --help",
@@ -257,7 +399,7 @@ def main() -> None:
         f"gymrun throughput benchmark ({'quick' if quick else 'full'}; {os.cpu_count()} cores; "
         f"python {sys.version.split()[0]}, gymnasium {gym.__version__}, numpy {np.__version__})"
     )
-    print(f"{'case':<{width}}  {'steps/s or value':>22}  ratio")
+    print(f"{'case':<{width}}  {'steps/CPU s or value':>22}  ratio")
     for name, value, ratio in rows:
         print(f"{name:<{width}}  {value:>22}  {ratio}")
 

@@ -18,13 +18,18 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     for row in (
-        "bare loop, action_space.sample()",
-        "bare loop, precomputed actions",
-        "gymrun, random agent",
-        "vs bare loop with sample()",
-        "gymrun, random agent + epsilon_random 0.1",
-        "gymrun vector, 8 envs",
+        "CartPole-v1: bare loop, action_space.sample()",
+        "CartPole-v1: bare loop, precomputed, reset(seed) each episode",
+        "CartPole-v1: gymrun, random agent",
+        "vs bare loop, precomputed, seeded each episode",
+        "CartPole-v1: gymrun, random agent + epsilon_random 0.1",
+        "a sync vector env of one",
+        "HalfCheetah-v5: gymrun, random agent",
+        "vector, 8 envs: bare CartPoleVectorEnv, precomputed actions",
+        "vector, 8 envs: gymrun, random agent",
         "gymrun --workers 2 vs 1",
+        "gymrun run --num-envs 8 -n 400: recorded vs --no-record",
+        "gymrun show, 20,000 episodes (one parse)",
         "peak memory, 2,000 vs 100 episodes",
         "gymrun --help vs a minimal Typer app's --help",
     ):

@@ -81,19 +81,24 @@ def _lines(path: Path) -> list[str]:
 
 
 def _without(modules: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run gymrun in a process where `modules` cannot be imported, as if not installed."""
-    blocked = "; ".join(f"sys.modules[{m!r}] = None" for m in modules)
-    code = (
-        f"import sys; {blocked}; sys.argv = ['gymrun', *sys.argv[1:]]; "
-        "from gymrun.cli import main; main()"
-    )
+    """Run gymrun where `modules` cannot be imported, as if not installed: in its own
+    process and in any it starts (a package of each name that fails to import comes first
+    on the path)."""
+    shim = cwd / "not-installed"
+    for module in modules:
+        package = shim / module
+        package.mkdir(parents=True, exist_ok=True)
+        (package / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{module}'\", name={module!r})\n"
+        )
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-m", "gymrun", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=120,
         check=False,
+        env={**os.environ, "PYTHONPATH": str(shim)},
     )
 
 

@@ -101,6 +101,8 @@ def run_experiment(
                     guard.release()
                     if on_episodes is not None:
                         on_episodes(batch)
+                if recorder is not None:
+                    recorder.flush()
         except KeyboardInterrupt:
             status = "interrupted"
         except GymrunError as exc:

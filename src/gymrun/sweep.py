@@ -26,7 +26,7 @@ from gymrun.core.statistics import bootstrap_ci
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, Problem
 from gymrun.records.directory import utc_now
-from gymrun.records.plots import plot_sweep
+from gymrun.records.plotter import Plotter
 from gymrun.records.writer import RunRecorder, write_json
 from gymrun.scale.chunks import Chunk, chunks
 from gymrun.scale.executors import EXECUTORS, Outcome, connect_dask, execute
@@ -202,8 +202,11 @@ def run_sweep(
         for c, (first, size) in enumerate(pieces[r])
     }
     guard = InterruptGuard()
+    # One drawing process for the whole sweep: each run's plot is drawn as it finishes,
+    # beside the runs still going.
+    plotter = None if sweep_dir is None else Plotter()
     states = [
-        _RunState(run, plan, len(pieces[r]), sweep_dir, command, guard)
+        _RunState(run, plan, len(pieces[r]), sweep_dir, command, guard, plotter)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
     status = "completed"
@@ -222,25 +225,22 @@ def run_sweep(
         status = "interrupted"
     finally:
         outcomes.close()  # cancels the tasks not yet started, now rather than at exit
-    notes: list[str] = []
     for state in states:
-        notes += state.close("interrupted" if status == "interrupted" else "completed")
+        state.close("interrupted" if status == "interrupted" else "completed")
     points = [_point_result(sweep, number, states) for number in range(len(sweep.points))]
     seconds = (utc_now() - started).total_seconds()
-    result = SweepResult(sweep, points, status, executor, seconds, sweep_dir, notes)
-    if sweep_dir is not None:
+    result = SweepResult(sweep, points, status, executor, seconds, sweep_dir)
+    if sweep_dir is not None and plotter is not None:
         document = result.to_json()
         write_json(sweep_dir / SWEEP_FILE, document)
-        try:
-            plot_sweep(
-                sweep_dir / SWEEP_PLOT,
-                name=sweep.name,
-                keys=sweep.keys,
-                points=document["points"],
-                reward_boundary=plans[0].reward_boundary,
-            )
-        except GymrunError as exc:
-            result.notes.append(f"no {SWEEP_PLOT}: {exc}")
+        plotter.sweep(
+            sweep_dir / SWEEP_PLOT,
+            name=sweep.name,
+            keys=sweep.keys,
+            points=document["points"],
+            reward_boundary=plans[0].reward_boundary,
+        )
+        result.notes = plotter.close()
     return result
 
 
@@ -255,6 +255,7 @@ class _RunState:
         sweep_dir: Path | None,
         command: Sequence[str] | None,
         guard: InterruptGuard,
+        plotter: Plotter | None,
     ):
         self.run = run
         self.chunks = chunks
@@ -271,7 +272,11 @@ class _RunState:
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True)
             self.recorder = RunRecorder(
-                self.run_dir, plan.config.to_json(), expected=plan.episodes, command=command
+                self.run_dir,
+                plan.config.to_json(),
+                expected=plan.episodes,
+                command=command,
+                plotter=plotter,
             )
 
     def receive(self, chunk: int, outcome: Outcome) -> int:
@@ -303,11 +308,10 @@ class _RunState:
     def summary(self) -> Summary:
         return self.builder.summary()
 
-    def close(self, status: str) -> list[str]:
+    def close(self, status: str) -> None:
         self.status = "failed" if self.error else status if not self.finished else "completed"
-        if self.recorder is None:
-            return []
-        return self.recorder.finish(self.summary, self.status, self.error)
+        if self.recorder is not None:
+            self.recorder.finish(self.summary, self.status, self.error)
 
 
 def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointResult:

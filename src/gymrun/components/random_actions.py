@@ -8,6 +8,7 @@ repeat one by one, in any split across processes.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ BLOCK_START = 32
 BLOCK_MAX = 2048
 BATCH_DRAW = 65536  # actions drawn at once for vector runs (several steps of small batches)
 BLOCK_BYTES = 1 << 20  # a block of large actions (images) stays under this
+SMALL_BLOCK = 64  # Discrete draws up to this many are made without numpy
 
 
 class ActionDraws:
@@ -35,7 +37,7 @@ class ActionDraws:
 
     >>> draws = ActionDraws(gym.spaces.Discrete(2))
     >>> draws.reset(0)
-    >>> [draws.sample() for _ in range(6)]
+    >>> [int(draws.sample()) for _ in range(6)]
     [1, 0, 0, 1, 1, 1]
     >>> box = ActionDraws(gym.spaces.Box(-1.0, 1.0, (3,)), num_envs=4)
     >>> box.reset(0)
@@ -45,16 +47,16 @@ class ActionDraws:
 
     def __init__(self, space: gym.Space[Any], num_envs: int = 1) -> None:
         self.num_envs = num_envs
-        self._block: Iterator[Any] = iter(())
-        self._batches: Iterator[Any] = iter(())
-        self._block_size = BLOCK_START
         self._source = _stream(space, num_envs)
+        self.reset(0)
 
     def reset(self, seed: int) -> None:
         self._source.reset(seed)
-        self._block = iter(())
-        self._batches = iter(())
         self._block_size = BLOCK_START
+        # drawn now rather than at the first action: raising StopIteration there would
+        # cost as much as the draw
+        self._block: Iterator[Any] = self._source.block(self._next_size())
+        self._batches: Iterator[Any] = iter(())
 
     def sample(self, observation: Any = None) -> Any:
         """The next action; the observation is ignored (it is there so that this can serve
@@ -122,7 +124,22 @@ class _DiscreteStream(_Stream):
         return draws + self._start if self._start else draws
 
     def block(self, count: int) -> Iterator[Any]:
-        return iter(self.draw(count).tolist())  # Python ints: the cheapest to step with
+        # numpy integers, as Discrete.sample() gives: Discrete.contains checks a Python int
+        # against the limits of the space's dtype first, which costs more than the step
+        if self._byte_mask is None or count > SMALL_BLOCK:
+            return iter(self.draw(count))
+        # An episode's first draws are small: the same bytes from Python ints, and each
+        # action looked up by its byte, cost a third of numpy's calls for so few.
+        words = -(-count // 8)
+        self._position += words
+        draw = self._bits.random_raw
+        raw = b"".join([draw().to_bytes(8, "little") for _ in range(words)])
+        return map(self._by_byte.__getitem__, raw[:count])
+
+    @functools.cached_property
+    def _by_byte(self) -> list[np.int64]:
+        assert self._byte_mask is not None
+        return [np.int64(self._start + (byte & int(self._byte_mask))) for byte in range(256)]
 
     def batches(self, num_envs: int) -> Iterator[Any]:
         steps = max(1, BATCH_DRAW // num_envs)

@@ -46,7 +46,7 @@ class Schedule:
         self.started = first  # the next number to hand out
         self.emitted = first  # every episode below this has been reported
         self._held: dict[int, EpisodeResult] = {}  # finished before an earlier one
-        self._window = _Window()
+        self._window = _Window(capacity=4096)
 
     @property
     def wanted(self) -> bool:
@@ -144,7 +144,7 @@ class _Window:
     offset, and the columns are moved down only once that offset passes half their length.
     """
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int) -> None:
         self.offset = 0
         self._allocate(capacity)
 

@@ -32,9 +32,11 @@ from gymrun.errors import RolloutError
 Episodes = Sequence[EpisodeResult]
 
 # Steps per block of the autoreset stepper: enough to spread numpy's per-call cost, few
-# enough that a block of every array the env returns stays in the CPU's cache.
-BLOCK_STEPS = 64
+# enough that a block of every array the env returns stays in the CPU's cache; once every
+# episode of the quota has started, short blocks, so that the run ends soon after the last.
+BLOCK_STEPS = 256
 BLOCK_VALUES = 1 << 18
+TAIL_STEPS = 8
 
 
 class SingleStepper:
@@ -154,33 +156,35 @@ class AutoresetVectorStepper:
         mode = AutoresetMode(env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
         self.env, self.policy = env, policy
         # Next-step autoreset (Gymnasium's default): the step after an episode ends only
-        # resets; its reward and its step do not count.
-        self.next_step = mode is AutoresetMode.NEXT_STEP
+        # resets; its reward and its step do not count. `skip` is the rows from one
+        # episode's last step to the next one's first.
+        self.skip = 2 if mode is AutoresetMode.NEXT_STEP else 1
 
     def run(self, schedule: Schedule) -> Iterator[Episodes]:
         env, policy, n = self.env, self.policy, self.env.num_envs
         act_batch = policy.act_batch if policy.batched else _row_by_row(policy.acts, env)
         # Agents of their own per sub-environment are reset as their episodes start: every
-        # step is then a block, so that none acts on before its reset.
-        block = 1 if policy.resets and not policy.batched else max(1, BLOCK_VALUES // n)
-        block = min(block, BLOCK_STEPS)
+        # step is then a block, so that none acts before its reset.
+        per_slot_resets = policy.resets and not policy.batched
+        block = 1 if per_slot_resets else min(BLOCK_STEPS, max(1, BLOCK_VALUES // n))
         state = _Carry(n, schedule.start_many(n))
+        ends_per_step = n / 16  # a first guess, replaced by what each block shows
         step = 0
         step_env = env.step
         try:
             observations, _ = env.reset(seed=schedule.run_seed)
-            if policy.batched:
-                policy.reset(0, schedule.seeds[schedule.first][1])
-            else:
-                for slot, index in enumerate(state.playing.tolist()):
-                    policy.reset(slot, schedule.seeds[index][1])
+            for slot, index in enumerate(state.playing[: 1 if policy.batched else n].tolist()):
+                policy.reset(slot, schedule.seeds[index][1])
             while not schedule.done:
+                # Stop short of overshooting the quota: a long block at its end would step
+                # on after the last episode it waits for has ended.
+                to_start = schedule.stop - schedule.started
+                steps = min(block, max(TAIL_STEPS, int(to_start / ends_per_step)))
+                if not schedule.wanted:
+                    steps = min(block, TAIL_STEPS)
                 rewards: list[Any] = []
                 terminated: list[Any] = []
                 truncated: list[Any] = []
-                # Once every episode of the quota has started, only the last ones are
-                # awaited: a block of one step stops the run as soon as they end.
-                steps = block if schedule.wanted else 1
                 for _ in range(steps):
                     observations, reward, ended, cut, _ = step_env(act_batch(observations))
                     if rewards and reward is rewards[-1]:  # an env that reuses its arrays
@@ -189,10 +193,10 @@ class AutoresetVectorStepper:
                     terminated.append(ended)
                     truncated.append(cut)
                 step += steps
-                started = self._account(schedule, state, rewards, terminated, truncated)
-                if started is not None and not policy.batched:
-                    slots, indices = started
-                    for slot, index in zip(slots.tolist(), indices.tolist(), strict=True):
+                slots, numbers = self._account(schedule, state, rewards, terminated, truncated)
+                ends_per_step = max(len(slots) / steps, 1 / steps)
+                if per_slot_resets:
+                    for slot, index in zip(slots.tolist(), numbers.tolist(), strict=True):
                         policy.reset(slot, schedule.seeds[index][1])
                 batch = schedule.ready(int(state.playing.min()))
                 if batch is not None:
@@ -210,47 +214,56 @@ class AutoresetVectorStepper:
         rewards: list[Any],
         terminated: list[Any],
         truncated: list[Any],
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Find the episodes that ended in a block of steps, report them to `schedule`,
-        number the episodes that started; returns ``(sub-environments, numbers)`` of those."""
-        k, n = len(rewards), state.n
-        ended_t = np.stack(terminated)
-        cut_t = np.stack(truncated)
-        ended = ended_t | cut_t
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Find the episodes that ended in a block of steps, report them to `schedule`, and
+        number the episodes that started; returns ``(sub-environments, numbers)`` of those.
+
+        Every operation is one numpy call over the block or over the episodes that ended in
+        it, never a Python loop over either.
+        """
+        k, n, skip = len(rewards), state.n, self.skip
+        ended_t = np.array(terminated)
+        cut_t = np.array(truncated)
         # cumulative reward per sub-environment within the block: row j holds steps < j
         cumulative = np.empty((k + 1, n))
         cumulative[0] = 0.0
         for step, reward in enumerate(rewards):
             np.add(cumulative[step], reward, out=cumulative[step + 1])
-        flat = np.flatnonzero(ended)
-        skip = 2 if self.next_step else 1  # rows from one episode's end to the next's start
+        flat = np.flatnonzero(ended_t | cut_t)  # row * n + sub-environment of each end
         if not len(flat):
-            state.advance_all(cumulative, k, self.next_step)
-            return None
-        rows: np.ndarray
-        slots: np.ndarray
-        rows, slots = np.divmod(flat, n)
-        # In start order (row, then sub-environment) the new episodes take the next numbers;
-        # grouped by sub-environment, each event ends the episode begun at the one before.
-        order = np.argsort(slots, kind="stable")
-        row, slot = rows[order], slots[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = slot[1:] != slot[:-1]
-        last = np.ones(len(order), dtype=bool)
-        last[:-1] = first[1:]
-        previous_row = np.empty_like(row)
-        previous_row[1:] = row[:-1]
-        start_row = np.where(first, state.pending[slot], previous_row + skip)
-        reward = cumulative[row + 1, slot] - cumulative[start_row, slot]
+            state.carry_all(cumulative, k)
+            return flat, flat
+        slots = flat % n
+        # Grouped by sub-environment (a stable sort of small integers is a radix sort,
+        # linear in the ends), each end closes the episode begun at the one before.
+        order = np.argsort(slots.astype(np.int16 if n < 2**15 else np.int32), kind="stable")
+        at = flat[order]
+        slot = slots[order]
+        row = at // n
+        later = np.empty(len(at), dtype=bool)  # not the sub-environment's first end
+        later[0] = False
+        np.equal(slot[1:], slot[:-1], out=later[1:])
+        first = ~later
+        start_row = np.empty_like(row)
+        start_row[1:] = row[:-1] + skip
+        first_slots = slot[first]
+        start_row[first] = state.pending[first_slots]
+        totals = cumulative.ravel()
+        reward = totals[at + n] - totals[start_row * n + slot]
         steps = row + 1 - start_row
-        reward[first] += state.reward[slot[first]]
-        steps[first] += state.steps[slot[first]]
-        numbers = schedule.start_many(len(order))
-        previous_number = np.empty_like(order)
-        previous_number[1:] = numbers[order[:-1]]
-        index = np.where(first, state.playing[slot], previous_number)
-        schedule.finish_many(index, reward, steps, ended_t[row, slot], cut_t[row, slot])
-        state.advance(cumulative, k, slot[last], row[last], numbers[order[last]], skip)
+        reward[first] += state.reward[first_slots]
+        steps[first] += state.steps[first_slots]
+        # In start order (row, then sub-environment) the new episodes take the next numbers:
+        # the end at row-major position j starts episode `base + j`.
+        base = schedule.started
+        numbers = schedule.start_many(len(at))
+        index = np.empty_like(row)
+        index[1:] = order[:-1] + base
+        index[first] = state.playing[first_slots]
+        schedule.finish_many(index, reward, steps, ended_t.ravel()[at], cut_t.ravel()[at])
+        last = np.append(first[1:], True)
+        state.carry_all(cumulative, k)
+        state.restart(cumulative, k, slot[last], row[last] + skip, order[last] + base)
         return slots, numbers
 
 
@@ -259,41 +272,34 @@ class _Carry:
 
     def __init__(self, n: int, playing: np.ndarray) -> None:
         self.n = n
+        self.every = np.arange(n)
         self.playing = playing  # the episode each sub-environment plays
         self.reward = np.zeros(n)
         self.steps = np.zeros(n, dtype=np.int64)
         # 1 where the block's first step is the reset step after an episode ended
         self.pending = np.zeros(n, dtype=np.int64)
 
-    def advance_all(self, cumulative: np.ndarray, k: int, next_step: bool) -> None:
-        """A block of `k` steps in which no episode ended."""
-        self.reward += cumulative[k] - cumulative[self.pending, np.arange(self.n)]
+    def carry_all(self, cumulative: np.ndarray, k: int) -> None:
+        """A block of `k` steps in which no episode ended (`restart` then mends those in
+        which one did)."""
+        self.reward += cumulative[k] - cumulative[self.pending, self.every]
         self.steps += k - self.pending
         self.pending[:] = 0
 
-    def advance(
+    def restart(
         self,
         cumulative: np.ndarray,
         k: int,
         slots: np.ndarray,
-        last_rows: np.ndarray,
+        start: np.ndarray,
         numbers: np.ndarray,
-        skip: int,
     ) -> None:
-        """A block of `k` steps in which `slots` ended episodes, the last at `last_rows`,
-        and went on with episodes `numbers`."""
-        quiet = np.ones(self.n, dtype=bool)
-        quiet[slots] = False
-        self.reward[quiet] += cumulative[k, quiet] - cumulative[self.pending[quiet], quiet]
-        self.steps[quiet] += k - self.pending[quiet]
-        self.pending[quiet] = 0
-        start = last_rows + skip  # the row the new episode's first step is on
-        inside = start <= k
-        self.reward[slots] = np.where(
-            inside, cumulative[k, slots] - cumulative[np.minimum(start, k), slots], 0.0
-        )
-        self.steps[slots] = np.maximum(k - start, 0)
-        self.pending[slots] = (start - k).clip(0, 1)
+        """`slots` went on with episodes `numbers`, whose first step is on row `start` (the
+        next block's when ``start >= k``)."""
+        inside = np.minimum(start, k)
+        self.reward[slots] = cumulative[k, slots] - cumulative[inside, slots]
+        self.steps[slots] = k - inside
+        self.pending[slots] = start > k
         self.playing[slots] = numbers
 
 

@@ -52,7 +52,7 @@ class SummaryBuilder:
     (20.0, 2, 3, True)
     """
 
-    BLOCK = 1024
+    BLOCK = 8192
 
     def __init__(self, reward_boundary: float | None, window: int = SOLVE_WINDOW) -> None:
         self.reward_boundary = reward_boundary
@@ -138,9 +138,9 @@ class SummaryBuilder:
             return
         self._episodes += len(reward)
         self._steps += int(steps.sum())
-        self._reached += int(reached.sum())
-        self._terminated += int(terminated.sum())
-        self._truncated += int(truncated.sum())
+        self._reached += int(np.count_nonzero(reached))
+        self._terminated += int(np.count_nonzero(terminated))
+        self._truncated += int(np.count_nonzero(truncated))
         finite = np.isfinite(reward)
         if not finite.all():
             self._nonfinite += int((~finite).sum())

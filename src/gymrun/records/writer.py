@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,6 @@ import yaml
 
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.summary import Summary
-from gymrun.errors import GymrunError
 from gymrun.records.curve import RewardCurve
 from gymrun.records.directory import utc_now
 from gymrun.records.layout import (
@@ -26,7 +27,68 @@ from gymrun.records.layout import (
 )
 from gymrun.records.lines import write_episode_lines
 from gymrun.records.metadata import run_metadata
-from gymrun.records.plots import plot_rewards
+from gymrun.records.plotter import Plotter
+
+
+class EpisodeFile:
+    """``episodes.jsonl``, appended to as episodes finish and flushed to disk at once.
+
+    Batches of thousands (a vector run's, a worker's chunk) are written by a thread of its
+    own while the run goes on: turning them into lines is numpy work and writing them a
+    system call, during both of which Python lets the run's thread proceed. Smaller ones are
+    written where they arrive, after any batch still queued.
+    """
+
+    THREADED = 4096  # episodes in a batch handed to the writing thread
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("ab")
+        self._queue: queue.SimpleQueue[Sequence[EpisodeResult] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pending = 0  # batches queued and not yet written
+        self._done = threading.Condition()
+        self._error: OSError | None = None
+
+    def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None and len(episodes) < self.THREADED:
+            self._write(episodes)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_queued, daemon=True)
+            self._thread.start()
+        with self._done:
+            self._pending += 1
+        self._queue.put(episodes)
+
+    def _write(self, episodes: Sequence[EpisodeResult]) -> None:
+        write_episode_lines(self._file, episodes)
+        self._file.flush()
+
+    def _write_queued(self) -> None:
+        while (episodes := self._queue.get()) is not None:
+            try:
+                if self._error is None:
+                    self._write(episodes)
+            except OSError as exc:
+                self._error = exc
+            with self._done:
+                self._pending -= 1
+                self._done.notify_all()
+
+    def flush(self) -> None:
+        with self._done:
+            self._done.wait_for(lambda: self._pending == 0)
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._file.close()
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -38,7 +100,8 @@ def write_json(path: Path, data: Any) -> None:
 
 class RunRecorder:
     """Writes the run directory `directory` of a run of `config` (its JSON form), expected
-    to have `expected` episodes; the reward curve is gathered as episodes arrive."""
+    to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
+    by `plotter` (one of its own unless given; a sweep shares one among its runs)."""
 
     def __init__(
         self,
@@ -47,46 +110,50 @@ class RunRecorder:
         *,
         expected: int,
         command: Sequence[str] | None = None,
+        plotter: Plotter | None = None,
     ) -> None:
         self.directory = directory
         self.config = config
         self.started = utc_now()
         self.curve = RewardCurve(expected)
+        self._own_plotter = plotter is None
+        self.plotter = Plotter() if plotter is None else plotter
         (directory / CONFIG_FILE).write_text(
             yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         write_json(directory / META_FILE, run_metadata(command))
         self._write_summary(None, "running")
-        self._episodes = (directory / EPISODES_FILE).open("ab")
+        self._episodes = EpisodeFile(directory / EPISODES_FILE)
 
     def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
-        """Append finished episodes, one line each, and flush them to disk."""
-        write_episode_lines(self._episodes, episodes)
-        self._episodes.flush()
+        """Append finished episodes, one line each (see `EpisodeFile`)."""
+        self._episodes.add_all(episodes)
         self.curve.add_all(episodes)
 
-    def finish(
-        self, summary: Summary, status: str, error: str | None = None, *, plot: bool = True
-    ) -> list[str]:
-        """Close the record; returns notes for the user (such as a missing plotting extra)."""
+    def flush(self) -> None:
+        """Wait until every episode added is on disk; raises the `OSError` that kept one
+        from being written."""
+        self._episodes.flush()
+
+    def finish(self, summary: Summary, status: str, error: str | None = None) -> list[str]:
+        """Close the record; returns notes for the user (such as a missing plotting extra;
+        with a shared plotter, its owner gets them)."""
         self._episodes.close()
         self._write_summary(summary, status, error)
-        notes = []
-        if plot and summary.count:
-            try:
-                plot_rewards(
-                    self.curve.curve(),
-                    self.directory / PLOT_FILE,
-                    title=run_title(self.config),
-                    reward_boundary=summary.reward_boundary,
-                )
-            except GymrunError as exc:
-                notes.append(f"no {PLOT_FILE}: {exc}")
-        return notes
+        if summary.count:
+            self.plotter.rewards(
+                self.curve.curve(),
+                self.directory / PLOT_FILE,
+                title=run_title(self.config),
+                reward_boundary=summary.reward_boundary,
+            )
+        return self.plotter.close() if self._own_plotter else []
 
     def discard(self) -> None:
         """Remove what was written: the run never started."""
         self._episodes.close()
+        if self._own_plotter:
+            self.plotter.close()
         for name in (CONFIG_FILE, META_FILE, SUMMARY_FILE, EPISODES_FILE):
             (self.directory / name).unlink(missing_ok=True)
 
