@@ -295,3 +295,19 @@ def test_video_of_an_env_that_cannot_render_is_refused_before_running(
         "(its render modes: none)",
     )
     assert not Path("run").exists()
+
+
+def test_finishing_a_record_never_reads_its_episodes_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import gymrun.records.reading
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("episodes.jsonl was read back")
+
+    monkeypatch.setattr(gymrun.records.reading, "read_episodes", refuse)
+    result = run_experiment(
+        load_config(CONFIGS / "cartpole_random.yaml", episodes=50), record_dir=tmp_path
+    )
+    assert result.summary.count == 50 and result.notes == []
+    assert (tmp_path / "reward.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
