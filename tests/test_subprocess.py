@@ -154,9 +154,9 @@ def test_the_progress_bar_on_a_real_terminal_shows_the_runs_name(tmp_path: Path)
     import select
 
     main, terminal = pty.openpty()
+    config = str(CONFIGS / "cartpole_balance.yaml")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gymrun", "run", str(CONFIGS / "cartpole_balance.yaml")]
-        + ["-n", "300", "--no-record"],
+        [sys.executable, "-m", "gymrun", "run", config, "-n", "300", "--no-record"],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
