@@ -311,3 +311,38 @@ def test_finishing_a_record_never_reads_its_episodes_back(
     )
     assert result.summary.count == 50 and result.notes == []
     assert (tmp_path / "reward.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_files_an_agent_reads_are_found_beside_the_config_and_traced_in_meta(
+    tmp_path: Path, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        import hashlib
+        class Replay:
+            file_keywords = ("path",)
+            def __init__(self, path):
+                self.action = int(open(path).read())
+            @classmethod
+            def provenance(cls, path):
+                return {"file": path, "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest()}
+            def act(self, observation):
+                return self.action
+        """
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "action.txt").write_text("1")
+    (project / "replay.yaml").write_text(
+        f"env: CartPole-v1\nagent: {{name: '{module}:Replay', path: action.txt}}\n"
+        "episodes: 2\nseed: 0\n"
+    )
+    code, _, err = gymrun("run", str(project / "replay.yaml"), "-o", "run", "-q")
+    assert code == 0, err
+    saved = yaml.safe_load(Path("run/config.yaml").read_text())
+    assert saved["agent"]["path"] == str(project / "action.txt")  # runs the same from anywhere
+    meta = json.loads(Path("run/meta.json").read_text())
+    assert meta["agent"] == {
+        "file": str(project / "action.txt"),
+        "sha256": "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b",
+    }

@@ -84,7 +84,11 @@ def run_experiment(
         recorder = None
         if record_dir is not None:
             recorder = RunRecorder(
-                record_dir, plan.config.to_json(), expected=plan.episodes, command=command
+                record_dir,
+                plan.config.to_json(),
+                expected=plan.episodes,
+                command=command,
+                provenance=plan.provenance,
             )
         builder = SummaryBuilder(plan.reward_boundary)
         episodes: list[EpisodeResult] = []

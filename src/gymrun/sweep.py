@@ -81,7 +81,9 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
             extra = [(origin, key, value) for key, value in values.items()]
             extra += [(origin, "seed", seed), (origin, "sweep", None)]
             try:
-                config = validate_document(document, overrides, extra, default_name=name)
+                config = validate_document(
+                    document, overrides, extra, default_name=name, base_dir=Path(path).parent
+                )
             except ConfigError as exc:
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue
@@ -277,6 +279,7 @@ class _RunState:
                 expected=plan.episodes,
                 command=command,
                 plotter=plotter,
+                provenance=plan.provenance,
             )
 
     def receive(self, chunk: int, outcome: Outcome) -> int:

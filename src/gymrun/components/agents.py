@@ -151,6 +151,27 @@ def resolve_agent(name: str) -> Any:
     )
 
 
+def file_keywords(name: str) -> tuple[str, ...]:
+    """The keywords of agent `name` that are paths of files it reads: a class lists them in
+    ``file_keywords``, and a config's relative paths there are relative to its directory.
+
+    >>> file_keywords("random")
+    ()
+    """
+    return tuple(getattr(resolve_agent(name), "file_keywords", ()))
+
+
+def agent_provenance(name: str, options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What identifies agent `name` with `options` beyond its config (a model file's
+    content hash, say), from its class's ``provenance(**options)``; ``meta.json`` keeps it.
+
+    >>> agent_provenance("constant", {"action": 0}) is None
+    True
+    """
+    provenance = getattr(resolve_agent(name), "provenance", None)
+    return None if provenance is None else dict(provenance(**options))
+
+
 def agent_option_problem(name: str, options: Mapping[str, Any]) -> KeywordProblem | None:
     """Why agent `name` cannot take `options`, or None; used to check configs up front."""
     target = resolve_agent(name)

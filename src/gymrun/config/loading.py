@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from gymrun.components.agents import file_keywords
 from gymrun.config.overrides import apply_overrides, dotted, set_path
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -48,7 +49,9 @@ def load_config(
         "--num-envs": ("vector.num_envs", num_envs),
     }
     extra = [(flag, key, value) for flag, (key, value) in shortcuts.items() if value is not None]
-    return validate_document(document, overrides, extra, default_name=_stem_name(path))
+    return validate_document(
+        document, overrides, extra, default_name=_stem_name(path), base_dir=Path(path).parent
+    )
 
 
 def validate_document(
@@ -56,8 +59,13 @@ def validate_document(
     overrides: Sequence[str] = (),
     extra: Sequence[tuple[str, str, Any]] = (),
     default_name: str | None = None,
+    base_dir: Path | None = None,
 ) -> ExperimentConfig:
-    """Validate a parsed document after applying ``--set`` overrides and `extra` settings."""
+    """Validate a parsed document after applying ``--set`` overrides and `extra` settings.
+
+    Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
+    to `base_dir`, the config's directory (default: the working directory), and kept as
+    absolute paths, so the resolved config runs the same from anywhere."""
     if document.data is None:
         raise ConfigError([Problem(document.source, "", "the config is empty")])
     if not isinstance(document.data, dict):
@@ -75,9 +83,25 @@ def validate_document(
     if problems:
         raise ConfigError(problems)
     try:
-        return ExperimentConfig.model_validate(data)
+        config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, document, data, origins)) from None
+    return _files_resolved(config, base_dir or Path.cwd())
+
+
+def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
+    options = config.agent_options
+    paths = {
+        key: str((base_dir / value).absolute())
+        for key in file_keywords(config.agent.name)
+        if isinstance(value := options.get(key), str) and not Path(value).is_absolute()
+    }
+    if not paths:
+        return config
+    agent = config.agent.model_copy(update=paths)
+    if agent.model_extra is not None:  # a user's agent: its options are extra keys
+        agent.model_extra.update(paths)
+    return config.model_copy(update={"agent": agent})
 
 
 def _stem_name(path: str | Path) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gymnasium.envs.registration import EnvSpec
 
+from gymrun.components.agents import agent_provenance
 from gymrun.components.catalog import find_spec
 from gymrun.config import ExperimentConfig
 
@@ -28,6 +29,8 @@ class RunPlan:
     config: ExperimentConfig
     spec: EnvSpec
     vector_mode: str | None
+    # what identifies the run's code and data beyond its config, for meta.json
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     # tells plans apart in worker processes, which keep built experiments by it
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -39,7 +42,11 @@ class RunPlan:
             update["seed"] = secrets.randbelow(2**31)
         if config.reward_boundary is None:
             update["reward_boundary"] = spec.reward_threshold
-        return cls(config.model_copy(update=update), spec, config.vector_mode)
+        provenance = {}
+        agent = agent_provenance(config.agent.name, config.agent_options)
+        if agent is not None:
+            provenance["agent"] = agent
+        return cls(config.model_copy(update=update), spec, config.vector_mode, provenance)
 
     @property
     def seed(self) -> int:

@@ -101,7 +101,8 @@ def write_json(path: Path, data: Any) -> None:
 class RunRecorder:
     """Writes the run directory `directory` of a run of `config` (its JSON form), expected
     to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
-    by `plotter` (one of its own unless given; a sweep shares one among its runs)."""
+    by `plotter` (one of its own unless given; a sweep shares one among its runs).
+    `provenance` (see `RunPlan.provenance`) goes into ``meta.json``."""
 
     def __init__(
         self,
@@ -111,6 +112,7 @@ class RunRecorder:
         expected: int,
         command: Sequence[str] | None = None,
         plotter: Plotter | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         self.directory = directory
         self.config = config
@@ -121,7 +123,7 @@ class RunRecorder:
         (directory / CONFIG_FILE).write_text(
             yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
-        write_json(directory / META_FILE, run_metadata(command))
+        write_json(directory / META_FILE, run_metadata(command) | (provenance or {}))
         self._write_summary(None, "running")
         self._episodes = EpisodeFile(directory / EPISODES_FILE)
 
