@@ -130,6 +130,7 @@ def test_user_function_agent(user_module: Callable[[str], str]) -> None:
 def test_user_agent_that_fails_to_build(user_module: Callable[[str], str]) -> None:
     module = user_module(
         "class Picky:\n    def __init__(self, level=1):\n        raise ValueError('too picky')\n"
+        "    def act(self, observation):\n        return 0\n"
     )
     with pytest.raises(
         AgentError, match=f"agent {module}:Picky could not be built: ValueError: too picky"

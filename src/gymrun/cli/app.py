@@ -7,6 +7,8 @@ Every command imports the library (gymnasium, numpy, pydantic, rich) inside itse
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -47,4 +49,8 @@ app.command("list-envs")(list_envs)
 
 
 def main() -> None:
+    # `python -m gymrun` puts the working directory first on the import path: a module lying
+    # there (matplotlib.py, say) would stand in for an installed one. Modules a config names
+    # are still found there, after installed packages (gymrun.components.importing).
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
     app(prog_name="gymrun")

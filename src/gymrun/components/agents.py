@@ -137,18 +137,32 @@ SPACE_ARGUMENTS = ("action_space", "observation_space", "num_envs")
 
 
 def resolve_agent(name: str) -> Any:
-    """The class (or function, or object) that agent `name` stands for."""
+    """The class (or function, or object) that agent `name` stands for, checked to be an
+    agent before anything of it is called: a class that defines ``act``, a Python
+    function ``observation -> action``, or an object with an ``act`` method.
+
+    >>> resolve_agent("random").__name__
+    'RandomAgent'
+    """
     if name in BUILTIN_AGENTS:
         return BUILTIN_AGENTS[name]
-    if is_target(name):
-        target = load_target(name)
-        if not callable(target) and not hasattr(target, "act"):
-            raise AgentError(f"'{name}' is neither callable nor has an act(observation) method")
-        return target
-    raise AgentError(
-        f"unknown agent '{name}'{did_you_mean(name, BUILTIN_AGENTS)} "
-        f"(use one of {', '.join(BUILTIN_AGENTS)} or 'package.module:attr')"
-    )
+    if not is_target(name):
+        raise AgentError(
+            f"unknown agent '{name}'{did_you_mean(name, BUILTIN_AGENTS)} "
+            f"(use one of {', '.join(BUILTIN_AGENTS)} or 'package.module:attr')"
+        )
+    target = load_target(name)
+    if inspect.isclass(target):
+        if not callable(getattr(target, "act", None)):
+            raise AgentError(
+                f"'{name}' is a class without an act(observation) method, so not an agent"
+            )
+    elif not inspect.isfunction(target) and not callable(getattr(target, "act", None)):
+        raise AgentError(
+            f"'{name}' is neither an agent class, nor a Python function observation -> "
+            "action, nor an object with an act(observation) method"
+        )
+    return target
 
 
 def file_keywords(name: str) -> tuple[str, ...]:

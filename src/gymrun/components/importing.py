@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
+import importlib.machinery
+import importlib.util
 import inspect
-import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gymrun.errors import GymrunError, did_you_mean
@@ -28,13 +33,55 @@ def is_target(name: str) -> bool:
     return bool(TARGET.match(name))
 
 
-def import_module(name: str) -> Any:
-    """Import module `name` (the working directory importable, as for ``module:attr``), so
-    that its ``gymnasium.register`` calls take effect; a `ImportTargetError` if it fails."""
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
+# Where modules a config names are looked for when no installed package has them: the
+# config's directory, then the working directory. They never come before installed packages,
+# so a stray matplotlib.py beside a config cannot stand in for matplotlib.
+_user_dirs: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "user_dirs", default=()
+)
+
+
+@contextlib.contextmanager
+def modules_beside(config_dir: Path | None) -> Iterator[None]:
+    """While loading a config from `config_dir`: modules it names may be files there (or in
+    the working directory) when no installed package has them."""
+    dirs = tuple(dict.fromkeys(d.absolute() for d in (config_dir, Path.cwd()) if d is not None))
+    token = _user_dirs.set(dirs)
     try:
+        yield
+    finally:
+        _user_dirs.reset(token)
+
+
+def is_standard_library(module: str) -> bool:
+    """Whether `module` belongs to Python's standard library (or is built in).
+
+    >>> is_standard_library("subprocess"), is_standard_library("os.path"), is_standard_library("numpy")
+    (True, True, False)
+    """
+    top = module.partition(".")[0]
+    return top in sys.stdlib_module_names or top in sys.builtin_module_names
+
+
+def import_module(name: str) -> Any:
+    """Import module `name`, installed or a user's file (see `modules_beside`), so that its
+    ``gymnasium.register`` calls take effect; an `ImportTargetError` if it fails.
+
+    Python's standard library is refused: no agent, wrapper or environment comes from it, and
+    importing some of it does things (``antigravity`` opens a browser).
+    """
+    if is_standard_library(name):
+        raise ImportTargetError(
+            f"'{name}' is part of Python's standard library, which provides no agents, wrappers "
+            "or environments (name your own module, or an installed package's)"
+        )
+    top = name.partition(".")[0]
+    try:
+        if top not in sys.modules and importlib.util.find_spec(top) is None:
+            _import_user_file(top, name)
         return importlib.import_module(name)
+    except ImportTargetError:
+        raise
     except ImportError as exc:
         raise ImportTargetError(f"cannot import module '{name}': {exc}") from exc
     except Exception as exc:
@@ -43,10 +90,29 @@ def import_module(name: str) -> Any:
         ) from exc
 
 
-def load_target(target: str) -> Any:
-    """Import ``package.module:attr`` and return the attribute.
+def _import_user_file(top: str, name: str) -> None:
+    """Import module or package `top` from the first user directory that has it."""
+    dirs = _user_dirs.get() or (Path.cwd(),)
+    for directory in dirs:
+        spec = importlib.machinery.PathFinder.find_spec(top, [str(directory)])
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[top] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[top]
+                raise
+            return
+    where = " or ".join(str(d) for d in dirs)
+    raise ImportTargetError(
+        f"cannot import module '{name}': no installed package has it, and there is no {top}.py "
+        f"or {top}/ in {where}"
+    )
 
-    The working directory is importable, as a user running ``gymrun`` in their project expects.
+
+def load_target(target: str) -> Any:
+    """Import ``package.module:attr`` (see `import_module`) and return the attribute.
 
     >>> load_target("gymnasium.wrappers:ClipReward").__name__
     'ClipReward'

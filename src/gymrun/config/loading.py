@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from gymrun.components.agents import file_keywords
+from gymrun.components.importing import modules_beside
 from gymrun.config.overrides import apply_overrides, dotted, set_path
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -83,7 +84,8 @@ def validate_document(
     if problems:
         raise ConfigError(problems)
     try:
-        config = ExperimentConfig.model_validate(data)
+        with modules_beside(base_dir):
+            config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, document, data, origins)) from None
     return _files_resolved(config, base_dir or Path.cwd())
