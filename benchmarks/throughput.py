@@ -115,8 +115,8 @@ def gymrun_vector(num_envs: int, episodes: int) -> int:
     )
     counters: list[StepCounter] = []
 
-    def counted(plan: Any) -> StepCounter:
-        counters.append(StepCounter(make_vector_env(plan)))
+    def counted(plan: Any, files_dir: Any = None) -> StepCounter:
+        counters.append(StepCounter(make_vector_env(plan, files_dir)))
         return counters[-1]
 
     experiment_module.make_vector_env = counted

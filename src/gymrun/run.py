@@ -7,7 +7,6 @@ goes to the record on disk, to the summary and to the caller, and nothing is rea
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,7 @@ from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import AgentError, GymrunError, RolloutError
-from gymrun.records.layout import VIDEO_DIR
-from gymrun.records.video import EpisodeVideo, video_writer_class
+from gymrun.records.video import video_recorder, video_writer_class
 from gymrun.records.writer import RunRecorder
 from gymrun.scale.pool import ordered_chunks
 
@@ -76,11 +74,9 @@ def run_experiment(
     ([26, 11, 39, 20, 10], 21.2, 'completed')
     """
     plan = RunPlan.of(config)
-    video_dir = None
     if plan.config.record.video:
         video_writer_class()  # fails before anything runs when moviepy is missing
-        video_dir = None if record_dir is None else record_dir / VIDEO_DIR
-    with _episode_source(plan, video_dir, workers) as source:
+    with _episode_source(plan, record_dir, workers) as source:
         recorder = None
         if record_dir is not None:
             recorder = RunRecorder(
@@ -129,11 +125,11 @@ def run_experiment(
 
 @contextlib.contextmanager
 def _episode_source(
-    plan: RunPlan, video_dir: Path | None, workers: int
+    plan: RunPlan, record_dir: Path | None, workers: int
 ) -> Iterator[Iterator[Sequence[EpisodeResult]]]:
     """The batches of a run's episodes: from an `Experiment` in this process, or from
     `workers` processes (none of which is built here, where it would never be stepped).
-    Videos go to `video_dir`, when there is one."""
+    Videos and files wrappers write go in `record_dir`, when there is one."""
     config = plan.config
     if workers > 1:
         if config.vector is not None:
@@ -143,21 +139,16 @@ def _episode_source(
             )
         if Policy.learning(resolve_agent(config.agent.name)):
             raise AgentError(refuse_learning(config.agent.name, "worker processes"))
-        yield _pooled(plan, video_dir, workers)
+        yield _pooled(plan, record_dir, workers)
         return
-    outer = None
-    if video_dir is not None:
-        outer = functools.partial(
-            EpisodeVideo, folder=video_dir, trigger=config.record.wants, fps=config.record.fps
-        )
-    with Experiment(plan, outer) as experiment:
+    with Experiment(plan, video_recorder(plan, record_dir), record_dir) as experiment:
         yield experiment.batches()
 
 
 def _pooled(
-    plan: RunPlan, video_dir: Path | None, workers: int
+    plan: RunPlan, record_dir: Path | None, workers: int
 ) -> Iterator[Sequence[EpisodeResult]]:
-    for result in ordered_chunks(plan, 0, plan.episodes, workers, video_dir):
+    for result in ordered_chunks(plan, 0, plan.episodes, workers, record_dir):
         if len(result.episodes):
             yield result.episodes
         if result.error is not None:

@@ -19,7 +19,7 @@ from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.yaml_source import read_yaml
 from gymrun.core.episodes import EpisodeBatch
-from gymrun.core.experiment import Experiment
+from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
@@ -95,14 +95,15 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
 
 
 def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
-    """Build each point's env, wrappers and agent once, as ``gymrun validate`` does, so an
-    action outside the space at point 37 is found before anything runs."""
+    """Build each point's env, wrappers and agent once, as ``gymrun validate`` does (as far
+    as that runs no code of the user's), so an action outside the space at point 37 is found
+    before anything runs."""
     problems = []
     for run in runs:
         if run.seed != runs[0].seed:
             continue  # seeds do not change what gets built
         try:
-            Experiment(run.config).close()
+            trial_build(run.config)
         except GymrunError as exc:
             problems.append(Problem(f"{source} point {run.point}", "", str(exc)))
     if problems:
@@ -198,8 +199,9 @@ def run_sweep(
         [(0, plan.episodes)] if executor == "local" else chunks(0, plan.episodes, workers)
         for plan in plans
     ]
+    run_dirs = [None if sweep_dir is None else sweep_dir / run.label for run in sweep.runs]
     tasks: dict[tuple[int, int], Chunk] = {
-        (r, c): Chunk(plan, first, size)
+        (r, c): Chunk(plan, first, size, run_dirs[r])
         for r, plan in enumerate(plans)
         for c, (first, size) in enumerate(pieces[r])
     }

@@ -56,8 +56,8 @@ def modules_beside(config_dir: Path | None) -> Iterator[None]:
 def is_standard_library(module: str) -> bool:
     """Whether `module` belongs to Python's standard library (or is built in).
 
-    >>> is_standard_library("subprocess"), is_standard_library("os.path"), is_standard_library("numpy")
-    (True, True, False)
+    >>> [is_standard_library(name) for name in ("subprocess", "os.path", "numpy")]
+    [True, True, False]
     """
     top = module.partition(".")[0]
     return top in sys.stdlib_module_names or top in sys.builtin_module_names

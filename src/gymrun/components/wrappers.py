@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePath
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -162,16 +164,61 @@ def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
     )
 
 
+# Keywords that name a file or folder a wrapper writes (RecordVideo's video_folder, ...).
+PATH_KEYWORD = re.compile(r"(^|_)(path|dir|directory|folder|file|filename|prefix)$")
+
+
+def path_keywords(kwargs: Mapping[str, Any]) -> list[str]:
+    """The keywords of `kwargs` that name files or folders.
+
+    >>> path_keywords({"video_folder": "clips", "episode_trigger": None, "name_prefix": "x"})
+    ['video_folder', 'name_prefix']
+    """
+    return [
+        key for key, value in kwargs.items() if isinstance(value, str) and PATH_KEYWORD.search(key)
+    ]
+
+
+def outside_problem(key: str, value: str) -> str | None:
+    """Why path `value` of keyword `key` would leave the run directory, or None: files a
+    wrapper writes go inside the run's own directory, never elsewhere.
+
+    >>> outside_problem("video_folder", "clips"), outside_problem("video_folder", "/tmp/x")[:41]
+    (None, "'/tmp/x' is outside the run's directory (")
+    """
+    path = PurePath(value)
+    if path.is_absolute() or ".." in path.parts or (path.parts and path.parts[0].startswith("~")):
+        return (
+            f"'{value}' is outside the run's directory (give a path inside it, such as "
+            f"'{PurePath(value).name or 'files'}'; {key} is relative to the run's directory)"
+        )
+    return None
+
+
 def apply_wrappers(
-    env: gym.Env[Any, Any], stack: Iterable[tuple[str, Mapping[str, Any]]]
+    env: gym.Env[Any, Any],
+    stack: Iterable[tuple[str, Mapping[str, Any]]],
+    files_dir: Path | None = None,
 ) -> gym.Env[Any, Any]:
     """Wrap `env` in each ``(name, kwargs)`` of `stack` in turn; the first wraps `env` itself.
+
+    Keywords that name files (see `path_keywords`) are paths inside `files_dir`, the run's
+    directory; without one (a run that records nothing), such a wrapper is refused.
 
     >>> env = apply_wrappers(gym.make("CartPole-v1"), [("frame_stack", {"stack_size": 4})])
     >>> env.observation_space.shape
     (4, 4)
     """
     for index, (name, kwargs) in enumerate(stack):
+        paths = path_keywords(kwargs)
+        if paths and files_dir is None:
+            raise GymrunError(
+                f"wrappers.{index} ({name}) writes files ({', '.join(paths)}), which go in the "
+                "run's directory: it cannot run in a run that records nothing"
+            )
+        if paths:
+            assert files_dir is not None
+            kwargs = {**kwargs, **{key: str(files_dir / kwargs[key]) for key in paths}}
         try:
             env = resolve_wrapper(name)(env, **kwargs)
         except GymrunError:

@@ -25,7 +25,12 @@ from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import import_module, keyword_problem
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
-from gymrun.components.wrappers import BUILTIN_WRAPPERS, resolve_wrapper
+from gymrun.components.wrappers import (
+    BUILTIN_WRAPPERS,
+    outside_problem,
+    path_keywords,
+    resolve_wrapper,
+)
 from gymrun.errors import GymrunError
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -93,6 +98,10 @@ class WrapperConfig(BaseModel):
         problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
         if problem:
             raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+        for key in path_keywords(self.model_extra or {}):
+            outside = outside_problem(key, (self.model_extra or {})[key])
+            if outside:
+                raise PydanticCustomError("outside_run", outside, {"key": key})
         return self
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -21,9 +22,12 @@ from gymrun.errors import GymrunError
 Wrap = Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]
 
 
-def make_env(plan: RunPlan, outer: Wrap | None = None) -> gym.Env[Any, Any]:
+def make_env(
+    plan: RunPlan, outer: Wrap | None = None, files_dir: Path | None = None
+) -> gym.Env[Any, Any]:
     """The plan's environment in its wrapper stack, then ``max_steps``, then `outer` (which
-    records video, when the config asks for it and the run is recorded).
+    records video, when the config asks for it and the run is recorded). Files wrappers
+    write go in `files_dir`, the run's directory.
 
     >>> from gymrun.config import ExperimentConfig
     >>> config = ExperimentConfig(env="CartPole-v1", wrappers=["FlattenObservation"])
@@ -44,7 +48,7 @@ def make_env(plan: RunPlan, outer: Wrap | None = None) -> gym.Env[Any, Any]:
             f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
         ) from exc
     try:
-        env = apply_wrappers(env, config.wrapper_stack)
+        env = apply_wrappers(env, config.wrapper_stack, files_dir)
         if config.max_steps is not None:  # outermost, so it cuts what the agent sees
             env = gym.wrappers.TimeLimit(env, config.max_steps)
         if outer is not None:
@@ -55,7 +59,9 @@ def make_env(plan: RunPlan, outer: Wrap | None = None) -> gym.Env[Any, Any]:
     return env
 
 
-def make_vector_env(plan: RunPlan) -> gym.vector.VectorEnv[Any, Any, Any]:
+def make_vector_env(
+    plan: RunPlan, files_dir: Path | None = None
+) -> gym.vector.VectorEnv[Any, Any, Any]:
     """``vector.num_envs`` copies of the plan's environment stepped as one.
 
     In ``sync`` and ``async`` mode each copy is exactly the single environment `make_env`
@@ -71,7 +77,7 @@ def make_vector_env(plan: RunPlan) -> gym.vector.VectorEnv[Any, Any, Any]:
         )
         try:
             return vector(
-                [functools.partial(make_env, plan)] * num_envs,
+                [functools.partial(make_env, plan, files_dir=files_dir)] * num_envs,
                 autoreset_mode=AutoresetMode.DISABLED,
             )
         except GymrunError:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from gymrun.components.agents import make_agent
+from gymrun.components.agents import make_agent, resolve_agent
 from gymrun.components.policy import Policy
+from gymrun.components.wrappers import path_keywords, resolve_wrapper
 from gymrun.config import ExperimentConfig
 from gymrun.core.environment import Wrap, make_env, make_vector_env
 from gymrun.core.episodes import EpisodeResult
@@ -20,7 +22,8 @@ class Experiment:
     """An experiment ready to run; iterate `episodes()` to run it, episode by episode.
 
     With a ``vector`` section the environment is a vector env and episodes come in batches.
-    `outer` wraps the single environment last (gymrun records video with it).
+    `outer` wraps the single environment last (gymrun records video with it); files that
+    wrappers write go in `files_dir`, the run's directory.
 
     >>> from gymrun.config import load_config
     >>> with Experiment(load_config("configs/cartpole_balance.yaml", episodes=2, seed=0)) as exp:
@@ -28,11 +31,18 @@ class Experiment:
     [(500.0, True), (500.0, True)]
     """
 
-    def __init__(self, config: ExperimentConfig | RunPlan, outer: Wrap | None = None) -> None:
+    def __init__(
+        self,
+        config: ExperimentConfig | RunPlan,
+        outer: Wrap | None = None,
+        files_dir: Path | None = None,
+    ) -> None:
         self.plan = config if isinstance(config, RunPlan) else RunPlan.of(config)
         self.config = self.plan.config
-        vector = self.config.vector is not None
-        self.env: Any = make_vector_env(self.plan) if vector else make_env(self.plan, outer)
+        if self.config.vector is not None:
+            self.env: Any = make_vector_env(self.plan, files_dir)
+        else:
+            self.env = make_env(self.plan, outer, files_dir)
         try:
             self.policy = self._policy()
         except BaseException:
@@ -104,3 +114,51 @@ def refuse_learning(agent: str, where: str) -> str:
         f"agent {agent} learns from its steps (it has observe), so it cannot be spread over "
         f"{where}: run it in one process without vector"
     )
+
+
+# Packages whose code validation may run: gymrun's own and Gymnasium's (ale-py's Atari
+# environments among them). Anything else a config names is the user's, run only by a run.
+TRUSTED_PACKAGES = ("gymrun", "gymnasium", "ale_py")
+
+
+def trial_build(config: ExperimentConfig) -> list[str]:
+    """Build what ``gymrun validate`` may build without running any code of the user's or
+    writing a file: the environment, its wrapper stack and the agent, as far as each is
+    gymrun's or Gymnasium's and writes nothing; returns what it did not build, and why.
+
+    >>> trial_build(ExperimentConfig(env="CartPole-v1", agent={"name": "constant", "action": 1}))
+    []
+    """
+    plan = RunPlan.of(config)
+    entry = plan.spec.entry_point
+    module = entry.split(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", "")
+    if not _trusted(module):
+        return [f"env {config.env.id} (its code is not gymrun's or Gymnasium's)"]
+    left_out = []
+    stack = config.wrappers
+    for index, (name, kwargs) in enumerate(config.wrapper_stack):
+        why = None
+        if path_keywords(kwargs):
+            why = "it writes files"
+        elif not _trusted(resolve_wrapper(name).__module__):
+            why = "its code is not gymrun's or Gymnasium's"
+        if why is not None:
+            left_out.append(f"wrappers.{index} ({name}) and what follows it ({why})")
+            stack = stack[:index]
+            break
+    agent = resolve_agent(config.agent.name)
+    agent_trusted = _trusted(getattr(agent, "__module__", ""))
+    if left_out or not agent_trusted:
+        if not agent_trusted:
+            left_out.append(f"agent {config.agent.name} (its code is not gymrun's or Gymnasium's)")
+        else:
+            left_out.append(f"agent {config.agent.name} (it acts on what those wrappers make)")
+        trial = config.model_copy(update={"wrappers": stack, "vector": None})
+        make_env(RunPlan.of(trial)).close()
+        return left_out
+    Experiment(plan).close()
+    return []
+
+
+def _trusted(module: str) -> bool:
+    return module.partition(".")[0] in TRUSTED_PACKAGES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any
 
 import gymnasium as gym
 
+from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError
+from gymrun.records.layout import VIDEO_DIR
 
 INSTALL_HINT = "pip install 'gymrun[video]'"
 
@@ -94,3 +97,20 @@ class EpisodeVideo(gym.Wrapper[Any, Any, Any, Any]):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def video_recorder(
+    plan: RunPlan, record_dir: Path | None, first_episode: int = 0
+) -> Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]] | None:
+    """What wraps a run's environment to record the episodes its config asks for, into
+    ``record_dir/videos`` (numbered from `first_episode`); None when nothing is recorded."""
+    record = plan.config.record
+    if not record.video or record_dir is None:
+        return None
+    return functools.partial(
+        EpisodeVideo,
+        folder=record_dir / VIDEO_DIR,
+        trigger=record.wants,
+        first_episode=first_episode,
+        fps=record.fps,
+    )

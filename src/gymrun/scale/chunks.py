@@ -7,7 +7,6 @@ episodes are exactly those of a run in one process.
 
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.experiment import Experiment
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError
-from gymrun.records.video import EpisodeVideo
+from gymrun.records.video import video_recorder
 
 MAX_CHUNK = 1000
 _CACHED = 4  # experiments a worker process keeps built, for the next chunk of their run
@@ -38,13 +37,13 @@ def chunks(start: int, count: int, workers: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Episodes ``first .. first + count - 1`` of the run `plan`; with `video_dir`, the
-    episodes its config records are written there."""
+    """Episodes ``first .. first + count - 1`` of the run `plan`; with `record_dir`, the
+    run's directory, its videos and the files its wrappers write go there."""
 
     plan: RunPlan
     first: int
     count: int
-    video_dir: Path | None = None
+    record_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def play_chunk(chunk: Chunk) -> ChunkResult:
         try:
             done.extend(experiment.episodes(chunk.first, chunk.count))
         finally:
-            if chunk.video_dir is not None:
+            if plan.config.record.video:
                 experiment.close()
     except GymrunError as exc:
         error = exc
@@ -79,20 +78,13 @@ def _experiment(chunk: Chunk) -> Experiment:
     """The chunk's experiment: built, or kept from an earlier chunk of the same run (one that
     records video is built for its chunk, as its videos are numbered from the first)."""
     plan = chunk.plan
-    if chunk.video_dir is not None:
-        config = plan.config
-        outer = functools.partial(
-            EpisodeVideo,
-            folder=chunk.video_dir,
-            trigger=config.record.wants,
-            first_episode=chunk.first,
-            fps=config.record.fps,
-        )
-        return Experiment(plan, outer)
+    outer = video_recorder(plan, chunk.record_dir, chunk.first)
+    if outer is not None:
+        return Experiment(plan, outer, chunk.record_dir)
     if plan.key in _experiments:
         _experiments.move_to_end(plan.key)
         return _experiments[plan.key]
-    experiment = Experiment(plan)
+    experiment = Experiment(plan, files_dir=chunk.record_dir)
     _experiments[plan.key] = experiment
     if len(_experiments) > _CACHED:
         _experiments.popitem(last=False)[1].close()

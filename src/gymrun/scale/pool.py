@@ -27,11 +27,11 @@ def _ignore_sigint() -> None:
 
 
 def ordered_chunks(
-    plan: RunPlan, first: int, count: int, workers: int, video_dir: Path | None = None
+    plan: RunPlan, first: int, count: int, workers: int, record_dir: Path | None = None
 ) -> Iterator[ChunkResult]:
     """Episodes ``first .. first + count - 1`` of `plan` from `workers` processes, chunk by
     chunk in episode order; the first chunk that fails is the last."""
-    jobs = [Chunk(plan, start, size, video_dir) for start, size in chunks(first, count, workers)]
+    jobs = [Chunk(plan, start, size, record_dir) for start, size in chunks(first, count, workers)]
     with process_pool(workers) as pool:
         for result in pool.imap(play_chunk, jobs):
             yield result
