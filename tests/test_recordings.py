@@ -35,6 +35,7 @@ def test_a_run_leaves_a_complete_record() -> None:
     [run_dir] = Path("recordings/cartpole-epsilon").iterdir()
     assert err.strip() == f"recorded in {run_dir}"
     assert sorted(p.name for p in run_dir.iterdir()) == [
+        ".gymrun.lock",  # marks the directory as a run's; locked while it records
         "config.yaml",
         "episodes.jsonl",
         "meta.json",

@@ -112,6 +112,7 @@ def test_missing_plot_extra_is_said_once_and_the_run_goes_on(tmp_path: Path) -> 
         "pip install 'gymrun[plot]'",
     ]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        ".gymrun.lock",
         "config.yaml",
         "episodes.jsonl",
         "meta.json",

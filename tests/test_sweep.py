@@ -131,14 +131,22 @@ def test_local_and_process_executors_agree_and_the_record_is_complete(
     process = run_sweep(sweep, executor="process", workers=2, sweep_dir=Path("rec"))
     assert rows(local) == rows(process)
     assert local.best == process.best
-    assert sorted(p.name for p in Path("rec").iterdir()) == [
-        *(f"p{p:03d}-s{s}" for p in range(4) for s in (3, 4)),
-        "sweep.json",
-        "sweep.png",
-    ]
+    assert sorted(p.name for p in Path("rec").iterdir()) == sorted(
+        [
+            ".gymrun.lock",
+            *(
+                f"epsilon={epsilon}-action={action}-seed={seed}"
+                for epsilon in ("0.0", "1.0")
+                for action in (0, 1)
+                for seed in (3, 4)
+            ),
+            "sweep.json",
+            "sweep.png",
+        ]
+    )
     recorded = json.loads(Path("rec/sweep.json").read_text())
     assert [p["mean_reward"] for p in recorded["points"]] == [p.mean_reward for p in local.points]
-    one = read_run(Path("rec/p002-s3"))  # an ordinary run directory
+    one = read_run(Path("rec/epsilon=1.0-action=0-seed=3"))  # an ordinary run directory
     assert (one.status, one.summary.count, one.config["seed"]) == ("completed", 12, 3)
 
 
@@ -246,7 +254,7 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(tmp_path: Path) -> None
         stderr=subprocess.PIPE,
         text=True,
     )
-    first = tmp_path / "s" / "p000-s0" / "episodes.jsonl"
+    first = tmp_path / "s" / "agent=random-seed=0" / "episodes.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (first.exists() and first.stat().st_size):
         time.sleep(0.1)
@@ -259,5 +267,5 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(tmp_path: Path) -> None
     statuses = [p["status"] for p in recorded["points"]]
     assert "interrupted" in statuses
     kept = sum(1 for _ in first.open())
-    summary = json.loads((tmp_path / "s" / "p000-s0" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "s" / "agent=random-seed=0" / "summary.json").read_text())
     assert 0 < summary["count"] == kept < 400000

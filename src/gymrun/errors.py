@@ -52,6 +52,13 @@ class AgentError(GymrunError):
     """An agent that cannot be built for this environment (wrong options, wrong spaces)."""
 
 
+class FaultError(GymrunError):
+    """Something went wrong during a run that is not the config's fault (a full disk, a
+    dead worker process, a bug)."""
+
+    exit_code = ExitStatus.FAILURE
+
+
 class RolloutError(GymrunError):
     """The environment or the agent raised while an episode was running."""
 

@@ -20,7 +20,8 @@ from gymrun.core.experiment import Experiment, refuse_learning
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.summary import Summary, SummaryBuilder
-from gymrun.errors import AgentError, GymrunError, RolloutError
+from gymrun.errors import AgentError, FaultError, GymrunError, RolloutError
+from gymrun.records.directory import RecordDir
 from gymrun.records.video import video_recorder, video_writer_class
 from gymrun.records.writer import RunRecorder
 from gymrun.scale.pool import ordered_chunks
@@ -53,7 +54,7 @@ class RunResult:
 def run_experiment(
     config: ExperimentConfig,
     *,
-    record_dir: Path | None = None,
+    record_dir: Path | RecordDir | None = None,
     keep_episodes: bool = True,
     on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
     command: Sequence[str] | None = None,
@@ -61,12 +62,14 @@ def run_experiment(
 ) -> RunResult:
     """Run every episode of `config`; return the episodes, their summary and how it ended.
 
-    With `record_dir` (an existing, empty directory: see `gymrun.records.directory`) the
-    run is recorded there as it goes. If the env or agent raises, or on Ctrl-C, the episodes
-    that finished are kept and the result says "failed" or "interrupted"; it is not raised.
-    `on_episodes` is called with each batch of episodes as it finishes (one episode at a time
-    in a single-env run); `keep_episodes=False` keeps memory flat for long runs. `workers`
-    processes share the episodes, with results identical to one process.
+    With `record_dir` (an empty directory, or one claimed with `gymrun.records.directory`)
+    the run is recorded there as it goes; nothing in it is touched until the run's
+    environment and agent have been built. If the env or agent raises, on Ctrl-C, or if the
+    record cannot be written, the episodes that finished are kept and the result says
+    "failed" or "interrupted"; it is not raised. `on_episodes` is called with each batch of
+    episodes as it finishes (one episode at a time in a single-env run);
+    `keep_episodes=False` keeps memory flat for long runs. `workers` processes share the
+    episodes, with results identical to one process.
 
     >>> from gymrun.config import load_config
     >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
@@ -76,9 +79,12 @@ def run_experiment(
     plan = RunPlan.of(config)
     if plan.config.record.video:
         video_writer_class()  # fails before anything runs when moviepy is missing
-    with _episode_source(plan, record_dir, workers) as source:
-        recorder = None
-        if record_dir is not None:
+    directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
+    recorder: RunRecorder | None = None
+
+    def record() -> RunRecorder | None:
+        nonlocal recorder
+        if recorder is None and record_dir is not None:
             recorder = RunRecorder(
                 record_dir,
                 plan.config.to_json(),
@@ -86,15 +92,20 @@ def run_experiment(
                 command=command,
                 provenance=plan.provenance,
             )
-        builder = SummaryBuilder(plan.reward_boundary)
-        episodes: list[EpisodeResult] = []
-        status, error = "completed", None
+        return recorder
+
+    builder = SummaryBuilder(plan.reward_boundary)
+    episodes: list[EpisodeResult] = []
+    status, error = "completed", None
+    with _episode_source(plan, directory, workers) as (source, built):
+        if built:  # built in this process: the record starts now
+            record()
         try:
             with InterruptGuard() as guard:
                 for batch in source:
                     guard.hold()  # the record and the summary take each batch together
-                    if recorder is not None:
-                        recorder.add_all(batch)
+                    if (writer := record()) is not None:
+                        writer.add_all(batch)
                     builder.add_all(batch)
                     if keep_episodes:
                         episodes.extend(batch)
@@ -108,28 +119,34 @@ def run_experiment(
         except GymrunError as exc:
             status, error = "failed", exc
         except OSError as exc:  # the record itself could not be written (disk full, ...)
-            status, error = "failed", GymrunError(f"cannot write the run record: {exc}")
-        summary = builder.summary()
-    if error is not None and not isinstance(error, RolloutError) and not summary.count:
-        # a worker could not build the experiment: the run never started
-        if recorder is not None:
-            recorder.discard()
-        raise error
-    notes = (
-        []
-        if recorder is None
-        else recorder.finish(summary, status, None if error is None else str(error))
-    )
-    return RunResult(plan.config, episodes, summary, status, error, record_dir, notes)
+            reason = exc.strerror or str(exc)
+            status, error = "failed", FaultError(f"cannot write the run record: {reason}")
+        except Exception as exc:  # a bug, ours or the user's: still a consistent record
+            status, error = "failed", FaultError(f"unexpected {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+    summary = builder.summary()
+    if recorder is None and error is not None and not isinstance(error, RolloutError):
+        raise error  # the run never started (a worker could not build it): nothing touched
+    writer = record()
+    notes = []
+    if writer is not None:
+        if isinstance(error, FaultError) and error.args[0].startswith("cannot write"):
+            summary = writer.summary_on_disk(plan.reward_boundary)
+        try:
+            notes = writer.finish(summary, status, None if error is None else str(error))
+        except OSError as exc:
+            notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
+    return RunResult(plan.config, episodes, summary, status, error, directory, notes)
 
 
 @contextlib.contextmanager
 def _episode_source(
     plan: RunPlan, record_dir: Path | None, workers: int
-) -> Iterator[Iterator[Sequence[EpisodeResult]]]:
-    """The batches of a run's episodes: from an `Experiment` in this process, or from
-    `workers` processes (none of which is built here, where it would never be stepped).
-    Videos and files wrappers write go in `record_dir`, when there is one."""
+) -> Iterator[tuple[Iterator[Sequence[EpisodeResult]], bool]]:
+    """The batches of a run's episodes, and whether the experiment was built here: from an
+    `Experiment` in this process, or from `workers` processes (none of which is built here,
+    where it would never be stepped). Videos and files wrappers write go in `record_dir`,
+    when there is one."""
     config = plan.config
     if workers > 1:
         if config.vector is not None:
@@ -139,10 +156,10 @@ def _episode_source(
             )
         if Policy.learning(resolve_agent(config.agent.name)):
             raise AgentError(refuse_learning(config.agent.name, "worker processes"))
-        yield _pooled(plan, record_dir, workers)
+        yield _pooled(plan, record_dir, workers), False
         return
     with Experiment(plan, video_recorder(plan, record_dir), record_dir) as experiment:
-        yield experiment.batches()
+        yield experiment.batches(), True
 
 
 def _pooled(

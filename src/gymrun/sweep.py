@@ -8,6 +8,8 @@ results are the same whichever executor ran them.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +27,13 @@ from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, Problem
-from gymrun.records.directory import utc_now
+from gymrun.records import json_text
+from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
-from gymrun.records.writer import RunRecorder, write_json
+from gymrun.records.writer import RunRecorder, reserve, write_json
 from gymrun.scale.chunks import Chunk, chunks
 from gymrun.scale.executors import EXECUTORS, Outcome, connect_dask, execute
-
-SWEEP_FILE = "sweep.json"
-SWEEP_PLOT = "sweep.png"
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,12 @@ class SweepResult:
 
     @property
     def best(self) -> int | None:
-        """The index of the point with the highest mean reward (the first, on a tie)."""
+        """The index of the point with the highest mean reward (the first, on a tie); a point
+        with a failed run is never the best."""
         scored = [
-            (p.mean_reward, -i) for i, p in enumerate(self.points) if p.mean_reward is not None
+            (p.mean_reward, -i)
+            for i, p in enumerate(self.points)
+            if p.mean_reward is not None and p.status != "failed"
         ]
         return -max(scored)[1] if scored else None
 
@@ -177,29 +181,62 @@ def run_sweep(
     executor: str = "local",
     workers: int = 2,
     address: str | None = None,
-    sweep_dir: Path | None = None,
+    sweep_dir: Path | RecordDir | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     command: Sequence[str] | None = None,
 ) -> SweepResult:
     """Run every run of `sweep` with `executor` and summarise each point.
 
     Work is sent as (run, chunk of episodes) tasks; results come back in any order and are
-    put in order, recorded (under `sweep_dir`, one run directory per run) and summarised here.
-    A run whose task fails is marked failed and the sweep goes on; Ctrl-C cancels what has
-    not started and keeps what finished. `on_progress(runs_done, runs, episodes_done)`.
+    put in order, recorded (under `sweep_dir`, one run directory per run, each open only
+    while its chunks arrive) and summarised here. A run whose task fails is marked failed
+    and the sweep goes on; Ctrl-C cancels what has not started and keeps what finished, and
+    every run's record and ``sweep.json`` end saying so. `on_progress(runs_done, runs,
+    episodes_done)` is called as chunks arrive.
     """
     if executor not in EXECUTORS:
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
     if executor == "dask":  # fail before anything is written if the cluster is out of reach
         connect_dask(address).close()
+    claimed = sweep_dir
+    if isinstance(sweep_dir, Path):
+        claimed = RecordDir.claim(sweep_dir, option="sweep directory")
+    assert claimed is None or isinstance(claimed, RecordDir)
+    try:
+        return _run_claimed(sweep, executor, workers, address, claimed, on_progress, command)
+    finally:
+        if isinstance(sweep_dir, Path) and claimed is not None:
+            claimed.release()
+
+
+def _run_claimed(
+    sweep: Sweep,
+    executor: str,
+    workers: int,
+    address: str | None,
+    claimed: RecordDir | None,
+    on_progress: Callable[[int, int, int], None] | None,
+    command: Sequence[str] | None,
+) -> SweepResult:
     started = utc_now()
+    directory = None
+    reserved = None
+    if claimed is not None:
+        claimed.clear_previous()  # --force: the sweep has been validated and built by now
+        directory = claimed.path
+        # room for sweep.json, kept even if the disk fills up meanwhile
+        reserved = reserve(directory / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs))
     plans = [RunPlan.of(run.config) for run in sweep.runs]
-    # Chunks let a pool or cluster share out even a single long run; in process, one will do.
+    # Chunks let a pool or cluster share out even a single long run; in process, one will
+    # do; a vector env that resets itself plays its episodes from the first.
     pieces = [
-        [(0, plan.episodes)] if executor == "local" else chunks(0, plan.episodes, workers)
+        [(0, plan.episodes)]
+        if executor == "local" or plan.vector_mode == "vector_entry_point"
+        else chunks(0, plan.episodes, workers)
         for plan in plans
     ]
-    run_dirs = [None if sweep_dir is None else sweep_dir / run.label for run in sweep.runs]
+    labels = run_labels(sweep)
+    run_dirs = [None if directory is None else directory / label for label in labels]
     tasks: dict[tuple[int, int], Chunk] = {
         (r, c): Chunk(plan, first, size, run_dirs[r])
         for r, plan in enumerate(plans)
@@ -208,16 +245,16 @@ def run_sweep(
     guard = InterruptGuard()
     # One drawing process for the whole sweep: each run's plot is drawn as it finishes,
     # beside the runs still going.
-    plotter = None if sweep_dir is None else Plotter()
+    plotter = None if directory is None else Plotter()
     states = [
-        _RunState(run, plan, len(pieces[r]), sweep_dir, command, guard, plotter)
+        _RunState(run, plan, len(pieces[r]), run_dirs[r], command, guard, plotter)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
     status = "completed"
     episodes_done = runs_done = 0
-    outcomes = execute(tasks, executor, workers, address)
-    try:
-        with guard:
+    with guard:
+        outcomes = execute(tasks, executor, workers, address)
+        try:
             for (run_number, chunk), outcome in outcomes:
                 state = states[run_number]
                 episodes_done += state.receive(chunk, outcome)
@@ -225,64 +262,110 @@ def run_sweep(
                     runs_done += 1
                 if on_progress is not None:
                     on_progress(runs_done, len(states), episodes_done)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        outcomes.close()  # cancels the tasks not yet started, now rather than at exit
-    for state in states:
-        state.close("interrupted" if status == "interrupted" else "completed")
-    points = [_point_result(sweep, number, states) for number in range(len(sweep.points))]
-    seconds = (utc_now() - started).total_seconds()
-    result = SweepResult(sweep, points, status, executor, seconds, sweep_dir)
-    if sweep_dir is not None and plotter is not None:
-        document = result.to_json()
-        write_json(sweep_dir / SWEEP_FILE, document)
-        plotter.sweep(
-            sweep_dir / SWEEP_PLOT,
-            name=sweep.name,
-            keys=sweep.keys,
-            points=document["points"],
-            reward_boundary=plans[0].reward_boundary,
-        )
-        result.notes = plotter.close()
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            outcomes.close()  # cancels the tasks not yet started, now rather than at exit
+        # Ending the sweep is not interrupted: every run, then sweep.json, says how it ended.
+        guard.hold()
+        for state in states:
+            state.close("interrupted" if status == "interrupted" else "completed")
+        points = [_point_result(sweep, number, states) for number in range(len(sweep.points))]
+        seconds = (utc_now() - started).total_seconds()
+        result = SweepResult(sweep, points, status, executor, seconds, directory)
+        if directory is not None and plotter is not None:
+            document = result.to_json()
+            try:
+                write_json(directory / SWEEP_FILE, document, reserved)
+            except OSError as exc:
+                result.notes.append(f"{SWEEP_FILE} could not be written: {exc.strerror or exc}")
+            plotter.sweep(
+                directory / SWEEP_PLOT,
+                name=sweep.name,
+                keys=sweep.keys,
+                points=document["points"],
+                reward_boundary=plans[0].reward_boundary,
+            )
+            result.notes += plotter.close()
+        guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
 
 
+def run_labels(sweep: Sweep) -> list[str]:
+    """A directory name for each run of `sweep`, from its values and seed, made safe for any
+    filesystem: ``epsilon=0.25-seed=1`` (the last part of a dotted key, unless two keys share
+    it).
+
+    >>> sweep = Sweep("s", ["wrappers.0.epsilon"], [{"wrappers.0.epsilon": 0.25}], [1, 2], [])
+    >>> sweep.runs = [SweepRun(0, 1, None), SweepRun(0, 2, None)]  # type: ignore[arg-type]
+    >>> run_labels(sweep)
+    ['epsilon=0.25-seed=1', 'epsilon=0.25-seed=2']
+    """
+    ends = [key.rpartition(".")[2] for key in sweep.keys]
+    short = {k: e if ends.count(e) == 1 else k for k, e in zip(sweep.keys, ends, strict=True)}
+    labels = []
+    for run in sweep.runs:
+        values = sweep.points[run.point]
+        parts = [f"{short[key]}={_text(values[key])}" for key in sweep.keys]
+        label = re.sub(r"[^A-Za-z0-9_.,+=-]+", "_", "-".join([*parts, f"seed={run.seed}"]))
+        if len(label) > 120:  # names stay well below every filesystem's limit
+            label = f"{label[:100]}-{hashlib.sha1(label.encode()).hexdigest()[:8]}"
+        labels.append(label)
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    return [
+        label if seen[label] == 1 else f"{label}-p{run.point:03d}"
+        for label, run in zip(labels, sweep.runs, strict=True)
+    ]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{key}_{_text(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ",".join(_text(item) for item in value)
+    return json_text.dumps(value).strip('"')
+
+
 class _RunState:
-    """One run's chunks as they come back: put in order, recorded, summarised."""
+    """One run's chunks as they come back: put in order, recorded, summarised. Its record
+    is opened with its first episodes and closed as soon as the run ends."""
 
     def __init__(
         self,
         run: SweepRun,
         plan: RunPlan,
         chunks: int,
-        sweep_dir: Path | None,
+        run_dir: Path | None,
         command: Sequence[str] | None,
         guard: InterruptGuard,
         plotter: Plotter | None,
     ):
-        self.run = run
-        self.chunks = chunks
-        self.guard = guard
+        self.run, self.plan, self.chunks = run, plan, chunks
+        self.run_dir, self.command, self.guard, self.plotter = run_dir, command, guard, plotter
         self.builder = SummaryBuilder(plan.reward_boundary)
         self.rewards: list[np.ndarray] = []
         self.waiting: dict[int, Outcome] = {}
         self.next_chunk = 0
         self.error: str | None = None
+        self.write_failed = False
         self.finished = False
+        self.closed = False
         self.status = "interrupted"
-        self.run_dir = None if sweep_dir is None else sweep_dir / run.label
-        self.recorder = None
-        if self.run_dir is not None:
-            self.run_dir.mkdir(parents=True)
+        self.recorder: RunRecorder | None = None
+
+    def _record(self) -> RunRecorder | None:
+        if self.recorder is None and self.run_dir is not None:
             self.recorder = RunRecorder(
                 self.run_dir,
-                plan.config.to_json(),
-                expected=plan.episodes,
-                command=command,
-                plotter=plotter,
-                provenance=plan.provenance,
+                self.plan.config.to_json(),
+                expected=self.plan.episodes,
+                command=self.command,
+                plotter=self.plotter,
+                provenance=self.plan.provenance,
             )
+        return self.recorder
 
     def receive(self, chunk: int, outcome: Outcome) -> int:
         """Take a chunk's outcome; returns how many episodes became final."""
@@ -294,19 +377,28 @@ class _RunState:
             if isinstance(outcome, BaseException):
                 self.error = f"{type(outcome).__name__}: {outcome}"
                 break
-            added += self._add(outcome.episodes)
+            try:
+                added += self._add(outcome.episodes)
+            except OSError as exc:
+                self.error = f"cannot write the run record: {exc.strerror or exc}"
+                self.write_failed = True
+                break
             if outcome.error is not None:
                 self.error = str(outcome.error)
         self.finished = self.error is not None or self.next_chunk == self.chunks
+        if self.finished:
+            self.close("completed")
         return added
 
     def _add(self, batch: EpisodeBatch) -> int:
         self.guard.hold()  # the record and the summary take the batch together
-        if self.recorder is not None:
-            self.recorder.add_all(batch)
-        self.builder.add_all(batch)
-        self.rewards.append(batch.reward)
-        self.guard.release()
+        try:
+            if (recorder := self._record()) is not None:
+                recorder.add_all(batch)
+            self.builder.add_all(batch)
+            self.rewards.append(batch.reward)
+        finally:
+            self.guard.release()
         return len(batch)
 
     @property
@@ -314,9 +406,21 @@ class _RunState:
         return self.builder.summary()
 
     def close(self, status: str) -> None:
-        self.status = "failed" if self.error else status if not self.finished else "completed"
-        if self.recorder is not None:
-            self.recorder.finish(self.summary, self.status, self.error)
+        """End the run's record (once): completed, failed, or `status` if unfinished."""
+        if self.closed:
+            return
+        self.closed = True
+        self.status = "failed" if self.error else "completed" if self.finished else status
+        try:
+            recorder = self._record()
+            if recorder is not None:
+                summary = self.summary
+                if self.write_failed:
+                    summary = recorder.summary_on_disk(self.plan.reward_boundary)
+                recorder.finish(summary, self.status, self.error)
+        except (OSError, GymrunError) as exc:
+            self.status = "failed"
+            self.error = self.error or f"cannot write the run record: {exc}"
 
 
 def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointResult:

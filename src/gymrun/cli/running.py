@@ -17,6 +17,7 @@ from gymrun.errors import ExitStatus, GymrunError
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
     from gymrun.core.episodes import EpisodeResult
+    from gymrun.records.directory import RecordDir
 
 Output = Annotated[
     Path | None,
@@ -77,7 +78,7 @@ def run(
 
 def _run_and_report(
     config: ExperimentConfig,
-    record_dir: Path | None,
+    record_dir: RecordDir | None,
     workers: int,
     *,
     as_json: bool,
@@ -117,7 +118,7 @@ def _run_and_report(
             out.print(rows.table())
         out.print(summary_table(result.summary, result.config.to_json(), result.status))
         if record_dir is not None:
-            err.print(f"recorded in {record_dir}")
+            err.print(f"recorded in {record_dir.path}")
     for note in result.notes:
         err.print(f"note: {note}")
     if result.error is not None:
@@ -203,7 +204,7 @@ def sweep(
                 for error in point.errors:
                     err.print(f"point {point.values}: failed: {error}", style="red")
             if sweep_dir is not None:
-                err.print(f"recorded in {sweep_dir}")
+                err.print(f"recorded in {sweep_dir.path}")
         for note in result.notes[:1]:
             err.print(f"note: {note}")
         if result.status == "interrupted":

@@ -55,8 +55,11 @@ class InterruptGuard:
     def hold(self) -> None:
         self._holding = True
 
-    def release(self) -> None:
+    def release(self, *, deliver: bool = True) -> None:
+        """Let Ctrl-C through again; one that came while held is raised now (or, when not
+        `deliver`, dropped: it came after the work it would have stopped was done)."""
         self._holding = False
         if self._pending:
             self._pending = False
-            raise KeyboardInterrupt
+            if deliver:
+                raise KeyboardInterrupt

@@ -1,30 +1,116 @@
-"""Claiming the directory a run records into."""
+"""Claiming the directory a run (or a sweep) records into.
+
+A run's directory holds a lock file, ``.gymrun.lock``, made when it is claimed and locked
+(``flock``) for as long as the run records: two runs can never share a directory, and the
+file marks the directory as a gymrun run's, which is what ``--force`` may replace.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
+import json
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 from gymrun.errors import GymrunError
-from gymrun.records.layout import DEFAULT_ROOT, RUN_FILES, VIDEO_DIR
+from gymrun.records.layout import (
+    DEFAULT_ROOT,
+    LOCK_FILE,
+    META_FILE,
+    RUN_FILES,
+    SUMMARY_FILE,
+    SWEEP_FILES,
+    VIDEO_DIR,
+)
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
-    """Create and return a fresh ``root/name/<UTC timestamp>`` directory.
+class RecordDir:
+    """A directory claimed for one run: locked until `release`; with `replacing`, the run
+    recorded in it before is removed by `clear_previous`, once the new run has started."""
+
+    def __init__(self, path: Path, lock: int, *, replacing: bool = False) -> None:
+        self.path = path
+        self._lock: int | None = lock
+        self._replacing = replacing
+
+    @classmethod
+    def claim(cls, path: Path, *, force: bool = False, option: str = "--output") -> RecordDir:
+        """Claim `path` (made if missing): refused if it is not empty, unless `force` and it
+        holds a gymrun run or sweep. Nothing in it is touched here."""
+        if path.is_symlink() and not path.exists():
+            raise GymrunError(f"{option} {path}: a symbolic link to nothing")
+        if path.exists() and not path.is_dir():
+            raise GymrunError(f"{option} {path}: exists and is not a directory")
+        _make(path, option)
+        contents = [entry for entry in path.iterdir() if entry.name != LOCK_FILE]
+        if contents and not force:
+            raise GymrunError(
+                f"{option} {path}: the directory is not empty; nothing in it was touched "
+                "(choose another directory, or pass --force to replace the run in it)"
+            )
+        if contents and not is_record_dir(path):
+            raise GymrunError(
+                f"{option} {path}: not a gymrun run or sweep directory, so --force does not "
+                "replace what is in it; nothing in it was touched"
+            )
+        return cls(path, _lock(path, option), replacing=bool(contents))
+
+    def clear_previous(self) -> None:
+        """Remove the run (or sweep) recorded here before, when this one replaces it: its
+        files and run directories, never following a symbolic link out of the directory."""
+        if not self._replacing:
+            return
+        self._replacing = False
+        for name in (*RUN_FILES, *SWEEP_FILES):
+            _remove(self.path / name)
+            _remove(self.path / f"{name}.partial")
+            _remove(self.path / f"{name}.reserved")
+        _remove(self.path / VIDEO_DIR)
+        for entry in self.path.iterdir():
+            if entry.is_dir() and not entry.is_symlink() and is_record_dir(entry):
+                _remove(entry)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing releases the flock
+            self._lock = None
+
+    def __enter__(self) -> RecordDir:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def is_record_dir(path: Path) -> bool:
+    """Whether `path` holds a gymrun run or sweep (its lock file; or, made before there was
+    one, a ``meta.json`` that gymrun wrote beside a ``summary.json``)."""
+    if (path / LOCK_FILE).is_file() or any((path / name).is_file() for name in SWEEP_FILES):
+        return True
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "gymrun" in meta and (path / SUMMARY_FILE).is_file()
+
+
+def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:
+    """Claim a fresh ``root/name/<UTC timestamp>`` directory.
 
     Never reuses a directory: a second run in the same second gets a ``-2`` suffix, and the
     directory is claimed with an atomic ``mkdir``, so concurrent runs cannot collide either.
     """
     parent = root / name
-    parent.mkdir(parents=True, exist_ok=True)
+    _make(parent, "the recordings directory")
     stamp = utc_now().strftime("%Y-%m-%dT%H-%M-%SZ")
     for attempt in itertools.count(1):
         candidate = parent / (stamp if attempt == 1 else f"{stamp}-{attempt}")
@@ -32,45 +118,75 @@ def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
             candidate.mkdir()
         except FileExistsError:
             continue
-        return candidate
+        except OSError as exc:
+            raise GymrunError(f"cannot make the run directory {candidate}: {exc.strerror}") from exc
+        return RecordDir(candidate, _lock(candidate, "run directory"))
     raise AssertionError("unreachable")
 
 
-def claim_output_dir(path: Path, *, force: bool = False) -> Path:
-    """Make `path` ready for a run: refuse a non-empty one unless `force`.
+def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
+    """A fresh ``root/name/<UTC timestamp>`` directory, for `run_experiment`'s `record_dir`."""
+    with new_record_dir(name, root) as claimed:
+        return claimed.path
 
-    With `force`, only the files a run writes are removed; anything else in the directory
-    is left alone.
-    """
-    if path.exists() and not path.is_dir():
-        raise GymrunError(f"--output {path}: exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()):
-        if not force:
-            raise GymrunError(
-                f"--output {path}: the directory is not empty; nothing in it was touched "
-                "(choose another directory, or pass --force to replace the run in it)"
-            )
-        for name in RUN_FILES:
-            (path / name).unlink(missing_ok=True)
-        shutil.rmtree(path / VIDEO_DIR, ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+
+def claim_output_dir(path: Path, *, force: bool = False) -> RecordDir:
+    """`RecordDir.claim` for ``--output``."""
+    return RecordDir.claim(path, force=force)
 
 
 @contextlib.contextmanager
 def record_dir(
     name: str, *, output: Path | None = None, force: bool = False, record: bool = True
-) -> Iterator[Path | None]:
+) -> Iterator[RecordDir | None]:
     """The directory a run or sweep records into (None with `record` False): `output`, or a
-    new ``recordings/NAME/TIME``. If the run could not start (a `GymrunError` escapes), an
-    empty directory is removed again."""
+    new ``recordings/NAME/TIME``, locked while the run goes on. If the run could not start
+    (a `GymrunError` escapes), a directory made for it is removed again."""
     if not record:
         yield None
         return
-    directory = claim_output_dir(output, force=force) if output else new_run_dir(name)
+    claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
     try:
-        yield directory
+        yield claimed
     except GymrunError:
         with contextlib.suppress(OSError):
-            directory.rmdir()  # only when empty: a run that started keeps its record
+            if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
+                (claimed.path / LOCK_FILE).unlink()
+                claimed.path.rmdir()  # only when empty: a run that started keeps its record
         raise
+    finally:
+        claimed.release()
+
+
+def _make(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GymrunError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
+
+
+def _lock(path: Path, what: str) -> int:
+    """Open and lock ``path/.gymrun.lock``; refused while another run holds it. A new lock
+    file is made exclusively, so two runs claiming a new directory at once cannot both."""
+    new = not (path / LOCK_FILE).exists()
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if new else 0)
+    try:
+        lock = os.open(path / LOCK_FILE, flags, 0o644)
+    except FileExistsError:
+        raise GymrunError(f"{what} {path}: another gymrun run has just claimed it") from None
+    except OSError as exc:
+        raise GymrunError(f"{what} {path}: cannot claim it: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        raise GymrunError(f"{what} {path}: another gymrun run is recording there now") from None
+    return lock
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symbolic link (not what it points to) or a directory tree."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)

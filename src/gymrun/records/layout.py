@@ -3,8 +3,9 @@
 A run directory holds ``config.yaml`` (the resolved config: running it again repeats the run),
 ``episodes.jsonl`` (one line per finished episode, written as it finishes), ``summary.json``
 (with ``status``: running, completed, interrupted or failed), ``meta.json`` (versions,
-platform, command line, git commit), ``reward.png`` when matplotlib is installed, and
-``videos/``.
+platform, command line, git commit), ``reward.png`` when matplotlib is installed,
+``videos/``, and ``.gymrun.lock`` (see `gymrun.records.directory`). A sweep's directory holds
+``sweep.json``, ``sweep.png`` and a run directory per (point, seed).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ SUMMARY_FILE = "summary.json"
 META_FILE = "meta.json"
 PLOT_FILE = "reward.png"
 VIDEO_DIR = "videos"
+LOCK_FILE = ".gymrun.lock"  # locked while a run records; marks the directory as a run's
 RUN_FILES = (CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, META_FILE, PLOT_FILE)
+SWEEP_FILE = "sweep.json"
+SWEEP_PLOT = "sweep.png"
+SWEEP_FILES = (SWEEP_FILE, SWEEP_PLOT)
 
 
 def run_title(config: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@ written is read back to finish the record."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import queue
 import threading
@@ -14,9 +14,10 @@ from typing import Any
 import yaml
 
 from gymrun.core.episodes import EpisodeResult
-from gymrun.core.summary import Summary
+from gymrun.core.summary import Summary, SummaryBuilder
+from gymrun.records import json_text
 from gymrun.records.curve import RewardCurve
-from gymrun.records.directory import utc_now
+from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import (
     CONFIG_FILE,
     EPISODES_FILE,
@@ -28,6 +29,7 @@ from gymrun.records.layout import (
 from gymrun.records.lines import write_episode_lines
 from gymrun.records.metadata import run_metadata
 from gymrun.records.plotter import Plotter
+from gymrun.records.reading import read_episodes
 
 
 class EpisodeFile:
@@ -42,7 +44,7 @@ class EpisodeFile:
     THREADED = 4096  # episodes in a batch handed to the writing thread
 
     def __init__(self, path: Path) -> None:
-        self._file = path.open("ab")
+        self._file = path.open("xb")  # a new file: never through a link left in its place
         self._queue: queue.SimpleQueue[Sequence[EpisodeResult] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pending = 0  # batches queued and not yet written
@@ -91,11 +93,29 @@ class EpisodeFile:
         self._file.close()
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write `data` beside `path` and rename it into place: a reader never sees half a file."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+def write_json(path: Path, data: Any, reserved: Path | None = None) -> None:
+    """Write `data` beside `path` and rename it into place: a reader never sees half a file.
+
+    With `reserved`, a file made by `reserve` beforehand is written over instead, so that
+    the write needs no new room on the disk (a run's last summary, on a full disk)."""
+    text = (json_text.dumps(data, indent=2) + "\n").encode()
+    partial = reserved or path.with_name(path.name + ".partial")
+    try:
+        with partial.open("r+b" if reserved else "wb") as file:
+            file.write(text)
+            file.truncate()
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+
+
+def reserve(path: Path, size: int = 8192) -> Path:
+    """Make `path` a file of `size` bytes, for `write_json` to write over later."""
+    with path.open("wb") as file:
+        file.write(b" " * size)
+    return path
 
 
 class RunRecorder:
@@ -106,7 +126,7 @@ class RunRecorder:
 
     def __init__(
         self,
-        directory: Path,
+        directory: Path | RecordDir,
         config: dict[str, Any],
         *,
         expected: int,
@@ -114,18 +134,28 @@ class RunRecorder:
         plotter: Plotter | None = None,
         provenance: dict[str, Any] | None = None,
     ) -> None:
-        self.directory = directory
+        # A directory given as a path is claimed here (and released at the end); one claimed
+        # by the caller replaces its previous run only now, once the new run has started.
+        self._own_claim = not isinstance(directory, RecordDir)
+        self._claim = (
+            RecordDir.claim(directory, option="record directory")
+            if isinstance(directory, Path)
+            else directory
+        )
+        self._claim.clear_previous()
+        self.directory = self._claim.path
         self.config = config
         self.started = utc_now()
         self.curve = RewardCurve(expected)
         self._own_plotter = plotter is None
         self.plotter = Plotter() if plotter is None else plotter
-        (directory / CONFIG_FILE).write_text(
-            yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        write_json(directory / META_FILE, run_metadata(command) | (provenance or {}))
+        with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
+            saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        write_json(self.directory / META_FILE, run_metadata(command) | (provenance or {}))
         self._write_summary(None, "running")
-        self._episodes = EpisodeFile(directory / EPISODES_FILE)
+        # room for the last summary, kept even if the disk fills up meanwhile
+        self._reserved = reserve(self.directory / f"{SUMMARY_FILE}.reserved")
+        self._episodes = EpisodeFile(self.directory / EPISODES_FILE)
 
     def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
         """Append finished episodes, one line each (see `EpisodeFile`)."""
@@ -139,31 +169,43 @@ class RunRecorder:
 
     def finish(self, summary: Summary, status: str, error: str | None = None) -> list[str]:
         """Close the record; returns notes for the user (such as a missing plotting extra;
-        with a shared plotter, its owner gets them)."""
-        self._episodes.close()
-        self._write_summary(summary, status, error)
-        if summary.count:
-            self.plotter.rewards(
-                self.curve.curve(),
-                self.directory / PLOT_FILE,
-                title=run_title(self.config),
-                reward_boundary=summary.reward_boundary,
-            )
-        return self.plotter.close() if self._own_plotter else []
+        with a shared plotter, its owner gets them). `summary` must be that of the episodes
+        on disk (see `summary_on_disk` after a failed write)."""
+        try:
+            with contextlib.suppress(OSError):  # a failed write is already the run's error
+                self._episodes.close()
+            self._write_summary(summary, status, error, self._reserved)
+            if summary.count:
+                self.plotter.rewards(
+                    self.curve.curve(),
+                    self.directory / PLOT_FILE,
+                    title=run_title(self.config),
+                    reward_boundary=summary.reward_boundary,
+                )
+            return self.plotter.close() if self._own_plotter else []
+        finally:
+            if self._own_claim:
+                self._claim.release()
 
-    def discard(self) -> None:
-        """Remove what was written: the run never started."""
-        self._episodes.close()
-        if self._own_plotter:
-            self.plotter.close()
-        for name in (CONFIG_FILE, META_FILE, SUMMARY_FILE, EPISODES_FILE):
-            (self.directory / name).unlink(missing_ok=True)
+    def summary_on_disk(self, reward_boundary: float | None) -> Summary:
+        """The summary of the episodes that reached ``episodes.jsonl``: after a write failed,
+        fewer than were added."""
+        with contextlib.suppress(OSError):
+            self._episodes.close()
+        builder = SummaryBuilder(reward_boundary)
+        for batch in read_episodes(self.directory / EPISODES_FILE, reward_boundary):
+            builder.add_all(batch)
+        return builder.summary()
 
     def _write_summary(
-        self, summary: Summary | None, status: str, error: str | None = None
+        self,
+        summary: Summary | None,
+        status: str,
+        error: str | None = None,
+        reserved: Path | None = None,
     ) -> None:
         data: dict[str, Any] = {"status": status, "error": error}
         data |= summary.to_json() if summary is not None else {}
         data["started_at"] = self.started.isoformat()
         data["ended_at"] = None if status == "running" else utc_now().isoformat()
-        write_json(self.directory / SUMMARY_FILE, data)
+        write_json(self.directory / SUMMARY_FILE, data, reserved)
