@@ -19,6 +19,7 @@ import numpy as np
 
 from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
+from gymrun.config.loading import stem_name
 from gymrun.config.yaml_source import read_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.experiment import trial_build
@@ -32,7 +33,7 @@ from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunks
+from gymrun.scale.chunks import Chunk, chunk_size
 from gymrun.scale.executors import EXECUTORS, Outcome, connect_dask, execute
 
 
@@ -72,7 +73,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     """
     document = read_yaml(path)
     grid = read_grid(document)
-    source, name = document.source, Path(path).stem
+    source, name = document.source, stem_name(path)
     problems: list[Problem] = []
     runs = []
     for number, values in enumerate(grid.points):
@@ -229,25 +230,24 @@ def _run_claimed(
     plans = [RunPlan.of(run.config) for run in sweep.runs]
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
-    pieces = [
-        [(0, plan.episodes)]
-        if executor == "local" or plan.vector_mode == "vector_entry_point"
-        else chunks(0, plan.episodes, workers)
-        for plan in plans
+    whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
+    sizes = [
+        plan.episodes if one else chunk_size(plan.episodes, workers)
+        for one, plan in zip(whole, plans, strict=True)
     ]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
-    tasks: dict[tuple[int, int], Chunk] = {
-        (r, c): Chunk(plan, first, size, run_dirs[r])
+    tasks = (
+        ((r, c), Chunk(plan, first, min(sizes[r], plan.episodes - first), run_dirs[r]))
         for r, plan in enumerate(plans)
-        for c, (first, size) in enumerate(pieces[r])
-    }
+        for c, first in enumerate(range(0, plan.episodes, sizes[r]))
+    )
     guard = InterruptGuard()
     # One drawing process for the whole sweep: each run's plot is drawn as it finishes,
     # beside the runs still going.
     plotter = None if directory is None else Plotter()
     states = [
-        _RunState(run, plan, len(pieces[r]), run_dirs[r], command, guard, plotter)
+        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard, plotter)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
     status = "completed"

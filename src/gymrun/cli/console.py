@@ -5,6 +5,8 @@ rich is imported inside these functions so that ``gymrun --help`` starts quickly
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from gymrun.errors import ExitStatus, GymrunError
+from gymrun.records import json_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,6 +60,35 @@ def fail(exc: BaseException, code: int, debug: bool, message: str | None = None)
     for line in (message or str(exc)).splitlines():
         err.print(Text.assemble(("error:", "red"), f" {line}"))
     raise typer.Exit(code)
+
+
+@contextmanager
+def json_stdout(enabled: bool = True) -> Iterator[list[Any]]:
+    """Under ``--json``, stdout holds one JSON document and nothing else: what is printed
+    while the command runs (by an agent, an imported module, a C library) goes to stderr.
+    Append the document to the list this yields; it is written, strict JSON, at the end."""
+    documents: list[Any] = []
+    if not enabled:
+        yield documents
+        return
+    stdout = sys.stdout
+    saved = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        if stdout.fileno() == 1:  # a real stdout: C code writes to the descriptor itself
+            stdout.flush()
+            saved = os.dup(1)
+            os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield documents
+    finally:
+        if saved is not None:
+            sys.stderr.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+        for document in documents:
+            stdout.write(json_text.dumps(document) + "\n")
+        stdout.flush()
 
 
 def progress(err: Console, *columns: Any, enabled: bool) -> Any:

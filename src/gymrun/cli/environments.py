@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary
+from gymrun.cli.console import console, error_boundary, json_stdout
 from gymrun.cli.options import AsJson, ConfigPath, Debug
 
 EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
@@ -25,10 +25,10 @@ def list_envs(
     from gymrun.cli.env_tables import envs_table
     from gymrun.components.catalog import list_envs as find_envs
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         infos = find_envs(pattern)
         if as_json:
-            typer.echo(json.dumps([info.to_json() for info in infos]))
+            documents.append([info.to_json() for info in infos])
             return
         out = console()
         if not infos:
@@ -53,11 +53,11 @@ def inspect(
     from gymrun.config import load_config
     from gymrun.diagnostics.inspection import describe_env
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         config = load_config(config_path) if config_path is not None else None
         info = describe_env(env_id, config=config, seed=seed)
         if as_json:
-            typer.echo(json.dumps(info))
+            documents.append(info)
             return
         console().print(env_description(info))
 
@@ -87,10 +87,10 @@ def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
     from gymrun.cli.env_tables import doctor_table
     from gymrun.diagnostics.doctor import diagnose
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         report = diagnose()
         if as_json:
-            typer.echo(json.dumps(report))
+            documents.append(report)
             return
         console().print(doctor_table(report))
 
@@ -108,10 +108,10 @@ def check(
     from gymrun.diagnostics.checking import check_environment
     from gymrun.errors import ExitStatus
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         report = check_environment(env_id, seconds=seconds)
         if as_json:
-            typer.echo(json.dumps(report))
+            documents.append(report)
         else:
             console().print(check_table(report))
         if not report["passed"]:

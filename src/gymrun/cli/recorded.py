@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary
+from gymrun.cli.console import console, error_boundary, json_stdout
 from gymrun.cli.options import AsJson, Debug
+from gymrun.errors import ExitStatus
 
 
 def show(
@@ -24,7 +24,7 @@ def show(
     from gymrun.core.episodes import EpisodeResult
     from gymrun.records.reading import read_run
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         if as_json:
             episodes: list[EpisodeResult] = []
             run = read_run(run_dir, episodes.extend)
@@ -35,8 +35,10 @@ def show(
                 "status": run.status,
                 "error": run.error,
                 "run_dir": str(run.directory),
+                "problems": run.problems,
             }
-            typer.echo(json.dumps(document))
+            documents.append(document)
+            damaged(run.problems)
             return
         rows = EpisodeRows()
         run = read_run(run_dir, rows.add_all)
@@ -50,6 +52,7 @@ def show(
             err.print(f"the run failed: {run.error}")
         for note in run.notes:
             err.print(f"note: {note}")
+        damaged(run.problems)
 
 
 def compare(
@@ -61,8 +64,9 @@ def compare(
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         runs = [read_run(directory) for directory in run_dirs]
+        problems = [problem for run in runs for problem in run.problems]
         if as_json:
             rows = [
                 {
@@ -70,9 +74,20 @@ def compare(
                     "config": r.config,
                     "summary": r.summary.to_json(),
                     "status": r.status,
+                    "problems": r.problems,
                 }
                 for r in runs
             ]
-            typer.echo(json.dumps(rows))
-            return
-        console().print(compare_table(runs))
+            documents.append(rows)
+        else:
+            console().print(compare_table(runs))
+        damaged(problems)
+
+
+def damaged(problems: list[str]) -> None:
+    """Name each damaged file (and line) of a record; a damaged record is bad input."""
+    if problems:
+        err = console(stderr=True)
+        for problem in problems:
+            err.print(f"error: {problem}", style="red")
+        raise typer.Exit(ExitStatus.BAD_INPUT)

@@ -208,9 +208,12 @@ def sweep_table(result: SweepResult) -> Table:
     table.add_column("reached", justify="right")
     table.add_column("solved", justify="center")
     best = result.best
-    order = sorted(
-        range(len(result.points)), key=lambda i: -(result.points[i].mean_reward or -math.inf)
-    )
+
+    def by_mean(i: int) -> float:  # a point without a mean sorts last
+        value = result.points[i].mean_reward
+        return -math.inf if value is None else value
+
+    order = sorted(range(len(result.points)), key=by_mean, reverse=True)
     for i in order:
         point = result.points[i]
         mean = "—"

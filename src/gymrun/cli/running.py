@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, fail, progress
+from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress
 from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
 from gymrun.errors import ExitStatus, GymrunError
 
@@ -58,7 +57,7 @@ def run(
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import record_dir
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         config = load_config(
             config_path, overrides or [], episodes=episodes, seed=seed, num_envs=num_envs
         )
@@ -73,13 +72,16 @@ def run(
             err.print(f"warning: {warning}", style="yellow")
         name = config.name or "experiment"
         with record_dir(name, output=output, force=force, record=not no_record) as directory:
-            _run_and_report(config, directory, workers, as_json=as_json, quiet=quiet, debug=debug)
+            _run_and_report(
+                config, directory, workers, documents, as_json=as_json, quiet=quiet, debug=debug
+            )
 
 
 def _run_and_report(
     config: ExperimentConfig,
     record_dir: RecordDir | None,
     workers: int,
+    documents: list[Any],
     *,
     as_json: bool,
     quiet: bool,
@@ -111,7 +113,7 @@ def _run_and_report(
         seed = result.config.seed
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     if as_json:
-        typer.echo(json.dumps(result.to_json()))
+        documents.append(result.to_json())
     else:
         out = console()
         if not quiet and rows.count:
@@ -160,13 +162,13 @@ def sweep(
     from gymrun.scale.executors import EXECUTORS
     from gymrun.sweep import load_sweep, run_sweep
 
-    with error_boundary(debug):
+    with error_boundary(debug), json_stdout(as_json) as documents:
         if executor not in EXECUTORS:
             raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
             if as_json:
-                typer.echo(json.dumps(grid.to_json()))
+                documents.append(grid.to_json())
             else:
                 console().print(sweep_grid_table(grid))
             return
@@ -197,7 +199,7 @@ def sweep(
                     on_progress=on_progress,
                 )
         if as_json:
-            typer.echo(json.dumps(result.to_json()))
+            documents.append(result.to_json())
         else:
             console().print(sweep_table(result))
             for point in result.points:

@@ -4,11 +4,14 @@ whose product is the grid, and the seeds every point is run with."""
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from gymrun.config.yaml_source import Document
 from gymrun.errors import ConfigError, Problem
+
+MAX_RUNS = 100_000  # runs (points x seeds) in one sweep
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,22 @@ def read_grid(document: Document) -> Grid:
     keys = list(grid)
     for key in keys:
         values = grid[key]
-        if not isinstance(values, list) or not values:
-            line = document.line_of(("sweep", key))
+        line = document.line_of(("sweep", key))
+        if key == "seed":
+            message = "the seeds of a sweep are given as seeds: [...] (or replicates: N)"
+            problems.append(Problem(source, "sweep.seed", message, line))
+        elif not isinstance(values, list) or not values:
             problems.append(Problem(source, f"sweep.{key}", "must be a non-empty list", line))
     if problems:
         raise ConfigError(problems)
+    runs = math.prod(len(values) for values in grid.values()) * len(seeds)
+    if runs > MAX_RUNS:
+        shape = " x ".join(str(len(values)) for values in grid.values())
+        message = (
+            f"the grid has {runs:,} runs ({shape} points x {len(seeds)} seeds); "
+            f"a sweep has at most {MAX_RUNS:,}"
+        )
+        raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
     points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
     return Grid(keys, points, seeds)
 
@@ -73,5 +87,9 @@ def _seeds(
         return [first]
     if not isinstance(replicates, int) or isinstance(replicates, bool) or replicates < 1:
         problems.append(Problem(source, "sweep.replicates", "must be an integer >= 1", line))
+        return [0]
+    if replicates > MAX_RUNS:
+        message = f"{replicates:,} replicates; a sweep has at most {MAX_RUNS:,} runs"
+        problems.append(Problem(source, "sweep.replicates", message, line))
         return [0]
     return [first + r for r in range(replicates)]

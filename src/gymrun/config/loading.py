@@ -51,7 +51,7 @@ def load_config(
     }
     extra = [(flag, key, value) for flag, (key, value) in shortcuts.items() if value is not None]
     return validate_document(
-        document, overrides, extra, default_name=_stem_name(path), base_dir=Path(path).parent
+        document, overrides, extra, default_name=stem_name(path), base_dir=Path(path).parent
     )
 
 
@@ -106,8 +106,14 @@ def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfi
     return config.model_copy(update={"agent": agent})
 
 
-def _stem_name(path: str | Path) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", Path(path).stem).lstrip("-_.") or "experiment"
+def stem_name(path: str | Path) -> str:
+    """A run name from a config's file name, made safe for a directory name.
+
+    >>> stem_name("configs/my sweep!.yaml")
+    'my-sweep-'
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", Path(path).stem).lstrip("-_.")
+    return name[:100] or "experiment"
 
 
 def _problems(

@@ -34,6 +34,8 @@ from gymrun.components.wrappers import (
 from gymrun.errors import GymrunError
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+MAX_EPISODES = 2**53  # the most a float counts exactly
+MAX_STEPS = 2**31 - 1
 
 
 class _Section(BaseModel):
@@ -46,7 +48,9 @@ class EnvConfig(_Section):
 
     id: str = Field(description="A registered environment ID, e.g. CartPole-v1")
     kwargs: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for make")
-    max_episode_steps: int | None = Field(None, ge=1, description="Overrides the spec's limit")
+    max_episode_steps: int | None = Field(
+        None, ge=1, le=MAX_STEPS, description="Overrides the spec's limit"
+    )
 
     @field_validator("id")
     @classmethod
@@ -79,7 +83,7 @@ class FrameStackConfig(_Section):
     """The last stack_size observations are stacked (gymnasium's FrameStackObservation)."""
 
     name: Literal["frame_stack"]
-    stack_size: int = Field(ge=1)
+    stack_size: int = Field(ge=1, le=4096)
     padding_type: Literal["reset", "zero"] = "reset"
 
 
@@ -192,11 +196,11 @@ class RecordConfig(_Section):
     """What a run records besides its episodes: video of chosen episodes."""
 
     video: bool = Field(False, description="Record episodes as .mp4 (needs gymrun[video])")
-    every: int | None = Field(None, ge=1, description="Record every Nth episode")
-    episodes: list[Annotated[int, Field(ge=0)]] | None = Field(
+    every: int | None = Field(None, ge=1, le=MAX_EPISODES, description="Record every Nth episode")
+    episodes: list[Annotated[int, Field(ge=0, le=MAX_EPISODES)]] | None = Field(
         None, description="Record these episodes (by index)"
     )
-    fps: int | None = Field(None, ge=1, description="Default: the env's render_fps")
+    fps: int | None = Field(None, ge=1, le=1000, description="Default: the env's render_fps")
 
     @model_validator(mode="after")
     def _one_schedule(self) -> RecordConfig:
@@ -233,7 +237,7 @@ def capped_cubic(episode: int) -> bool:
 class VectorConfig(_Section):
     """Run `num_envs` copies of the environment as one vector env (``gymnasium.make_vec``)."""
 
-    num_envs: int = Field(ge=1, description="Sub-environments stepped together")
+    num_envs: int = Field(ge=1, le=2**20, description="Sub-environments stepped together")
     mode: Literal["vector_entry_point", "sync", "async"] | None = Field(
         None, description="Default: vector_entry_point when the env has one, else sync"
     )
@@ -258,7 +262,9 @@ class ExperimentConfig(_Section):
 
     model_config = ConfigDict(extra="forbid", strict=True, title="gymrun experiment")
 
-    name: str | None = Field(None, pattern=NAME_PATTERN, description="Defaults to the file's stem")
+    name: str | None = Field(
+        None, pattern=NAME_PATTERN, max_length=100, description="Defaults to the file's stem"
+    )
     # Before env: a module imported here may register the environment env names.
     imports: list[Annotated[str, AfterValidator(_imported)]] = Field(
         default_factory=list, description="Modules to import first (they may register envs)"
@@ -266,10 +272,14 @@ class ExperimentConfig(_Section):
     env: EnvConfig
     wrappers: list[WrapperEntry] = Field(default_factory=list, description="Innermost first")
     agent: AgentEntry = Field(default_factory=lambda: RandomAgentConfig(name="random"))
-    episodes: int = Field(100, ge=1)
-    seed: int | None = Field(None, ge=0, description="Drawn and reported when absent")
-    reward_boundary: float | None = Field(None, description="Default: the spec's reward_threshold")
-    max_steps: int | None = Field(None, ge=1, description="Truncate episodes at this many steps")
+    episodes: int = Field(100, ge=1, le=MAX_EPISODES)
+    seed: int | None = Field(None, ge=0, le=2**64 - 1, description="Drawn and reported when absent")
+    reward_boundary: float | None = Field(
+        None, allow_inf_nan=False, description="Default: the spec's reward_threshold"
+    )
+    max_steps: int | None = Field(
+        None, ge=1, le=MAX_STEPS, description="Truncate episodes at this many steps"
+    )
     record: RecordConfig = Field(default_factory=RecordConfig)
     vector: VectorConfig | None = Field(None, description="Run as a vector env")
     sweep: dict[str, Any] | None = Field(

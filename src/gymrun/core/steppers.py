@@ -31,6 +31,10 @@ from gymrun.errors import RolloutError
 
 Episodes = Sequence[EpisodeResult]
 
+# Not faults of the env or agent: Ctrl-C (and the signals handled like it), a generator
+# closed by its consumer, and gymrun's own errors, which say already where they struck.
+_PASSED_ON = (KeyboardInterrupt, GeneratorExit, RolloutError)
+
 # Steps per block of the autoreset stepper: enough to spread numpy's per-call cost, few
 # enough that a block of every array the env returns stays in the CPU's cache; once every
 # episode of the quota has started, short blocks, so that the run ends soon after the last.
@@ -52,36 +56,41 @@ class SingleStepper:
         while schedule.wanted:
             index, env_seed, agent_seed = schedule.start()
             steps = 0
+            total: Any = 0.0
             try:
                 started = perf_counter()
                 observation, _ = reset(seed=env_seed)
                 if reset_agent is not None:
                     reset_agent(agent_seed)
-                total = 0.0
                 terminated = truncated = False
                 if observe is None:
                     while not (terminated or truncated):
                         observation, reward, terminated, truncated, _ = step(act(observation))
-                        total += reward  # type: ignore[operator]
+                        total += reward
                         steps += 1
                 else:
                     while not (terminated or truncated):
                         action = act(observation)
                         following, reward, terminated, truncated, _ = step(action)
-                        total += reward  # type: ignore[operator]
+                        total += reward
                         steps += 1
                         observe(observation, action, reward, following, terminated, truncated)
                         observation = following
-            except Exception as exc:
+                result = (float(total), bool(terminated), bool(truncated))
+            except _PASSED_ON:
+                raise
+            except BaseException as exc:  # SystemExit from an agent is a fault too
                 where = f"episode {index}, step {steps}"
+                if isinstance(exc, TypeError | ValueError) and not isinstance(total, int | float):
+                    exc = TypeError(f"the reward is not a number: {total!r}")
                 raise rollout_error(exc, where, episode=index, step=steps) from exc
             yield schedule.finish(
                 index,
                 env_seed,
-                float(total),
+                result[0],
                 steps,
-                bool(terminated),
-                bool(truncated),
+                result[1],
+                result[2],
                 perf_counter() - started,
             )
 
@@ -136,9 +145,9 @@ class ResettingVectorStepper:
                 )
                 if finished:
                     yield finished
-        except RolloutError:
+        except _PASSED_ON:
             raise
-        except Exception as exc:
+        except BaseException as exc:
             where = f"vector step {step}, episodes from {schedule.emitted}"
             raise rollout_error(exc, where, episode=schedule.emitted, step=step) from exc
 
@@ -201,9 +210,9 @@ class AutoresetVectorStepper:
                 batch = schedule.ready(int(state.playing.min()))
                 if batch is not None:
                     yield batch
-        except RolloutError:
+        except _PASSED_ON:
             raise
-        except Exception as exc:
+        except BaseException as exc:
             where = f"vector step {step}, episodes from {schedule.emitted}"
             raise rollout_error(exc, where, episode=schedule.emitted, step=step) from exc
 

@@ -88,6 +88,8 @@ def plot_sweep(
     of the other keys. `points` are the sweep's points in their JSON form."""
     figure = _figure()
     axes = figure.subplots()
+    if not keys:  # only seeds were swept: one point, drawn as such
+        keys, points = ["point"], [{**p, "values": {"point": "all"}} for p in points]
     lines: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for point in points:
         rest = tuple(point["values"][k] for k in keys[1:])

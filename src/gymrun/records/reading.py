@@ -23,7 +23,8 @@ CHUNK = 65536  # lines parsed at once
 
 @dataclass
 class StoredRun:
-    """A run directory read back from disk."""
+    """A run directory read back from disk. `problems` names what in it is damaged (the
+    file, the line); what could be read is all there is."""
 
     directory: Path
     config: dict[str, Any]
@@ -31,6 +32,7 @@ class StoredRun:
     error: str | None
     summary: Summary
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def find_run(directory: Path) -> Path:
@@ -39,70 +41,152 @@ def find_run(directory: Path) -> Path:
         raise GymrunError(f"{directory}: no such directory")
     if (directory / CONFIG_FILE).is_file():
         return directory
-    runs = sorted(d for d in directory.iterdir() if (d / CONFIG_FILE).is_file())
+    runs = [d for d in directory.iterdir() if (d / CONFIG_FILE).is_file()]
     if not runs:
         raise GymrunError(f"{directory}: not a gymrun run directory (no {CONFIG_FILE})")
-    return runs[-1]
+    return max(runs, key=_time_order)
+
+
+def _time_order(run: Path) -> tuple[str, int]:
+    """``2026-01-01T10-00-00Z-11`` after ``…Z-9``: the suffix counts runs in one second."""
+    stamp, _, suffix = run.name.rpartition("Z-")
+    if stamp and suffix.isdigit():
+        return stamp + "Z", int(suffix)
+    return run.name, 1
 
 
 def read_run(
     directory: Path, on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None
 ) -> StoredRun:
     """Read a run directory, parsing ``episodes.jsonl`` once: the summary is recomputed from
-    it, and `on_episodes` gets its episodes in batches, in order.
+    it, and `on_episodes` gets its episodes in batches, in order. A damaged config is a
+    `GymrunError`; a damaged summary or episode line is a problem of the run, and the
+    episodes before it are read.
 
     Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read.
     """
     directory = find_run(directory)
-    try:
-        config = yaml.safe_load((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-        stored = json.loads((directory / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        stored = {"status": "unknown", "error": None}
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise GymrunError(f"{directory}: cannot read the run: {exc}") from exc
+    config = _config(directory / CONFIG_FILE)
+    problems: list[str] = []
+    stored = _stored_summary(directory / SUMMARY_FILE, problems)
     boundary = config.get("reward_boundary")
+    boundary = (
+        boundary if isinstance(boundary, int | float) and not isinstance(boundary, bool) else None
+    )
     builder = SummaryBuilder(boundary)
     path = directory / EPISODES_FILE
-    if path.is_file():
-        for batch in read_episodes(path, boundary):
-            builder.add_all(batch)
-            if on_episodes is not None:
-                on_episodes(batch)
+    if path.exists() and not path.is_file():
+        problems.append(f"{path}: not a file")
+    elif path.is_file():
+        try:
+            for batch in read_episodes(path, boundary):
+                builder.add_all(batch)
+                if on_episodes is not None:
+                    on_episodes(batch)
+        except DamagedRecord as exc:
+            problems.append(str(exc))
+    status = stored.get("status")
     run = StoredRun(
-        directory, config, stored.get("status", "unknown"), stored.get("error"), builder.summary()
+        directory,
+        config,
+        status if isinstance(status, str) else "unknown",
+        stored.get("error") if isinstance(stored.get("error"), str) else None,
+        builder.summary(),
+        problems=problems,
     )
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
     return run
 
 
+def _config(path: Path) -> dict[str, Any]:
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise GymrunError(f"{path}: cannot read the run's config: {_reason(exc)}") from None
+    env = config.get("env") if isinstance(config, dict) else None
+    agent = config.get("agent") if isinstance(config, dict) else None
+    if not (
+        isinstance(config, dict)
+        and isinstance(env, dict)
+        and isinstance(env.get("id"), str)
+        and isinstance(agent, dict)
+        and isinstance(agent.get("name"), str)
+    ):
+        raise GymrunError(f"{path}: not a gymrun run's config (a mapping with env and agent)")
+    return config
+
+
+def _stored_summary(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"status": "unknown"}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problems.append(f"{path}: not a summary ({_reason(exc)})")
+        return {"status": "unknown"}
+    if not isinstance(stored, dict):
+        problems.append(f"{path}: not a summary (a {type(stored).__name__}, not a mapping)")
+        return {"status": "unknown"}
+    return stored
+
+
+class DamagedRecord(GymrunError):
+    """A line of ``episodes.jsonl`` that is not an episode: the file and line are named."""
+
+
 def read_episodes(path: Path, reward_boundary: float | None) -> Iterator[EpisodeBatch]:
     """The episodes of an ``episodes.jsonl``, in batches of columns; an unfinished last line
-    (the process died mid-write) is skipped."""
-    with path.open(encoding="utf-8") as lines:
+    (the process died mid-write) is skipped. The episodes before a damaged line are given,
+    then `DamagedRecord` names it."""
+    with path.open("rb") as lines:
+        first_line = 1
         while chunk := list(itertools.islice(lines, CHUNK)):
-            if not chunk[-1].endswith("\n"):
+            if not chunk[-1].endswith(b"\n"):
                 chunk.pop()  # the line was never complete
             if chunk:
-                yield _columns(_parse(chunk, path), reward_boundary)
+                batch, problem = _parse(chunk, path, first_line, reward_boundary)
+                if len(batch):
+                    yield batch
+                if problem is not None:
+                    raise DamagedRecord(problem)
+            first_line += len(chunk)
 
 
-def _parse(chunk: list[str], path: Path) -> list[dict[str, Any]]:
+def _parse(
+    chunk: list[bytes], path: Path, first_line: int, reward_boundary: float | None
+) -> tuple[EpisodeBatch, str | None]:
+    """The lines of `chunk` as columns: all at once, or (when that fails) line by line up
+    to the first that is not an episode."""
     try:
-        records: list[dict[str, Any]] = json.loads("[" + ",".join(chunk) + "]")
-        return records
-    except ValueError:
+        return _columns(json.loads(b"[" + b",".join(chunk) + b"]"), reward_boundary), None
+    except (ValueError, TypeError, KeyError):
         pass
-    for number, line in enumerate(chunk, 1):  # find the damaged line to name it
+    records: list[Any] = []
+    for number, line in enumerate(chunk, first_line):
         try:
-            json.loads(line)
-        except ValueError as exc:
-            raise GymrunError(f"{path}: line {number}: not an episode record ({exc})") from None
-    raise AssertionError("unreachable")
+            record = json.loads(line)
+            _columns([record], reward_boundary)
+        except (ValueError, TypeError, KeyError) as exc:
+            problem = f"{path}:{number}: not an episode record ({_reason(exc)})"
+            return _columns(records, reward_boundary), problem
+        records.append(record)
+    raise AssertionError("unreachable")  # the whole chunk parsed after all
 
 
-def _columns(records: list[dict[str, Any]], reward_boundary: float | None) -> EpisodeBatch:
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not text: invalid UTF-8 at byte {exc.start}"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc).split("\n")[0][:200]
+
+
+def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
+    if not all(isinstance(r, dict) for r in records):
+        raise TypeError("a line is not a JSON object")
     seeds = [r["seed"] for r in records]
     return EpisodeBatch(
         np.array([r["episode"] for r in records], dtype=np.int64),

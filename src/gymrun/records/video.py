@@ -85,6 +85,10 @@ class EpisodeVideo(gym.Wrapper[Any, Any, Any, Any]):
         frame: Any = self.env.render()
         if getattr(frame, "ndim", 0) != 3:
             raise GymrunError("the environment's render() returned no RGB frame to record")
+        if path.parent.is_symlink():  # videos go in the run's directory, not through a link
+            raise GymrunError(
+                f"{path.parent} is a symbolic link; videos are not written through it"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         height, width = frame.shape[:2]
         # logfile=PIPE makes ffmpeg quiet but for errors, which moviepy reports if it fails

@@ -8,6 +8,7 @@ episodes are exactly those of a run in one process.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +22,24 @@ MAX_CHUNK = 1000
 _CACHED = 4  # experiments a worker process keeps built, for the next chunk of their run
 
 
-def chunks(start: int, count: int, workers: int) -> list[tuple[int, int]]:
-    """``(start, count)`` pieces: about eight per worker, so no worker idles at the end.
+def chunk_size(count: int, workers: int) -> int:
+    """Episodes per chunk: about eight chunks per worker, so no worker idles at the end, and
+    at most `MAX_CHUNK`, so a long run's results stream back."""
+    return max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
 
-    >>> chunks(0, 10, 2)
+
+def chunks(start: int, count: int, workers: int) -> Iterator[tuple[int, int]]:
+    """``(start, count)`` pieces of episodes ``start .. start + count - 1``, made as they
+    are asked for (a run of 10**11 episodes has 10**8 of them).
+
+    >>> list(chunks(0, 10, 2))
     [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1)]
-    >>> chunks(5, 100, 2)[:2]
+    >>> list(chunks(5, 100, 2))[:2]
     [(5, 7), (12, 7)]
     """
-    size = max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
-    return [
-        (first, min(size, start + count - first)) for first in range(start, start + count, size)
-    ]
+    size = chunk_size(count, workers)
+    for first in range(start, start + count, size):
+        yield first, min(size, start + count - first)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-from collections.abc import Generator, Hashable, Mapping
+from collections.abc import Generator, Hashable, Iterable
 from typing import Any, TypeVar
 
 from gymrun.errors import GymrunError
 from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk
-from gymrun.scale.pool import process_pool
+from gymrun.scale.pool import play_anywhere
 
 EXECUTORS = ("local", "process", "dask")
 
@@ -18,24 +18,23 @@ Key = TypeVar("Key", bound=Hashable)
 
 
 def execute(
-    chunks: Mapping[Key, Chunk], executor: str, workers: int, address: str | None
+    chunks: Iterable[tuple[Key, Chunk]], executor: str, workers: int, address: str | None
 ) -> Generator[tuple[Key, Outcome], None, None]:
     """Play every chunk with `executor`; yield ``(key, result or the exception it raised)``
     as each ends, in any order. Closing the generator cancels what has not started."""
     if executor == "local":
-        for key, chunk in chunks.items():
+        for key, chunk in chunks:
             yield key, _outcome(chunk)
         return
     if executor == "process":
-        with process_pool(workers) as pool:
-            yield from pool.imap_unordered(_keyed, chunks.items())
+        yield from play_anywhere(chunks, workers)
         return
     if executor != "dask":
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
     client = connect_dask(address)
     tasks = client.get_executor(pure=False)
     try:
-        futures = {tasks.submit(play_chunk, chunk): key for key, chunk in chunks.items()}
+        futures = {tasks.submit(play_chunk, chunk): key for key, chunk in chunks}
         for future in concurrent.futures.as_completed(futures):
             error = future.exception()
             yield futures[future], error if error is not None else future.result()
@@ -49,11 +48,6 @@ def _outcome(chunk: Chunk) -> Outcome:
         return play_chunk(chunk)
     except Exception as exc:  # a broken run must not stop the others
         return exc
-
-
-def _keyed(item: tuple[Key, Chunk]) -> tuple[Key, Outcome]:
-    key, chunk = item
-    return key, _outcome(chunk)
 
 
 def connect_dask(address: str | None) -> Any:

@@ -1,29 +1,120 @@
-"""Worker processes on this machine: a pool that plays chunks of episodes."""
+"""Worker processes on this machine: a pool that plays chunks of episodes.
+
+A worker process that dies (killed, out of memory) takes the chunks it held with it; the
+pool notices, starts new processes and plays those chunks again (each episode keeps its own
+seed, so the results are the same). A chunk that kills its worker twice fails its run.
+Chunks are made and sent a few at a time, so a run of any length costs no memory up front.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
-import multiprocessing.pool
 import signal
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
 
+from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
+from gymrun.errors import FaultError
 from gymrun.scale.chunks import Chunk, ChunkResult, chunks, play_chunk
 
-
-def process_pool(workers: int) -> multiprocessing.pool.Pool:
-    """A pool of `workers` processes that leave Ctrl-C to this one.
-
-    A `multiprocessing.Pool` rather than a `ProcessPoolExecutor`: ``terminate()`` stops
-    running tasks at once, where the latter waits for them at interpreter exit.
-    """
-    return multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
+Key = TypeVar("Key", bound=Hashable)
+IN_FLIGHT = 4  # chunks per worker process sent ahead of the results
+RETRIES = 1  # times a chunk is played again after its worker process died
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class ProcessPool:
+    """`workers` processes that leave Ctrl-C to this one; closing stops them at once."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor = self._start()
+
+    def _start(self) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context(), initializer=_ignore_signals
+        )
+
+    def play(self, items: Iterable[tuple[Key, Chunk]]) -> Iterator[tuple[Key, ChunkResult]]:
+        """Play every chunk; yield ``(key, result)`` as each ends, in any order."""
+        pending = iter(items)
+        running: dict[concurrent.futures.Future[ChunkResult], tuple[Key, Chunk]] = {}
+        lost: deque[tuple[Key, Chunk]] = deque()
+        retries: dict[Key, int] = {}
+        while True:
+            while len(running) < IN_FLIGHT * self.workers:
+                item = lost.popleft() if lost else next(pending, None)
+                if item is None:
+                    break
+                running[self._executor.submit(play_chunk, item[1])] = item
+            if not running:
+                return
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in done:
+                key, chunk = running.pop(future)
+                try:
+                    yield key, future.result()
+                except BrokenProcessPool:
+                    # A worker died: every chunk it took down is played again, in order.
+                    retries[key] = retries.get(key, 0) + 1
+                    if retries[key] > RETRIES:
+                        yield (
+                            key,
+                            ChunkResult(
+                                EpisodeBatch.of([], chunk.plan.reward_boundary),
+                                FaultError(
+                                    f"episodes {chunk.first} to {chunk.first + chunk.count - 1}: "
+                                    "the worker process playing them died twice (killed, or out "
+                                    "of memory)"
+                                ),
+                            ),
+                        )
+                        continue
+                    lost.append((key, chunk))
+            if lost:
+                for future, item in list(running.items()):
+                    future.cancel()
+                    lost.append(item)
+                running.clear()
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._start()
+
+    def close(self) -> None:
+        """Stop every worker process now, finished or not."""
+        # ProcessPoolExecutor would wait for running chunks at interpreter exit; after
+        # Ctrl-C they are not wanted. (Python 3.14 has terminate_workers() for this.)
+        processes = list(getattr(self._executor, "_processes", {}).values())
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _ignore_signals() -> None:
+    # Ctrl-C and the signals a terminal or a batch system sends are the parent's to handle:
+    # it stops the pool and keeps what finished.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def ordered_chunks(
@@ -31,9 +122,24 @@ def ordered_chunks(
 ) -> Iterator[ChunkResult]:
     """Episodes ``first .. first + count - 1`` of `plan` from `workers` processes, chunk by
     chunk in episode order; the first chunk that fails is the last."""
-    jobs = [Chunk(plan, start, size, record_dir) for start, size in chunks(first, count, workers)]
-    with process_pool(workers) as pool:
-        for result in pool.imap(play_chunk, jobs):
-            yield result
-            if result.error is not None:
-                return
+    items = (
+        (number, Chunk(plan, start, size, record_dir))
+        for number, (start, size) in enumerate(chunks(first, count, workers))
+    )
+    waiting: dict[int, ChunkResult] = {}
+    next_chunk = 0
+    with ProcessPool(workers) as pool:
+        for number, result in pool.play(items):
+            waiting[number] = result
+            while next_chunk in waiting:
+                result = waiting.pop(next_chunk)
+                next_chunk += 1
+                yield result
+                if result.error is not None:
+                    return
+
+
+def play_anywhere(items: Iterable[tuple[Key, Chunk]], workers: int) -> Iterator[tuple[Key, Any]]:
+    """The process executor of a sweep: `ProcessPool.play`, stopped when the caller stops."""
+    with ProcessPool(workers) as pool:
+        yield from pool.play(items)
