@@ -207,13 +207,15 @@ def test_a_sweep_of_many_runs_under_a_low_open_file_limit(
     ("agent", "expected"),
     [
         ("raise SystemExit(0)", "episode 0, step 0: SystemExit: 0 (raised in act at "),
-        ("raise GeneratorExit('odd')", "episode 0, step 0: GeneratorExit: odd (raised in act at"),
+        ("raise Halt('no more')", "episode 0, step 0: Halt: no more (raised in act at"),
     ],
 )
 def test_an_agent_that_exits_or_raises_anything_fails_the_run_cleanly(
     write_config: WriteConfig, user_module: Callable[[str], str], agent: str, expected: str
 ) -> None:
-    module = user_module(f"def act(observation):\n    {agent}\n")
+    module = user_module(
+        f"class Halt(BaseException):\n    pass\ndef act(observation):\n    {agent}\n"
+    )
     path = write_config(f"env: CartPole-v1\nagent: '{module}:act'\nepisodes: 3\n")
     code, out, err = gymrun("run", str(path), "-o", "run")
     assert code == 1
@@ -428,7 +430,7 @@ def test_json_stays_the_only_thing_on_stdout_whatever_user_code_prints(
         """
     )
     path = write_config(
-        f"env: CartPole-v1\nagent: '{module}:Chatty'\nepisodes: 2\nreward_boundary: 1e400\n"
+        f"env: CartPole-v1\nagent: '{module}:Chatty'\nepisodes: 2\nreward_boundary: .inf\n"
     )
     result = subprocess.run(
         [sys.executable, "-m", "gymrun", "run", str(path), "--json", "--no-record"],
@@ -442,7 +444,7 @@ def test_json_stays_the_only_thing_on_stdout_whatever_user_code_prints(
         result.returncode == 2
         and "reward_boundary: Input should be a finite number" in result.stderr
     )
-    path.write_text(path.read_text().replace("reward_boundary: 1e400\n", ""))
+    path.write_text(path.read_text().replace("reward_boundary: .inf\n", ""))
     result = subprocess.run(
         [sys.executable, "-m", "gymrun", "run", str(path), "--json", "--no-record"],
         capture_output=True,
@@ -518,3 +520,28 @@ def test_a_vector_sweep_on_worker_processes(write_config: WriteConfig) -> None:
     pool = json.loads(gymrun("sweep", str(path), "--json", "--no-record", "-e", "process")[1])
     assert [p["status"] for p in pool["points"]] == ["completed", "completed"]
     assert [p["mean_reward"] for p in pool["points"]] == [p["mean_reward"] for p in local["points"]]
+
+
+def test_a_read_only_place_is_a_clean_error(tmp_path: Path) -> None:
+    mount = tmp_path / "read-only"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mount)]
+    ).returncode:
+        pytest.fail("cannot mount a tmpfs (the tests run as root)")
+    try:
+        os.chdir(mount)
+        code, out, err = gymrun("run", RANDOM, "-n", "1")
+        assert (code, out) == (2, "")
+        assert err.strip() == (
+            "error: the recordings directory recordings/cartpole_random: cannot make it: "
+            "Read-only file system"
+        )
+        code, _, err = gymrun("run", RANDOM, "-n", "1", "-o", "run")
+        assert (code, err.strip()) == (
+            2,
+            "error: --output run: cannot make it: Read-only file system",
+        )
+    finally:
+        os.chdir(tmp_path)
+        subprocess.run(["umount", "-l", str(mount)], check=True)

@@ -20,6 +20,7 @@ import numpy as np
 from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
+from gymrun.config.overrides import overridden
 from gymrun.config.yaml_source import read_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.experiment import trial_build
@@ -72,7 +73,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     (['wrappers.0.epsilon'], 6, [0, 1, 2], 18)
     """
     document = read_yaml(path)
-    grid = read_grid(document)
+    grid = read_grid(overridden(document, overrides))  # --set reaches the sweep section too
     source, name = document.source, stem_name(path)
     problems: list[Problem] = []
     runs = []
@@ -243,11 +244,11 @@ def _run_claimed(
         for c, first in enumerate(range(0, plan.episodes, sizes[r]))
     )
     guard = InterruptGuard()
-    # One drawing process for the whole sweep: each run's plot is drawn as it finishes,
-    # beside the runs still going.
+    # The sweep's plot is drawn beside the runs (the process imports matplotlib meanwhile);
+    # each run's own is left for `gymrun show`.
     plotter = None if directory is None else Plotter()
     states = [
-        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard, plotter)
+        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
     status = "completed"
@@ -340,10 +341,9 @@ class _RunState:
         run_dir: Path | None,
         command: Sequence[str] | None,
         guard: InterruptGuard,
-        plotter: Plotter | None,
     ):
         self.run, self.plan, self.chunks = run, plan, chunks
-        self.run_dir, self.command, self.guard, self.plotter = run_dir, command, guard, plotter
+        self.run_dir, self.command, self.guard = run_dir, command, guard
         self.builder = SummaryBuilder(plan.reward_boundary)
         self.rewards: list[np.ndarray] = []
         self.waiting: dict[int, Outcome] = {}
@@ -362,8 +362,8 @@ class _RunState:
                 self.plan.config.to_json(),
                 expected=self.plan.episodes,
                 command=self.command,
-                plotter=self.plotter,
                 provenance=self.plan.provenance,
+                plot=False,  # drawn by `gymrun show` when wanted: a sweep's runs are many
             )
         return self.recorder
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,8 @@ def show(
     """Print a recorded run's tables again, from disk (interrupted runs too)."""
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
+    from gymrun.records.curve import RewardCurve
+    from gymrun.records.plots import draw_missing_plot
     from gymrun.records.reading import read_run
 
     with error_boundary(debug), json_stdout(as_json) as documents:
@@ -41,7 +44,14 @@ def show(
             damaged(run.problems)
             return
         rows = EpisodeRows()
-        run = read_run(run_dir, rows.add_all)
+        curve = RewardCurve(expected=max(1, _expected(run_dir)))
+
+        def take(episodes: Sequence[EpisodeResult]) -> None:
+            rows.add_all(episodes)
+            curve.add_all(episodes)
+
+        run = read_run(run_dir, take)
+        note = draw_missing_plot(run, curve.curve())
         out = console()
         out.print(f"run {run.directory}")
         if rows.count:
@@ -50,8 +60,8 @@ def show(
         err = console(stderr=True)
         if run.error:
             err.print(f"the run failed: {run.error}")
-        for note in run.notes:
-            err.print(f"note: {note}")
+        for message in [*run.notes, *([note] if note else [])]:
+            err.print(f"note: {message}")
         damaged(run.problems)
 
 
@@ -82,6 +92,16 @@ def compare(
         else:
             console().print(compare_table(runs))
         damaged(problems)
+
+
+def _expected(run_dir: Path) -> int:
+    """How many episodes the run was to have, for the bins of its reward curve."""
+    from gymrun.records.reading import find_run, planned_episodes
+
+    try:
+        return planned_episodes(find_run(run_dir))
+    except Exception:  # read_run says what is wrong with the directory
+        return 1
 
 
 def damaged(problems: list[str]) -> None:

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
 from gymrun.config.schema import expand_shorthands
-from gymrun.config.yaml_source import Loc, parse_yaml
+from gymrun.config.yaml_source import Document, Loc, parse_yaml
 from gymrun.errors import ConfigError, Problem
+
+
+def overridden(document: Document, overrides: Sequence[str]) -> Document:
+    """`document` with `overrides` applied (a copy; every malformed one in a `ConfigError`).
+
+    >>> from gymrun.config.yaml_source import parse_yaml
+    >>> overridden(parse_yaml("sweep: {seeds: [0, 1]}"), ["sweep.seeds=[5]"]).data
+    {'sweep': {'seeds': [5]}}
+    """
+    if not isinstance(document.data, dict) or not overrides:
+        return document
+    problems: list[Problem] = []
+    data = apply_overrides(copy.deepcopy(document.data), overrides, {}, problems)
+    if problems:
+        raise ConfigError(problems)
+    return Document(document.source, data, document.lines)
 
 
 def apply_overrides(

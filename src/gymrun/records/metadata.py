@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -25,11 +26,14 @@ def run_metadata(command: Sequence[str] | None = None) -> dict[str, Any]:
         "platform": platform.platform(),
         "command": list(sys.argv if command is None else command),
         "cwd": os.getcwd(),
-        "git": _git_state(),
+        "git": _git_state(os.getcwd()),
     }
 
 
-def _git_state() -> dict[str, Any] | None:
+@functools.lru_cache(maxsize=8)
+def _git_state(cwd: str | None = None) -> dict[str, Any] | None:
+    """The commit checked out where gymrun runs (`cwd` keys the cache: the runs of a sweep
+    ask once, not once each)."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gymrun.core.orphans import die_with_parent
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve
 from gymrun.records.plots import plot_rewards, plot_sweep
@@ -99,6 +100,7 @@ def _draw_what_is_sent(connection: multiprocessing.connection.Connection) -> Non
     # Ctrl-C and the like are the run's to handle: it sends what is left to draw, then stops
     # this process itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     with contextlib.suppress(ImportError):  # each plot then says what to install
         import matplotlib.figure  # noqa: F401  (the import this process exists to make early)
     while True:

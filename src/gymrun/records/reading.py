@@ -3,6 +3,7 @@ episodes on disk (right also for a run that was killed before it could write its
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -97,6 +98,15 @@ def read_run(
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
     return run
+
+
+def planned_episodes(directory: Path) -> int:
+    """The episodes a run's config asked for (1 when its config says nothing readable)."""
+    with contextlib.suppress(GymrunError):
+        episodes = _config(directory / CONFIG_FILE).get("episodes")
+        if isinstance(episodes, int) and episodes > 0:
+            return episodes
+    return 1
 
 
 def _config(path: Path) -> dict[str, Any]:

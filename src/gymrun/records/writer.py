@@ -121,8 +121,9 @@ def reserve(path: Path, size: int = 8192) -> Path:
 class RunRecorder:
     """Writes the run directory `directory` of a run of `config` (its JSON form), expected
     to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
-    by `plotter` (one of its own unless given; a sweep shares one among its runs).
-    `provenance` (see `RunPlan.provenance`) goes into ``meta.json``."""
+    by `plotter` (one of its own unless given) when the run ends; without `plot`, ``reward.png``
+    is left for `gymrun show` to draw. `provenance` (see `RunPlan.provenance`) goes into
+    ``meta.json``."""
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class RunRecorder:
         command: Sequence[str] | None = None,
         plotter: Plotter | None = None,
         provenance: dict[str, Any] | None = None,
+        plot: bool = True,
     ) -> None:
         # A directory given as a path is claimed here (and released at the end); one claimed
         # by the caller replaces its previous run only now, once the new run has started.
@@ -147,8 +149,8 @@ class RunRecorder:
         self.config = config
         self.started = utc_now()
         self.curve = RewardCurve(expected)
-        self._own_plotter = plotter is None
-        self.plotter = Plotter() if plotter is None else plotter
+        self._own_plotter = plotter is None and plot
+        self.plotter = plotter if plotter is not None or not plot else Plotter()
         with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
             saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         write_json(self.directory / META_FILE, run_metadata(command) | (provenance or {}))
@@ -175,14 +177,14 @@ class RunRecorder:
             with contextlib.suppress(OSError):  # a failed write is already the run's error
                 self._episodes.close()
             self._write_summary(summary, status, error, self._reserved)
-            if summary.count:
+            if summary.count and self.plotter is not None:
                 self.plotter.rewards(
                     self.curve.curve(),
                     self.directory / PLOT_FILE,
                     title=run_title(self.config),
                     reward_boundary=summary.reward_boundary,
                 )
-            return self.plotter.close() if self._own_plotter else []
+            return self.plotter.close() if self._own_plotter and self.plotter else []
         finally:
             if self._own_claim:
                 self._claim.release()

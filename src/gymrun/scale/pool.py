@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.orphans import die_with_parent
 from gymrun.core.plan import RunPlan
 from gymrun.errors import FaultError
 from gymrun.scale.chunks import Chunk, ChunkResult, chunks, play_chunk
@@ -94,7 +95,7 @@ class ProcessPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
-                process.terminate()
+                process.kill()
         for process in processes:
             process.join(timeout=5)
 
@@ -111,10 +112,12 @@ class ProcessPool:
 
 
 def _ignore_signals() -> None:
-    # Ctrl-C and the signals a terminal or a batch system sends are the parent's to handle:
-    # it stops the pool and keeps what finished.
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    # Ctrl-C and a closing terminal reach the whole process group; they are the parent's to
+    # handle: it stops the pool and keeps what finished. (SIGTERM stops a worker: that is
+    # how the pool itself ends one.) A worker never outlives its parent.
+    for signum in (signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
+    die_with_parent()
 
 
 def ordered_chunks(
