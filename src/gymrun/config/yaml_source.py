@@ -77,10 +77,10 @@ def parse_yaml(text: str, source: str = "<string>") -> Document:
         node = loader.get_single_node()
         if node is None:
             return Document(source, None)
+        _check_expanded_size(node, source)  # first: it also finds a recursive alias
         if _node_depth(node) > MAX_DEPTH:
             message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
             raise ConfigError([Problem(source, "", message)])
-        _check_expanded_size(node, source)
         _check_unique_keys(node, source)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
