@@ -11,10 +11,15 @@ written only when its content changed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import itertools
 import json
+import multiprocessing
+import os
 import re
 import shlex
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +42,7 @@ from gymrun.records.plots import plot_rewards
 MANIFEST = ".board.json"
 FORMAT = 1
 LEADERS = 10  # rows of each environment's leaderboard on the index
+PARALLEL_FROM = 64  # runs to read at once before worker processes are worth starting
 # Runs still being written are read again at every build: their status can change with
 # nothing written (a killed process writes nothing).
 LIVE = ("running",)
@@ -129,10 +135,11 @@ def build_board(root: Path, out: Path) -> BuildReport:
     sweep_ids = {d.relative_to(root).as_posix() for d in found.sweeps}
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
-    read = 0
+    changed: list[tuple[Path, str | None]] = []
     for directory in found.runs:
         run_id = directory.relative_to(root).as_posix()
         stamp = signature(directory)
+        run_records[run_id] = {"signature": stamp}
         cached = old_runs.get(run_id)
         if (
             cached is not None
@@ -140,18 +147,23 @@ def build_board(root: Path, out: Path) -> BuildReport:
             and cached["entry"]["status"] not in LIVE
             and (out / _run_page(run_id)).is_file()
         ):
-            entry = RunEntry.from_json(cached["entry"])
+            runs[run_id] = RunEntry.from_json(cached["entry"])
         else:
-            entry, detail = read_entry(root, directory)
             parent = run_id.rpartition("/")[0]
-            _run_files(site, entry, detail, directory, parent if parent in sweep_ids else None)
-            read += 1
-        runs[run_id] = entry
-        run_records[run_id] = {"signature": stamp, "entry": entry.to_json()}
+            changed.append((directory, parent if parent in sweep_ids else None))
+    for entry_json, files in _refresh(root, site, changed):
+        entry = RunEntry.from_json(entry_json)
+        runs[entry.id] = entry
+        site.written.extend(map(Path, files))
+    runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
+    for run_id, entry in runs.items():
+        run_records[run_id]["entry"] = entry.to_json()
+    read = len(changed)
     site.remove(f"runs/{run_id}" for run_id in old_runs if run_id not in runs)
 
     members = [member for run in runs.values() if (member := run.member()) is not None]
-    comparisons = {c.env: c for c in compare(members)}
+    statistics: dict[str, Any] = {} if fresh else manifest.get("statistics", {})
+    comparisons = {c.env: c for c in compare(members, statistics)}
     slugs = _slugs(sorted(comparisons))
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
@@ -204,6 +216,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
             "runs": run_records,
             "sweeps": sweep_records,
             "envs": list(slugs.values()),
+            "statistics": statistics,
         },
     )
     written = [p for p in site.written if p.name != MANIFEST]
@@ -244,6 +257,52 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
     if low is None:
         return (1, 0.0, -value, entry.id)
     return (0, -low, -value, entry.id)
+
+
+def _refresh(
+    root: Path, site: Site, jobs: list[tuple[Path, str | None]]
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """Read each changed run and write its files, in worker processes when there are many
+    (a first build of a large recordings directory) and forking is safe (no other thread
+    is running, as the server's would be)."""
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    parallel = (
+        len(jobs) >= PARALLEL_FROM
+        and workers > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not parallel:
+        return [_refresh_one(root, site.out, job, site) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunk = max(1, len(jobs) // (workers * 8))
+        return list(
+            pool.map(
+                _refresh_one,
+                itertools.repeat(root),
+                itertools.repeat(site.out),
+                jobs,
+                chunksize=chunk,
+            )
+        )
+
+
+_worker_sites: dict[Path, Site] = {}
+
+
+def _refresh_one(
+    root: Path, out: Path, job: tuple[Path, str | None], site: Site | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    if site is None:  # in a worker process: a site of its own, kept for its next runs
+        site = _worker_sites.setdefault(out, Site(out))
+    directory, sweep_id = job
+    entry, detail = read_entry(root, directory)
+    before = len(site.written)
+    _run_files(site, entry, detail, directory, sweep_id)
+    written = [str(p) for p in site.written[before:]]
+    del site.written[before:]  # handed back, as a worker process hands them
+    return entry.to_json(), written
 
 
 def _load_manifest(out: Path) -> dict[str, Any]:
@@ -316,7 +375,7 @@ def _run_files(
         elif figures.matplotlib_missing() is None:
             # a run that never finished has no reward.png of its own: draw it here
             path = site.out / folder / PLOT_FILE
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)  # made by reward.json already
             plot_rewards(
                 curve,
                 path,

@@ -188,8 +188,11 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
     return sorted(newest.values(), key=lambda m: m.started_at or "")
 
 
-def compare(members: Sequence[Member]) -> list[Comparison]:
+def compare(members: Sequence[Member], cache: dict[str, Any] | None = None) -> list[Comparison]:
     """Group `members` by experiment and compare the groups of each environment.
+
+    `cache` keeps each statistic by its inputs (a board keeps it between builds, so only
+    the groups a new run joined are resampled again).
 
     >>> def run(eps, seed, score):
     ...     config = {"name": "x", "env": {"id": "CartPole-v1"}, "epsilon": eps, "seed": seed}
@@ -197,17 +200,50 @@ def compare(members: Sequence[Member]) -> list[Comparison]:
     >>> [c] = compare([run(0.5, s, 13.0 + s) for s in range(3)] + [run(0.2, 0, 10.0)])
     >>> [(g.label, g.iqm.value) for g in c.groups]
     [('x: epsilon=0.5', 14.0), ('x: epsilon=0.2', 10.0)]
-    >>> c.improvement[0][1].value
-    1.0
+    >>> c.improvement[0][1].value, c.improvement[1][0].value
+    (1.0, 0.0)
     """
     by_env: dict[str, dict[str, list[Member]]] = {}
     for member in members:
         key = group_key(member.config, member.provenance)
         by_env.setdefault(member.env, {}).setdefault(key, []).append(member)
-    return [_comparison(env, groups) for env, groups in sorted(by_env.items())]
+    memo = _Memo({} if cache is None else cache)
+    return [_comparison(env, groups, memo) for env, groups in sorted(by_env.items())]
 
 
-def _comparison(env: str, grouped: dict[str, list[Member]]) -> Comparison:
+class _Memo:
+    """Statistics by their inputs, in JSON form. `cache` is read, then left holding only
+    what this comparison used (so it does not grow with every build)."""
+
+    def __init__(self, cache: dict[str, Any]) -> None:
+        self.previous = dict(cache)
+        cache.clear()
+        self.cache = cache
+
+    def _get(self, key: str) -> Any:
+        found = self.cache.get(key, self.previous.get(key))
+        return found
+
+    def estimate(self, kind: str, compute: Any, *samples: np.ndarray) -> Estimate:
+        key = kind + ":" + json.dumps([s.tolist() for s in samples])
+        found = self._get(key)
+        value = Estimate.from_json(found) if found is not None else compute(*samples)
+        self.cache[key] = value.to_json()
+        return value
+
+    def profile(self, sample: np.ndarray, tau: np.ndarray) -> Profile:
+        key = "profile:" + json.dumps([sample.tolist(), tau.tolist()])
+        found = self._get(key)
+        value = (
+            Profile.from_json(found)
+            if found is not None
+            else scores.performance_profile(sample, tau)
+        )
+        self.cache[key] = value.to_json()
+        return value
+
+
+def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comparison:
     keys = list(grouped)
     names = labels([experiment(g[0].config, g[0].provenance) for g in grouped.values()])
     groups = []
@@ -215,20 +251,23 @@ def _comparison(env: str, grouped: dict[str, list[Member]]) -> Comparison:
         scored = scored_runs(grouped[key])
         group = Group(key, label, grouped[key], scored)
         if scored:
-            group.iqm = scores.iqm([group.run_scores])
-            group.mean = scores.mean([group.run_scores])
+            group.iqm = memo.estimate("iqm", lambda x: scores.iqm([x]), group.run_scores)
+            group.mean = memo.estimate("mean", lambda x: scores.mean([x]), group.run_scores)
         groups.append(group)
     groups.sort(key=_rank)
     compared = [g for g in groups if g.scored][:PROFILE_GROUPS]
-    improvement = [
-        [
-            None if a is b else scores.probability_of_improvement(a.run_scores, b.run_scores)
-            for b in compared
-        ]
-        for a in compared
-    ]
+    improvement: list[list[Estimate | None]] = [[None] * len(compared) for _ in compared]
+    for i, a in enumerate(compared):
+        for j in range(i + 1, len(compared)):
+            estimate = memo.estimate(
+                "improvement",
+                scores.probability_of_improvement,
+                a.run_scores,
+                compared[j].run_scores,
+            )
+            improvement[i][j], improvement[j][i] = estimate, estimate.complement()
     tau = scores.profile_thresholds([g.run_scores for g in compared])
-    profiles = [scores.performance_profile(g.run_scores, tau) for g in compared]
+    profiles = [memo.profile(g.run_scores, tau) for g in compared]
     return Comparison(env, groups, improvement, profiles)
 
 

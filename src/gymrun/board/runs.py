@@ -12,7 +12,7 @@ import json
 import math
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ class RunEntry:
     videos: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # shallow: a row is written, never changed, once read
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunEntry:

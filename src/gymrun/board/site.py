@@ -106,6 +106,7 @@ class Site:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.written: list[Path] = []
+        self._created: set[Path] = set()  # folders made in this build: nothing in them yet
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader(PACKAGE, "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -115,17 +116,31 @@ class Site:
         )
         self.templates.filters.update(number=number, interval=interval, when=when, url=url)
 
+    def _folder(self, path: Path) -> bool:
+        """Make the folder of `path`; True if it is new (so `path` cannot exist yet)."""
+        folder = path.parent
+        if folder in self._created:
+            return True
+        if folder.is_dir():
+            return False
+        folder.mkdir(parents=True)
+        self._created.add(folder)
+        return True
+
     def write(self, relative: str, content: bytes) -> bool:
         """Write the file at `relative` unless it already holds `content`."""
         path = self.out / relative
-        try:
-            if path.read_bytes() == content:
-                return False
-        except OSError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(content)
-        os.replace(partial, path)  # a page being served is never seen half-written
+        if self._folder(path):
+            path.write_bytes(content)
+        else:
+            try:
+                if path.read_bytes() == content:
+                    return False
+            except FileNotFoundError:
+                pass
+            partial = path.with_name(path.name + ".partial")
+            partial.write_bytes(content)
+            os.replace(partial, path)  # a page being served is never seen half-written
         self.written.append(path)
         return True
 
@@ -135,19 +150,23 @@ class Site:
         return self.write(relative, html.encode())
 
     def json(self, relative: str, data: Any) -> bool:
-        text = json.dumps(jsonable(data), indent=1, allow_nan=False, default=str) + "\n"
-        return self.write(relative, text.encode())
+        try:  # compact: the C encoder; NaN (not JSON) sends it the slow way, made null
+            text = json.dumps(data, allow_nan=False, default=str)
+        except ValueError:
+            text = json.dumps(jsonable(data), allow_nan=False, default=str)
+        return self.write(relative, (text + "\n").encode())
 
     def place(self, relative: str, source: Path) -> bool:
         """Put a copy of `source` (an image or video of a recording) at `relative`: a hard
         link where the file system allows it, else a copy."""
         path = self.out / relative
-        try:
-            if path.stat().st_ino == source.stat().st_ino or _same_file(path, source):
-                return False
-            path.unlink()
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._folder(path):
+            try:
+                if path.stat().st_ino == source.stat().st_ino or _same_file(path, source):
+                    return False
+                path.unlink()
+            except FileNotFoundError:
+                pass
         try:
             os.link(source, path)
         except OSError:
