@@ -86,21 +86,22 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
-    """A label for each experiment: its name and the settings in which it differs from the
-    others (``cartpole-epsilon: wrappers.0.epsilon=0.25``).
+    """A label for each experiment: its name and, where several share that name, the
+    settings in which they differ (``cartpole-epsilon: wrappers.0.epsilon=0.25``).
 
-    >>> labels([{"name": "a", "episodes": 10}, {"name": "a", "episodes": 20}])
-    ['a: episodes=10', 'a: episodes=20']
+    >>> labels([{"name": "a", "episodes": 10}, {"name": "a", "episodes": 20}, {"name": "b"}])
+    ['a: episodes=10', 'a: episodes=20', 'b']
     """
+    names = [str(e.get("name") or "experiment") for e in experiments]
     flats = [flatten(e) for e in experiments]
-    keys = list(dict.fromkeys(k for flat in flats for k in flat))
-    differing = [k for k in keys if k != "name" and len({_text(f.get(k)) for f in flats}) > 1]
     found = []
-    for experiment_, flat in zip(experiments, flats, strict=True):
-        name = str(experiment_.get("name") or "experiment")
-        shown = [f"{k}={_text(flat.get(k))}" for k in differing if k != "provenance"]
+    for number, (name, flat) in enumerate(zip(names, flats, strict=True)):
+        namesakes = [f for n, f in zip(names, flats, strict=True) if n == name]
+        keys = list(dict.fromkeys(k for f in namesakes for k in f))
+        differing = [k for k in keys if len({_text(f.get(k)) for f in namesakes}) > 1]
+        shown = [f"{k}={_text(flat.get(k))}" for k in differing if not k.startswith("provenance")]
         if any(k.startswith("provenance") for k in differing):
-            shown.append(f"agent {group_key(experiment_)[:6]}")
+            shown.append(f"agent {group_key(experiments[number])[:6]}")
         found.append(f"{name}: {', '.join(shown)}" if shown else name)
     return found
 
