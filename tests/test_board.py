@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import BrowserContext, sync_playwright
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -173,7 +174,8 @@ def test_comparison_of_the_sweeps_points(recordings: Recordings, site: Path) -> 
     assert matrix[a][b]["value"] == pytest.approx(np.mean(pairs))
     assert matrix[b][a]["value"] == pytest.approx(1 - np.mean(pairs))
     profile = json.loads((site / "envs" / "CartPole-v1" / "profile.json").read_text())
-    assert len(profile["curves"]) == len(keys)
+    # profiles of the groups with several runs: the sweep's two points
+    assert profile["groups"] == [high["label"], low["label"]]
     assert (site / "envs" / "CartPole-v1" / "profile.svg").read_text().startswith("<?xml")
 
 
@@ -334,3 +336,176 @@ def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path)
             break
         time.sleep(0.3)
     assert "cartpole_random" in page
+
+
+# -- in a real browser ---------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Debian's chromium, headless, with a fresh profile; closed after the module."""
+    assert CHROMIUM.is_file(), "no /usr/bin/chromium: apt-get install chromium (.ci/run does)"
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Visit:
+    """A page loaded in the browser, with the console errors and failed loads it caused."""
+
+    def __init__(self, context: BrowserContext, path: Path, width: int = 1280) -> None:
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.set_viewport_size({"width": width, "height": 900})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def texts(self, selector: str) -> list[str]:
+        return [t.strip() for t in self.page.locator(selector).all_inner_texts()]
+
+    def broken_images(self) -> list[str]:
+        return self.page.evaluate(
+            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def test_index_shows_each_leaderboard_in_order(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "index.html")
+    index = json.loads((site / "index.json").read_text())
+    [cartpole] = [env for env in index["environments"] if env["env"] == "CartPole-v1"]
+    section = visit.page.locator("#env-CartPole-v1")
+    assert section.locator("h2").inner_text() == "CartPole-v1"
+    rows = section.locator("table.leaderboard tbody tr")
+    shown = [rows.nth(i).get_attribute("data-run") for i in range(rows.count())]
+    assert shown == [r["id"] for r in cartpole["runs"][:10]]
+    first = [c.strip() for c in rows.nth(0).locator("td").all_inner_texts()]
+    assert first[0] == "1" and first[1].startswith("cartpole_balance")
+    assert first[2] == "500 [500, 500]" and first[4] == "at episode 99"
+    assert first[8] == "completed"
+    visit.page.get_by_role("link", name="all 12 runs").click()  # the environment's page
+    rows = visit.page.locator("table.leaderboard tbody tr")
+    shown = [rows.nth(i).get_attribute("data-run") for i in range(rows.count())]
+    assert shown == [r["id"] for r in cartpole["runs"]]
+    statuses = dict(zip(shown, visit.texts("tbody td:last-child"), strict=True))
+    assert statuses[run_id(recordings, "interrupted")] == "interrupted"
+    assert statuses[run_id(recordings, "killed")] == "killed"
+    assert statuses[run_id(recordings, "failed")] == "failed"
+    visit.page.go_back()
+    coin = visit.page.locator("section.env", has_text="gymrun/RandomReward-v0")
+    expected = solved_at_by_hand(recordings.rewards("solved"), 5.0)
+    assert coin.locator("tbody td").nth(4).inner_text() == f"at episode {expected}"
+    damaged = visit.texts("#damaged li")
+    assert len(damaged) == 1 and "line 4: not an episode record" in damaged[0]
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_run_page_plays_its_video_and_shows_its_record(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "runs" / run_id(recordings, "video") / "index.html")
+    videos = visit.page.locator("video")
+    assert videos.count() == 2
+    visit.page.wait_for_function(
+        "[...document.querySelectorAll('video')].every(v => v.readyState >= 1)"
+    )
+    durations = visit.page.evaluate("[...document.querySelectorAll('video')].map(v => v.duration)")
+    steps = [
+        json.loads(line)["steps"]
+        for line in (recordings.runs["video"] / "episodes.jsonl").read_text().splitlines()
+    ]
+    # CartPole renders 50 frames a second: the frame after reset, then one per step
+    assert durations == pytest.approx([(steps[0] + 1) / 50, (steps[2] + 1) / 50], abs=0.05)
+    assert visit.texts("figure.video figcaption") == ["episode 0", "episode 2"]
+    command = visit.page.locator("pre.command code").first.inner_text()
+    assert command == f"gymrun run {recordings.runs['video']}/config.yaml"
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_killed_run_page_says_so(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "runs" / run_id(recordings, "killed") / "index.html")
+    assert "killed before it could close its record" in visit.page.locator("p.problem").inner_text()
+    episodes = len(recordings.rewards("killed"))
+    assert visit.page.locator("table.episodes tbody tr").count() == episodes
+    assert visit.page.locator("img").count() == 1 and visit.broken_images() == []
+    assert visit.errors == []
+    visit.close()
+
+
+def test_comparison_page_picks_groups(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "envs" / "CartPole-v1" / "compare.html")
+    compare = json.loads((site / "envs" / "CartPole-v1" / "compare.json").read_text())
+    labels = visit.texts("table.groups tbody td:first-child")
+    assert labels == [g["label"] for g in compare["groups"]]
+    row = visit.page.locator("table.groups tbody tr", has_text="eps: wrappers.0.epsilon=0.5")
+    group = next(g for g in compare["groups"] if g["label"] == "eps: wrappers.0.epsilon=0.5")
+    low, high = (f"{v:.4g}" for v in group["iqm"]["ci95"])
+    assert row.locator("td").nth(2).inner_text() == f"{group['iqm']['value']:.4g} [{low}, {high}]"
+    assert visit.page.locator("img[src='profile.svg']").count() == 1
+    visit.page.get_by_label("eps: wrappers.0.epsilon=0.5").uncheck()
+    assert row.is_hidden()
+    hidden = visit.page.locator(f"table.improvement [data-group='{group['key']}']")
+    assert hidden.count() > 0 and all(hidden.nth(i).is_hidden() for i in range(hidden.count()))
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_every_page_links_resolve_and_fits_a_phone(browser: BrowserContext, site: Path) -> None:
+    seen: set[Path] = set()
+    queue = [site / "index.html"]
+    problems: list[str] = []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        visit = Visit(browser, path, width=375)
+        width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width[0] > width[1]:
+            problems.append(f"{path.relative_to(site)} scrolls sideways at 375 px: {width}")
+        problems += [f"{path.relative_to(site)}: {e}" for e in visit.errors]
+        problems += [f"{path.relative_to(site)}: image {i}" for i in visit.broken_images()]
+        for href in visit.page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
+            target = Path(urllib.request.url2pathname(href.split("#")[0].removeprefix("file://")))
+            if not target.is_file():
+                problems.append(f"{path.relative_to(site)}: broken link {href}")
+            elif target.suffix == ".html":
+                queue.append(target)
+        visit.close()
+    assert problems == []
+    assert len(seen) == 1 + 14 + 1 + 2 * 2  # index, runs, the sweep, each env's two pages

@@ -204,7 +204,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         damaged=damaged,
         sweeps=list(sweeps.values()),
         leaders=LEADERS,
-        recordings=source,
+        recordings=str(root),
         total=len(runs),
     )
     site.json(
@@ -507,21 +507,21 @@ def _env_files(
     site.json(f"{folder}/leaderboard.json", _env_json(env) | {"ranking": RANKING})
     site.page(f"{folder}/index.html", "env.html", env=env, ranking=RANKING)
     document = comparison.to_json()
-    compared = comparison.compared
+    profiled = comparison.profiled
     profile = {
         "env": comparison.env,
-        "groups": [g.label for g in compared],
+        "groups": [g.label for g in profiled],
         "curves": [p.to_json() for p in comparison.profiles],
     }
     changed = site.json(f"{folder}/profile.json", profile)
     plot = None
-    if compared and figures.matplotlib_missing() is None:
+    if profiled and figures.matplotlib_missing() is None:
         path = site.out / folder / "profile.svg"
         if changed or not path.is_file():
             figures.plot_profiles(
                 path,
                 env=comparison.env,
-                labels=[g.label for g in compared],
+                labels=[g.label for g in profiled],
                 profiles=comparison.profiles,
             )
             site.written.append(path)

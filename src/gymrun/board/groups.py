@@ -142,11 +142,13 @@ class Group:
 @dataclass
 class Comparison:
     """The groups of one environment, best IQM first; P(row > column) for the first
-    `PROFILE_GROUPS` of them, and their performance profiles."""
+    `PROFILE_GROUPS` of them, and the performance profiles of those with several runs (a
+    single run has no spread to profile)."""
 
     env: str
     groups: list[Group]
     improvement: list[list[Estimate | None]]  # None on the diagonal
+    profiled: list[Group]  # the compared groups with several runs (or all compared)
     profiles: list[Profile]
 
     @property
@@ -173,7 +175,7 @@ class Comparison:
                 ],
             },
             "profiles": {
-                "groups": [g.key for g in compared],
+                "groups": [g.key for g in self.profiled],
                 "curves": [p.to_json() for p in self.profiles],
             },
         }
@@ -267,9 +269,10 @@ def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comp
                 compared[j].run_scores,
             )
             improvement[i][j], improvement[j][i] = estimate, estimate.complement()
-    tau = scores.profile_thresholds([g.run_scores for g in compared])
-    profiles = [memo.profile(g.run_scores, tau) for g in compared]
-    return Comparison(env, groups, improvement, profiles)
+    profiled = [g for g in compared if len(g.scored) > 1] or compared
+    tau = scores.profile_thresholds([g.run_scores for g in profiled])
+    profiles = [memo.profile(g.run_scores, tau) for g in profiled]
+    return Comparison(env, groups, improvement, profiled, profiles)
 
 
 def _rank(group: Group) -> tuple[float, float, str]:

@@ -77,6 +77,6 @@ def profile_table(comparison: Comparison) -> Table:
     )
     for pick in picks:
         table.add_column(f"τ={number(tau[pick], 4)}", justify="right", no_wrap=True)
-    for group, profile in zip(comparison.compared, profiles, strict=True):
+    for group, profile in zip(comparison.profiled, profiles, strict=True):
         table.add_row(group.label, *(f"{profile.fraction[p]:.2f}" for p in picks))
     return table
