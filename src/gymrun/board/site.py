@@ -65,10 +65,10 @@ def interval(estimate: dict[str, Any] | None, digits: int = 4) -> str:
 
 
 def when(stamp: str | None) -> str:
-    """An ISO time as ``2026-11-24 19:07 UTC``.
+    """An ISO time (gymrun writes UTC) as ``2026-11-24 19:07``.
 
     >>> when("2026-11-24T19:07:03.5+00:00"), when(None)
-    ('2026-11-24 19:07 UTC', '—')
+    ('2026-11-24 19:07', '—')
     """
     if not stamp:
         return "—"
@@ -76,7 +76,7 @@ def when(stamp: str | None) -> str:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def url(path: str) -> str:
