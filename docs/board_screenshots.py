@@ -4,7 +4,7 @@
 
 Runs the README's configs in a fresh directory (the random and scripted CartPole agents,
 the epsilon experiment with epsilon 0.25 and 0.5 over seeds 0 to 4, the epsilon sweep, and
-the scripted agent with video), builds the board, photographs its index and a run page in
+the random agent with video), builds the board, photographs its index and a run page in
 Debian's chromium (docs/board-index.png, docs/board-run.png, docs/board-phone.png) and
 prints the comparison of the two epsilon groups as the board shows it.
 """
@@ -62,28 +62,26 @@ def record(cwd: Path) -> None:
     gymrun(
         cwd,
         "run",
-        "configs/cartpole_balance.yaml",
+        "configs/cartpole_random.yaml",
         "-q",
-        "-n",
-        "3",
         "--set",
-        "name=cartpole_balance_video",
+        "name=cartpole_random_video",
         "--set",
-        "record={video: true}",
+        "record={video: true, episodes: [0, 99]}",
     )
 
 
 def photograph(board: Path) -> None:
-    [run] = (board / "runs" / "cartpole_balance_video").iterdir()
+    [run] = (board / "runs" / "cartpole_random_video").iterdir()
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path="/usr/bin/chromium", headless=True, args=ARGS
         )
         page = context.new_page()
-        for path, target, width, height in (
-            (board / "index.html", "board-index.png", 1200, 1500),
-            (run / "index.html", "board-run.png", 1200, 1700),
-            (board / "envs" / "CartPole-v1" / "compare.html", "board-phone.png", 375, 1400),
+        for path, target, width, height, whole in (
+            (board / "index.html", "board-index.png", 1280, 800, True),
+            (run / "index.html", "board-run.png", 1280, 1650, False),
+            (board / "envs" / "CartPole-v1" / "compare.html", "board-phone.png", 375, 1300, False),
         ):
             page.set_viewport_size({"width": width, "height": height})
             page.goto(path.as_uri())
@@ -92,7 +90,7 @@ def photograph(board: Path) -> None:
             page.wait_for_function(
                 "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)"
             )
-            page.screenshot(path=str(DOCS / target))
+            page.screenshot(path=str(DOCS / target), full_page=whole)
         context.close()
 
 
