@@ -56,7 +56,7 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
         entry.name = str(sweep["name"])
         entry.keys = [str(k) for k in sweep["keys"]]
         entry.seeds = list(sweep["seeds"])
-        entry.points = [_point(root, point) for point in document["points"]]
+        entry.points = [_point(point) for point in document["points"]]
         entry.status = str(document.get("status", "completed"))
         entry.executor = document.get("executor")
         entry.seconds = document.get("seconds")
@@ -69,9 +69,9 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     return entry
 
 
-def _point(root: Path, point: dict[str, Any]) -> dict[str, Any]:
-    """A point with its runs named by their ids under `root` (sweep.json keeps the
-    directories as the sweep was given them)."""
+def _point(point: dict[str, Any]) -> dict[str, Any]:
+    """A point with each run labelled by its directory's name (``p000-s0``): sweep.json
+    keeps the directories as the sweep was given them, wherever it ran."""
     runs = []
     for run in point.get("runs", []):
         label = Path(str(run.get("run_dir") or "")).name

@@ -20,7 +20,10 @@ BOARD_HINT = "pip install 'gymrun[board]'"
 
 def board(
     recordings: Annotated[
-        Path, typer.Argument(help="The recordings directory to show.", show_default=True)
+        Path,
+        typer.Argument(
+            help="The recordings directory to show.", metavar="RECORDINGS_DIR", show_default=True
+        ),
     ] = Path("recordings"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Where the site is written.")] = Path(
         "board"
