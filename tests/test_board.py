@@ -459,7 +459,13 @@ def test_killed_run_page_says_so(
     visit = Visit(browser, site / "runs" / run_id(recordings, "killed") / "index.html")
     assert "killed before it could close its record" in visit.page.locator("p.problem").inner_text()
     episodes = len(recordings.rewards("killed"))
-    assert visit.page.locator("table.episodes tbody tr").count() == episodes
+    summary = dict(
+        zip(visit.texts("table.summary th"), visit.texts("table.summary td"), strict=True)
+    )
+    assert summary["episodes"] == f"{episodes} of 100000000"
+    # every episode it finished is listed, one a row or (past 200) in blocks
+    last = visit.page.locator("table.episodes tbody tr").last.locator("td").first.inner_text()
+    assert last.split("\u2013")[-1] == str(episodes - 1)  # a block reads "first-last" (en dash)
     assert visit.page.locator("img").count() == 1 and visit.broken_images() == []
     assert visit.errors == []
     visit.close()
