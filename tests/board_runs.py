@@ -5,7 +5,6 @@ video, a sweep)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from .conftest import CONFIGS
 
@@ -27,8 +28,21 @@ class Recordings:
     runs: dict[str, Path]  # what each run is, to its directory
 
     def rewards(self, run: str) -> list[float]:
-        lines = (self.runs[run] / "episodes.jsonl").read_text().splitlines()
-        return [float(json.loads(line)["reward"]) for line in lines]
+        return episode_rewards(self.runs[run])
+
+    def sweep_runs(self, epsilon: float) -> list[Path]:
+        """The sweep's run directories at one value of epsilon, whatever they are named."""
+        return sorted(
+            d
+            for d in self.runs["sweep"].iterdir()
+            if (d / "config.yaml").is_file()
+            and yaml.safe_load((d / "config.yaml").read_text())["wrappers"][0]["epsilon"] == epsilon
+        )
+
+
+def episode_rewards(run_dir: Path) -> list[float]:
+    lines = (run_dir / "episodes.jsonl").read_text().splitlines()
+    return [float(json.loads(line)["reward"]) for line in lines]
 
 
 def gymrun(base: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -116,17 +130,11 @@ def make_recordings(base: Path) -> Recordings:
             """
         )
     )
-    failed = gymrun(
-        base,
-        "run",
-        str(CONFIGS / "cartpole_random.yaml"),
-        "-q",
-        "--set",
-        "agent=flaky_agent:Flaky",
-        "--set",
-        "name=flaky",
-        check=False,
+    (base / "flaky.yaml").write_text(  # beside its agent's module
+        "name: flaky\nenv: CartPole-v1\nagent: flaky_agent:Flaky\nepisodes: 100\nseed: 0\n"
+        "reward_boundary: 195\n"
     )
+    failed = gymrun(base, "run", "flaky.yaml", "-q", check=False)
     assert failed.returncode == 1, failed.stderr
     runs["failed"] = newest(root, "flaky")
     runs["interrupted"] = stopped_run(base, "interrupted", signal.SIGINT, 150)
@@ -158,11 +166,3 @@ def solved_at_by_hand(rewards: list[float], boundary: float, window: int = 100) 
         if sum(rewards[end - window : end]) / window >= boundary:
             return end - 1
     return None
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

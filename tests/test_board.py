@@ -25,7 +25,7 @@ from gymrun.board.build import build_board
 from gymrun.cli import app
 from gymrun.core import scores
 
-from .board_runs import Recordings, gymrun, make_recordings, solved_at_by_hand
+from .board_runs import Recordings, episode_rewards, gymrun, make_recordings, solved_at_by_hand
 from .conftest import CONFIGS
 
 
@@ -158,12 +158,9 @@ def test_comparison_of_the_sweeps_points(recordings: Recordings, site: Path) -> 
     compare = json.loads((site / "envs" / "CartPole-v1" / "compare.json").read_text())
     groups = {g["label"]: g for g in compare["groups"]}
     low, high = groups["eps: wrappers.0.epsilon=0.25"], groups["eps: wrappers.0.epsilon=0.5"]
-    sweep = recordings.runs["sweep"]
-    for group, point in ((low, "p000"), (high, "p001")):
-        means = [
-            np.mean([json.loads(line)["reward"] for line in path.read_text().splitlines()])
-            for path in sorted(sweep.glob(f"{point}-s*/episodes.jsonl"))
-        ]
+    for group, epsilon in ((low, 0.25), (high, 0.5)):
+        means = [np.mean(episode_rewards(d)) for d in recordings.sweep_runs(epsilon)]
+        assert len(means) == 3
         assert sorted(group["run_scores"]) == pytest.approx(sorted(means))
         assert group["iqm"]["value"] == pytest.approx(stats.trim_mean(means, 0.25))
         assert group["mean"]["value"] == pytest.approx(np.mean(means))
@@ -229,6 +226,19 @@ def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     assert rows[f"cartpole_random/{good.name}"]["status"] == "completed"
 
 
+def test_a_run_whose_lock_is_held_is_still_recording(tmp_path: Path) -> None:
+    import fcntl
+
+    from gymrun.board.runs import LOCK_FILE, recording
+
+    assert recording(tmp_path) is None  # no lock file: cannot be told this way
+    (tmp_path / LOCK_FILE).touch()
+    assert recording(tmp_path) is False  # nobody holds it: the run's process is gone
+    with (tmp_path / LOCK_FILE).open() as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert recording(tmp_path) is True
+
+
 # -- the command ---------------------------------------------------------------------------
 
 
@@ -260,7 +270,7 @@ def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -
 
 
 def test_compare_prints_the_group_statistics(recordings: Recordings) -> None:
-    runs = sorted(str(p) for p in recordings.runs["sweep"].glob("p00*-s*"))
+    runs = [str(d) for d in recordings.sweep_runs(0.25) + recordings.sweep_runs(0.5)]
     code, out, _ = cli("compare", *runs)
     assert code == 0
     build_board(recordings.root, Path("site"))

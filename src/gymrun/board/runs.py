@@ -155,7 +155,7 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     entry.reward_boundary = config.get("reward_boundary")
     entry.provenance = None if meta is None else meta.get("agent")
     entry.group = group_key(config, entry.provenance)
-    entry.status = _status(stored.status, summary_file is not None, meta)
+    entry.status = _status(stored.status, summary_file is not None, meta, directory)
     entry.problem = stored.error
     entry.started_at = (summary_file or {}).get("started_at")
     entry.ended_at = (summary_file or {}).get("ended_at")
@@ -231,15 +231,44 @@ def _meta(directory: Path) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
-def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None) -> str:
+def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
     """What became of the run: a run still marked running is *killed* when its process is
     gone (on this machine), and *unfinished* when that cannot be told."""
     if not has_summary:
         return "unfinished"
     if stored != "running":
         return stored
-    alive = process_alive(meta or {})
+    alive = recording(directory)
+    if alive is None:
+        alive = process_alive(meta or {})
     return "unfinished" if alive is None else "running" if alive else "killed"
+
+
+LOCK_FILE = ".gymrun.lock"  # where a run's directory has one, its process holds it locked
+
+
+def recording(directory: Path) -> bool | None:
+    """Whether a process still holds the run directory's lock (None without a lock file,
+    or where locks cannot be tested). The lock is only tried, never waited for."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        descriptor = os.open(directory / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def process_alive(meta: dict[str, Any]) -> bool | None:

@@ -1,8 +1,9 @@
 """Finding the runs and sweeps under a recordings directory, and telling when one changed.
 
 A run directory is one that holds a ``config.yaml``; a sweep directory holds
-``sweep.json`` or run directories named as a sweep names its runs (``p000-s0``): a sweep
-that was killed before it could write ``sweep.json`` still shows. Nothing is read here but
+``sweep.json`` (or the room reserved for it), or run directories named as a sweep names
+its runs (``p000-s0``): a sweep that was killed before it could write ``sweep.json`` still
+shows. Nothing is read here but
 directory listings and file sizes and times, so a build can tell which runs changed
 without reading any.
 """
@@ -50,7 +51,11 @@ def scan(root: Path) -> Found:
         if CONFIG_FILE in files and path != root:
             runs.append(path)
             subfolders[:] = []  # a run holds no runs (videos/ is its own)
-        elif SWEEP_FILE in files or any(SWEEP_RUN.fullmatch(d) for d in subfolders):
+        elif (
+            SWEEP_FILE in files
+            or f"{SWEEP_FILE}.reserved" in files  # a sweep that is going, or was killed
+            or any(SWEEP_RUN.fullmatch(d) for d in subfolders)
+        ):
             sweeps.append(path)
     return Found(sorted(runs), sorted(sweeps))
 
