@@ -186,7 +186,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
     for env in environments:
         _env_files(site, env, comparisons[env["env"]], runs)
     site.remove(f"envs/{slug}" for slug in manifest.get("envs", []) if slug not in slugs.values())
-    damaged = [r for r in runs.values() if r.env is None]
+    damaged = [r for r in runs.values() if r.status == "damaged"]
     index = {
         "generated_by": f"gymrun {__version__}",
         "recordings": source,
@@ -242,8 +242,8 @@ RANKING = (
 
 def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
     """Order on a leaderboard: by the lower end of the run's 95% interval of its mean
-    reward, then its mean; runs without an interval after those with one, runs without
-    a score last.
+    reward, then its mean; runs without an interval after those with one; damaged runs and
+    runs without a score last, unranked.
 
     >>> a = RunEntry("a", "a", "completed", score={"value": 40.0, "ci95": [20.0, 60.0]})
     >>> b = RunEntry("b", "b", "completed", score={"value": 35.0, "ci95": [33.0, 37.0]})
@@ -252,7 +252,7 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
     """
     value = entry.score["value"]
     low = entry.score["ci95"][0]
-    if value is None:
+    if value is None or entry.status == "damaged":
         return (2, 0.0, 0.0, entry.id)
     if low is None:
         return (1, 0.0, -value, entry.id)
@@ -478,9 +478,7 @@ def _environments(
     found = []
     for env in sorted(comparisons):
         members = sorted((r for r in runs.values() if r.env == env), key=rank_key)
-        ranked = [
-            (n if r.score["value"] is not None else None, r) for n, r in enumerate(members, 1)
-        ]
+        ranked = [(n if rank_key(r)[0] < 2 else None, r) for n, r in enumerate(members, 1)]
         found.append(
             {
                 "env": env,

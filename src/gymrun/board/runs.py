@@ -157,6 +157,11 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     entry.group = group_key(config, entry.provenance)
     entry.status = _status(stored.status, summary_file is not None, meta, directory)
     entry.problem = stored.error
+    # a reader that reads on past a damaged file names it in `problems`: the run is damaged,
+    # and what could be read is shown
+    problems = list(getattr(stored, "problems", []))
+    if problems:
+        entry.status, entry.problem = "damaged", "; ".join(problems)
     entry.started_at = (summary_file or {}).get("started_at")
     entry.ended_at = (summary_file or {}).get("ended_at")
     summary = stored.summary
