@@ -19,6 +19,7 @@ LAYERS = [
     "gymrun.scale",
     "gymrun.run",
     "gymrun.sweep",
+    "gymrun.board",
     "gymrun.diagnostics",
     "gymrun.cli",
 ]

@@ -34,3 +34,23 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
         "gymrun --help vs a minimal Typer app's --help",
     ):
         assert row in result.stdout, row
+
+
+def test_board_benchmark_quick_run(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "board_build.py"), "--runs", "40"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[2].startswith("cold: 40 runs, 1 environment")
+    assert rows[3].split()[-2:] == ["0", "0"]  # nothing changed: nothing read, nothing written
+    assert rows[4].split()[-2] == "1"  # one new run read, and only its files and its env's
+    changed = rows[5].removeprefix("files the new run changed: ").split(", ")
+    run_files = [f for f in changed if f.startswith("runs/")]
+    assert len({f.rsplit("/", 1)[0] for f in run_files}) == 1
+    assert all(f.startswith(("runs/", "index.", "envs/CartPole-v1/")) for f in changed)

@@ -224,7 +224,7 @@ def test_compare_puts_runs_side_by_side() -> None:
     assert rows[0].startswith("│ a ") and "CartPole-v1, random" in rows[0] and "★" not in rows[0]
     assert rows[1].startswith("│ b ") and "500 ± 0 ★" in rows[1] and "✓" in rows[1]
     data = json.loads(gymrun("compare", "a", "b", "--json")[1])
-    assert [r["summary"]["mean_reward"] for r in data][1] == 500.0
+    assert [r["summary"]["mean_reward"] for r in data["runs"]][1] == 500.0
 
 
 def test_library_runs_record_too(tmp_path: Path) -> None:

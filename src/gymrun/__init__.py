@@ -31,6 +31,7 @@ _EXPORTS = {
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
     "describe_env": "gymrun.diagnostics.inspection",
+    "build_board": "gymrun.board.build",
     "GymrunError": "gymrun.errors",
     "ConfigError": "gymrun.errors",
     "RolloutError": "gymrun.errors",
@@ -47,6 +48,7 @@ __all__ = [
     "RunResult",
     "Summary",
     "SummaryBuilder",
+    "build_board",
     "config_schema",
     "describe_env",
     "list_envs",
@@ -58,6 +60,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from gymrun.board.build import build_board
     from gymrun.components.catalog import list_envs
     from gymrun.components.policy import Policy
     from gymrun.config import ExperimentConfig, config_schema, load_config

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gymrun.cli.console import console, error_boundary, json_stdout
 from gymrun.cli.options import AsJson, Debug
 from gymrun.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from gymrun.board.groups import Comparison
+    from gymrun.records.reading import StoredRun
 
 
 def show(
@@ -70,13 +74,15 @@ def compare(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Compare recorded runs side by side, one row each."""
+    """Compare recorded runs side by side, one row each; runs of one config with several
+    seeds are also compared as groups (IQM, mean, probability of improvement)."""
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run
 
     with error_boundary(debug), json_stdout(as_json) as documents:
         runs = [read_run(directory) for directory in run_dirs]
         problems = [problem for run in runs for problem in run.problems]
+        comparisons, note = _group_comparisons(runs)
         if as_json:
             rows = [
                 {
@@ -88,9 +94,13 @@ def compare(
                 }
                 for r in runs
             ]
-            documents.append(rows)
+            groups = [c.to_json() for c in comparisons]
+            documents.append({"runs": rows, "groups": groups})
         else:
             console().print(compare_table(runs))
+            _print_groups(comparisons)
+        if note:
+            console(stderr=True).print(f"note: {note}")
         damaged(problems)
 
 
@@ -111,3 +121,29 @@ def damaged(problems: list[str]) -> None:
         for problem in problems:
             err.print(f"error: {problem}", style="red")
         raise typer.Exit(ExitStatus.BAD_INPUT)
+
+
+def _group_comparisons(runs: list[StoredRun]) -> tuple[list[Comparison], str | None]:
+    """The runs grouped by config and compared, as ``gymrun board`` does; without scipy,
+    none and a note saying what to install."""
+    try:
+        from gymrun.board.groups import compare
+        from gymrun.board.runs import read_provenance, stored_member
+    except ModuleNotFoundError as exc:
+        return [], f"comparing groups of runs needs {exc.name}: pip install 'gymrun[board]'"
+    members = [stored_member(r, read_provenance(r.directory)) for r in runs]
+    return compare(members), None
+
+
+def _print_groups(comparisons: list[Comparison]) -> None:
+    from gymrun.cli.group_tables import groups_table, improvement_table, profile_table
+
+    out = console()
+    for comparison in comparisons:
+        seeded = any(len(g.scored) > 1 for g in comparison.groups)
+        if len(comparison.groups) < 2 and not seeded:
+            continue  # one run per config and a single config: the table above says it all
+        out.print(groups_table(comparison))
+        if len(comparison.compared) > 1:
+            out.print(improvement_table(comparison))
+            out.print(profile_table(comparison))

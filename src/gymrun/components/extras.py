@@ -58,6 +58,20 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "gymrun sweep --executor dask",
         "pip install 'gymrun[dask]'",
     ),
+    (
+        "board",
+        "feature",
+        "jinja2",
+        "gymrun board (the web scoreboard)",
+        "pip install 'gymrun[board]'",
+    ),
+    (
+        "statistics",
+        "feature",
+        "scipy",
+        "IQM, intervals and probability of improvement in gymrun board and compare",
+        "pip install 'gymrun[board]'",
+    ),
 ]
 
 

@@ -27,6 +27,9 @@ def run_metadata(command: Sequence[str] | None = None) -> dict[str, Any]:
         "command": list(sys.argv if command is None else command),
         "cwd": os.getcwd(),
         "git": _git_state(os.getcwd()),
+        # whether a run still marked "running" was killed can be told from these
+        "pid": os.getpid(),
+        "host": platform.node(),
     }
 
 

@@ -1,0 +1,537 @@
+"""Building the board: a static site of every run and sweep under a recordings directory.
+
+The site is plain files that work from ``file://`` and offline: an index with one
+leaderboard per environment, a page per run, per sweep and per environment, a comparison
+of each environment's groups of runs, and beside every figure the JSON it was drawn from.
+
+Builds are incremental. ``.board.json`` in the output keeps each run's row and the sizes
+and times of its files; a run whose files did not change is not read again, and a page is
+written only when its content changed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import re
+import shlex
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gymrun import __version__
+from gymrun.board import figures
+from gymrun.board.groups import Comparison, compare
+from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
+from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, scan, signature
+from gymrun.board.site import Site, jsonable, templates_fingerprint
+from gymrun.board.sweeps import SweepEntry, read_sweep
+from gymrun.core import scores
+from gymrun.core.summary import SOLVE_WINDOW
+from gymrun.errors import GymrunError
+from gymrun.records.layout import PLOT_FILE, VIDEO_DIR, run_title
+from gymrun.records.plots import plot_rewards
+
+MANIFEST = ".board.json"
+FORMAT = 1
+LEADERS = 10  # rows of each environment's leaderboard on the index
+PARALLEL_FROM = 64  # runs to read at once before worker processes are worth starting
+# Runs still being written are read again at every build: their status can change with
+# nothing written (a killed process writes nothing).
+LIVE = ("running",)
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    out: Path
+    runs: int
+    damaged: int
+    sweeps: int
+    environments: int
+    read: int  # runs read from disk in this build (the others were unchanged)
+    running: int = 0  # runs still marked running
+    written: list[Path] = field(default_factory=list)  # files written or replaced
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "index": str(self.index),
+            "runs": self.runs,
+            "damaged": self.damaged,
+            "sweeps": self.sweeps,
+            "environments": self.environments,
+            "read": self.read,
+            "running": self.running,
+            "written": [str(p) for p in self.written],
+            "seconds": self.seconds,
+            "notes": self.notes,
+        }
+
+
+def check_dirs(root: Path, out: Path) -> None:
+    """Refuse a recordings directory that is not there, and an output directory that
+    would overwrite something that is not a board."""
+    if not root.is_dir():
+        raise GymrunError(f"{root}: no such directory")
+    source, target = root.resolve(), out.resolve()
+    if target == source or source in target.parents or target in source.parents:
+        raise GymrunError(
+            f"--out {out}: the board cannot be inside the recordings it shows, nor hold them"
+        )
+    if out.exists() and not out.is_dir():
+        raise GymrunError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise GymrunError(
+            f"--out {out}: the directory is not empty and holds no board ({MANIFEST}); "
+            "nothing in it was touched (choose another directory)"
+        )
+
+
+def build_board(root: Path, out: Path) -> BuildReport:
+    """Build (or bring up to date) the board of the recordings under `root` in `out`.
+
+    >>> import tempfile
+    >>> from gymrun import load_config, run_experiment
+    >>> from gymrun.records.directory import new_run_dir
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     config = load_config("configs/cartpole_balance.yaml", episodes=100, seed=0)
+    ...     _ = run_experiment(config, record_dir=new_run_dir("balance", Path(tmp, "rec")))
+    ...     first = build_board(Path(tmp, "rec"), Path(tmp, "board"))
+    ...     again = build_board(Path(tmp, "rec"), Path(tmp, "board"))
+    ...     index = json.loads(Path(tmp, "board", "index.json").read_text())
+    >>> first.runs, first.read, again.read, again.written
+    (1, 1, 0, [])
+    >>> [(row["solved_at"], row["score"]["value"]) for row in index["environments"][0]["runs"]]
+    [(99, 500.0)]
+    """
+    started = time.perf_counter()
+    check_dirs(root, out)
+    out.mkdir(parents=True, exist_ok=True)
+    source = str(root.resolve())
+    fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
+    manifest = _load_manifest(out)
+    fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
+    old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
+    old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
+    site = Site(out)
+    site.assets()
+    notes = [] if (missing := figures.matplotlib_missing()) is None else [missing]
+    found = scan(root)
+    sweep_ids = {d.relative_to(root).as_posix() for d in found.sweeps}
+    runs: dict[str, RunEntry] = {}
+    run_records: dict[str, Any] = {}
+    changed: list[tuple[Path, str | None]] = []
+    for directory in found.runs:
+        run_id = directory.relative_to(root).as_posix()
+        stamp = signature(directory)
+        run_records[run_id] = {"signature": stamp}
+        cached = old_runs.get(run_id)
+        if (
+            cached is not None
+            and cached["signature"] == stamp
+            and cached["entry"]["status"] not in LIVE
+            and (out / _run_page(run_id)).is_file()
+        ):
+            runs[run_id] = RunEntry.from_json(cached["entry"])
+        else:
+            parent = run_id.rpartition("/")[0]
+            changed.append((directory, parent if parent in sweep_ids else None))
+    for entry_json, files in _refresh(root, site, changed):
+        entry = RunEntry.from_json(entry_json)
+        runs[entry.id] = entry
+        site.written.extend(map(Path, files))
+    runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
+    for run_id, entry in runs.items():
+        run_records[run_id]["entry"] = entry.to_json()
+    read = len(changed)
+    site.remove(f"runs/{run_id}" for run_id in old_runs if run_id not in runs)
+
+    members = [member for run in runs.values() if (member := run.member()) is not None]
+    statistics: dict[str, Any] = {} if fresh else manifest.get("statistics", {})
+    comparisons = {c.env: c for c in compare(members, statistics)}
+    slugs = _slugs(sorted(comparisons))
+    sweeps: dict[str, SweepEntry] = {}
+    sweep_records: dict[str, Any] = {}
+    for directory in found.sweeps:
+        sweep_id = directory.relative_to(root).as_posix()
+        inside = [r for r in runs if r.rpartition("/")[0] == sweep_id]
+        sweep_stamp: list[Any] = [*signature(directory), inside]
+        cached = old_sweeps.get(sweep_id)
+        if cached is not None and cached["signature"] == sweep_stamp:
+            sweep = SweepEntry.from_json(cached["entry"])
+        else:
+            sweep = read_sweep(root, directory, inside)
+        sweep.env = next((runs[r].env for r in inside if runs[r].env), None)
+        _sweep_files(site, sweep, directory, runs, slugs)
+        sweeps[sweep_id] = sweep
+        sweep_records[sweep_id] = {"signature": sweep_stamp, "entry": sweep.to_json()}
+    site.remove(f"sweeps/{s}" for s in old_sweeps if s not in sweeps)
+
+    environments = _environments(runs, sweeps, comparisons, slugs)
+    for env in environments:
+        _env_files(site, env, comparisons[env["env"]], runs)
+    site.remove(f"envs/{slug}" for slug in manifest.get("envs", []) if slug not in slugs.values())
+    damaged = [r for r in runs.values() if r.status == "damaged"]
+    index = {
+        "generated_by": f"gymrun {__version__}",
+        "recordings": source,
+        "ranking": RANKING,
+        "solve_rule": SOLVE_RULE,
+        "environments": [_env_json(env) for env in environments],
+        "damaged": [r.to_json() for r in damaged],
+        "sweeps": [s.to_json() for s in sweeps.values()],
+    }
+    site.json("index.json", index)
+    site.page(
+        "index.html",
+        "index.html",
+        environments=environments,
+        damaged=damaged,
+        sweeps=list(sweeps.values()),
+        leaders=LEADERS,
+        recordings=str(root),
+        total=len(runs),
+    )
+    site.json(
+        MANIFEST,
+        {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "source": source,
+            "runs": run_records,
+            "sweeps": sweep_records,
+            "envs": list(slugs.values()),
+            "statistics": statistics,
+        },
+    )
+    written = [p for p in site.written if p.name != MANIFEST]
+    return BuildReport(
+        out,
+        len(runs),
+        sum(r.status == "damaged" for r in runs.values()),
+        len(sweeps),
+        len(environments),
+        read,
+        sum(r.status in LIVE for r in runs.values()),
+        written,
+        time.perf_counter() - started,
+        notes,
+    )
+
+
+RANKING = (
+    "mean episode reward, ranked by the lower end of its 95% bootstrap interval "
+    "(runs too short for an interval come after those with one)"
+)
+
+
+def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
+    """Order on a leaderboard: by the lower end of the run's 95% interval of its mean
+    reward, then its mean; runs without an interval after those with one; damaged runs and
+    runs without a score last, unranked.
+
+    >>> a = RunEntry("a", "a", "completed", score={"value": 40.0, "ci95": [20.0, 60.0]})
+    >>> b = RunEntry("b", "b", "completed", score={"value": 35.0, "ci95": [33.0, 37.0]})
+    >>> [e.id for e in sorted([a, b], key=rank_key)]
+    ['b', 'a']
+    """
+    value = entry.score["value"]
+    low = entry.score["ci95"][0]
+    if value is None or entry.status == "damaged":
+        return (2, 0.0, 0.0, entry.id)
+    if low is None:
+        return (1, 0.0, -value, entry.id)
+    return (0, -low, -value, entry.id)
+
+
+def _refresh(
+    root: Path, site: Site, jobs: list[tuple[Path, str | None]]
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """Read each changed run and write its files, in worker processes when there are many
+    (a first build of a large recordings directory) and forking is safe (no other thread
+    is running, as the server's would be)."""
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    parallel = (
+        len(jobs) >= PARALLEL_FROM
+        and workers > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not parallel:
+        return [_refresh_one(root, site.out, job, site) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunk = max(1, len(jobs) // (workers * 8))
+        return list(
+            pool.map(
+                _refresh_one,
+                itertools.repeat(root),
+                itertools.repeat(site.out),
+                jobs,
+                chunksize=chunk,
+            )
+        )
+
+
+_worker_sites: dict[Path, Site] = {}
+
+
+def _refresh_one(
+    root: Path, out: Path, job: tuple[Path, str | None], site: Site | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    if site is None:  # in a worker process: a site of its own, kept for its next runs
+        site = _worker_sites.setdefault(out, Site(out))
+    directory, sweep_id = job
+    entry, detail = read_entry(root, directory)
+    before = len(site.written)
+    _run_files(site, entry, detail, directory, sweep_id)
+    written = [str(p) for p in site.written[before:]]
+    del site.written[before:]  # handed back, as a worker process hands them
+    return entry.to_json(), written
+
+
+def _load_manifest(out: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else {}
+
+
+def env_slug(env: str) -> str:
+    """The folder of an environment's pages: its ID, or when that is not a plain file
+    name, the ID made one and a short hash of it (so no two IDs share a folder).
+
+    >>> env_slug("CartPole-v1"), env_slug("ALE/Pong-v5")
+    ('CartPole-v1', 'ALE-Pong-v5-34770f')
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", env).strip("-.")
+    if slug == env:
+        return slug
+    return f"{slug or 'env'}-{hashlib.sha1(env.encode()).hexdigest()[:6]}"
+
+
+def _slugs(envs: Sequence[str]) -> dict[str, str]:
+    return {env: env_slug(env) for env in envs}
+
+
+def _run_page(run_id: str) -> str:
+    return f"runs/{run_id}/index.html"
+
+
+def reproduce_command(directory: str) -> str:
+    """The command that repeats a run exactly: its saved config, run again.
+
+    >>> reproduce_command("recordings/my run/2026-01-01T00-00-00Z")
+    "gymrun run 'recordings/my run/2026-01-01T00-00-00Z/config.yaml'"
+    """
+    return f"gymrun run {shlex.quote(str(Path(directory) / 'config.yaml'))}"
+
+
+def _run_files(
+    site: Site,
+    entry: RunEntry,
+    detail: RunDetail | None,
+    directory: Path,
+    sweep_id: str | None,
+) -> None:
+    folder = f"runs/{entry.id}"
+    plot = None
+    if detail is not None and detail.curve is not None:
+        curve = detail.curve
+        site.json(
+            f"{folder}/reward.json",
+            {
+                "title": run_title(entry.config or {}),
+                "episode": curve.episode.tolist(),
+                "low": curve.low.tolist(),
+                "high": curve.high.tolist(),
+                "rolling_mean": curve.rolling.tolist(),
+                "window": curve.window,
+                "bin_size": curve.bin_size,
+                "episodes": curve.count,
+                "reward_boundary": entry.reward_boundary,
+            },
+        )
+        recorded = directory / PLOT_FILE
+        if recorded.is_file() and entry.status not in (*LIVE, "killed", "unfinished"):
+            site.place(f"{folder}/{PLOT_FILE}", recorded)
+            plot = PLOT_FILE
+        elif figures.matplotlib_missing() is None:
+            # a run that never finished has no reward.png of its own: draw it here
+            path = site.out / folder / PLOT_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)  # made by reward.json already
+            plot_rewards(
+                curve,
+                path,
+                title=run_title(entry.config or {}),
+                reward_boundary=entry.reward_boundary,
+            )
+            site.written.append(path)
+            plot = PLOT_FILE
+    videos = []
+    for name in entry.videos:
+        site.place(f"{folder}/videos/{name}", directory / VIDEO_DIR / name)
+        videos.append({"file": f"videos/{name}", "episode": episode_of_video(name)})
+    command = reproduce_command(entry.directory)
+    document = {
+        "run": entry.to_json(),
+        "summary": None if detail is None else detail.summary,
+        "episodes": None if detail is None else detail.episode_rows,
+        "block_size": None if detail is None else detail.block_size,
+        "meta": None if detail is None else detail.meta,
+        "notes": [] if detail is None else detail.notes,
+        "reproduce": command,
+        "solve_rule": SOLVE_RULE,
+    }
+    site.json(f"{folder}/run.json", document)
+    meta = None if detail is None else detail.meta
+    site.page(
+        _run_page(entry.id),
+        "run.html",
+        run=entry,
+        detail=detail,
+        plot=plot,
+        videos=videos,
+        command=command,
+        recorded_command=shlex.join(map(str, (meta or {}).get("command") or [])) or None,
+        meta_text=None if meta is None else json.dumps(meta, indent=2),
+        env_slug=None if entry.env is None else env_slug(entry.env),
+        sweep_id=sweep_id,
+        window=SOLVE_WINDOW,
+        solve_rule=SOLVE_RULE,
+    )
+
+
+SOLVE_RULE = (
+    "the first episode at which the mean reward of the last 100 episodes reached the "
+    "reward boundary (the old Gym scoreboard's rule)"
+)
+
+
+def _sweep_files(
+    site: Site,
+    sweep: SweepEntry,
+    directory: Path,
+    runs: dict[str, RunEntry],
+    slugs: dict[str, str],
+) -> None:
+    folder = f"sweeps/{sweep.id}"
+    rows = []
+    for number, point in enumerate(sweep.points):
+        ids = [f"{sweep.id}/{run['label']}" for run in point["runs"]]
+        members = [runs[i] for i in ids if i in runs]
+        completed = [
+            m.score["value"]
+            for m in members
+            if m.status == "completed" and m.score["value"] is not None
+        ]
+        rows.append(
+            {
+                "number": number,
+                "point": point,
+                "runs": members,
+                "iqm": scores.iqm([completed]).to_json() if completed else None,
+                "mean": {"value": point.get("mean_reward"), "ci95": point.get("ci95")},
+            }
+        )
+    plot = None
+    if sweep.plot:
+        site.place(f"{folder}/{SWEEP_PLOT}", directory / SWEEP_PLOT)
+        plot = SWEEP_PLOT
+    site.json(
+        f"{folder}/{SWEEP_FILE}",
+        sweep.to_json() | {"iqm_across_seeds": [row["iqm"] for row in rows]},
+    )
+    site.page(
+        f"{folder}/index.html",
+        "sweep.html",
+        sweep=sweep,
+        rows=rows,
+        plot=plot,
+        env_slug=slugs.get(sweep.env or ""),
+        members=[runs[r] for r in sweep.runs],
+    )
+
+
+def _environments(
+    runs: dict[str, RunEntry],
+    sweeps: dict[str, SweepEntry],
+    comparisons: dict[str, Comparison],
+    slugs: dict[str, str],
+) -> list[dict[str, Any]]:
+    found = []
+    for env in sorted(comparisons):
+        members = sorted((r for r in runs.values() if r.env == env), key=rank_key)
+        ranked = [(n if rank_key(r)[0] < 2 else None, r) for n, r in enumerate(members, 1)]
+        found.append(
+            {
+                "env": env,
+                "slug": slugs[env],
+                "ranked": ranked,
+                "groups": len(comparisons[env].groups),
+                "sweeps": [s.id for s in sweeps.values() if s.env == env],
+                "run_count": len(members),
+            }
+        )
+    return found
+
+
+def _env_json(env: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in env.items() if k != "ranked"} | {
+        "runs": [r.to_json() | {"rank": n} for n, r in env["ranked"]]
+    }
+
+
+def _env_files(
+    site: Site, env: dict[str, Any], comparison: Comparison, runs: dict[str, RunEntry]
+) -> None:
+    folder = f"envs/{env['slug']}"
+    site.json(f"{folder}/leaderboard.json", _env_json(env) | {"ranking": RANKING})
+    site.page(f"{folder}/index.html", "env.html", env=env, ranking=RANKING)
+    document = comparison.to_json()
+    profiled = comparison.profiled
+    profile = {
+        "env": comparison.env,
+        "groups": [g.label for g in profiled],
+        "curves": [p.to_json() for p in comparison.profiles],
+    }
+    changed = site.json(f"{folder}/profile.json", profile)
+    plot = None
+    if profiled and figures.matplotlib_missing() is None:
+        path = site.out / folder / "profile.svg"
+        if changed or not path.is_file():
+            figures.plot_profiles(
+                path,
+                env=comparison.env,
+                labels=[g.label for g in profiled],
+                profiles=comparison.profiles,
+            )
+            site.written.append(path)
+        plot = "profile.svg"
+    site.json(f"{folder}/compare.json", document)
+    site.page(
+        f"{folder}/compare.html",
+        "compare.html",
+        env=env,
+        comparison=comparison,
+        runs=runs,
+        plot=plot,
+        resamples=scores.GROUP_RESAMPLES,
+        jsonable=jsonable,
+    )

@@ -1,0 +1,284 @@
+"""Runs grouped by config (the same experiment with several seeds), and groups compared.
+
+Two runs belong to one group when their resolved configs agree on everything but the seed,
+what was recorded (``record``), how episodes were batched (``vector``) and the ``sweep``
+section, and their agents reported the same provenance (a trained agent's weights, say).
+Runs of one config and seed repeat each other exactly, so a group counts each seed once:
+its newest completed run. Only completed runs are scored; an unfinished run's mean is over
+fewer episodes than its config asks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gymrun.core import scores
+from gymrun.core.scores import Estimate, Profile
+
+# Keys that do not change what an experiment measures.
+UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
+PROFILE_GROUPS = 10  # groups drawn in a performance profile and the improvement matrix
+
+
+@dataclass(frozen=True)
+class Member:
+    """What grouping needs of a run."""
+
+    run: str  # how the run is named (its id on the board, its directory in the terminal)
+    config: dict[str, Any]
+    status: str
+    score: float | None  # mean episode reward
+    started_at: str | None = None
+    provenance: Any = None  # meta.json's "agent"
+
+    @property
+    def env(self) -> str:
+        return str(self.config["env"]["id"])
+
+    @property
+    def seed(self) -> Any:
+        return self.config.get("seed")
+
+
+def experiment(config: dict[str, Any], provenance: Any = None) -> dict[str, Any]:
+    """The part of a config that says what a run measures.
+
+    >>> experiment({"env": {"id": "CartPole-v1"}, "seed": 3, "record": {"video": True}})
+    {'env': {'id': 'CartPole-v1'}}
+    """
+    kept = {k: v for k, v in config.items() if k not in UNGROUPED_KEYS}
+    return kept if provenance is None else kept | {"provenance": provenance}
+
+
+def group_key(config: dict[str, Any], provenance: Any = None) -> str:
+    """A short name for the group of runs that share `config` but for their seeds.
+
+    >>> a = {"env": {"id": "CartPole-v1"}, "episodes": 100, "seed": 1}
+    >>> group_key(a) == group_key(a | {"seed": 2}), group_key(a) == group_key(a | {"episodes": 5})
+    (True, False)
+    """
+    text = json.dumps(experiment(config, provenance), sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted paths (as ``--set`` and sweeps write them) to the leaves of `value`.
+
+    >>> flatten({"wrappers": [{"name": "epsilon_random", "epsilon": 0.5}], "episodes": 9})
+    {'wrappers.0.name': 'epsilon_random', 'wrappers.0.epsilon': 0.5, 'episodes': 9}
+    """
+    if isinstance(value, dict) and value:
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list) and value:
+        items = enumerate(value)
+    else:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in items:
+        flat |= flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
+def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
+    """A label for each experiment: its name and, where several share that name, the
+    settings in which they differ (``cartpole-epsilon: wrappers.0.epsilon=0.25``).
+
+    >>> labels([{"name": "a", "episodes": 10}, {"name": "a", "episodes": 20}, {"name": "b"}])
+    ['a: episodes=10', 'a: episodes=20', 'b']
+    """
+    names = [str(e.get("name") or "experiment") for e in experiments]
+    flats = [flatten(e) for e in experiments]
+    found = []
+    for number, (name, flat) in enumerate(zip(names, flats, strict=True)):
+        namesakes = [f for n, f in zip(names, flats, strict=True) if n == name]
+        keys = list(dict.fromkeys(k for f in namesakes for k in f))
+        differing = [k for k in keys if len({_text(f.get(k)) for f in namesakes}) > 1]
+        shown = [f"{k}={_text(flat.get(k))}" for k in differing if not k.startswith("provenance")]
+        if any(k.startswith("provenance") for k in differing):
+            shown.append(f"agent {group_key(experiments[number])[:6]}")
+        found.append(f"{name}: {', '.join(shown)}" if shown else name)
+    return found
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "null"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+@dataclass
+class Group:
+    """The runs of one experiment, and the statistics across its scored runs."""
+
+    key: str
+    label: str
+    members: list[Member]
+    scored: list[Member]  # completed, one per seed
+    iqm: Estimate = field(default_factory=lambda: Estimate(None))
+    mean: Estimate = field(default_factory=lambda: Estimate(None))
+
+    @property
+    def run_scores(self) -> np.ndarray:
+        return np.array([m.score for m in self.scored], dtype=float)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "runs": [m.run for m in self.members],
+            "scored_runs": [m.run for m in self.scored],
+            "run_scores": self.run_scores.tolist(),
+            "iqm": self.iqm.to_json(),
+            "mean": self.mean.to_json(),
+        }
+
+
+@dataclass
+class Comparison:
+    """The groups of one environment, best IQM first; P(row > column) for the first
+    `PROFILE_GROUPS` of them, and the performance profiles of those with several runs (a
+    single run has no spread to profile)."""
+
+    env: str
+    groups: list[Group]
+    improvement: list[list[Estimate | None]]  # None on the diagonal
+    profiled: list[Group]  # the compared groups with several runs (or all compared)
+    profiles: list[Profile]
+
+    @property
+    def compared(self) -> list[Group]:
+        return self.groups[: len(self.improvement)]
+
+    def to_json(self) -> dict[str, Any]:
+        compared = self.compared
+        return {
+            "env": self.env,
+            "statistics": {
+                "run_score": "mean episode reward of a completed run",
+                "iqm": "scipy.stats.trim_mean(run scores, 0.25)",
+                "interval": f"stratified percentile bootstrap, {scores.GROUP_RESAMPLES} "
+                f"resamples, seed {scores.SEED}, 95%",
+                "improvement": "P(a run of the row's group scores higher than one of the "
+                "column's), ties a half",
+            },
+            "groups": [g.to_json() for g in self.groups],
+            "improvement": {
+                "groups": [g.key for g in compared],
+                "matrix": [
+                    [None if e is None else e.to_json() for e in row] for row in self.improvement
+                ],
+            },
+            "profiles": {
+                "groups": [g.key for g in self.profiled],
+                "curves": [p.to_json() for p in self.profiles],
+            },
+        }
+
+
+def scored_runs(members: Sequence[Member]) -> list[Member]:
+    """The completed runs with a score, one per seed: the newest (runs of one config and
+    seed repeat each other exactly, and would count twice)."""
+    newest: dict[str, Member] = {}
+    for member in sorted(members, key=lambda m: m.started_at or ""):
+        if member.status == "completed" and member.score is not None:
+            newest[json.dumps(member.seed)] = member
+    return sorted(newest.values(), key=lambda m: m.started_at or "")
+
+
+def compare(members: Sequence[Member], cache: dict[str, Any] | None = None) -> list[Comparison]:
+    """Group `members` by experiment and compare the groups of each environment.
+
+    `cache` keeps each statistic by its inputs (a board keeps it between builds, so only
+    the groups a new run joined are resampled again).
+
+    >>> def run(eps, seed, score):
+    ...     config = {"name": "x", "env": {"id": "CartPole-v1"}, "epsilon": eps, "seed": seed}
+    ...     return Member(f"{eps}-{seed}", config, "completed", score)
+    >>> [c] = compare([run(0.5, s, 13.0 + s) for s in range(3)] + [run(0.2, 0, 10.0)])
+    >>> [(g.label, g.iqm.value) for g in c.groups]
+    [('x: epsilon=0.5', 14.0), ('x: epsilon=0.2', 10.0)]
+    >>> c.improvement[0][1].value, c.improvement[1][0].value
+    (1.0, 0.0)
+    """
+    by_env: dict[str, dict[str, list[Member]]] = {}
+    for member in members:
+        key = group_key(member.config, member.provenance)
+        by_env.setdefault(member.env, {}).setdefault(key, []).append(member)
+    memo = _Memo({} if cache is None else cache)
+    return [_comparison(env, groups, memo) for env, groups in sorted(by_env.items())]
+
+
+class _Memo:
+    """Statistics by their inputs, in JSON form. `cache` is read, then left holding only
+    what this comparison used (so it does not grow with every build)."""
+
+    def __init__(self, cache: dict[str, Any]) -> None:
+        self.previous = dict(cache)
+        cache.clear()
+        self.cache = cache
+
+    def _get(self, key: str) -> Any:
+        found = self.cache.get(key, self.previous.get(key))
+        return found
+
+    def estimate(self, kind: str, compute: Any, *samples: np.ndarray) -> Estimate:
+        key = kind + ":" + json.dumps([s.tolist() for s in samples])
+        found = self._get(key)
+        value = Estimate.from_json(found) if found is not None else compute(*samples)
+        self.cache[key] = value.to_json()
+        return value
+
+    def profile(self, sample: np.ndarray, tau: np.ndarray) -> Profile:
+        key = "profile:" + json.dumps([sample.tolist(), tau.tolist()])
+        found = self._get(key)
+        value = (
+            Profile.from_json(found)
+            if found is not None
+            else scores.performance_profile(sample, tau)
+        )
+        self.cache[key] = value.to_json()
+        return value
+
+
+def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comparison:
+    keys = list(grouped)
+    names = labels([experiment(g[0].config, g[0].provenance) for g in grouped.values()])
+    groups = []
+    for key, label in zip(keys, names, strict=True):
+        scored = scored_runs(grouped[key])
+        group = Group(key, label, grouped[key], scored)
+        if scored:
+            group.iqm = memo.estimate("iqm", lambda x: scores.iqm([x]), group.run_scores)
+            group.mean = memo.estimate("mean", lambda x: scores.mean([x]), group.run_scores)
+        groups.append(group)
+    groups.sort(key=_rank)
+    compared = [g for g in groups if g.scored][:PROFILE_GROUPS]
+    improvement: list[list[Estimate | None]] = [[None] * len(compared) for _ in compared]
+    for i, a in enumerate(compared):
+        for j in range(i + 1, len(compared)):
+            estimate = memo.estimate(
+                "improvement",
+                scores.probability_of_improvement,
+                a.run_scores,
+                compared[j].run_scores,
+            )
+            improvement[i][j], improvement[j][i] = estimate, estimate.complement()
+    profiled = [g for g in compared if len(g.scored) > 1] or compared
+    tau = scores.profile_thresholds([g.run_scores for g in profiled])
+    profiles = [memo.profile(g.run_scores, tau) for g in profiled]
+    return Comparison(env, groups, improvement, profiled, profiles)
+
+
+def _rank(group: Group) -> tuple[float, float, str]:
+    iqm, mean = group.iqm.value, group.mean.value
+    return (
+        -(iqm if iqm is not None else -np.inf),
+        -(mean if mean is not None else -np.inf),
+        group.label,
+    )

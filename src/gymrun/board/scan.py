@@ -1,0 +1,79 @@
+"""Finding the runs and sweeps under a recordings directory, and telling when one changed.
+
+A run directory is one that holds a ``config.yaml``; a sweep directory holds
+``sweep.json`` (or the room reserved for it), or run directories named as a sweep names
+its runs (``p000-s0``): a sweep that was killed before it could write ``sweep.json`` still
+shows. Nothing is read here but
+directory listings and file sizes and times, so a build can tell which runs changed
+without reading any.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from gymrun.records.layout import CONFIG_FILE, VIDEO_DIR
+
+SWEEP_FILE = "sweep.json"  # as gymrun.sweep writes them
+SWEEP_PLOT = "sweep.png"
+SWEEP_RUN = re.compile(r"p\d+-s-?\d+")
+
+
+@dataclass(frozen=True)
+class Found:
+    """Run and sweep directories, each in path order."""
+
+    runs: list[Path]
+    sweeps: list[Path]
+
+
+def scan(root: Path) -> Found:
+    """Every run and sweep directory under `root` (hidden directories are skipped, and
+    symbolic links to directories are not followed).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for run in ("a/t1", "s/t2/p000-s0", "s/t2/p001-s0"):
+    ...         (Path(tmp) / run).mkdir(parents=True)
+    ...         _ = (Path(tmp) / run / "config.yaml").write_text("{}")
+    ...     found = scan(Path(tmp))
+    ...     [p.relative_to(tmp).as_posix() for p in found.runs + found.sweeps]
+    ['a/t1', 's/t2/p000-s0', 's/t2/p001-s0', 's/t2']
+    """
+    runs: list[Path] = []
+    sweeps: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        path = Path(folder)
+        if CONFIG_FILE in files and path != root:
+            runs.append(path)
+            subfolders[:] = []  # a run holds no runs (videos/ is its own)
+        elif (
+            SWEEP_FILE in files
+            or f"{SWEEP_FILE}.reserved" in files  # a sweep that is going, or was killed
+            or any(SWEEP_RUN.fullmatch(d) for d in subfolders)
+        ):
+            sweeps.append(path)
+    return Found(sorted(runs), sorted(sweeps))
+
+
+def signature(directory: Path) -> list[list[object]]:
+    """Name, size and modification time of every file a run or sweep keeps (videos
+    included): a run whose signature is unchanged need not be read again."""
+    found: list[list[object]] = []
+    for folder in (directory, directory / VIDEO_DIR):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    stat = entry.stat()
+                    found.append([entry.name, stat.st_size, stat.st_mtime_ns])
+            except OSError:  # removed meanwhile
+                continue
+    return found

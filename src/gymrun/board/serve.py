@@ -1,0 +1,90 @@
+"""Serving the board on 127.0.0.1 and rebuilding it as runs change.
+
+The server is the standard library's; a build runs whenever a run's or sweep's files
+change (their sizes and times, polled), and also now and then while a run is marked
+running, since a killed run writes nothing to say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gymrun.board.build import BuildReport, build_board
+from gymrun.board.scan import scan, signature
+from gymrun.errors import GymrunError
+
+POLL_SECONDS = 1.0
+LIVE_RECHECK_SECONDS = 10.0
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Files of the board, never cached (a reload shows the latest build), not logged."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def recordings_state(root: Path) -> list[Any]:
+    """Everything a build depends on, cheaply: the run and sweep directories and the
+    sizes and times of their files."""
+    found = scan(root)
+    return [[str(d), signature(d)] for d in found.runs + found.sweeps]
+
+
+def serve_board(
+    root: Path,
+    out: Path,
+    *,
+    port: int = 8000,
+    on_ready: Callable[[str], None] | None = None,
+    on_build: Callable[[BuildReport], None] | None = None,
+    on_error: Callable[[GymrunError], None] | None = None,
+    stop: threading.Event | None = None,
+    poll_seconds: float = POLL_SECONDS,
+) -> None:
+    """Build the board, serve `out` at ``http://127.0.0.1:PORT/`` (`port` 0 picks a free
+    one; `on_ready` gets the address), and rebuild when the recordings change, until
+    `stop` is set or Ctrl-C."""
+    report = build_board(root, out)
+    if on_build is not None:
+        on_build(report)
+    handler = functools.partial(_Handler, directory=str(out))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise GymrunError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
+    thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
+    thread.start()
+    stop = stop or threading.Event()
+    try:
+        if on_ready is not None:
+            on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
+        state, built = recordings_state(root), time.monotonic()
+        while not stop.wait(poll_seconds):
+            now = recordings_state(root) if root.is_dir() else []
+            live = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
+            if now == state and not live:
+                continue
+            try:
+                report = build_board(root, out)
+            except GymrunError as exc:
+                if on_error is not None:
+                    on_error(exc)
+            else:
+                if on_build is not None:
+                    on_build(report)
+            state, built = now, time.monotonic()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,82 @@
+"""Tables of groups of runs compared: IQM and mean with intervals, probability of
+improvement, performance profiles (the numbers of the board's comparison pages)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from gymrun.cli.run_tables import number
+
+if TYPE_CHECKING:
+    from gymrun.board.groups import Comparison
+    from gymrun.core.scores import Estimate
+
+PROFILE_COLUMNS = 5  # thresholds shown of a profile
+
+
+def estimate(value: Estimate | None, digits: int = 4) -> str:
+    """``13.77 [12.91, 14.62]``, the value alone without an interval, ``—`` without one."""
+    if value is None or value.value is None:
+        return "—"
+    text = number(value.value, digits)
+    if value.low is None:
+        return text
+    return f"{text} [{number(value.low, digits)}, {number(value.high, digits)}]"
+
+
+def groups_table(comparison: Comparison) -> Table:
+    """A row per group, best IQM first."""
+    table = Table(
+        title=f"Groups on {comparison.env} (run score: mean episode reward)", title_justify="left"
+    )
+    table.add_column("group", overflow="fold", min_width=12)
+    table.add_column("runs", justify="right")
+    table.add_column("IQM [95% CI]", justify="right", no_wrap=True)
+    table.add_column("mean [95% CI]", justify="right", no_wrap=True)
+    table.add_column("run scores", overflow="fold")
+    for group in comparison.groups:
+        table.add_row(
+            group.label,
+            f"{len(group.scored)} of {len(group.members)}",
+            estimate(group.iqm),
+            estimate(group.mean),
+            ", ".join(number(m.score, 4) for m in group.scored) or "no completed run",
+        )
+    return table
+
+
+def improvement_table(comparison: Comparison) -> Table:
+    """P(X > Y) for each pair of groups, the better (by IQM) first."""
+    table = Table(title=f"Probability of improvement on {comparison.env}", title_justify="left")
+    table.add_column("X", overflow="fold")
+    table.add_column("Y", overflow="fold")
+    table.add_column("P(X > Y) [95% CI]", justify="right", no_wrap=True)
+    groups = comparison.compared
+    for i, x in enumerate(groups):
+        for j in range(i + 1, len(groups)):
+            table.add_row(x.label, groups[j].label, estimate(comparison.improvement[i][j], 2))
+    return table
+
+
+def profile_table(comparison: Comparison) -> Table:
+    """A few points of each group's performance profile: the fraction of its runs that
+    scored above each threshold."""
+    table = Table(
+        title=f"Performance profiles on {comparison.env}: fraction of runs scoring above τ",
+        title_justify="left",
+    )
+    table.add_column("group", overflow="fold")
+    profiles = comparison.profiles
+    tau = profiles[0].tau.tolist() if profiles else []
+    picks = (
+        sorted({round(k * (len(tau) - 1) / (PROFILE_COLUMNS - 1)) for k in range(PROFILE_COLUMNS)})
+        if len(tau)
+        else []
+    )
+    for pick in picks:
+        table.add_column(f"τ={number(tau[pick], 4)}", justify="right", no_wrap=True)
+    for group, profile in zip(comparison.profiled, profiles, strict=True):
+        table.add_row(group.label, *(f"{profile.fraction[p]:.2f}" for p in picks))
+    return table

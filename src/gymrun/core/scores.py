@@ -1,0 +1,273 @@
+"""How a run scores, and how groups of runs compare, as Agarwal et al. (2021, the `rliable`
+library) and Henderson et al. (2018) recommend: interval estimates, not point estimates.
+
+A run's score is its mean episode reward. Across the runs of a group (one config, several
+seeds) the interquartile mean (IQM: the mean of the middle half) and the mean come with
+stratified bootstrap 95% intervals: runs are resampled within each stratum (an
+environment), never across. Two groups are compared by the probability of improvement
+P(X > Y), and a group's whole distribution of run scores by its performance profile.
+
+Every estimate uses scipy (``scipy.stats.bootstrap``, ``trim_mean``, ``mannwhitneyu``),
+seeded, so the same runs always give the same intervals. scipy is imported here, at the
+top: this module is for ``gymrun board`` and ``gymrun compare`` (the ``board`` extra).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+SEED = 0
+RUN_RESAMPLES = 1000  # episodes of one run (as a sweep's intervals)
+GROUP_RESAMPLES = 10_000  # runs of a group: few values, so many resamples are cheap
+PAIR_RESAMPLES = 2_000  # probability of improvement and profiles, as rliable's examples
+IQM_TRIM = 0.25  # cut from each end: the interquartile mean
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic and its 95% interval (None when there is too little to resample)."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "ci95": [self.low, self.high]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Estimate:
+        return cls(data["value"], *data["ci95"])
+
+    def complement(self) -> Estimate:
+        """1 - the estimate, its interval turned round: P(Y > X) from P(X > Y).
+
+        >>> Estimate(0.75, 0.5, 1.0).complement()
+        Estimate(value=0.25, low=0.0, high=0.5)
+        """
+
+        def flip(v: float | None) -> float | None:
+            return None if v is None else 1.0 - v
+
+        return Estimate(flip(self.value), flip(self.high), flip(self.low))
+
+
+def _bootstrap(
+    samples: Sequence[np.ndarray],
+    statistic: Callable[..., Any],
+    resamples: int,
+    batch: int | None = None,
+) -> tuple[Any, Any]:
+    """scipy's percentile bootstrap, each sample resampled on its own (stratified)."""
+    result = stats.bootstrap(
+        tuple(samples),
+        statistic,
+        n_resamples=resamples,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        vectorized=True,
+        paired=False,
+        batch=batch,
+        rng=np.random.default_rng(SEED),
+    )
+    return result.confidence_interval.low, result.confidence_interval.high
+
+
+def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    finite: np.ndarray = array[np.isfinite(array)]
+    return finite
+
+
+def mean_reward(rewards: Sequence[float] | np.ndarray) -> Estimate:
+    """A run's score: its mean episode reward, with a 95% bootstrap interval over its
+    episodes (none for fewer than two). NaN and infinite rewards are left out.
+
+    >>> mean_reward([10.0, 12.0, 14.0, 16.0])
+    Estimate(value=13.0, low=11.0, high=15.0)
+    >>> mean_reward([7.0])
+    Estimate(value=7.0, low=None, high=None)
+    """
+    rewards = _finite(rewards)
+    if not len(rewards):
+        return Estimate(None)
+    value = float(rewards.mean())
+    if len(rewards) < 2 or np.ptp(rewards) == 0:
+        # one episode has no spread to resample; equal rewards have no other mean
+        return Estimate(value, *((value, value) if len(rewards) > 1 else (None, None)))
+    batch = max(1, 4_000_000 // len(rewards))  # bounded memory for long runs
+    low, high = _bootstrap([rewards], np.mean, RUN_RESAMPLES, batch)
+    return Estimate(value, float(low), float(high))
+
+
+def solved_at(
+    episodes: np.ndarray, rewards: np.ndarray, boundary: float | None, window: int = 100
+) -> int | None:
+    """The old Gym scoreboard's rule: the episode at which the mean of the last `window`
+    rewards first reached `boundary` (None if it never did, or the run is shorter than a
+    window). NaN and infinite rewards are left out, as in the summary.
+
+    >>> rewards = np.array([0.0] * 50 + [300.0] * 100)
+    >>> solved_at(np.arange(150), rewards, 195.0)
+    114
+    >>> solved_at(np.arange(150), rewards, 400.0) is None
+    True
+    """
+    finite = np.isfinite(rewards)
+    episodes, rewards = episodes[finite], rewards[finite]
+    if boundary is None or len(rewards) < window:
+        return None
+    sums = np.cumsum(np.concatenate([[0.0], rewards]))
+    means = (sums[window:] - sums[:-window]) / window
+    # a small tolerance: a running mean equal to the boundary is not lost to rounding
+    reached = np.flatnonzero(means >= boundary - 1e-9 * max(1.0, abs(boundary)))
+    return int(episodes[reached[0] + window - 1]) if len(reached) else None
+
+
+def _iqm(*strata: np.ndarray, axis: int = -1) -> Any:
+    return stats.trim_mean(np.concatenate(strata, axis=axis), IQM_TRIM, axis=axis)
+
+
+def _mean(*strata: np.ndarray, axis: int = -1) -> Any:
+    return np.mean(np.concatenate(strata, axis=axis), axis=axis)
+
+
+def _across_runs(strata: Sequence[np.ndarray], statistic: Callable[..., Any]) -> Estimate:
+    strata = [s for s in (_finite(s) for s in strata) if len(s)]
+    if not strata:
+        return Estimate(None)
+    value = float(statistic(*strata))
+    varied = [s for s in strata if len(s) > 1]
+    if not varied:
+        return Estimate(value)
+    # a stratum of one run resamples to itself: it joins every resample as it is
+    fixed = np.concatenate([s for s in strata if len(s) == 1] or [np.zeros(0)])
+
+    def resampled(*xs: np.ndarray, axis: int = -1) -> Any:
+        shape = (*xs[0].shape[:-1], len(fixed))
+        return statistic(*xs, np.broadcast_to(fixed, shape), axis=axis)
+
+    low, high = _bootstrap(varied, resampled, GROUP_RESAMPLES)
+    return Estimate(value, float(low), float(high))
+
+
+def iqm(strata: Sequence[Sequence[float] | np.ndarray]) -> Estimate:
+    """Interquartile mean of run scores (``scipy.stats.trim_mean(scores, 0.25)``) with a
+    stratified bootstrap 95% interval; one array of run scores per stratum.
+
+    >>> iqm([[1.0, 2.0, 3.0, 4.0, 100.0]]).value  # the outlier run is trimmed
+    3.0
+    """
+    return _across_runs([np.asarray(s, dtype=float) for s in strata], _iqm)
+
+
+def mean(strata: Sequence[Sequence[float] | np.ndarray]) -> Estimate:
+    """Mean of run scores with a stratified bootstrap 95% interval.
+
+    >>> mean([[1.0, 2.0, 3.0, 4.0, 100.0]]).value
+    22.0
+    """
+    return _across_runs([np.asarray(s, dtype=float) for s in strata], _mean)
+
+
+def _improvement(x: np.ndarray, y: np.ndarray, axis: int = -1) -> Any:
+    # Mann-Whitney's U counts the pairs with x > y (ties count a half): divided by the
+    # number of pairs, it is P(X > Y), as rliable computes it
+    u = stats.mannwhitneyu(x, y, axis=axis, method="asymptotic").statistic
+    return u / (x.shape[axis] * y.shape[axis])
+
+
+def probability_of_improvement(
+    x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray
+) -> Estimate:
+    """P(X > Y): the chance that a run of group X scores higher than a run of group Y (ties
+    count a half), with a 95% interval from resampling each group's runs on their own.
+
+    >>> probability_of_improvement([3.0, 4.0, 5.0], [1.0, 2.0, 3.0]).value
+    0.9444444444444444
+    """
+    xs, ys = _finite(x), _finite(y)
+    if not len(xs) or not len(ys):
+        return Estimate(None)
+    value = float(_improvement(xs, ys))
+    if len(xs) < 2 and len(ys) < 2:
+        return Estimate(value)
+    if len(xs) < 2 or len(ys) < 2:  # one run resamples to itself
+        one, many = (xs, ys) if len(xs) < 2 else (ys, xs)
+
+        def against_one(sample: np.ndarray, axis: int = -1) -> Any:
+            fixed = np.broadcast_to(one, (*sample.shape[:-1], 1))
+            pair = (fixed, sample) if len(xs) < 2 else (sample, fixed)
+            return _improvement(*pair, axis=axis)
+
+        low, high = _bootstrap([many], against_one, PAIR_RESAMPLES)
+    else:
+        low, high = _bootstrap([xs, ys], _improvement, PAIR_RESAMPLES)
+    return Estimate(value, float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A performance profile: at each threshold `tau`, the fraction of runs scoring above
+    it, with a 95% band."""
+
+    tau: np.ndarray
+    fraction: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Profile:
+        low, high = data["ci95"]
+        return cls(*(np.array(v, dtype=float) for v in (data["tau"], data["fraction"], low, high)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tau": self.tau.tolist(),
+            "fraction": self.fraction.tolist(),
+            "ci95": [self.low.tolist(), self.high.tolist()],
+        }
+
+
+def profile_thresholds(scores: Sequence[np.ndarray], points: int = 101) -> np.ndarray:
+    """Evenly spaced thresholds from just below the lowest score to the highest.
+
+    >>> profile_thresholds([np.array([0.0, 10.0])], points=3).tolist()
+    [-0.1, 4.95, 10.0]
+    """
+    values = np.concatenate([_finite(s) for s in scores]) if scores else np.zeros(0)
+    if not len(values):
+        return np.zeros(0)
+    low, high = float(values.min()), float(values.max())
+    margin = 0.01 * (high - low) if high > low else max(1.0, abs(low)) * 0.01
+    return np.linspace(low - margin, high, points)
+
+
+def performance_profile(scores: Sequence[float] | np.ndarray, tau: np.ndarray) -> Profile:
+    """The fraction of runs whose score is above each threshold in `tau` (the run-score
+    distribution of rliable), with a bootstrap 95% band over runs.
+
+    >>> p = performance_profile([1.0, 2.0, 3.0, 4.0], np.array([0.0, 2.5, 5.0]))
+    >>> p.fraction.tolist()
+    [1.0, 0.5, 0.0]
+    """
+    values = _finite(scores)
+
+    def above(x: np.ndarray, axis: int = -1) -> Any:
+        return np.mean(np.expand_dims(x, -1) > tau, axis=axis if axis >= 0 else axis - 1)
+
+    fraction = above(values) if len(values) else np.full(len(tau), math.nan)
+    if len(values) < 2:
+        return Profile(tau, fraction, fraction, fraction)
+
+    def statistic(x: np.ndarray, axis: int = -1) -> Any:
+        return np.moveaxis(above(x, axis), -1, 0)  # thresholds first, as scipy expects
+
+    low, high = _bootstrap([values], statistic, PAIR_RESAMPLES)
+    return Profile(tau, fraction, np.asarray(low, dtype=float), np.asarray(high, dtype=float))
