@@ -58,6 +58,20 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "gymrun sweep --executor dask",
         "pip install 'gymrun[dask]'",
     ),
+    (
+        "Stable-Baselines3",
+        "agents",
+        "stable_baselines3",
+        "agent: {name: sb3, path: model.zip}",
+        "pip install 'gymrun[sb3]'",
+    ),
+    (
+        "ONNX",
+        "agents",
+        "onnxruntime",
+        "agent: {name: onnx, path: policy.onnx}",
+        "pip install 'gymrun[onnx]'",
+    ),
 ]
 
 
