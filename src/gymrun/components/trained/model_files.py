@@ -90,10 +90,11 @@ def import_extra(module: str, package: str, install: str, needed_by: str) -> Mod
     """Import `module` of optional `package` for `needed_by`, or an `AgentError` saying how
     to install it.
 
-    >>> import_extra("no_such_module_xyz", "onnxruntime", "pip install 'gymrun[onnx]'", "agent onnx")
-    Traceback (most recent call last):
-    ...
-    gymrun.errors.AgentError: agent onnx needs onnxruntime, which is not installed: pip install 'gymrun[onnx]'
+    >>> try:
+    ...     import_extra("no_such_xyz", "onnxruntime", "pip install ...", "agent onnx")
+    ... except AgentError as exc:
+    ...     print(exc)
+    agent onnx needs onnxruntime, which is not installed: pip install ...
     """
     try:
         return importlib.import_module(module)

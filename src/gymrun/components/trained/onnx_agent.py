@@ -146,7 +146,7 @@ def _observation_shape(file: Path, space: gym.Space[Any]) -> tuple[int, ...]:
             f"agent onnx: {file} is fed the observation as one array, and the environment's "
             f"observations {space_label(space)} are not one"
         )
-    return tuple(space.shape)
+    return tuple(space.shape or ())
 
 
 def _input_form(
@@ -163,9 +163,10 @@ def _input_form(
     dims = list(arg.shape)
 
     def fits(tail: list[Any]) -> bool:
-        return len(tail) == len(observed) and all(
-            not isinstance(dim, int) or dim == size for dim, size in zip(tail, observed)
-        )
+        if len(tail) != len(observed):
+            return False
+        pairs = zip(tail, observed, strict=True)
+        return all(not isinstance(dim, int) or dim == size for dim, size in pairs)
 
     if dims and fits(dims[1:]) and (not isinstance(dims[0], int) or dims[0] == 1):
         form = "one" if dims[0] == 1 else "batch"
@@ -189,10 +190,11 @@ def action_reader(
     >>> read = action_reader("policy.onnx", "logits", (3,), gym.spaces.Discrete(3))
     >>> read(np.array([[0.1, 2.0, -1.0], [5.0, 0.0, 0.0]], np.float32))
     array([1, 0])
-    >>> action_reader("policy.onnx", "logits", (3,), gym.spaces.Discrete(2))
-    Traceback (most recent call last):
-    ...
-    gymrun.errors.AgentError: agent onnx: policy.onnx output 'logits' gives 3 numbers per observation; the actions Discrete(2) need 1 (the action) or 2 (a score for each action)
+    >>> try:
+    ...     action_reader("policy.onnx", "logits", (3,), gym.spaces.Discrete(2))
+    ... except AgentError as exc:
+    ...     print(str(exc).split("; ")[1])
+    the actions Discrete(2) need 1 (the action) or 2 (a score for each action)
     """
     size = int(np.prod(per_observation))
     if isinstance(space, gym.spaces.Discrete):

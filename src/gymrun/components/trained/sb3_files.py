@@ -77,10 +77,10 @@ def algorithm_named(name: str) -> Algorithm:
 
     >>> algorithm_named("PPO").key, algorithm_named("ppo_lstm").name
     ('ppo', 'RecurrentPPO')
-    >>> algorithm_named("ppo2")
+    >>> algorithm_named("ppo2")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gymrun.errors.GymrunError: unknown algorithm 'ppo2'; did you mean 'ppo'? (use one of a2c, ddpg, dqn, ppo, sac, td3, ars, crossq, ppo_mask, ppo_lstm, qrdqn, tqc, trpo)
+    gymrun.errors.GymrunError: unknown algorithm 'ppo2'; did you mean 'ppo'? (use one of a2c, ...)
     """
     lowered = name.lower()
     for algorithm in ALGORITHMS.values():
