@@ -3,19 +3,26 @@ evaluated through gymrun and checked against SB3's own predict on the same seeds
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 import yaml
-from stable_baselines3 import PPO
+from sb3_contrib import QRDQN
+from stable_baselines3 import A2C, DQN, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from typer.testing import CliRunner
@@ -23,6 +30,7 @@ from typer.testing import CliRunner
 from gymrun import Experiment, load_config, run_experiment
 from gymrun.cli import app
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.sweep import load_sweep, run_sweep
 
 RUN_SEED = 7
 
@@ -32,15 +40,23 @@ def gymrun(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture(scope="session")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder of models trained here, on one CPU thread (two threads sharing a busy CPU
-    train several times slower): ``ppo.zip``, 2,048 PPO steps on CartPole-v1, about a
-    second, a policy that balances for 40 to 150 steps, so episodes differ in length."""
-    folder = tmp_path_factory.mktemp("models")
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one thread: two threads sharing a busy CPU train several times slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with ``ppo.zip``: 2,048 PPO steps on CartPole-v1 (about a second), a policy
+    that balances for 40 to 150 steps, so that episodes differ in length."""
+    folder = tmp_path_factory.mktemp("models")
+    with one_thread():
         ppo = PPO(
             "MlpPolicy",
             "CartPole-v1",
@@ -52,10 +68,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             policy_kwargs={"net_arch": [32, 32]},
         )
         ppo.learn(2048)
-        ppo.save(folder / "ppo.zip")
-        yield folder
-    finally:
-        torch.set_num_threads(threads)
+    ppo.save(folder / "ppo.zip")
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -99,18 +113,18 @@ def onnx_exports(models: Path) -> dict[str, Path]:
 
 
 def sb3_episodes(
-    model: BaseAlgorithm, env_id: str, episodes: int, deterministic: bool = True
+    model: BaseAlgorithm, episodes: int, run_seed: int = RUN_SEED, env_id: str = "CartPole-v1"
 ) -> list[tuple[float, int]]:
     """(return, steps) of each episode, by hand: SB3's predict on a plain Gymnasium env,
     episode i reset with gymrun's seed for it."""
     env = gym.make(env_id)
-    seeds = EpisodeSeeds(RUN_SEED)
+    seeds = EpisodeSeeds(run_seed)
     played = []
     for index in range(episodes):
         observation, _ = env.reset(seed=seeds[index][0])
         total, steps, done = 0.0, 0, False
         while not done:
-            action, _ = model.predict(observation, deterministic=deterministic)
+            action, _ = model.predict(observation, deterministic=True)
             observation, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             steps += 1
@@ -140,7 +154,7 @@ def played(result: Any) -> list[tuple[float, int]]:
 def test_an_sb3_model_plays_the_episodes_sb3s_own_predict_plays(models: Path) -> None:
     config = load_config(config_for(models, {"name": "sb3", "path": "ppo.zip"}))
     result = run_experiment(config)
-    expected = sb3_episodes(PPO.load(models / "ppo.zip", device="cpu"), "CartPole-v1", 20)
+    expected = sb3_episodes(PPO.load(models / "ppo.zip", device="cpu"), 20)
     assert played(result) == expected
     assert len({steps for _, steps in expected}) > 5  # episodes that differ: a real check
 
@@ -159,7 +173,7 @@ def test_evaluating_a_model_from_the_command_line_records_its_hash(
     code, out, err = gymrun("run", str(config), "-n", "5", "-o", "run")
     assert code == 0, err
     assert "eval: CartPole-v1, agent sb3" in out
-    expected = sb3_episodes(PPO.load(model, device="cpu"), "CartPole-v1", 5)
+    expected = sb3_episodes(PPO.load(model, device="cpu"), 5)
     episodes = [json.loads(line) for line in Path("run/episodes.jsonl").read_text().splitlines()]
     assert [(e["reward"], e["steps"]) for e in episodes] == expected
     assert yaml.safe_load(Path("run/config.yaml").read_text())["agent"] == {
@@ -239,16 +253,12 @@ def test_sampled_actions_are_seeded_per_episode(models: Path) -> None:
 @pytest.fixture(scope="session")
 def normalized(models: Path) -> tuple[Path, Path]:
     """PPO trained on VecNormalize'd CartPole observations, and the statistics it saved."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         venv = VecNormalize(DummyVecEnv([lambda: gym.make("CartPole-v1")]), norm_reward=False)
         model = PPO("MlpPolicy", venv, n_steps=256, batch_size=64, n_epochs=4, seed=1)
         model.learn(2048)
-        model.save(models / "normalized.zip")
-        venv.save(models / "normalized.pkl")
-    finally:
-        torch.set_num_threads(threads)
+    model.save(models / "normalized.zip")
+    venv.save(models / "normalized.pkl")
     return models / "normalized.zip", models / "normalized.pkl"
 
 
@@ -276,3 +286,108 @@ def test_vecnormalize_statistics_are_applied_as_sb3_applies_them(
         load_config(config_for(model_path.parent, agent | {"vecnormalize": None}))
     )
     assert played(unnormalized) != expected
+
+
+def test_dask_workers_play_the_episodes_this_process_plays(models: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    path = config_for(
+        models,
+        {"name": "sb3", "path": "ppo.zip"},
+        episodes=6,
+        sweep={"agent.deterministic": [True, False], "seeds": [RUN_SEED, RUN_SEED + 1]},
+    )
+    sweep = load_sweep(path)
+    local = run_sweep(sweep, executor="local")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=50,
+    ) as cluster:
+        dask = run_sweep(sweep, executor="dask", address=cluster.scheduler_address)
+    assert dask.status == "completed"
+    means = [(p.values, p.mean_reward, p.mean_steps) for p in local.points]
+    assert [(p.values, p.mean_reward, p.mean_steps) for p in dask.points] == means
+    model = PPO.load(models / "ppo.zip", device="cpu")
+    by_hand = [r for seed in (RUN_SEED, RUN_SEED + 1) for r, _ in sb3_episodes(model, 6, seed)]
+    assert local.points[0].mean_reward == pytest.approx(np.mean(by_hand), abs=1e-12)
+
+
+# -- the algorithm, read from the file ---------------------------------------------------------
+
+
+TRAINED = {
+    # algorithm: (class, env, steps, keywords): a few hundred steps, well under a second each
+    "A2C": (A2C, "CartPole-v1", 200, {"n_steps": 8}),
+    "DQN": (DQN, "CartPole-v1", 300, {"learning_starts": 100, "train_freq": 4}),
+    "SAC": (SAC, "Pendulum-v1", 150, {"learning_starts": 100, "batch_size": 32}),
+    "QRDQN": (QRDQN, "CartPole-v1", 300, {"learning_starts": 100, "train_freq": 4}),
+}
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``trained(name)``: the model file of algorithm `name`, trained once per session."""
+    folder = tmp_path_factory.mktemp("algorithms")
+    done: dict[str, Path] = {}
+
+    def train(name: str) -> Path:
+        if name not in done:
+            cls, env_id, steps, keywords = TRAINED[name]
+            with one_thread():
+                model = cls("MlpPolicy", env_id, seed=0, device="cpu", **keywords)
+                model.learn(steps)
+            done[name] = folder / f"{name.lower()}.zip"
+            model.save(done[name])
+        return done[name]
+
+    return train
+
+
+@pytest.mark.parametrize("name", list(TRAINED))
+def test_the_algorithm_is_read_from_the_file(
+    name: str, trained: Callable[[str], Path], tmp_path: Path
+) -> None:
+    cls, env_id, _, _ = TRAINED[name]
+    model = trained(name)
+    config = write(
+        tmp_path / "eval.yaml",
+        {"env": env_id, "agent": {"name": "sb3", "path": str(model)}, "seed": RUN_SEED},
+    )
+    code, out, err = gymrun("run", str(config), "-n", "3", "--json", "-o", "run")
+    assert code == 0, err
+    episodes = [(e["reward"], e["steps"]) for e in json.loads(out)["episodes"]]
+    assert episodes == sb3_episodes(cls.load(model, device="cpu"), 3, env_id=env_id)
+    assert json.loads(Path("run/meta.json").read_text())["agent"]["algo"] == name
+
+
+def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
+    models: Path, tmp_path: Path
+) -> None:
+    # OpenMP's thread pool does not survive a fork: a worker that used it would wait forever
+    script = tmp_path / "after_training.py"
+    script.write_text(
+        "import sys, torch\n"
+        "from gymrun import load_config, run_experiment\n"
+        "torch.set_num_threads(2)\n"
+        "x = torch.randn(512, 512)\n"
+        "(x @ x).sum()\n"
+        "result = run_experiment(load_config(sys.argv[1]), workers=2)\n"
+        "print(result.summary.count)\n"
+    )
+    config = config_for(models, {"name": "sb3", "path": "ppo.zip"}, episodes=4)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers too are stopped if it hangs
+    )
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert (process.returncode, out) == (0, "4\n"), err

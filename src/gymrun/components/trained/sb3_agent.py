@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import pickle
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,7 @@ class Sb3Agent:
         device: str = "cpu",
     ) -> None:
         saved = read_saved_model(path, algo)
+        _one_torch_thread_after_fork()
         if saved.algorithm.recurrent:
             raise AgentError(
                 f"agent sb3: {saved.file} holds a {saved.algorithm.name} model, whose policy "
@@ -79,6 +83,7 @@ class Sb3Agent:
     ) -> dict[str, Any]:
         """The model file and its hash, the algorithm, the versions that saved and play it."""
         saved = read_saved_model(path, algo)
+        _one_torch_thread_after_fork()  # this process may fork the workers that play it
         found: dict[str, Any] = {
             "model": traced(saved.file),
             "algo": saved.algorithm.name,
@@ -102,6 +107,20 @@ class Sb3Agent:
     def act_batch(self, observations: Any) -> Any:
         # SB3 tells a batch from one observation by its shape: the same call serves both
         return self.act(observations)
+
+
+@functools.cache
+def _one_torch_thread_after_fork() -> None:
+    """Worker processes (forked) run torch on one thread: a process forked after torch ran
+    on several threads hangs at its first parallel operation (OpenMP's thread pool does not
+    survive a fork), and the workers are the parallelism anyway."""
+
+    def one_thread() -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(1)
+
+    os.register_at_fork(after_in_child=one_thread)
 
 
 def sb3_module(name: str) -> Any:
