@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -18,9 +19,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import onnx
+import onnx.numpy_helper
 import pytest
 import torch
 import yaml
+from onnx import TensorProto, helper
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, DQN, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -29,8 +33,12 @@ from typer.testing import CliRunner
 
 from gymrun import Experiment, load_config, run_experiment
 from gymrun.cli import app
+from gymrun.components.agents import make_agent
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.sweep import load_sweep, run_sweep
+
+from .conftest import FAKE_ID
+from .test_subprocess import _without
 
 RUN_SEED = 7
 
@@ -391,3 +399,313 @@ def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assert (process.returncode, out) == (0, "4\n"), err
+
+
+# -- the onnx agent ----------------------------------------------------------------------------
+
+
+def seen_observations(model: BaseAlgorithm, episodes: int) -> np.ndarray:
+    """Every observation of `episodes` episodes of `model` on CartPole-v1 (gymrun's seeds)."""
+    env, seeds, seen = gym.make("CartPole-v1"), EpisodeSeeds(RUN_SEED), []
+    for index in range(episodes):
+        observation, _ = env.reset(seed=seeds[index][0])
+        done = False
+        while not done:
+            seen.append(observation)
+            action, _ = model.predict(observation, deterministic=True)
+            observation, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+    return np.array(seen)
+
+
+def test_the_onnx_exports_take_the_sb3_models_actions(
+    models: Path, onnx_exports: dict[str, Path]
+) -> None:
+    model = PPO.load(models / "ppo.zip", device="cpu")
+    observations = seen_observations(model, 20)
+    expected, _ = model.predict(observations, deterministic=True)
+    env = gym.make("CartPole-v1")
+    for path in onnx_exports.values():  # the action itself, and logits (argmax)
+        agent = make_agent("onnx", {"path": str(path)}, env.action_space, env.observation_space)
+        assert agent.act_batch(observations).tolist() == expected.tolist()
+        assert [int(agent.act(o)) for o in observations] == expected.tolist()
+        config = load_config(config_for(models, {"name": "onnx", "path": str(path)}))
+        assert played(run_experiment(config)) == sb3_episodes(model, 20)
+    assert len(observations) > 1000
+
+
+def linear_onnx(
+    path: Path,
+    weights: np.ndarray,
+    input_shape: list[Any],
+    inputs: tuple[str, ...] = ("obs",),
+    output: str = "scores",
+) -> Path:
+    """An ONNX model ``observation @ weights`` (the sum of its inputs when it has several)."""
+    tensor = helper.make_tensor_value_info
+    nodes, summed = [], inputs[0]
+    if len(inputs) > 1:
+        nodes.append(helper.make_node("Add", list(inputs), ["summed"]))
+        summed = "summed"
+    nodes.append(helper.make_node("MatMul", [summed, "weights"], [output]))
+    out_shape = [*input_shape[:-1], weights.shape[1]]
+    graph = helper.make_graph(
+        nodes,
+        "linear",
+        [tensor(name, TensorProto.FLOAT, input_shape) for name in inputs],
+        [tensor(output, TensorProto.FLOAT, out_shape)],
+        [onnx.numpy_helper.from_array(weights.astype(np.float32), "weights")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, str(path))
+    return path
+
+
+# pushes the cart towards where the pole falls: scores (left, right) from angle and its rate
+BALANCE = np.array([[0.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [-1.0, 1.0]])
+
+
+def test_models_with_a_batch_of_one_or_none_play_as_a_batched_one(tmp_path: Path) -> None:
+    shapes = {"batch": ["batch", 4], "one": [1, 4], "none": [4]}
+    results = {}
+    for name, shape in shapes.items():
+        path = linear_onnx(tmp_path / f"{name}.onnx", BALANCE, shape)
+        config = config_for(tmp_path, {"name": "onnx", "path": str(path)}, episodes=12)
+        results[name] = played(run_experiment(load_config(config, ["vector={num_envs: 4}"])))
+    assert results["one"] == results["none"] == results["batch"]
+    assert min(reward for reward, _ in results["batch"]) > 100  # it balances: a real policy
+
+
+def test_box_actions_are_clipped_to_the_bounds(tmp_path: Path) -> None:
+    env = gym.make("Pendulum-v1")  # observations (3,), actions Box(-2, 2, (1,))
+    path = linear_onnx(tmp_path / "strong.onnx", np.full((3, 1), 5.0), ["batch", 3])
+    agent = make_agent("onnx", {"path": str(path)}, env.action_space, env.observation_space)
+    observations = np.array([[1.0, 0.0, 0.0], [0.1, 0.1, 0.1], [-1.0, 0.0, -0.5]], np.float32)
+    assert agent.act_batch(observations).tolist() == [[2.0], [1.5], [-2.0]]
+    assert agent.act(observations[1]).dtype == np.float32
+
+
+def test_what_a_user_sees_when_an_onnx_model_does_not_fit(tmp_path: Path) -> None:
+    good = linear_onnx(tmp_path / "good.onnx", BALANCE, ["batch", 4])
+    (tmp_path / "corrupt.onnx").write_bytes(b"\x08\x07not a protobuf")
+    cases = {
+        "wide.onnx": (
+            {"path": str(linear_onnx(tmp_path / "wide.onnx", np.ones((5, 2)), ["batch", 5]))},
+            f"{tmp_path}/wide.onnx input 'obs' has shape [batch, 5], but the environment's "
+            "observations have shape [4] (an input of shape [batch, 4] takes them)",
+        ),
+        "three.onnx": (
+            {"path": str(linear_onnx(tmp_path / "three.onnx", np.ones((4, 3)), ["batch", 4]))},
+            f"{tmp_path}/three.onnx output 'scores' gives 3 numbers per observation; the "
+            "actions Discrete(2) need 1 (the action) or 2 (a score for each action)",
+        ),
+        "two inputs": (
+            {
+                "path": str(
+                    linear_onnx(tmp_path / "two.onnx", BALANCE, ["batch", 4], ("obs", "state"))
+                )
+            },
+            f"{tmp_path}/two.onnx has inputs obs, state; gymrun feeds one, the observation: "
+            "export the policy with the observation as its only input",
+        ),
+        "input name": (
+            {"path": str(good), "input": "observation"},
+            f"{good} has no input 'observation' (its inputs: obs)",
+        ),
+        "output name": (
+            {"path": str(good), "output": "actions"},
+            f"{good} has no output 'actions' (its outputs: scores)",
+        ),
+        "missing": ({"path": "missing.onnx"}, f"no such file: {tmp_path}/missing.onnx"),
+    }
+    for case, (agent, message) in cases.items():
+        config = config_for(tmp_path, {"name": "onnx", **agent})
+        code, _, err = gymrun("run", str(config), "-o", "run")
+        assert (code, err) == (2, f"error: agent onnx: {message}\n"), case
+        assert not Path("run").exists()  # nothing was recorded: the run never started
+    code, _, err = gymrun(
+        "run", str(config_for(tmp_path, {"name": "onnx", "path": "corrupt.onnx"}))
+    )
+    assert code == 2 and err.startswith(
+        f"error: agent onnx: {tmp_path}/corrupt.onnx is not an ONNX model onnxruntime can load: "
+    )
+    assert len(err.splitlines()) == 1
+
+
+# -- what does not fit is bad input, found before the first step -------------------------------
+
+
+@pytest.fixture(scope="session")
+def two_action_model(models: Path) -> Path:
+    """A PPO model of the test suite's fake env with two actions (observations: (1,))."""
+    with one_thread():
+        model = PPO("MlpPolicy", gym.make(FAKE_ID), n_steps=64, batch_size=64, n_epochs=1, seed=0)
+        model.learn(64)
+    model.save(models / "two_actions.zip")
+    return models / "two_actions.zip"
+
+
+def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
+    models: Path, two_action_model: Path, normalized: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ppo = models / "ppo.zip"
+    (tmp_path / "garbage.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+    with zipfile.ZipFile(ppo) as source, zipfile.ZipFile(tmp_path / "no_weights.zip", "w") as out:
+        for name in source.namelist():
+            if name != "policy.pth":
+                out.writestr(name, source.read(name))
+    (tmp_path / "a_dict.pkl").write_bytes(pickle.dumps({"mean": 0.0}))
+    cartpole = gym.make("CartPole-v1").observation_space
+    fake_obs = gym.make(FAKE_ID).observation_space
+    cases = {
+        "observations": (
+            {"path": str(ppo)},
+            {"env": "Acrobot-v1"},
+            f"{ppo} was trained on observations {cartpole}, but the environment observes "
+            "Box(shape=(6,), dtype=float32)",
+        ),
+        "actions": (
+            {"path": str(two_action_model)},
+            {"env": {"id": FAKE_ID, "kwargs": {"actions": 3}}, "max_steps": 50},
+            f"{two_action_model} was trained on actions Discrete(2), but the environment's "
+            "actions are Discrete(3)",
+        ),
+        "missing": ({"path": "missing.zip"}, {}, f"no such file: {tmp_path}/missing.zip"),
+        "not a zip": (
+            {"path": "garbage.zip"},
+            {},
+            f"{tmp_path}/garbage.zip is not a Stable-Baselines3 model: not a readable zip "
+            "(File is not a zip file)",
+        ),
+        "another zip": (
+            {"path": "notes.zip"},
+            {},
+            f"{tmp_path}/notes.zip is not a Stable-Baselines3 model: the zip has no 'data' "
+            "entry (model.save writes one)",
+        ),
+        "no weights": (
+            {"path": "no_weights.zip"},
+            {},
+            f"{tmp_path}/no_weights.zip cannot be loaded as PPO: ValueError: Names of "
+            "parameters do not match agents' parameters: expected {'policy', "
+            "'policy.optimizer'}, got {'policy.optimizer'}",
+        ),
+        "another algorithm": (
+            {"path": str(ppo), "algo": "dqn"},
+            {},
+            f"{ppo} cannot be loaded as DQN: AttributeError: 'ActorCriticPolicy' object has "
+            "no attribute 'q_net'",
+        ),
+        "not statistics": (
+            {"path": str(ppo), "vecnormalize": "a_dict.pkl"},
+            {},
+            f"vecnormalize {tmp_path}/a_dict.pkl holds a dict, not the VecNormalize that "
+            "VecNormalize.save writes",
+        ),
+        "statistics of another env": (
+            {"path": str(two_action_model), "vecnormalize": str(normalized[1])},
+            {"env": FAKE_ID, "max_steps": 50},
+            f"vecnormalize {normalized[1]} was saved for observations {cartpole}, but the "
+            f"environment observes {fake_obs}",
+        ),
+    }
+    for case, (agent, rest, message) in cases.items():
+        config = config_for(tmp_path, {"name": "sb3", **agent}, **rest)
+        code, _, err = gymrun("run", str(config), "-o", "run")
+        assert (code, err) == (2, f"error: agent sb3: {message}\n"), case
+        assert not Path("run").exists()  # nothing was recorded: the run never started
+        assert gymrun("run", str(config), "--workers", "2", "--no-record")[:3:2] == (2, err)
+
+
+def test_a_model_whose_algorithm_cannot_be_told_asks_for_algo(
+    tmp_path: Path, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        from stable_baselines3.common.policies import ActorCriticPolicy
+        class WidePolicy(ActorCriticPolicy):
+            pass
+        """
+    )
+    policy = __import__(module).WidePolicy
+    with one_thread():
+        model = PPO(policy, "CartPole-v1", n_steps=64, batch_size=64, n_epochs=1, seed=0)
+        model.learn(64)
+    model.save(tmp_path / "custom.zip")
+    config = config_for(tmp_path, {"name": "sb3", "path": "custom.zip"}, episodes=3)
+    code, _, err = gymrun("run", str(config), "--no-record")
+    assert (code, err) == (
+        2,
+        f"error: agent sb3: cannot tell which algorithm saved {tmp_path}/custom.zip (its "
+        f"policy class is from {module}): set algo: to one of a2c, ddpg, dqn, ppo, sac, td3, "
+        "ars, crossq, ppo_mask, ppo_lstm, qrdqn, tqc, trpo\n",
+    )
+    code, out, err = gymrun("run", str(config), "--no-record", "--json", "--set", "agent.algo=PPO")
+    assert code == 0, err
+    episodes = [(e["reward"], e["steps"]) for e in json.loads(out)["episodes"]]
+    assert episodes == sb3_episodes(PPO.load(tmp_path / "custom.zip", device="cpu"), 3)
+
+
+def test_config_mistakes_are_named_with_their_line(models: Path, tmp_path: Path) -> None:
+    config = tmp_path / "typos.yaml"
+    config.write_text(
+        "env: CartPole-v1\n"
+        "agent:\n"
+        "  name: sb3\n"
+        "  path: ppo.zip\n"
+        "  algo: ppo2\n"
+        "  determinstic: false\n"
+    )
+    code, _, err = gymrun("run", str(config))
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: {config}:5 agent.algo: unknown algorithm 'ppo2'; did you mean 'ppo'? (use one "
+        "of a2c, ddpg, dqn, ppo, sac, td3, ars, crossq, ppo_mask, ppo_lstm, qrdqn, tqc, trpo)",
+        f"error: {config}:6 agent.determinstic: unknown key; did you mean 'deterministic'?",
+    ]
+
+
+def test_missing_libraries_are_named_with_how_to_install_them(
+    models: Path, trained: Callable[[str], Path], onnx_exports: dict[str, Path], tmp_path: Path
+) -> None:
+    cases = [
+        (
+            ["stable_baselines3"],
+            {"name": "sb3", "path": str(models / "ppo.zip")},
+            "agent sb3 needs stable-baselines3, which is not installed: pip install 'gymrun[sb3]'",
+        ),
+        (
+            ["sb3_contrib"],
+            {"name": "sb3", "path": str(trained("QRDQN"))},
+            f"agent sb3: {trained('QRDQN')} (saved by QRDQN) needs sb3-contrib, which is not "
+            "installed: pip install sb3-contrib",
+        ),
+        (
+            ["onnxruntime"],
+            {"name": "onnx", "path": str(onnx_exports["logits"])},
+            "agent onnx needs onnxruntime, which is not installed: pip install 'gymrun[onnx]'",
+        ),
+    ]
+    for missing, agent, message in cases:
+        folder = tmp_path / missing[0]  # a folder each: the modules made missing stay so
+        folder.mkdir()
+        config = config_for(folder, agent, episodes=2)
+        result = _without(missing, "run", str(config), "-o", "run", cwd=folder)
+        assert (result.returncode, result.stderr) == (2, f"error: {message}\n"), missing
+        assert not (folder / "run").exists()
+
+
+def test_doctor_names_the_extras_of_trained_agents() -> None:
+    code, out, _ = gymrun("doctor", "--json")
+    parts = {c["name"]: c for c in json.loads(out)["components"]}
+    assert code == 0
+    assert (parts["Stable-Baselines3"]["usable"], parts["Stable-Baselines3"]["install"]) == (
+        True,
+        "pip install 'gymrun[sb3]'",
+    )
+    assert (parts["ONNX"]["usable"], parts["ONNX"]["install"]) == (
+        True,
+        "pip install 'gymrun[onnx]'",
+    )

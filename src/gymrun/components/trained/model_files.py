@@ -86,6 +86,16 @@ def shared(key: tuple[Any, ...], load: Callable[[], Loaded]) -> Loaded:
     return value
 
 
+def one_line(exc: BaseException) -> str:
+    """`exc` as ``Type: message`` on one line, as an error line quotes it.
+
+    >>> one_line(ValueError("expected 4,\\n got 6"))
+    'ValueError: expected 4, got 6'
+    """
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def import_extra(module: str, package: str, install: str, needed_by: str) -> ModuleType:
     """Import `module` of optional `package` for `needed_by`, or an `AgentError` saying how
     to install it.

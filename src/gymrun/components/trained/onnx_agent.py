@@ -14,6 +14,7 @@ from gymrun.components.trained.model_files import (
     file_identity,
     import_extra,
     model_file,
+    one_line,
     shared,
     traced,
 )
@@ -73,7 +74,7 @@ class OnnxAgent:
         except Exception as exc:  # onnxruntime's own errors, whatever the model's fault
             raise AgentError(
                 f"agent onnx: {file} fails on an observation of {space_label(observation_space)}"
-                f": {_first_line(exc)}"
+                f": {one_line(exc)}"
             ) from exc
         self._read = action_reader(file, self.output, probe.shape[1:], action_space)
         action = self._read(probe)[0]
@@ -119,7 +120,7 @@ def _session(file: Path) -> Any:
         )
     except Exception as exc:
         raise AgentError(
-            f"agent onnx: {file} is not an ONNX model onnxruntime can load: {_first_line(exc)}"
+            f"agent onnx: {file} is not an ONNX model onnxruntime can load: {one_line(exc)}"
         ) from exc
 
 
@@ -235,8 +236,3 @@ def action_reader(
 
 def _shape_text(dims: Sequence[Any]) -> str:
     return "[" + ", ".join(str(dim) if dim is not None else "?" for dim in dims) + "]"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,6 +17,7 @@ from gymrun.components.trained.model_files import (
     file_identity,
     import_extra,
     model_file,
+    one_line,
     shared,
     traced,
 )
@@ -142,10 +143,8 @@ def _load(saved: SavedModel, device: str) -> Any:
             saved.file, device=device, custom_objects=_TRAINING_ONLY
         )
     except Exception as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise AgentError(
-            f"agent sb3: {saved.file} cannot be loaded as {algorithm.name}: "
-            f"{type(exc).__name__}: {message}"
+            f"agent sb3: {saved.file} cannot be loaded as {algorithm.name}: {one_line(exc)}"
         ) from exc
 
 
@@ -197,9 +196,7 @@ def _stats(file: Path) -> Any:
         with file.open("rb") as handle:
             stats = pickle.load(handle)  # as VecNormalize.load does: trust the files you name
     except Exception as exc:
-        raise AgentError(
-            f"agent sb3: vecnormalize {file} cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise AgentError(f"agent sb3: vecnormalize {file} cannot be read: {one_line(exc)}") from exc
     if not isinstance(stats, vec_env.VecNormalize):
         raise AgentError(
             f"agent sb3: vecnormalize {file} holds a {type(stats).__name__}, not the "

@@ -9,7 +9,6 @@ read without importing Stable-Baselines3 or torch.
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +109,8 @@ def read_saved_model(path: str, algo: str | None = None) -> SavedModel:
             names = archive.namelist()
             if "data" not in names:
                 raise AgentError(
-                    f"agent sb3: {file} is not a Stable-Baselines3 model: the zip has no 'data'"
+                    f"agent sb3: {file} is not a Stable-Baselines3 model: the zip has no 'data' "
+                    "entry (model.save writes one)"
                 )
             data = json.loads(archive.read("data"))
             version = None
@@ -140,18 +140,7 @@ def _detected(file: Path, data: dict[str, Any]) -> Algorithm:
         key = "ddpg"  # DDPG is TD3 with these settings, saving the same policy
     if key is None:
         raise AgentError(
-            f"agent sb3: cannot tell which algorithm saved {file} (its policy is "
-            f"{_policy_name(policy, module)}): set algo: to one of {', '.join(ALGORITHMS)}"
+            f"agent sb3: cannot tell which algorithm saved {file} (its policy class is from "
+            f"{module}): set algo: to one of {', '.join(ALGORITHMS)}"
         )
     return ALGORITHMS[key]
-
-
-def _policy_name(policy: Any, module: Any) -> str:
-    """The policy class's name, as the JSON describes it (its methods' reprs name it)."""
-    if not isinstance(policy, dict):
-        return "not recorded"
-    for value in policy.values():
-        found = re.match(r"<function (\w+)\.", str(value))
-        if found:
-            return f"{module}.{found.group(1)}"
-    return str(module)
