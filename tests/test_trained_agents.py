@@ -34,7 +34,9 @@ from typer.testing import CliRunner
 from gymrun import Experiment, load_config, run_experiment
 from gymrun.cli import app
 from gymrun.components.agents import make_agent
+from gymrun.components.extras import COMPONENTS
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.diagnostics.doctor import check_component
 from gymrun.sweep import load_sweep, run_sweep
 
 from .conftest import FAKE_ID
@@ -302,7 +304,7 @@ def test_dask_workers_play_the_episodes_this_process_plays(models: Path) -> None
         models,
         {"name": "sb3", "path": "ppo.zip"},
         episodes=6,
-        sweep={"agent.deterministic": [True, False], "seeds": [RUN_SEED, RUN_SEED + 1]},
+        sweep={"seeds": [RUN_SEED, RUN_SEED + 1]},
     )
     sweep = load_sweep(path)
     local = run_sweep(sweep, executor="local")
@@ -384,7 +386,7 @@ def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
         "result = run_experiment(load_config(sys.argv[1]), workers=2)\n"
         "print(result.summary.count)\n"
     )
-    config = config_for(models, {"name": "sb3", "path": "ppo.zip"}, episodes=4)
+    config = config_for(models, {"name": "sb3", "path": "ppo.zip"}, episodes=2)
     process = subprocess.Popen(
         [sys.executable, str(script), str(config)],
         stdout=subprocess.PIPE,
@@ -398,7 +400,7 @@ def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert (process.returncode, out) == (0, "4\n"), err
+    assert (process.returncode, out) == (0, "2\n"), err
 
 
 # -- the onnx agent ----------------------------------------------------------------------------
@@ -698,14 +700,9 @@ def test_missing_libraries_are_named_with_how_to_install_them(
 
 
 def test_doctor_names_the_extras_of_trained_agents() -> None:
-    code, out, _ = gymrun("doctor", "--json")
-    parts = {c["name"]: c for c in json.loads(out)["components"]}
-    assert code == 0
-    assert (parts["Stable-Baselines3"]["usable"], parts["Stable-Baselines3"]["install"]) == (
+    found = {entry[0]: check_component(*entry) for entry in COMPONENTS}
+    assert (found["Stable-Baselines3"].usable, found["Stable-Baselines3"].install) == (
         True,
         "pip install 'gymrun[sb3]'",
     )
-    assert (parts["ONNX"]["usable"], parts["ONNX"]["install"]) == (
-        True,
-        "pip install 'gymrun[onnx]'",
-    )
+    assert (found["ONNX"].usable, found["ONNX"].install) == (True, "pip install 'gymrun[onnx]'")
