@@ -25,7 +25,7 @@ import pytest
 import torch
 import yaml
 from onnx import TensorProto, helper
-from sb3_contrib import QRDQN
+from sb3_contrib import QRDQN, RecurrentPPO
 from stable_baselines3 import A2C, DQN, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -706,3 +706,55 @@ def test_doctor_names_the_extras_of_trained_agents() -> None:
         "pip install 'gymrun[sb3]'",
     )
     assert (found["ONNX"].usable, found["ONNX"].install) == (True, "pip install 'gymrun[onnx]'")
+
+
+class ImageEnv(gym.Env[np.ndarray, int]):
+    """Ten random 36x36 colour frames (channels last, as cameras and Atari give them); an
+    action is rewarded when it says whether the frame is brighter than mid-grey."""
+
+    metadata = {"render_modes": []}  # noqa: RUF012
+    observation_space = gym.spaces.Box(0, 255, (36, 36, 3), np.uint8)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        super().reset(seed=seed)
+        self.t = 0
+        self.frame = self.np_random.integers(0, 256, (36, 36, 3), dtype=np.uint8)
+        return self.frame, {}
+
+    def step(self, action: int) -> Any:
+        reward = float(int(action) == int(self.frame.mean() > 127.5))
+        self.t += 1
+        self.frame = self.np_random.integers(0, 256, (36, 36, 3), dtype=np.uint8)
+        return self.frame, reward, False, self.t >= 10, {}
+
+
+IMAGE_ID = "gymrun-test/Image-v0"
+if IMAGE_ID not in gym.registry:
+    gym.register(id=IMAGE_ID, entry_point=ImageEnv)
+
+
+def test_a_model_of_images_takes_the_frames_channels_last(tmp_path: Path) -> None:
+    # SB3 trains image policies on channel-first frames and transposes them as it predicts
+    with one_thread():
+        model = PPO("CnnPolicy", gym.make(IMAGE_ID), n_steps=32, batch_size=32, n_epochs=1)
+        model.learn(32)
+    assert model.observation_space.shape == (3, 36, 36)
+    model.save(tmp_path / "cnn.zip")
+    config = config_for(tmp_path, {"name": "sb3", "path": "cnn.zip"}, env=IMAGE_ID, episodes=3)
+    result = run_experiment(load_config(config))
+    assert played(result) == sb3_episodes(PPO.load(tmp_path / "cnn.zip"), 3, env_id=IMAGE_ID)
+
+
+def test_a_recurrent_policy_is_refused(tmp_path: Path) -> None:
+    with one_thread():
+        model = RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=32, batch_size=32, n_epochs=1)
+        model.learn(32)
+    model.save(tmp_path / "lstm.zip")
+    config = config_for(tmp_path, {"name": "sb3", "path": "lstm.zip"})
+    code, _, err = gymrun("run", str(config), "--no-record")
+    assert (code, err) == (
+        2,
+        f"error: agent sb3: {tmp_path}/lstm.zip holds a RecurrentPPO model, whose policy keeps "
+        "a state from step to step; the sb3 agent plays feed-forward policies\n",
+    )
