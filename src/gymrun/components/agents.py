@@ -12,6 +12,8 @@ import numpy as np
 from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.spaces import space_label, to_action
+from gymrun.components.trained.onnx_agent import OnnxAgent
+from gymrun.components.trained.sb3_agent import Sb3Agent
 from gymrun.errors import AgentError, did_you_mean
 
 
@@ -130,6 +132,8 @@ BUILTIN_AGENTS: dict[str, type] = {
     "constant": ConstantAgent,
     "sequence": SequenceAgent,
     "cartpole_balance": CartPoleBalance,
+    "sb3": Sb3Agent,
+    "onnx": OnnxAgent,
 }
 
 # Constructor arguments gymrun fills in itself when a constructor names them.

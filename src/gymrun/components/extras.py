@@ -72,6 +72,20 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "IQM, intervals and probability of improvement in gymrun board and compare",
         "pip install 'gymrun[board]'",
     ),
+    (
+        "Stable-Baselines3",
+        "agents",
+        "stable_baselines3",
+        "agent: {name: sb3, path: model.zip}",
+        "pip install 'gymrun[sb3]'",
+    ),
+    (
+        "ONNX",
+        "agents",
+        "onnxruntime",
+        "agent: {name: onnx, path: policy.onnx}",
+        "pip install 'gymrun[onnx]'",
+    ),
 ]
 
 

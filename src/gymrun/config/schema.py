@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import import_module, keyword_problem
+from gymrun.components.trained.sb3_files import algorithm_named
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
 from gymrun.components.wrappers import (
     BUILTIN_WRAPPERS,
@@ -154,6 +155,36 @@ class CartPoleBalanceConfig(_Section):
     name: Literal["cartpole_balance"]
 
 
+class Sb3AgentConfig(_Section):
+    """A Stable-Baselines3 model saved as .zip (needs gymrun[sb3])."""
+
+    name: Literal["sb3"]
+    path: str = Field(description="The model's .zip; a relative path is from the config's folder")
+    algo: str | None = Field(None, description="ppo, dqn, sac, ...; default: read from the file")
+    deterministic: bool = Field(True, description="false: sample actions, seeded per episode")
+    vecnormalize: str | None = Field(
+        None, description="A VecNormalize.save file: its observation normalisation is applied"
+    )
+    device: str = Field("cpu", description="Where torch runs the policy: cpu, cuda, auto")
+
+    @field_validator("algo")
+    @classmethod
+    def _known(cls, algo: str | None) -> str | None:
+        try:
+            return None if algo is None else algorithm_named(algo).key
+        except GymrunError as exc:
+            raise PydanticCustomError("unknown_algo", str(exc)) from None
+
+
+class OnnxAgentConfig(_Section):
+    """An ONNX policy run by onnxruntime (needs gymrun[onnx])."""
+
+    name: Literal["onnx"]
+    path: str = Field(description="The .onnx file; a relative path is from the config's folder")
+    input: str | None = Field(None, description="The observation's input; default: the only one")
+    output: str | None = Field(None, description="The output holding actions; default: the first")
+
+
 class AgentConfig(BaseModel):
     """A user's agent, 'package.module:attr'; other keys go to its constructor."""
 
@@ -176,6 +207,8 @@ AgentEntry = Annotated[
     | Annotated[ConstantAgentConfig, Tag("constant")]
     | Annotated[SequenceAgentConfig, Tag("sequence")]
     | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
+    | Annotated[Sb3AgentConfig, Tag("sb3")]
+    | Annotated[OnnxAgentConfig, Tag("onnx")]
     | Annotated[AgentConfig, Tag("other")],
     _builtin_or_other(list(BUILTIN_AGENTS)),
 ]
@@ -189,6 +222,8 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "constant": ConstantAgentConfig,
     "sequence": SequenceAgentConfig,
     "cartpole_balance": CartPoleBalanceConfig,
+    "sb3": Sb3AgentConfig,
+    "onnx": OnnxAgentConfig,
 }
 
 

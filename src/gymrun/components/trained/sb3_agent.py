@@ -1,0 +1,224 @@
+"""The `sb3` agent: a Stable-Baselines3 model, saved with ``model.save(path)``, evaluated."""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from gymrun.components.spaces import space_label
+from gymrun.components.trained.model_files import (
+    file_identity,
+    import_extra,
+    model_file,
+    one_line,
+    shared,
+    traced,
+)
+from gymrun.components.trained.sb3_files import SB3_INSTALL, SavedModel, read_saved_model
+from gymrun.errors import AgentError
+
+# Attributes only training uses, replaced while loading: a saved schedule is a pickled
+# function that may not load under another Python version (rl-baselines3-zoo does the same).
+_TRAINING_ONLY = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+
+
+class Sb3Agent:
+    """A Stable-Baselines3 model: ``model.predict(observation, deterministic=...)`` each step.
+
+    The algorithm is read from the file (`algo` forces one: ``ppo``, ``dqn``, ...); the model
+    must have been trained on the environment's observation and action spaces. With
+    `vecnormalize` (a file saved by ``VecNormalize.save``), observations are normalised with
+    its statistics as SB3 does when evaluating (frozen, rewards untouched). In a vector run
+    one ``predict`` acts for every sub-environment; copies of the agent share one model.
+    With ``deterministic: false`` actions are sampled, torch's generator seeded with each
+    episode's agent seed.
+    """
+
+    file_keywords = ("path", "vecnormalize")
+
+    def __init__(
+        self,
+        observation_space: gym.Space[Any],
+        action_space: gym.Space[Any],
+        path: str,
+        algo: str | None = None,
+        deterministic: bool = True,
+        vecnormalize: str | None = None,
+        device: str = "cpu",
+    ) -> None:
+        saved = read_saved_model(path, algo)
+        _one_torch_thread_after_fork()
+        if saved.algorithm.recurrent:
+            raise AgentError(
+                f"agent sb3: {saved.file} holds a {saved.algorithm.name} model, whose policy "
+                "keeps a state from step to step; the sb3 agent plays feed-forward policies"
+            )
+        self.model = shared(
+            ("sb3", *file_identity(saved.file), saved.algorithm.key, device),
+            lambda: _load(saved, device),
+        )
+        _check_spaces(saved.file, self.model, observation_space, action_space)
+        self.normalizer = None
+        if vecnormalize is not None:
+            stats = model_file(vecnormalize, "sb3")
+            self.normalizer = shared(("vecnormalize", *file_identity(stats)), lambda: _stats(stats))
+            _check_stats(stats, self.normalizer, observation_space)
+        self.deterministic = deterministic
+        self._predict = self.model.predict
+
+    @classmethod
+    def provenance(
+        cls,
+        path: str,
+        algo: str | None = None,
+        deterministic: bool = True,
+        vecnormalize: str | None = None,
+        device: str = "cpu",
+    ) -> dict[str, Any]:
+        """The model file and its hash, the algorithm, the versions that saved and play it."""
+        saved = read_saved_model(path, algo)
+        _one_torch_thread_after_fork()  # this process may fork the workers that play it
+        found: dict[str, Any] = {
+            "model": traced(saved.file),
+            "algo": saved.algorithm.name,
+            "saved_with": {"stable-baselines3": saved.saved_with},
+            "played_with": {name: _version(name) for name in ("stable-baselines3", "torch")},
+        }
+        if vecnormalize is not None:
+            found["vecnormalize"] = traced(model_file(vecnormalize, "sb3"))
+        return found
+
+    def reset(self, seed: int) -> None:
+        if not self.deterministic:
+            self.model.set_random_seed(seed)
+
+    def act(self, observation: Any) -> Any:
+        if self.normalizer is not None:
+            observation = self.normalizer.normalize_obs(observation)
+        action, _ = self._predict(observation, deterministic=self.deterministic)
+        return action
+
+    def act_batch(self, observations: Any) -> Any:
+        # SB3 tells a batch from one observation by its shape: the same call serves both
+        return self.act(observations)
+
+
+@functools.cache
+def _one_torch_thread_after_fork() -> None:
+    """Worker processes (forked) run torch on one thread: a process forked after torch ran
+    on several threads hangs at its first parallel operation (OpenMP's thread pool does not
+    survive a fork), and the workers are the parallelism anyway."""
+
+    def one_thread() -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(1)
+
+    os.register_at_fork(after_in_child=one_thread)
+
+
+def sb3_module(name: str) -> Any:
+    """A module of Stable-Baselines3, imported only now that an sb3 agent is built (it
+    imports torch, which takes a second or more)."""
+    return import_extra(name, "stable-baselines3", SB3_INSTALL, "agent sb3")
+
+
+def _load(saved: SavedModel, device: str) -> Any:
+    algorithm = saved.algorithm
+    module = sb3_module("stable_baselines3")
+    if algorithm.module != "stable_baselines3":
+        needed_by = f"agent sb3: {saved.file} (saved by {algorithm.name})"
+        module = import_extra(
+            algorithm.module, algorithm.distribution, algorithm.install, needed_by
+        )
+    try:
+        return getattr(module, algorithm.name).load(
+            saved.file, device=device, custom_objects=_TRAINING_ONLY
+        )
+    except Exception as exc:
+        raise AgentError(
+            f"agent sb3: {saved.file} cannot be loaded as {algorithm.name}: {one_line(exc)}"
+        ) from exc
+
+
+def _check_spaces(
+    file: Path, model: Any, observation_space: gym.Space[Any], action_space: gym.Space[Any]
+) -> None:
+    if not _fits(model.observation_space, observation_space):
+        raise AgentError(
+            f"agent sb3: {file} was trained on observations {space_label(model.observation_space)}"
+            f", but the environment observes {space_label(observation_space)}"
+        )
+    if model.action_space != action_space:
+        raise AgentError(
+            f"agent sb3: {file} was trained on actions {space_label(model.action_space)}, "
+            f"but the environment's actions are {space_label(action_space)}"
+        )
+
+
+def _fits(trained: gym.Space[Any], space: gym.Space[Any]) -> bool:
+    """Whether a model trained on `trained` takes observations of `space`: the same space,
+    or channel-last images, which SB3 trains on channel-first and transposes as it predicts."""
+    if trained == space:
+        return True
+    vec_env = sb3_module("stable_baselines3.common.vec_env")
+    preprocessing = sb3_module("stable_baselines3.common.preprocessing")
+    images = list(space.spaces.values()) if isinstance(space, gym.spaces.Dict) else [space]
+    if not any(preprocessing.is_image_space(s) for s in images):
+        return False
+    if isinstance(space, gym.spaces.Dict):
+        transposed: gym.Space[Any] = gym.spaces.Dict(
+            {
+                key: vec_env.VecTransposeImage.transpose_space(s, key)
+                if preprocessing.is_image_space(s)
+                and not preprocessing.is_image_space_channels_first(s)
+                else s
+                for key, s in space.spaces.items()
+            }
+        )
+    elif preprocessing.is_image_space_channels_first(space):
+        return False
+    else:
+        transposed = vec_env.VecTransposeImage.transpose_space(space)
+    return bool(trained == transposed)
+
+
+def _stats(file: Path) -> Any:
+    vec_env = sb3_module("stable_baselines3.common.vec_env")
+    try:
+        with file.open("rb") as handle:
+            stats = pickle.load(handle)  # as VecNormalize.load does: trust the files you name
+    except Exception as exc:
+        raise AgentError(f"agent sb3: vecnormalize {file} cannot be read: {one_line(exc)}") from exc
+    if not isinstance(stats, vec_env.VecNormalize):
+        raise AgentError(
+            f"agent sb3: vecnormalize {file} holds a {type(stats).__name__}, not the "
+            "VecNormalize that VecNormalize.save writes"
+        )
+    # evaluating: the statistics stay as trained, and the rewards reported are the env's
+    stats.training = False
+    stats.norm_reward = False
+    return stats
+
+
+def _check_stats(file: Path, stats: Any, observation_space: gym.Space[Any]) -> None:
+    if stats.observation_space != observation_space:
+        raise AgentError(
+            f"agent sb3: vecnormalize {file} was saved for observations "
+            f"{space_label(stats.observation_space)}, but the environment observes "
+            f"{space_label(observation_space)}"
+        )
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
