@@ -93,7 +93,12 @@ def main() -> None:
     start, best, best_state = 0, -np.inf, None
     if options.resume and CHECKPOINT.exists():
         saved = np.load(CHECKPOINT, allow_pickle=True)
-        weights, count, sums, squares = saved["weights"], float(saved["count"]), saved["sums"], saved["squares"]
+        weights, count, sums, squares = (
+            saved["weights"],
+            float(saved["count"]),
+            saved["sums"],
+            saved["squares"],
+        )
         start, best = int(saved["iteration"]), float(saved["best"])
         best_state = saved["best_state"].item()
         rng = np.random.default_rng([options.seed, start])
@@ -102,11 +107,15 @@ def main() -> None:
     with multiprocessing.Pool(options.workers) as pool:
         for iteration in range(start, options.iterations):
             mean = sums / count
-            std = np.sqrt(np.maximum(squares / count - mean * mean, 1e-4)) if count > 1 else np.ones(OBS)
+            std = (
+                np.sqrt(np.maximum(squares / count - mean * mean, 1e-4))
+                if count > 1
+                else np.ones(OBS)
+            )
             deltas = rng.standard_normal((options.directions, ACT, OBS))
             seeds = rng.integers(0, 2**31, size=options.directions)
             jobs = []
-            for delta, seed in zip(deltas, seeds):
+            for delta, seed in zip(deltas, seeds, strict=True):
                 jobs.append((weights + options.noise * delta, mean, std, seed, True))
                 jobs.append((weights - options.noise * delta, mean, std, seed, True))
             results = pool.map(rollout, jobs)
@@ -125,17 +134,30 @@ def main() -> None:
                     best = score
                     best_state = {"weights": weights.copy(), "mean": mean.copy(), "std": std.copy()}
                 elapsed = time.time() - began
-                print(f"iteration {iteration + 1}: eval {score:.1f} (best {best:.1f}), "
-                      f"{count:.0f} steps, {elapsed:.0f} s", flush=True)
-                np.savez(CHECKPOINT, weights=weights, count=count, sums=sums, squares=squares,
-                         iteration=iteration + 1, best=best, best_state=np.array(best_state, dtype=object))
+                print(
+                    f"iteration {iteration + 1}: eval {score:.1f} (best {best:.1f}), "
+                    f"{count:.0f} steps, {elapsed:.0f} s",
+                    flush=True,
+                )
+                np.savez(
+                    CHECKPOINT,
+                    weights=weights,
+                    count=count,
+                    sums=sums,
+                    squares=squares,
+                    iteration=iteration + 1,
+                    best=best,
+                    best_state=np.array(best_state, dtype=object),
+                )
                 if score >= options.target:
                     score20 = evaluate(pool, weights, mean, std, eval_seeds)
                     print(f"  on 20 episodes: {score20:.1f}", flush=True)
                     if score20 >= options.target:
                         break
         assert best_state is not None
-        final = evaluate(pool, best_state["weights"], best_state["mean"], best_state["std"], eval_seeds)
+        final = evaluate(
+            pool, best_state["weights"], best_state["mean"], best_state["std"], eval_seeds
+        )
     document = {
         "env": ENV_ID,
         "policy": "action = clip(weights @ ((observation - mean) / std), -1, 1)",

@@ -20,11 +20,16 @@ def show(
     debug: Debug = False,
 ) -> None:
     """Print a recorded run's tables again, from disk (interrupted runs too)."""
+    from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
     from gymrun.records.reading import read_run
 
     with error_boundary(debug):
+        baselines = find_baselines(run_dir)
+        if baselines is not None:  # a `gymrun baselines` directory: its table again
+            _show_baselines(baselines, as_json)
+            return
         if as_json:
             episodes: list[EpisodeResult] = []
             run = read_run(run_dir, episodes.extend)
@@ -50,6 +55,21 @@ def show(
             err.print(f"the run failed: {run.error}")
         for note in run.notes:
             err.print(f"note: {note}")
+
+
+def _show_baselines(path: Path, as_json: bool) -> None:
+    from gymrun.baselines import read_baselines
+    from gymrun.cli.baseline_tables import baselines_notes, baselines_table
+
+    document = read_baselines(path)
+    if as_json:
+        typer.echo(json.dumps(document))
+        return
+    console().print(f"baselines {path.parent}")
+    console().print(baselines_table(document))
+    err = console(stderr=True)
+    for note in baselines_notes(document):
+        err.print(f"note: {note}")
 
 
 def compare(

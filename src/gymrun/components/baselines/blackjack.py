@@ -56,7 +56,9 @@ def best_value(total: int, ace: bool, dealer: int) -> tuple[float, int]:
     if points > 21:
         return -1.0, STICK
     stick = _stick_value(points, dealer)
-    hit = sum(chance * best_value(*_hand(total, ace, card), dealer)[0] for card, chance in CARDS.items())
+    hit = sum(
+        chance * best_value(*_hand(total, ace, card), dealer)[0] for card, chance in CARDS.items()
+    )
     return (hit, HIT) if hit > stick else (stick, STICK)
 
 

@@ -31,7 +31,7 @@ class DynamicProgramming:
     >>> env = gym.make("FrozenLake-v1")
     >>> agent = DynamicProgramming(env)
     >>> round(agent.expected_return(), 4)
-    0.7437
+    0.7442
     """
 
     privileged = True

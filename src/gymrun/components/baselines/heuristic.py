@@ -53,13 +53,16 @@ def reacher(observation: Any) -> np.ndarray:
     angles = np.arctan2(observation[2:4], observation[0:2])
     x, y = float(observation[4]), float(observation[5])
     cosine = np.clip((x * x + y * y - link1**2 - link2**2) / (2 * link1 * link2), -1.0, 1.0)
-    best = None
+    best = np.zeros(2)
     for sine in (np.sqrt(1 - cosine**2), -np.sqrt(1 - cosine**2)):
         target = np.array(
-            [np.arctan2(y, x) - np.arctan2(link2 * sine, link1 + link2 * cosine), np.arctan2(sine, cosine)]
+            [
+                np.arctan2(y, x) - np.arctan2(link2 * sine, link1 + link2 * cosine),
+                np.arctan2(sine, cosine),
+            ]
         )
         error = np.angle(np.exp(1j * (target - angles)))
-        if best is None or np.abs(error).sum() < np.abs(best).sum():
+        if sine >= 0 or np.abs(error).sum() < np.abs(best).sum():
             best = error
     torque = 0.35 * best - 0.065 * np.asarray(observation[6:8])
     return np.clip(torque, -1.0, 1.0).astype(np.float32)
@@ -72,12 +75,14 @@ class LunarLanding:
     def __init__(self, continuous: bool) -> None:
         from gymnasium.envs.box2d.lunar_lander import heuristic
 
-        self._heuristic = heuristic
+        self._heuristic: Callable[[Any, Any], Any] = heuristic
         self._env = SimpleNamespace(unwrapped=SimpleNamespace(continuous=continuous))
 
     def __call__(self, observation: Any) -> Any:
         action = self._heuristic(self._env, observation)
-        return np.asarray(action, dtype=np.float32) if self._env.unwrapped.continuous else int(action)
+        return (
+            np.asarray(action, dtype=np.float32) if self._env.unwrapped.continuous else int(action)
+        )
 
 
 class LinearWalker:
@@ -93,7 +98,8 @@ class LinearWalker:
 
     def __call__(self, observation: Any) -> np.ndarray:
         action = self.weights @ ((np.asarray(observation) - self.mean) / self.std)
-        return np.clip(action, -1.0, 1.0).astype(np.float32)
+        clipped: np.ndarray = np.clip(action, -1.0, 1.0).astype(np.float32)
+        return clipped
 
 
 def _controllers(continuous: bool) -> dict[str, Callable[[], Controller]]:
@@ -133,7 +139,9 @@ class Heuristic:
         name = env_id(env)
         make = _controllers(isinstance(env.action_space, gym.spaces.Box)).get(name)
         if make is None:
-            raise AgentError(f"agent heuristic has no controller for {name} (it has: {', '.join(TASKS)})")
+            raise AgentError(
+                f"agent heuristic has no controller for {name} (it has: {', '.join(TASKS)})"
+            )
         self.act = make()
         # the basic strategy's payoff is computed for the default rules only
         rules = (getattr(env.unwrapped, "natural", False), getattr(env.unwrapped, "sab", False))

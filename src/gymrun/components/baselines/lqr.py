@@ -30,7 +30,9 @@ def lqr_gain(a: np.ndarray, b: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.n
         if np.max(np.abs(new - p)) <= RICCATI_TOLERANCE * max(1.0, float(np.max(np.abs(p)))):
             return np.asarray(np.linalg.solve(r + b.T @ new @ b, b.T @ new @ a))
         p = new
-    raise AgentError("agent lqr: the Riccati equation did not converge (is the system stabilisable?)")
+    raise AgentError(
+        "agent lqr: the Riccati equation did not converge (is the system stabilisable?)"
+    )
 
 
 class MujocoRegulator:
@@ -43,14 +45,16 @@ class MujocoRegulator:
     """
 
     def __init__(self, env: gym.Env[Any, Any], control_cost: float) -> None:
-        import mujoco
+        import mujoco  # type: ignore[import-untyped]  # the mujoco extra; MuJoCo envs need it
 
-        real = env.unwrapped
+        real: Any = env.unwrapped
         self.data = real.data
         self.target = np.array(real.init_qpos, dtype=float)
         model = copy.deepcopy(real.model)
         if model.nq != model.nv:
-            raise AgentError(f"agent lqr: {env_id(env)} has free or ball joints; it balances hinges and slides")
+            raise AgentError(
+                f"agent lqr: {env_id(env)} has free or ball joints; it balances hinges and slides"
+            )
         model.opt.integrator = mujoco.mjtIntegrator.mjINT_EULER
         data = mujoco.MjData(model)
         data.qpos[:] = self.target
@@ -84,8 +88,8 @@ class PendulumSwingUp:
     """Pendulum-v1: pump energy (``u ∝ (E_upright - E) θ'``) until the pole is near the top,
     then hold it there with LQR; reads the observation only (cos θ, sin θ, θ').
 
-    >>> PendulumSwingUp().act(np.array([1.0, 0.0, 0.0]))  # upright at rest: no torque
-    array([0.], dtype=float32)
+    >>> float(PendulumSwingUp().act(np.array([1.0, 0.0, 0.0]))[0])  # upright at rest
+    0.0
     """
 
     CAPTURE = 0.9  # cos θ above which LQR takes over
@@ -108,7 +112,7 @@ class PendulumSwingUp:
 def cartpole_gain(env: gym.Env[Any, Any]) -> np.ndarray:
     """LQR gain of CartPole about upright, from its equations linearised with the env's own
     masses, pole length, force and time step (state x, x', θ, θ'; control the force)."""
-    pole = env.unwrapped
+    pole: Any = env.unwrapped
     g, cart, mass, half = pole.gravity, pole.masscart, pole.masspole, pole.length
     total, dt = cart + mass, pole.tau
     # θ'' = (g θ - u / total) / (half (4/3 - mass / total)); x'' = (u - mass half θ'') / total

@@ -16,10 +16,10 @@ class Simulator:
     environments through ``qpos``/``qvel``, classic control through their ``state``."""
 
     def __init__(self, env: gym.Env[Any, Any]) -> None:
-        self.real = env.unwrapped
+        self.real: Any = env.unwrapped
         spec = self.real.spec
         mujoco = callable(getattr(self.real, "set_state", None)) and hasattr(self.real, "data")
-        classic = isinstance(getattr(self.real, "state", None), np.ndarray | tuple | list)
+        classic = hasattr(self.real, "state")  # set by reset
         if spec is None or not (mujoco or classic):
             raise AgentError(
                 f"agent planner needs a simulator whose state it can copy (MuJoCo's "
@@ -110,7 +110,8 @@ class Planner:
         return self._act_discrete()
 
     def _act_box(self) -> np.ndarray:
-        low, high = self.space.low, self.space.high  # type: ignore[attr-defined]
+        space: Any = self.space
+        low, high = space.low, space.high
         mean, std = self.mean, np.broadcast_to((high - low) * self.noise, self.mean.shape)
         best, best_return = mean, -np.inf
         for _ in range(self.iterations):
@@ -122,7 +123,8 @@ class Planner:
                 best, best_return = plans[order[0]], returns[order[0]]
             mean, std = plans[order].mean(axis=0), plans[order].std(axis=0) + 1e-3
         self.mean = np.concatenate([best[1:], best[-1:]])
-        return best[0].astype(self.space.dtype)
+        action: np.ndarray = best[0].astype(space.dtype)
+        return action
 
     def _act_discrete(self) -> int:
         probabilities = self.probabilities
