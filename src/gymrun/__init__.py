@@ -30,6 +30,7 @@ _EXPORTS = {
     "list_envs": "gymrun.components.catalog",
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
+    "run_baselines": "gymrun.baselines",
     "describe_env": "gymrun.diagnostics.inspection",
     "GymrunError": "gymrun.errors",
     "ConfigError": "gymrun.errors",
@@ -53,11 +54,13 @@ __all__ = [
     "load_config",
     "load_sweep",
     "play",
+    "run_baselines",
     "run_experiment",
     "run_sweep",
 ]
 
 if TYPE_CHECKING:
+    from gymrun.baselines import run_baselines
     from gymrun.components.catalog import list_envs
     from gymrun.components.policy import Policy
     from gymrun.config import ExperimentConfig, config_schema, load_config

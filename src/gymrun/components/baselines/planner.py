@@ -19,15 +19,17 @@ class Simulator:
         self.real: Any = env.unwrapped
         spec = self.real.spec
         mujoco = callable(getattr(self.real, "set_state", None)) and hasattr(self.real, "data")
-        classic = hasattr(self.real, "state")  # set by reset
-        if spec is None or not (mujoco or classic):
+        self.copy: Any = (
+            None if spec is None else gym.make(spec, disable_env_checker=True).unwrapped
+        )
+        if self.copy is not None:
+            self.copy.reset(seed=0)  # classic control sets its state here
+        if self.copy is None or not (mujoco or hasattr(self.copy, "state")):
             raise AgentError(
                 f"agent planner needs a simulator whose state it can copy (MuJoCo's "
                 f"qpos/qvel, or classic control's state); {env_id(env)} has none"
             )
         self.mujoco = mujoco
-        self.copy: Any = gym.make(spec, disable_env_checker=True).unwrapped
-        self.copy.reset(seed=0)
 
     def sync(self) -> None:
         """Put the copy in the real environment's current state."""
