@@ -116,12 +116,19 @@ def test_unknown_pattern_is_bad_input() -> None:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize(
-    "pattern",
-    ["CartPole-v*", "MountainCar*", "Acrobot", "FrozenLake8x8", "Inverted*-v5", "LunarLander*"],
+    ("pattern", "episodes"),
+    [
+        ("CartPole-v*", 20),
+        ("MountainCar*", 20),
+        ("Acrobot", 20),
+        ("FrozenLake8x8", 20),
+        ("Inverted*-v5", 5),
+        ("LunarLander*", 100),  # the discrete lander crashes now and then: all 100
+    ],
 )
-def test_the_shipped_agents_still_solve_their_tasks(pattern: str) -> None:
-    # the README's table over fewer episodes: the first 20 of its 100, each seeded alike
-    result = run_baselines(pattern, episodes=20)
+def test_the_shipped_agents_still_solve_their_tasks(pattern: str, episodes: int) -> None:
+    # the README's table over fewer episodes: its first ones, each seeded alike
+    result = run_baselines(pattern, episodes=episodes)
     assert result.tasks
     for task in result.tasks:
         assert task.baseline is not None and task.baseline.solved, task.env_id
