@@ -230,3 +230,16 @@ def test_dynamic_programming_actions_follow_the_steps_left() -> None:
     agent.reset(0)
     first = [agent.act(0) for _ in range(100)]
     assert set(np.unique(first)) <= {0, 1, 2, 3}
+
+
+def test_box2d_installs_from_a_wheel_and_doctor_says_so() -> None:
+    from importlib.metadata import requires
+
+    from gymrun.components.extras import install_hint
+
+    # gymrun[box2d] is gymnasium[box2d], which takes the box2d wheel on Python < 3.14
+    wheel = [r for r in requires("gymnasium") or [] if r.startswith("box2d==")]
+    assert wheel and 'python_version < "3.14"' in wheel[0]
+    missing = ModuleNotFoundError("No module named 'Box2D'", name="Box2D")
+    assert install_hint(missing) == " (install it: pip install 'gymrun[box2d]')"
+    import Box2D  # noqa: F401  (the test install has it)
