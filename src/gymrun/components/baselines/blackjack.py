@@ -87,17 +87,32 @@ class BasicStrategy:
         return int(self.table[min(points, 31), dealer, usable])
 
 
-def expected_return() -> float:
-    """The exact expected payoff of a hand of Blackjack-v1 (default rules) played with the
-    basic strategy: the game's optimum.
+def expected_return(*, sab: bool = True, natural: bool = False) -> float:
+    """The exact expected payoff of a hand of Blackjack played with the basic strategy: the
+    game's optimum. Blackjack-v1 plays ``sab`` rules (Sutton and Barto's: a natural, ace and
+    ten, wins unless the dealer has one too); with ``natural`` and not ``sab`` a natural's
+    win pays 1.5. Neither changes a decision: a natural stands.
 
-    >>> round(expected_return(), 4)
-    -0.0466
+    >>> round(expected_return(), 4), round(expected_return(sab=False), 4)
+    (-0.0431, -0.0466)
     """
     value = 0.0
     for first, p1 in CARDS.items():
         for second, p2 in CARDS.items():
             total, ace = _hand(*_hand(0, False, first), second)
             for dealer, p3 in CARDS.items():
-                value += p1 * p2 * p3 * best_value(total, ace, dealer)[0]
+                if ace and total == 11 and (sab or natural):  # a natural: it stands
+                    hand = _natural_value(dealer, sab)
+                else:
+                    hand = best_value(total, ace, dealer)[0]
+                value += p1 * p2 * p3 * hand
     return value
+
+
+def _natural_value(dealer: int, sab: bool) -> float:
+    """A natural's expected payoff against the dealer's up card."""
+    hole = {1: CARDS[10], 10: CARDS[1]}.get(dealer, 0.0)  # the dealer's natural too: a push
+    if sab:
+        return 1.0 - hole
+    twenty_one = dealer_outcomes(dealer, dealer == 1).get(21, 0.0)  # pushes
+    return 1.5 * (1.0 - twenty_one)

@@ -143,11 +143,12 @@ class Heuristic:
                 f"agent heuristic has no controller for {name} (it has: {', '.join(TASKS)})"
             )
         self.act = make()
-        # the basic strategy's payoff is computed for the default rules only
-        rules = (getattr(env.unwrapped, "natural", False), getattr(env.unwrapped, "sab", False))
-        self._optimal = name == "Blackjack-v1" and rules == (False, False)
+        self._rules = None
+        if name == "Blackjack-v1":
+            game = env.unwrapped
+            self._rules = {"sab": bool(game.sab), "natural": bool(game.natural)}  # type: ignore[attr-defined]
 
     def expected_return(self) -> float | None:
-        """The exact expected return where the controller is the optimum (Blackjack with
-        its default rules), else None."""
-        return expected_return() if self._optimal else None
+        """The exact expected return where the controller is the optimum (Blackjack's basic
+        strategy, for the rules the env plays), else None."""
+        return None if self._rules is None else expected_return(**self._rules)
