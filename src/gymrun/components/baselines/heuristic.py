@@ -30,7 +30,8 @@ def cartpole(observation: Any) -> int:
 def mountain_car(observation: Any) -> int:
     """Push right when the velocity is above the line 0.01 (x + 0.475), else left: pumping
     along the velocity, switched a little early so that the last swing is not wasted
-    (about -106 against -126 for the velocity's sign alone, from uniform starts)."""
+    (about -106 against -126 for the velocity's sign alone, from uniform starts; the line
+    from ``scripts/tune_controllers.py``)."""
     position, velocity = observation
     return 2 if velocity > 0.01 * (position + 0.475) else 0
 
@@ -45,10 +46,15 @@ def acrobot(observation: Any) -> int:
     return 2 if observation[5] > 0 else 0
 
 
+REACHER_P = np.array([0.30, 0.225])  # per joint: shoulder, elbow
+REACHER_D = np.array([0.054, 0.045])
+
+
 def reacher(observation: Any) -> np.ndarray:
     """Reacher: the two-link arm's inverse kinematics give the joint angles that put the
-    fingertip on the target (of the two solutions, the nearer); a soft PD (gains 0.35 and
-    0.065) drives there, gently, because every unit of torque squared costs reward."""
+    fingertip on the target (of the two solutions, the nearer); a soft PD drives there,
+    gently, because every unit of torque squared costs reward (gains from
+    ``scripts/tune_controllers.py``)."""
     link1, link2 = 0.1, 0.11
     angles = np.arctan2(observation[2:4], observation[0:2])
     x, y = float(observation[4]), float(observation[5])
@@ -64,7 +70,7 @@ def reacher(observation: Any) -> np.ndarray:
         error = np.angle(np.exp(1j * (target - angles)))
         if sine >= 0 or np.abs(error).sum() < np.abs(best).sum():
             best = error
-    torque = 0.35 * best - 0.065 * np.asarray(observation[6:8])
+    torque = REACHER_P * best - REACHER_D * np.asarray(observation[6:8])
     return np.clip(torque, -1.0, 1.0).astype(np.float32)
 
 
