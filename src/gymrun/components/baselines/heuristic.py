@@ -71,7 +71,8 @@ def reacher(observation: Any) -> np.ndarray:
         if sine >= 0 or np.abs(error).sum() < np.abs(best).sum():
             best = error
     torque = REACHER_P * best - REACHER_D * np.asarray(observation[6:8])
-    return np.clip(torque, -1.0, 1.0).astype(np.float32)
+    action: np.ndarray = np.clip(torque, -1.0, 1.0).astype(np.float32)
+    return action
 
 
 class LunarLanding:
