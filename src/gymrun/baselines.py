@@ -317,15 +317,16 @@ def read_baselines(path: Path) -> dict[str, Any]:
 
 
 def figure(value: float | None) -> str:
-    """A score as the tables show it: four significant digits, integers plainly.
+    """A score as the tables show it: four significant digits, integers (and anything from
+    a thousand up) plainly.
 
-    >>> figure(500.0), figure(-106.26), figure(0.7799), figure(-0.0466), figure(None)
-    ('500', '-106.3', '0.7799', '-0.0466', '—')
+    >>> figure(500.0), figure(-106.26), figure(0.7799), figure(-9999.97), figure(None)
+    ('500', '-106.3', '0.7799', '-10000', '—')
     """
     if value is None:
         return "—"
-    if float(value).is_integer() and abs(value) < 1e6:
-        return str(int(value))
+    if float(value).is_integer() or abs(value) >= 1000:
+        return f"{value:.0f}"
     return f"{value:.4g}"
 
 
