@@ -21,7 +21,7 @@ def baselines(
         str | None,
         typer.Argument(
             help="Environment IDs to run (a substring or a glob, as for list-envs). Default: "
-            "every task with a shipped agent (about 5 minutes at 100 episodes). A pattern "
+            "every task with a shipped agent (about a minute at 100 episodes). A pattern "
             "may name any registered env, which then gets the random agent alone: Atari's "
             "hundreds of IDs take hours.",
             show_default=False,
