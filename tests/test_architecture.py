@@ -19,6 +19,7 @@ LAYERS = [
     "gymrun.scale",
     "gymrun.run",
     "gymrun.sweep",
+    "gymrun.baselines",
     "gymrun.board",
     "gymrun.diagnostics",
     "gymrun.cli",

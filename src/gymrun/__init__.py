@@ -30,6 +30,7 @@ _EXPORTS = {
     "list_envs": "gymrun.components.catalog",
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
+    "run_baselines": "gymrun.baselines",
     "describe_env": "gymrun.diagnostics.inspection",
     "build_board": "gymrun.board.build",
     "GymrunError": "gymrun.errors",
@@ -55,11 +56,13 @@ __all__ = [
     "load_config",
     "load_sweep",
     "play",
+    "run_baselines",
     "run_experiment",
     "run_sweep",
 ]
 
 if TYPE_CHECKING:
+    from gymrun.baselines import run_baselines
     from gymrun.board.build import build_board
     from gymrun.components.catalog import list_envs
     from gymrun.components.policy import Policy

@@ -22,6 +22,7 @@ from gymrun.core.signals import InterruptGuard
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import AgentError, FaultError, GymrunError, RolloutError
 from gymrun.records.directory import RecordDir
+from gymrun.records.plotter import Plotter
 from gymrun.records.video import video_recorder, video_writer_class
 from gymrun.records.writer import RunRecorder
 from gymrun.scale.pool import ordered_chunks
@@ -59,6 +60,7 @@ def run_experiment(
     on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
     command: Sequence[str] | None = None,
     workers: int = 1,
+    plotter: Plotter | None = None,
 ) -> RunResult:
     """Run every episode of `config`; return the episodes, their summary and how it ended.
 
@@ -69,7 +71,8 @@ def run_experiment(
     "failed" or "interrupted"; it is not raised. `on_episodes` is called with each batch of
     episodes as it finishes (one episode at a time in a single-env run);
     `keep_episodes=False` keeps memory flat for long runs. `workers` processes share the
-    episodes, with results identical to one process.
+    episodes, with results identical to one process. `plotter` draws the run's plot (a
+    run starts one of its own otherwise; several runs can share one).
 
     >>> from gymrun.config import load_config
     >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
@@ -91,6 +94,7 @@ def run_experiment(
                 expected=plan.episodes,
                 command=command,
                 provenance=plan.provenance,
+                plotter=plotter,
             )
         return recorder
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from gymrun import __version__
+from gymrun.cli.baselines import baselines
 from gymrun.cli.board import board
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
 from gymrun.cli.recorded import compare, show
@@ -44,7 +45,19 @@ def _main(
     """Run reinforcement-learning experiments on Gymnasium environments from YAML configs."""
 
 
-for command in (run, sweep, show, compare, board, inspect, validate, doctor, check, schema):
+for command in (
+    run,
+    sweep,
+    baselines,
+    show,
+    compare,
+    board,
+    inspect,
+    validate,
+    doctor,
+    check,
+    schema,
+):
     app.command()(command)
 app.command("list-envs")(list_envs)
 

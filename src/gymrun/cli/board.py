@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary
+from gymrun.cli.console import console, error_boundary, json_stdout
 from gymrun.cli.options import AsJson, Debug
 from gymrun.errors import GymrunError
 
@@ -49,11 +48,12 @@ def board(
                 f"gymrun board needs {exc.name}, which is not installed: {BOARD_HINT}"
             ) from exc
         if not serve:
-            report = build_board(recordings, out)
-            if as_json:
-                typer.echo(json.dumps(report.to_json()))
-            else:
-                _report(report)
+            with json_stdout(as_json) as documents:
+                report = build_board(recordings, out)
+                if as_json:
+                    documents.append(report.to_json())
+                else:
+                    _report(report)
             return
         err = console(stderr=True)
         try:

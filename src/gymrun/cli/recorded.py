@@ -25,6 +25,7 @@ def show(
     debug: Debug = False,
 ) -> None:
     """Print a recorded run's tables again, from disk (interrupted runs too)."""
+    from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
     from gymrun.records.curve import RewardCurve
@@ -32,6 +33,10 @@ def show(
     from gymrun.records.reading import read_run
 
     with error_boundary(debug), json_stdout(as_json) as documents:
+        baselines = find_baselines(run_dir)
+        if baselines is not None:  # a `gymrun baselines` directory: its table again
+            _show_baselines(baselines, documents if as_json else None)
+            return
         if as_json:
             episodes: list[EpisodeResult] = []
             run = read_run(run_dir, episodes.extend)
@@ -67,6 +72,21 @@ def show(
         for message in [*run.notes, *([note] if note else [])]:
             err.print(f"note: {message}")
         damaged(run.problems)
+
+
+def _show_baselines(path: Path, documents: list[object] | None) -> None:
+    from gymrun.baselines import read_baselines
+    from gymrun.cli.baseline_tables import baselines_notes, baselines_table
+
+    document = read_baselines(path)
+    if documents is not None:
+        documents.append(document)
+        return
+    console().print(f"baselines {path.parent}")
+    console().print(baselines_table(document))
+    err = console(stderr=True)
+    for note in baselines_notes(document):
+        err.print(f"note: {note}")
 
 
 def compare(

@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
 from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.spaces import space_label, to_action
@@ -134,10 +135,16 @@ BUILTIN_AGENTS: dict[str, type] = {
     "cartpole_balance": CartPoleBalance,
     "sb3": Sb3Agent,
     "onnx": OnnxAgent,
+    "heuristic": Heuristic,
+    "dynamic_programming": DynamicProgramming,
+    "lqr": LQR,
+    "planner": Planner,
 }
 
-# Constructor arguments gymrun fills in itself when a constructor names them.
-SPACE_ARGUMENTS = ("action_space", "observation_space", "num_envs")
+# Constructor arguments gymrun fills in itself when a constructor names them. `env` is the
+# single (wrapped) environment, for agents that read privileged state (a transition table,
+# a simulator's state); there is none in a vector run.
+SPACE_ARGUMENTS = ("action_space", "observation_space", "num_envs", "env")
 
 
 def resolve_agent(name: str) -> Any:
@@ -207,9 +214,11 @@ def make_agent(
     action_space: gym.Space[Any],
     observation_space: gym.Space[Any],
     num_envs: int = 1,
+    env: gym.Env[Any, Any] | None = None,
 ) -> Any:
     """Build agent `name` for an environment with these spaces (a function becomes a
-    `FunctionAgent`); `gymrun.components.policy.Policy` checks it is one.
+    `FunctionAgent`); `gymrun.components.policy.Policy` checks it is one. `env` is the
+    single environment (None in a vector run), for a constructor that names it.
 
     >>> agent = make_agent("constant", {"action": 0}, gym.spaces.Discrete(2), None)
     >>> agent.act(None)
@@ -224,10 +233,17 @@ def make_agent(
     if problem:
         raise AgentError(f"agent {problem}")
     params = inspect.signature(target).parameters
+    needs_env = "env" in params and params["env"].default is inspect.Parameter.empty
+    if needs_env and env is None:
+        raise AgentError(
+            f"agent {name} reads its environment's own state, so it needs a single "
+            "environment: it cannot run in a vector run (remove vector / --num-envs)"
+        )
     given = {
         "action_space": action_space,
         "observation_space": observation_space,
         "num_envs": num_envs,
+        "env": env,
     }
     supplied = {key: value for key, value in given.items() if key in params}
     try:

@@ -26,7 +26,7 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "environments",
         "Box2D",
         "LunarLander, BipedalWalker, CarRacing",
-        "pip install swig && pip install 'gymrun[box2d]'",
+        "pip install 'gymrun[box2d]'",
     ),
     (
         "MuJoCo",

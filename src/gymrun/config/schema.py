@@ -185,6 +185,40 @@ class OnnxAgentConfig(_Section):
     output: str | None = Field(None, description="The output holding actions; default: the first")
 
 
+class HeuristicConfig(_Section):
+    """The scripted controller of the env's task, chosen by its ID."""
+
+    name: Literal["heuristic"]
+
+
+class DynamicProgrammingConfig(_Section):
+    """The exact optimal policy of an env with a transition table P (privileged)."""
+
+    name: Literal["dynamic_programming"]
+    gamma: float = Field(1.0, gt=0.0, le=1.0, description="Discount factor")
+    horizon: int | None = Field(
+        None, ge=1, description="Steps to plan for; default: the episode's step limit"
+    )
+
+
+class LqrConfig(_Section):
+    """A linear-quadratic regulator about the upright pose (privileged on MuJoCo)."""
+
+    name: Literal["lqr"]
+    control_cost: float = Field(0.1, gt=0.0, description="Weight of the control in the cost")
+
+
+class PlannerConfig(_Section):
+    """Cross-entropy planning over copies of the simulator's state (privileged)."""
+
+    name: Literal["planner"]
+    horizon: int = Field(20, ge=1, description="Steps each plan looks ahead")
+    population: int = Field(64, ge=2, description="Plans sampled per iteration")
+    iterations: int = Field(3, ge=1, description="Sampling rounds per step")
+    elites: int = Field(8, ge=1, description="Best plans that reshape the sampling")
+    noise: float = Field(0.1, gt=0.0, description="First spread, times the action range")
+
+
 class AgentConfig(BaseModel):
     """A user's agent, 'package.module:attr'; other keys go to its constructor."""
 
@@ -209,6 +243,10 @@ AgentEntry = Annotated[
     | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
     | Annotated[Sb3AgentConfig, Tag("sb3")]
     | Annotated[OnnxAgentConfig, Tag("onnx")]
+    | Annotated[HeuristicConfig, Tag("heuristic")]
+    | Annotated[DynamicProgrammingConfig, Tag("dynamic_programming")]
+    | Annotated[LqrConfig, Tag("lqr")]
+    | Annotated[PlannerConfig, Tag("planner")]
     | Annotated[AgentConfig, Tag("other")],
     _builtin_or_other(list(BUILTIN_AGENTS)),
 ]
@@ -224,6 +262,10 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "cartpole_balance": CartPoleBalanceConfig,
     "sb3": Sb3AgentConfig,
     "onnx": OnnxAgentConfig,
+    "heuristic": HeuristicConfig,
+    "dynamic_programming": DynamicProgrammingConfig,
+    "lqr": LqrConfig,
+    "planner": PlannerConfig,
 }
 
 

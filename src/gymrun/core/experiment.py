@@ -53,7 +53,9 @@ class Experiment:
         config, env = self.config, self.env
         name = config.agent.name
         if config.vector is None:
-            agent = make_agent(name, config.agent_options, env.action_space, env.observation_space)
+            agent = make_agent(
+                name, config.agent_options, env.action_space, env.observation_space, env=env
+            )
             return Policy([agent], env.action_space, name=name)
 
         def build() -> Any:

@@ -1,0 +1,45 @@
+"""Write the README's baselines table: ``gymrun baselines`` over every task with a shipped
+agent, 100 episodes each, seed 0.
+
+    .venv/bin/python scripts/baselines_table.py
+
+writes the figures to docs/baselines.json and the table between the README's
+``<!-- baselines -->`` and ``<!-- /baselines -->`` markers (tests/test_baselines.py checks
+that the two agree). Any row can be repeated alone: ``gymrun baselines ENV_ID``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from gymrun.baselines import markdown_table, run_baselines
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "docs" / "baselines.json"
+README = ROOT / "README.md"
+
+
+def main() -> None:
+    started = time.perf_counter()
+    result = run_baselines(episodes=100, seed=0)
+    document = result.to_json()
+    FIGURES.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    block = f"<!-- baselines -->\n{markdown_table(document)}<!-- /baselines -->"
+    readme, count = re.subn(
+        r"<!-- baselines -->\n.*?<!-- /baselines -->", block, readme, flags=re.S
+    )
+    if count != 1:
+        raise SystemExit("README.md has no <!-- baselines --> ... <!-- /baselines --> block")
+    README.write_text(readme, encoding="utf-8")
+    print(
+        f"{len(result.tasks)} tasks in {time.perf_counter() - started:.0f} s; skipped: "
+        f"{[s['env_id'] for s in result.skipped]}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Baselines: on every task, what the random agent scores and what the best shipped
+non-learning agent reaches, against the task's reward threshold.
+
+Each (environment, agent) is an ordinary run of `episodes` episodes with the same seed, so
+the table is the same on every machine but for the seconds. "Solved" here is the mean
+over all the run's episodes reaching the threshold (a run's own summary judges its best
+window of 100). Where an agent knows the exact optimal expected return (dynamic
+programming, Blackjack's basic strategy) the table shows it, and whether the threshold
+can be reached on average at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gymrun.components.agents import resolve_agent
+from gymrun.components.baselines import SHIPPED
+from gymrun.components.catalog import find_spec, list_envs
+from gymrun.config import ExperimentConfig
+from gymrun.core.episodes import EpisodeResult
+from gymrun.core.experiment import Experiment
+from gymrun.core.statistics import bootstrap_ci
+from gymrun.errors import GymrunError
+from gymrun.records.plotter import Plotter
+from gymrun.records.writer import write_json
+from gymrun.run import run_experiment
+
+BASELINES_FILE = "baselines.json"
+# An env that sets no step limit (CliffWalking, Blackjack) is capped here, so that a random
+# agent that never finds the goal still ends.
+UNLIMITED_CAP = 1000
+
+
+@dataclass(frozen=True)
+class AgentScore:
+    """One agent's run on one task."""
+
+    agent: str
+    options: dict[str, Any]
+    privileged: bool
+    episodes: int
+    mean_reward: float | None
+    ci_low: float | None
+    ci_high: float | None
+    solved: bool | None  # the mean over all episodes reached the threshold
+    seconds_per_episode: float | None
+    status: str
+    error: str | None = None
+    run_dir: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "options": self.options,
+            "privileged": self.privileged,
+            "episodes": self.episodes,
+            "mean_reward": self.mean_reward,
+            "ci95": [self.ci_low, self.ci_high],
+            "solved": self.solved,
+            "seconds_per_episode": self.seconds_per_episode,
+            "status": self.status,
+            "error": self.error,
+            "run_dir": self.run_dir,
+        }
+
+
+@dataclass(frozen=True)
+class TaskBaselines:
+    """One task's row: its threshold, the random agent, the shipped agent, the optimum."""
+
+    env_id: str
+    threshold: float | None
+    max_steps: int | None  # the cap gymrun set, when the env has no step limit
+    random: AgentScore
+    baseline: AgentScore | None
+    optimum: float | None = None  # exact optimal expected return, where an agent knows it
+
+    @property
+    def attainable(self) -> bool | None:
+        """Whether the optimum reaches the threshold, where both are known."""
+        if self.optimum is None or self.threshold is None:
+            return None
+        return self.optimum >= self.threshold
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "env_id": self.env_id,
+            "threshold": self.threshold,
+            "max_steps": self.max_steps,
+            "optimum": self.optimum,
+            "attainable": self.attainable,
+            "random": self.random.to_json(),
+            "baseline": None if self.baseline is None else self.baseline.to_json(),
+        }
+
+
+@dataclass
+class BaselinesResult:
+    tasks: list[TaskBaselines]
+    skipped: list[dict[str, str]]  # {"env_id", "reason"}: cannot run here
+    episodes: int
+    seed: int
+    seconds: float = 0.0
+    status: str = "completed"  # or "interrupted"
+    directory: Path | None = None
+    notes: list[str] = field(default_factory=list)  # from drawing the plots
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "episodes": self.episodes,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "status": self.status,
+            "solved_means": "mean over all episodes >= threshold",
+            "tasks": [task.to_json() for task in self.tasks],
+            "skipped": self.skipped,
+            "directory": None if self.directory is None else str(self.directory),
+        }
+
+
+def select_envs(pattern: str | None = None) -> list[str]:
+    """The IDs `gymrun baselines` runs: those matching `pattern` (a substring or a glob,
+    as for ``list-envs``), or without one every task with a shipped agent.
+
+    >>> select_envs("FrozenLake")
+    ['FrozenLake-v1', 'FrozenLake8x8-v1']
+    >>> "Taxi-v4" in select_envs()
+    True
+    """
+    if pattern is None:
+        registered = {info.id for info in list_envs()}
+        return [env_id for env_id in SHIPPED if env_id in registered]
+    return [info.id for info in list_envs(pattern)]
+
+
+def run_baselines(
+    pattern: str | None = None,
+    *,
+    episodes: int = 100,
+    seed: int = 0,
+    directory: Path | None = None,
+    workers: int = 1,
+    on_task: Callable[[TaskBaselines | None, str, int, int], None] | None = None,
+) -> BaselinesResult:
+    """Run the random agent and the shipped agent (where there is one) on every selected
+    task; see `select_envs`. With `directory`, each run is recorded in a directory of its
+    own there and ``baselines.json`` is rewritten after every task, so an interrupted
+    table keeps what finished. `on_task(task or None if skipped, env_id, done, total)`.
+    """
+    env_ids = select_envs(pattern)
+    if not env_ids:
+        raise GymrunError(f"no registered environment matches {pattern!r} (see gymrun list-envs)")
+    started = time.perf_counter()
+    result = BaselinesResult([], [], episodes, seed, directory=directory)
+    # one drawing process for every run's reward.png, as a sweep has
+    plotter = None if directory is None else Plotter()
+    try:
+        _run_all(env_ids, result, started, plotter, workers, on_task)
+    finally:
+        if plotter is not None:
+            result.notes = plotter.close()
+    return result
+
+
+def _run_all(
+    env_ids: list[str],
+    result: BaselinesResult,
+    started: float,
+    plotter: Plotter | None,
+    workers: int,
+    on_task: Callable[[TaskBaselines | None, str, int, int], None] | None,
+) -> None:
+    episodes, seed, directory = result.episodes, result.seed, result.directory
+    for done, env_id in enumerate(env_ids, 1):
+        task: TaskBaselines | None = None
+        try:
+            task = _task(env_id, episodes, seed, directory, workers, plotter)
+        except GymrunError as exc:
+            result.skipped.append({"env_id": env_id, "reason": str(exc)})
+        else:
+            result.tasks.append(task)
+        result.seconds = time.perf_counter() - started
+        interrupted = task is not None and "interrupted" in _statuses(task)
+        if interrupted:
+            result.status = "interrupted"
+        if directory is not None:
+            write_json(directory / BASELINES_FILE, result.to_json())
+        if on_task is not None:
+            on_task(task, env_id, done, len(env_ids))
+        if interrupted:
+            break
+
+
+def _statuses(task: TaskBaselines) -> set[str]:
+    return {score.status for score in (task.random, task.baseline) if score is not None}
+
+
+def _task(
+    env_id: str,
+    episodes: int,
+    seed: int,
+    directory: Path | None,
+    workers: int,
+    plotter: Plotter | None,
+) -> TaskBaselines:
+    spec = find_spec(env_id)
+    cap = UNLIMITED_CAP if spec.max_episode_steps is None else None
+    shipped = SHIPPED.get(env_id)
+    where = (directory, workers, plotter)
+    random = _score(env_id, {"name": "random"}, episodes, seed, cap, *where)
+    if shipped is None or random.status == "interrupted":
+        return TaskBaselines(env_id, spec.reward_threshold, cap, random, None)
+    entry = shipped.entry()
+    baseline = _score(env_id, entry, episodes, seed, cap, *where)
+    optimum = _optimum(_config(env_id, entry, 1, seed, cap))
+    return TaskBaselines(env_id, spec.reward_threshold, cap, random, baseline, optimum)
+
+
+def _config(
+    env_id: str, agent: dict[str, Any], episodes: int, seed: int, cap: int | None
+) -> ExperimentConfig:
+    name = f"{env_id.replace('/', '_')}--{agent['name']}"
+    document = {"name": name, "env": env_id, "agent": agent, "episodes": episodes, "seed": seed}
+    if cap is not None:
+        document["max_steps"] = cap
+    return ExperimentConfig.model_validate(document)
+
+
+def _score(
+    env_id: str,
+    agent: dict[str, Any],
+    episodes: int,
+    seed: int,
+    cap: int | None,
+    directory: Path | None,
+    workers: int,
+    plotter: Plotter | None,
+) -> AgentScore:
+    config = _config(env_id, agent, episodes, seed, cap)
+    run_dir = None
+    if directory is not None:
+        run_dir = directory / str(config.name)
+        run_dir.mkdir(parents=True)
+    started = time.perf_counter()
+    last = [started]  # when the last episode ended: the time spent playing, not recording
+
+    def on_episodes(batch: Sequence[EpisodeResult]) -> None:
+        last[0] = time.perf_counter()
+
+    try:
+        run = run_experiment(
+            config, record_dir=run_dir, workers=workers, plotter=plotter, on_episodes=on_episodes
+        )
+    except GymrunError:
+        if run_dir is not None:
+            run_dir.rmdir()  # the run never started: nothing was written in it
+        raise
+    seconds = last[0] - started
+    rewards = np.array([episode.reward for episode in run.episodes])
+    rewards = rewards[np.isfinite(rewards)]
+    mean = float(rewards.mean()) if len(rewards) else None
+    low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
+    threshold = find_spec(env_id).reward_threshold
+    options = {key: value for key, value in agent.items() if key != "name"}
+    return AgentScore(
+        agent=agent["name"],
+        options=options,
+        privileged=bool(getattr(resolve_agent(agent["name"]), "privileged", False)),
+        episodes=len(run.episodes),
+        mean_reward=mean,
+        ci_low=low,
+        ci_high=high,
+        solved=None if threshold is None or mean is None else mean >= threshold,
+        seconds_per_episode=seconds / len(run.episodes) if run.episodes else None,
+        status=run.status,
+        error=None if run.error is None else str(run.error),
+        run_dir=None if run_dir is None else str(run_dir),
+    )
+
+
+def _optimum(config: ExperimentConfig) -> float | None:
+    """The exact optimal expected return, when the agent computes one."""
+    with Experiment(config) as experiment:
+        expected = getattr(experiment.policy.agents[0], "expected_return", None)
+        value = expected() if callable(expected) else None
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def find_baselines(directory: Path) -> Path | None:
+    """The ``baselines.json`` of `directory`, or of its newest subdirectory that has one
+    (``recordings/baselines``), or None when it holds no baselines."""
+    if (directory / BASELINES_FILE).is_file():
+        return directory / BASELINES_FILE
+    if not directory.is_dir():
+        return None
+    found = sorted(
+        d / BASELINES_FILE for d in directory.iterdir() if (d / BASELINES_FILE).is_file()
+    )
+    return found[-1] if found else None
+
+
+def read_baselines(path: Path) -> dict[str, Any]:
+    """A ``baselines.json`` read back, as `BaselinesResult.to_json` wrote it."""
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GymrunError(f"{path}: cannot read the baselines: {exc}") from exc
+    return document
+
+
+def figure(value: float | None) -> str:
+    """A score as the tables show it: four significant digits, integers (and anything from
+    a thousand up) plainly.
+
+    >>> figure(500.0), figure(-106.26), figure(0.7799), figure(-9999.97), figure(None)
+    ('500', '-106.3', '0.7799', '-10000', '—')
+    """
+    if value is None:
+        return "—"
+    if float(value).is_integer() or abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.4g}"
+
+
+def interval(score: dict[str, Any]) -> str:
+    """``mean [low, high]`` of a score in its JSON form."""
+    low, high = score["ci95"]
+    return f"{figure(score['mean_reward'])} [{figure(low)}, {figure(high)}]"
+
+
+def markdown_table(document: dict[str, Any]) -> str:
+    """The README's table of a ``baselines.json`` document: one row per task."""
+    lines = [
+        "| environment | threshold | random agent | shipped agent | mean [95% interval] "
+        "| solved | optimum | s/episode |",
+        "| --- | ---: | ---: | --- | ---: | :---: | ---: | ---: |",
+    ]
+    for task in document["tasks"]:
+        shipped = task["baseline"]
+        cells = [f"`{task['env_id']}`", figure(task["threshold"]), interval(task["random"])]
+        if shipped is None:
+            cells += ["—", "—", "—"]
+        else:
+            name = f"`{shipped['agent']}`" + (" (privileged)" if shipped["privileged"] else "")
+            solved = {True: "yes", False: "no", None: "—"}[shipped["solved"]]
+            cells += [name, interval(shipped), solved]
+        optimum = figure(task["optimum"])
+        if task["attainable"] is False:
+            optimum += " (threshold unattainable)"
+        seconds = (
+            shipped["seconds_per_episode"] if shipped else task["random"]["seconds_per_episode"]
+        )
+        cells += [optimum, "—" if seconds is None else f"{seconds:.3g}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,75 @@
+"""The table of ``gymrun baselines`` (and of ``gymrun show`` on its directory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+
+def _verdict(value: bool | None) -> Text:
+    return {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[value]
+
+
+def baselines_table(document: dict[str, Any]) -> Table:
+    """One row per task: threshold, random agent, shipped agent, solved, optimum, time."""
+    from gymrun.baselines import figure, interval
+
+    title = (
+        f"Baselines: {document['episodes']} episodes each, seed {document['seed']}; "
+        "solved = the mean over all episodes reaches the threshold"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("environment")
+    table.add_column("threshold", justify="right")
+    table.add_column("random [95% CI]", justify="right")
+    table.add_column("agent")
+    table.add_column("mean [95% CI]", justify="right")
+    table.add_column("solved", justify="center")
+    table.add_column("optimum", justify="right")
+    table.add_column("s/episode", justify="right")
+    for task in document["tasks"]:
+        shipped = task["baseline"]
+        optimum = Text(figure(task["optimum"]))
+        if task["attainable"] is False:
+            optimum.append(" unattainable", "yellow")
+        seconds = (shipped or task["random"])["seconds_per_episode"]
+        if shipped is None:
+            agent, mean, solved = Text("—"), Text("—"), Text("—")
+        else:
+            agent = Text(shipped["agent"])
+            if shipped["privileged"]:
+                agent.append(" (privileged)", "dim")
+            mean = Text(interval(shipped))
+            solved = _verdict(shipped["solved"])
+            if shipped["status"] != "completed":
+                mean.append(f" {shipped['status']}", "red")
+        table.add_row(
+            task["env_id"],
+            figure(task["threshold"]),
+            interval(task["random"]),
+            agent,
+            mean,
+            solved,
+            optimum,
+            "—" if seconds is None else f"{seconds:.3g}",
+        )
+    return table
+
+
+def baselines_notes(document: dict[str, Any]) -> list[str]:
+    """What the table leaves out: tasks skipped, step caps set, runs that failed."""
+    notes = []
+    for task in document["tasks"]:
+        if task["max_steps"] is not None:
+            notes.append(
+                f"{task['env_id']} sets no step limit: episodes were capped at "
+                f"{task['max_steps']} steps"
+            )
+        for score in (task["random"], task["baseline"]):
+            if score is not None and score["error"]:
+                notes.append(f"{task['env_id']}, agent {score['agent']}: {score['error']}")
+    for skipped in document["skipped"]:
+        notes.append(f"skipped {skipped['env_id']}: {skipped['reason']}")
+    return notes

@@ -1,0 +1,172 @@
+"""``gymrun baselines``: the table's numbers, its records, and the README's copy of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gymrun.baselines import markdown_table, run_baselines
+from gymrun.cli import app
+
+from .conftest import ROOT
+
+FIGURES = ROOT / "docs" / "baselines.json"
+
+
+def gymrun(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def without_timing(document: dict[str, Any]) -> dict[str, Any]:
+    """The document less what differs run to run: seconds and where it was recorded."""
+    text = json.dumps(document)
+    data = json.loads(text)
+    data.pop("seconds"), data.pop("directory")
+    for task in data["tasks"]:
+        for score in (task["random"], task["baseline"]):
+            if score is not None:
+                score.pop("seconds_per_episode"), score.pop("run_dir")
+    return data
+
+
+def test_json_gives_each_task_its_threshold_agents_and_optimum() -> None:
+    code, stdout, _ = gymrun("baselines", "FrozenLake", "-n", "20", "--json", "--no-record")
+    assert code == 0
+    document = json.loads(stdout)
+    assert (document["episodes"], document["seed"], document["status"]) == (20, 0, "completed")
+    lake, big = document["tasks"]
+    assert (lake["env_id"], lake["threshold"], big["env_id"]) == (
+        "FrozenLake-v1",
+        0.7,
+        "FrozenLake8x8-v1",
+    )
+    assert lake["optimum"] == pytest.approx(0.7442, abs=1e-4) and lake["attainable"] is True
+    assert lake["random"]["agent"] == "random" and lake["random"]["privileged"] is False
+    shipped = lake["baseline"]
+    assert (shipped["agent"], shipped["privileged"], shipped["episodes"]) == (
+        "dynamic_programming",
+        True,
+        20,
+    )
+    low, high = shipped["ci95"]
+    assert low <= shipped["mean_reward"] <= high
+    assert shipped["solved"] == (shipped["mean_reward"] >= 0.7)
+    assert shipped["seconds_per_episode"] > 0
+    assert document["skipped"] == []
+
+
+def test_taxi_is_shown_unattainable() -> None:
+    code, stdout, _ = gymrun("baselines", "Taxi", "-n", "10", "--no-record")
+    assert code == 0
+    [row] = [line for line in stdout.splitlines() if "Taxi-v4" in line]
+    assert "7.93 unattainable" in row
+    assert "dynamic_programming (privileged)" in row
+
+
+def test_the_table_is_the_same_for_the_same_seed() -> None:
+    first = run_baselines("CartPole-v1", episodes=5, seed=3).to_json()
+    again = run_baselines("CartPole-v1", episodes=5, seed=3).to_json()
+    assert without_timing(first) == without_timing(again)
+    other = run_baselines("CartPole-v1", episodes=5, seed=4).to_json()
+    assert other["tasks"][0]["random"]["mean_reward"] != first["tasks"][0]["random"]["mean_reward"]
+
+
+def test_recorded_like_a_sweep_and_shown_again() -> None:
+    code, stdout, stderr = gymrun("baselines", "MountainCar-v0", "-n", "5")
+    assert code == 0
+    directory = Path(stderr.splitlines()[-1].removeprefix("recorded in "))
+    assert directory.parent == Path("recordings/baselines")
+    runs = sorted(p.name for p in directory.iterdir() if p.is_dir())
+    assert runs == ["MountainCar-v0--heuristic", "MountainCar-v0--random"]
+    for run in runs:
+        assert (directory / run / "episodes.jsonl").read_text().count("\n") == 5
+    document = json.loads((directory / "baselines.json").read_text())
+    assert document["tasks"][0]["baseline"]["run_dir"] == str(directory / runs[0])
+    # a run of the table is an ordinary run: gymrun show reads it
+    code, shown, _ = gymrun("show", str(directory / runs[0]))
+    assert code == 0 and "MountainCar-v0, agent heuristic" in shown
+    # and the table again, from the directory or from recordings/baselines (the newest)
+    for where in (directory, Path("recordings/baselines")):
+        code, again, _ = gymrun("show", str(where))
+        assert code == 0
+        assert again.splitlines()[1:] == stdout.splitlines()
+    code, as_json, _ = gymrun("show", str(directory), "--json")
+    assert json.loads(as_json) == document
+
+
+def test_envs_that_cannot_run_here_are_skipped_with_the_reason() -> None:
+    code, stdout, stderr = gymrun("baselines", "Humanoid-v2", "-n", "1", "--json", "--no-record")
+    assert code == 0
+    [skipped] = json.loads(stdout)["skipped"]
+    assert skipped["env_id"] == "Humanoid-v2" and "install" in skipped["reason"]
+    code, _, stderr = gymrun("baselines", "Humanoid-v2", "-n", "1", "--no-record")
+    assert "note: skipped Humanoid-v2: " in stderr
+
+
+def test_unknown_pattern_is_bad_input() -> None:
+    code, _, stderr = gymrun("baselines", "NoSuchEnv", "--no-record")
+    assert code == 2
+    assert stderr == "error: no registered environment matches 'NoSuchEnv' (see gymrun list-envs)\n"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    ("pattern", "episodes"),
+    [
+        ("CartPole-v*", 20),
+        ("MountainCar*", 20),
+        ("Acrobot", 20),
+        ("FrozenLake8x8", 20),
+        ("Inverted*-v5", 5),
+        ("LunarLander*", 100),  # the discrete lander crashes now and then: all 100
+    ],
+)
+def test_the_shipped_agents_still_solve_their_tasks(pattern: str, episodes: int) -> None:
+    # the README's table over fewer episodes: its first ones, each seeded alike
+    result = run_baselines(pattern, episodes=episodes)
+    assert result.tasks
+    for task in result.tasks:
+        assert task.baseline is not None and task.baseline.solved, task.env_id
+        assert not task.random.solved
+
+
+def test_the_readme_table_is_the_committed_figures() -> None:
+    figures = json.loads(FIGURES.read_text())
+    assert figures["episodes"] == 100
+    assert markdown_table(figures) in (ROOT / "README.md").read_text()
+
+
+def test_the_committed_figures_cover_the_tasks_and_solve_them() -> None:
+    figures = {task["env_id"]: task for task in json.loads(FIGURES.read_text())["tasks"]}
+    listed = [
+        "CartPole-v0",
+        "CartPole-v1",
+        "MountainCar-v0",
+        "MountainCarContinuous-v0",
+        "Acrobot-v1",
+        "Pendulum-v1",
+        "LunarLander-v3",
+        "LunarLanderContinuous-v3",
+        "BipedalWalker-v3",
+        "FrozenLake-v1",
+        "FrozenLake8x8-v1",
+        "Taxi-v4",
+        "CliffWalking-v1",
+        "Blackjack-v1",
+        "InvertedPendulum-v5",
+        "InvertedDoublePendulum-v5",
+        "Reacher-v5",
+    ]
+    assert set(listed) <= set(figures)
+    for env_id in listed:  # every one with an attainable threshold is solved over 100
+        task = figures[env_id]
+        if task["threshold"] is None or task["attainable"] is False:
+            continue
+        assert task["baseline"]["solved"], env_id
+    assert figures["Taxi-v4"]["attainable"] is False
+    assert figures["Reacher-v4"]["baseline"]["solved"] is False  # shown as it is
