@@ -5,13 +5,15 @@ agent, 100 episodes each, seed 0.
 
 writes the figures to docs/baselines.json and the table between the README's
 ``<!-- baselines -->`` and ``<!-- /baselines -->`` markers (tests/test_baselines.py checks
-that the two agree). Any row can be repeated alone: ``gymrun baselines ENV_ID``.
+that the two agree). ``--table-only`` rewrites the table from docs/baselines.json without
+running anything. Any row can be repeated alone: ``gymrun baselines ENV_ID``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -23,10 +25,21 @@ README = ROOT / "README.md"
 
 
 def main() -> None:
+    if "--table-only" in sys.argv:
+        write_table(json.loads(FIGURES.read_text(encoding="utf-8")))
+        return
     started = time.perf_counter()
     result = run_baselines(episodes=100, seed=0)
     document = result.to_json()
     FIGURES.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_table(document)
+    print(
+        f"{len(result.tasks)} tasks in {time.perf_counter() - started:.0f} s; skipped: "
+        f"{[s['env_id'] for s in result.skipped]}"
+    )
+
+
+def write_table(document: dict[str, object]) -> None:
     readme = README.read_text(encoding="utf-8")
     block = f"<!-- baselines -->\n{markdown_table(document)}<!-- /baselines -->"
     readme, count = re.subn(
@@ -35,10 +48,6 @@ def main() -> None:
     if count != 1:
         raise SystemExit("README.md has no <!-- baselines --> ... <!-- /baselines --> block")
     README.write_text(readme, encoding="utf-8")
-    print(
-        f"{len(result.tasks)} tasks in {time.perf_counter() - started:.0f} s; skipped: "
-        f"{[s['env_id'] for s in result.skipped]}"
-    )
 
 
 if __name__ == "__main__":

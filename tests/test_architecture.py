@@ -12,6 +12,7 @@ PACKAGE = ROOT / "src" / "gymrun"
 # Bottom to top. A module may import from its own layer and the layers below it.
 LAYERS = [
     "gymrun.errors",
+    "gymrun.numbers",
     "gymrun.components",
     "gymrun.config",
     "gymrun.core",

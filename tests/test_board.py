@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from gymrun.board.build import build_board
 from gymrun.cli import app
 from gymrun.core import scores
+from gymrun.numbers import interval
 
 from .board_runs import Recordings, episode_rewards, gymrun, make_recordings, solved_at_by_hand
 from .conftest import CONFIGS
@@ -278,10 +279,8 @@ def test_compare_prints_the_group_statistics(recordings: Recordings) -> None:
     groups = {g["label"]: g for g in site_compare["groups"]}
     for label in ("eps: wrappers.0.epsilon=0.25", "eps: wrappers.0.epsilon=0.5"):
         iqm = groups[label]["iqm"]
-        low, high = (f"{v:.4g}" for v in iqm["ci95"])
-        assert re.search(
-            rf"{re.escape(label)}.*│ +3 of 3 │ +{iqm['value']:.4g} \[{low}, {high}\]", out
-        )
+        shown = interval(iqm["value"], *iqm["ci95"])
+        assert re.search(rf"{re.escape(label)}.*│ +3 of 3 │ +{re.escape(shown)}", out)
     assert "Probability of improvement on CartPole-v1" in out
     assert "Performance profiles on CartPole-v1" in out
     data = json.loads(cli("compare", *runs, "--json")[1])
@@ -492,8 +491,8 @@ def test_comparison_page_picks_groups(
     assert labels == [g["label"] for g in compare["groups"]]
     row = visit.page.locator("table.groups tbody tr", has_text="eps: wrappers.0.epsilon=0.5")
     group = next(g for g in compare["groups"] if g["label"] == "eps: wrappers.0.epsilon=0.5")
-    low, high = (f"{v:.4g}" for v in group["iqm"]["ci95"])
-    assert row.locator("td").nth(2).inner_text() == f"{group['iqm']['value']:.4g} [{low}, {high}]"
+    shown = interval(group["iqm"]["value"], *group["iqm"]["ci95"])
+    assert row.locator("td").nth(2).inner_text() == shown
     assert visit.page.locator("img[src='profile.svg']").count() == 1
     visit.page.get_by_label("eps: wrappers.0.epsilon=0.5").uncheck()
     assert row.is_hidden()

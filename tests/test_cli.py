@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from gymrun import __version__
 from gymrun.cli import app
+from gymrun.numbers import plus_minus
 
 from .conftest import CONFIGS
 
@@ -50,9 +51,9 @@ def test_run_prints_episode_table_and_summary() -> None:
 
 def test_run_numbers_match_the_library() -> None:
     data = json.loads(gymrun("run", CARTPOLE_RANDOM, "--json", "-n", "20").stdout)
-    mean = data["summary"]["mean_reward"]
+    summary = data["summary"]
     quiet = gymrun("run", CARTPOLE_RANDOM, "-q", "-n", "20").stdout
-    assert f"reward   │ {mean:.6g} ± " in quiet
+    assert f"reward   │ {plus_minus(summary['mean_reward'], summary['std_reward'])}  " in quiet
     assert "Episodes" not in quiet
 
 
@@ -196,7 +197,7 @@ def test_inspect_shows_spec_spaces_and_samples() -> None:
     out = result.stdout
     assert "entry point       │ gymnasium.envs.classic_control.cartpole:CartPoleEnv" in out
     assert "Discrete  n=2, start=0" in out
-    assert "Box  shape=[4], dtype=float32, low=[-4.8, -inf, -0.41887903, -inf]" in out
+    assert "Box  shape=[4], dtype=float32, low=[-4.8, -inf, -0.4189, -inf]" in out
     assert "reset(seed=0)" in out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gymrun import numbers
 from gymrun.components.agents import resolve_agent
 from gymrun.components.baselines import SHIPPED
 from gymrun.components.catalog import find_spec, list_envs
@@ -316,24 +317,10 @@ def read_baselines(path: Path) -> dict[str, Any]:
     return document
 
 
-def figure(value: float | None) -> str:
-    """A score as the tables show it: four significant digits, integers (and anything from
-    a thousand up) plainly.
-
-    >>> figure(500.0), figure(-106.26), figure(0.7799), figure(-9999.97), figure(None)
-    ('500', '-106.3', '0.7799', '-10000', '—')
-    """
-    if value is None:
-        return "—"
-    if float(value).is_integer() or abs(value) >= 1000:
-        return f"{value:.0f}"
-    return f"{value:.4g}"
-
-
 def interval(score: dict[str, Any]) -> str:
     """``mean [low, high]`` of a score in its JSON form."""
     low, high = score["ci95"]
-    return f"{figure(score['mean_reward'])} [{figure(low)}, {figure(high)}]"
+    return numbers.interval(score["mean_reward"], low, high)
 
 
 def markdown_table(document: dict[str, Any]) -> str:
@@ -345,14 +332,14 @@ def markdown_table(document: dict[str, Any]) -> str:
     ]
     for task in document["tasks"]:
         shipped = task["baseline"]
-        cells = [f"`{task['env_id']}`", figure(task["threshold"]), interval(task["random"])]
+        cells = [f"`{task['env_id']}`", numbers.figure(task["threshold"]), interval(task["random"])]
         if shipped is None:
             cells += ["—", "—", "—"]
         else:
             name = f"`{shipped['agent']}`" + (" (privileged)" if shipped["privileged"] else "")
             solved = {True: "yes", False: "no", None: "—"}[shipped["solved"]]
             cells += [name, interval(shipped), solved]
-        optimum = figure(task["optimum"])
+        optimum = numbers.figure(task["optimum"])
         if task["attainable"] is False:
             optimum += " (threshold unattainable)"
         seconds = (

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import jinja2
 
+from gymrun import numbers
+
 PACKAGE = "gymrun.board"
 ASSETS = ("board.css", "board.js")
 
@@ -32,25 +34,17 @@ def templates_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def number(value: Any, digits: int = 4) -> str:
-    """A number as people read it: integers plainly, others to `digits` significant digits.
+def number(value: Any) -> str:
+    """A number as every gymrun table shows it (`gymrun.numbers.figure`).
 
-    >>> number(195.0), number(13.7733), number(None), number(0.98765, 2), number("nan")
-    ('195', '13.77', '—', '0.99', 'nan')
+    >>> number(195.0), number(13.7733), number(None), number("nan")
+    ('195', '13.77', '—', 'nan')
     """
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.{digits}g}"
+    return numbers.figure(value)
 
 
-def interval(estimate: dict[str, Any] | None, digits: int = 4) -> str:
-    """``13.77 [12.9, 14.6]``, or the value alone when it has no interval.
+def interval(estimate: dict[str, Any] | None) -> str:
+    """``13.77 [12.91, 14.62]``, or the value alone when it has no interval.
 
     >>> interval({"value": 13.7733, "ci95": [12.91, 14.62]})
     '13.77 [12.91, 14.62]'
@@ -60,8 +54,23 @@ def interval(estimate: dict[str, Any] | None, digits: int = 4) -> str:
     if not estimate or estimate.get("value") is None:
         return "—"
     low, high = estimate["ci95"]
-    text = number(estimate["value"], digits)
-    return text if low is None else f"{text} [{number(low, digits)}, {number(high, digits)}]"
+    return numbers.interval(estimate["value"], low, high)
+
+
+def spread(summary: dict[str, Any]) -> str:
+    """A summary's ``mean ± std (min, max)``, rounded as the terminal shows it.
+
+    >>> spread({"mean_reward": 22.3988, "std_reward": 12.04, "min_reward": 9.0, "max_reward": 71.0})
+    '22 ± 12 (min 9, max 71)'
+    """
+    decimals = numbers.decimals_for(summary.get("std_reward"))
+    low, high = (summary.get(key) for key in ("min_reward", "max_reward"))
+    ends = [
+        numbers.figure(v, None if v is None or float(v).is_integer() else decimals)
+        for v in (low, high)
+    ]
+    mean_std = numbers.plus_minus(summary.get("mean_reward"), summary.get("std_reward"))
+    return f"{mean_std} (min {ends[0]}, max {ends[1]})"
 
 
 def when(stamp: str | None) -> str:
@@ -114,7 +123,9 @@ class Site:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.templates.filters.update(number=number, interval=interval, when=when, url=url)
+        self.templates.filters.update(
+            number=number, interval=interval, spread=spread, when=when, url=url
+        )
 
     def _folder(self, path: Path) -> bool:
         """Make the folder of `path`; True if it is new (so `path` cannot exist yet)."""

@@ -14,7 +14,8 @@ def _verdict(value: bool | None) -> Text:
 
 def baselines_table(document: dict[str, Any]) -> Table:
     """One row per task: threshold, random agent, shipped agent, solved, optimum, time."""
-    from gymrun.baselines import figure, interval
+    from gymrun.baselines import interval
+    from gymrun.numbers import figure
 
     title = (
         f"Baselines: {document['episodes']} episodes each, seed {document['seed']}; "

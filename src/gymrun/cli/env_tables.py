@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from gymrun.cli.run_tables import number
+from gymrun.numbers import figure
 
 if TYPE_CHECKING:
     from gymrun.components.catalog import EnvInfo
@@ -30,8 +29,8 @@ def envs_table(infos: Iterable[EnvInfo]) -> Table:
         table.add_row(
             info.family if info.family != family else "",
             info.id,
-            number(info.max_episode_steps),
-            number(info.reward_threshold),
+            figure(info.max_episode_steps),
+            figure(info.reward_threshold),
         )
         family = info.family
     return table
@@ -54,9 +53,8 @@ def env_description(info: dict[str, Any]) -> Group:
         value = info[key]
         if key == "wrappers" and not value:
             continue
-        spec.add_row(
-            key.replace("_", " "), ", ".join(value) if isinstance(value, list) else str(value)
-        )
+        shown = ", ".join(value) if isinstance(value, list) else _plain(value)
+        spec.add_row(key.replace("_", " "), shown)
     parts: list[Any] = [spec]
     for key in ("action_space", "observation_space"):
         tree = Tree(Text(key.replace("_", " "), "bold"))
@@ -73,8 +71,15 @@ def env_description(info: dict[str, Any]) -> Group:
 
 
 def _plain(value: Any) -> str:
-    """JSON-like text without quotes: ``[-4.8, -inf]`` rather than ``[-4.8, '-inf']``."""
-    return json.dumps(value, separators=(", ", ": ")).replace('"', "")
+    """JSON-like text without quotes, numbers as every table shows them: ``[-4.8, -inf]``
+    rather than ``[-4.8, '-inf']``, ``0.4189`` rather than ``0.41887903``."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_plain(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_plain(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, float) or value in ("nan", "inf", "-inf"):
+        return figure(value)
+    return str(value)
 
 
 def _space_tree(tree: Tree, space: dict[str, Any]) -> None:

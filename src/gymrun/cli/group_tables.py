@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from gymrun.cli.run_tables import number
+from gymrun.numbers import figure, interval
 
 if TYPE_CHECKING:
     from gymrun.board.groups import Comparison
@@ -16,14 +16,11 @@ if TYPE_CHECKING:
 PROFILE_COLUMNS = 5  # thresholds shown of a profile
 
 
-def estimate(value: Estimate | None, digits: int = 4) -> str:
+def estimate(value: Estimate | None) -> str:
     """``13.77 [12.91, 14.62]``, the value alone without an interval, ``—`` without one."""
-    if value is None or value.value is None:
+    if value is None:
         return "—"
-    text = number(value.value, digits)
-    if value.low is None:
-        return text
-    return f"{text} [{number(value.low, digits)}, {number(value.high, digits)}]"
+    return interval(value.value, value.low, value.high)
 
 
 def groups_table(comparison: Comparison) -> Table:
@@ -42,7 +39,7 @@ def groups_table(comparison: Comparison) -> Table:
             f"{len(group.scored)} of {len(group.members)}",
             estimate(group.iqm),
             estimate(group.mean),
-            ", ".join(number(m.score, 4) for m in group.scored) or "no completed run",
+            ", ".join(figure(m.score) for m in group.scored) or "no completed run",
         )
     return table
 
@@ -56,7 +53,7 @@ def improvement_table(comparison: Comparison) -> Table:
     groups = comparison.compared
     for i, x in enumerate(groups):
         for j in range(i + 1, len(groups)):
-            table.add_row(x.label, groups[j].label, estimate(comparison.improvement[i][j], 2))
+            table.add_row(x.label, groups[j].label, estimate(comparison.improvement[i][j]))
     return table
 
 
@@ -76,7 +73,7 @@ def profile_table(comparison: Comparison) -> Table:
         else []
     )
     for pick in picks:
-        table.add_column(f"τ={number(tau[pick], 4)}", justify="right", no_wrap=True)
+        table.add_column(f"τ={figure(tau[pick])}", justify="right", no_wrap=True)
     for group, profile in zip(comparison.profiled, profiles, strict=True):
         table.add_row(group.label, *(f"{profile.fraction[p]:.2f}" for p in picks))
     return table

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
+from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
 from gymrun.records.layout import run_title
 
 if TYPE_CHECKING:
@@ -17,20 +18,6 @@ if TYPE_CHECKING:
     from gymrun.core.summary import Summary
     from gymrun.records.reading import StoredRun
     from gymrun.sweep import Sweep, SweepResult
-
-
-def number(value: float | None, digits: int = 6) -> str:
-    """A reward or mean as people read it: integers plainly, others to `digits` significant
-    digits.
-
-    >>> number(195.0), number(22.340000001), number(3.88721, digits=4), number(None)
-    ('195', '22.34', '3.887', '—')
-    """
-    if value is None:
-        return "—"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.{digits}g}"
 
 
 class EpisodeRows:
@@ -76,7 +63,7 @@ def _episode_row(table: Table, episode: EpisodeResult) -> None:
     table.add_row(
         str(episode.episode),
         "—" if episode.seed is None else str(episode.seed),
-        number(episode.reward),
+        figure(episode.reward),
         str(episode.steps),
         ended,
         reached,
@@ -97,12 +84,8 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
     table.add_row("episodes", f"{count} of {wanted}" if count != wanted else str(count))
     table.add_row("seed", str(config["seed"]))
     if count:
-        table.add_row(
-            "reward",
-            f"{number(summary.mean_reward)} ± {number(summary.std_reward, digits=4)}"
-            f"  (min {number(summary.min_reward)}, max {number(summary.max_reward)})",
-        )
-        table.add_row("steps", f"{number(summary.mean_steps)} on average")
+        table.add_row("reward", _reward_spread(summary))
+        table.add_row("steps", f"{figure(summary.mean_steps)} on average")
         table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
     if summary.nonfinite_rewards:
         table.add_row(
@@ -118,7 +101,7 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
     else:
         table.add_row(
             "boundary",
-            f"{number(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
+            f"{figure(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
         )
         table.add_row("solved", _verdict(summary))
     if status != "completed":
@@ -147,11 +130,24 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
             str(run.directory),
             ", ".join(names),
             f"{s.count}{status}",
-            f"{number(s.mean_reward, 4)} ± {number(s.std_reward, 4)}{star}",
+            f"{plus_minus(s.mean_reward, s.std_reward)}{star}",
             "—" if s.reached is None else f"{s.reached}/{s.count}",
             {True: "✓", False: "✗", None: "—"}[s.solved],
         )
     return table
+
+
+def _reward_spread(summary: Summary) -> str:
+    """``mean ± std  (min, max)``, rounded by the standard deviation (an episode's reward
+    that is a whole number, as most are, plainly)."""
+    decimals = decimals_for(summary.std_reward)
+
+    def extreme(value: float | None) -> str:
+        whole = value is not None and float(value).is_integer()
+        return figure(value, None if whole else decimals)
+
+    spread = plus_minus(summary.mean_reward, summary.std_reward)
+    return f"{spread}  (min {extreme(summary.min_reward)}, max {extreme(summary.max_reward)})"
 
 
 def _verdict(summary: Summary) -> Text:
@@ -159,8 +155,8 @@ def _verdict(summary: Summary) -> Text:
         return Text("—")
     word = Text("yes", "green") if summary.solved else Text("no", "red")
     relation = "≥" if summary.solved else "<"
-    best = number(summary.best_window_mean)
-    bound = number(summary.reward_boundary)
+    best = figure(summary.best_window_mean)
+    bound = figure(summary.reward_boundary)
     if summary.count < 100:
         detail = f"mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
     else:
@@ -216,13 +212,9 @@ def sweep_table(result: SweepResult) -> Table:
     order = sorted(range(len(result.points)), key=by_mean, reverse=True)
     for i in order:
         point = result.points[i]
-        mean = "—"
-        if point.mean_reward is not None:
-            interval = f"[{number(point.ci_low, 4)}, {number(point.ci_high, 4)}]"
-            mean = f"{number(point.mean_reward, 4)} {interval}"
+        mean = interval(point.mean_reward, point.ci_low, point.ci_high)
         if i == best:
             mean += " ★"
-        share = "—" if point.reached_share is None else f"{point.reached_share:.0%}"
         solved = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
         episodes = str(point.episodes) + (
             "" if point.status == "completed" else f" ({point.status})"
@@ -231,8 +223,8 @@ def sweep_table(result: SweepResult) -> Table:
             *(str(point.values[k]) for k in keys),
             episodes,
             mean,
-            number(point.mean_steps, 4),
-            share,
+            figure(point.mean_steps),
+            share(point.reached_share),
             solved,
         )
     return table

@@ -1,0 +1,88 @@
+"""Numbers as gymrun shows them, by one rule: a figure with an uncertainty (a standard
+deviation, an interval) is rounded where that uncertainty's second significant digit falls;
+one without is given to four significant digits; integers are written plainly.
+
+Every table, page and message that shows a reward or a statistic formats it here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DIGITS = 4  # significant digits of a figure without an uncertainty
+MAX_DECIMALS = 8
+
+
+def decimals_for(uncertainty: float | None) -> int | None:
+    """The decimals that keep two significant digits of `uncertainty` (None: no rule).
+
+    >>> decimals_for(12.04), decimals_for(0.9526), decimals_for(0.034), decimals_for(0.0)
+    (0, 2, 3, None)
+    """
+    if uncertainty is None or not math.isfinite(uncertainty) or uncertainty <= 0:
+        return None
+    return min(MAX_DECIMALS, max(0, 1 - math.floor(math.log10(uncertainty))))
+
+
+def figure(value: Any, decimals: int | None = None) -> str:
+    """`value` as text: to `decimals` places when given, else integers plainly and others to
+    four significant digits; ``—`` for None, ``nan``/``inf``/``-inf`` as they are.
+
+    >>> figure(195.0), figure(22.3988), figure(127.39033730158731), figure(0.000123456)
+    ('195', '22.4', '127.4', '0.0001235')
+    >>> figure(22.3988, decimals=0), figure(5.08086, decimals=2), figure(None), figure("nan")
+    ('22', '5.08', '—', 'nan')
+    >>> figure(123456.7), figure(-0.0), figure(1e20), figure(True)
+    ('123457', '0', '1e+20', 'True')
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, str | bool):
+        return str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if decimals is not None:
+        text = f"{value:.{decimals}f}"
+    elif value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    elif 1e4 <= abs(value) < 1e15:
+        text = f"{value:.0f}"
+    else:
+        text = f"{value:.{DIGITS}g}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0"
+
+
+def plus_minus(mean: float | None, std: float | None) -> str:
+    """``mean ± std``, both rounded by the standard deviation.
+
+    >>> plus_minus(22.3988, 12.04), plus_minus(5.08086, 0.9526), plus_minus(500.0, 0.0)
+    ('22 ± 12', '5.08 ± 0.95', '500 ± 0')
+    """
+    decimals = decimals_for(std)
+    return f"{figure(mean, decimals)} ± {figure(std, decimals)}"
+
+
+def interval(value: float | None, low: float | None, high: float | None) -> str:
+    """``value [low, high]``, rounded by the interval's half width; the value alone when
+    there is no interval.
+
+    >>> interval(13.8933, 13.52, 14.2), interval(9.427, 9.343, 9.51), interval(7.0, None, None)
+    ('13.89 [13.52, 14.20]', '9.427 [9.343, 9.510]', '7')
+    """
+    if value is None:
+        return "—"
+    if low is None or high is None:
+        return figure(value)
+    decimals = decimals_for((high - low) / 2)
+    return f"{figure(value, decimals)} [{figure(low, decimals)}, {figure(high, decimals)}]"
+
+
+def share(fraction: float | None) -> str:
+    """A fraction as a percentage.
+
+    >>> share(0.5), share(0.0), share(1 / 3), share(None)
+    ('50%', '0%', '33%', '—')
+    """
+    return "—" if fraction is None else f"{fraction:.0%}"
