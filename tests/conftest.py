@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -20,6 +22,19 @@ from gymrun.core.episodes import EpisodeResult
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 FAKE_ID = "gymrun-test/Fake-v0"
+
+
+def pip_install(requirement: str) -> str:
+    """The install command gymrun prints, from a directory outside this checkout, for
+    `requirement`: the tests run where this checkout is installed editable (the README's
+    test command), so an extra is installed from it, into the Python running the tests."""
+    active = os.environ.get("VIRTUAL_ENV")
+    here = active and Path(active).resolve() == Path(sys.prefix).resolve()
+    pip = "pip" if here else f"{shlex.quote(sys.executable)} -m pip"
+    if requirement.startswith("gymrun["):
+        extra = requirement.removeprefix("gymrun")
+        return f"{pip} install -e {shlex.quote(f'{ROOT}{extra}')}"
+    return f"{pip} install {shlex.quote(requirement)}"
 
 
 class FakeEnv(gym.Env[np.ndarray, int]):

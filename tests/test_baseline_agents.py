@@ -16,6 +16,8 @@ from gymrun.cli import app
 from gymrun.components.baselines import DynamicProgramming, Heuristic
 from gymrun.components.baselines.blackjack import BasicStrategy, expected_return
 
+from .conftest import pip_install
+
 
 def mean_reward(env: str, agent: Any, episodes: int, seed: int = 0, **extra: Any) -> float:
     config = ExperimentConfig.model_validate(
@@ -242,5 +244,5 @@ def test_box2d_installs_from_a_wheel_and_doctor_says_so() -> None:
     wheel = [r for r in requires("gymnasium") or [] if r.startswith("box2d==")]
     assert wheel and 'python_version < "3.14"' in wheel[0]
     missing = ModuleNotFoundError("No module named 'Box2D'", name="Box2D")
-    assert install_hint(missing) == " (install it: pip install 'gymrun[box2d]')"
+    assert install_hint(missing) == f" (install it: {pip_install('gymrun[box2d]')})"
     import Box2D  # noqa: F401  (the test install has it)

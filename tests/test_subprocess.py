@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, pip_install
 
 
 def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -109,7 +109,7 @@ def test_missing_plot_extra_is_said_once_and_the_run_goes_on(tmp_path: Path) -> 
     assert result.stderr.splitlines() == [
         "recorded in run",
         "note: no reward.png: plots need matplotlib, which is not installed: "
-        "pip install 'gymrun[plot]'",
+        + pip_install("gymrun[plot]"),
     ]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
         ".gymrun.lock",
@@ -127,7 +127,8 @@ def test_missing_video_extra_is_an_error_before_the_run(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "error: recording video needs moviepy, which is not installed: "
-        "pip install 'gymrun[video]'\n"
+        + pip_install("gymrun[video]")
+        + "\n"
     )
     assert not (tmp_path / "run").exists()
 
@@ -140,14 +141,19 @@ def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     assert parts["toy text"]["usable"] is True
     assert (parts["plots"]["usable"], parts["plots"]["install"]) == (
         False,
-        "pip install 'gymrun[plot]'",
+        pip_install("gymrun[plot]"),
     )
     assert (parts["Atari"]["usable"], parts["Atari"]["install"]) == (
         False,
-        "pip install 'gymrun[atari]'",
+        pip_install("gymrun[atari]"),
     )
-    table = _without(["moviepy"], "doctor", cwd=tmp_path).stdout
-    assert "not installed: pip install 'gymrun[video]'" in table
+    table = _without(["moviepy"], "doctor", "--json", cwd=tmp_path).stdout
+    [video] = [c for c in json.loads(table)["components"] if c["name"] == "video"]
+    assert (video["usable"], video["install"]) == (False, pip_install("gymrun[video]"))
+    # the version is the installed distribution's, not a module's own (stale) __version__
+    from importlib.metadata import version
+
+    assert parts["video"]["detail"] == version("moviepy")
 
 
 def test_the_progress_bar_on_a_real_terminal_shows_the_runs_name(tmp_path: Path) -> None:

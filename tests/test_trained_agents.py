@@ -39,7 +39,7 @@ from gymrun.components.seeding import EpisodeSeeds
 from gymrun.diagnostics.doctor import check_component
 from gymrun.sweep import load_sweep, run_sweep
 
-from .conftest import FAKE_ID
+from .conftest import FAKE_ID, pip_install
 from .test_subprocess import _without
 
 RUN_SEED = 7
@@ -678,18 +678,19 @@ def test_missing_libraries_are_named_with_how_to_install_them(
         (
             ["stable_baselines3"],
             {"name": "sb3", "path": str(models / "ppo.zip")},
-            "agent sb3 needs stable-baselines3, which is not installed: pip install 'gymrun[sb3]'",
+            "agent sb3 needs stable-baselines3, which is not installed: "
+            + pip_install("gymrun[sb3]"),
         ),
         (
             ["sb3_contrib"],
             {"name": "sb3", "path": str(trained("QRDQN"))},
             f"agent sb3: {trained('QRDQN')} (saved by QRDQN) needs sb3-contrib, which is not "
-            "installed: pip install sb3-contrib",
+            "installed: " + pip_install("sb3-contrib"),
         ),
         (
             ["onnxruntime"],
             {"name": "onnx", "path": str(onnx_exports["logits"])},
-            "agent onnx needs onnxruntime, which is not installed: pip install 'gymrun[onnx]'",
+            "agent onnx needs onnxruntime, which is not installed: " + pip_install("gymrun[onnx]"),
         ),
     ]
     for missing, agent, message in cases:
@@ -705,9 +706,9 @@ def test_doctor_names_the_extras_of_trained_agents() -> None:
     found = {entry[0]: check_component(*entry) for entry in COMPONENTS}
     assert (found["Stable-Baselines3"].usable, found["Stable-Baselines3"].install) == (
         True,
-        "pip install 'gymrun[sb3]'",
+        pip_install("gymrun[sb3]"),
     )
-    assert (found["ONNX"].usable, found["ONNX"].install) == (True, "pip install 'gymrun[onnx]'")
+    assert (found["ONNX"].usable, found["ONNX"].install) == (True, pip_install("gymrun[onnx]"))
 
 
 class ImageEnv(gym.Env[np.ndarray, int]):

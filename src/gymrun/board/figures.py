@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gymrun.components.extras import install_command
 from gymrun.core.scores import Profile
-from gymrun.records.plots import INSTALL_HINT
+from gymrun.records.plots import PLOT_EXTRA
 
 
 def _figure(width: float, height: float) -> Any:
@@ -52,5 +53,5 @@ def matplotlib_missing() -> str | None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return f"charts need matplotlib, which is not installed: {INSTALL_HINT}"
+        return f"charts need matplotlib, which is not installed: {install_command(PLOT_EXTRA)}"
     return None

@@ -7,6 +7,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from gymrun.cli.fitted import FittedTable
+
 
 def _verdict(value: bool | None) -> Text:
     return {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[value]
@@ -21,15 +23,15 @@ def baselines_table(document: dict[str, Any]) -> Table:
         f"Baselines: {document['episodes']} episodes each, seed {document['seed']}; "
         "solved = the mean over all episodes reaches the threshold"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("environment")
-    table.add_column("threshold", justify="right")
-    table.add_column("random [95% CI]", justify="right")
-    table.add_column("agent")
-    table.add_column("mean [95% CI]", justify="right")
-    table.add_column("solved", justify="center")
-    table.add_column("optimum", justify="right")
-    table.add_column("s/episode", justify="right")
+    table = FittedTable(title=title, title_justify="left")
+    table.add_column("environment", no_wrap=True)
+    table.add_column("threshold", justify="right", no_wrap=True, drop=2)
+    table.add_column("random [95% CI]", justify="right", no_wrap=True, drop=3)
+    table.add_column("agent", drop=1)
+    table.add_column("mean [95% CI]", justify="right", no_wrap=True)
+    table.add_column("solved", justify="center", no_wrap=True)
+    table.add_column("optimum", justify="right", drop=4)
+    table.add_column("s/episode", justify="right", no_wrap=True, drop=5)
     for task in document["tasks"]:
         shipped = task["baseline"]
         optimum = Text(figure(task["optimum"]))

@@ -84,7 +84,8 @@ def baselines(
                 err.print(f"note: {note}")
             for note in result.notes[:1]:
                 err.print(f"note: {note}")
-            err.print(f"{len(result.tasks)} tasks in {result.seconds:.0f} s")
+            tasks = "task" if len(result.tasks) == 1 else "tasks"
+            err.print(f"{len(result.tasks)} {tasks} in {result.seconds:.0f} s")
             if directory is not None:
                 err.print(f"recorded in {directory.path}")
         if result.status == "interrupted":

@@ -14,8 +14,6 @@ from gymrun.errors import GymrunError
 if TYPE_CHECKING:
     from gymrun.board.build import BuildReport
 
-BOARD_HINT = "pip install 'gymrun[board]'"
-
 
 def board(
     recordings: Annotated[
@@ -40,12 +38,15 @@ def board(
     """Build a web scoreboard of every recorded run: leaderboards, run pages, sweeps and
     comparisons with interval estimates; plain files that work offline."""
     with error_boundary(debug):
+        from gymrun.components.extras import install_command
+
         try:
             from gymrun.board.build import build_board
             from gymrun.board.serve import serve_board
         except ModuleNotFoundError as exc:
+            hint = install_command("gymrun[board]")
             raise GymrunError(
-                f"gymrun board needs {exc.name}, which is not installed: {BOARD_HINT}"
+                f"gymrun board needs {exc.name}, which is not installed: {hint}"
             ) from exc
         if not serve:
             with json_stdout(as_json) as documents:

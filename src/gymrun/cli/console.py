@@ -21,6 +21,8 @@ from gymrun.records import json_text
 if TYPE_CHECKING:
     from rich.console import Console
 
+PIPE_WIDTH = 400  # wide enough for every table, so none is squeezed
+
 
 def console(stderr: bool = False) -> Console:
     """A console for results (stdout) or messages (stderr)."""
@@ -28,7 +30,24 @@ def console(stderr: bool = False) -> Console:
 
     # Messages on stderr are never wrapped: one problem, one line, whatever the width.
     # markup=False: names, paths and messages are shown as they are, brackets and all.
-    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
+    # Into a pipe or a file, tables keep their natural width (rich would assume 80
+    # columns) unless COLUMNS says otherwise.
+    stream = sys.stderr if stderr else sys.stdout
+    piped = "COLUMNS" not in os.environ and not _is_terminal(stream)
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        soft_wrap=stderr,
+        width=PIPE_WIDTH if piped else None,
+    )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from gymrun.cli.fitted import FittedTable
 from gymrun.numbers import figure
 
 if TYPE_CHECKING:
@@ -107,14 +108,17 @@ def doctor_table(report: dict[str, Any]) -> Group:
     versions.add_row(
         "display", display or "none (fine: recording renders rgb_array frames without one)"
     )
-    parts = Table(title="Environment families and features", title_justify="left")
-    parts.add_column("", justify="center")
-    parts.add_column("name", style="bold")
-    parts.add_column("for")
-    parts.add_column("version, or how to install it")
+    parts = FittedTable(title="Environment families and features", title_justify="left")
+    parts.add_column("", justify="center", no_wrap=True)
+    parts.add_column("name", style="bold", no_wrap=True)
+    parts.add_column("for", drop=1)
+    parts.add_column("version, or how to install it", no_wrap=True)
     for part in report["components"]:
         mark = Text("✓", "green") if part["usable"] else Text("✗", "red")
-        detail = part["detail"] if part["usable"] else f"{part['detail']}: {part['install']}"
+        detail = part["detail"]
+        if not part["usable"]:  # the cross says it is missing: what to do about it
+            missing = detail == "not installed"
+            detail = part["install"] if missing else f"{detail}: {part['install']}"
         parts.add_row(mark, part["name"], part["enables"], detail)
     return Group(versions, parts)
 

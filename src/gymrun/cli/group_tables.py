@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from gymrun.cli.fitted import FittedTable
 from gymrun.numbers import figure, interval
 
 if TYPE_CHECKING:
@@ -25,14 +26,14 @@ def estimate(value: Estimate | None) -> str:
 
 def groups_table(comparison: Comparison) -> Table:
     """A row per group, best IQM first."""
-    table = Table(
+    table = FittedTable(
         title=f"Groups on {comparison.env} (run score: mean episode reward)", title_justify="left"
     )
-    table.add_column("group", overflow="fold", min_width=12)
-    table.add_column("runs", justify="right")
+    table.add_column("group")
+    table.add_column("runs", justify="right", no_wrap=True)
     table.add_column("IQM [95% CI]", justify="right", no_wrap=True)
-    table.add_column("mean [95% CI]", justify="right", no_wrap=True)
-    table.add_column("run scores", overflow="fold")
+    table.add_column("mean [95% CI]", justify="right", no_wrap=True, drop=1)
+    table.add_column("run scores", drop=2)
     for group in comparison.groups:
         table.add_row(
             group.label,
@@ -46,9 +47,11 @@ def groups_table(comparison: Comparison) -> Table:
 
 def improvement_table(comparison: Comparison) -> Table:
     """P(X > Y) for each pair of groups, the better (by IQM) first."""
-    table = Table(title=f"Probability of improvement on {comparison.env}", title_justify="left")
-    table.add_column("X", overflow="fold")
-    table.add_column("Y", overflow="fold")
+    table = FittedTable(
+        title=f"Probability of improvement on {comparison.env}", title_justify="left"
+    )
+    table.add_column("X")
+    table.add_column("Y")
     table.add_column("P(X > Y) [95% CI]", justify="right", no_wrap=True)
     groups = comparison.compared
     for i, x in enumerate(groups):
@@ -60,11 +63,11 @@ def improvement_table(comparison: Comparison) -> Table:
 def profile_table(comparison: Comparison) -> Table:
     """A few points of each group's performance profile: the fraction of its runs that
     scored above each threshold."""
-    table = Table(
+    table = FittedTable(
         title=f"Performance profiles on {comparison.env}: fraction of runs scoring above τ",
         title_justify="left",
     )
-    table.add_column("group", overflow="fold")
+    table.add_column("group")
     profiles = comparison.profiles
     tau = profiles[0].tau.tolist() if profiles else []
     picks = (
@@ -72,8 +75,10 @@ def profile_table(comparison: Comparison) -> Table:
         if len(tau)
         else []
     )
-    for pick in picks:
-        table.add_column(f"τ={figure(tau[pick])}", justify="right", no_wrap=True)
+    for k, pick in enumerate(picks):
+        inner = 0 < k < len(picks) - 1  # the first and last thresholds stay longest
+        drop = k % 2 + 1 if inner else None
+        table.add_column(f"τ={figure(tau[pick])}", justify="right", no_wrap=True, drop=drop)
     for group, profile in zip(comparison.profiled, profiles, strict=True):
         table.add_row(group.label, *(f"{profile.fraction[p]:.2f}" for p in picks))
     return table

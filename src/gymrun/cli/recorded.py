@@ -150,7 +150,10 @@ def _group_comparisons(runs: list[StoredRun]) -> tuple[list[Comparison], str | N
         from gymrun.board.groups import compare
         from gymrun.board.runs import read_provenance, stored_member
     except ModuleNotFoundError as exc:
-        return [], f"comparing groups of runs needs {exc.name}: pip install 'gymrun[board]'"
+        from gymrun.components.extras import install_command
+
+        hint = install_command("gymrun[board]")
+        return [], f"comparing groups of runs needs {exc.name}: {hint}"
     members = [stored_member(r, read_provenance(r.directory)) for r in runs]
     return compare(members), None
 

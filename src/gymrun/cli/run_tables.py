@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
+from gymrun.cli.fitted import FittedTable
 from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
 from gymrun.records.layout import run_title
 
@@ -39,34 +40,33 @@ class EpisodeRows:
             self.tail.extend(episodes[max(room, size - self.keep) :])
         self.count += size
 
-    def table(self) -> Table:
-        table = Table(title="Episodes", title_justify="left")
-        table.add_column("episode", justify="right")
-        table.add_column("seed", justify="right", style="dim")
-        table.add_column("reward", justify="right")
-        table.add_column("steps", justify="right")
-        table.add_column("ended")
-        table.add_column("reached", justify="center")
+    def table(self, seeds: bool = True) -> Table:
+        """The rows kept, with each episode's seed if `seeds`."""
+        table = FittedTable(title="Episodes", title_justify="left")
+        table.add_column("episode", justify="right", no_wrap=True)
+        if seeds:
+            table.add_column("seed", justify="right", style="dim", no_wrap=True, drop=3)
+        table.add_column("reward", justify="right", no_wrap=True)
+        table.add_column("steps", justify="right", no_wrap=True)
+        table.add_column("ended", no_wrap=True, drop=2)
+        table.add_column("reached", justify="center", no_wrap=True, drop=1)
         hidden = self.count - len(self.head) - len(self.tail)
         for episode in self.head:
-            _episode_row(table, episode)
+            _episode_row(table, episode, seeds)
         if hidden:
-            table.add_row("…", "", "", "", f"{hidden} more episodes", "", style="dim")
+            gap = ["…", *([""] * seeds), "", "", f"{hidden:,} more episodes", ""]
+            table.add_row(*gap, style="dim")
         for episode in self.tail:
-            _episode_row(table, episode)
+            _episode_row(table, episode, seeds)
         return table
 
 
-def _episode_row(table: Table, episode: EpisodeResult) -> None:
+def _episode_row(table: Table, episode: EpisodeResult, seeds: bool) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
     reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
+    seed = ["—" if episode.seed is None else str(episode.seed)] if seeds else []
     table.add_row(
-        str(episode.episode),
-        "—" if episode.seed is None else str(episode.seed),
-        figure(episode.reward),
-        str(episode.steps),
-        ended,
-        reached,
+        str(episode.episode), *seed, figure(episode.reward), str(episode.steps), ended, reached
     )
 
 
@@ -111,13 +111,13 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
 
 def compare_table(runs: Sequence[StoredRun]) -> Table:
     """One row per run: what ran and how it scored; the best mean reward is starred."""
-    table = Table(title="Runs compared", title_justify="left")
-    table.add_column("run", overflow="fold", min_width=12)
-    table.add_column("env, agent, wrappers", overflow="fold", min_width=12)
-    table.add_column("episodes", justify="right")
+    table = FittedTable(title="Runs compared", title_justify="left")
+    table.add_column("run", overflow="fold")
+    table.add_column("env, agent, wrappers", drop=1)
+    table.add_column("episodes", justify="right", no_wrap=True)
     table.add_column("mean ± std", justify="right", no_wrap=True)
-    table.add_column("reached", justify="right", no_wrap=True)
-    table.add_column("solved", justify="center", no_wrap=True)
+    table.add_column("reached", justify="right", no_wrap=True, drop=3)
+    table.add_column("solved", justify="center", no_wrap=True, drop=2)
     means = [r.summary.mean_reward for r in runs if r.summary.mean_reward is not None]
     best = max(means) if len(means) > 1 else None
     for run in runs:
@@ -166,16 +166,16 @@ def _verdict(summary: Summary) -> Text:
 
 def sweep_grid_table(sweep: Sweep) -> Table:
     """``gymrun sweep --dry-run``: every point of the grid, with its seeds."""
-    table = Table(
+    table = FittedTable(
         title=f"{sweep.name}: {len(sweep.points)} points x {len(sweep.seeds)} seeds "
         f"= {len(sweep.runs)} runs",
         title_justify="left",
     )
-    table.add_column("point", justify="right")
+    table.add_column("point", justify="right", no_wrap=True)
     for key in sweep.keys:
-        table.add_column(key, justify="right")
-    table.add_column("seeds")
-    table.add_column("episodes", justify="right")
+        table.add_column(key, justify="right", no_wrap=True, short=_short_key(key, sweep.keys))
+    table.add_column("seeds", no_wrap=True, drop=1)
+    table.add_column("episodes", justify="right", no_wrap=True)
     seeds = ", ".join(map(str, sweep.seeds))
     episodes = {run.point: run.config.episodes for run in sweep.runs}
     for number, values in enumerate(sweep.points):
@@ -191,18 +191,18 @@ def sweep_grid_table(sweep: Sweep) -> Table:
 def sweep_table(result: SweepResult) -> Table:
     """A row per point, best mean first and starred, with the 95% interval of the mean."""
     keys = result.sweep.keys
-    table = Table(
+    table = FittedTable(
         title=f"{result.sweep.name}: {len(result.points)} points, "
         f"{len(result.sweep.seeds)} seed(s) each, {result.executor} executor",
         title_justify="left",
     )
     for key in keys:
-        table.add_column(key, justify="right", no_wrap=True)
-    table.add_column("episodes", justify="right")
+        table.add_column(key, justify="right", no_wrap=True, short=_short_key(key, keys))
+    table.add_column("episodes", justify="right", no_wrap=True)
     table.add_column("mean reward [95% CI]", justify="right", no_wrap=True)
-    table.add_column("mean steps", justify="right")
-    table.add_column("reached", justify="right")
-    table.add_column("solved", justify="center")
+    table.add_column("mean steps", justify="right", no_wrap=True, drop=3)
+    table.add_column("reached", justify="right", no_wrap=True, drop=2)
+    table.add_column("solved", justify="center", no_wrap=True, drop=1)
     best = result.best
 
     def by_mean(i: int) -> float:  # a point without a mean sorts last
@@ -228,3 +228,17 @@ def sweep_table(result: SweepResult) -> Table:
             solved,
         )
     return table
+
+
+def _short_key(key: str, keys: Sequence[str]) -> str:
+    """A sweep key's last part, when no other key ends the same: ``epsilon`` for
+    ``wrappers.0.epsilon``.
+
+    >>> _short_key("wrappers.0.epsilon", ["wrappers.0.epsilon", "seed"])
+    'epsilon'
+    >>> _short_key("agent.scale", ["agent.scale", "wrappers.0.scale"])
+    'agent.scale'
+    """
+    last = key.rpartition(".")[2]
+    clash = sum(1 for other in keys if other.rpartition(".")[2] == last) > 1
+    return key if clash else last

@@ -25,8 +25,39 @@ Output = Annotated[
 NoRecord = Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")]
 
 
+SHORT_RUN = 20  # episodes: a run this short prints every episode's row
+
+
 def run(
-    config_path: ConfigPath,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="CONFIG_OR_ENV",
+            help="A YAML experiment config, or an environment ID (CartPole-v1): the random "
+            "agent for 100 episodes.",
+            show_default=False,
+        ),
+    ],
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent",
+            "-a",
+            metavar="NAME",
+            help="Use this agent (random, constant, ..., or package.module:Class); "
+            "--set agent.KEY=VALUE for its keywords.",
+        ),
+    ] = None,
+    wrappers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrapper",
+            "-W",
+            metavar="NAME",
+            help="Wrap the env in these, innermost first (repeatable; replaces the "
+            "config's); --set wrappers.0.KEY=VALUE for their keywords.",
+        ),
+    ] = None,
     episodes: Annotated[
         int | None, typer.Option("--episodes", "-n", min=1, help="Override episodes.")
     ] = None,
@@ -50,16 +81,40 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")
     ] = False,
+    seeds: Annotated[
+        bool, typer.Option("--seeds", help="Show each episode's seed in the episode table.")
+    ] = False,
     debug: Debug = False,
 ) -> None:
-    """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk."""
-    from gymrun.config import load_config
+    """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk.
+
+    Runs of up to 20 episodes list every episode; longer ones print the summary
+    (``gymrun show DIR`` lists the first and last episodes of any run).
+
+    Examples:
+
+        gymrun run CartPole-v1
+
+        gymrun run CartPole-v1 -a constant --set agent.action=0
+
+        gymrun run CartPole-v1 -W TimeLimit --set wrappers.0.max_episode_steps=50
+
+        gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
+
+        gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
+    """
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import record_dir
 
     with error_boundary(debug), json_stdout(as_json) as documents:
-        config = load_config(
-            config_path, overrides or [], episodes=episodes, seed=seed, num_envs=num_envs
+        config = _config_of(
+            target,
+            overrides or [],
+            episodes=episodes,
+            seed=seed,
+            num_envs=num_envs,
+            agent=agent,
+            wrappers=wrappers,
         )
         err = console(stderr=True)
         if config.sweep and not as_json:
@@ -73,8 +128,30 @@ def run(
         name = config.name or "experiment"
         with record_dir(name, output=output, force=force, record=not no_record) as directory:
             _run_and_report(
-                config, directory, workers, documents, as_json=as_json, quiet=quiet, debug=debug
+                config,
+                directory,
+                workers,
+                documents,
+                as_json=as_json,
+                quiet=quiet,
+                seeds=seeds,
+                debug=debug,
             )
+
+
+def _config_of(target: str, overrides: list[str], **settings: Any) -> ExperimentConfig:
+    """The config file `target` names, or else a config of the environment it names."""
+    from gymrun.components.catalog import find_spec
+    from gymrun.config import env_config, load_config
+
+    path = Path(target)
+    if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json"):
+        return load_config(path, overrides, **settings)
+    try:
+        find_spec(target)
+    except GymrunError as exc:
+        raise GymrunError(f"{target}: not a config file, and {exc}") from None
+    return env_config(target, overrides, **settings)
 
 
 def _run_and_report(
@@ -85,22 +162,20 @@ def _run_and_report(
     *,
     as_json: bool,
     quiet: bool,
+    seeds: bool,
     debug: bool,
 ) -> None:
-    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
-
+    from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.run import run_experiment
 
-    rows = EpisodeRows()
+    rows = EpisodeRows(keep=SHORT_RUN // 2)
     err = console(stderr=True)
-    bar = progress(err, MofNCompleteColumn(), TimeRemainingColumn(), enabled=not (as_json or quiet))
-    with bar:
-        task = bar.add_task(config.name or "run", total=config.episodes)
+    with RunProgress(err, config, enabled=not (as_json or quiet)) as bar:
 
         def on_episodes(episodes: Sequence[EpisodeResult]) -> None:
             rows.add_all(episodes)
-            bar.advance(task, len(episodes))
+            bar.add_all(episodes)
 
         result = run_experiment(
             config,
@@ -116,8 +191,8 @@ def _run_and_report(
         documents.append(result.to_json())
     else:
         out = console()
-        if not quiet and rows.count:
-            out.print(rows.table())
+        if not quiet and 0 < rows.count <= SHORT_RUN:
+            out.print(rows.table(seeds=seeds))
         out.print(summary_table(result.summary, result.config.to_json(), result.status))
         if record_dir is not None:
             err.print(f"recorded in {record_dir.path}")

@@ -33,26 +33,76 @@ def load_config(
     episodes: int | None = None,
     seed: int | None = None,
     num_envs: int | None = None,
+    agent: str | None = None,
+    wrappers: Sequence[str] | None = None,
 ) -> ExperimentConfig:
     """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
 
     `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
-    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides.
+    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides;
+    `agent` and `wrappers` (names) replace the config's agent and wrapper stack before the
+    overrides apply, so that these can set their keywords.
 
     >>> config = load_config("configs/cartpole_epsilon.yaml", ["wrappers.0.epsilon=0.2"])
     >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
     ('CartPole-v1', 0.2, 'constant')
     """
-    document = read_yaml(path)
-    shortcuts = {
+    return validate_document(
+        read_yaml(path),
+        overrides,
+        _shortcuts(episodes, seed, num_envs),
+        default_name=stem_name(path),
+        base_dir=Path(path).parent,
+        components=_components(agent, wrappers),
+    )
+
+
+def env_config(
+    env_id: str,
+    overrides: Sequence[str] = (),
+    *,
+    episodes: int | None = None,
+    seed: int | None = None,
+    num_envs: int | None = None,
+    agent: str | None = None,
+    wrappers: Sequence[str] | None = None,
+) -> ExperimentConfig:
+    """A config of `env_id` alone (the random agent, 100 episodes), as `load_config` would
+    read it from a file holding ``env: ENV_ID``.
+
+    >>> config = env_config("CartPole-v1", ["agent.action=0", "wrappers.0.epsilon=0.5"],
+    ...                     agent="constant", wrappers=["epsilon_random"])
+    >>> config.name, config.agent.name, config.wrappers[0].epsilon, config.episodes
+    ('CartPole-v1', 'constant', 0.5, 100)
+    """
+    return validate_document(
+        Document(env_id, {"env": env_id}),
+        overrides,
+        _shortcuts(episodes, seed, num_envs),
+        default_name=re.sub(r"[^A-Za-z0-9_.-]", "-", env_id).strip("-_.")[:100] or "experiment",
+        components=_components(agent, wrappers),
+    )
+
+
+def _shortcuts(
+    episodes: int | None, seed: int | None, num_envs: int | None
+) -> list[tuple[str, str, Any]]:
+    flags = {
         "--episodes": ("episodes", episodes),
         "--seed": ("seed", seed),
         "--num-envs": ("vector.num_envs", num_envs),
     }
-    extra = [(flag, key, value) for flag, (key, value) in shortcuts.items() if value is not None]
-    return validate_document(
-        document, overrides, extra, default_name=stem_name(path), base_dir=Path(path).parent
-    )
+    return [(flag, key, value) for flag, (key, value) in flags.items() if value is not None]
+
+
+def _components(agent: str | None, wrappers: Sequence[str] | None) -> list[tuple[str, str, Any]]:
+    chosen: list[tuple[str, str, Any]] = []
+    if agent is not None:
+        chosen.append((f"--agent {agent}", "agent", {"name": agent}))
+    if wrappers:
+        names = " ".join(f"--wrapper {name}" for name in wrappers)
+        chosen.append((names, "wrappers", [{"name": name} for name in wrappers]))
+    return chosen
 
 
 def validate_document(
@@ -61,8 +111,10 @@ def validate_document(
     extra: Sequence[tuple[str, str, Any]] = (),
     default_name: str | None = None,
     base_dir: Path | None = None,
+    components: Sequence[tuple[str, str, Any]] = (),
 ) -> ExperimentConfig:
-    """Validate a parsed document after applying ``--set`` overrides and `extra` settings.
+    """Validate a parsed document after applying ``--set`` overrides and `extra` settings
+    (`components`, settings that replace the agent or wrappers, apply before the overrides).
 
     Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
     to `base_dir`, the config's directory (default: the working directory), and kept as
@@ -78,6 +130,8 @@ def validate_document(
         data["name"] = default_name
     origins: dict[Loc, str] = {}
     problems: list[Problem] = []
+    for origin, key, value in components:
+        set_path(data, key, value, origin, origins, problems)
     data = apply_overrides(data, overrides, origins, problems)
     for origin, key, value in extra:
         set_path(data, key, value, origin, origins, problems)
@@ -134,6 +188,8 @@ def _problems(
             message = "required key is missing"
         origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
         if origin is not None:
+            if error["type"] == "missing":  # named on the command line: set it there too
+                message += f" (add --set {dotted(loc)}=VALUE)"
             problems.append(Problem(origin, dotted(loc), message))
         else:
             problems.append(Problem(document.source, dotted(loc), message, document.line_of(loc)))

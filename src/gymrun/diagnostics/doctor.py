@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gymrun.components.extras import COMPONENTS
+from gymrun.components.extras import COMPONENTS, install_command
 
 
 @dataclass(frozen=True)
@@ -27,21 +29,31 @@ class Component:
         return asdict(self)
 
 
-def check_component(name: str, kind: str, module: str, enables: str, install: str) -> Component:
-    """Import `module` to see whether a component works (installed is not always usable)."""
+def check_component(name: str, kind: str, module: str, enables: str, requirement: str) -> Component:
+    """Import `module` to see whether a component works (installed is not always usable);
+    its version is the installed distribution's (a module's ``__version__`` can be stale)."""
+    install = install_command(requirement)
     try:
         imported = importlib.import_module(module)
     except Exception as exc:  # ImportError, or a broken install raising something else
         reason = "not installed" if isinstance(exc, ModuleNotFoundError) else str(exc)
         return Component(name, kind, False, reason, enables, install)
-    version = getattr(imported, "__version__", None) or _distribution_version(module)
+    version = _distribution_version(module) or getattr(imported, "__version__", None)
     return Component(name, kind, True, version or "installed", enables, install)
 
 
-def _distribution_version(module: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Which distributions provide each top-level module (one scan of site-packages)."""
+    from importlib.metadata import packages_distributions
 
-    for distribution in packages_distributions().get(module.split(".")[0], []):
+    return packages_distributions()
+
+
+def _distribution_version(module: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for distribution in _distributions().get(module.split(".")[0], []):
         try:
             return version(distribution)
         except PackageNotFoundError:
@@ -67,8 +79,8 @@ def diagnose() -> dict[str, Any]:
     versions = {
         "gymrun": __version__,
         "python": platform.python_version(),
-        "gymnasium": gymnasium.__version__,
-        "numpy": numpy.__version__,
+        "gymnasium": _distribution_version("gymnasium") or gymnasium.__version__,
+        "numpy": _distribution_version("numpy") or numpy.__version__,
         "pydantic": pydantic.VERSION,
         "typer": getattr(typer, "__version__", _distribution_version("typer") or "?"),
         "rich": _distribution_version("rich") or getattr(rich, "__version__", "?"),

@@ -32,6 +32,10 @@ def run_title(config: dict[str, Any]) -> str:
 
     >>> run_title({"name": "x", "env": {"id": "CartPole-v1"}, "agent": {"name": "random"}})
     'x: CartPole-v1, agent random'
+    >>> cartpole = {"id": "CartPole-v1"}
+    >>> run_title({"name": "CartPole-v1", "env": cartpole, "agent": {"name": "random"}})
+    'CartPole-v1, agent random'
     """
-    name = config.get("name") or "experiment"
-    return f"{name}: {config['env']['id']}, agent {config['agent']['name']}"
+    name, env = config.get("name") or "experiment", config["env"]["id"]
+    what = f"{env}, agent {config['agent']['name']}"
+    return what if name == env else f"{name}: {what}"

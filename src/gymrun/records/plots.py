@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from gymrun.components.extras import install_command
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve
 from gymrun.records.layout import PLOT_FILE, run_title
 from gymrun.records.reading import StoredRun
 
-INSTALL_HINT = "pip install 'gymrun[plot]'"
+PLOT_EXTRA = "gymrun[plot]"
 
 
 def _figure() -> Any:
@@ -26,7 +27,9 @@ def _figure() -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise GymrunError(f"plots need matplotlib, which is not installed: {INSTALL_HINT}") from exc
+        raise GymrunError(
+            f"plots need matplotlib, which is not installed: {install_command(PLOT_EXTRA)}"
+        ) from exc
     figure = Figure(figsize=(8, 4.5), dpi=100)
     FigureCanvasAgg(figure)
     return figure

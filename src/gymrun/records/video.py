@@ -10,11 +10,10 @@ from typing import Any
 
 import gymnasium as gym
 
+from gymrun.components.extras import install_command
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError
 from gymrun.records.layout import VIDEO_DIR
-
-INSTALL_HINT = "pip install 'gymrun[video]'"
 
 
 def video_writer_class() -> Any:
@@ -24,9 +23,8 @@ def video_writer_class() -> Any:
             FFMPEG_VideoWriter,
         )
     except ImportError as exc:
-        raise GymrunError(
-            f"recording video needs moviepy, which is not installed: {INSTALL_HINT}"
-        ) from exc
+        hint = install_command("gymrun[video]")
+        raise GymrunError(f"recording video needs moviepy, which is not installed: {hint}") from exc
     return FFMPEG_VideoWriter
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from gymrun.components.extras import install_command
 from gymrun.errors import AgentError
 
 Loaded = TypeVar("Loaded")
@@ -96,22 +97,23 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def import_extra(module: str, package: str, install: str, needed_by: str) -> ModuleType:
+def import_extra(module: str, package: str, requirement: str, needed_by: str) -> ModuleType:
     """Import `module` of optional `package` for `needed_by`, or an `AgentError` saying how
-    to install it.
+    to install `requirement` (a package, or a gymrun extra such as ``gymrun[onnx]``).
 
     >>> try:
-    ...     import_extra("no_such_xyz", "onnxruntime", "pip install ...", "agent onnx")
+    ...     import_extra("no_such_xyz", "onnxruntime", "onnxruntime", "agent onnx")
     ... except AgentError as exc:
-    ...     print(exc)
-    agent onnx needs onnxruntime, which is not installed: pip install ...
+    ...     print(exc)  # doctest: +ELLIPSIS
+    agent onnx needs onnxruntime, which is not installed: ...pip install onnxruntime
     """
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name is not None and exc.name.split(".")[0] == module.split(".")[0]:
             raise AgentError(
-                f"{needed_by} needs {package}, which is not installed: {install}"
+                f"{needed_by} needs {package}, which is not installed: "
+                f"{install_command(requirement)}"
             ) from exc
         raise AgentError(f"{needed_by}: {package} cannot be imported: {exc}") from exc
     except ImportError as exc:

@@ -20,7 +20,7 @@ from gymrun.components.trained.model_files import (
 )
 from gymrun.errors import AgentError
 
-ONNX_INSTALL = "pip install 'gymrun[onnx]'"
+ONNX_INSTALL = "gymrun[onnx]"
 
 # onnxruntime's names of the tensor types an observation can be fed as
 _INPUT_TYPES: dict[str, type[np.generic]] = {

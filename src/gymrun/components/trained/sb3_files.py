@@ -17,8 +17,10 @@ from typing import Any
 from gymrun.components.trained.model_files import model_file
 from gymrun.errors import AgentError, GymrunError, did_you_mean
 
-SB3_INSTALL = "pip install 'gymrun[sb3]'"
-CONTRIB_INSTALL = "pip install sb3-contrib"
+SB3_INSTALL = (
+    "gymrun[sb3]"  # what to install, as `gymrun.components.extras.install_command` takes it
+)
+CONTRIB_INSTALL = "sb3-contrib"
 
 
 @dataclass(frozen=True)
