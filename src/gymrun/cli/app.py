@@ -19,12 +19,14 @@ from gymrun.cli.board import board
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
 from gymrun.cli.recorded import compare, show
 from gymrun.cli.running import run, sweep
+from gymrun.cli.usage import Command, Group
 
 app = typer.Typer(
     name="gymrun",
     help="Run reinforcement-learning experiments on Gymnasium environments from YAML configs.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=Group,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -58,8 +60,8 @@ for command in (
     check,
     schema,
 ):
-    app.command()(command)
-app.command("list-envs")(list_envs)
+    app.command(cls=Command)(command)
+app.command("list-envs", cls=Command)(list_envs)
 
 
 def main() -> None:

@@ -44,8 +44,16 @@ def baselines(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """The random agent and the best shipped non-learning agent on every task: mean and 95%
-    interval, the reward threshold, solved or not, the exact optimum where it is known."""
+    """The random agent and the best shipped non-learning agent on every task.
+
+    For each: mean and 95% interval, the reward threshold, solved or not, and the exact
+    optimum where it is known.
+
+    Examples:
+
+        gymrun baselines 'CartPole*'
+        gymrun baselines -n 20 --no-record
+    """
     from rich.progress import MofNCompleteColumn, TimeElapsedColumn
 
     from gymrun.baselines import markdown_table, run_baselines

@@ -35,8 +35,16 @@ def board(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Build a web scoreboard of every recorded run: leaderboards, run pages, sweeps and
-    comparisons with interval estimates; plain files that work offline."""
+    """Build a web scoreboard of every recorded run, as plain files that work offline.
+
+    Leaderboards per environment, run pages, sweeps, and comparisons with interval
+    estimates.
+
+    Examples:
+
+        gymrun board
+        gymrun board recordings --serve --port 8000
+    """
     with error_boundary(debug):
         from gymrun.components.extras import install_command
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -15,26 +15,46 @@ from gymrun.numbers import figure
 
 if TYPE_CHECKING:
     from gymrun.components.catalog import EnvInfo
+    from gymrun.diagnostics.availability import Availability
 
 
-def envs_table(infos: Iterable[EnvInfo]) -> Table:
-    table = Table(title="Registered environments", title_justify="left")
+def envs_table(infos: Iterable[EnvInfo], here: Mapping[str, Availability]) -> Table:
+    """``gymrun list-envs``: a section per family; whether each env runs here, its spaces."""
+    table = FittedTable(title="Registered environments", title_justify="left")
     table.add_column("family")
     table.add_column("id", style="bold", no_wrap=True)
-    table.add_column("max steps", justify="right")
-    table.add_column("reward threshold", justify="right")
+    table.add_column("runs", justify="center", no_wrap=True)
+    table.add_column("action", drop=2)
+    table.add_column("observation", drop=1)
+    table.add_column("max steps", justify="right", no_wrap=True, short="steps", drop=3)
+    table.add_column("reward threshold", justify="right", short="threshold", drop=4)
     family = None
     for info in infos:
         if family is not None and info.family != family:
             table.add_section()
+        can = here[info.id]
         table.add_row(
             info.family if info.family != family else "",
             info.id,
+            "✓" if can.runs else "✗",
+            can.action_space or "",
+            can.observation_space or "",
             figure(info.max_episode_steps),
             figure(info.reward_threshold),
         )
         family = info.family
     return table
+
+
+def missing_families(infos: Iterable[EnvInfo], here: Mapping[str, Availability]) -> list[str]:
+    """One line per family and reason that envs cannot run here: how many, and why."""
+    counts: dict[tuple[str, str], int] = {}
+    for info in infos:
+        can = here[info.id]
+        if not can.runs:
+            key = (info.family, can.problem or "")
+            counts[key] = counts.get(key, 0) + 1
+    return [f"✗ {family} ({count}): {problem}" for (family, problem), count in counts.items()]
 
 
 def env_description(info: dict[str, Any]) -> Group:
@@ -78,7 +98,7 @@ def _plain(value: Any) -> str:
         return "[" + ", ".join(_plain(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}: {_plain(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, float) or value in ("nan", "inf", "-inf"):
+    if value is None or isinstance(value, float) or value in ("nan", "inf", "-inf"):
         return figure(value)
     return str(value)
 

@@ -14,47 +14,112 @@ from gymrun.cli.options import AsJson, ConfigPath, Debug
 EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
 
 
+Imports = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--import",
+        metavar="MODULE",
+        help="Import this module first: it may register environments (repeatable).",
+    ),
+]
+
+
 def list_envs(
     pattern: Annotated[
         str | None, typer.Argument(help="Substring or glob (e.g. 'CartPole*') to filter IDs.")
     ] = None,
+    imports: Imports = None,
+    spaces: Annotated[
+        bool,
+        typer.Option(
+            "--spaces", help="Make every listed env for its spaces, Atari's too (~85 ms each)."
+        ),
+    ] = False,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """List every registered environment, grouped by family."""
-    from gymrun.cli.env_tables import envs_table
+    """List every registered environment: whether it runs here, its spaces.
+
+    Environments are grouped by family; a listing of up to 30 (or with --spaces) makes
+    every env to show its spaces, a longer one all but Atari's.
+
+    Examples:
+
+        gymrun list-envs
+        gymrun list-envs 'CartPole*'
+        gymrun list-envs --import my_envs
+    """
+    from gymrun.cli.env_tables import envs_table, missing_families
     from gymrun.components.catalog import list_envs as find_envs
+    from gymrun.diagnostics.availability import availability
 
     with error_boundary(debug), json_stdout(as_json) as documents:
+        _import_all(imports)
         infos = find_envs(pattern)
+        if not infos:  # like grep: nothing found is not bad input, but not success
+            console(stderr=True).print(f"no registered environment matches '{pattern}'")
+            raise typer.Exit(1)
+        here = availability(infos, spaces=spaces)
         if as_json:
-            documents.append([info.to_json() for info in infos])
+            documents.append([info.to_json() | here[info.id].to_json() for info in infos])
             return
         out = console()
-        if not infos:
-            out.print(f"no registered environment matches '{pattern}'")
-            return
-        out.print(envs_table(infos))
-        out.print(f"{len(infos)} environments")
+        out.print(envs_table(infos, here))
+        runs = sum(can.runs for can in here.values())
+        envs = "1 environment" if len(infos) == 1 else f"{len(infos)} environments"
+        out.print(
+            f"{envs}, {runs} of them run here" if runs < len(infos) else f"{envs}, all run here"
+        )
+        for line in missing_families(infos, here):
+            out.print(line, soft_wrap=True)
+
+
+def _import_all(modules: list[str] | None) -> None:
+    from gymrun.components.importing import import_module
+
+    for module in modules or []:
+        import_module(module)
 
 
 def inspect(
-    env_id: EnvId,
+    env_id: Annotated[
+        str | None,
+        typer.Argument(help="An environment ID, e.g. CartPole-v1 (default: the config's)."),
+    ] = None,
     config_path: Annotated[
         Path | None,
         typer.Option("--config", help="Show the spaces after this config's wrapper stack."),
     ] = None,
+    imports: Imports = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for reset and samples.")] = 0,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Describe an environment: spec, action and observation spaces, samples."""
+    """Describe an environment: spec, action and observation spaces, samples.
+
+    Examples:
+
+        gymrun inspect CartPole-v1
+        gymrun inspect --config configs/cartpole_epsilon.yaml
+        gymrun inspect my_envs:Corridor-v0
+    """
     from gymrun.cli.env_tables import env_description
     from gymrun.config import load_config
     from gymrun.diagnostics.inspection import describe_env
+    from gymrun.errors import GymrunError
 
     with error_boundary(debug), json_stdout(as_json) as documents:
+        _import_all(imports)
         config = load_config(config_path) if config_path is not None else None
+        if env_id is None:
+            if config is None:
+                raise GymrunError("inspect: name an environment ID, or give --config FILE")
+            env_id = config.env.id
+        elif config is not None and config.env.id != env_id:
+            raise GymrunError(
+                f"inspect {env_id}: {config_path} is a config of {config.env.id}; "
+                f"leave the ID out, or give {config.env.id}"
+            )
         info = describe_env(env_id, config=config, seed=seed)
         if as_json:
             documents.append(info)
@@ -63,8 +128,15 @@ def inspect(
 
 
 def validate(config_path: ConfigPath, debug: Debug = False) -> None:
-    """Check a config without running it: schema, names, keywords, and the env, wrappers
-    and agent built as far as that runs no code of yours and writes nothing."""
+    """Check a config without running it.
+
+    Schema, names and keywords, and the env, wrappers and agent built as far as that runs
+    no code of yours and writes nothing.
+
+    Example:
+
+        gymrun validate configs/cartpole_epsilon.yaml
+    """
     from gymrun.config import load_config
     from gymrun.core.experiment import trial_build
 
@@ -83,7 +155,12 @@ def validate(config_path: ConfigPath, debug: Debug = False) -> None:
 
 
 def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
-    """Which environment families and optional features work here, and how to add the rest."""
+    """Which environment families and optional features work here, and how to add the rest.
+
+    Example:
+
+        gymrun doctor
+    """
     from gymrun.cli.env_tables import doctor_table
     from gymrun.diagnostics.doctor import diagnose
 
@@ -103,7 +180,12 @@ def check(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Run Gymnasium's environment checker on ENV_ID and time random play."""
+    """Run Gymnasium's environment checker on ENV_ID and time random play.
+
+    Example:
+
+        gymrun check CartPole-v1
+    """
     from gymrun.cli.env_tables import check_table
     from gymrun.diagnostics.checking import check_environment
     from gymrun.errors import ExitStatus
@@ -119,7 +201,12 @@ def check(
 
 
 def schema() -> None:
-    """Print the config's JSON Schema (for editors that validate YAML)."""
+    """Print the config's JSON Schema (for editors that validate YAML).
+
+    Example:
+
+        gymrun schema > gymrun.schema.json
+    """
     from gymrun.config import config_schema
 
     typer.echo(json.dumps(config_schema(), indent=2))

@@ -24,7 +24,13 @@ def show(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Print a recorded run's tables again, from disk (interrupted runs too)."""
+    """Print a recorded run's or sweep's tables again, from disk (interrupted ones too).
+
+    Examples:
+
+        gymrun show recordings/cartpole_random
+        gymrun show recordings/cartpole-epsilon-sweep --json
+    """
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
@@ -94,8 +100,16 @@ def compare(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Compare recorded runs side by side, one row each; runs of one config with several
-    seeds are also compared as groups (IQM, mean, probability of improvement)."""
+    """Compare recorded runs side by side, and runs of one config as groups.
+
+    Runs of one config with several seeds are also compared as groups: IQM and mean with
+    95% intervals, probability of improvement, performance profiles.
+
+    Examples:
+
+        gymrun compare recordings/cartpole_random recordings/cartpole_epsilon
+        gymrun compare recordings/cartpole-epsilon-sweep
+    """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run
 

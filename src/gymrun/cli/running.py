@@ -94,13 +94,9 @@ def run(
     Examples:
 
         gymrun run CartPole-v1
-
         gymrun run CartPole-v1 -a constant --set agent.action=0
-
         gymrun run CartPole-v1 -W TimeLimit --set wrappers.0.max_episode_steps=50
-
         gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
-
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
     """
     from gymrun.core.plan import unbounded_episodes_warning
@@ -229,7 +225,14 @@ def sweep(
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
-    """Run a config's sweep: a grid of settings and seeds, compared with 95% intervals."""
+    """Run a config's sweep: a grid of settings and seeds, compared with 95% intervals.
+
+    Examples:
+
+        gymrun sweep configs/cartpole_epsilon_sweep.yaml --dry-run
+        gymrun sweep configs/cartpole_epsilon_sweep.yaml -e process -w 2
+        gymrun sweep configs/cartpole_epsilon_sweep.yaml --set 'sweep.seeds=[0, 1]'
+    """
     from rich.progress import MofNCompleteColumn, TimeElapsedColumn
 
     from gymrun.cli.run_tables import sweep_grid_table, sweep_table

@@ -10,8 +10,9 @@ import numpy as np
 from gymrun.errors import AgentError
 
 
-def space_label(space: Any) -> str:
-    """A one-line name for `space`: its repr, unless that would spread over lines.
+def space_label(space: Any, width: int = 120) -> str:
+    """A one-line name for `space`: its repr, unless that would spread over lines or be
+    longer than `width`.
 
     >>> space_label(gym.spaces.Discrete(2))
     'Discrete(2)'
@@ -20,8 +21,13 @@ def space_label(space: Any) -> str:
     'Box(shape=(2, 4), dtype=float64)'
     """
     text = str(space)
-    if "\n" not in text and len(text) <= 120:
+    if "\n" not in text and len(text) <= width:
         return text
+    if isinstance(space, gym.spaces.Tuple):
+        return f"Tuple({', '.join(space_label(part, width) for part in space.spaces)})"
+    if isinstance(space, gym.spaces.Dict):
+        parts = (f"{key}: {space_label(part, width)}" for key, part in space.spaces.items())
+        return f"Dict({', '.join(parts)})"
     shape = getattr(space, "shape", None)
     dtype = getattr(space, "dtype", None)
     return f"{type(space).__name__}(shape={shape}, dtype={dtype})"

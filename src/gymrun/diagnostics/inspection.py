@@ -11,7 +11,6 @@ import numpy as np
 from gymrun.components.catalog import entry_point_name, family_of, find_spec
 from gymrun.components.extras import install_hint
 from gymrun.config import ExperimentConfig
-from gymrun.config.schema import EnvConfig
 from gymrun.core.environment import make_env
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError
@@ -108,7 +107,8 @@ def describe_env(
 ) -> dict[str, Any]:
     """Spec, spaces, a sample from each space and the first observation after ``reset(seed)``.
 
-    With `config`, the environment is wrapped in the config's wrapper stack first.
+    With `config` (a config of `env_id`), the environment is wrapped in the config's
+    wrapper stack first.
 
     >>> info = describe_env("CartPole-v1")
     >>> info["action_space"], info["observation_space"]["shape"], info["reward_threshold"]
@@ -116,9 +116,7 @@ def describe_env(
     """
     spec = find_spec(env_id)
     if config is not None:
-        same_env = config.env.id == env_id
-        env_config = config.env if same_env else EnvConfig(id=env_id)
-        env = make_env(RunPlan.of(config.model_copy(update={"env": env_config})))
+        env = make_env(RunPlan.of(config))
     else:
         try:
             env = gym.make(env_id)
