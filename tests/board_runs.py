@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, default_signals
 
 PYTHON = [sys.executable, "-m", "gymrun"]
 TIMEOUT = 120
@@ -74,6 +74,8 @@ def stopped_run(base: Path, name: str, how: signal.Signals, episodes: int) -> Pa
         cwd=base,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=default_signals,  # the signal reaches it whatever the test runner ignores
     )
     try:
         deadline = time.monotonic() + TIMEOUT

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import shlex
+import signal
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -22,6 +24,28 @@ from gymrun.core.episodes import EpisodeResult
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 FAKE_ID = "gymrun-test/Fake-v0"
+
+
+def default_signals() -> None:
+    """For a child process: the default action for the signals gymrun stops on, whatever the
+    test runner ignores (a shell's background job ignores SIGINT; ``nohup`` SIGHUP), so a
+    test that sends one meets gymrun as a user's terminal would."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def start_gymrun(*args: str, **options: Any) -> subprocess.Popen[str]:
+    """``python -m gymrun ARGS`` as a process of its own (its own session, default signal
+    actions), its output captured as text."""
+    options.setdefault("stdout", subprocess.PIPE)
+    options.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gymrun", *args],
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
+        **options,
+    )
 
 
 def pip_install(requirement: str) -> str:

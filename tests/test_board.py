@@ -27,7 +27,7 @@ from gymrun.core import scores
 from gymrun.numbers import interval
 
 from .board_runs import Recordings, episode_rewards, gymrun, make_recordings, solved_at_by_hand
-from .conftest import CONFIGS
+from .conftest import CONFIGS, default_signals
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -315,6 +315,8 @@ def server(recordings: Recordings, tmp_path: Path) -> Iterator[tuple[str, Path]]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
     )
     try:
         assert process.stdout is not None

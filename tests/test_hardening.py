@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from gymrun.cli import app
 
-from .conftest import CONFIGS, FAKE_ID
+from .conftest import CONFIGS, FAKE_ID, default_signals
 
 WriteConfig = Callable[..., Path]
 BALANCE = str(CONFIGS / "cartpole_balance.yaml")
@@ -37,7 +37,8 @@ def process(*args: str, cwd: Path, **options: object) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # signals reach it whatever the test runner ignores
+        start_new_session=True,
+        preexec_fn=default_signals,  # signals reach it whatever the test runner ignores
         **options,  # type: ignore[arg-type]
     )
 

@@ -212,7 +212,10 @@ def test_show_an_interrupted_or_killed_run() -> None:
 def test_show_refuses_what_is_not_a_run() -> None:
     Path("empty").mkdir()
     code, _, err = gymrun("show", "empty")
-    assert (code, err.strip()) == (2, "error: empty: not a gymrun run directory (no config.yaml)")
+    assert (code, err.strip()) == (
+        2,
+        "error: empty: not a gymrun run or sweep directory (no config.yaml or sweep.json)",
+    )
     assert gymrun("show", "missing")[2].strip() == "error: missing: no such directory"
 
 

@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import CONFIGS, pip_install
+import pytest
+
+from .conftest import CONFIGS, pip_install, start_gymrun
 
 
 def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -46,26 +48,34 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
     assert result.stderr == f"error: {config}:2 episodes: Input should be a valid integer\n"
 
 
-def test_sigint_keeps_every_finished_episode(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("how", "code", "said"),
+    [
+        (signal.SIGINT, 130, "interrupted after "),
+        (signal.SIGTERM, 143, "interrupted by SIGTERM after "),
+        (signal.SIGHUP, 129, "interrupted by SIGHUP after "),
+    ],
+)
+def test_a_stopping_signal_keeps_every_finished_episode(
+    tmp_path: Path, how: signal.Signals, code: int, said: str
+) -> None:
     # cartpole_balance plays 500-step episodes: long enough to be interrupted mid-run
     args = ["run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-q", "-o", "run"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gymrun", *args],
-        cwd=tmp_path,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    episodes = tmp_path / "run" / "episodes.jsonl"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(_lines(episodes)) < 3:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    process = start_gymrun(*args, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_lines(episodes)) < 3:
+            time.sleep(0.1)
+        process.send_signal(how)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, stderr
     assert "Traceback" not in stderr
-    finished = int(stderr.split("interrupted after ")[1].split()[0])
+    finished = int(stderr.split(said)[1].split()[0])
     assert f"episodes │ {finished} of 100000" in stdout
     assert "status   │ interrupted" in stdout
     lines = _lines(episodes)
@@ -74,6 +84,33 @@ def test_sigint_keeps_every_finished_episode(tmp_path: Path) -> None:
     assert (summary["status"], summary["count"]) == ("interrupted", finished)
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["command"][1:] == args
+
+
+def test_a_signal_the_user_ignores_stays_ignored(tmp_path: Path) -> None:
+    # nohup ignores SIGHUP: gymrun leaves that choice alone and runs to the end
+    config = str(CONFIGS / "cartpole_balance.yaml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gymrun", "run", config, "-n", "30", "-q", "-o", "run"],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_lines(episodes)) < 3:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGHUP)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["count"] == 30
 
 
 def _lines(path: Path) -> list[str]:

@@ -16,7 +16,7 @@ from gymrun.errors import ConfigError
 from gymrun.records.reading import read_run
 from gymrun.sweep import load_sweep, run_sweep
 
-from .conftest import CONFIGS, FAKE_ID
+from .conftest import CONFIGS, FAKE_ID, start_gymrun
 
 WriteConfig = Callable[..., Path]
 EPSILON_SWEEP = CONFIGS / "cartpole_epsilon_sweep.yaml"
@@ -237,9 +237,16 @@ def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(cluste
     assert rows(dask) == rows(local)
 
 
-def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(tmp_path: Path) -> None:
-    import subprocess
-    import sys
+@pytest.mark.parametrize(
+    ("how", "group", "code"),
+    [(signal.SIGINT, False, 130), (signal.SIGTERM, True, 143)],
+    ids=["ctrl-c", "sigterm-to-the-group"],
+)
+def test_a_stopped_sweep_cancels_the_rest_and_keeps_what_finished(
+    tmp_path: Path, how: signal.Signals, group: bool, code: int
+) -> None:
+    # timeout and Slurm send SIGTERM to every process of the job: workers and the plotting
+    # process get it too, and the sweep still ends consistent
     import time
 
     config = tmp_path / "long.yaml"
@@ -247,23 +254,26 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(tmp_path: Path) -> None
         "env: CartPole-v1\nagent: random\nepisodes: 400000\n"
         "sweep:\n  agent: [random, {name: constant, action: 0}]\n"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gymrun", "sweep", str(config), "-e", "process", "-o", "s"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    first = tmp_path / "s" / "agent=random-seed=0" / "episodes.jsonl"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (first.exists() and first.stat().st_size):
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+    process = start_gymrun("sweep", str(config), "-e", "process", "-o", "s", cwd=tmp_path)
+    try:
+        first = tmp_path / "s" / "agent=random-seed=0" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (first.exists() and first.stat().st_size):
+            time.sleep(0.1)
+        if group:
+            os.killpg(process.pid, how)
+        else:
+            process.send_signal(how)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == code, err
     assert "Traceback" not in err
     recorded = json.loads((tmp_path / "s" / "sweep.json").read_text())
     assert recorded["status"] == "interrupted"
+    assert (tmp_path / "s" / "sweep.png").stat().st_size > 0
     statuses = [p["status"] for p in recorded["points"]]
     assert "interrupted" in statuses
     kept = sum(1 for _ in first.open())

@@ -35,7 +35,7 @@ class RunResult:
     config: ExperimentConfig  # resolved: seed and reward boundary filled in
     episodes: list[EpisodeResult]  # empty when the run was asked not to keep them
     summary: Summary
-    status: str = "completed"  # or "interrupted" (Ctrl-C) or "failed" (see `error`)
+    status: str = "completed"  # or "interrupted" (Ctrl-C, SIGTERM, SIGHUP), "failed" (`error`)
     error: GymrunError | None = None
     run_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
@@ -101,11 +101,11 @@ def run_experiment(
     builder = SummaryBuilder(plan.reward_boundary)
     episodes: list[EpisodeResult] = []
     status, error = "completed", None
-    with _episode_source(plan, directory, workers) as (source, built):
-        if built:  # built in this process: the record starts now
-            record()
-        try:
-            with InterruptGuard() as guard:
+    with InterruptGuard() as guard:
+        with _episode_source(plan, directory, workers) as (source, built):
+            if built:  # built in this process: the record starts now
+                record()
+            try:
                 for batch in source:
                     guard.hold()  # the record and the summary take each batch together
                     if (writer := record()) is not None:
@@ -118,28 +118,31 @@ def run_experiment(
                         on_episodes(batch)
                 if recorder is not None:
                     recorder.flush()
-        except KeyboardInterrupt:
-            status = "interrupted"
-        except GymrunError as exc:
-            status, error = "failed", exc
-        except OSError as exc:  # the record itself could not be written (disk full, ...)
-            reason = exc.strerror or str(exc)
-            status, error = "failed", FaultError(f"cannot write the run record: {reason}")
-        except Exception as exc:  # a bug, ours or the user's: still a consistent record
-            status, error = "failed", FaultError(f"unexpected {type(exc).__name__}: {exc}")
-            error.__cause__ = exc
-    summary = builder.summary()
-    if recorder is None and error is not None and not isinstance(error, RolloutError):
-        raise error  # the run never started (a worker could not build it): nothing touched
-    writer = record()
-    notes = []
-    if writer is not None:
-        if isinstance(error, FaultError) and error.args[0].startswith("cannot write"):
-            summary = writer.summary_on_disk(plan.reward_boundary)
-        try:
-            notes = writer.finish(summary, status, None if error is None else str(error))
-        except OSError as exc:
-            notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
+            except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
+                status = "interrupted"
+            except GymrunError as exc:
+                status, error = "failed", exc
+            except OSError as exc:  # the record itself could not be written (disk full, ...)
+                reason = exc.strerror or str(exc)
+                status, error = "failed", FaultError(f"cannot write the run record: {reason}")
+            except Exception as exc:  # a bug, ours or the user's: still a consistent record
+                status, error = "failed", FaultError(f"unexpected {type(exc).__name__}: {exc}")
+                error.__cause__ = exc
+        # The record's end is written whole: a signal now waits, and then is dropped.
+        guard.hold()
+        summary = builder.summary()
+        if recorder is None and error is not None and not isinstance(error, RolloutError):
+            raise error  # the run never started (a worker could not build it): nothing touched
+        writer = record()
+        notes = []
+        if writer is not None:
+            if isinstance(error, FaultError) and error.args[0].startswith("cannot write"):
+                summary = writer.summary_on_disk(plan.reward_boundary)
+            try:
+                notes = writer.finish(summary, status, None if error is None else str(error))
+            except OSError as exc:
+                notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
+        guard.release(deliver=False)
     return RunResult(plan.config, episodes, summary, status, error, directory, notes)
 
 

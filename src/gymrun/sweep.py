@@ -9,6 +9,7 @@ results are the same whichever executor ran them.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -176,6 +177,45 @@ class SweepResult:
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
         }
 
+    @classmethod
+    def from_json(cls, document: dict[str, Any], sweep_dir: Path | None = None) -> SweepResult:
+        """A sweep as `to_json` wrote it (its runs' configs are in their own directories)."""
+        grid = document["sweep"]
+        sweep = Sweep(grid["name"], grid["keys"], grid["points"], grid["seeds"], [])
+        points = [
+            PointResult(
+                values=point["values"],
+                episodes=point["episodes"],
+                mean_reward=point["mean_reward"],
+                ci_low=point["ci95"][0],
+                ci_high=point["ci95"][1],
+                mean_steps=point["mean_steps"],
+                reached_share=point["reached_share"],
+                solved=point["solved"],
+                status=point["status"],
+                errors=point["errors"],
+                runs=point["runs"],
+            )
+            for point in document["points"]
+        ]
+        executor, seconds = document["executor"], document["seconds"]
+        return cls(sweep, points, document["status"], executor, seconds, sweep_dir)
+
+
+def read_sweep(directory: Path) -> SweepResult:
+    """The sweep recorded in `directory`, from its ``sweep.json``; a sweep without one (still
+    going, or killed before it could write it) or with a damaged one is a `GymrunError`."""
+    path = directory / SWEEP_FILE
+    if not path.is_file():
+        raise GymrunError(
+            f"{directory}: a sweep without {SWEEP_FILE}: still going, or stopped before it "
+            "could write it (gymrun show DIR/RUN shows each run)"
+        )
+    try:
+        return SweepResult.from_json(json.loads(path.read_text(encoding="utf-8")), directory)
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise GymrunError(f"{path}: damaged ({type(exc).__name__}: {exc})") from None
+
 
 def run_sweep(
     sweep: Sweep,
@@ -263,7 +303,7 @@ def _run_claimed(
                     runs_done += 1
                 if on_progress is not None:
                     on_progress(runs_done, len(states), episodes_done)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
             status = "interrupted"
         finally:
             outcomes.close()  # cancels the tasks not yet started, now rather than at exit

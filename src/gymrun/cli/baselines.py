@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, json_stdout, progress
+from gymrun.cli.console import console, error_boundary, json_stdout, progress, stopped
 from gymrun.cli.options import AsJson, Debug
-from gymrun.errors import ExitStatus
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -97,5 +96,4 @@ def baselines(
             if directory is not None:
                 err.print(f"recorded in {directory.path}")
         if result.status == "interrupted":
-            err.print("interrupted: the tasks that finished are kept", style="yellow")
-            raise typer.Exit(ExitStatus.INTERRUPTED)
+            stopped(after=": the tasks that finished are kept")

@@ -59,14 +59,30 @@ def error_boundary(debug: bool) -> Iterator[None]:
         fail(exc, exc.exit_code, debug)
     except (typer.Exit, typer.Abort):
         raise
-    except KeyboardInterrupt:
-        console(stderr=True).print("interrupted", style="yellow")
-        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except KeyboardInterrupt as exc:
+        stopped(getattr(exc, "signum", None))
     except Exception as exc:
         message = f"unexpected {type(exc).__name__}: {exc}"
         if not debug:
             message += " (run with --debug for the traceback)"
         fail(exc, ExitStatus.FAILURE, debug, message)
+
+
+def stopped(signum: int | None = None, after: str = "") -> NoReturn:
+    """Say a command was interrupted (``interrupted by SIGTERM`` for another signal than
+    Ctrl-C's) and what it kept, and exit with ``128 + N`` for signal N."""
+    import signal
+
+    from gymrun.core.signals import last_stop
+
+    signum = last_stop() if signum is None else signum
+    said = (
+        "interrupted"
+        if signum == signal.SIGINT
+        else f"interrupted by {signal.Signals(signum).name}"
+    )
+    console(stderr=True).print(f"{said}{after}", style="yellow")
+    raise typer.Exit(128 + signum)
 
 
 def fail(exc: BaseException, code: int, debug: bool, message: str | None = None) -> NoReturn:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 def show(
     run_dir: Annotated[
-        Path, typer.Argument(help="A run directory (or recordings/NAME for its newest run).")
+        Path,
+        typer.Argument(
+            help="A run or sweep directory (or recordings/NAME for its newest run or sweep)."
+        ),
     ],
     as_json: AsJson = False,
     debug: Debug = False,
@@ -35,13 +38,18 @@ def show(
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
     from gymrun.records.curve import RewardCurve
+    from gymrun.records.layout import CONFIG_FILE
     from gymrun.records.plots import draw_missing_plot
-    from gymrun.records.reading import read_run
+    from gymrun.records.reading import find_run, read_run
 
     with error_boundary(debug), json_stdout(as_json) as documents:
         baselines = find_baselines(run_dir)
         if baselines is not None:  # a `gymrun baselines` directory: its table again
             _show_baselines(baselines, documents if as_json else None)
+            return
+        run_dir = find_run(run_dir)
+        if not (run_dir / CONFIG_FILE).is_file():  # a sweep: its table again
+            _show_sweep(run_dir, documents if as_json else None)
             return
         if as_json:
             episodes: list[EpisodeResult] = []
@@ -80,6 +88,24 @@ def show(
         damaged(run.problems)
 
 
+def _show_sweep(path: Path, documents: list[object] | None) -> None:
+    from gymrun.cli.run_tables import sweep_table
+    from gymrun.sweep import read_sweep
+
+    result = read_sweep(path)
+    if documents is not None:
+        documents.append(result.to_json())
+        return
+    console().print(f"sweep {path}")
+    console().print(sweep_table(result))
+    err = console(stderr=True)
+    for point in result.points:
+        for error in point.errors:
+            err.print(f"point {point.values}: failed: {error}", style="red")
+    if result.status != "completed":
+        err.print(f"the sweep was {result.status}")
+
+
 def _show_baselines(path: Path, documents: list[object] | None) -> None:
     from gymrun.baselines import read_baselines
     from gymrun.cli.baseline_tables import baselines_notes, baselines_table
@@ -96,14 +122,18 @@ def _show_baselines(path: Path, documents: list[object] | None) -> None:
 
 
 def compare(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
+    ],
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
     """Compare recorded runs side by side, and runs of one config as groups.
 
     Runs of one config with several seeds are also compared as groups: IQM and mean with
-    95% intervals, probability of improvement, performance profiles.
+    95% intervals, probability of improvement, performance profiles. A sweep's runs are
+    grouped by their point of the grid.
 
     Examples:
 
@@ -111,10 +141,10 @@ def compare(
         gymrun compare recordings/cartpole-epsilon-sweep
     """
     from gymrun.cli.run_tables import compare_table
-    from gymrun.records.reading import read_run
+    from gymrun.records.reading import read_run, recorded_runs
 
     with error_boundary(debug), json_stdout(as_json) as documents:
-        runs = [read_run(directory) for directory in run_dirs]
+        runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         problems = [problem for run in runs for problem in run.problems]
         comparisons, note = _group_comparisons(runs)
         if as_json:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress
+from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress, stopped
 from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
 from gymrun.errors import ExitStatus, GymrunError
 
@@ -197,8 +197,7 @@ def _run_and_report(
     if result.error is not None:
         fail(result.error, result.error.exit_code, debug)
     if result.status == "interrupted":
-        err.print(f"interrupted after {result.summary.count} finished episodes", style="yellow")
-        raise typer.Exit(ExitStatus.INTERRUPTED)
+        stopped(after=f" after {result.summary.count} finished episodes")
 
 
 def sweep(
@@ -288,7 +287,6 @@ def sweep(
         for note in result.notes[:1]:
             err.print(f"note: {note}")
         if result.status == "interrupted":
-            err.print("interrupted: unfinished runs were cancelled", style="yellow")
-            raise typer.Exit(ExitStatus.INTERRUPTED)
+            stopped(after=": unfinished runs were cancelled")
         if any(point.status == "failed" for point in result.points):
             raise typer.Exit(ExitStatus.FAILURE)

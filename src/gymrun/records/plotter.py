@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from gymrun.core.orphans import die_with_parent
+from gymrun.core.signals import STOPPING
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve
 from gymrun.records.plots import plot_rewards, plot_sweep
@@ -97,9 +98,11 @@ class Plotter:
 
 
 def _draw_what_is_sent(connection: multiprocessing.connection.Connection) -> None:
-    # Ctrl-C and the like are the run's to handle: it sends what is left to draw, then stops
-    # this process itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, SIGTERM and SIGHUP reach the whole process group (timeout, Slurm, a closing
+    # terminal); they are the run's to handle: it sends what is left to draw, then stops
+    # this process itself (or this process dies with it).
+    for signum in STOPPING:
+        signal.signal(signum, signal.SIG_IGN)
     die_with_parent()
     with contextlib.suppress(ImportError):  # each plot then says what to install
         import matplotlib.figure  # noqa: F401  (the import this process exists to make early)

@@ -17,7 +17,7 @@ import yaml
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import GymrunError
-from gymrun.records.layout import CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE
+from gymrun.records.layout import CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, SWEEP_FILE
 
 CHUNK = 65536  # lines parsed at once
 
@@ -37,15 +37,38 @@ class StoredRun:
 
 
 def find_run(directory: Path) -> Path:
-    """`directory` if it is a run directory; for ``recordings/NAME``, its newest run."""
+    """`directory` if it is a run or a sweep directory; for ``recordings/NAME``, its newest
+    run or sweep."""
     if not directory.is_dir():
         raise GymrunError(f"{directory}: no such directory")
-    if (directory / CONFIG_FILE).is_file():
+    if is_recorded(directory):
         return directory
-    runs = [d for d in directory.iterdir() if (d / CONFIG_FILE).is_file()]
+    runs = [d for d in directory.iterdir() if is_recorded(d)]
     if not runs:
-        raise GymrunError(f"{directory}: not a gymrun run directory (no {CONFIG_FILE})")
+        raise GymrunError(
+            f"{directory}: not a gymrun run or sweep directory (no {CONFIG_FILE} or {SWEEP_FILE})"
+        )
     return max(runs, key=_time_order)
+
+
+def recorded_runs(directory: Path) -> list[Path]:
+    """The run `directory` names (see `find_run`), or every run of the sweep it names, in
+    the order of their directories' names."""
+    found = find_run(directory)
+    if (found / CONFIG_FILE).is_file():
+        return [found]
+    runs = sorted(d for d in found.iterdir() if (d / CONFIG_FILE).is_file())
+    if not runs:
+        raise GymrunError(f"{found}: a sweep with no runs recorded yet")
+    return runs
+
+
+def is_recorded(directory: Path) -> bool:
+    """Whether `directory` holds a run (its config) or a sweep (sweep.json, or runs of one
+    that was stopped before it could write it)."""
+    if (directory / CONFIG_FILE).is_file() or (directory / SWEEP_FILE).is_file():
+        return True
+    return (directory / f"{SWEEP_FILE}.reserved").is_file()
 
 
 def _time_order(run: Path) -> tuple[str, int]:
