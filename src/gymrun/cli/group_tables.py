@@ -64,7 +64,7 @@ def profile_table(comparison: Comparison) -> Table:
     """A few points of each group's performance profile: the fraction of its runs that
     scored above each threshold."""
     table = FittedTable(
-        title=f"Performance profiles on {comparison.env}: fraction of runs scoring above τ",
+        title=f"Performance profiles on {comparison.env}: share of runs above τ",
         title_justify="left",
     )
     table.add_column("group")
