@@ -2,8 +2,8 @@
 
 A run directory is one that holds a ``config.yaml``; a sweep directory holds
 ``sweep.json`` (or the room reserved for it), or run directories named as a sweep names
-its runs (``p000-s0``): a sweep that was killed before it could write ``sweep.json`` still
-shows. Nothing is read here but
+its runs (``epsilon=0.25-seed=1``, or ``p000-s0`` in older records): a sweep that was killed
+before it could write ``sweep.json`` still shows. Nothing is read here but
 directory listings and file sizes and times, so a build can tell which runs changed
 without reading any.
 """
@@ -19,7 +19,7 @@ from gymrun.records.layout import CONFIG_FILE, VIDEO_DIR
 
 SWEEP_FILE = "sweep.json"  # as gymrun.sweep writes them
 SWEEP_PLOT = "sweep.png"
-SWEEP_RUN = re.compile(r"p\d+-s-?\d+")
+SWEEP_RUN = re.compile(r"(.+-)?seed=\d+|p\d+-s-?\d+")
 
 
 @dataclass(frozen=True)
