@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gymrun import __version__
 from gymrun.cli import app
-from gymrun.numbers import plus_minus
 
 from .conftest import CONFIGS
 

@@ -144,7 +144,9 @@ def test_vector_wrappers(write_config: Callable[..., Path]) -> None:
             ],
         }
     )
-    assert all(e.reward == e.steps * 0.25 for e in scaled.episodes)
+    # the reward is the environment's own return; what the agent saw is the shaped reward
+    assert all(e.reward == e.steps for e in scaled.episodes)
+    assert all(e.shaped_reward == e.steps * 0.25 for e in scaled.episodes)
 
 
 @pytest.mark.parametrize(
