@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gymrun import ExperimentConfig, run_experiment
+from gymrun.board.build import build_board
 from gymrun.cli import app
+from gymrun.sweep import load_sweep, run_sweep
 
 from .conftest import CONFIGS
 
@@ -158,3 +160,28 @@ def test_the_envs_own_vector_implementation_measures_beneath_its_vector_wrappers
     assert plain.episodes[0].shaped_reward is None
     assert scaled.summary.shaped_reward is not None
     assert scaled.summary.shaped_reward.mean == pytest.approx(plain.summary.mean_reward / 2)
+
+
+def test_the_board_scores_the_envs_return(tmp_path: Path) -> None:
+    code, _, err = gymrun("run", BALANCE, "-n", "5", "-q", "-o", "recs/scaled", "--set", SCALED)
+    assert code == 0, err
+    build_board(Path("recs"), tmp_path / "site")
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    [row] = [r for env in index["environments"] for r in env["runs"]]
+    assert row["score"]["value"] == 500.0
+
+
+def test_a_sweep_over_the_reward_scale_judges_every_point_alike(tmp_path: Path) -> None:
+    path = tmp_path / "scales.yaml"
+    path.write_text(
+        "name: scales\nenv: CartPole-v1\nagent: cartpole_balance\nepisodes: 3\n"
+        "wrappers: [{name: scale_reward, scale: 1.0}]\n"
+        "sweep:\n  wrappers.0.scale: [0.01, 1.0]\n  seeds: [3]\n"
+    )
+    sweep = load_sweep(path)
+    local = run_sweep(sweep, executor="local")
+    process = run_sweep(sweep, executor="process", workers=2)
+    for result in (local, process):
+        assert [(p.mean_reward, p.solved) for p in result.points] == [(500.0, True)] * 2
+        shaped = [p.runs[0]["summary"]["shaped_reward"]["mean"] for p in result.points]
+        assert shaped == pytest.approx([5.0, 500.0])
