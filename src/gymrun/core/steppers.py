@@ -207,7 +207,7 @@ class AutoresetVectorStepper:
                 rewards: list[Any] = []
                 terminated: list[Any] = []
                 truncated: list[Any] = []
-                env_rewards: list[Any] | None = None if tap is None else []
+                env_rewards: list[Any] = []
                 for _ in range(steps):
                     observations, reward, ended, cut, _ = step_env(act_batch(observations))
                     if rewards and reward is rewards[-1]:  # an env that reuses its arrays
@@ -215,13 +215,19 @@ class AutoresetVectorStepper:
                     rewards.append(reward)
                     terminated.append(ended)
                     truncated.append(cut)
-                    if env_rewards is not None:
-                        assert tap is not None
+                    if tap is not None:
                         own = tap.rewards
-                        env_rewards.append(own.copy() if own is reward else own)
+                        if env_rewards and own is env_rewards[-1]:  # reused, as above
+                            own = own.copy()
+                        env_rewards.append(own)
                 step += steps
                 slots, numbers = self._account(
-                    schedule, state, rewards, terminated, truncated, env_rewards
+                    schedule,
+                    state,
+                    rewards,
+                    terminated,
+                    truncated,
+                    None if tap is None else env_rewards,
                 )
                 ends_per_step = max(len(slots) / steps, 1 / steps)
                 if per_slot_resets:
