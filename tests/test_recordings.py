@@ -51,6 +51,7 @@ def test_a_run_leaves_a_complete_record() -> None:
         "episode",
         "seed",
         "reward",
+        "shaped_reward",  # the config has a wrapper; an action wrapper leaves it the reward
         "steps",
         "terminated",
         "truncated",

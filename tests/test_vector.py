@@ -144,7 +144,9 @@ def test_vector_wrappers(write_config: Callable[..., Path]) -> None:
             ],
         }
     )
-    assert all(e.reward == e.steps * 0.25 for e in scaled.episodes)
+    # the reward is the environment's own return; what the agent saw is the shaped reward
+    assert all(e.reward == e.steps for e in scaled.episodes)
+    assert all(e.shaped_reward == e.steps * 0.25 for e in scaled.episodes)
 
 
 @pytest.mark.parametrize(
@@ -200,6 +202,7 @@ def test_workers_give_exactly_the_serial_results() -> None:
     serial = run_experiment(config)
     parallel = run_experiment(config, workers=2)
     assert [e[:7] for e in parallel.episodes] == [e[:7] for e in serial.episodes]
+    assert [e.shaped_reward for e in parallel.episodes] == [e.reward for e in serial.episodes]
     assert parallel.summary == serial.summary
     with pytest.raises(GymrunError, match="use one or the other"):
         run({"env": "CartPole-v1", "vector": {"num_envs": 2}}, workers=2)
@@ -228,12 +231,17 @@ def test_sync_and_async_episodes_are_exactly_the_single_env_ones(mode: str) -> N
     settings = {
         "env": "CartPole-v1",
         "agent": "random",
-        "wrappers": [{"name": "epsilon_random", "epsilon": 0.3}, "FlattenObservation"],
+        "wrappers": [
+            {"name": "epsilon_random", "epsilon": 0.3},
+            "FlattenObservation",
+            {"name": "ClipReward", "max_reward": 0.5},
+        ],
         "episodes": 25,
     }
     single = run(settings)
     vector = run({**settings, "vector": {"num_envs": 4, "mode": mode}})
     assert [e[:7] for e in vector.episodes] == [e[:7] for e in single.episodes]
+    assert [e.shaped_reward for e in vector.episodes] == [e.steps / 2 for e in single.episodes]
     assert [e.seed for e in vector.episodes] == [EpisodeSeeds(0)[i][0] for i in range(25)]
     assert vector.summary == single.summary
 

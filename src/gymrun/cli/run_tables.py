@@ -7,31 +7,38 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rich.table import Table
 from rich.text import Text
 
 from gymrun.cli.fitted import FittedTable
+from gymrun.core.episodes import EpisodeBatch
 from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
 from gymrun.records.layout import run_title
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult
-    from gymrun.core.summary import Summary
+    from gymrun.core.summary import ShapedReward, Summary
     from gymrun.records.reading import StoredRun
     from gymrun.sweep import Sweep, SweepResult
 
 
 class EpisodeRows:
-    """Keeps the first and last `keep` episodes of a run, however long it is."""
+    """Keeps the first and last `keep` episodes of a run, however long it is, and whether
+    any episode's shaped reward (what the agent saw through the wrappers) differs from its
+    reward (the environment's own return)."""
 
     def __init__(self, keep: int = 10) -> None:
         self.keep = keep
         self.head: list[EpisodeResult] = []
         self.tail: deque[EpisodeResult] = deque(maxlen=keep)
         self.count = 0
+        self.shaped_differs = False
 
     def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
         """Take consecutive episodes; of a large batch only the rows kept are unpacked."""
+        if not self.shaped_differs:
+            self.shaped_differs = _shaped_differs(episodes)
         size = len(episodes)
         room = self.keep - len(self.head)
         if room > 0:
@@ -47,31 +54,51 @@ class EpisodeRows:
         if seeds:
             table.add_column("seed", justify="right", style="dim", no_wrap=True, drop=3)
         table.add_column("reward", justify="right", no_wrap=True)
+        shaped = self.shaped_differs
+        if shaped:
+            table.add_column("shaped", justify="right", no_wrap=True, drop=4)
         table.add_column("steps", justify="right", no_wrap=True)
         table.add_column("ended", no_wrap=True, drop=2)
         table.add_column("reached", justify="center", no_wrap=True, drop=1)
         hidden = self.count - len(self.head) - len(self.tail)
         for episode in self.head:
-            _episode_row(table, episode, seeds)
+            _episode_row(table, episode, seeds, shaped)
         if hidden:
-            gap = ["…", *([""] * seeds), "", "", f"{hidden:,} more episodes", ""]
+            gap = ["…", *([""] * seeds), "", *([""] * shaped), "", f"{hidden:,} more episodes", ""]
             table.add_row(*gap, style="dim")
         for episode in self.tail:
-            _episode_row(table, episode, seeds)
+            _episode_row(table, episode, seeds, shaped)
         return table
 
 
-def _episode_row(table: Table, episode: EpisodeResult, seeds: bool) -> None:
+def _shaped_differs(episodes: Sequence[EpisodeResult]) -> bool:
+    """Whether the shaped reward of any of `episodes` is not its reward."""
+    if isinstance(episodes, EpisodeBatch):
+        shaped = episodes.shaped_reward
+        return shaped is not None and bool(np.any(shaped != episodes.reward))
+    return any(e.shaped_reward is not None and e.shaped_reward != e.reward for e in episodes)
+
+
+def _episode_row(table: Table, episode: EpisodeResult, seeds: bool, shaped: bool) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
     reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
     seed = ["—" if episode.seed is None else str(episode.seed)] if seeds else []
+    shaped_reward = [figure(episode.shaped_reward)] if shaped else []
     table.add_row(
-        str(episode.episode), *seed, figure(episode.reward), str(episode.steps), ended, reached
+        str(episode.episode),
+        *seed,
+        figure(episode.reward),
+        *shaped_reward,
+        str(episode.steps),
+        ended,
+        reached,
     )
 
 
 def summary_table(summary: Summary, config: dict[str, Any], status: str = "completed") -> Table:
-    """The run's verdict: mean ± std, range, steps, boundary reached, solved.
+    """The run's verdict: mean ± std, range, steps, boundary reached, solved. The reward is
+    the environment's own return; what the agent saw through the config's wrappers is shown
+    too when it differs.
 
     `config` is the resolved config in its JSON form, as a run directory keeps it.
     """
@@ -85,6 +112,9 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
     table.add_row("seed", str(config["seed"]))
     if count:
         table.add_row("reward", _reward_spread(summary))
+        shaped = summary.shaped_reward
+        if shaped is not None and shaped.differing:
+            table.add_row("shaped", _shaped_spread(shaped))
         table.add_row("steps", f"{figure(summary.mean_steps)} on average")
         table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
     if summary.nonfinite_rewards:
@@ -148,6 +178,14 @@ def _reward_spread(summary: Summary) -> str:
 
     spread = plus_minus(summary.mean_reward, summary.std_reward)
     return f"{spread}  (min {extreme(summary.min_reward)}, max {extreme(summary.max_reward)})"
+
+
+def _shaped_spread(shaped: ShapedReward) -> str:
+    """What the agent saw through the wrappers, as `_reward_spread` shows the reward."""
+    decimals = decimals_for(shaped.std)
+    low, high = (figure(v, decimals) for v in (shaped.min, shaped.max))
+    spread = plus_minus(shaped.mean, shaped.std)
+    return f"{spread}  (min {low}, max {high}): what the agent saw through the wrappers"
 
 
 def _verdict(summary: Summary) -> Text:

@@ -13,6 +13,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.vector import AutoresetMode
 
+from gymrun.components.env_return import EnvReturn, ReportEnvReturn, VectorRewardTap
 from gymrun.components.extras import install_hint
 from gymrun.components.vector_wrappers import apply_vector_wrappers
 from gymrun.components.wrappers import apply_wrappers
@@ -29,10 +30,14 @@ def make_env(
     records video, when the config asks for it and the run is recorded). Files wrappers
     write go in `files_dir`, the run's directory.
 
+    With a wrapper stack, the environment's own return is measured beneath it and given in
+    the info of each episode's last step (`gymrun.components.env_return`).
+
     >>> from gymrun.config import ExperimentConfig
     >>> config = ExperimentConfig(env="CartPole-v1", wrappers=["FlattenObservation"])
-    >>> type(make_env(RunPlan.of(config))).__name__
-    'FlattenObservation'
+    >>> env = make_env(RunPlan.of(config))
+    >>> type(env).__name__, type(env.env).__name__
+    ('ReportEnvReturn', 'FlattenObservation')
     """
     config = plan.config
     options: dict[str, Any] = dict(config.env.kwargs)
@@ -48,9 +53,12 @@ def make_env(
             f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
         ) from exc
     try:
-        env = apply_wrappers(env, config.wrapper_stack, files_dir)
+        meter = EnvReturn(env) if config.wrapper_stack else None
+        env = apply_wrappers(meter or env, config.wrapper_stack, files_dir)
         if config.max_steps is not None:  # outermost, so it cuts what the agent sees
             env = gym.wrappers.TimeLimit(env, config.max_steps)
+        if meter is not None:
+            env = ReportEnvReturn(env, meter)
         if outer is not None:
             env = outer(env)
     except GymrunError:
@@ -102,6 +110,8 @@ def make_vector_env(
             f"vector: cannot make {num_envs} x {config.env.id} (vector_entry_point): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if config.wrapper_stack:  # the environment's own rewards, beneath the wrappers
+        env = VectorRewardTap(env)
     return apply_vector_wrappers(env, config.wrapper_stack)
 
 

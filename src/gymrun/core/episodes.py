@@ -20,19 +20,22 @@ class EpisodeResult(NamedTuple):
     truncated: bool
     reached: bool | None  # reward >= the boundary; None when there is no boundary
     seconds: float  # wall time of the episode; nan when it was not timed alone
+    # What the agent saw: the rewards the config's wrappers returned, summed; None when
+    # the config has no wrappers (`reward`, the environment's own return, is what it saw)
+    shaped_reward: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The episode as ``--json`` and the recordings show it (timings left out)."""
-        return {
+        data: dict[str, Any] = {
             "episode": self.episode,
             "seed": self.seed,
-            # NaN and infinities are not JSON: they are written as "nan", "inf", "-inf"
-            "reward": self.reward if math.isfinite(self.reward) else str(self.reward),
-            "steps": self.steps,
-            "terminated": self.terminated,
-            "truncated": self.truncated,
-            "reached": self.reached,
+            "reward": _number_json(self.reward),
         }
+        if self.shaped_reward is not None:
+            data["shaped_reward"] = _number_json(self.shaped_reward)
+        data.update(steps=self.steps, terminated=self.terminated, truncated=self.truncated)
+        data["reached"] = self.reached
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EpisodeResult:
@@ -46,7 +49,13 @@ class EpisodeResult(NamedTuple):
             data["truncated"],
             data["reached"],
             math.nan,
+            None if data.get("shaped_reward") is None else float(data["shaped_reward"]),
         )
+
+
+def _number_json(value: float) -> float | str:
+    # NaN and infinities are not JSON: they are written as "nan", "inf", "-inf"
+    return value if math.isfinite(value) else str(value)
 
 
 class EpisodeBatch(Sequence[EpisodeResult]):
@@ -62,6 +71,7 @@ class EpisodeBatch(Sequence[EpisodeResult]):
         "reward",
         "seconds",
         "seed",
+        "shaped_reward",
         "steps",
         "terminated",
         "truncated",
@@ -77,8 +87,10 @@ class EpisodeBatch(Sequence[EpisodeResult]):
         reward_boundary: float | None,
         seed: np.ndarray | None = None,
         seconds: np.ndarray | None = None,
+        shaped_reward: np.ndarray | None = None,
     ) -> None:
         self.episode, self.reward, self.steps = episode, reward, steps
+        self.shaped_reward = shaped_reward
         self.terminated, self.truncated = terminated, truncated
         self.reached = None if reward_boundary is None else reward >= reward_boundary
         self.seed, self.seconds = seed, seconds
@@ -86,8 +98,8 @@ class EpisodeBatch(Sequence[EpisodeResult]):
     @classmethod
     def of(cls, episodes: Sequence[EpisodeResult], reward_boundary: float | None) -> EpisodeBatch:
         """Columns of `episodes` (consecutive, in index order)."""
-        episode, seed, reward, steps, terminated, truncated, _, seconds = (
-            zip(*episodes, strict=True) if episodes else ([],) * 8
+        episode, seed, reward, steps, terminated, truncated, _, seconds, shaped = (
+            zip(*episodes, strict=True) if episodes else ([],) * 9
         )
         return cls(
             np.array(episode, dtype=np.int64),
@@ -98,6 +110,7 @@ class EpisodeBatch(Sequence[EpisodeResult]):
             reward_boundary,
             None if None in seed else np.array(seed, dtype=np.int64),
             np.array(seconds, dtype=np.float64),
+            None if None in shaped or not episodes else np.array(shaped, dtype=np.float64),
         )
 
     def __len__(self) -> int:
@@ -114,6 +127,7 @@ class EpisodeBatch(Sequence[EpisodeResult]):
             self.truncated.tolist(),
             [None] * count if self.reached is None else self.reached.tolist(),
             [math.nan] * count if self.seconds is None else self.seconds.tolist(),
+            [None] * count if self.shaped_reward is None else self.shaped_reward.tolist(),
         )
         return map(EpisodeResult._make, zip(*columns, strict=True))
 

@@ -74,9 +74,13 @@ class Schedule:
         terminated: bool,
         truncated: bool,
         seconds: float,
+        shaped_reward: float | None = None,
     ) -> tuple[EpisodeResult, ...]:
         """Episode `index` has ended; returns the episodes that can now be reported, in order
-        (none when an earlier one is still running, or for an episode past the quota)."""
+        (none when an earlier one is still running, or for an episode past the quota).
+
+        `reward` is the environment's own return, which the boundary judges; `shaped_reward`
+        what the agent saw through the config's wrappers (None without wrappers)."""
         if index >= self.stop:
             return ()
         boundary = self.boundary
@@ -89,6 +93,7 @@ class Schedule:
             truncated,
             None if boundary is None else reward >= boundary,
             seconds,
+            shaped_reward,
         )
         if index != self.emitted:
             self._held[index] = result
@@ -115,23 +120,34 @@ class Schedule:
         steps: np.ndarray,
         terminated: np.ndarray,
         truncated: np.ndarray,
+        shaped_reward: np.ndarray | None = None,
     ) -> None:
         """Episodes `index` (any order) have ended; they wait for `ready`."""
         keep = index < self.stop
         if not keep.all():
             index, reward, steps = index[keep], reward[keep], steps[keep]
             terminated, truncated = terminated[keep], truncated[keep]
+            shaped_reward = None if shaped_reward is None else shaped_reward[keep]
         if len(index):
-            self._window.put(index - self.emitted, reward, steps, terminated, truncated)
+            columns = [reward, steps, terminated, truncated]
+            if shaped_reward is not None:
+                columns.append(shaped_reward)
+            self._window.put(index - self.emitted, *columns)
 
     def ready(self, lowest_running: int) -> EpisodeBatch | None:
         """The episodes below `lowest_running` (all of them finished) not yet reported."""
         stop = min(lowest_running, self.stop)
         if stop <= self.emitted:
             return None
-        reward, steps, terminated, truncated = self._window.take(stop - self.emitted)
+        (reward, steps, terminated, truncated), shaped = self._window.take(stop - self.emitted)
         batch = EpisodeBatch(
-            np.arange(self.emitted, stop), reward, steps, terminated, truncated, self.boundary
+            np.arange(self.emitted, stop),
+            reward,
+            steps,
+            terminated,
+            truncated,
+            self.boundary,
+            shaped_reward=shaped,
         )
         self.emitted = stop
         return batch
@@ -142,10 +158,12 @@ class _Window:
 
     Writes and reads touch only the episodes written or read: reading moves a start
     offset, and the columns are moved down only once that offset passes half their length.
+    The shaped-reward column is kept only once an episode with one is put.
     """
 
     def __init__(self, capacity: int) -> None:
         self.offset = 0
+        self.shaped: np.ndarray | None = None
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
@@ -153,11 +171,16 @@ class _Window:
         self.steps = np.zeros(capacity, dtype=np.int64)
         self.terminated = np.zeros(capacity, dtype=bool)
         self.truncated = np.zeros(capacity, dtype=bool)
+        if self.shaped is not None:
+            self.shaped = np.zeros(capacity)
 
     def _columns(self) -> tuple[np.ndarray, ...]:
-        return self.reward, self.steps, self.terminated, self.truncated
+        basic = self.reward, self.steps, self.terminated, self.truncated
+        return basic if self.shaped is None else (*basic, self.shaped)
 
     def put(self, position: np.ndarray, *values: np.ndarray) -> None:
+        if len(values) > 4 and self.shaped is None:
+            self.shaped = np.zeros(len(self.reward))
         needed = self.offset + int(position.max()) + 1
         if needed > len(self.reward):
             old = [column[self.offset :] for column in self._columns()]
@@ -169,15 +192,17 @@ class _Window:
         for column, value in zip(self._columns(), values, strict=True):
             column[at] = value
 
-    def take(self, count: int) -> tuple[np.ndarray, ...]:
+    def take(self, count: int) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """The next `count` episodes' columns, and their shaped rewards if they have any."""
         start, stop = self.offset, self.offset + count
-        taken = tuple(column[start:stop].copy() for column in self._columns())
+        taken = [column[start:stop].copy() for column in self._columns()]
+        shaped = taken.pop() if self.shaped is not None else None
         self.offset = stop
         if self.offset > len(self.reward) // 2:
             for column in self._columns():
                 column[: len(column) - self.offset] = column[self.offset :]
             self.offset = 0
-        return taken
+        return taken, shaped
 
 
 def rollout_error(exc: BaseException, where: str, *, episode: int, step: int) -> RolloutError:

@@ -24,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from gymrun.components.env_return import ENV_RETURN, find_reward_tap
 from gymrun.components.policy import Policy
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.schedule import Schedule, rollout_error
@@ -57,6 +58,7 @@ class SingleStepper:
             index, env_seed, agent_seed = schedule.start()
             steps = 0
             total: Any = 0.0
+            info: dict[str, Any] = {}
             try:
                 started = perf_counter()
                 observation, _ = reset(seed=env_seed)
@@ -65,18 +67,19 @@ class SingleStepper:
                 terminated = truncated = False
                 if observe is None:
                     while not (terminated or truncated):
-                        observation, reward, terminated, truncated, _ = step(act(observation))
+                        observation, reward, terminated, truncated, info = step(act(observation))
                         total += reward
                         steps += 1
                 else:
                     while not (terminated or truncated):
                         action = act(observation)
-                        following, reward, terminated, truncated, _ = step(action)
+                        following, reward, terminated, truncated, info = step(action)
                         total += reward
                         steps += 1
                         observe(observation, action, reward, following, terminated, truncated)
                         observation = following
                 result = (float(total), bool(terminated), bool(truncated))
+                env_return = info.get(ENV_RETURN) if steps else None
             except _PASSED_ON:
                 raise
             except BaseException as exc:  # SystemExit from an agent is a fault too
@@ -84,14 +87,16 @@ class SingleStepper:
                 if isinstance(exc, TypeError | ValueError) and not isinstance(total, int | float):
                     exc = TypeError(f"the reward is not a number: {total!r}")
                 raise rollout_error(exc, where, episode=index, step=steps) from exc
+            # With wrappers, the environment's own return is the episode's reward
             yield schedule.finish(
                 index,
                 env_seed,
-                result[0],
+                result[0] if env_return is None else float(env_return),
                 steps,
                 result[1],
                 result[2],
                 perf_counter() - started,
+                None if env_return is None else result[0],
             )
 
 
@@ -116,7 +121,9 @@ class ResettingVectorStepper:
                 seeds[slot] = self._begin(schedule, slot, playing)
             observations, _ = env.reset(seed=seeds)  # type: ignore[arg-type]  # a seed per env
             while not schedule.done:
-                observations, rewards, terminated, truncated, _ = env.step(act_batch(observations))
+                observations, rewards, terminated, truncated, infos = env.step(
+                    act_batch(observations)
+                )
                 step += 1
                 returns += rewards
                 lengths += 1
@@ -125,16 +132,20 @@ class ResettingVectorStepper:
                     continue
                 finished: list[EpisodeResult] = []
                 seeds = [None] * n
+                # with wrappers, each sub-environment's own return (see `SingleStepper`)
+                env_returns = infos.get(ENV_RETURN)
                 for slot in np.flatnonzero(ended).tolist():
                     index, env_seed = playing[slot]
+                    shaped = float(returns[slot])
                     finished += schedule.finish(
                         index,
                         env_seed,
-                        float(returns[slot]),
+                        shaped if env_returns is None else float(env_returns[slot]),
                         int(lengths[slot]),
                         bool(terminated[slot]),
                         bool(truncated[slot]),
                         math.nan,
+                        None if env_returns is None else shaped,
                     )
                     seeds[slot] = self._begin(schedule, slot, playing)
                 returns[ended] = 0.0
@@ -176,7 +187,9 @@ class AutoresetVectorStepper:
         # step is then a block, so that none acts before its reset.
         per_slot_resets = policy.resets and not policy.batched
         block = 1 if per_slot_resets else min(BLOCK_STEPS, max(1, BLOCK_VALUES // n))
-        state = _Carry(n, schedule.start_many(n))
+        # with wrappers, the environment's own rewards beneath them, per step
+        tap = find_reward_tap(env)
+        state = _Carry(n, schedule.start_many(n), tap is not None)
         ends_per_step = n / 16  # a first guess, replaced by what each block shows
         step = 0
         step_env = env.step
@@ -194,6 +207,7 @@ class AutoresetVectorStepper:
                 rewards: list[Any] = []
                 terminated: list[Any] = []
                 truncated: list[Any] = []
+                env_rewards: list[Any] = []
                 for _ in range(steps):
                     observations, reward, ended, cut, _ = step_env(act_batch(observations))
                     if rewards and reward is rewards[-1]:  # an env that reuses its arrays
@@ -201,8 +215,20 @@ class AutoresetVectorStepper:
                     rewards.append(reward)
                     terminated.append(ended)
                     truncated.append(cut)
+                    if tap is not None:
+                        own = tap.rewards
+                        if env_rewards and own is env_rewards[-1]:  # reused, as above
+                            own = own.copy()
+                        env_rewards.append(own)
                 step += steps
-                slots, numbers = self._account(schedule, state, rewards, terminated, truncated)
+                slots, numbers = self._account(
+                    schedule,
+                    state,
+                    rewards,
+                    terminated,
+                    truncated,
+                    None if tap is None else env_rewards,
+                )
                 ends_per_step = max(len(slots) / steps, 1 / steps)
                 if per_slot_resets:
                     for slot, index in zip(slots.tolist(), numbers.tolist(), strict=True):
@@ -223,9 +249,12 @@ class AutoresetVectorStepper:
         rewards: list[Any],
         terminated: list[Any],
         truncated: list[Any],
+        env_rewards: list[Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Find the episodes that ended in a block of steps, report them to `schedule`, and
         number the episodes that started; returns ``(sub-environments, numbers)`` of those.
+        `env_rewards`, when the config has wrappers, are the environment's own rewards
+        beneath them: the episodes' rewards, `rewards` their shaped rewards.
 
         Every operation is one numpy call over the block or over the episodes that ended in
         it, never a Python loop over either.
@@ -233,14 +262,11 @@ class AutoresetVectorStepper:
         k, n, skip = len(rewards), state.n, self.skip
         ended_t = np.array(terminated)
         cut_t = np.array(truncated)
-        # cumulative reward per sub-environment within the block: row j holds steps < j
-        cumulative = np.empty((k + 1, n))
-        cumulative[0] = 0.0
-        for step, reward in enumerate(rewards):
-            np.add(cumulative[step], reward, out=cumulative[step + 1])
+        cumulative = _cumulative(rewards, n)
+        own = None if env_rewards is None else _cumulative(env_rewards, n)
         flat = np.flatnonzero(ended_t | cut_t)  # row * n + sub-environment of each end
         if not len(flat):
-            state.carry_all(cumulative, k)
+            state.carry_all(k, cumulative, own)
             return flat, flat
         slots = flat % n
         # Grouped by sub-environment (a stable sort of small integers is a radix sort,
@@ -257,10 +283,13 @@ class AutoresetVectorStepper:
         start_row[1:] = row[:-1] + skip
         first_slots = slot[first]
         start_row[first] = state.pending[first_slots]
-        totals = cumulative.ravel()
-        reward = totals[at + n] - totals[start_row * n + slot]
-        steps = row + 1 - start_row
+        begin = start_row * n + slot
+        reward = cumulative.ravel()[at + n] - cumulative.ravel()[begin]
         reward[first] += state.reward[first_slots]
+        if own is not None:
+            env_reward = own.ravel()[at + n] - own.ravel()[begin]
+            env_reward[first] += state.env_reward[first_slots]
+        steps = row + 1 - start_row
         steps[first] += state.steps[first_slots]
         # In start order (row, then sub-environment) the new episodes take the next numbers:
         # the end at row-major position j starts episode `base + j`.
@@ -269,44 +298,63 @@ class AutoresetVectorStepper:
         index = np.empty_like(row)
         index[1:] = order[:-1] + base
         index[first] = state.playing[first_slots]
-        schedule.finish_many(index, reward, steps, ended_t.ravel()[at], cut_t.ravel()[at])
+        ended, cut = ended_t.ravel()[at], cut_t.ravel()[at]
+        if own is None:
+            schedule.finish_many(index, reward, steps, ended, cut)
+        else:
+            schedule.finish_many(index, env_reward, steps, ended, cut, shaped_reward=reward)
         last = np.append(first[1:], True)
-        state.carry_all(cumulative, k)
-        state.restart(cumulative, k, slot[last], row[last] + skip, order[last] + base)
+        state.carry_all(k, cumulative, own)
+        state.restart(k, slot[last], row[last] + skip, order[last] + base, cumulative, own)
         return slots, numbers
+
+
+def _cumulative(rewards: list[Any], n: int) -> np.ndarray:
+    """Cumulative reward per sub-environment within a block: row j holds steps < j."""
+    cumulative = np.empty((len(rewards) + 1, n))
+    cumulative[0] = 0.0
+    for step, reward in enumerate(rewards):
+        np.add(cumulative[step], reward, out=cumulative[step + 1])
+    return cumulative
 
 
 class _Carry:
     """What each sub-environment's current episode has gathered in earlier blocks."""
 
-    def __init__(self, n: int, playing: np.ndarray) -> None:
+    def __init__(self, n: int, playing: np.ndarray, env_rewards: bool = False) -> None:
         self.n = n
         self.every = np.arange(n)
         self.playing = playing  # the episode each sub-environment plays
         self.reward = np.zeros(n)
+        self.env_reward = np.zeros(n if env_rewards else 0)  # beneath the wrappers
         self.steps = np.zeros(n, dtype=np.int64)
         # 1 where the block's first step is the reset step after an episode ended
         self.pending = np.zeros(n, dtype=np.int64)
 
-    def carry_all(self, cumulative: np.ndarray, k: int) -> None:
+    def carry_all(self, k: int, cumulative: np.ndarray, own: np.ndarray | None = None) -> None:
         """A block of `k` steps in which no episode ended (`restart` then mends those in
-        which one did)."""
+        which one did); `own` is the environment's rewards beneath the wrappers."""
         self.reward += cumulative[k] - cumulative[self.pending, self.every]
+        if own is not None:
+            self.env_reward += own[k] - own[self.pending, self.every]
         self.steps += k - self.pending
         self.pending[:] = 0
 
     def restart(
         self,
-        cumulative: np.ndarray,
         k: int,
         slots: np.ndarray,
         start: np.ndarray,
         numbers: np.ndarray,
+        cumulative: np.ndarray,
+        own: np.ndarray | None = None,
     ) -> None:
         """`slots` went on with episodes `numbers`, whose first step is on row `start` (the
         next block's when ``start >= k``)."""
         inside = np.minimum(start, k)
         self.reward[slots] = cumulative[k, slots] - cumulative[inside, slots]
+        if own is not None:
+            self.env_reward[slots] = own[k, slots] - own[inside, slots]
         self.steps[slots] = k - inside
         self.pending[slots] = start > k
         self.playing[slots] = numbers

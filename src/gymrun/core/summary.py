@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -15,8 +16,21 @@ SOLVE_WINDOW = 100  # "solved" is judged on the best mean over this many consecu
 
 
 @dataclass(frozen=True)
+class ShapedReward:
+    """What the agent saw through the config's wrappers, summed per episode: the
+    statistics of those sums (NaN and infinite ones left out, as for the reward)."""
+
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    differing: int  # episodes whose shaped reward is not their reward
+
+
+@dataclass(frozen=True)
 class Summary:
-    """The numbers a run is judged by."""
+    """The numbers a run is judged by: the environment's own return per episode (the
+    reward), and, for a config with wrappers, what the agent saw (`shaped_reward`)."""
 
     count: int
     nonfinite_rewards: int  # episodes whose reward was NaN or infinite: left out of the numbers
@@ -32,9 +46,48 @@ class Summary:
     window: int  # episodes in the window "solved" was judged on (< 100 for a short run)
     best_window_mean: float | None
     solved: bool | None
+    shaped_reward: ShapedReward | None = None  # None when the config has no wrappers
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.shaped_reward is None:  # a run without wrappers has no such statistic
+            del data["shaped_reward"]
+        return data
+
+
+class _Spread:
+    """Mean, standard deviation, minimum and maximum of finite values folded in blocks
+    (the running mean and sum of squared deviations combined as Chan et al. do)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def fold(self, values: np.ndarray) -> None:
+        count = len(values)
+        if not count:
+            return
+        block_mean = float(values.mean())
+        block_m2 = float(((values - block_mean) ** 2).sum())
+        total = self.count + count
+        delta = block_mean - self.mean
+        self.m2 += block_m2 + delta * delta * self.count * count / total
+        self.mean += delta * count / total
+        self.count = total
+        self.total += float(values.sum())
+        self.min = min(self.min, float(values.min()))
+        self.max = max(self.max, float(values.max()))
+
+    def numbers(self) -> tuple[float | None, float | None, float | None, float | None]:
+        """``(mean, std, min, max)``; all None before any value."""
+        if not self.count:
+            return None, None, None, None
+        std = math.sqrt(max(self.m2, 0.0) / self.count)
+        return self.total / self.count, std, self.min, self.max
 
 
 class SummaryBuilder:
@@ -62,12 +115,9 @@ class SummaryBuilder:
         self._pending_count = 0
         self._episodes = 0
         self._nonfinite = 0
-        self._count = 0  # episodes with a finite reward
-        self._total = 0.0
-        self._mean = 0.0  # running mean and sum of squared deviations (Chan et al.), for std
-        self._m2 = 0.0
-        self._min = math.inf
-        self._max = -math.inf
+        self._reward = _Spread()  # of the episodes with a finite reward
+        self._shaped: _Spread | None = None  # once an episode with a shaped reward comes
+        self._differing = 0
         self._steps = 0
         self._reached = 0
         self._terminated = 0
@@ -101,13 +151,16 @@ class SummaryBuilder:
         self._batches.append(part)
         self._pending_count += len(part)
 
-    def _block_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _block_columns(self) -> tuple[np.ndarray, ...]:
+        """The block's reward, steps, terminated, truncated and reached columns, and its
+        shaped rewards when its episodes have them."""
         parts = [*self._batches]
         if self._pending:
             parts.append(EpisodeBatch.of(self._pending, self.reward_boundary))
         if not parts:
             empty = np.zeros(0)
             return empty, empty.astype(np.int64), *(empty.astype(bool),) * 3
+        shaped = [p.shaped_reward for p in parts if p.shaped_reward is not None]
         reward = np.concatenate([p.reward for p in parts])
         reached = (
             np.zeros(len(reward), dtype=bool)
@@ -120,6 +173,7 @@ class SummaryBuilder:
             np.concatenate([p.terminated for p in parts]),
             np.concatenate([p.truncated for p in parts]),
             reached,
+            *([np.concatenate(shaped)] if len(shaped) == len(parts) else []),
         )
 
     def _fold_block(self) -> None:
@@ -133,9 +187,15 @@ class SummaryBuilder:
         terminated: np.ndarray,
         truncated: np.ndarray,
         reached: np.ndarray,
+        shaped: np.ndarray | None = None,
     ) -> None:
         if not len(reward):
             return
+        if shaped is not None:
+            if self._shaped is None:
+                self._shaped = _Spread()
+            self._differing += int(np.count_nonzero(shaped != reward))
+            self._shaped.fold(shaped[np.isfinite(shaped)])
         self._episodes += len(reward)
         self._steps += int(steps.sum())
         self._reached += int(np.count_nonzero(reached))
@@ -145,19 +205,9 @@ class SummaryBuilder:
         if not finite.all():
             self._nonfinite += int((~finite).sum())
             reward = reward[finite]
-        count = len(reward)
-        if not count:
+        if not len(reward):
             return
-        block_mean = float(reward.mean())
-        block_m2 = float(((reward - block_mean) ** 2).sum())
-        total = self._count + count
-        delta = block_mean - self._mean
-        self._m2 += block_m2 + delta * delta * self._count * count / total
-        self._mean += delta * count / total
-        self._count = total
-        self._total += float(reward.sum())
-        self._min = min(self._min, float(reward.min()))
-        self._max = max(self._max, float(reward.max()))
+        self._reward.fold(reward)
         window = self.window
         recent = np.concatenate([self._recent, reward])
         if len(recent) >= window:
@@ -171,18 +221,24 @@ class SummaryBuilder:
         """The summary of every episode added so far (a partial block included)."""
         state = self._copy_state()
         self._fold(*self._block_columns())
-        count = self._count
+        count = self._reward.count
         boundary = self.reward_boundary
         best = self._best_window_mean
+        mean, std, low, high = self._reward.numbers()
         if best is None and count:  # fewer episodes than one window: judge on all of them
-            best = self._total / count
+            best = mean
+        shaped = (
+            None
+            if self._shaped is None
+            else ShapedReward(*self._shaped.numbers(), differing=self._differing)
+        )
         result = Summary(
             count=self._episodes,
             nonfinite_rewards=self._nonfinite,
-            mean_reward=self._total / count if count else None,
-            std_reward=math.sqrt(max(self._m2, 0.0) / count) if count else None,
-            min_reward=self._min if count else None,
-            max_reward=self._max if count else None,
+            mean_reward=mean,
+            std_reward=std,
+            min_reward=low,
+            max_reward=high,
             mean_steps=self._steps / self._episodes if self._episodes else None,
             reward_boundary=boundary,
             reached=None if boundary is None else self._reached,
@@ -191,9 +247,14 @@ class SummaryBuilder:
             window=min(count, self.window),
             best_window_mean=best,
             solved=None if boundary is None or best is None else best >= boundary,
+            shaped_reward=shaped,
         )
         self.__dict__.update(state)  # the partial block stays pending
         return result
 
     def _copy_state(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_pending", "_batches")}
+        return {
+            k: copy.copy(v) if isinstance(v, _Spread) else v
+            for k, v in self.__dict__.items()
+            if k not in ("_pending", "_batches")
+        }

@@ -31,10 +31,11 @@ def episode_line(episode: EpisodeResult) -> str:
     >>> episode_line(episode) == json.dumps(episode.to_json()) + "\\n"
     True
     """
-    index, seed, reward, steps, terminated, truncated, reached, _ = episode
+    index, seed, reward, steps, terminated, truncated, reached, _, shaped = episode
+    shaped_text = "" if shaped is None else f'"shaped_reward": {_reward_json(shaped)}, '
     return (
         f'{{"episode": {index}, "seed": {"null" if seed is None else seed}, '
-        f'"reward": {_reward_json(reward)}, "steps": {steps}, '
+        f'"reward": {_reward_json(reward)}, {shaped_text}"steps": {steps}, '
         f'"terminated": {_JSON[terminated]}, "truncated": {_JSON[truncated]}, '
         f'"reached": {_JSON[reached]}}}\n'
     )
@@ -71,42 +72,45 @@ def episode_lines(episodes: Sequence[EpisodeResult]) -> bytes:
 def _matrix_lines(batch: EpisodeBatch) -> np.ndarray:
     """The lines of `batch` as bytes: rows of one byte matrix, the padding taken out."""
     count = len(batch)
-    reward_text, reward_width = _reward_texts(batch.reward)
+    rewards = {"reward": batch.reward}
+    if batch.shaped_reward is not None:  # only a run whose config has wrappers has them
+        rewards["shaped_reward"] = batch.shaped_reward
+    reward_texts = {name: _reward_texts(values) for name, values in rewards.items()}
     fields: list[tuple[str, int]] = [
         ("episode", _width(batch.episode)),
         ("seed", 4 if batch.seed is None else max(4, _width(batch.seed))),
-        ("reward", reward_width),
+        *((name, width) for name, (_, width) in reward_texts.items()),
         ("steps", _width(batch.steps)),
         ("terminated", 5),
         ("truncated", 5),
         ("reached", 5),
     ]
-    pieces: list[tuple[int, int]] = []  # (start column, width) of each field
+    columns: dict[str, slice] = {}  # the columns of each field
     template = bytearray(b"{")
     for number, (name, width) in enumerate(fields):
         template += f'{", " if number else ""}"{name}": '.encode()
-        pieces.append((len(template), width))
+        columns[name] = slice(len(template), len(template) + width)
         template += b"\0" * width
     template += b"}\n"
     matrix = np.empty((count, len(template)), dtype=np.uint8)
     matrix[:] = np.frombuffer(bytes(template), dtype=np.uint8)
-    columns = [slice(start, start + width) for start, width in pieces]
-    _digits(batch.episode, matrix[:, columns[0]])
+    _digits(batch.episode, matrix[:, columns["episode"]])
     if batch.seed is None:
-        matrix[:, columns[1]] = _text(b"null", 4)
+        matrix[:, columns["seed"]] = _text(b"null", 4)
     else:
-        _digits(batch.seed, matrix[:, columns[1]])
-    if reward_text is None:
-        _whole_numbers(batch.reward, matrix[:, columns[2]])
-    else:
-        matrix[:, columns[2]] = reward_text
-    _digits(batch.steps, matrix[:, columns[3]])
-    _booleans(batch.terminated, matrix[:, columns[4]])
-    _booleans(batch.truncated, matrix[:, columns[5]])
+        _digits(batch.seed, matrix[:, columns["seed"]])
+    for name, (text, _) in reward_texts.items():
+        if text is None:
+            _whole_numbers(rewards[name], matrix[:, columns[name]])
+        else:
+            matrix[:, columns[name]] = text
+    _digits(batch.steps, matrix[:, columns["steps"]])
+    _booleans(batch.terminated, matrix[:, columns["terminated"]])
+    _booleans(batch.truncated, matrix[:, columns["truncated"]])
     if batch.reached is None:
-        matrix[:, columns[6]] = _text(b"null", 5)
+        matrix[:, columns["reached"]] = _text(b"null", 5)
     else:
-        _booleans(batch.reached, matrix[:, columns[6]])
+        _booleans(batch.reached, matrix[:, columns["reached"]])
     squeezed: np.ndarray = matrix[matrix != 0]
     return squeezed
 

@@ -221,6 +221,8 @@ def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
     if not all(isinstance(r, dict) for r in records):
         raise TypeError("a line is not a JSON object")
     seeds = [r["seed"] for r in records]
+    shaped = [r.get("shaped_reward") for r in records]
+    shaped_reward = None if not records or None in shaped else np.array(list(map(float, shaped)))
     return EpisodeBatch(
         np.array([r["episode"] for r in records], dtype=np.int64),
         np.array([float(r["reward"]) for r in records]),
@@ -229,4 +231,5 @@ def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
         np.array([r["truncated"] for r in records], dtype=bool),
         reward_boundary,
         None if None in seeds else np.array(seeds, dtype=np.int64),
+        shaped_reward=shaped_reward,
     )
