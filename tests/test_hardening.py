@@ -38,8 +38,7 @@ def process(*args: str, cwd: Path, **options: object) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=default_signals,  # signals reach it whatever the test runner ignores
-        **options,  # type: ignore[arg-type]
+        **({"preexec_fn": default_signals} | options),  # signals reach it whatever is ignored  # type: ignore[arg-type]
     )
 
 
@@ -194,6 +193,7 @@ def test_a_sweep_of_many_runs_under_a_low_open_file_limit(
     path = write_config("env: CartPole-v1\nepisodes: 1\nsweep:\n  replicates: 400\n")
 
     def few_files() -> None:
+        default_signals()
         resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
 
     code, out, err = finished(
