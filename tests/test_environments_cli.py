@@ -144,3 +144,12 @@ def test_plugin_envs_are_visible_through_imports_and_import(
     assert code == 0 and json.loads(out)["observation_space"]["n"] == 5
     code, _, err = gymrun("list-envs", "--import", "no_such_module_here")
     assert code == 2 and err.startswith("error: cannot import module 'no_such_module_here'")
+
+
+def test_a_mujoco_run_writes_nothing_outside_its_directory(tmp_path: Path) -> None:
+    # left to itself MuJoCo appends its warnings to MUJOCO_LOG.TXT in the working directory
+    code, _, _ = gymrun("run", "HalfCheetah-v4", "-n", "1", "-o", "run", "-q")
+    assert code == 0
+    assert gymrun("list-envs", "HalfCheetah-v4")[0] == 0
+    assert gymrun("inspect", "HalfCheetah-v4")[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

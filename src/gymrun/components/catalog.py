@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -126,6 +127,29 @@ def _register_env_class(target: str) -> None:
     name = target.split(":")[1]
     if isinstance(obj, type) and issubclass(obj, gym.Env) and name not in gym.registry:
         gym.register(id=name, entry_point=target)
+
+
+def quiet_native_logs(env: str | EnvSpec) -> None:
+    """Before making a MuJoCo env: MuJoCo's warnings become Python warnings. Left to
+    itself MuJoCo prints them and appends them to ``MUJOCO_LOG.TXT`` in the working
+    directory (HalfCheetah-v4 does, on every make): the user's directory, not the run's."""
+    global _mujoco_quiet
+    spec = env if isinstance(env, EnvSpec) else gym.registry.get(env)
+    if _mujoco_quiet or spec is None or "mujoco" not in entry_point_name(spec):
+        return
+    try:
+        import mujoco
+    except ImportError:
+        return  # making the env will say what to install
+    mujoco.set_mju_user_warning(_mujoco_warning)
+    _mujoco_quiet = True
+
+
+_mujoco_quiet = False
+
+
+def _mujoco_warning(message: str) -> None:
+    warnings.warn(f"MuJoCo: {message}", RuntimeWarning, stacklevel=2)
 
 
 def find_spec(env_id: str) -> EnvSpec:

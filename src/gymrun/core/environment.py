@@ -13,6 +13,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.vector import AutoresetMode
 
+from gymrun.components.catalog import quiet_native_logs
 from gymrun.components.env_return import EnvReturn, ReportEnvReturn, VectorRewardTap
 from gymrun.components.extras import install_hint
 from gymrun.components.vector_wrappers import apply_vector_wrappers
@@ -47,6 +48,7 @@ def make_env(
         check_video_env(plan)
         options["render_mode"] = "rgb_array"
     try:
+        quiet_native_logs(plan.spec)
         env = gym.make(plan.spec, **options)
     except Exception as exc:
         raise GymrunError(
@@ -102,6 +104,7 @@ def make_vector_env(
     if limit is not None:
         options["max_episode_steps"] = limit
     try:
+        quiet_native_logs(plan.spec)
         env = gym.make_vec(
             plan.spec, num_envs=num_envs, vectorization_mode="vector_entry_point", **options
         )

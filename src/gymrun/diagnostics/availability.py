@@ -21,7 +21,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from gymrun.components.catalog import EnvInfo
+from gymrun.components.catalog import EnvInfo, quiet_native_logs
 from gymrun.components.extras import install_hint
 from gymrun.components.spaces import space_label
 
@@ -67,6 +67,7 @@ def availability(infos: Iterable[EnvInfo], spaces: bool = False) -> dict[str, Av
 def made(env_id: str) -> Availability:
     """Make `env_id` with its defaults to learn whether it runs here and its spaces."""
     try:
+        quiet_native_logs(env_id)
         env = gym.make(env_id)
     except Exception as exc:  # whatever the env's own code raises: it cannot run here
         return Availability(False, problem=f"{type(exc).__name__}: {exc}{install_hint(exc)}")

@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 
-from gymrun.components.catalog import find_spec
+from gymrun.components.catalog import find_spec, quiet_native_logs
 from gymrun.errors import GymrunError
 
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
@@ -24,7 +24,7 @@ def check_environment(env_id: str, *, seconds: float = 1.0, seed: int = 0) -> di
     >>> report["passed"], report["error"], report["steps_per_second"] > 0
     (True, None, True)
     """
-    find_spec(env_id)
+    quiet_native_logs(find_spec(env_id))
     try:
         env = gym.make(env_id)
     except Exception as exc:

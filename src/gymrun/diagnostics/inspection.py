@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gymrun.components.catalog import entry_point_name, family_of, find_spec
+from gymrun.components.catalog import entry_point_name, family_of, find_spec, quiet_native_logs
 from gymrun.components.extras import install_hint
 from gymrun.config import ExperimentConfig
 from gymrun.core.environment import make_env
@@ -119,6 +119,7 @@ def describe_env(
         env = make_env(RunPlan.of(config))
     else:
         try:
+            quiet_native_logs(env_id)
             env = gym.make(env_id)
         except Exception as exc:
             raise GymrunError(

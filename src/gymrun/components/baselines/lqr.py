@@ -45,7 +45,7 @@ class MujocoRegulator:
     """
 
     def __init__(self, env: gym.Env[Any, Any], control_cost: float) -> None:
-        import mujoco  # type: ignore[import-untyped]  # the mujoco extra; MuJoCo envs need it
+        import mujoco  # the mujoco extra; MuJoCo envs need it
 
         real: Any = env.unwrapped
         self.data = real.data
