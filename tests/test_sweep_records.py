@@ -3,6 +3,7 @@ and a sweep stopped before it wrote sweep.json says so."""
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -65,3 +66,14 @@ def test_a_sweep_stopped_before_its_sweep_json_says_so() -> None:
     shutil.rmtree("s/epsilon=0.5-seed=1")
     Path("s/sweep.json.reserved").write_text("{")
     assert gymrun("show", "s")[0] == 2
+
+
+def test_a_sweeps_runs_are_compared_in_grid_order(write_config: Callable[..., Path]) -> None:
+    config = write_config("env: CartPole-v1\nsweep:\n  episodes: [2, 10]\n  seeds: [0]\n")
+    assert gymrun("sweep", str(config), "-o", "s")[0] == 0
+    document = json.loads(gymrun("compare", "s", "--json")[1])
+    # by name, episodes=10 would come before episodes=2
+    assert [Path(run["run_dir"]).name for run in document["runs"]] == [
+        "episodes=2-seed=0",
+        "episodes=10-seed=0",
+    ]

@@ -57,10 +57,21 @@ def recorded_runs(directory: Path) -> list[Path]:
     found = find_run(directory)
     if (found / CONFIG_FILE).is_file():
         return [found]
-    runs = sorted(d for d in found.iterdir() if (d / CONFIG_FILE).is_file())
+    runs = [d for d in found.iterdir() if (d / CONFIG_FILE).is_file()]
     if not runs:
         raise GymrunError(f"{found}: a sweep with no runs recorded yet")
-    return runs
+    order = {name: i for i, name in enumerate(_sweep_run_names(found / SWEEP_FILE))}
+    return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+
+
+def _sweep_run_names(path: Path) -> list[str]:
+    """The sweep's runs in grid order (point by point, seed by seed), as sweep.json lists
+    them; none when it is missing or damaged (the runs are then taken in name order)."""
+    try:
+        points = json.loads(path.read_text(encoding="utf-8"))["points"]
+        return [Path(run["run_dir"]).name for point in points for run in point["runs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def is_recorded(directory: Path) -> bool:
