@@ -11,7 +11,7 @@ import typer
 
 from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress
 from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
-from gymrun.errors import ExitStatus, GymrunError
+from gymrun.errors import ExitStatus, FaultError, GymrunError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
@@ -220,6 +220,16 @@ def sweep(
         str | None,
         typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
     ] = None,
+    wait_workers: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-workers",
+            min=0,
+            metavar="SECONDS",
+            help="How long --executor dask waits for a worker (default: "
+            "$GYMRUN_DASK_WAIT_WORKERS, else 30).",
+        ),
+    ] = None,
     overrides: Overrides = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
@@ -272,6 +282,8 @@ def sweep(
                     address=address,
                     sweep_dir=sweep_dir,
                     on_progress=on_progress,
+                    wait_workers=wait_workers,
+                    on_wait=lambda what: err.print(f"{what}..."),
                 )
         if as_json:
             documents.append(result.to_json())
@@ -284,6 +296,9 @@ def sweep(
                 err.print(f"recorded in {sweep_dir.path}")
         for note in result.notes[:1]:
             err.print(f"note: {note}")
+        if result.error is not None:
+            lost = FaultError(f"{result.error}; unfinished runs are marked interrupted")
+            fail(lost, ExitStatus.FAILURE, debug)
         if result.status == "interrupted":
             err.print("interrupted: unfinished runs were cancelled", style="yellow")
             raise typer.Exit(ExitStatus.INTERRUPTED)
