@@ -207,3 +207,71 @@ def test_a_failure_on_a_worker_says_so_in_one_line(tmp_path: Path, cluster: Clus
     assert "on Dask worker tcp://127.0.0.1:" in failed[0]
     assert "ValueError: exploded on purpose" in failed[0]
     assert "Traceback" not in err
+
+
+# -- 3. never lost, always resumable -----------------------------------------------------------
+
+LONG = "env: CartPole-v1\nagent: random\nepisodes: 200000\nsweep:\n  seeds: [0, 1]\n"
+
+
+@pytest.fixture
+def doomed_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+
+
+def started_sweep(tmp_path: Path, address: str) -> subprocess.Popen[str]:
+    """A long sweep on the cluster at `address`, once its first episodes are on disk."""
+    (tmp_path / "long.yaml").write_text(LONG)
+    env = {**os.environ, "GYMRUN_DASK_WAIT_WORKERS": "2"}
+    process = gymrun_process(
+        tmp_path, "sweep", "long.yaml", "-e", "dask", "--address", address, "-o", "s", env=env
+    )
+    first = tmp_path / "s" / "seed=0" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while not (first.exists() and first.stat().st_size):
+        if time.monotonic() > deadline or process.poll() is not None:
+            finish(process)
+            pytest.fail(f"the sweep did not start: {process.stderr}")
+        time.sleep(0.1)
+    return process
+
+
+def assert_consistent(tmp_path: Path) -> None:
+    recorded = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert recorded["status"] == "interrupted"
+    for seed in (0, 1):
+        run = tmp_path / "s" / f"seed={seed}"
+        if not run.exists():
+            continue
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["status"] == "interrupted"
+        assert summary["count"] == sum(1 for _ in (run / "episodes.jsonl").open()) < 200000
+
+
+@pytest.mark.parametrize("lost", ["scheduler", "workers"])
+def test_losing_the_cluster_leaves_a_consistent_sweep(
+    tmp_path: Path, doomed_cluster: Cluster, lost: str
+) -> None:
+    process = started_sweep(tmp_path, doomed_cluster.address)
+    for victim in [doomed_cluster.scheduler] if lost == "scheduler" else doomed_cluster.workers:
+        assert victim is not None
+        doomed_cluster.kill(victim)
+    code, _, err = finish(process)
+    assert code == 1, err
+    assert "Traceback" not in err
+    expected = "lost the Dask scheduler" if lost == "scheduler" else "every Dask worker"
+    assert expected in err and "unfinished runs are marked interrupted" in err
+    assert_consistent(tmp_path)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_the_submitting_process_leaves_a_consistent_sweep(
+    tmp_path: Path, cluster: Cluster, signum: int, code: int
+) -> None:
+    process = started_sweep(tmp_path, cluster.address)
+    process.send_signal(signum)
+    returncode, _, err = finish(process)
+    assert returncode == code, err
+    assert "Traceback" not in err
+    assert_consistent(tmp_path)

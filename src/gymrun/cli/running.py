@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -205,6 +208,35 @@ def _run_and_report(
         raise typer.Exit(ExitStatus.INTERRUPTED)
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (kill, a batch scheduler's time limit) stops like Ctrl-C: what finished is
+    kept and recorded. The list holds the signal once one came."""
+    came: list[int] = []
+
+    def on_term(signum: int, frame: object) -> None:
+        came.append(signum)
+        os.kill(os.getpid(), signal.SIGINT)  # through the interrupt guard of the run
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _quiet_dask() -> None:
+    # The Dask client logs a lost connection with its traceback; gymrun says it in one line.
+    # Importing distributed sets its loggers' levels, so they are set after it.
+    import logging
+
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(("distributed", "tornado"))]
+    for name in ["distributed", "tornado", "asyncio", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def sweep(
     config_path: ConfigPath,
     dry_run: Annotated[
@@ -247,10 +279,16 @@ def sweep(
     from gymrun.scale.executors import EXECUTORS
     from gymrun.sweep import load_sweep, run_sweep
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with (
+        error_boundary(debug),
+        json_stdout(as_json) as documents,
+        _terminate_as_interrupt() as term,
+    ):
         if executor not in EXECUTORS:
             raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
         grid = load_sweep(config_path, overrides or [])
+        if executor == "dask" and not debug:
+            _quiet_dask()
         if dry_run:
             if as_json:
                 documents.append(grid.to_json())
@@ -301,6 +339,6 @@ def sweep(
             fail(lost, ExitStatus.FAILURE, debug)
         if result.status == "interrupted":
             err.print("interrupted: unfinished runs were cancelled", style="yellow")
-            raise typer.Exit(ExitStatus.INTERRUPTED)
+            raise typer.Exit(ExitStatus.TERMINATED if term else ExitStatus.INTERRUPTED)
         if any(point.status == "failed" for point in result.points):
             raise typer.Exit(ExitStatus.FAILURE)

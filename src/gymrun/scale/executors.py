@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections.abc import Generator, Hashable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
 from gymrun.core.plan import user_code
@@ -78,6 +79,9 @@ def _on_dask(
 
     try:
         while True:
+            if not health.check():  # the scheduler is away: wait for it, or give up
+                time.sleep(POLL)
+                continue
             limit = IN_FLIGHT * health.threads
             while len(running) < limit:
                 item = again.pop() if again else next(pending, None)
@@ -88,10 +92,10 @@ def _on_dask(
                 return
             try:
                 with client.as_current():
-                    done, _ = wait(list(running), timeout=POLL, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
-            except TimeoutError:
-                done = set()
-            health.check()
+                    wait(list(running), timeout=POLL, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+            except (TimeoutError, CancelledError):
+                pass  # a cancelled task (the scheduler was lost) is seen below
+            done = [task for task in running if task.status != "pending"]
             finished = [task for task in done if task.status == "finished"]
             for task, result in zip(finished, _gathered(client, finished), strict=True):
                 key, chunk = running.pop(task)
@@ -103,15 +107,14 @@ def _on_dask(
                 if task in running and task.status == "error":
                     key, _ = running.pop(task)
                     yield key, _worker_failure(task.exception())
-                elif task in running:  # cancelled or lost: the scheduler lost it
-                    health.check(now=True)
+                elif task in running:  # cancelled or lost with its scheduler or worker
                     key, chunk = running.pop(task)
                     if sent[key] > RETRIES:
                         yield key, FaultError(f"the Dask task of {key} was lost {sent[key]} times")
                     else:
                         again.append((key, chunk))
     finally:
-        if running:
+        if running and client.status == "running":
             client.cancel(list(running), force=True)
 
 
@@ -148,7 +151,9 @@ class _Health:
         self.unwell_since: float | None = None
         self.threads = cluster.threads
 
-    def check(self, *, now: bool = False) -> None:
+    def check(self) -> bool:
+        """Whether the scheduler is there now; raises `FaultError` when the scheduler, or
+        every worker, has been gone too long."""
         client = self.cluster.client
         problem = None
         if client.status != "running":
@@ -161,7 +166,8 @@ class _Health:
                 self.threads = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
         if problem is None:
             self.unwell_since = None
-            return
+            return True
         started = self.unwell_since = self.unwell_since or time.monotonic()
-        if time.monotonic() - started > self.patience or (now and client.status == "closed"):
+        if time.monotonic() - started > self.patience or client.status == "closed":
             raise FaultError(f"{problem} (none came back within {self.patience:g} s)")
+        return bool(client.status == "running")
