@@ -17,6 +17,7 @@ from gymrun.records.reading import read_run
 from gymrun.sweep import load_sweep, run_sweep
 
 from .conftest import CONFIGS, FAKE_ID, start_gymrun
+from .dask_cluster import Cluster, dask_cluster
 
 WriteConfig = Callable[..., Path]
 EPSILON_SWEEP = CONFIGS / "cartpole_epsilon_sweep.yaml"
@@ -189,37 +190,32 @@ def test_unknown_executor_and_missing_scheduler() -> None:
     assert code == 2 and "the dask executor needs a scheduler" in err
 
 
-# -- a real Dask cluster on the loopback interface ---------------------------------------------
+# -- a real Dask cluster on 127.0.0.1 (`dask scheduler`, `dask worker` processes) ---------
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[object]:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,
-    ) as local_cluster:
-        yield local_cluster
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    pytest.importorskip("distributed")
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
 
 
-def test_dask_executor_gives_the_local_results(cluster) -> None:  # type: ignore[no-untyped-def]
+def test_dask_executor_gives_the_local_results(cluster: Cluster) -> None:
     sweep = load_sweep(EPSILON_SWEEP)
     local = run_sweep(sweep, executor="local")
-    dask = run_sweep(sweep, executor="dask", address=cluster.scheduler_address)
+    dask = run_sweep(sweep, executor="dask", address=cluster.address)
     assert dask.status == "completed"
     assert rows(dask) == rows(local)
 
 
-def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(cluster) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(
+    cluster: Cluster,
+) -> None:
     from distributed import Client
 
     sweep = load_sweep(EPSILON_SWEEP, ["episodes=300"])
     local = run_sweep(sweep, executor="local")
-    with Client(cluster.scheduler_address) as client:
+    with Client(cluster.address) as client:
         victim = next(iter(client.run(os.getpid).values()))
     killed = []
 
@@ -228,9 +224,7 @@ def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(cluste
             os.kill(victim, signal.SIGKILL)
             killed.append(done)
 
-    dask = run_sweep(
-        sweep, executor="dask", address=cluster.scheduler_address, on_progress=kill_once
-    )
+    dask = run_sweep(sweep, executor="dask", address=cluster.address, on_progress=kill_once)
     assert killed and killed[0] < len(sweep.runs)  # it died with work still to do
     assert dask.status == "completed"
     assert all(p.status == "completed" for p in dask.points)

@@ -29,14 +29,15 @@ from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
 from gymrun.core.summary import Summary, SummaryBuilder
-from gymrun.errors import ConfigError, GymrunError, Problem
+from gymrun.errors import ConfigError, FaultError, GymrunError, Problem
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.writer import RunRecorder, reserve, write_json
 from gymrun.scale.chunks import Chunk, chunk_size
-from gymrun.scale.executors import EXECUTORS, Outcome, connect_dask, execute
+from gymrun.scale.cluster import DaskCluster, connect_dask
+from gymrun.scale.executors import EXECUTORS, Outcome, execute
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ class SweepResult:
     seconds: float
     sweep_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    error: str | None = None  # what ended an interrupted sweep, if not Ctrl-C
+    provenance: dict[str, Any] = field(default_factory=dict)  # code hashes, workers' versions
 
     @property
     def best(self) -> int | None:
@@ -175,6 +178,8 @@ class SweepResult:
             "best": self.best,
             "points": [p.to_json() for p in self.points],
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
+            "error": self.error,
+            **self.provenance,
         }
 
     @classmethod
@@ -226,6 +231,8 @@ def run_sweep(
     sweep_dir: Path | RecordDir | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     command: Sequence[str] | None = None,
+    wait_workers: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run every run of `sweep` with `executor` and summarise each point.
 
@@ -234,28 +241,35 @@ def run_sweep(
     while its chunks arrive) and summarised here. A run whose task fails is marked failed
     and the sweep goes on; Ctrl-C cancels what has not started and keeps what finished, and
     every run's record and ``sweep.json`` end saying so. `on_progress(runs_done, runs,
-    episodes_done)` is called as chunks arrive.
+    episodes_done)` is called as chunks arrive. The dask executor checks its cluster
+    before anything is written (see `gymrun.scale.cluster.connect_dask`, which `wait_workers`
+    and `on_wait` are for); losing it ends the sweep as interrupted, saying why.
     """
     if executor not in EXECUTORS:
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
+    cluster = None
     if executor == "dask":  # fail before anything is written if the cluster is out of reach
-        connect_dask(address).close()
-    claimed = sweep_dir
-    if isinstance(sweep_dir, Path):
-        claimed = RecordDir.claim(sweep_dir, option="sweep directory")
-    assert claimed is None or isinstance(claimed, RecordDir)
+        cluster = connect_dask(address, wait_workers=wait_workers, on_wait=on_wait)
     try:
-        return _run_claimed(sweep, executor, workers, address, claimed, on_progress, command)
+        claimed = sweep_dir
+        if isinstance(sweep_dir, Path):
+            claimed = RecordDir.claim(sweep_dir, option="sweep directory")
+        assert claimed is None or isinstance(claimed, RecordDir)
+        try:
+            return _run_claimed(sweep, executor, workers, cluster, claimed, on_progress, command)
+        finally:
+            if isinstance(sweep_dir, Path) and claimed is not None:
+                claimed.release()
     finally:
-        if isinstance(sweep_dir, Path) and claimed is not None:
-            claimed.release()
+        if cluster is not None:
+            cluster.close()
 
 
 def _run_claimed(
     sweep: Sweep,
     executor: str,
     workers: int,
-    address: str | None,
+    cluster: DaskCluster | None,
     claimed: RecordDir | None,
     on_progress: Callable[[int, int, int], None] | None,
     command: Sequence[str] | None,
@@ -272,8 +286,9 @@ def _run_claimed(
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
     whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
+    parallel = workers if cluster is None else cluster.threads
     sizes = [
-        plan.episodes if one else chunk_size(plan.episodes, workers)
+        plan.episodes if one else chunk_size(plan.episodes, parallel)
         for one, plan in zip(whole, plans, strict=True)
     ]
     labels = run_labels(sweep)
@@ -287,14 +302,17 @@ def _run_claimed(
     # The sweep's plot is drawn beside the runs (the process imports matplotlib meanwhile);
     # each run's own is left for `gymrun show`.
     plotter = None if directory is None else Plotter()
+    where = {} if cluster is None else {"workers": cluster.workers}
     states = [
-        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard)
+        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard, where)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
-    status = "completed"
+    code = {name: sha for plan in plans for name, sha in plan.code.items()}
+    provenance = ({"code": code} if code else {}) | where
+    status, lost = "completed", None
     episodes_done = runs_done = 0
     with guard:
-        outcomes = execute(tasks, executor, workers, address)
+        outcomes = execute(tasks, executor, workers, cluster)
         try:
             for (run_number, chunk), outcome in outcomes:
                 state = states[run_number]
@@ -305,6 +323,8 @@ def _run_claimed(
                     on_progress(runs_done, len(states), episodes_done)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
             status = "interrupted"
+        except FaultError as exc:  # the cluster was lost: what finished is kept
+            status, lost = "interrupted", str(exc)
         finally:
             outcomes.close()  # cancels the tasks not yet started, now rather than at exit
         # Ending the sweep is not interrupted: every run, then sweep.json, says how it ended.
@@ -313,7 +333,9 @@ def _run_claimed(
             state.close("interrupted" if status == "interrupted" else "completed")
         points = [_point_result(sweep, number, states) for number in range(len(sweep.points))]
         seconds = (utc_now() - started).total_seconds()
-        result = SweepResult(sweep, points, status, executor, seconds, directory)
+        result = SweepResult(
+            sweep, points, status, executor, seconds, directory, error=lost, provenance=provenance
+        )
         if directory is not None and plotter is not None:
             document = result.to_json()
             try:
@@ -381,8 +403,10 @@ class _RunState:
         run_dir: Path | None,
         command: Sequence[str] | None,
         guard: InterruptGuard,
+        where: dict[str, Any],
     ):
         self.run, self.plan, self.chunks = run, plan, chunks
+        self.provenance = plan.provenance | where
         self.run_dir, self.command, self.guard = run_dir, command, guard
         self.builder = SummaryBuilder(plan.reward_boundary)
         self.rewards: list[np.ndarray] = []
@@ -402,7 +426,7 @@ class _RunState:
                 self.plan.config.to_json(),
                 expected=self.plan.episodes,
                 command=self.command,
-                provenance=self.plan.provenance,
+                provenance=self.provenance,
                 plot=False,  # drawn by `gymrun show` when wanted: a sweep's runs are many
             )
         return self.recorder

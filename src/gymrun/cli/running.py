@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ import typer
 
 from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress, stopped
 from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
-from gymrun.errors import ExitStatus, GymrunError
+from gymrun.errors import ExitStatus, FaultError, GymrunError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
@@ -200,6 +201,18 @@ def _run_and_report(
         stopped(after=f" after {result.summary.count} finished episodes")
 
 
+def _quiet_dask() -> None:
+    # The Dask client logs a lost connection with its traceback; gymrun says it in one line.
+    # Importing distributed sets its loggers' levels, so they are set after it.
+    import logging
+
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(("distributed", "tornado"))]
+    for name in ["distributed", "tornado", "asyncio", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def sweep(
     config_path: ConfigPath,
     dry_run: Annotated[
@@ -214,6 +227,16 @@ def sweep(
     address: Annotated[
         str | None,
         typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    ] = None,
+    wait_workers: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-workers",
+            min=0,
+            metavar="SECONDS",
+            help="How long --executor dask waits for a worker (default: "
+            "$GYMRUN_DASK_WAIT_WORKERS, else 30).",
+        ),
     ] = None,
     overrides: Overrides = None,
     output: Annotated[
@@ -243,6 +266,8 @@ def sweep(
         if executor not in EXECUTORS:
             raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
         grid = load_sweep(config_path, overrides or [])
+        if executor == "dask" and not debug:
+            _quiet_dask()
         if dry_run:
             if as_json:
                 documents.append(grid.to_json())
@@ -274,6 +299,8 @@ def sweep(
                     address=address,
                     sweep_dir=sweep_dir,
                     on_progress=on_progress,
+                    wait_workers=wait_workers,
+                    on_wait=lambda what: err.print(f"{what}..."),
                 )
         if as_json:
             documents.append(result.to_json())
@@ -286,6 +313,9 @@ def sweep(
                 err.print(f"recorded in {sweep_dir.path}")
         for note in result.notes[:1]:
             err.print(f"note: {note}")
+        if result.error is not None:
+            lost = FaultError(f"{result.error}; unfinished runs are marked interrupted")
+            fail(lost, ExitStatus.FAILURE, debug)
         if result.status == "interrupted":
             stopped(after=": unfinished runs were cancelled")
         if any(point.status == "failed" for point in result.points):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gymrun.components.user_code import snapshot
 from gymrun.errors import GymrunError, did_you_mean
 
 TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -96,6 +97,7 @@ def _import_user_file(top: str, name: str) -> None:
     for directory in dirs:
         spec = importlib.machinery.PathFinder.find_spec(top, [str(directory)])
         if spec is not None and spec.loader is not None:
+            snapshot(top, spec)  # the user's code: its source is kept, to ship and hash
             module = importlib.util.module_from_spec(spec)
             sys.modules[top] = module
             try:

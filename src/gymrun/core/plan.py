@@ -11,6 +11,8 @@ from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.agents import agent_provenance
 from gymrun.components.catalog import find_spec
+from gymrun.components.importing import is_target
+from gymrun.components.user_code import UserModule, user_modules
 from gymrun.config import ExperimentConfig
 
 
@@ -46,7 +48,16 @@ class RunPlan:
         agent = agent_provenance(config.agent.name, config.agent_options)
         if agent is not None:
             provenance["agent"] = agent
+        code = user_code(config)
+        if code:
+            provenance["code"] = {module.name: module.sha256 for module in code}
         return cls(config.model_copy(update=update), spec, config.vector_mode, provenance)
+
+    @property
+    def code(self) -> dict[str, str]:
+        """The content hash of each of the user's modules the config names, by name."""
+        code: dict[str, str] = self.provenance.get("code", {})
+        return code
 
     @property
     def seed(self) -> int:
@@ -60,6 +71,20 @@ class RunPlan:
     @property
     def episodes(self) -> int:
         return self.config.episodes
+
+
+def user_code(config: ExperimentConfig) -> list[UserModule]:
+    """The user's own modules (not installed packages) that `config` names: in ``imports``,
+    as the environment's, a wrapper's or the agent's ``module:attr``.
+
+    >>> user_code(ExperimentConfig(env="CartPole-v1", agent="gymrun.components.agents:RandomAgent"))
+    []
+    """
+    names = [*config.imports, *(name for name, _ in config.wrapper_stack), config.agent.name]
+    if ":" in config.env.id:
+        names.append(config.env.id)
+    modules = (name.split(":")[0] for name in names if is_target(name) or name in config.imports)
+    return user_modules(modules)
 
 
 def unbounded_episodes_warning(config: ExperimentConfig) -> str | None:

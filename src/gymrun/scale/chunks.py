@@ -7,15 +7,17 @@ episodes are exactly those of a run in one process.
 
 from __future__ import annotations
 
+import pickle
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gymrun.components.user_code import UserModule, install, install_lock
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.experiment import Experiment
 from gymrun.core.plan import RunPlan
-from gymrun.errors import GymrunError
+from gymrun.errors import FaultError, GymrunError
 from gymrun.records.video import video_recorder
 
 MAX_CHUNK = 1000
@@ -76,6 +78,37 @@ def play_chunk(chunk: Chunk) -> ChunkResult:
     except GymrunError as exc:
         error = exc
     return ChunkResult(EpisodeBatch.of(done, plan.reward_boundary), error)
+
+
+def play_shipped(modules: Sequence[UserModule], chunk: bytes) -> ChunkResult:
+    """Play a pickled `chunk` on a Dask worker, with the user's `modules` installed first
+    (the chunk's plan may name their classes, so it is unpickled after them). An error says
+    it happened on this worker."""
+    try:
+        if not modules:
+            result = play_chunk(pickle.loads(chunk))
+        else:
+            # Threads of this worker may play another version of the same module: one at a
+            # time, each with its own version installed.
+            with install_lock:
+                install(modules)
+                result = play_chunk(pickle.loads(chunk))
+    except Exception as exc:
+        where = f"on Dask worker {_worker_address()}"
+        raise FaultError(f"{where}: {type(exc).__name__}: {exc}") from None
+    if result.error is None:
+        return result
+    error = FaultError(f"on Dask worker {_worker_address()}: {result.error}")
+    return ChunkResult(result.episodes, error)
+
+
+def _worker_address() -> str:
+    from distributed import get_worker  # runs on a Dask worker, where it is imported
+
+    try:
+        return str(get_worker().address)
+    except ValueError:
+        return "(none)"
 
 
 _experiments: OrderedDict[str, Experiment] = OrderedDict()
