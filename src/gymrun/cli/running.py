@@ -267,6 +267,14 @@ def sweep(
         Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --output replace a sweep.")] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="DIR",
+            help="Finish the interrupted sweep recorded in DIR: its completed runs are kept.",
+        ),
+    ] = None,
     no_record: NoRecord = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -296,7 +304,12 @@ def sweep(
                 console().print(sweep_grid_table(grid))
             return
         err = console(stderr=True)
-        with record_dir(grid.name, output=output, force=force, record=not no_record) as sweep_dir:
+        if resume is not None and (output is not None or no_record):
+            raise GymrunError("--resume DIR records into DIR: drop --output and --no-record")
+        output = resume or output
+        with record_dir(
+            grid.name, output=output, force=force or resume is not None, record=not no_record
+        ) as sweep_dir:
             bar = progress(
                 err,
                 MofNCompleteColumn(),
@@ -322,6 +335,7 @@ def sweep(
                     on_progress=on_progress,
                     wait_workers=wait_workers,
                     on_wait=lambda what: err.print(f"{what}..."),
+                    resume=resume is not None,
                 )
         if as_json:
             documents.append(result.to_json())
