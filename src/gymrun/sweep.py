@@ -37,7 +37,7 @@ from gymrun.records.layout import EPISODES_FILE, SUMMARY_FILE, SWEEP_FILE, SWEEP
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_episodes
 from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunk_size
+from gymrun.scale.chunks import Chunk, chunk_size, episode_cost, task_size
 from gymrun.scale.cluster import DaskCluster, connect_dask
 from gymrun.scale.executors import EXECUTORS, Outcome, execute
 
@@ -268,11 +268,17 @@ def _run_claimed(
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
     whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
-    parallel = workers if cluster is None else cluster.threads
     sizes = [
-        plan.episodes if one else chunk_size(plan.episodes, parallel)
+        plan.episodes if one else chunk_size(plan.episodes, workers)
         for one, plan in zip(whole, plans, strict=True)
     ]
+    if cluster is not None:  # tasks sized by what an episode costs, and the cluster's size
+        cost = episode_cost(plans[0]) if plans else 0.0
+        threads = cluster.threads
+        sizes = [
+            plan.episodes if one else task_size(plan.episodes, threads, cost)
+            for one, plan in zip(whole, plans, strict=True)
+        ]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
     kept = [
