@@ -328,3 +328,23 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_records(
         return recorded  # type: ignore[no-any-return]
 
     assert points(cut) == points(whole)
+
+
+# -- 4. one long run shared out over the cluster ----------------------------------------------
+
+
+def test_one_run_on_the_cluster_is_the_one_process_run(tmp_path: Path, cluster: Cluster) -> None:
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
+    (tmp_path / "run.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.3}]\nepisodes: 2000\nseed: 5\n"
+    )
+    code, _, err = finish(gymrun_process(tmp_path, "run", "run.yaml", "-q", "-o", "one"))
+    assert code == 0, err
+    args = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address, "-o", "many"]
+    code, _, err = finish(gymrun_process(tmp_path, *args))
+    assert code == 0, err
+    one, many = tmp_path / "one", tmp_path / "many"
+    assert (many / "episodes.jsonl").read_bytes() == (one / "episodes.jsonl").read_bytes()
+    meta = json.loads((many / "meta.json").read_text())
+    assert list(meta["code"]) == ["my_agents"] and len(meta["workers"]) == 2

@@ -75,6 +75,22 @@ def run(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Split episodes across N processes.")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor", "-e", help="local (with --workers: processes) | dask (a cluster)."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    ] = None,
+    wait_workers: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-workers", min=0, metavar="SECONDS", help="How long dask waits for a worker."
+        ),
+    ] = None,
     output: Output = None,
     force: Annotated[
         bool, typer.Option("--force", help="Let --output replace the run already in it.")
@@ -110,6 +126,10 @@ def run(
     from gymrun.records.directory import record_dir
 
     with error_boundary(debug), json_stdout(as_json) as documents:
+        if executor not in ("local", "process", "dask"):
+            raise GymrunError(f"--executor {executor}: use one of local, process, dask")
+        if executor == "dask" and not debug:
+            _quiet_dask()
         config = _config_of(
             target,
             overrides or [],
@@ -135,6 +155,9 @@ def run(
                 directory,
                 workers,
                 documents,
+                dask={"address": address, "wait_workers": wait_workers}
+                if executor == "dask"
+                else None,
                 as_json=as_json,
                 quiet=quiet,
                 seeds=seeds,
@@ -163,6 +186,7 @@ def _run_and_report(
     workers: int,
     documents: list[Any],
     *,
+    dask: dict[str, Any] | None = None,
     as_json: bool,
     quiet: bool,
     seeds: bool,
@@ -186,6 +210,8 @@ def _run_and_report(
             keep_episodes=as_json,
             on_episodes=on_episodes,
             workers=workers,
+            **({} if dask is None else {"executor": "dask", **dask}),
+            on_wait=lambda what: err.print(f"{what}..."),
         )
     if config.seed is None and not as_json:
         seed = result.config.seed
