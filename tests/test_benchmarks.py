@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -54,3 +56,18 @@ def test_board_benchmark_quick_run(tmp_path: Path) -> None:
     run_files = [f for f in changed if f.startswith("runs/")]
     assert len({f.rsplit("/", 1)[0] for f in run_files}) == 1
     assert all(f.startswith(("runs/", "index.", "envs/CartPole-v1/")) for f in changed)
+
+
+def test_dask_sweep_benchmark_quick_run(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "dask_sweep.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for row in ("local", "process, 2 workers", "dask, 2 workers", "dask vs process", "submit side"):
+        assert row in result.stdout, row

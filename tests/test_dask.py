@@ -275,3 +275,76 @@ def test_stopping_the_submitting_process_leaves_a_consistent_sweep(
     assert returncode == code, err
     assert "Traceback" not in err
     assert_consistent(tmp_path)
+
+
+def test_an_interrupted_sweep_resumes_to_the_uninterrupted_records(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=0))
+    (tmp_path / "sweep.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.5}]\nepisodes: 3000\nsweep:\n  wrappers.0.epsilon: [0.2, 0.5, 0.9]\n"
+        "  seeds: [0, 1]\n"
+    )
+    sweep = ["sweep", "sweep.yaml", "-e", "dask", "--address", cluster.address]
+    code, _, err = finish(gymrun_process(tmp_path, *sweep, "-o", "whole"))
+    assert code == 0, err
+    process = gymrun_process(tmp_path, *sweep, "-o", "cut")
+    first = tmp_path / "cut" / "epsilon=0.2-seed=0" / "summary.json"
+    deadline = time.monotonic() + 60
+    while not (first.exists() and '"completed"' in first.read_text()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert code == 130, err
+    assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "interrupted"
+
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
+    code, _, err = finish(gymrun_process(tmp_path, *sweep, "--resume", "cut"))
+    assert code == 2 and "module my_agents is not the version the sweep ran" in err, err
+    code, _, err = finish(
+        gymrun_process(tmp_path, *sweep, "--resume", "cut", "--set", "episodes=5")
+    )
+    assert code == 2 and "was run with other settings" in err, err
+
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=0))
+    code, _, err = finish(gymrun_process(tmp_path, *sweep, "--resume", "cut"))
+    assert code == 0, err
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    runs = sorted(p.name for p in whole.iterdir() if p.is_dir())
+    assert runs == sorted(p.name for p in cut.iterdir() if p.is_dir()) and len(runs) == 6
+    for run in runs:
+        assert (cut / run / "episodes.jsonl").read_bytes() == (
+            whole / run / "episodes.jsonl"
+        ).read_bytes()
+    assert (cut / "sweep.png").read_bytes() == (whole / "sweep.png").read_bytes()
+
+    def points(sweep_dir: Path) -> list[dict[str, object]]:
+        recorded = json.loads((sweep_dir / "sweep.json").read_text())["points"]
+        for point in recorded:
+            for run in point["runs"]:
+                run.pop("run_dir")
+        return recorded  # type: ignore[no-any-return]
+
+    assert points(cut) == points(whole)
+
+
+# -- 4. one long run shared out over the cluster ----------------------------------------------
+
+
+def test_one_run_on_the_cluster_is_the_one_process_run(tmp_path: Path, cluster: Cluster) -> None:
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
+    (tmp_path / "run.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.3}]\nepisodes: 2000\nseed: 5\n"
+    )
+    code, _, err = finish(gymrun_process(tmp_path, "run", "run.yaml", "-q", "-o", "one"))
+    assert code == 0, err
+    args = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address, "-o", "many"]
+    code, _, err = finish(gymrun_process(tmp_path, *args))
+    assert code == 0, err
+    one, many = tmp_path / "one", tmp_path / "many"
+    assert (many / "episodes.jsonl").read_bytes() == (one / "episodes.jsonl").read_bytes()
+    meta = json.loads((many / "meta.json").read_text())
+    assert list(meta["code"]) == ["my_agents"] and len(meta["workers"]) == 2

@@ -25,6 +25,9 @@ from gymrun.records.directory import RecordDir
 from gymrun.records.plotter import Plotter
 from gymrun.records.video import video_recorder, video_writer_class
 from gymrun.records.writer import RunRecorder
+from gymrun.scale.chunks import ChunkResult
+from gymrun.scale.cluster import DaskCluster, connect_dask
+from gymrun.scale.executors import ordered_on_dask
 from gymrun.scale.pool import ordered_chunks
 
 
@@ -61,6 +64,10 @@ def run_experiment(
     command: Sequence[str] | None = None,
     workers: int = 1,
     plotter: Plotter | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    wait_workers: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run every episode of `config`; return the episodes, their summary and how it ended.
 
@@ -72,7 +79,9 @@ def run_experiment(
     episodes as it finishes (one episode at a time in a single-env run);
     `keep_episodes=False` keeps memory flat for long runs. `workers` processes share the
     episodes, with results identical to one process. `plotter` draws the run's plot (a
-    run starts one of its own otherwise; several runs can share one).
+    run starts one of its own otherwise; several runs can share one). `executor="dask"`
+    shares the episodes out on the Dask cluster at `address` instead (see
+    `gymrun.scale.cluster.connect_dask` for `wait_workers` and `on_wait`), also identical.
 
     >>> from gymrun.config import load_config
     >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
@@ -82,6 +91,30 @@ def run_experiment(
     plan = RunPlan.of(config)
     if plan.config.record.video:
         video_writer_class()  # fails before anything runs when moviepy is missing
+    if executor == "dask":
+        _check_shareable(plan, "a Dask cluster")
+        cluster = connect_dask(address, wait_workers=wait_workers, on_wait=on_wait)
+        try:
+            return _run_planned(
+                plan, record_dir, keep_episodes, on_episodes, command, workers, plotter, cluster
+            )
+        finally:
+            cluster.close()
+    return _run_planned(
+        plan, record_dir, keep_episodes, on_episodes, command, workers, plotter, None
+    )
+
+
+def _run_planned(
+    plan: RunPlan,
+    record_dir: Path | RecordDir | None,
+    keep_episodes: bool,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None,
+    command: Sequence[str] | None,
+    workers: int,
+    plotter: Plotter | None,
+    cluster: DaskCluster | None,
+) -> RunResult:
     directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
     recorder: RunRecorder | None = None
 
@@ -93,7 +126,8 @@ def run_experiment(
                 plan.config.to_json(),
                 expected=plan.episodes,
                 command=command,
-                provenance=plan.provenance,
+                provenance=plan.provenance
+                | ({} if cluster is None else {"workers": cluster.workers}),
                 plotter=plotter,
             )
         return recorder
@@ -102,7 +136,7 @@ def run_experiment(
     episodes: list[EpisodeResult] = []
     status, error = "completed", None
     with InterruptGuard() as guard:
-        with _episode_source(plan, directory, workers) as (source, built):
+        with _episode_source(plan, directory, workers, cluster) as (source, built):
             if built:  # built in this process: the record starts now
                 record()
             try:
@@ -148,31 +182,37 @@ def run_experiment(
 
 @contextlib.contextmanager
 def _episode_source(
-    plan: RunPlan, record_dir: Path | None, workers: int
+    plan: RunPlan, record_dir: Path | None, workers: int, cluster: DaskCluster | None
 ) -> Iterator[tuple[Iterator[Sequence[EpisodeResult]], bool]]:
     """The batches of a run's episodes, and whether the experiment was built here: from an
     `Experiment` in this process, or from `workers` processes (none of which is built here,
     where it would never be stepped). Videos and files wrappers write go in `record_dir`,
     when there is one."""
-    config = plan.config
+    if cluster is not None:
+        yield _batches(ordered_on_dask(plan, cluster, record_dir)), False
+        return
     if workers > 1:
-        if config.vector is not None:
-            raise GymrunError(
-                "--workers splits episodes across processes, vector runs them in one "
-                "batch: use one or the other"
-            )
-        if Policy.learning(resolve_agent(config.agent.name)):
-            raise AgentError(refuse_learning(config.agent.name, "worker processes"))
-        yield _pooled(plan, record_dir, workers), False
+        _check_shareable(plan, "worker processes")
+        yield _batches(ordered_chunks(plan, 0, plan.episodes, workers, record_dir)), False
         return
     with Experiment(plan, video_recorder(plan, record_dir), record_dir) as experiment:
         yield experiment.batches(), True
 
 
-def _pooled(
-    plan: RunPlan, record_dir: Path | None, workers: int
-) -> Iterator[Sequence[EpisodeResult]]:
-    for result in ordered_chunks(plan, 0, plan.episodes, workers, record_dir):
+def _check_shareable(plan: RunPlan, where: str) -> None:
+    """A run whose episodes can be shared out: no vector env, no learning agent."""
+    config = plan.config
+    if config.vector is not None:
+        raise GymrunError(
+            f"--workers and --executor dask split episodes across {where}, vector runs "
+            "them in one batch: use one or the other"
+        )
+    if Policy.learning(resolve_agent(config.agent.name)):
+        raise AgentError(refuse_learning(config.agent.name, where))
+
+
+def _batches(results: Iterator[ChunkResult]) -> Iterator[Sequence[EpisodeResult]]:
+    for result in results:
         if len(result.episodes):
             yield result.episodes
         if result.error is not None:

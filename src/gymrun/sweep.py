@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,11 @@ from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, FaultError, GymrunError, Problem
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
-from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.layout import EPISODES_FILE, SUMMARY_FILE, SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
+from gymrun.records.reading import read_episodes
 from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunk_size
+from gymrun.scale.chunks import Chunk, chunk_size, episode_cost, task_size
 from gymrun.scale.cluster import DaskCluster, connect_dask
 from gymrun.scale.executors import EXECUTORS, Outcome, execute
 
@@ -65,6 +67,13 @@ class Sweep:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "keys": self.keys, "points": self.points, "seeds": self.seeds}
+
+    @property
+    def sha256(self) -> str:
+        """The content hash of every run's config: what ``--resume`` must find again."""
+        configs = [run.config.to_json() for run in self.runs]
+        text = json.dumps(configs, sort_keys=True, default=str).encode()
+        return f"sha256:{hashlib.sha256(text).hexdigest()}"
 
 
 def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
@@ -179,6 +188,7 @@ class SweepResult:
             "points": [p.to_json() for p in self.points],
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
             "error": self.error,
+            "config_sha256": self.sweep.sha256,
             **self.provenance,
         }
 
@@ -233,6 +243,7 @@ def run_sweep(
     command: Sequence[str] | None = None,
     wait_workers: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    resume: bool = False,
 ) -> SweepResult:
     """Run every run of `sweep` with `executor` and summarise each point.
 
@@ -243,20 +254,28 @@ def run_sweep(
     every run's record and ``sweep.json`` end saying so. `on_progress(runs_done, runs,
     episodes_done)` is called as chunks arrive. The dask executor checks its cluster
     before anything is written (see `gymrun.scale.cluster.connect_dask`, which `wait_workers`
-    and `on_wait` are for); losing it ends the sweep as interrupted, saying why.
+    and `on_wait` are for); losing it ends the sweep as interrupted, saying why. With
+    `resume`, `sweep_dir` holds this sweep, interrupted: its completed runs are kept and
+    only the others run.
     """
     if executor not in EXECUTORS:
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
+    if resume:
+        if sweep_dir is None:
+            raise GymrunError("--resume needs the sweep's directory")
+        check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
     cluster = None
     if executor == "dask":  # fail before anything is written if the cluster is out of reach
         cluster = connect_dask(address, wait_workers=wait_workers, on_wait=on_wait)
     try:
         claimed = sweep_dir
         if isinstance(sweep_dir, Path):
-            claimed = RecordDir.claim(sweep_dir, option="sweep directory")
+            claimed = RecordDir.claim(sweep_dir, force=resume, option="sweep directory")
         assert claimed is None or isinstance(claimed, RecordDir)
         try:
-            return _run_claimed(sweep, executor, workers, cluster, claimed, on_progress, command)
+            return _run_claimed(
+                sweep, executor, workers, cluster, claimed, on_progress, command, resume
+            )
         finally:
             if isinstance(sweep_dir, Path) and claimed is not None:
                 claimed.release()
@@ -273,12 +292,14 @@ def _run_claimed(
     claimed: RecordDir | None,
     on_progress: Callable[[int, int, int], None] | None,
     command: Sequence[str] | None,
+    resume: bool = False,
 ) -> SweepResult:
     started = utc_now()
     directory = None
     reserved = None
     if claimed is not None:
-        claimed.clear_previous()  # --force: the sweep has been validated and built by now
+        if not resume:
+            claimed.clear_previous()  # --force: the sweep has been validated and built by now
         directory = claimed.path
         # room for sweep.json, kept even if the disk fills up meanwhile
         reserved = reserve(directory / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs))
@@ -286,16 +307,27 @@ def _run_claimed(
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
     whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
-    parallel = workers if cluster is None else cluster.threads
     sizes = [
-        plan.episodes if one else chunk_size(plan.episodes, parallel)
+        plan.episodes if one else chunk_size(plan.episodes, workers)
         for one, plan in zip(whole, plans, strict=True)
     ]
+    if cluster is not None:  # tasks sized by what an episode costs, and the cluster's size
+        cost = episode_cost(plans[0]) if plans else 0.0
+        threads = cluster.threads
+        sizes = [
+            plan.episodes if one else task_size(plan.episodes, threads, cost)
+            for one, plan in zip(whole, plans, strict=True)
+        ]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
+    kept = [
+        resume and state_on_disk(run_dir) == plan.episodes
+        for run_dir, plan in zip(run_dirs, plans, strict=True)
+    ]
     tasks = (
         ((r, c), Chunk(plan, first, min(sizes[r], plan.episodes - first), run_dirs[r]))
         for r, plan in enumerate(plans)
+        if not kept[r]
         for c, first in enumerate(range(0, plan.episodes, sizes[r]))
     )
     guard = InterruptGuard()
@@ -307,10 +339,16 @@ def _run_claimed(
         _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard, where)
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
+    for state, keep in zip(states, kept, strict=True):
+        if keep:
+            state.restore()
+        elif resume and state.run_dir is not None and state.run_dir.exists():
+            shutil.rmtree(state.run_dir)  # unfinished: played again from its first episode
+    runs_done = sum(kept)
     code = {name: sha for plan in plans for name, sha in plan.code.items()}
     provenance = ({"code": code} if code else {}) | where
     status, lost = "completed", None
-    episodes_done = runs_done = 0
+    episodes_done = 0
     with guard:
         outcomes = execute(tasks, executor, workers, cluster)
         try:
@@ -352,6 +390,40 @@ def _run_claimed(
             result.notes += plotter.close()
         guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
+
+
+def check_resumable(sweep: Sweep, directory: Path) -> None:
+    """`directory` holds `sweep`, run with the same configs and the same user code."""
+    where = f"--resume {directory}"
+    try:
+        recorded = json.loads((directory / SWEEP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise GymrunError(f"{where}: no readable {SWEEP_FILE} of a sweep ({reason})") from None
+    if recorded.get("config_sha256") != sweep.sha256:
+        raise GymrunError(
+            f"{where}: the sweep recorded there was run with other settings (its configs hash "
+            f"to {recorded.get('config_sha256')}, these to {sweep.sha256})"
+        )
+    code = {name: sha for run in sweep.runs for name, sha in RunPlan.of(run.config).code.items()}
+    for name in sorted(set(code) | set(recorded.get("code", {}))):
+        theirs = recorded.get("code", {}).get(name)
+        if theirs != code.get(name):
+            raise GymrunError(
+                f"{where}: module {name} is not the version the sweep ran "
+                f"({theirs}, now {code.get(name)})"
+            )
+
+
+def state_on_disk(run_dir: Path | None) -> int | None:
+    """The episodes of the completed run recorded in `run_dir` (None if it is not one)."""
+    if run_dir is None:
+        return None
+    try:
+        summary = json.loads((run_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return int(summary["count"]) if summary.get("status") == "completed" else None
 
 
 def run_labels(sweep: Sweep) -> list[str]:
@@ -453,6 +525,16 @@ class _RunState:
         if self.finished:
             self.close("completed")
         return added
+
+    def restore(self) -> None:
+        """Take the run's episodes from its completed record (a resumed sweep keeps it)."""
+        assert self.run_dir is not None
+        for batch in read_episodes(self.run_dir / EPISODES_FILE, self.plan.reward_boundary):
+            self.builder.add_all(batch)
+            self.rewards.append(batch.reward)
+        self.finished = self.closed = True
+        self.status = "completed"
+        self.next_chunk = self.chunks
 
     def _add(self, batch: EpisodeBatch) -> int:
         self.guard.hold()  # the record and the summary take the batch together

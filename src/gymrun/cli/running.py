@@ -73,6 +73,22 @@ def run(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Split episodes across N processes.")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor", "-e", help="local (with --workers: processes) | dask (a cluster)."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    ] = None,
+    wait_workers: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-workers", min=0, metavar="SECONDS", help="How long dask waits for a worker."
+        ),
+    ] = None,
     output: Output = None,
     force: Annotated[
         bool, typer.Option("--force", help="Let --output replace the run already in it.")
@@ -104,6 +120,10 @@ def run(
     from gymrun.records.directory import record_dir
 
     with error_boundary(debug), json_stdout(as_json) as documents:
+        if executor not in ("local", "process", "dask"):
+            raise GymrunError(f"--executor {executor}: use one of local, process, dask")
+        if executor == "dask" and not debug:
+            _quiet_dask()
         config = _config_of(
             target,
             overrides or [],
@@ -129,6 +149,9 @@ def run(
                 directory,
                 workers,
                 documents,
+                dask={"address": address, "wait_workers": wait_workers}
+                if executor == "dask"
+                else None,
                 as_json=as_json,
                 quiet=quiet,
                 seeds=seeds,
@@ -157,6 +180,7 @@ def _run_and_report(
     workers: int,
     documents: list[Any],
     *,
+    dask: dict[str, Any] | None = None,
     as_json: bool,
     quiet: bool,
     seeds: bool,
@@ -180,6 +204,8 @@ def _run_and_report(
             keep_episodes=as_json,
             on_episodes=on_episodes,
             workers=workers,
+            **({} if dask is None else {"executor": "dask", **dask}),
+            on_wait=lambda what: err.print(f"{what}..."),
         )
     if config.seed is None and not as_json:
         seed = result.config.seed
@@ -243,6 +269,14 @@ def sweep(
         Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --output replace a sweep.")] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="DIR",
+            help="Finish the interrupted sweep recorded in DIR: its completed runs are kept.",
+        ),
+    ] = None,
     no_record: NoRecord = False,
     as_json: AsJson = False,
     debug: Debug = False,
@@ -275,7 +309,12 @@ def sweep(
                 console().print(sweep_grid_table(grid))
             return
         err = console(stderr=True)
-        with record_dir(grid.name, output=output, force=force, record=not no_record) as sweep_dir:
+        if resume is not None and (output is not None or no_record):
+            raise GymrunError("--resume DIR records into DIR: drop --output and --no-record")
+        output = resume or output
+        with record_dir(
+            grid.name, output=output, force=force or resume is not None, record=not no_record
+        ) as sweep_dir:
             bar = progress(
                 err,
                 MofNCompleteColumn(),
@@ -301,6 +340,7 @@ def sweep(
                     on_progress=on_progress,
                     wait_workers=wait_workers,
                     on_wait=lambda what: err.print(f"{what}..."),
+                    resume=resume is not None,
                 )
         if as_json:
             documents.append(result.to_json())

@@ -34,7 +34,7 @@ class UserModule:
 
     >>> module = UserModule("my_agents", (("my_agents.py", b"X = 1\\n"),))
     >>> module.sha256[:15]
-    'sha256:1b4c8d37'
+    'sha256:bf78e0e6'
     """
 
     name: str

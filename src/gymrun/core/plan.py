@@ -77,7 +77,7 @@ def user_code(config: ExperimentConfig) -> list[UserModule]:
     """The user's own modules (not installed packages) that `config` names: in ``imports``,
     as the environment's, a wrapper's or the agent's ``module:attr``.
 
-    >>> user_code(ExperimentConfig(env="CartPole-v1", agent="gymrun.components.agents:RandomAgent"))
+    >>> user_code(ExperimentConfig(env={"id": "CartPole-v1"}, imports=["gymnasium"]))
     []
     """
     names = [*config.imports, *(name for name, _ in config.wrapper_stack), config.agent.name]

@@ -8,6 +8,7 @@ episodes are exactly those of a run in one process.
 from __future__ import annotations
 
 import pickle
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,36 @@ def chunk_size(count: int, workers: int) -> int:
     """Episodes per chunk: about eight chunks per worker, so no worker idles at the end, and
     at most `MAX_CHUNK`, so a long run's results stream back."""
     return max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
+
+
+TASK_SECONDS = 0.25  # what a task on a cluster should take: its overhead is a millisecond or so
+MAX_TASK = 100_000  # episodes in one task, however cheap
+
+
+def task_size(count: int, threads: int, seconds_per_episode: float) -> int:
+    """Episodes per task on a cluster of `threads` worker threads: about `TASK_SECONDS` of
+    work each, yet at least one task per thread, so even a single run is shared out.
+
+    >>> task_size(100, 2, 0.0002), task_size(10**6, 2, 0.0002), task_size(50, 4, 2.0)
+    (50, 1250, 1)
+    """
+    by_cost = int(TASK_SECONDS / max(seconds_per_episode, 1e-7))
+    return max(1, min(MAX_TASK, by_cost, -(-count // threads)))
+
+
+def episode_cost(plan: RunPlan, episodes: int = 20, budget: float = 0.2) -> float:
+    """Seconds one episode of `plan` takes in this process, from up to `episodes` of them
+    played for at most about `budget` seconds (a run's first episodes, seeded as always)."""
+    played, started = 0, time.perf_counter()
+    try:
+        with Experiment(plan) as experiment:
+            for batch in experiment.batches(0, min(episodes, plan.episodes)):
+                played += len(batch)
+                if time.perf_counter() - started > budget:
+                    break
+    except GymrunError:
+        pass  # the run fails where it is played, and says so there
+    return (time.perf_counter() - started) / max(played, 1)
 
 
 def chunks(start: int, count: int, workers: int) -> Iterator[tuple[int, int]]:

@@ -6,11 +6,20 @@ import pickle
 import time
 from collections.abc import Generator, Hashable, Iterable, Iterator
 from concurrent.futures import CancelledError
+from pathlib import Path
 from typing import Any, TypeVar
 
-from gymrun.core.plan import user_code
+from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.plan import RunPlan, user_code
 from gymrun.errors import FaultError, GymrunError
-from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk, play_shipped
+from gymrun.scale.chunks import (
+    Chunk,
+    ChunkResult,
+    episode_cost,
+    play_chunk,
+    play_shipped,
+    task_size,
+)
 from gymrun.scale.cluster import DaskCluster
 from gymrun.scale.pool import play_anywhere
 
@@ -56,7 +65,7 @@ def _outcome(chunk: Chunk) -> Outcome:
 
 def _on_dask(
     items: Iterable[tuple[Key, Chunk]], cluster: DaskCluster
-) -> Iterator[tuple[Key, Outcome]]:
+) -> Generator[tuple[Key, Outcome], None, None]:
     """Chunks as Dask tasks, a few per worker thread ahead of the results; a result lost
     with its worker (killed after it finished, before it was fetched) is asked for again."""
     from distributed import wait
@@ -171,3 +180,32 @@ class _Health:
         if time.monotonic() - started > self.patience or client.status == "closed":
             raise FaultError(f"{problem} (none came back within {self.patience:g} s)")
         return bool(client.status == "running")
+
+
+def ordered_on_dask(
+    plan: RunPlan, cluster: DaskCluster, record_dir: Path | None = None
+) -> Iterator[ChunkResult]:
+    """Every episode of `plan` from the Dask `cluster`, chunk by chunk in episode order
+    (tasks sized by `task_size`); the first chunk that fails is the last."""
+    size = task_size(plan.episodes, cluster.threads, episode_cost(plan))
+    items = (
+        (number, Chunk(plan, first, min(size, plan.episodes - first), record_dir))
+        for number, first in enumerate(range(0, plan.episodes, size))
+    )
+    waiting: dict[int, ChunkResult] = {}
+    next_chunk = 0
+    outcomes = _on_dask(items, cluster)
+    try:
+        for number, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                error = outcome if isinstance(outcome, GymrunError) else _worker_failure(outcome)
+                outcome = ChunkResult(EpisodeBatch.of([], plan.reward_boundary), error)  # type: ignore[arg-type]
+            waiting[number] = outcome
+            while next_chunk in waiting:
+                result = waiting.pop(next_chunk)
+                next_chunk += 1
+                yield result
+                if result.error is not None:
+                    return
+    finally:
+        outcomes.close()
