@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from gymrun.cli import app
 
+from .conftest import default_signals
 from .dask_cluster import Cluster, dask_cluster
 
 pytest.importorskip("distributed")
@@ -39,6 +40,7 @@ def gymrun_process(cwd: Path, *args: str, **popen: object) -> subprocess.Popen[s
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_signals,  # signals reach it whatever the test runner ignores
         **popen,  # type: ignore[call-overload]
     )
 

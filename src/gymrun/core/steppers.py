@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from gymrun.components.env_return import ENV_RETURN, find_reward_tap
+from gymrun.components.env_return import ENV_RETURN, ReportEnvReturn, find_reward_tap
 from gymrun.components.policy import Policy
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.schedule import Schedule, rollout_error
@@ -48,38 +48,43 @@ class SingleStepper:
     """Episodes of one environment, one after another."""
 
     def __init__(self, env: gym.Env[Any, Any], policy: Policy) -> None:
-        self.env, self.policy = env, policy
+        # The layer that reports the environment's return in the last info is there for
+        # vector envs; one env is stepped beneath it and its meter read directly, a wrapper
+        # layer less per step.
+        self.meter = env.meter if isinstance(env, ReportEnvReturn) else None
+        self.env = env.env if isinstance(env, ReportEnvReturn) else env
+        self.policy = policy
 
     def run(self, schedule: Schedule) -> Iterator[Episodes]:
-        step, reset = self.env.step, self.env.reset
+        step, reset, meter = self.env.step, self.env.reset, self.meter
         act, observe = self.policy.act, self.policy.observe
         reset_agent = self.policy.reset_of(0)
         while schedule.wanted:
             index, env_seed, agent_seed = schedule.start()
             steps = 0
             total: Any = 0.0
-            info: dict[str, Any] = {}
             try:
                 started = perf_counter()
                 observation, _ = reset(seed=env_seed)
+                start = 0.0 if meter is None else meter.total  # a wrapper may step in reset
                 if reset_agent is not None:
                     reset_agent(agent_seed)
                 terminated = truncated = False
                 if observe is None:
                     while not (terminated or truncated):
-                        observation, reward, terminated, truncated, info = step(act(observation))
+                        observation, reward, terminated, truncated, _ = step(act(observation))
                         total += reward
                         steps += 1
                 else:
                     while not (terminated or truncated):
                         action = act(observation)
-                        following, reward, terminated, truncated, info = step(action)
+                        following, reward, terminated, truncated, _ = step(action)
                         total += reward
                         steps += 1
                         observe(observation, action, reward, following, terminated, truncated)
                         observation = following
                 result = (float(total), bool(terminated), bool(truncated))
-                env_return = info.get(ENV_RETURN) if steps else None
+                env_return = None if meter is None or not steps else meter.total - start
             except _PASSED_ON:
                 raise
             except BaseException as exc:  # SystemExit from an agent is a fault too

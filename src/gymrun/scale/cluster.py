@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gymrun.components.extras import install_command
 from gymrun.errors import GymrunError
 
 CONNECT_TIMEOUT = 10.0  # seconds for the scheduler to answer
@@ -112,7 +113,7 @@ def connect_dask(
     except ImportError as exc:
         raise GymrunError(
             "the dask executor needs distributed, which is not installed: "
-            "pip install 'gymrun[dask]'"
+            + install_command("gymrun[dask]")
         ) from exc
     address = scheduler_address(address)
     _check_scheduler(address, timeout)
