@@ -214,7 +214,18 @@ class SweepResult:
             for point in document["points"]
         ]
         executor, seconds = document["executor"], document["seconds"]
-        return cls(sweep, points, document["status"], executor, seconds, sweep_dir)
+        known = {*cls.__dataclass_fields__, "best", "config_sha256"}
+        provenance = {key: value for key, value in document.items() if key not in known}
+        return cls(
+            sweep,
+            points,
+            document["status"],
+            executor,
+            seconds,
+            sweep_dir,
+            error=document.get("error"),
+            provenance=provenance,
+        )
 
 
 def read_sweep(directory: Path) -> SweepResult:

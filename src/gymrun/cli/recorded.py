@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -90,11 +91,12 @@ def show(
 
 def _show_sweep(path: Path, documents: list[object] | None) -> None:
     from gymrun.cli.run_tables import sweep_table
+    from gymrun.records.layout import SWEEP_FILE
     from gymrun.sweep import read_sweep
 
     result = read_sweep(path)
-    if documents is not None:
-        documents.append(result.to_json())
+    if documents is not None:  # the file as the sweep wrote it
+        documents.append(json.loads((path / SWEEP_FILE).read_text(encoding="utf-8")))
         return
     console().print(f"sweep {path}")
     console().print(sweep_table(result))

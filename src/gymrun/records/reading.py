@@ -156,8 +156,12 @@ def _config(path: Path) -> dict[str, Any]:
         and isinstance(env.get("id"), str)
         and isinstance(agent, dict)
         and isinstance(agent.get("name"), str)
+        and isinstance(config.get("episodes"), int)
+        and "seed" in config  # a run's config is resolved: its seed is always there
     ):
-        raise GymrunError(f"{path}: not a gymrun run's config (a mapping with env and agent)")
+        raise GymrunError(
+            f"{path}: not a gymrun run's config (a mapping with env, agent, episodes and seed)"
+        )
     return config
 
 

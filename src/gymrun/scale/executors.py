@@ -30,6 +30,7 @@ Key = TypeVar("Key", bound=Hashable)
 IN_FLIGHT = 4  # chunks per worker thread sent ahead of the results
 RETRIES = 3  # times a chunk whose result was lost with its worker is sent again
 POLL = 0.5  # seconds between looks at the cluster's health while results are awaited
+FETCH_TIMEOUT = 10.0  # seconds to fetch one finished task's result before it counts as lost
 
 
 def execute(
@@ -128,19 +129,16 @@ def _on_dask(
 
 
 def _gathered(client: Any, tasks: list[Any]) -> list[ChunkResult | None]:
-    """The results of finished `tasks` in one exchange; None for one that was lost."""
-    if not tasks:
-        return []
-    try:
-        return list(client.gather(tasks))
-    except Exception:  # a worker holding one of them died: fetch them one by one
-        results: list[ChunkResult | None] = []
-        for task in tasks:
-            try:
-                results.append(client.gather(task))
-            except Exception:
-                results.append(None)
-        return results
+    """The results of finished `tasks`; None for one that was lost. Each is fetched with a
+    time limit: a result whose worker died before it was fetched is computed again by the
+    scheduler, and with no worker left `client.gather` would wait for it for ever."""
+    results: list[ChunkResult | None] = []
+    for task in tasks:
+        try:
+            results.append(task.result(timeout=FETCH_TIMEOUT))
+        except Exception:  # lost with its worker, or not back in time: sent again
+            results.append(None)
+    return results
 
 
 def _worker_failure(error: BaseException | None) -> BaseException:
