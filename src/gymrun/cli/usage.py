@@ -54,18 +54,19 @@ def _named(param: Any) -> Any:
     return param
 
 
-class Command(typer.core.TyperCommand):
+class _ValuesNamed:
+    """Gives a command's parameters the classes above, whichever Typer made."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return [_named(param) for param in super().get_params(ctx)]  # type: ignore[misc]
+
+
+class Command(_ValuesNamed, typer.core.TyperCommand):
     """A Typer command whose help names values, not types."""
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return [_named(param) for param in super().get_params(ctx)]
 
-
-class Group(typer.core.TyperGroup):
+class Group(_ValuesNamed, typer.core.TyperGroup):
     """The ``gymrun`` command itself, its options shown as its commands' are."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return [_named(param) for param in super().get_params(ctx)]
 
     def main(
         self,

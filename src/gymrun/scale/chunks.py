@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,3 +160,18 @@ def _experiment(chunk: Chunk) -> Experiment:
     if len(_experiments) > _CACHED:
         _experiments.popitem(last=False)[1].close()
     return experiment
+
+
+def in_order(numbered: Iterable[tuple[int, ChunkResult]]) -> Iterator[ChunkResult]:
+    """Chunk results that arrive in any order, given back in chunk order; the first one
+    that failed is the last given."""
+    waiting: dict[int, ChunkResult] = {}
+    next_chunk = 0
+    for number, result in numbered:
+        waiting[number] = result
+        while next_chunk in waiting:
+            result = waiting.pop(next_chunk)
+            next_chunk += 1
+            yield result
+            if result.error is not None:
+                return

@@ -16,6 +16,7 @@ from gymrun.scale.chunks import (
     Chunk,
     ChunkResult,
     episode_cost,
+    in_order,
     play_chunk,
     play_shipped,
     task_size,
@@ -190,20 +191,16 @@ def ordered_on_dask(
         (number, Chunk(plan, first, min(size, plan.episodes - first), record_dir))
         for number, first in enumerate(range(0, plan.episodes, size))
     )
-    waiting: dict[int, ChunkResult] = {}
-    next_chunk = 0
     outcomes = _on_dask(items, cluster)
-    try:
+
+    def results() -> Iterator[tuple[int, ChunkResult]]:
         for number, outcome in outcomes:
             if isinstance(outcome, BaseException):
                 error = outcome if isinstance(outcome, GymrunError) else _worker_failure(outcome)
                 outcome = ChunkResult(EpisodeBatch.of([], plan.reward_boundary), error)  # type: ignore[arg-type]
-            waiting[number] = outcome
-            while next_chunk in waiting:
-                result = waiting.pop(next_chunk)
-                next_chunk += 1
-                yield result
-                if result.error is not None:
-                    return
+            yield number, outcome
+
+    try:
+        yield from in_order(results())
     finally:
         outcomes.close()

@@ -22,7 +22,7 @@ from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.orphans import die_with_parent
 from gymrun.core.plan import RunPlan
 from gymrun.errors import FaultError
-from gymrun.scale.chunks import Chunk, ChunkResult, chunks, play_chunk
+from gymrun.scale.chunks import Chunk, ChunkResult, chunks, in_order, play_chunk
 
 Key = TypeVar("Key", bound=Hashable)
 IN_FLIGHT = 4  # chunks per worker process sent ahead of the results
@@ -129,17 +129,8 @@ def ordered_chunks(
         (number, Chunk(plan, start, size, record_dir))
         for number, (start, size) in enumerate(chunks(first, count, workers))
     )
-    waiting: dict[int, ChunkResult] = {}
-    next_chunk = 0
     with ProcessPool(workers) as pool:
-        for number, result in pool.play(items):
-            waiting[number] = result
-            while next_chunk in waiting:
-                result = waiting.pop(next_chunk)
-                next_chunk += 1
-                yield result
-                if result.error is not None:
-                    return
+        yield from in_order(pool.play(items))
 
 
 def play_anywhere(items: Iterable[tuple[Key, Chunk]], workers: int) -> Iterator[tuple[Key, Any]]:
