@@ -350,3 +350,33 @@ def test_one_run_on_the_cluster_is_the_one_process_run(tmp_path: Path, cluster: 
     assert (many / "episodes.jsonl").read_bytes() == (one / "episodes.jsonl").read_bytes()
     meta = json.loads((many / "meta.json").read_text())
     assert list(meta["code"]) == ["my_agents"] and len(meta["workers"]) == 2
+
+
+def test_a_stopped_run_on_the_cluster_resumes_to_the_one_process_run(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    (tmp_path / "run.yaml").write_text(
+        "env: CartPole-v1\nagent: cartpole_balance\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.3}]\nepisodes: 2000\nseed: 5\n"
+    )
+    on_dask = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address]
+    process = gymrun_process(tmp_path, *on_dask, "-o", "cut")
+    episodes = tmp_path / "cut" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while not (episodes.exists() and episodes.read_bytes().count(b"\n") >= 100):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    code, _, err = finish(process)
+    assert code == 143, err
+    kept = episodes.read_bytes().count(b"\n")
+    assert kept < 2000
+
+    code, _, err = finish(gymrun_process(tmp_path, *on_dask, "--resume", "cut"))
+    assert code == 0, err
+    assert f"resumed from episode {kept};" in err
+    code, _, err = finish(gymrun_process(tmp_path, "run", "run.yaml", "-q", "-o", "one"))
+    assert code == 0, err
+    assert episodes.read_bytes() == (tmp_path / "one" / "episodes.jsonl").read_bytes()
+    [resumption] = json.loads((tmp_path / "cut" / "meta.json").read_text())["resumed"]
+    assert resumption["from_episode"] == kept and len(resumption["workers"]) == 2

@@ -23,6 +23,7 @@ from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import AgentError, FaultError, GymrunError, RolloutError
 from gymrun.records.directory import RecordDir
 from gymrun.records.plotter import Plotter
+from gymrun.records.resuming import Recorded, recorded_part, recorded_seed, why_not_continued
 from gymrun.records.video import video_recorder, video_writer_class
 from gymrun.records.writer import RunRecorder
 from gymrun.scale.chunks import ChunkResult
@@ -68,6 +69,7 @@ def run_experiment(
     address: str | None = None,
     wait_workers: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    resume: bool = False,
 ) -> RunResult:
     """Run every episode of `config`; return the episodes, their summary and how it ended.
 
@@ -83,12 +85,30 @@ def run_experiment(
     shares the episodes out on the Dask cluster at `address` instead (see
     `gymrun.scale.cluster.connect_dask` for `wait_workers` and `on_wait`), also identical.
 
+    With `resume`, `record_dir` (claimed with `RecordDir.reopen`) holds this run, stopped
+    part way: its episodes are kept and the run goes on from the first one missing, with the
+    same seeds, so that it ends as the run would have ended uninterrupted. The recorded
+    config and code must be these (a config without a seed takes the recorded one).
+
     >>> from gymrun.config import load_config
     >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
     >>> [e.steps for e in result.episodes], result.summary.mean_steps, result.status
     ([26, 11, 39, 20, 10], 21.2, 'completed')
     """
-    plan = RunPlan.of(config)
+    recorded = None
+    if resume:
+        if record_dir is None:
+            raise GymrunError("resuming a run needs its directory")
+        where = f"--resume {record_dir.path if isinstance(record_dir, RecordDir) else record_dir}"
+        directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
+        if config.seed is None:
+            config = config.model_copy(update={"seed": recorded_seed(directory, where)})
+        plan = RunPlan.of(config)
+        if (why := why_not_continued(plan)) is not None:
+            raise GymrunError(f"{where}: {why}; run it again")
+        recorded = recorded_part(plan, directory, where)
+    else:
+        plan = RunPlan.of(config)
     if plan.config.record.video:
         video_writer_class()  # fails before anything runs when moviepy is missing
     if executor == "dask":
@@ -96,12 +116,20 @@ def run_experiment(
         cluster = connect_dask(address, wait_workers=wait_workers, on_wait=on_wait)
         try:
             return _run_planned(
-                plan, record_dir, keep_episodes, on_episodes, command, workers, plotter, cluster
+                plan,
+                record_dir,
+                keep_episodes,
+                on_episodes,
+                command,
+                workers,
+                plotter,
+                cluster,
+                recorded,
             )
         finally:
             cluster.close()
     return _run_planned(
-        plan, record_dir, keep_episodes, on_episodes, command, workers, plotter, None
+        plan, record_dir, keep_episodes, on_episodes, command, workers, plotter, None, recorded
     )
 
 
@@ -114,6 +142,7 @@ def _run_planned(
     workers: int,
     plotter: Plotter | None,
     cluster: DaskCluster | None,
+    recorded: Recorded | None = None,
 ) -> RunResult:
     directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
     recorder: RunRecorder | None = None
@@ -129,14 +158,32 @@ def _run_planned(
                 provenance=plan.provenance
                 | ({} if cluster is None else {"workers": cluster.workers}),
                 plotter=plotter,
+                resumed=recorded,
             )
         return recorder
 
     builder = SummaryBuilder(plan.reward_boundary)
     episodes: list[EpisodeResult] = []
+    first = 0
+    if recorded is not None:  # a resumed run: what it played before counts as played now
+        for kept in recorded.batches:
+            builder.add_all(kept)
+            if keep_episodes:
+                episodes.extend(kept)
+            if on_episodes is not None:
+                on_episodes(kept)
+        first = recorded.count
+        if recorded.complete and first == plan.episodes:
+            note = f"{directory}: the run was complete already; nothing was played"
+            return RunResult(
+                plan.config, episodes, builder.summary(), run_dir=directory, notes=[note]
+            )
+    resumed_note = (
+        [] if recorded is None else [f"resumed from episode {first}; those before it were kept"]
+    )
     status, error = "completed", None
     with InterruptGuard() as guard:
-        with _episode_source(plan, directory, workers, cluster) as (source, built):
+        with _episode_source(plan, directory, workers, cluster, first) as (source, built):
             if built:  # built in this process: the record starts now
                 record()
             try:
@@ -177,26 +224,32 @@ def _run_planned(
             except OSError as exc:
                 notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
         guard.release(deliver=False)
-    return RunResult(plan.config, episodes, summary, status, error, directory, notes)
+    return RunResult(plan.config, episodes, summary, status, error, directory, resumed_note + notes)
 
 
 @contextlib.contextmanager
 def _episode_source(
-    plan: RunPlan, record_dir: Path | None, workers: int, cluster: DaskCluster | None
+    plan: RunPlan,
+    record_dir: Path | None,
+    workers: int,
+    cluster: DaskCluster | None,
+    first: int = 0,
 ) -> Iterator[tuple[Iterator[Sequence[EpisodeResult]], bool]]:
-    """The batches of a run's episodes, and whether the experiment was built here: from an
-    `Experiment` in this process, or from `workers` processes (none of which is built here,
-    where it would never be stepped). Videos and files wrappers write go in `record_dir`,
-    when there is one."""
+    """The batches of a run's episodes from episode `first` on, and whether the experiment
+    was built here: from an `Experiment` in this process, or from `workers` processes (none
+    of which is built here, where it would never be stepped). Videos and files wrappers
+    write go in `record_dir`, when there is one."""
     if cluster is not None:
-        yield _batches(ordered_on_dask(plan, cluster, record_dir)), False
+        yield _batches(ordered_on_dask(plan, cluster, record_dir, first)), False
         return
     if workers > 1:
         _check_shareable(plan, "worker processes")
-        yield _batches(ordered_chunks(plan, 0, plan.episodes, workers, record_dir)), False
+        count = plan.episodes - first
+        yield _batches(ordered_chunks(plan, first, count, workers, record_dir)), False
         return
-    with Experiment(plan, video_recorder(plan, record_dir), record_dir) as experiment:
-        yield experiment.batches(), True
+    outer = video_recorder(plan, record_dir, first_episode=first)
+    with Experiment(plan, outer, record_dir) as experiment:
+        yield experiment.batches(first), True
 
 
 def _check_shareable(plan: RunPlan, where: str) -> None:

@@ -33,9 +33,9 @@ from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, FaultError, GymrunError, Problem
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
-from gymrun.records.layout import EPISODES_FILE, SUMMARY_FILE, SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import read_episodes
+from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
 from gymrun.records.writer import RunRecorder, reserve, write_json
 from gymrun.scale.chunks import Chunk, chunk_size, episode_cost, task_size
 from gymrun.scale.cluster import DaskCluster, connect_dask
@@ -331,15 +331,22 @@ def _run_claimed(
         ]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
+    # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
+    # cannot go on from its middle (or whose record is damaged) is played again whole.
+    parts = [
+        _recorded(plan, run_dir) if resume else None
+        for plan, run_dir in zip(plans, run_dirs, strict=True)
+    ]
+    starts = [0 if part is None else part.count for part in parts]
     kept = [
-        resume and state_on_disk(run_dir) == plan.episodes
-        for run_dir, plan in zip(run_dirs, plans, strict=True)
+        part is not None and part.complete and part.count == plan.episodes
+        for part, plan in zip(parts, plans, strict=True)
     ]
     tasks = (
         ((r, c), Chunk(plan, first, min(sizes[r], plan.episodes - first), run_dirs[r]))
         for r, plan in enumerate(plans)
         if not kept[r]
-        for c, first in enumerate(range(0, plan.episodes, sizes[r]))
+        for c, first in enumerate(range(starts[r], plan.episodes, sizes[r]))
     )
     guard = InterruptGuard()
     # The sweep's plot is drawn beside the runs (the process imports matplotlib meanwhile);
@@ -347,14 +354,22 @@ def _run_claimed(
     plotter = None if directory is None else Plotter()
     where = {} if cluster is None else {"workers": cluster.workers}
     states = [
-        _RunState(run, plan, -(-plan.episodes // sizes[r]), run_dirs[r], command, guard, where)
+        _RunState(
+            run,
+            plan,
+            -(-(plan.episodes - starts[r]) // sizes[r]),
+            run_dirs[r],
+            command,
+            guard,
+            where,
+        )
         for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
     ]
-    for state, keep in zip(states, kept, strict=True):
-        if keep:
-            state.restore()
+    for state, part, keep in zip(states, parts, kept, strict=True):
+        if part is not None:
+            state.restore(part, complete=keep)
         elif resume and state.run_dir is not None and state.run_dir.exists():
-            shutil.rmtree(state.run_dir)  # unfinished: played again from its first episode
+            shutil.rmtree(state.run_dir)  # unreadable: played again from its first episode
     runs_done = sum(kept)
     code = {name: sha for plan in plans for name, sha in plan.code.items()}
     provenance = ({"code": code} if code else {}) | where
@@ -426,15 +441,17 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
             )
 
 
-def state_on_disk(run_dir: Path | None) -> int | None:
-    """The episodes of the completed run recorded in `run_dir` (None if it is not one)."""
-    if run_dir is None:
+def _recorded(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
+    """What `run_dir` holds of the run `plan`, when the run can go on from there."""
+    if run_dir is None or not run_dir.is_dir():
         return None
     try:
-        summary = json.loads((run_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
+    except GymrunError:
         return None
-    return int(summary["count"]) if summary.get("status") == "completed" else None
+    if part.complete and part.count == plan.episodes:
+        return part
+    return None if why_not_continued(plan) is not None else part
 
 
 def run_labels(sweep: Sweep) -> list[str]:
@@ -501,6 +518,7 @@ class _RunState:
         self.closed = False
         self.status = "interrupted"
         self.recorder: RunRecorder | None = None
+        self.resumed: Recorded | None = None
 
     def _record(self) -> RunRecorder | None:
         if self.recorder is None and self.run_dir is not None:
@@ -511,6 +529,7 @@ class _RunState:
                 command=self.command,
                 provenance=self.provenance,
                 plot=False,  # drawn by `gymrun show` when wanted: a sweep's runs are many
+                resumed=self.resumed,
             )
         return self.recorder
 
@@ -537,15 +556,21 @@ class _RunState:
             self.close("completed")
         return added
 
-    def restore(self) -> None:
-        """Take the run's episodes from its completed record (a resumed sweep keeps it)."""
-        assert self.run_dir is not None
-        for batch in read_episodes(self.run_dir / EPISODES_FILE, self.plan.reward_boundary):
+    def restore(self, part: Recorded, complete: bool) -> None:
+        """Take the episodes of the run's record: all of them (a completed run is kept as
+        it is), or the first ones, which the chunks still to come continue."""
+        for batch in part.batches:
             self.builder.add_all(batch)
             self.rewards.append(batch.reward)
-        self.finished = self.closed = True
-        self.status = "completed"
-        self.next_chunk = self.chunks
+        if complete:
+            self.finished = self.closed = True
+            self.status = "completed"
+            self.next_chunk = self.chunks
+        else:
+            self.resumed = part
+            self.finished = self.chunks == 0
+            if self.finished:
+                self.close("completed")
 
     def _add(self, batch: EpisodeBatch) -> int:
         self.guard.hold()  # the record and the summary take the batch together

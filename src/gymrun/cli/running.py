@@ -93,6 +93,14 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Let --output replace the run already in it.")
     ] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="DIR",
+            help="Finish the stopped run recorded in DIR, from its first missing episode.",
+        ),
+    ] = None,
     no_record: NoRecord = False,
     as_json: AsJson = False,
     quiet: Annotated[
@@ -115,9 +123,10 @@ def run(
         gymrun run CartPole-v1 -W TimeLimit --set wrappers.0.max_episode_steps=50
         gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
+        gymrun run configs/cartpole_random.yaml --resume recordings/cartpole_random/TIME
     """
     from gymrun.core.plan import unbounded_episodes_warning
-    from gymrun.records.directory import record_dir
+    from gymrun.records.directory import RecordDir, record_dir
 
     with error_boundary(debug), json_stdout(as_json) as documents:
         if executor not in ("local", "process", "dask"):
@@ -143,7 +152,14 @@ def run(
         if warning:
             err.print(f"warning: {warning}", style="yellow")
         name = config.name or "experiment"
-        with record_dir(name, output=output, force=force, record=not no_record) as directory:
+        if resume is not None and (output is not None or no_record or force):
+            raise GymrunError("--resume DIR records into DIR: drop --output, --force, --no-record")
+        claimed = (
+            RecordDir.reopen(resume)
+            if resume is not None
+            else record_dir(name, output=output, force=force, record=not no_record)
+        )
+        with claimed as directory:
             _run_and_report(
                 config,
                 directory,
@@ -156,6 +172,7 @@ def run(
                 quiet=quiet,
                 seeds=seeds,
                 debug=debug,
+                resume=resume is not None,
             )
 
 
@@ -185,6 +202,7 @@ def _run_and_report(
     quiet: bool,
     seeds: bool,
     debug: bool,
+    resume: bool = False,
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
@@ -206,8 +224,9 @@ def _run_and_report(
             workers=workers,
             **({} if dask is None else {"executor": "dask", **dask}),
             on_wait=lambda what: err.print(f"{what}..."),
+            resume=resume,
         )
-    if config.seed is None and not as_json:
+    if config.seed is None and not as_json and not resume:
         seed = result.config.seed
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     if as_json:

@@ -64,6 +64,18 @@ class RecordDir:
             )
         return cls(path, _lock(path, option), replacing=bool(contents))
 
+    @classmethod
+    def reopen(cls, path: Path, option: str = "--resume") -> RecordDir:
+        """Claim the directory of a run to continue it: it must hold a gymrun run, and
+        nothing in it is removed."""
+        if not path.is_dir():
+            raise GymrunError(f"{option} {path}: no such directory")
+        if not is_record_dir(path):
+            runs = sorted(e.name for e in path.iterdir() if e.is_dir() and is_record_dir(e))
+            hint = f" (it holds runs: name one, such as {path / runs[-1]})" if runs else ""
+            raise GymrunError(f"{option} {path}: not a gymrun run's directory{hint}")
+        return cls(path, _lock(path, option))
+
     def clear_previous(self) -> None:
         """Remove the run (or sweep) recorded here before, when this one replaces it: its
         files and run directories, never following a symbolic link out of the directory."""

@@ -8,6 +8,7 @@ import os
 import queue
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from gymrun.records.lines import write_episode_lines
 from gymrun.records.metadata import run_metadata
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_episodes
+from gymrun.records.resuming import Recorded
 
 
 class EpisodeFile:
@@ -43,8 +45,13 @@ class EpisodeFile:
 
     THREADED = 4096  # episodes in a batch handed to the writing thread
 
-    def __init__(self, path: Path) -> None:
-        self._file = path.open("xb")  # a new file: never through a link left in its place
+    def __init__(self, path: Path, keep: int | None = None) -> None:
+        if keep is None:
+            self._file = path.open("xb")  # a new file: never through a link left in its place
+        else:  # a resumed run's: its first `keep` bytes stay, what follows is played again
+            self._file = _open_existing(path)
+            self._file.truncate(keep)
+            self._file.seek(keep)
         self._queue: queue.SimpleQueue[Sequence[EpisodeResult] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pending = 0  # batches queued and not yet written
@@ -93,6 +100,12 @@ class EpisodeFile:
         self._file.close()
 
 
+def _open_existing(path: Path) -> Any:
+    """`path` opened to be written in place, never through a symbolic link; made if missing."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    return os.fdopen(descriptor, "r+b")
+
+
 def write_json(path: Path, data: Any, reserved: Path | None = None) -> None:
     """Write `data` beside `path` and rename it into place: a reader never sees half a file.
 
@@ -123,7 +136,9 @@ class RunRecorder:
     to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
     by `plotter` (one of its own unless given) when the run ends; without `plot`, ``reward.png``
     is left for `gymrun show` to draw. `provenance` (see `RunPlan.provenance`) goes into
-    ``meta.json``."""
+    ``meta.json``. With `resumed` (see `gymrun.records.resuming`), the run continues the one
+    recorded in `directory`: its episodes stay, and ``meta.json`` says when and how it was
+    resumed."""
 
     def __init__(
         self,
@@ -135,29 +150,44 @@ class RunRecorder:
         plotter: Plotter | None = None,
         provenance: dict[str, Any] | None = None,
         plot: bool = True,
+        resumed: Recorded | None = None,
     ) -> None:
         # A directory given as a path is claimed here (and released at the end); one claimed
         # by the caller replaces its previous run only now, once the new run has started.
         self._own_claim = not isinstance(directory, RecordDir)
-        self._claim = (
-            RecordDir.claim(directory, option="record directory")
-            if isinstance(directory, Path)
-            else directory
-        )
-        self._claim.clear_previous()
+        if not isinstance(directory, Path):
+            self._claim = directory
+        elif resumed is None:
+            self._claim = RecordDir.claim(directory, option="record directory")
+        else:
+            self._claim = RecordDir.reopen(directory, option="record directory")
         self.directory = self._claim.path
         self.config = config
         self.started = utc_now()
         self.curve = RewardCurve(expected)
         self._own_plotter = plotter is None and plot
         self.plotter = plotter if plotter is not None or not plot else Plotter()
-        with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
-            saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        write_json(self.directory / META_FILE, run_metadata(command) | (provenance or {}))
+        meta = run_metadata(command) | (provenance or {})
+        if resumed is None:
+            self._claim.clear_previous()
+            with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
+                saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        else:  # the first run's metadata stays; each resumption adds when, where and how
+            resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
+            resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
+            resumption |= {key: meta[key] for key in ("workers",) if key in meta}
+            meta = resumed.meta | {"resumed": [*resumed.meta.get("resumed", []), resumption]}
+            for batch in resumed.batches:
+                self.curve.add_all(batch)
+            if resumed.started_at is not None:
+                with contextlib.suppress(ValueError):
+                    self.started = datetime.fromisoformat(resumed.started_at)
+        write_json(self.directory / META_FILE, meta)
         self._write_summary(None, "running")
         # room for the last summary, kept even if the disk fills up meanwhile
         self._reserved = reserve(self.directory / f"{SUMMARY_FILE}.reserved")
-        self._episodes = EpisodeFile(self.directory / EPISODES_FILE)
+        keep = None if resumed is None else resumed.size
+        self._episodes = EpisodeFile(self.directory / EPISODES_FILE, keep)
 
     def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
         """Append finished episodes, one line each (see `EpisodeFile`)."""

@@ -182,14 +182,14 @@ class _Health:
 
 
 def ordered_on_dask(
-    plan: RunPlan, cluster: DaskCluster, record_dir: Path | None = None
+    plan: RunPlan, cluster: DaskCluster, record_dir: Path | None = None, start: int = 0
 ) -> Iterator[ChunkResult]:
-    """Every episode of `plan` from the Dask `cluster`, chunk by chunk in episode order
-    (tasks sized by `task_size`); the first chunk that fails is the last."""
-    size = task_size(plan.episodes, cluster.threads, episode_cost(plan))
+    """The episodes of `plan` from `start` on, from the Dask `cluster`, chunk by chunk in
+    episode order (tasks sized by `task_size`); the first chunk that fails is the last."""
+    size = task_size(plan.episodes - start, cluster.threads, episode_cost(plan))
     items = (
         (number, Chunk(plan, first, min(size, plan.episodes - first), record_dir))
-        for number, first in enumerate(range(0, plan.episodes, size))
+        for number, first in enumerate(range(start, plan.episodes, size))
     )
     outcomes = _on_dask(items, cluster)
 
