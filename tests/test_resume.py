@@ -187,11 +187,12 @@ def test_a_run_resumed_with_other_settings_is_refused(
 
 
 def test_changed_user_code_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "my_agents.py").write_text("class Left:\n    def act(self, obs):\n        return 0\n")
+    agent = "class Left:\n    def act(self, obs):\n        return {}\n"
+    (tmp_path / "my_agents.py").write_text(agent.format(0))
     (tmp_path / "run.yaml").write_text("env: CartPole-v1\nagent: my_agents:Left\nseed: 1\n")
     assert gymrun(tmp_path, "run", "run.yaml", "-o", "whole").returncode == 0
     cut_copy(tmp_path / "whole", 10)
-    (tmp_path / "my_agents.py").write_text("class Left:\n    def act(self, obs):\n        return 1\n")
+    (tmp_path / "my_agents.py").write_text(agent.format(1))
     result = gymrun(tmp_path, "run", "run.yaml", "--resume", "cut")
     assert result.returncode == 2
     assert "--resume cut: module my_agents is not the version the run ran (sha256:" in (
