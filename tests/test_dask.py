@@ -301,6 +301,7 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_records(
     code, _, err = finish(process)
     assert code == 130, err
     assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "interrupted"
+    assert f"to finish it: gymrun {' '.join(sweep)} --resume cut\n" in err
 
     (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
     code, _, err = finish(gymrun_process(tmp_path, *sweep, "--resume", "cut"))

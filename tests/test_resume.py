@@ -37,7 +37,7 @@ def gymrun(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def stopped_run(cwd: Path, how: signal.Signals, *args: str, after: int = 40) -> Path:
+def stopped_run(cwd: Path, how: signal.Signals, *args: str, after: int = 40) -> tuple[Path, str]:
     """A run recorded in ``cwd/cut``, stopped by `how` once `after` episodes are on disk."""
     process = start_gymrun(*args, "-q", "-o", "cut", cwd=cwd)
     episodes = cwd / "cut" / "episodes.jsonl"
@@ -58,7 +58,7 @@ def stopped_run(cwd: Path, how: signal.Signals, *args: str, after: int = 40) -> 
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # no worker outlives the test
     assert process.returncode == (-how if how == signal.SIGKILL else 128 + how), stderr
-    return cwd / "cut"
+    return cwd / "cut", stderr
 
 
 def recorded(run_dir: Path) -> tuple[bytes, dict[str, object]]:
@@ -73,7 +73,8 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_record(
     tmp_path: Path, how: signal.Signals
 ) -> None:
     (tmp_path / "run.yaml").write_text(CONFIG)
-    cut = stopped_run(tmp_path, how, "run", "run.yaml", "--seed", "3")
+    cut, stderr = stopped_run(tmp_path, how, "run", "run.yaml", "--seed", "3")
+    assert "to finish it: gymrun run run.yaml --seed 3 -q --resume cut\n" in stderr
     kept = (cut / "episodes.jsonl").read_bytes()
     count = kept.count(b"\n")
     assert 40 <= count < 400
@@ -99,7 +100,7 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_record(
 def test_a_killed_run_on_workers_resumes_with_its_drawn_seed(tmp_path: Path) -> None:
     # SIGKILL: no summary written ("running"), perhaps half a line; the seed was drawn
     (tmp_path / "run.yaml").write_text(CONFIG.replace("400", "1200"))
-    cut = stopped_run(tmp_path, signal.SIGKILL, "run", "run.yaml", "-w", "2", after=30)
+    cut, _ = stopped_run(tmp_path, signal.SIGKILL, "run", "run.yaml", "-w", "2", after=30)
     assert json.loads((cut / "summary.json").read_text())["status"] == "running"
     seed = yaml.safe_load((cut / "config.yaml").read_text())["seed"]
 

@@ -240,10 +240,26 @@ def _run_and_report(
             err.print(f"recorded in {record_dir.path}")
     for note in result.notes:
         err.print(f"note: {note}")
+    if result.status == "interrupted" and record_dir is not None and not as_json:
+        err.print(f"to finish it: {_resume_command(record_dir.path)}")
     if result.error is not None:
         fail(result.error, result.error.exit_code, debug)
     if result.status == "interrupted":
         stopped(after=f" after {result.summary.count} finished episodes")
+
+
+def _resume_command(directory: Path) -> str:
+    """The command line that ran, recording into `directory` with ``--resume``."""
+    import shlex
+    import sys
+
+    args, given = [], iter(sys.argv[1:])
+    for arg in given:
+        if arg in ("-o", "--output", "--resume"):
+            next(given, None)
+        elif not arg.startswith(("--output=", "--resume=")) and arg != "--force":
+            args.append(arg)
+    return shlex.join(["gymrun", *args, "--resume", str(directory)])
 
 
 def _quiet_dask() -> None:
@@ -372,6 +388,8 @@ def sweep(
                 err.print(f"recorded in {sweep_dir.path}")
         for note in result.notes[:1]:
             err.print(f"note: {note}")
+        if result.status == "interrupted" and sweep_dir is not None and not as_json:
+            err.print(f"to finish it: {_resume_command(sweep_dir.path)}")
         if result.error is not None:
             lost = FaultError(f"{result.error}; unfinished runs are marked interrupted")
             fail(lost, ExitStatus.FAILURE, debug)
