@@ -1,15 +1,17 @@
 """The default epsilon sweep on a two-worker Dask cluster on this machine, against the
 process executor with two workers and against this process alone.
 
-    .venv/bin/python benchmarks/dask_sweep.py                   # configs/cartpole_epsilon_sweep.yaml
-    .venv/bin/python benchmarks/dask_sweep.py --episodes 5000   # 90,000 episodes
+    .venv/bin/python benchmarks/dask_sweep.py                   # the default, and 54,000 episodes
+    .venv/bin/python benchmarks/dask_sweep.py --episodes 5000   # the long one of 90,000
     .venv/bin/python benchmarks/dask_sweep.py --quick           # a smoke run
 
 Rates are episodes per second of wall clock, best of `--repeats`, with nothing recorded
 (the executors' own cost, not the disk's); the cluster is started once, before the timing
 (`dask scheduler` and two `dask worker --nthreads 1` processes on 127.0.0.1), and each dask
 sweep includes connecting to it. "submit side" is the CPU time of this process during the
-dask sweep per episode received: what the cluster costs the machine that sends the work.
+dask sweeps (the least over the repeats): what the cluster costs the machine that sends the
+work, as a fixed part and a part per episode received, and the rate at which the part per
+episode would fill one core of the submitting machine.
 """
 
 from __future__ import annotations
@@ -73,13 +75,16 @@ def timed(sweep, **options) -> tuple[float, float]:  # type: ignore[no-untyped-d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, help="episodes per run (default: the config's)")
+    parser.add_argument(
+        "--episodes", type=int, default=3000, help="episodes per run of the long sweep"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat of each")
     args = parser.parse_args()
-    overrides = [f"episodes={args.episodes}"] if args.episodes else []
-    sweep = load_sweep(CONFIG, overrides)
-    episodes = sum(run.config.episodes for run in sweep.runs)
+    sweeps = {
+        "default": load_sweep(CONFIG),
+        "long": load_sweep(CONFIG, [f"episodes={args.episodes}"]),
+    }
     repeats = 1 if args.quick else args.repeats
     with tempfile.TemporaryDirectory() as directory:
         address, processes = start_cluster(Path(directory), workers=2)
@@ -89,24 +94,48 @@ def main() -> None:
                 "process, 2 workers": {"executor": "process", "workers": 2},
                 "dask, 2 workers": {"executor": "dask", "address": address},
             }
-            best: dict[str, tuple[float, float]] = {}
+            timed(sweeps["default"], **executors["dask, 2 workers"])  # the workers warmed up
+            wall: dict[tuple[str, str], float] = {}
+            cpu: dict[tuple[str, str], float] = {}
             for _ in range(repeats):  # interleaved, so a busy moment spreads over all three
-                for name, options in executors.items():
-                    wall, cpu = timed(sweep, **options)
-                    if name not in best or wall < best[name][0]:
-                        best[name] = (wall, cpu)
+                for size, sweep in sweeps.items():
+                    for name, options in executors.items():
+                        seconds, used = timed(sweep, **options)
+                        wall[size, name] = min(wall.get((size, name), seconds), seconds)
+                        cpu[size, name] = min(cpu.get((size, name), used), used)
         finally:
             for process in processes:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-    print(f"{CONFIG.name}: {len(sweep.runs)} runs, {episodes:,} episodes, best of {repeats}")
-    for name, (wall, _) in best.items():
-        print(f"  {name:<20} {episodes / wall:>10,.0f} episodes/s  {wall:7.3f} s")
-    dask, process = best["dask, 2 workers"], best["process, 2 workers"]
+    counts = {
+        size: sum(run.config.episodes for run in sweep.runs) for size, sweep in sweeps.items()
+    }
+    for size, sweep in sweeps.items():
+        print(
+            f"{CONFIG.name} ({size}): {len(sweep.runs)} runs, {counts[size]:,} episodes, "
+            f"best of {repeats}"
+        )
+        for name in executors:
+            seconds = wall[size, name]
+            print(f"  {name:<20} {counts[size] / seconds:>10,.0f} episodes/s  {seconds:7.3f} s")
+        dask = wall[size, "dask, 2 workers"]
+        versus = wall[size, "process, 2 workers"] / dask, wall[size, "local"] / dask
+        print(f"  dask vs process: {versus[0]:.2f}x, vs local: {versus[1]:.2f}x")
+    # The submitting process's CPU: a fixed part (connecting, measuring an episode's cost,
+    # the statistics) and a part per episode received, from the two sizes.
+    small, large = cpu["default", "dask, 2 workers"], cpu["long", "dask, 2 workers"]
+    per_episode = (large - small) / (counts["long"] - counts["default"])
     print(
-        f"  dask vs process: {process[0] / dask[0]:.2f}x, vs local: {best['local'][0] / dask[0]:.2f}x"
+        f"dask, submit side: {small * 1e3:.0f} ms CPU for the default sweep, "
+        f"{large / counts['long'] * 1e6:.1f} us per episode over the long one, "
+        f"{per_episode * 1e6:.2f} us per further episode"
     )
-    print(f"  dask, submit side: {dask[1] / episodes * 1e6:.1f} us CPU per episode received")
+    per_worker = counts["long"] / wall["long", "dask, 2 workers"] / 2
+    print(
+        f"  one core of the submitting machine is full at {1 / per_episode:,.0f} episodes/s: "
+        f"{1 / per_episode / per_worker:,.0f} workers at the long sweep's "
+        f"{per_worker:,.0f} episodes/s each"
+    )
 
 
 if __name__ == "__main__":

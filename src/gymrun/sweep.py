@@ -322,13 +322,14 @@ def _run_claimed(
         plan.episodes if one else chunk_size(plan.episodes, workers)
         for one, plan in zip(whole, plans, strict=True)
     ]
+    bundle = 1
     if cluster is not None:  # tasks sized by what an episode costs, and the cluster's size
-        cost = episode_cost(plans[0]) if plans else 0.0
-        threads = cluster.threads
-        sizes = [
-            plan.episodes if one else task_size(plan.episodes, threads, cost)
-            for one, plan in zip(whole, plans, strict=True)
+        firsts = [
+            plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
         ]
+        cost = episode_cost(firsts)  # an episode of each point: they may differ
+        bundle = task_size(sum(plan.episodes for plan in plans), cluster.threads, cost)
+        sizes = [plan.episodes if one else bundle for one, plan in zip(whole, plans, strict=True)]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
@@ -376,7 +377,7 @@ def _run_claimed(
     status, lost = "completed", None
     episodes_done = 0
     with guard:
-        outcomes = execute(tasks, executor, workers, cluster)
+        outcomes = execute(tasks, executor, workers, cluster, bundle)
         try:
             for (run_number, chunk), outcome in outcomes:
                 state = states[run_number]

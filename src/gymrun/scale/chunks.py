@@ -31,34 +31,43 @@ def chunk_size(count: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
 
 
-TASK_SECONDS = 0.25  # what a task on a cluster should take: its overhead is a millisecond or so
+TASK_SECONDS = 1.0  # what a task on a cluster should take: the submitter spends ~4 ms on each
 MAX_TASK = 100_000  # episodes in one task, however cheap
+SPREAD = 4  # tasks per worker thread at least, so that none idles while another finishes
 
 
 def task_size(count: int, threads: int, seconds_per_episode: float) -> int:
-    """Episodes per task on a cluster of `threads` worker threads: about `TASK_SECONDS` of
-    work each, yet at least one task per thread, so even a single run is shared out.
+    """Episodes per task on a cluster of `threads` worker threads, for `count` episodes in
+    all (a run's, or a sweep's): about `TASK_SECONDS` of work each, yet `SPREAD` tasks per
+    thread, so even a single run is shared out. A sweep's runs shorter than this are played
+    several to a task.
 
     >>> task_size(100, 2, 0.0002), task_size(10**6, 2, 0.0002), task_size(50, 4, 2.0)
-    (50, 1250, 1)
+    (13, 5000, 1)
     """
     by_cost = int(TASK_SECONDS / max(seconds_per_episode, 1e-7))
-    return max(1, min(MAX_TASK, by_cost, -(-count // threads)))
+    return max(1, min(MAX_TASK, by_cost, -(-count // (threads * SPREAD))))
 
 
-def episode_cost(plan: RunPlan, episodes: int = 20, budget: float = 0.2) -> float:
-    """Seconds one episode of `plan` takes in this process, from up to `episodes` of them
-    played for at most about `budget` seconds (a run's first episodes, seeded as always)."""
-    played, started = 0, time.perf_counter()
-    try:
-        with Experiment(plan) as experiment:
-            for batch in experiment.batches(0, min(episodes, plan.episodes)):
-                played += len(batch)
-                if time.perf_counter() - started > budget:
-                    break
-    except GymrunError:
-        pass  # the run fails where it is played, and says so there
-    return (time.perf_counter() - started) / max(played, 1)
+def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
+    """Seconds an episode of `plans` takes in this process, on average: up to `episodes` of
+    each (its first ones, seeded as always), for at most about `budget` seconds in all. The
+    environment's making is not counted: a worker keeps what it built for the next chunk."""
+    played, seconds, began = 0, 0.0, time.perf_counter()
+    for plan in plans:
+        try:
+            with Experiment(plan) as experiment:
+                started = time.perf_counter()
+                for batch in experiment.batches(0, min(episodes, plan.episodes)):
+                    played += len(batch)
+                    if time.perf_counter() - began > budget:
+                        break
+                seconds += time.perf_counter() - started
+        except GymrunError:
+            pass  # the run fails where it is played, and says so there
+        if time.perf_counter() - began > budget:
+            break
+    return seconds / max(played, 1)
 
 
 def chunks(start: int, count: int, workers: int) -> Iterator[tuple[int, int]]:
@@ -111,22 +120,35 @@ def play_chunk(chunk: Chunk) -> ChunkResult:
     return ChunkResult(EpisodeBatch.of(done, plan.reward_boundary), error)
 
 
-def play_shipped(modules: Sequence[UserModule], chunk: bytes) -> ChunkResult:
-    """Play a pickled `chunk` on a Dask worker, with the user's `modules` installed first
-    (the chunk's plan may name their classes, so it is unpickled after them). An error says
-    it happened on this worker."""
+def play_shipped(modules: Sequence[UserModule], chunks: bytes) -> list[ChunkResult]:
+    """Play the pickled list `chunks` on a Dask worker, with the user's `modules` installed
+    first (the chunks' plans may name their classes, so they are unpickled after them). An
+    error says it happened on this worker; one that stops a chunk is that chunk's."""
+    if not modules:
+        return [_on_worker(chunk) for chunk in _unpickled(chunks)]
+    # Threads of this worker may play another version of the same module: one at a time,
+    # each with its own version installed.
+    with install_lock:
+        install(modules)
+        return [_on_worker(chunk) for chunk in _unpickled(chunks)]
+
+
+def _unpickled(chunks: bytes) -> list[Chunk]:
     try:
-        if not modules:
-            result = play_chunk(pickle.loads(chunk))
-        else:
-            # Threads of this worker may play another version of the same module: one at a
-            # time, each with its own version installed.
-            with install_lock:
-                install(modules)
-                result = play_chunk(pickle.loads(chunk))
+        loaded: list[Chunk] = pickle.loads(chunks)
     except Exception as exc:
-        where = f"on Dask worker {_worker_address()}"
-        raise FaultError(f"{where}: {type(exc).__name__}: {exc}") from None
+        raise FaultError(
+            f"on Dask worker {_worker_address()}: {type(exc).__name__}: {exc}"
+        ) from None
+    return loaded
+
+
+def _on_worker(chunk: Chunk) -> ChunkResult:
+    try:
+        result = play_chunk(chunk)
+    except Exception as exc:  # a bug, ours or the user's: this chunk's error
+        error = FaultError(f"on Dask worker {_worker_address()}: {type(exc).__name__}: {exc}")
+        return ChunkResult(EpisodeBatch.of([], chunk.plan.reward_boundary), error)
     if result.error is None:
         return result
     error = FaultError(f"on Dask worker {_worker_address()}: {result.error}")

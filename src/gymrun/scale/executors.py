@@ -39,11 +39,13 @@ def execute(
     executor: str,
     workers: int,
     cluster: DaskCluster | None = None,
+    bundle: int = 1,
 ) -> Generator[tuple[Key, Outcome], None, None]:
     """Play every chunk with `executor`; yield ``(key, result or the exception it raised)``
     as each ends, in any order. Closing the generator cancels what has not started. The
-    dask executor needs `cluster` (see `gymrun.scale.cluster.connect_dask`); losing its
-    scheduler or every worker raises a `FaultError`."""
+    dask executor needs `cluster` (see `gymrun.scale.cluster.connect_dask`) and plays
+    consecutive chunks of up to `bundle` episodes in one task; losing its scheduler or
+    every worker raises a `FaultError`."""
     if executor == "local":
         for key, chunk in chunks:
             yield key, _outcome(chunk)
@@ -55,7 +57,7 @@ def execute(
         raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
     if cluster is None:
         raise GymrunError("the dask executor needs a connected cluster")
-    yield from _on_dask(chunks, cluster)
+    yield from _on_dask(chunks, cluster, bundle)
 
 
 def _outcome(chunk: Chunk) -> Outcome:
@@ -66,27 +68,33 @@ def _outcome(chunk: Chunk) -> Outcome:
 
 
 def _on_dask(
-    items: Iterable[tuple[Key, Chunk]], cluster: DaskCluster
+    items: Iterable[tuple[Key, Chunk]], cluster: DaskCluster, bundle: int = 1
 ) -> Generator[tuple[Key, Outcome], None, None]:
-    """Chunks as Dask tasks, a few per worker thread ahead of the results; a result lost
-    with its worker (killed after it finished, before it was fetched) is asked for again."""
+    """Chunks as Dask tasks, consecutive ones of up to `bundle` episodes in all played by one
+    task (a sweep's short runs), a few tasks per worker thread ahead of the results; a
+    result lost with its worker (killed after it finished, before it was fetched) is asked
+    for again."""
     from distributed import wait
 
     client = cluster.client
-    pending = iter(items)
-    running: dict[Any, tuple[Key, Chunk]] = {}
-    again: list[tuple[Key, Chunk]] = []
+    pending = _bundles(items, bundle)
+    running: dict[Any, list[tuple[Key, Chunk]]] = {}
+    again: list[list[tuple[Key, Chunk]]] = []
     sent: dict[Key, int] = {}
     modules: dict[str, tuple[Any, ...]] = {}
     health = _Health(cluster)
 
-    def submit(key: Key, chunk: Chunk) -> None:
-        plan = chunk.plan
-        if plan.key not in modules:  # the user's code goes with every chunk, by its hash
-            modules[plan.key] = tuple(user_code(plan.config))
-        sent[key] = sent.get(key, 0) + 1
-        task = client.submit(play_shipped, modules[plan.key], pickle.dumps(chunk), pure=False)
-        running[task] = (key, chunk)
+    def submit(task: list[tuple[Key, Chunk]]) -> None:
+        shipped: dict[str, Any] = {}
+        for key, chunk in task:
+            plan = chunk.plan
+            if plan.key not in modules:  # the user's code goes with every chunk, by its hash
+                modules[plan.key] = tuple(user_code(plan.config))
+            shipped |= {module.name: module for module in modules[plan.key]}
+            sent[key] = sent.get(key, 0) + 1
+        chunks = pickle.dumps([chunk for _, chunk in task])
+        future = client.submit(play_shipped, tuple(shipped.values()), chunks, pure=False)
+        running[future] = task
 
     try:
         while True:
@@ -98,7 +106,7 @@ def _on_dask(
                 item = again.pop() if again else next(pending, None)
                 if item is None:
                     break
-                submit(*item)
+                submit(item)
             if not running:
                 return
             try:
@@ -106,37 +114,68 @@ def _on_dask(
                     wait(list(running), timeout=POLL, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
             except (TimeoutError, CancelledError):
                 pass  # a cancelled task (the scheduler was lost) is seen below
-            done = [task for task in running if task.status != "pending"]
-            finished = [task for task in done if task.status == "finished"]
-            for task, result in zip(finished, _gathered(client, finished), strict=True):
-                key, chunk = running.pop(task)
-                if result is None:
-                    again.append((key, chunk))
-                else:
+            done = [future for future in running if future.status != "pending"]
+            finished = [future for future in done if future.status == "finished"]
+            for future, results in zip(finished, _gathered(client, finished), strict=True):
+                task = running.pop(future)
+                if results is None:
+                    again.append(task)
+                    continue
+                for (key, _), result in zip(task, results, strict=True):
                     yield key, result
-            for task in done:
-                if task in running and task.status == "error":
-                    key, _ = running.pop(task)
-                    yield key, _worker_failure(task.exception())
-                elif task in running:  # cancelled or lost with its scheduler or worker
-                    key, chunk = running.pop(task)
-                    if sent[key] > RETRIES:
-                        yield key, FaultError(f"the Dask task of {key} was lost {sent[key]} times")
+            for future in done:
+                if future in running and future.status == "error":
+                    failure = _worker_failure(future.exception())
+                    for key, _ in running.pop(future):
+                        yield key, failure
+                elif future in running:  # cancelled or lost with its scheduler or worker
+                    task = running.pop(future)
+                    lost = max(sent[key] for key, _ in task)
+                    if lost > RETRIES:
+                        for key, _ in task:
+                            yield key, FaultError(f"the Dask task of {key} was lost {lost} times")
                     else:
-                        again.append((key, chunk))
+                        again.append(task)
     finally:
         if running and client.status == "running":
             client.cancel(list(running), force=True)
 
 
-def _gathered(client: Any, tasks: list[Any]) -> list[ChunkResult | None]:
-    """The results of finished `tasks`; None for one that was lost. Each is fetched with a
-    time limit: a result whose worker died before it was fetched is computed again by the
-    scheduler, and with no worker left `client.gather` would wait for it for ever."""
-    results: list[ChunkResult | None] = []
-    for task in tasks:
+def _bundles(
+    items: Iterable[tuple[Key, Chunk]], episodes: int
+) -> Iterator[list[tuple[Key, Chunk]]]:
+    """Consecutive chunks grouped into tasks of at most `episodes` episodes (a longer chunk
+    is a task of its own)."""
+    task: list[tuple[Key, Chunk]] = []
+    size = 0
+    for key, chunk in items:
+        if task and size + chunk.count > episodes:
+            yield task
+            task, size = [], 0
+        task.append((key, chunk))
+        size += chunk.count
+    if task:
+        yield task
+
+
+def _gathered(client: Any, futures: list[Any]) -> list[list[ChunkResult] | None]:
+    """The results of finished `futures`, fetched together; None for one that was lost.
+    The fetch has a time limit: a result whose worker died before it was fetched is
+    computed again by the scheduler, and with no worker left a plain `client.gather`
+    would wait for it for ever."""
+    if not futures:
+        return []
+    try:  # one round trip for all of them
+        together: list[list[ChunkResult]] = client.sync(
+            client._gather, futures, callback_timeout=FETCH_TIMEOUT
+        )
+        return list(together)
+    except Exception:  # one was lost: find which, each with its own time limit
+        pass
+    results: list[list[ChunkResult] | None] = []
+    for future in futures:
         try:
-            results.append(task.result(timeout=FETCH_TIMEOUT))
+            results.append(future.result(timeout=FETCH_TIMEOUT))
         except Exception:  # lost with its worker, or not back in time: sent again
             results.append(None)
     return results
@@ -158,6 +197,7 @@ class _Health:
         self.patience = max(cluster.wait_workers, 1.0)
         self.unwell_since: float | None = None
         self.threads = cluster.threads
+        self.next_look = time.monotonic() + POLL
 
     def check(self) -> bool:
         """Whether the scheduler is there now; raises `FaultError` when the scheduler, or
@@ -166,7 +206,9 @@ class _Health:
         problem = None
         if client.status != "running":
             problem = f"lost the Dask scheduler at {self.cluster.address}"
-        else:
+        elif self.unwell_since is not None or time.monotonic() >= self.next_look:
+            # the workers are asked for (a round trip) every POLL seconds, not every result
+            self.next_look = time.monotonic() + POLL
             workers = client.scheduler_info()["workers"]
             if not workers:
                 problem = f"every Dask worker of {self.cluster.address} is gone"
@@ -186,7 +228,7 @@ def ordered_on_dask(
 ) -> Iterator[ChunkResult]:
     """The episodes of `plan` from `start` on, from the Dask `cluster`, chunk by chunk in
     episode order (tasks sized by `task_size`); the first chunk that fails is the last."""
-    size = task_size(plan.episodes - start, cluster.threads, episode_cost(plan))
+    size = task_size(plan.episodes - start, cluster.threads, episode_cost([plan]))
     items = (
         (number, Chunk(plan, first, min(size, plan.episodes - first), record_dir))
         for number, first in enumerate(range(start, plan.episodes, size))
