@@ -318,16 +318,17 @@ def _run_claimed(
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
     whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
+    # an episode's cost, from a few of each point (they may differ), sizes the chunks
+    firsts = [
+        plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
+    ]
+    cost = 0.0 if executor == "local" else episode_cost(firsts)
     sizes = [
-        plan.episodes if one else chunk_size(plan.episodes, workers)
+        plan.episodes if one else chunk_size(plan.episodes, workers, cost)
         for one, plan in zip(whole, plans, strict=True)
     ]
     bundle = 1
     if cluster is not None:  # tasks sized by what an episode costs, and the cluster's size
-        firsts = [
-            plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
-        ]
-        cost = episode_cost(firsts)  # an episode of each point: they may differ
         bundle = task_size(sum(plan.episodes for plan in plans), cluster.threads, cost)
         sizes = [plan.episodes if one else bundle for one, plan in zip(whole, plans, strict=True)]
     labels = run_labels(sweep)

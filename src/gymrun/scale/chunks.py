@@ -25,10 +25,20 @@ MAX_CHUNK = 1000
 _CACHED = 4  # experiments a worker process keeps built, for the next chunk of their run
 
 
-def chunk_size(count: int, workers: int) -> int:
-    """Episodes per chunk: about eight chunks per worker, so no worker idles at the end, and
-    at most `MAX_CHUNK`, so a long run's results stream back."""
-    return max(1, min(MAX_CHUNK, -(-count // (workers * 8))))
+CHUNK_SECONDS = 0.5  # at most, for a chunk in a process pool: a stopped run keeps the rest
+
+
+def chunk_size(count: int, workers: int, seconds_per_episode: float = 0.0) -> int:
+    """Episodes per chunk in a pool of `workers` processes: about eight chunks per worker, so
+    no worker idles at the end, and at most `MAX_CHUNK` or `CHUNK_SECONDS` of work (given
+    what an episode costs), so a long run's results stream back and a stopped run keeps
+    nearly all it played.
+
+    >>> chunk_size(100, 2), chunk_size(10**6, 2), chunk_size(10**6, 2, 0.05)
+    (7, 1000, 10)
+    """
+    by_cost = int(CHUNK_SECONDS / seconds_per_episode) if seconds_per_episode > 0 else MAX_CHUNK
+    return max(1, min(MAX_CHUNK, by_cost, -(-count // (workers * 8))))
 
 
 TASK_SECONDS = 1.0  # what a task on a cluster should take: the submitter spends ~4 ms on each
@@ -70,7 +80,9 @@ def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.
     return seconds / max(played, 1)
 
 
-def chunks(start: int, count: int, workers: int) -> Iterator[tuple[int, int]]:
+def chunks(
+    start: int, count: int, workers: int, seconds_per_episode: float = 0.0
+) -> Iterator[tuple[int, int]]:
     """``(start, count)`` pieces of episodes ``start .. start + count - 1``, made as they
     are asked for (a run of 10**11 episodes has 10**8 of them).
 
@@ -79,7 +91,7 @@ def chunks(start: int, count: int, workers: int) -> Iterator[tuple[int, int]]:
     >>> list(chunks(5, 100, 2))[:2]
     [(5, 7), (12, 7)]
     """
-    size = chunk_size(count, workers)
+    size = chunk_size(count, workers, seconds_per_episode)
     for first in range(start, start + count, size):
         yield first, min(size, start + count - first)
 

@@ -22,7 +22,7 @@ from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.orphans import die_with_parent
 from gymrun.core.plan import RunPlan
 from gymrun.errors import FaultError
-from gymrun.scale.chunks import Chunk, ChunkResult, chunks, in_order, play_chunk
+from gymrun.scale.chunks import Chunk, ChunkResult, chunks, episode_cost, in_order, play_chunk
 
 Key = TypeVar("Key", bound=Hashable)
 IN_FLIGHT = 4  # chunks per worker process sent ahead of the results
@@ -124,10 +124,13 @@ def ordered_chunks(
     plan: RunPlan, first: int, count: int, workers: int, record_dir: Path | None = None
 ) -> Iterator[ChunkResult]:
     """Episodes ``first .. first + count - 1`` of `plan` from `workers` processes, chunk by
-    chunk in episode order; the first chunk that fails is the last."""
+    chunk in episode order; the first chunk that fails is the last. Chunks are sized by
+    what an episode costs (a few are played here first), when there are more episodes than
+    eight a worker."""
+    cost = episode_cost([plan], episodes=3, budget=0.05) if count > workers * 8 else 0.0
     items = (
         (number, Chunk(plan, start, size, record_dir))
-        for number, (start, size) in enumerate(chunks(first, count, workers))
+        for number, (start, size) in enumerate(chunks(first, count, workers, cost))
     )
     with ProcessPool(workers) as pool:
         yield from in_order(pool.play(items))
