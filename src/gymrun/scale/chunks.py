@@ -42,21 +42,28 @@ def chunk_size(count: int, workers: int, seconds_per_episode: float = 0.0) -> in
 
 
 TASK_SECONDS = 1.0  # what a task on a cluster should take: the submitter spends ~4 ms on each
+MIN_TASK_SECONDS = 0.025  # and at least, however small the work: a task's round trip is ~5 ms
 MAX_TASK = 100_000  # episodes in one task, however cheap
-SPREAD = 4  # tasks per worker thread at least, so that none idles while another finishes
+SPREAD = 8  # tasks per worker thread, so that none idles long while another finishes
 
 
 def task_size(count: int, threads: int, seconds_per_episode: float) -> int:
     """Episodes per task on a cluster of `threads` worker threads, for `count` episodes in
-    all (a run's, or a sweep's): about `TASK_SECONDS` of work each, yet `SPREAD` tasks per
-    thread, so even a single run is shared out. A sweep's runs shorter than this are played
-    several to a task.
+    all (a run's, or a sweep's): `SPREAD` tasks per thread, so even a single run is shared
+    out, of between `MIN_TASK_SECONDS` and `TASK_SECONDS` of work each (when an episode's
+    cost is known). A sweep's runs shorter than this are played several to a task.
 
     >>> task_size(100, 2, 0.0002), task_size(10**6, 2, 0.0002), task_size(50, 4, 2.0)
-    (13, 5000, 1)
+    (100, 5000, 1)
+    >>> task_size(54000, 2, 0.0001), task_size(1800, 2, 0.0001), task_size(1800, 2, 0.0)
+    (3375, 250, 113)
     """
-    by_cost = int(TASK_SECONDS / max(seconds_per_episode, 1e-7))
-    return max(1, min(MAX_TASK, by_cost, -(-count // (threads * SPREAD))))
+    share = -(-count // (threads * SPREAD))
+    if seconds_per_episode <= 0:  # not known: shared out evenly
+        return max(1, min(count, MAX_TASK, share))
+    least = int(MIN_TASK_SECONDS / seconds_per_episode)
+    most = int(TASK_SECONDS / seconds_per_episode)
+    return max(1, min(count, MAX_TASK, most, max(least, share)))
 
 
 def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
