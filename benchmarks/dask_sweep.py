@@ -33,9 +33,17 @@ CONFIG = ROOT / "configs" / "cartpole_epsilon_sweep.yaml"
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
-def start_cluster(directory: Path, workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def start_cluster(
+    directory: Path, workers: int, profiler: bool = True
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
     file = directory / "scheduler.json"
-    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": directory}
+    environment = os.environ | {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": str(profiler)}
+    common = {
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "cwd": directory,
+        "env": environment,
+    }
     processes = [
         subprocess.Popen(
             [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
@@ -80,6 +88,11 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat of each")
+    parser.add_argument(
+        "--no-profiler",
+        action="store_true",
+        help="workers without Dask's statistical profiler (it samples each thread every 10 ms)",
+    )
     args = parser.parse_args()
     sweeps = {
         "default": load_sweep(CONFIG),
@@ -87,7 +100,9 @@ def main() -> None:
     }
     repeats = 1 if args.quick else args.repeats
     with tempfile.TemporaryDirectory() as directory:
-        address, processes = start_cluster(Path(directory), workers=2)
+        address, processes = start_cluster(
+            Path(directory), workers=2, profiler=not args.no_profiler
+        )
         try:
             executors = {
                 "local": {"executor": "local"},
