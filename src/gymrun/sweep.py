@@ -37,7 +37,7 @@ from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
 from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunk_size, episode_cost, task_size
+from gymrun.scale.chunks import Chunk, chunk_size, episode_costs, task_size
 from gymrun.scale.cluster import DaskCluster, connect_dask
 from gymrun.scale.executors import EXECUTORS, Outcome, execute
 
@@ -318,11 +318,18 @@ def _run_claimed(
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
     whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
-    # an episode's cost, from a few of each point (they may differ), sizes the chunks
+    # An episode's cost, from a few of each point (they may differ), sizes the chunks, and
+    # the costliest runs go first, so that no worker is left with a long one at the end.
     firsts = [
         plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
     ]
-    cost = 0.0 if executor == "local" else episode_cost(firsts)
+    point_costs = [None] * len(firsts) if executor == "local" else episode_costs(firsts)
+    known = [c for c in point_costs if c is not None]
+    cost = sum(known) / len(known) if known else 0.0
+    order = sorted(
+        range(len(plans)),
+        key=lambda r: -(point_costs[sweep.runs[r].point] or cost) * plans[r].episodes,
+    )
     sizes = [
         plan.episodes if one else chunk_size(plan.episodes, workers, cost)
         for one, plan in zip(whole, plans, strict=True)
@@ -345,10 +352,10 @@ def _run_claimed(
         for part, plan in zip(parts, plans, strict=True)
     ]
     tasks = (
-        ((r, c), Chunk(plan, first, min(sizes[r], plan.episodes - first), run_dirs[r]))
-        for r, plan in enumerate(plans)
+        ((r, c), Chunk(plans[r], first, min(sizes[r], plans[r].episodes - first), run_dirs[r]))
+        for r in order
         if not kept[r]
-        for c, first in enumerate(range(starts[r], plan.episodes, sizes[r]))
+        for c, first in enumerate(range(starts[r], plans[r].episodes, sizes[r]))
     )
     guard = InterruptGuard()
     # The sweep's plot is drawn beside the runs (the process imports matplotlib meanwhile);

@@ -66,12 +66,19 @@ def task_size(count: int, threads: int, seconds_per_episode: float) -> int:
     return max(1, min(count, MAX_TASK, most, max(least, share)))
 
 
-def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
-    """Seconds an episode of `plans` takes in this process, on average: up to `episodes` of
-    each (its first ones, seeded as always), for at most about `budget` seconds in all. The
+def episode_costs(
+    plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1
+) -> list[float | None]:
+    """Seconds an episode of each of `plans` takes in this process: up to `episodes` of each
+    (its first ones, seeded as always), for at most about `budget` seconds in all (None for
+    the plans that were not reached, or whose episodes could not be played). The
     environment's making is not counted: a worker keeps what it built for the next chunk."""
-    played, seconds, began = 0, 0.0, time.perf_counter()
-    for plan in plans:
+    costs: list[float | None] = [None] * len(plans)
+    began = time.perf_counter()
+    for number, plan in enumerate(plans):
+        if time.perf_counter() - began > budget:
+            break
+        played = 0
         try:
             with Experiment(plan) as experiment:
                 started = time.perf_counter()
@@ -79,12 +86,17 @@ def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.
                     played += len(batch)
                     if time.perf_counter() - began > budget:
                         break
-                seconds += time.perf_counter() - started
+                seconds = time.perf_counter() - started
         except GymrunError:
-            pass  # the run fails where it is played, and says so there
-        if time.perf_counter() - began > budget:
-            break
-    return seconds / max(played, 1)
+            continue  # the run fails where it is played, and says so there
+        costs[number] = seconds / played if played else None
+    return costs
+
+
+def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
+    """The mean of `episode_costs` (0.0 when none could be measured)."""
+    known = [cost for cost in episode_costs(plans, episodes, budget) if cost is not None]
+    return sum(known) / len(known) if known else 0.0
 
 
 def chunks(
