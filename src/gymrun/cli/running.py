@@ -309,7 +309,7 @@ def sweep(
         typer.Option(
             "--resume",
             metavar="DIR",
-            help="Finish the interrupted sweep recorded in DIR: its completed runs are kept.",
+            help="Finish the stopped sweep recorded in DIR: what its runs played is kept.",
         ),
     ] = None,
     no_record: NoRecord = False,
