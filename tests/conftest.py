@@ -36,14 +36,23 @@ def default_signals() -> None:
 
 def start_gymrun(*args: str, **options: Any) -> subprocess.Popen[str]:
     """``python -m gymrun ARGS`` as a process of its own (its own session, default signal
-    actions), its output captured as text."""
+    actions unless `options` give another ``preexec_fn``), its output captured as text."""
     options.setdefault("stdout", subprocess.PIPE)
     options.setdefault("stderr", subprocess.PIPE)
+    options.setdefault("preexec_fn", default_signals)
     return subprocess.Popen(
+        [sys.executable, "-m", "gymrun", *args], text=True, start_new_session=True, **options
+    )
+
+
+def run_gymrun(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m gymrun ARGS`` to its end (at most two minutes), its output captured."""
+    return subprocess.run(
         [sys.executable, "-m", "gymrun", *args],
+        capture_output=True,
         text=True,
-        start_new_session=True,
-        preexec_fn=default_signals,
+        timeout=120,
+        check=False,
         **options,
     )
 

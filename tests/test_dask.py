@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from gymrun.cli import app
 
-from .conftest import default_signals
+from .conftest import start_gymrun
 from .dask_cluster import Cluster, dask_cluster
 
 pytest.importorskip("distributed")
@@ -33,16 +33,7 @@ def gymrun(*args: str) -> tuple[int, str, str]:
 
 
 def gymrun_process(cwd: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gymrun", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=default_signals,  # signals reach it whatever the test runner ignores
-        **popen,  # type: ignore[call-overload]
-    )
+    return start_gymrun(*args, cwd=cwd, **popen)
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:

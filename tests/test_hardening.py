@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from gymrun.cli import app
 
-from .conftest import CONFIGS, FAKE_ID, default_signals
+from .conftest import CONFIGS, FAKE_ID, default_signals, start_gymrun
 
 WriteConfig = Callable[..., Path]
 BALANCE = str(CONFIGS / "cartpole_balance.yaml")
@@ -31,15 +31,7 @@ def gymrun(*args: str) -> tuple[int, str, str]:
 
 
 def process(*args: str, cwd: Path, **options: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gymrun", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **({"preexec_fn": default_signals} | options),  # signals reach it whatever is ignored  # type: ignore[arg-type]
-    )
+    return start_gymrun(*args, cwd=cwd, **options)
 
 
 def finished(child: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:

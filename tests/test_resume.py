@@ -9,14 +9,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import start_gymrun
+from .conftest import run_gymrun, start_gymrun
 
 # The balancing controller under random actions: episodes of every length, a few ms each.
 CONFIG = (
@@ -26,15 +25,7 @@ CONFIG = (
 
 
 def gymrun(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gymrun", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_gymrun(*args, cwd=cwd, env={**os.environ, "COLUMNS": "200"})
 
 
 def stopped_run(cwd: Path, how: signal.Signals, *args: str, after: int = 40) -> tuple[Path, str]:

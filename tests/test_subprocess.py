@@ -10,18 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CONFIGS, pip_install, start_gymrun
-
-
-def run_gymrun(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gymrun", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        **kwargs,  # type: ignore[call-overload]
-    )
+from .conftest import CONFIGS, pip_install, run_gymrun, start_gymrun
 
 
 def test_module_help() -> None:

@@ -99,8 +99,8 @@ def run_experiment(
     if resume:
         if record_dir is None:
             raise GymrunError("resuming a run needs its directory")
-        where = f"--resume {record_dir.path if isinstance(record_dir, RecordDir) else record_dir}"
         directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
+        where = f"--resume {directory}"
         if config.seed is None:
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)

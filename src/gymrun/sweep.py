@@ -37,7 +37,7 @@ from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
 from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunk_size, episode_costs, task_size
+from gymrun.scale.chunks import Chunk, chunk_size, episode_costs, mean_cost, task_size
 from gymrun.scale.cluster import DaskCluster, connect_dask
 from gymrun.scale.executors import EXECUTORS, Outcome, execute
 
@@ -324,8 +324,7 @@ def _run_claimed(
         plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
     ]
     point_costs = [None] * len(firsts) if executor == "local" else episode_costs(firsts)
-    known = [c for c in point_costs if c is not None]
-    cost = sum(known) / len(known) if known else 0.0
+    cost = mean_cost(point_costs)
     order = sorted(
         range(len(plans)),
         key=lambda r: -(point_costs[sweep.runs[r].point] or cost) * plans[r].episodes,

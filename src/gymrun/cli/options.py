@@ -17,3 +17,17 @@ Overrides = Annotated[
     list[str] | None,
     typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
 ]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+]
+WaitWorkers = Annotated[
+    float | None,
+    typer.Option(
+        "--wait-workers",
+        min=0,
+        metavar="SECONDS",
+        help="How long --executor dask waits for a worker (default: "
+        "$GYMRUN_DASK_WAIT_WORKERS, else 30).",
+    ),
+]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson, ConfigPath, Debug, Overrides
+from gymrun.cli.options import AsJson, ConfigPath, DaskAddress, Debug, Overrides, WaitWorkers
 from gymrun.errors import ExitStatus, FaultError, GymrunError
 
 if TYPE_CHECKING:
@@ -79,16 +79,8 @@ def run(
             "--executor", "-e", help="local (with --workers: processes) | dask (a cluster)."
         ),
     ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
-    ] = None,
-    wait_workers: Annotated[
-        float | None,
-        typer.Option(
-            "--wait-workers", min=0, metavar="SECONDS", help="How long dask waits for a worker."
-        ),
-    ] = None,
+    address: DaskAddress = None,
+    wait_workers: WaitWorkers = None,
     output: Output = None,
     force: Annotated[
         bool, typer.Option("--force", help="Let --output replace the run already in it.")
@@ -285,20 +277,8 @@ def sweep(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Processes for --executor process.")
     ] = 2,
-    address: Annotated[
-        str | None,
-        typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
-    ] = None,
-    wait_workers: Annotated[
-        float | None,
-        typer.Option(
-            "--wait-workers",
-            min=0,
-            metavar="SECONDS",
-            help="How long --executor dask waits for a worker (default: "
-            "$GYMRUN_DASK_WAIT_WORKERS, else 30).",
-        ),
-    ] = None,
+    address: DaskAddress = None,
+    wait_workers: WaitWorkers = None,
     overrides: Overrides = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")

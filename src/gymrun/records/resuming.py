@@ -20,6 +20,7 @@ from gymrun.components.policy import Policy
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError
+from gymrun.records import json_text
 from gymrun.records.layout import (
     CONFIG_FILE,
     EPISODES_FILE,
@@ -76,8 +77,9 @@ def recorded_seed(directory: Path, where: str) -> int:
 def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     """What `directory` holds of the run `plan` describes, checked to be that run's."""
     recorded = _recorded_config(directory, where)
-    wanted = plan.config.to_json()
-    if _canonical(recorded) != _canonical(wanted):
+    # the config as the recorder writes it, read back: the comparison sees what is on disk
+    wanted = yaml.safe_load(yaml.safe_dump(plan.config.to_json(), allow_unicode=True))
+    if recorded != wanted:
         keys = ", ".join(_differences(recorded, wanted)[:4]) or "its layout"
         raise GymrunError(
             f"{where}: the run recorded there was run with other settings ({keys} differ); "
@@ -90,8 +92,9 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
             raise GymrunError(
                 f"{where}: module {name} is not the version the run ran ({theirs}, now {ours})"
             )
-    if meta.get("agent") != plan.provenance.get("agent"):
-        keys = ", ".join(_differences(meta.get("agent"), plan.provenance.get("agent"), "agent."))
+    agent = json.loads(json_text.dumps(plan.provenance.get("agent")))  # as meta.json has it
+    if meta.get("agent") != agent:
+        keys = ", ".join(_differences(meta.get("agent"), agent, "agent."))
         raise GymrunError(
             f"{where}: the agent's model, or what plays it, is not what the run ran "
             f"({keys or 'agent'} differ)"
@@ -126,7 +129,7 @@ def _episodes(path: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeBatch]
                 )
             batches.append(batch)
             count += len(batch)
-        size = _whole_lines(path, count)
+        size = _whole_lines(path)
     except DamagedRecord as exc:
         raise GymrunError(f"{where}: {exc}; it cannot be continued") from None
     except OSError as exc:
@@ -136,13 +139,19 @@ def _episodes(path: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeBatch]
     return batches, count, size
 
 
-def _whole_lines(path: Path, lines: int) -> int:
-    """The bytes the first `lines` lines of `path` take, newlines included."""
-    size = 0
+def _whole_lines(path: Path) -> int:
+    """The bytes of `path` up to its last newline: its whole lines (every one of which was
+    read as an episode), without a line cut off when the process died."""
     with path.open("rb") as file:
-        for _ in range(lines):
-            size += len(file.readline())
-    return size
+        end = file.seek(0, 2)
+        while end > 0:
+            start = max(0, end - 65536)
+            file.seek(start)
+            block = file.read(end - start)
+            if (newline := block.rfind(b"\n")) >= 0:
+                return start + newline + 1
+            end = start
+    return 0
 
 
 def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
@@ -174,15 +183,8 @@ def _read_json(path: Path, where: str) -> dict[str, Any]:
     return data
 
 
-def _canonical(config: dict[str, Any]) -> str:
-    # YAML as the recorder writes it, read back: the comparison sees what is on disk
-    text = yaml.safe_dump(config, sort_keys=True, allow_unicode=True)
-    return json.dumps(yaml.safe_load(text), sort_keys=True, default=str)
-
-
 def _differences(recorded: Any, wanted: Any, prefix: str = "") -> list[str]:
     """The dotted keys whose values differ between two configs."""
-    wanted = yaml.safe_load(yaml.safe_dump(wanted, allow_unicode=True))
     if isinstance(recorded, dict) and isinstance(wanted, dict):
         return [
             found

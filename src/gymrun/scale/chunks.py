@@ -94,8 +94,13 @@ def episode_costs(
 
 
 def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
-    """The mean of `episode_costs` (0.0 when none could be measured)."""
-    known = [cost for cost in episode_costs(plans, episodes, budget) if cost is not None]
+    """The mean of `episode_costs`."""
+    return mean_cost(episode_costs(plans, episodes, budget))
+
+
+def mean_cost(costs: Sequence[float | None]) -> float:
+    """The mean of the costs that were measured (0.0 when none was)."""
+    known = [cost for cost in costs if cost is not None]
     return sum(known) / len(known) if known else 0.0
 
 
