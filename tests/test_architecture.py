@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from tests.support.paths import ROOT
 
 PACKAGE = ROOT / "src" / "gymrun"
 # Bottom to top. A module may import from its own layer and the layers below it.

@@ -7,19 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from gymrun.baselines import markdown_table, run_baselines
-from gymrun.cli import app
-
-from .conftest import ROOT
+from tests.support.cli import gymrun
+from tests.support.paths import ROOT
 
 FIGURES = ROOT / "docs" / "baselines.json"
-
-
-def gymrun(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def without_timing(document: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,12 @@ and compared (time stamps aside)."""
 import subprocess
 import sys
 
-from .conftest import ROOT
+import pytest
+
+from tests.support.paths import ROOT
 
 
+@pytest.mark.slow
 def test_every_readme_sample_is_what_gymrun_prints() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "readme_samples.py"), "--check"],

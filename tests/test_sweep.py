@@ -1,31 +1,27 @@
-"""Sweeps: grid expansion and validation, intervals, and identical results from every executor."""
+"""Sweeps: every point validated, a failing point, every executor giving the same results,
+stopping, and sweeps of odd shapes."""
 
 import json
 import os
+import resource
 import signal
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from gymrun.cli import app
-from gymrun.core.statistics import bootstrap_ci
 from gymrun.errors import ConfigError
 from gymrun.records.reading import read_run
 from gymrun.sweep import load_sweep, run_sweep
-
-from .conftest import CONFIGS, FAKE_ID, start_gymrun
-from .dask_cluster import Cluster, dask_cluster
+from tests.support.cli import gymrun
+from tests.support.dask_cluster import Cluster
+from tests.support.fake_env import FAKE_ID
+from tests.support.paths import CONFIGS
+from tests.support.processes import default_signals, finished, start_gymrun
 
 WriteConfig = Callable[..., Path]
 EPSILON_SWEEP = CONFIGS / "cartpole_epsilon_sweep.yaml"
-
-
-def gymrun(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def small_sweep(write_config: WriteConfig, episodes: int = 12) -> Path:
@@ -52,30 +48,6 @@ def rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_the_grid_is_the_product_of_the_values_times_the_seeds(write_config: WriteConfig) -> None:
-    sweep = load_sweep(small_sweep(write_config))
-    assert sweep.keys == ["wrappers.0.epsilon", "agent.action"]
-    assert sweep.points == [
-        {"wrappers.0.epsilon": 0.0, "agent.action": 0},
-        {"wrappers.0.epsilon": 0.0, "agent.action": 1},
-        {"wrappers.0.epsilon": 1.0, "agent.action": 0},
-        {"wrappers.0.epsilon": 1.0, "agent.action": 1},
-    ]
-    assert [(r.point, r.seed, r.config.seed, r.config.wrappers[0].epsilon) for r in sweep.runs][
-        :3
-    ] == [
-        (0, 3, 3, 0.0),
-        (0, 4, 4, 0.0),
-        (1, 3, 3, 0.0),
-    ]
-    assert all(r.config.sweep is None for r in sweep.runs)  # each run is an ordinary config
-
-
-def test_replicates_count_up_from_the_seed(write_config: WriteConfig) -> None:
-    path = write_config("env: CartPole-v1\nseed: 10\nsweep:\n  episodes: [2, 3]\n  replicates: 3\n")
-    assert load_sweep(path).seeds == [10, 11, 12]
-
-
 def test_every_point_is_validated_before_anything_runs(write_config: WriteConfig) -> None:
     path = write_config(
         "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
@@ -97,42 +69,6 @@ def test_every_point_is_validated_before_anything_runs(write_config: WriteConfig
     )
     with pytest.raises(ConfigError, match="point 1: agent action: 2 is not an action of Discrete"):
         load_sweep(fixed)
-
-
-@pytest.mark.parametrize(
-    ("sweep", "expected"),
-    [
-        ("[1, 2]", "sweep: a sweep config needs a 'sweep:' mapping"),
-        ("{episodes: 3}", "sweep.episodes: must be a non-empty list"),
-        ("{episodes: [3], seeds: [1], replicates: 2}", "sweep: give either seeds or replicates"),
-        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers >= 0"),
-    ],
-)
-def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expected: str) -> None:
-    with pytest.raises(ConfigError) as exc:
-        load_sweep(write_config(f"env: CartPole-v1\nsweep: {sweep}\n"))
-    assert expected in str(exc.value)
-
-
-def test_bootstrap_interval_is_seeded_and_brackets_the_mean() -> None:
-    rewards = np.random.default_rng(1).normal(20, 5, 400)
-    low, high = bootstrap_ci(rewards)
-    assert (low, high) == bootstrap_ci(rewards)
-    assert low < rewards.mean() < high
-    # about 1.96 standard errors either side
-    assert high - low == pytest.approx(2 * 1.96 * rewards.std() / 20, rel=0.15)
-
-
-def test_few_distinct_rewards_resample_by_counts_to_the_same_interval() -> None:
-    # episode lengths: a few dozen values; the interval matches one from picking episodes
-    rewards = np.random.default_rng(2).geometric(0.05, 3000).astype(float)
-    assert 2 * len(np.unique(rewards)) <= len(rewards)  # the counts path is taken
-    low, high = bootstrap_ci(rewards)
-    picks = np.random.default_rng(9).integers(0, len(rewards), size=(20000, len(rewards)))
-    ref_low, ref_high = np.percentile(rewards[picks].mean(axis=1), [2.5, 97.5])
-    width = ref_high - ref_low
-    assert abs(low - ref_low) < 0.08 * width and abs(high - ref_high) < 0.08 * width
-    assert (low, high) == bootstrap_ci(rewards)
 
 
 def test_local_and_process_executors_agree_and_the_record_is_complete(
@@ -205,13 +141,6 @@ def test_unknown_executor_and_missing_scheduler() -> None:
 # -- a real Dask cluster on 127.0.0.1 (`dask scheduler`, `dask worker` processes) ---------
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    pytest.importorskip("distributed")
-    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
-        yield running
-
-
 def test_dask_executor_gives_the_local_results(cluster: Cluster) -> None:
     sweep = load_sweep(EPSILON_SWEEP)
     local = run_sweep(sweep, executor="local")
@@ -253,7 +182,6 @@ def test_a_stopped_sweep_cancels_the_rest_and_keeps_what_finished(
 ) -> None:
     # timeout and Slurm send SIGTERM to every process of the job: workers and the plotting
     # process get it too, and the sweep still ends consistent
-    import time
 
     config = tmp_path / "long.yaml"
     config.write_text(
@@ -285,3 +213,66 @@ def test_a_stopped_sweep_cancels_the_rest_and_keeps_what_finished(
     kept = sum(1 for _ in first.open())
     summary = json.loads((tmp_path / "s" / "agent=random-seed=0" / "summary.json").read_text())
     assert 0 < summary["count"] == kept < 400000
+
+
+def test_a_sweep_of_many_runs_under_a_low_open_file_limit(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    path = write_config("env: CartPole-v1\nepisodes: 1\nsweep:\n  replicates: 400\n")
+
+    def few_files() -> None:
+        default_signals()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    code, out, err = finished(
+        start_gymrun(
+            "sweep", str(path), "-o", "sweep", "--json", cwd=tmp_path, preexec_fn=few_files
+        )
+    )
+    assert code == 0, err
+    assert json.loads(out)["points"][0]["episodes"] == 400
+    assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 400
+
+
+def test_a_sweep_of_seeds_alone_is_drawn(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nepisodes: 2\nsweep: {seeds: [1, 2]}\n")
+    code, _, err = gymrun("sweep", str(path), "-o", "s")
+    assert code == 0, err
+    assert Path("s/sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_force_replaces_a_sweep(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nepisodes: 2\nsweep: {episodes: [1, 2]}\n")
+    assert gymrun("sweep", str(path), "-o", "s")[0] == 0
+    code, _, err = gymrun("sweep", str(path), "-o", "s", "--force", "--set", "sweep.episodes=[3]")
+    assert code == 0, err
+    assert sorted(p.name for p in Path("s").iterdir() if p.is_dir()) == ["episodes=3-seed=0"]
+
+
+def test_a_file_name_with_spaces_names_the_sweep(tmp_path: Path) -> None:
+    path = tmp_path / "my sweep.yaml"
+    path.write_text("env: CartPole-v1\nepisodes: 1\nsweep: {episodes: [1]}\n")
+    code, out, err = gymrun("sweep", str(path), "--dry-run")
+    assert code == 0, err
+    assert "my-sweep:" in out
+
+
+def test_a_zero_mean_sorts_above_a_negative_one(write_config: WriteConfig) -> None:
+    path = write_config(
+        f"env: {{id: {FAKE_ID}, kwargs: {{length: 2}}}}\nagent: {{name: constant, action: 0}}\n"
+        "episodes: 2\nsweep:\n  env.kwargs.reward: [-1.0, 0.0]\n"
+    )
+    data = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])
+    assert [p["mean_reward"] for p in data["points"]] == [-2.0, 0.0]
+    assert data["best"] == 1
+    table = gymrun("sweep", str(path), "--no-record")[1]
+    rows = [line for line in table.splitlines() if line.startswith("│")]
+    assert "0 [0, 0] ★" in rows[0] and "-2 [-2, -2]" in rows[1]
+
+
+def test_a_sweep_without_a_boundary_is_judged_on_the_spec_threshold(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config("env: CartPole-v1\nagent: cartpole_balance\nsweep: {episodes: [3]}\n")
+    point = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])["points"][0]
+    assert (point["solved"], point["runs"][0]["summary"]["reward_boundary"]) == (True, 475.0)

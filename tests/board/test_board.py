@@ -1,0 +1,508 @@
+"""``gymrun board``: the site built from real runs, what it says about each, what a second
+build touches, the terminal's ``gymrun compare`` of groups, and serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import BrowserContext, sync_playwright
+from scipy import stats
+
+from gymrun.board.build import build_board
+from gymrun.core import scores
+from gymrun.numbers import interval
+from tests.support.board_runs import (
+    Recordings,
+    episode_rewards,
+    gymrun_in,
+    make_recordings,
+    solved_at_by_hand,
+)
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+from tests.support.processes import default_signals
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
+    return make_recordings(tmp_path_factory.mktemp("board"))
+
+
+@pytest.fixture(scope="module")
+def site(recordings: Recordings) -> Path:
+    out = recordings.base / "site"
+    build_board(recordings.root, out)
+    return out
+
+
+def index_rows(site: Path) -> dict[str, dict]:
+    index = json.loads((site / "index.json").read_text())
+    return {r["id"]: r for env in index["environments"] for r in env["runs"]} | {
+        r["id"]: r for r in index["damaged"]
+    }
+
+
+def run_id(recordings: Recordings, run: str) -> str:
+    return recordings.runs[run].relative_to(recordings.root).as_posix()
+
+
+# -- statistics ---------------------------------------------------------------------------
+
+
+def test_solved_at_is_the_old_rule(recordings: Recordings) -> None:
+    rewards = recordings.rewards("solved")
+    expected = solved_at_by_hand(rewards, 5.0)
+    assert expected is not None and expected > 99  # the coin run is solved late, not at once
+    found = scores.solved_at(np.arange(len(rewards)), np.array(rewards), 5.0)
+    assert found == expected
+
+
+# -- the site ------------------------------------------------------------------------------
+
+
+def test_every_run_is_on_the_board_as_what_it_became(recordings: Recordings, site: Path) -> None:
+    rows = index_rows(site)
+    status = {
+        name: rows[run_id(recordings, name)]["status"]
+        for name in recordings.runs
+        if name != "sweep"
+    }
+    assert status == {
+        "balance": "completed",
+        "random": "completed",
+        "solved": "completed",
+        "video": "completed",
+        "failed": "failed",
+        "interrupted": "interrupted",
+        "killed": "killed",
+        "damaged": "damaged",
+    }
+    assert "the agent gave up" in rows[run_id(recordings, "failed")]["problem"]
+    damaged = rows[run_id(recordings, "damaged")]
+    assert re.search(r"episodes\.jsonl(: line |:)4: not an episode record", damaged["problem"])
+    killed = rows[run_id(recordings, "killed")]
+    assert killed["episodes"] >= 150  # what it finished before it was killed is all there
+
+
+def test_leaderboard_scores_and_order(recordings: Recordings, site: Path) -> None:
+    index = json.loads((site / "index.json").read_text())
+    [cartpole] = [env for env in index["environments"] if env["env"] == "CartPole-v1"]
+    runs = cartpole["runs"]
+    ranked = [r for r in runs if r["rank"] is not None]
+    lows = [r["score"]["ci95"][0] for r in ranked if r["score"]["ci95"][0] is not None]
+    assert lows == sorted(lows, reverse=True)
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    assert runs[0]["id"] == run_id(recordings, "balance")  # 500 every episode
+    rewards = recordings.rewards("random")
+    random_row = next(r for r in runs if r["id"] == run_id(recordings, "random"))
+    assert random_row["score"]["value"] == pytest.approx(np.mean(rewards))
+    low, high = random_row["score"]["ci95"]
+    assert low < np.mean(rewards) < high
+    balance = runs[0]
+    assert balance["solved_at"] == 99  # 500 from the start: solved once 100 episodes are in
+
+
+def test_run_page_data_is_beside_its_figures(recordings: Recordings, site: Path) -> None:
+    folder = site / "runs" / run_id(recordings, "solved")
+    curve = json.loads((folder / "reward.json").read_text())
+    rewards = recordings.rewards("solved")
+    assert curve["episodes"] == len(rewards) == 300
+    assert curve["high"] == pytest.approx(rewards)  # one point per episode for a short run
+    window = np.convolve(rewards, np.ones(100) / 100, mode="valid")
+    assert curve["rolling_mean"][99:] == pytest.approx(window.tolist())
+    assert (folder / "reward.png").read_bytes()[:4] == b"\x89PNG"
+    run = json.loads((folder / "run.json").read_text())
+    assert run["reproduce"] == f"gymrun run {recordings.runs['solved']}/config.yaml"
+    video = site / "runs" / run_id(recordings, "video") / "videos"
+    assert sorted(p.name for p in video.iterdir()) == ["episode-000000.mp4", "episode-000002.mp4"]
+    # a killed run never drew its reward.png: the board drew one from its episodes
+    killed = site / "runs" / run_id(recordings, "killed")
+    assert not (recordings.runs["killed"] / "reward.png").exists()
+    assert (killed / "reward.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_comparison_of_the_sweeps_points(recordings: Recordings, site: Path) -> None:
+    compare = json.loads((site / "envs" / "CartPole-v1" / "compare.json").read_text())
+    groups = {g["label"]: g for g in compare["groups"]}
+    low, high = groups["eps: wrappers.0.epsilon=0.25"], groups["eps: wrappers.0.epsilon=0.5"]
+    for group, epsilon in ((low, 0.25), (high, 0.5)):
+        means = [np.mean(episode_rewards(d)) for d in recordings.sweep_runs(epsilon)]
+        assert len(means) == 3
+        assert sorted(group["run_scores"]) == pytest.approx(sorted(means))
+        assert group["iqm"]["value"] == pytest.approx(stats.trim_mean(means, 0.25))
+        assert group["mean"]["value"] == pytest.approx(np.mean(means))
+    keys = compare["improvement"]["groups"]
+    matrix = compare["improvement"]["matrix"]
+    a, b = keys.index(high["key"]), keys.index(low["key"])
+    pairs = [(x > y) + 0.5 * (x == y) for x in high["run_scores"] for y in low["run_scores"]]
+    assert matrix[a][b]["value"] == pytest.approx(np.mean(pairs))
+    assert matrix[b][a]["value"] == pytest.approx(1 - np.mean(pairs))
+    profile = json.loads((site / "envs" / "CartPole-v1" / "profile.json").read_text())
+    # profiles of the groups with several runs: the sweep's two points
+    assert profile["groups"] == [high["label"], low["label"]]
+    assert (site / "envs" / "CartPole-v1" / "profile.svg").read_text().startswith("<?xml")
+
+
+def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_path: Path) -> None:
+    root = tmp_path / "recordings"
+    shutil.copytree(recordings.root, root, symlinks=True)
+    out = tmp_path / "site"
+    first = build_board(root, out)
+    assert first.read == first.runs == 14  # 8 runs and a sweep of 6
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build_board(root, out)
+    assert (again.read, again.written) == (0, [])
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    old = os.listdir(recordings.root / "cartpole_random")
+    [new] = [d for d in (root / "cartpole_random").iterdir() if d.name not in old]
+    third = build_board(root, out)
+    assert third.read == 1
+    written = {p.relative_to(out).as_posix() for p in third.written}
+    page = f"runs/cartpole_random/{new.name}"
+    assert {f"{page}/index.html", f"{page}/run.json", "index.html", "index.json"} <= written
+    assert all(w.startswith((page, "index.", "envs/CartPole-v1/")) for w in written)
+    untouched = [p for p in before if p.relative_to(out).as_posix() not in written]
+    touched = [p.name for p in untouched if p.stat().st_mtime_ns != before[p]]
+    assert touched == [".board.json"]  # the build's own record of what it read
+    shutil.rmtree(new)
+    build_board(root, out)
+    assert not (out / page).exists()  # a run removed from the recordings leaves the board
+
+
+def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
+    root = tmp_path / "recordings"
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    [good] = (root / "cartpole_random").iterdir()
+    started = root / "started" / "t"  # stopped right after it wrote its config
+    started.mkdir(parents=True)
+    shutil.copy(good / "config.yaml", started)
+    bad_yaml = root / "bad" / "t"
+    bad_yaml.mkdir(parents=True)
+    (bad_yaml / "config.yaml").write_text("env: [unclosed\n")
+    not_a_config = root / "other" / "t"
+    not_a_config.mkdir(parents=True)
+    (not_a_config / "config.yaml").write_text("just a string\n")
+    report = build_board(root, tmp_path / "site")
+    rows = index_rows(tmp_path / "site")
+    assert (report.runs, report.damaged) == (4, 2)
+    assert rows["started/t"]["status"] == "unfinished"
+    assert rows["started/t"]["episodes"] == 0
+    assert rows["bad/t"]["status"] == rows["other/t"]["status"] == "damaged"
+    assert "cannot read the run" in rows["bad/t"]["problem"]
+    assert re.search(r"not a gymrun (run's )?config", rows["other/t"]["problem"])
+    assert rows[f"cartpole_random/{good.name}"]["status"] == "completed"
+
+
+def test_a_run_whose_lock_is_held_is_still_recording(tmp_path: Path) -> None:
+    import fcntl
+
+    from gymrun.board.runs import LOCK_FILE, recording
+
+    assert recording(tmp_path) is None  # no lock file: cannot be told this way
+    (tmp_path / LOCK_FILE).touch()
+    assert recording(tmp_path) is False  # nobody holds it: the run's process is gone
+    with (tmp_path / LOCK_FILE).open() as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert recording(tmp_path) is True
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def test_board_command(recordings: Recordings, tmp_path: Path) -> None:
+    code, out, err = gymrun("board", str(recordings.root), "--out", str(tmp_path / "b"))
+    assert (code, err) == (0, "")
+    assert re.fullmatch(
+        r"board: 14 runs \(1 damaged\), 1 sweep, 2 environments; read 14, wrote \d+ files "
+        rf"in \d+\.\d\d s -> {re.escape(str(tmp_path / 'b' / 'index.html'))}\n",
+        out,
+    )
+    code, out, _ = gymrun("board", str(recordings.root), "--out", str(tmp_path / "b"), "--json")
+    assert code == 0 and json.loads(out)["read"] == 0
+
+
+def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -> None:
+    assert gymrun("board", "nowhere")[::2] == (2, "error: nowhere: no such directory\n")
+    Path("mine").mkdir()
+    Path("mine/notes.txt").write_text("keep")
+    code, _, err = gymrun("board", str(recordings.root), "--out", "mine")
+    assert code == 2
+    assert err == (
+        "error: --out mine: the directory is not empty and holds no board (.board.json); "
+        "nothing in it was touched (choose another directory)\n"
+    )
+    assert Path("mine/notes.txt").read_text() == "keep"
+    code, _, err = gymrun("board", str(recordings.root), "--out", str(recordings.root / "b"))
+    assert code == 2 and "cannot be inside the recordings" in err
+
+
+def test_compare_prints_the_group_statistics(recordings: Recordings) -> None:
+    runs = [str(d) for d in recordings.sweep_runs(0.25) + recordings.sweep_runs(0.5)]
+    code, out, _ = gymrun("compare", *runs)
+    assert code == 0
+    build_board(recordings.root, Path("site"))
+    site_compare = json.loads(Path("site/envs/CartPole-v1/compare.json").read_text())
+    groups = {g["label"]: g for g in site_compare["groups"]}
+    for label in ("eps: wrappers.0.epsilon=0.25", "eps: wrappers.0.epsilon=0.5"):
+        iqm = groups[label]["iqm"]
+        shown = interval(iqm["value"], *iqm["ci95"])
+        assert re.search(rf"{re.escape(label)}.*│ +3 of 3 │ +{re.escape(shown)}", out)
+    assert "Probability of improvement on CartPole-v1" in out
+    assert "Performance profiles on CartPole-v1" in out
+    data = json.loads(gymrun("compare", *runs, "--json")[1])
+    [terminal] = data["groups"]
+    assert [g["iqm"] for g in terminal["groups"]] == [
+        groups[g["label"]]["iqm"] for g in terminal["groups"]
+    ]
+    # P(X > Y) of the two groups is the same number in the terminal and on the board
+    a, b = terminal["improvement"]["groups"]
+    keys = site_compare["improvement"]["groups"]
+    on_site = site_compare["improvement"]["matrix"][keys.index(a)][keys.index(b)]
+    assert terminal["improvement"]["matrix"][0][1] == on_site
+
+
+@pytest.fixture
+def server(recordings: Recordings, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "recordings"
+    shutil.copytree(recordings.root / "cartpole_balance", root / "cartpole_balance")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gymrun",
+            "board",
+            str(root),
+            "-o",
+            str(tmp_path / "site"),
+            "--serve",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        address = process.stdout.readline().strip()
+        assert first.startswith("board: 1 run, 0 sweeps, 1 environment")
+        match = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)", address)
+        assert match, address
+        yield match.group(1), root
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None and process.stderr.read() == "stopped\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path) -> None:
+    address, root = server
+    page = urllib.request.urlopen(address + "index.html", timeout=10).read().decode()
+    assert "cartpole_balance" in page and "cartpole_random" not in page
+    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page = urllib.request.urlopen(address + "index.html", timeout=10).read().decode()
+        if "cartpole_random" in page:
+            break
+        time.sleep(0.3)
+    assert "cartpole_random" in page
+
+
+# -- in a real browser ---------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Debian's chromium, headless, with a fresh profile; closed after the module."""
+    assert CHROMIUM.is_file(), "no /usr/bin/chromium: apt-get install chromium (.ci/run does)"
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Visit:
+    """A page loaded in the browser, with the console errors and failed loads it caused."""
+
+    def __init__(self, context: BrowserContext, path: Path, width: int = 1280) -> None:
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.set_viewport_size({"width": width, "height": 900})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def texts(self, selector: str) -> list[str]:
+        return [t.strip() for t in self.page.locator(selector).all_inner_texts()]
+
+    def broken_images(self) -> list[str]:
+        return self.page.evaluate(
+            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def test_index_shows_each_leaderboard_in_order(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "index.html")
+    index = json.loads((site / "index.json").read_text())
+    [cartpole] = [env for env in index["environments"] if env["env"] == "CartPole-v1"]
+    section = visit.page.locator("#env-CartPole-v1")
+    assert section.locator("h2").inner_text() == "CartPole-v1"
+    rows = section.locator("table.leaderboard tbody tr")
+    shown = [rows.nth(i).get_attribute("data-run") for i in range(rows.count())]
+    assert shown == [r["id"] for r in cartpole["runs"][:10]]
+    first = [c.strip() for c in rows.nth(0).locator("td").all_inner_texts()]
+    assert first[0] == "1" and first[1].startswith("cartpole_balance")
+    assert first[2] == "500 [500, 500]" and first[4] == "at episode 99"
+    assert first[8] == "completed"
+    link = f"all {cartpole['run_count']} runs"
+    visit.page.get_by_role("link", name=link).click()  # the environment's page
+    rows = visit.page.locator("table.leaderboard tbody tr")
+    shown = [rows.nth(i).get_attribute("data-run") for i in range(rows.count())]
+    assert shown == [r["id"] for r in cartpole["runs"]]
+    statuses = dict(zip(shown, visit.texts("tbody td:last-child"), strict=True))
+    assert statuses[run_id(recordings, "interrupted")] == "interrupted"
+    assert statuses[run_id(recordings, "killed")] == "killed"
+    assert statuses[run_id(recordings, "failed")] == "failed"
+    visit.page.go_back()
+    coin = visit.page.locator("section.env", has_text="gymrun/RandomReward-v0")
+    expected = solved_at_by_hand(recordings.rewards("solved"), 5.0)
+    assert coin.locator("tbody td").nth(4).inner_text() == f"at episode {expected}"
+    damaged = visit.texts("#damaged li")
+    assert len(damaged) == 1
+    assert re.search(r"episodes\.jsonl(: line |:)4: not an episode record", damaged[0])
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_run_page_plays_its_video_and_shows_its_record(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "runs" / run_id(recordings, "video") / "index.html")
+    videos = visit.page.locator("video")
+    assert videos.count() == 2
+    visit.page.wait_for_function(
+        "[...document.querySelectorAll('video')].every(v => v.readyState >= 1)"
+    )
+    durations = visit.page.evaluate("[...document.querySelectorAll('video')].map(v => v.duration)")
+    steps = [
+        json.loads(line)["steps"]
+        for line in (recordings.runs["video"] / "episodes.jsonl").read_text().splitlines()
+    ]
+    # CartPole renders 50 frames a second: the frame after reset, then one per step
+    assert durations == pytest.approx([(steps[0] + 1) / 50, (steps[2] + 1) / 50], abs=0.05)
+    assert visit.texts("figure.video figcaption") == ["episode 0", "episode 2"]
+    command = visit.page.locator("pre.command code").first.inner_text()
+    assert command == f"gymrun run {recordings.runs['video']}/config.yaml"
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_killed_run_page_says_so(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "runs" / run_id(recordings, "killed") / "index.html")
+    assert "killed before it could close its record" in visit.page.locator("p.problem").inner_text()
+    episodes = len(recordings.rewards("killed"))
+    summary = dict(
+        zip(visit.texts("table.summary th"), visit.texts("table.summary td"), strict=True)
+    )
+    assert summary["episodes"] == f"{episodes} of 100000000"
+    # every episode it finished is listed, one a row or (past 200) in blocks
+    last = visit.page.locator("table.episodes tbody tr").last.locator("td").first.inner_text()
+    assert last.split("\u2013")[-1] == str(episodes - 1)  # a block reads "first-last" (en dash)
+    assert visit.page.locator("img").count() == 1 and visit.broken_images() == []
+    assert visit.errors == []
+    visit.close()
+
+
+def test_comparison_page_picks_groups(
+    browser: BrowserContext, recordings: Recordings, site: Path
+) -> None:
+    visit = Visit(browser, site / "envs" / "CartPole-v1" / "compare.html")
+    compare = json.loads((site / "envs" / "CartPole-v1" / "compare.json").read_text())
+    labels = visit.texts("table.groups tbody td:first-child")
+    assert labels == [g["label"] for g in compare["groups"]]
+    row = visit.page.locator("table.groups tbody tr", has_text="eps: wrappers.0.epsilon=0.5")
+    group = next(g for g in compare["groups"] if g["label"] == "eps: wrappers.0.epsilon=0.5")
+    shown = interval(group["iqm"]["value"], *group["iqm"]["ci95"])
+    assert row.locator("td").nth(2).inner_text() == shown
+    assert visit.page.locator("img[src='profile.svg']").count() == 1
+    visit.page.get_by_label("eps: wrappers.0.epsilon=0.5").uncheck()
+    assert row.is_hidden()
+    hidden = visit.page.locator(f"table.improvement [data-group='{group['key']}']")
+    assert hidden.count() > 0 and all(hidden.nth(i).is_hidden() for i in range(hidden.count()))
+    assert visit.broken_images() == [] and visit.errors == []
+    visit.close()
+
+
+def test_every_page_links_resolve_and_fits_a_phone(browser: BrowserContext, site: Path) -> None:
+    seen: set[Path] = set()
+    queue = [site / "index.html"]
+    problems: list[str] = []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        visit = Visit(browser, path, width=375)
+        width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width[0] > width[1]:
+            problems.append(f"{path.relative_to(site)} scrolls sideways at 375 px: {width}")
+        problems += [f"{path.relative_to(site)}: {e}" for e in visit.errors]
+        problems += [f"{path.relative_to(site)}: image {i}" for i in visit.broken_images()]
+        for href in visit.page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
+            target = Path(urllib.request.url2pathname(href.split("#")[0].removeprefix("file://")))
+            if not target.is_file():
+                problems.append(f"{path.relative_to(site)}: broken link {href}")
+            elif target.suffix == ".html":
+                queue.append(target)
+        visit.close()
+    assert problems == []
+    assert len(seen) == 1 + 14 + 1 + 2 * 2  # index, runs, the sweep, each env's two pages

@@ -1,0 +1,130 @@
+"""gymrun as a real process: the entry point, real exit codes, and stdout that stays JSON."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.paths import CONFIGS
+from tests.support.processes import run_gymrun
+
+
+def test_module_help() -> None:
+    result = run_gymrun("--help")
+    assert result.returncode == 0
+    assert "Usage: gymrun" in result.stdout
+
+
+def test_run_in_a_subprocess_matches_the_json(tmp_path: Path) -> None:
+    config = str(CONFIGS / "cartpole_random.yaml")
+    result = run_gymrun("run", config, "--json", "-n", "5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [e["steps"] for e in data["episodes"]] == [41, 22, 36, 18, 25]
+    [run_dir] = (tmp_path / "recordings" / "cartpole_random").iterdir()
+    assert data["run_dir"] == str(run_dir.relative_to(tmp_path))
+
+
+def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("env: CartPole-v1\nepisodes: many\n")
+    result = run_gymrun("run", str(config))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {config}:2 episodes: Input should be a valid integer\n"
+
+
+def test_the_progress_bar_on_a_real_terminal_shows_the_runs_name(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    main, terminal = pty.openpty()
+    config = str(CONFIGS / "cartpole_balance.yaml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gymrun", "run", config, "-n", "300", "--no-record"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        start_new_session=True,
+    )
+    os.close(terminal)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if select.select([main], [], [], 1)[0]:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the terminal closed: the process is done
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            elif process.poll() is not None:
+                break
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    text = shown.decode(errors="replace")
+    assert process.returncode == 0, text
+    assert "/300" in text  # the bar was drawn: episodes done of 300
+    assert "cartpole_balance" in text.split("/300")[0]  # its label, before the count
+    assert "[progress.description]" not in text
+
+
+WriteConfig = Callable[..., Path]
+
+
+def test_json_stays_the_only_thing_on_stdout_whatever_user_code_prints(
+    write_config: WriteConfig, user_module: Callable[[str], str], tmp_path: Path
+) -> None:
+    module = user_module(
+        """
+        import os
+        print("importing, loudly")
+        class Chatty:
+            def act(self, observation):
+                print("acting")
+                os.write(1, b"straight to the descriptor\\n")
+                return 0
+        """
+    )
+    path = write_config(
+        f"env: CartPole-v1\nagent: '{module}:Chatty'\nepisodes: 2\nreward_boundary: .inf\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gymrun", "run", str(path), "--json", "--no-record"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert (
+        result.returncode == 2
+        and "reward_boundary: Input should be a finite number" in result.stderr
+    )
+    path.write_text(path.read_text().replace("reward_boundary: .inf\n", ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "gymrun", "run", str(path), "--json", "--no-record"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(constant)
+
+    document = json.loads(result.stdout, parse_constant=refuse)
+    assert document["summary"]["count"] == 2
+    assert "acting" in result.stderr and "straight to the descriptor" in result.stderr
+    assert "importing, loudly" in result.stderr

@@ -1,0 +1,71 @@
+"""A recorded sweep read back: `show` prints its table again, `compare` compares its points,
+and a sweep stopped before it wrote sweep.json says so."""
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+
+SWEEP = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+
+
+def test_show_prints_a_sweeps_table_again() -> None:
+    code, ran, _ = gymrun("sweep", SWEEP, "--set", "episodes=10", "-o", "s")
+    assert code == 0
+    code, shown, err = gymrun("show", "s")
+    assert code == 0, err
+    assert shown == "sweep s\n" + ran  # the very table the sweep printed
+    document = json.loads(gymrun("show", "s", "--json")[1])
+    assert document == json.loads(Path("s/sweep.json").read_text())
+    # recordings/NAME shows its newest sweep, as it does a run
+    gymrun("sweep", SWEEP, "--set", "episodes=5")
+    code, shown, _ = gymrun("show", "recordings/cartpole-epsilon-sweep")
+    assert code == 0
+    assert shown.startswith("sweep recordings/cartpole-epsilon-sweep/")
+    assert "│                1.0 │       15 │" in shown
+
+
+def test_compare_on_a_sweep_compares_its_points() -> None:
+    assert gymrun("sweep", SWEEP, "--set", "episodes=10", "-o", "s")[0] == 0
+    code, out, _ = gymrun("compare", "s", "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert [Path(run["run_dir"]).name for run in document["runs"]][:3] == [
+        "epsilon=0.0-seed=0",
+        "epsilon=0.0-seed=1",
+        "epsilon=0.0-seed=2",
+    ]
+    [groups] = document["groups"]
+    labels = {group["label"]: len(group["runs"]) for group in groups["groups"]}
+    assert len(labels) == 6 and set(labels.values()) == {3}  # a group per point, 3 seeds each
+    assert "cartpole-epsilon-sweep: wrappers.0.epsilon=0.25" in labels
+
+
+def test_a_sweep_stopped_before_its_sweep_json_says_so() -> None:
+    assert gymrun("sweep", SWEEP, "--set", "episodes=5", "-o", "s")[0] == 0
+    Path("s/sweep.json").rename("s/sweep.json.reserved")  # as a SIGKILL leaves it
+    code, out, err = gymrun("show", "s")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: s: a sweep without sweep.json: still going, or stopped before it could "
+        "write it (gymrun show DIR/RUN shows each run)"
+    )
+    assert gymrun("show", "s/epsilon=0.5-seed=1")[0] == 0
+    assert len(json.loads(gymrun("compare", "s", "--json")[1])["runs"]) == 18
+    shutil.rmtree("s/epsilon=0.5-seed=1")
+    Path("s/sweep.json.reserved").write_text("{")
+    assert gymrun("show", "s")[0] == 2
+
+
+def test_a_sweeps_runs_are_compared_in_grid_order(write_config: Callable[..., Path]) -> None:
+    config = write_config("env: CartPole-v1\nsweep:\n  episodes: [2, 10]\n  seeds: [0]\n")
+    assert gymrun("sweep", str(config), "-o", "s")[0] == 0
+    document = json.loads(gymrun("compare", "s", "--json")[1])
+    # by name, episodes=10 would come before episodes=2
+    assert [Path(run["run_dir"]).name for run in document["runs"]] == [
+        "episodes=2-seed=0",
+        "episodes=10-seed=0",
+    ]

@@ -1,0 +1,126 @@
+"""Every command as a user types it, through Typer's runner (bugs fail the test, not exit 1)."""
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+
+CARTPOLE_RANDOM = str(CONFIGS / "cartpole_random.yaml")
+
+
+def test_run_prints_episode_table_and_summary() -> None:
+    short = gymrun("run", CARTPOLE_RANDOM, "--episodes", "5", "--no-record")
+    assert short.code == 0, short.stderr
+    assert "│       4 │" in short.stdout and "2684470948" not in short.stdout  # seeds on request
+    result = gymrun("run", CARTPOLE_RANDOM, "--episodes", "30", "-o", "run30")
+    assert result.code == 0, result.stderr
+    assert "│       0 │" not in result.stdout  # a long run prints its summary alone
+    assert "cartpole_random: CartPole-v1, agent random" in result.stdout
+    assert "boundary │ 195: reached in 0 of 30 episodes" in result.stdout
+    assert "solved   │ no: mean" in result.stdout
+    assert "< 195 (all 30 episodes; fewer than 100)" in result.stdout
+    shown = gymrun("show", "run30").stdout  # show lists it, seeds included
+    lines = shown.splitlines()
+    assert any(
+        line.split("│")[1:3] == ["       0 ", " 2684470948 "] for line in lines if "│" in line
+    )
+    assert "10 more episodes" in shown  # 30 episodes: first 10, elision, last 10
+    assert "│      29 │" in shown
+    assert "│      15 │" not in shown
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_missing_argument_is_a_usage_error(command: str) -> None:
+    assert gymrun(command).code == 2
+
+
+def test_num_envs_and_workers_from_the_command_line() -> None:
+    vector = json.loads(
+        gymrun("run", CARTPOLE_RANDOM, "--num-envs", "8", "-n", "50", "--json").stdout
+    )
+    assert vector["config"]["vector"] == {"num_envs": 8, "mode": None}
+    assert [e["episode"] for e in vector["episodes"]] == list(range(50))
+    assert {e["seed"] for e in vector["episodes"]} == {None}
+    serial = json.loads(gymrun("run", CARTPOLE_RANDOM, "-n", "60", "--json").stdout)
+    parallel = json.loads(gymrun("run", CARTPOLE_RANDOM, "-n", "60", "--json", "-w", "2").stdout)
+    assert parallel["episodes"] == serial["episodes"]
+    assert parallel["summary"] == serial["summary"]
+    result = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "0")
+    assert result.code == 2
+    table = gymrun("run", CARTPOLE_RANDOM, "--num-envs", "4", "-n", "3", "--seeds").stdout
+    assert re.search(r"│\s+0 │\s+— │", table)  # a vector env is seeded once, not per episode
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_non_finite_rewards_are_reported_and_the_json_stays_json(
+    write_config: Callable[..., Path],
+) -> None:
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, reward: .nan}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\nseed: 0\n"
+    )
+    result = gymrun("run", str(path), "-q")
+    assert result.code == 0
+    assert "non-finite │ 3 of 3 episodes had a NaN or infinite reward" in result.stdout
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not JSON: {constant}")
+
+    data = json.loads(gymrun("run", str(path), "--json").stdout, parse_constant=refuse)
+    assert [e["reward"] for e in data["episodes"]] == ["nan", "nan", "nan"]
+    assert (data["summary"]["nonfinite_rewards"], data["summary"]["mean_reward"]) == (3, None)
+    lines = Path(data["run_dir"], "episodes.jsonl").read_text().splitlines()
+    assert json.loads(lines[0], parse_constant=refuse)["reward"] == "nan"
+    assert "non-finite │ 3 of 3" in gymrun("show", data["run_dir"]).stdout
+
+
+def test_unbounded_episodes_are_warned_about_before_running(
+    write_config: Callable[..., Path],
+) -> None:
+    path = write_config("env: Blackjack-v1\nepisodes: 2\n")
+    result = gymrun("run", str(path), "-q", "--no-record")
+    assert result.code == 0
+    assert result.stderr.splitlines()[0] == (
+        "warning: Blackjack-v1 sets no limit on episode length and neither does the config: an "
+        "episode that never ends would run forever (set max_steps to cap it)"
+    )
+    capped = gymrun("run", str(path), "-q", "--no-record", "--set", "max_steps=50")
+    assert "warning" not in capped.stderr
+    bounded = gymrun("run", CARTPOLE_RANDOM, "-q", "--no-record", "-n", "2")
+    assert "warning" not in bounded.stderr
+
+
+class _WrongShape(gym.Env):  # type: ignore[type-arg]
+    """Observes four numbers while declaring two: Gymnasium's checker must catch it."""
+
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):  # type: ignore[no-untyped-def]
+        super().reset(seed=seed)
+        return np.zeros(4, dtype=np.float32), {}
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        return np.zeros(4, dtype=np.float32), 0.0, True, False, {}
+
+
+def test_check_runs_gymnasiums_checker_and_times_random_play() -> None:
+    result = gymrun("check", "CartPole-v1", "--seconds", "0.1")
+    assert result.code == 0
+    assert "CartPole-v1 passes Gymnasium's environment checker" in result.stdout
+    assert "A Box observation space minimum value is -infinity" in result.stdout
+    assert re.search(r"random play: [\d,]+ steps/s", result.stdout)
+    if "gymrun-test/WrongShape-v0" not in gym.registry:
+        gym.register("gymrun-test/WrongShape-v0", entry_point=_WrongShape)
+    broken = gymrun("check", "gymrun-test/WrongShape-v0", "--json")
+    assert broken.code == 1
+    report = json.loads(broken.stdout)
+    assert report["passed"] is False
+    assert "observation" in report["error"] and report["steps_per_second"] is None

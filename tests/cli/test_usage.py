@@ -1,0 +1,79 @@
+"""What `--help` shows: values named by words, not Python types; an example for every
+command; shell completion; and a misused command line told in one line."""
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from gymrun.cli import app
+from tests.support.cli import Result
+from tests.support.cli import gymrun as gymrun_anywhere
+
+COMMANDS = [
+    "run",
+    "sweep",
+    "baselines",
+    "show",
+    "compare",
+    "board",
+    "inspect",
+    "validate",
+    "doctor",
+    "check",
+    "schema",
+    "list-envs",
+]
+
+
+def gymrun(*args: str) -> Result:
+    """At 100 columns, the width help is read at."""
+    return gymrun_anywhere(*args, env={"COLUMNS": "100"})
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_clean_help_with_an_example(command: str) -> None:
+    code, out, _ = gymrun(command, "--help")
+    assert code == 0
+    assert not re.search(r"<[a-z]", out) and "{" not in out  # no <bool>, <int range>, {config_path}
+    assert re.search(r"Examples?:", out)
+    examples = out.split("Example")[1].split("╭")[0]
+    assert re.search(rf"^\s+gymrun {command}\b", examples, re.MULTILINE)
+    usage = next(line for line in out.splitlines() if "Usage:" in line)
+    assert usage.strip().startswith(f"Usage: gymrun {command} [OPTIONS]")
+
+
+def test_options_name_their_values() -> None:
+    out = gymrun("run", "--help")[1]
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ --")}
+    assert re.search(r"--episodes\s+-n\s+N \[x>=1\]", rows["--episodes"])
+    assert re.search(r"--output\s+-o\s+PATH ", rows["--output"])
+    assert re.search(r"--no-record\s+Write nothing", rows["--no-record"])  # a flag: no value
+    assert "Usage: gymrun run [OPTIONS] CONFIG_OR_ENV" in out
+    assert "Usage: gymrun compare [OPTIONS] RUN_DIRS..." in gymrun("compare", "--help")[1]
+
+
+def test_shell_completion_is_offered_and_completes() -> None:
+    out = gymrun("--help")[1]
+    assert "--install-completion" in out and "--show-completion" in out
+    result = CliRunner().invoke(
+        app,
+        [],
+        env={"_GYMRUN_COMPLETE": "complete_bash", "COMP_WORDS": "gymrun list", "COMP_CWORD": "1"},
+        prog_name="gymrun",
+    )
+    assert result.stdout.split() == ["list-envs"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "x.yaml", "--bogus"], "error: No such option: --bogus (see gymrun run --help)"),
+        (["run"], "error: Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)"),
+        (["nope"], "error: No such command 'nope' (see gymrun --help)"),
+    ],
+)
+def test_a_misused_command_line_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    code, out, err = gymrun(*args)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [message]

@@ -1,0 +1,93 @@
+"""A sweep's grid: the product of its values and seeds, bounded and checked before expanding."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gymrun.errors import ConfigError
+from gymrun.sweep import load_sweep
+from tests.support.cli import gymrun
+
+WriteConfig = Callable[..., Path]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "env: CartPole-v1\nsweep:\n"
+            + "".join(f"  k{i}: [{','.join('1' * 10)}]\n" for i in range(10)),
+            "the grid has 10,000,000,000 runs (" + " x ".join(["10"] * 10) + " points x 1 seeds)",
+        ),
+        (
+            "env: CartPole-v1\nsweep: {episodes: [1], replicates: 1000000000}\n",
+            "sweep.replicates: 1,000,000,000 replicates; a sweep has at most 100,000 runs",
+        ),
+        (
+            "env: CartPole-v1\nsweep: {seed: [1, 2, 3]}\n",
+            "sweep.seed: the seeds of a sweep are given as seeds: [...] (or replicates: N)",
+        ),
+    ],
+)
+def test_sweep_grids_are_bounded_and_checked_before_expanding(
+    write_config: WriteConfig, text: str, expected: str
+) -> None:
+    code, _, err = gymrun("sweep", str(write_config(text)), "--dry-run")
+    assert code == 2 and expected in err
+
+
+def small_sweep(write_config: WriteConfig, episodes: int = 12) -> Path:
+    return write_config(
+        f"""
+        name: small
+        env: CartPole-v1
+        wrappers: [{{name: epsilon_random, epsilon: 0.5}}]
+        agent: {{name: constant, action: 0}}
+        episodes: {episodes}
+        reward_boundary: 195
+        sweep:
+          wrappers.0.epsilon: [0.0, 1.0]
+          agent.action: [0, 1]
+          seeds: [3, 4]
+        """
+    )
+
+
+def test_the_grid_is_the_product_of_the_values_times_the_seeds(write_config: WriteConfig) -> None:
+    sweep = load_sweep(small_sweep(write_config))
+    assert sweep.keys == ["wrappers.0.epsilon", "agent.action"]
+    assert sweep.points == [
+        {"wrappers.0.epsilon": 0.0, "agent.action": 0},
+        {"wrappers.0.epsilon": 0.0, "agent.action": 1},
+        {"wrappers.0.epsilon": 1.0, "agent.action": 0},
+        {"wrappers.0.epsilon": 1.0, "agent.action": 1},
+    ]
+    assert [(r.point, r.seed, r.config.seed, r.config.wrappers[0].epsilon) for r in sweep.runs][
+        :3
+    ] == [
+        (0, 3, 3, 0.0),
+        (0, 4, 4, 0.0),
+        (1, 3, 3, 0.0),
+    ]
+    assert all(r.config.sweep is None for r in sweep.runs)  # each run is an ordinary config
+
+
+def test_replicates_count_up_from_the_seed(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nseed: 10\nsweep:\n  episodes: [2, 3]\n  replicates: 3\n")
+    assert load_sweep(path).seeds == [10, 11, 12]
+
+
+@pytest.mark.parametrize(
+    ("sweep", "expected"),
+    [
+        ("[1, 2]", "sweep: a sweep config needs a 'sweep:' mapping"),
+        ("{episodes: 3}", "sweep.episodes: must be a non-empty list"),
+        ("{episodes: [3], seeds: [1], replicates: 2}", "sweep: give either seeds or replicates"),
+        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers >= 0"),
+    ],
+)
+def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_sweep(write_config(f"env: CartPole-v1\nsweep: {sweep}\n"))
+    assert expected in str(exc.value)

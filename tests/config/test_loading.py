@@ -1,0 +1,390 @@
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gymrun.config import ExperimentConfig, config_schema, load_config
+from gymrun.errors import ConfigError
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+
+WriteConfig = Callable[..., Path]
+
+
+def problems(path: Path, *overrides: str, **shortcuts: int) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        load_config(path, list(overrides), **shortcuts)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_full_config_loads(write_config: WriteConfig) -> None:
+    path = write_config(
+        """
+        name: cartpole-epsilon
+        env: {id: CartPole-v1, kwargs: {sutton_barto_reward: true}, max_episode_steps: 200}
+        wrappers:
+          - name: epsilon_random
+            epsilon: 0.5
+          - name: scale_reward
+            scale: 0.01
+          - name: frame_stack
+            stack_size: 4
+          - ClipReward
+        agent:
+          name: constant
+          action: 0
+        episodes: 7
+        seed: 42
+        reward_boundary: 195
+        max_steps: 100
+        """
+    )
+    config = load_config(path)
+    assert config.name == "cartpole-epsilon"
+    assert config.env.kwargs == {"sutton_barto_reward": True}
+    assert config.env.max_episode_steps == 200
+    assert config.wrapper_stack == [
+        ("epsilon_random", {"epsilon": 0.5}),
+        ("scale_reward", {"scale": 0.01}),
+        ("frame_stack", {"stack_size": 4, "padding_type": "reset"}),
+        ("ClipReward", {}),
+    ]
+    assert (config.agent.name, config.agent_options) == ("constant", {"action": 0})
+    assert (config.episodes, config.seed, config.reward_boundary, config.max_steps) == (
+        7,
+        42,
+        195.0,
+        100,
+    )
+
+
+def test_defaults_and_shorthands(write_config: WriteConfig) -> None:
+    config = load_config(write_config("env: CartPole-v1\n", name="my run!.yaml"))
+    assert config.name == "my-run-"  # the file's stem, made safe for a directory name
+    assert config.env.id == "CartPole-v1"
+    assert config.agent.name == "random"
+    assert (config.episodes, config.seed, config.reward_boundary) == (100, None, None)
+
+
+def test_every_problem_is_reported_at_once_with_file_line_and_key(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config(
+        """
+        env: CartPol-v1
+        wrappers:
+          - name: epsilon_random
+            epsilon: 1.5
+          - name: scale_rewrd
+            scale: 0.1
+          - name: ClipReward
+            min_rewrd: 0
+          - name: frame_stack
+            stack_size: 0
+        agent:
+          name: constnt
+        episods: 10
+        seed: -1
+        max_steps: true
+        """
+    )
+    assert problems(path) == [
+        f"{path}:1 env.id: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? "
+        "(see gymrun list-envs)",
+        f"{path}:4 wrappers.0.epsilon: Input should be less than or equal to 1",
+        f"{path}:5 wrappers.1.name: unknown wrapper 'scale_rewrd'; did you mean 'scale_reward'? "
+        "(use one of gymrun's, a gymnasium.wrappers class name, or 'package.module:Class')",
+        f"{path}:8 wrappers.2.min_rewrd: unexpected keyword 'min_rewrd' for ClipReward; "
+        "did you mean 'min_reward'? (accepts: min_reward, max_reward)",
+        f"{path}:10 wrappers.3.stack_size: Input should be greater than or equal to 1",
+        f"{path}:12 agent.name: unknown agent 'constnt'; did you mean 'constant'? "
+        "(use one of random, constant, sequence, cartpole_balance, sb3, onnx, heuristic, "
+        "dynamic_programming, lqr, planner or 'package.module:attr')",
+        f"{path}:13 episods: unknown key; did you mean 'episodes'?",
+        f"{path}:14 seed: Input should be greater than or equal to 0",
+        f"{path}:15 max_steps: Input should be a valid integer",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "env: CartPole-v1\nepisodes: 0\n",
+            ":2 episodes: Input should be greater than or equal to 1",
+        ),
+        ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: Input should be a valid integer"),
+        ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: Input should be a valid integer"),
+        ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: Input should be a valid integer"),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: -0.1\n",
+            ":4 wrappers.0.epsilon: Input should be greater than or equal to 0",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: 0.1\n    x: 1\n",
+            ":5 wrappers.0.x: unknown key",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - name: TransformReward\n",
+            ":3 wrappers.0: TransformReward needs 'func'",
+        ),
+        (
+            "env: CartPole-v1\nwrappers: {name: frame_stack}\n",
+            ":2 wrappers: Input should be a valid list",
+        ),
+        (
+            "env: CartPole-v1\nagent:\n  name: constant\n",
+            ":2 agent.action: required key is missing",
+        ),
+        (
+            "env: CartPole-v1\nagent:\n  name: sequence\n  actions: []\n",
+            ":4 agent.actions: List should have at least 1 item after validation, not 0",
+        ),
+        ("env: CartPole-v1\nagent:\n  name: random\n  action: 1\n", ":4 agent.action: unknown key"),
+        (
+            "env: {id: CartPole-v1, kwarg: {}}\n",
+            ":1 env.kwarg: unknown key; did you mean 'kwargs'?",
+        ),
+        (
+            "env: {id: CartPole-v1, max_episode_steps: 0}\n",
+            ":1 env.max_episode_steps: Input should be greater than or equal to 1",
+        ),
+        ("name: 'a/b'\nenv: CartPole-v1\n", ":1 name: String should match pattern"),
+        ("agent: random\n", " env: required key is missing"),
+        (
+            "env: cartpole-v1\n",
+            ":1 env.id: unknown environment 'cartpole-v1'; did you mean 'CartPole-v1'?",
+        ),
+    ],
+)
+def test_rejections(write_config: WriteConfig, text: str, expected: str) -> None:
+    path = write_config(text)
+    found = problems(path)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{path}{expected}")
+
+
+def test_a_misspelt_key_is_reported_with_the_missing_one(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilom: 0.1\n")
+    assert problems(path) == [
+        f"{path}:3 wrappers.0.epsilon: required key is missing",
+        f"{path}:4 wrappers.0.epsilom: unknown key; did you mean 'epsilon'?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "- env: CartPole-v1\n",
+            "a config must be a mapping of keys (env, agent, ...), not a list",
+        ),
+        ("just text\n", "a config must be a mapping of keys (env, agent, ...), not a str"),
+        ("# nothing\n", "the config is empty"),
+    ],
+)
+def test_a_config_must_be_a_mapping(write_config: WriteConfig, text: str, expected: str) -> None:
+    assert expected in problems(write_config(text))[0]
+
+
+def test_user_modules_that_do_not_import_are_rejected(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    broken = user_module("import not_a_real_package\n")
+    path = write_config(
+        f"""
+        env: CartPole-v1
+        wrappers:
+          - name: "{broken}:Wrapper"
+        agent:
+          name: "no_such_module_anywhere:Agent"
+        """
+    )
+    assert problems(path) == [
+        f"{path}:3 wrappers.0.name: cannot import module '{broken}': "
+        "No module named 'not_a_real_package'",
+        f"{path}:5 agent.name: cannot import module 'no_such_module_anywhere': no installed "
+        "package has it, and there is no no_such_module_anywhere.py or no_such_module_anywhere/ "
+        f"in {path.parent}",  # the config's directory, which is also the working directory here
+    ]
+
+
+def test_user_agent_options_are_checked_against_its_constructor(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        class Greedy:
+            def __init__(self, action_space, temperature=1.0):
+                self.temperature = temperature
+            def act(self, observation):
+                return 0
+
+        def policy(observation):
+            return 0
+        """
+    )
+    ok = write_config(f"env: CartPole-v1\nagent:\n  name: {module}:Greedy\n  temperature: 0.5\n")
+    assert load_config(ok).agent_options == {"temperature": 0.5}
+    bad = write_config(f"env: CartPole-v1\nagent:\n  name: {module}:Greedy\n  temprature: 0.5\n")
+    assert problems(bad) == [
+        f"{bad}:4 agent.temprature: unexpected keyword 'temprature' for Greedy; "
+        "did you mean 'temperature'? (accepts: temperature)"
+    ]
+    function = write_config(f"env: CartPole-v1\nagent:\n  name: {module}:policy\n  x: 1\n")
+    assert problems(function) == [
+        f"{function}:4 agent.x: {module}:policy is not a class, so it takes no options (x)"
+    ]
+    missing = write_config(f"env: CartPole-v1\nagent: {module}:Greedyy\n")
+    assert problems(missing) == [
+        f"{missing}:2 agent.name: '{module}' has no attribute 'Greedyy'; did you mean 'Greedy'?"
+    ]
+
+
+def test_overrides_and_shortcuts(write_config: WriteConfig) -> None:
+    config = load_config(
+        CONFIGS / "cartpole_epsilon.yaml",
+        [
+            "wrappers.0.epsilon=0.2",
+            "env.max_episode_steps=50",
+            "agent.action=1",
+            "wrappers.1=FlattenObservation",
+            "reward_boundary=10.5",
+        ],
+        episodes=3,
+        seed=9,
+    )
+    assert config.wrapper_stack == [
+        ("epsilon_random", {"epsilon": 0.2}),
+        ("FlattenObservation", {}),
+    ]
+    assert config.env.max_episode_steps == 50
+    assert config.agent_options == {"action": 1}
+    assert (config.episodes, config.seed, config.reward_boundary) == (3, 9, 10.5)
+    # a whole section can be replaced, shorthand included
+    config = load_config(CONFIGS / "cartpole_epsilon.yaml", ["agent=random", "env=Acrobot-v1"])
+    assert (config.agent.name, config.env.id) == ("random", "Acrobot-v1")
+
+
+def test_bad_overrides_name_the_option(write_config: WriteConfig) -> None:
+    path = CONFIGS / "cartpole_epsilon.yaml"
+    assert problems(path, "wrappers.0.epsilon=2") == [
+        "--set wrappers.0.epsilon=2 wrappers.0.epsilon: Input should be less than or equal to 1"
+    ]
+    assert problems(path, "wrappers.3.epsilon=0.1", "episodes.x=2", "nokey", "seed=[1") == [
+        "--set wrappers.3.epsilon=0.1: wrappers.3 does not exist (the list has 1 item)",
+        "--set episodes.x=2: episodes is the value 100; it has no key 'x'",
+        "--set nokey: expected KEY=VALUE, e.g. episodes=10",
+        "--set seed=[1:1: invalid YAML: while parsing a flow sequence expected ',' or ']', "
+        "but got '<stream end>'",
+    ]
+    assert problems(path, "epsilon=0.3") == ["--set epsilon=0.3 epsilon: unknown key"]
+    assert problems(path, "seed=-4") == [
+        "--set seed=-4 seed: Input should be greater than or equal to 0"
+    ]
+
+
+def test_every_shipped_config_validates() -> None:
+    for path in sorted(CONFIGS.glob("*.yaml")):
+        assert isinstance(load_config(path), ExperimentConfig), path
+
+
+def test_schema_describes_the_config() -> None:
+    schema = config_schema()
+    assert schema["title"] == "gymrun experiment"
+    assert schema["required"] == ["env"]
+    assert schema["additionalProperties"] is False
+    assert {"env", "wrappers", "agent", "episodes", "seed", "reward_boundary", "max_steps"} <= set(
+        schema["properties"]
+    )
+    epsilon = schema["$defs"]["EpsilonRandomConfig"]["properties"]["epsilon"]
+    assert (epsilon["minimum"], epsilon["maximum"]) == (0.0, 1.0)
+
+
+def test_imports_register_third_party_environments_first(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        import gymnasium as gym
+        from gymnasium.envs.classic_control import CartPoleEnv
+
+        gym.register(id="ThirdParty/Pole-v0", entry_point=CartPoleEnv, max_episode_steps=50)
+        """
+    )
+    path = write_config(f"imports: [{module}]\nenv: ThirdParty/Pole-v0\n")
+    assert load_config(path).imports == [module]
+    missing = write_config("imports: [no_such_plugin_module]\nenv: CartPole-v1\n")
+    assert problems(missing) == [
+        f"{missing}:1 imports.0: cannot import module 'no_such_plugin_module': no installed "
+        "package has it, and there is no no_such_plugin_module.py or no_such_plugin_module/ "
+        f"in {missing.parent}"
+    ]
+
+
+def test_an_env_class_by_module_path(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    from gymrun import run_experiment
+
+    module = user_module(
+        """
+        import gymnasium as gym
+        import numpy as np
+
+        class Corridor(gym.Env):
+            observation_space = gym.spaces.Box(0, 10, (1,))
+            action_space = gym.spaces.Discrete(2)
+
+            def reset(self, *, seed=None, options=None):
+                super().reset(seed=seed)
+                self.position = 0
+                return np.zeros(1, dtype=np.float32), {}
+
+            def step(self, action):
+                self.position += 1
+                done = self.position >= 3
+                return np.full(1, self.position, dtype=np.float32), 1.0, done, False, {}
+        """
+    )
+    config = load_config(write_config(f"env: '{module}:Corridor'\nepisodes: 2\nmax_steps: 10\n"))
+    result = run_experiment(config)
+    assert [(e.reward, e.steps) for e in result.episodes] == [(3.0, 3), (3.0, 3)]
+
+
+def test_a_config_read_from_an_endless_device_stops_at_the_limit() -> None:
+    code, _, err = gymrun("validate", "/dev/zero")
+    assert (code, err.strip()) == (
+        2,
+        "error: /dev/zero: file is larger than 1,000,000 bytes, the limit for a config",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "env: " + "[" * 5000 + "]" * 5000 + "\n",
+            "nested 5000 levels deep; a config has at most 64",
+        ),
+        ("env: CartPole-v1\nseed: " + "7" * 5000 + "\n", "a number has more than 4,300 digits"),
+        (
+            "env: CartPole-v1\nseed: 18446744073709551616\n",
+            "seed: Input should be less than or equal to 18446744073709551615",
+        ),
+        (
+            "env: CartPole-v1\nepisodes: 3\nepisodes: 4\n",
+            ":3: invalid YAML: key 'episodes' is given twice (lines 2 and 3)",
+        ),
+        (
+            "env: CartPole-v1\nreward_boundary: .nan\n",
+            "reward_boundary: Input should be a finite number",
+        ),
+    ],
+)
+def test_odd_input_is_one_line_and_exit_2(
+    write_config: WriteConfig, text: str, expected: str
+) -> None:
+    code, _, err = gymrun("run", str(write_config(text)), "--no-record")
+    assert code == 2
+    assert expected in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,80 @@
+"""Ctrl-C, SIGTERM and SIGHUP stop a run cleanly and keep every finished episode; a signal the
+user ignores stays ignored."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import CONFIGS
+from tests.support.processes import lines, start_gymrun
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "said"),
+    [
+        (signal.SIGINT, 130, "interrupted after "),
+        (signal.SIGTERM, 143, "interrupted by SIGTERM after "),
+        (signal.SIGHUP, 129, "interrupted by SIGHUP after "),
+    ],
+)
+def test_a_stopping_signal_keeps_every_finished_episode(
+    tmp_path: Path, how: signal.Signals, code: int, said: str
+) -> None:
+    # cartpole_balance plays 500-step episodes: long enough to be interrupted mid-run
+    args = ["run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-q", "-o", "run"]
+    process = start_gymrun(*args, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(lines(episodes)) < 3:
+            time.sleep(0.1)
+        process.send_signal(how)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr
+    finished = int(stderr.split(said)[1].split()[0])
+    assert f"episodes │ {finished} of 100000" in stdout
+    assert "status   │ interrupted" in stdout
+    written = lines(episodes)
+    assert [json.loads(line)["episode"] for line in written] == list(range(finished))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["status"], summary["count"]) == ("interrupted", finished)
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["command"][1:] == args
+
+
+def test_a_signal_the_user_ignores_stays_ignored(tmp_path: Path) -> None:
+    # nohup ignores SIGHUP: gymrun leaves that choice alone and runs to the end
+    config = str(CONFIGS / "cartpole_balance.yaml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gymrun", "run", config, "-n", "30", "-q", "-o", "run"],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(lines(episodes)) < 3:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGHUP)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["count"] == 30

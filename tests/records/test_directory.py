@@ -1,0 +1,128 @@
+"""Where a run records: ``--force`` never replaces what is not a run, never writes through a
+link, two runs never share a directory, and a place that cannot hold a run is one clean line."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+from tests.support.processes import finished, lines, start_gymrun, wait_for
+
+WriteConfig = Callable[..., Path]
+
+
+BALANCE = str(CONFIGS / "cartpole_balance.yaml")
+
+
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
+
+
+def test_force_never_replaces_what_is_not_a_run(tmp_path: Path) -> None:
+    mine = tmp_path / "project"
+    (mine / "videos").mkdir(parents=True)
+    (mine / "config.yaml").write_text("env: CartPole-v1\n")
+    (mine / "videos" / "holiday.mp4").write_text("precious")
+    os.chdir(mine)
+    code, _, err = gymrun("run", "config.yaml", "-o", ".", "--force")
+    assert code == 2
+    assert "not a gymrun run or sweep directory, so --force does not replace" in err
+    assert sorted(p.name for p in mine.rglob("*")) == ["config.yaml", "holiday.mp4", "videos"]
+
+
+def test_force_touches_nothing_until_the_new_run_is_built(write_config: WriteConfig) -> None:
+    assert gymrun("run", RANDOM, "-n", "3", "-o", "prev", "-q")[0] == 0
+    before = {p.name: p.read_bytes() for p in Path("prev").iterdir()}
+    broken = write_config("env: CartPole-v1\nagent: {name: constant, action: 7}\n")
+    code, _, err = gymrun("run", str(broken), "-o", "prev", "--force")
+    assert (code, err.strip()) == (2, "error: agent action: 7 is not an action of Discrete(2)")
+    assert {p.name: p.read_bytes() for p in Path("prev").iterdir()} == before
+
+
+def test_force_never_writes_through_a_link(write_config: WriteConfig, tmp_path: Path) -> None:
+    path = write_config("env: CartPole-v1\nepisodes: 2\nseed: 0\nrecord: {video: true}\n")
+    assert gymrun("run", str(path), "-o", "out", "-q")[0] == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    shutil.rmtree("out/videos")
+    Path("out/videos").symlink_to(elsewhere)
+    assert gymrun("run", str(path), "-o", "out", "--force", "-q")[0] == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
+    assert not Path("out/videos").is_symlink() and len(list(Path("out/videos").iterdir())) == 2
+
+
+def test_two_runs_can_never_share_a_directory(tmp_path: Path) -> None:
+    first = start_gymrun("run", BALANCE, "-n", "100000", "-q", "-o", "run", cwd=tmp_path)
+    try:
+        wait_for(lambda: len(lines(tmp_path / "run" / "episodes.jsonl")) >= 2)
+        for extra in ([], ["--force"]):
+            code, _, err = finished(
+                start_gymrun("run", BALANCE, "-n", "5", "-q", "-o", "run", *extra, cwd=tmp_path)
+            )
+            assert code == 2
+            assert "another gymrun run is recording there now" in err or "not empty" in err
+    finally:
+        first.send_signal(signal.SIGINT)
+        code, _, _ = finished(first)
+    assert code == 130
+    episodes = [json.loads(line)["episode"] for line in lines(tmp_path / "run/episodes.jsonl")]
+    assert episodes == list(range(len(episodes)))  # one run's episodes, once each
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        (lambda: Path("link").symlink_to("nowhere"), ["-o", "link"], "a symbolic link to nothing"),
+        (lambda: Path("file").write_text("x"), ["-o", "file"], "exists and is not a directory"),
+        (
+            lambda: (Path("recordings").mkdir(), Path("recordings/cartpole_random").write_text("")),
+            [],
+            "cannot make it",
+        ),
+    ],
+)
+def test_a_place_that_cannot_hold_a_run_is_a_clean_error(
+    setup: Callable[[], object], args: list[str], expected: str
+) -> None:
+    setup()
+    code, out, err = gymrun("run", RANDOM, "-n", "1", *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: ") and expected in err and len(err.splitlines()) == 1
+
+
+def test_a_name_too_long_for_a_directory(write_config: WriteConfig) -> None:
+    path = write_config(f"name: {'a' * 300}\nenv: CartPole-v1\n")
+    code, _, err = gymrun("run", str(path))
+    assert code == 2 and "name: String should have at most 100 characters" in err
+
+
+def test_a_read_only_place_is_a_clean_error(tmp_path: Path) -> None:
+    mount = tmp_path / "read-only"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mount)]
+    ).returncode:
+        pytest.fail("cannot mount a tmpfs (the tests run as root)")
+    try:
+        os.chdir(mount)
+        code, out, err = gymrun("run", RANDOM, "-n", "1")
+        assert (code, out) == (2, "")
+        assert err.strip() == (
+            "error: the recordings directory recordings/cartpole_random: cannot make it: "
+            "Read-only file system"
+        )
+        code, _, err = gymrun("run", RANDOM, "-n", "1", "-o", "run")
+        assert (code, err.strip()) == (
+            2,
+            "error: --output run: cannot make it: Read-only file system",
+        )
+    finally:
+        os.chdir(tmp_path)
+        subprocess.run(["umount", "-l", str(mount)], check=True)

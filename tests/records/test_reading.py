@@ -1,0 +1,161 @@
+"""Reading a recorded run back (``show``, ``compare``): a damaged file is named with its line and
+the rest is still shown; whatever the damage, the only outcomes are output or exit 2."""
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+from tests.support.strategies import FUZZ, VALUES
+
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
+
+
+@pytest.fixture
+def recorded() -> Path:
+    assert gymrun("run", RANDOM, "-n", "5", "-o", "run", "-q")[0] == 0
+    return Path("run")
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            lambda r: (r / "episodes.jsonl").write_text(
+                (r / "episodes.jsonl").read_text().replace('{"episode": 3', 'garbage{"episode": 3')
+            ),
+            "run/episodes.jsonl:4: not an episode record",
+        ),
+        (
+            lambda r: (r / "episodes.jsonl").write_bytes(
+                (r / "episodes.jsonl").read_bytes()[:50] + b"\xff\xfe\n"
+            ),
+            "run/episodes.jsonl:1: not an episode record",
+        ),
+        (
+            lambda r: (r / "episodes.jsonl").write_text(
+                '{"episode": 0, "seed": 1, "reward": "lots", "steps": 2, "terminated": true, '
+                '"truncated": false, "reached": null}\n'
+            ),
+            "run/episodes.jsonl:1: not an episode record "
+            "(could not convert string to float: 'lots')",
+        ),
+        (
+            lambda r: (r / "episodes.jsonl").write_text("[1, 2]\n"),
+            "run/episodes.jsonl:1: not an episode record (a line is not a JSON object)",
+        ),
+        (
+            lambda r: ((r / "episodes.jsonl").unlink(), (r / "episodes.jsonl").mkdir()),
+            "run/episodes.jsonl: not a file",
+        ),
+        (
+            lambda r: (r / "summary.json").write_text("[1]"),
+            "run/summary.json: not a summary (a list, not a mapping)",
+        ),
+        (
+            lambda r: (r / "summary.json").write_bytes(b"\x00\x01"),
+            "run/summary.json: not a summary",
+        ),
+    ],
+)
+def test_show_and_compare_name_the_damaged_file_and_line(
+    recorded: Path, damage: Callable[[Path], object], expected: str
+) -> None:
+    damage(recorded)
+    for command in (["show", "run"], ["compare", "run"], ["show", "run", "--json"]):
+        code, out, err = gymrun(*command)
+        assert code == 2, command
+        assert f"error: {expected}" in err
+        assert "Traceback" not in err
+    code, out, _ = gymrun("show", "run")
+    assert "cartpole_random: CartPole-v1" in out  # what could be read is still shown
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("", "not a gymrun run's config"),
+        ("- 1\n", "not a gymrun run's config"),
+        ("a: [\n", "cannot read the run's config"),
+    ],
+)
+def test_a_damaged_config_is_named(recorded: Path, config: str, expected: str) -> None:
+    (recorded / "config.yaml").write_text(config)
+    code, _, err = gymrun("show", "run")
+    assert code == 2 and err.startswith(f"error: run/config.yaml: {expected}")
+
+
+def test_show_finds_the_newest_run_of_a_second(tmp_path: Path) -> None:
+    for suffix in ("", "-2", "-9", "-11"):
+        stamp = "2026-01-01T00-00-00Z" + suffix
+        assert gymrun("run", RANDOM, "-n", "1", "-q", "-o", f"recordings/x/{stamp}")[0] == 0
+    out = gymrun("show", "recordings/x")[1]
+    assert out.startswith("run recordings/x/2026-01-01T00-00-00Z-11\n")
+
+
+RUN_FILES = ["config.yaml", "episodes.jsonl", "summary.json", "meta.json"]
+
+
+DAMAGE = st.one_of(
+    st.just(("delete", b"")),
+    st.tuples(st.just("bytes"), st.binary(max_size=200)),
+    st.tuples(st.just("truncate"), st.integers(0, 400).map(lambda n: n.to_bytes(2, "big"))),
+    st.tuples(st.just("json"), VALUES.map(lambda v: yaml.safe_dump(v).encode())),
+    st.tuples(st.just("line"), st.binary(max_size=60)),
+    st.just(("directory", b"")),
+)
+
+
+@pytest.fixture(scope="module")
+def healthy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("healthy") / "run"
+    result = gymrun(
+        "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "6", "-q", "-o", str(directory)
+    )
+    assert result.code == 0, result.stderr
+    return directory
+
+
+def damaged_copy(healthy: Path, target: Path, damage: dict[str, tuple[str, bytes]]) -> None:
+    shutil.copytree(healthy, target)
+    for name, (kind, data) in damage.items():
+        path = target / name
+        if kind == "delete":
+            path.unlink()
+        elif kind == "bytes" or kind == "json":
+            path.write_bytes(data)
+        elif kind == "truncate":
+            path.write_bytes(path.read_bytes()[: int.from_bytes(data, "big")])
+        elif kind == "line":
+            content = path.read_bytes().split(b"\n")
+            content.insert(len(content) // 2, data)
+            path.write_bytes(b"\n".join(content))
+        elif kind == "directory":
+            path.unlink()
+            path.mkdir()
+
+
+@FUZZ
+@given(damage=st.dictionaries(st.sampled_from(RUN_FILES), DAMAGE, min_size=1, max_size=4))
+def test_damaged_run_directories_are_shown_or_refused_cleanly(
+    tmp_path: Path, healthy_run: Path, damage: dict[str, tuple[str, bytes]]
+) -> None:
+    target = tmp_path / f"damaged-{len(list(tmp_path.iterdir()))}"
+    damaged_copy(healthy_run, target, damage)
+    for command in (
+        ["show", str(target)],
+        ["show", str(target), "--json"],
+        ["compare", str(target), str(healthy_run)],
+    ):
+        result = gymrun(*command)
+        assert result.code in (0, 2), (command, damage, result.stderr)
+        assert "Traceback" not in result.stderr
+        if result.code == 2:
+            errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+            assert errors, result.stderr

@@ -1,0 +1,284 @@
+"""Run directories: what a run leaves on disk, and that nothing finished is ever lost."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gymrun import load_config, run_experiment
+from gymrun.errors import GymrunError
+from gymrun.records.directory import claim_output_dir, new_run_dir
+from gymrun.records.reading import read_run
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
+
+WriteConfig = Callable[..., Path]
+
+
+def episodes_on_disk(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
+
+
+def test_a_run_leaves_a_complete_record() -> None:
+    code, _, err = gymrun("run", str(CONFIGS / "cartpole_epsilon.yaml"), "-n", "12", "-q")
+    assert code == 0
+    [run_dir] = Path("recordings/cartpole-epsilon").iterdir()
+    assert err.strip() == f"recorded in {run_dir}"
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        ".gymrun.lock",  # marks the directory as a run's; locked while it records
+        "config.yaml",
+        "episodes.jsonl",
+        "meta.json",
+        "reward.png",
+        "summary.json",
+    ]
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert (config["episodes"], config["seed"], config["reward_boundary"]) == (12, 42, 195.0)
+    assert config["wrappers"] == [{"name": "epsilon_random", "epsilon": 0.5}]
+    episodes = episodes_on_disk(run_dir)
+    assert [e["episode"] for e in episodes] == list(range(12))
+    assert set(episodes[0]) == {
+        "episode",
+        "seed",
+        "reward",
+        "shaped_reward",  # the config has a wrapper; an action wrapper leaves it the reward
+        "steps",
+        "terminated",
+        "truncated",
+        "reached",
+    }
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["error"] is None
+    assert summary["count"] == 12
+    assert summary["mean_reward"] == pytest.approx(sum(e["reward"] for e in episodes) / 12)
+    assert summary["started_at"] <= summary["ended_at"]
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["gymnasium"] == "1.4.0"
+    assert isinstance(meta["command"], list)  # sys.argv; checked for real in test_subprocess
+    assert set(meta) >= {"gymrun", "numpy", "python", "platform", "git"}
+    assert (run_dir / "reward.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_saved_config_reproduces_the_run(tmp_path: Path) -> None:
+    gymrun(
+        "run",
+        str(CONFIGS / "cartpole_random.yaml"),
+        "-n",
+        "15",
+        "--set",
+        "seed=null",
+        "--set",
+        "wrappers=[{name: epsilon_random, epsilon: 0.3}]",
+        "-o",
+        "first",
+        "-q",
+    )
+    code, _, _ = gymrun("run", "first/config.yaml", "-o", "again", "-q")
+    assert code == 0
+    assert episodes_on_disk(Path("again")) == episodes_on_disk(Path("first"))
+    assert isinstance(yaml.safe_load(Path("first/config.yaml").read_text())["seed"], int)
+
+
+def test_git_commit_is_recorded_inside_a_checkout(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ],
+        check=True,
+    )
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "2", "-o", "run", "-q")
+    meta = json.loads(Path("run/meta.json").read_text())
+    assert meta["git"] == {"commit": head, "dirty": True}  # the new run directory is untracked
+
+
+def test_output_dir_is_never_overwritten_without_force() -> None:
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "3", "-o", "out", "-q")
+    before = {p.name: p.read_bytes() for p in Path("out").iterdir()}
+    Path("out/notes.txt").write_text("mine")
+    code, out, err = gymrun("run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "2", "-o", "out")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: --output out: the directory is not empty; nothing in it was touched "
+        "(choose another directory, or pass --force to replace the run in it)"
+    )
+    assert {
+        p.name: p.read_bytes() for p in Path("out").iterdir() if p.name != "notes.txt"
+    } == before
+    code, _, _ = gymrun(
+        "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "2", "-o", "out", "--force", "-q"
+    )
+    assert code == 0
+    assert [e["reward"] for e in episodes_on_disk(Path("out"))] == [500.0, 500.0]
+    assert Path("out/notes.txt").read_text() == "mine"  # --force replaces the run, nothing else
+
+
+def test_output_that_is_a_file_is_refused() -> None:
+    Path("taken").write_text("x")
+    with pytest.raises(GymrunError, match="exists and is not a directory"):
+        claim_output_dir(Path("taken"))
+
+
+def test_runs_in_the_same_second_never_collide() -> None:
+    dirs = [new_run_dir("same") for _ in range(5)]
+    assert len(set(dirs)) == 5
+    assert dirs[1].name == dirs[0].name + "-2"
+    code, _, _ = gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "1", "-q")
+    code2, _, _ = gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "1", "-q")
+    assert (code, code2) == (0, 0)
+    assert len(list(Path("recordings/cartpole_random").iterdir())) == 2
+
+
+def test_no_record_writes_nothing() -> None:
+    code, _, err = gymrun(
+        "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "2", "--no-record", "-q"
+    )
+    assert (code, err) == (0, "")
+    assert list(Path(".").iterdir()) == []
+
+
+def test_a_config_error_leaves_no_directory(write_config: WriteConfig) -> None:
+    path = write_config("env: CartPole-v1\nagent: {name: constant, action: 5}\n")
+    code, _, _ = gymrun("run", str(path))
+    assert code == 2
+    assert list(Path("recordings").iterdir()) == [Path("recordings/config0")]
+    assert list(Path("recordings/config0").iterdir()) == []
+
+
+def test_an_env_that_raises_mid_run_leaves_a_failed_record(write_config: WriteConfig) -> None:
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 3, fail_at: 2, fail_episode: 4}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 10\nseed: 0\n"
+    )
+    code, _, _ = gymrun("run", str(path), "-o", "run", "-q")
+    assert code == 1
+    assert [e["episode"] for e in episodes_on_disk(Path("run"))] == [0, 1, 2, 3]
+    summary = json.loads(Path("run/summary.json").read_text())
+    assert summary["status"] == "failed"
+    assert summary["error"].startswith("episode 4, step 1: ValueError: step 2 exploded")
+    assert summary["count"] == 4
+
+
+def test_show_prints_the_run_again(write_config: WriteConfig) -> None:
+    _, first, _ = gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "25", "-o", "run")
+    code, shown, _ = gymrun("show", "run")
+    assert code == 0
+    assert shown.startswith("run run\nEpisodes")  # the episodes the run itself left out
+    assert shown.endswith(first)  # then the summary exactly as the run printed it
+    assert json.loads(gymrun("show", "run", "--json")[1])["summary"]["count"] == 25
+    # a parent folder shows its newest run
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "3", "-q")
+    assert "episodes │ 3" in gymrun("show", "recordings/cartpole_random")[1]
+
+
+def test_show_an_interrupted_or_killed_run() -> None:
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-o", "run", "-q")
+    # what a killed process leaves: a summary still "running" and a half-written last line
+    summary = json.loads(Path("run/summary.json").read_text())
+    Path("run/summary.json").write_text(json.dumps({**summary, "status": "running"}))
+    with Path("run/episodes.jsonl").open("a") as f:
+        f.write('{"episode": 5, "seed"')
+    code, out, err = gymrun("show", "run")
+    assert code == 0
+    assert "episodes │ 5 of 5" not in out and "episodes │ 5" in out
+    assert "status   │ running" in out
+    assert "note: the run is still going, or its process was killed" in err
+    assert read_run(Path("run")).summary.count == 5
+
+
+def test_show_refuses_what_is_not_a_run() -> None:
+    Path("empty").mkdir()
+    code, _, err = gymrun("show", "empty")
+    assert (code, err.strip()) == (
+        2,
+        "error: empty: not a gymrun run or sweep directory (no config.yaml or sweep.json)",
+    )
+    assert gymrun("show", "missing")[2].strip() == "error: missing: no such directory"
+
+
+def test_compare_puts_runs_side_by_side() -> None:
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "20", "-o", "a", "-q")
+    gymrun("run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "20", "-o", "b", "-q")
+    code, out, _ = gymrun("compare", "a", "b")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("│ ")]
+    assert rows[0].startswith("│ a ") and "CartPole-v1, random" in rows[0] and "★" not in rows[0]
+    assert rows[1].startswith("│ b ") and "500 ± 0 ★" in rows[1] and "✓" in rows[1]
+    data = json.loads(gymrun("compare", "a", "b", "--json")[1])
+    assert [r["summary"]["mean_reward"] for r in data["runs"]][1] == 500.0
+
+
+def test_library_runs_record_too(tmp_path: Path) -> None:
+    run_dir = new_run_dir("lib", root=tmp_path)
+    result = run_experiment(
+        load_config(CONFIGS / "cartpole_random.yaml", episodes=4), record_dir=run_dir
+    )
+    assert result.run_dir == run_dir
+    assert len(episodes_on_disk(run_dir)) == 4
+
+
+def test_finishing_a_record_never_reads_its_episodes_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import gymrun.records.reading
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("episodes.jsonl was read back")
+
+    monkeypatch.setattr(gymrun.records.reading, "read_episodes", refuse)
+    result = run_experiment(
+        load_config(CONFIGS / "cartpole_random.yaml", episodes=50), record_dir=tmp_path
+    )
+    assert result.summary.count == 50 and result.notes == []
+    assert (tmp_path / "reward.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_files_an_agent_reads_are_found_beside_the_config_and_traced_in_meta(
+    tmp_path: Path, user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        """
+        import hashlib
+        class Replay:
+            file_keywords = ("path",)
+            def __init__(self, path):
+                self.action = int(open(path).read())
+            @classmethod
+            def provenance(cls, path):
+                return {"file": path, "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest()}
+            def act(self, observation):
+                return self.action
+        """
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "action.txt").write_text("1")
+    (project / "replay.yaml").write_text(
+        f"env: CartPole-v1\nagent: {{name: '{module}:Replay', path: action.txt}}\n"
+        "episodes: 2\nseed: 0\n"
+    )
+    code, _, err = gymrun("run", str(project / "replay.yaml"), "-o", "run", "-q")
+    assert code == 0, err
+    saved = yaml.safe_load(Path("run/config.yaml").read_text())
+    assert saved["agent"]["path"] == str(project / "action.txt")  # runs the same from anywhere
+    meta = json.loads(Path("run/meta.json").read_text())
+    assert meta["agent"] == {
+        "file": str(project / "action.txt"),
+        "sha256": "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b",
+    }

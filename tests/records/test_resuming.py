@@ -1,0 +1,267 @@
+"""``gymrun run CONFIG --resume DIR``: a stopped run goes on from its first missing episode
+and ends as the uninterrupted run would have, byte for byte; anything else is refused."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.cli import gymrun
+from tests.support.processes import run_gymrun, start_gymrun
+
+# The balancing controller under random actions: episodes of every length, a few ms each.
+CONFIG = (
+    "env: CartPole-v1\nagent: cartpole_balance\n"
+    "wrappers: [{name: epsilon_random, epsilon: 0.3}]\nepisodes: 400\n"
+)
+
+
+def gymrun_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A real process: what it records as its command is what was typed."""
+    return run_gymrun(*args, cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+
+
+def stopped_run(cwd: Path, how: signal.Signals, *args: str, after: int = 40) -> tuple[Path, str]:
+    """A run recorded in ``cwd/cut``, stopped by `how` once `after` episodes are on disk."""
+    process = start_gymrun(*args, "-q", "-o", "cut", cwd=cwd)
+    episodes = cwd / "cut" / "episodes.jsonl"
+    try:
+        deadline = time.monotonic() + 60
+        while not (episodes.exists() and episodes.read_bytes().count(b"\n") >= after):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        if how == signal.SIGKILL:  # the whole group, as the OOM killer or a lost machine would
+            os.killpg(process.pid, how)
+        else:
+            process.send_signal(how)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # no worker outlives the test
+    assert process.returncode == (-how if how == signal.SIGKILL else 128 + how), stderr
+    return cwd / "cut", stderr
+
+
+def recorded(run_dir: Path) -> tuple[bytes, dict[str, object]]:
+    """A run's episode lines and its summary but for when it started and ended."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    del summary["started_at"], summary["ended_at"]
+    return (run_dir / "episodes.jsonl").read_bytes(), summary
+
+
+@pytest.mark.parametrize(
+    "how", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)]
+)
+def test_a_stopped_run_resumes_to_the_uninterrupted_record(
+    tmp_path: Path, how: signal.Signals
+) -> None:
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    cut, stderr = stopped_run(tmp_path, how, "run", "run.yaml", "--seed", "3")
+    assert "to finish it: gymrun run run.yaml --seed 3 -q --resume cut\n" in stderr
+    kept = (cut / "episodes.jsonl").read_bytes()
+    count = kept.count(b"\n")
+    assert 40 <= count < 400
+    assert json.loads((cut / "summary.json").read_text())["status"] == "interrupted"
+
+    result = gymrun_process(tmp_path, "run", "run.yaml", "--seed", "3", "--resume", "cut", "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"resumed from episode {count}" in result.stderr
+    assert "episodes │ 400 " in result.stdout
+    assert (cut / "episodes.jsonl").read_bytes().startswith(kept)
+
+    whole = gymrun("run", "run.yaml", "--seed", "3", "-o", "whole", "-q")
+    assert whole.code == 0, whole.stderr
+    assert recorded(cut) == recorded(tmp_path / "whole")
+    assert (cut / "reward.png").read_bytes() == (tmp_path / "whole" / "reward.png").read_bytes()
+    meta = json.loads((cut / "meta.json").read_text())
+    assert meta["command"][-4:] == ["--seed", "3", "-q", "-o", "cut"][-4:]
+    [resumption] = meta["resumed"]
+    assert resumption["from_episode"] == count
+    assert resumption["command"][-3:] == ["--resume", "cut", "-q"]
+
+
+@pytest.mark.slow
+def test_a_killed_run_on_workers_resumes_with_its_drawn_seed(tmp_path: Path) -> None:
+    # SIGKILL: no summary written ("running"), perhaps half a line; the seed was drawn
+    (tmp_path / "run.yaml").write_text(CONFIG.replace("400", "1200"))
+    cut, _ = stopped_run(tmp_path, signal.SIGKILL, "run", "run.yaml", "-w", "2", after=30)
+    assert json.loads((cut / "summary.json").read_text())["status"] == "running"
+    seed = yaml.safe_load((cut / "config.yaml").read_text())["seed"]
+
+    result = gymrun("run", "run.yaml", "-w", "2", "--resume", "cut", "-q")
+    assert result.code == 0, result.stderr
+    assert "was drawn" not in result.stderr
+    whole = gymrun("run", "run.yaml", "--seed", str(seed), "-o", "whole", "-q")
+    assert whole.code == 0, whole.stderr
+    assert recorded(cut) == recorded(tmp_path / "whole")
+
+
+def finished_run(tmp_path: Path, *args: str) -> Path:
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "-o", "whole", *args)
+    assert result.code == 0, result.stderr
+    return tmp_path / "whole"
+
+
+def cut_copy(whole: Path, lines: int, partial: bool = False) -> Path:
+    """A copy of the run in `whole` as if stopped after `lines` episodes (with `partial`,
+    in the middle of writing the next)."""
+    cut = whole.with_name("cut")
+    shutil.copytree(whole, cut)
+    text = (whole / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    kept = b"".join(text[:lines]) + (text[lines][:25] if partial else b"")
+    (cut / "episodes.jsonl").write_bytes(kept)
+    summary = json.loads((cut / "summary.json").read_text())
+    (cut / "summary.json").write_text(json.dumps(summary | {"status": "interrupted"}))
+    (cut / "reward.png").unlink()
+    return cut
+
+
+@pytest.mark.parametrize(("lines", "partial"), [(0, False), (17, True), (59, False)])
+def test_a_half_written_line_is_played_again(tmp_path: Path, lines: int, partial: bool) -> None:
+    whole = finished_run(tmp_path)
+    cut = cut_copy(whole, lines, partial)
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert result.code == 0, result.stderr
+    assert f"resumed from episode {lines};" in result.stderr
+    assert recorded(cut) == recorded(whole)
+
+
+def test_a_vector_run_resumes_to_the_same_record(tmp_path: Path) -> None:
+    vector = ["--num-envs", "4", "--set", "vector.mode=async"]
+    whole = finished_run(tmp_path, *vector)
+    cut = cut_copy(whole, 23)
+    args = ["run", "run.yaml", "--seed", "3", "-n", "60", *vector, "--resume", "cut"]
+    result = gymrun(*args)
+    assert result.code == 0, result.stderr
+    assert recorded(cut) == recorded(whole)
+
+
+def test_a_complete_run_is_left_as_it_is(tmp_path: Path) -> None:
+    whole = finished_run(tmp_path)
+    before = {p.name: p.read_bytes() for p in whole.iterdir() if p.is_file()}
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "whole")
+    assert result.code == 0, result.stderr
+    assert "the run was complete already; nothing was played" in result.stderr
+    assert "episodes │ 60 " in result.stdout
+    assert {p.name: p.read_bytes() for p in whole.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-n", "61"], "was run with other settings (episodes differ)"),
+        (["-n", "60", "--seed", "4"], "was run with other settings (seed differ)"),
+        (["-n", "60", "--set", "wrappers.0.epsilon=0.2"], "(wrappers differ)"),
+        (["-n", "60", "-o", "x"], "--resume DIR records into DIR: drop --output"),
+        (["-n", "60", "--no-record"], "--resume DIR records into DIR"),
+    ],
+)
+def test_a_run_resumed_with_other_settings_is_refused(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    whole = finished_run(tmp_path)
+    cut = cut_copy(whole, 20)
+    before = {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()}
+    seed = [] if "--seed" in args else ["--seed", "3"]
+    result = gymrun("run", "run.yaml", *seed, *args, "--resume", "cut")
+    assert result.code == 2, result.stderr
+    assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()} == before
+    assert not (tmp_path / "x").exists()
+
+
+def test_changed_user_code_is_refused(tmp_path: Path) -> None:
+    # A new process: one that imported the module before keeps running what it imported.
+    agent = "class Left:\n    def act(self, obs):\n        return {}\n"
+    (tmp_path / "my_agents.py").write_text(agent.format(0))
+    (tmp_path / "run.yaml").write_text("env: CartPole-v1\nagent: my_agents:Left\nseed: 1\n")
+    assert gymrun_process(tmp_path, "run", "run.yaml", "-o", "whole").returncode == 0
+    cut = cut_copy(tmp_path / "whole", 10)
+    before = {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()}
+    (tmp_path / "my_agents.py").write_text(agent.format(1))
+    result = gymrun_process(tmp_path, "run", "run.yaml", "--resume", "cut")
+    assert result.returncode == 2
+    assert "--resume cut: module my_agents is not the version the run ran (sha256:" in (
+        result.stderr
+    )
+    assert {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("nowhere", "--resume nowhere: no such directory"),
+        (".", "--resume .: not a gymrun run's directory (it holds runs: name one, such as"),
+        ("sweep", "a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"),
+    ],
+)
+def test_what_is_not_a_run_is_named(tmp_path: Path, target: str, said: str) -> None:
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    if target == ".":  # a directory of runs
+        assert gymrun("run", "run.yaml", "-n", "1", "-o", "whole", "-q").code == 0
+    if target == "sweep":
+        sweep = "env: CartPole-v1\nepisodes: 1\nsweep: {seeds: [0]}\n"
+        (tmp_path / "s.yaml").write_text(sweep)
+        assert gymrun("sweep", "s.yaml", "-o", "sweep").code == 0
+    result = gymrun("run", "run.yaml", "--resume", target)
+    assert result.code == 2 and said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_record_is_not_continued(tmp_path: Path) -> None:
+    cut = cut_copy(finished_run(tmp_path), 30)
+    lines = (cut / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    lines[11] = b"{not json}\n"
+    (cut / "episodes.jsonl").write_bytes(b"".join(lines))
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert result.code == 2
+    assert "episodes.jsonl:12: not an episode record" in result.stderr
+    assert "it cannot be continued" in result.stderr
+
+
+def test_a_run_that_cannot_go_on_from_its_middle_says_why(tmp_path: Path) -> None:
+    args = ["CartPole-v1", "-n", "40", "--num-envs", "4", "--seed", "1"]
+    args += ["--set", "vector.mode=vector_entry_point"]
+    assert gymrun("run", *args, "-o", "whole").code == 0
+    cut_copy(tmp_path / "whole", 10)
+    result = gymrun("run", *args, "--resume", "cut")
+    assert result.code == 2
+    assert "own vector implementation is seeded once per run" in result.stderr
+
+
+def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "90") + "sweep: {seeds: [0, 1, 2]}\n")
+    sweep = ["sweep", "s.yaml", "-e", "process", "-w", "2"]
+    assert gymrun(*sweep, "-o", "whole").code == 0
+    cut = tmp_path / "cut"
+    shutil.copytree(tmp_path / "whole", cut)
+    document = json.loads((cut / "sweep.json").read_text())
+    (cut / "sweep.json").write_text(json.dumps(document | {"status": "interrupted"}))
+    (cut / "sweep.png").unlink()
+    lines = (cut / "seed=1" / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    (cut / "seed=1" / "episodes.jsonl").write_bytes(b"".join(lines[:33]) + lines[33][:9])
+    summary = json.loads((cut / "seed=1" / "summary.json").read_text())
+    (cut / "seed=1" / "summary.json").write_text(json.dumps(summary | {"status": "interrupted"}))
+    shutil.rmtree(cut / "seed=2")
+
+    result = gymrun(*sweep, "--resume", "cut")
+    assert result.code == 0, result.stderr
+    for run in ("seed=0", "seed=1", "seed=2"):
+        assert recorded(cut / run) == recorded(tmp_path / "whole" / run)
+    assert (cut / "sweep.png").read_bytes() == (tmp_path / "whole" / "sweep.png").read_bytes()
+    assert "resumed" not in json.loads((cut / "seed=0" / "meta.json").read_text())
+    [resumption] = json.loads((cut / "seed=1" / "meta.json").read_text())["resumed"]
+    assert resumption["from_episode"] == 33

@@ -1,0 +1,352 @@
+"""The dask executor on a real cluster (`dask scheduler`, `dask worker` processes on
+127.0.0.1): bad addresses and unusable clusters are bad input, the user's code goes with the
+work, a lost cluster leaves a consistent, resumable sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import gymrun
+from tests.support.dask_cluster import Cluster, dask_cluster
+from tests.support.processes import finished, start_gymrun
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def empty_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with dask_cluster(tmp_path_factory.mktemp("dask"), workers=0) as running:
+        yield running
+
+
+SWEEP = "env: CartPole-v1\nagent: random\nepisodes: 4\nsweep:\n  seeds: [0, 1]\n"
+
+
+# -- 1. bad addresses and unusable clusters: bad input, in bounded time ----------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1:41786x", "Dask scheduler address '127.0.0.1:41786x': not of the form"),
+        ("http://127.0.0.1:8787", "scheme 'http' is not one of tcp, tls"),
+        ("tcp://127.0.0.1", "needs a port from 1 to 65535"),
+    ],
+)
+def test_a_malformed_address_is_one_line_of_bad_input(
+    tmp_path: Path, address: str, expected: str
+) -> None:
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--address", address, "--no-record")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and expected in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow  # the scheduler's 10 s to answer, waited out
+def test_a_port_where_a_web_server_listens_is_no_scheduler(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        (tmp_path / "s.yaml").write_text(SWEEP)
+        started = time.monotonic()
+        code, _, err = gymrun(
+            "sweep", "s.yaml", "-e", "dask", "--address", f"127.0.0.1:{port}", "--no-record"
+        )
+        assert code == 2 and time.monotonic() - started < 30
+        assert f"no Dask scheduler answered at tcp://127.0.0.1:{port} within 10 s" in err
+        assert "Traceback" not in err
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def test_a_cluster_without_workers_is_waited_for_then_bad_input(
+    tmp_path: Path, empty_cluster: Cluster
+) -> None:
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    address = empty_cluster.address
+    code, _, err = gymrun(
+        "sweep", "s.yaml", "-e", "dask", "--address", address, "--wait-workers", "1", "-o", "s"
+    )
+    assert code == 2
+    assert f"waiting up to 1 s for a Dask worker to join {address}" in err
+    assert f"error: no Dask worker joined {address} within 1 s" in err
+    assert not Path("s").exists()
+
+
+def test_a_worker_that_cannot_import_gymrun_is_named(
+    tmp_path: Path, empty_cluster: Cluster
+) -> None:
+    hiding = tmp_path / "hiding" / "gymrun"
+    hiding.mkdir(parents=True)
+    (hiding / "__init__.py").write_text("raise ImportError('hidden by PYTHONPATH')\n")
+    empty_cluster.add_worker(env={"PYTHONPATH": str(hiding.parent)})
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    started = time.monotonic()
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--address", empty_cluster.address)
+    assert code == 2 and time.monotonic() - started < 30
+    assert "runs gymrun none (import gymrun fails: ImportError: hidden by PYTHONPATH)" in err
+    assert "install the same version on every worker" in err
+
+
+# -- 2. the user's code goes with the work ---------------------------------------------------
+
+AGENT = """
+ACTION = {action}
+
+class Fixed:
+    def act(self, observation):
+        return ACTION
+"""
+
+FAILING_ENV = """
+import gymnasium as gym
+from gymnasium.envs.classic_control import CartPoleEnv
+
+class Exploding(CartPoleEnv):
+    def step(self, action):
+        raise ValueError("exploded on purpose")
+"""
+
+
+def test_the_users_module_goes_with_the_tasks_by_its_hash(tmp_path: Path, cluster: Cluster) -> None:
+    (tmp_path / "sweep.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nepisodes: 30\nsweep:\n  seeds: [0, 1]\n"
+    )
+    means = []
+    for action in (0, 1):
+        (tmp_path / "my_agents.py").write_text(AGENT.format(action=action))
+        for executor in ("local", "dask"):
+            out = tmp_path / f"{executor}{action}"
+            args = ["sweep", "sweep.yaml", "-e", executor, "--address", cluster.address]
+            code, _, err = finished(start_gymrun(*args, "-o", str(out), cwd=tmp_path))
+            assert code == 0, err
+            recorded = json.loads((out / "sweep.json").read_text())
+            means.append([p["mean_reward"] for p in recorded["points"]])
+            meta = json.loads((out / "seed=0" / "meta.json").read_text())
+            assert meta["code"] == recorded["code"]
+            assert list(meta["code"]) == ["my_agents"]
+            assert meta["code"]["my_agents"].startswith("sha256:")
+            if executor == "dask":
+                assert sorted(recorded["workers"]) == sorted(meta["workers"])
+                versions = next(iter(meta["workers"].values()))
+                assert set(versions) == {"gymrun", "gymnasium", "numpy"}
+    local0, dask0, local1, dask1 = means
+    assert dask0 == local0 and dask1 == local1  # the version the submitter ran, each time
+    assert dask0 != dask1
+
+
+def test_a_failure_on_a_worker_says_so_in_one_line(tmp_path: Path, cluster: Cluster) -> None:
+    (tmp_path / "my_envs.py").write_text(FAILING_ENV)
+    (tmp_path / "sweep.yaml").write_text(
+        "env: {id: 'my_envs:Exploding', max_episode_steps: 50}\nagent: random\nepisodes: 3\n"
+        "sweep:\n  seeds: [0]\n"
+    )
+    args = ["sweep", "sweep.yaml", "-e", "dask", "--address", cluster.address, "--no-record"]
+    code, _, err = finished(start_gymrun(*args, cwd=tmp_path))
+    assert code == 1
+    failed = [line for line in err.splitlines() if "failed:" in line]
+    assert len(failed) == 1, err
+    assert "on Dask worker tcp://127.0.0.1:" in failed[0]
+    assert "ValueError: exploded on purpose" in failed[0]
+    assert "Traceback" not in err
+
+
+# -- 3. never lost, always resumable -----------------------------------------------------------
+
+LONG = "env: CartPole-v1\nagent: random\nepisodes: 200000\nsweep:\n  seeds: [0, 1]\n"
+
+
+@pytest.fixture
+def doomed_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+
+
+def started_sweep(tmp_path: Path, address: str) -> subprocess.Popen[str]:
+    """A long sweep on the cluster at `address`, once its first episodes are on disk."""
+    (tmp_path / "long.yaml").write_text(LONG)
+    env = {**os.environ, "GYMRUN_DASK_WAIT_WORKERS": "2"}
+    process = start_gymrun(
+        "sweep", "long.yaml", "-e", "dask", "--address", address, "-o", "s", env=env, cwd=tmp_path
+    )
+    first = tmp_path / "s" / "seed=0" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while not (first.exists() and first.stat().st_size):
+        if time.monotonic() > deadline or process.poll() is not None:
+            finished(process)
+            pytest.fail(f"the sweep did not start: {process.stderr}")
+        time.sleep(0.1)
+    return process
+
+
+def assert_consistent(tmp_path: Path) -> None:
+    recorded = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert recorded["status"] == "interrupted"
+    for seed in (0, 1):
+        run = tmp_path / "s" / f"seed={seed}"
+        if not run.exists():
+            continue
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["status"] == "interrupted"
+        assert summary["count"] == sum(1 for _ in (run / "episodes.jsonl").open()) < 200000
+
+
+@pytest.mark.parametrize("lost", ["scheduler", "workers"])
+def test_losing_the_cluster_leaves_a_consistent_sweep(
+    tmp_path: Path, doomed_cluster: Cluster, lost: str
+) -> None:
+    process = started_sweep(tmp_path, doomed_cluster.address)
+    for victim in [doomed_cluster.scheduler] if lost == "scheduler" else doomed_cluster.workers:
+        assert victim is not None
+        doomed_cluster.kill(victim)
+    code, _, err = finished(process)
+    assert code == 1, err
+    assert "Traceback" not in err
+    expected = "lost the Dask scheduler" if lost == "scheduler" else "every Dask worker"
+    assert expected in err and "unfinished runs are marked interrupted" in err
+    assert_consistent(tmp_path)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_the_submitting_process_leaves_a_consistent_sweep(
+    tmp_path: Path, cluster: Cluster, signum: int, code: int
+) -> None:
+    process = started_sweep(tmp_path, cluster.address)
+    process.send_signal(signum)
+    returncode, _, err = finished(process)
+    assert returncode == code, err
+    assert "Traceback" not in err
+    assert_consistent(tmp_path)
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_resumes_to_the_uninterrupted_records(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=0))
+    (tmp_path / "sweep.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.5}]\nepisodes: 3000\nsweep:\n  wrappers.0.epsilon: [0.2, 0.5, 0.9]\n"
+        "  seeds: [0, 1]\n"
+    )
+    sweep = ["sweep", "sweep.yaml", "-e", "dask", "--address", cluster.address]
+    code, _, err = finished(start_gymrun(*sweep, "-o", "whole", cwd=tmp_path))
+    assert code == 0, err
+    process = start_gymrun(*sweep, "-o", "cut", cwd=tmp_path)
+
+    def one_completed() -> bool:  # the costliest runs are sent first: any one will do
+        summaries = (tmp_path / "cut").glob("*/summary.json")
+        return any('"completed"' in path.read_text() for path in summaries)
+
+    deadline = time.monotonic() + 60
+    while not one_completed():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finished(process)
+    assert code == 130, err
+    assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "interrupted"
+    assert f"to finish it: gymrun {' '.join(sweep)} --resume cut\n" in err
+
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
+    code, _, err = finished(start_gymrun(*sweep, "--resume", "cut", cwd=tmp_path))
+    assert code == 2 and "module my_agents is not the version the sweep ran" in err, err
+    code, _, err = finished(
+        start_gymrun(*sweep, "--resume", "cut", "--set", "episodes=5", cwd=tmp_path)
+    )
+    assert code == 2 and "was run with other settings" in err, err
+
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=0))
+    code, _, err = finished(start_gymrun(*sweep, "--resume", "cut", cwd=tmp_path))
+    assert code == 0, err
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    runs = sorted(p.name for p in whole.iterdir() if p.is_dir())
+    assert runs == sorted(p.name for p in cut.iterdir() if p.is_dir()) and len(runs) == 6
+    for run in runs:
+        assert (cut / run / "episodes.jsonl").read_bytes() == (
+            whole / run / "episodes.jsonl"
+        ).read_bytes()
+    assert (cut / "sweep.png").read_bytes() == (whole / "sweep.png").read_bytes()
+
+    def points(sweep_dir: Path) -> list[dict[str, object]]:
+        recorded = json.loads((sweep_dir / "sweep.json").read_text())["points"]
+        for point in recorded:
+            for run in point["runs"]:
+                run.pop("run_dir")
+        return recorded  # type: ignore[no-any-return]
+
+    assert points(cut) == points(whole)
+
+
+# -- 4. one long run shared out over the cluster ----------------------------------------------
+
+
+def test_one_run_on_the_cluster_is_the_one_process_run(tmp_path: Path, cluster: Cluster) -> None:
+    (tmp_path / "my_agents.py").write_text(AGENT.format(action=1))
+    (tmp_path / "run.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.3}]\nepisodes: 2000\nseed: 5\n"
+    )
+    code, _, err = finished(start_gymrun("run", "run.yaml", "-q", "-o", "one", cwd=tmp_path))
+    assert code == 0, err
+    args = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address, "-o", "many"]
+    code, _, err = finished(start_gymrun(*args, cwd=tmp_path))
+    assert code == 0, err
+    one, many = tmp_path / "one", tmp_path / "many"
+    assert (many / "episodes.jsonl").read_bytes() == (one / "episodes.jsonl").read_bytes()
+    meta = json.loads((many / "meta.json").read_text())
+    assert list(meta["code"]) == ["my_agents"] and len(meta["workers"]) == 2
+
+
+@pytest.mark.slow
+def test_a_stopped_run_on_the_cluster_resumes_to_the_one_process_run(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    (tmp_path / "run.yaml").write_text(
+        "env: CartPole-v1\nagent: cartpole_balance\nwrappers: [{name: epsilon_random, "
+        "epsilon: 0.3}]\nepisodes: 2000\nseed: 5\n"
+    )
+    on_dask = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address]
+    process = start_gymrun(*on_dask, "-o", "cut", cwd=tmp_path)
+    episodes = tmp_path / "cut" / "episodes.jsonl"
+    deadline = time.monotonic() + 60
+    while not (episodes.exists() and episodes.read_bytes().count(b"\n") >= 100):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    code, _, err = finished(process)
+    assert code == 143, err
+    kept = episodes.read_bytes().count(b"\n")
+    assert kept < 2000
+
+    code, _, err = finished(start_gymrun(*on_dask, "--resume", "cut", cwd=tmp_path))
+    assert code == 0, err
+    assert f"resumed from episode {kept};" in err
+    code, _, err = finished(start_gymrun("run", "run.yaml", "-q", "-o", "one", cwd=tmp_path))
+    assert code == 0, err
+    assert episodes.read_bytes() == (tmp_path / "one" / "episodes.jsonl").read_bytes()
+    [resumption] = json.loads((tmp_path / "cut" / "meta.json").read_text())["resumed"]
+    assert resumption["from_episode"] == kept and len(resumption["workers"]) == 2
