@@ -178,7 +178,9 @@ def description_of(node: dict[str, Any], defs: dict[str, Any]) -> str:
     for ref in refs:
         if text is None and ref is not None:
             text = defs[ref].get("description")
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    # in a table cell: | ends the cell, and {...} would read as Markdown attributes
+    text = (text or "").replace("|", "\\|").replace("{", "\\{").replace("}", "\\}")
+    return text.replace("\n", " ")
 
 
 def key_table(model: dict[str, Any], defs: dict[str, Any], *, skip: tuple[str, ...] = ()) -> str:

@@ -102,9 +102,11 @@ def test_the_cli_reference_shows_each_example_on_a_line_of_its_own(site: Path) -
 
 def test_the_config_reference_names_every_key_of_the_schema(site: Path) -> None:
     page = (site / "reference" / "config" / "index.html").read_text(encoding="utf-8")
+    text = text_of(site / "reference" / "config" / "index.html")
     schema = config_schema()
-    for key in schema["properties"]:
+    for key, node in schema["properties"].items():
         assert f"<code>{key}</code>" in page, key
+        assert node["description"] in text, key
     for section in ("EnvConfig", "RecordConfig", "VectorConfig", "Sb3AgentConfig"):
         for key, node in schema["$defs"][section]["properties"].items():
             assert f"<code>{key}</code>" in page, (section, key)
