@@ -1,11 +1,11 @@
-"""The board of the README's examples, and the screenshots of it in docs/.
+"""The board of the documentation's examples, and the screenshots of it in docs/images/.
 
     .venv/bin/python docs/board_screenshots.py
 
-Runs the README's configs in a fresh directory (the random and scripted CartPole agents,
+Runs the shipped configs in a fresh directory (the random and scripted CartPole agents,
 the epsilon experiment with epsilon 0.25 and 0.5 over seeds 0 to 4, the epsilon sweep, and
 the random agent with video), builds the board, photographs its index and a run page in
-Debian's chromium (docs/board-index.png, docs/board-run.png, docs/board-phone.png) and
+Debian's chromium (docs/images/board-index.png, board-run.png, board-phone.png) and
 prints the comparison of the two epsilon groups as the board shows it.
 """
 
@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 from gymrun.board.site import interval
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+IMAGES = ROOT / "docs" / "images"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -90,7 +90,7 @@ def photograph(board: Path) -> None:
             page.wait_for_function(
                 "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)"
             )
-            page.screenshot(path=str(DOCS / target), full_page=whole)
+            page.screenshot(path=str(IMAGES / target), full_page=whole)
         context.close()
 
 
@@ -106,7 +106,7 @@ def main() -> None:
 
 
 def print_comparison(compare: dict[str, Any]) -> None:
-    """The two epsilon groups, as the README shows them."""
+    """The two epsilon groups, as the scoreboard guide shows them."""
     wanted = [g for g in compare["groups"] if g["label"].startswith("cartpole-epsilon:")]
     print(f"{'group':<43}{'runs':>4}  {'IQM [95% CI]':<23}mean [95% CI]")
     for g in wanted:

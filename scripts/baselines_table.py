@@ -1,12 +1,14 @@
-"""Write the README's baselines table: ``gymrun baselines`` over every task with a shipped
-agent, 100 episodes each, seed 0.
+"""Write the baselines table of the documentation: ``gymrun baselines`` over every task with
+a shipped agent, 100 episodes each, seed 0.
 
     .venv/bin/python scripts/baselines_table.py
+    .venv/bin/python scripts/baselines_table.py --table-only
 
-writes the figures to docs/baselines.json and the table between the README's
-``<!-- baselines -->`` and ``<!-- /baselines -->`` markers (tests/test_baselines.py checks
-that the two agree). ``--table-only`` rewrites the table from docs/baselines.json without
-running anything. Any row can be repeated alone: ``gymrun baselines ENV_ID``.
+writes the figures to docs/baselines.json and the table between the
+``<!-- baselines -->`` and ``<!-- /baselines -->`` markers of docs/guide/baselines.md
+(tests/test_baselines.py checks that the two agree). ``--table-only`` rewrites the table
+from docs/baselines.json without running anything. Any row can be repeated alone:
+``gymrun baselines ENV_ID``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from gymrun.baselines import markdown_table, run_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "baselines.json"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "guide" / "baselines.md"
 
 
 def main() -> None:
@@ -40,14 +42,13 @@ def main() -> None:
 
 
 def write_table(document: dict[str, object]) -> None:
-    readme = README.read_text(encoding="utf-8")
-    block = f"<!-- baselines -->\n{markdown_table(document)}<!-- /baselines -->"
-    readme, count = re.subn(
-        r"<!-- baselines -->\n.*?<!-- /baselines -->", block, readme, flags=re.S
-    )
+    page = PAGE.read_text(encoding="utf-8")
+    # blank lines around the table: a Markdown table does not start on a comment's line
+    block = f"<!-- baselines -->\n\n{markdown_table(document)}\n<!-- /baselines -->"
+    page, count = re.subn(r"<!-- baselines -->\n.*?<!-- /baselines -->", block, page, flags=re.S)
     if count != 1:
-        raise SystemExit("README.md has no <!-- baselines --> ... <!-- /baselines --> block")
-    README.write_text(readme, encoding="utf-8")
+        raise SystemExit(f"{PAGE} has no <!-- baselines --> ... <!-- /baselines --> block")
+    PAGE.write_text(page, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Count the registered environments that run here, by family, and list those that cannot
-(with the one line gymrun prints for each): the figures of the README's "Every environment".
+(with the one line gymrun prints for each): the figures of docs/guide/environments.md.
 
     .venv/bin/python scripts/registry_counts.py
 """

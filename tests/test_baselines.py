@@ -1,4 +1,4 @@
-"""``gymrun baselines``: the table's numbers, its records, and the README's copy of it."""
+"""``gymrun baselines``: the table's numbers, its records, and the documentation's copy of it."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_unknown_pattern_is_bad_input() -> None:
     ],
 )
 def test_the_shipped_agents_still_solve_their_tasks(pattern: str, episodes: int) -> None:
-    # the README's table over fewer episodes: its first ones, each seeded alike
+    # the documented table over fewer episodes: its first ones, each seeded alike
     result = run_baselines(pattern, episodes=episodes)
     assert result.tasks
     for task in result.tasks:
@@ -128,10 +128,10 @@ def test_the_shipped_agents_still_solve_their_tasks(pattern: str, episodes: int)
         assert not task.random.solved
 
 
-def test_the_readme_table_is_the_committed_figures() -> None:
+def test_the_documented_table_is_the_committed_figures() -> None:
     figures = json.loads(FIGURES.read_text())
     assert figures["episodes"] == 100
-    assert markdown_table(figures) in (ROOT / "README.md").read_text()
+    assert markdown_table(figures) in (ROOT / "docs" / "guide" / "baselines.md").read_text()
 
 
 def test_the_committed_figures_cover_the_tasks_and_solve_them() -> None:

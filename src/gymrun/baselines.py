@@ -324,7 +324,8 @@ def interval(score: dict[str, Any]) -> str:
 
 
 def markdown_table(document: dict[str, Any]) -> str:
-    """The README's table of a ``baselines.json`` document: one row per task."""
+    """The Markdown table of a ``baselines.json`` document, one row per task, as the
+    documentation's baselines page shows it."""
     lines = [
         "| environment | threshold | random agent | shipped agent | mean [95% interval] "
         "| solved | optimum | s/episode |",

@@ -33,7 +33,7 @@ def baselines(
         int, typer.Option("--workers", "-w", min=1, help="Split each run across N processes.")
     ] = 1,
     markdown: Annotated[
-        bool, typer.Option("--markdown", help="Print the table as Markdown (the README's).")
+        bool, typer.Option("--markdown", help="Print the table as Markdown (as the docs show it).")
     ] = False,
     output: Annotated[
         Path | None,

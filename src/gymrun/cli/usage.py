@@ -4,12 +4,17 @@
 ``TEXT``), arguments appear in the usage line as plain upper-case names (Typer would show
 each parameter's Python type, ``<bool>``, and wrap required arguments in braces).
 
+Examples stay one to a line: Typer dedents a command's help twice, and the second time
+takes an example block's indent away (making it one paragraph) when nothing else below the
+first line is indented; ``Command`` fences such blocks, which Rich draws the same way.
+
 A misused command line (an unknown option, a missing argument) is bad input like any other:
 one ``error:`` line naming it and where to look, exit 2, not a boxed usage screen.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -61,8 +66,53 @@ class _ValuesNamed:
         return [_named(param) for param in super().get_params(ctx)]  # type: ignore[misc]
 
 
+def fenced(help_text: str) -> str:
+    """`help_text` dedented, its indented blocks (the examples) fenced as code.
+
+    >>> print(fenced("Describe it.\\n\\n    Examples:\\n\\n        gymrun a\\n        gymrun b"))
+    Describe it.
+    <BLANKLINE>
+    Examples:
+    <BLANKLINE>
+    ```
+    gymrun a
+    gymrun b
+    ```
+    """
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        code = _rstripped(block)
+        out.extend(["```", *(line[4:] for line in code), "```", *[""] * (len(block) - len(code))])
+        block.clear()
+
+    for line in inspect.cleandoc(help_text).splitlines():
+        if line.startswith("    ") or (block and not line.strip()):
+            block.append(line)
+            continue
+        if block:
+            flush()
+        out.append(line)
+    if block:
+        flush()
+    return "\n".join(out).rstrip("\n")
+
+
+def _rstripped(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
 class Command(_ValuesNamed, typer.core.TyperCommand):
-    """A Typer command whose help names values, not types."""
+    """A Typer command whose help names values, not types, and keeps its examples one to a
+    line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = fenced(self.help)
 
 
 class Group(_ValuesNamed, typer.core.TyperGroup):

@@ -92,7 +92,11 @@ class WrapperConfig(BaseModel):
     """Any gymnasium.wrappers class by name, or 'package.module:Class', with its keywords."""
 
     model_config = ConfigDict(extra="allow")
-    name: str
+    # In the JSON Schema a built-in's name is left to that wrapper's own section.
+    name: str = Field(
+        description="A gymnasium.wrappers class name, or package.module:Class",
+        json_schema_extra={"not": {"enum": list(BUILTIN_WRAPPERS)}},
+    )
 
     @model_validator(mode="after")
     def _resolvable(self) -> WrapperConfig:
@@ -223,7 +227,11 @@ class AgentConfig(BaseModel):
     """A user's agent, 'package.module:attr'; other keys go to its constructor."""
 
     model_config = ConfigDict(extra="allow")
-    name: str
+    # In the JSON Schema a built-in's name is left to that agent's own section.
+    name: str = Field(
+        description="package.module:attr: a function or a class with act(observation)",
+        json_schema_extra={"not": {"enum": list(BUILTIN_AGENTS)}},
+    )
 
     @model_validator(mode="after")
     def _resolvable(self) -> AgentConfig:
@@ -344,12 +352,22 @@ class ExperimentConfig(_Section):
     )
     # Before env: a module imported here may register the environment env names.
     imports: list[Annotated[str, AfterValidator(_imported)]] = Field(
-        default_factory=list, description="Modules to import first (they may register envs)"
+        default_factory=list,
+        description="Modules to import first (they may register envs)",
+        json_schema_extra={"default": []},
     )
-    env: EnvConfig
-    wrappers: list[WrapperEntry] = Field(default_factory=list, description="Innermost first")
-    agent: AgentEntry = Field(default_factory=lambda: RandomAgentConfig(name="random"))
-    episodes: int = Field(100, ge=1, le=MAX_EPISODES)
+    env: EnvConfig = Field(description="The environment: an ID, or {id, kwargs, max_episode_steps}")
+    wrappers: list[WrapperEntry] = Field(
+        default_factory=list,
+        description="Wrappers around the env, innermost first",
+        json_schema_extra={"default": []},
+    )
+    agent: AgentEntry = Field(
+        default_factory=lambda: RandomAgentConfig(name="random"),
+        description="Who acts: a built-in agent by name, or package.module:attr",
+        json_schema_extra={"default": {"name": "random"}},
+    )
+    episodes: int = Field(100, ge=1, le=MAX_EPISODES, description="Episodes to play")
     seed: int | None = Field(None, ge=0, le=2**64 - 1, description="Drawn and reported when absent")
     reward_boundary: float | None = Field(
         None, allow_inf_nan=False, description="Default: the spec's reward_threshold"
@@ -357,7 +375,11 @@ class ExperimentConfig(_Section):
     max_steps: int | None = Field(
         None, ge=1, le=MAX_STEPS, description="Truncate episodes at this many steps"
     )
-    record: RecordConfig = Field(default_factory=RecordConfig)
+    record: RecordConfig = Field(
+        default_factory=RecordConfig,
+        description="What is recorded besides the episodes (video)",
+        json_schema_extra={"default": {"video": False}},
+    )
     vector: VectorConfig | None = Field(None, description="Run as a vector env")
     sweep: dict[str, Any] | None = Field(
         None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
@@ -434,5 +456,25 @@ def expand_shorthands(data: Any) -> Any:
 
 
 def config_schema() -> dict[str, Any]:
-    """The config's JSON Schema, for editors that validate and complete YAML."""
-    return ExperimentConfig.model_json_schema()
+    """The config's JSON Schema, for editors that validate and complete YAML.
+
+    It takes what gymrun takes: the shorthands (``env: ID``, ``agent: NAME``, a wrapper given
+    as ``- NAME``) too, and a built-in wrapper's or agent's name selects that one's keys.
+
+    >>> config_schema()["properties"]["env"]["anyOf"][0]
+    {'type': 'string', 'description': 'An environment ID: short for {id: ID}'}
+    """
+    schema = ExperimentConfig.model_json_schema()
+    properties = schema["properties"]
+    shorthands = {
+        "env": "An environment ID: short for {id: ID}",
+        "agent": "An agent's name: short for {name: NAME}",
+    }
+    for key, description in shorthands.items():
+        full = properties[key]
+        outer = {k: full.pop(k) for k in ("description", "default", "title") if k in full}
+        properties[key] = {**outer, "anyOf": [{"type": "string", "description": description}, full]}
+    items = properties["wrappers"]["items"]
+    name = {"type": "string", "description": "A wrapper's name: short for {name: NAME}"}
+    properties["wrappers"]["items"] = {"anyOf": [name, items]}
+    return schema

@@ -1,0 +1,56 @@
+"""The JSON Schema that the configs guide offers editors (``gymrun schema``) takes every
+config gymrun takes, shorthands included, and flags what gymrun would refuse."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from gymrun.config import config_schema
+from tests.support.paths import CONFIGS, ROOT
+
+
+def problems(document: Any) -> list[str]:
+    validator = Draft202012Validator(config_schema())
+    return [error.message for error in validator.iter_errors(document)]
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_shipped_config_is_valid(path: Any) -> None:
+    assert problems(yaml.safe_load(path.read_text())) == []
+
+
+def test_the_configs_guide_example_is_valid() -> None:
+    page = (ROOT / "docs" / "guide" / "configs.md").read_text()
+    example = re.search(r"```yaml\n(.*?)```", page, re.S)
+    assert example is not None
+    assert problems(yaml.safe_load(example.group(1))) == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"env": "CartPole-v1", "episods": 10},
+        {"env": "CartPole-v1", "wrappers": [{"name": "epsilon_random", "epsilon": 1.5}]},
+        {"env": "CartPole-v1", "wrappers": [{"name": "epsilon_random"}]},
+        {"env": "CartPole-v1", "agent": {"name": "planner", "horizon": 0}},
+        {"env": "CartPole-v1", "agent": {"name": "constant"}},
+        {"env": {"id": "CartPole-v1", "max_episode_steps": 0}},
+        {"agent": "random"},
+    ],
+)
+def test_what_gymrun_refuses_the_schema_flags(document: dict[str, Any]) -> None:
+    assert problems(document)
+
+
+def test_other_wrappers_and_agents_take_their_own_keywords() -> None:
+    document = {
+        "env": "CartPole-v1",
+        "wrappers": ["TimeLimit", {"name": "my_wrappers:Shaped", "scale": 2}],
+        "agent": {"name": "my_agents:PushTowardsPole", "gain": 0.5},
+    }
+    assert problems(document) == []
