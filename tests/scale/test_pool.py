@@ -38,7 +38,10 @@ def test_a_very_long_run_in_workers_costs_no_memory_up_front(tmp_path: Path) -> 
         "run", RANDOM, "-n", "100000000000", "-w", "2", "--no-record", "-q", cwd=tmp_path
     )
     try:
-        time.sleep(4)
+        # Once both workers play, the chunks sent so far are all that was made.
+        children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+        wait_for(lambda: len(children.read_text().split()) >= 2, timeout=60)
+        time.sleep(1)
         status = Path(f"/proc/{child.pid}/status").read_text()
         resident = int(
             next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))

@@ -5,6 +5,7 @@ video, a sweep)."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from .cli import Result, gymrun
 from .paths import CONFIGS
 from .processes import default_signals
 
@@ -46,12 +48,16 @@ def episode_rewards(run_dir: Path) -> list[float]:
     return [float(json.loads(line)["reward"]) for line in lines]
 
 
-def gymrun_in(base: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [*PYTHON, *args], cwd=base, capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
+def gymrun_in(base: Path, *args: str, check: bool = True) -> Result:
+    """``gymrun ARGS`` run in `base` (in this process: only stopped runs need one of their own)."""
+    here = Path.cwd()
+    os.chdir(base)
+    try:
+        result = gymrun(*args)
+    finally:
+        os.chdir(here)
     if check:
-        assert result.returncode == 0, result.stderr
+        assert result.code == 0, result.stderr
     return result
 
 
@@ -138,7 +144,7 @@ def make_recordings(base: Path) -> Recordings:
         "reward_boundary: 195\n"
     )
     failed = gymrun_in(base, "run", "flaky.yaml", "-q", check=False)
-    assert failed.returncode == 1, failed.stderr
+    assert failed.code == 1, failed.stderr
     runs["failed"] = newest(root, "flaky")
     runs["interrupted"] = stopped_run(base, "interrupted", signal.SIGINT, 150)
     runs["killed"] = stopped_run(base, "killed", signal.SIGKILL, 150)
