@@ -61,9 +61,8 @@ def recorded(run_dir: Path) -> tuple[bytes, dict[str, object]]:
     return (run_dir / "episodes.jsonl").read_bytes(), summary
 
 
-@pytest.mark.parametrize(
-    "how", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)]
-)
+@pytest.mark.slow  # a real process stopped, resumed and played whole: the signal's end to end
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_run_resumes_to_the_uninterrupted_record(
     tmp_path: Path, how: signal.Signals
 ) -> None:

@@ -214,6 +214,7 @@ def assert_consistent(tmp_path: Path) -> None:
         assert summary["count"] == sum(1 for _ in (run / "episodes.jsonl").open()) < 200000
 
 
+@pytest.mark.slow  # a cluster of its own, killed under a running sweep
 @pytest.mark.parametrize("lost", ["scheduler", "workers"])
 def test_losing_the_cluster_leaves_a_consistent_sweep(
     tmp_path: Path, doomed_cluster: Cluster, lost: str
