@@ -104,3 +104,12 @@ def test_no_import_circles() -> None:
         if module not in state:
             visit(module, [module])
     assert circles == []
+
+
+def test_the_tests_mirror_the_package() -> None:
+    # `pytest tests/records` is the check for a change to records/: every folder of tests
+    # is a subpackage's, and every subpackage has one (beside the shared helpers and the
+    # checks of the documentation and the benchmarks).
+    tests = {p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()}
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert tests - {"support", "docs", "benchmarks"} == packages
