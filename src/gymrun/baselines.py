@@ -11,8 +11,8 @@ can be reached on average at all.
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +29,14 @@ from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, RecordError
+from gymrun.records import files
 from gymrun.records.plotter import Plotter
 from gymrun.records.writer import write_json
 from gymrun.run import run_experiment
 
 BASELINES_FILE = "baselines.json"
+BASELINES_LIMIT = 64_000_000  # every registered env, with room to spare
 # An env that sets no step limit (CliffWalking, Blackjack) is capped here, so that a random
 # agent that never finds the goal still ends.
 UNLIMITED_CAP = 1000
@@ -298,23 +300,59 @@ def _optimum(config: ExperimentConfig) -> float | None:
 def find_baselines(directory: Path) -> Path | None:
     """The ``baselines.json`` of `directory`, or of its newest subdirectory that has one
     (``recordings/baselines``), or None when it holds no baselines."""
-    if (directory / BASELINES_FILE).is_file():
+    if os.path.lexists(directory / BASELINES_FILE):
         return directory / BASELINES_FILE
     if not directory.is_dir():
         return None
     found = sorted(
-        d / BASELINES_FILE for d in directory.iterdir() if (d / BASELINES_FILE).is_file()
+        d / BASELINES_FILE
+        for d in directory.iterdir()
+        if not d.is_symlink() and os.path.lexists(d / BASELINES_FILE)
     )
     return found[-1] if found else None
 
 
+_SCORE_KEYS = ("agent", "episodes", "mean_reward", "ci95", "solved", "seconds_per_episode")
+
+
 def read_baselines(path: Path) -> dict[str, Any]:
-    """A ``baselines.json`` read back, as `BaselinesResult.to_json` wrote it."""
-    try:
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise GymrunError(f"{path}: cannot read the baselines: {exc}") from exc
-    return document
+    """A ``baselines.json`` read back (see `gymrun.records.files`), checked to be what
+    `BaselinesResult.to_json` writes."""
+    document = files.read_json(path.parent, path.name, BASELINES_LIMIT)
+    problem = _baselines_problem(document)
+    if problem is not None:
+        raise RecordError(f"{path}: not gymrun's baselines ({problem})")
+    return document  # type: ignore[no-any-return]
+
+
+def _baselines_problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return f"a {type(document).__name__}, not a mapping"
+    for key, kind in (("tasks", list), ("skipped", list), ("episodes", int), ("seed", int)):
+        if not isinstance(document.get(key), kind):
+            return f"{key} is not a {kind.__name__}"
+    if not all(
+        isinstance(s, dict) and isinstance(s.get("env_id"), str) for s in document["skipped"]
+    ):
+        return "skipped is not a list of environments"
+    for number, task in enumerate(document["tasks"]):
+        if not (isinstance(task, dict) and isinstance(task.get("env_id"), str)):
+            return f"tasks.{number} is not a task"
+        for name in ("random", "baseline"):
+            score = task.get(name)
+            if name == "baseline" and score is None:
+                continue
+            if not (isinstance(score, dict) and all(key in score for key in _SCORE_KEYS)):
+                return f"tasks.{number}.{name} is not an agent's score"
+            if not (isinstance(score["ci95"], list) and len(score["ci95"]) == 2):
+                return f"tasks.{number}.{name}.ci95 is not a pair"
+        for key in ("threshold", "optimum", "max_steps"):
+            value = task.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                return f"tasks.{number}.{key} is not a number"
+    return None
 
 
 def interval(score: dict[str, Any]) -> str:

@@ -48,6 +48,11 @@ class ConfigError(GymrunError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class RecordError(GymrunError):
+    """A recording, or a file of one, that is not what gymrun writes: damaged, a link, a
+    FIFO, too large; the message names the file (and line) and what is wrong with it."""
+
+
 class AgentError(GymrunError):
     """An agent that cannot be built for this environment (wrong options, wrong spaces)."""
 

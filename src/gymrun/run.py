@@ -150,16 +150,19 @@ def _run_planned(
     def record() -> RunRecorder | None:
         nonlocal recorder
         if recorder is None and record_dir is not None:
-            recorder = RunRecorder(
-                record_dir,
-                plan.config.to_json(),
-                expected=plan.episodes,
-                command=command,
-                provenance=plan.provenance
-                | ({} if cluster is None else {"workers": cluster.workers}),
-                plotter=plotter,
-                resumed=recorded,
-            )
+            try:
+                recorder = RunRecorder(
+                    record_dir,
+                    plan.config.to_json(),
+                    expected=plan.episodes,
+                    command=command,
+                    provenance=plan.provenance
+                    | ({} if cluster is None else {"workers": cluster.workers}),
+                    plotter=plotter,
+                    resumed=recorded,
+                )
+            except OSError as exc:  # its summary says so, where it could be written
+                raise FaultError(f"cannot write the run record: {exc.strerror or exc}") from exc
         return recorder
 
     builder = SummaryBuilder(plan.reward_boundary)

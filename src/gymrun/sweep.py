@@ -35,6 +35,7 @@ from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
+from gymrun.records.reading import read_sweep_json
 from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
 from gymrun.records.writer import RunRecorder, reserve, write_json
 from gymrun.scale.chunks import Chunk, chunk_size, episode_costs, mean_cost, task_size
@@ -231,16 +232,15 @@ class SweepResult:
 def read_sweep(directory: Path) -> SweepResult:
     """The sweep recorded in `directory`, from its ``sweep.json``; a sweep without one (still
     going, or killed before it could write it) or with a damaged one is a `GymrunError`."""
-    path = directory / SWEEP_FILE
-    if not path.is_file():
+    try:
+        return SweepResult.from_json(read_sweep_json(directory), directory)
+    except FileNotFoundError:
         raise GymrunError(
             f"{directory}: a sweep without {SWEEP_FILE}: still going, or stopped before it "
             "could write it (gymrun show DIR/RUN shows each run)"
-        )
-    try:
-        return SweepResult.from_json(json.loads(path.read_text(encoding="utf-8")), directory)
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise GymrunError(f"{path}: damaged ({type(exc).__name__}: {exc})") from None
+        ) from None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise GymrunError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
 
 
 def run_sweep(
@@ -313,7 +313,10 @@ def _run_claimed(
             claimed.clear_previous()  # --force: the sweep has been validated and built by now
         directory = claimed.path
         # room for sweep.json, kept even if the disk fills up meanwhile
-        reserved = reserve(directory / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs))
+        try:
+            reserved = reserve(directory / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs))
+        except OSError as exc:
+            raise FaultError(f"cannot write the sweep's record: {exc.strerror or exc}") from exc
     plans = [RunPlan.of(run.config) for run in sweep.runs]
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
@@ -430,10 +433,11 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
     """`directory` holds `sweep`, run with the same configs and the same user code."""
     where = f"--resume {directory}"
     try:
-        recorded = json.loads((directory / SWEEP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise GymrunError(f"{where}: no readable {SWEEP_FILE} of a sweep ({reason})") from None
+        recorded = read_sweep_json(directory)
+    except FileNotFoundError:
+        raise GymrunError(f"{where}: no {SWEEP_FILE}: not a sweep's directory") from None
+    except GymrunError as exc:
+        raise GymrunError(f"{where}: {exc}") from None
     if recorded.get("config_sha256") != sweep.sha256:
         raise GymrunError(
             f"{where}: the sweep recorded there was run with other settings (its configs hash "

@@ -80,3 +80,9 @@ def test_a_directory_is_not_a_config(tmp_path: Path) -> None:
 
 def test_empty_document_has_no_data() -> None:
     assert parse_yaml("# only a comment\n").data is None
+
+
+def test_a_character_yaml_does_not_allow_is_named_with_its_line() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_yaml("env: CartPole-v1\nepisodes: 3\x00\n", "run.yaml")
+    assert str(error.value) == "run.yaml:2: invalid YAML: character '\\x00' is not allowed in YAML"

@@ -43,8 +43,7 @@ def recorded() -> Path:
                 '{"episode": 0, "seed": 1, "reward": "lots", "steps": 2, "terminated": true, '
                 '"truncated": false, "reached": null}\n'
             ),
-            "run/episodes.jsonl:1: not an episode record "
-            "(could not convert string to float: 'lots')",
+            "run/episodes.jsonl:1: not an episode record (reward 'lots' is not a number)",
         ),
         (
             lambda r: (r / "episodes.jsonl").write_text("[1, 2]\n"),
@@ -52,7 +51,7 @@ def recorded() -> Path:
         ),
         (
             lambda r: ((r / "episodes.jsonl").unlink(), (r / "episodes.jsonl").mkdir()),
-            "run/episodes.jsonl: not a file",
+            "run/episodes.jsonl: not a regular file (a directory)",
         ),
         (
             lambda r: (r / "summary.json").write_text("[1]"),

@@ -30,16 +30,18 @@ from gymrun import __version__
 from gymrun.board import figures
 from gymrun.board.groups import Comparison, compare
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, scan, signature
+from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, board_id, scan, signature
 from gymrun.board.site import Site, jsonable, templates_fingerprint
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError
+from gymrun.records.files import is_regular, read_json
 from gymrun.records.layout import PLOT_FILE, VIDEO_DIR, run_title
 from gymrun.records.plots import plot_rewards
 
 MANIFEST = ".board.json"
+MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare
 FORMAT = 1
 LEADERS = 10  # rows of each environment's leaderboard on the index
 PARALLEL_FROM = 64  # runs to read at once before worker processes are worth starting
@@ -132,12 +134,12 @@ def build_board(root: Path, out: Path) -> BuildReport:
     site.assets()
     notes = [] if (missing := figures.matplotlib_missing()) is None else [missing]
     found = scan(root)
-    sweep_ids = {d.relative_to(root).as_posix() for d in found.sweeps}
+    sweep_ids = {board_id(root, d) for d in found.sweeps}
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
     changed: list[tuple[Path, str | None]] = []
     for directory in found.runs:
-        run_id = directory.relative_to(root).as_posix()
+        run_id = board_id(root, directory)
         stamp = signature(directory)
         run_records[run_id] = {"signature": stamp}
         cached = old_runs.get(run_id)
@@ -168,7 +170,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
     for directory in found.sweeps:
-        sweep_id = directory.relative_to(root).as_posix()
+        sweep_id = board_id(root, directory)
         inside = [r for r in runs if r.rpartition("/")[0] == sweep_id]
         sweep_stamp: list[Any] = [*signature(directory), inside]
         cached = old_sweeps.get(sweep_id)
@@ -306,11 +308,34 @@ def _refresh_one(
 
 
 def _load_manifest(out: Path) -> dict[str, Any]:
+    """The last build's record, when it is one this version wrote: its runs' and sweeps'
+    rows are taken again and the folders of those gone are removed, so anything else in it
+    (a damaged or planted file) counts as no manifest at all, and the board is built anew."""
     try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(out, MANIFEST, MANIFEST_LIMIT)
+    except (OSError, GymrunError):
         return {}
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else {}
+    try:
+        if not (
+            isinstance(data, dict)
+            and data.get("format") == FORMAT
+            and all(isinstance(data.get(k), str) for k in ("fingerprint", "source"))
+            and isinstance(data.get("statistics"), dict)
+            and isinstance(data.get("envs"), list)
+            and all(isinstance(slug, str) for slug in data["envs"])
+        ):
+            return {}
+        for key, read in (("runs", RunEntry.from_json), ("sweeps", SweepEntry.from_json)):
+            records = data.get(key)
+            if not isinstance(records, dict):
+                return {}
+            for record in records.values():
+                if not isinstance(record.get("signature"), list):
+                    return {}
+                read(record["entry"])
+    except (TypeError, AttributeError, KeyError):
+        return {}
+    return data
 
 
 def env_slug(env: str) -> str:
@@ -368,25 +393,21 @@ def _run_files(
                 "reward_boundary": entry.reward_boundary,
             },
         )
-        recorded = directory / PLOT_FILE
-        if recorded.is_file() and entry.status not in (*LIVE, "killed", "unfinished"):
-            site.place(f"{folder}/{PLOT_FILE}", recorded)
+        finished = entry.status not in (*LIVE, "killed", "unfinished", "damaged")
+        if finished and is_regular(directory, PLOT_FILE):
+            site.place(f"{folder}/{PLOT_FILE}", directory, PLOT_FILE)
             plot = PLOT_FILE
         elif figures.matplotlib_missing() is None:
             # a run that never finished has no reward.png of its own: draw it here
-            path = site.out / folder / PLOT_FILE
-            path.parent.mkdir(parents=True, exist_ok=True)  # made by reward.json already
-            plot_rewards(
-                curve,
-                path,
-                title=run_title(entry.config or {}),
-                reward_boundary=entry.reward_boundary,
+            title, boundary = run_title(entry.config or {}), entry.reward_boundary
+            site.drawn(
+                f"{folder}/{PLOT_FILE}",
+                lambda path: plot_rewards(curve, path, title=title, reward_boundary=boundary),
             )
-            site.written.append(path)
             plot = PLOT_FILE
     videos = []
     for name in entry.videos:
-        site.place(f"{folder}/videos/{name}", directory / VIDEO_DIR / name)
+        site.place(f"{folder}/videos/{name}", directory, VIDEO_DIR, name)
         videos.append({"file": f"videos/{name}", "episode": episode_of_video(name)})
     command = reproduce_command(entry.directory)
     document = {
@@ -452,7 +473,7 @@ def _sweep_files(
         )
     plot = None
     if sweep.plot:
-        site.place(f"{folder}/{SWEEP_PLOT}", directory / SWEEP_PLOT)
+        site.place(f"{folder}/{SWEEP_PLOT}", directory, SWEEP_PLOT)
         plot = SWEEP_PLOT
     site.json(
         f"{folder}/{SWEEP_FILE}",
@@ -514,15 +535,16 @@ def _env_files(
     changed = site.json(f"{folder}/profile.json", profile)
     plot = None
     if profiled and figures.matplotlib_missing() is None:
-        path = site.out / folder / "profile.svg"
-        if changed or not path.is_file():
-            figures.plot_profiles(
-                path,
-                env=comparison.env,
-                labels=[g.label for g in profiled],
-                profiles=comparison.profiles,
+        if changed or not (site.out / folder / "profile.svg").is_file():
+            site.drawn(
+                f"{folder}/profile.svg",
+                lambda path: figures.plot_profiles(
+                    path,
+                    env=comparison.env,
+                    labels=[g.label for g in profiled],
+                    profiles=comparison.profiles,
+                ),
             )
-            site.written.append(path)
         plot = "profile.svg"
     site.json(f"{folder}/compare.json", document)
     site.page(

@@ -9,7 +9,7 @@ from typing import Any
 
 from gymrun.components.extras import install_command
 from gymrun.core.scores import Profile
-from gymrun.records.plots import PLOT_EXTRA
+from gymrun.records.plots import PLOT_EXTRA, plain
 
 
 def _figure(width: float, height: float) -> Any:
@@ -30,12 +30,14 @@ def plot_profiles(
     axes = figure.subplots()
     for number, (label, profile) in enumerate(zip(labels, profiles, strict=True)):
         colour = f"C{number % 10}"
-        axes.step(profile.tau, profile.fraction, where="post", color=colour, lw=2, label=label)
+        axes.step(
+            profile.tau, profile.fraction, where="post", color=colour, lw=2, label=plain(label)
+        )
         axes.fill_between(
             profile.tau, profile.low, profile.high, step="post", color=colour, alpha=0.15, lw=0
         )
     axes.set(
-        title=f"{env}: performance profiles (95% bootstrap bands)",
+        title=f"{plain(env)}: performance profiles (95% bootstrap bands)",
         xlabel="run score τ (mean episode reward)",
         ylabel="fraction of runs with score > τ",
         ylim=(-0.02, 1.02),

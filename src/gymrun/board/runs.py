@@ -8,7 +8,6 @@ reason, and never stops the build.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -17,22 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from gymrun.board.groups import Member, group_key
+from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve, RewardCurve
-from gymrun.records.layout import CONFIG_FILE, META_FILE, SUMMARY_FILE, VIDEO_DIR
-from gymrun.records.reading import read_run
+from gymrun.records.layout import LOCK_FILE
+from gymrun.records.reading import StoredRun, read_run, videos
 
 EPISODE_ROWS = 200  # a run with more episodes is shown in blocks
 BLOCKS = 50
-# What a damaged run directory can raise when it is read (beyond gymrun's own errors):
-# files that are not what they should be, configs missing the keys every run writes.
-DAMAGE = (GymrunError, OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError)
 
 
 @dataclass
@@ -120,34 +116,26 @@ class _Columns:
 
 def read_entry(root: Path, directory: Path) -> tuple[RunEntry, RunDetail | None]:
     """Read the run in `directory` (under the recordings directory `root`)."""
-    run_id = directory.relative_to(root).as_posix()
-    entry = RunEntry(run_id, str(directory), "damaged")
+    entry = RunEntry(board_id(root, directory), shown(str(directory)), "damaged")
     try:
-        return _read(entry, directory)
-    except DAMAGE as exc:
+        entry, detail = _read(entry, directory)
+    except (GymrunError, OSError) as exc:  # the reader names the file and what is wrong
         entry.status = "damaged"
-        entry.problem = _damage(exc, directory)
+        entry.problem = shown(str(exc) if isinstance(exc, GymrunError) else f"{directory}: {exc}")
         return entry, None
-
-
-def _damage(exc: BaseException, directory: Path) -> str:
-    if isinstance(exc, KeyError | TypeError | AttributeError):
-        return f"{directory / CONFIG_FILE}: not a gymrun config ({type(exc).__name__}: {exc})"
-    return str(exc)
+    if entry.directory != str(directory):
+        entry.status = "damaged"
+        entry.problem = f"{entry.directory}: the directory's name is not UTF-8 (rename it)"
+    return entry, detail
 
 
 def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     columns = _Columns()
-    config_text = (directory / CONFIG_FILE).read_text(encoding="utf-8")
     stored = read_run(directory, columns.add)
-    config = stored.config
-    if not isinstance(config, dict):
-        raise GymrunError(f"{directory / CONFIG_FILE}: not a gymrun config")
-    meta, meta_problem = _meta(directory)
-    summary_file = _summary_file(directory)
+    config, meta = stored.config, stored.meta
     entry.config = config
     entry.name = config.get("name") or "experiment"
-    entry.env = str(config["env"]["id"])
+    entry.env = config["env"]["id"]
     entry.agent = with_options(config["agent"])
     entry.wrappers = [with_options(w) for w in config.get("wrappers") or []]
     entry.seed = config.get("seed")
@@ -155,15 +143,12 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     entry.reward_boundary = config.get("reward_boundary")
     entry.provenance = None if meta is None else meta.get("agent")
     entry.group = group_key(config, entry.provenance)
-    entry.status = _status(stored.status, summary_file is not None, meta, directory)
+    entry.status = _status(stored.status, stored.has_summary, meta, directory)
     entry.problem = stored.error
-    # a reader that reads on past a damaged file names it in `problems`: the run is damaged,
-    # and what could be read is shown
-    problems = list(getattr(stored, "problems", []))
-    if problems:
-        entry.status, entry.problem = "damaged", "; ".join(problems)
-    entry.started_at = (summary_file or {}).get("started_at")
-    entry.ended_at = (summary_file or {}).get("ended_at")
+    # what could not be read makes the run damaged, and what could be read is shown
+    if stored.problems:
+        entry.status, entry.problem = "damaged", "; ".join(stored.problems)
+    entry.started_at, entry.ended_at = stored.started_at, stored.ended_at
     summary = stored.summary
     entry.episodes = summary.count
     entry.solved = summary.solved
@@ -171,7 +156,7 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     reward = columns.column("reward", np.float64)
     entry.score = scores.mean_reward(reward).to_json()
     entry.solved_at = scores.solved_at(episode, reward, entry.reward_boundary, SOLVE_WINDOW)
-    entry.videos = _videos(directory)
+    entry.videos = videos(directory)
     curve = None
     if len(reward):
         gathered = RewardCurve(max(int(entry.episodes_wanted or 0), len(reward)))
@@ -186,7 +171,7 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
             "the numbers leave them out"
         )
     detail = RunDetail(
-        summary.to_json(), rows, block, curve, config_text, meta, meta_problem, notes
+        summary.to_json(), rows, block, curve, stored.config_text, meta, stored.meta_problem, notes
     )
     return entry, detail
 
@@ -216,28 +201,6 @@ def _batches(columns: _Columns, boundary: float | None) -> list[EpisodeBatch]:
     ]
 
 
-def _summary_file(directory: Path) -> dict[str, Any] | None:
-    """The summary's own fields, or None when there is none or it is damaged (the record
-    reader says what is wrong with it)."""
-    try:
-        data = json.loads((directory / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _meta(directory: Path) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        data = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, f"no {META_FILE} (the run was stopped as it started)"
-    except (OSError, ValueError) as exc:
-        return None, f"{directory / META_FILE}: cannot be read ({exc})"
-    if not isinstance(data, dict):
-        return None, f"{directory / META_FILE}: not a JSON object"
-    return data, None
-
-
 def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
     """What became of the run: a run still marked running is *killed* when its process is
     gone (on this machine), and *unfinished* when that cannot be told."""
@@ -251,9 +214,6 @@ def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None, directo
     return "unfinished" if alive is None else "running" if alive else "killed"
 
 
-LOCK_FILE = ".gymrun.lock"  # where a run's directory has one, its process holds it locked
-
-
 def recording(directory: Path) -> bool | None:
     """Whether a process still holds the run directory's lock (None without a lock file,
     or where locks cannot be tested). The lock is only tried, never waited for."""
@@ -262,7 +222,8 @@ def recording(directory: Path) -> bool | None:
     except ImportError:  # not POSIX
         return None
     try:
-        descriptor = os.open(directory / LOCK_FILE, os.O_RDONLY)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        descriptor = os.open(directory / LOCK_FILE, flags)
     except OSError:
         return None
     try:
@@ -300,13 +261,6 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
-
-
-def _videos(directory: Path) -> list[str]:
-    folder = directory / VIDEO_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.suffix == ".mp4" and p.is_file())
 
 
 def _episode_rows(columns: _Columns, boundary: float | None) -> tuple[list[dict[str, Any]], int]:
@@ -366,20 +320,14 @@ def episode_of_video(name: str) -> int | None:
     return int(number) if number != stem and number.isdigit() else None
 
 
-def stored_member(run: Any, provenance: Any = None) -> Member:
+def stored_member(run: StoredRun) -> Member:
     """A `gymrun.records.reading.StoredRun` as a member of its group."""
-    started = _summary_file(run.directory) or {}
+    provenance = None if run.meta is None else run.meta.get("agent")
     return Member(
         str(run.directory),
         run.config,
         run.status,
         run.summary.mean_reward,
-        started.get("started_at"),
+        run.started_at,
         provenance,
     )
-
-
-def read_provenance(directory: Path) -> Any:
-    """The agent's provenance that ``meta.json`` keeps, if any."""
-    meta, _ = _meta(directory)
-    return None if meta is None else meta.get("agent")

@@ -10,6 +10,7 @@ without reading any.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -58,6 +59,30 @@ def scan(root: Path) -> Found:
         ):
             sweeps.append(path)
     return Found(sorted(runs), sorted(sweeps))
+
+
+def board_id(root: Path, directory: Path) -> str:
+    """The board's name for a run or sweep: its path under the recordings directory, with
+    ``/``. A part of it that is not UTF-8 (which no page can show) has its bad bytes
+    replaced and a short hash of them added, so no two share a name.
+
+    >>> board_id(Path("rec"), Path("rec/a/t1"))
+    'a/t1'
+    >>> print(board_id(Path("rec"), Path("rec/a") / os.fsdecode(b"b\\xff")))
+    a/b\ufffd-43d2a4
+    """
+    return "/".join(shown(part) for part in directory.relative_to(root).parts)
+
+
+def shown(text: str) -> str:
+    """`text` (a name from the file system) as a page can show it: itself when it is UTF-8,
+    else its bad bytes replaced and a short hash of them added."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        return f"{raw.decode('utf-8', 'replace')}-{hashlib.sha1(raw).hexdigest()[:6]}"
 
 
 def signature(directory: Path) -> list[list[object]]:

@@ -4,24 +4,29 @@ rebuild touches only what a new or changed run changes."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import jinja2
 
 from gymrun import numbers
+from gymrun.errors import GymrunError
+from gymrun.records.files import open_record
 
 PACKAGE = "gymrun.board"
 ASSETS = ("board.css", "board.js")
+BUILT_FOLDERS = ("runs", "sweeps", "envs")  # the folders a build makes, and may remove
 
 
 def templates_fingerprint() -> str:
@@ -128,32 +133,67 @@ class Site:
         )
 
     def _folder(self, path: Path) -> bool:
-        """Make the folder of `path`; True if it is new (so `path` cannot exist yet)."""
+        """Make the folder of `path` inside the board; True if it is new (so `path` cannot
+        exist yet). A folder on the way that is a link, or leads out of the board, is
+        refused: the board writes inside `out` and nowhere else."""
         folder = path.parent
         if folder in self._created:
             return True
-        if folder.is_dir():
-            return False
-        folder.mkdir(parents=True)
-        self._created.add(folder)
-        return True
+        relative = folder.relative_to(self.out)
+        if ".." in relative.parts or relative.is_absolute():
+            raise GymrunError(f"{folder}: outside the board; nothing is written there")
+        step, made = self.out, False
+        for part in relative.parts:
+            step = step / part
+            if step.is_symlink():
+                raise GymrunError(f"{step}: a symbolic link inside the board; not written through")
+            if not step.is_dir():
+                step.mkdir()
+                made = True
+        if made:
+            self._created.add(folder)
+        return made
 
     def write(self, relative: str, content: bytes) -> bool:
-        """Write the file at `relative` unless it already holds `content`."""
+        """Write the file at `relative` unless it already holds `content`: into a new
+        file beside it, renamed into place (a page being served is never seen half-written,
+        and a link left in its place is replaced, never written through)."""
         path = self.out / relative
-        if self._folder(path):
-            path.write_bytes(content)
-        else:
-            try:
-                if path.read_bytes() == content:
+        if not self._folder(path):
+            with (
+                contextlib.suppress(OSError, GymrunError),
+                open_record(path.parent, path.name) as there,
+            ):
+                if there.read(len(content) + 1) == content:
                     return False
-            except FileNotFoundError:
-                pass
-            partial = path.with_name(path.name + ".partial")
-            partial.write_bytes(content)
-            os.replace(partial, path)  # a page being served is never seen half-written
+        self._replace(path, lambda file: file.write(content))
         self.written.append(path)
         return True
+
+    def _replace(self, path: Path, fill: Callable[[BinaryIO], object]) -> None:
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                fill(file)
+            os.chmod(name, 0o644)
+            os.replace(name, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
+
+    def drawn(self, relative: str, draw: Callable[[Path], object]) -> Path:
+        """A figure drawn by `draw(path)` (matplotlib) at `relative`, through a new file
+        renamed into place."""
+        path = self.out / relative
+        self._folder(path)
+        partial = path.with_name(f".{path.stem}.drawing{path.suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        draw(partial)
+        os.replace(partial, path)
+        self.written.append(path)
+        return path
 
     def page(self, relative: str, template: str, **context: Any) -> bool:
         base = "../" * relative.count("/")
@@ -167,21 +207,21 @@ class Site:
             text = json.dumps(jsonable(data), allow_nan=False, default=str)
         return self.write(relative, (text + "\n").encode())
 
-    def place(self, relative: str, source: Path) -> bool:
-        """Put a copy of `source` (an image or video of a recording) at `relative`: a hard
-        link where the file system allows it, else a copy."""
+    def place(self, relative: str, directory: Path, *parts: str) -> bool:
+        """Put a copy of a recording's file (an image or a video: ``directory/part/...``,
+        a regular file inside it, read as `gymrun.records.files` reads every file of a
+        recording) at `relative`. A copy, never a link: what the board publishes is only
+        what it read."""
         path = self.out / relative
-        if not self._folder(path):
-            try:
-                if path.stat().st_ino == source.stat().st_ino or _same_file(path, source):
-                    return False
-                path.unlink()
-            except FileNotFoundError:
-                pass
-        try:
-            os.link(source, path)
-        except OSError:
-            shutil.copy2(source, path)
+        with open_record(directory, *parts) as source:
+            found = os.fstat(source.fileno())
+            if not self._folder(path):
+                with contextlib.suppress(OSError):
+                    there = path.lstat()
+                    if (there.st_size, there.st_mtime_ns) == (found.st_size, found.st_mtime_ns):
+                        return False  # the copy made from this same file before
+            self._replace(path, lambda file: shutil.copyfileobj(source, file, 1 << 20))
+        os.utime(path, ns=(found.st_atime_ns, found.st_mtime_ns), follow_symlinks=False)
         self.written.append(path)
         return True
 
@@ -191,11 +231,35 @@ class Site:
             self.write(f"assets/{name}", data)
 
     def remove(self, relatives: Iterable[str]) -> None:
-        """Remove the folders of runs, sweeps or environments no longer recorded."""
+        """Remove the folders of runs, sweeps or environments no longer recorded: each a
+        folder the board made under ``runs/``, ``sweeps/`` or ``envs/``, never a link or
+        anything outside the board (a damaged or planted manifest names nothing else)."""
         for relative in relatives:
-            shutil.rmtree(self.out / relative, ignore_errors=True)
+            path = self.out / relative
+            if removable(self.out, relative):
+                shutil.rmtree(path, ignore_errors=True)
 
 
-def _same_file(path: Path, source: Path) -> bool:
-    a, b = path.stat(), source.stat()
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+def removable(out: Path, relative: str) -> bool:
+    """Whether `relative` names a folder of the board's own that a build may remove.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as site:
+    ...     (Path(site) / "runs" / "a" / "t1").mkdir(parents=True)
+    ...     [removable(Path(site), f) for f in ("runs/a/t1", "runs/../../victim", "/etc", "runs")]
+    [True, False, False, False]
+    """
+    parts = Path(relative).parts
+    if (
+        len(parts) < 2
+        or parts[0] not in BUILT_FOLDERS
+        or Path(relative).is_absolute()
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        return False
+    step = out
+    for part in parts:
+        step = step / part
+        if step.is_symlink():
+            return False
+    return step.is_dir()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT
+from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, board_id, shown
+from gymrun.errors import GymrunError
+from gymrun.records.files import is_regular
+from gymrun.records.reading import read_sweep_json
 
 
 @dataclass
@@ -39,41 +41,34 @@ class SweepEntry:
 
 def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     """Read the sweep in `directory`; `runs` are the ids of the run directories in it."""
-    entry = SweepEntry(directory.relative_to(root).as_posix(), str(directory), "unfinished")
+    entry = SweepEntry(board_id(root, directory), shown(str(directory)), "unfinished")
     entry.runs = runs
-    entry.name = directory.parent.name
-    entry.plot = (directory / SWEEP_PLOT).is_file()
+    entry.name = shown(directory.parent.name)
+    entry.plot = is_regular(directory, SWEEP_PLOT)
     try:
-        document = json.loads((directory / SWEEP_FILE).read_text(encoding="utf-8"))
+        document = read_sweep_json(directory)
     except FileNotFoundError:
         entry.problem = f"no {SWEEP_FILE}: the sweep is still going, or was stopped"
         return entry
-    except (OSError, ValueError) as exc:
-        entry.status, entry.problem = "damaged", f"{directory / SWEEP_FILE}: {exc}"
+    except GymrunError as exc:  # the reader names the file and what is wrong
+        entry.status, entry.problem = "damaged", shown(str(exc))
         return entry
-    try:
-        sweep = document["sweep"]
-        entry.name = str(sweep["name"])
-        entry.keys = [str(k) for k in sweep["keys"]]
-        entry.seeds = list(sweep["seeds"])
-        entry.points = [_point(point) for point in document["points"]]
-        entry.status = str(document.get("status", "completed"))
-        entry.executor = document.get("executor")
-        entry.seconds = document.get("seconds")
-        entry.best = document.get("best")
-    except (KeyError, TypeError) as exc:
-        entry.status = "damaged"
-        entry.problem = (
-            f"{directory / SWEEP_FILE}: not a gymrun sweep ({type(exc).__name__}: {exc})"
-        )
+    sweep = document["sweep"]
+    entry.name = sweep["name"]
+    entry.keys = list(sweep["keys"])
+    entry.seeds = list(sweep["seeds"])
+    entry.points = [_point(point) for point in document["points"]]
+    entry.status = document["status"]
+    entry.executor = document.get("executor") if isinstance(document.get("executor"), str) else None
+    seconds = document.get("seconds")
+    entry.seconds = seconds if isinstance(seconds, int | float) else None
+    best = document.get("best")
+    entry.best = best if isinstance(best, int) and 0 <= best < len(entry.points) else None
     return entry
 
 
 def _point(point: dict[str, Any]) -> dict[str, Any]:
     """A point with each run labelled by its directory's name (``p000-s0``): sweep.json
     keeps the directories as the sweep was given them, wherever it ran."""
-    runs = []
-    for run in point.get("runs", []):
-        label = Path(str(run.get("run_dir") or "")).name
-        runs.append(run | {"label": label})
+    runs = [run | {"label": Path(run.get("run_dir") or "").name} for run in point["runs"]]
     return point | {"runs": runs}

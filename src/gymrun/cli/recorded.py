@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -91,12 +90,12 @@ def show(
 
 def _show_sweep(path: Path, documents: list[object] | None) -> None:
     from gymrun.cli.run_tables import sweep_table
-    from gymrun.records.layout import SWEEP_FILE
+    from gymrun.records.reading import read_sweep_json
     from gymrun.sweep import read_sweep
 
     result = read_sweep(path)
     if documents is not None:  # the file as the sweep wrote it
-        documents.append(json.loads((path / SWEEP_FILE).read_text(encoding="utf-8")))
+        documents.append(read_sweep_json(path))
         return
     console().print(f"sweep {path}")
     console().print(sweep_table(result))
@@ -194,13 +193,13 @@ def _group_comparisons(runs: list[StoredRun]) -> tuple[list[Comparison], str | N
     none and a note saying what to install."""
     try:
         from gymrun.board.groups import compare
-        from gymrun.board.runs import read_provenance, stored_member
+        from gymrun.board.runs import stored_member
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
         hint = install_command("gymrun[board]")
         return [], f"comparing groups of runs needs {exc.name}: {hint}"
-    members = [stored_member(r, read_provenance(r.directory)) for r in runs]
+    members = [stored_member(r) for r in runs]
     return compare(members), None
 
 

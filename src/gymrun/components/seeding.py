@@ -39,6 +39,25 @@ class EpisodeSeeds:
             self._block = block
         return self._words[2 * offset], self._words[2 * offset + 1]
 
+    def environment_seeds(self, first: int, count: int) -> np.ndarray:
+        """The environment seeds of episodes ``first .. first + count - 1``, at once.
+
+        >>> seeds = EpisodeSeeds(42)
+        >>> list(seeds.environment_seeds(255, 3)) == [seeds[i][0] for i in (255, 256, 257)]
+        True
+        """
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        start, end = first // self.BLOCK, (first + count - 1) // self.BLOCK
+        words = [
+            np.random.SeedSequence(self.run_seed, spawn_key=(block,)).generate_state(
+                2 * self.BLOCK
+            )[0::2]
+            for block in range(start, end + 1)
+        ]
+        offset = first - start * self.BLOCK
+        return np.concatenate(words)[offset : offset + count].astype(np.int64)
+
 
 def splitmix64(seed: int, counter: int) -> int:
     """The `counter`-th 64-bit output of SplitMix64 started from `seed`.

@@ -72,7 +72,12 @@ def parse_yaml(text: str, source: str = "<string>") -> Document:
     if depth > MAX_DEPTH:
         message = f"invalid YAML: nested {depth} levels deep; a config has at most {MAX_DEPTH}"
         raise ConfigError([Problem(source, "", message)])
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"invalid YAML: character {chr(exc.character)!r} is not allowed in YAML"
+        raise ConfigError([Problem(source, "", message, line)]) from None
     try:
         node = loader.get_single_node()
         if node is None:

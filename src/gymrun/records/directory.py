@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import itertools
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gymrun.errors import GymrunError
+from gymrun.records import files
 from gymrun.records.layout import (
     DEFAULT_ROOT,
     LOCK_FILE,
@@ -106,13 +106,13 @@ class RecordDir:
 def is_record_dir(path: Path) -> bool:
     """Whether `path` holds a gymrun run or sweep (its lock file; or, made before there was
     one, a ``meta.json`` that gymrun wrote beside a ``summary.json``)."""
-    if (path / LOCK_FILE).is_file() or any((path / name).is_file() for name in SWEEP_FILES):
+    if files.is_regular(path, LOCK_FILE) or any(files.is_regular(path, n) for n in SWEEP_FILES):
         return True
     try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = files.read_json(path, META_FILE)
+    except (OSError, GymrunError):
         return False
-    return isinstance(meta, dict) and "gymrun" in meta and (path / SUMMARY_FILE).is_file()
+    return isinstance(meta, dict) and "gymrun" in meta and files.is_regular(path, SUMMARY_FILE)
 
 
 def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:

@@ -35,6 +35,16 @@ def _figure() -> Any:
     return figure
 
 
+def plain(text: str) -> str:
+    """`text` as matplotlib draws it verbatim: a ``$`` would start mathtext, which a name
+    from a config (``$\\foo{$``) could make fail to draw.
+
+    >>> print(plain("cost $5 and $x$"))
+    cost \\$5 and \\$x\\$
+    """
+    return text.replace("$", r"\$")
+
+
 def plot_rewards(curve: Curve, path: Path, *, title: str, reward_boundary: float | None) -> Path:
     """Write a PNG of per-episode reward, its rolling mean and the boundary.
 
@@ -73,7 +83,7 @@ def plot_rewards(curve: Curve, path: Path, *, title: str, reward_boundary: float
             lw=1.5,
             label=f"reward boundary {reward_boundary:g}",
         )
-    axes.set(title=title, xlabel="episode", ylabel="reward")
+    axes.set(title=plain(title), xlabel="episode", ylabel="reward")
     axes.grid(alpha=0.3)
     axes.legend(loc="best")
     figure.tight_layout()
@@ -128,12 +138,13 @@ def plot_sweep(
         y = np.array([p["mean_reward"] for p in done], dtype=float)
         low = y - np.array([p["ci95"][0] for p in done], dtype=float)
         high = np.array([p["ci95"][1] for p in done], dtype=float) - y
-        label = ", ".join(f"{k}={v}" for k, v in zip(keys[1:], rest, strict=True)) or None
+        text = ", ".join(f"{k}={v}" for k, v in zip(keys[1:], rest, strict=True))
+        label = plain(text) if text else None
         axes.errorbar(x, y, yerr=[low, high], marker="o", capsize=4, label=label)
     if not numeric:
-        axes.set_xticks(range(len(categories)), categories)
+        axes.set_xticks(range(len(categories)), [plain(c) for c in categories])
     highs = [p["ci95"][1] for p in points if p["ci95"][1] is not None]
-    title = f"{name}: mean reward, 95% bootstrap interval"
+    title = f"{plain(name)}: mean reward, 95% bootstrap interval"
     boundary = reward_boundary
     # A boundary far above every point would flatten them all into one line.
     if boundary is not None and highs and boundary <= 1.5 * max(highs):
@@ -141,7 +152,7 @@ def plot_sweep(
     elif boundary is not None:
         title += f"\n(reward boundary {boundary:g} is above the chart)"
         boundary = None
-    axes.set(title=title, xlabel=keys[0], ylabel="mean reward")
+    axes.set(title=title, xlabel=plain(keys[0]), ylabel="mean reward")
     axes.grid(alpha=0.3)
     if len(lines) > 1 or boundary is not None:
         axes.legend(loc="best")

@@ -9,6 +9,7 @@ the critical path.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import multiprocessing.connection
@@ -49,6 +50,13 @@ class Plotter:
         self._process = context.Process(target=_draw_what_is_sent, args=(child,), daemon=True)
         self._process.start()
         child.close()
+        # The drawing process ignores the signals that stop a run, so it would outlive an
+        # owner that never closes it (an error on the way out): at exit, it is told to stop.
+        atexit.register(self._abandon)
+
+    def _abandon(self) -> None:
+        with contextlib.suppress(OSError):
+            self._connection.close()
 
     def rewards(
         self, curve: Curve, path: Path, *, title: str, reward_boundary: float | None
@@ -79,6 +87,7 @@ class Plotter:
         except (OSError, EOFError):
             self.notes.append("plots: the drawing process stopped before drawing them all")
         self._connection.close()
+        atexit.unregister(self._abandon)
         self._process.join(timeout=5)
         if self._process.is_alive():
             self._process.kill()
@@ -127,4 +136,6 @@ def _draw(kind: str, args: tuple[Any, ...], options: dict[str, Any]) -> list[str
         return [f"no {path.name}: {exc}"]
     except OSError as exc:
         return [f"no {path.name}: cannot write it: {exc.strerror or exc}"]
+    except Exception as exc:  # matplotlib's own: a plot is a note, never a traceback
+        return [f"no {path.name}: matplotlib could not draw it: {type(exc).__name__}: {exc}"]
     return []

@@ -1,25 +1,43 @@
-"""Reading a run directory back: its config, status and a summary recomputed from the
-episodes on disk (right also for a run that was killed before it could write its own)."""
+"""Reading a recording back: the one reader of a run directory and of a sweep's
+``sweep.json``, used by ``show``, ``compare``, the board, ``--resume`` and sweeps.
+
+Every file is read through `gymrun.records.files` (regular files only, bounded reads) and
+every field is checked to be what gymrun writes, so a damaged or planted file becomes a
+problem named by file (and line), never an exception deep in a caller. The summary is
+recomputed from the episodes on disk (right also for a run that was killed before it could
+write its own).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
+import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.yaml_source import parse_yaml
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.summary import Summary, SummaryBuilder
-from gymrun.errors import GymrunError
-from gymrun.records.layout import CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, SWEEP_FILE
+from gymrun.errors import ConfigError, GymrunError, RecordError
+from gymrun.records import files
+from gymrun.records.layout import (
+    CONFIG_FILE,
+    EPISODES_FILE,
+    META_FILE,
+    SUMMARY_FILE,
+    SWEEP_FILE,
+    VIDEO_DIR,
+)
 
-CHUNK = 65536  # lines parsed at once
+STATUSES = ("running", "completed", "interrupted", "failed")
+SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
 
 
 @dataclass
@@ -29,11 +47,17 @@ class StoredRun:
 
     directory: Path
     config: dict[str, Any]
-    status: str
+    status: str  # as summary.json says: running | completed | interrupted | failed | unknown
     error: str | None
-    summary: Summary
+    summary: Summary  # of the episodes on disk
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    config_text: str = ""
+    started_at: str | None = None
+    ended_at: str | None = None
+    has_summary: bool = False  # summary.json was there and readable
+    meta: dict[str, Any] | None = None
+    meta_problem: str | None = None  # why there is no meta (it is not damage)
 
 
 def find_run(directory: Path) -> Path:
@@ -43,7 +67,7 @@ def find_run(directory: Path) -> Path:
         raise GymrunError(f"{directory}: no such directory")
     if is_recorded(directory):
         return directory
-    runs = [d for d in directory.iterdir() if is_recorded(d)]
+    runs = [d for d in _subdirectories(directory) if is_recorded(d)]
     if not runs:
         raise GymrunError(
             f"{directory}: not a gymrun run or sweep directory (no {CONFIG_FILE} or {SWEEP_FILE})"
@@ -53,33 +77,43 @@ def find_run(directory: Path) -> Path:
 
 def recorded_runs(directory: Path) -> list[Path]:
     """The run `directory` names (see `find_run`), or every run of the sweep it names, in
-    the order of their directories' names."""
+    the order of the sweep's grid (of their directories' names when it has no readable
+    ``sweep.json``)."""
     found = find_run(directory)
-    if (found / CONFIG_FILE).is_file():
+    if os.path.lexists(found / CONFIG_FILE):
         return [found]
-    runs = [d for d in found.iterdir() if (d / CONFIG_FILE).is_file()]
+    runs = [d for d in _subdirectories(found) if os.path.lexists(d / CONFIG_FILE)]
     if not runs:
         raise GymrunError(f"{found}: a sweep with no runs recorded yet")
-    order = {name: i for i, name in enumerate(_sweep_run_names(found / SWEEP_FILE))}
+    order = {name: i for i, name in enumerate(_sweep_run_names(found))}
     return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
 
 
-def _sweep_run_names(path: Path) -> list[str]:
-    """The sweep's runs in grid order (point by point, seed by seed), as sweep.json lists
-    them; none when it is missing or damaged (the runs are then taken in name order)."""
-    try:
-        points = json.loads(path.read_text(encoding="utf-8"))["points"]
-        return [Path(run["run_dir"]).name for point in points for run in point["runs"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+def _subdirectories(directory: Path) -> list[Path]:
+    """The directories in `directory`, not through links."""
+    return [d for d in directory.iterdir() if d.is_dir() and not d.is_symlink()]
+
+
+def _sweep_run_names(directory: Path) -> list[str]:
+    """The sweep's runs in grid order, as sweep.json lists them; none when it is missing or
+    damaged."""
+    with contextlib.suppress(GymrunError, OSError):
+        return [
+            Path(run["run_dir"]).name
+            for point in read_sweep_json(directory)["points"]
+            for run in point["runs"]
+        ]
+    return []
 
 
 def is_recorded(directory: Path) -> bool:
     """Whether `directory` holds a run (its config) or a sweep (sweep.json, or runs of one
-    that was stopped before it could write it)."""
-    if (directory / CONFIG_FILE).is_file() or (directory / SWEEP_FILE).is_file():
-        return True
-    return (directory / f"{SWEEP_FILE}.reserved").is_file()
+    that was stopped before it could write it). A file there in any form counts: what is
+    wrong with it is said when it is read."""
+    return any(
+        os.path.lexists(directory / name)
+        for name in (CONFIG_FILE, SWEEP_FILE, f"{SWEEP_FILE}.reserved")
+    )
 
 
 def _time_order(run: Path) -> tuple[str, int]:
@@ -93,42 +127,43 @@ def _time_order(run: Path) -> tuple[str, int]:
 def read_run(
     directory: Path, on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None
 ) -> StoredRun:
-    """Read a run directory, parsing ``episodes.jsonl`` once: the summary is recomputed from
-    it, and `on_episodes` gets its episodes in batches, in order. A damaged config is a
-    `GymrunError`; a damaged summary or episode line is a problem of the run, and the
-    episodes before it are read.
+    """Read a run directory, each file once: ``episodes.jsonl`` is parsed once, the summary
+    recomputed from it, and `on_episodes` gets its episodes in batches, in order. A config
+    that is not a run's is a `RecordError`; anything else damaged is a problem of the run,
+    and what could be read before it is there.
 
     Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read.
     """
     directory = find_run(directory)
-    config = _config(directory / CONFIG_FILE)
-    problems: list[str] = []
-    stored = _stored_summary(directory / SUMMARY_FILE, problems)
+    config_text, config = read_config(directory)
     boundary = config.get("reward_boundary")
-    boundary = (
-        boundary if isinstance(boundary, int | float) and not isinstance(boundary, bool) else None
-    )
-    builder = SummaryBuilder(boundary)
-    path = directory / EPISODES_FILE
-    if path.exists() and not path.is_file():
-        problems.append(f"{path}: not a file")
-    elif path.is_file():
-        try:
-            for batch in read_episodes(path, boundary):
-                builder.add_all(batch)
-                if on_episodes is not None:
-                    on_episodes(batch)
-        except DamagedRecord as exc:
-            problems.append(str(exc))
-    status = stored.get("status")
     run = StoredRun(
         directory,
         config,
-        status if isinstance(status, str) else "unknown",
-        stored.get("error") if isinstance(stored.get("error"), str) else None,
-        builder.summary(),
-        problems=problems,
+        "unknown",
+        None,
+        SummaryBuilder(boundary).summary(),
+        config_text=config_text,
     )
+    stored = _summary_fields(directory, run.problems)
+    if stored is not None:
+        run.has_summary = True
+        run.status = stored.get("status", "unknown")
+        run.error, run.started_at, run.ended_at = (
+            stored.get(key) for key in ("error", "started_at", "ended_at")
+        )
+    run.meta, run.meta_problem = _meta(directory, run.problems)
+    builder = SummaryBuilder(boundary)
+    try:
+        for batch in EpisodeLines(directory, boundary):
+            builder.add_all(batch)
+            if on_episodes is not None:
+                on_episodes(batch)
+    except FileNotFoundError:
+        pass  # stopped before its first episode
+    except RecordError as exc:
+        run.problems.append(str(exc))
+    run.summary = builder.summary()
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
     return run
@@ -137,68 +172,271 @@ def read_run(
 def planned_episodes(directory: Path) -> int:
     """The episodes a run's config asked for (1 when its config says nothing readable)."""
     with contextlib.suppress(GymrunError):
-        episodes = _config(directory / CONFIG_FILE).get("episodes")
-        if isinstance(episodes, int) and episodes > 0:
-            return episodes
+        return int(read_config(directory)[1]["episodes"])
     return 1
 
 
-def _config(path: Path) -> dict[str, Any]:
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise GymrunError(f"{path}: cannot read the run's config: {_reason(exc)}") from None
-    env = config.get("env") if isinstance(config, dict) else None
-    agent = config.get("agent") if isinstance(config, dict) else None
-    if not (
-        isinstance(config, dict)
-        and isinstance(env, dict)
-        and isinstance(env.get("id"), str)
-        and isinstance(agent, dict)
-        and isinstance(agent.get("name"), str)
-        and isinstance(config.get("episodes"), int)
-        and "seed" in config  # a run's config is resolved: its seed is always there
-    ):
-        raise GymrunError(
-            f"{path}: not a gymrun run's config (a mapping with env, agent, episodes and seed)"
-        )
-    return config
+# -- config.yaml --------------------------------------------------------------------------
+
+# The keys of a run's config a reader relies on, and what each must be.
+_NUMBER = (int, float)
+_CONFIG_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str, type(None)),
+    "episodes": (int,),
+    "seed": (int,),
+    "reward_boundary": (*_NUMBER, type(None)),
+    "max_steps": (int, type(None)),
+    "wrappers": (list,),
+    "imports": (list,),
+}
 
 
-def _stored_summary(path: Path, problems: list[str]) -> dict[str, Any]:
+def read_config(directory: Path) -> tuple[str, dict[str, Any]]:
+    """A run's ``config.yaml``: its text, and the config, checked to be a run's (resolved:
+    its seed is always there)."""
+    path = directory / CONFIG_FILE
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        text = files.read_text(directory, CONFIG_FILE, files.CONFIG_LIMIT)
     except FileNotFoundError:
-        return {"status": "unknown"}
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        problems.append(f"{path}: not a summary ({_reason(exc)})")
-        return {"status": "unknown"}
+        raise RecordError(f"{path}: missing; not a run's directory") from None
+    try:
+        config = parse_yaml(text, str(path)).data
+    except ConfigError as exc:
+        raise RecordError(f"{path}: cannot read the run's config: {exc.problems[0]}") from None
+    problem = _config_problem(config)
+    if problem is not None:
+        raise RecordError(f"{path}: not a gymrun run's config ({problem})")
+    return text, config
+
+
+def _config_problem(config: Any) -> str | None:
+    if not isinstance(config, dict):
+        return f"a {type(config).__name__}, not a mapping"
+    for key in ("env", "agent", "episodes", "seed"):
+        if key not in config:
+            return f"no {key}"
+    env, agent = config["env"], config["agent"]
+    if not (isinstance(env, dict) and isinstance(env.get("id"), str)):
+        return "env is not a mapping with an id"
+    if not (isinstance(agent, dict) and isinstance(agent.get("name"), str)):
+        return "agent is not a mapping with a name"
+    for key, kinds in _CONFIG_FIELDS.items():
+        if key in config and not _is(config[key], kinds):
+            return f"{key} is {_kind(config[key])}"
+    if config["episodes"] < 1:
+        return "episodes is below 1"
+    for number, wrapper in enumerate(config.get("wrappers") or []):
+        if not (isinstance(wrapper, dict) and isinstance(wrapper.get("name"), str)):
+            return f"wrappers.{number} is not a mapping with a name"
+    return None
+
+
+def _is(value: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # a bool is an int to Python, never to a config
+        return bool in kinds
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return isinstance(value, kinds)
+
+
+def _kind(value: Any) -> str:
+    kind = {str: "a string", list: "a list", dict: "a mapping", bool: "a boolean"}
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value}, not a finite number"
+    return kind.get(type(value), f"a {type(value).__name__}") + ", not what gymrun writes"
+
+
+# -- summary.json and meta.json -----------------------------------------------------------
+
+_SUMMARY_FIELDS: dict[str, tuple[type, ...]] = {
+    "status": (str,),
+    "error": (str, type(None)),
+    "started_at": (str, type(None)),
+    "ended_at": (str, type(None)),
+    "count": (int,),
+    "nonfinite_rewards": (int,),
+    "reward_boundary": (*_NUMBER, type(None)),
+    "reached": (int, type(None)),
+    "terminated": (int,),
+    "truncated": (int,),
+    "window": (int,),
+    "solved": (bool, type(None)),
+}
+# Statistics: a number, null, or NaN and infinities as gymrun writes them (strings).
+_STATISTICS = ("mean_reward", "std_reward", "min_reward", "max_reward", "mean_steps")
+_NONFINITE = ("nan", "inf", "-inf")
+
+
+def _summary_fields(directory: Path, problems: list[str]) -> dict[str, Any] | None:
+    """summary.json's fields, checked; None (and a problem, unless it is missing) when it
+    cannot be read."""
+    path = directory / SUMMARY_FILE
+    try:
+        stored = files.read_json(directory, SUMMARY_FILE)
+    except FileNotFoundError:
+        return None
+    except RecordError as exc:
+        problems.append(f"{path}: not a summary ({str(exc).removeprefix(f'{path}: ')})")
+        return None
+    problem = _summary_problem(stored)
+    if problem is not None:
+        problems.append(f"{path}: not a summary ({problem})")
+        return None
+    return stored  # type: ignore[no-any-return]
+
+
+def _summary_problem(stored: Any) -> str | None:
     if not isinstance(stored, dict):
-        problems.append(f"{path}: not a summary (a {type(stored).__name__}, not a mapping)")
-        return {"status": "unknown"}
+        return f"a {type(stored).__name__}, not a mapping"
+    for key, kinds in _SUMMARY_FIELDS.items():
+        if key in stored and not _is(stored[key], kinds):
+            return f"{key} is {_kind(stored[key])}"
+    if stored.get("status") not in STATUSES:
+        return f"status {stored.get('status')!r} is not one of {', '.join(STATUSES)}"
+    for key in _STATISTICS:
+        value = stored.get(key)
+        if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
+            return f"{key} is {_kind(value)}"
+    return None
+
+
+_META_FIELDS: dict[str, tuple[type, ...]] = {
+    "command": (list,),
+    "cwd": (str,),
+    "pid": (int,),
+    "host": (str,),
+    "git": (dict, type(None)),
+    "agent": (dict, type(None)),
+    "code": (dict,),
+    "resumed": (list,),
+}
+
+
+def _meta(directory: Path, problems: list[str]) -> tuple[dict[str, Any] | None, str | None]:
+    """``meta.json``, checked, and why there is none when it is missing (not damage: a run
+    stopped as it started has none); a damaged one is a problem of the run."""
+    path = directory / META_FILE
+    try:
+        meta = files.read_json(directory, META_FILE)
+    except FileNotFoundError:
+        return None, f"no {META_FILE} (the run was stopped as it started)"
+    except RecordError as exc:
+        problems.append(str(exc))
+        return None, str(exc)
+    problem = _meta_problem(meta)
+    if problem is not None:
+        problems.append(f"{path}: not gymrun's metadata ({problem})")
+        return None, problems[-1]
+    return meta, None
+
+
+def _meta_problem(meta: Any) -> str | None:
+    if not isinstance(meta, dict):
+        return f"a {type(meta).__name__}, not a mapping"
+    for key, kinds in _META_FIELDS.items():
+        if key in meta and not _is(meta[key], kinds):
+            return f"{key} is {_kind(meta[key])}"
+    if not all(isinstance(part, str) for part in meta.get("command", [])):
+        return "command is not a list of strings"
+    code = meta.get("code", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in code.items()):
+        return "code is not a mapping of module names to hashes"
+    git = meta.get("git")
+    if isinstance(git, dict) and not _is(git.get("commit"), (str, type(None))):
+        return "git.commit is not a string"
+    return None
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    """A run's ``meta.json``, checked: a `RecordError` when it is missing or damaged."""
+    problems: list[str] = []
+    meta, why = _meta(directory, problems)
+    if meta is None:
+        raise RecordError(problems[0] if problems else f"{directory / META_FILE}: {why}")
+    return meta
+
+
+def read_summary_fields(directory: Path) -> dict[str, Any]:
+    """A run's ``summary.json``, checked: a `RecordError` when it is missing or damaged."""
+    problems: list[str] = []
+    stored = _summary_fields(directory, problems)
+    if stored is None:
+        raise RecordError(problems[0] if problems else f"{directory / SUMMARY_FILE}: missing")
     return stored
 
 
-class DamagedRecord(GymrunError):
-    """A line of ``episodes.jsonl`` that is not an episode: the file and line are named."""
+def videos(directory: Path) -> list[str]:
+    """The videos a run recorded (``episode-000000.mp4``, ...), those that are regular files
+    in a ``videos/`` that is not a link."""
+    folder = directory / VIDEO_DIR
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in os.scandir(folder)
+        if entry.name.endswith(".mp4") and files.is_regular(directory, VIDEO_DIR, entry.name)
+    )
 
 
-def read_episodes(path: Path, reward_boundary: float | None) -> Iterator[EpisodeBatch]:
-    """The episodes of an ``episodes.jsonl``, in batches of columns; an unfinished last line
-    (the process died mid-write) is skipped. The episodes before a damaged line are given,
-    then `DamagedRecord` names it."""
-    with path.open("rb") as lines:
-        first_line = 1
-        while chunk := list(itertools.islice(lines, CHUNK)):
-            if not chunk[-1].endswith(b"\n"):
-                chunk.pop()  # the line was never complete
-            if chunk:
-                batch, problem = _parse(chunk, path, first_line, reward_boundary)
-                if len(batch):
-                    yield batch
-                if problem is not None:
-                    raise DamagedRecord(problem)
-            first_line += len(chunk)
+# -- episodes.jsonl -----------------------------------------------------------------------
+
+
+class EpisodeLines:
+    """The episodes of a run's ``episodes.jsonl``, in batches of columns, each checked to be
+    an episode gymrun writes: its fields of the right kinds, numbered from 0 in order (and,
+    with `seeds`, each with the environment seed the run derives for its index). A line the
+    process never finished (it died mid-write) is not an episode: `whole` is the bytes of
+    the lines read, `count` the episodes. The episodes before a damaged line are given,
+    then a `RecordError` names it."""
+
+    def __init__(
+        self, directory: Path, reward_boundary: float | None, seeds: EpisodeSeeds | None = None
+    ) -> None:
+        self.path = directory / EPISODES_FILE
+        self.reward_boundary = reward_boundary
+        self.seeds = seeds
+        self._lines = files.Lines(directory, EPISODES_FILE)
+        self.count = 0
+
+    @property
+    def whole(self) -> int:
+        return self._lines.whole
+
+    def __iter__(self) -> Iterator[EpisodeBatch]:
+        for chunk in self._lines:
+            batch, problem = _parse(chunk, self.path, self.count + 1, self.reward_boundary)
+            batch, order_problem = self._in_order(batch)
+            problem = order_problem or problem
+            if len(batch):
+                self.count += len(batch)
+                yield batch
+            if problem is not None:
+                raise RecordError(problem)
+
+    def _in_order(self, batch: EpisodeBatch) -> tuple[EpisodeBatch, str | None]:
+        """`batch` up to its first episode that is not the one due at its place."""
+        due = np.arange(self.count, self.count + len(batch))
+        wrong = batch.episode != due
+        what = "episode {found} where episode {due} was due"
+        if self.seeds is not None and not wrong.any():
+            expected = self.seeds.environment_seeds(self.count, len(batch))
+            wrong = batch.seed != expected if batch.seed is not None else np.ones_like(wrong)
+            what = "episode {due} with seed {seed}, not the run's seed {expected} for it"
+        if not wrong.any():
+            return batch, None
+        first = int(np.argmax(wrong))
+        seed = None if batch.seed is None else int(batch.seed[first])
+        details = {"found": int(batch.episode[first]), "due": int(due[first]), "seed": seed}
+        if self.seeds is not None:
+            details["expected"] = int(self.seeds.environment_seeds(int(due[first]), 1)[0])
+        message = what.format(**details)
+        line = self.count + first + 1
+        return batch.slice(0, first), f"{self.path}:{line}: {message}; not this run's episode"
+
+
+def read_episodes(directory: Path, reward_boundary: float | None) -> Iterator[EpisodeBatch]:
+    """The episodes of a run directory's ``episodes.jsonl`` (see `EpisodeLines`)."""
+    yield from EpisodeLines(directory, reward_boundary)
 
 
 def _parse(
@@ -208,14 +446,14 @@ def _parse(
     to the first that is not an episode."""
     try:
         return _columns(json.loads(b"[" + b",".join(chunk) + b"]"), reward_boundary), None
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError, OverflowError):
         pass
     records: list[Any] = []
     for number, line in enumerate(chunk, first_line):
         try:
             record = json.loads(line)
             _columns([record], reward_boundary)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:
             problem = f"{path}:{number}: not an episode record ({_reason(exc)})"
             return _columns(records, reward_boundary), problem
         records.append(record)
@@ -227,8 +465,8 @@ def _reason(exc: BaseException) -> str:
         return f"no {exc.args[0]!r}"
     if isinstance(exc, UnicodeDecodeError):
         return f"not text: invalid UTF-8 at byte {exc.start}"
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
     return str(exc).split("\n")[0][:200]
 
 
@@ -237,14 +475,113 @@ def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
         raise TypeError("a line is not a JSON object")
     seeds = [r["seed"] for r in records]
     shaped = [r.get("shaped_reward") for r in records]
-    shaped_reward = None if not records or None in shaped else np.array(list(map(float, shaped)))
-    return EpisodeBatch(
-        np.array([r["episode"] for r in records], dtype=np.int64),
-        np.array([float(r["reward"]) for r in records]),
-        np.array([r["steps"] for r in records], dtype=np.int64),
-        np.array([r["terminated"] for r in records], dtype=bool),
-        np.array([r["truncated"] for r in records], dtype=bool),
+    batch = EpisodeBatch(
+        _integers([r["episode"] for r in records], "episode"),
+        _rewards([r["reward"] for r in records], "reward"),
+        _integers([r["steps"] for r in records], "steps"),
+        _booleans([r["terminated"] for r in records], "terminated"),
+        _booleans([r["truncated"] for r in records], "truncated"),
         reward_boundary,
-        None if None in seeds else np.array(seeds, dtype=np.int64),
-        shaped_reward=shaped_reward,
+        None if None in seeds else _integers(seeds, "seed"),
+        shaped_reward=None if not records or None in shaped else _rewards(shaped, "shaped_reward"),
     )
+    return batch
+
+
+def _integers(values: list[Any], name: str) -> np.ndarray:
+    if not all(type(v) is int for v in values):
+        bad = next(v for v in values if type(v) is not int)
+        raise TypeError(f"{name} {bad!r} is not a whole number")
+    column = np.array(values, dtype=np.int64)  # OverflowError beyond what gymrun writes
+    if len(column) and column.min() < 0:
+        raise ValueError(f"{name} {int(column.min())} is below 0")
+    return column
+
+
+def _booleans(values: list[Any], name: str) -> np.ndarray:
+    if not all(type(v) is bool for v in values):
+        bad = next(v for v in values if type(v) is not bool)
+        raise TypeError(f"{name} {bad!r} is not true or false")
+    return np.array(values, dtype=bool)
+
+
+def _rewards(values: list[Any], name: str) -> np.ndarray:
+    """Numbers, with NaN and infinities as gymrun writes them (``"nan"``, ``"inf"``)."""
+    if not all(type(v) in (int, float) or v in _NONFINITE for v in values):
+        bad = next(v for v in values if not (type(v) in (int, float) or v in _NONFINITE))
+        raise TypeError(f"{name} {bad!r} is not a number")
+    return np.array([float(v) for v in values], dtype=np.float64)
+
+
+# -- sweep.json ---------------------------------------------------------------------------
+
+
+def read_sweep_json(directory: Path) -> dict[str, Any]:
+    """A sweep's ``sweep.json``, checked to hold what its readers use: the sweep's name,
+    keys and seeds, and each point's values, numbers and runs."""
+    path = directory / SWEEP_FILE
+    document = files.read_json(directory, SWEEP_FILE, SWEEP_LIMIT)
+    problem = _sweep_problem(document)
+    if problem is not None:
+        raise RecordError(f"{path}: not a gymrun sweep ({problem})")
+    return document  # type: ignore[no-any-return]
+
+
+def _sweep_problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return f"a {type(document).__name__}, not a mapping"
+    sweep = document.get("sweep")
+    if not isinstance(sweep, dict):
+        return "no sweep"
+    if not isinstance(sweep.get("name"), str):
+        return "sweep.name is not a string"
+    if not (isinstance(sweep.get("keys"), list) and all(isinstance(k, str) for k in sweep["keys"])):
+        return "sweep.keys is not a list of strings"
+    if not isinstance(sweep.get("seeds"), list):
+        return "sweep.seeds is not a list"
+    if not isinstance(document.get("status"), str):
+        return "status is not a string"
+    code = document.get("code", {})
+    if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
+        return "code is not a mapping of module names to hashes"
+    if not isinstance(document.get("config_sha256", ""), str):
+        return "config_sha256 is not a string"
+    points = document.get("points")
+    if not isinstance(points, list):
+        return "points is not a list"
+    for number, point in enumerate(points):
+        problem = _point_problem(point)
+        if problem is not None:
+            return f"points.{number}{problem}"
+    return None
+
+
+_POINT_FIELDS: dict[str, tuple[type, ...]] = {
+    "values": (dict,),
+    "episodes": (int,),
+    "status": (str,),
+    "errors": (list,),
+    "runs": (list,),
+    "solved": (bool, type(None)),
+}
+
+
+def _point_problem(point: Any) -> str | None:
+    if not isinstance(point, dict):
+        return " is not a mapping"
+    for key, kinds in _POINT_FIELDS.items():
+        if key not in point:
+            return f" has no {key}"
+        if not _is(point[key], kinds):
+            return f".{key} is {_kind(point[key])}"
+    for key in ("mean_reward", "mean_steps", "reached_share"):
+        value = point.get(key)
+        if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
+            return f".{key} is {_kind(value)}"
+    ci95 = point.get("ci95")
+    if not (isinstance(ci95, list) and len(ci95) == 2):
+        return ".ci95 is not a pair"
+    for number, run in enumerate(point["runs"]):
+        if not (isinstance(run, dict) and isinstance(run.get("run_dir"), str | type(None))):
+            return f".runs.{number} is not a run"
+    return None

@@ -125,9 +125,15 @@ def write_json(path: Path, data: Any, reserved: Path | None = None) -> None:
 
 
 def reserve(path: Path, size: int = 8192) -> Path:
-    """Make `path` a file of `size` bytes, for `write_json` to write over later."""
-    with path.open("wb") as file:
-        file.write(b" " * size)
+    """Make `path` a file of `size` bytes, for `write_json` to write over later (none is
+    left behind when there is no room for it)."""
+    try:
+        with path.open("wb") as file:
+            file.write(b" " * size)
+    except OSError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
     return path
 
 
@@ -165,38 +171,64 @@ class RunRecorder:
         self.config = config
         self.started = utc_now()
         self.curve = RewardCurve(expected)
+        meta = run_metadata(command) | (provenance or {})
+        self._reserved: Path | None = None
+        self._episodes: EpisodeFile | None = None
+        try:
+            if resumed is None:
+                self._claim.clear_previous()
+                with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
+                    saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+            else:  # the first run's metadata stays; each resumption adds when, where and how
+                resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
+                resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
+                resumption |= {key: meta[key] for key in ("workers",) if key in meta}
+                meta = resumed.meta | {"resumed": [*resumed.meta.get("resumed", []), resumption]}
+                for batch in resumed.batches:
+                    self.curve.add_all(batch)
+                if resumed.started_at is not None:
+                    with contextlib.suppress(ValueError):
+                        self.started = datetime.fromisoformat(resumed.started_at)
+            # The episodes file first: a resumption is written down only once the run can
+            # go on, and a record that cannot be written at all says so in its summary.
+            keep = None if resumed is None else resumed.size
+            self._episodes = EpisodeFile(self.directory / EPISODES_FILE, keep)
+            # room for the last summary, kept even if the disk fills up meanwhile
+            self._reserved = reserve(self.directory / f"{SUMMARY_FILE}.reserved")
+            write_json(self.directory / META_FILE, meta)
+            self._write_summary(None, "running")
+        except OSError as exc:
+            self._abandon(exc)
+            raise
+        # Started last, once the record is there: nothing is left waiting if it is not.
         self._own_plotter = plotter is None and plot
         self.plotter = plotter if plotter is not None or not plot else Plotter()
-        meta = run_metadata(command) | (provenance or {})
-        if resumed is None:
-            self._claim.clear_previous()
-            with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
-                saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        else:  # the first run's metadata stays; each resumption adds when, where and how
-            resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
-            resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
-            resumption |= {key: meta[key] for key in ("workers",) if key in meta}
-            meta = resumed.meta | {"resumed": [*resumed.meta.get("resumed", []), resumption]}
-            for batch in resumed.batches:
-                self.curve.add_all(batch)
-            if resumed.started_at is not None:
-                with contextlib.suppress(ValueError):
-                    self.started = datetime.fromisoformat(resumed.started_at)
-        write_json(self.directory / META_FILE, meta)
-        self._write_summary(None, "running")
-        # room for the last summary, kept even if the disk fills up meanwhile
-        self._reserved = reserve(self.directory / f"{SUMMARY_FILE}.reserved")
-        keep = None if resumed is None else resumed.size
-        self._episodes = EpisodeFile(self.directory / EPISODES_FILE, keep)
+
+    def _abandon(self, exc: OSError) -> None:
+        """The record could not be set up: say so in its summary if it can be written,
+        and leave nothing half-made behind."""
+        if self._episodes is not None:
+            with contextlib.suppress(OSError):
+                self._episodes.close()
+        with contextlib.suppress(OSError):
+            reason = f"cannot write the run record: {exc.strerror or exc}"
+            self._write_summary(None, "failed", reason, self._reserved)
+        if self._reserved is not None:
+            with contextlib.suppress(OSError):
+                self._reserved.unlink()
+        if self._own_claim:
+            self._claim.release()
 
     def add_all(self, episodes: Sequence[EpisodeResult]) -> None:
         """Append finished episodes, one line each (see `EpisodeFile`)."""
+        assert self._episodes is not None  # set up, or the recorder was never made
         self._episodes.add_all(episodes)
         self.curve.add_all(episodes)
 
     def flush(self) -> None:
         """Wait until every episode added is on disk; raises the `OSError` that kept one
         from being written."""
+        assert self._episodes is not None
         self._episodes.flush()
 
     def finish(self, summary: Summary, status: str, error: str | None = None) -> list[str]:
@@ -205,7 +237,8 @@ class RunRecorder:
         on disk (see `summary_on_disk` after a failed write)."""
         try:
             with contextlib.suppress(OSError):  # a failed write is already the run's error
-                self._episodes.close()
+                if self._episodes is not None:
+                    self._episodes.close()
             self._write_summary(summary, status, error, self._reserved)
             if summary.count and self.plotter is not None:
                 self.plotter.rewards(
@@ -223,9 +256,10 @@ class RunRecorder:
         """The summary of the episodes that reached ``episodes.jsonl``: after a write failed,
         fewer than were added."""
         with contextlib.suppress(OSError):
-            self._episodes.close()
+            if self._episodes is not None:
+                self._episodes.close()
         builder = SummaryBuilder(reward_boundary)
-        for batch in read_episodes(self.directory / EPISODES_FILE, reward_boundary):
+        for batch in read_episodes(self.directory, reward_boundary):
             builder.add_all(batch)
         return builder.summary()
 
