@@ -3,6 +3,7 @@ build touches, the terminal's ``gymrun compare`` of groups, and serving."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -325,6 +327,56 @@ def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path)
             break
         time.sleep(0.3)
     assert "cartpole_random" in page
+
+
+def requested(address: str, host: str | None, method: str = "GET") -> tuple[int, str]:
+    """The status and body of `method` /index.html at `address`, sent with `host` as its
+    Host header (None: none at all), as a page of another site would have it sent."""
+    served = urllib.parse.urlsplit(address)
+    connection = http.client.HTTPConnection(served.hostname or "", served.port, timeout=10)
+    try:
+        connection.putrequest(method, "/index.html", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_serve_answers_only_for_its_own_names(server: tuple[str, Path]) -> None:
+    # A page on another site can have the browser send it to 127.0.0.1 under its own name
+    # (DNS rebinding): the board answers only for the names it is served under.
+    address, _ = server
+    port = urllib.parse.urlsplit(address).port
+    for host in (
+        f"127.0.0.1:{port}",
+        "127.0.0.1",
+        f"localhost:{port}",
+        "localhost",
+        f"LocalHost:{port}",
+        f"[::1]:{port}",
+        "[::1]",
+    ):
+        status, page = requested(address, host)
+        assert (status, "cartpole_balance" in page) == (200, True), host
+    for host in (
+        "evil.example",
+        f"evil.example:{port}",
+        f"localhost.evil.example:{port}",
+        f"127.0.0.1.nip.io:{port}",
+        f"127.0.0.1:{port + 1 if port < 65535 else 1}",
+        f"localhost:{port}@evil.example",
+        "",
+        None,
+    ):
+        for method in ("GET", "HEAD", "POST"):
+            status, page = requested(address, host, method)
+            assert status == 421, (host, method)
+            assert "cartpole_balance" not in page and "<html" not in page.lower(), host
+            if method != "HEAD":
+                assert page.startswith("421 Misdirected Request: "), page
 
 
 # -- in a real browser ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gymrun.components.user_code import UserModule
 from tests.support.cli import gymrun
 from tests.support.dask_cluster import Cluster, dask_cluster
 from tests.support.processes import finished, start_gymrun
@@ -172,6 +173,41 @@ def test_a_failure_on_a_worker_says_so_in_one_line(tmp_path: Path, cluster: Clus
     assert "on Dask worker tcp://127.0.0.1:" in failed[0]
     assert "ValueError: exploded on purpose" in failed[0]
     assert "Traceback" not in err
+
+
+def test_a_worker_refuses_to_install_code_where_others_may_write(
+    tmp_path: Path, empty_cluster: Cluster
+) -> None:
+    # Another user made the worker's code directory first, open to all, and planted a
+    # package where the module's next version will be installed (its hash is no secret).
+    source = AGENT.format(action=0)
+    module = UserModule("my_agents", (("my_agents.py", source.encode()),))
+    temp = tmp_path / "worker-tmp"
+    base = temp / f"gymrun-code-{os.getuid()}"
+    planted = base / module.sha256.removeprefix("sha256:")[:32]
+    for directory, mode in ((temp, 0o1777), (base, 0o777), (planted, 0o777)):
+        directory.mkdir()
+        directory.chmod(mode)
+    (planted / "my_agents.py").write_text(source)
+    marker = tmp_path / "planted-code-ran"
+    (planted / "my_agents").mkdir()
+    (planted / "my_agents" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n{source}"
+    )
+    empty_cluster.add_worker(env={"TMPDIR": str(temp)})
+    (tmp_path / "my_agents.py").write_text(source)
+    (tmp_path / "sweep.yaml").write_text(
+        "env: CartPole-v1\nagent: my_agents:Fixed\nepisodes: 3\nsweep:\n  seeds: [0]\n"
+    )
+    args = ["sweep", "sweep.yaml", "-e", "dask", "--address", empty_cluster.address]
+    code, _, err = finished(start_gymrun(*args, "--no-record", cwd=tmp_path))
+    assert code == 1, err
+    failed = [line for line in err.splitlines() if "failed:" in line]
+    assert len(failed) == 1, err
+    assert "on Dask worker tcp://127.0.0.1:" in failed[0]
+    assert f"{base} may be written by other users (mode 0777)" in failed[0]
+    assert "Traceback" not in err
+    assert not marker.exists()
 
 
 # -- 3. never lost, always resumable -----------------------------------------------------------

@@ -2,7 +2,9 @@
 
 The server is the standard library's; a build runs whenever a run's or sweep's files
 change (their sizes and times, polled), and also now and then while a run is marked
-running, since a killed run writes nothing to say so.
+running, since a killed run writes nothing to say so. It answers only requests that name
+it as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another
+site's (DNS rebinding), refused with 421.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import http.server
 import threading
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,53 @@ POLL_SECONDS = 1.0
 LIVE_RECHECK_SECONDS = 10.0
 
 
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_local_host(host: str | None, port: int) -> bool:
+    """Whether a request's ``Host`` header names this machine's loopback server on `port`
+    (one of `LOCAL_NAMES`, with that port or none). Another name is another site's: a page
+    a browser shows can point a name of its own at 127.0.0.1 (DNS rebinding), and the
+    browser would let it read what is served under that name.
+
+    >>> [is_local_host(h, 8000) for h in ("localhost:8000", "127.0.0.1", "[::1]:8000")]
+    [True, True, True]
+    >>> [is_local_host(h, 8000) for h in ("evil.example:8000", "localhost:8001", None)]
+    [False, False, False]
+    """
+    if host is None:
+        return False
+    name = host.strip().lower()
+    return any(name in (local, f"{local}:{port}") for local in LOCAL_NAMES)
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Files of the board, never cached (a reload shows the latest build), not logged."""
+    """Files of the board, never cached (a reload shows the latest build), not logged;
+    only to requests for the names it is served under."""
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        hosts = self.headers.get_all("Host") or []
+        address = self.server.server_address
+        port = int(address[1]) if isinstance(address, tuple) else 0
+        if len(hosts) == 1 and is_local_host(hosts[0], port):
+            return True
+        self._misdirected(port)
+        return False
+
+    def _misdirected(self, port: int) -> None:
+        """421, with a line of text saying which names are served (and nothing else)."""
+        names = ", ".join(f"{name}:{port}" for name in LOCAL_NAMES)
+        body = f"421 Misdirected Request: this board answers only as {names}\n".encode()
+        self.close_connection = True
+        self.send_response(HTTPStatus.MISDIRECTED_REQUEST)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")

@@ -165,7 +165,10 @@ def play_shipped(modules: Sequence[UserModule], chunks: bytes) -> list[ChunkResu
     # Threads of this worker may play another version of the same module: one at a time,
     # each with its own version installed.
     with install_lock:
-        install(modules)
+        try:
+            install(modules)
+        except GymrunError as exc:  # e.g. a code directory another user could write
+            raise FaultError(f"on Dask worker {_worker_address()}: {exc}") from None
         return [_on_worker(chunk) for chunk in _unpickled(chunks)]
 
 
