@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,63 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
     assert "resumed" not in json.loads((cut / "seed=0" / "meta.json").read_text())
     [resumption] = json.loads((cut / "seed=1" / "meta.json").read_text())["resumed"]
     assert resumption["from_episode"] == 33
+
+
+def _lines(run_dir: Path) -> list[bytes]:
+    return (run_dir / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (
+            lambda lines, other: [*lines[:5], lines[6], lines[5], *lines[7:]],
+            "episodes.jsonl:6: episode 6 where episode 5 was due; not this run's episode",
+        ),
+        (
+            lambda lines, other: [*lines[:8], lines[7], *lines[8:]],
+            "episodes.jsonl:9: episode 7 where episode 8 was due; not this run's episode",
+        ),
+        (
+            lambda lines, other: [*other[:12], *lines[12:]],
+            "episodes.jsonl:1: episode 0 with seed",
+        ),
+    ],
+    ids=["swapped", "duplicated", "another-seed's"],
+)
+def test_a_resume_keeps_only_this_runs_episodes(
+    tmp_path: Path,
+    damage: Callable[[list[bytes], list[bytes]], list[bytes]],
+    said: str,
+) -> None:
+    whole = finished_run(tmp_path)
+    other = gymrun("run", "run.yaml", "--seed", "4", "-n", "60", "-o", "other", "-q")
+    assert other.code == 0
+    cut = cut_copy(whole, 30)
+    kept = _lines(cut)
+    (cut / "episodes.jsonl").write_bytes(b"".join(damage(kept, _lines(tmp_path / "other"))))
+    before = {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()}
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert result.code == 2
+    assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert "it cannot be continued" in result.stderr
+    assert {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()} == before
+
+
+def test_a_linked_episodes_file_is_refused_and_nothing_is_touched(tmp_path: Path) -> None:
+    cut = cut_copy(finished_run(tmp_path), 20)
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    (cut / "episodes.jsonl").rename(elsewhere)
+    (cut / "episodes.jsonl").symlink_to(elsewhere)
+    before = {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()}
+    kept = elsewhere.read_bytes()
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert result.code == 2
+    assert result.stderr == (
+        "error: --resume cut: cut/episodes.jsonl: a symbolic link; the files of a recording "
+        "are never links, so it is not followed; it cannot be continued\n"
+    )
+    assert {p.name: p.read_bytes() for p in cut.iterdir() if p.is_file()} == before
+    assert elsewhere.read_bytes() == kept
+    assert not (cut / "summary.json.reserved").exists()
+    assert "resumed" not in json.loads((cut / "meta.json").read_text())

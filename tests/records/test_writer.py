@@ -1,7 +1,9 @@
 """Writing a run's record: a full disk fails the run and leaves a consistent record."""
 
+import contextlib
 import json
 import os
+import resource
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,11 @@ import pytest
 
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
+from tests.support.paths import CONFIGS
+from tests.support.processes import default_signals, finished, start_gymrun
+
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
+SWEEP = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
 
 
 @pytest.fixture
@@ -40,3 +47,47 @@ def test_a_full_disk_fails_the_run_and_keeps_a_consistent_record(tiny_disk: Path
     whole = [line for line in Path("run/episodes.jsonl").read_text().split("\n")[:-1]]
     assert summary["count"] == len(whole) > 0  # the summary counts what is on disk
     assert not list(Path("run").glob("*.partial"))
+
+
+def small_files() -> None:
+    """For a child process: no file may grow past 1 KB (as ``ulimit -f 1``)."""
+    default_signals()
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["run", RANDOM], "error: cannot write the run record: File too large"),
+        (["sweep", SWEEP], "error: cannot write the sweep's record: File too large"),
+    ],
+)
+def test_a_record_that_cannot_be_set_up_ends_the_command(
+    tmp_path: Path, command: list[str], said: str
+) -> None:
+    # The run (or sweep) ends, within the time limit: no drawing process is left waiting.
+    code, _, err = finished(
+        start_gymrun(*command, "-o", "out", cwd=tmp_path, preexec_fn=small_files), timeout=60
+    )
+    assert (code, err.strip().splitlines()[-1]) == (1, said)
+    assert "Traceback" not in err
+    if (tmp_path / "out").exists():  # what is there says how the run ended
+        summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+        assert (summary["status"], summary["error"]) == ("failed", said.removeprefix("error: "))
+        assert not list((tmp_path / "out").glob("*.reserved"))
+
+
+def test_a_full_disk_at_the_start_leaves_no_half_made_record(tiny_disk: Path) -> None:
+    os.chdir(tiny_disk)
+    with Path("filler").open("wb", buffering=0) as filler:  # the disk, to its last byte
+        for size in (4096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    filler.write(b"x" * size)
+    code, _, err = gymrun("run", RANDOM, "-o", "run")
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "error: cannot write the run record: No space left on device"
+    )
+    made = sorted(p.name for p in Path("run").iterdir()) if Path("run").exists() else []
+    assert made in ([], [".gymrun.lock", "config.yaml", "episodes.jsonl", "summary.json"])

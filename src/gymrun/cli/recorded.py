@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -48,7 +49,7 @@ def show(
             _show_baselines(baselines, documents if as_json else None)
             return
         run_dir = find_run(run_dir)
-        if not (run_dir / CONFIG_FILE).is_file():  # a sweep: its table again
+        if not os.path.lexists(run_dir / CONFIG_FILE):  # a sweep: its table again
             _show_sweep(run_dir, documents if as_json else None)
             return
         if as_json:

@@ -272,11 +272,16 @@ def _summary_fields(directory: Path, problems: list[str]) -> dict[str, Any] | No
     cannot be read."""
     path = directory / SUMMARY_FILE
     try:
-        stored = files.read_json(directory, SUMMARY_FILE)
+        text = files.read_text(directory, SUMMARY_FILE, files.JSON_LIMIT)
     except FileNotFoundError:
         return None
-    except RecordError as exc:
-        problems.append(f"{path}: not a summary ({str(exc).removeprefix(f'{path}: ')})")
+    except RecordError as exc:  # not a regular file, too large: said as it is
+        problems.append(str(exc))
+        return None
+    try:
+        stored = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        problems.append(f"{path}: not a summary (not JSON: {_reason(exc)})")
         return None
     problem = _summary_problem(stored)
     if problem is not None:

@@ -198,21 +198,27 @@ class RunRecorder:
             write_json(self.directory / META_FILE, meta)
             self._write_summary(None, "running")
         except OSError as exc:
-            self._abandon(exc)
+            self._abandon(exc, new=resumed is None)
             raise
         # Started last, once the record is there: nothing is left waiting if it is not.
         self._own_plotter = plotter is None and plot
         self.plotter = plotter if plotter is not None or not plot else Plotter()
 
-    def _abandon(self, exc: OSError) -> None:
-        """The record could not be set up: say so in its summary if it can be written,
-        and leave nothing half-made behind."""
+    def _abandon(self, exc: OSError, new: bool) -> None:
+        """The record could not be set up: say so in its summary if it can be written; if
+        not even that can be, a new run's record is taken away again (a resumed run's is
+        left as it was). Nothing half-made stays behind."""
         if self._episodes is not None:
             with contextlib.suppress(OSError):
                 self._episodes.close()
-        with contextlib.suppress(OSError):
+        try:
             reason = f"cannot write the run record: {exc.strerror or exc}"
             self._write_summary(None, "failed", reason, self._reserved)
+        except OSError:
+            if new:
+                for name in (CONFIG_FILE, META_FILE, EPISODES_FILE, SUMMARY_FILE):
+                    with contextlib.suppress(OSError):
+                        (self.directory / name).unlink()
         if self._reserved is not None:
             with contextlib.suppress(OSError):
                 self._reserved.unlink()
