@@ -329,13 +329,15 @@ def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path)
     assert "cartpole_random" in page
 
 
-def requested(address: str, host: str | None, method: str = "GET") -> tuple[int, str]:
+def requested(
+    address: str, host: str | None, method: str = "GET", path: str = "index.html"
+) -> tuple[int, str]:
     """The status and body of `method` /index.html at `address`, sent with `host` as its
     Host header (None: none at all), as a page of another site would have it sent."""
     served = urllib.parse.urlsplit(address)
     connection = http.client.HTTPConnection(served.hostname or "", served.port, timeout=10)
     try:
-        connection.putrequest(method, "/index.html", skip_host=True)
+        connection.putrequest(method, f"/{path}", skip_host=True)
         if host is not None:
             connection.putheader("Host", host)
         connection.endheaders()
@@ -377,6 +379,20 @@ def test_serve_answers_only_for_its_own_names(server: tuple[str, Path]) -> None:
             assert "cartpole_balance" not in page and "<html" not in page.lower(), host
             if method != "HEAD":
                 assert page.startswith("421 Misdirected Request: "), page
+
+
+def test_serve_sends_only_what_the_board_wrote(server: tuple[str, Path], tmp_path: Path) -> None:
+    address, _ = server
+    secret = tmp_path / "id_rsa"
+    secret.write_text("the key")
+    site = tmp_path / "site"
+    (site / "key.txt").symlink_to(secret)  # planted in the site, not made by the board
+    (site / "runs" / "linked").symlink_to(tmp_path)
+    os.mkfifo(site / "pipe.txt")
+    for name in ("key.txt", "runs/linked/id_rsa", "pipe.txt", "../id_rsa"):
+        status, page = requested(address, urllib.parse.urlsplit(address).netloc, path=name)
+        assert status == 404 and "the key" not in page, name
+    assert requested(address, urllib.parse.urlsplit(address).netloc)[0] == 200
 
 
 # -- in a real browser ---------------------------------------------------------------------

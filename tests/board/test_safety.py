@@ -78,6 +78,8 @@ def test_a_manifest_never_makes_a_build_remove_what_it_did_not_make(
     tmp_path: Path, where: str
 ) -> None:
     recorded("a")
+    Path("sweep.yaml").write_text("env: CartPole-v1\nepisodes: 2\nsweep: {seeds: [0]}\n")
+    assert gymrun("sweep", "sweep.yaml", "-o", "rec/s").code == 0  # site/sweeps/ is there too
     build()
     victim = tmp_path / "victim"
     victim.mkdir()

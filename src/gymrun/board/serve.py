@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -74,12 +75,47 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def send_head(self) -> Any:
+        # Only what the board wrote: a regular file or a folder of the site, reached
+        # without a link (the board makes none; one planted there is not followed).
+        if not servable(Path(self.directory), Path(self.translate_path(self.path))):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def servable(site: Path, path: Path) -> bool:
+    """Whether `path` is a folder or regular file inside `site`, reached through no link.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     site = Path(tmp)
+    ...     _ = (site / "index.html").write_text("board")
+    ...     (site / "key").symlink_to("/etc/hostname")
+    ...     [servable(site, site / name) for name in ("index.html", "key", "missing")]
+    [True, False, False]
+    """
+    try:
+        relative = path.relative_to(site)
+    except ValueError:
+        return False
+    step = site
+    for part in relative.parts:
+        step = step / part
+        if step.is_symlink():
+            return False
+    try:
+        mode = step.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
 
 
 def recordings_state(root: Path) -> list[Any]:
