@@ -11,6 +11,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
+from gymrun.cli.console import encodable
 from gymrun.cli.fitted import FittedTable
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
@@ -192,7 +193,7 @@ def _verdict(summary: Summary) -> Text:
     if summary.solved is None:
         return Text("—")
     word = Text("yes", "green") if summary.solved else Text("no", "red")
-    relation = "≥" if summary.solved else "<"
+    relation = encodable("≥", ">=") if summary.solved else "<"
     best = figure(summary.best_window_mean)
     bound = figure(summary.reward_boundary)
     if summary.count < 100:
