@@ -183,10 +183,16 @@ def _reward_spread(summary: Summary) -> str:
 
 def _shaped_spread(shaped: ShapedReward) -> str:
     """What the agent saw through the wrappers, as `_reward_spread` shows the reward."""
+    seen = "what the agent saw through the wrappers"
+    if shaped.mean is None:
+        return f"NaN or infinite in all {shaped.nonfinite} episodes: {seen}"
     decimals = decimals_for(shaped.std)
     low, high = (figure(v, decimals) for v in (shaped.min, shaped.max))
     spread = plus_minus(shaped.mean, shaped.std)
-    return f"{spread}  (min {low}, max {high}): what the agent saw through the wrappers"
+    text = f"{spread}  (min {low}, max {high}): {seen}"
+    if shaped.nonfinite:
+        text += f" ({shaped.nonfinite} NaN or infinite left out)"
+    return text
 
 
 def _verdict(summary: Summary) -> Text:
