@@ -120,7 +120,7 @@ def test_bad_action_names_agent_action_and_space(user_module: Callable[[str], st
         list(rollout(env, agent, seed=0, episodes=1, agent_name=f"{module}:wild"))
     assert str(exc.value) == (
         f"episode 0, step 2: agent {module}:wild chose action 5, "
-        "which is not in the action space Discrete(2)"
+        "which is not in the action space Discrete(2): expected an integer from 0 to 1, got 5"
     )
 
 
@@ -215,3 +215,27 @@ def test_rewards_past_the_largest_float_are_reported_without_warnings(
         result = run_gymrun(*command, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "Warning" not in result.stderr, result.stderr
+
+
+def test_a_wrong_shaped_action_is_told_on_one_line(
+    write_config: Callable[..., Path], user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        "import numpy as np\n"
+        "def wide(observation):\n"
+        "    return np.arange(6.0).reshape(3, 2) / 7\n"
+        "def long(observation):\n"
+        "    return np.full(1000, 0.5, dtype=np.float32)\n"
+    )
+    for agent, got, items in [
+        ("wide", "(3, 2) float64", "[[0, 0.1429], [0.2857, 0.4286], [0.5714, 0.7143]]"),
+        ("long", "(1000,) float32", "[0.5, 0.5, ..., 0.5, 0.5]"),
+    ]:
+        path = write_config(f"env: Pendulum-v1\nagent: '{module}:{agent}'\nepisodes: 1\nseed: 0\n")
+        code, _, err = gymrun("run", str(path), "--no-record", "-q")
+        assert code == 1
+        assert err == (
+            f"error: episode 0, step 0: agent {module}:{agent} chose action array of shape {got}:"
+            f" {items}, which is not in the action space Box(-2.0, 2.0, (1,), float32): expected"
+            f" shape (1,) float32, got shape {got}\n"
+        )

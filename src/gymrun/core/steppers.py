@@ -26,6 +26,7 @@ from gymnasium.vector import AutoresetMode
 
 from gymrun.components.env_return import ENV_RETURN, ReportEnvReturn, find_reward_tap
 from gymrun.components.policy import Policy
+from gymrun.components.spaces import value_label
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.schedule import Schedule, rollout_error
 from gymrun.errors import RolloutError
@@ -93,7 +94,7 @@ class SingleStepper:
             except BaseException as exc:  # SystemExit from an agent is a fault too
                 where = f"episode {index}, step {steps}"
                 if isinstance(exc, TypeError | ValueError) and not isinstance(total, int | float):
-                    exc = TypeError(f"the reward is not a number: {total!r}")
+                    exc = TypeError(f"the reward is not a number: {value_label(total)}")
                 raise rollout_error(exc, where, episode=index, step=steps) from exc
             # With wrappers, the environment's own return is the episode's reward
             yield schedule.finish(
