@@ -165,7 +165,8 @@ def read_yaml(path: str | Path) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"not a text file (invalid UTF-8 at byte {exc.start})"
-        raise ConfigError([Problem(source, "", message)]) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError([Problem(source, "", message, line)]) from None
     return parse_yaml(text, source)
 
 
