@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH = "100"
 HOME = "~/gymrun"  # how the samples name the checkout
 
-# Files the samples use that are not in the repo: a config with four mistakes.
+# Files the samples use that are not in the repo: a config with four mistakes, and one with
+# values YAML 1.1 reads otherwise.
 FIXTURES = {
     "bad.yaml": """\
 env: CartPol-v1
@@ -46,6 +47,13 @@ agent:
   name: constant
   action: 0
 episods: 100
+""",
+    # values that YAML 1.1 and YAML 1.2 read differently
+    "yaml11.yaml": """\
+env: CartPole-v1
+agent: random
+episodes: 010
+record: {video: yes}
 """,
 }
 

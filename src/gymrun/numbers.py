@@ -33,8 +33,8 @@ def figure(value: Any, decimals: int | None = None) -> str:
     ('195', '22.4', '127.4', '0.0001235')
     >>> figure(22.3988, decimals=0), figure(5.08086, decimals=2), figure(None), figure("nan")
     ('22', '5.08', '—', 'nan')
-    >>> figure(123456.7), figure(-0.0), figure(1e20), figure(True)
-    ('123457', '0', '1e+20', 'True')
+    >>> figure(123456.7), figure(-0.0), figure(1e20), figure(True), figure(1.4e201, decimals=0)
+    ('123457', '0', '1e+20', 'True', '1.4e+201')
     """
     if value is None:
         return "—"
@@ -43,7 +43,7 @@ def figure(value: Any, decimals: int | None = None) -> str:
     value = float(value)
     if not math.isfinite(value):
         return str(value)
-    if decimals is not None:
+    if decimals is not None and abs(value) < 1e15:  # not a line of a thousand digits
         text = f"{value:.{decimals}f}"
     elif value.is_integer() and abs(value) < 1e15:
         text = str(int(value))

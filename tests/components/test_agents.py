@@ -6,7 +6,7 @@ import pytest
 
 from gymrun.components.agents import CartPoleBalance, RandomAgent, SequenceAgent, make_agent
 from gymrun.components.seeding import EpisodeSeeds
-from gymrun.components.spaces import to_action
+from gymrun.components.spaces import space_label, to_action, value_label
 from gymrun.errors import AgentError
 from tests.support.loop import rollout
 
@@ -135,3 +135,32 @@ def test_user_agent_that_fails_to_build(user_module: Callable[[str], str]) -> No
         AgentError, match=f"agent {module}:Picky could not be built: ValueError: too picky"
     ):
         make_agent(f"{module}:Picky", {}, DISCRETE, DISCRETE)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "label"),
+    [
+        ("CartPole-v1", "Box([-4.8, -inf, -0.4189, -inf], [4.8, inf, 0.4189, inf], (4,), float32)"),
+        ("LunarLander-v3", "Box([-2.5, -2.5, ..., -0, -0], [2.5, 2.5, ..., 1, 1], (8,), float32)"),
+        ("Pendulum-v1", "Box([-1, -1, -8], [1, 1, 8], (3,), float32)"),
+    ],
+)
+def test_spaces_are_named_on_one_line_without_padding(env_id: str, label: str) -> None:
+    # numpy writes these bounds padded into columns, LunarLander's over three lines
+    env = gym.make(env_id)
+    assert space_label(env.observation_space) == label
+    env.close()
+
+
+def test_values_from_user_code_are_shown_on_one_line() -> None:
+    assert (
+        value_label(np.zeros((50, 50, 3), dtype=np.uint8))
+        == (
+            "array of shape (50, 50, 3) uint8: [[[0, 0, 0], [0, 0, 0], ..., [0, 0, 0], [0, 0, 0]],"
+            " [[0, 0, 0], [0, 0, 0], ..., [0, 0, 0], [0, 0, 0]], ..., [[0, 0, 0], [0, 0, 0], ...,"
+            " [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], ..., [0, 0, 0], [0, 0, 0]]]"
+        )[: 120 - 3]
+        + "..."
+    )
+    assert value_label({"a": np.float64(1.5), "b": "x\ny"}) == "{'a': 1.5 (float64), 'b': 'x\\ny'}"
+    assert value_label("x" * 200) == "'" + "x" * 116 + "..."

@@ -545,14 +545,14 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
             if name != "policy.pth":
                 out.writestr(name, source.read(name))
     (tmp_path / "a_dict.pkl").write_bytes(pickle.dumps({"mean": 0.0}))
-    cartpole = gym.make("CartPole-v1").observation_space
+    cartpole = "Box([-4.8, -inf, -0.4189, -inf], [4.8, inf, 0.4189, inf], (4,), float32)"
     fake_obs = gym.make(FAKE_ID).observation_space
     cases = {
         "observations": (
             {"path": str(ppo)},
             {"env": "Acrobot-v1"},
             f"{ppo} was trained on observations {cartpole}, but the environment observes "
-            "Box(shape=(6,), dtype=float32)",
+            "Box([-1, -1, -1, -1, -12.57, -28.27], [1, 1, 1, 1, 12.57, 28.27], (6,), float32)",
         ),
         "actions": (
             {"path": str(two_action_model)},

@@ -275,7 +275,7 @@ def test_bad_overrides_name_the_option(write_config: WriteConfig) -> None:
         "--set wrappers.3.epsilon=0.1: wrappers.3 does not exist (the list has 1 item)",
         "--set episodes.x=2: episodes is the value 100; it has no key 'x'",
         "--set nokey: expected KEY=VALUE, e.g. episodes=10",
-        "--set seed=[1:1: invalid YAML: while parsing a flow sequence expected ',' or ']', "
+        "--set seed=[1 seed: invalid YAML: while parsing a flow sequence expected ',' or ']', "
         "but got '<stream end>'",
     ]
     assert problems(path, "epsilon=0.3") == ["--set epsilon=0.3 epsilon: unknown key"]
@@ -388,3 +388,56 @@ def test_odd_input_is_one_line_and_exit_2(
     code, _, err = gymrun("run", str(write_config(text)), "--no-record")
     assert code == 2
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_yaml_1_1_numbers_are_refused_by_every_command(write_config: WriteConfig) -> None:
+    write_config("env: CartPole-v1\nagent: random\nepisodes: 010\nseed: 0\n", "run.yaml")
+    expected = (
+        "error: run.yaml:3 episodes: 010 is 8 in YAML 1.1 and 10 in YAML 1.2; write 10 or 8\n"
+    )
+    for command in ("validate", "run"):
+        code, out, err = gymrun(command, "run.yaml")
+        assert (code, out, err) == (2, "", expected), command
+    # the same values in overrides
+    path = write_config("env: CartPole-v1\nagent: random\nepisodes: 2\n", "ok.yaml")
+    code, out, err = gymrun("run", "ok.yaml", "--set", "episodes=10", "--set", "seed=1:30")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --set seed=1:30 seed: 1:30 is 90 in YAML 1.1 and the string '1:30' in YAML 1.2;"
+        " write 90 or '1:30'\n"
+    )
+    code, out, err = gymrun("run", str(path), "--set", "record={video: on}", "--no-record")
+    assert code == 2
+    assert err.endswith(
+        " record.video: on is true in YAML 1.1 and the string 'on' in YAML 1.2;"
+        " write true or 'on'\n"
+    )
+
+
+def test_yaml_1_2_numbers_are_numbers(write_config: WriteConfig) -> None:
+    write_config(
+        """
+        env: CartPole-v1
+        agent: random
+        wrappers:
+          - name: scale_reward
+            scale: 1e-3
+        episodes: 0o3
+        seed: 0
+        """,
+        "run.yaml",
+    )
+    code, out, err = gymrun("validate", "run.yaml")
+    assert (code, err) == (0, "")
+    assert "3 episodes" in out
+    config = load_config("run.yaml")
+    assert (config.episodes, config.wrappers[0].scale) == (3, 0.001)
+
+
+def test_a_number_too_long_for_python_has_its_line(write_config: WriteConfig) -> None:
+    write_config("env: CartPole-v1\nseed: " + "7" * 5000 + "\n", "big.yaml")
+    code, out, err = gymrun("validate", "big.yaml")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: big.yaml:2 seed: a number has more than 4,300 digits, more than Python reads\n"
+    )

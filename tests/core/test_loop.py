@@ -1,5 +1,6 @@
 import itertools
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from gymrun.errors import RolloutError
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.loop import rollout
+from tests.support.processes import run_gymrun
 
 
 def run(env: gym.Env, agent: object, **kwargs: object) -> list[EpisodeResult]:
@@ -118,7 +120,7 @@ def test_bad_action_names_agent_action_and_space(user_module: Callable[[str], st
         list(rollout(env, agent, seed=0, episodes=1, agent_name=f"{module}:wild"))
     assert str(exc.value) == (
         f"episode 0, step 2: agent {module}:wild chose action 5, "
-        "which is not in the action space Discrete(2)"
+        "which is not in the action space Discrete(2): expected an integer from 0 to 1, got 5"
     )
 
 
@@ -174,3 +176,66 @@ def test_a_reward_that_is_not_a_number(
     assert code == 1
     assert "episode 0, step " in err and "TypeError: the reward is not a number: " in err
     assert json.loads(Path("run/summary.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize("vector", [[], ["--num-envs", "3"]], ids=["single", "vector"])
+def test_rewards_past_the_largest_float_are_reported_without_warnings(
+    tmp_path: Path, vector: list[str]
+) -> None:
+    def run(scale: str, name: str) -> str:
+        result = run_gymrun(
+            *("run", "CartPole-v1", "-W", "scale_reward", "--set", f"wrappers.0.scale={scale}"),
+            *("-n", "6", "--seed", "0", "-o", name, *vector),
+            cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Warning" not in result.stderr, result.stderr
+        assert f"recorded in {name}" in result.stderr
+        return result.stdout
+
+    # every step's reward is 1e200: the sums are finite, their squares are not
+    out = run("1e200", "large")
+    summary = json.loads((tmp_path / "large" / "summary.json").read_text())
+    shaped, rewards = summary["shaped_reward"], summary["mean_reward"]
+    assert shaped["nonfinite"] == 0
+    assert shaped["mean"] == pytest.approx(rewards * 1e200)
+    assert 0 < shaped["std"] < shaped["mean"]
+    [line] = [line for line in out.splitlines() if "│ shaped " in line]
+    assert "e+201 ± " in line and len(line) < 150  # not in a thousand digits
+    assert "NaN or infinite" not in out
+    # every step's reward is 1e308: the sums overflow, and are reported as such
+    out = run("1e308", "infinite")
+    summary = json.loads((tmp_path / "infinite" / "summary.json").read_text())
+    assert summary["shaped_reward"]["nonfinite"] == 6
+    assert summary["shaped_reward"]["mean"] is None
+    assert summary["nonfinite_rewards"] == 0  # the env's own return is finite
+    assert "NaN or infinite in all 6 episodes: what the agent saw through the wrappers" in out
+    for command in (["show", "infinite"], ["compare", "large", "infinite"]):
+        result = run_gymrun(*command, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "Warning" not in result.stderr, result.stderr
+
+
+def test_a_wrong_shaped_action_is_told_on_one_line(
+    write_config: Callable[..., Path], user_module: Callable[[str], str]
+) -> None:
+    module = user_module(
+        "import numpy as np\n"
+        "def wide(observation):\n"
+        "    return np.arange(6.0).reshape(3, 2) / 7\n"
+        "def long(observation):\n"
+        "    return np.full(1000, 0.5, dtype=np.float32)\n"
+    )
+    for agent, got, items in [
+        ("wide", "(3, 2) float64", "[[0, 0.1429], [0.2857, 0.4286], [0.5714, 0.7143]]"),
+        ("long", "(1000,) float32", "[0.5, 0.5, ..., 0.5, 0.5]"),
+    ]:
+        path = write_config(f"env: Pendulum-v1\nagent: '{module}:{agent}'\nepisodes: 1\nseed: 0\n")
+        code, _, err = gymrun("run", str(path), "--no-record", "-q")
+        assert code == 1
+        assert err == (
+            f"error: episode 0, step 0: agent {module}:{agent} chose action array of shape {got}:"
+            f" {items}, which is not in the action space Box(-2.0, 2.0, (1,), float32): expected"
+            f" shape (1,) float32, got shape {got}\n"
+        )

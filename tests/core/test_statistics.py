@@ -26,3 +26,10 @@ def test_few_distinct_rewards_resample_by_counts_to_the_same_interval() -> None:
     width = ref_high - ref_low
     assert abs(low - ref_low) < 0.08 * width and abs(high - ref_high) < 0.08 * width
     assert (low, high) == bootstrap_ci(rewards)
+
+
+@pytest.mark.filterwarnings("error")  # numpy's overflow warnings fail the test
+def test_an_interval_of_rewards_too_large_to_sum_is_the_scaled_interval() -> None:
+    rewards = np.random.default_rng(0).normal(20, 5, 50)
+    low, high = bootstrap_ci(rewards)
+    assert bootstrap_ci(rewards * 1e306) == pytest.approx((low * 1e306, high * 1e306))

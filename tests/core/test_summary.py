@@ -74,3 +74,37 @@ def test_nan_and_infinite_rewards_are_counted_apart_not_averaged() -> None:
     assert (summary.count, summary.nonfinite_rewards) == (5, 3)
     assert (summary.mean_reward, summary.min_reward, summary.max_reward) == (2.0, 1.0, 3.0)
     assert summary.mean_steps == 3.0  # every episode's steps still count
+
+
+@pytest.mark.filterwarnings("error")  # numpy's overflow warnings fail the test
+def test_rewards_too_large_to_square_keep_their_numbers() -> None:
+    scaled = np.array([26.0, 11.0, 39.0, 30.0, 12.0])
+    for scale in (1e200, 1e306):
+        rewards = list(scaled * scale)
+        summary = summarise(rewards, boundary=None)
+        assert summary.nonfinite_rewards == 0
+        assert summary.mean_reward == pytest.approx(np.mean(scaled) * scale)
+        assert summary.std_reward == pytest.approx(np.std(scaled) * scale)
+        assert summary.best_window_mean == pytest.approx(np.mean(scaled) * scale)
+    # blocks of ordinary rewards, then huge ones: folded together
+    builder = SummaryBuilder(None)
+    builder.BLOCK = 2
+    rewards = [1.0, 2.0, 3.0, 1e300, -1e300, 2e300]
+    for i, reward in enumerate(rewards):
+        builder.add(EpisodeResult(i, i, reward, 1, True, False, None, 0.0))
+    summary = builder.summary()
+    assert summary.mean_reward == pytest.approx(np.mean(np.array(rewards) / 1e300) * 1e300)
+    assert summary.std_reward == pytest.approx(np.std(np.array(rewards) / 1e300) * 1e300)
+
+
+@pytest.mark.filterwarnings("error")
+def test_infinite_shaped_rewards_are_counted_and_left_out() -> None:
+    builder = SummaryBuilder(None)
+    shaped = [1e308, np.inf, 3e307, np.nan]
+    for i, value in enumerate(shaped):
+        builder.add(EpisodeResult(i, i, 10.0, 1, True, False, None, 0.0, value))
+    summary = builder.summary().shaped_reward
+    assert summary is not None
+    assert (summary.nonfinite, summary.differing) == (2, 4)
+    assert summary.mean == pytest.approx(6.5e307)
+    assert summary.std == pytest.approx(3.5e307)

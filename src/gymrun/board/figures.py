@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gymrun.components.extras import install_command
+from gymrun.components.extras import install_command, writable_matplotlib_dir
 from gymrun.core.scores import Profile
 from gymrun.records.plots import PLOT_EXTRA, plain
 
 
 def _figure(width: float, height: float) -> Any:
+    writable_matplotlib_dir()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -52,6 +53,7 @@ def plot_profiles(
 
 def matplotlib_missing() -> str | None:
     """Why the board's charts cannot be drawn here, or None."""
+    writable_matplotlib_dir()
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -16,6 +16,7 @@ import typer
 from gymrun import __version__
 from gymrun.cli.baselines import baselines
 from gymrun.cli.board import board
+from gymrun.cli.console import readable_streams
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
 from gymrun.cli.recorded import compare, show
 from gymrun.cli.running import run, sweep
@@ -69,4 +70,5 @@ def main() -> None:
     # there (matplotlib.py, say) would stand in for an installed one. Modules a config names
     # are still found there, after installed packages (gymrun.components.importing).
     sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
+    readable_streams()  # before anything is written, --help and usage errors too
     app(prog_name="gymrun")

@@ -5,7 +5,9 @@ rich is imported inside these functions so that ``gymrun --help`` starts quickly
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import os
 import sys
 import traceback
@@ -23,10 +25,79 @@ if TYPE_CHECKING:
 
 PIPE_WIDTH = 400  # wide enough for every table, so none is squeezed
 
+# What a terminal that cannot encode them (ASCII, Latin-1) is shown for the characters
+# gymrun's tables and messages use; one character for one, so tables keep their columns.
+# Any other character it cannot encode (in a name, a path) is shown as "?".
+STAND_INS = {
+    "—": "-",
+    "\u2013": "-",
+    "✓": "v",
+    "✗": "x",
+    "★": "*",
+    "±": "~",
+    "…": ".",
+    "≥": ">",
+    "≤": "<",
+    "τ": "t",
+    "·": ".",
+    "•": "*",
+    "→": ">",
+    "\u00d7": "x",
+    "\u2018": "'",
+    "\u2019": "'",
+    "“": '"',
+    "”": '"',
+    "─": "-",
+    "━": "-",
+    "│": "|",
+    "┃": "|",
+}
+_ERRORS = "gymrun-stand-ins"
+# How Python's own streams handle what they cannot encode (stderr writes "\\u2014")
+PYTHON_ERRORS = ("strict", "surrogateescape", "backslashreplace")
+
+
+def _stand_ins(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(STAND_INS.get(character, "?") for character in text), exc.end
+
+
+codecs.register_error(_ERRORS, _stand_ins)
+
+
+def encodable(text: str, fallback: str, stream: Any = None) -> str:
+    """`text` if `stream` (stdout) can encode it, else `fallback`: for a symbol whose stand-in
+    would say less (``≥`` is ``>=``, not ``>``)."""
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return fallback
+    return text
+
+
+def readable_streams() -> None:
+    """Let stdout and stderr write every character: on a stream whose encoding cannot
+    encode gymrun's symbols (``PYTHONIOENCODING=ascii``, a C locale, Latin-1), characters
+    it cannot encode are written as their `STAND_INS` (or "?") instead of failing the
+    command."""
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper) or stream.errors not in PYTHON_ERRORS:
+            continue  # a test's capture, or errors the user chose (PYTHONIOENCODING=x:replace)
+        if encodable("".join(STAND_INS), "", stream):
+            continue
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.reconfigure(errors=_ERRORS)
+
 
 def console(stderr: bool = False) -> Console:
-    """A console for results (stdout) or messages (stderr)."""
+    """A console for results (stdout) or messages (stderr). On a stream that cannot encode
+    every character, rich draws ASCII boxes and other characters have stand-ins."""
     from rich.console import Console
+
+    readable_streams()
 
     # Messages on stderr are never wrapped: one problem, one line, whatever the width.
     # markup=False: names, paths and messages are shown as they are, brackets and all.

@@ -11,6 +11,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
+from gymrun.cli.console import encodable
 from gymrun.cli.fitted import FittedTable
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
@@ -182,17 +183,23 @@ def _reward_spread(summary: Summary) -> str:
 
 def _shaped_spread(shaped: ShapedReward) -> str:
     """What the agent saw through the wrappers, as `_reward_spread` shows the reward."""
+    seen = "what the agent saw through the wrappers"
+    if shaped.mean is None:
+        return f"NaN or infinite in all {shaped.nonfinite} episodes: {seen}"
     decimals = decimals_for(shaped.std)
     low, high = (figure(v, decimals) for v in (shaped.min, shaped.max))
     spread = plus_minus(shaped.mean, shaped.std)
-    return f"{spread}  (min {low}, max {high}): what the agent saw through the wrappers"
+    text = f"{spread}  (min {low}, max {high}): {seen}"
+    if shaped.nonfinite:
+        text += f" ({shaped.nonfinite} NaN or infinite left out)"
+    return text
 
 
 def _verdict(summary: Summary) -> Text:
     if summary.solved is None:
         return Text("—")
     word = Text("yes", "green") if summary.solved else Text("no", "red")
-    relation = "≥" if summary.solved else "<"
+    relation = encodable("≥", ">=") if summary.solved else "<"
     best = figure(summary.best_window_mean)
     bound = figure(summary.reward_boundary)
     if summary.count < 100:

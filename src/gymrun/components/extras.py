@@ -3,12 +3,15 @@ it, and the hint an error about a missing one carries."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import re
 import shlex
+import shutil
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -185,3 +188,53 @@ def install_hint(exc: BaseException) -> str:
         if module.split(".")[0] == missing.split(".")[0]:
             return f" (install it: {install_command(requirement)})"
     return ""
+
+
+def writable_matplotlib_dir() -> None:
+    """Call before matplotlib is imported. Where matplotlib's config and cache directory
+    cannot be written (no writable home, as in many containers) and ``MPLCONFIGDIR`` is not
+    set, point ``MPLCONFIGDIR`` at a directory of gymrun's own, removed as this process ends.
+
+    matplotlib would otherwise warn on every run, and leave the temporary directory it makes
+    instead behind when it is imported in a process that ends without running ``atexit``
+    (the plotting process a run forks). Processes forked after this call share the
+    directory; call it in the process that starts them."""
+    if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
+        return
+    if all(_writable(path) for path in _matplotlib_dirs()):
+        return
+    try:
+        path = tempfile.mkdtemp(prefix="gymrun-matplotlib-")
+    except OSError:
+        return  # no writable temporary directory either: matplotlib says so itself
+    os.environ["MPLCONFIGDIR"] = path
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # not in a forked process that runs atexit
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+def _matplotlib_dirs() -> list[Path]:
+    """Where matplotlib keeps its config and its cache without ``MPLCONFIGDIR``."""
+    try:
+        home = Path.home()
+    except RuntimeError:  # no home at all
+        return [Path("/nonexistent")]
+    if not sys.platform.startswith(("linux", "freebsd")):
+        return [home / ".matplotlib"]
+    config = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(home / ".cache")
+    return [Path(config, "matplotlib"), Path(cache, "matplotlib")]
+
+
+def _writable(path: Path) -> bool:
+    """Whether matplotlib could make and write `path`, as it tries to (``mkdir -p``)."""
+    try:
+        path = path.resolve()
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):
+        return False
+    return path.is_dir() and os.access(path, os.W_OK)

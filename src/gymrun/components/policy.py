@@ -19,7 +19,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from gymrun.components.spaces import space_label
+from gymrun.components.spaces import expected_of, space_label, value_label
 from gymrun.errors import AgentError
 
 
@@ -98,10 +98,11 @@ class Policy:
         def checked_act(observation: Any) -> Any:
             action = act(observation)
             if not contains(action):
+                expected = expected_of(space, action)
                 raise ActionOutsideSpace(
-                    f"agent {name} chose {what} {action!r}, "
+                    f"agent {name} chose {what} {value_label(action)}, "
                     f"which {'are' if what == 'actions' else 'is'} not in the action space "
-                    f"{space_label(space)}"
+                    f"{space_label(space)}{': ' if expected else ''}{expected}"
                 )
             return action
 

@@ -70,7 +70,9 @@ class VectorScaleReward(gym.vector.VectorRewardWrapper):
         self.scale = scale
 
     def rewards(self, reward: Any) -> Any:
-        return reward * self.scale
+        # in float64, as `scale_reward` scales one env's reward: float32 rewards times 1e200
+        # would be infinite
+        return np.asarray(reward, dtype=np.float64) * self.scale
 
 
 VECTOR_WRAPPERS: dict[str, type[gym.vector.VectorWrapper]] = {

@@ -48,8 +48,11 @@ def apply_overrides(
             continue
         try:
             value = parse_yaml(value_text, origin).data
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+        except ConfigError as exc:  # named by the override and its key: it has one line
+            problems.extend(
+                Problem(origin, ".".join(part for part in (key, p.loc) if part), p.message)
+                for p in exc.problems
+            )
             continue
         set_path(data, key, value, origin, origins, problems)
         data = expand_shorthands(data)

@@ -1,7 +1,13 @@
-"""Reading YAML safely, remembering on which line each value stands."""
+"""Reading YAML safely, remembering on which line each value stands.
+
+Plain values are read as YAML 1.2 (its core schema) reads them, as editors do with
+``gymrun schema``; a plain value that YAML 1.1 (PyYAML's default, and many other tools')
+reads as another number or a boolean is refused rather than guessed at."""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,108 @@ MAX_EXPANDED_NODES = 100_000
 MAX_DEPTH = 64  # levels of nesting
 
 Loc = tuple[str | int, ...]
+
+_INT, _FLOAT, _BOOL, _NULL, _STR = (
+    f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null", "str")
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """`yaml.SafeLoader` with YAML 1.2's core schema for plain values: ``010`` is 10,
+    ``0o10`` 8, ``1e-3`` a number; ``yes``, ``1:30``, ``1_000`` and dates are strings."""
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.tagged: set[int] = set()  # the scalars given a tag (``!!str 010``), by id
+
+    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+        tag = self.peek_event().tag  # type: ignore[no-untyped-call]
+        node: yaml.ScalarNode = super().compose_scalar_node(anchor)
+        if tag not in (None, "!"):
+            self.tagged.add(id(node))
+        return node
+
+
+_CORE_12 = [
+    (_NULL, r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    (_BOOL, r"true|True|TRUE|false|False|FALSE", list("tTfF")),
+    (_INT, r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", list("-+0123456789")),
+    (
+        _FLOAT,
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        list("-+0123456789."),
+    ),
+    ("tag:yaml.org,2002:merge", r"<<", ["<"]),  # merge keys, as PyYAML (and most tools) take
+]
+for _tag, _pattern, _first in _CORE_12:  # an int is tried before a float
+    _Loader.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), _first)
+
+
+def _int_12(text: str) -> int:
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def _float_12(text: str) -> float:
+    if text.lstrip("+-").lower() in (".inf", ".nan"):
+        return float(text.replace(".", ""))
+    return float(text)
+
+
+def _scalar_12(tag: str, text: str) -> Any:
+    """The value of a scalar tagged `tag` (plain or explicit) as YAML 1.2 reads it; a
+    `ValueError` for text that is not of its tag."""
+    if tag == _INT:
+        return _int_12(text)
+    if tag == _FLOAT:
+        return _float_12(text)
+    if tag == _BOOL:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{text!r} is not a boolean (true or false)")
+        return text.lower() == "true"
+    return text
+
+
+def _construct_12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return _scalar_12(node.tag, node.value)
+    except ValueError as exc:  # a key (values are checked before): its line, no key to name
+        problem = _unreadable(node, exc)
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+for _tag in (_INT, _FLOAT, _BOOL):
+    _Loader.add_constructor(_tag, _construct_12)
+
+# YAML 1.1's reading of a plain value, to find those it reads as another number or a
+# boolean: PyYAML's int and float resolvers, and the booleans of the YAML 1.1 spec (PyYAML
+# leaves out y and n; other YAML 1.1 readers do not).
+_BOOL_11 = re.compile(
+    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
+    r"|on|On|ON|off|Off|OFF)$"
+)
+_RESOLVERS_11 = yaml.SafeLoader.yaml_implicit_resolvers
+_CONSTRUCTOR_11 = yaml.constructor.SafeConstructor()
+
+
+def _scalar_11(text: str) -> Any:
+    """What YAML 1.1 reads plain `text` as, where it reads a number or a boolean (else None)."""
+    if _BOOL_11.match(text):
+        return text.lower() in ("y", "yes", "true", "on")
+    for tag, pattern in _RESOLVERS_11.get(text[:1], []):
+        if tag in (_INT, _FLOAT) and pattern.match(text):
+            node = yaml.ScalarNode(tag, text)
+            try:
+                if tag == _INT:
+                    return _CONSTRUCTOR_11.construct_yaml_int(node)
+                return _CONSTRUCTOR_11.construct_yaml_float(node)
+            except ValueError:  # too many digits: YAML 1.2's reading says so
+                return None
+    return None
 
 
 @dataclass
@@ -36,7 +144,7 @@ class Document:
 
 
 def read_yaml(path: str | Path) -> Document:
-    """Read a YAML file with `yaml.safe_load` semantics and a line map.
+    """Read a YAML file safely, its values as YAML 1.2 reads them, with a line map.
 
     Raises `ConfigError` for a missing, unreadable, oversized, binary or malformed file.
     """
@@ -57,7 +165,8 @@ def read_yaml(path: str | Path) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"not a text file (invalid UTF-8 at byte {exc.start})"
-        raise ConfigError([Problem(source, "", message)]) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError([Problem(source, "", message, line)]) from None
     return parse_yaml(text, source)
 
 
@@ -68,25 +177,24 @@ def parse_yaml(text: str, source: str = "<string>") -> Document:
     >>> doc.data["env"], doc.line_of(("wrappers", 0, "name"))
     ('CartPole-v1', 3)
     """
-    depth = _nesting(text)
+    depth, line = _nesting(text)
     if depth > MAX_DEPTH:
         message = f"invalid YAML: nested {depth} levels deep; a config has at most {MAX_DEPTH}"
-        raise ConfigError([Problem(source, "", message)])
+        raise ConfigError([Problem(source, "", message, line)])
     try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
-        line = text.count("\n", 0, exc.position) + 1
-        message = f"invalid YAML: character {chr(exc.character)!r} is not allowed in YAML"
-        raise ConfigError([Problem(source, "", message, line)]) from None
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        raise ConfigError([_reader_problem(exc, text, source)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return Document(source, None)
         _check_expanded_size(node, source)  # first: it also finds a recursive alias
-        if _node_depth(node) > MAX_DEPTH:
+        if (deepest := _deepest_node(node))[0] > MAX_DEPTH:
             message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
-            raise ConfigError([Problem(source, "", message)])
+            raise ConfigError([Problem(source, "", message, deepest[1])])
         _check_unique_keys(node, source)
+        _check_values(node, source, loader)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_yaml_problem(exc, source)]) from None
@@ -94,11 +202,6 @@ def parse_yaml(text: str, source: str = "<string>") -> Document:
         raise ConfigError([Problem(source, "", f"invalid YAML: {exc}")]) from None
     except RecursionError:
         message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
-        raise ConfigError([Problem(source, "", message)]) from None
-    except ValueError as exc:
-        message = f"invalid YAML: {exc}"
-        if "integer string conversion" in str(exc):
-            message = "invalid YAML: a number has more than 4,300 digits, more than Python reads"
         raise ConfigError([Problem(source, "", message)]) from None
     finally:
         loader.dispose()
@@ -117,30 +220,104 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
     return Problem(source, "", f"invalid YAML: {what}", line)
 
 
-def _nesting(text: str) -> int:
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, source: str) -> Problem:
+    line = text.count("\n", 0, exc.position) + 1
+    character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    message = f"invalid YAML: character #x{character:04x} is not allowed in YAML"
+    return Problem(source, "", message, line)
+
+
+def _nesting(text: str) -> tuple[int, int]:
     """How deep flow collections (``[[[...]]]``, ``{a: {b: ...}}``) nest, counted without
-    parsing: PyYAML parses by recursion, and a deep enough document exhausts Python's stack.
-    (Brackets inside quoted strings count too: a config has no call for so many.)"""
+    parsing (PyYAML parses by recursion, and a deep enough document exhausts Python's
+    stack), and the line where they are deepest first. (Brackets inside quoted strings count
+    too: a config has no call for so many.)"""
     depth = deepest = 0
+    line = where = 1
     for character in text:
         if character in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest, where = depth, line
         elif character in "]}":
             depth = max(0, depth - 1)
-    return deepest
+        elif character == "\n":
+            line += 1
+    return deepest, where
 
 
-def _node_depth(root: yaml.Node) -> int:
-    deepest, pending = 0, [(root, 1)]
+def _deepest_node(root: yaml.Node) -> tuple[int, int]:
+    """How many levels deep `root` nests, and the line of its first deepest node."""
+    deepest, line, pending = 0, 1, [(root, 1)]
     while pending:
         node, depth = pending.pop()
-        deepest = max(deepest, depth)
+        if depth > deepest:
+            deepest, line = depth, node.start_mark.line + 1
         if isinstance(node, yaml.SequenceNode):
             pending.extend((child, depth + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
             pending.extend((value, depth + 1) for _, value in node.value)
-    return deepest
+    return deepest, line
+
+
+def _check_values(root: yaml.Node, source: str, loader: _Loader) -> None:
+    """Every value YAML 1.2 cannot read as its tag says (a number of more digits than Python
+    reads), and every plain value that YAML 1.1 reads as another number or a boolean than
+    YAML 1.2 does (``010``: 8 or 10; ``1:30``: 90 or a string; ``yes``: true or a string).
+    Keys are names: read as YAML 1.2 reads them."""
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    pending: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while pending:
+        node, loc = pending.pop()
+        if id(node) in seen:  # an alias: checked where its anchor is
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                pending.append((value, (*loc, name)))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*loc, i)) for i, item in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.ScalarNode) and (message := _value_problem(node, loader)):
+            where = ".".join(str(part) for part in loc)
+            problems.append(Problem(source, where, message, node.start_mark.line + 1))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _value_problem(node: yaml.ScalarNode, loader: _Loader) -> str | None:
+    try:
+        new = _scalar_12(node.tag, node.value)
+    except ValueError as exc:
+        return _unreadable(node, exc)
+    plain = node.style is None and id(node) not in loader.tagged  # not quoted, not tagged
+    old = _scalar_11(node.value) if plain else None
+    if old is None or (type(old) is type(new) and (old == new or (old != old and new != new))):
+        return None
+    either = sorted((new, old), key=lambda value: isinstance(value, str))  # a string last
+    return (
+        f"{node.value} is {_spelled(old)} in YAML 1.1 and {_spelled(new)} in YAML 1.2; "
+        f"write {_spelled(either[0], plain=True)} or {_spelled(either[1], plain=True)}"
+    )
+
+
+def _unreadable(node: yaml.ScalarNode, exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):
+        return "a number has more than 4,300 digits, more than Python reads"
+    return f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}"
+
+
+def _spelled(value: Any, plain: bool = False) -> str:
+    """`value` as YAML that every version reads alike (``'yes'`` for a string)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        quoted = "'" + value.replace("'", "''") + "'"
+        return quoted if plain else f"the string {quoted}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else ("-.inf" if value < 0 else ".inf")
+    return repr(value)
 
 
 def _check_unique_keys(root: yaml.Node, source: str) -> None:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from gymrun.core.statistics import scale_of
+
 CONFIDENCE = 0.95
 SEED = 0
 RUN_RESAMPLES = 1000  # episodes of one run (as a sweep's intervals)
@@ -97,6 +99,12 @@ def mean_reward(rewards: Sequence[float] | np.ndarray) -> Estimate:
     rewards = _finite(rewards)
     if not len(rewards):
         return Estimate(None)
+    scale = scale_of(rewards)
+    if scale != 1.0:  # too large to sum: the same on the values divided by the largest
+        scaled = mean_reward(rewards / scale)
+        return Estimate(
+            *(None if v is None else v * scale for v in (scaled.value, scaled.low, scaled.high))
+        )
     value = float(rewards.mean())
     if len(rewards) < 2 or np.ptp(rewards) == 0:
         # one episode has no spread to resample; equal rewards have no other mean
@@ -123,6 +131,8 @@ def solved_at(
     episodes, rewards = episodes[finite], rewards[finite]
     if boundary is None or len(rewards) < window:
         return None
+    scale = scale_of(rewards)
+    rewards, boundary = rewards / scale, boundary / scale  # too large to sum: divided
     sums = np.cumsum(np.concatenate([[0.0], rewards]))
     means = (sums[window:] - sums[:-window]) / window
     # a small tolerance: a running mean equal to the boundary is not lost to rounding
@@ -142,6 +152,12 @@ def _across_runs(strata: Sequence[np.ndarray], statistic: Callable[..., Any]) ->
     strata = [s for s in (_finite(s) for s in strata) if len(s)]
     if not strata:
         return Estimate(None)
+    scale = scale_of(*strata)
+    if scale != 1.0:  # too large to sum: the same on the values divided by the largest
+        scaled = _across_runs([s / scale for s in strata], statistic)
+        return Estimate(
+            *(None if v is None else v * scale for v in (scaled.value, scaled.low, scaled.high))
+        )
     value = float(statistic(*strata))
     varied = [s for s in strata if len(s) > 1]
     if not varied:
@@ -245,7 +261,7 @@ def profile_thresholds(scores: Sequence[np.ndarray], points: int = 101) -> np.nd
     if not len(values):
         return np.zeros(0)
     low, high = float(values.min()), float(values.max())
-    margin = 0.01 * (high - low) if high > low else max(1.0, abs(low)) * 0.01
+    margin = 0.01 * high - 0.01 * low if high > low else max(1.0, abs(low)) * 0.01
     return np.linspace(low - margin, high, points)
 
 

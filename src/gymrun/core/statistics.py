@@ -8,6 +8,21 @@ import numpy as np
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
+# Below this magnitude sums of squares of values cannot overflow a float.
+HUGE = 1e100
+
+
+def scale_of(*samples: np.ndarray) -> float:
+    """1.0, or for finite values so large that their sums could overflow (rewards scaled by
+    1e200), their largest magnitude: a statistic that scales with the values (a mean, its
+    interval) is computed on the values divided by it and multiplied back, so a number a
+    float can hold is not lost to infinity on the way.
+
+    >>> scale_of(np.array([1.0, -3.0])), scale_of(np.array([1e300, -3e300]))
+    (1.0, 3e+300)
+    """
+    largest = max((float(np.max(np.abs(s))) for s in samples if len(s)), default=0.0)
+    return largest if largest > HUGE else 1.0
 
 
 def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
@@ -21,6 +36,10 @@ def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[fl
     if len(rewards) < 2:
         value = float(rewards[0]) if len(rewards) else math.nan
         return value, value
+    scale = scale_of(rewards)
+    if scale != 1.0:
+        low, high = bootstrap_ci(rewards / scale, seed=seed)
+        return low * scale, high * scale
     rng = np.random.default_rng(seed)
     values, counts = np.unique(rewards, return_counts=True)
     if 2 * len(values) <= len(rewards):

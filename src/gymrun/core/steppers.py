@@ -26,6 +26,7 @@ from gymnasium.vector import AutoresetMode
 
 from gymrun.components.env_return import ENV_RETURN, ReportEnvReturn, find_reward_tap
 from gymrun.components.policy import Policy
+from gymrun.components.spaces import value_label
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.schedule import Schedule, rollout_error
 from gymrun.errors import RolloutError
@@ -70,19 +71,22 @@ class SingleStepper:
                 if reset_agent is not None:
                     reset_agent(agent_seed)
                 terminated = truncated = False
-                if observe is None:
-                    while not (terminated or truncated):
-                        observation, reward, terminated, truncated, _ = step(act(observation))
-                        total += reward
-                        steps += 1
-                else:
-                    while not (terminated or truncated):
-                        action = act(observation)
-                        following, reward, terminated, truncated, _ = step(action)
-                        total += reward
-                        steps += 1
-                        observe(observation, action, reward, following, terminated, truncated)
-                        observation = following
+                # A sum of numpy rewards past the largest float is infinite, reported as a
+                # non-finite reward, without numpy's warning (once per episode: it costs).
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if observe is None:
+                        while not (terminated or truncated):
+                            observation, reward, terminated, truncated, _ = step(act(observation))
+                            total += reward
+                            steps += 1
+                    else:
+                        while not (terminated or truncated):
+                            action = act(observation)
+                            following, reward, terminated, truncated, _ = step(action)
+                            total += reward
+                            steps += 1
+                            observe(observation, action, reward, following, terminated, truncated)
+                            observation = following
                 result = (float(total), bool(terminated), bool(truncated))
                 env_return = None if meter is None or not steps else meter.total - start
             except _PASSED_ON:
@@ -90,7 +94,7 @@ class SingleStepper:
             except BaseException as exc:  # SystemExit from an agent is a fault too
                 where = f"episode {index}, step {steps}"
                 if isinstance(exc, TypeError | ValueError) and not isinstance(total, int | float):
-                    exc = TypeError(f"the reward is not a number: {total!r}")
+                    exc = TypeError(f"the reward is not a number: {value_label(total)}")
                 raise rollout_error(exc, where, episode=index, step=steps) from exc
             # With wrappers, the environment's own return is the episode's reward
             yield schedule.finish(
@@ -130,7 +134,8 @@ class ResettingVectorStepper:
                     act_batch(observations)
                 )
                 step += 1
-                returns += rewards
+                with np.errstate(over="ignore", invalid="ignore"):  # an infinite sum is reported
+                    returns += rewards
                 lengths += 1
                 ended = terminated | truncated
                 if not ended.any():
@@ -226,14 +231,17 @@ class AutoresetVectorStepper:
                             own = own.copy()
                         env_rewards.append(own)
                 step += steps
-                slots, numbers = self._account(
-                    schedule,
-                    state,
-                    rewards,
-                    terminated,
-                    truncated,
-                    None if tap is None else env_rewards,
-                )
+                # Sums past the largest float are infinite (inf - inf, NaN), reported as
+                # non-finite rewards without numpy's warnings.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    slots, numbers = self._account(
+                        schedule,
+                        state,
+                        rewards,
+                        terminated,
+                        truncated,
+                        None if tap is None else env_rewards,
+                    )
                 ends_per_step = max(len(slots) / steps, 1 / steps)
                 if per_slot_resets:
                     for slot, index in zip(slots.tolist(), numbers.tolist(), strict=True):

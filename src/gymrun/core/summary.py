@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.statistics import HUGE
 
 SOLVE_WINDOW = 100  # "solved" is judged on the best mean over this many consecutive episodes
 
@@ -25,6 +26,7 @@ class ShapedReward:
     min: float | None
     max: float | None
     differing: int  # episodes whose shaped reward is not their reward
+    nonfinite: int = 0  # episodes whose shaped reward was NaN or infinite: left out
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,17 @@ class Summary:
 
 class _Spread:
     """Mean, standard deviation, minimum and maximum of finite values folded in blocks
-    (the running mean and sum of squared deviations combined as Chan et al. do)."""
+    (the running mean and sum of squared deviations combined as Chan et al. do).
+
+    Values too large to square (a reward scaled by 1e200) are folded divided by the largest
+    magnitude yet seen, so that the numbers stay right without overflowing: a mean or
+    standard deviation that a float can hold is never lost to infinity or NaN on the way
+    (below `HUGE` nothing is scaled: ordinary rewards get what plain arithmetic gives)."""
 
     def __init__(self) -> None:
         self.count = 0
         self.total = 0.0
+        self.scale = 1.0  # mean and m2 are kept divided by scale and scale**2
         self.mean = 0.0
         self.m2 = 0.0
         self.min = math.inf
@@ -71,6 +79,17 @@ class _Spread:
         count = len(values)
         if not count:
             return
+        low, high = float(values.min()), float(values.max())
+        largest = max(abs(low), abs(high))
+        if largest > HUGE and largest > self.scale:
+            ratio = self.scale / largest
+            self.mean *= ratio
+            self.m2 *= ratio * ratio
+            self.scale = largest
+        with np.errstate(over="ignore"):  # a sum past the largest float is infinite
+            self.total += float(values.sum())
+        if self.scale != 1.0:
+            values = values / self.scale
         block_mean = float(values.mean())
         block_m2 = float(((values - block_mean) ** 2).sum())
         total = self.count + count
@@ -78,16 +97,18 @@ class _Spread:
         self.m2 += block_m2 + delta * delta * self.count * count / total
         self.mean += delta * count / total
         self.count = total
-        self.total += float(values.sum())
-        self.min = min(self.min, float(values.min()))
-        self.max = max(self.max, float(values.max()))
+        self.min = min(self.min, low)
+        self.max = max(self.max, high)
 
     def numbers(self) -> tuple[float | None, float | None, float | None, float | None]:
         """``(mean, std, min, max)``; all None before any value."""
         if not self.count:
             return None, None, None, None
-        std = math.sqrt(max(self.m2, 0.0) / self.count)
-        return self.total / self.count, std, self.min, self.max
+        std = math.sqrt(max(self.m2, 0.0) / self.count) * self.scale
+        mean = self.total / self.count
+        if not math.isfinite(mean):  # the sum overflowed, the mean did not
+            mean = self.mean * self.scale
+        return mean, std, self.min, self.max
 
 
 class SummaryBuilder:
@@ -118,6 +139,7 @@ class SummaryBuilder:
         self._reward = _Spread()  # of the episodes with a finite reward
         self._shaped: _Spread | None = None  # once an episode with a shaped reward comes
         self._differing = 0
+        self._shaped_nonfinite = 0
         self._steps = 0
         self._reached = 0
         self._terminated = 0
@@ -195,7 +217,9 @@ class SummaryBuilder:
             if self._shaped is None:
                 self._shaped = _Spread()
             self._differing += int(np.count_nonzero(shaped != reward))
-            self._shaped.fold(shaped[np.isfinite(shaped)])
+            finite = np.isfinite(shaped)
+            self._shaped_nonfinite += len(shaped) - int(np.count_nonzero(finite))
+            self._shaped.fold(shaped[finite])
         self._episodes += len(reward)
         self._steps += int(steps.sum())
         self._reached += int(np.count_nonzero(reached))
@@ -230,7 +254,11 @@ class SummaryBuilder:
         shaped = (
             None
             if self._shaped is None
-            else ShapedReward(*self._shaped.numbers(), differing=self._differing)
+            else ShapedReward(
+                *self._shaped.numbers(),
+                differing=self._differing,
+                nonfinite=self._shaped_nonfinite,
+            )
         )
         result = Summary(
             count=self._episodes,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gymrun.components.extras import install_command
+from gymrun.components.extras import install_command, writable_matplotlib_dir
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve
 from gymrun.records.layout import PLOT_FILE, run_title
@@ -23,6 +23,7 @@ PLOT_EXTRA = "gymrun[plot]"
 
 def _figure() -> Any:
     """A matplotlib figure that draws to files, or a `GymrunError` naming the install."""
+    writable_matplotlib_dir()
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure

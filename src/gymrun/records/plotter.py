@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gymrun.components.extras import writable_matplotlib_dir
 from gymrun.core.orphans import die_with_parent
 from gymrun.core.signals import STOPPING
 from gymrun.errors import GymrunError
@@ -45,6 +46,7 @@ class Plotter:
     def __init__(self) -> None:
         self.notes: list[str] = []
         self._sent = 0
+        writable_matplotlib_dir()  # here: the drawing process ends without running atexit
         context: Any = multiprocessing.get_context(START_METHOD)
         self._connection, child = context.Pipe()
         self._process = context.Process(target=_draw_what_is_sent, args=(child,), daemon=True)
