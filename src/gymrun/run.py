@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun.components.agents import resolve_agent
+from gymrun.components.agents import loading_note, resolve_agent
 from gymrun.components.policy import Policy
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
@@ -227,7 +227,12 @@ def _run_planned(
             except OSError as exc:
                 notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
         guard.release(deliver=False)
-    return RunResult(plan.config, episodes, summary, status, error, directory, resumed_note + notes)
+    # the run loaded its agent's files (in this process or its workers): say what that means
+    said = loading_note(plan.config.agent.name)
+    loaded = [] if said is None else [said]
+    return RunResult(
+        plan.config, episodes, summary, status, error, directory, loaded + resumed_note + notes
+    )
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
@@ -411,6 +412,10 @@ def _run_claimed(
         result = SweepResult(
             sweep, points, status, executor, seconds, directory, error=lost, provenance=provenance
         )
+        # what loading the agents' files means, said once (when some run loaded them)
+        played = (plan for plan, keep in zip(plans, kept, strict=True) if not keep)
+        agents = dict.fromkeys(plan.config.agent.name for plan in played)
+        result.notes += [note for name in agents if (note := loading_note(name)) is not None]
         if directory is not None and plotter is not None:
             document = result.to_json()
             try:

@@ -131,7 +131,8 @@ def validate(config_path: ConfigPath, debug: Debug = False) -> None:
     """Check a config without running it.
 
     Schema, names and keywords, and the env, wrappers and agent built as far as that runs
-    no code of yours and writes nothing.
+    no code of yours and writes nothing. A trained model is checked from what its files say
+    of it, never loaded (loading one runs the code its pickles hold).
 
     Example:
 
@@ -142,16 +143,14 @@ def validate(config_path: ConfigPath, debug: Debug = False) -> None:
 
     with error_boundary(debug):
         config = load_config(config_path)
-        left_out = trial_build(config)
+        notes = trial_build(config)
         wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
         console().print(
             f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
             f"agent: {config.agent.name}, {config.episodes} episodes"
         )
-        for part in left_out:
-            console(stderr=True).print(
-                f"note: not built, so not checked beyond its keywords: {part}"
-            )
+        for note in notes:
+            console(stderr=True).print(f"note: {note}")
 
 
 def doctor(as_json: AsJson = False, debug: Debug = False) -> None:

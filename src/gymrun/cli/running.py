@@ -366,7 +366,7 @@ def sweep(
                     err.print(f"point {point.values}: failed: {error}", style="red")
             if sweep_dir is not None:
                 err.print(f"recorded in {sweep_dir.path}")
-        for note in result.notes[:1]:
+        for note in result.notes:
             err.print(f"note: {note}")
         if result.status == "interrupted" and sweep_dir is not None and not as_json:
             err.print(f"to finish it: {_resume_command(sweep_dir.path)}")

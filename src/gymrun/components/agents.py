@@ -197,6 +197,41 @@ def agent_provenance(name: str, options: Mapping[str, Any]) -> dict[str, Any] | 
     return None if provenance is None else dict(provenance(**options))
 
 
+def loads_files(name: str) -> bool:
+    """Whether agent `name` is built by loading files (a trained model), which ``gymrun
+    validate`` does not do: it asks the class's ``check_unloaded`` instead.
+
+    >>> loads_files("sb3"), loads_files("random")
+    (True, False)
+    """
+    return callable(getattr(resolve_agent(name), "check_unloaded", None))
+
+
+def check_unloaded(
+    name: str,
+    options: Mapping[str, Any],
+    action_space: gym.Space[Any],
+    observation_space: gym.Space[Any],
+) -> list[str]:
+    """Check agent `name` with `options` against these spaces as far as that goes without
+    loading its files (reading their metadata); the notes of what only loading checks."""
+    notes: list[str] = resolve_agent(name).check_unloaded(
+        observation_space, action_space, **options
+    )
+    return notes
+
+
+def loading_note(name: str) -> str | None:
+    """What a run tells the user once when it loads agent `name`'s files (that they are
+    pickles, say), or None.
+
+    >>> loading_note("random") is None
+    True
+    """
+    note = getattr(resolve_agent(name), "loading_note", None)
+    return note if isinstance(note, str) else None
+
+
 def agent_option_problem(name: str, options: Mapping[str, Any]) -> KeywordProblem | None:
     """Why agent `name` cannot take `options`, or None; used to check configs up front."""
     target = resolve_agent(name)

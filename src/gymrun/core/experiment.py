@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from gymrun.components.agents import make_agent, resolve_agent
+from gymrun.components.agents import check_unloaded, loads_files, make_agent, resolve_agent
 from gymrun.components.policy import Policy
 from gymrun.components.wrappers import path_keywords, resolve_wrapper
 from gymrun.config import ExperimentConfig
@@ -126,7 +126,9 @@ TRUSTED_PACKAGES = ("gymrun", "gymnasium", "ale_py")
 def trial_build(config: ExperimentConfig) -> list[str]:
     """Build what ``gymrun validate`` may build without running any code of the user's or
     writing a file: the environment, its wrapper stack and the agent, as far as each is
-    gymrun's or Gymnasium's and writes nothing; returns what it did not build, and why.
+    gymrun's or Gymnasium's and writes nothing. An agent built from files (a trained model)
+    is checked against the environment from their metadata, never loaded: loading a model
+    may run code it holds. Returns notes of what was not built or not checked, and why.
 
     >>> trial_build(ExperimentConfig(env="CartPole-v1", agent={"name": "constant", "action": 1}))
     []
@@ -135,7 +137,7 @@ def trial_build(config: ExperimentConfig) -> list[str]:
     entry = plan.spec.entry_point
     module = entry.split(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", "")
     if not _trusted(module):
-        return [f"env {config.env.id} (its code is not gymrun's or Gymnasium's)"]
+        return [_not_built(f"env {config.env.id} (its code is not gymrun's or Gymnasium's)")]
     left_out = []
     stack = config.wrappers
     for index, (name, kwargs) in enumerate(config.wrapper_stack):
@@ -157,9 +159,25 @@ def trial_build(config: ExperimentConfig) -> list[str]:
             left_out.append(f"agent {config.agent.name} (it acts on what those wrappers make)")
         trial = config.model_copy(update={"wrappers": stack, "vector": None})
         make_env(RunPlan.of(trial)).close()
-        return left_out
+        return [_not_built(part) for part in left_out]
+    if loads_files(config.agent.name):
+        vector = config.vector is not None
+        env: Any = make_vector_env(plan) if vector else make_env(plan)
+        try:
+            return check_unloaded(
+                config.agent.name,
+                config.agent_options,
+                env.single_action_space if vector else env.action_space,
+                env.single_observation_space if vector else env.observation_space,
+            )
+        finally:
+            env.close()
     Experiment(plan).close()
     return []
+
+
+def _not_built(part: str) -> str:
+    return f"not built, so not checked beyond its keywords: {part}"
 
 
 def _trusted(module: str) -> bool:

@@ -15,9 +15,11 @@ from gymrun.components.trained.model_files import (
     import_extra,
     model_file,
     one_line,
+    require_extra,
     shared,
     traced,
 )
+from gymrun.components.trained.onnx_files import read_graph
 from gymrun.errors import AgentError
 
 ONNX_INSTALL = "gymrun[onnx]"
@@ -90,6 +92,34 @@ class OnnxAgent:
     ) -> dict[str, Any]:
         """The model file and its content hash."""
         return {"model": traced(model_file(path, "onnx"))}
+
+    @classmethod
+    def check_unloaded(
+        cls,
+        observation_space: gym.Space[Any],
+        action_space: gym.Space[Any],
+        path: str,
+        input: str | None = None,
+        output: str | None = None,
+    ) -> list[str]:
+        """What building the agent checks, as far as the file's description of its inputs
+        and outputs goes, for ``gymrun validate``: the model is not loaded, nor run on an
+        observation. Returns a note of what is left for a run to check."""
+        file = model_file(path, "onnx")
+        require_extra("onnxruntime", "onnxruntime", ONNX_INSTALL, "agent onnx")
+        graph = read_graph(file)
+        name = _chosen(file, "input", input, graph.inputs)
+        output = _chosen(file, "output", output, graph.outputs)
+        observed = _observation_shape(file, observation_space)
+        _, form = _input_form(file, graph.inputs, name, observed)
+        dims = next(arg.shape for arg in graph.outputs if arg.name == output)
+        per_observation = dims if form == "single" else dims[1:]
+        left = "what it computes"
+        if (dims or form == "single") and all(isinstance(d, int) for d in per_observation):
+            action_reader(file, output, tuple(per_observation), action_space)  # type: ignore[arg-type]
+        else:
+            left += f" and the size of its output '{output}'"
+        return [f"agent onnx: its file was read, not loaded; {left} is checked when a run loads it"]
 
     def act(self, observation: Any) -> Any:
         return self._read(self._outputs(np.asarray(observation, self._dtype)[None]))[0]

@@ -16,12 +16,19 @@ from gymrun.components.spaces import space_label
 from gymrun.components.trained.model_files import (
     file_identity,
     import_extra,
-    model_file,
     one_line,
+    require_extra,
     shared,
     traced,
 )
-from gymrun.components.trained.sb3_files import SB3_INSTALL, SavedModel, read_saved_model
+from gymrun.components.trained.sb3_files import (
+    SB3_INSTALL,
+    Algorithm,
+    SavedModel,
+    read_saved_model,
+    vecnormalize_file,
+)
+from gymrun.components.trained.sb3_spaces import fits, stored_fits
 from gymrun.errors import AgentError
 
 # Attributes only training uses, replaced while loading: a saved schedule is a pickled
@@ -39,9 +46,18 @@ class Sb3Agent:
     one ``predict`` acts for every sub-environment; copies of the agent share one model.
     With ``deterministic: false`` actions are sampled, torch's generator seeded with each
     episode's agent seed.
+
+    Model and VecNormalize files are pickles: loading one runs the code it holds. Everything
+    that can be checked without loading them (their spaces among it) is checked first, and
+    ``gymrun validate`` checks that alone (`check_unloaded`).
     """
 
     file_keywords = ("path", "vecnormalize")
+    # what a run that loads this agent's files says, once
+    loading_note = (
+        "SB3 model and VecNormalize files are pickles, and loading one runs the code it "
+        "holds: load only files you trust"
+    )
 
     def __init__(
         self,
@@ -54,20 +70,16 @@ class Sb3Agent:
         device: str = "cpu",
     ) -> None:
         saved = read_saved_model(path, algo)
+        _check_saved(saved, observation_space, action_space)
+        stats = None if vecnormalize is None else vecnormalize_file(vecnormalize)
         _one_torch_thread_after_fork()
-        if saved.algorithm.recurrent:
-            raise AgentError(
-                f"agent sb3: {saved.file} holds a {saved.algorithm.name} model, whose policy "
-                "keeps a state from step to step; the sb3 agent plays feed-forward policies"
-            )
         self.model = shared(
             ("sb3", *file_identity(saved.file), saved.algorithm.key, device),
             lambda: _load(saved, device),
         )
         _check_spaces(saved.file, self.model, observation_space, action_space)
         self.normalizer = None
-        if vecnormalize is not None:
-            stats = model_file(vecnormalize, "sb3")
+        if stats is not None:
             self.normalizer = shared(("vecnormalize", *file_identity(stats)), lambda: _stats(stats))
             _check_stats(stats, self.normalizer, observation_space)
         self.deterministic = deterministic
@@ -92,8 +104,33 @@ class Sb3Agent:
             "played_with": {name: _version(name) for name in ("stable-baselines3", "torch")},
         }
         if vecnormalize is not None:
-            found["vecnormalize"] = traced(model_file(vecnormalize, "sb3"))
+            found["vecnormalize"] = traced(vecnormalize_file(vecnormalize))
         return found
+
+    @classmethod
+    def check_unloaded(
+        cls,
+        observation_space: gym.Space[Any],
+        action_space: gym.Space[Any],
+        path: str,
+        algo: str | None = None,
+        deterministic: bool = True,
+        vecnormalize: str | None = None,
+        device: str = "cpu",
+    ) -> list[str]:
+        """What building the agent checks before it loads a file, for ``gymrun validate``:
+        the model's metadata (algorithm, spaces) and the statistics file's size. Nothing is
+        unpickled; returns a note of what is left for a run to check."""
+        saved = read_saved_model(path, algo)
+        unknown = _check_saved(saved, observation_space, action_space)
+        _check_installed(saved.algorithm, saved.file)
+        if vecnormalize is not None:
+            vecnormalize_file(vecnormalize)
+            unknown.append("the VecNormalize statistics")
+        parts = ["the model's weights", *unknown]
+        listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+        read = "agent sb3: its files were read, not loaded"
+        return [f"{read}; {listed} are checked when a run loads them"]
 
     def reset(self, seed: int) -> None:
         if not self.deterministic:
@@ -130,6 +167,48 @@ def sb3_module(name: str) -> Any:
     return import_extra(name, "stable-baselines3", SB3_INSTALL, "agent sb3")
 
 
+def _check_saved(
+    saved: SavedModel, observation_space: gym.Space[Any], action_space: gym.Space[Any]
+) -> list[str]:
+    """Refuse a model that does not fit, as far as its metadata tells (before it is loaded:
+    loading a model that cannot be played is running its code for nothing); returns what the
+    metadata does not tell."""
+    file, algorithm = saved.file, saved.algorithm
+    if algorithm.recurrent:
+        raise AgentError(
+            f"agent sb3: {file} holds a {algorithm.name} model, whose policy keeps a state "
+            "from step to step; the sb3 agent plays feed-forward policies"
+        )
+    unknown = []
+    trained = saved.observation_space
+    found = None if trained is None else stored_fits(trained, observation_space)
+    if trained is not None and found is False:
+        raise AgentError(
+            f"agent sb3: {file} was trained on observations {trained.label}, but the "
+            f"environment observes {space_label(observation_space)}"
+        )
+    if found is None:
+        unknown.append("the observations it was trained on")
+    trained = saved.action_space
+    found = None if trained is None else trained.matches(action_space)
+    if trained is not None and found is False:
+        raise AgentError(
+            f"agent sb3: {file} was trained on actions {trained.label}, but the "
+            f"environment's actions are {space_label(action_space)}"
+        )
+    if found is None:
+        unknown.append("the actions it was trained on")
+    return unknown
+
+
+def _check_installed(algorithm: Algorithm, file: Path) -> None:
+    """The libraries loading the model takes are installed (found, not imported)."""
+    require_extra("stable_baselines3", "stable-baselines3", SB3_INSTALL, "agent sb3")
+    if algorithm.module != "stable_baselines3":
+        needed_by = f"agent sb3: {file} (saved by {algorithm.name})"
+        require_extra(algorithm.module, algorithm.distribution, algorithm.install, needed_by)
+
+
 def _load(saved: SavedModel, device: str) -> Any:
     algorithm = saved.algorithm
     module = sb3_module("stable_baselines3")
@@ -151,7 +230,7 @@ def _load(saved: SavedModel, device: str) -> Any:
 def _check_spaces(
     file: Path, model: Any, observation_space: gym.Space[Any], action_space: gym.Space[Any]
 ) -> None:
-    if not _fits(model.observation_space, observation_space):
+    if not fits(model.observation_space, observation_space):
         raise AgentError(
             f"agent sb3: {file} was trained on observations {space_label(model.observation_space)}"
             f", but the environment observes {space_label(observation_space)}"
@@ -161,33 +240,6 @@ def _check_spaces(
             f"agent sb3: {file} was trained on actions {space_label(model.action_space)}, "
             f"but the environment's actions are {space_label(action_space)}"
         )
-
-
-def _fits(trained: gym.Space[Any], space: gym.Space[Any]) -> bool:
-    """Whether a model trained on `trained` takes observations of `space`: the same space,
-    or channel-last images, which SB3 trains on channel-first and transposes as it predicts."""
-    if trained == space:
-        return True
-    vec_env = sb3_module("stable_baselines3.common.vec_env")
-    preprocessing = sb3_module("stable_baselines3.common.preprocessing")
-    images = list(space.spaces.values()) if isinstance(space, gym.spaces.Dict) else [space]
-    if not any(preprocessing.is_image_space(s) for s in images):
-        return False
-    if isinstance(space, gym.spaces.Dict):
-        transposed: gym.Space[Any] = gym.spaces.Dict(
-            {
-                key: vec_env.VecTransposeImage.transpose_space(s, key)
-                if preprocessing.is_image_space(s)
-                and not preprocessing.is_image_space_channels_first(s)
-                else s
-                for key, s in space.spaces.items()
-            }
-        )
-    elif preprocessing.is_image_space_channels_first(space):
-        return False
-    else:
-        transposed = vec_env.VecTransposeImage.transpose_space(space)
-    return bool(trained == transposed)
 
 
 def _stats(file: Path) -> Any:

@@ -2,25 +2,57 @@
 
 A model's ``.zip`` holds a JSON ``data`` entry with the algorithm's attributes; it does not
 name the algorithm, but the module of its policy class does, and for the algorithms that
-share ``ActorCriticPolicy`` (A2C, PPO, TRPO) the attributes only one of them has. This is
-read without importing Stable-Baselines3 or torch.
+share ``ActorCriticPolicy`` (A2C, PPO, TRPO) the attributes only one of them has. The spaces
+it was trained on are there too, readable beside their pickles (`gymrun.components.trained.
+sb3_spaces`). All this is read without importing Stable-Baselines3 or torch, and without
+unpickling anything: loading a model is unpickling it, which runs whatever code it holds.
 """
 
 from __future__ import annotations
 
 import json
+import lzma
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gymrun.components.trained.model_files import model_file
+from gymrun.components.trained.model_files import (
+    bounded_file,
+    directory_size,
+    json_depth,
+    model_file,
+    read_entry,
+    size_text,
+    unpacking_problem,
+)
+from gymrun.components.trained.sb3_spaces import StoredSpace, stored_space
 from gymrun.errors import AgentError, GymrunError, did_you_mean
 
 SB3_INSTALL = (
     "gymrun[sb3]"  # what to install, as `gymrun.components.extras.install_command` takes it
 )
 CONTRIB_INSTALL = "sb3-contrib"
+
+# What a model file may hold, checked by what its entries declare before any is read.
+MAX_ENTRIES = 1000  # model.save writes six
+MAX_DIRECTORY = 1 << 20  # bytes of the zip's list of its entries
+MAX_DATA = 64 << 20  # the JSON 'data' gymrun reads
+MAX_UNPACKED = 1 << 30  # every entry, which loading a model reads into memory
+MAX_DEPTH = 100  # levels of nesting in 'data' (model.save writes a few)
+MAX_STATS = 64 << 20  # a VecNormalize file: its statistics are the size of an observation
+
+# What reading a zip raises when its content is not what it says
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # an encrypted entry
+)
 
 
 @dataclass(frozen=True)
@@ -95,41 +127,90 @@ def algorithm_named(name: str) -> Algorithm:
 
 @dataclass(frozen=True)
 class SavedModel:
-    """A model file read as far as telling which algorithm saved it (or was told to load it)."""
+    """A model file read as far as its metadata goes: which algorithm saved it (or was told
+    to load it), and the spaces it was trained on, as far as ``data`` says them readably."""
 
     file: Path
     algorithm: Algorithm
     saved_with: str | None  # the Stable-Baselines3 version that saved it
+    observation_space: StoredSpace | None = None
+    action_space: StoredSpace | None = None
 
 
 def read_saved_model(path: str, algo: str | None = None) -> SavedModel:
-    """Read model file `path`: which algorithm saved it (`algo` when given) and with which
-    version of Stable-Baselines3; an `AgentError` when it is not a model file."""
+    """Read model file `path`: which algorithm saved it (`algo` when given), with which
+    version of Stable-Baselines3, on which spaces; an `AgentError` when it is not a model
+    file, or holds more than a model does. Nothing in it is unpickled."""
     file = model_file(path, "sb3")
     try:
+        directory = directory_size(file)
+        if directory is not None and directory > MAX_DIRECTORY:
+            raise AgentError(
+                f"agent sb3: {file} is not a Stable-Baselines3 model gymrun loads: its list of "
+                f"entries takes {size_text(directory)}, more than the {size_text(MAX_DIRECTORY)} "
+                "gymrun reads"
+            )
         with zipfile.ZipFile(file) as archive:
-            names = archive.namelist()
-            if "data" not in names:
+            infos = archive.infolist()
+            limits = {"data": MAX_DATA, "_stable_baselines3_version": 1024}
+            problem = unpacking_problem(infos, MAX_ENTRIES, MAX_UNPACKED, limits)
+            if problem is not None:
                 raise AgentError(
-                    f"agent sb3: {file} is not a Stable-Baselines3 model: the zip has no 'data' "
-                    "entry (model.save writes one)"
+                    f"agent sb3: {file} is not a Stable-Baselines3 model gymrun loads: {problem}"
                 )
-            data = json.loads(archive.read("data"))
+            names = {info.filename for info in infos}
+            for name, what in (("data", ""), ("policy.pth", ", the policy's weights")):
+                if name not in names:
+                    raise AgentError(
+                        f"agent sb3: {file} is not a Stable-Baselines3 model: the zip has no "
+                        f"'{name}' entry{what} (model.save writes one)"
+                    )
+            raw = read_entry(archive, "data", MAX_DATA)
             version = None
             if "_stable_baselines3_version" in names:
-                version = archive.read("_stable_baselines3_version").decode().strip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+                version = read_entry(archive, "_stable_baselines3_version", 1024)
+    except _UNREADABLE as exc:
         raise AgentError(
             f"agent sb3: {file} is not a Stable-Baselines3 model: not a readable zip ({exc})"
         ) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise AgentError(f"agent sb3: cannot read {file}: {exc.strerror or exc}") from exc
+    data = _data(file, raw)
+    algorithm = algorithm_named(algo) if algo is not None else _detected(file, data)
+    return SavedModel(
+        file,
+        algorithm,
+        None if version is None else version.decode(errors="replace").strip(),
+        stored_space(data.get("observation_space")),
+        stored_space(data.get("action_space")),
+    )
+
+
+def _data(file: Path, raw: bytes) -> dict[str, Any]:
+    """The JSON of a model's ``data`` entry, its nesting bounded before it is parsed."""
+    try:
+        text = raw.decode("utf-8")
+        if json_depth(text) > MAX_DEPTH:
+            raise RecursionError
+        data = json.loads(text)
+    except RecursionError:
+        raise AgentError(
+            f"agent sb3: {file} is not a Stable-Baselines3 model gymrun loads: its 'data' is "
+            f"nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    except ValueError as exc:  # UnicodeDecodeError among them
         raise AgentError(
             f"agent sb3: {file} is not a Stable-Baselines3 model: its 'data' is not JSON"
         ) from exc
     if not isinstance(data, dict):
         raise AgentError(f"agent sb3: {file} is not a Stable-Baselines3 model: odd 'data'")
-    algorithm = algorithm_named(algo) if algo is not None else _detected(file, data)
-    return SavedModel(file, algorithm, version)
+    return data
+
+
+def vecnormalize_file(path: str) -> Path:
+    """VecNormalize statistics file `path`, checked as far as that goes without loading it
+    (loading is unpickling): a regular file, no bigger than statistics are."""
+    return bounded_file(path, "sb3", MAX_STATS, "VecNormalize statistics", "vecnormalize ")
 
 
 def _detected(file: Path, data: dict[str, Any]) -> Algorithm:
