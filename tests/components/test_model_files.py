@@ -30,6 +30,7 @@ from onnx import TensorProto, helper
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
+from gymrun.components.spaces import space_label
 from gymrun.components.trained.sb3_spaces import stored_fits, stored_space
 from tests.support.cli import gymrun
 
@@ -165,24 +166,25 @@ def test_validate_finds_what_does_not_fit_in_the_models_metadata(
     )
     three = with_spaces(evil, tmp_path / "three.zip", action_space={"n": "3"})
     low = np.array([-9.0, -np.inf, -1.0, -np.inf], np.float32)
+    label = space_label
     cases = [
         (
             evil,
             "Acrobot-v1",
-            f"{evil} was trained on observations {cartpole}, but the environment observes "
-            "Box(shape=(6,), dtype=float32)",
+            f"{evil} was trained on observations {label(cartpole)}, but the environment "
+            f"observes {label(gym.make('Acrobot-v1').observation_space)}",
         ),
         (
             evil,
             "MountainCar-v0",
-            f"{evil} was trained on observations {cartpole}, but the environment observes "
-            f"{gym.make('MountainCar-v0').observation_space}",
+            f"{evil} was trained on observations {label(cartpole)}, but the environment "
+            f"observes {label(gym.make('MountainCar-v0').observation_space)}",
         ),
         (
             wide,
             "CartPole-v1",
-            f"{wide} was trained on observations {gym.spaces.Box(low, cartpole.high)}, but the "
-            f"environment observes {cartpole}",
+            f"{wide} was trained on observations {label(gym.spaces.Box(low, cartpole.high))}, "
+            f"but the environment observes {label(cartpole)}",
         ),
         (
             three,
