@@ -41,6 +41,9 @@ def measure(extra: list[str]) -> tuple[int, float, bool]:
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     passed = int(match.group(1)) if (match := re.search(r"(\d+) passed", last)) else 0
     print(f"{' '.join(extra) or '(fast)':>8}: {last} (load average {load:.2f} before)")
+    for line in result.stdout.splitlines():
+        if line.startswith(("FAILED", "ERROR")):
+            print(f"          {line}")
     return passed, seconds, result.returncode == 0
 
 

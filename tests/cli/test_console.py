@@ -36,7 +36,7 @@ def clean(result: subprocess.CompletedProcess[str], code: int = 0) -> str:
     return output
 
 
-@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("encoding", ["ascii", pytest.param("latin-1", marks=pytest.mark.slow)])
 def test_every_command_works_on_a_terminal_that_cannot_encode_its_symbols(
     tmp_path: Path, encoding: str
 ) -> None:

@@ -359,6 +359,7 @@ def test_the_algorithm_is_read_from_the_file(
     assert json.loads(Path("run/meta.json").read_text())["agent"]["algo"] == name
 
 
+@pytest.mark.slow  # a process that imports torch, and two it forks
 def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
     models: Path, tmp_path: Path
 ) -> None:

@@ -1,6 +1,6 @@
 import itertools
 import json
-import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,10 +12,9 @@ from gymrun.components.agents import ConstantAgent, RandomAgent, make_agent
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import EpisodeResult
 from gymrun.errors import RolloutError
-from tests.support.cli import gymrun
+from tests.support.cli import Result, gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.loop import rollout
-from tests.support.processes import run_gymrun
 
 
 def run(env: gym.Env, agent: object, **kwargs: object) -> list[EpisodeResult]:
@@ -182,15 +181,20 @@ def test_a_reward_that_is_not_a_number(
 def test_rewards_past_the_largest_float_are_reported_without_warnings(
     tmp_path: Path, vector: list[str]
 ) -> None:
+    def without_warnings(*args: str) -> Result:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = gymrun(*args)
+        assert result.code == 0, result.stderr
+        assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
+        assert "Warning" not in result.stderr, result.stderr
+        return result
+
     def run(scale: str, name: str) -> str:
-        result = run_gymrun(
+        result = without_warnings(
             *("run", "CartPole-v1", "-W", "scale_reward", "--set", f"wrappers.0.scale={scale}"),
             *("-n", "6", "--seed", "0", "-o", name, *vector),
-            cwd=tmp_path,
-            env={**os.environ, "COLUMNS": "200"},
         )
-        assert result.returncode == 0, result.stderr
-        assert "Warning" not in result.stderr, result.stderr
         assert f"recorded in {name}" in result.stderr
         return result.stdout
 
@@ -211,10 +215,8 @@ def test_rewards_past_the_largest_float_are_reported_without_warnings(
     assert summary["shaped_reward"]["mean"] is None
     assert summary["nonfinite_rewards"] == 0  # the env's own return is finite
     assert "NaN or infinite in all 6 episodes: what the agent saw through the wrappers" in out
-    for command in (["show", "infinite"], ["compare", "large", "infinite"]):
-        result = run_gymrun(*command, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert "Warning" not in result.stderr, result.stderr
+    without_warnings("show", "infinite")
+    without_warnings("compare", "large", "infinite")
 
 
 def test_a_wrong_shaped_action_is_told_on_one_line(

@@ -139,8 +139,9 @@ def test_a_half_written_line_is_played_again(tmp_path: Path, lines: int, partial
     assert recorded(cut) == recorded(whole)
 
 
-def test_a_vector_run_resumes_to_the_same_record(tmp_path: Path) -> None:
-    vector = ["--num-envs", "2", "--set", "vector.mode=async"]
+@pytest.mark.parametrize("mode", ["sync", pytest.param("async", marks=pytest.mark.slow)])
+def test_a_vector_run_resumes_to_the_same_record(tmp_path: Path, mode: str) -> None:
+    vector = ["--num-envs", "2", "--set", f"vector.mode={mode}"]
     whole = finished_run(tmp_path, *vector)
     cut = cut_copy(whole, 23)
     args = ["run", "run.yaml", "--seed", "3", "-n", "60", *vector, "--resume", "cut"]
