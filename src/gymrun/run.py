@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun.components.agents import loading_note, resolve_agent
-from gymrun.components.policy import Policy
+from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment, refuse_learning
@@ -228,7 +227,7 @@ def _run_planned(
                 notes = [f"the run's summary could not be written: {exc.strerror or exc}"]
         guard.release(deliver=False)
     # the run loaded its agent's files (in this process or its workers): say what that means
-    said = loading_note(plan.config.agent.name)
+    said = loading_note(plan.agent)
     loaded = [] if said is None else [said]
     return RunResult(
         plan.config, episodes, summary, status, error, directory, loaded + resumed_note + notes
@@ -268,7 +267,7 @@ def _check_shareable(plan: RunPlan, where: str) -> None:
             f"--workers and --executor dask split episodes across {where}, vector runs "
             "them in one batch: use one or the other"
         )
-    if Policy.learning(resolve_agent(config.agent.name)):
+    if plan.learns:
         raise AgentError(refuse_learning(config.agent.name, where))
 
 

@@ -321,7 +321,7 @@ def _run_claimed(
     plans = [RunPlan.of(run.config) for run in sweep.runs]
     # Chunks let a pool or cluster share out even a single long run; in process, one will
     # do; a vector env that resets itself plays its episodes from the first.
-    whole = [executor == "local" or plan.vector_mode == "vector_entry_point" for plan in plans]
+    whole = [executor == "local" or not plan.splittable for plan in plans]
     # An episode's cost, from a few of each point (they may differ), sizes the chunks, and
     # the costliest runs go first, so that no worker is left with a long one at the end.
     firsts = [
@@ -414,8 +414,8 @@ def _run_claimed(
         )
         # what loading the agents' files means, said once (when some run loaded them)
         played = (plan for plan, keep in zip(plans, kept, strict=True) if not keep)
-        agents = dict.fromkeys(plan.config.agent.name for plan in played)
-        result.notes += [note for name in agents if (note := loading_note(name)) is not None]
+        notes = dict.fromkeys(note for plan in played if (note := loading_note(plan.agent)))
+        result.notes += list(notes)
         if directory is not None and plotter is not None:
             document = result.to_json()
             try:

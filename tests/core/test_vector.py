@@ -8,6 +8,8 @@ import pytest
 
 from gymrun import Experiment, ExperimentConfig, load_config, run_experiment
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.components.vector_backends import BACKENDS
+from gymrun.core.plan import RunPlan
 from gymrun.errors import ConfigError, GymrunError
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
@@ -64,7 +66,7 @@ def test_vector_entry_point_runs_are_deterministic_and_have_the_prefix_property(
     first = run({**settings, "episodes": 60})
     again = run({**settings, "episodes": 60})
     shorter = run({**settings, "episodes": 30})
-    assert first.config.vector_mode == "vector_entry_point"
+    assert RunPlan.of(first.config).backend == BACKENDS["vector_entry_point"]
     assert [e[:6] for e in first.episodes] == [e[:6] for e in again.episodes]
     assert [e[:6] for e in shorter.episodes] == [e[:6] for e in first.episodes[:30]]
     assert first.summary == again.summary
@@ -176,7 +178,7 @@ def test_vector_entry_point_must_exist(write_config: Callable[..., Path]) -> Non
     path = write_config("env: Acrobot-v1\nvector: {num_envs: 2, mode: vector_entry_point}\n")
     with pytest.raises(ConfigError, match=r"vector\.mode: Acrobot-v1 has no vector_entry_point"):
         load_config(path)
-    assert load_config(path, ["vector.mode=null"]).vector_mode == "sync"
+    assert RunPlan.of(load_config(path, ["vector.mode=null"])).backend == BACKENDS["sync"]
 
 
 def test_learning_agents_are_not_split(user_module: Callable[[str], str]) -> None:

@@ -186,49 +186,49 @@ def file_keywords(name: str) -> tuple[str, ...]:
     return tuple(getattr(resolve_agent(name), "file_keywords", ()))
 
 
-def agent_provenance(name: str, options: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What identifies agent `name` with `options` beyond its config (a model file's
-    content hash, say), from its class's ``provenance(**options)``; ``meta.json`` keeps it.
+def agent_provenance(agent: Any, options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What identifies `agent` (resolved, see `resolve_agent`) with `options` beyond its
+    config (a model file's content hash, say), from its class's ``provenance(**options)``;
+    ``meta.json`` keeps it.
 
-    >>> agent_provenance("constant", {"action": 0}) is None
+    >>> agent_provenance(resolve_agent("constant"), {"action": 0}) is None
     True
     """
-    provenance = getattr(resolve_agent(name), "provenance", None)
+    provenance = getattr(agent, "provenance", None)
     return None if provenance is None else dict(provenance(**options))
 
 
-def loads_files(name: str) -> bool:
-    """Whether agent `name` is built by loading files (a trained model), which ``gymrun
-    validate`` does not do: it asks the class's ``check_unloaded`` instead.
+def loads_files(agent: Any) -> bool:
+    """Whether `agent` (resolved) is built by loading files (a trained model), which
+    ``gymrun validate`` does not do: it asks the class's ``check_unloaded`` instead.
 
-    >>> loads_files("sb3"), loads_files("random")
+    >>> loads_files(resolve_agent("sb3")), loads_files(resolve_agent("random"))
     (True, False)
     """
-    return callable(getattr(resolve_agent(name), "check_unloaded", None))
+    return callable(getattr(agent, "check_unloaded", None))
 
 
 def check_unloaded(
-    name: str,
+    agent: Any,
     options: Mapping[str, Any],
     action_space: gym.Space[Any],
     observation_space: gym.Space[Any],
 ) -> list[str]:
-    """Check agent `name` with `options` against these spaces as far as that goes without
-    loading its files (reading their metadata); the notes of what only loading checks."""
-    notes: list[str] = resolve_agent(name).check_unloaded(
-        observation_space, action_space, **options
-    )
+    """Check `agent` (resolved) with `options` against these spaces as far as that goes
+    without loading its files (reading their metadata); the notes of what only loading
+    checks."""
+    notes: list[str] = agent.check_unloaded(observation_space, action_space, **options)
     return notes
 
 
-def loading_note(name: str) -> str | None:
-    """What a run tells the user once when it loads agent `name`'s files (that they are
-    pickles, say), or None.
+def loading_note(agent: Any) -> str | None:
+    """What a run tells the user once when it loads `agent`'s files (that they are pickles,
+    say), or None.
 
-    >>> loading_note("random") is None
+    >>> loading_note(resolve_agent("random")) is None
     True
     """
-    note = getattr(resolve_agent(name), "loading_note", None)
+    note = getattr(agent, "loading_note", None)
     return note if isinstance(note, str) else None
 
 
@@ -251,15 +251,36 @@ def make_agent(
     num_envs: int = 1,
     env: gym.Env[Any, Any] | None = None,
 ) -> Any:
-    """Build agent `name` for an environment with these spaces (a function becomes a
-    `FunctionAgent`); `gymrun.components.policy.Policy` checks it is one. `env` is the
-    single environment (None in a vector run), for a constructor that names it.
+    """Build agent `name` for an environment with these spaces (see `build_agent`).
 
     >>> agent = make_agent("constant", {"action": 0}, gym.spaces.Discrete(2), None)
     >>> agent.act(None)
     0
     """
-    target = resolve_agent(name)
+    return build_agent(
+        resolve_agent(name), name, options, action_space, observation_space, num_envs, env
+    )
+
+
+def build_agent(
+    agent: Any,
+    name: str,
+    options: Mapping[str, Any],
+    action_space: gym.Space[Any],
+    observation_space: gym.Space[Any],
+    num_envs: int = 1,
+    env: gym.Env[Any, Any] | None = None,
+) -> Any:
+    """Build `agent` (resolved from its config's `name`) for an environment with these
+    spaces (a function becomes a `FunctionAgent`); `gymrun.components.policy.Policy` checks
+    it is one. `env` is the single environment (None in a vector run), for a constructor
+    that names it.
+
+    >>> built = build_agent(ConstantAgent, "constant", {"action": 1}, gym.spaces.Discrete(2), None)
+    >>> built.act(None)
+    1
+    """
+    target = agent
     if not isinstance(target, type):
         if hasattr(target, "act"):
             return target

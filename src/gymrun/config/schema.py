@@ -25,6 +25,7 @@ from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import import_module, keyword_problem
 from gymrun.components.trained.sb3_files import algorithm_named
+from gymrun.components.vector_backends import BACKENDS, vector_backend
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
 from gymrun.components.wrappers import (
     BUILTIN_WRAPPERS,
@@ -32,7 +33,7 @@ from gymrun.components.wrappers import (
     path_keywords,
     resolve_wrapper,
 )
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
@@ -323,9 +324,21 @@ class VectorConfig(_Section):
     """Run `num_envs` copies of the environment as one vector env (``gymnasium.make_vec``)."""
 
     num_envs: int = Field(ge=1, le=2**20, description="Sub-environments stepped together")
-    mode: Literal["vector_entry_point", "sync", "async"] | None = Field(
-        None, description="Default: vector_entry_point when the env has one, else sync"
+    mode: str | None = Field(
+        None,
+        description="Default: vector_entry_point when the env has one, else sync",
+        json_schema_extra={"enum": [*BACKENDS, None]},
     )
+
+    @field_validator("mode")
+    @classmethod
+    def _known(cls, mode: str | None) -> str | None:
+        if mode is not None and mode not in BACKENDS:
+            raise ValueError(
+                f"unknown vector mode '{mode}'{did_you_mean(mode, BACKENDS)} "
+                f"(use one of {', '.join(BACKENDS)})"
+            )
+        return mode
 
 
 def _options(section: BaseModel) -> dict[str, Any]:
@@ -403,7 +416,7 @@ class ExperimentConfig(_Section):
         if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
             message = f"{self.env.id} has no vector_entry_point; use mode sync or async"
             raise PydanticCustomError("no_vector_entry_point", message, {"loc": ["vector", "mode"]})
-        if self.vector_mode != "vector_entry_point":
+        if not vector_backend(self.vector.mode, spec).vector_wrappers:
             return self
         for index, wrapper in enumerate(self.wrappers):
             try:
@@ -412,16 +425,6 @@ class ExperimentConfig(_Section):
                 loc = ["wrappers", index, "name"]
                 raise PydanticCustomError("no_vector_form", str(exc), {"loc": loc}) from None
         return self
-
-    @property
-    def vector_mode(self) -> str | None:
-        """The vectorisation mode a vector run uses (the default resolved), or None."""
-        if self.vector is None:
-            return None
-        if self.vector.mode is not None:
-            return self.vector.mode
-        has_entry_point = find_spec(self.env.id).vector_entry_point is not None
-        return "vector_entry_point" if has_entry_point else "sync"
 
     @property
     def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:

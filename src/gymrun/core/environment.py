@@ -11,7 +11,6 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
-from gymnasium.vector import AutoresetMode
 
 from gymrun.components.catalog import quiet_native_logs
 from gymrun.components.env_return import EnvReturn, ReportEnvReturn, VectorRewardTap
@@ -78,41 +77,29 @@ def make_vector_env(
     makes, and autoreset is off: the loop resets each with its episode's seed. With the
     environment's own vector implementation, the wrappers are applied in vector form.
     """
-    config = plan.config
-    assert config.vector is not None
+    config, backend = plan.config, plan.backend
+    assert config.vector is not None and backend is not None
     num_envs = config.vector.num_envs
-    if plan.vector_mode in ("sync", "async"):
-        vector = (
-            gym.vector.SyncVectorEnv if plan.vector_mode == "sync" else gym.vector.AsyncVectorEnv
-        )
-        try:
-            return vector(
-                [functools.partial(make_env, plan, files_dir=files_dir)] * num_envs,
-                autoreset_mode=AutoresetMode.DISABLED,
-            )
-        except GymrunError:
-            raise
-        except Exception as exc:
-            raise GymrunError(
-                f"vector: cannot make {num_envs} x {config.env.id} ({plan.vector_mode}): "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
     options: dict[str, Any] = dict(config.env.kwargs)
     limit = config.env.max_episode_steps or plan.spec.max_episode_steps
-    if config.max_steps is not None:  # the vector env truncates its sub-environments itself
+    if config.max_steps is not None:  # a vector env truncates its sub-environments itself
         limit = min(config.max_steps, limit or config.max_steps)
     if limit is not None:
         options["max_episode_steps"] = limit
     try:
         quiet_native_logs(plan.spec)
-        env = gym.make_vec(
-            plan.spec, num_envs=num_envs, vectorization_mode="vector_entry_point", **options
+        env = backend.make(
+            plan.spec, num_envs, functools.partial(make_env, plan, files_dir=files_dir), options
         )
+    except GymrunError:
+        raise
     except Exception as exc:
         raise GymrunError(
-            f"vector: cannot make {num_envs} x {config.env.id} (vector_entry_point): "
+            f"vector: cannot make {num_envs} x {config.env.id} ({backend.name}): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if not backend.vector_wrappers:  # each sub-environment is already wrapped
+        return env
     if config.wrapper_stack:  # the environment's own rewards, beneath the wrappers
         env = VectorRewardTap(env)
     return apply_vector_wrappers(env, config.wrapper_stack)

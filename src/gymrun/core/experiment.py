@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from gymrun.components.agents import check_unloaded, loads_files, make_agent, resolve_agent
+from gymrun.components.agents import build_agent, check_unloaded, loads_files
 from gymrun.components.policy import Policy
 from gymrun.components.wrappers import path_keywords, resolve_wrapper
 from gymrun.config import ExperimentConfig
@@ -53,13 +53,19 @@ class Experiment:
         config, env = self.config, self.env
         name = config.agent.name
         if config.vector is None:
-            agent = make_agent(
-                name, config.agent_options, env.action_space, env.observation_space, env=env
+            agent = build_agent(
+                self.plan.agent,
+                name,
+                config.agent_options,
+                env.action_space,
+                env.observation_space,
+                env=env,
             )
             return Policy([agent], env.action_space, name=name)
 
         def build() -> Any:
-            return make_agent(
+            return build_agent(
+                self.plan.agent,
                 name,
                 config.agent_options,
                 env.single_action_space,
@@ -67,10 +73,13 @@ class Experiment:
                 num_envs=env.num_envs,
             )
 
-        agent = build()
-        if Policy.learning(agent):
+        if self.plan.learns:
             raise AgentError(refuse_learning(name, "a vector run"))
-        if self.plan.vector_mode == "vector_entry_point" and Policy.batches(agent):
+        agent = build()
+        # A backend that resets its sub-environments itself has no episode to reset an
+        # agent's copy for: an agent that acts for a whole batch acts for all of them.
+        assert self.plan.backend is not None
+        if not self.plan.backend.seeds_each_episode and Policy.batches(agent):
             return Policy([agent], env.action_space, name=name, batched=True)
         # one copy of a per-observation agent for each sub-environment
         agents = [agent] + [build() for _ in range(env.num_envs - 1)]
@@ -150,8 +159,7 @@ def trial_build(config: ExperimentConfig) -> list[str]:
             left_out.append(f"wrappers.{index} ({name}) and what follows it ({why})")
             stack = stack[:index]
             break
-    agent = resolve_agent(config.agent.name)
-    agent_trusted = _trusted(getattr(agent, "__module__", ""))
+    agent_trusted = _trusted(getattr(plan.agent, "__module__", ""))
     if left_out or not agent_trusted:
         if not agent_trusted:
             left_out.append(f"agent {config.agent.name} (its code is not gymrun's or Gymnasium's)")
@@ -160,12 +168,12 @@ def trial_build(config: ExperimentConfig) -> list[str]:
         trial = config.model_copy(update={"wrappers": stack, "vector": None})
         make_env(RunPlan.of(trial)).close()
         return [_not_built(part) for part in left_out]
-    if loads_files(config.agent.name):
+    if loads_files(plan.agent):
         vector = config.vector is not None
         env: Any = make_vector_env(plan) if vector else make_env(plan)
         try:
             return check_unloaded(
-                config.agent.name,
+                plan.agent,
                 config.agent_options,
                 env.single_action_space if vector else env.action_space,
                 env.single_observation_space if vector else env.observation_space,

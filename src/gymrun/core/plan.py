@@ -9,28 +9,35 @@ from typing import Any
 
 from gymnasium.envs.registration import EnvSpec
 
-from gymrun.components.agents import agent_provenance
+from gymrun.components.agents import agent_provenance, resolve_agent
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import is_target
+from gymrun.components.policy import Policy
 from gymrun.components.user_code import UserModule, user_modules
+from gymrun.components.vector_backends import VectorBackend, vector_backend
 from gymrun.config import ExperimentConfig
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """A validated config with its seed drawn and its reward boundary filled in, and the
-    environment's registered spec and vector mode, found once.
+    """A validated config with its seed drawn and its reward boundary filled in, and every
+    fact about the run that follows from it decided once: the environment's registered
+    spec, the vector backend, the agent (its class, or function) and whether it learns.
 
     It pickles without validating again, so worker processes build from it directly.
 
     >>> plan = RunPlan.of(ExperimentConfig(env={"id": "CartPole-v1"}, seed=3))
-    >>> plan.seed, plan.reward_boundary, plan.spec.max_episode_steps, plan.vector_mode
+    >>> plan.seed, plan.reward_boundary, plan.spec.max_episode_steps, plan.backend
     (3, 475.0, 500, None)
+    >>> plan.agent.__name__, plan.learns, plan.seeds_each_episode, plan.splittable
+    ('RandomAgent', False, True, True)
     """
 
     config: ExperimentConfig
     spec: EnvSpec
-    vector_mode: str | None
+    backend: VectorBackend | None  # None: a single environment
+    agent: Any  # the agent's class (or function, or object), resolved
+    learns: bool  # the agent learns from its steps (it has observe)
     # what identifies the run's code and data beyond its config, for meta.json
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     # tells plans apart in worker processes, which keep built experiments by it
@@ -44,14 +51,36 @@ class RunPlan:
             update["seed"] = secrets.randbelow(2**31)
         if config.reward_boundary is None:
             update["reward_boundary"] = spec.reward_threshold
+        agent = resolve_agent(config.agent.name)
         provenance = {}
-        agent = agent_provenance(config.agent.name, config.agent_options)
-        if agent is not None:
-            provenance["agent"] = agent
+        model = agent_provenance(agent, config.agent_options)
+        if model is not None:
+            provenance["agent"] = model
         code = user_code(config)
         if code:
             provenance["code"] = {module.name: module.sha256 for module in code}
-        return cls(config.model_copy(update=update), spec, config.vector_mode, provenance)
+        backend = None if config.vector is None else vector_backend(config.vector.mode, spec)
+        return cls(
+            config.model_copy(update=update),
+            spec,
+            backend,
+            agent,
+            Policy.learning(agent),
+            provenance,
+        )
+
+    @property
+    def seeds_each_episode(self) -> bool:
+        """Whether each episode is reset with its own seed (a single env, or a vector backend
+        that does so), so that an episode depends on its index alone."""
+        return self.backend is None or self.backend.seeds_each_episode
+
+    @property
+    def splittable(self) -> bool:
+        """Whether the run's episodes can be played in pieces, anywhere, and the pieces put
+        together give the run: each seeded alone, by an agent that learns nothing. Such a
+        run can be shared out to workers, and resumed from its middle."""
+        return self.seeds_each_episode and not self.learns
 
     @property
     def code(self) -> dict[str, str]:

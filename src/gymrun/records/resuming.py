@@ -17,8 +17,6 @@ from typing import Any
 
 import yaml
 
-from gymrun.components.agents import resolve_agent
-from gymrun.components.policy import Policy
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
@@ -49,13 +47,13 @@ class Recorded:
 def why_not_continued(plan: RunPlan) -> str | None:
     """Why a stopped run of `plan` cannot go on from its middle with the numbers it would
     have had (None when it can: each episode depends on its own seeds alone)."""
-    if plan.vector_mode == "vector_entry_point":
+    if not plan.seeds_each_episode:
         return (
             f"{plan.config.env.id}'s own vector implementation is seeded once per run, so the "
             "run cannot go on from its middle with the same numbers (vector.mode sync or async "
             "seeds each episode, and can)"
         )
-    if Policy.learning(resolve_agent(plan.config.agent.name)):
+    if plan.learns:
         return (
             f"agent {plan.config.agent.name} learns from its steps, and what it learned was "
             "lost with its process"
@@ -107,7 +105,7 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
 
 def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeBatch], int, int]:
     """The run's episodes on disk, the number of them and the bytes their lines take."""
-    seeds = EpisodeSeeds(plan.seed) if plan.vector_mode != "vector_entry_point" else None
+    seeds = EpisodeSeeds(plan.seed) if plan.seeds_each_episode else None
     lines = EpisodeLines(directory, plan.reward_boundary, seeds)
     try:
         batches = list(lines)
