@@ -18,6 +18,7 @@ LAYERS = [
     "gymrun.core",
     "gymrun.records",
     "gymrun.scale",
+    "gymrun.pipeline",
     "gymrun.run",
     "gymrun.sweep",
     "gymrun.baselines",

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from gymrun.errors import ConfigError
+from gymrun.pipeline.playing import Progress
 from gymrun.records.reading import read_run
+from gymrun.scale.executors import InProcess, OnDask, Processes
 from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.dask_cluster import Cluster
@@ -75,9 +77,9 @@ def test_local_and_process_executors_agree_and_the_record_is_complete(
     write_config: WriteConfig,
 ) -> None:
     sweep = load_sweep(small_sweep(write_config))
-    local = run_sweep(sweep, executor="local")
+    local = run_sweep(sweep)
     Path("rec").mkdir()
-    process = run_sweep(sweep, executor="process", workers=2, sweep_dir=Path("rec"))
+    process = run_sweep(sweep, executor=Processes(2), sweep_dir=Path("rec"))
     assert rows(local) == rows(process)
     assert local.best == process.best
     assert sorted(p.name for p in Path("rec").iterdir()) == sorted(
@@ -104,8 +106,8 @@ def test_a_failing_point_does_not_stop_the_others(write_config: WriteConfig) -> 
         f"env: {{id: {FAKE_ID}, kwargs: {{length: 3}}}}\nagent: {{name: constant, action: 0}}\n"
         "episodes: 5\nsweep:\n  env.kwargs.fail_at: [null, 2]\n"
     )
-    for executor in ("local", "process"):
-        result = run_sweep(load_sweep(path), executor=executor, workers=2)
+    for executor in (InProcess(), Processes(2)):
+        result = run_sweep(load_sweep(path), executor=executor)
         ok, failed = result.points
         assert (ok.status, ok.episodes, ok.mean_reward) == ("completed", 5, 3.0)
         assert failed.status == "failed"
@@ -143,8 +145,8 @@ def test_unknown_executor_and_missing_scheduler() -> None:
 
 def test_dask_executor_gives_the_local_results(cluster: Cluster) -> None:
     sweep = load_sweep(EPSILON_SWEEP)
-    local = run_sweep(sweep, executor="local")
-    dask = run_sweep(sweep, executor="dask", address=cluster.address)
+    local = run_sweep(sweep)
+    dask = run_sweep(sweep, executor=OnDask(cluster.address))
     assert dask.status == "completed"
     assert rows(dask) == rows(local)
 
@@ -155,17 +157,17 @@ def test_a_worker_killed_mid_sweep_still_gives_complete_identical_results(
     from distributed import Client
 
     sweep = load_sweep(EPSILON_SWEEP, ["episodes=300"])
-    local = run_sweep(sweep, executor="local")
+    local = run_sweep(sweep)
     with Client(cluster.address) as client:
         victim = next(iter(client.run(os.getpid).values()))
     killed = []
 
-    def kill_once(done: int, total: int, episodes: int) -> None:
+    def kill_once(progress: Progress) -> None:
         if not killed:
             os.kill(victim, signal.SIGKILL)
-            killed.append(done)
+            killed.append(progress.runs_done)
 
-    dask = run_sweep(sweep, executor="dask", address=cluster.address, on_progress=kill_once)
+    dask = run_sweep(sweep, executor=OnDask(cluster.address), on_progress=kill_once)
     assert killed and killed[0] < len(sweep.runs)  # it died with work still to do
     assert dask.status == "completed"
     assert all(p.status == "completed" for p in dask.points)

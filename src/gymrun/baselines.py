@@ -28,12 +28,17 @@ from gymrun.components.catalog import find_spec, list_envs
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment
+from gymrun.core.plan import RunPlan
+from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.errors import GymrunError, RecordError
+from gymrun.errors import GymrunError, RecordError, UnknownNameError
+from gymrun.pipeline.playing import play_sessions
+from gymrun.pipeline.session import RunResult, RunSession
+from gymrun.pipeline.sinks import EpisodeList, Sink
 from gymrun.records import files
 from gymrun.records.plotter import Plotter
 from gymrun.records.writer import write_json
-from gymrun.run import run_experiment
+from gymrun.scale.executors import Executor, InProcess
 
 BASELINES_FILE = "baselines.json"
 BASELINES_LIMIT = 64_000_000  # every registered env, with room to spare
@@ -150,23 +155,27 @@ def run_baselines(
     episodes: int = 100,
     seed: int = 0,
     directory: Path | None = None,
-    workers: int = 1,
+    executor: Executor | None = None,
     on_task: Callable[[TaskBaselines | None, str, int, int], None] | None = None,
 ) -> BaselinesResult:
     """Run the random agent and the shipped agent (where there is one) on every selected
-    task; see `select_envs`. With `directory`, each run is recorded in a directory of its
-    own there and ``baselines.json`` is rewritten after every task, so an interrupted
-    table keeps what finished. `on_task(task or None if skipped, env_id, done, total)`.
+    task (see `select_envs`), task by task, on `executor` (this process by default). With
+    `directory`, each run is recorded in a directory of its own there and
+    ``baselines.json`` is rewritten after every task, so an interrupted table keeps what
+    finished. `on_task(task or None if skipped, env_id, done, total)`.
     """
     env_ids = select_envs(pattern)
     if not env_ids:
-        raise GymrunError(f"no registered environment matches {pattern!r} (see gymrun list-envs)")
+        raise UnknownNameError(
+            f"no registered environment matches {pattern!r} (see gymrun list-envs)"
+        )
     started = time.perf_counter()
     result = BaselinesResult([], [], episodes, seed, directory=directory)
-    # one drawing process for every run's reward.png, as a sweep has
+    # one drawing process for every run's reward.png
     plotter = None if directory is None else Plotter()
     try:
-        _run_all(env_ids, result, started, plotter, workers, on_task)
+        with executor or InProcess() as playing:
+            _run_all(env_ids, result, started, plotter, playing, on_task)
     finally:
         if plotter is not None:
             result.notes = plotter.close()
@@ -178,14 +187,14 @@ def _run_all(
     result: BaselinesResult,
     started: float,
     plotter: Plotter | None,
-    workers: int,
+    executor: Executor,
     on_task: Callable[[TaskBaselines | None, str, int, int], None] | None,
 ) -> None:
-    episodes, seed, directory = result.episodes, result.seed, result.directory
+    directory = result.directory
     for done, env_id in enumerate(env_ids, 1):
         task: TaskBaselines | None = None
         try:
-            task = _task(env_id, episodes, seed, directory, workers, plotter)
+            task = _task(env_id, result.episodes, result.seed, directory, executor, plotter)
         except GymrunError as exc:
             result.skipped.append({"env_id": env_id, "reason": str(exc)})
         else:
@@ -211,20 +220,55 @@ def _task(
     episodes: int,
     seed: int,
     directory: Path | None,
-    workers: int,
+    executor: Executor,
     plotter: Plotter | None,
 ) -> TaskBaselines:
+    """The task's runs, the random agent's and the shipped agent's, played together (a run
+    that cannot start skips the task, saying why)."""
     spec = find_spec(env_id)
     cap = UNLIMITED_CAP if spec.max_episode_steps is None else None
     shipped = SHIPPED.get(env_id)
-    where = (directory, workers, plotter)
-    random = _score(env_id, {"name": "random"}, episodes, seed, cap, *where)
-    if shipped is None or random.status == "interrupted":
-        return TaskBaselines(env_id, spec.reward_threshold, cap, random, None)
-    entry = shipped.entry()
-    baseline = _score(env_id, entry, episodes, seed, cap, *where)
-    optimum = _optimum(_config(env_id, entry, 1, seed, cap))
+    agents = [{"name": "random"}] + ([] if shipped is None else [shipped.entry()])
+    configs = [_config(env_id, agent, episodes, seed, cap) for agent in agents]
+    plans = [RunPlan.of(config) for config in configs]
+    timers = [_Timer() for _ in plans]
+    with InterruptGuard() as guard:
+        sessions = [
+            RunSession(
+                plan,
+                record_dir=None if directory is None else directory / str(plan.config.name),
+                sinks=[EpisodeList(), timer],
+                guard=guard,
+                plotter=plotter,
+                provenance=executor.provenance,
+            )
+            for plan, timer in zip(plans, timers, strict=True)
+        ]
+        status, _ = play_sessions(sessions, executor)
+        results = [session.close(status) for session in sessions]
+    for session in sessions:
+        session.raise_if_never_started()  # the task cannot run here: skipped, saying why
+    scores = [
+        _score(result, agent, timer, spec.reward_threshold)
+        for result, agent, timer in zip(results, agents, timers, strict=True)
+    ]
+    random, baseline = scores[0], scores[1] if len(scores) > 1 else None
+    optimum = None if baseline is None else _optimum(configs[1].model_copy(update={"episodes": 1}))
     return TaskBaselines(env_id, spec.reward_threshold, cap, random, baseline, optimum)
+
+
+class _Timer(Sink):
+    """When a run started playing and when its last episode ended: the time spent playing,
+    not recording."""
+
+    def __init__(self) -> None:
+        self.first = self.last = 0.0
+
+    def started(self) -> None:
+        self.first = self.last = time.perf_counter()
+
+    def add(self, episodes: Sequence[EpisodeResult]) -> None:
+        self.last = time.perf_counter()
 
 
 def _config(
@@ -238,41 +282,14 @@ def _config(
 
 
 def _score(
-    env_id: str,
-    agent: dict[str, Any],
-    episodes: int,
-    seed: int,
-    cap: int | None,
-    directory: Path | None,
-    workers: int,
-    plotter: Plotter | None,
+    run: RunResult, agent: dict[str, Any], timer: _Timer, threshold: float | None
 ) -> AgentScore:
-    config = _config(env_id, agent, episodes, seed, cap)
-    run_dir = None
-    if directory is not None:
-        run_dir = directory / str(config.name)
-        run_dir.mkdir(parents=True)
-    started = time.perf_counter()
-    last = [started]  # when the last episode ended: the time spent playing, not recording
-
-    def on_episodes(batch: Sequence[EpisodeResult]) -> None:
-        last[0] = time.perf_counter()
-
-    try:
-        run = run_experiment(
-            config, record_dir=run_dir, workers=workers, plotter=plotter, on_episodes=on_episodes
-        )
-    except GymrunError:
-        if run_dir is not None:
-            run_dir.rmdir()  # the run never started: nothing was written in it
-        raise
-    seconds = last[0] - started
     rewards = np.array([episode.reward for episode in run.episodes])
     rewards = rewards[np.isfinite(rewards)]
     mean = float(rewards.mean()) if len(rewards) else None
     low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
-    threshold = find_spec(env_id).reward_threshold
     options = {key: value for key, value in agent.items() if key != "name"}
+    seconds = timer.last - timer.first
     return AgentScore(
         agent=agent["name"],
         options=options,
@@ -285,7 +302,7 @@ def _score(
         seconds_per_episode=seconds / len(run.episodes) if run.episodes else None,
         status=run.status,
         error=None if run.error is None else str(run.error),
-        run_dir=None if run_dir is None else str(run_dir),
+        run_dir=None if run.run_dir is None else str(run.run_dir),
     )
 
 

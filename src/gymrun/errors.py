@@ -19,6 +19,16 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # SIGINT: Ctrl-C
     TERMINATED = 143  # SIGTERM: kill, timeout, a batch scheduler
 
+    @classmethod
+    def of_signal(cls, signum: int) -> ExitStatus:
+        """The status of a command stopped by signal `signum` (one gymrun stops on).
+
+        >>> import signal
+        >>> ExitStatus.of_signal(signal.SIGTERM)
+        <ExitStatus.TERMINATED: 143>
+        """
+        return cls(128 + signum)
+
 
 class GymrunError(Exception):
     """Base of every error gymrun raises on purpose; the CLI prints it without a traceback."""
@@ -48,9 +58,38 @@ class ConfigError(GymrunError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(GymrunError):
+    """A command line whose options cannot go together, or say nothing that can be done."""
+
+
+class UnknownNameError(GymrunError):
+    """A name gymrun does not know (an environment, a wrapper, an agent, a vector mode);
+    the message suggests the near miss."""
+
+
+class ImportTargetError(GymrunError):
+    """A ``module:attr`` string that does not name an importable object of the right kind."""
+
+
+class NotInstalledError(GymrunError):
+    """What was asked for needs a package that is not installed; the message says the
+    command that installs it."""
+
+
 class RecordError(GymrunError):
-    """A recording, or a file of one, that is not what gymrun writes: damaged, a link, a
-    FIFO, too large; the message names the file (and line) and what is wrong with it."""
+    """A recording, or a file of one, that is not what gymrun writes (damaged, a link, a
+    FIFO, too large), or a directory a run cannot record into; the message names the file
+    (and line) and what is wrong with it."""
+
+
+class ResumeRefused(RecordError):
+    """A stopped run or sweep that cannot go on with the numbers it would have had: the
+    message says why (other settings, other code, episodes that are not its own)."""
+
+
+class ClusterError(GymrunError):
+    """A Dask cluster that cannot play the work: a wrong address, no scheduler answering,
+    no worker, a worker running other versions."""
 
 
 class AgentError(GymrunError):
@@ -62,6 +101,11 @@ class FaultError(GymrunError):
     dead worker process, a bug)."""
 
     exit_code = ExitStatus.FAILURE
+
+
+class ActionOutsideSpace(Exception):
+    """An agent chose an action its environment's action space does not contain (the loop
+    turns it into a `RolloutError` naming the episode and step)."""
 
 
 class RolloutError(GymrunError):

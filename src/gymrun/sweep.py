@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -25,23 +26,21 @@ from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
 from gymrun.config.overrides import overridden
 from gymrun.config.yaml_source import read_yaml
-from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.core.summary import Summary, SummaryBuilder
-from gymrun.errors import ConfigError, FaultError, GymrunError, Problem
+from gymrun.errors import ConfigError, FaultError, GymrunError, Problem, UsageError
+from gymrun.pipeline.playing import Progress, play_sessions
+from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
-from gymrun.records.writer import RunRecorder, reserve, write_json
-from gymrun.scale.chunks import Chunk, chunk_size, episode_costs, mean_cost, task_size
-from gymrun.scale.cluster import DaskCluster, connect_dask
-from gymrun.scale.executors import EXECUTORS, Outcome, execute
+from gymrun.records.writer import reserve, write_json
+from gymrun.scale.executors import Executor, InProcess
 
 
 @dataclass(frozen=True)
@@ -91,19 +90,21 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     problems: list[Problem] = []
     runs = []
     for number, values in enumerate(grid.points):
-        for seed in grid.seeds:
-            where = ", ".join(f"{k}={v!r}" for k, v in values.items())
-            origin = f"{source} point {number} ({where})"
-            extra = [(origin, key, value) for key, value in values.items()]
-            extra += [(origin, "seed", seed), (origin, "sweep", None)]
-            try:
-                config = validate_document(
-                    document, overrides, extra, default_name=name, base_dir=Path(path).parent
-                )
-            except ConfigError as exc:
-                problems.extend(p for p in exc.problems if p not in problems)
-                continue
-            runs.append(SweepRun(number, seed, config))
+        where = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        origin = f"{source} point {number} ({where})"
+        extra = [(origin, key, value) for key, value in values.items()]
+        extra += [(origin, "seed", grid.seeds[0]), (origin, "sweep", None)]
+        try:
+            config = validate_document(
+                document, overrides, extra, default_name=name, base_dir=Path(path).parent
+            )
+        except ConfigError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+            continue
+        # Seeds cannot change validation (the grid checked them): each point once.
+        runs += [
+            SweepRun(number, seed, config.model_copy(update={"seed": seed})) for seed in grid.seeds
+        ]
     if problems:
         raise ConfigError(problems)
     _check_buildable(runs, source)
@@ -247,100 +248,61 @@ def read_sweep(directory: Path) -> SweepResult:
 def run_sweep(
     sweep: Sweep,
     *,
-    executor: str = "local",
-    workers: int = 2,
-    address: str | None = None,
+    executor: Executor | None = None,
     sweep_dir: Path | RecordDir | None = None,
-    on_progress: Callable[[int, int, int], None] | None = None,
-    command: Sequence[str] | None = None,
-    wait_workers: float | None = None,
-    on_wait: Callable[[str], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     resume: bool = False,
 ) -> SweepResult:
-    """Run every run of `sweep` with `executor` and summarise each point.
+    """Play every run of `sweep` on `executor` (this process by default) and summarise each
+    point.
 
-    Work is sent as (run, chunk of episodes) tasks; results come back in any order and are
-    put in order, recorded (under `sweep_dir`, one run directory per run, each open only
-    while its chunks arrive) and summarised here. A run whose task fails is marked failed
-    and the sweep goes on; Ctrl-C cancels what has not started and keeps what finished, and
-    every run's record and ``sweep.json`` end saying so. `on_progress(runs_done, runs,
-    episodes_done)` is called as chunks arrive. The dask executor checks its cluster
-    before anything is written (see `gymrun.scale.cluster.connect_dask`, which `wait_workers`
-    and `on_wait` are for); losing it ends the sweep as interrupted, saying why. With
-    `resume`, `sweep_dir` holds this sweep, interrupted: its completed runs are kept and
-    only the others run.
+    Each run is a session of the one pipeline (see `gymrun.pipeline`): its episodes are
+    recorded (under `sweep_dir`, one run directory per run) and summarised as they finish,
+    whatever the executor; a run that fails is marked failed and the sweep goes on; Ctrl-C
+    cancels what has not started and keeps every finished episode, and every run's record
+    and ``sweep.json`` end saying so. `on_progress` is told how far the sweep has come as
+    pieces arrive. A cluster is checked before anything is written; losing it ends the
+    sweep as interrupted, saying why. With `resume`, `sweep_dir` holds this sweep, stopped:
+    its completed runs are kept, unfinished ones go on from their first missing episode.
     """
-    if executor not in EXECUTORS:
-        raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
+    executor = executor or InProcess()
     if resume:
         if sweep_dir is None:
-            raise GymrunError("--resume needs the sweep's directory")
+            raise UsageError("--resume needs the sweep's directory")
         check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
-    cluster = None
-    if executor == "dask":  # fail before anything is written if the cluster is out of reach
-        cluster = connect_dask(address, wait_workers=wait_workers, on_wait=on_wait)
-    try:
+    with executor:  # a cluster out of reach fails here, before anything is written
         claimed = sweep_dir
         if isinstance(sweep_dir, Path):
             claimed = RecordDir.claim(sweep_dir, force=resume, option="sweep directory")
         assert claimed is None or isinstance(claimed, RecordDir)
         try:
-            return _run_claimed(
-                sweep, executor, workers, cluster, claimed, on_progress, command, resume
-            )
+            return _run_claimed(sweep, executor, claimed, on_progress, resume)
         finally:
             if isinstance(sweep_dir, Path) and claimed is not None:
                 claimed.release()
-    finally:
-        if cluster is not None:
-            cluster.close()
 
 
 def _run_claimed(
     sweep: Sweep,
-    executor: str,
-    workers: int,
-    cluster: DaskCluster | None,
+    executor: Executor,
     claimed: RecordDir | None,
-    on_progress: Callable[[int, int, int], None] | None,
-    command: Sequence[str] | None,
-    resume: bool = False,
+    on_progress: Callable[[Progress], None] | None,
+    resume: bool,
 ) -> SweepResult:
     started = utc_now()
-    directory = None
+    directory = None if claimed is None else claimed.path
     reserved = None
     if claimed is not None:
         if not resume:
             claimed.clear_previous()  # --force: the sweep has been validated and built by now
-        directory = claimed.path
         # room for sweep.json, kept even if the disk fills up meanwhile
         try:
-            reserved = reserve(directory / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs))
+            reserved = reserve(
+                claimed.path / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs)
+            )
         except OSError as exc:
             raise FaultError(f"cannot write the sweep's record: {exc.strerror or exc}") from exc
     plans = [RunPlan.of(run.config) for run in sweep.runs]
-    # Chunks let a pool or cluster share out even a single long run; in process, one will
-    # do; a vector env that resets itself plays its episodes from the first.
-    whole = [executor == "local" or not plan.splittable for plan in plans]
-    # An episode's cost, from a few of each point (they may differ), sizes the chunks, and
-    # the costliest runs go first, so that no worker is left with a long one at the end.
-    firsts = [
-        plan for plan, run in zip(plans, sweep.runs, strict=True) if run.seed == sweep.seeds[0]
-    ]
-    point_costs = [None] * len(firsts) if executor == "local" else episode_costs(firsts)
-    cost = mean_cost(point_costs)
-    order = sorted(
-        range(len(plans)),
-        key=lambda r: -(point_costs[sweep.runs[r].point] or cost) * plans[r].episodes,
-    )
-    sizes = [
-        plan.episodes if one else chunk_size(plan.episodes, workers, cost)
-        for one, plan in zip(whole, plans, strict=True)
-    ]
-    bundle = 1
-    if cluster is not None:  # tasks sized by what an episode costs, and the cluster's size
-        bundle = task_size(sum(plan.episodes for plan in plans), cluster.threads, cost)
-        sizes = [plan.episodes if one else bundle for one, plan in zip(whole, plans, strict=True)]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
@@ -349,89 +311,68 @@ def _run_claimed(
         _recorded(plan, run_dir) if resume else None
         for plan, run_dir in zip(plans, run_dirs, strict=True)
     ]
-    starts = [0 if part is None else part.count for part in parts]
-    kept = [
-        part is not None and part.complete and part.count == plan.episodes
-        for part, plan in zip(parts, plans, strict=True)
-    ]
-    tasks = (
-        ((r, c), Chunk(plans[r], first, min(sizes[r], plans[r].episodes - first), run_dirs[r]))
-        for r in order
-        if not kept[r]
-        for c, first in enumerate(range(starts[r], plans[r].episodes, sizes[r]))
-    )
+    for part, run_dir in zip(parts, run_dirs, strict=True):
+        if resume and part is None and run_dir is not None and os.path.lexists(run_dir):
+            shutil.rmtree(run_dir)  # unreadable: played again from its first episode
     guard = InterruptGuard()
-    # The sweep's plot is drawn beside the runs (the process imports matplotlib meanwhile);
-    # each run's own is left for `gymrun show`.
-    plotter = None if directory is None else Plotter()
-    where = {} if cluster is None else {"workers": cluster.workers}
-    states = [
-        _RunState(
-            run,
-            plan,
-            -(-(plan.episodes - starts[r]) // sizes[r]),
-            run_dirs[r],
-            command,
-            guard,
-            where,
-        )
-        for r, (run, plan) in enumerate(zip(sweep.runs, plans, strict=True))
-    ]
-    for state, part, keep in zip(states, parts, kept, strict=True):
-        if part is not None:
-            state.restore(part, complete=keep)
-        elif resume and state.run_dir is not None and state.run_dir.exists():
-            shutil.rmtree(state.run_dir)  # unreadable: played again from its first episode
-    runs_done = sum(kept)
-    code = {name: sha for plan in plans for name, sha in plan.code.items()}
-    provenance = ({"code": code} if code else {}) | where
-    status, lost = "completed", None
-    episodes_done = 0
     with guard:
-        outcomes = execute(tasks, executor, workers, cluster, bundle)
-        try:
-            for (run_number, chunk), outcome in outcomes:
-                state = states[run_number]
-                episodes_done += state.receive(chunk, outcome)
-                if state.finished:
-                    runs_done += 1
-                if on_progress is not None:
-                    on_progress(runs_done, len(states), episodes_done)
-        except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP
-            status = "interrupted"
-        except FaultError as exc:  # the cluster was lost: what finished is kept
-            status, lost = "interrupted", str(exc)
-        finally:
-            outcomes.close()  # cancels the tasks not yet started, now rather than at exit
+        sessions = [
+            RunSession(
+                plan,
+                record_dir=run_dir,
+                resumed=part,
+                guard=guard,
+                plot=False,  # a sweep's many runs: the board draws each on its page
+                provenance=executor.provenance,
+            )
+            for plan, run_dir, part in zip(plans, run_dirs, parts, strict=True)
+        ]
+        status, lost = play_sessions(sessions, executor, on_progress=on_progress)
         # Ending the sweep is not interrupted: every run, then sweep.json, says how it ended.
         guard.hold()
-        for state in states:
-            state.close("interrupted" if status == "interrupted" else "completed")
-        points = [_point_result(sweep, number, states) for number in range(len(sweep.points))]
+        for session in sessions:
+            session.close("interrupted" if status == "interrupted" else "completed")
+        points = [_point_result(sweep, number, sessions) for number in range(len(sweep.points))]
         seconds = (utc_now() - started).total_seconds()
+        code = {name: sha for plan in plans for name, sha in plan.code.items()}
+        provenance = ({"code": code} if code else {}) | executor.provenance
         result = SweepResult(
-            sweep, points, status, executor, seconds, directory, error=lost, provenance=provenance
+            sweep,
+            points,
+            status,
+            executor.name,
+            seconds,
+            directory,
+            error=lost,
+            provenance=provenance,
         )
         # what loading the agents' files means, said once (when some run loaded them)
-        played = (plan for plan, keep in zip(plans, kept, strict=True) if not keep)
-        notes = dict.fromkeys(note for plan in played if (note := loading_note(plan.agent)))
-        result.notes += list(notes)
-        if directory is not None and plotter is not None:
-            document = result.to_json()
-            try:
-                write_json(directory / SWEEP_FILE, document, reserved)
-            except OSError as exc:
-                result.notes.append(f"{SWEEP_FILE} could not be written: {exc.strerror or exc}")
-            plotter.sweep(
-                directory / SWEEP_PLOT,
-                name=sweep.name,
-                keys=sweep.keys,
-                points=document["points"],
-                reward_boundary=plans[0].reward_boundary,
-            )
-            result.notes += plotter.close()
+        loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
+        result.notes += [note for note in dict.fromkeys(loaded) if note is not None]
+        if directory is not None:
+            _finish_record(result, directory, reserved, plans[0].reward_boundary)
         guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
+
+
+def _finish_record(
+    result: SweepResult, directory: Path, reserved: Path | None, boundary: float | None
+) -> None:
+    """Write ``sweep.json`` (into the room reserved for it) and draw ``sweep.png``."""
+    document = result.to_json()
+    try:
+        write_json(directory / SWEEP_FILE, document, reserved)
+    except OSError as exc:
+        result.notes.append(f"{SWEEP_FILE} could not be written: {exc.strerror or exc}")
+    with Plotter() as plotter:
+        plotter.sweep(
+            directory / SWEEP_PLOT,
+            name=result.sweep.name,
+            keys=result.sweep.keys,
+            points=document["points"],
+            reward_boundary=boundary,
+        )
+    result.notes += plotter.notes
 
 
 def check_resumable(sweep: Sweep, directory: Path) -> None:
@@ -508,132 +449,23 @@ def _text(value: Any) -> str:
     return json_text.dumps(value).strip('"')
 
 
-class _RunState:
-    """One run's chunks as they come back: put in order, recorded, summarised. Its record
-    is opened with its first episodes and closed as soon as the run ends."""
-
-    def __init__(
-        self,
-        run: SweepRun,
-        plan: RunPlan,
-        chunks: int,
-        run_dir: Path | None,
-        command: Sequence[str] | None,
-        guard: InterruptGuard,
-        where: dict[str, Any],
-    ):
-        self.run, self.plan, self.chunks = run, plan, chunks
-        self.provenance = plan.provenance | where
-        self.run_dir, self.command, self.guard = run_dir, command, guard
-        self.builder = SummaryBuilder(plan.reward_boundary)
-        self.rewards: list[np.ndarray] = []
-        self.waiting: dict[int, Outcome] = {}
-        self.next_chunk = 0
-        self.error: str | None = None
-        self.write_failed = False
-        self.finished = False
-        self.closed = False
-        self.status = "interrupted"
-        self.recorder: RunRecorder | None = None
-        self.resumed: Recorded | None = None
-
-    def _record(self) -> RunRecorder | None:
-        if self.recorder is None and self.run_dir is not None:
-            self.recorder = RunRecorder(
-                self.run_dir,
-                self.plan.config.to_json(),
-                expected=self.plan.episodes,
-                command=self.command,
-                provenance=self.provenance,
-                plot=False,  # drawn by `gymrun show` when wanted: a sweep's runs are many
-                resumed=self.resumed,
-            )
-        return self.recorder
-
-    def receive(self, chunk: int, outcome: Outcome) -> int:
-        """Take a chunk's outcome; returns how many episodes became final."""
-        self.waiting[chunk] = outcome
-        added = 0
-        while self.next_chunk in self.waiting and self.error is None:
-            outcome = self.waiting.pop(self.next_chunk)
-            self.next_chunk += 1
-            if isinstance(outcome, BaseException):
-                self.error = f"{type(outcome).__name__}: {outcome}"
-                break
-            try:
-                added += self._add(outcome.episodes)
-            except OSError as exc:
-                self.error = f"cannot write the run record: {exc.strerror or exc}"
-                self.write_failed = True
-                break
-            if outcome.error is not None:
-                self.error = str(outcome.error)
-        self.finished = self.error is not None or self.next_chunk == self.chunks
-        if self.finished:
-            self.close("completed")
-        return added
-
-    def restore(self, part: Recorded, complete: bool) -> None:
-        """Take the episodes of the run's record: all of them (a completed run is kept as
-        it is), or the first ones, which the chunks still to come continue."""
-        for batch in part.batches:
-            self.builder.add_all(batch)
-            self.rewards.append(batch.reward)
-        if complete:
-            self.finished = self.closed = True
-            self.status = "completed"
-            self.next_chunk = self.chunks
-        else:
-            self.resumed = part
-            self.finished = self.chunks == 0
-            if self.finished:
-                self.close("completed")
-
-    def _add(self, batch: EpisodeBatch) -> int:
-        self.guard.hold()  # the record and the summary take the batch together
-        try:
-            if (recorder := self._record()) is not None:
-                recorder.add_all(batch)
-            self.builder.add_all(batch)
-            self.rewards.append(batch.reward)
-        finally:
-            self.guard.release()
-        return len(batch)
-
-    @property
-    def summary(self) -> Summary:
-        return self.builder.summary()
-
-    def close(self, status: str) -> None:
-        """End the run's record (once): completed, failed, or `status` if unfinished."""
-        if self.closed:
-            return
-        self.closed = True
-        self.status = "failed" if self.error else "completed" if self.finished else status
-        try:
-            recorder = self._record()
-            if recorder is not None:
-                summary = self.summary
-                if self.write_failed:
-                    summary = recorder.summary_on_disk(self.plan.reward_boundary)
-                recorder.finish(summary, self.status, self.error)
-        except (OSError, GymrunError) as exc:
-            self.status = "failed"
-            self.error = self.error or f"cannot write the run record: {exc}"
-
-
-def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointResult:
-    mine = [s for s in states if s.run.point == number]
-    parts = [r for s in mine for r in s.rewards]
+def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> PointResult:
+    mine = [
+        (run, session)
+        for run, session in zip(sweep.runs, sessions, strict=True)
+        if run.point == number
+    ]
+    parts = [r for _, s in mine for r in s.rewards]
     rewards = np.concatenate(parts) if parts else np.zeros(0)
     rewards = rewards[np.isfinite(rewards)]  # NaN or infinite: counted apart, per run
-    summaries = [s.summary for s in mine]
+    results = [s.result for _, s in mine if s.result is not None]
+    summaries = [r.summary for r in results]
     count = sum(x.count for x in summaries)
     steps = sum((x.mean_steps or 0.0) * x.count for x in summaries)
     reached = [x.reached for x in summaries]
     solved_each = [x.solved for x in summaries]
     low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
-    statuses = {s.status for s in mine}
+    statuses = {r.status for r in results}
     status = "completed"
     if "failed" in statuses:
         status = "failed"
@@ -649,14 +481,18 @@ def _point_result(sweep: Sweep, number: int, states: list[_RunState]) -> PointRe
         reached_share=None if None in reached or not count else sum(reached) / count,  # type: ignore[arg-type]
         solved=None if None in solved_each or not mine else all(solved_each),
         status=status,
-        errors=[f"seed {s.run.seed}: {s.error}" for s in mine if s.error],
+        errors=[
+            f"seed {run.seed}: {r.error}"
+            for (run, _), r in zip(mine, results, strict=True)
+            if r.error
+        ],
         runs=[
             {
-                "seed": s.run.seed,
-                "summary": s.summary.to_json(),
-                "status": s.status,
-                "run_dir": None if s.run_dir is None else str(s.run_dir),
+                "seed": run.seed,
+                "summary": r.summary.to_json(),
+                "status": r.status,
+                "run_dir": None if r.run_dir is None else str(r.run_dir),
             }
-            for s in mine
+            for (run, _), r in zip(mine, results, strict=True)
         ],
     )

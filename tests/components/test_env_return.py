@@ -8,6 +8,7 @@ import pytest
 
 from gymrun import ExperimentConfig, run_experiment
 from gymrun.board.build import build_board
+from gymrun.scale.executors import Processes
 from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -130,7 +131,7 @@ def test_vector_runs_measure_what_the_single_run_does(how: dict) -> None:
 
 def test_worker_processes_measure_what_one_process_does() -> None:
     single = run(CLIPPED)
-    parallel = run(CLIPPED, workers=2)
+    parallel = run(CLIPPED, executor=Processes(2))
     assert whole(parallel.episodes) == whole(single.episodes)
     assert parallel.summary == single.summary
 
@@ -172,8 +173,8 @@ def test_a_sweep_over_the_reward_scale_judges_every_point_alike(tmp_path: Path) 
         "sweep:\n  wrappers.0.scale: [0.01, 1.0]\n  seeds: [3]\n"
     )
     sweep = load_sweep(path)
-    local = run_sweep(sweep, executor="local")
-    process = run_sweep(sweep, executor="process", workers=2)
+    local = run_sweep(sweep)
+    process = run_sweep(sweep, executor=Processes(2))
     for result in (local, process):
         assert [(p.mean_reward, p.solved) for p in result.points] == [(500.0, True)] * 2
         shaped = [p.runs[0]["summary"]["shaped_reward"]["mean"] for p in result.points]

@@ -36,6 +36,7 @@ from gymrun.components.agents import make_agent
 from gymrun.components.extras import COMPONENTS
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.diagnostics.doctor import check_component
+from gymrun.scale.executors import OnDask, Processes
 from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.dask_cluster import Cluster
@@ -249,7 +250,7 @@ def test_sampled_actions_are_seeded_per_episode(models: Path) -> None:
     path = config_for(models, {"name": "sb3", "path": "ppo.zip", "deterministic": False})
     first = played(run_experiment(load_config(path)))
     assert played(run_experiment(load_config(path))) == first
-    pooled = run_experiment(load_config(path), workers=2)
+    pooled = run_experiment(load_config(path), executor=Processes(2))
     assert played(pooled) == first  # each episode's draws depend on its own seed alone
     deterministic = played(run_experiment(load_config(path, ["agent.deterministic=true"])))
     assert first != deterministic
@@ -301,8 +302,8 @@ def test_dask_workers_play_the_episodes_this_process_plays(models: Path, cluster
         sweep={"seeds": [RUN_SEED, RUN_SEED + 1]},
     )
     sweep = load_sweep(path)
-    local = run_sweep(sweep, executor="local")
-    dask = run_sweep(sweep, executor="dask", address=cluster.address)
+    local = run_sweep(sweep)
+    dask = run_sweep(sweep, executor=OnDask(cluster.address))
     assert dask.status == "completed"
     means = [(p.values, p.mean_reward, p.mean_steps) for p in local.points]
     assert [(p.values, p.mean_reward, p.mean_steps) for p in dask.points] == means
@@ -368,10 +369,11 @@ def test_workers_forked_after_torch_ran_on_two_threads_do_not_hang(
     script.write_text(
         "import sys, torch\n"
         "from gymrun import load_config, run_experiment\n"
+        "from gymrun.scale.executors import Processes\n"
         "torch.set_num_threads(2)\n"
         "x = torch.randn(512, 512)\n"
         "(x @ x).sum()\n"
-        "result = run_experiment(load_config(sys.argv[1]), workers=2)\n"
+        "result = run_experiment(load_config(sys.argv[1]), executor=Processes(2))\n"
         "print(result.summary.count)\n"
     )
     config = config_for(models, {"name": "sb3", "path": "ppo.zip"}, episodes=2)

@@ -11,6 +11,7 @@ from gymrun.components.seeding import EpisodeSeeds
 from gymrun.components.vector_backends import BACKENDS
 from gymrun.core.plan import RunPlan
 from gymrun.errors import ConfigError, GymrunError
+from gymrun.scale.executors import Processes
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
 
@@ -195,19 +196,19 @@ def test_learning_agents_are_not_split(user_module: Callable[[str], str]) -> Non
     with pytest.raises(GymrunError, match="it has observe"):
         run_experiment(
             ExperimentConfig.model_validate({"env": "CartPole-v1", "agent": f"{module}:Learner"}),
-            workers=2,
+            executor=Processes(2),
         )
 
 
 def test_workers_give_exactly_the_serial_results() -> None:
     config = load_config(CONFIGS / "cartpole_epsilon.yaml", episodes=300)
     serial = run_experiment(config)
-    parallel = run_experiment(config, workers=2)
+    parallel = run_experiment(config, executor=Processes(2))
     assert [e[:7] for e in parallel.episodes] == [e[:7] for e in serial.episodes]
     assert [e.shaped_reward for e in parallel.episodes] == [e.reward for e in serial.episodes]
     assert parallel.summary == serial.summary
-    with pytest.raises(GymrunError, match="use one or the other"):
-        run({"env": "CartPole-v1", "vector": {"num_envs": 2}}, workers=2)
+    with pytest.raises(GymrunError, match="own vector implementation is seeded once per run"):
+        run({"env": "CartPole-v1", "vector": {"num_envs": 2}}, executor=Processes(2))
 
 
 def test_a_failure_in_a_worker_keeps_the_episodes_before_it() -> None:
@@ -217,7 +218,7 @@ def test_a_failure_in_a_worker_keeps_the_episodes_before_it() -> None:
         "agent": {"name": "constant", "action": 0},
         "episodes": 40,
     }
-    result = run(settings, workers=2)
+    result = run(settings, executor=Processes(2))
     assert result.status == "failed"
     assert str(result.error).startswith(
         f"episode 25, step 0: RuntimeError: reset exploded for seed {doomed}"

@@ -141,7 +141,8 @@ def test_the_users_module_goes_with_the_tasks_by_its_hash(tmp_path: Path, cluste
         (tmp_path / "my_agents.py").write_text(AGENT.format(action=action))
         for executor in ("local", "dask"):
             out = tmp_path / f"{executor}{action}"
-            args = ["sweep", "sweep.yaml", "-e", executor, "--address", cluster.address]
+            args = ["sweep", "sweep.yaml", "-e", executor]
+            args += ["--address", cluster.address] if executor == "dask" else []
             code, _, err = finished(start_gymrun(*args, "-o", str(out), cwd=tmp_path))
             assert code == 0, err
             recorded = json.loads((out / "sweep.json").read_text())

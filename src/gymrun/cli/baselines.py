@@ -30,8 +30,9 @@ def baselines(
     ] = 100,
     seed: Annotated[int, typer.Option("--seed", min=0, help="The seed of every run.")] = 0,
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Split each run across N processes.")
-    ] = 1,
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Play each run's episodes in N processes."),
+    ] = None,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the table as Markdown (as the docs show it).")
     ] = False,
@@ -58,6 +59,7 @@ def baselines(
     from gymrun.baselines import markdown_table, run_baselines
     from gymrun.cli.baseline_tables import baselines_notes, baselines_table
     from gymrun.records.directory import record_dir
+    from gymrun.scale.executors import executor
 
     with error_boundary(debug), json_stdout(as_json) as documents:
         err = console(stderr=True)
@@ -77,7 +79,7 @@ def baselines(
                     episodes=episodes,
                     seed=seed,
                     directory=None if directory is None else directory.path,
-                    workers=workers,
+                    executor=executor(None, workers),
                     on_task=on_task,
                 )
         document = result.to_json()

@@ -31,3 +31,23 @@ WaitWorkers = Annotated[
         "$GYMRUN_DASK_WAIT_WORKERS, else 30).",
     ),
 ]
+ExecutorName = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        "-e",
+        metavar="local|process|dask",
+        help="Where episodes are played: local (this process; the default), process (a pool "
+        "of --workers processes) or dask (a cluster). The episodes are the same.",
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Processes of --executor process (default: one per core); alone, N above 1 "
+        "means --executor process.",
+    ),
+]

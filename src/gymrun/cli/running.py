@@ -11,13 +11,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson, ConfigPath, DaskAddress, Debug, Overrides, WaitWorkers
+from gymrun.cli.options import (
+    AsJson,
+    ConfigPath,
+    DaskAddress,
+    Debug,
+    ExecutorName,
+    Overrides,
+    WaitWorkers,
+    Workers,
+)
 from gymrun.errors import ExitStatus, FaultError, GymrunError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
     from gymrun.core.episodes import EpisodeResult
     from gymrun.records.directory import RecordDir
+    from gymrun.scale.executors import Executor
 
 Output = Annotated[
     Path | None,
@@ -70,15 +80,8 @@ def run(
             "--num-envs", min=1, help="Run as a vector env of N copies (vector.num_envs)."
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Split episodes across N processes.")
-    ] = 1,
-    executor: Annotated[
-        str,
-        typer.Option(
-            "--executor", "-e", help="local (with --workers: processes) | dask (a cluster)."
-        ),
-    ] = "local",
+    workers: Workers = None,
+    executor: ExecutorName = None,
     address: DaskAddress = None,
     wait_workers: WaitWorkers = None,
     output: Output = None,
@@ -121,10 +124,8 @@ def run(
     from gymrun.records.directory import RecordDir, record_dir
 
     with error_boundary(debug), json_stdout(as_json) as documents:
-        if executor not in ("local", "process", "dask"):
-            raise GymrunError(f"--executor {executor}: use one of local, process, dask")
-        if executor == "dask" and not debug:
-            _quiet_dask()
+        err = console(stderr=True)
+        playing = _executor(executor, workers, address, wait_workers, debug)
         config = _config_of(
             target,
             overrides or [],
@@ -134,7 +135,6 @@ def run(
             agent=agent,
             wrappers=wrappers,
         )
-        err = console(stderr=True)
         if config.sweep and not as_json:
             err.print(
                 "note: this config has a sweep; `gymrun run` runs its base settings "
@@ -155,11 +155,8 @@ def run(
             _run_and_report(
                 config,
                 directory,
-                workers,
+                playing,
                 documents,
-                dask={"address": address, "wait_workers": wait_workers}
-                if executor == "dask"
-                else None,
                 as_json=as_json,
                 quiet=quiet,
                 seeds=seeds,
@@ -183,13 +180,36 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     return env_config(target, overrides, **settings)
 
 
+def _executor(
+    name: str | None,
+    workers: int | None,
+    address: str | None,
+    wait_workers: float | None,
+    debug: bool,
+) -> Executor:
+    """The executor of ``--executor``, ``--workers`` and the Dask options (one meaning in
+    ``run`` and ``sweep``; a combination that means nothing is refused)."""
+    from gymrun.scale.executors import executor
+
+    err = console(stderr=True)
+    playing = executor(
+        name,
+        workers,
+        address=address,
+        wait_workers=wait_workers,
+        on_wait=lambda what: err.print(f"{what}..."),
+    )
+    if playing.name == "dask" and not debug:
+        _quiet_dask()
+    return playing
+
+
 def _run_and_report(
     config: ExperimentConfig,
     record_dir: RecordDir | None,
-    workers: int,
+    executor: Executor,
     documents: list[Any],
     *,
-    dask: dict[str, Any] | None = None,
     as_json: bool,
     quiet: bool,
     seeds: bool,
@@ -198,6 +218,7 @@ def _run_and_report(
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
+    from gymrun.pipeline.sinks import Callback, EpisodeList, Sink
     from gymrun.run import run_experiment
 
     rows = EpisodeRows(keep=SHORT_RUN // 2)
@@ -208,15 +229,9 @@ def _run_and_report(
             rows.add_all(episodes)
             bar.add_all(episodes)
 
+        sinks: list[Sink] = [Callback(on_episodes)] + ([EpisodeList()] if as_json else [])
         result = run_experiment(
-            config,
-            record_dir=record_dir,
-            keep_episodes=as_json,
-            on_episodes=on_episodes,
-            workers=workers,
-            **({} if dask is None else {"executor": "dask", **dask}),
-            on_wait=lambda what: err.print(f"{what}..."),
-            resume=resume,
+            config, record_dir=record_dir, executor=executor, sinks=sinks, resume=resume
         )
     if config.seed is None and not as_json and not resume:
         seed = result.config.seed
@@ -271,12 +286,8 @@ def sweep(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the grid; run nothing.")
     ] = False,
-    executor: Annotated[
-        str, typer.Option("--executor", "-e", help="local | process | dask")
-    ] = "local",
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Processes for --executor process.")
-    ] = 2,
+    executor: ExecutorName = None,
+    workers: Workers = None,
     address: DaskAddress = None,
     wait_workers: WaitWorkers = None,
     overrides: Overrides = None,
@@ -307,16 +318,13 @@ def sweep(
     from rich.progress import MofNCompleteColumn, TimeElapsedColumn
 
     from gymrun.cli.run_tables import sweep_grid_table, sweep_table
+    from gymrun.pipeline.playing import Progress
     from gymrun.records.directory import record_dir
-    from gymrun.scale.executors import EXECUTORS
     from gymrun.sweep import load_sweep, run_sweep
 
     with error_boundary(debug), json_stdout(as_json) as documents:
-        if executor not in EXECUTORS:
-            raise GymrunError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
+        playing = _executor(executor, workers, address, wait_workers, debug)
         grid = load_sweep(config_path, overrides or [])
-        if executor == "dask" and not debug:
-            _quiet_dask()
         if dry_run:
             if as_json:
                 documents.append(grid.to_json())
@@ -342,19 +350,19 @@ def sweep(
                 task = bar.add_task(grid.name, total=len(grid.runs), rate="")
                 started = time.perf_counter()
 
-                def on_progress(done: int, total: int, episodes: int) -> None:
-                    rate = episodes / max(time.perf_counter() - started, 1e-9)
-                    bar.update(task, completed=done, rate=f"{rate:,.0f} episodes/s")
+                def on_progress(progress: Progress) -> None:
+                    rate = progress.episodes / max(time.perf_counter() - started, 1e-9)
+                    bar.update(
+                        task,
+                        completed=progress.runs_done,
+                        rate=f"{progress.episodes:,} episodes, {rate:,.0f}/s",
+                    )
 
                 result = run_sweep(
                     grid,
-                    executor=executor,
-                    workers=workers,
-                    address=address,
+                    executor=playing,
                     sweep_dir=sweep_dir,
                     on_progress=on_progress,
-                    wait_workers=wait_workers,
-                    on_wait=lambda what: err.print(f"{what}..."),
                     resume=resume is not None,
                 )
         if as_json:

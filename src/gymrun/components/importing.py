@@ -16,13 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.components.user_code import snapshot
-from gymrun.errors import GymrunError, did_you_mean
+from gymrun.errors import ImportTargetError, did_you_mean
 
 TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
-
-class ImportTargetError(GymrunError):
-    """A ``module:attr`` string that does not name an importable object."""
 
 
 def is_target(name: str) -> bool:

@@ -20,11 +20,7 @@ from typing import Any
 import gymnasium as gym
 
 from gymrun.components.spaces import expected_of, space_label, value_label
-from gymrun.errors import AgentError
-
-
-class ActionOutsideSpace(Exception):
-    """An agent chose an action its environment's action space does not contain."""
+from gymrun.errors import ActionOutsideSpace, AgentError
 
 
 class Policy:

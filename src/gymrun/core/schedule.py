@@ -11,10 +11,9 @@ import traceback
 
 import numpy as np
 
-from gymrun.components.policy import ActionOutsideSpace
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
-from gymrun.errors import RolloutError
+from gymrun.errors import ActionOutsideSpace, RolloutError
 
 
 class Schedule:

@@ -152,21 +152,21 @@ def record_dir(
     name: str, *, output: Path | None = None, force: bool = False, record: bool = True
 ) -> Iterator[RecordDir | None]:
     """The directory a run or sweep records into (None with `record` False): `output`, or a
-    new ``recordings/NAME/TIME``, locked while the run goes on. If the run could not start
-    (a `GymrunError` escapes), a directory made for it is removed again."""
+    new ``recordings/NAME/TIME``, locked while the run goes on. If nothing was recorded in it
+    (the run could not start, or not write), it is removed again."""
     if not record:
         yield None
         return
     claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
     try:
         yield claimed
-    except GymrunError:
+    finally:
+        # A run that recorded nothing (it could not start, or not write) leaves nothing;
+        # one that started keeps its record.
         with contextlib.suppress(OSError):
             if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
                 (claimed.path / LOCK_FILE).unlink()
-                claimed.path.rmdir()  # only when empty: a run that started keeps its record
-        raise
-    finally:
+                claimed.path.rmdir()
         claimed.release()
 
 

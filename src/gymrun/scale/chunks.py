@@ -1,16 +1,17 @@
-"""Splitting a run's episodes into chunks, and playing one chunk wherever it is sent.
+"""Chunks of a run's episodes, and playing one wherever it is sent.
 
 A chunk carries the run's `RunPlan` (validated once, in the submitting process) and a range
 of episodes. Each episode is seeded from the run seed and its index alone, so the chunks'
-episodes are exactly those of a run in one process.
+episodes are exactly those of a run in one process. A chunk's episodes come back as pieces:
+all at once from a worker, batch by batch from this process (`stream_chunk`), so that a run
+played here reaches its record as its episodes finish.
 """
 
 from __future__ import annotations
 
 import pickle
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,103 +22,7 @@ from gymrun.core.plan import RunPlan
 from gymrun.errors import FaultError, GymrunError
 from gymrun.records.video import video_recorder
 
-MAX_CHUNK = 1000
-_CACHED = 4  # experiments a worker process keeps built, for the next chunk of their run
-
-
-CHUNK_SECONDS = 0.5  # at most, for a chunk in a process pool: a stopped run keeps the rest
-
-
-def chunk_size(count: int, workers: int, seconds_per_episode: float = 0.0) -> int:
-    """Episodes per chunk in a pool of `workers` processes: about eight chunks per worker, so
-    no worker idles at the end, and at most `MAX_CHUNK` or `CHUNK_SECONDS` of work (given
-    what an episode costs), so a long run's results stream back and a stopped run keeps
-    nearly all it played.
-
-    >>> chunk_size(100, 2), chunk_size(10**6, 2), chunk_size(10**6, 2, 0.05)
-    (7, 1000, 10)
-    """
-    by_cost = int(CHUNK_SECONDS / seconds_per_episode) if seconds_per_episode > 0 else MAX_CHUNK
-    return max(1, min(MAX_CHUNK, by_cost, -(-count // (workers * 8))))
-
-
-TASK_SECONDS = 1.0  # what a task on a cluster should take: the submitter spends ~4 ms on each
-MIN_TASK_SECONDS = 0.025  # and at least, however small the work: a task's round trip is ~5 ms
-MAX_TASK = 100_000  # episodes in one task, however cheap
-SPREAD = 8  # tasks per worker thread, so that none idles long while another finishes
-
-
-def task_size(count: int, threads: int, seconds_per_episode: float) -> int:
-    """Episodes per task on a cluster of `threads` worker threads, for `count` episodes in
-    all (a run's, or a sweep's): `SPREAD` tasks per thread, so even a single run is shared
-    out, of between `MIN_TASK_SECONDS` and `TASK_SECONDS` of work each (when an episode's
-    cost is known). A sweep's runs shorter than this are played several to a task.
-
-    >>> task_size(100, 2, 0.0002), task_size(10**6, 2, 0.0002), task_size(50, 4, 2.0)
-    (100, 5000, 1)
-    >>> task_size(54000, 2, 0.0001), task_size(1800, 2, 0.0001), task_size(1800, 2, 0.0)
-    (3375, 250, 113)
-    """
-    share = -(-count // (threads * SPREAD))
-    if seconds_per_episode <= 0:  # not known: shared out evenly
-        return max(1, min(count, MAX_TASK, share))
-    least = int(MIN_TASK_SECONDS / seconds_per_episode)
-    most = int(TASK_SECONDS / seconds_per_episode)
-    return max(1, min(count, MAX_TASK, most, max(least, share)))
-
-
-def episode_costs(
-    plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1
-) -> list[float | None]:
-    """Seconds an episode of each of `plans` takes in this process: up to `episodes` of each
-    (its first ones, seeded as always), for at most about `budget` seconds in all (None for
-    the plans that were not reached, or whose episodes could not be played). The
-    environment's making is not counted: a worker keeps what it built for the next chunk."""
-    costs: list[float | None] = [None] * len(plans)
-    began = time.perf_counter()
-    for number, plan in enumerate(plans):
-        if time.perf_counter() - began > budget:
-            break
-        played = 0
-        try:
-            with Experiment(plan) as experiment:
-                started = time.perf_counter()
-                for batch in experiment.batches(0, min(episodes, plan.episodes)):
-                    played += len(batch)
-                    if time.perf_counter() - began > budget:
-                        break
-                seconds = time.perf_counter() - started
-        except GymrunError:
-            continue  # the run fails where it is played, and says so there
-        costs[number] = seconds / played if played else None
-    return costs
-
-
-def episode_cost(plans: Sequence[RunPlan], episodes: int = 5, budget: float = 0.1) -> float:
-    """The mean of `episode_costs`."""
-    return mean_cost(episode_costs(plans, episodes, budget))
-
-
-def mean_cost(costs: Sequence[float | None]) -> float:
-    """The mean of the costs that were measured (0.0 when none was)."""
-    known = [cost for cost in costs if cost is not None]
-    return sum(known) / len(known) if known else 0.0
-
-
-def chunks(
-    start: int, count: int, workers: int, seconds_per_episode: float = 0.0
-) -> Iterator[tuple[int, int]]:
-    """``(start, count)`` pieces of episodes ``start .. start + count - 1``, made as they
-    are asked for (a run of 10**11 episodes has 10**8 of them).
-
-    >>> list(chunks(0, 10, 2))
-    [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1)]
-    >>> list(chunks(5, 100, 2))[:2]
-    [(5, 7), (12, 7)]
-    """
-    size = chunk_size(count, workers, seconds_per_episode)
-    for first in range(start, start + count, size):
-        yield first, min(size, start + count - first)
+_CACHED = 4  # experiments a process keeps built, for the next chunk of their run
 
 
 @dataclass(frozen=True)
@@ -133,27 +38,52 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """A chunk's finished episodes, and the error that stopped it early, if one did."""
+    """Finished episodes of a chunk, in order: all of them, or (with `done` False) the
+    next of a chunk still playing. The last piece of a chunk says what stopped it early, if
+    anything did: `error`, gymrun's own or any other exception (a bug, the user's or ours)."""
 
     episodes: EpisodeBatch
-    error: GymrunError | None = None
+    error: BaseException | None = None
+    done: bool = True
 
 
 def play_chunk(chunk: Chunk) -> ChunkResult:
-    """Play `chunk` in this process. The episodes before a failure are kept."""
-    plan = chunk.plan
+    """Play `chunk` in this process, all of it. The episodes before a failure are kept."""
     done: list[EpisodeResult] = []
-    error = None
+    error: BaseException | None = None
+    for piece in stream_chunk(chunk):
+        done.extend(piece.episodes)
+        error = piece.error
+    if error is not None and not isinstance(error, GymrunError):  # sent back whole: in words
+        error = FaultError(f"unexpected {described(error)}")
+    return ChunkResult(EpisodeBatch.of(done, chunk.plan.reward_boundary), error)
+
+
+def stream_chunk(chunk: Chunk, keep: bool = True) -> Iterator[ChunkResult]:
+    """Play `chunk` in this process, a piece per batch of episodes as they finish: first an
+    empty piece once its experiment is built (the run has started), then the episodes, and
+    a last piece (``done``) with what stopped it, if anything did. With `keep`, the built
+    experiment is kept for the run's next chunk (a worker's); without, it is closed at the
+    end (a whole run played here: its wrappers finish their files). Ctrl-C (a
+    KeyboardInterrupt) goes through to the caller."""
+    plan = chunk.plan
+    boundary = plan.reward_boundary
     try:
-        experiment = _experiment(chunk)
-        try:
-            done.extend(experiment.episodes(chunk.first, chunk.count))
-        finally:
-            if plan.config.record.video:
-                experiment.close()
-    except GymrunError as exc:
+        experiment = _experiment(chunk) if keep else _built(chunk)
+    except Exception as exc:  # it cannot be built: the run never started
+        yield ChunkResult(EpisodeBatch.of([], boundary), exc)
+        return
+    error: BaseException | None = None
+    try:
+        yield ChunkResult(EpisodeBatch.of([], boundary), done=False)
+        for batch in experiment.batches(chunk.first, chunk.count):
+            yield ChunkResult(EpisodeBatch.of(batch, boundary), done=False)
+    except Exception as exc:
         error = exc
-    return ChunkResult(EpisodeBatch.of(done, plan.reward_boundary), error)
+    finally:
+        if plan.config.record.video or not keep:
+            experiment.close()  # videos are numbered from the chunk's first episode
+    yield ChunkResult(EpisodeBatch.of([], boundary), error)
 
 
 def play_shipped(modules: Sequence[UserModule], chunks: bytes) -> list[ChunkResult]:
@@ -183,15 +113,23 @@ def _unpickled(chunks: bytes) -> list[Chunk]:
 
 
 def _on_worker(chunk: Chunk) -> ChunkResult:
-    try:
-        result = play_chunk(chunk)
-    except Exception as exc:  # a bug, ours or the user's: this chunk's error
-        error = FaultError(f"on Dask worker {_worker_address()}: {type(exc).__name__}: {exc}")
-        return ChunkResult(EpisodeBatch.of([], chunk.plan.reward_boundary), error)
+    result = play_chunk(chunk)
     if result.error is None:
         return result
-    error = FaultError(f"on Dask worker {_worker_address()}: {result.error}")
+    error = FaultError(f"on Dask worker {_worker_address()}: {described(result.error)}")
     return ChunkResult(result.episodes, error)
+
+
+def described(error: BaseException) -> str:
+    """What stopped a chunk, in one line: gymrun's own errors say it themselves; any other
+    exception is named.
+
+    >>> described(ValueError("no"))
+    'ValueError: no'
+    """
+    if isinstance(error, GymrunError):
+        return str(error)
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _worker_address() -> str:
@@ -206,13 +144,18 @@ def _worker_address() -> str:
 _experiments: OrderedDict[str, Experiment] = OrderedDict()
 
 
+def _built(chunk: Chunk) -> Experiment:
+    """The chunk's experiment, built for it (recording its videos, when the config asks)."""
+    outer = video_recorder(chunk.plan, chunk.record_dir, chunk.first)
+    return Experiment(chunk.plan, outer, chunk.record_dir)
+
+
 def _experiment(chunk: Chunk) -> Experiment:
     """The chunk's experiment: built, or kept from an earlier chunk of the same run (one that
     records video is built for its chunk, as its videos are numbered from the first)."""
     plan = chunk.plan
-    outer = video_recorder(plan, chunk.record_dir, chunk.first)
-    if outer is not None:
-        return Experiment(plan, outer, chunk.record_dir)
+    if plan.config.record.video:
+        return _built(chunk)
     if plan.key in _experiments:
         _experiments.move_to_end(plan.key)
         return _experiments[plan.key]
@@ -221,18 +164,3 @@ def _experiment(chunk: Chunk) -> Experiment:
     if len(_experiments) > _CACHED:
         _experiments.popitem(last=False)[1].close()
     return experiment
-
-
-def in_order(numbered: Iterable[tuple[int, ChunkResult]]) -> Iterator[ChunkResult]:
-    """Chunk results that arrive in any order, given back in chunk order; the first one
-    that failed is the last given."""
-    waiting: dict[int, ChunkResult] = {}
-    next_chunk = 0
-    for number, result in numbered:
-        waiting[number] = result
-        while next_chunk in waiting:
-            result = waiting.pop(next_chunk)
-            next_chunk += 1
-            yield result
-            if result.error is not None:
-                return

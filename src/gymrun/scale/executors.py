@@ -1,70 +1,201 @@
-"""Where a sweep's chunks run: in this process, in a process pool, or on a Dask cluster."""
+"""Where chunks of runs are played: in this process, in a pool of processes on this
+machine, or on a Dask cluster. Each executor takes ``(key, chunk)`` items and gives back
+``(key, piece)`` as pieces come, in any order between chunks and in order within one (see
+`gymrun.scale.chunks`); closing what `play` returns cancels what has not started.
+
+Each says how its chunks should be sized (`policy`, see `gymrun.scale.sizing`) and how many
+play at once (`parallel`); `executor` makes one from the command line's words.
+"""
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
-from collections.abc import Generator, Hashable, Iterable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 from concurrent.futures import CancelledError
-from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from gymrun.core.episodes import EpisodeBatch
-from gymrun.core.plan import RunPlan, user_code
-from gymrun.errors import FaultError, GymrunError
-from gymrun.scale.chunks import (
-    Chunk,
-    ChunkResult,
-    episode_cost,
-    in_order,
-    play_chunk,
-    play_shipped,
-    task_size,
-)
-from gymrun.scale.cluster import DaskCluster
-from gymrun.scale.pool import play_anywhere
+from gymrun.core.plan import user_code
+from gymrun.errors import FaultError, GymrunError, UsageError
+from gymrun.scale.chunks import Chunk, ChunkResult, play_shipped, stream_chunk
+from gymrun.scale.cluster import DaskCluster, connect_dask
+from gymrun.scale.pool import ProcessPool
+from gymrun.scale.sizing import ChunkPolicy
 
 EXECUTORS = ("local", "process", "dask")
 
-Outcome = ChunkResult | BaseException
 Key = TypeVar("Key", bound=Hashable)
+Pieces = Generator[tuple[Key, ChunkResult], None, None]
+Outcome = ChunkResult | BaseException
 IN_FLIGHT = 4  # chunks per worker thread sent ahead of the results
 RETRIES = 3  # times a chunk whose result was lost with its worker is sent again
 POLL = 0.5  # seconds between looks at the cluster's health while results are awaited
 FETCH_TIMEOUT = 10.0  # seconds to fetch one finished task's result before it counts as lost
 
 
-def execute(
-    chunks: Iterable[tuple[Key, Chunk]],
-    executor: str,
-    workers: int,
-    cluster: DaskCluster | None = None,
-    bundle: int = 1,
-) -> Generator[tuple[Key, Outcome], None, None]:
-    """Play every chunk with `executor`; yield ``(key, result or the exception it raised)``
-    as each ends, in any order. Closing the generator cancels what has not started. The
-    dask executor needs `cluster` (see `gymrun.scale.cluster.connect_dask`) and plays
-    consecutive chunks of up to `bundle` episodes in one task; losing its scheduler or
-    every worker raises a `FaultError`."""
-    if executor == "local":
-        for key, chunk in chunks:
-            yield key, _outcome(chunk)
-        return
-    if executor == "process":
-        yield from play_anywhere(chunks, workers)
-        return
-    if executor != "dask":
-        raise GymrunError(f"unknown executor '{executor}' (use one of {', '.join(EXECUTORS)})")
-    if cluster is None:
-        raise GymrunError("the dask executor needs a connected cluster")
-    yield from _on_dask(chunks, cluster, bundle)
+class Executor:
+    """Where chunks are played; used as a context manager (it may start processes or
+    connect to a cluster, and stops or leaves them at the end)."""
+
+    name = ""
+    policy: ChunkPolicy | None = None  # None: each run is played whole, streaming
+    bundles = False  # several short runs' chunks to one task
+
+    @property
+    def parallel(self) -> int:
+        """Chunks played at once."""
+        return 1
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What a run's ``meta.json`` keeps of where it ran."""
+        return {}
+
+    def play(self, items: Iterable[tuple[Key, Chunk]], bundle: int = 1) -> Pieces[Key]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        pass
 
 
-def _outcome(chunk: Chunk) -> Outcome:
-    try:
-        return play_chunk(chunk)
-    except Exception as exc:  # a broken run must not stop the others
-        return exc
+class InProcess(Executor):
+    """This process: each run played whole, its episodes given as they finish."""
+
+    name = "local"
+
+    def play(self, items: Iterable[tuple[Key, Chunk]], bundle: int = 1) -> Pieces[Key]:
+        for key, chunk in items:
+            for piece in stream_chunk(chunk, keep=False):
+                yield key, piece
+
+
+class Processes(Executor):
+    """`workers` processes on this machine, each playing chunks of half a second at most
+    (so a long run streams back, and a stopped one keeps nearly all it played)."""
+
+    name = "process"
+    policy = ChunkPolicy(seconds=0.5, least_seconds=0.0, episodes=1000)
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or len(os.sched_getaffinity(0))
+        self._pool: ProcessPool | None = None
+
+    @property
+    def parallel(self) -> int:
+        return self.workers
+
+    def __enter__(self) -> Processes:
+        self._pool = ProcessPool(self.workers)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def play(self, items: Iterable[tuple[Key, Chunk]], bundle: int = 1) -> Pieces[Key]:
+        assert self._pool is not None, "a Processes executor plays inside its with block"
+        yield from self._pool.play(items)
+
+
+class OnDask(Executor):
+    """A Dask cluster at `address` (or ``DASK_SCHEDULER_ADDRESS``), checked when entered
+    (see `gymrun.scale.cluster.connect_dask`, which `wait_workers` and `on_wait` are for).
+    Tasks are of about a second of work; the chunks of short runs are played several to a
+    task. A worker lost with results is replaced by another; losing the scheduler, or every
+    worker, for longer than `wait_workers` raises a `FaultError`."""
+
+    name = "dask"
+    policy = ChunkPolicy(seconds=1.0, least_seconds=0.025, episodes=100_000)
+    bundles = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        wait_workers: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        self.address, self.wait_workers, self.on_wait = address, wait_workers, on_wait
+        self.cluster: DaskCluster | None = None
+
+    @property
+    def parallel(self) -> int:
+        assert self.cluster is not None
+        return self.cluster.threads
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return {} if self.cluster is None else {"workers": self.cluster.workers}
+
+    def __enter__(self) -> OnDask:
+        self.cluster = connect_dask(
+            self.address, wait_workers=self.wait_workers, on_wait=self.on_wait
+        )
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def play(self, items: Iterable[tuple[Key, Chunk]], bundle: int = 1) -> Pieces[Key]:
+        assert self.cluster is not None, "an OnDask executor plays inside its with block"
+        for key, outcome in _on_dask(items, self.cluster, bundle):
+            if isinstance(outcome, BaseException):
+                error = outcome if isinstance(outcome, GymrunError) else _worker_failure(outcome)
+                outcome = ChunkResult(_no_episodes(), error)
+            yield key, outcome
+
+
+def executor(
+    name: str | None,
+    workers: int | None = None,
+    *,
+    address: str | None = None,
+    wait_workers: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Executor:
+    """The executor the command line names: ``local`` (the default; with ``--workers N``
+    above 1, processes), ``process`` (``--workers`` processes, one per core by default) or
+    ``dask``. A combination that cannot mean anything is refused.
+
+    >>> [type(executor(n, w)).__name__ for n, w in ((None, None), (None, 3), ("process", None))]
+    ['InProcess', 'Processes', 'Processes']
+    >>> executor("local", 4)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gymrun.errors.UsageError: --executor local plays in this process: drop --workers 4, ...
+    """
+    if name is not None and name not in EXECUTORS:
+        raise UsageError(f"--executor {name}: use one of {', '.join(EXECUTORS)}")
+    if name == "dask":
+        if workers is not None:
+            raise UsageError(
+                f"--executor dask plays on the cluster's workers: drop --workers {workers} "
+                "(start as many `dask worker` processes as you want)"
+            )
+        return OnDask(address, wait_workers=wait_workers, on_wait=on_wait)
+    if address is not None:
+        raise UsageError("--address names a Dask scheduler: add --executor dask")
+    if name == "local" and workers not in (None, 1):
+        raise UsageError(
+            f"--executor local plays in this process: drop --workers {workers}, or use "
+            "--executor process"
+        )
+    if name == "process" or (workers or 1) > 1:
+        return Processes(workers)
+    return InProcess()
 
 
 def _on_dask(
@@ -223,26 +354,5 @@ class _Health:
         return bool(client.status == "running")
 
 
-def ordered_on_dask(
-    plan: RunPlan, cluster: DaskCluster, record_dir: Path | None = None, start: int = 0
-) -> Iterator[ChunkResult]:
-    """The episodes of `plan` from `start` on, from the Dask `cluster`, chunk by chunk in
-    episode order (tasks sized by `task_size`); the first chunk that fails is the last."""
-    size = task_size(plan.episodes - start, cluster.threads, episode_cost([plan]))
-    items = (
-        (number, Chunk(plan, first, min(size, plan.episodes - first), record_dir))
-        for number, first in enumerate(range(start, plan.episodes, size))
-    )
-    outcomes = _on_dask(items, cluster)
-
-    def results() -> Iterator[tuple[int, ChunkResult]]:
-        for number, outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                error = outcome if isinstance(outcome, GymrunError) else _worker_failure(outcome)
-                outcome = ChunkResult(EpisodeBatch.of([], plan.reward_boundary), error)  # type: ignore[arg-type]
-            yield number, outcome
-
-    try:
-        yield from in_order(results())
-    finally:
-        outcomes.close()
+def _no_episodes() -> EpisodeBatch:
+    return EpisodeBatch.of([], None)

@@ -14,15 +14,13 @@ import signal
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.orphans import die_with_parent
-from gymrun.core.plan import RunPlan
 from gymrun.errors import FaultError
-from gymrun.scale.chunks import Chunk, ChunkResult, chunks, episode_cost, in_order, play_chunk
+from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk
 
 Key = TypeVar("Key", bound=Hashable)
 IN_FLIGHT = 4  # chunks per worker process sent ahead of the results
@@ -117,26 +115,6 @@ def _ignore_signals() -> None:
     # how the pool itself ends one.) A worker never outlives its parent.
     for signum in (signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
+    # A worker forked while the parent guards its run would inherit the guard's handler.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
-
-
-def ordered_chunks(
-    plan: RunPlan, first: int, count: int, workers: int, record_dir: Path | None = None
-) -> Iterator[ChunkResult]:
-    """Episodes ``first .. first + count - 1`` of `plan` from `workers` processes, chunk by
-    chunk in episode order; the first chunk that fails is the last. Chunks are sized by
-    what an episode costs (a few are played here first), when there are more episodes than
-    eight a worker."""
-    cost = episode_cost([plan], episodes=3, budget=0.05) if count > workers * 8 else 0.0
-    items = (
-        (number, Chunk(plan, start, size, record_dir))
-        for number, (start, size) in enumerate(chunks(first, count, workers, cost))
-    )
-    with ProcessPool(workers) as pool:
-        yield from in_order(pool.play(items))
-
-
-def play_anywhere(items: Iterable[tuple[Key, Chunk]], workers: int) -> Iterator[tuple[Key, Any]]:
-    """The process executor of a sweep: `ProcessPool.play`, stopped when the caller stops."""
-    with ProcessPool(workers) as pool:
-        yield from pool.play(items)
