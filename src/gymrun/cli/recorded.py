@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,9 +37,7 @@ def show(
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
-    from gymrun.records.curve import RewardCurve
     from gymrun.records.layout import CONFIG_FILE
-    from gymrun.records.plots import draw_missing_plot
     from gymrun.records.reading import find_run, read_run
 
     with error_boundary(debug), json_stdout(as_json) as documents:
@@ -68,14 +65,7 @@ def show(
             damaged(run.problems)
             return
         rows = EpisodeRows()
-        curve = RewardCurve(expected=max(1, _expected(run_dir)))
-
-        def take(episodes: Sequence[EpisodeResult]) -> None:
-            rows.add_all(episodes)
-            curve.add_all(episodes)
-
-        run = read_run(run_dir, take)
-        note = draw_missing_plot(run, curve.curve())
+        run = read_run(run_dir, rows.add_all)
         out = console()
         out.print(f"run {run.directory}")
         if rows.count:
@@ -84,7 +74,7 @@ def show(
         err = console(stderr=True)
         if run.error:
             err.print(f"the run failed: {run.error}")
-        for message in [*run.notes, *([note] if note else [])]:
+        for message in run.notes:
             err.print(f"note: {message}")
         damaged(run.problems)
 
@@ -168,16 +158,6 @@ def compare(
         if note:
             console(stderr=True).print(f"note: {note}")
         damaged(problems)
-
-
-def _expected(run_dir: Path) -> int:
-    """How many episodes the run was to have, for the bins of its reward curve."""
-    from gymrun.records.reading import find_run, planned_episodes
-
-    try:
-        return planned_episodes(find_run(run_dir))
-    except Exception:  # read_run says what is wrong with the directory
-        return 1
 
 
 def damaged(problems: list[str]) -> None:

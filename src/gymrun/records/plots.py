@@ -15,8 +15,6 @@ import numpy as np
 from gymrun.components.extras import install_command, writable_matplotlib_dir
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve
-from gymrun.records.layout import PLOT_FILE, run_title
-from gymrun.records.reading import StoredRun
 
 PLOT_EXTRA = "gymrun[plot]"
 
@@ -90,23 +88,6 @@ def plot_rewards(curve: Curve, path: Path, *, title: str, reward_boundary: float
     figure.tight_layout()
     figure.savefig(path)
     return path
-
-
-def draw_missing_plot(run: StoredRun, curve: Curve) -> str | None:
-    """Draw ``reward.png`` of a recorded run that has none (a sweep's runs leave theirs to
-    be drawn when looked at); a note when it cannot be drawn."""
-    path = run.directory / PLOT_FILE
-    if path.exists() or not curve.count:
-        return None
-    try:
-        plot_rewards(
-            curve, path, title=run_title(run.config), reward_boundary=run.summary.reward_boundary
-        )
-    except GymrunError as exc:
-        return f"no {PLOT_FILE}: {exc}"
-    except OSError as exc:
-        return f"no {PLOT_FILE}: cannot write it: {exc.strerror or exc}"
-    return None
 
 
 def plot_sweep(

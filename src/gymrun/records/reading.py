@@ -169,13 +169,6 @@ def read_run(
     return run
 
 
-def planned_episodes(directory: Path) -> int:
-    """The episodes a run's config asked for (1 when its config says nothing readable)."""
-    with contextlib.suppress(GymrunError):
-        return int(read_config(directory)[1]["episodes"])
-    return 1
-
-
 # -- config.yaml --------------------------------------------------------------------------
 
 # The keys of a run's config a reader relies on, and what each must be.

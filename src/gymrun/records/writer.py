@@ -140,11 +140,11 @@ def reserve(path: Path, size: int = 8192) -> Path:
 class RunRecorder:
     """Writes the run directory `directory` of a run of `config` (its JSON form), expected
     to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
-    by `plotter` (one of its own unless given) when the run ends; without `plot`, ``reward.png``
-    is left for `gymrun show` to draw. `provenance` (see `RunPlan.provenance`) goes into
-    ``meta.json``. With `resumed` (see `gymrun.records.resuming`), the run continues the one
-    recorded in `directory`: its episodes stay, and ``meta.json`` says when and how it was
-    resumed."""
+    by `plotter` (one of its own unless given) when the run ends; without `plot`,
+    ``reward.png`` is not drawn (a sweep's many runs are drawn by the board, on their pages).
+    `provenance` (see `RunPlan.provenance`) goes into ``meta.json``. With `resumed` (see
+    `gymrun.records.resuming`), the run continues the one recorded in `directory`: its
+    episodes stay, and ``meta.json`` says when and how it was resumed."""
 
     def __init__(
         self,
