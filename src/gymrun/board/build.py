@@ -30,14 +30,14 @@ from gymrun import __version__
 from gymrun.board import figures
 from gymrun.board.groups import Comparison, compare
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, board_id, scan, signature
+from gymrun.board.scan import board_id, scan, signature
 from gymrun.board.site import Site, jsonable, templates_fingerprint
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular, read_json
-from gymrun.records.layout import PLOT_FILE, VIDEO_DIR, run_title
+from gymrun.records.layout import PLOT_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.records.plots import plot_rewards
 
 MANIFEST = ".board.json"

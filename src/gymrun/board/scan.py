@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gymrun.records.layout import CONFIG_FILE, VIDEO_DIR
-
-SWEEP_FILE = "sweep.json"  # as gymrun.sweep writes them
-SWEEP_PLOT = "sweep.png"
-SWEEP_RUN = re.compile(r"(.+-)?seed=\d+|p\d+-s-?\d+")
+from gymrun.records.layout import VIDEO_DIR, record_kind
 
 
 @dataclass(frozen=True)
@@ -49,14 +44,11 @@ def scan(root: Path) -> Found:
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         path = Path(folder)
-        if CONFIG_FILE in files and path != root:
+        kind = record_kind(files, subfolders)
+        if kind == "run" and path != root:
             runs.append(path)
             subfolders[:] = []  # a run holds no runs (videos/ is its own)
-        elif (
-            SWEEP_FILE in files
-            or f"{SWEEP_FILE}.reserved" in files  # a sweep that is going, or was killed
-            or any(SWEEP_RUN.fullmatch(d) for d in subfolders)
-        ):
+        elif kind == "sweep":
             sweeps.append(path)
     return Found(sorted(runs), sorted(sweeps))
 

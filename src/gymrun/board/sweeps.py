@@ -6,9 +6,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun.board.scan import SWEEP_FILE, SWEEP_PLOT, board_id, shown
+from gymrun.board.scan import board_id, shown
 from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
+from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.reading import read_sweep_json
 
 

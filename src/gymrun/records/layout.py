@@ -10,8 +10,11 @@ platform, command line, git commit), ``reward.png`` when matplotlib is installed
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_ROOT = Path("recordings")
 CONFIG_FILE = "config.yaml"
@@ -25,6 +28,42 @@ RUN_FILES = (CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, META_FILE, PLOT_FILE)
 SWEEP_FILE = "sweep.json"
 SWEEP_PLOT = "sweep.png"
 SWEEP_FILES = (SWEEP_FILE, SWEEP_PLOT)
+SWEEP_RESERVED = f"{SWEEP_FILE}.reserved"  # the room kept for sweep.json while a sweep goes
+# How a sweep names its runs (``epsilon=0.25-seed=1``; ``p000-s0`` in older records).
+SWEEP_RUN = re.compile(r"(.+-)?seed=\d+|p\d+-s-?\d+")
+
+Kind = Literal["run", "sweep"]
+
+
+def record_kind(files: Iterable[str], folders: Iterable[str] = ()) -> Kind | None:
+    """What a directory holding `files` and `folders` (names) records: a ``run`` (its
+    ``config.yaml``), a ``sweep`` (``sweep.json``, the room reserved for it while the sweep
+    goes, or runs named as a sweep names them: one killed before it wrote ``sweep.json``),
+    or nothing of gymrun's. What is wrong with a file is said when it is read.
+
+    >>> record_kind(["config.yaml", "episodes.jsonl"]), record_kind([], ["epsilon=0.5-seed=1"])
+    ('run', 'sweep')
+    >>> record_kind(["notes.txt"], ["data"]) is None
+    True
+    """
+    names = set(files)
+    if CONFIG_FILE in names:
+        return "run"
+    if SWEEP_FILE in names or SWEEP_RESERVED in names:
+        return "sweep"
+    if any(SWEEP_RUN.fullmatch(folder) for folder in folders):
+        return "sweep"
+    return None
+
+
+def kind_of(directory: Path) -> Kind | None:
+    """`record_kind` of `directory` (its entries of any kind, links not followed)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return None
+    folders = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+    return record_kind([e.name for e in entries], folders)
 
 
 def run_title(config: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ from gymrun.records.layout import (
     SUMMARY_FILE,
     SWEEP_FILE,
     VIDEO_DIR,
+    kind_of,
 )
 
 STATUSES = ("running", "completed", "interrupted", "failed")
@@ -80,9 +81,9 @@ def recorded_runs(directory: Path) -> list[Path]:
     the order of the sweep's grid (of their directories' names when it has no readable
     ``sweep.json``)."""
     found = find_run(directory)
-    if os.path.lexists(found / CONFIG_FILE):
+    if kind_of(found) == "run":
         return [found]
-    runs = [d for d in _subdirectories(found) if os.path.lexists(d / CONFIG_FILE)]
+    runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
     if not runs:
         raise GymrunError(f"{found}: a sweep with no runs recorded yet")
     order = {name: i for i, name in enumerate(_sweep_run_names(found))}
@@ -107,13 +108,8 @@ def _sweep_run_names(directory: Path) -> list[str]:
 
 
 def is_recorded(directory: Path) -> bool:
-    """Whether `directory` holds a run (its config) or a sweep (sweep.json, or runs of one
-    that was stopped before it could write it). A file there in any form counts: what is
-    wrong with it is said when it is read."""
-    return any(
-        os.path.lexists(directory / name)
-        for name in (CONFIG_FILE, SWEEP_FILE, f"{SWEEP_FILE}.reserved")
-    )
+    """Whether `directory` holds a run or a sweep (see `gymrun.records.layout.kind_of`)."""
+    return kind_of(directory) is not None
 
 
 def _time_order(run: Path) -> tuple[str, int]:
