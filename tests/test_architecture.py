@@ -22,6 +22,7 @@ LAYERS = [
     "gymrun.run",
     "gymrun.sweep",
     "gymrun.baselines",
+    "gymrun.analysis",
     "gymrun.board",
     "gymrun.diagnostics",
     "gymrun.cli",

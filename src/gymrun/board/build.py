@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from gymrun import __version__
+from gymrun.analysis.groups import Comparison, compare
 from gymrun.board import figures
-from gymrun.board.groups import Comparison, compare
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import board_id, scan, signature
 from gymrun.board.site import Site, jsonable, templates_fingerprint

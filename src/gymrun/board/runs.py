@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gymrun.board.groups import Member, group_key
+from gymrun.analysis.groups import Member, group_key
 from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
 from gymrun.core.episodes import EpisodeBatch
@@ -25,7 +25,7 @@ from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve, RewardCurve
 from gymrun.records.layout import LOCK_FILE
-from gymrun.records.reading import StoredRun, read_run, videos
+from gymrun.records.reading import read_run, videos
 
 EPISODE_ROWS = 200  # a run with more episodes is shown in blocks
 BLOCKS = 50
@@ -318,16 +318,3 @@ def episode_of_video(name: str) -> int | None:
     stem = Path(name).stem
     number = stem.removeprefix("episode-")
     return int(number) if number != stem and number.isdigit() else None
-
-
-def stored_member(run: StoredRun) -> Member:
-    """A `gymrun.records.reading.StoredRun` as a member of its group."""
-    provenance = None if run.meta is None else run.meta.get("agent")
-    return Member(
-        str(run.directory),
-        run.config,
-        run.status,
-        run.summary.mean_reward,
-        run.started_at,
-        provenance,
-    )

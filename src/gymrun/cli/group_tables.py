@@ -11,7 +11,7 @@ from gymrun.cli.fitted import FittedTable
 from gymrun.numbers import figure, interval
 
 if TYPE_CHECKING:
-    from gymrun.board.groups import Comparison
+    from gymrun.analysis.groups import Comparison
     from gymrun.core.scores import Estimate
 
 PROFILE_COLUMNS = 5  # thresholds shown of a profile

@@ -13,7 +13,7 @@ from gymrun.cli.options import AsJson, Debug
 from gymrun.errors import ExitStatus
 
 if TYPE_CHECKING:
-    from gymrun.board.groups import Comparison
+    from gymrun.analysis.groups import Comparison
     from gymrun.records.reading import StoredRun
 
 
@@ -173,8 +173,7 @@ def _group_comparisons(runs: list[StoredRun]) -> tuple[list[Comparison], str | N
     """The runs grouped by config and compared, as ``gymrun board`` does; without scipy,
     none and a note saying what to install."""
     try:
-        from gymrun.board.groups import compare
-        from gymrun.board.runs import stored_member
+        from gymrun.analysis.groups import compare, stored_member
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 

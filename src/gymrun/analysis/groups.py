@@ -20,6 +20,7 @@ import numpy as np
 
 from gymrun.core import scores
 from gymrun.core.scores import Estimate, Profile
+from gymrun.records.reading import StoredRun
 
 # Keys that do not change what an experiment measures.
 UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
@@ -281,4 +282,17 @@ def _rank(group: Group) -> tuple[float, float, str]:
         -(iqm if iqm is not None else -np.inf),
         -(mean if mean is not None else -np.inf),
         group.label,
+    )
+
+
+def stored_member(run: StoredRun) -> Member:
+    """A run read back from disk (see `gymrun.records.reading`) as a member of its group."""
+    provenance = None if run.meta is None else run.meta.get("agent")
+    return Member(
+        str(run.directory),
+        run.config,
+        run.status,
+        run.summary.mean_reward,
+        run.started_at,
+        provenance,
     )

@@ -1,0 +1,58 @@
+"""Runs grouped by config and groups compared, as `gymrun compare` and the board both use
+them: a seed counts once (its newest completed run), only completed runs are scored, and
+runs that differ in what they measure never share a group."""
+
+from __future__ import annotations
+
+import pytest
+
+from gymrun.analysis.groups import Member, compare, group_key, scored_runs
+
+CARTPOLE = {"name": "eps", "env": {"id": "CartPole-v1"}, "episodes": 100}
+
+
+def member(run: str, score: float | None, status: str = "completed", **config: object) -> Member:
+    settings = CARTPOLE | config
+    return Member(run, settings, status, score, started_at=f"2026-01-01T00:00:0{run[-1]}")
+
+
+def test_runs_that_differ_by_seed_or_recording_share_a_group() -> None:
+    base = CARTPOLE | {"seed": 1}
+    same = [
+        base | {"seed": 2},
+        base | {"record": {"video": True}},
+        base | {"vector": {"num_envs": 4}},
+        base | {"sweep": {"seeds": [1, 2]}},
+    ]
+    assert {group_key(c) for c in same} == {group_key(base)}
+    assert group_key(base | {"episodes": 50}) != group_key(base)
+    assert group_key(base, {"sha256": "a"}) != group_key(base, {"sha256": "b"})
+
+
+def test_a_seed_counts_once_and_only_completed_runs_are_scored() -> None:
+    members = [
+        member("r1", 10.0, seed=1),
+        member("r2", 12.0, seed=1),  # the same seed again, newer: it stands for seed 1
+        member("r3", 30.0, seed=2),
+        member("r4", 99.0, status="interrupted", seed=3),
+    ]
+    assert [m.run for m in scored_runs(members)] == ["r2", "r3"]
+    [comparison] = compare(members)
+    [group] = comparison.groups
+    assert sorted(group.run_scores.tolist()) == [12.0, 30.0]
+    assert group.mean.value == pytest.approx(21.0)
+
+
+def test_groups_are_compared_within_one_environment() -> None:
+    members = [
+        member("a1", 10.0, seed=1),
+        member("a2", 11.0, seed=2),
+        member("b1", 20.0, seed=1, episodes=50),
+        member("b2", 21.0, seed=2, episodes=50),
+        member("c1", 5.0, seed=1, env={"id": "Acrobot-v1"}),
+    ]
+    comparisons = {c.env: c for c in compare(members)}
+    assert sorted(comparisons) == ["Acrobot-v1", "CartPole-v1"]
+    cartpole = comparisons["CartPole-v1"]
+    assert [g.label for g in cartpole.groups] == ["eps: episodes=50", "eps: episodes=100"]
+    assert cartpole.improvement[0][1].value == 1.0  # every run of the first beat the second
