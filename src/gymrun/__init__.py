@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from gymrun.version import __version__ as __version__
 
 # Public names and the modules holding them. They are imported on first use (a lazy import
 # for start-up time), so that `gymrun --help` does not pay for gymnasium, numpy and pydantic.

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun import __version__
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.board import figures
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
@@ -39,6 +38,7 @@ from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular, read_json
 from gymrun.records.layout import PLOT_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.records.plots import plot_rewards
+from gymrun.version import __version__
 
 MANIFEST = ".board.json"
 MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare

@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from gymrun import __version__
 from gymrun.cli.baselines import baselines
 from gymrun.cli.board import board
 from gymrun.cli.console import readable_streams
@@ -21,6 +20,7 @@ from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, v
 from gymrun.cli.recorded import compare, show
 from gymrun.cli.running import run, sweep
 from gymrun.cli.usage import Command, Group
+from gymrun.version import __version__
 
 app = typer.Typer(
     name="gymrun",

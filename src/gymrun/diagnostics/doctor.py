@@ -74,7 +74,7 @@ def diagnose() -> dict[str, Any]:
     import rich
     import typer
 
-    from gymrun import __version__
+    from gymrun.version import __version__
 
     versions = {
         "gymrun": __version__,

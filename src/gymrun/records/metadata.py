@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium
 import numpy
 
-from gymrun import __version__
+from gymrun.version import __version__
 
 
 def run_metadata(command: Sequence[str] | None = None) -> dict[str, Any]:
