@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from gymrun.scale.executors import executor
 from gymrun.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +75,10 @@ def start_cluster(
 
 
 def timed(sweep, **options) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Wall seconds and this process's CPU seconds of one sweep."""
+    """Wall seconds and this process's CPU seconds of one sweep, on the executor the
+    command line's `options` name."""
     wall, cpu = time.perf_counter(), time.process_time()
-    result = run_sweep(sweep, **options)
+    result = run_sweep(sweep, executor=executor(**options))
     assert result.status == "completed", result.error
     return time.perf_counter() - wall, time.process_time() - cpu
 
@@ -105,9 +107,9 @@ def main() -> None:
         )
         try:
             executors = {
-                "local": {"executor": "local"},
-                "process, 2 workers": {"executor": "process", "workers": 2},
-                "dask, 2 workers": {"executor": "dask", "address": address},
+                "local": {"name": "local"},
+                "process, 2 workers": {"name": "process", "workers": 2},
+                "dask, 2 workers": {"name": "dask", "address": address},
             }
             timed(sweeps["default"], **executors["dask, 2 workers"])  # the workers warmed up
             wall: dict[tuple[str, str], float] = {}

@@ -33,6 +33,7 @@ from gymrun import ExperimentConfig, run_experiment
 from gymrun.core.environment import make_vector_env
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.records.lines import write_episode_lines
+from gymrun.scale.executors import Processes
 
 ENV_ID = "CartPole-v1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +122,7 @@ def gymrun_vector(num_envs: int, episodes: int) -> int:
 
     experiment_module.make_vector_env = counted
     try:
-        result = run_experiment(config, keep_episodes=False)
+        result = run_experiment(config, sinks=[])
     finally:
         experiment_module.make_vector_env = make_vector_env
     assert result.summary.count == episodes
@@ -131,7 +132,7 @@ def gymrun_vector(num_envs: int, episodes: int) -> int:
 def gymrun_run(env_id: str, episodes: int, **config: object) -> int:
     """gymrun's library call, as `gymrun run --no-record` makes it."""
     settings = {"env": env_id, "agent": "random", "episodes": episodes, "seed": 0, **config}
-    result = run_experiment(ExperimentConfig.model_validate(settings), keep_episodes=False)
+    result = run_experiment(ExperimentConfig.model_validate(settings), sinks=[])
     assert result.summary.count == episodes and result.summary.mean_steps is not None
     return round(result.summary.mean_steps * episodes)
 
@@ -140,7 +141,7 @@ def gymrun_workers(episodes: int, workers: int) -> int:
     config = ExperimentConfig.model_validate(
         {"env": ENV_ID, "agent": "random", "episodes": episodes, "seed": 0}
     )
-    result = run_experiment(config, keep_episodes=False, workers=workers)
+    result = run_experiment(config, sinks=[], executor=Processes(workers))
     return round((result.summary.mean_steps or 0) * episodes)
 
 
