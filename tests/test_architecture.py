@@ -115,3 +115,12 @@ def test_the_tests_mirror_the_package() -> None:
     tests = {p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()}
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert tests - {"support", "docs", "benchmarks"} == packages
+
+
+def test_errors_are_raised_as_their_kind() -> None:
+    """A library caller tells errors apart by class, not by parsing messages: nothing raises
+    the base class itself, and the CLI uses no private Typer module."""
+    for module, path in MODULES.items():
+        text = path.read_text()
+        assert "raise GymrunError(" not in text, module
+        assert "_click" not in text and "__class__ =" not in text, module

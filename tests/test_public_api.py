@@ -50,3 +50,27 @@ print(len(names))
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 40
+
+
+def test_errors_say_their_kind(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A library caller catches the kind of error it can handle, without reading messages."""
+    from gymrun.components.catalog import find_spec
+    from gymrun.records.directory import RecordDir
+    from gymrun.scale.executors import executor
+
+    with pytest.raises(gymrun.UnknownNameError, match="CartPole-v1"):
+        find_spec("CartPole-v9")
+    with pytest.raises(gymrun.RecordError, match="not a gymrun run"):
+        RecordDir.reopen(tmp_path)
+    with pytest.raises(gymrun.UsageError, match="--workers"):
+        executor("dask", 2)
+    with (
+        pytest.raises(gymrun.ClusterError, match="tcp://HOST:PORT"),
+        executor("dask", address="http//nowhere"),
+    ):
+        pass
+    assert issubclass(gymrun.ResumeRefused, gymrun.RecordError)
+    for name in gymrun.__all__:
+        kind = getattr(gymrun, name)
+        if isinstance(kind, type) and issubclass(kind, Exception) and name != "GymrunError":
+            assert issubclass(kind, gymrun.GymrunError) and kind.__doc__, name

@@ -92,6 +92,15 @@ class ClusterError(GymrunError):
     no worker, a worker running other versions."""
 
 
+class EnvError(GymrunError):
+    """An environment that cannot be made, or cannot do what the config asks of it (render
+    frames, run in vector form)."""
+
+
+class WrapperError(GymrunError):
+    """A wrapper that cannot be built or cannot wrap this environment."""
+
+
 class AgentError(GymrunError):
     """An agent that cannot be built for this environment (wrong options, wrong spaces)."""
 

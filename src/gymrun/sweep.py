@@ -30,7 +30,15 @@ from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.errors import ConfigError, FaultError, GymrunError, Problem, UsageError
+from gymrun.errors import (
+    ConfigError,
+    FaultError,
+    GymrunError,
+    Problem,
+    RecordError,
+    ResumeRefused,
+    UsageError,
+)
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
@@ -237,12 +245,12 @@ def read_sweep(directory: Path) -> SweepResult:
     try:
         return SweepResult.from_json(read_sweep_json(directory), directory)
     except FileNotFoundError:
-        raise GymrunError(
+        raise RecordError(
             f"{directory}: a sweep without {SWEEP_FILE}: still going, or stopped before it "
             "could write it (gymrun show DIR/RUN shows each run)"
         ) from None
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise GymrunError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
+        raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
 
 
 def run_sweep(
@@ -381,11 +389,11 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
     try:
         recorded = read_sweep_json(directory)
     except FileNotFoundError:
-        raise GymrunError(f"{where}: no {SWEEP_FILE}: not a sweep's directory") from None
+        raise ResumeRefused(f"{where}: no {SWEEP_FILE}: not a sweep's directory") from None
     except GymrunError as exc:
-        raise GymrunError(f"{where}: {exc}") from None
+        raise ResumeRefused(f"{where}: {exc}") from None
     if recorded.get("config_sha256") != sweep.sha256:
-        raise GymrunError(
+        raise ResumeRefused(
             f"{where}: the sweep recorded there was run with other settings (its configs hash "
             f"to {recorded.get('config_sha256')}, these to {sweep.sha256})"
         )
@@ -393,7 +401,7 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
     for name in sorted(set(code) | set(recorded.get("code", {}))):
         theirs = recorded.get("code", {}).get(name)
         if theirs != code.get(name):
-            raise GymrunError(
+            raise ResumeRefused(
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )

@@ -35,7 +35,8 @@ def gymrun(*args: str) -> Result:
 def test_every_command_has_clean_help_with_an_example(command: str) -> None:
     code, out, _ = gymrun(command, "--help")
     assert code == 0
-    assert not re.search(r"<[a-z]", out) and "{" not in out  # no <bool>, <int range>, {config_path}
+    options = out.split("Options ─")[1]  # arguments show Typer's <path>, <str>
+    assert not re.search(r"<[a-z]", options) and "{" not in out  # no <bool>, {config_path}
     assert re.search(r"Examples?:", out)
     examples = out.split("Example")[1].split("╭")[0]
     assert re.search(rf"^\s+gymrun {command}\b", examples, re.MULTILINE)
@@ -77,3 +78,22 @@ def test_a_misused_command_line_is_one_line_and_exit_2(args: list[str], message:
     code, out, err = gymrun(*args)
     assert (code, out) == (2, "")
     assert err.splitlines() == [message]
+
+
+@pytest.mark.parametrize("command", ["run", "show", "inspect", "validate", "board"])
+def test_one_error_boundary_for_every_command(command: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bad input is one red line and exit 2 in every command; ``--debug`` (or GYMRUN_DEBUG)
+    adds the traceback, wherever on the line it stands."""
+    missing = str(tmp_path / "nowhere")
+    args = {"run": [missing + ".yaml"], "show": [missing], "inspect": ["NoSuchEnv-v0"]}
+    args |= {"validate": [missing + ".yaml"], "board": [missing, "--out", str(tmp_path / "b")]}
+    code, out, err = gymrun_anywhere(command, *args[command])
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    for debug in ([command, "--debug", *args[command]], [command, *args[command], "--debug"]):
+        code, _, err = gymrun_anywhere(*debug)
+        assert code == 2 and "Traceback (most recent call last)" in err
+        assert err.strip().splitlines()[-1].startswith("error: ")
+    code, _, err = gymrun_anywhere(command, *args[command], env={"GYMRUN_DEBUG": "1"})
+    assert code == 2 and "Traceback (most recent call last)" in err

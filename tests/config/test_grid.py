@@ -28,6 +28,18 @@ WriteConfig = Callable[..., Path]
             "env: CartPole-v1\nsweep: {seed: [1, 2, 3]}\n",
             "sweep.seed: the seeds of a sweep are given as seeds: [...] (or replicates: N)",
         ),
+        (
+            "env: CartPole-v1\nsweep: {seeds: [1, 18446744073709551616]}\n",
+            "sweep.seeds: must be a list of integers from 0 to 2**64 - 1",
+        ),
+        (
+            "env: CartPole-v1\nsweep: {seeds: [3, 1, 3]}\n",
+            "sweep.seeds: each seed once: 3 repeated",
+        ),
+        (
+            "env: CartPole-v1\nseed: 18446744073709551615\nsweep: {replicates: 2}\n",
+            "sweep.replicates: 2 replicates from seed 18446744073709551615 pass 2**64 - 1",
+        ),
     ],
 )
 def test_sweep_grids_are_bounded_and_checked_before_expanding(
@@ -84,7 +96,7 @@ def test_replicates_count_up_from_the_seed(write_config: WriteConfig) -> None:
         ("[1, 2]", "sweep: a sweep config needs a 'sweep:' mapping"),
         ("{episodes: 3}", "sweep.episodes: must be a non-empty list"),
         ("{episodes: [3], seeds: [1], replicates: 2}", "sweep: give either seeds or replicates"),
-        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers >= 0"),
+        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers from 0 to 2**64"),
     ],
 )
 def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expected: str) -> None:

@@ -34,7 +34,7 @@ from gymrun.board.site import Site, jsonable, templates_fingerprint
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, UsageError
 from gymrun.records.files import is_regular, read_json
 from gymrun.records.layout import PLOT_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.records.plots import plot_rewards
@@ -89,16 +89,16 @@ def check_dirs(root: Path, out: Path) -> None:
     """Refuse a recordings directory that is not there, and an output directory that
     would overwrite something that is not a board."""
     if not root.is_dir():
-        raise GymrunError(f"{root}: no such directory")
+        raise UsageError(f"{root}: no such directory")
     source, target = root.resolve(), out.resolve()
     if target == source or source in target.parents or target in source.parents:
-        raise GymrunError(
+        raise UsageError(
             f"--out {out}: the board cannot be inside the recordings it shows, nor hold them"
         )
     if out.exists() and not out.is_dir():
-        raise GymrunError(f"--out {out}: exists and is not a directory")
+        raise UsageError(f"--out {out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise GymrunError(
+        raise UsageError(
             f"--out {out}: the directory is not empty and holds no board ({MANIFEST}); "
             "nothing in it was touched (choose another directory)"
         )

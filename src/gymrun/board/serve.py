@@ -21,7 +21,7 @@ from typing import Any
 
 from gymrun.board.build import BuildReport, build_board
 from gymrun.board.scan import scan, signature
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, UsageError
 
 POLL_SECONDS = 1.0
 LIVE_RECHECK_SECONDS = 10.0
@@ -146,7 +146,7 @@ def serve_board(
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
-        raise GymrunError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
+        raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
     thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
     thread.start()
     stop = stop or threading.Event()

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import jinja2
 
 from gymrun import numbers
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, RecordError
 from gymrun.records.files import open_record
 
 PACKAGE = "gymrun.board"
@@ -141,12 +141,12 @@ class Site:
             return True
         relative = folder.relative_to(self.out)
         if ".." in relative.parts or relative.is_absolute():
-            raise GymrunError(f"{folder}: outside the board; nothing is written there")
+            raise RecordError(f"{folder}: outside the board; nothing is written there")
         step, made = self.out, False
         for part in relative.parts:
             step = step / part
             if step.is_symlink():
-                raise GymrunError(f"{step}: a symbolic link inside the board; not written through")
+                raise RecordError(f"{step}: a symbolic link inside the board; not written through")
             if not step.is_dir():
                 step.mkdir()
                 made = True

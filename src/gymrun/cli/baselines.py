@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson, Debug
+from gymrun.cli.console import console, json_stdout, progress, stopped
+from gymrun.cli.options import AsJson
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -42,7 +42,6 @@ def baselines(
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")] = False,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """The random agent and the best shipped non-learning agent on every task.
 
@@ -61,7 +60,7 @@ def baselines(
     from gymrun.records.directory import record_dir
     from gymrun.scale.executors import executor
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         err = console(stderr=True)
         with record_dir("baselines", output=output, record=not no_record) as directory:
             quiet = as_json or markdown

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, json_stdout
-from gymrun.cli.options import AsJson, Debug
-from gymrun.errors import GymrunError
+from gymrun.cli.console import console, json_stdout
+from gymrun.cli.options import AsJson
+from gymrun.errors import NotInstalledError
 
 if TYPE_CHECKING:
     from gymrun.board.build import BuildReport
@@ -33,7 +33,6 @@ def board(
         int, typer.Option("--port", "-p", min=0, max=65535, help="Port for --serve (0: any free).")
     ] = 8000,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Build a web scoreboard of every recorded run, as plain files that work offline.
 
@@ -45,39 +44,38 @@ def board(
         gymrun board
         gymrun board recordings --serve --port 8000
     """
-    with error_boundary(debug):
-        from gymrun.components.extras import install_command
+    from gymrun.components.extras import install_command
 
-        try:
-            from gymrun.board.build import build_board
-            from gymrun.board.serve import serve_board
-        except ModuleNotFoundError as exc:
-            hint = install_command("gymrun[board]")
-            raise GymrunError(
-                f"gymrun board needs {exc.name}, which is not installed: {hint}"
-            ) from exc
-        if not serve:
-            with json_stdout(as_json) as documents:
-                report = build_board(recordings, out)
-                if as_json:
-                    documents.append(report.to_json())
-                else:
-                    _report(report)
-            return
-        err = console(stderr=True)
-        try:
-            serve_board(
-                recordings,
-                out,
-                port=port,
-                on_ready=lambda address: console().print(
-                    f"serving {address} (Ctrl-C to stop)", soft_wrap=True
-                ),
-                on_build=_report,
-                on_error=lambda exc: err.print(f"error: {exc}", style="red"),
-            )
-        except KeyboardInterrupt:
-            err.print("stopped")
+    try:
+        from gymrun.board.build import build_board
+        from gymrun.board.serve import serve_board
+    except ModuleNotFoundError as exc:
+        hint = install_command("gymrun[board]")
+        raise NotInstalledError(
+            f"gymrun board needs {exc.name}, which is not installed: {hint}"
+        ) from exc
+    if not serve:
+        with json_stdout(as_json) as documents:
+            report = build_board(recordings, out)
+            if as_json:
+                documents.append(report.to_json())
+            else:
+                _report(report)
+        return
+    err = console(stderr=True)
+    try:
+        serve_board(
+            recordings,
+            out,
+            port=port,
+            on_ready=lambda address: console().print(
+                f"serving {address} (Ctrl-C to stop)", soft_wrap=True
+            ),
+            on_build=_report,
+            on_error=lambda exc: err.print(f"error: {exc}", style="red"),
+        )
+    except KeyboardInterrupt:
+        err.print("stopped")
 
 
 def _report(report: BuildReport) -> None:

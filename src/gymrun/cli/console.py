@@ -121,27 +121,24 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-@contextmanager
-def error_boundary(debug: bool) -> Iterator[None]:
-    """The one error boundary: gymrun's errors become red lines and an exit status."""
-    try:
-        yield
-    except GymrunError as exc:
+def exit_for(exc: BaseException, *, debug: bool) -> NoReturn:
+    """The one error boundary (`Group.invoke` calls it for every command): gymrun's errors
+    become red lines and their exit status, a signal its own status, anything else a fault."""
+    if isinstance(exc, GymrunError):
         fail(exc, exc.exit_code, debug)
-    except (typer.Exit, typer.Abort):
-        raise
-    except KeyboardInterrupt as exc:
+    if isinstance(exc, KeyboardInterrupt):
         stopped(getattr(exc, "signum", None))
-    except Exception as exc:
-        message = f"unexpected {type(exc).__name__}: {exc}"
-        if not debug:
-            message += " (run with --debug for the traceback)"
-        fail(exc, ExitStatus.FAILURE, debug, message)
+    if not isinstance(exc, Exception):
+        raise exc  # SystemExit, GeneratorExit: not errors
+    message = f"unexpected {type(exc).__name__}: {exc}"
+    if not debug:
+        message += " (run with --debug for the traceback)"
+    fail(exc, ExitStatus.FAILURE, debug, message)
 
 
 def stopped(signum: int | None = None, after: str = "") -> NoReturn:
     """Say a command was interrupted (``interrupted by SIGTERM`` for another signal than
-    Ctrl-C's) and what it kept, and exit with ``128 + N`` for signal N."""
+    Ctrl-C's) and what it kept, and exit with the signal's status."""
     import signal
 
     from gymrun.core.signals import last_stop
@@ -153,7 +150,7 @@ def stopped(signum: int | None = None, after: str = "") -> NoReturn:
         else f"interrupted by {signal.Signals(signum).name}"
     )
     console(stderr=True).print(f"{said}{after}", style="yellow")
-    raise typer.Exit(128 + signum)
+    raise typer.Exit(ExitStatus.of_signal(signum))
 
 
 def fail(exc: BaseException, code: int, debug: bool, message: str | None = None) -> NoReturn:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, json_stdout
-from gymrun.cli.options import AsJson, ConfigPath, Debug
+from gymrun.cli.console import console, json_stdout
+from gymrun.cli.options import AsJson, ConfigPath
 
 EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
 
@@ -36,7 +36,6 @@ def list_envs(
         ),
     ] = False,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """List every registered environment: whether it runs here, its spaces.
 
@@ -53,7 +52,7 @@ def list_envs(
     from gymrun.components.catalog import list_envs as find_envs
     from gymrun.diagnostics.availability import availability
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         _import_all(imports)
         infos = find_envs(pattern)
         if not infos:  # like grep: nothing found is not bad input, but not success
@@ -93,7 +92,6 @@ def inspect(
     imports: Imports = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for reset and samples.")] = 0,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Describe an environment: spec, action and observation spaces, samples.
 
@@ -106,17 +104,17 @@ def inspect(
     from gymrun.cli.env_tables import env_description
     from gymrun.config import load_config
     from gymrun.diagnostics.inspection import describe_env
-    from gymrun.errors import GymrunError
+    from gymrun.errors import UsageError
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         _import_all(imports)
         config = load_config(config_path) if config_path is not None else None
         if env_id is None:
             if config is None:
-                raise GymrunError("inspect: name an environment ID, or give --config FILE")
+                raise UsageError("inspect: name an environment ID, or give --config FILE")
             env_id = config.env.id
         elif config is not None and config.env.id != env_id:
-            raise GymrunError(
+            raise UsageError(
                 f"inspect {env_id}: {config_path} is a config of {config.env.id}; "
                 f"leave the ID out, or give {config.env.id}"
             )
@@ -127,7 +125,7 @@ def inspect(
         console().print(env_description(info))
 
 
-def validate(config_path: ConfigPath, debug: Debug = False) -> None:
+def validate(config_path: ConfigPath) -> None:
     """Check a config without running it.
 
     Schema, names and keywords, and the env, wrappers and agent built as far as that runs
@@ -141,19 +139,18 @@ def validate(config_path: ConfigPath, debug: Debug = False) -> None:
     from gymrun.config import load_config
     from gymrun.core.experiment import trial_build
 
-    with error_boundary(debug):
-        config = load_config(config_path)
-        notes = trial_build(config)
-        wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
-        console().print(
-            f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
-            f"agent: {config.agent.name}, {config.episodes} episodes"
-        )
-        for note in notes:
-            console(stderr=True).print(f"note: {note}")
+    config = load_config(config_path)
+    notes = trial_build(config)
+    wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
+    console().print(
+        f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
+        f"agent: {config.agent.name}, {config.episodes} episodes"
+    )
+    for note in notes:
+        console(stderr=True).print(f"note: {note}")
 
 
-def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
+def doctor(as_json: AsJson = False) -> None:
     """Which environment families and optional features work here, and how to add the rest.
 
     Example:
@@ -163,7 +160,7 @@ def doctor(as_json: AsJson = False, debug: Debug = False) -> None:
     from gymrun.cli.env_tables import doctor_table
     from gymrun.diagnostics.doctor import diagnose
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         report = diagnose()
         if as_json:
             documents.append(report)
@@ -177,7 +174,6 @@ def check(
         float, typer.Option("--seconds", min=0.01, help="How long to play randomly.")
     ] = 1.0,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Run Gymnasium's environment checker on ENV_ID and time random play.
 
@@ -189,7 +185,7 @@ def check(
     from gymrun.diagnostics.checking import check_environment
     from gymrun.errors import ExitStatus
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         report = check_environment(env_id, seconds=seconds)
         if as_json:
             documents.append(report)

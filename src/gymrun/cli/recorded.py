@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, json_stdout
-from gymrun.cli.options import AsJson, Debug
+from gymrun.cli.console import console, json_stdout
+from gymrun.cli.options import AsJson
 from gymrun.errors import ExitStatus
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ def show(
         ),
     ],
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Print a recorded run's or sweep's tables again, from disk (interrupted ones too).
 
@@ -40,7 +39,7 @@ def show(
     from gymrun.records.layout import CONFIG_FILE
     from gymrun.records.reading import find_run, read_run
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         baselines = find_baselines(run_dir)
         if baselines is not None:  # a `gymrun baselines` directory: its table again
             _show_baselines(baselines, documents if as_json else None)
@@ -119,7 +118,6 @@ def compare(
         typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
     ],
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Compare recorded runs side by side, and runs of one config as groups.
 
@@ -135,7 +133,7 @@ def compare(
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         problems = [problem for run in runs for problem in run.problems]
         comparisons, note = _group_comparisons(runs)

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gymrun.cli.console import console, error_boundary, fail, json_stdout, progress, stopped
+from gymrun.cli.console import console, json_stdout, progress, stopped
 from gymrun.cli.options import (
     AsJson,
     ConfigPath,
     DaskAddress,
-    Debug,
     ExecutorName,
     Overrides,
     WaitWorkers,
     Workers,
 )
-from gymrun.errors import ExitStatus, FaultError, GymrunError
+from gymrun.cli.usage import debugging
+from gymrun.errors import ExitStatus, FaultError, GymrunError, UsageError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
@@ -40,6 +40,7 @@ SHORT_RUN = 20  # episodes: a run this short prints every episode's row
 
 
 def run(
+    ctx: typer.Context,
     target: Annotated[
         str,
         typer.Argument(
@@ -104,7 +105,6 @@ def run(
     seeds: Annotated[
         bool, typer.Option("--seeds", help="Show each episode's seed in the episode table.")
     ] = False,
-    debug: Debug = False,
 ) -> None:
     """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk.
 
@@ -123,9 +123,9 @@ def run(
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
+    with json_stdout(as_json) as documents:
         err = console(stderr=True)
-        playing = _executor(executor, workers, address, wait_workers, debug)
+        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
         config = _config_of(
             target,
             overrides or [],
@@ -145,7 +145,7 @@ def run(
             err.print(f"warning: {warning}", style="yellow")
         name = config.name or "experiment"
         if resume is not None and (output is not None or no_record or force):
-            raise GymrunError("--resume DIR records into DIR: drop --output, --force, --no-record")
+            raise UsageError("--resume DIR records into DIR: drop --output, --force, --no-record")
         claimed = (
             RecordDir.reopen(resume)
             if resume is not None
@@ -160,7 +160,6 @@ def run(
                 as_json=as_json,
                 quiet=quiet,
                 seeds=seeds,
-                debug=debug,
                 resume=resume is not None,
             )
 
@@ -176,7 +175,7 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     try:
         find_spec(target)
     except GymrunError as exc:
-        raise GymrunError(f"{target}: not a config file, and {exc}") from None
+        raise UsageError(f"{target}: not a config file, and {exc}") from None
     return env_config(target, overrides, **settings)
 
 
@@ -213,7 +212,6 @@ def _run_and_report(
     as_json: bool,
     quiet: bool,
     seeds: bool,
-    debug: bool,
     resume: bool = False,
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
@@ -250,7 +248,7 @@ def _run_and_report(
     if result.status == "interrupted" and record_dir is not None and not as_json:
         err.print(f"to finish it: {_resume_command(record_dir.path)}")
     if result.error is not None:
-        fail(result.error, result.error.exit_code, debug)
+        raise result.error
     if result.status == "interrupted":
         stopped(after=f" after {result.summary.count} finished episodes")
 
@@ -282,6 +280,7 @@ def _quiet_dask() -> None:
 
 
 def sweep(
+    ctx: typer.Context,
     config_path: ConfigPath,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the grid; run nothing.")
@@ -305,7 +304,6 @@ def sweep(
     ] = None,
     no_record: NoRecord = False,
     as_json: AsJson = False,
-    debug: Debug = False,
 ) -> None:
     """Run a config's sweep: a grid of settings and seeds, compared with 95% intervals.
 
@@ -322,8 +320,8 @@ def sweep(
     from gymrun.records.directory import record_dir
     from gymrun.sweep import load_sweep, run_sweep
 
-    with error_boundary(debug), json_stdout(as_json) as documents:
-        playing = _executor(executor, workers, address, wait_workers, debug)
+    with json_stdout(as_json) as documents:
+        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
             if as_json:
@@ -333,7 +331,7 @@ def sweep(
             return
         err = console(stderr=True)
         if resume is not None and (output is not None or no_record):
-            raise GymrunError("--resume DIR records into DIR: drop --output and --no-record")
+            raise UsageError("--resume DIR records into DIR: drop --output and --no-record")
         output = resume or output
         with record_dir(
             grid.name, output=output, force=force or resume is not None, record=not no_record
@@ -379,8 +377,7 @@ def sweep(
         if result.status == "interrupted" and sweep_dir is not None and not as_json:
             err.print(f"to finish it: {_resume_command(sweep_dir.path)}")
         if result.error is not None:
-            lost = FaultError(f"{result.error}; unfinished runs are marked interrupted")
-            fail(lost, ExitStatus.FAILURE, debug)
+            raise FaultError(f"{result.error}; unfinished runs are marked interrupted")
         if result.status == "interrupted":
             stopped(after=": unfinished runs were cancelled")
         if any(point.status == "failed" for point in result.points):

@@ -14,56 +14,50 @@ one ``error:`` line naming it and where to look, exit 2, not a boxed usage scree
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
+import typer
 import typer.core
-from typer._click import exceptions
+import typer.main
 
 _WORDS = {"int": "N", "float": "X"}  # a value's word when the option names none
 
 
-class _Argument(typer.core.TyperArgument):
-    @property
-    def display_name_raw(self) -> str:
-        return (self.metavar or self.name or "").upper()
-
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None  # the argument's name and help say what it is
-
-    def _usage_display_name(self) -> str:
-        name = self.display_name_raw + ("..." if self.nargs != 1 else "")
-        return name if self.required else f"[{name}]"
+def _name_values(params: list[Any]) -> list[Any]:
+    """`params`, each option without one given a metavar naming its value (none for a flag),
+    each argument its upper-case name."""
+    for param in params:
+        if isinstance(param, typer.core.TyperArgument):
+            param.metavar = (param.metavar or param.name or "").upper()
+        elif isinstance(param, typer.core.TyperOption) and param.metavar is None:
+            param.metavar = _word(param)
+    return params
 
 
-class _Option(typer.core.TyperOption):
-    def display_type_rich(self, ctx: Any) -> str | None:
-        if self.is_flag:
-            return None
-        if self.metavar is not None:
-            return self.metavar
-        if self.type_descriptor.is_path:
-            return "PATH"
-        if self.type_descriptor.is_choice:  # the choices themselves: local|process|dask
-            return (super().display_type_rich(ctx) or "").strip("<>")
-        return _WORDS.get(self.bare_type(), "TEXT")
+def _word(option: Any) -> str:
+    if option.is_flag:
+        return ""
+    descriptor = option.type_descriptor
+    if descriptor.is_path:
+        return "PATH"
+    if descriptor.is_choice:  # the choices themselves: local|process|dask
+        return "|".join(option.type.choices)
+    return _WORDS.get(option.bare_type(), "TEXT")
 
 
-def _named(param: Any) -> Any:
-    if type(param) is typer.core.TyperArgument:
-        param.__class__ = _Argument
-    elif type(param) is typer.core.TyperOption:
-        param.__class__ = _Option
-    return param
-
-
-class _ValuesNamed:
-    """Gives a command's parameters the classes above, whichever Typer made."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return [_named(param) for param in super().get_params(ctx)]  # type: ignore[misc]
+def _usage_pieces(command: Any, ctx: Any) -> list[str]:
+    """The usage line: ``[OPTIONS]``, then each argument as its plain name (Typer would wrap
+    a required one in braces)."""
+    pieces = [command.options_metavar] if command.options_metavar else []
+    for param in command.get_params(ctx):
+        if isinstance(param, typer.core.TyperArgument):
+            name = (param.metavar or "") + ("..." if param.nargs != 1 else "")
+            pieces.append(name if param.required else f"[{name}]")
+    return pieces
 
 
 def fenced(help_text: str) -> str:
@@ -105,18 +99,82 @@ def _rstripped(lines: list[str]) -> list[str]:
     return lines
 
 
-class Command(_ValuesNamed, typer.core.TyperCommand):
-    """A Typer command whose help names values, not types, and keeps its examples one to a
-    line."""
+class Command(typer.core.TyperCommand):
+    """A Typer command whose help names values, not types, keeps its examples one to a
+    line, and takes ``--debug``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.params.append(_debug_option())
         if self.help:
             self.help = fenced(self.help)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _name_values(super().get_params(ctx))
 
-class Group(_ValuesNamed, typer.core.TyperGroup):
-    """The ``gymrun`` command itself, its options shown as its commands' are."""
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return _usage_pieces(self, ctx)
+
+
+def _remember_debug(ctx: typer.Context, value: bool) -> None:
+    ctx.meta[DEBUG] = ctx.meta.get(DEBUG, False) or value
+
+
+@functools.cache
+def _debug_option() -> Any:
+    """``--debug`` (or ``GYMRUN_DEBUG=1``): the error boundary shows tracebacks. The flag
+    goes into the context's `meta`, which every context of the command line shares; the
+    option is made by Typer, from a command that has nothing else."""
+
+    template = typer.Typer()
+
+    @template.command()
+    def command(
+        debug: Annotated[
+            bool,
+            typer.Option(
+                "--debug",
+                envvar="GYMRUN_DEBUG",
+                expose_value=False,
+                callback=_remember_debug,
+                help="Show Python tracebacks on errors.",
+            ),
+        ] = False,
+    ) -> None:
+        """Nothing: the template of the option."""
+
+    return typer.main.get_command(template).params[0]
+
+
+DEBUG = "gymrun.debug"
+
+
+def debugging(ctx: Any) -> bool:
+    """Whether ``--debug`` (or ``GYMRUN_DEBUG``) was given to this command line."""
+    return bool(ctx.meta.get(DEBUG))
+
+
+class Group(typer.core.TyperGroup):
+    """The ``gymrun`` command itself: no arguments shows its help; the one error boundary
+    of every command (gymrun's errors, a misused command line, signals, faults) is here."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _name_values(super().get_params(ctx))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            args = ["--help"]  # the help is the answer
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        from gymrun.cli.console import exit_for
+
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except BaseException as exc:
+            exit_for(exc, debug=debugging(ctx))
 
     def main(
         self,
@@ -138,14 +196,14 @@ class Group(_ValuesNamed, typer.core.TyperGroup):
             return super().main(**kwargs)
         try:
             code = super().main(**kwargs)
-        except exceptions.NoArgsIsHelpError:
-            sys.exit(0)  # the help was the answer
-        except exceptions.ClickException as exc:
+        except typer.Exit as exc:
+            sys.exit(exc.exit_code)
+        except typer.TyperException as exc:
             _misused(exc)
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _misused(exc: exceptions.ClickException) -> NoReturn:
+def _misused(exc: Any) -> NoReturn:
     from gymrun.cli.console import console
 
     message = exc.format_message().rstrip(".")

@@ -14,7 +14,7 @@ from gymnasium.envs.registration import EnvSpec
 
 import gymrun.components.envs  # noqa: F401  (registers gymrun's environments)
 from gymrun.components.importing import import_module, is_target, load_target
-from gymrun.errors import GymrunError, did_you_mean
+from gymrun.errors import EnvError, GymrunError, UnknownNameError, did_you_mean
 
 # Packages that register environments when imported (Gymnasium >= 1.0 loads no plugins itself).
 PLUGIN_MODULES = ("ale_py",)
@@ -160,7 +160,7 @@ def find_spec(env_id: str) -> EnvSpec:
     >>> find_spec("CartPol-v1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gymrun.errors.GymrunError: unknown environment 'CartPol-v1'; did you mean 'CartPole-v1'? ...
+    gymrun.errors.UnknownNameError: unknown environment 'CartPol-v1'; did you mean ...
     """
     if env_id in gym.registry:
         return gym.registry[env_id]
@@ -176,7 +176,7 @@ def find_spec(env_id: str) -> EnvSpec:
             import_module(module)
             return gym.spec(name)
         except (gym.error.Error, GymrunError) as exc:
-            raise GymrunError(f"cannot find environment '{env_id}': {exc}") from exc
-    raise GymrunError(
+            raise EnvError(f"cannot find environment '{env_id}': {exc}") from exc
+    raise UnknownNameError(
         f"unknown environment '{env_id}'{did_you_mean(env_id, gym.registry)} (see gymrun list-envs)"
     )

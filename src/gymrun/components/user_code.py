@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from gymrun.errors import FaultError, GymrunError
+from gymrun.errors import FaultError, ImportTargetError
 
 HASH_ATTRIBUTE = "__gymrun_sha256__"  # set on a module installed from shipped files
 
@@ -260,7 +260,7 @@ def _import_from(module: UserModule, directory: Path) -> ModuleType:
     else:
         spec = importlib.util.spec_from_file_location(name, directory / f"{name}.py")
     if spec is None or spec.loader is None:
-        raise GymrunError(f"the shipped module '{name}' cannot be imported")
+        raise ImportTargetError(f"the shipped module '{name}' cannot be imported")
     imported = importlib.util.module_from_spec(spec)
     setattr(imported, HASH_ATTRIBUTE, module.sha256)
     sys.modules[name] = imported

@@ -11,7 +11,7 @@ import numpy as np
 
 from gymrun.components.importing import is_target, load_target
 from gymrun.components.seeding import reseed
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, WrapperError
 
 _EPSILON_SALT = 0x65707369
 
@@ -39,7 +39,7 @@ class VectorEpsilonRandom(gym.vector.VectorActionWrapper):
             | gym.spaces.MultiDiscrete
             | gym.spaces.MultiBinary,
         ):
-            raise GymrunError(
+            raise WrapperError(
                 f"epsilon_random in vector mode cannot replace {type(space).__name__} actions"
             )
         self._rng = np.random.Generator(np.random.PCG64())
@@ -93,13 +93,13 @@ def resolve_vector_wrapper(name: str) -> type[gym.vector.VectorWrapper]:
         cls = load_target(name)
         if isinstance(cls, type) and issubclass(cls, gym.vector.VectorWrapper):
             return cls
-        raise GymrunError(
+        raise WrapperError(
             f"'{name}' is not a gymnasium.vector.VectorWrapper, so it cannot wrap a vector env"
         )
     vector_form = getattr(gymnasium.wrappers.vector, name, None)
     if isinstance(vector_form, type) and issubclass(vector_form, gym.vector.VectorWrapper):
         return vector_form
-    raise GymrunError(
+    raise WrapperError(
         f"wrapper '{name}' has no vector form (gymnasium.wrappers.vector has none); "
         "remove it or run without vector"
     )
@@ -122,7 +122,7 @@ def apply_vector_wrappers(
             raise
         except Exception as exc:
             env.close()
-            raise GymrunError(
+            raise WrapperError(
                 f"wrappers.{index} ({name}, vector form): {type(exc).__name__}: {exc}"
             ) from exc
     return env

@@ -15,7 +15,13 @@ import numpy as np
 
 from gymrun.components.importing import is_target, load_target
 from gymrun.components.seeding import splitmix64, uniform
-from gymrun.errors import GymrunError, did_you_mean
+from gymrun.errors import (
+    GymrunError,
+    NotInstalledError,
+    UnknownNameError,
+    WrapperError,
+    did_you_mean,
+)
 
 # Mixed into the seed an episode's reset receives, so the wrapper's random stream is
 # derived from the episode seed yet independent of the environment's own.
@@ -146,19 +152,19 @@ def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
     if is_target(name):
         cls = load_target(name)
         if not (isinstance(cls, type) and issubclass(cls, gym.Wrapper)):
-            raise GymrunError(f"'{name}' is not a gymnasium.Wrapper subclass")
+            raise WrapperError(f"'{name}' is not a gymnasium.Wrapper subclass")
         return cls
     known = gymnasium_wrapper_names()
     if name in known:
         try:
             wrapper = getattr(gymnasium.wrappers, name)
         except ImportError as exc:
-            raise GymrunError(
+            raise NotInstalledError(
                 f"wrapper {name} needs a package that is not installed: {exc}"
             ) from exc
         if isinstance(wrapper, type) and issubclass(wrapper, gym.Wrapper):
             return wrapper
-    raise GymrunError(
+    raise UnknownNameError(
         f"unknown wrapper '{name}'{did_you_mean(name, [*BUILTIN_WRAPPERS, *known])} "
         "(use one of gymrun's, a gymnasium.wrappers class name, or 'package.module:Class')"
     )
@@ -212,7 +218,7 @@ def apply_wrappers(
     for index, (name, kwargs) in enumerate(stack):
         paths = path_keywords(kwargs)
         if paths and files_dir is None:
-            raise GymrunError(
+            raise WrapperError(
                 f"wrappers.{index} ({name}) writes files ({', '.join(paths)}), which go in the "
                 "run's directory: it cannot run in a run that records nothing"
             )
@@ -224,5 +230,5 @@ def apply_wrappers(
         except GymrunError:
             raise
         except Exception as exc:
-            raise GymrunError(f"wrappers.{index} ({name}): {type(exc).__name__}: {exc}") from exc
+            raise WrapperError(f"wrappers.{index} ({name}): {type(exc).__name__}: {exc}") from exc
     return env

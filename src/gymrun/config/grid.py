@@ -12,6 +12,7 @@ from gymrun.config.yaml_source import Document
 from gymrun.errors import ConfigError, Problem
 
 MAX_RUNS = 100_000  # runs (points x seeds) in one sweep
+SEEDS = 2**64  # seeds are below this, as numpy's generators take them
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,16 @@ def _seeds(
         valid = (
             isinstance(seeds, list)
             and seeds
-            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+            and all(type(s) is int and 0 <= s < SEEDS for s in seeds)
         )
         if not valid:
-            problems.append(Problem(source, "sweep.seeds", "must be a list of integers >= 0", line))
+            message = "must be a list of integers from 0 to 2**64 - 1"
+            problems.append(Problem(source, "sweep.seeds", message, line))
+            return [0]
+        if len(set(seeds)) < len(seeds):
+            twice = sorted({s for s in seeds if seeds.count(s) > 1})
+            message = f"each seed once: {', '.join(map(str, twice))} repeated"
+            problems.append(Problem(source, "sweep.seeds", message, line))
             return [0]
         return list(seeds)
     first = base if isinstance(base, int) and not isinstance(base, bool) else 0
@@ -90,6 +97,10 @@ def _seeds(
         return [0]
     if replicates > MAX_RUNS:
         message = f"{replicates:,} replicates; a sweep has at most {MAX_RUNS:,} runs"
+        problems.append(Problem(source, "sweep.replicates", message, line))
+        return [0]
+    if first + replicates > SEEDS:
+        message = f"{replicates:,} replicates from seed {first} pass 2**64 - 1, the last seed"
         problems.append(Problem(source, "sweep.replicates", message, line))
         return [0]
     return [first + r for r in range(replicates)]

@@ -18,7 +18,7 @@ from gymrun.components.extras import install_hint
 from gymrun.components.vector_wrappers import apply_vector_wrappers
 from gymrun.components.wrappers import apply_wrappers
 from gymrun.core.plan import RunPlan
-from gymrun.errors import GymrunError
+from gymrun.errors import EnvError, GymrunError
 
 Wrap = Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]
 
@@ -50,7 +50,7 @@ def make_env(
         quiet_native_logs(plan.spec)
         env = gym.make(plan.spec, **options)
     except Exception as exc:
-        raise GymrunError(
+        raise EnvError(
             f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
         ) from exc
     try:
@@ -94,7 +94,7 @@ def make_vector_env(
     except GymrunError:
         raise
     except Exception as exc:
-        raise GymrunError(
+        raise EnvError(
             f"vector: cannot make {num_envs} x {config.env.id} ({backend.name}): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
@@ -110,7 +110,7 @@ def check_video_env(plan: RunPlan) -> None:
     config = plan.config
     requested = config.env.kwargs.get("render_mode", "rgb_array")
     if requested != "rgb_array":
-        raise GymrunError(
+        raise EnvError(
             "record.video needs render_mode 'rgb_array', "
             f"but env.kwargs.render_mode is {requested!r}"
         )
@@ -118,7 +118,7 @@ def check_video_env(plan: RunPlan) -> None:
     creator: Any = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
     modes = list(getattr(creator, "metadata", {}).get("render_modes", []))
     if "rgb_array" not in modes:
-        raise GymrunError(
+        raise EnvError(
             f"record.video: {config.env.id} cannot render rgb_array frames "
             f"(its render modes: {', '.join(modes) or 'none'})"
         )

@@ -11,7 +11,7 @@ import gymnasium as gym
 from gymnasium.utils.env_checker import check_env
 
 from gymrun.components.catalog import find_spec, quiet_native_logs
-from gymrun.errors import GymrunError
+from gymrun.errors import EnvError
 
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -28,7 +28,7 @@ def check_environment(env_id: str, *, seconds: float = 1.0, seed: int = 0) -> di
     try:
         env = gym.make(env_id)
     except Exception as exc:
-        raise GymrunError(f"cannot make {env_id}: {type(exc).__name__}: {exc}") from exc
+        raise EnvError(f"cannot make {env_id}: {type(exc).__name__}: {exc}") from exc
     error = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -66,9 +66,7 @@ def _random_play(env_id: str, seconds: float, seed: int) -> dict[str, Any]:
                     episodes += 1
                     env.reset()
     except Exception as exc:
-        raise GymrunError(
-            f"{env_id} raised during random play: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise EnvError(f"{env_id} raised during random play: {type(exc).__name__}: {exc}") from exc
     finally:
         env.close()
     elapsed = time.perf_counter() - started

@@ -13,7 +13,7 @@ from gymrun.components.extras import install_hint
 from gymrun.config import ExperimentConfig
 from gymrun.core.environment import make_env
 from gymrun.core.plan import RunPlan
-from gymrun.errors import GymrunError
+from gymrun.errors import EnvError, GymrunError
 
 LIST_LIMIT = 32  # bounds with more values than this are summarised
 SAMPLE_LIMIT = 1000  # observations and samples with more values than this are summarised
@@ -122,7 +122,7 @@ def describe_env(
             quiet_native_logs(env_id)
             env = gym.make(env_id)
         except Exception as exc:
-            raise GymrunError(
+            raise EnvError(
                 f"cannot make {env_id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
             ) from exc
     try:
@@ -148,6 +148,6 @@ def describe_env(
     except GymrunError:
         raise
     except Exception as exc:
-        raise GymrunError(f"{env_id}: {type(exc).__name__}: {exc}") from exc
+        raise EnvError(f"{env_id}: {type(exc).__name__}: {exc}") from exc
     finally:
         env.close()

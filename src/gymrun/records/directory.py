@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gymrun.errors import GymrunError
+from gymrun.errors import GymrunError, RecordError
 from gymrun.records import files
 from gymrun.records.layout import (
     DEFAULT_ROOT,
@@ -47,18 +47,18 @@ class RecordDir:
         """Claim `path` (made if missing): refused if it is not empty, unless `force` and it
         holds a gymrun run or sweep. Nothing in it is touched here."""
         if path.is_symlink() and not path.exists():
-            raise GymrunError(f"{option} {path}: a symbolic link to nothing")
+            raise RecordError(f"{option} {path}: a symbolic link to nothing")
         if path.exists() and not path.is_dir():
-            raise GymrunError(f"{option} {path}: exists and is not a directory")
+            raise RecordError(f"{option} {path}: exists and is not a directory")
         _make(path, option)
         contents = [entry for entry in path.iterdir() if entry.name != LOCK_FILE]
         if contents and not force:
-            raise GymrunError(
+            raise RecordError(
                 f"{option} {path}: the directory is not empty; nothing in it was touched "
                 "(choose another directory, or pass --force to replace the run in it)"
             )
         if contents and not is_record_dir(path):
-            raise GymrunError(
+            raise RecordError(
                 f"{option} {path}: not a gymrun run or sweep directory, so --force does not "
                 "replace what is in it; nothing in it was touched"
             )
@@ -69,11 +69,11 @@ class RecordDir:
         """Claim the directory of a run to continue it: it must hold a gymrun run, and
         nothing in it is removed."""
         if not path.is_dir():
-            raise GymrunError(f"{option} {path}: no such directory")
+            raise RecordError(f"{option} {path}: no such directory")
         if not is_record_dir(path):
             runs = sorted(e.name for e in path.iterdir() if e.is_dir() and is_record_dir(e))
             hint = f" (it holds runs: name one, such as {path / runs[-1]})" if runs else ""
-            raise GymrunError(f"{option} {path}: not a gymrun run's directory{hint}")
+            raise RecordError(f"{option} {path}: not a gymrun run's directory{hint}")
         return cls(path, _lock(path, option))
 
     def clear_previous(self) -> None:
@@ -131,7 +131,7 @@ def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise GymrunError(f"cannot make the run directory {candidate}: {exc.strerror}") from exc
+            raise RecordError(f"cannot make the run directory {candidate}: {exc.strerror}") from exc
         return RecordDir(candidate, _lock(candidate, "run directory"))
     raise AssertionError("unreachable")
 
@@ -174,7 +174,7 @@ def _make(path: Path, what: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GymrunError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
+        raise RecordError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
 
 
 def _lock(path: Path, what: str) -> int:
@@ -185,14 +185,14 @@ def _lock(path: Path, what: str) -> int:
     try:
         lock = os.open(path / LOCK_FILE, flags, 0o644)
     except FileExistsError:
-        raise GymrunError(f"{what} {path}: another gymrun run has just claimed it") from None
+        raise RecordError(f"{what} {path}: another gymrun run has just claimed it") from None
     except OSError as exc:
-        raise GymrunError(f"{what} {path}: cannot claim it: {exc.strerror or exc}") from exc
+        raise RecordError(f"{what} {path}: cannot claim it: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(lock)
-        raise GymrunError(f"{what} {path}: another gymrun run is recording there now") from None
+        raise RecordError(f"{what} {path}: another gymrun run is recording there now") from None
     return lock
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gymrun.components.extras import install_command, writable_matplotlib_dir
-from gymrun.errors import GymrunError
+from gymrun.errors import NotInstalledError
 from gymrun.records.curve import Curve
 
 PLOT_EXTRA = "gymrun[plot]"
@@ -26,7 +26,7 @@ def _figure() -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise GymrunError(
+        raise NotInstalledError(
             f"plots need matplotlib, which is not installed: {install_command(PLOT_EXTRA)}"
         ) from exc
     figure = Figure(figsize=(8, 4.5), dpi=100)

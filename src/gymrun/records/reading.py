@@ -65,12 +65,12 @@ def find_run(directory: Path) -> Path:
     """`directory` if it is a run or a sweep directory; for ``recordings/NAME``, its newest
     run or sweep."""
     if not directory.is_dir():
-        raise GymrunError(f"{directory}: no such directory")
+        raise RecordError(f"{directory}: no such directory")
     if is_recorded(directory):
         return directory
     runs = [d for d in _subdirectories(directory) if is_recorded(d)]
     if not runs:
-        raise GymrunError(
+        raise RecordError(
             f"{directory}: not a gymrun run or sweep directory (no {CONFIG_FILE} or {SWEEP_FILE})"
         )
     return max(runs, key=_time_order)
@@ -85,7 +85,7 @@ def recorded_runs(directory: Path) -> list[Path]:
         return [found]
     runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
     if not runs:
-        raise GymrunError(f"{found}: a sweep with no runs recorded yet")
+        raise RecordError(f"{found}: a sweep with no runs recorded yet")
     order = {name: i for i, name in enumerate(_sweep_run_names(found))}
     return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
 

@@ -20,7 +20,7 @@ import yaml
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
-from gymrun.errors import GymrunError, RecordError
+from gymrun.errors import RecordError, ResumeRefused
 from gymrun.records import json_text
 from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE
 from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
@@ -75,7 +75,7 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     wanted = yaml.safe_load(yaml.safe_dump(plan.config.to_json(), allow_unicode=True))
     if recorded != wanted:
         keys = ", ".join(_differences(recorded, wanted)[:4]) or "its layout"
-        raise GymrunError(
+        raise ResumeRefused(
             f"{where}: the run recorded there was run with other settings ({keys} differ); "
             "resume it with the config it ran"
         )
@@ -83,17 +83,17 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
     except RecordError as exc:
-        raise GymrunError(f"{where}: {exc}; it cannot be continued") from None
+        raise ResumeRefused(f"{where}: {exc}; it cannot be continued") from None
     for name in sorted(set(_code(meta)) | set(_code(plan.provenance))):
         theirs, ours = _code(meta).get(name), _code(plan.provenance).get(name)
         if theirs != ours:
-            raise GymrunError(
+            raise ResumeRefused(
                 f"{where}: module {name} is not the version the run ran ({theirs}, now {ours})"
             )
     agent = json.loads(json_text.dumps(plan.provenance.get("agent")))  # as meta.json has it
     if meta.get("agent") != agent:
         keys = ", ".join(_differences(meta.get("agent"), agent, "agent."))
-        raise GymrunError(
+        raise ResumeRefused(
             f"{where}: the agent's model, or what plays it, is not what the run ran "
             f"({keys or 'agent'} differ)"
         )
@@ -112,9 +112,9 @@ def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeB
     except FileNotFoundError:
         return [], 0, 0  # stopped before its first episode
     except RecordError as exc:
-        raise GymrunError(f"{where}: {exc}; it cannot be continued") from None
+        raise ResumeRefused(f"{where}: {exc}; it cannot be continued") from None
     if lines.count > plan.episodes:
-        raise GymrunError(
+        raise ResumeRefused(
             f"{where}: {lines.path} holds more episodes than the run asks for ({lines.count} "
             f"of {plan.episodes}); it cannot be continued"
         )
@@ -123,15 +123,15 @@ def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeB
 
 def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
     if os.path.lexists(directory / SWEEP_FILE):
-        raise GymrunError(
+        raise ResumeRefused(
             f"{where}: a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"
         )
     if not os.path.lexists(directory / CONFIG_FILE):
-        raise GymrunError(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")
+        raise ResumeRefused(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")
     try:
         return read_config(directory)[1]
     except RecordError as exc:
-        raise GymrunError(f"{where}: {exc}") from None
+        raise ResumeRefused(f"{where}: {exc}") from None
 
 
 def _differences(recorded: Any, wanted: Any, prefix: str = "") -> list[str]:

@@ -12,7 +12,7 @@ import gymnasium as gym
 
 from gymrun.components.extras import install_command
 from gymrun.core.plan import RunPlan
-from gymrun.errors import GymrunError
+from gymrun.errors import EnvError, NotInstalledError, RecordError
 from gymrun.records.layout import VIDEO_DIR
 
 
@@ -24,7 +24,9 @@ def video_writer_class() -> Any:
         )
     except ImportError as exc:
         hint = install_command("gymrun[video]")
-        raise GymrunError(f"recording video needs moviepy, which is not installed: {hint}") from exc
+        raise NotInstalledError(
+            f"recording video needs moviepy, which is not installed: {hint}"
+        ) from exc
     return FFMPEG_VideoWriter
 
 
@@ -46,7 +48,7 @@ class EpisodeVideo(gym.Wrapper[Any, Any, Any, Any]):
     ) -> None:
         super().__init__(env)
         if env.render_mode != "rgb_array":
-            raise GymrunError(
+            raise EnvError(
                 f"video needs render_mode='rgb_array'; this environment has {env.render_mode!r}"
             )
         self.folder = folder
@@ -82,9 +84,9 @@ class EpisodeVideo(gym.Wrapper[Any, Any, Any, Any]):
     def _start(self, path: Path) -> None:
         frame: Any = self.env.render()
         if getattr(frame, "ndim", 0) != 3:
-            raise GymrunError("the environment's render() returned no RGB frame to record")
+            raise EnvError("the environment's render() returned no RGB frame to record")
         if path.parent.is_symlink():  # videos go in the run's directory, not through a link
-            raise GymrunError(
+            raise RecordError(
                 f"{path.parent} is a symbolic link; videos are not written through it"
             )
         path.parent.mkdir(parents=True, exist_ok=True)

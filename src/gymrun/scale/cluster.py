@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gymrun.components.extras import install_command
-from gymrun.errors import GymrunError
+from gymrun.errors import ClusterError, NotInstalledError
 
 CONNECT_TIMEOUT = 10.0  # seconds for the scheduler to answer
 WAIT_WORKERS = 30.0  # seconds to wait for a first worker; GYMRUN_DASK_WAIT_WORKERS overrides
@@ -60,28 +60,28 @@ def scheduler_address(text: str | None) -> str:
     ('tcp://127.0.0.1:8786', 'tls://head:8786')
     >>> scheduler_address("head:8786x")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    gymrun.errors.GymrunError: Dask scheduler address 'head:8786x': not of the form ...
+    gymrun.errors.ClusterError: Dask scheduler address 'head:8786x': not of the form ...
     """
     source = "Dask scheduler address"
     address = text or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if not text and address:
         source = "DASK_SCHEDULER_ADDRESS"
     if not address:
-        raise GymrunError(
+        raise ClusterError(
             "the dask executor needs a scheduler: pass --address tcp://HOST:PORT "
             "or set DASK_SCHEDULER_ADDRESS"
         )
     match = ADDRESS.match(address.strip())
     if match is None:
-        raise GymrunError(f"{source} '{address}': not of the form tcp://HOST:PORT")
+        raise ClusterError(f"{source} '{address}': not of the form tcp://HOST:PORT")
     scheme, host, port = match["scheme"] or "tcp", match["host"], match["port"]
     if scheme not in ("tcp", "tls"):
-        raise GymrunError(
+        raise ClusterError(
             f"{source} '{address}': scheme '{scheme}' is not one of tcp, tls (a scheduler "
             "listens on tcp://HOST:8786, not on its dashboard's http://)"
         )
     if port is None or not 0 < int(port) < 65536:
-        raise GymrunError(f"{source} '{address}': needs a port from 1 to 65535 (HOST:8786)")
+        raise ClusterError(f"{source} '{address}': needs a port from 1 to 65535 (HOST:8786)")
     return f"{scheme}://{host}:{int(port)}"
 
 
@@ -94,7 +94,7 @@ def wait_workers_default() -> float:
         return max(0.0, float(text))
     except ValueError:
         message = f"GYMRUN_DASK_WAIT_WORKERS={text!r}: must be a number of seconds"
-        raise GymrunError(message) from None
+        raise ClusterError(message) from None
 
 
 def connect_dask(
@@ -111,7 +111,7 @@ def connect_dask(
     try:
         from distributed import Client  # an optional extra: imported when asked for
     except ImportError as exc:
-        raise GymrunError(
+        raise NotInstalledError(
             "the dask executor needs distributed, which is not installed: "
             + install_command("gymrun[dask]")
         ) from exc
@@ -120,7 +120,7 @@ def connect_dask(
     try:
         client = Client(address, timeout=f"{timeout}s", set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
-        raise GymrunError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     wait = wait_workers_default() if wait_workers is None else wait_workers
     cluster = DaskCluster(client, address, wait_workers=wait)
     try:
@@ -149,17 +149,17 @@ def _check_scheduler(address: str, timeout: float) -> None:
         answer = asyncio.run(identity())
     except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
         reason = str(exc) or "no answer"
-        raise GymrunError(
+        raise ClusterError(
             f"no Dask scheduler answered at {address} within {timeout:g} s ({reason}); "
             "start one with `dask scheduler` or check --address"
         ) from None
     except Exception as exc:  # something answered, in another protocol
-        raise GymrunError(
+        raise ClusterError(
             f"{address} is not a Dask scheduler: it answered with {type(exc).__name__}"
         ) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
-        raise GymrunError(f"{address} is not a Dask scheduler (it is a {kind})")
+        raise ClusterError(f"{address} is not a Dask scheduler (it is a {kind})")
 
 
 def _wait_for_workers(
@@ -172,7 +172,7 @@ def _wait_for_workers(
     try:
         cluster.client.wait_for_workers(1, timeout=seconds)
     except TimeoutError:
-        raise GymrunError(
+        raise ClusterError(
             f"no Dask worker joined {cluster.address} within {seconds:g} s; start one with "
             f"`dask worker {cluster.address}` (--wait-workers waits longer)"
         ) from None
@@ -187,7 +187,7 @@ def _worker_versions(cluster: DaskCluster, timeout: float) -> dict[str, dict[str
         try:
             answers: dict[str, Any] = asked.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
-            raise GymrunError(
+            raise ClusterError(
                 f"the Dask workers of {cluster.address} did not say which gymrun they run "
                 f"within {timeout:g} s"
             ) from None
@@ -197,11 +197,11 @@ def _worker_versions(cluster: DaskCluster, timeout: float) -> dict[str, dict[str
     for worker, versions in sorted(answers.items()):
         if isinstance(versions, BaseException):
             reason = f"{type(versions).__name__}: {versions}"
-            raise GymrunError(f"Dask worker {worker} cannot run gymrun's tasks: {reason}")
+            raise ClusterError(f"Dask worker {worker} cannot run gymrun's tasks: {reason}")
         for package in CHECKED:
             theirs = versions.get(package)
             if theirs != mine[package]:
-                raise GymrunError(
+                raise ClusterError(
                     f"Dask worker {worker} runs {package} {theirs}, this process {package} "
                     f"{mine[package]}: install the same version on every worker"
                 )

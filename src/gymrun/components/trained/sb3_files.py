@@ -28,7 +28,7 @@ from gymrun.components.trained.model_files import (
     unpacking_problem,
 )
 from gymrun.components.trained.sb3_spaces import StoredSpace, stored_space
-from gymrun.errors import AgentError, GymrunError, did_you_mean
+from gymrun.errors import AgentError, UnknownNameError, did_you_mean
 
 SB3_INSTALL = (
     "gymrun[sb3]"  # what to install, as `gymrun.components.extras.install_command` takes it
@@ -113,13 +113,13 @@ def algorithm_named(name: str) -> Algorithm:
     >>> algorithm_named("ppo2")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gymrun.errors.GymrunError: unknown algorithm 'ppo2'; did you mean 'ppo'? (use one of a2c, ...)
+    gymrun.errors.UnknownNameError: unknown algorithm 'ppo2'; did you mean 'ppo'? ...
     """
     lowered = name.lower()
     for algorithm in ALGORITHMS.values():
         if lowered in (algorithm.key, algorithm.name.lower()):
             return algorithm
-    raise GymrunError(
+    raise UnknownNameError(
         f"unknown algorithm '{name}'{did_you_mean(lowered, ALGORITHMS)} "
         f"(use one of {', '.join(ALGORITHMS)})"
     )
