@@ -227,6 +227,18 @@ def json_loop(path: Path) -> int:
     return int(total)
 
 
+def sweep_config(directory: Path, points: int, seeds: int, episodes: int) -> Path:
+    """A sweep of random CartPole: `points` values of a key that changes no episode, each
+    with `seeds` seeds, `episodes` episodes per run."""
+    values = ", ".join(str(100 + point) for point in range(points))
+    path = directory / f"sweep-{points}x{seeds}x{episodes}.yaml"
+    path.write_text(
+        f"name: sweep\nenv: {ENV_ID}\nagent: random\nepisodes: {episodes}\nseed: 0\n"
+        f"sweep:\n  reward_boundary: [{values}]\n  replicates: {seeds}\n"
+    )
+    return path
+
+
 MINIMAL_TYPER = """
 import typer
 app = typer.Typer()
@@ -363,6 +375,40 @@ def main() -> None:
                 f"gymrun run --num-envs {num_envs} -n {episodes:,}: recorded vs --no-record",
                 f"{recorded:.2f} vs {unrecorded:.2f} s",
                 f"{unrecorded / recorded:.2f}x",
+            )
+        )
+
+        points, seeds, each = (10, 3, 5) if quick else (100, 3, 20)
+        total = points * seeds * each
+        sweeping = sweep_config(work, points, seeds, each)
+        one = work / "one.yaml"
+        one.write_text(f"name: one\nenv: {ENV_ID}\nagent: random\nepisodes: {total}\nseed: 0\n")
+        swept = wall_seconds(
+            [GYMRUN, "sweep", str(sweeping), "-o", "swept", "--force"], whole, work
+        )
+        single_run = wall_seconds(
+            [GYMRUN, "run", str(one), "-q", "-o", "one", "--force"], whole, work
+        )
+        rows.append(
+            (
+                f"gymrun sweep, {points} points x {seeds} seeds x {each} episodes, "
+                f"vs one gymrun run of {total:,}",
+                f"{swept:.2f} vs {single_run:.2f} s",
+                f"{single_run / swept:.2f}x",
+            )
+        )
+        many = 200 if quick else 2000
+        dry = {
+            count: wall_seconds(
+                [GYMRUN, "sweep", str(sweep_config(work, 1, count, each)), "--dry-run"], whole, work
+            )
+            for count in (1, many)
+        }
+        rows.append(
+            (
+                f"gymrun sweep --dry-run, 1 point x {many:,} seeds vs x 1",
+                f"{dry[many]:.2f} vs {dry[1]:.2f} s",
+                f"{dry[many] / dry[1]:.2f}x",
             )
         )
 

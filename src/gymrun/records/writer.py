@@ -106,6 +106,21 @@ def _open_existing(path: Path) -> Any:
     return os.fdopen(descriptor, "r+b")
 
 
+# libyaml's emitter where PyYAML was built with it: a sweep writes a config per run
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def config_yaml(config: dict[str, Any]) -> str:
+    """A run's config as its ``config.yaml`` holds it.
+
+    >>> print(config_yaml({"env": {"id": "CartPole-v1"}, "episodes": 3}), end="")
+    env:
+      id: CartPole-v1
+    episodes: 3
+    """
+    return yaml.dump(config, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+
+
 def write_json(path: Path, data: Any, reserved: Path | None = None) -> None:
     """Write `data` beside `path` and rename it into place: a reader never sees half a file.
 
@@ -178,7 +193,7 @@ class RunRecorder:
             if resumed is None:
                 self._claim.clear_previous()
                 with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
-                    saved.write(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+                    saved.write(config_yaml(config))
             else:  # the first run's metadata stays; each resumption adds when, where and how
                 resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
                 resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
