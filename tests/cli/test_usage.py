@@ -1,7 +1,13 @@
 """What `--help` shows: values named by words, not Python types; an example for every
 command; shell completion; and a misused command line told in one line."""
 
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +15,8 @@ from typer.testing import CliRunner
 from gymrun.cli import app
 from tests.support.cli import Result
 from tests.support.cli import gymrun as gymrun_anywhere
+from tests.support.paths import CONFIGS, ROOT
+from tests.support.processes import TIMEOUT
 
 COMMANDS = [
     "run",
@@ -97,3 +105,55 @@ def test_one_error_boundary_for_every_command(command: str, tmp_path) -> None:  
         assert err.strip().splitlines()[-1].startswith("error: ")
     code, _, err = gymrun_anywhere(command, *args[command], env={"GYMRUN_DEBUG": "1"})
     assert code == 2 and "Traceback (most recent call last)" in err
+
+
+def help_examples(command: str) -> list[str]:
+    out = gymrun(command, "--help")[1]
+    examples = out.split("Example")[1].split("╭")[0]
+    return [line.strip() for line in examples.splitlines() if line.strip().startswith("gymrun ")]
+
+
+@pytest.mark.slow
+def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
+    """Each example of every command's help, typed in a shell in a directory holding the
+    shipped configs and examples, in the order the commands are listed: each exits 0 (a
+    run's example makes the recordings a later example shows). ``TIME`` stands for the run's
+    directory, and the board is served on a free port rather than 8000."""
+    (tmp_path / "configs").symlink_to(CONFIGS)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    gymrun_bin = Path(sys.executable).with_name("gymrun")
+    environment = os.environ | {"PATH": f"{gymrun_bin.parent}:{os.environ['PATH']}"}
+    ran = 0
+    for command in COMMANDS:
+        for example in help_examples(command):
+            if "TIME" in example:
+                newest = max((tmp_path / "recordings" / "cartpole_random").iterdir())
+                example = example.replace("TIME", newest.name)
+            if "--serve" in example:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", 0))
+                    port = probe.getsockname()[1]
+                child = subprocess.Popen(
+                    ["bash", "-c", "exec " + example.replace("8000", str(port))],
+                    cwd=tmp_path, env=environment, text=True, start_new_session=True,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                )  # fmt: skip
+                try:
+                    assert child.stdout is not None
+                    lines = [child.stdout.readline() for _ in range(2)]  # the build, then
+                    assert f"serving http://127.0.0.1:{port}" in lines[-1], lines
+                    child.send_signal(signal.SIGINT)
+                    assert child.wait(timeout=30) == 0, example
+                finally:
+                    if child.poll() is None:
+                        child.kill()
+                    child.communicate()
+            else:
+                done = subprocess.run(
+                    ["bash", "-c", example], cwd=tmp_path, env=environment,
+                    capture_output=True, text=True, timeout=TIMEOUT,
+                )  # fmt: skip
+                assert done.returncode == 0, f"{example}\n{done.stderr}"
+            ran += 1
+    assert ran >= 25
+    assert (tmp_path / "gymrun.schema.json").stat().st_size > 1000

@@ -46,7 +46,7 @@ def list_envs(
 
         gymrun list-envs
         gymrun list-envs 'CartPole*'
-        gymrun list-envs --import my_envs
+        gymrun list-envs --import examples.my_envs 'Corridor*'
     """
     from gymrun.cli.env_tables import envs_table, missing_families
     from gymrun.components.catalog import list_envs as find_envs
@@ -99,7 +99,7 @@ def inspect(
 
         gymrun inspect CartPole-v1
         gymrun inspect --config configs/cartpole_epsilon.yaml
-        gymrun inspect my_envs:Corridor-v0
+        gymrun inspect examples.my_envs:Corridor-v0
     """
     from gymrun.cli.env_tables import env_description
     from gymrun.config import load_config

@@ -127,7 +127,7 @@ def compare(
 
     Examples:
 
-        gymrun compare recordings/cartpole_random recordings/cartpole_epsilon
+        gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
     """
     from gymrun.cli.run_tables import compare_table

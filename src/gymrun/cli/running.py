@@ -116,6 +116,7 @@ def run(
         gymrun run CartPole-v1
         gymrun run CartPole-v1 -a constant --set agent.action=0
         gymrun run CartPole-v1 -W TimeLimit --set wrappers.0.max_episode_steps=50
+        gymrun run configs/cartpole_random.yaml
         gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
         gymrun run configs/cartpole_random.yaml --resume recordings/cartpole_random/TIME

@@ -1,0 +1,1 @@
+"""Examples to copy: an environment of your own (`my_envs`)."""
