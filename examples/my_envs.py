@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -19,7 +19,7 @@ class CorridorEnv(gym.Env[np.ndarray, int]):
     """Walk a corridor of `length` cells to its far end: action 1 steps right, 0 steps left;
     each step costs 1, reaching the end ends the episode."""
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, length: int = 10) -> None:
         self.length = length
