@@ -120,3 +120,63 @@ def test_experiment_streams_episodes_and_can_start_anywhere() -> None:
     full = run_experiment(config).episodes
     assert tail == [(e.episode, e.reward) for e in full[4:]]
     assert np.mean([e.reward for e in full]) > 0
+
+
+def test_evaluate_a_function_held_in_memory_as_a_run_of_it(tmp_path: Path) -> None:
+    """``gymrun.evaluate`` of a function equals ``gymrun run`` of a config naming it: the
+    same seeds and episodes, recorded as the CLI records them."""
+    import json
+
+    import gymrun
+    from tests.support.cli import gymrun as cli
+
+    (tmp_path / "lean.py").write_text("def act(observation):\n    return int(observation[2] > 0)\n")
+    config = tmp_path / "lean.yaml"
+    config.write_text("env: CartPole-v1\nagent: lean:act\nepisodes: 6\nseed: 4\n")
+    code, _, err = cli("run", str(config), "-o", str(tmp_path / "named"))
+    assert code == 0, err
+    named = (tmp_path / "named" / "episodes.jsonl").read_text().splitlines()
+
+    def lean(observation: np.ndarray) -> int:
+        return int(observation[2] > 0)
+
+    result = gymrun.evaluate(lean, "CartPole-v1", episodes=6, seed=4, record_dir=tmp_path / "held")
+    assert result.status == "completed" and result.summary.count == 6
+    held = (tmp_path / "held" / "episodes.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in held] == [json.loads(line) for line in named]
+    meta = json.loads((tmp_path / "held" / "meta.json").read_text())
+    assert meta["agent"]["in_memory"].endswith("lean")
+    assert "(in memory)" in (tmp_path / "held" / "config.yaml").read_text()
+
+
+def test_evaluate_an_sb3_model_held_in_memory_as_its_saved_file(tmp_path: Path) -> None:
+    """A Stable-Baselines3 model in memory plays the episodes its saved file plays in a
+    config (``agent: sb3``), with SB3's deterministic actions, and a config's wrappers."""
+    import torch
+    from stable_baselines3 import PPO
+
+    import gymrun
+
+    torch.set_num_threads(1)
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=64, n_epochs=1, seed=0)
+    model.learn(64)
+    model.save(tmp_path / "ppo.zip")
+    settings = ["wrappers=[{name: epsilon_random, epsilon: 0.2}]"]
+    saved = run_experiment(
+        load_config(CONFIGS / "cartpole_random.yaml", [*settings, "agent=sb3",
+                    f"agent.path={tmp_path / 'ppo.zip'}"], episodes=8, seed=1)
+    )  # fmt: skip
+    held = gymrun.evaluate(
+        model, CONFIGS / "cartpole_random.yaml", overrides=settings, episodes=8, seed=1
+    )
+    assert [(e.seed, e.reward, e.steps) for e in held.episodes] == [
+        (e.seed, e.reward, e.steps) for e in saved.episodes
+    ]
+    assert held.summary.mean_reward == saved.summary.mean_reward
+
+
+def test_evaluate_refuses_what_is_not_an_agent() -> None:
+    import gymrun
+
+    with pytest.raises(AgentError, match="int is not an agent: give an object with act"):
+        gymrun.evaluate(3, "CartPole-v1", episodes=1)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from gymrun.components.agents import in_memory_agent
 from gymrun.config import ExperimentConfig
+from gymrun.config.schema import AgentConfig
 from gymrun.core.experiment import refuse_learning
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
@@ -15,11 +18,11 @@ from gymrun.pipeline.playing import play_sessions
 from gymrun.pipeline.session import RunResult, RunSession
 from gymrun.pipeline.sinks import EpisodeList, Sink
 from gymrun.records.directory import RecordDir
-from gymrun.records.resuming import recorded_part, recorded_seed, why_not_continued
+from gymrun.records.resuming import Recorded, recorded_part, recorded_seed, why_not_continued
 from gymrun.records.video import video_writer_class
 from gymrun.scale.executors import Executor, InProcess
 
-__all__ = ["RunResult", "run_experiment"]
+__all__ = ["RunResult", "evaluate", "run_experiment"]
 
 
 def run_experiment(
@@ -55,7 +58,6 @@ def run_experiment(
     >>> [e.steps for e in result.episodes], result.summary.mean_steps, result.status
     ([26, 11, 39, 20, 10], 21.2, 'completed')
     """
-    executor = executor or InProcess()
     recorded = None
     if resume:
         if record_dir is None:
@@ -72,6 +74,17 @@ def run_experiment(
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)
+    return _run_plan(plan, record_dir, executor or InProcess(), sinks, recorded)
+
+
+def _run_plan(
+    plan: RunPlan,
+    record_dir: Path | RecordDir | None,
+    executor: Executor,
+    sinks: Sequence[Sink] | None,
+    recorded: Recorded | None = None,
+) -> RunResult:
+    """Play `plan` as one session of the pipeline (`recorded`: what a resumed run holds)."""
     if plan.config.record.video:
         video_writer_class()  # fails before anything runs when moviepy is missing
     if executor.policy is not None and not plan.splittable:
@@ -109,3 +122,49 @@ def _not_shared(plan: RunPlan, executor: Executor) -> Exception:
         f"episodes cannot be shared out to {where}: run it in this process, or use "
         "vector.mode sync or async"
     )
+
+
+def evaluate(
+    agent: Any,
+    env: str | Path | ExperimentConfig,
+    *,
+    episodes: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    record_dir: Path | RecordDir | None = None,
+    sinks: Sequence[Sink] | None = None,
+    deterministic: bool = True,
+) -> RunResult:
+    """Evaluate an agent you hold in memory, as ``gymrun run`` evaluates one named in a
+    config: the same episodes, seeds, record and summary.
+
+    `agent` is a Stable-Baselines3 model (or any object with ``predict(observation,
+    deterministic=)``: `deterministic` as SB3's ``evaluate_policy`` takes it), an object
+    with ``act(observation)`` (and, if it has them, ``act_batch``, ``reset``, ``observe``),
+    or a function ``observation -> action``. `env` is an environment ID (100 episodes by
+    default, as ``gymrun run ENV_ID``), a config file or an `ExperimentConfig`, whose agent
+    `agent` stands in for; `overrides` are ``--set``'s ``KEY=VALUE``. The run plays in this
+    process; its ``config.yaml`` names the agent's class, and ``meta.json`` says it was an
+    object in memory (such a record cannot be run again from its config alone).
+
+    >>> result = evaluate(lambda observation: int(observation[2] > 0), "CartPole-v1",
+    ...                   episodes=3, seed=0)
+    >>> [episode.reward for episode in result.episodes], result.status
+    ([49.0, 35.0, 40.0], 'completed')
+    """
+    from gymrun.config import env_config, load_config
+
+    if isinstance(env, ExperimentConfig):
+        given = {"episodes": episodes, "seed": seed}
+        config = env.model_copy(update={k: v for k, v in given.items() if v is not None})
+    elif isinstance(env, Path) or Path(env).suffix.lower() in (".yaml", ".yml", ".json"):
+        config = load_config(env, overrides, episodes=episodes, seed=seed)
+    else:
+        config = env_config(env, overrides, episodes=episodes, seed=seed)
+    acting = in_memory_agent(agent, deterministic)
+    described = agent if callable(agent) and hasattr(agent, "__qualname__") else type(agent)
+    name = f"{described.__module__}.{described.__qualname__} (in memory)"
+    config = config.model_copy(update={"agent": AgentConfig.model_construct(name=name)})
+    plan = RunPlan.of(config, agent=acting)
+    plan.provenance["agent"] = {"in_memory": name.removesuffix(" (in memory)")}
+    return _run_plan(plan, record_dir, InProcess(), sinks)

@@ -128,6 +128,47 @@ class FunctionAgent:
         self.act = policy
 
 
+class PredictingAgent:
+    """An object with ``predict(observation, deterministic=)`` (a Stable-Baselines3 model held
+    in memory) as an agent, acting as SB3's ``evaluate_policy`` does; with `deterministic`
+    false, its generator is seeded with each episode's agent seed."""
+
+    def __init__(self, model: Any, deterministic: bool = True) -> None:
+        self.model = model
+        self.deterministic = deterministic
+
+    def reset(self, seed: int) -> None:
+        if not self.deterministic and callable(getattr(self.model, "set_random_seed", None)):
+            self.model.set_random_seed(seed)
+
+    def act(self, observation: Any) -> Any:
+        action, _ = self.model.predict(observation, deterministic=self.deterministic)
+        return action
+
+    def act_batch(self, observations: Any) -> Any:
+        # SB3 tells a batch from one observation by its shape: the same call serves both
+        return self.act(observations)
+
+
+def in_memory_agent(agent: Any, deterministic: bool = True) -> Any:
+    """`agent`, an object held in memory, as a run takes it: an agent (an object or class
+    with ``act``), a model with ``predict`` (see `PredictingAgent`), or a function.
+
+    >>> in_memory_agent(len) is len, type(in_memory_agent(type("M", (), {"predict": len})()))
+    (True, <class 'gymrun.components.agents.PredictingAgent'>)
+    """
+    if callable(getattr(agent, "act", None)):
+        return agent
+    if callable(getattr(agent, "predict", None)):
+        return PredictingAgent(agent, deterministic)
+    if callable(agent) and not isinstance(agent, type):
+        return agent
+    raise AgentError(
+        f"{type(agent).__name__} is not an agent: give an object with act(observation), a "
+        "model with predict(observation, deterministic=), or a function observation -> action"
+    )
+
+
 BUILTIN_AGENTS: dict[str, type] = {
     "random": RandomAgent,
     "constant": ConstantAgent,

@@ -44,18 +44,19 @@ class RunPlan:
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
     @classmethod
-    def of(cls, config: ExperimentConfig) -> RunPlan:
+    def of(cls, config: ExperimentConfig, agent: Any = None) -> RunPlan:
         spec = find_spec(config.env.id)
         update: dict[str, Any] = {}
         if config.seed is None:
             update["seed"] = secrets.randbelow(2**31)
         if config.reward_boundary is None:
             update["reward_boundary"] = spec.reward_threshold
-        agent = resolve_agent(config.agent.name)
         provenance = {}
-        model = agent_provenance(agent, config.agent_options)
-        if model is not None:
-            provenance["agent"] = model
+        if agent is None:  # else an agent held in memory (see `gymrun.run.evaluate`)
+            agent = resolve_agent(config.agent.name)
+            model = agent_provenance(agent, config.agent_options)
+            if model is not None:
+                provenance["agent"] = model
         code = user_code(config)
         if code:
             provenance["code"] = {module.name: module.sha256 for module in code}
