@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gymrun.core.episodes import EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.summary import SummaryBuilder
 
 
@@ -51,7 +51,6 @@ def test_empty_summary() -> None:
 
 
 def test_the_summary_does_not_depend_on_how_episodes_arrive() -> None:
-    from gymrun.core.episodes import EpisodeBatch
 
     rng = np.random.default_rng(3)
     episodes = [
@@ -108,3 +107,14 @@ def test_infinite_shaped_rewards_are_counted_and_left_out() -> None:
     assert (summary.nonfinite, summary.differing) == (2, 4)
     assert summary.mean == pytest.approx(6.5e307)
     assert summary.std == pytest.approx(3.5e307)
+
+
+def test_a_batch_given_to_of_comes_back_as_views_with_the_new_boundary() -> None:
+    episodes = [EpisodeResult(i, None, float(i), i + 1, True, False, None, 0.0) for i in range(4)]
+    batch = EpisodeBatch.of(episodes, None)
+    again = EpisodeBatch.of(batch, 2.0)
+    assert [(e.episode, e.reward, e.steps, e.reached) for e in again] == [
+        (i, float(i), i + 1, i >= 2) for i in range(4)
+    ]
+    assert np.shares_memory(again.reward, batch.reward)
+    assert batch.reached is None and EpisodeBatch.of(again, None).reached is None

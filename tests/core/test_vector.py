@@ -1,9 +1,11 @@
 """Vector runs: exact per-episode accounting under autoreset, determinism, wrappers, agents."""
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gymrun import Experiment, ExperimentConfig, load_config, run_experiment
@@ -126,6 +128,39 @@ def test_scripted_and_row_by_row_agents(user_module: Callable[[str], str]) -> No
     )
     assert max(e.steps for e in left.episodes) < 20
     assert max(e.steps for e in batched.episodes) < 20
+
+
+def test_only_agents_that_read_observations_are_given_them(
+    user_module: Callable[[str], str],
+) -> None:
+    module = user_module(
+        """
+        import numpy as np
+
+        seen = {"Blind": [], "Looking": []}
+
+        class Blind:
+            reads_observations = False  # as gymrun's random and constant agents
+            def act(self, observation):
+                seen["Blind"].append(observation)
+                return 0
+
+        class Looking:
+            def act(self, observation):
+                seen["Looking"].append(np.array(observation))  # kept: a copy
+                return 0
+        """
+    )
+    for name in ("Blind", "Looking"):
+        settings = {"env": "CartPole-v1", "episodes": 4, "vector": {"num_envs": 2}}
+        result = run({**settings, "agent": f"{module}:{name}"})
+        assert [e.steps for e in result.episodes] == [
+            e.steps for e in run({**settings, "agent": {"name": "constant", "action": 0}}).episodes
+        ]
+    seen = sys.modules[module].seen
+    assert seen["Blind"] and all(observation is None for observation in seen["Blind"])
+    looking = np.array(seen["Looking"])
+    assert looking.shape[1:] == (4,) and len(np.unique(looking, axis=0)) > len(looking) // 2
 
 
 def test_vector_wrappers(write_config: Callable[..., Path]) -> None:

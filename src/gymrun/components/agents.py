@@ -33,6 +33,7 @@ class RandomAgent:
     """
 
     actions_in_space = True  # drawn from the space itself: no need to check each one
+    reads_observations = False
 
     def __init__(self, action_space: gym.Space[Any], num_envs: int = 1) -> None:
         self._draws = ActionDraws(action_space, num_envs)
@@ -51,6 +52,7 @@ class ConstantAgent:
     """
 
     actions_in_space = True
+    reads_observations = False
 
     def __init__(self, action_space: gym.Space[Any], action: Any, num_envs: int = 1) -> None:
         self.action = to_action(action_space, action, "action")

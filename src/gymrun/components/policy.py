@@ -9,7 +9,8 @@ An agent has ``act(observation) -> action`` and may have:
   for agents that learn (they run in one process, on one environment).
 
 gymrun's own agents set ``actions_in_space = True``; every other agent's actions are checked
-against the action space before they reach the environment.
+against the action space before they reach the environment. Those that act without looking
+(random, constant) set ``reads_observations = False``: the loop then keeps no observation.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Policy:
         self.name = name
         self.space = space
         self.checked = not all(getattr(a, "actions_in_space", False) for a in agents)
+        self.reads = any(getattr(a, "reads_observations", True) for a in agents)
         self._resets: list[Callable[[int], Any] | None] = [
             getattr(agent, "reset", None) for agent in agents
         ]

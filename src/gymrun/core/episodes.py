@@ -97,7 +97,12 @@ class EpisodeBatch(Sequence[EpisodeResult]):
 
     @classmethod
     def of(cls, episodes: Sequence[EpisodeResult], reward_boundary: float | None) -> EpisodeBatch:
-        """Columns of `episodes` (consecutive, in index order)."""
+        """Columns of `episodes` (consecutive, in index order); a batch already in columns
+        is given back as views, its `reached` measured against `reward_boundary`."""
+        if isinstance(episodes, EpisodeBatch):
+            batch = episodes.slice(None, None)
+            batch.reached = None if reward_boundary is None else batch.reward >= reward_boundary
+            return batch
         episode, seed, reward, steps, terminated, truncated, _, seconds, shaped = (
             zip(*episodes, strict=True) if episodes else ([],) * 9
         )

@@ -45,7 +45,7 @@ class Schedule:
         self.started = first  # the next number to hand out
         self.emitted = first  # every episode below this has been reported
         self._held: dict[int, EpisodeResult] = {}  # finished before an earlier one
-        self._window = _Window(capacity=4096)
+        self._window: _Window | None = None
 
     @property
     def wanted(self) -> bool:
@@ -112,33 +112,20 @@ class Schedule:
         self.started += count
         return numbers
 
-    def finish_many(
-        self,
-        index: np.ndarray,
-        reward: np.ndarray,
-        steps: np.ndarray,
-        terminated: np.ndarray,
-        truncated: np.ndarray,
-        shaped_reward: np.ndarray | None = None,
-    ) -> None:
-        """Episodes `index` (any order) have ended; they wait for `ready`."""
-        keep = index < self.stop
-        if not keep.all():
-            index, reward, steps = index[keep], reward[keep], steps[keep]
-            terminated, truncated = terminated[keep], truncated[keep]
-            shaped_reward = None if shaped_reward is None else shaped_reward[keep]
-        if len(index):
-            columns = [reward, steps, terminated, truncated]
-            if shaped_reward is not None:
-                columns.append(shaped_reward)
-            self._window.put(index - self.emitted, *columns)
+    @property
+    def window(self) -> _Window:
+        """Where a vector env's stepper puts the episodes that ended, by index, for `ready`
+        to report (made when first asked for)."""
+        if self._window is None:
+            self._window = _Window(self.emitted)
+        return self._window
 
     def ready(self, lowest_running: int) -> EpisodeBatch | None:
-        """The episodes below `lowest_running` (all of them finished) not yet reported."""
+        """The episodes below `lowest_running` (all of them in the window) not yet reported."""
         stop = min(lowest_running, self.stop)
         if stop <= self.emitted:
             return None
-        (reward, steps, terminated, truncated), shaped = self._window.take(stop - self.emitted)
+        terminated, truncated, steps, reward, shaped = self.window.take(self.emitted, stop)
         batch = EpisodeBatch(
             np.arange(self.emitted, stop),
             reward,
@@ -153,55 +140,91 @@ class Schedule:
 
 
 class _Window:
-    """Finished episodes by their distance from the lowest unreported one, as columns.
+    """Columns of the episodes that ended, at their index less `origin`: written in any
+    order, each episode once, and read in index order.
 
-    Writes and reads touch only the episodes written or read: reading moves a start
-    offset, and the columns are moved down only once that offset passes half their length.
-    The shaped-reward column is kept only once an episode with one is put.
+    `sums` holds the episodes' rewards: one column, or with wrappers two, the shaped
+    rewards (what the agent saw) and the environment's own. A column whose `per_step` is a
+    number is not written: each episode earned that number times its steps. `flags` holds
+    1 for terminated (what it holds until written), 2 for truncated, 3 for both.
+
+    What has been read is never written again: columns are not moved in place but made
+    anew (from the first unread episode on) when they are full, so that what `take` gives
+    are views, not copies.
     """
 
-    def __init__(self, capacity: int) -> None:
-        self.offset = 0
-        self.shaped: np.ndarray | None = None
-        self._allocate(capacity)
+    SIZE = 1 << 17  # episodes the columns hold at least
 
-    def _allocate(self, capacity: int) -> None:
-        self.reward = np.zeros(capacity)
-        self.steps = np.zeros(capacity, dtype=np.int64)
-        self.terminated = np.zeros(capacity, dtype=bool)
-        self.truncated = np.zeros(capacity, dtype=bool)
-        if self.shaped is not None:
-            self.shaped = np.zeros(capacity)
+    def __init__(self, origin: int, sums: int = 1) -> None:
+        self.origin = origin
+        self.written = origin  # below this, episodes may have been put
+        self.per_step: list[float | None] = [None] * sums
+        self.sums: list[np.ndarray] = []
+        self.steps, self.flags = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+        self.flagged = False  # whether some episode did not just terminate
+        self._allocate(self.SIZE)
 
-    def _columns(self) -> tuple[np.ndarray, ...]:
-        basic = self.reward, self.steps, self.terminated, self.truncated
-        return basic if self.shaped is None else (*basic, self.shaped)
+    def _allocate(self, size: int) -> None:
+        self.sums = [np.empty(size) for _ in self.per_step]
+        self.steps = np.empty(size, dtype=np.int64)
+        self.flags = np.ones(size, dtype=np.uint8)
 
-    def put(self, position: np.ndarray, *values: np.ndarray) -> None:
-        if len(values) > 4 and self.shaped is None:
-            self.shaped = np.zeros(len(self.reward))
-        needed = self.offset + int(position.max()) + 1
-        if needed > len(self.reward):
-            old = [column[self.offset :] for column in self._columns()]
-            self._allocate(max(2 * len(self.reward), needed - self.offset))
-            for column, part in zip(self._columns(), old, strict=True):
-                column[: len(part)] = part
-            self.offset = 0
-        at = position + self.offset
-        for column, value in zip(self._columns(), values, strict=True):
-            column[at] = value
+    def keep_shaped(self) -> None:
+        """Keep a column of shaped rewards too (before anything is put)."""
+        if len(self.per_step) == 1:
+            self.per_step.insert(0, None)
+            self.sums.insert(0, np.empty(len(self.steps)))
 
-    def take(self, count: int) -> tuple[list[np.ndarray], np.ndarray | None]:
-        """The next `count` episodes' columns, and their shaped rewards if they have any."""
-        start, stop = self.offset, self.offset + count
-        taken = [column[start:stop].copy() for column in self._columns()]
-        shaped = taken.pop() if self.shaped is not None else None
-        self.offset = stop
-        if self.offset > len(self.reward) // 2:
-            for column in self._columns():
-                column[: len(column) - self.offset] = column[self.offset :]
-            self.offset = 0
-        return taken, shaped
+    def make_room(self, stop: int, first_unread: int) -> None:
+        """Room for the episodes below `stop`; those below `first_unread` will not be read."""
+        if stop - self.origin <= len(self.steps):
+            self.written = max(self.written, stop)
+            return
+        old = [*self.sums, self.steps, self.flags]
+        live = slice(first_unread - self.origin, self.written - self.origin)
+        self._allocate(max(self.SIZE, 4 * (stop - first_unread)))
+        for column, before in zip([*self.sums, self.steps, self.flags], old, strict=True):
+            column[: live.stop - live.start] = before[live]
+        self.origin = first_unread
+        self.written = stop
+
+    def write_sums(self, number: int) -> None:
+        """From now on, column `number` of `sums` is written: fill in what it implied."""
+        per_step = self.per_step[number]
+        if per_step is not None:
+            part = slice(0, self.written - self.origin)
+            np.multiply(self.steps[part], per_step, out=self.sums[number][part])
+            self.per_step[number] = None
+
+    def take(
+        self, start: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Episodes ``start .. stop - 1``: terminated, truncated, steps, reward, shaped."""
+        part = slice(start - self.origin, stop - self.origin)
+        steps = self.steps[part]
+        sums = [
+            column[part] if per_step is None else steps * per_step
+            for column, per_step in zip(self.sums, self.per_step, strict=True)
+        ]
+        if self.flagged:
+            flags = self.flags[part]
+            terminated, truncated = (flags & 1).view(bool), (flags >> 1).view(bool)
+        else:
+            terminated, truncated = _constant(True, stop - start), _constant(False, stop - start)
+        return terminated, truncated, steps, sums[-1], sums[0] if len(sums) > 1 else None
+
+
+_CONSTANTS: dict[bool, np.ndarray] = {}
+
+
+def _constant(value: bool, count: int) -> np.ndarray:
+    """`count` times `value`, as a read-only view of an array kept for the purpose."""
+    kept = _CONSTANTS.get(value)
+    if kept is None or len(kept) < count:
+        kept = np.full(max(count, _Window.SIZE), value)
+        kept.flags.writeable = False
+        _CONSTANTS[value] = kept
+    return kept[:count]
 
 
 def rollout_error(exc: BaseException, where: str, *, episode: int, step: int) -> RolloutError:

@@ -43,6 +43,8 @@ _PASSED_ON = (KeyboardInterrupt, GeneratorExit, RolloutError)
 BLOCK_STEPS = 256
 BLOCK_VALUES = 1 << 18
 TAIL_STEPS = 8
+# A reward paid every step is summed as a product up to this size: exact to the last bit.
+WHOLE_REWARDS = 2.0**20
 
 
 class SingleStepper:
@@ -119,7 +121,7 @@ class ResettingVectorStepper:
     def run(self, schedule: Schedule) -> Iterator[Episodes]:
         env, policy = self.env, self.policy
         n = env.num_envs
-        act_batch = _row_by_row(policy.acts, env)
+        act_batch = _row_by_row(policy.acts, env, policy.reads)
         playing: list[tuple[int, int]] = [(0, 0)] * n  # (index, env seed) per sub-environment
         seeds: list[int | None] = [None] * n
         returns = np.zeros(n)
@@ -192,20 +194,23 @@ class AutoresetVectorStepper:
 
     def run(self, schedule: Schedule) -> Iterator[Episodes]:
         env, policy, n = self.env, self.policy, self.env.num_envs
-        act_batch = policy.act_batch if policy.batched else _row_by_row(policy.acts, env)
+        act_batch = (
+            policy.act_batch if policy.batched else _row_by_row(policy.acts, env, policy.reads)
+        )
         # Agents of their own per sub-environment are reset as their episodes start: every
         # step is then a block, so that none acts before its reset.
         per_slot_resets = policy.resets and not policy.batched
         block = 1 if per_slot_resets else min(BLOCK_STEPS, max(1, BLOCK_VALUES // n))
         # with wrappers, the environment's own rewards beneath them, per step
         tap = find_reward_tap(env)
-        state = _Carry(n, schedule.start_many(n), tap is not None)
+        books = _Books(schedule, n, block, self.skip, tap is not None)
+        rewards, terminated, truncated, own = books.rewards, books.ended, books.cut, books.own
         ends_per_step = n / 16  # a first guess, replaced by what each block shows
         step = 0
         step_env = env.step
         try:
             observations, _ = env.reset(seed=schedule.run_seed)
-            for slot, index in enumerate(state.playing[: 1 if policy.batched else n].tolist()):
+            for slot, index in enumerate(books.playing[: 1 if policy.batched else n].tolist()):
                 policy.reset(slot, schedule.seeds[index][1])
             while not schedule.done:
                 # Stop short of overshooting the quota: a long block at its end would step
@@ -214,39 +219,35 @@ class AutoresetVectorStepper:
                 steps = min(block, max(TAIL_STEPS, int(to_start / ends_per_step)))
                 if not schedule.wanted:
                     steps = min(block, TAIL_STEPS)
-                rewards: list[Any] = []
-                terminated: list[Any] = []
-                truncated: list[Any] = []
-                env_rewards: list[Any] = []
-                for _ in range(steps):
-                    observations, reward, ended, cut, _ = step_env(act_batch(observations))
-                    if rewards and reward is rewards[-1]:  # an env that reuses its arrays
-                        reward, ended, cut = reward.copy(), ended.copy(), cut.copy()
-                    rewards.append(reward)
-                    terminated.append(ended)
-                    truncated.append(cut)
-                    if tap is not None:
-                        own = tap.rewards
-                        if env_rewards and own is env_rewards[-1]:  # reused, as above
-                            own = own.copy()
-                        env_rewards.append(own)
+                # What each step returns is copied into the block's rows at once (so an env
+                # that reuses its arrays is read right, and nothing the env returned is kept).
+                if own is None and policy.batched and not policy.reads:  # it does not look
+                    observations = None
+                    for row in range(1, steps + 1):
+                        _, rewards[row], terminated[row], truncated[row], _ = step_env(
+                            act_batch(None)
+                        )
+                elif own is None:
+                    for row in range(1, steps + 1):
+                        observations, rewards[row], terminated[row], truncated[row], _ = step_env(
+                            act_batch(observations)
+                        )
+                else:
+                    for row in range(1, steps + 1):
+                        observations, rewards[row], terminated[row], truncated[row], _ = step_env(
+                            act_batch(observations)
+                        )
+                        own[row] = tap.rewards  # type: ignore[union-attr]  # with `own`
                 step += steps
                 # Sums past the largest float are infinite (inf - inf, NaN), reported as
                 # non-finite rewards without numpy's warnings.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    slots, numbers = self._account(
-                        schedule,
-                        state,
-                        rewards,
-                        terminated,
-                        truncated,
-                        None if tap is None else env_rewards,
-                    )
-                ends_per_step = max(len(slots) / steps, 1 / steps)
+                    ended = books.account(steps, per_slot_resets)
+                ends_per_step = max(ended / steps, 1 / steps)
                 if per_slot_resets:
-                    for slot, index in zip(slots.tolist(), numbers.tolist(), strict=True):
+                    for slot, index in books.started:
                         policy.reset(slot, schedule.seeds[index][1])
-                batch = schedule.ready(int(state.playing.min()))
+                batch = schedule.ready(int(books.playing.min()))
                 if batch is not None:
                     yield batch
         except _PASSED_ON:
@@ -255,128 +256,214 @@ class AutoresetVectorStepper:
             where = f"vector step {step}, episodes from {schedule.emitted}"
             raise rollout_error(exc, where, episode=schedule.emitted, step=step) from exc
 
-    def _account(
-        self,
-        schedule: Schedule,
-        state: _Carry,
-        rewards: list[Any],
-        terminated: list[Any],
-        truncated: list[Any],
-        env_rewards: list[Any] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Find the episodes that ended in a block of steps, report them to `schedule`, and
-        number the episodes that started; returns ``(sub-environments, numbers)`` of those.
-        `env_rewards`, when the config has wrappers, are the environment's own rewards
-        beneath them: the episodes' rewards, `rewards` their shaped rewards.
 
-        Every operation is one numpy call over the block or over the episodes that ended in
-        it, never a Python loop over either.
+class _Books:
+    """The rows of a block of steps, and where each sub-environment's current episode
+    stands: the autoreset stepper's accounting.
+
+    Row ``j`` (from 1) of `rewards`, `ended` and `cut` holds step ``j - 1`` of the block;
+    `own`, when the config has wrappers, holds the environment's rewards beneath them. Per
+    sub-environment, `start` is the row (from 0, of this block) of its current episode's
+    first step: negative when the episode began in an earlier block, 1 when the block's
+    first step only resets the sub-environment (`pending`).
+
+    An episode's reward is the sum of its rows. While every step pays the same whole number
+    (CartPole's 1.0), it is that number times the steps, exactly what summing gives: the
+    rows are only checked, and the schedule's window multiplies. Otherwise the rows are
+    summed in place (row 0 stays zero, so that row ``j`` then holds the sum of the steps
+    before ``j``), each episode's sum is a difference of two of them, and `carries` hold
+    what each current episode earned before the block.
+    """
+
+    def __init__(self, schedule: Schedule, n: int, block: int, skip: int, own: bool) -> None:
+        self.schedule, self.n, self.skip = schedule, n, skip
+        self.rewards = np.zeros((block + 1, n))
+        self.own = np.zeros((block + 1, n)) if own else None
+        self.ended = np.zeros((block + 1, n), dtype=bool)
+        self.cut = np.zeros((block + 1, n), dtype=bool)
+        self.matrices = [self.rewards] if self.own is None else [self.rewards, self.own]
+        self.carries = [np.zeros(n) for _ in self.matrices]
+        # per matrix: the whole number every step pays (None before the first block, False
+        # once a step paid something else: from then on the rows are summed)
+        self.constants: list[float | bool | None] = [None for _ in self.matrices]
+        self.playing = schedule.start_many(n)  # the episode each sub-environment plays
+        self.start = np.zeros(n, dtype=np.int64)
+        self.pending: np.ndarray = np.zeros(
+            0, dtype=np.int64
+        )  # the sub-environments whose start is 1
+        # sub-environment and row of a position in a block, by bit operations when n is a
+        # power of two; sorted by sub-environment with 16-bit keys when they fit
+        self.shift = n.bit_length() - 1 if n & (n - 1) == 0 else None
+        self.key = np.int16 if n < 2**15 else np.int32
+        self.started: list[tuple[int, int]] = []  # (sub-environment, episode) that began
+        if own:
+            schedule.window.keep_shaped()
+
+    def account(self, k: int, started: bool = False) -> int:
+        """Find the episodes that ended in the block's `k` steps, put them in the schedule's
+        window and number the episodes that began; returns how many ended. With `started`,
+        `self.started` lists the episodes that began, in order.
+
+        Every operation is one numpy call over the block, over the sub-environments or over
+        the episodes that ended in it, never a Python loop over either.
         """
-        k, n, skip = len(rewards), state.n, self.skip
-        ended_t = np.array(terminated)
-        cut_t = np.array(truncated)
-        cumulative = _cumulative(rewards, n)
-        own = None if env_rewards is None else _cumulative(env_rewards, n)
-        flat = np.flatnonzero(ended_t | cut_t)  # row * n + sub-environment of each end
-        if not len(flat):
-            state.carry_all(k, cumulative, own)
-            return flat, flat
-        slots = flat % n
+        n, skip, schedule = self.n, self.skip, self.schedule
+        ended, cut = self.ended[1 : k + 1], self.cut[1 : k + 1]
+        cuts = np.count_nonzero(cut)
+        flat = np.flatnonzero(np.logical_or(ended, cut) if cuts else ended)
+        count = len(flat)  # each end: its row * n + its sub-environment
+        summed = [number for number in range(len(self.matrices)) if not self._paid(number, k, flat)]
+        for number in summed:  # row j: the sum of the steps before j
+            matrix = self.matrices[number]
+            for j in range(1, k + 1):
+                np.add(matrix[j - 1], matrix[j], out=matrix[j])
+        if not count:
+            self._carry_on(k, summed)
+            return 0
         # Grouped by sub-environment (a stable sort of small integers is a radix sort,
-        # linear in the ends), each end closes the episode begun at the one before.
-        order = np.argsort(slots.astype(np.int16 if n < 2**15 else np.int32), kind="stable")
+        # linear in the ends), each end closes the episode begun after the one before.
+        key = (flat % n if self.shift is None else flat & (n - 1)).astype(self.key)
+        order = np.argsort(key, kind="stable")
         at = flat[order]
-        slot = slots[order]
-        row = at // n
-        later = np.empty(len(at), dtype=bool)  # not the sub-environment's first end
-        later[0] = False
-        np.equal(slot[1:], slot[:-1], out=later[1:])
-        first = ~later
-        start_row = np.empty_like(row)
-        start_row[1:] = row[:-1] + skip
-        first_slots = slot[first]
-        start_row[first] = state.pending[first_slots]
-        begin = start_row * n + slot
-        reward = cumulative.ravel()[at + n] - cumulative.ravel()[begin]
-        reward[first] += state.reward[first_slots]
-        if own is not None:
-            env_reward = own.ravel()[at + n] - own.ravel()[begin]
-            env_reward[first] += state.env_reward[first_slots]
-        steps = row + 1 - start_row
-        steps[first] += state.steps[first_slots]
+        slot = key[order]
+        row = at // n if self.shift is None else at >> self.shift
+        first = np.empty(count, dtype=bool)  # the sub-environment's first end in the block
+        first[0] = True
+        np.not_equal(slot[1:], slot[:-1], out=first[1:])
+        firsts = np.flatnonzero(first)
+        slots = slot[firsts]  # the sub-environments with an end, each once
+        lasts = np.empty_like(firsts)
+        np.subtract(firsts[1:], 1, out=lasts[:-1])
+        lasts[-1] = count - 1
+        # An episode's first step is `skip` rows after the end before it, or for the first
+        # end of a sub-environment, its `start`.
+        started_at = self.start[slots]
+        steps = np.empty(count, dtype=np.int64)
+        np.subtract(row[1:], row[:-1], out=steps[1:])
+        if skip != 1:
+            steps[1:] -= skip - 1
+        steps[firsts] = row[firsts] + 1 - started_at
+        sums: list[tuple[int, np.ndarray]] = []  # the rewards the window is given
+        if summed:
+            below = np.empty(count, dtype=np.int64)  # each first step's place in the rows
+            np.add(at[:-1], skip * n, out=below[1:])
+            below[firsts] = np.maximum(started_at, 0) * n + slots
+            for number in summed:
+                values = self.matrices[number].ravel()
+                reward = values[n:][at] - values[below]
+                reward[firsts] += self.carries[number][slots]  # earned before the block
+                sums.append((number, reward))
         # In start order (row, then sub-environment) the new episodes take the next numbers:
         # the end at row-major position j starts episode `base + j`.
         base = schedule.started
-        numbers = schedule.start_many(len(at))
-        index = np.empty_like(row)
-        index[1:] = order[:-1] + base
-        index[first] = state.playing[first_slots]
-        ended, cut = ended_t.ravel()[at], cut_t.ravel()[at]
-        if own is None:
-            schedule.finish_many(index, reward, steps, ended, cut)
-        else:
-            schedule.finish_many(index, env_reward, steps, ended, cut, shaped_reward=reward)
-        last = np.append(first[1:], True)
-        state.carry_all(k, cumulative, own)
-        state.restart(k, slot[last], row[last] + skip, order[last] + base, cumulative, own)
-        return slots, numbers
+        schedule.started += count
+        self._report(order, firsts, slots, base, steps, sums, at if cuts else None)
+        # What goes on: the episodes begun by each sub-environment's last end.
+        self._carry_on(k, summed)
+        restart = row[lasts] + skip  # their first step's row
+        if summed:
+            inside = np.minimum(restart, k)
+            for number in summed:
+                values = self.matrices[number].ravel()
+                self.carries[number][slots] = values[k * n + slots] - values[inside * n + slots]
+        self.start[slots] = restart - k
+        self.pending = slots[restart > k]
+        self.playing[slots] = order[lasts] + base
+        if started:
+            slot_of = flat % n
+            self.started = list(zip(slot_of.tolist(), range(base, base + count), strict=True))
+        return count
 
-
-def _cumulative(rewards: list[Any], n: int) -> np.ndarray:
-    """Cumulative reward per sub-environment within a block: row j holds steps < j."""
-    cumulative = np.empty((len(rewards) + 1, n))
-    cumulative[0] = 0.0
-    for step, reward in enumerate(rewards):
-        np.add(cumulative[step], reward, out=cumulative[step + 1])
-    return cumulative
-
-
-class _Carry:
-    """What each sub-environment's current episode has gathered in earlier blocks."""
-
-    def __init__(self, n: int, playing: np.ndarray, env_rewards: bool = False) -> None:
-        self.n = n
-        self.every = np.arange(n)
-        self.playing = playing  # the episode each sub-environment plays
-        self.reward = np.zeros(n)
-        self.env_reward = np.zeros(n if env_rewards else 0)  # beneath the wrappers
-        self.steps = np.zeros(n, dtype=np.int64)
-        # 1 where the block's first step is the reset step after an episode ended
-        self.pending = np.zeros(n, dtype=np.int64)
-
-    def carry_all(self, k: int, cumulative: np.ndarray, own: np.ndarray | None = None) -> None:
-        """A block of `k` steps in which no episode ended (`restart` then mends those in
-        which one did); `own` is the environment's rewards beneath the wrappers."""
-        self.reward += cumulative[k] - cumulative[self.pending, self.every]
-        if own is not None:
-            self.env_reward += own[k] - own[self.pending, self.every]
-        self.steps += k - self.pending
-        self.pending[:] = 0
-
-    def restart(
+    def _report(
         self,
-        k: int,
+        order: np.ndarray,
+        firsts: np.ndarray,
         slots: np.ndarray,
-        start: np.ndarray,
-        numbers: np.ndarray,
-        cumulative: np.ndarray,
-        own: np.ndarray | None = None,
+        base: int,
+        steps: np.ndarray,
+        sums: list[tuple[int, np.ndarray]],
+        cut_at: np.ndarray | None,
     ) -> None:
-        """`slots` went on with episodes `numbers`, whose first step is on row `start` (the
-        next block's when ``start >= k``)."""
-        inside = np.minimum(start, k)
-        self.reward[slots] = cumulative[k, slots] - cumulative[inside, slots]
-        if own is not None:
-            self.env_reward[slots] = own[k, slots] - own[inside, slots]
-        self.steps[slots] = k - inside
-        self.pending[slots] = start > k
-        self.playing[slots] = numbers
+        """Put the episodes that ended in the schedule's window: in sub-environment order,
+        each closes the one begun at the end before it (`order`: that end's row-major
+        position), or for `firsts` the one its sub-environment was playing. `sums` are the
+        rewards of the window's columns that are written; `cut_at` (the ends' positions,
+        when some episode was truncated) gives how each ended, otherwise all terminated."""
+        schedule = self.schedule
+        window = schedule.window
+        window.make_room(min(schedule.started, schedule.stop), schedule.emitted)
+        position = np.empty(len(order), dtype=np.int64)  # of each episode, in the window
+        np.add(order[:-1], base - window.origin, out=position[1:])
+        position[firsts] = self.playing[slots] - window.origin
+        flags = None
+        if cut_at is not None:
+            ended, cut = self.ended[1:].ravel(), self.cut[1:].ravel()
+            flags = ended[cut_at].view(np.uint8) | (cut[cut_at].view(np.uint8) << 1)
+        if schedule.started > schedule.stop:  # past the quota: played on, not reported
+            keep = position < schedule.stop - window.origin
+            position, steps = position[keep], steps[keep]
+            sums = [(number, reward[keep]) for number, reward in sums]
+            flags = None if flags is None else flags[keep]
+        window.steps[position] = steps
+        if flags is not None:
+            window.flags[position] = flags
+            window.flagged = True
+        for number, reward in sums:
+            window.sums[number][position] = reward
+
+    def _paid(self, number: int, k: int, flat: np.ndarray) -> bool:
+        """Whether every step of the block paid the same whole number in matrix `number`
+        (steps that only reset a sub-environment, whose rewards do not count, may pay it or
+        0); once one did not, the rows are summed from then on."""
+        constant = self.constants[number]
+        if constant is False:
+            return False
+        rows = self.matrices[number][1 : k + 1]
+        window = self.schedule.window
+        if constant is None:  # the first block: row 0 is every episode's first step
+            value = float(rows[0, 0]) + 0.0  # never -0.0
+            if not (value.is_integer() and abs(value) <= WHOLE_REWARDS):
+                self.constants[number] = False
+                return False
+            self.constants[number] = constant = value
+            window.per_step[number] = value  # none has ended yet
+        other = np.count_nonzero(rows != constant)
+        if other:
+            resets = [rows[0, self.pending]]  # the rows that only reset a sub-environment
+            if self.skip == 2:
+                below_last = flat[: np.searchsorted(flat, (k - 1) * self.n)]
+                resets.append(rows.ravel()[below_last + self.n])
+            paid = np.concatenate(resets)
+            differ = paid != constant
+            if np.count_nonzero(differ) != other or paid[differ].any():
+                self.constants[number] = False
+                # what the current episodes earned so far: the number times their steps
+                self.carries[number][:] = np.maximum(-self.start, 0) * constant + 0.0
+                window.write_sums(number)
+                return False
+        return True
+
+    def _carry_on(self, k: int, summed: list[int]) -> None:
+        """Every episode goes on past the block (those that ended are mended after): with
+        summed rows, each gained what its steps in the block (from row 1 for `pending`)
+        paid."""
+        pending = self.pending
+        for number in summed:
+            matrix, carry = self.matrices[number], self.carries[number]
+            resumed = carry[pending] + (matrix[k, pending] - matrix[1, pending])
+            carry += matrix[k]  # less row 0, which is zero
+            carry[pending] = resumed
+        self.start -= k
+        self.pending = pending[:0]
 
 
 def _row_by_row(
-    acts: Sequence[Callable[[Any], Any]], env: gym.vector.VectorEnv[Any, Any, Any]
+    acts: Sequence[Callable[[Any], Any]],
+    env: gym.vector.VectorEnv[Any, Any, Any],
+    reads: bool = True,
 ) -> Callable[[Any], Any]:
-    """Act on a batch of observations with one agent per sub-environment."""
+    """Act on a batch of observations with one agent per sub-environment (agents that do
+    not read observations are not given them)."""
     action_space = env.single_action_space
     out: Any = gym.vector.utils.create_empty_array(action_space, env.num_envs)
 
@@ -385,4 +472,7 @@ def _row_by_row(
         actions = [act(row) for act, row in zip(acts, rows, strict=True)]
         return gym.vector.utils.concatenate(action_space, actions, out)
 
-    return act_batch
+    def act_blind(observations: Any) -> Any:
+        return gym.vector.utils.concatenate(action_space, [act(None) for act in acts], out)
+
+    return act_batch if reads else act_blind

@@ -75,11 +75,13 @@ class _Spread:
         self.min = math.inf
         self.max = -math.inf
 
-    def fold(self, values: np.ndarray) -> None:
+    def fold(self, values: np.ndarray, low: float | None = None, high: float | None = None) -> None:
+        """Fold in finite `values` (`low` and `high`: their minimum and maximum, if known)."""
         count = len(values)
         if not count:
             return
-        low, high = float(values.min()), float(values.max())
+        if low is None or high is None:
+            low, high = float(values.min()), float(values.max())
         largest = max(abs(low), abs(high))
         if largest > HUGE and largest > self.scale:
             ratio = self.scale / largest
@@ -87,16 +89,21 @@ class _Spread:
             self.m2 *= ratio * ratio
             self.scale = largest
         with np.errstate(over="ignore"):  # a sum past the largest float is infinite
-            self.total += float(values.sum())
+            total = float(values.sum())
+        self.total += total
         if self.scale != 1.0:
             values = values / self.scale
-        block_mean = float(values.mean())
-        block_m2 = float(((values - block_mean) ** 2).sum())
-        total = self.count + count
+            block_mean = float(values.mean())
+        else:  # what values.mean() gives: the same sum, divided (no value is huge)
+            block_mean = total / count
+        deviations = values - block_mean
+        np.square(deviations, out=deviations)  # as ** 2 does
+        block_m2 = float(deviations.sum())
+        total_count = self.count + count
         delta = block_mean - self.mean
-        self.m2 += block_m2 + delta * delta * self.count * count / total
-        self.mean += delta * count / total
-        self.count = total
+        self.m2 += block_m2 + delta * delta * self.count * count / total_count
+        self.mean += delta * count / total_count
+        self.count = total_count
         self.min = min(self.min, low)
         self.max = max(self.max, high)
 
@@ -183,7 +190,7 @@ class SummaryBuilder:
             empty = np.zeros(0)
             return empty, empty.astype(np.int64), *(empty.astype(bool),) * 3
         shaped = [p.shaped_reward for p in parts if p.shaped_reward is not None]
-        reward = np.concatenate([p.reward for p in parts])
+        reward = _joined([p.reward for p in parts])
         reached = (
             np.zeros(len(reward), dtype=bool)
             if self.reward_boundary is None
@@ -191,11 +198,11 @@ class SummaryBuilder:
         )
         return (
             reward,
-            np.concatenate([p.steps for p in parts]),
-            np.concatenate([p.terminated for p in parts]),
-            np.concatenate([p.truncated for p in parts]),
+            _joined([p.steps for p in parts]),
+            _joined([p.terminated for p in parts]),
+            _joined([p.truncated for p in parts]),
             reached,
-            *([np.concatenate(shaped)] if len(shaped) == len(parts) else []),
+            *([_joined(shaped)] if len(shaped) == len(parts) else []),
         )
 
     def _fold_block(self) -> None:
@@ -225,21 +232,34 @@ class SummaryBuilder:
         self._reached += int(np.count_nonzero(reached))
         self._terminated += int(np.count_nonzero(terminated))
         self._truncated += int(np.count_nonzero(truncated))
-        finite = np.isfinite(reward)
-        if not finite.all():
-            self._nonfinite += int((~finite).sum())
+        low, high = float(reward.min()), float(reward.max())  # NaN if any is
+        extremes: tuple[float, float] | tuple[None, None] = (low, high)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            finite = np.isfinite(reward)
+            self._nonfinite += len(reward) - int(np.count_nonzero(finite))
             reward = reward[finite]
+            extremes = (None, None)
         if not len(reward):
             return
-        self._reward.fold(reward)
+        self._reward.fold(reward, *extremes)
         window = self.window
-        recent = np.concatenate([self._recent, reward])
-        if len(recent) >= window:
-            sums = np.cumsum(np.concatenate([[0.0], recent]))
+        recent = self._recent
+        if len(recent) + len(reward) >= window:
+            # sums[j]: the sum of the first j rewards of the recent ones and these
+            sums = np.empty(1 + len(recent) + len(reward))
+            sums[0] = 0.0
+            sums[1 : 1 + len(recent)] = recent
+            sums[1 + len(recent) :] = reward
+            np.cumsum(sums, out=sums)
             best = float((sums[window:] - sums[:-window]).max()) / window
             if self._best_window_mean is None or best > self._best_window_mean:
                 self._best_window_mean = best
-        self._recent = recent[-(window - 1) :] if window > 1 else recent[:0]
+        if window <= 1:
+            self._recent = reward[:0]
+        elif len(reward) >= window - 1:
+            self._recent = reward[-(window - 1) :].copy()
+        else:
+            self._recent = np.concatenate([recent, reward])[-(window - 1) :]
 
     def summary(self) -> Summary:
         """The summary of every episode added so far (a partial block included)."""
@@ -286,3 +306,8 @@ class SummaryBuilder:
             for k, v in self.__dict__.items()
             if k not in ("_pending", "_batches")
         }
+
+
+def _joined(columns: list[np.ndarray]) -> np.ndarray:
+    """One column of consecutive parts (a single part as it is, not copied)."""
+    return columns[0] if len(columns) == 1 else np.concatenate(columns)
