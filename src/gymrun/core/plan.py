@@ -10,9 +10,10 @@ from typing import Any
 from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.agents import agent_provenance, resolve_agent
-from gymrun.components.catalog import find_spec
+from gymrun.components.catalog import find_spec, renders_with_mujoco
 from gymrun.components.importing import is_target
 from gymrun.components.policy import Policy
+from gymrun.components.rendering import use_mujoco_gl
 from gymrun.components.user_code import UserModule, user_modules
 from gymrun.components.vector_backends import VectorBackend, vector_backend
 from gymrun.config import ExperimentConfig
@@ -40,6 +41,9 @@ class RunPlan:
     learns: bool  # the agent learns from its steps (it has observe)
     # what identifies the run's code and data beyond its config, for meta.json
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the OpenGL platform (MUJOCO_GL) a MuJoCo env's video is rendered with, chosen here
+    # so that a machine that cannot render says so before the run starts; None: not asked
+    gl: str | None = None
     # tells plans apart in worker processes, which keep built experiments by it
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -60,6 +64,9 @@ class RunPlan:
         if code:
             provenance["code"] = {module.name: module.sha256 for module in code}
         backend = None if config.vector is None else vector_backend(config.vector.mode, spec)
+        gl = None
+        if config.record.video and renders_with_mujoco(spec):
+            gl = use_mujoco_gl(f"record.video of {config.env.id}")
         return cls(
             config.model_copy(update=update),
             spec,
@@ -67,6 +74,7 @@ class RunPlan:
             agent,
             Policy.learning(agent),
             provenance,
+            gl,
         )
 
     @property
