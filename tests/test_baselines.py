@@ -163,3 +163,19 @@ def test_the_committed_figures_cover_the_tasks_and_solve_them() -> None:
         assert task["baseline"]["solved"], env_id
     assert figures["Taxi-v4"]["attainable"] is False
     assert figures["Reacher-v4"]["baseline"]["solved"] is False  # shown as it is
+
+
+def test_an_atari_game_is_played_to_its_end(tmp_path: Path) -> None:
+    # ALE stops a game itself (108,000 frames); a cap of gymrun's would cut a random Pong game
+    result = run_baselines("ALE/Pong-v5", episodes=1, directory=tmp_path)
+    [task] = result.tasks
+    assert task.max_steps is None
+    run_dir = task.random.run_dir
+    assert run_dir is not None
+    [episode] = [
+        json.loads(line) for line in Path(run_dir, "episodes.jsonl").read_text().splitlines()
+    ]
+    assert (episode["terminated"], episode["truncated"]) == (True, False)
+    assert episode["steps"] > 1000
+    # the opponent reached 21 points, random play scoring 0 to 2 of its own
+    assert task.random.mean_reward is not None and -21 <= task.random.mean_reward <= -19

@@ -28,7 +28,7 @@ from gymrun.components.catalog import find_spec, list_envs
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment
-from gymrun.core.plan import RunPlan
+from gymrun.core.plan import RunPlan, episode_step_limit
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
 from gymrun.errors import GymrunError, RecordError, UnknownNameError
@@ -42,8 +42,9 @@ from gymrun.scale.executors import Executor, InProcess
 
 BASELINES_FILE = "baselines.json"
 BASELINES_LIMIT = 64_000_000  # every registered env, with room to spare
-# An env that sets no step limit (CliffWalking, Blackjack) is capped here, so that a random
-# agent that never finds the goal still ends.
+# An env with no limit on its episodes' length (CliffWalking, Blackjack) is capped here, so
+# that a random agent that never finds the goal still ends. An env that stops its episodes
+# itself (an Atari game after 108,000 frames) keeps its own limit: a cap would cut them.
 UNLIMITED_CAP = 1000
 
 
@@ -226,7 +227,8 @@ def _task(
     """The task's runs, the random agent's and the shipped agent's, played together (a run
     that cannot start skips the task, saying why)."""
     spec = find_spec(env_id)
-    cap = UNLIMITED_CAP if spec.max_episode_steps is None else None
+    limit = episode_step_limit(_config(env_id, {"name": "random"}, episodes, seed, None))
+    cap = UNLIMITED_CAP if limit is None else None
     shipped = SHIPPED.get(env_id)
     agents = [{"name": "random"}] + ([] if shipped is None else [shipped.entry()])
     configs = [_config(env_id, agent, episodes, seed, cap) for agent in agents]

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tests.support.processes import pip_install, without
+from tests.support.processes import headless, pip_install, run_gymrun, without
 
 
 def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> None:
@@ -27,3 +27,17 @@ def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
     from importlib.metadata import version
 
     assert parts["video"]["detail"] == version("moviepy")
+
+
+def test_doctor_says_which_opengl_platform_mujoco_renders_with(tmp_path: Path) -> None:
+    chosen = run_gymrun("doctor", "--json", cwd=tmp_path, env=headless())
+    rendering = json.loads(chosen.stdout)["rendering"]
+    assert (rendering["source"], rendering["works"]) == ("chosen", True)
+    assert rendering["name"] in ("egl", "osmesa")
+    table = run_gymrun("doctor", cwd=tmp_path, env=headless()).stdout
+    assert f"│ MuJoCo rendering │ {rendering['name']} (no display: chosen by gymrun)" in table
+    broken = run_gymrun("doctor", cwd=tmp_path, env=headless(MUJOCO_GL="glfw")).stdout
+    assert (
+        "│ MuJoCo rendering │ MUJOCO_GL=glfw does not work: GLFW opens a window, and there is no "
+        "display; install libglfw3, or unset MUJOCO_GL to let gymrun choose │"
+    ) in broken

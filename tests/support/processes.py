@@ -37,6 +37,13 @@ def start_gymrun(*args: str, **options: Any) -> subprocess.Popen[str]:
     )
 
 
+def headless(**settings: str) -> dict[str, str]:
+    """This process's environment with no display and no OpenGL platform set (as on a server),
+    but for `settings`: for a child that renders MuJoCo's frames."""
+    unset = ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL", "PYOPENGL_PLATFORM")
+    return {**{k: v for k, v in os.environ.items() if k not in unset}, **settings}
+
+
 def run_gymrun(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
     """``python -m gymrun ARGS`` to its end (at most TIMEOUT seconds), its output captured."""
     return subprocess.run(

@@ -128,6 +128,7 @@ def doctor_table(report: dict[str, Any]) -> Group:
     versions.add_row(
         "display", display or "none (fine: recording renders rgb_array frames without one)"
     )
+    versions.add_row("MuJoCo rendering", _rendering(report["rendering"]))
     parts = FittedTable(title="Environment families and features", title_justify="left")
     parts.add_column("", justify="center", no_wrap=True)
     parts.add_column("name", style="bold", no_wrap=True)
@@ -141,6 +142,20 @@ def doctor_table(report: dict[str, Any]) -> Group:
             detail = part["install"] if missing else f"{detail}: {part['install']}"
         parts.add_row(mark, part["name"], part["enables"], detail)
     return Group(versions, parts)
+
+
+def _rendering(gl: dict[str, Any]) -> Text:
+    """Which OpenGL platform MuJoCo's frames are drawn with, and why; or why none works."""
+    if gl["source"] == "not installed":
+        return Text("— (MuJoCo is not installed)")
+    if not gl["works"]:
+        user = gl["source"] == "MUJOCO_GL"
+        verdict = f"MUJOCO_GL={gl['name']} does not work" if user else "no platform works"
+        return Text(f"{verdict}: {gl['problem']}; {gl['advice']}", "red")
+    if gl["source"] == "display":
+        return Text("MuJoCo's default (GLFW, on the display)")
+    why = "your MUJOCO_GL" if gl["source"] == "MUJOCO_GL" else "no display: chosen by gymrun"
+    return Text(f"{gl['name']} ({why})")
 
 
 def check_table(report: dict[str, Any]) -> Group:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import re
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -129,13 +130,25 @@ def _register_env_class(target: str) -> None:
         gym.register(id=name, entry_point=target)
 
 
+def renders_with_mujoco(spec: EnvSpec) -> bool:
+    """Whether `spec`'s environment is simulated, and drawn, by MuJoCo (told from its entry
+    point, without importing it).
+
+    >>> [renders_with_mujoco(gym.spec(name)) for name in ("HalfCheetah-v5", "CartPole-v1")]
+    [True, False]
+    """
+    return "mujoco" in entry_point_name(spec).lower()
+
+
 def quiet_native_logs(env: str | EnvSpec) -> None:
-    """Before making a MuJoCo env: MuJoCo's warnings become Python warnings. Left to
-    itself MuJoCo prints them and appends them to ``MUJOCO_LOG.TXT`` in the working
-    directory (HalfCheetah-v4 does, on every make): the user's directory, not the run's."""
+    """Before making a MuJoCo env: MuJoCo's warnings become Python warnings, but for its
+    notices about deprecated attributes in the model files (Gymnasium's own, which a user
+    of the env cannot act on). Left to itself MuJoCo prints them and appends them to
+    ``MUJOCO_LOG.TXT`` in the working directory (HalfCheetah-v4 does, on every make): the
+    user's directory, not the run's."""
     global _mujoco_quiet
     spec = env if isinstance(env, EnvSpec) else gym.registry.get(env)
-    if _mujoco_quiet or spec is None or "mujoco" not in entry_point_name(spec):
+    if _mujoco_quiet or spec is None or not renders_with_mujoco(spec):
         return
     try:
         import mujoco
@@ -146,9 +159,14 @@ def quiet_native_logs(env: str | EnvSpec) -> None:
 
 
 _mujoco_quiet = False
+# "compiler attribute 'settotalmass' is deprecated and will be removed ...": MuJoCo's model
+# compiler on HalfCheetah's XML, at every make
+_MODEL_DEPRECATION = re.compile(r"compiler attribute '[^']*' is deprecated")
 
 
 def _mujoco_warning(message: str) -> None:
+    if _MODEL_DEPRECATION.match(message):
+        return
     warnings.warn(f"MuJoCo: {message}", RuntimeWarning, stacklevel=2)
 
 

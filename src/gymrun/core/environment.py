@@ -15,6 +15,7 @@ from gymnasium.envs.registration import load_env_creator
 from gymrun.components.catalog import quiet_native_logs
 from gymrun.components.env_return import EnvReturn, ReportEnvReturn, VectorRewardTap
 from gymrun.components.extras import install_hint
+from gymrun.components.rendering import export
 from gymrun.components.vector_wrappers import apply_vector_wrappers
 from gymrun.components.wrappers import apply_wrappers
 from gymrun.core.plan import RunPlan
@@ -45,6 +46,7 @@ def make_env(
         options["max_episode_steps"] = config.env.max_episode_steps
     if config.record.video:
         check_video_env(plan)
+        export(plan.gl)  # in a worker process too, before the env renders
         options["render_mode"] = "rgb_array"
     try:
         quiet_native_logs(plan.spec)

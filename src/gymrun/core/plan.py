@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from gymnasium.envs.registration import EnvSpec
+from gymnasium.envs.registration import EnvSpec, load_env_creator
+from gymnasium.wrappers import TimeLimit
 
 from gymrun.components.agents import agent_provenance, resolve_agent
-from gymrun.components.catalog import find_spec
+from gymrun.components.catalog import find_spec, renders_with_mujoco
 from gymrun.components.importing import is_target
 from gymrun.components.policy import Policy
+from gymrun.components.rendering import use_mujoco_gl
 from gymrun.components.user_code import UserModule, user_modules
 from gymrun.components.vector_backends import VectorBackend, vector_backend
+from gymrun.components.wrappers import resolve_wrapper
 from gymrun.config import ExperimentConfig
+from gymrun.errors import GymrunError
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,9 @@ class RunPlan:
     learns: bool  # the agent learns from its steps (it has observe)
     # what identifies the run's code and data beyond its config, for meta.json
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the OpenGL platform (MUJOCO_GL) a MuJoCo env's video is rendered with, chosen here
+    # so that a machine that cannot render says so before the run starts; None: not asked
+    gl: str | None = None
     # tells plans apart in worker processes, which keep built experiments by it
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -61,6 +70,9 @@ class RunPlan:
         if code:
             provenance["code"] = {module.name: module.sha256 for module in code}
         backend = None if config.vector is None else vector_backend(config.vector.mode, spec)
+        gl = None
+        if config.record.video and renders_with_mujoco(spec):
+            gl = use_mujoco_gl(f"record.video of {config.env.id}")
         return cls(
             config.model_copy(update=update),
             spec,
@@ -68,6 +80,7 @@ class RunPlan:
             agent,
             Policy.learning(agent),
             provenance,
+            gl,
         )
 
     @property
@@ -117,20 +130,79 @@ def user_code(config: ExperimentConfig) -> list[UserModule]:
     return user_modules(modules)
 
 
+def episode_step_limit(config: ExperimentConfig) -> int | None:
+    """The most steps an episode of `config` can last, by the tightest bound it has: the
+    env's ``TimeLimit`` (the spec's ``max_episode_steps``, or ``env.max_episode_steps`` in
+    its place), ``max_steps``, a ``TimeLimit`` in the wrapper stack, or the env's own
+    limit (an Atari game's ``max_num_frames_per_episode``); None when nothing bounds it.
+
+    >>> episode_step_limit(ExperimentConfig(env={"id": "CartPole-v1"}, max_steps=100))
+    100
+    >>> episode_step_limit(ExperimentConfig(env={"id": "Blackjack-v1"})) is None
+    True
+    """
+    spec = find_spec(config.env.id)
+    env_limit = config.env.max_episode_steps
+    limits = [
+        spec.max_episode_steps if env_limit is None else env_limit,
+        config.max_steps,
+        *_wrapper_limits(config),
+        _frame_limit(spec, config.env.kwargs),
+    ]
+    known = [limit for limit in limits if limit is not None]
+    return min(known) if known else None
+
+
+def _wrapper_limits(config: ExperimentConfig) -> list[int]:
+    """The ``max_episode_steps`` of each ``TimeLimit`` (or subclass) in the wrapper stack."""
+    limits = []
+    for name, kwargs in config.wrapper_stack:
+        try:
+            wrapper = resolve_wrapper(name)
+        except GymrunError:
+            continue  # making the env says what is wrong with it
+        limit = kwargs.get("max_episode_steps")
+        if issubclass(wrapper, TimeLimit) and isinstance(limit, int):
+            limits.append(limit)
+    return limits
+
+
+def _frame_limit(spec: EnvSpec, kwargs: dict[str, Any]) -> int | None:
+    """The steps an env that stops itself after ``max_num_frames_per_episode`` emulator
+    frames (the Arcade Learning Environment: 108,000, 30 minutes of play) lets an episode
+    last: the frames over the fewest frames a step can skip."""
+    options = {**spec.kwargs, **kwargs}
+    frames = options.get("max_num_frames_per_episode")
+    if not isinstance(frames, int) or frames <= 0:  # None or 0: the emulator sets no limit
+        return None
+    skip = options.get("frameskip", _default(spec, "frameskip"))
+    fewest = min(skip) if isinstance(skip, tuple | list) else skip
+    if not isinstance(fewest, int) or fewest < 1:
+        return frames
+    return math.ceil(frames / fewest)
+
+
+def _default(spec: EnvSpec, keyword: str) -> Any:
+    """The default of the env constructor's `keyword`, or None."""
+    entry = spec.entry_point
+    try:
+        creator: Any = load_env_creator(entry) if isinstance(entry, str) else entry
+        parameter = inspect.signature(creator).parameters.get(keyword)
+    except Exception:  # an entry point that cannot be loaded: making the env will say why
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
+
+
 def unbounded_episodes_warning(config: ExperimentConfig) -> str | None:
-    """A warning when nothing limits an episode's length: neither the env spec, nor
-    ``env.max_episode_steps``, nor ``max_steps``.
+    """A warning when nothing limits an episode's length (see `episode_step_limit`).
 
     >>> print(unbounded_episodes_warning(ExperimentConfig(env={"id": "Blackjack-v1"}))[:47])
     Blackjack-v1 sets no limit on episode length an
     >>> unbounded_episodes_warning(ExperimentConfig(env={"id": "Blackjack-v1"}, max_steps=100))
     """
-    limits = (
-        find_spec(config.env.id).max_episode_steps,
-        config.env.max_episode_steps,
-        config.max_steps,
-    )
-    if any(limit is not None for limit in limits):
+    if episode_step_limit(config) is not None:
         return None
     return (
         f"{config.env.id} sets no limit on episode length and neither does the config: an "

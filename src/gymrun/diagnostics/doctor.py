@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gymrun.components.extras import COMPONENTS, install_command
+from gymrun.components.rendering import display, mujoco_gl
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def diagnose() -> dict[str, Any]:
     """Everything ``gymrun doctor`` reports, as data.
 
     >>> report = diagnose()
-    >>> sorted(report) == ["components", "display", "platform", "versions"]
+    >>> sorted(report) == ["components", "display", "platform", "rendering", "versions"]
     True
     """
     import gymnasium
@@ -85,10 +85,11 @@ def diagnose() -> dict[str, Any]:
         "typer": getattr(typer, "__version__", _distribution_version("typer") or "?"),
         "rich": _distribution_version("rich") or getattr(rich, "__version__", "?"),
     }
-    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     return {
         "versions": versions,
         "platform": f"{platform.platform()} ({sys.executable})",
-        "display": display or None,
+        "display": display(),
+        # before the components: checking MuJoCo imports it, and the choice comes first
+        "rendering": mujoco_gl().to_json(),
         "components": [check_component(*c).to_json() for c in COMPONENTS],
     }
