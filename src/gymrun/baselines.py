@@ -24,7 +24,7 @@ import numpy as np
 from gymrun import numbers
 from gymrun.components.agents import resolve_agent
 from gymrun.components.baselines import SHIPPED
-from gymrun.components.catalog import find_spec, list_envs
+from gymrun.components.catalog import find_spec, list_envs, require_plugin, suggestion
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment
@@ -167,8 +167,12 @@ def run_baselines(
     """
     env_ids = select_envs(pattern)
     if not env_ids:
+        hint = ""
+        if pattern is not None and not any(c in pattern for c in "*?["):
+            require_plugin(pattern)  # a game of a plugin that is not installed: install it
+            hint = suggestion(pattern)
         raise UnknownNameError(
-            f"no registered environment matches {pattern!r} (see gymrun list-envs)"
+            f"no registered environment matches {pattern!r}{hint} (see gymrun list-envs)"
         )
     started = time.perf_counter()
     result = BaselinesResult([], [], episodes, seed, directory=directory)

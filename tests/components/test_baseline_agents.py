@@ -14,7 +14,7 @@ from gymrun import ExperimentConfig, run_experiment
 from gymrun.components.baselines import DynamicProgramming, Heuristic
 from gymrun.components.baselines.blackjack import BasicStrategy, expected_return
 from tests.support.cli import gymrun
-from tests.support.processes import pip_install
+from tests.support.processes import pip_install, run_gymrun
 
 
 def mean_reward(env: str, agent: Any, episodes: int, seed: int = 0, **extra: Any) -> float:
@@ -134,6 +134,10 @@ def test_privileged_agents_say_so() -> None:
     assert not getattr(Heuristic, "privileged", False)
 
 
+LQR_TASKS = "CartPole, Pendulum, InvertedPendulum and InvertedDoublePendulum (any version)"
+DP_TASKS = "FrozenLake, FrozenLake8x8, CliffWalking, CliffWalkingSlippery and Taxi"
+
+
 @pytest.mark.parametrize(
     ("env", "agent", "extra", "message"),
     [
@@ -141,46 +145,76 @@ def test_privileged_agents_say_so() -> None:
             "CartPole-v1",
             "dynamic_programming",
             [],
-            "error: agent dynamic_programming needs a transition table P (env.unwrapped.P); "
-            "CartPole-v1 has none",
+            f"agent dynamic_programming supports {DP_TASKS} (envs with a transition table P), "
+            "and envs of your own with one; CartPole-v1 is not one of them",
+        ),
+        (
+            "HalfCheetah-v5",  # MuJoCo, but no pose LQR can hold: its Riccati equation diverges
+            "lqr",
+            [],
+            f"agent lqr supports {LQR_TASKS}, and MuJoCo envs of your own; HalfCheetah-v5 is "
+            "not one of them",
         ),
         (
             "MountainCar-v0",
             "lqr",
             [],
-            "error: agent lqr balances MuJoCo envs, CartPole and Pendulum; MountainCar-v0 is none "
-            "of them",
+            f"agent lqr supports {LQR_TASKS}, and MuJoCo envs of your own; MountainCar-v0 is "
+            "not one of them",
         ),
         (
             "LunarLander-v3",
             "planner",
             [],
-            "error: agent planner needs a simulator whose state it can copy (MuJoCo's qpos/qvel, "
-            "or classic control's state); LunarLander-v3 has none",
+            "agent planner supports classic control and MuJoCo envs (it plans on a copy of "
+            "their simulator's state), and envs of your own with such state; LunarLander-v3 is "
+            "not one of them",
         ),
         (
             "Taxi-v4",
             "heuristic",
             [],
-            "error: agent heuristic has no controller for Taxi-v4 (it has: CartPole-v0,",
+            "agent heuristic supports CartPole-v0, CartPole-v1, MountainCar-v0, "
+            "MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1, LunarLander-v3, "
+            "LunarLanderContinuous-v3, BipedalWalker-v3, Blackjack-v1, Reacher-v4 and "
+            "Reacher-v5; Taxi-v4 is not one of them",
         ),
         (
             "InvertedPendulum-v5",
             "lqr",
             ["--num-envs", "2"],
-            "error: agent lqr reads its environment's own state, so it needs a single "
+            "agent lqr reads its environment's own state, so it needs a single "
             "environment: it cannot run in a vector run (remove vector / --num-envs)",
         ),
     ],
 )
-def test_agents_refused_where_they_cannot_read_what_they_need(
-    write_config: Callable[..., Path], env: str, agent: str, extra: list[str], message: str
+def test_agents_refused_up_front_on_envs_they_do_not_support(
+    tmp_path: Path, env: str, agent: str, extra: list[str], message: str
 ) -> None:
-    path = write_config(f"env: {env}\nagent: {agent}\nepisodes: 1\nseed: 0\n")
-    code, _, stderr = gymrun("run", str(path), "--no-record", *extra)
-    assert code == 2
-    assert stderr.splitlines()[0].startswith(message)
-    assert len(stderr.splitlines()) == 1
+    path = tmp_path / "config.yaml"
+    path.write_text(f"env: {env}\nagent: {agent}\nepisodes: 1\nseed: 0\n")
+    records = tmp_path / "records"
+    code, stdout, stderr = gymrun("run", str(path), "-o", str(records / "run"), *extra)
+    assert (code, stdout) == (2, "")
+    assert stderr == f"error: {path}:2 agent.name: {message}\n"
+    assert not records.exists()  # no run directory left behind
+    if not extra:
+        code, _, stderr = gymrun("validate", str(path))
+        assert code == 2
+        assert stderr == f"error: {path}:2 agent.name: {message}\n"
+
+
+@pytest.mark.parametrize("agent", ["heuristic", "lqr", "planner", "dynamic_programming"])
+def test_an_agent_on_atari_fails_before_the_env_or_a_progress_bar_starts(
+    tmp_path: Path, agent: str
+) -> None:
+    result = run_gymrun("run", "ALE/Pong-v5", "-a", agent, "-n", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()  # no ALE banner, no progress bar
+    assert line.startswith(f"error: --agent {agent} agent.name: agent {agent} supports ")
+    assert line.endswith("; ALE/Pong-v5 is not one of them")
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(

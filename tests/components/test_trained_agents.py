@@ -41,6 +41,7 @@ from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.dask_cluster import Cluster
 from tests.support.fake_env import FAKE_ID
+from tests.support.paths import CONFIGS
 from tests.support.processes import pip_install, without
 
 RUN_SEED = 7
@@ -766,3 +767,51 @@ def test_a_recurrent_policy_is_refused(tmp_path: Path) -> None:
         f"error: agent sb3: {tmp_path}/lstm.zip holds a RecurrentPPO model, whose policy keeps "
         "a state from step to step; the sb3 agent plays feed-forward policies\n",
     )
+
+
+@pytest.fixture(scope="session")
+def atari_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, gym.Space[Any]]:
+    """A PPO CnnPolicy trained for 16 steps the way SB3's Atari models are (make_atari_env's
+    AtariWrapper, VecFrameStack of 4, VecTransposeImage added by SB3), and its observation
+    space as saved."""
+    import ale_py
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=1, seed=0), n_stack=4)
+    with one_thread():
+        model = PPO("CnnPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
+        model.learn(16)
+    path = tmp_path_factory.mktemp("atari") / "pong_ppo.zip"
+    model.save(path)
+    env.close()
+    return path, model.observation_space
+
+
+@pytest.mark.slow  # trains a CNN on Atari frames, then plays Pong with it
+def test_the_atari_recipe_evaluates_an_sb3_atari_model(
+    atari_model: tuple[Path, gym.Space[Any]], tmp_path: Path
+) -> None:
+    from gymrun.core.environment import make_env
+    from gymrun.core.plan import RunPlan
+
+    path, trained = atari_model
+    assert trained == gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    recipe = CONFIGS / "atari_sb3.yaml"
+    config = tmp_path / "atari.yaml"
+    config.write_text(recipe.read_text().replace("models/pong_ppo.zip", str(path)))
+    env = make_env(RunPlan.of(load_config(config)))
+    assert env.observation_space == trained  # exactly what the model was trained on
+    env.close()
+
+    code, _, stderr = gymrun("validate", str(config))
+    assert code == 0, stderr
+    code, stdout, stderr = gymrun(
+        "run", str(recipe), "--set", f"agent.path={path}", "--set", "max_steps=200",
+        "-n", "2", "--json", "--no-record",
+    )  # fmt: skip
+    assert code == 0, stderr
+    summary = json.loads(stdout)["summary"]
+    assert summary["count"] == 2 and summary["mean_steps"] == 200
+    assert -21 <= summary["mean_reward"] <= 21  # Pong's points, not clipped to the sign

@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
 from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
@@ -275,6 +276,36 @@ def loading_note(agent: Any) -> str | None:
     return note if isinstance(note, str) else None
 
 
+def env_problem(name: str, spec: EnvSpec, *, vector: bool = False) -> str | None:
+    """Why agent `name` cannot play the env of `spec` (in a vector run with `vector`), told
+    before anything is made, or None. An agent class that supports only some envs says
+    which in its ``env_problem(spec)``; one that reads its environment's own state (takes
+    ``env``) needs a single environment.
+
+    >>> print(env_problem("heuristic", gym.spec("Taxi-v4")))  # doctest: +ELLIPSIS
+    agent heuristic supports CartPole-v0, ...; Taxi-v4 is not one of them
+    >>> env_problem("random", gym.spec("Taxi-v4")) is None
+    True
+    """
+    agent = resolve_agent(name)
+    check = getattr(agent, "env_problem", None)
+    problem = check(spec) if isinstance(agent, type) and callable(check) else None
+    if problem is None and vector and _needs_env(agent):
+        problem = (
+            f"agent {name} reads its environment's own state, so it needs a single "
+            "environment: it cannot run in a vector run (remove vector / --num-envs)"
+        )
+    return problem
+
+
+def _needs_env(agent: Any) -> bool:
+    """Whether `agent` (resolved) is a class whose constructor must be given the env."""
+    if not isinstance(agent, type):
+        return False
+    params = inspect.signature(agent).parameters
+    return "env" in params and params["env"].default is inspect.Parameter.empty
+
+
 def agent_option_problem(name: str, options: Mapping[str, Any]) -> KeywordProblem | None:
     """Why agent `name` cannot take `options`, or None; used to check configs up front."""
     target = resolve_agent(name)
@@ -332,8 +363,7 @@ def build_agent(
     if problem:
         raise AgentError(f"agent {problem}")
     params = inspect.signature(target).parameters
-    needs_env = "env" in params and params["env"].default is inspect.Parameter.empty
-    if needs_env and env is None:
+    if _needs_env(target) and env is None:
         raise AgentError(
             f"agent {name} reads its environment's own state, so it needs a single "
             "environment: it cannot run in a vector run (remove vector / --num-envs)"

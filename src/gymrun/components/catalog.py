@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import functools
 import importlib
 import importlib.util
 import re
+import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from importlib import resources
 from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
 import gymrun.components.envs  # noqa: F401  (registers gymrun's environments)
+from gymrun.components.extras import component_install
 from gymrun.components.importing import import_module, is_target, load_target
-from gymrun.errors import EnvError, GymrunError, UnknownNameError, did_you_mean
+from gymrun.errors import EnvError, GymrunError, NotInstalledError, UnknownNameError
 
 # Packages that register environments when imported (Gymnasium >= 1.0 loads no plugins itself).
 PLUGIN_MODULES = ("ale_py",)
+# The namespace each plugin registers its environments in, and the family they are.
+PLUGIN_NAMESPACES = {"ALE": ("ale_py", "Atari")}
+# Families whose environments cannot be made without their package (classic control's
+# only draw with theirs): `gymrun.components.extras.COMPONENTS` says which and how to install.
+PACKAGED_FAMILIES = ("Box2D", "MuJoCo", "Atari")
 
 FAMILIES = {
     "classic_control": "classic control",
@@ -31,19 +42,38 @@ FAMILIES = {
     "gymrun": "gymrun",
 }
 
-_plugins_loaded = False
+_plugins: dict[str, bool] = {}  # each plugin module: whether it registered its environments
 
 
 def load_plugins() -> None:
-    """Import installed environment plugins once, so their IDs are registered."""
-    global _plugins_loaded
-    if _plugins_loaded:
+    """Import installed environment plugins once, so their IDs are registered; a plugin
+    that is not installed, or cannot be imported, registers nothing (`find_spec` then says
+    what installs it)."""
+    if _plugins:
         return
-    _plugins_loaded = True
     for name in PLUGIN_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name) if installed(name) else None
+        except ImportError:
+            module = None
+        if module is not None:
             gym.register_envs(module)
+        _plugins[name] = module is not None
+
+
+def installed(module: str) -> bool:
+    """Whether `module` can be found, without importing it (importing MuJoCo, say, reads
+    settings that making the environment sets first).
+
+    >>> installed("gymnasium"), installed("no_such_module_here")
+    (True, False)
+    """
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -171,20 +201,23 @@ def _mujoco_warning(message: str) -> None:
 
 
 def find_spec(env_id: str) -> EnvSpec:
-    """The registered spec of `env_id`, or a `GymrunError` that suggests the near miss.
+    """The registered spec of `env_id`, or an error that says what to give instead: the
+    IDs it nearly names (another namespace, another version, other capitals, a bare game
+    name), or the command that installs the package its environments need.
 
     >>> find_spec("CartPole-v1").reward_threshold
     475.0
-    >>> find_spec("CartPol-v1")  # doctest: +ELLIPSIS
+    >>> find_spec("cartpole")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    gymrun.errors.UnknownNameError: unknown environment 'CartPol-v1'; did you mean ...
+    gymrun.errors.UnknownNameError: unknown environment 'cartpole'; did you mean 'CartPole-v1'...
     """
+    if env_id not in gym.registry:
+        load_plugins()  # only now: importing ale_py costs a seventh of a second
     if env_id in gym.registry:
-        return gym.registry[env_id]
-    load_plugins()  # only now: importing ale_py costs a seventh of a second
-    if env_id in gym.registry:
-        return gym.registry[env_id]
+        spec = gym.registry[env_id]
+        _check_installed(spec)
+        return spec
     if ":" in env_id:
         # "package.module:EnvId", which gym.make understands: importing the module registers
         # EnvId. "package.module:EnvClass" is registered here under the class's name.
@@ -195,6 +228,117 @@ def find_spec(env_id: str) -> EnvSpec:
             return gym.spec(name)
         except (gym.error.Error, GymrunError) as exc:
             raise EnvError(f"cannot find environment '{env_id}': {exc}") from exc
+    require_plugin(env_id)
     raise UnknownNameError(
-        f"unknown environment '{env_id}'{did_you_mean(env_id, gym.registry)} (see gymrun list-envs)"
+        f"unknown environment '{env_id}'{suggestion(env_id)} (see gymrun list-envs)"
     )
+
+
+def _check_installed(spec: EnvSpec) -> None:
+    """Refuse a registered environment whose family's package is not installed (Gymnasium
+    registers MuJoCo's and Box2D's environments whether or not they are)."""
+    family = family_of(spec)
+    found = component_install(family) if family in PACKAGED_FAMILIES else None
+    if found is not None and not installed(found[0]):
+        raise _not_installed(spec.id, family, *found)
+
+
+def require_plugin(env_id: str) -> None:
+    """`NotInstalledError` for an ID that a plugin which is not installed would register:
+    in its namespace (``ALE/...``), or one of its games by name (``Pong-v5``, ``pong``)."""
+    namespace, name, _ = _parts(env_id)
+    load_plugins()
+    for plugin_namespace, (module, family) in PLUGIN_NAMESPACES.items():
+        if _plugins.get(module):
+            continue
+        game = re.sub(r"(-ram)?(NoFrameskip|Deterministic)?$", "", name, flags=re.IGNORECASE)
+        if (namespace or "").lower() == plugin_namespace.lower() or (
+            namespace is None and game.lower() in _atari_games()
+        ):
+            found = component_install(family)
+            if found is not None:
+                raise _not_installed(env_id, family, *found)
+
+
+def _not_installed(env_id: str, family: str, module: str, command: str) -> NotInstalledError:
+    return NotInstalledError(
+        f"{family} environment '{env_id}' needs the {module} package, which is not "
+        f"installed (install it: {command})"
+    )
+
+
+@functools.cache
+def _atari_games() -> frozenset[str]:
+    """The Atari games' names in lower case, from the list shipped with gymrun."""
+    text = (resources.files("gymrun.components") / "atari_games.txt").read_text("utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line.lower() for line in lines if line and not line.startswith("#"))
+
+
+_ID = re.compile(r"^(?:(?P<namespace>[^/]+)/)?(?P<name>.+?)(?:-v(?P<version>\d+))?$")
+
+
+def _parts(env_id: str) -> tuple[str | None, str, int | None]:
+    """``(namespace, name, version)`` of an ID as typed, any of them possibly wrong.
+
+    >>> _parts("ALE/Pong-v5"), _parts("pong")
+    (('ALE', 'Pong', 5), (None, 'pong', None))
+    """
+    match = _ID.match(env_id)
+    if match is None:
+        return None, env_id, None
+    version = match.group("version")
+    return match.group("namespace"), match.group("name"), None if version is None else int(version)
+
+
+def near_misses(env_id: str, registry: Iterable[EnvSpec] | None = None) -> list[str]:
+    """The registered IDs `env_id` nearly names, best first.
+
+    The same name (in any capitals, in any namespace, or a near spelling of it): the ID
+    with the version asked for, else every version there is, newest first; a name without
+    a version gets the newest version in each namespace. Failing that, IDs spelled alike.
+
+    >>> near_misses("Acrobot-v9"), near_misses("halfcheetah"), near_misses("CartPol-v1")
+    (['Acrobot-v1'], ['HalfCheetah-v5'], ['CartPole-v1'])
+    """
+    specs = list(gym.registry.values() if registry is None else registry)
+    namespace, name, version = _parts(env_id)
+    by_name: dict[str, list[EnvSpec]] = {}
+    for spec in specs:
+        by_name.setdefault(spec.name.lower(), []).append(spec)
+    key = name.lower()
+    if key not in by_name:
+        close = difflib.get_close_matches(key, by_name, n=1, cutoff=0.75)
+        if not close:
+            ids = [spec.id for spec in specs]
+            return difflib.get_close_matches(env_id, ids, n=1, cutoff=0.6)
+        key = close[0]
+    newest_first = sorted(by_name[key], key=lambda s: (-(s.version or 0), s.namespace or ""))
+    if version is not None:
+        wanted = (namespace or "").lower()
+        in_namespace = [s for s in newest_first if (s.namespace or "").lower() == wanted]
+        exact = [s for s in newest_first if s.version == version]
+        if any(s in in_namespace for s in exact):
+            return [s.id for s in exact if s in in_namespace]
+        if exact and namespace is not None:  # the version elsewhere, or another one here
+            return [s.id for s in exact + in_namespace]
+        return [s.id for s in (exact or newest_first)]
+    newest: dict[str | None, EnvSpec] = {}
+    for spec in newest_first:
+        newest.setdefault(spec.namespace, spec)
+    return [s.id for s in newest.values()]
+
+
+def suggestion(env_id: str, most: int = 4) -> str:
+    """``"; did you mean 'a', 'b' or 'c'?"`` for the IDs `env_id` nearly names (at most
+    `most`, see `near_misses`), or ``""``.
+
+    >>> suggestion("LunarLander-v2")
+    "; did you mean 'LunarLander-v3'?"
+    """
+    ids = near_misses(env_id)
+    if not ids:
+        return ""
+    quoted = [f"'{i}'" for i in ids[:most]]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {listed}?"

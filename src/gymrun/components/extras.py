@@ -168,6 +168,19 @@ def _extra_requirements(extra: str) -> list[str]:
     return found or [f"gymrun[{extra}]"]
 
 
+def component_install(name: str) -> tuple[str, str] | None:
+    """The module component `name` (an environment family: ``MuJoCo``, ``Atari``, ...)
+    needs, and the command that installs it; None for a name that is not a component.
+
+    >>> component_install("Atari")[0], component_install("gymrun")
+    ('ale_py', None)
+    """
+    for component, _, module, _, requirement in COMPONENTS:
+        if component == name:
+            return module, install_command(requirement)
+    return None
+
+
 def install_hint(exc: BaseException) -> str:
     """``" (install it: ...)"`` when `exc` is a missing module a component provides, else ``""``.
 
@@ -183,7 +196,9 @@ def install_hint(exc: BaseException) -> str:
         return f" (install it: {install_command(pinned.group(1))})"
     missing = getattr(exc, "name", None)
     if not isinstance(exc, ModuleNotFoundError) or not missing:
-        return ""
+        # Gymnasium says "MuJoCo is not installed" raising from the ImportError it caught
+        cause = exc.__cause__ or exc.__context__
+        return "" if cause is None or cause is exc else install_hint(cause)
     for _, _, module, _, requirement in COMPONENTS:
         if module.split(".")[0] == missing.split(".")[0]:
             return f" (install it: {install_command(requirement)})"

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem
+from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem, env_problem
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import import_module, keyword_problem
 from gymrun.components.trained.sb3_files import algorithm_named
@@ -424,6 +424,20 @@ class ExperimentConfig(_Section):
             except GymrunError as exc:
                 loc = ["wrappers", index, "name"]
                 raise PydanticCustomError("no_vector_form", str(exc), {"loc": loc}) from None
+        return self
+
+    @model_validator(mode="after")
+    def _agent_fits_env(self) -> ExperimentConfig:
+        """An agent that supports only some envs (or a single env) is refused here, before
+        anything is made, not after a run has started."""
+        try:
+            problem = env_problem(
+                self.agent.name, find_spec(self.env.id), vector=self.vector is not None
+            )
+        except GymrunError:
+            return self  # the agent's section said what is wrong with it
+        if problem is not None:
+            raise PydanticCustomError("agent_env", problem, {"loc": ["agent", "name"]})
         return self
 
     @property

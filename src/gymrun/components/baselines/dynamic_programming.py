@@ -6,8 +6,15 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
-from gymrun.components.baselines.environment import refuse, step_limit
+from gymrun.components.baselines.environment import (
+    is_users,
+    listed,
+    refuse,
+    step_limit,
+    unsupported,
+)
 from gymrun.errors import AgentError
 
 CONVERGED = 1e-10  # largest change of a value between sweeps, for the infinite horizon
@@ -36,6 +43,23 @@ class DynamicProgramming:
 
     privileged = True
     actions_in_space = True
+    # Gymnasium's envs with a transition table P and their state number as observation
+    TASKS = ("FrozenLake", "FrozenLake8x8", "CliffWalking", "CliffWalkingSlippery", "Taxi")
+
+    @classmethod
+    def env_problem(cls, spec: EnvSpec) -> str | None:
+        """Why the env of `spec` has no transition table to solve, or None (also for an env
+        of the user's own, which building the agent checks).
+
+        >>> print(DynamicProgramming.env_problem(gym.spec("CartPole-v1")))  # doctest: +ELLIPSIS
+        agent dynamic_programming supports FrozenLake, ...; CartPole-v1 is not one of them
+        """
+        if spec.name in cls.TASKS or is_users(spec):
+            return None
+        supports = (
+            f"{listed(cls.TASKS)} (envs with a transition table P), and envs of your own with one"
+        )
+        return unsupported("dynamic_programming", spec, supports)
 
     def __init__(
         self, env: gym.Env[Any, Any], gamma: float = 1.0, horizon: int | None = None

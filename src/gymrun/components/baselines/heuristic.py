@@ -11,9 +11,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.baselines.blackjack import BasicStrategy, expected_return
-from gymrun.components.baselines.environment import env_id
+from gymrun.components.baselines.environment import env_id, listed, unsupported
 from gymrun.components.baselines.lqr import PendulumSwingUp
 from gymrun.errors import AgentError
 
@@ -141,6 +142,15 @@ class Heuristic:
     """
 
     actions_in_space = True
+
+    @staticmethod
+    def env_problem(spec: EnvSpec) -> str | None:
+        """Why the env of `spec` has no controller here, or None.
+
+        >>> Heuristic.env_problem(gym.spec("CartPole-v1")) is None
+        True
+        """
+        return None if spec.id in TASKS else unsupported("heuristic", spec, listed(TASKS))
 
     def __init__(self, env: gym.Env[Any, Any]) -> None:
         name = env_id(env)

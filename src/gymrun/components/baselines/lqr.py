@@ -8,8 +8,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
-from gymrun.components.baselines.environment import env_id
+from gymrun.components.baselines.environment import env_id, is_users, listed, unsupported
 from gymrun.errors import AgentError
 
 RICCATI_SWEEPS = 100_000
@@ -147,6 +148,22 @@ class LQR:
 
     privileged = True
     actions_in_space = True
+    # The tasks it holds upright (any version): LQR cannot stabilise a walker or a reacher
+    # about its initial pose (the Riccati equation does not converge), nor free joints.
+    TASKS = ("CartPole", "Pendulum", "InvertedPendulum", "InvertedDoublePendulum")
+
+    @classmethod
+    def env_problem(cls, spec: EnvSpec) -> str | None:
+        """Why the env of `spec` is not one LQR can hold, or None (also for an env of the
+        user's own, which building the agent checks).
+
+        >>> print(LQR.env_problem(gym.spec("HalfCheetah-v5")))  # doctest: +ELLIPSIS
+        agent lqr supports CartPole, Pendulum, ...; HalfCheetah-v5 is not one of them
+        """
+        if spec.name in cls.TASKS or is_users(spec):
+            return None
+        supports = f"{listed(cls.TASKS)} (any version), and MuJoCo envs of your own"
+        return unsupported("lqr", spec, supports)
 
     def __init__(
         self, env: gym.Env[Any, Any], action_space: gym.Space[Any], control_cost: float = 0.1

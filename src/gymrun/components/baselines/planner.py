@@ -6,8 +6,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
-from gymrun.components.baselines.environment import env_id
+from gymrun.components.baselines.environment import env_id, is_users, unsupported
+from gymrun.components.catalog import family_of
 from gymrun.errors import AgentError
 
 
@@ -77,6 +79,22 @@ class Planner:
 
     privileged = True
     actions_in_space = True
+
+    @staticmethod
+    def env_problem(spec: EnvSpec) -> str | None:
+        """Why the env of `spec` has no simulator state to plan over, or None (also for an
+        env of the user's own, which building the agent checks).
+
+        >>> print(Planner.env_problem(gym.spec("FrozenLake-v1")))  # doctest: +ELLIPSIS
+        agent planner supports classic control and MuJoCo envs ...; FrozenLake-v1 is not ...
+        """
+        if family_of(spec) in ("classic control", "MuJoCo") or is_users(spec):
+            return None
+        supports = (
+            "classic control and MuJoCo envs (it plans on a copy of their simulator's "
+            "state), and envs of your own with such state"
+        )
+        return unsupported("planner", spec, supports)
 
     def __init__(
         self,
