@@ -46,3 +46,27 @@ def test_lines_from_columns_are_json_dumps_lines(
     assert "".join(map(episode_line, batch)) == expected
     for line in expected.splitlines():
         json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    steps=st.lists(st.integers(1, 500), min_size=1, max_size=60),
+    terminated=st.sampled_from(["all", "none", "mixed"]),
+    sign=st.sampled_from([1.0, -1.0, 0.0]),
+)
+def test_lines_of_a_vector_run_are_json_dumps_lines(
+    steps: list[int], terminated: str, sign: float
+) -> None:
+    # A vector run's batches: whole rewards of one sign and columns that often never vary,
+    # which the lines are built with less padding for.
+    count = len(steps)
+    ends = {"all": [True] * count, "none": [False] * count}.get(
+        terminated, [i % 3 == 0 for i in range(count)]
+    )
+    episodes = [
+        EpisodeResult(10**5 + i, None, sign * n, n, end, not end, sign * n >= 195, 0.0)
+        for i, (n, end) in enumerate(zip(steps, ends, strict=True))
+    ]
+    batch = EpisodeBatch.of(episodes, 195.0)
+    expected = "".join(json.dumps(e.to_json()) + "\n" for e in batch)
+    assert episode_lines(batch).decode() == expected

@@ -4,8 +4,10 @@
 A vector run finishes hundreds of thousands of episodes a second; formatting each in Python
 would cost more than running it. Lines are built as rows of a byte matrix instead: a row of
 constant text with a NUL-padded gap for each field, the numbers written into the gaps digit
-by digit with numpy, the padding squeezed out at the end. Rewards that are not whole
-numbers (or are not finite) are formatted by Python, one by one.
+by digit with numpy, the padding squeezed out at the end (by ``bytes.replace``, a memchr
+loop, cheaper than a numpy mask; the less padding, the cheaper, so a column that never
+varies in a batch gets none). Rewards that are not whole numbers (or are not finite) are
+formatted by Python, one by one.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def write_episode_lines(file: BinaryIO, episodes: Sequence[EpisodeResult]) -> No
         file.write("".join(map(episode_line, episodes)).encode())
         return
     for start in range(0, len(episodes), ROWS):
-        file.write(_matrix_lines(episodes.slice(start, start + ROWS)).data)
+        file.write(_matrix_lines(episodes.slice(start, start + ROWS)))
 
 
 def episode_lines(episodes: Sequence[EpisodeResult]) -> bytes:
@@ -69,7 +71,7 @@ def episode_lines(episodes: Sequence[EpisodeResult]) -> bytes:
     return file.getvalue()
 
 
-def _matrix_lines(batch: EpisodeBatch) -> np.ndarray:
+def _matrix_lines(batch: EpisodeBatch) -> bytes:
     """The lines of `batch` as bytes: rows of one byte matrix, the padding taken out."""
     count = len(batch)
     rewards = {"reward": batch.reward}
@@ -81,9 +83,9 @@ def _matrix_lines(batch: EpisodeBatch) -> np.ndarray:
         ("seed", 4 if batch.seed is None else max(4, _width(batch.seed))),
         *((name, width) for name, (_, width) in reward_texts.items()),
         ("steps", _width(batch.steps)),
-        ("terminated", 5),
-        ("truncated", 5),
-        ("reached", 5),
+        ("terminated", _boolean_width(batch.terminated)),
+        ("truncated", _boolean_width(batch.truncated)),
+        ("reached", 5 if batch.reached is None else _boolean_width(batch.reached)),
     ]
     columns: dict[str, slice] = {}  # the columns of each field
     template = bytearray(b"{")
@@ -111,8 +113,7 @@ def _matrix_lines(batch: EpisodeBatch) -> np.ndarray:
         matrix[:, columns["reached"]] = _text(b"null", 5)
     else:
         _booleans(batch.reached, matrix[:, columns["reached"]])
-    squeezed: np.ndarray = matrix[matrix != 0]
-    return squeezed
+    return matrix.tobytes().replace(b"\0", b"")
 
 
 def _width(values: np.ndarray) -> int:
@@ -134,11 +135,18 @@ def _digits(values: np.ndarray, out: np.ndarray) -> None:
 
 
 def _whole_numbers(values: np.ndarray, out: np.ndarray) -> None:
-    """Whole-number floats as ``json.dumps`` writes them: ``-12.0`` (the sign, the NUL
-    padding, which goes, then the digits)."""
-    _digits(np.abs(values), out[:, 1:-2])
+    """Whole-number floats as ``json.dumps`` writes them: ``-12.0`` (when some is negative,
+    the sign or NUL padding, which goes; then the digits)."""
+    signed = _signed(values)
+    _digits(np.abs(values), out[:, int(signed) : -2])
     out[:, -2:] = np.frombuffer(b".0", dtype=np.uint8)
-    out[:, 0] = np.where(values < 0, ord("-"), 0)
+    if signed:
+        out[:, 0] = np.where(values < 0, ord("-"), 0)
+
+
+def _signed(values: np.ndarray) -> bool:
+    # a column for the sign only when some value needs it: less padding to squeeze out
+    return bool(len(values)) and bool(values.min() < 0)
 
 
 def _reward_texts(rewards: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -148,7 +156,7 @@ def _reward_texts(rewards: np.ndarray) -> tuple[np.ndarray | None, int]:
     whole &= ~((rewards == 0) & np.signbit(rewards))  # -0.0 prints as such
     if whole.all():
         largest = float(np.abs(rewards).max()) if len(rewards) else 0.0
-        return None, len(str(int(largest))) + 3  # sign, digits, ".0"
+        return None, _signed(rewards) + len(str(int(largest))) + 2  # sign, digits, ".0"
     texts = [_reward_json(r) for r in rewards.tolist()]
     width = max(map(len, texts))
     padded = np.array([t.encode() for t in texts], dtype=f"S{width}")
@@ -160,8 +168,17 @@ def _reward_json(reward: float) -> str:
     return repr(reward) if math.isfinite(reward) else f'"{reward}"'
 
 
+_BOOLEANS = np.frombuffer(b"false" + b"true\0", dtype=np.uint8).reshape(2, 5)
+
+
+def _boolean_width(values: np.ndarray) -> int:
+    # 4 when every value is true: no padding to squeeze out of a column that never varies
+    return 4 if values.all() else 5
+
+
 def _booleans(values: np.ndarray, out: np.ndarray) -> None:
-    out[:] = np.where(values[:, None], _text(b"true", 5), _text(b"false", 5))
+    # a row of the table per value: several times faster than np.where's broadcast
+    np.take(_BOOLEANS[:, : out.shape[1]], values.view(np.uint8), axis=0, out=out, mode="clip")
 
 
 def _text(word: bytes, width: int) -> np.ndarray:

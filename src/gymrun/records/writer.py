@@ -257,10 +257,8 @@ class RunRecorder:
         with a shared plotter, its owner gets them). `summary` must be that of the episodes
         on disk (see `summary_on_disk` after a failed write)."""
         try:
-            with contextlib.suppress(OSError):  # a failed write is already the run's error
-                if self._episodes is not None:
-                    self._episodes.close()
-            self._write_summary(summary, status, error, self._reserved)
+            # The curve is whole: it is drawn while the last lines and the summary are
+            # written, instead of after them.
             if summary.count and self.plotter is not None:
                 self.plotter.rewards(
                     self.curve.curve(),
@@ -268,7 +266,14 @@ class RunRecorder:
                     title=run_title(self.config),
                     reward_boundary=summary.reward_boundary,
                 )
-            return self.plotter.close() if self._own_plotter and self.plotter else []
+            try:
+                with contextlib.suppress(OSError):  # a failed write is already the run's error
+                    if self._episodes is not None:
+                        self._episodes.close()
+                self._write_summary(summary, status, error, self._reserved)
+            finally:  # the plot is done before the run is, even when its summary is not
+                notes = self.plotter.close() if self._own_plotter and self.plotter else []
+            return notes
         finally:
             if self._own_claim:
                 self._claim.release()
