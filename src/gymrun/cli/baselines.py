@@ -51,7 +51,7 @@ def baselines(
     Examples:
 
         gymrun baselines 'CartPole*'
-        gymrun baselines -n 20 --no-record
+        gymrun baselines 'FrozenLake*' -n 20 --no-record
     """
     from rich.progress import MofNCompleteColumn, TimeElapsedColumn
 
