@@ -3,6 +3,7 @@ stopping, and sweeps of odd shapes."""
 
 import json
 import os
+import re
 import resource
 import signal
 import time
@@ -278,3 +279,31 @@ def test_a_sweep_without_a_boundary_is_judged_on_the_spec_threshold(
     path = write_config("env: CartPole-v1\nagent: cartpole_balance\nsweep: {episodes: [3]}\n")
     point = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])["points"][0]
     assert (point["solved"], point["runs"][0]["summary"]["reward_boundary"]) == (True, 475.0)
+
+
+def test_a_sweep_over_environments_stars_the_best_of_each(write_config: WriteConfig) -> None:
+    path = write_config(
+        "env: CartPole-v1\nagent: random\nepisodes: 3\nseed: 0\n"
+        "sweep:\n  env: [CartPole-v1, Acrobot-v1]\n  max_steps: [10, 30]\n"
+    )
+    code, out, err = gymrun("sweep", str(path), "-o", "s")
+    assert code == 0, err
+    data = json.loads(Path("s/sweep.json").read_text())
+    means = {
+        (p["values"]["env"], p["values"]["max_steps"]): p["mean_reward"] for p in data["points"]
+    }
+    assert means[("Acrobot-v1", 10)] == -10 and means[("Acrobot-v1", 30)] == -30
+    assert means[("CartPole-v1", 30)] > means[("CartPole-v1", 10)] == 10
+    # Acrobot's -10 is its best, though below every CartPole mean; no best across the two
+    assert (data["best"], data["bests"]) == (None, [1, 2])
+    rows = {
+        tuple(cell.strip() for cell in line.split("│")[1:3]): line
+        for line in out.splitlines()
+        if line.startswith("│")
+    }
+    starred = {key for key, line in rows.items() if "★" in line}
+    assert starred == {("CartPole-v1", "30"), ("Acrobot-v1", "10")}
+    # the points were judged against their environments' own boundaries: each is shown
+    assert re.search(r"┃ boundary ┃", out)
+    assert rows[("CartPole-v1", "10")].split("│")[5].strip() == "475"
+    assert rows[("Acrobot-v1", "30")].split("│")[5].strip() == "-100"

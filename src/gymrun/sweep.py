@@ -166,6 +166,45 @@ class PointResult:
         }
 
 
+def point_env(values: dict[str, Any]) -> str | None:
+    """The environment a point of a grid sets (``env`` or ``env.id`` swept), else None.
+
+    >>> point_env({"env.id": "Acrobot-v1", "episodes": 5}), point_env({"episodes": 5})
+    ('Acrobot-v1', None)
+    """
+    env = values.get("env.id", values.get("env"))
+    if isinstance(env, dict):
+        env = env.get("id")
+    return None if env is None else str(env)
+
+
+def best_points(points: Sequence[dict[str, Any]]) -> list[int]:
+    """The indices of the best point of each environment among `points` (in their JSON
+    form): the highest mean reward, the first on a tie, never a point with a failed run.
+
+    >>> def p(env, mean):
+    ...     return {"values": {"env.id": env}, "mean_reward": mean, "status": "completed"}
+    >>> best_points([p("CartPole-v1", 22.0), p("Acrobot-v1", -500.0), p("CartPole-v1", 9.0)])
+    [0, 1]
+    """
+    best: dict[str | None, tuple[float, int]] = {}
+    for i, point in enumerate(points):
+        mean = point["mean_reward"]
+        if mean is None or point["status"] == "failed":
+            continue
+        env = point_env(point["values"])
+        if env not in best or mean > best[env][0]:
+            best[env] = (mean, i)
+    return sorted(i for _, i in best.values())
+
+
+def starred_points(points: Sequence[dict[str, Any]]) -> list[int]:
+    """The points (JSON form) worth a star in a table: the best of each environment that has
+    several points (a star across environments, or alone, would mean nothing)."""
+    envs = [point_env(point["values"]) for point in points]
+    return [i for i in best_points(points) if envs.count(envs[i]) > 1]
+
+
 @dataclass
 class SweepResult:
     sweep: Sweep
@@ -181,13 +220,16 @@ class SweepResult:
     @property
     def best(self) -> int | None:
         """The index of the point with the highest mean reward (the first, on a tie); a point
-        with a failed run is never the best."""
-        scored = [
-            (p.mean_reward, -i)
-            for i, p in enumerate(self.points)
-            if p.mean_reward is not None and p.status != "failed"
-        ]
-        return -max(scored)[1] if scored else None
+        with a failed run is never the best. None when the sweep's points play several
+        environments: their rewards are not comparable (see `bests`)."""
+        envs = {point_env(p.values) for p in self.points}
+        found = self.bests
+        return found[0] if found and len(envs) == 1 else None
+
+    @property
+    def bests(self) -> list[int]:
+        """The best point (as `best` picks it) of each environment the sweep plays."""
+        return best_points([p.to_json() for p in self.points])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -196,6 +238,7 @@ class SweepResult:
             "status": self.status,
             "seconds": self.seconds,
             "best": self.best,
+            "bests": self.bests,
             "points": [p.to_json() for p in self.points],
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
             "error": self.error,
@@ -225,7 +268,7 @@ class SweepResult:
             for point in document["points"]
         ]
         executor, seconds = document["executor"], document["seconds"]
-        known = {*cls.__dataclass_fields__, "best", "config_sha256"}
+        known = {*cls.__dataclass_fields__, "best", "bests", "config_sha256"}
         provenance = {key: value for key, value in document.items() if key not in known}
         return cls(
             sweep,

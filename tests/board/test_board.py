@@ -467,8 +467,9 @@ def test_index_shows_each_leaderboard_in_order(
     assert shown == [r["id"] for r in cartpole["runs"][:10]]
     first = [c.strip() for c in rows.nth(0).locator("td").all_inner_texts()]
     assert first[0] == "1" and first[1].startswith("cartpole_balance")
-    assert first[2] == "500 [500, 500]" and first[4] == "at episode 99"
-    assert first[8] == "completed"
+    # the video run is judged against CartPole-v1's own 475, the others against 195
+    assert first[2] == "500 [500, 500]" and first[4] == "195" and first[5] == "at episode 99"
+    assert first[9] == "completed"
     link = f"all {cartpole['run_count']} runs"
     visit.page.get_by_role("link", name=link).click()  # the environment's page
     rows = visit.page.locator("table.leaderboard tbody tr")
@@ -574,3 +575,60 @@ def test_every_page_links_resolve_and_fits_a_phone(browser: BrowserContext, site
         visit.close()
     assert problems == []
     assert len(seen) == 1 + 14 + 1 + 2 * 2  # index, runs, the sweep, each env's two pages
+
+
+@pytest.fixture(scope="module")
+def two_boundaries(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A board of CartPole runs judged against 195 and against the spec's 475, one Acrobot
+    run, and a sweep over both environments."""
+    base = tmp_path_factory.mktemp("boundaries")
+    gymrun_in(base, "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "3", "-q")  # 195
+    gymrun_in(base, "run", "CartPole-v1", "-a", "cartpole_balance", "-n", "3", "-q")  # 475
+    gymrun_in(base, "run", "Acrobot-v1", "-n", "2", "-q")
+    (base / "two.yaml").write_text(
+        "name: two\nenv: CartPole-v1\nagent: random\nepisodes: 3\nseed: 0\n"
+        "sweep:\n  env: [CartPole-v1, Acrobot-v1]\n  max_steps: [10, 30]\n"
+    )
+    gymrun_in(base, "sweep", "two.yaml", "-o", "recordings/two")
+    build_board(base / "recordings", base / "site")
+    return base / "site"
+
+
+def test_a_leaderboard_of_two_boundaries_shows_each(
+    browser: BrowserContext, two_boundaries: Path
+) -> None:
+    visit = Visit(browser, two_boundaries / "index.html")
+    cartpole = visit.page.locator("#env-CartPole-v1 table.leaderboard")
+    heads = [h.strip() for h in cartpole.locator("thead th").all_inner_texts()]
+    assert "boundary" in heads
+    column = heads.index("boundary")
+    rows = cartpole.locator("tbody tr")
+    boundaries = [rows.nth(i).locator("td").nth(column).inner_text() for i in range(rows.count())]
+    assert set(boundaries) == {"195", "475"}  # the sweep's CartPole runs are at 475 too
+    # one boundary among Acrobot's runs: no column repeats it
+    acrobot = visit.page.locator("#env-Acrobot-v1 table.leaderboard thead th")
+    assert "boundary" not in [h.strip() for h in acrobot.all_inner_texts()]
+    visit.close()
+    visit = Visit(browser, two_boundaries / "envs" / "CartPole-v1" / "compare.html")
+    heads = visit.texts("table.groups thead th")
+    cells = visit.texts(f"table.groups tbody td:nth-child({heads.index('boundary') + 1})")
+    assert set(cells) == {"195", "475"}  # each group of runs with its own
+    assert visit.errors == []
+    visit.close()
+
+
+def test_a_sweep_over_two_environments_stars_the_best_of_each(
+    browser: BrowserContext, two_boundaries: Path
+) -> None:
+    [page] = (two_boundaries / "sweeps").rglob("index.html")
+    visit = Visit(browser, page)
+    rows = visit.page.locator("table.grid tbody tr")
+    starred = []
+    for i in range(rows.count()):
+        cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+        if cells[3].endswith("★"):
+            starred.append((cells[0], cells[1]))
+    # Acrobot's -10 is below every CartPole mean, and still the best of its environment
+    assert sorted(starred) == [("Acrobot-v1", "10"), ("CartPole-v1", "30")]
+    assert visit.errors == []
+    visit.close()

@@ -1,5 +1,6 @@
 """A recorded sweep read back: `show` prints its table again, `compare` compares its points,
-and a sweep stopped before it wrote sweep.json says so."""
+and a sweep stopped before it wrote sweep.json says so; `compare` of runs of several
+environments and reward boundaries."""
 
 import json
 import shutil
@@ -69,3 +70,47 @@ def test_a_sweeps_runs_are_compared_in_grid_order(write_config: Callable[..., Pa
         "episodes=2-seed=0",
         "episodes=10-seed=0",
     ]
+
+
+def compared_rows(out: str) -> dict[str, list[str]]:
+    """The cells of each row of the table of runs compared, by run."""
+    table = out.split("Groups on")[0]
+    rows = [line.split("│")[1:-1] for line in table.splitlines() if line.startswith("│")]
+    return {cells[0].strip(): [cell.strip() for cell in cells] for cells in rows}
+
+
+def test_compare_marks_a_best_per_environment_and_shows_each_boundary() -> None:
+    random = str(CONFIGS / "cartpole_random.yaml")  # reward_boundary: 195
+    for args in (
+        (random, "-n", "12", "-o", "a"),
+        (str(CONFIGS / "cartpole_epsilon.yaml"), "-n", "12", "-o", "b"),
+        ("CartPole-v1", "-n", "12", "--seed", "7", "-o", "c"),  # the spec's 475
+        ("Acrobot-v1", "-n", "2", "-o", "d"),
+        ("Acrobot-v1", "-n", "2", "--set", "max_steps=50", "-o", "e"),
+    ):
+        assert gymrun("run", *args, "-q")[0] == 0
+    code, out, err = gymrun("compare", "a", "d", "b", "e", "c")
+    assert code == 0, err
+    rows = compared_rows(out)
+    header = next(line for line in out.splitlines() if line.startswith("┃"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    assert columns[:3] == ["run", "env", "agent"] and "boundary" in columns
+    mean, boundary = columns.index("mean ± std"), columns.index("boundary")
+    means = {run: json.loads(Path(run, "summary.json").read_text())["mean_reward"] for run in rows}
+    assert means["d"] == -500 and means["e"] == -50 and max(means.values()) == means["c"]
+    # a star per environment, on its best run: Acrobot's -50 too, never across the two
+    starred = {run for run, cells in rows.items() if cells[mean].endswith("★")}
+    assert starred == {"c", "e"}
+    # the runs of each environment stand together, each with the boundary it was judged by
+    assert list(rows) == ["a", "b", "c", "d", "e"]
+    assert {run: cells[boundary] for run, cells in rows.items()} == {
+        "a": "195",
+        "b": "195",
+        "c": "475",
+        "d": "-100",
+        "e": "-100",
+    }
+    # of one boundary, no column says it again
+    code, out, _ = gymrun("compare", "a", "b")
+    assert code == 0 and "boundary" not in out.split("Groups on")[0]
+    assert [r for r, cells in compared_rows(out).items() if "★" in cells[5]] == ["a"]

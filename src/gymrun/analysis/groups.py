@@ -47,6 +47,17 @@ class Member:
         return self.config.get("seed")
 
 
+def reward_boundary(config: dict[str, Any]) -> float | None:
+    """The reward boundary a run of `config` (resolved, as a run directory keeps it) was
+    judged against, None without one.
+
+    >>> reward_boundary({"reward_boundary": 195}), reward_boundary({})
+    (195.0, None)
+    """
+    value = config.get("reward_boundary")
+    return None if value is None else float(value)
+
+
 def experiment(config: dict[str, Any], provenance: Any = None) -> dict[str, Any]:
     """The part of a config that says what a run measures.
 
@@ -128,6 +139,11 @@ class Group:
     def run_scores(self) -> np.ndarray:
         return np.array([m.score for m in self.scored], dtype=float)
 
+    @property
+    def reward_boundary(self) -> float | None:
+        """The reward boundary its runs were judged against (part of the config they share)."""
+        return reward_boundary(self.members[0].config)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
@@ -135,6 +151,7 @@ class Group:
             "runs": [m.run for m in self.members],
             "scored_runs": [m.run for m in self.scored],
             "run_scores": self.run_scores.tolist(),
+            "reward_boundary": self.reward_boundary,
             "iqm": self.iqm.to_json(),
             "mean": self.mean.to_json(),
         }
@@ -155,6 +172,12 @@ class Comparison:
     @property
     def compared(self) -> list[Group]:
         return self.groups[: len(self.improvement)]
+
+    @property
+    def boundaries_differ(self) -> bool:
+        """Whether its groups were judged against different reward boundaries (then a
+        table of them shows each group's)."""
+        return len({g.reward_boundary for g in self.groups}) > 1
 
     def to_json(self) -> dict[str, Any]:
         compared = self.compared

@@ -508,6 +508,8 @@ def _environments(
                 "groups": len(comparisons[env].groups),
                 "sweeps": [s.id for s in sweeps.values() if s.env == env],
                 "run_count": len(members),
+                # runs judged against different boundaries: each row shows its own
+                "boundaries": len({r.reward_boundary for r in members}) > 1,
             }
         )
     return found

@@ -11,6 +11,7 @@ from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.reading import read_sweep_json
+from gymrun.sweep import starred_points
 
 
 @dataclass
@@ -26,7 +27,7 @@ class SweepEntry:
     seeds: list[Any] = field(default_factory=list)
     executor: str | None = None
     seconds: float | None = None
-    best: int | None = None
+    bests: list[int] = field(default_factory=list)  # the best point of each environment
     points: list[dict[str, Any]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # ids of its run directories
     plot: bool = False
@@ -63,8 +64,7 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     entry.executor = document.get("executor") if isinstance(document.get("executor"), str) else None
     seconds = document.get("seconds")
     entry.seconds = seconds if isinstance(seconds, int | float) else None
-    best = document.get("best")
-    entry.best = best if isinstance(best, int) and 0 <= best < len(entry.points) else None
+    entry.bests = starred_points(entry.points)
     return entry
 
 

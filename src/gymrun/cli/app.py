@@ -19,7 +19,7 @@ from gymrun.cli.console import readable_streams
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
 from gymrun.cli.recorded import compare, show
 from gymrun.cli.running import run, sweep
-from gymrun.cli.usage import Command, Group
+from gymrun.cli.usage import Command, Group, TableCommand
 from gymrun.version import __version__
 
 app = typer.Typer(
@@ -48,6 +48,8 @@ def _main(
     """Run reinforcement-learning experiments on Gymnasium environments from YAML configs."""
 
 
+# the commands whose tables can be wider than a terminal take --wide
+TABLES = (run, sweep, baselines, show, compare, doctor, list_envs)
 for command in (
     run,
     sweep,
@@ -61,8 +63,8 @@ for command in (
     check,
     schema,
 ):
-    app.command(cls=Command)(command)
-app.command("list-envs", cls=Command)(list_envs)
+    app.command(cls=TableCommand if command in TABLES else Command)(command)
+app.command("list-envs", cls=TableCommand)(list_envs)
 
 
 def main() -> None:

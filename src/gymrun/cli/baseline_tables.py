@@ -15,7 +15,12 @@ def _verdict(value: bool | None) -> Text:
 
 
 def baselines_table(document: dict[str, Any]) -> Table:
-    """One row per task: threshold, random agent, shipped agent, solved, optimum, time."""
+    """One row per task: threshold, random agent, shipped agent, solved, optimum, time.
+
+    What a row needs stays at any width: the task, its threshold, the shipped agent and its
+    score and verdict, and the random agent's score where a task has no shipped agent (it
+    is then the task's only score); the random agent's score elsewhere, the optimum and the
+    time go first, in that order."""
     from gymrun.baselines import interval
     from gymrun.numbers import figure
 
@@ -24,14 +29,18 @@ def baselines_table(document: dict[str, Any]) -> Table:
         "solved = the mean over all episodes reaches the threshold"
     )
     table = FittedTable(title=title, title_justify="left")
+    unshipped = any(task["baseline"] is None for task in document["tasks"])
     table.add_column("environment", no_wrap=True)
-    table.add_column("threshold", justify="right", no_wrap=True, drop=2)
-    table.add_column("random [95% CI]", justify="right", no_wrap=True, drop=3)
-    table.add_column("agent", drop=1)
-    table.add_column("mean [95% CI]", justify="right", no_wrap=True)
+    table.add_column("threshold", justify="right", no_wrap=True, short="goal")
+    table.add_column(
+        "random [95% CI]", justify="right", no_wrap=True, drop=None if unshipped else 2
+    )
+    table.add_column("agent")
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="left", no_wrap=True, drop=1)
     table.add_column("solved", justify="center", no_wrap=True)
-    table.add_column("optimum", justify="right", drop=4)
-    table.add_column("s/episode", justify="right", no_wrap=True, drop=5)
+    table.add_column("optimum", justify="right", drop=3)
+    table.add_column("s/episode", justify="right", no_wrap=True, drop=4)
     for task in document["tasks"]:
         shipped = task["baseline"]
         optimum = Text(figure(task["optimum"]))
@@ -39,12 +48,13 @@ def baselines_table(document: dict[str, Any]) -> Table:
             optimum.append(" unattainable", "yellow")
         seconds = (shipped or task["random"])["seconds_per_episode"]
         if shipped is None:
-            agent, mean, solved = Text("—"), Text("—"), Text("—")
+            agent, mean, ci, solved = Text("—"), Text("—"), "—", Text("—")
         else:
             agent = Text(shipped["agent"])
             if shipped["privileged"]:
                 agent.append(" (privileged)", "dim")
-            mean = Text(interval(shipped))
+            value, _, ci = interval(shipped).partition(" ")  # rounded by its interval
+            mean, ci = Text(value), ci or "—"
             solved = _verdict(shipped["solved"])
             if shipped["status"] != "completed":
                 mean.append(f" {shipped['status']}", "red")
@@ -54,6 +64,7 @@ def baselines_table(document: dict[str, Any]) -> Table:
             interval(task["random"]),
             agent,
             mean,
+            ci,
             solved,
             optimum,
             "—" if seconds is None else f"{seconds:.3g}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import io
 import os
 import sys
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PIPE_WIDTH = 400  # wide enough for every table, so none is squeezed
+# --wide, for the command being run (set by `usage.TableCommand`)
+WIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("gymrun.wide", default=False)
 
 # What a terminal that cannot encode them (ASCII, Latin-1) is shown for the characters
 # gymrun's tables and messages use; one character for one, so tables keep their columns.
@@ -102,9 +105,9 @@ def console(stderr: bool = False) -> Console:
     # Messages on stderr are never wrapped: one problem, one line, whatever the width.
     # markup=False: names, paths and messages are shown as they are, brackets and all.
     # Into a pipe or a file, tables keep their natural width (rich would assume 80
-    # columns) unless COLUMNS says otherwise.
+    # columns) unless COLUMNS says otherwise; under --wide, everywhere.
     stream = sys.stderr if stderr else sys.stdout
-    piped = "COLUMNS" not in os.environ and not _is_terminal(stream)
+    piped = WIDE.get() or ("COLUMNS" not in os.environ and not _is_terminal(stream))
     return Console(
         stderr=stderr,
         highlight=False,

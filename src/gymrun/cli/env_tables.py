@@ -24,10 +24,10 @@ def envs_table(infos: Iterable[EnvInfo], here: Mapping[str, Availability]) -> Ta
     table.add_column("family")
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("runs", justify="center", no_wrap=True)
-    table.add_column("action", drop=2)
-    table.add_column("observation", drop=1)
-    table.add_column("max steps", justify="right", no_wrap=True, short="steps", drop=3)
-    table.add_column("reward threshold", justify="right", short="threshold", drop=4)
+    table.add_column("action", drop=3)
+    table.add_column("observation", drop=4)
+    table.add_column("max steps", justify="right", no_wrap=True, short="steps", drop=2)
+    table.add_column("reward threshold", justify="right", short="threshold", drop=1)
     family = None
     for info in infos:
         if family is not None and info.family != family:
@@ -61,7 +61,7 @@ def env_description(info: dict[str, Any]) -> Group:
     """``gymrun inspect``: the spec as a table, then each space as a tree, then samples."""
     spec = Table(title=info["id"], title_justify="left", show_header=False)
     spec.add_column(style="bold")
-    spec.add_column()
+    spec.add_column(overflow="fold")  # a long word (a path) folds, never cut
     for key in (
         "family",
         "entry_point",
@@ -83,7 +83,7 @@ def env_description(info: dict[str, Any]) -> Group:
         parts.append(tree)
     samples = Table(show_header=False, box=None)
     samples.add_column(style="bold")
-    samples.add_column()
+    samples.add_column(overflow="fold")  # a long word (a path) folds, never cut
     samples.add_row("action sample", Text(_plain(info["action_sample"])))
     samples.add_row("observation sample", Text(_plain(info["observation_sample"])))
     samples.add_row(f"reset(seed={info['seed']})", Text(_plain(info["first_observation"])))
@@ -120,7 +120,7 @@ def doctor_table(report: dict[str, Any]) -> Group:
     """``gymrun doctor``: versions, then each family and feature, usable or how to get it."""
     versions = Table(title="gymrun doctor", title_justify="left", show_header=False)
     versions.add_column(style="bold")
-    versions.add_column()
+    versions.add_column(overflow="fold")  # a long word (a path) folds, never cut
     for name, version in report["versions"].items():
         versions.add_row(name, str(version))
     versions.add_row("platform", report["platform"])

@@ -25,13 +25,17 @@ def estimate(value: Estimate | None) -> str:
 
 
 def groups_table(comparison: Comparison) -> Table:
-    """A row per group, best IQM first."""
+    """A row per group, best IQM first; where the groups were judged against different
+    reward boundaries, each group's."""
     table = FittedTable(
         title=f"Groups on {comparison.env} (run score: mean episode reward)", title_justify="left"
     )
     table.add_column("group")
     table.add_column("runs", justify="right", no_wrap=True)
     table.add_column("IQM [95% CI]", justify="right", no_wrap=True)
+    boundaries = comparison.boundaries_differ
+    if boundaries:
+        table.add_column("boundary", justify="right", no_wrap=True)
     table.add_column("mean [95% CI]", justify="right", no_wrap=True, drop=1)
     table.add_column("run scores", drop=2)
     for group in comparison.groups:
@@ -39,6 +43,7 @@ def groups_table(comparison: Comparison) -> Table:
             group.label,
             f"{len(group.scored)} of {len(group.members)}",
             estimate(group.iqm),
+            *([figure(group.reward_boundary)] if boundaries else []),
             estimate(group.mean),
             ", ".join(figure(m.score) for m in group.scored) or "no completed run",
         )

@@ -16,6 +16,7 @@ from gymrun.cli.fitted import FittedTable
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
 from gymrun.records.layout import run_title
+from gymrun.sweep import starred_points
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult
@@ -106,7 +107,7 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
     title = run_title(config)
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # a long word (a path) folds, never cut
     count = summary.count
     wanted = config["episodes"]
     table.add_row("episodes", f"{count} of {wanted}" if count != wanted else str(count))
@@ -141,30 +142,47 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
 
 
 def compare_table(runs: Sequence[StoredRun]) -> Table:
-    """One row per run: what ran and how it scored; the best mean reward is starred."""
+    """One row per run: what ran and how it scored, the runs of each environment together.
+    The best mean reward of each environment with several runs is starred (rewards of
+    different environments are not comparable); where the runs were judged against
+    different reward boundaries, each run's is shown."""
     table = FittedTable(title="Runs compared", title_justify="left")
-    table.add_column("run", overflow="fold")
-    table.add_column("env, agent, wrappers", drop=1)
-    table.add_column("episodes", justify="right", no_wrap=True)
+    table.add_column("run")
+    table.add_column("env")
+    table.add_column("agent")
+    table.add_column("wrappers", drop=3)
+    table.add_column("episodes", justify="right", no_wrap=True, drop=2)
     table.add_column("mean ± std", justify="right", no_wrap=True)
-    table.add_column("reached", justify="right", no_wrap=True, drop=3)
-    table.add_column("solved", justify="center", no_wrap=True, drop=2)
-    means = [r.summary.mean_reward for r in runs if r.summary.mean_reward is not None]
-    best = max(means) if len(means) > 1 else None
+    boundaries = {run.summary.reward_boundary for run in runs}
+    if len(boundaries) > 1:
+        table.add_column("boundary", justify="right", no_wrap=True)
+    table.add_column("reached", justify="right", no_wrap=True, drop=5)
+    table.add_column("solved", justify="center", no_wrap=True, drop=4)
+    by_env: dict[str, list[StoredRun]] = {}
     for run in runs:
-        s, config = run.summary, run.config
-        names = [config["env"]["id"], config["agent"]["name"]]
-        names += [w["name"] for w in config.get("wrappers", [])]
-        star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
-        status = "" if run.status == "completed" else f" ({run.status})"
-        table.add_row(
-            str(run.directory),
-            ", ".join(names),
-            f"{s.count}{status}",
-            f"{plus_minus(s.mean_reward, s.std_reward)}{star}",
-            "—" if s.reached is None else f"{s.reached}/{s.count}",
-            {True: "✓", False: "✗", None: "—"}[s.solved],
-        )
+        by_env.setdefault(run.config["env"]["id"], []).append(run)
+    for env, env_runs in by_env.items():
+        if table.row_count:
+            table.add_section()
+        means = [r.summary.mean_reward for r in env_runs if r.summary.mean_reward is not None]
+        best = max(means) if len(means) > 1 else None
+        for run in env_runs:
+            s, config = run.summary, run.config
+            wrappers = [w["name"] for w in config.get("wrappers", [])]
+            star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
+            status = "" if run.status == "completed" else f" ({run.status})"
+            boundary = [figure(s.reward_boundary)] if len(boundaries) > 1 else []
+            table.add_row(
+                str(run.directory),
+                env,
+                config["agent"]["name"],
+                ", ".join(wrappers) or "—",
+                f"{s.count}{status}",
+                f"{plus_minus(s.mean_reward, s.std_reward)}{star}",
+                *boundary,
+                "—" if s.reached is None else f"{s.reached}/{s.count}",
+                {True: "✓", False: "✗", None: "—"}[s.solved],
+            )
     return table
 
 
@@ -234,7 +252,9 @@ def sweep_grid_table(sweep: Sweep) -> Table:
 
 
 def sweep_table(result: SweepResult) -> Table:
-    """A row per point, best mean first and starred, with the 95% interval of the mean."""
+    """A row per point, best mean first, with the 95% interval of the mean; the best point
+    of each environment the sweep plays is starred, and where its points were judged
+    against different reward boundaries, each point's is shown."""
     keys = result.sweep.keys
     table = FittedTable(
         title=f"{result.sweep.name}: {len(result.points)} points, "
@@ -245,10 +265,14 @@ def sweep_table(result: SweepResult) -> Table:
         table.add_column(key, justify="right", no_wrap=True, short=_short_key(key, keys))
     table.add_column("episodes", justify="right", no_wrap=True)
     table.add_column("mean reward [95% CI]", justify="right", no_wrap=True)
+    boundaries = [_point_boundary(point.runs) for point in result.points]
+    shown = len(set(boundaries)) > 1 and "reward_boundary" not in keys
+    if shown:
+        table.add_column("boundary", justify="right", no_wrap=True)
     table.add_column("mean steps", justify="right", no_wrap=True, drop=3)
     table.add_column("reached", justify="right", no_wrap=True, drop=2)
     table.add_column("solved", justify="center", no_wrap=True, drop=1)
-    best = result.best
+    starred = starred_points([point.to_json() for point in result.points])
 
     def by_mean(i: int) -> float:  # a point without a mean sorts last
         value = result.points[i].mean_reward
@@ -258,7 +282,7 @@ def sweep_table(result: SweepResult) -> Table:
     for i in order:
         point = result.points[i]
         mean = interval(point.mean_reward, point.ci_low, point.ci_high)
-        if i == best:
+        if i in starred:
             mean += " ★"
         solved = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
         episodes = str(point.episodes) + (
@@ -268,11 +292,21 @@ def sweep_table(result: SweepResult) -> Table:
             *(str(point.values[k]) for k in keys),
             episodes,
             mean,
+            *([figure(boundaries[i])] if shown else []),
             figure(point.mean_steps),
             share(point.reached_share),
             solved,
         )
     return table
+
+
+def _point_boundary(runs: Sequence[dict[str, Any]]) -> float | None:
+    """The reward boundary a point's runs were judged against."""
+    for run in runs:
+        summary = run.get("summary") or {}
+        if summary.get("reward_boundary") is not None:
+            return float(summary["reward_boundary"])
+    return None
 
 
 def _short_key(key: str, keys: Sequence[str]) -> str:

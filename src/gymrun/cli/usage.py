@@ -116,8 +116,29 @@ class Command(typer.core.TyperCommand):
         return _usage_pieces(self, ctx)
 
 
+class TableCommand(Command):
+    """A command that prints tables: it takes ``--wide`` too, which holds while it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.insert(len(self.params) - 1, _wide_option())
+
+    def invoke(self, ctx: Any) -> Any:
+        from gymrun.cli.console import WIDE
+
+        token = WIDE.set(bool(ctx.meta.get(_WIDE)))
+        try:
+            return super().invoke(ctx)
+        finally:
+            WIDE.reset(token)
+
+
 def _remember_debug(ctx: typer.Context, value: bool) -> None:
     ctx.meta[DEBUG] = ctx.meta.get(DEBUG, False) or value
+
+
+def _remember_wide(ctx: typer.Context, value: bool) -> None:
+    ctx.meta[_WIDE] = ctx.meta.get(_WIDE, False) or value
 
 
 @functools.cache
@@ -147,6 +168,31 @@ def _debug_option() -> Any:
 
 
 DEBUG = "gymrun.debug"
+_WIDE = "gymrun.wide"
+
+
+@functools.cache
+def _wide_option() -> Any:
+    """``--wide``: tables keep every column, as wide as they are, whatever the terminal's
+    width (as they do in a pipe). Kept in the context's `meta`, as ``--debug`` is."""
+
+    template = typer.Typer()
+
+    @template.command()
+    def command(
+        wide: Annotated[
+            bool,
+            typer.Option(
+                "--wide",
+                expose_value=False,
+                callback=_remember_wide,
+                help="Print every column of every table, however narrow the terminal.",
+            ),
+        ] = False,
+    ) -> None:
+        """Nothing: the template of the option."""
+
+    return typer.main.get_command(template).params[0]
 
 
 def debugging(ctx: Any) -> bool:
