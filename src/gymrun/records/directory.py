@@ -19,6 +19,7 @@ from pathlib import Path
 from gymrun.errors import GymrunError, RecordError
 from gymrun.records import files
 from gymrun.records.layout import (
+    CODE_DIR,
     DEFAULT_ROOT,
     LOCK_FILE,
     META_FILE,
@@ -87,6 +88,7 @@ class RecordDir:
             _remove(self.path / f"{name}.partial")
             _remove(self.path / f"{name}.reserved")
         _remove(self.path / VIDEO_DIR)
+        _remove(self.path / CODE_DIR)
         for entry in self.path.iterdir():
             if entry.is_dir() and not entry.is_symlink() and is_record_dir(entry):
                 _remove(entry)
