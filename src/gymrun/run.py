@@ -57,6 +57,7 @@ def run_experiment(
     """
     executor = executor or InProcess()
     recorded = None
+    complete = False  # a complete run is left as it is, whatever keeps it from playing here
     if resume:
         if record_dir is None:
             raise UsageError("resuming a run needs its directory")
@@ -66,15 +67,14 @@ def run_experiment(
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)
         recorded = recorded_part(plan, directory, where)
-        if (why := why_not_continued(plan)) is not None and not (
-            recorded.complete and recorded.count == plan.episodes
-        ):
+        complete = recorded.complete and recorded.count == plan.episodes
+        if (why := why_not_continued(plan)) is not None and not complete:
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)
-    if plan.config.record.video:
+    if plan.config.record.video and not complete:
         video_writer_class()  # fails before anything runs when moviepy is missing
-    if executor.policy is not None and not plan.splittable:
+    if executor.policy is not None and not plan.splittable and not complete:
         raise _not_shared(plan, executor)
     sinks = [EpisodeList()] if sinks is None else list(sinks)
     with InterruptGuard() as guard, executor:
