@@ -127,3 +127,12 @@ def test_a_changed_copy_is_refused(project_run: Path) -> None:
 
 def _hash_of(text: str, number: int) -> str:
     return text.split("sha256:")[number + 1][:12]
+
+
+def test_a_config_yaml_of_the_users_own_beside_a_code_folder_is_theirs(tmp_path: Path) -> None:
+    # not a run's directory: its code/ is the user's project, not a copy to check
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "notes.py").write_text("")
+    (tmp_path / "config.yaml").write_text("env: CartPole-v1\nepisodes: 2\n")
+    result = gymrun_in(tmp_path, "run", "config.yaml", "--no-record", "-q")
+    assert result.returncode == 0, result.stderr

@@ -343,8 +343,7 @@ def test_a_run_resumes_with_its_recorded_config(tmp_path: Path) -> None:
     result = gymrun("run", "-q")
     assert (result.code, result.stderr) == (
         2,
-        "error: Missing argument 'CONFIG_OR_ENV': a config or an environment ID, or --resume "
-        "DIR to finish a stopped run (see gymrun run --help)\n",
+        "error: Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)\n",
     )
 
 

@@ -131,10 +131,7 @@ def run(
         playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
             if resume is None:
-                raise UsageError(
-                    "Missing argument 'CONFIG_OR_ENV': a config or an environment ID, or "
-                    "--resume DIR to finish a stopped run (see gymrun run --help)"
-                )
+                raise UsageError("Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)")
             target = str(recorded_config_path(resume, f"--resume {resume}"))
         config = _config_of(
             target,

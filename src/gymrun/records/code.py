@@ -19,6 +19,7 @@ from pathlib import Path
 from gymrun.components.user_code import UserModule, check_path, install
 from gymrun.errors import RecordError
 from gymrun.records import files
+from gymrun.records.directory import is_record_dir
 from gymrun.records.layout import CODE_DIR, CONFIG_FILE, META_FILE
 from gymrun.records.reading import read_meta
 
@@ -68,8 +69,8 @@ def use_recorded_code(config_path: Path) -> list[str]:
     """When `config_path` is the ``config.yaml`` of a run directory with ``code/``, make
     the modules copied there the ones its config imports (checked, see `recorded_code`);
     returns their names."""
-    if config_path.name != CONFIG_FILE:
-        return []
+    if config_path.name != CONFIG_FILE or not is_record_dir(config_path.parent):
+        return []  # a config of the user's own, beside their code/ perhaps
     modules = recorded_code(config_path.parent)
     install(modules)
     return [module.name for module in modules]

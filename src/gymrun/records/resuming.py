@@ -128,7 +128,7 @@ def recorded_config_path(directory: Path, where: str) -> Path:
         raise ResumeRefused(f"{where}: no such directory")
     if os.path.lexists(directory / SWEEP_FILE):
         raise ResumeRefused(
-            f"{where}: a sweep's directory; resume it with gymrun sweep --resume DIR"
+            f"{where}: a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"
         )
     if not os.path.lexists(directory / CONFIG_FILE):
         raise ResumeRefused(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")

@@ -162,9 +162,9 @@ class RunRecorder:
     by `plotter` (one of its own unless given) when the run ends; without `plot`,
     ``reward.png`` is not drawn (a sweep's many runs are drawn by the board, on their pages).
     `provenance` (see `RunPlan.provenance`) goes into ``meta.json``, and a copy of the
-    user's modules it names, `code`, into ``code/`` (see `gymrun.records.code`). With `resumed` (see
-    `gymrun.records.resuming`), the run continues the one recorded in `directory`: its
-    episodes stay, and ``meta.json`` says when and how it was resumed."""
+    user's modules it names, `code`, into ``code/`` (see `gymrun.records.code`). With
+    `resumed` (see `gymrun.records.resuming`), the run continues the one recorded in
+    `directory`: its episodes stay, and ``meta.json`` says when and how it was resumed."""
 
     def __init__(
         self,
