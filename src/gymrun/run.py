@@ -59,6 +59,7 @@ def run_experiment(
     ([26, 11, 39, 20, 10], 21.2, 'completed')
     """
     recorded = None
+    complete = False  # a complete run is left as it is, whatever keeps it from playing here
     if resume:
         if record_dir is None:
             raise UsageError("resuming a run needs its directory")
@@ -68,13 +69,12 @@ def run_experiment(
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)
         recorded = recorded_part(plan, directory, where)
-        if (why := why_not_continued(plan)) is not None and not (
-            recorded.complete and recorded.count == plan.episodes
-        ):
+        complete = recorded.complete and recorded.count == plan.episodes
+        if (why := why_not_continued(plan)) is not None and not complete:
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)
-    return _run_plan(plan, record_dir, executor or InProcess(), sinks, recorded)
+    return _run_plan(plan, record_dir, executor or InProcess(), sinks, recorded, complete)
 
 
 def _run_plan(
@@ -83,11 +83,13 @@ def _run_plan(
     executor: Executor,
     sinks: Sequence[Sink] | None,
     recorded: Recorded | None = None,
+    complete: bool = False,
 ) -> RunResult:
-    """Play `plan` as one session of the pipeline (`recorded`: what a resumed run holds)."""
-    if plan.config.record.video:
+    """Play `plan` as one session of the pipeline (`recorded`: what a resumed run holds;
+    `complete`: it holds every episode, and is left as it is)."""
+    if plan.config.record.video and not complete:
         video_writer_class()  # fails before anything runs when moviepy is missing
-    if executor.policy is not None and not plan.splittable:
+    if executor.policy is not None and not plan.splittable and not complete:
         raise _not_shared(plan, executor)
     sinks = [EpisodeList()] if sinks is None else list(sinks)
     with InterruptGuard() as guard, executor:

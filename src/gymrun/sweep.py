@@ -342,6 +342,7 @@ def _run_claimed(
 ) -> SweepResult:
     started = utc_now()
     directory = None if claimed is None else claimed.path
+    plans = [RunPlan.of(run.config) for run in sweep.runs]  # refused: nothing is touched
     reserved = None
     if claimed is not None:
         if not resume:
@@ -353,7 +354,6 @@ def _run_claimed(
             )
         except OSError as exc:
             raise FaultError(f"cannot write the sweep's record: {exc.strerror or exc}") from exc
-    plans = [RunPlan.of(run.config) for run in sweep.runs]
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that

@@ -41,6 +41,14 @@ def test_missing_argument_is_a_usage_error(command: str) -> None:
     assert gymrun(command).code == 2
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_help_names_every_executor_and_what_resume_takes(command: str) -> None:
+    code, out, _ = gymrun(command, "--help", env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert code == 0
+    assert "local|process|dask" in out and "process (a pool of --workers processes)" in out
+    assert re.search(r"Usage: gymrun \w+ \[OPTIONS\] \[CONFIG(_OR_ENV)?\]", out)
+
+
 def test_num_envs_and_workers_from_the_command_line() -> None:
     vector = json.loads(
         gymrun("run", CARTPOLE_RANDOM, "--num-envs", "8", "-n", "50", "--json").stdout

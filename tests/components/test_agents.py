@@ -164,3 +164,33 @@ def test_values_from_user_code_are_shown_on_one_line() -> None:
     )
     assert value_label({"a": np.float64(1.5), "b": "x\ny"}) == "{'a': 1.5 (float64), 'b': 'x\\ny'}"
     assert value_label("x" * 200) == "'" + "x" * 116 + "..."
+
+
+def test_a_policy_takes_what_a_config_takes() -> None:
+    import gymrun
+
+    env = gym.make("CartPole-v1")
+
+    def lean(observation: np.ndarray) -> int:
+        return int(observation[2] > 0)
+
+    class Lean:
+        def act(self, observation: np.ndarray) -> int:
+            return lean(observation)
+
+    played = {
+        kind: [(e.reward, e.steps) for b in gymrun.play(env, policy, seed=0, count=3) for e in b]
+        for kind, policy in [
+            ("function", gymrun.Policy([lean], env.action_space)),
+            ("object", gymrun.Policy([Lean()], env.action_space)),
+        ]
+    }
+    assert played["function"] == played["object"]
+    assert len(played["function"]) == 3
+    for given, said in [
+        (Lean, "agent: Lean is a class; give Policy an instance of it (Lean(...))"),
+        (3, "agent: int 3 is neither an object with an act(observation) method nor a "),
+    ]:
+        with pytest.raises(AgentError) as raised:
+            gymrun.Policy([given], env.action_space)
+        assert str(raised.value).startswith(said)

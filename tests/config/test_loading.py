@@ -441,3 +441,24 @@ def test_a_number_too_long_for_python_has_its_line(write_config: WriteConfig) ->
     assert err == (
         "error: big.yaml:2 seed: a number has more than 4,300 digits, more than Python reads\n"
     )
+
+
+def test_an_env_keyword_the_env_does_not_take_gets_its_near_miss(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config("env:\n  id: FrozenLake-v1\n  kwargs:\n    is_slipery: true\n")
+    accepts = "render_mode, desc, map_name, is_slippery, success_rate, reward_schedule"
+    assert problems(path) == [
+        f"{path}:4 env.kwargs.is_slipery: unexpected keyword 'is_slipery' for FrozenLakeEnv; "
+        f"did you mean 'is_slippery'? (accepts: {accepts})"
+    ]
+    code, _, err = gymrun("run", "FrozenLake-v1", "--set", "env.kwargs.is_slipery=true")
+    assert (code, err) == (
+        2,
+        "error: --set env.kwargs.is_slipery=true env.kwargs.is_slipery: unexpected keyword "
+        f"'is_slipery' for FrozenLakeEnv; did you mean 'is_slippery'? (accepts: {accepts})\n",
+    )
+    assert not Path("recordings").exists()
+    # the keywords it does take are made as before
+    config = load_config(write_config("env: {id: FrozenLake-v1, kwargs: {is_slippery: false}}"))
+    assert config.env.kwargs == {"is_slippery": False}

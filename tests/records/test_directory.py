@@ -126,3 +126,36 @@ def test_a_read_only_place_is_a_clean_error(tmp_path: Path) -> None:
     finally:
         os.chdir(tmp_path)
         subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+
+
+MISSING_MODEL = ["run", "CartPole-v1", "-a", "sb3", "--set", "agent.path=missing.zip"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (MISSING_MODEL, "no such file"),
+        (["run", "CartPole-v1", "-a", "dynamic_programming"], "needs a transition table P"),
+        ([*MISSING_MODEL, "-o", "out/deeper/run"], "no such file"),
+        (["baselines", "NoSuchEnv-v0"], "no registered environment matches"),
+        (["baselines", "NoSuchEnv-v0", "-o", "out/table"], "no registered environment matches"),
+    ],
+    ids=["missing model", "privileged agent", "missing model -o", "baselines", "baselines -o"],
+)
+def test_a_refused_run_leaves_nothing_behind(tmp_path: Path, args: list[str], said: str) -> None:
+    # a recordings tree with a run already in it stays exactly as it was
+    assert gymrun("run", RANDOM, "-n", "2", "-q").code == 0
+    before = _tree(tmp_path)
+    code, _, err = gymrun(*args)
+    assert code == 2 and said in err and err.count("\n") == 1, err
+    assert _tree(tmp_path) == before
+    # in an empty place, neither recordings/NAME/ nor recordings/ itself is left
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    os.chdir(fresh)
+    assert gymrun(*args).code == 2
+    assert _tree(fresh) == []

@@ -157,8 +157,7 @@ def test_a_config_error_leaves_no_directory(write_config: WriteConfig) -> None:
     path = write_config("env: CartPole-v1\nagent: {name: constant, action: 5}\n")
     code, _, _ = gymrun("run", str(path))
     assert code == 2
-    assert list(Path("recordings").iterdir()) == [Path("recordings/config0")]
-    assert list(Path("recordings/config0").iterdir()) == []
+    assert not Path("recordings").exists()  # nor recordings/config0/
 
 
 def test_an_env_that_raises_mid_run_leaves_a_failed_record(write_config: WriteConfig) -> None:

@@ -326,3 +326,47 @@ def test_a_linked_episodes_file_is_refused_and_nothing_is_touched(tmp_path: Path
     assert elsewhere.read_bytes() == kept
     assert not (cut / "summary.json.reserved").exists()
     assert "resumed" not in json.loads((cut / "meta.json").read_text())
+
+
+def test_a_run_resumes_with_its_recorded_config(tmp_path: Path) -> None:
+    whole = finished_run(tmp_path)
+    cut = cut_copy(whole, 25)
+    result = gymrun("run", "--resume", "cut", "-q")
+    assert result.code == 0, result.stderr
+    assert "resumed from episode 25" in result.stderr
+    assert recorded(cut) == recorded(whole)
+    result = gymrun("run", "--resume", "whole", "-q")
+    assert (result.code, result.stderr.splitlines()[-1]) == (
+        0,
+        "note: whole: the run was complete already; nothing was played",
+    )
+    result = gymrun("run", "-q")
+    assert (result.code, result.stderr) == (
+        2,
+        "error: Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)\n",
+    )
+
+
+def test_a_sweep_resumed_without_its_config_says_what_it_needs(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("env: CartPole-v1\nepisodes: 2\nsweep: {seeds: [0]}\n")
+    assert gymrun("sweep", "s.yaml", "-o", "sweep").code == 0
+    result = gymrun("sweep", "--resume", "sweep")
+    assert result.code == 2 and result.stderr.count("\n") == 1
+    assert "gymrun sweep --resume DIR needs the sweep's config too (gymrun sweep CONFIG" in (
+        result.stderr
+    )
+
+
+def test_a_complete_run_that_could_not_go_on_is_left_as_it_is(tmp_path: Path) -> None:
+    # seeded once per run, it cannot be shared out to workers nor go on from its middle;
+    # complete, there is nothing to play, wherever it would be played
+    args = ["CartPole-v1", "-n", "6", "--num-envs", "2", "--seed", "1"]
+    args += ["--set", "vector.mode=vector_entry_point"]
+    assert gymrun("run", *args, "-o", "whole", "-q").code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir() if p.is_file()}
+    for executor in ([], ["-w", "2"], ["-e", "process"]):
+        result = gymrun("run", *args, *executor, "--resume", "whole", "-q")
+        assert result.code == 0, (executor, result.stderr)
+        assert "the run was complete already; nothing was played" in result.stderr
+    after = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir() if p.is_file()}
+    assert after == before

@@ -360,12 +360,13 @@ def _run_page(run_id: str) -> str:
 
 
 def reproduce_command(directory: str) -> str:
-    """The command that repeats a run exactly: its saved config, run again.
+    """The command that repeats a run exactly, from any working directory: its saved config
+    (which runs the copy of the user's modules kept beside it), run again.
 
-    >>> reproduce_command("recordings/my run/2026-01-01T00-00-00Z")
-    "gymrun run 'recordings/my run/2026-01-01T00-00-00Z/config.yaml'"
+    >>> reproduce_command("/data/recordings/my run/2026-01-01T00-00-00Z")
+    "gymrun run '/data/recordings/my run/2026-01-01T00-00-00Z/config.yaml'"
     """
-    return f"gymrun run {shlex.quote(str(Path(directory) / 'config.yaml'))}"
+    return f"gymrun run {shlex.quote(str(Path(directory).absolute() / 'config.yaml'))}"
 
 
 def _run_files(

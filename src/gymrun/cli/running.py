@@ -13,7 +13,6 @@ import typer
 from gymrun.cli.console import console, json_stdout, progress, stopped
 from gymrun.cli.options import (
     AsJson,
-    ConfigPath,
     DaskAddress,
     ExecutorName,
     Overrides,
@@ -42,14 +41,15 @@ SHORT_RUN = 20  # episodes: a run this short prints every episode's row
 def run(
     ctx: typer.Context,
     target: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="CONFIG_OR_ENV",
             help="A YAML experiment config, or an environment ID (CartPole-v1): the random "
-            "agent for 100 episodes.",
+            "agent for 100 episodes. With --resume DIR it may be left out: the config "
+            "recorded in DIR is used.",
             show_default=False,
         ),
-    ],
+    ] = None,
     agent: Annotated[
         str | None,
         typer.Option(
@@ -94,7 +94,9 @@ def run(
         typer.Option(
             "--resume",
             metavar="DIR",
-            help="Finish the stopped run recorded in DIR, from its first missing episode.",
+            help="Finish the stopped run recorded in DIR, from its first missing episode "
+            "(with the config recorded there, unless CONFIG_OR_ENV is given: then it must "
+            "be that config).",
         ),
     ] = None,
     no_record: NoRecord = False,
@@ -119,14 +121,19 @@ def run(
         gymrun run configs/cartpole_random.yaml
         gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
-        gymrun run configs/cartpole_random.yaml --resume recordings/cartpole_random/TIME
+        gymrun run --resume recordings/cartpole_random/TIME
     """
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
+    from gymrun.records.resuming import recorded_config_path
 
     with json_stdout(as_json) as documents:
         err = console(stderr=True)
         playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        if target is None:
+            if resume is None:
+                raise UsageError("Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)")
+            target = str(recorded_config_path(resume, f"--resume {resume}"))
         config = _config_of(
             target,
             overrides or [],
@@ -169,9 +176,11 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     """The config file `target` names, or else a config of the environment it names."""
     from gymrun.components.catalog import find_spec
     from gymrun.config import env_config, load_config
+    from gymrun.records.code import use_recorded_code
 
     path = Path(target)
     if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json"):
+        use_recorded_code(path)  # a run's config.yaml runs the modules copied beside it
         return load_config(path, overrides, **settings)
     try:
         find_spec(target)
@@ -280,9 +289,23 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+_NO_SWEEP_CONFIG = (
+    "gymrun sweep --resume DIR needs the sweep's config too (gymrun sweep CONFIG --resume "
+    "DIR): its sweep.json records the grid's values, not the settings its points share"
+)
+
+
 def sweep(
     ctx: typer.Context,
-    config_path: ConfigPath,
+    config_path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="CONFIG",
+            help="A YAML experiment config with a sweep section (also with --resume: "
+            "sweep.json records the grid, not the settings its points share).",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the grid; run nothing.")
     ] = False,
@@ -300,7 +323,8 @@ def sweep(
         typer.Option(
             "--resume",
             metavar="DIR",
-            help="Finish the stopped sweep recorded in DIR: what its runs played is kept.",
+            help="Finish the stopped sweep of CONFIG recorded in DIR: what its runs played "
+            "is kept.",
         ),
     ] = None,
     no_record: NoRecord = False,
@@ -322,6 +346,12 @@ def sweep(
     from gymrun.sweep import load_sweep, run_sweep
 
     with json_stdout(as_json) as documents:
+        if config_path is None:
+            raise UsageError(
+                _NO_SWEEP_CONFIG
+                if resume is not None
+                else "Missing argument 'CONFIG' (see gymrun sweep --help)"
+            )
         playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:

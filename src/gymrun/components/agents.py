@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -12,6 +12,7 @@ from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
 from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
+from gymrun.components.policy import FunctionAgent
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.spaces import space_label, to_action
 from gymrun.components.trained.onnx_agent import OnnxAgent
@@ -118,17 +119,6 @@ class CartPoleBalance:
     def act_batch(self, observations: np.ndarray) -> np.ndarray:
         pushes: np.ndarray = (observations @ self.GAINS > 0.0).astype(np.int64)
         return pushes
-
-
-class FunctionAgent:
-    """A plain function ``observation -> action`` as an agent.
-
-    >>> FunctionAgent(lambda observation: 1).act(None)
-    1
-    """
-
-    def __init__(self, policy: Callable[[Any], Any]) -> None:
-        self.act = policy
 
 
 class PredictingAgent:

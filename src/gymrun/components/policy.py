@@ -29,12 +29,15 @@ class Policy:
 
     `agents` holds one agent for a single environment, one per sub-environment of a vector
     env, or (`batched`) one that acts for the whole vector env; `space` is the space its
-    actions must be in (the batch space when batched).
+    actions must be in (the batch space when batched). An agent is what a config names: an
+    object with ``act(observation)``, or a plain function ``observation -> action``.
 
     >>> from gymrun.components.agents import ConstantAgent
     >>> policy = Policy([ConstantAgent(gym.spaces.Discrete(2), 1)], gym.spaces.Discrete(2))
     >>> policy.act(None), policy.learns, policy.resets
     (1, False, False)
+    >>> Policy([lambda observation: 0], gym.spaces.Discrete(2)).act(None)
+    0
     """
 
     def __init__(
@@ -45,10 +48,8 @@ class Policy:
         name: str = "agent",
         batched: bool = False,
     ) -> None:
-        for agent in agents:
-            if not callable(getattr(agent, "act", None)):
-                raise AgentError(f"agent {name} has no act(observation) method")
-        self.agents = list(agents)
+        agents = [_as_agent(agent, name) for agent in agents]
+        self.agents = agents
         self.name = name
         self.space = space
         self.checked = not all(getattr(a, "actions_in_space", False) for a in agents)
@@ -105,3 +106,32 @@ class Policy:
             return action
 
         return checked_act
+
+
+class FunctionAgent:
+    """A plain function ``observation -> action`` as an agent, as a config takes one.
+
+    >>> FunctionAgent(lambda observation: 1).act(None)
+    1
+    """
+
+    def __init__(self, act: Callable[[Any], Any]) -> None:
+        self.act = act
+
+
+def _as_agent(agent: Any, name: str) -> Any:
+    """`agent` as the loop drives it: an object with ``act``, or a function made one."""
+    who = "agent" if name == "agent" else f"agent {name}"  # named, or one given to Policy
+    if callable(getattr(agent, "act", None)):
+        if isinstance(agent, type):
+            raise AgentError(
+                f"{who}: {agent.__name__} is a class; give Policy an instance of it "
+                f"({agent.__name__}(...))"
+            )
+        return agent
+    if callable(agent) and not isinstance(agent, type):
+        return FunctionAgent(agent)
+    raise AgentError(
+        f"{who}: {type(agent).__name__} {value_label(agent, 60)} is neither an object "
+        "with an act(observation) method nor a function observation -> action"
+    )

@@ -101,6 +101,7 @@ def install(modules: Iterable[UserModule]) -> None:
             for loaded in [n for n in sys.modules if n.partition(".")[0] == module.name]:
                 del sys.modules[loaded]
             _import_from(module, directory)
+            _imported[module.name] = module  # the user's code, as a run here records it
 
 
 def _written(module: UserModule) -> Path:
@@ -108,7 +109,7 @@ def _written(module: UserModule) -> Path:
     of this user's own (``$TMPDIR/gymrun-code-UID``) that no one else may write: anything
     another user could put beside the module would run in its place."""
     for path, _ in module.files:
-        _check_path(module.name, path)
+        check_path(module.name, path)
     base = Path(tempfile.gettempdir()) / f"gymrun-code-{os.getuid()}"
     _check_may_hold(base.parent)
     try:
@@ -148,7 +149,7 @@ def _written(module: UserModule) -> Path:
     return target
 
 
-def _check_path(name: str, path: str) -> None:
+def check_path(name: str, path: str) -> None:
     """A shipped file is the module's own ``NAME.py``, or a file under ``NAME/``."""
     parts = path.split("/")
     inside = parts == [f"{name}.py"] or (len(parts) > 1 and parts[0] == name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+from gymnasium.envs.registration import load_env_creator
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem, env_problem
 from gymrun.components.catalog import find_spec
-from gymrun.components.importing import import_module, keyword_problem
+from gymrun.components.importing import KeywordProblem, import_module, keyword_problem
 from gymrun.components.trained.sb3_files import algorithm_named
 from gymrun.components.vector_backends import BACKENDS, vector_backend
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
@@ -62,6 +63,36 @@ class EnvConfig(_Section):
         except GymrunError as exc:
             raise PydanticCustomError("unknown_env", str(exc)) from None
         return env_id
+
+    @model_validator(mode="after")
+    def _known_keywords(self) -> EnvConfig:
+        problem = _env_keyword_problem(self.id, self.kwargs)
+        if problem is not None and problem.key is not None:
+            raise PydanticCustomError(
+                "bad_keyword", problem.message, {"loc": ("env", "kwargs", problem.key)}
+            )
+        return self
+
+
+def _env_keyword_problem(env_id: str, kwargs: dict[str, Any]) -> KeywordProblem | None:
+    """A keyword of `kwargs` that the constructor of `env_id` does not take (with its near
+    miss), judged from the constructor's signature; None when it takes them all, or when its
+    signature cannot tell (then making it does)."""
+    if not kwargs:
+        return None
+    try:
+        spec = find_spec(env_id)
+        creator = (
+            load_env_creator(spec.entry_point)
+            if isinstance(spec.entry_point, str)
+            else spec.entry_point
+        )
+    except Exception:  # not importable here: making the environment says why
+        return None
+    if creator is None:
+        return None
+    problem = keyword_problem(creator, {**spec.kwargs, **kwargs})
+    return problem if problem is not None and problem.key in kwargs else None
 
 
 # -- wrappers --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
-from gymrun.core.plan import RunPlan
+from gymrun.core.plan import RunPlan, user_code
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import FaultError, GymrunError, RolloutError
@@ -183,6 +183,7 @@ class RunSession:
                     plotter=self.plotter,
                     plot=self.plot,
                     resumed=self.resumed,
+                    code=user_code(self.plan.config),
                 )
             except OSError as exc:  # its summary says so, where it could be written
                 self.write_failed = True

@@ -19,6 +19,7 @@ from pathlib import Path
 from gymrun.errors import GymrunError, RecordError
 from gymrun.records import files
 from gymrun.records.layout import (
+    CODE_DIR,
     DEFAULT_ROOT,
     LOCK_FILE,
     META_FILE,
@@ -87,6 +88,7 @@ class RecordDir:
             _remove(self.path / f"{name}.partial")
             _remove(self.path / f"{name}.reserved")
         _remove(self.path / VIDEO_DIR)
+        _remove(self.path / CODE_DIR)
         for entry in self.path.iterdir():
             if entry.is_dir() and not entry.is_symlink() and is_record_dir(entry):
                 _remove(entry)
@@ -157,17 +159,31 @@ def record_dir(
     if not record:
         yield None
         return
+    made = _missing((output.absolute().parent if output else DEFAULT_ROOT / name).absolute())
     claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
     try:
         yield claimed
     finally:
-        # A run that recorded nothing (it could not start, or not write) leaves nothing;
+        # A run that recorded nothing (it was refused, or could not start or write) leaves
+        # nothing: neither its directory nor the ones made for it (recordings/NAME/);
         # one that started keeps its record.
         with contextlib.suppress(OSError):
             if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
                 (claimed.path / LOCK_FILE).unlink()
                 claimed.path.rmdir()
+                for directory in made:  # deepest first; one another run uses stays
+                    directory.rmdir()
         claimed.release()
+
+
+def _missing(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet, deepest first (claiming makes
+    them)."""
+    missing = []
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
 
 
 def _make(path: Path, what: str) -> None:

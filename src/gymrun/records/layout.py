@@ -3,8 +3,9 @@
 A run directory holds ``config.yaml`` (the resolved config: running it again repeats the run),
 ``episodes.jsonl`` (one line per finished episode, written as it finishes), ``summary.json``
 (with ``status``: running, completed, interrupted or failed), ``meta.json`` (versions,
-platform, command line, git commit), ``reward.png`` when matplotlib is installed,
-``videos/``, and ``.gymrun.lock`` (see `gymrun.records.directory`). A sweep's directory holds
+platform, command line, git commit, the hashes of the user's modules), ``reward.png`` when
+matplotlib is installed, ``videos/``, ``code/`` (a copy of the user's modules it imported),
+and ``.gymrun.lock`` (see `gymrun.records.directory`). A sweep's directory holds
 ``sweep.json``, ``sweep.png`` and a run directory per (point, seed).
 """
 
@@ -23,6 +24,7 @@ SUMMARY_FILE = "summary.json"
 META_FILE = "meta.json"
 PLOT_FILE = "reward.png"
 VIDEO_DIR = "videos"
+CODE_DIR = "code"  # a copy of the user's modules the run imported (see `records.code`)
 LOCK_FILE = ".gymrun.lock"  # locked while a run records; marks the directory as a run's
 RUN_FILES = (CONFIG_FILE, EPISODES_FILE, SUMMARY_FILE, META_FILE, PLOT_FILE)
 SWEEP_FILE = "sweep.json"

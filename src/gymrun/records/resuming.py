@@ -121,13 +121,22 @@ def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeB
     return batches, lines.count, lines.whole
 
 
-def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
+def recorded_config_path(directory: Path, where: str) -> Path:
+    """The ``config.yaml`` of the run recorded in `directory`, which resuming it without a
+    config runs again; refused (`ResumeRefused`) when `directory` holds no run."""
+    if not directory.is_dir():
+        raise ResumeRefused(f"{where}: no such directory")
     if os.path.lexists(directory / SWEEP_FILE):
         raise ResumeRefused(
             f"{where}: a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"
         )
     if not os.path.lexists(directory / CONFIG_FILE):
         raise ResumeRefused(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")
+    return directory / CONFIG_FILE
+
+
+def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
+    recorded_config_path(directory, where)
     try:
         return read_config(directory)[1]
     except RecordError as exc:

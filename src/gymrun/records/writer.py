@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,12 +15,15 @@ from typing import Any
 
 import yaml
 
+from gymrun.components.user_code import UserModule
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.records import json_text
+from gymrun.records.code import write_code
 from gymrun.records.curve import RewardCurve
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import (
+    CODE_DIR,
     CONFIG_FILE,
     EPISODES_FILE,
     META_FILE,
@@ -157,9 +161,10 @@ class RunRecorder:
     to have `expected` episodes; the reward curve is gathered as episodes arrive, and drawn
     by `plotter` (one of its own unless given) when the run ends; without `plot`,
     ``reward.png`` is not drawn (a sweep's many runs are drawn by the board, on their pages).
-    `provenance` (see `RunPlan.provenance`) goes into ``meta.json``. With `resumed` (see
-    `gymrun.records.resuming`), the run continues the one recorded in `directory`: its
-    episodes stay, and ``meta.json`` says when and how it was resumed."""
+    `provenance` (see `RunPlan.provenance`) goes into ``meta.json``, and a copy of the
+    user's modules it names, `code`, into ``code/`` (see `gymrun.records.code`). With
+    `resumed` (see `gymrun.records.resuming`), the run continues the one recorded in
+    `directory`: its episodes stay, and ``meta.json`` says when and how it was resumed."""
 
     def __init__(
         self,
@@ -172,6 +177,7 @@ class RunRecorder:
         provenance: dict[str, Any] | None = None,
         plot: bool = True,
         resumed: Recorded | None = None,
+        code: Sequence[UserModule] = (),
     ) -> None:
         # A directory given as a path is claimed here (and released at the end); one claimed
         # by the caller replaces its previous run only now, once the new run has started.
@@ -194,6 +200,7 @@ class RunRecorder:
                 self._claim.clear_previous()
                 with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
                     saved.write(config_yaml(config))
+                write_code(self.directory, code)
             else:  # the first run's metadata stays; each resumption adds when, where and how
                 resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
                 resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
@@ -234,6 +241,7 @@ class RunRecorder:
                 for name in (CONFIG_FILE, META_FILE, EPISODES_FILE, SUMMARY_FILE):
                     with contextlib.suppress(OSError):
                         (self.directory / name).unlink()
+                shutil.rmtree(self.directory / CODE_DIR, ignore_errors=True)
         if self._reserved is not None:
             with contextlib.suppress(OSError):
                 self._reserved.unlink()

@@ -12,7 +12,6 @@ from typing import Any
 
 import gymnasium as gym
 
-from gymrun.components.spaces import space_label
 from gymrun.components.trained.model_files import (
     file_identity,
     import_extra,
@@ -28,7 +27,7 @@ from gymrun.components.trained.sb3_files import (
     read_saved_model,
     vecnormalize_file,
 )
-from gymrun.components.trained.sb3_spaces import fits, stored_fits
+from gymrun.components.trained.sb3_spaces import fits, side_by_side, stored_fits
 from gymrun.errors import AgentError
 
 # Attributes only training uses, replaced while loading: a saved schedule is a pickled
@@ -184,8 +183,8 @@ def _check_saved(
     found = None if trained is None else stored_fits(trained, observation_space)
     if trained is not None and found is False:
         raise AgentError(
-            f"agent sb3: {file} was trained on observations {trained.label}, but the "
-            f"environment observes {space_label(observation_space)}"
+            f"agent sb3: {file} was trained on "
+            f"{side_by_side(trained, observation_space, 'observations')}"
         )
     if found is None:
         unknown.append("the observations it was trained on")
@@ -193,8 +192,7 @@ def _check_saved(
     found = None if trained is None else trained.matches(action_space)
     if trained is not None and found is False:
         raise AgentError(
-            f"agent sb3: {file} was trained on actions {trained.label}, but the "
-            f"environment's actions are {space_label(action_space)}"
+            f"agent sb3: {file} was trained on {side_by_side(trained, action_space, 'actions')}"
         )
     if found is None:
         unknown.append("the actions it was trained on")
@@ -232,13 +230,13 @@ def _check_spaces(
 ) -> None:
     if not fits(model.observation_space, observation_space):
         raise AgentError(
-            f"agent sb3: {file} was trained on observations {space_label(model.observation_space)}"
-            f", but the environment observes {space_label(observation_space)}"
+            f"agent sb3: {file} was trained on "
+            f"{side_by_side(model.observation_space, observation_space, 'observations')}"
         )
     if model.action_space != action_space:
         raise AgentError(
-            f"agent sb3: {file} was trained on actions {space_label(model.action_space)}, "
-            f"but the environment's actions are {space_label(action_space)}"
+            f"agent sb3: {file} was trained on "
+            f"{side_by_side(model.action_space, action_space, 'actions')}"
         )
 
 
@@ -263,9 +261,8 @@ def _stats(file: Path) -> Any:
 def _check_stats(file: Path, stats: Any, observation_space: gym.Space[Any]) -> None:
     if stats.observation_space != observation_space:
         raise AgentError(
-            f"agent sb3: vecnormalize {file} was saved for observations "
-            f"{space_label(stats.observation_space)}, but the environment observes "
-            f"{space_label(observation_space)}"
+            f"agent sb3: vecnormalize {file} was saved for "
+            f"{side_by_side(stats.observation_space, observation_space, 'observations')}"
         )
 
 

@@ -192,6 +192,47 @@ def stored_fits(trained: StoredSpace, space: gym.Space[Any]) -> bool | None:
     return False if all(result is False for result in found) else None
 
 
+def side_by_side(trained: gym.Space[Any] | StoredSpace, space: gym.Space[Any], what: str) -> str:
+    """A model's space and the environment's, as a message that they differ shows them: a Box
+    as its shape and dtype, its bounds (briefly) only when they are what differs.
+
+    >>> side_by_side(gym.spaces.Box(-1, 1, (4,)), gym.spaces.Box(-1, 1, (6,)), "observations")
+    "observations Box (4,) float32, but the environment's are Box (6,) float32"
+    >>> low = np.array([-4.8, -np.inf, -0.42, -np.inf], np.float32)
+    >>> text = side_by_side(gym.spaces.Box(low, -low), gym.spaces.Box(-1, 1, (4,)), "actions")
+    >>> for part in text.split(", but "):
+    ...     print(part)
+    actions Box (4,) float32 in [-4.8, -inf, -0.42, -inf]..[4.8, inf, 0.42, inf]
+    the environment's are Box (4,) float32 in -1..1
+    """
+    if isinstance(trained, StoredSpace):
+        trained = trained.rebuilt() or trained
+    bounds = (
+        isinstance(trained, gym.spaces.Box)
+        and isinstance(space, gym.spaces.Box)
+        and (trained.shape, trained.dtype) == (space.shape, space.dtype)
+    )
+    return f"{what} {_brief(trained, bounds)}, but the environment's are {_brief(space, bounds)}"
+
+
+def _brief(space: gym.Space[Any] | StoredSpace, bounds: bool) -> str:
+    if isinstance(space, StoredSpace):
+        return space.label
+    if not isinstance(space, gym.spaces.Box):
+        return space_label(space)
+    text = f"Box {space.shape} {space.dtype}"
+    return f"{text} in {_bound(space.low)}..{_bound(space.high)}" if bounds else text
+
+
+def _bound(values: np.ndarray) -> str:
+    """A Box's bound on one line: one number when every value has it."""
+    flat = values.ravel()
+    if flat.size and bool(np.all(flat == flat[0])):
+        return f"{flat[0].item():.4g}"
+    shown = [*flat[:2], None, *flat[-2:]] if flat.size > 6 else list(flat)
+    return f"[{', '.join('...' if v is None else f'{v.item():.4g}' for v in shown)}]"
+
+
 def _is_image(space: gym.Space[Any]) -> TypeGuard[gym.spaces.Box]:
     """SB3's ``is_image_space``: a uint8 Box of three dimensions, from 0 to 255."""
     return (
