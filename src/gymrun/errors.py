@@ -87,6 +87,11 @@ class ResumeRefused(RecordError):
     message says why (other settings, other code, episodes that are not its own)."""
 
 
+class PilotError(GymrunError):
+    """Pilot runs that cannot plan a comparison (``gymrun plan-seeds``): none completed, a
+    group with too few to measure a spread, more than two groups."""
+
+
 class ClusterError(GymrunError):
     """A Dask cluster that cannot play the work: a wrong address, no scheduler answering,
     no worker, a worker running other versions."""

@@ -24,6 +24,7 @@ COMMANDS = [
     "baselines",
     "show",
     "compare",
+    "plan-seeds",
     "board",
     "inspect",
     "validate",

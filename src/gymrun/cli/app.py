@@ -17,6 +17,7 @@ from gymrun.cli.baselines import baselines
 from gymrun.cli.board import board
 from gymrun.cli.console import readable_streams
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
+from gymrun.cli.planning import plan_seeds
 from gymrun.cli.recorded import compare, show
 from gymrun.cli.running import run, sweep
 from gymrun.cli.usage import Command, Group, TableCommand
@@ -56,6 +57,7 @@ for command in (
     baselines,
     show,
     compare,
+    plan_seeds,
     board,
     inspect,
     validate,
