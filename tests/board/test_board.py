@@ -574,3 +574,21 @@ def test_every_page_links_resolve_and_fits_a_phone(browser: BrowserContext, site
         visit.close()
     assert problems == []
     assert len(seen) == 1 + 14 + 1 + 2 * 2  # index, runs, the sweep, each env's two pages
+
+
+def test_the_index_shows_the_aggregate_of_an_agent_on_several_tasks(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    for env in ("CartPole-v1", "Acrobot-v1"):
+        for seed in ("1", "2"):
+            code, _, err = gymrun(
+                "run", env, "-n", "3", "--seed", seed, "-o", str(root / f"{env}-{seed}")
+            )
+            assert code == 0, err
+    build_board(root, tmp_path / "site")
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    [group] = index["normalized"]["groups"]
+    assert [t["env"] for t in group["tasks"]] == ["Acrobot-v1", "CartPole-v1"]
+    iqm = group["aggregate"]["iqm"]
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "Across tasks" in page
+    assert interval(iqm["value"], *iqm["ci95"]) in page

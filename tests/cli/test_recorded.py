@@ -69,3 +69,33 @@ def test_a_sweeps_runs_are_compared_in_grid_order(write_config: Callable[..., Pa
         "episodes=2-seed=0",
         "episodes=10-seed=0",
     ]
+
+
+def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -> None:
+    for env in ("CartPole-v1", "Acrobot-v1"):
+        for seed in ("1", "2"):
+            assert gymrun("run", env, "-n", "5", "--seed", seed)[0] == 0
+    runs = [str(p) for p in sorted(Path("recordings").glob("*/*"))]
+    code, out, err = gymrun("compare", *runs, "--json", "--bootstrap", "500")
+    assert (code, err) == (0, "")
+    normalized = json.loads(out)["normalized"]
+    assert normalized["interval"].startswith("stratified percentile bootstrap")
+    assert "500 resamples" in normalized["interval"]
+    [group] = normalized["groups"]
+    assert group["label"] == "random"
+    cartpole = next(t for t in group["tasks"] if t["env"] == "CartPole-v1")
+    assert cartpole["random"] == {
+        "score": 23.04,
+        "source": "baselines table: random agent, 100 episodes, seed 0",
+    }
+    assert (
+        cartpole["reference"]["source"] == "baselines table: heuristic agent, 100 episodes, seed 0"
+    )
+    expected = [(s - 23.04) / (500.0 - 23.04) for s in cartpole["run_scores"]]
+    assert cartpole["normalized_scores"] == expected
+    assert group["aggregate"]["tasks"] == 2 and group["aggregate"]["runs"] == 4
+    code, out, _ = gymrun("compare", *runs)
+    assert code == 0
+    assert "random across 2 tasks: normalized scores (random agent 0, reference 1)" in out
+    assert "10000 resamples" in out and "all tasks" in out  # the default
+    assert gymrun("compare", *runs, "--bootstrap", "0")[0] == 2
