@@ -632,3 +632,21 @@ def test_a_sweep_over_two_environments_stars_the_best_of_each(
     assert sorted(starred) == [("Acrobot-v1", "10"), ("CartPole-v1", "30")]
     assert visit.errors == []
     visit.close()
+
+
+def test_the_index_shows_the_aggregate_of_an_agent_on_several_tasks(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    for env in ("CartPole-v1", "Acrobot-v1"):
+        for seed in ("1", "2"):
+            code, _, err = gymrun(
+                "run", env, "-n", "3", "--seed", seed, "-o", str(root / f"{env}-{seed}")
+            )
+            assert code == 0, err
+    build_board(root, tmp_path / "site")
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    [group] = index["normalized"]["groups"]
+    assert [t["env"] for t in group["tasks"]] == ["Acrobot-v1", "CartPole-v1"]
+    iqm = group["aggregate"]["iqm"]
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "Across tasks" in page
+    assert interval(iqm["value"], *iqm["ci95"]) in page

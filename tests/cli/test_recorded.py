@@ -114,3 +114,33 @@ def test_compare_marks_a_best_per_environment_and_shows_each_boundary() -> None:
     code, out, _ = gymrun("compare", "a", "b")
     assert code == 0 and "boundary" not in out.split("Groups on")[0]
     assert [r for r, cells in compared_rows(out).items() if "★" in cells[5]] == ["a"]
+
+
+def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -> None:
+    for env in ("CartPole-v1", "Acrobot-v1"):
+        for seed in ("1", "2"):
+            assert gymrun("run", env, "-n", "5", "--seed", seed)[0] == 0
+    runs = [str(p) for p in sorted(Path("recordings").glob("*/*"))]
+    code, out, err = gymrun("compare", *runs, "--json", "--bootstrap", "500")
+    assert (code, err) == (0, "")
+    normalized = json.loads(out)["normalized"]
+    assert normalized["interval"].startswith("stratified percentile bootstrap")
+    assert "500 resamples" in normalized["interval"]
+    [group] = normalized["groups"]
+    assert group["label"] == "random"
+    cartpole = next(t for t in group["tasks"] if t["env"] == "CartPole-v1")
+    assert cartpole["random"] == {
+        "score": 23.04,
+        "source": "baselines table: random agent, 100 episodes, seed 0",
+    }
+    assert (
+        cartpole["reference"]["source"] == "baselines table: heuristic agent, 100 episodes, seed 0"
+    )
+    expected = [(s - 23.04) / (500.0 - 23.04) for s in cartpole["run_scores"]]
+    assert cartpole["normalized_scores"] == expected
+    assert group["aggregate"]["tasks"] == 2 and group["aggregate"]["runs"] == 4
+    code, out, _ = gymrun("compare", *runs)
+    assert code == 0
+    assert "random across 2 tasks: normalized scores (random agent 0, reference 1)" in out
+    assert "10000 resamples" in out and "all tasks" in out  # the default
+    assert gymrun("compare", *runs, "--bootstrap", "0")[0] == 2

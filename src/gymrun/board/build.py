@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.analysis.groups import Comparison, compare
+from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board import figures
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import board_id, scan, signature
@@ -166,6 +167,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
     members = [member for run in runs.values() if (member := run.member()) is not None]
     statistics: dict[str, Any] = {} if fresh else manifest.get("statistics", {})
     comparisons = {c.env: c for c in compare(members, statistics)}
+    across_tasks = normalized_comparison(members)
     slugs = _slugs(sorted(comparisons))
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
@@ -197,6 +199,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         "environments": [_env_json(env) for env in environments],
         "damaged": [r.to_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
+        "normalized": across_tasks.to_json(),
     }
     site.json("index.json", index)
     site.page(
@@ -208,6 +211,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         leaders=LEADERS,
         recordings=str(root),
         total=len(runs),
+        across_tasks=across_tasks,
     )
     site.json(
         MANIFEST,

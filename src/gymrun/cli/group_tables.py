@@ -12,6 +12,7 @@ from gymrun.numbers import figure, interval
 
 if TYPE_CHECKING:
     from gymrun.analysis.groups import Comparison
+    from gymrun.analysis.normalized import TaskGroup
     from gymrun.core.scores import Estimate
 
 PROFILE_COLUMNS = 5  # thresholds shown of a profile
@@ -87,3 +88,36 @@ def profile_table(comparison: Comparison) -> Table:
     for group, profile in zip(comparison.profiled, profiles, strict=True):
         table.add_row(group.label, *(f"{profile.fraction[p]:.2f}" for p in picks))
     return table
+
+
+def normalized_table(group: TaskGroup, bootstrap: str) -> Table:
+    """A row per task of the group, its run scores normalized (random 0, reference 1), and
+    a last row across every task: rliable's IQM, median, mean and optimality gap."""
+    table = FittedTable(
+        title=f"{group.label} across {len(group.tasks)} tasks: normalized scores "
+        "(random agent 0, reference 1)",
+        title_justify="left",
+        caption=f"95% intervals: {bootstrap}",
+        caption_justify="left",
+    )
+    table.add_column("task")
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("random → reference", justify="right", drop=3)
+    table.add_column("IQM [95% CI]", justify="right", no_wrap=True)
+    table.add_column("median [95% CI]", justify="right", no_wrap=True, drop=2)
+    table.add_column("mean [95% CI]", justify="right", no_wrap=True, drop=1)
+    table.add_column(
+        "optimality gap [95% CI]", justify="right", no_wrap=True, drop=2, short="gap [95% CI]"
+    )
+    for task in group.tasks:
+        scale = (
+            f"{figure(task.references.random.score)} → {figure(task.references.reference.score)}"
+        )
+        table.add_row(task.env, str(len(task.runs)), scale, *_four(task.estimates))
+    table.add_section()
+    table.add_row("all tasks", str(group.runs), "", *_four(group.aggregate), style="bold")
+    return table
+
+
+def _four(estimates: dict[str, Estimate]) -> list[str]:
+    return [estimate(estimates.get(name)) for name in ("iqm", "median", "mean", "optimality_gap")]

@@ -14,6 +14,7 @@ from gymrun.errors import ExitStatus
 
 if TYPE_CHECKING:
     from gymrun.analysis.groups import Comparison
+    from gymrun.analysis.normalized import NormalizedComparison
     from gymrun.records.reading import StoredRun
 
 
@@ -117,6 +118,16 @@ def compare(
         list[Path],
         typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
     ],
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap",
+            min=1,
+            metavar="N",
+            help="Resamples of the stratified percentile bootstrap behind the intervals of "
+            "the normalized scores across tasks (rliable draws 50000).",
+        ),
+    ] = 10_000,
     as_json: AsJson = False,
 ) -> None:
     """Compare recorded runs side by side, and runs of one config as groups.
@@ -125,10 +136,15 @@ def compare(
     95% intervals, probability of improvement, performance profiles. A sweep's runs are
     grouped by their point of the grid.
 
+    Runs of one agent and wrapper stack on several tasks are also put on one scale, the
+    random agent 0 and the task's reference score 1 (gymrun baselines), and aggregated
+    as rliable does: IQM, median, mean and optimality gap, per task and across tasks.
+
     Examples:
 
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
+        gymrun compare recordings/cartpole_random recordings/Acrobot-v1 --bootstrap 50000
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs
@@ -136,7 +152,7 @@ def compare(
     with json_stdout(as_json) as documents:
         runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         problems = [problem for run in runs for problem in run.problems]
-        comparisons, note = _group_comparisons(runs)
+        comparisons, normalized, note = _group_comparisons(runs, bootstrap)
         if as_json:
             rows = [
                 {
@@ -149,12 +165,16 @@ def compare(
                 for r in runs
             ]
             groups = [c.to_json() for c in comparisons]
-            documents.append({"runs": rows, "groups": groups})
+            across = None if normalized is None else normalized.to_json()
+            documents.append({"runs": rows, "groups": groups, "normalized": across})
         else:
             console().print(compare_table(runs))
             _print_groups(comparisons)
-        if note:
-            console(stderr=True).print(f"note: {note}")
+            if normalized is not None:
+                _print_normalized(normalized)
+        notes = ([note] if note else []) + ([] if normalized is None else normalized.notes)
+        for line in notes:
+            console(stderr=True).print(f"note: {line}")
         damaged(problems)
 
 
@@ -167,18 +187,29 @@ def damaged(problems: list[str]) -> None:
         raise typer.Exit(ExitStatus.BAD_INPUT)
 
 
-def _group_comparisons(runs: list[StoredRun]) -> tuple[list[Comparison], str | None]:
-    """The runs grouped by config and compared, as ``gymrun board`` does; without scipy,
-    none and a note saying what to install."""
+def _group_comparisons(
+    runs: list[StoredRun], resamples: int
+) -> tuple[list[Comparison], NormalizedComparison | None, str | None]:
+    """The runs grouped by config and compared, and by agent across tasks, as ``gymrun
+    board`` does; without scipy, none and a note saying what to install."""
     try:
         from gymrun.analysis.groups import compare, stored_member
+        from gymrun.analysis.normalized import normalized_comparison
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
         hint = install_command("gymrun[board]")
-        return [], f"comparing groups of runs needs {exc.name}: {hint}"
+        return [], None, f"comparing groups of runs needs {exc.name}: {hint}"
     members = [stored_member(r) for r in runs]
-    return compare(members), None
+    return compare(members), normalized_comparison(members, resamples=resamples), None
+
+
+def _print_normalized(normalized: NormalizedComparison) -> None:
+    from gymrun.cli.group_tables import normalized_table
+
+    out = console()
+    for group in normalized.groups:
+        out.print(normalized_table(group, normalized.bootstrap))
 
 
 def _print_groups(comparisons: list[Comparison]) -> None:

@@ -148,6 +148,30 @@ def _mean(*strata: np.ndarray, axis: int = -1) -> Any:
     return np.mean(np.concatenate(strata, axis=axis), axis=axis)
 
 
+def _stratified(
+    strata: Sequence[np.ndarray], statistic: Callable[..., Any], resamples: int
+) -> tuple[Any, Any] | None:
+    """`statistic`'s 95% interval, each stratum's runs resampled on their own (None when no
+    stratum has two runs to resample). `statistic(*strata, axis=-1)` sees the strata in the
+    order given; a stratum of one run resamples to itself and joins every resample as it is.
+    """
+    varied = [i for i, s in enumerate(strata) if len(s) > 1]
+    if not varied:
+        return None
+
+    def resampled(*xs: np.ndarray, axis: int = -1) -> Any:
+        drawn = dict(zip(varied, xs, strict=True))
+        shape = (*xs[0].shape[:-1], 1)
+        every = [
+            drawn[i] if i in drawn else np.broadcast_to(s, shape) for i, s in enumerate(strata)
+        ]
+        return statistic(*every, axis=axis)
+
+    runs = sum(len(s) for s in strata)
+    batch = max(1, 4_000_000 // runs)  # bounded memory for many runs
+    return _bootstrap([strata[i] for i in varied], resampled, resamples, batch)
+
+
 def _across_runs(strata: Sequence[np.ndarray], statistic: Callable[..., Any]) -> Estimate:
     strata = [s for s in (_finite(s) for s in strata) if len(s)]
     if not strata:
@@ -159,18 +183,12 @@ def _across_runs(strata: Sequence[np.ndarray], statistic: Callable[..., Any]) ->
             *(None if v is None else v * scale for v in (scaled.value, scaled.low, scaled.high))
         )
     value = float(statistic(*strata))
-    varied = [s for s in strata if len(s) > 1]
-    if not varied:
+    # a stratum of one run resamples to itself: the others first, as scipy resamples them
+    ordered = [s for s in strata if len(s) > 1] + [s for s in strata if len(s) == 1]
+    interval = _stratified(ordered, statistic, GROUP_RESAMPLES)
+    if interval is None:
         return Estimate(value)
-    # a stratum of one run resamples to itself: it joins every resample as it is
-    fixed = np.concatenate([s for s in strata if len(s) == 1] or [np.zeros(0)])
-
-    def resampled(*xs: np.ndarray, axis: int = -1) -> Any:
-        shape = (*xs[0].shape[:-1], len(fixed))
-        return statistic(*xs, np.broadcast_to(fixed, shape), axis=axis)
-
-    low, high = _bootstrap(varied, resampled, GROUP_RESAMPLES)
-    return Estimate(value, float(low), float(high))
+    return Estimate(value, float(interval[0]), float(interval[1]))
 
 
 def iqm(strata: Sequence[Sequence[float] | np.ndarray]) -> Estimate:
@@ -190,6 +208,108 @@ def mean(strata: Sequence[Sequence[float] | np.ndarray]) -> Estimate:
     22.0
     """
     return _across_runs([np.asarray(s, dtype=float) for s in strata], _mean)
+
+
+# rliable's get_interval_estimates draws 50,000: as many runs x tasks cost 5x the time, for
+# interval ends that differ in the third digit (gymrun compare --bootstrap 50000)
+AGGREGATE_RESAMPLES = GROUP_RESAMPLES
+OPTIMAL = 1.0  # a normalized score of 1 is the reference: the optimality gap's threshold
+AGGREGATES = ("iqm", "median", "mean", "optimality_gap")
+
+
+def _matrix(strata: Sequence[np.ndarray], axis: int = -1) -> np.ndarray | None:
+    """The strata as rliable's score matrix (runs x tasks), when each has as many runs."""
+    if len({s.shape[axis] for s in strata}) != 1:
+        return None
+    return np.stack(strata, axis=-1 if axis == -1 else axis + 1)
+
+
+def _aggregates(*strata: np.ndarray, axis: int = -1) -> Any:
+    """rliable's IQM, median, mean and optimality gap over the runs of every task (one
+    stratum per task), first on the leading axis. On a score matrix, the very arithmetic of
+    ``rliable.metrics`` (so the point estimates equal its to the last bit); tasks with
+    different numbers of runs are pooled (IQM, gap) or averaged per task (median, mean).
+    """
+    matrix = _matrix(strata, axis) if axis == -1 else None
+    if matrix is not None:  # [..., runs, tasks]
+        task_means = np.mean(matrix, axis=-2)
+        pooled = matrix.reshape(*matrix.shape[:-2], -1)
+    else:
+        task_means = np.stack([np.mean(s, axis=axis) for s in strata], axis=-1)
+        pooled = np.concatenate(strata, axis=axis)
+    return np.stack(
+        [
+            stats.trim_mean(pooled, IQM_TRIM, axis=-1),
+            np.median(task_means, axis=-1),
+            np.mean(task_means, axis=-1),
+            OPTIMAL - np.mean(np.minimum(pooled, OPTIMAL), axis=-1),
+        ]
+    )
+
+
+def _one_task(run_scores: np.ndarray, axis: int = -1) -> Any:
+    """The same four statistics of one task's runs, its median the median of its runs."""
+    return np.stack(
+        [
+            stats.trim_mean(run_scores, IQM_TRIM, axis=axis),
+            np.median(run_scores, axis=axis),
+            np.mean(run_scores, axis=axis),
+            OPTIMAL - np.mean(np.minimum(run_scores, OPTIMAL), axis=axis),
+        ]
+    )
+
+
+def aggregates(
+    strata: Sequence[Sequence[float] | np.ndarray], resamples: int = AGGREGATE_RESAMPLES
+) -> dict[str, Estimate]:
+    """rliable's aggregate metrics of normalized scores, one array of run scores per task:
+    the IQM of all runs (``rliable.metrics.aggregate_iqm``), the median and the mean of the
+    task means (``aggregate_median``, ``aggregate_mean``) and the optimality gap, how far
+    the runs fall short of 1 on average, scores above 1 counting as 1
+    (``aggregate_optimality_gap``), each with a stratified percentile bootstrap 95% interval:
+    `resamples` times, every task's runs are resampled on their own.
+
+    >>> found = aggregates([[0.0, 0.5, 1.0, 1.5], [0.2, 0.4, 0.6, 0.8]], resamples=2000)
+    >>> {name: round(e.value, 4) for name, e in found.items()}
+    {'iqm': 0.575, 'median': 0.625, 'mean': 0.625, 'optimality_gap': 0.4375}
+    """
+    tasks = [_finite(s) for s in strata]
+    tasks = [t for t in tasks if len(t)]
+    if not tasks:
+        return dict.fromkeys(AGGREGATES, Estimate(None))
+    return _estimates(tasks, _aggregates, resamples)
+
+
+def task_aggregates(
+    run_scores: Sequence[float] | np.ndarray, resamples: int = AGGREGATE_RESAMPLES
+) -> dict[str, Estimate]:
+    """The same statistics of one task's normalized run scores, with a percentile bootstrap
+    95% interval over its runs; its median is the median of its runs.
+
+    >>> found = task_aggregates([0.0, 0.5, 1.0, 1.5], resamples=2000)
+    >>> {name: round(e.value, 4) for name, e in found.items()}
+    {'iqm': 0.75, 'median': 0.75, 'mean': 0.75, 'optimality_gap': 0.375}
+    """
+    scores = _finite(run_scores)
+    if not len(scores):
+        return dict.fromkeys(AGGREGATES, Estimate(None))
+    return _estimates([scores], _one_task, resamples)
+
+
+def _estimates(
+    strata: list[np.ndarray], statistic: Callable[..., Any], resamples: int
+) -> dict[str, Estimate]:
+    values = statistic(*strata)
+    interval = _stratified(strata, statistic, resamples)
+    lows, highs = (None, None) if interval is None else interval
+    return {
+        name: Estimate(
+            float(values[k]),
+            None if lows is None else float(lows[k]),
+            None if highs is None else float(highs[k]),
+        )
+        for k, name in enumerate(AGGREGATES)
+    }
 
 
 def _improvement(x: np.ndarray, y: np.ndarray, axis: int = -1) -> Any:
