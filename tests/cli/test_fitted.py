@@ -46,7 +46,7 @@ def test_compare_fits_by_leaving_columns_out(two_runs: list[str], width: int) ->
     for heading in ("run", "episodes", "mean ± std"):
         assert heading in headings
     assert ("reached" in headings) == (width >= 80)
-    assert ("solved" in headings) == (width >= 60)
+    assert ("verdict" in headings) == (width >= 60)
     assert "21.3 ± 8.7 ★" in table and "13.0 ± 2.9" in table
 
 
