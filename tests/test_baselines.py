@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gymrun.baselines import markdown_table, run_baselines
+from gymrun.baselines import markdown_table, run_baselines, verdict
 from tests.support.cli import gymrun
 from tests.support.paths import ROOT
 
@@ -49,6 +49,7 @@ def test_json_gives_each_task_its_threshold_agents_and_optimum() -> None:
     low, high = shipped["ci95"]
     assert low <= shipped["mean_reward"] <= high
     assert shipped["solved"] == (shipped["mean_reward"] >= 0.7)
+    assert shipped["verdict"] == verdict(lake, shipped)
     assert shipped["seconds_per_episode"] > 0
     assert document["skipped"] == []
 
@@ -59,6 +60,31 @@ def test_taxi_is_shown_unattainable() -> None:
     [row] = [line for line in stdout.splitlines() if "Taxi-v4" in line]
     assert "7.93 unattainable" in row
     assert "dynamic_programming (privileged)" in row
+
+
+def test_taxi_unattainable_is_never_said_reached() -> None:
+    # seed 8's 100 episodes average above 8, which no agent reaches in expectation
+    code, stdout, _ = gymrun("baselines", "Taxi-v4", "--seed", "8", "--no-record", "--json")
+    assert code == 0
+    (taxi,) = json.loads(stdout)["tasks"]
+    shipped = taxi["baseline"]
+    assert taxi["attainable"] is False and shipped["mean_reward"] >= taxi["threshold"]
+    assert shipped["verdict"] == "within noise"
+    [row] = [line for line in markdown_table(json.loads(stdout)).splitlines() if "Taxi" in line]
+    assert "| within noise | 7.93 (threshold unattainable) |" in row
+    assert "yes" not in row and "reached on average" not in row
+    shown = gymrun("baselines", "Taxi-v4", "--seed", "8", "--no-record").stdout
+    [row] = [line for line in shown.splitlines() if "Taxi-v4" in line]
+    assert "within noise" in row and "yes" not in row and "✓" not in row
+
+
+def test_frozenlake_interval_holding_the_threshold_is_within_noise() -> None:
+    figures = json.loads(FIGURES.read_text())
+    [lake] = [task for task in figures["tasks"] if task["env_id"] == "FrozenLake-v1"]
+    assert lake["baseline"]["ci95"][0] < 0.7  # 0.69975: below the threshold, just
+    assert verdict(lake, lake["baseline"]) == "within noise"
+    [row] = [line for line in markdown_table(figures).splitlines() if "`FrozenLake-v1`" in line]
+    assert "| 0.7800 [0.6997, 0.8600] | within noise |" in row
 
 
 def test_the_table_is_the_same_for_the_same_seed() -> None:

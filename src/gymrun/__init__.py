@@ -2,8 +2,8 @@
 
 >>> from gymrun import load_config, run_experiment
 >>> result = run_experiment(load_config("configs/cartpole_balance.yaml", episodes=3, seed=0))
->>> result.summary.mean_reward, result.summary.solved
-(500.0, True)
+>>> result.summary.mean_reward, result.summary.verdict
+(500.0, 'reached on average')
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ _EXPORTS = {
     "Policy": "gymrun.components.policy",
     "Summary": "gymrun.core.summary",
     "SummaryBuilder": "gymrun.core.summary",
+    "Expectation": "gymrun.core.expectations",
+    "check_expectations": "gymrun.core.expectations",
     "list_envs": "gymrun.components.catalog",
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
@@ -57,6 +59,7 @@ __all__ = [
     "ConfigError",
     "EnvError",
     "EpisodeResult",
+    "Expectation",
     "Experiment",
     "ExperimentConfig",
     "FaultError",
@@ -75,6 +78,7 @@ __all__ = [
     "UsageError",
     "WrapperError",
     "build_board",
+    "check_expectations",
     "config_schema",
     "describe_env",
     "evaluate",
@@ -94,6 +98,7 @@ if TYPE_CHECKING:
     from gymrun.components.policy import Policy
     from gymrun.config import ExperimentConfig, config_schema, load_config
     from gymrun.core.episodes import EpisodeResult
+    from gymrun.core.expectations import Expectation, check_expectations
     from gymrun.core.experiment import Experiment
     from gymrun.core.loop import play
     from gymrun.core.summary import Summary, SummaryBuilder

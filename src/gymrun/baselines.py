@@ -2,11 +2,12 @@
 non-learning agent reaches, against the task's reward threshold.
 
 Each (environment, agent) is an ordinary run of `episodes` episodes with the same seed, so
-the table is the same on every machine but for the seconds. "Solved" here is the mean
-over all the run's episodes reaching the threshold (a run's own summary judges its best
-window of 100). Where an agent knows the exact optimal expected return (dynamic
+the table is the same on every machine but for the seconds. The verdict here is the mean
+over all the run's episodes against the threshold, "reached on average" (a run's own
+summary judges "solved" on its windows of 100), and "within noise" when its 95% interval
+holds the threshold. Where an agent knows the exact optimal expected return (dynamic
 programming, Blackjack's basic strategy) the table shows it, and whether the threshold
-can be reached on average at all.
+can be reached on average at all: a mean above an unattainable threshold is noise.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from gymrun.core.episodes import EpisodeResult
 from gymrun.core.experiment import Experiment
 from gymrun.core.plan import RunPlan, episode_step_limit
 from gymrun.core.signals import InterruptGuard
-from gymrun.core.statistics import bootstrap_ci
+from gymrun.core.statistics import bootstrap_ci, compared
+from gymrun.core.summary import NOT_REACHED, REACHED, WITHIN_NOISE
 from gymrun.errors import GymrunError, RecordError, UnknownNameError
 from gymrun.pipeline.playing import play_sessions
 from gymrun.pipeline.session import RunResult, RunSession
@@ -59,7 +61,7 @@ class AgentScore:
     mean_reward: float | None
     ci_low: float | None
     ci_high: float | None
-    solved: bool | None  # the mean over all episodes reached the threshold
+    solved: bool | None  # the mean over all episodes reached the threshold (see `verdict`)
     seconds_per_episode: float | None
     status: str
     error: str | None = None
@@ -100,15 +102,18 @@ class TaskBaselines:
         return self.optimum >= self.threshold
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        task: dict[str, Any] = {
             "env_id": self.env_id,
             "threshold": self.threshold,
             "max_steps": self.max_steps,
             "optimum": self.optimum,
             "attainable": self.attainable,
-            "random": self.random.to_json(),
-            "baseline": None if self.baseline is None else self.baseline.to_json(),
         }
+        for name, score in (("random", self.random), ("baseline", self.baseline)):
+            task[name] = None if score is None else score.to_json()
+            if score is not None:
+                task[name]["verdict"] = verdict(task, task[name])
+        return task
 
 
 @dataclass
@@ -129,6 +134,9 @@ class BaselinesResult:
             "seconds": self.seconds,
             "status": self.status,
             "solved_means": "mean over all episodes >= threshold",
+            "verdict_means": "the mean's 95% interval against the threshold: reached on "
+            "average, not reached on average, or within noise (it holds the threshold, or "
+            "the threshold is unattainable)",
             "tasks": [task.to_json() for task in self.tasks],
             "skipped": self.skipped,
             "directory": None if self.directory is None else str(self.directory),
@@ -378,10 +386,36 @@ def _baselines_problem(document: Any) -> str | None:
     return None
 
 
-def interval(score: dict[str, Any]) -> str:
-    """``mean [low, high]`` of a score in its JSON form."""
+def interval(score: dict[str, Any], threshold: float | None = None) -> str:
+    """``mean [low, high]`` of a score in its JSON form (against `threshold`: with the
+    digits that show which side of it each end lies on)."""
     low, high = score["ci95"]
-    return numbers.interval(score["mean_reward"], low, high)
+    return numbers.interval_against(score["mean_reward"], low, high, threshold)
+
+
+def verdict(task: dict[str, Any], score: dict[str, Any]) -> str | None:
+    """A score's mean against its task's threshold, from their JSON form (so a
+    ``baselines.json`` written before verdicts gets one): "reached on average", "not
+    reached on average", or "within noise" when the 95% interval holds the threshold or
+    the threshold is unattainable (the optimum's expected return is below it: a mean above
+    it is luck). None without a threshold or a mean.
+
+    >>> task = {"threshold": 0.7, "attainable": None}
+    >>> verdict(task, {"mean_reward": 0.78, "ci95": [0.69975, 0.86]})
+    'within noise'
+    >>> verdict({"threshold": 8, "attainable": False}, {"mean_reward": 8.4, "ci95": [8.1, 8.7]})
+    'within noise'
+    """
+    threshold, mean = task["threshold"], score["mean_reward"]
+    if threshold is None or mean is None:
+        return None
+    low, high = score["ci95"]
+    if low is None or high is None:
+        low = high = mean
+    side = compared(low, high, threshold)
+    if side is True and task.get("attainable") is False:
+        side = None
+    return {True: REACHED, False: NOT_REACHED, None: WITHIN_NOISE}[side]
 
 
 def markdown_table(document: dict[str, Any]) -> str:
@@ -389,18 +423,18 @@ def markdown_table(document: dict[str, Any]) -> str:
     documentation's baselines page shows it."""
     lines = [
         "| environment | threshold | random agent | shipped agent | mean [95% interval] "
-        "| solved | optimum | s/episode |",
+        "| reached on average | optimum | s/episode |",
         "| --- | ---: | ---: | --- | ---: | :---: | ---: | ---: |",
     ]
     for task in document["tasks"]:
         shipped = task["baseline"]
-        cells = [f"`{task['env_id']}`", numbers.figure(task["threshold"]), interval(task["random"])]
+        threshold = task["threshold"]
+        cells = [f"`{task['env_id']}`", numbers.figure(threshold), interval(task["random"])]
         if shipped is None:
             cells += ["—", "—", "—"]
         else:
             name = f"`{shipped['agent']}`" + (" (privileged)" if shipped["privileged"] else "")
-            solved = {True: "yes", False: "no", None: "—"}[shipped["solved"]]
-            cells += [name, interval(shipped), solved]
+            cells += [name, interval(shipped, threshold), verdict(task, shipped) or "—"]
         optimum = numbers.figure(task["optimum"])
         if task["attainable"] is False:
             optimum += " (threshold unattainable)"

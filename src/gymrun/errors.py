@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     OK = 0
     FAILURE = 1  # a fault during a run: the env or the agent raised
     BAD_INPUT = 2  # the config, the command line, an unknown name
+    EXPECTATION_FAILED = 3  # the run completed, and an --expect was not met
     HANGUP = 129  # SIGHUP: the terminal closed
     INTERRUPTED = 130  # SIGINT: Ctrl-C
     TERMINATED = 143  # SIGTERM: kill, timeout, a batch scheduler

@@ -79,6 +79,34 @@ def interval(value: float | None, low: float | None, high: float | None) -> str:
     return f"{figure(value, decimals)} [{figure(low, decimals)}, {figure(high, decimals)}]"
 
 
+def interval_against(
+    value: float | None, low: float | None, high: float | None, bound: float | None
+) -> str:
+    """``value [low, high]`` as `interval` shows it, with as many more decimals as it takes
+    for each number to fall on the same side of `bound` as it does unrounded (a number equal
+    to the bound only when it is): which side of a threshold each end lies on is read from
+    the text.
+
+    >>> interval(0.78, 0.69975, 0.86), interval_against(0.78, 0.69975, 0.86, 0.7)
+    ('0.780 [0.700, 0.860]', '0.7800 [0.6997, 0.8600]')
+    >>> interval_against(196.4, 194.97, 198.1, 195.0), interval_against(20.0, 12.5, 27.5, 15.0)
+    ('196.40 [194.97, 198.10]', '20.0 [12.5, 27.5]')
+    """
+    if value is None or low is None or high is None or bound is None:
+        return interval(value, low, high)
+    decimals = decimals_for((high - low) / 2)
+    if decimals is None:
+        return interval(value, low, high)
+
+    def misplaced(number: float, places: int) -> bool:
+        shown = float(figure(number, places))
+        return (shown > bound) != (number > bound) or (shown == bound) != (number == bound)
+
+    while decimals < MAX_DECIMALS and any(misplaced(v, decimals) for v in (value, low, high)):
+        decimals += 1
+    return f"{figure(value, decimals)} [{figure(low, decimals)}, {figure(high, decimals)}]"
+
+
 def share(fraction: float | None) -> str:
     """A fraction as a percentage.
 

@@ -23,14 +23,13 @@ from playwright.sync_api import BrowserContext, sync_playwright
 from scipy import stats
 
 from gymrun.board.build import build_board
-from gymrun.core import scores
 from gymrun.numbers import interval
 from tests.support.board_runs import (
     Recordings,
     episode_rewards,
     gymrun_in,
     make_recordings,
-    solved_at_by_hand,
+    solved_after_by_hand,
 )
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -63,12 +62,24 @@ def run_id(recordings: Recordings, run: str) -> str:
 # -- statistics ---------------------------------------------------------------------------
 
 
-def test_solved_at_is_the_old_rule(recordings: Recordings) -> None:
+def test_episodes_before_solve_is_the_old_rule(recordings: Recordings, site: Path) -> None:
     rewards = recordings.rewards("solved")
-    expected = solved_at_by_hand(rewards, 5.0)
-    assert expected is not None and expected > 99  # the coin run is solved late, not at once
-    found = scores.solved_at(np.arange(len(rewards)), np.array(rewards), 5.0)
-    assert found == expected
+    expected = solved_after_by_hand(rewards, 5.0)
+    assert expected is not None and expected > 0  # the coin run is solved late, not at once
+    row = index_rows(site)[run_id(recordings, "solved")]
+    assert (row["solved"], row["episodes_before_solve"]) == (True, expected)
+    assert row["verdict"] in ("solved", "within noise")
+
+
+def test_a_short_run_is_reached_on_average_on_the_board(recordings: Recordings, site: Path) -> None:
+    row = index_rows(site)[run_id(recordings, "random")]  # 40 episodes against 195
+    assert (row["solved"], row["verdict"], row["episodes_before_solve"]) == (
+        False,
+        "not reached on average",
+        None,
+    )
+    run = json.loads((site / "runs" / run_id(recordings, "random") / "run.json").read_text())
+    assert run["summary"]["verdict"] == "not reached on average"
 
 
 # -- the site ------------------------------------------------------------------------------
@@ -113,7 +124,8 @@ def test_leaderboard_scores_and_order(recordings: Recordings, site: Path) -> Non
     low, high = random_row["score"]["ci95"]
     assert low < np.mean(rewards) < high
     balance = runs[0]
-    assert balance["solved_at"] == 99  # 500 from the start: solved once 100 episodes are in
+    # 500 from the start: solved by the window of episodes 0 to 99
+    assert (balance["episodes_before_solve"], balance["verdict"]) == (0, "solved")
 
 
 def test_run_page_data_is_beside_its_figures(recordings: Recordings, site: Path) -> None:
@@ -470,6 +482,9 @@ def test_index_shows_each_leaderboard_in_order(
     # the video run is judged against CartPole-v1's own 475, the others against 195
     assert first[2] == "500 [500, 500]" and first[4] == "195" and first[5] == "at episode 99"
     assert first[9] == "completed"
+
+    assert first[2] == "500 [500, 500]" and first[4].startswith("solved after 0 episodes")
+    assert first[8] == "completed"
     link = f"all {cartpole['run_count']} runs"
     visit.page.get_by_role("link", name=link).click()  # the environment's page
     rows = visit.page.locator("table.leaderboard tbody tr")
@@ -481,8 +496,8 @@ def test_index_shows_each_leaderboard_in_order(
     assert statuses[run_id(recordings, "failed")] == "failed"
     visit.page.go_back()
     coin = visit.page.locator("section.env", has_text="gymrun/RandomReward-v0")
-    expected = solved_at_by_hand(recordings.rewards("solved"), 5.0)
-    assert coin.locator("tbody td").nth(4).inner_text() == f"at episode {expected}"
+    expected = solved_after_by_hand(recordings.rewards("solved"), 5.0)
+    assert f"solved after {expected} episodes" in coin.locator("tbody td").nth(4).inner_text()
     damaged = visit.texts("#damaged li")
     assert len(damaged) == 1
     assert re.search(r"episodes\.jsonl(: line |:)4: not an episode record", damaged[0])

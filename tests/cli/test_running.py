@@ -4,11 +4,13 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
+from gymrun.errors import ExitStatus
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 
@@ -24,8 +26,8 @@ def test_run_prints_episode_table_and_summary() -> None:
     assert "│       0 │" not in result.stdout  # a long run prints its summary alone
     assert "cartpole_random: CartPole-v1, agent random" in result.stdout
     assert "boundary │ 195: reached in 0 of 30 episodes" in result.stdout
-    assert "solved   │ no: mean" in result.stdout
-    assert "< 195 (all 30 episodes; fewer than 100)" in result.stdout
+    assert "verdict  │ not reached on average: mean" in result.stdout
+    assert "< 195 over 30 episodes (under 100)" in result.stdout
     shown = gymrun("show", "run30").stdout  # show lists it, seeds included
     lines = shown.splitlines()
     assert any(
@@ -132,3 +134,63 @@ def test_check_runs_gymnasiums_checker_and_times_random_play() -> None:
     report = json.loads(broken.stdout)
     assert report["passed"] is False
     assert "observation" in report["error"] and report["steps_per_second"] is None
+
+
+def test_expect_passes_with_exit_0_and_shows_the_interval_against_the_bound(tmp_path: Path) -> None:
+    report = tmp_path / "gate.xml"
+    result = gymrun(
+        "run", CARTPOLE_RANDOM, "-n", "200", "--seed", "0", "--no-record",
+        "--expect", "mean >= 15", "--expect", "median<=30", "--junit", str(report),
+    )  # fmt: skip
+    assert result.code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("expect mean >= 15"))
+    assert re.fullmatch(
+        r"expect mean >= 15: met: mean [\d.]+ \[[\d.]+, [\d.]+\], lower end >= 15", line
+    )
+    assert "expect median <= 30: met: median" in result.stdout
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("2", "0")
+    assert [case.get("name") for case in suite.iter("testcase")] == ["mean >= 15", "median <= 30"]
+
+
+def test_an_unmet_expectation_exits_3_with_a_junit_failure(tmp_path: Path) -> None:
+    report = tmp_path / "gate.xml"
+    result = gymrun(
+        "run", CARTPOLE_RANDOM, "-n", "200", "--seed", "0", "--no-record",
+        "--expect", "mean >= 195", "--expect", "iqm >= 10", "--junit", str(report),
+    )  # fmt: skip
+    assert result.code == ExitStatus.EXPECTATION_FAILED == 3
+    assert "expect mean >= 195: not met: mean " in result.stdout
+    assert "lower end < 195" in result.stdout
+    assert "expect iqm >= 10: met" in result.stdout
+    cases = ElementTree.parse(report).getroot().findall("testsuite/testcase")
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("message", "").endswith("lower end < 195")
+    assert re.search(r"\[[\d.]+, [\d.]+\]", failure.get("message", ""))
+    assert cases[1].find("failure") is None
+
+
+def test_expect_in_json_says_each_verdict() -> None:
+    result = gymrun(
+        "run", CARTPOLE_RANDOM, "-n", "50", "--seed", "0", "--no-record", "--json",
+        "--expect", "steps.mean <= 10",
+    )  # fmt: skip
+    assert result.code == 3
+    (verdict,) = json.loads(result.stdout)["expectations"]
+    assert (verdict["expectation"], verdict["met"]) == ("steps.mean <= 10", False)
+    assert verdict["ci95"][0] <= verdict["value"] <= verdict["ci95"][1]
+
+
+@pytest.mark.parametrize(
+    ("expectation", "said"),
+    [
+        ("mean > 195", "--expect 'mean > 195': not METRIC >= NUMBER or METRIC <= NUMBER"),
+        ("maen >= 195", "--expect 'maen >= 195': no metric 'maen'; did you mean 'mean'?"),
+        ("mean >= lots", "--expect 'mean >= lots': the bound 'lots' is not a finite number"),
+    ],
+)
+def test_a_malformed_expectation_exits_2_naming_it(expectation: str, said: str) -> None:
+    result = gymrun("run", CARTPOLE_RANDOM, "-n", "5", "--no-record", "--expect", expectation)
+    assert result.code == 2
+    assert said in result.stderr
+    assert "Traceback" not in result.output

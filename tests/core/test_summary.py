@@ -37,7 +37,36 @@ def test_solved_uses_the_best_window_of_consecutive_episodes() -> None:
 
 def test_short_runs_are_judged_on_every_episode() -> None:
     summary = summarise([8.0, 12.0, 13.0])
-    assert (summary.window, summary.best_window_mean, summary.solved) == (3, 11.0, True)
+    assert (summary.window, summary.best_window_mean, summary.solved) == (3, 11.0, False)
+
+
+def test_a_run_of_99_episodes_is_reached_on_average_never_solved() -> None:
+    summary = summarise([20.0, 21.0] * 49 + [20.0])
+    assert (summary.count, summary.solved) == (99, False)
+    assert summary.verdict == "reached on average"
+    assert summary.episodes_before_solve is None
+    assert summary.to_json()["verdict"] == "reached on average"
+    assert summarise([2.0, 3.0] * 49 + [2.0]).verdict == "not reached on average"
+
+
+def test_episodes_before_solve_is_the_first_episode_of_the_window() -> None:
+    solved_from_start = summarise([500.0] * 150, boundary=195.0)
+    assert (solved_from_start.solved, solved_from_start.episodes_before_solve) == (True, 0)
+    assert solved_from_start.verdict == "solved"
+    # the window of episodes 15 to 114 is the first whose mean reaches 195
+    late = summarise([0.0] * 50 + [300.0] * 100, boundary=195.0)
+    assert (late.episodes_before_solve, late.best_window_mean) == (15, 300.0)
+
+
+def test_an_interval_that_holds_the_boundary_is_within_noise() -> None:
+    # FrozenLake's kind: 78 of 100 episodes reach the goal, against 0.7
+    lake = summarise([1.0] * 78 + [0.0] * 22, boundary=0.7)
+    low, high = lake.best_window_ci95
+    assert low < 0.7 < high
+    assert (lake.solved, lake.verdict, lake.episodes_before_solve) == (True, "within noise", 0)
+    short = summarise([1.0] * 39 + [0.0] * 11, boundary=0.7)
+    assert short.mean_ci95[0] < 0.7 < short.mean_ci95[1]
+    assert (short.solved, short.verdict) == (False, "within noise")
 
 
 def test_without_boundary_nothing_is_judged() -> None:

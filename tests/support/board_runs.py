@@ -168,10 +168,10 @@ def make_recordings(base: Path) -> Recordings:
     return Recordings(base, root, runs)
 
 
-def solved_at_by_hand(rewards: list[float], boundary: float, window: int = 100) -> int | None:
-    """The old rule, step by step: the first episode whose trailing window mean reaches
-    the boundary."""
+def solved_after_by_hand(rewards: list[float], boundary: float, window: int = 100) -> int | None:
+    """The old rule, step by step: the episodes before the first window whose mean reaches
+    the boundary (the window's first episode)."""
     for end in range(window, len(rewards) + 1):
         if sum(rewards[end - window : end]) / window >= boundary:
-            return end - 1
+            return end - window
     return None

@@ -43,7 +43,7 @@ from gymrun.version import __version__
 
 MANIFEST = ".board.json"
 MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare
-FORMAT = 1
+FORMAT = 2
 LEADERS = 10  # rows of each environment's leaderboard on the index
 PARALLEL_FROM = 64  # runs to read at once before worker processes are worth starting
 # Runs still being written are read again at every build: their status can change with
@@ -119,8 +119,9 @@ def build_board(root: Path, out: Path) -> BuildReport:
     ...     index = json.loads(Path(tmp, "board", "index.json").read_text())
     >>> first.runs, first.read, again.read, again.written
     (1, 1, 0, [])
-    >>> [(row["solved_at"], row["score"]["value"]) for row in index["environments"][0]["runs"]]
-    [(99, 500.0)]
+    >>> [(row["episodes_before_solve"], row["verdict"], row["score"]["value"])
+    ...  for row in index["environments"][0]["runs"]]
+    [(0, 'solved', 500.0)]
     """
     started = time.perf_counter()
     check_dirs(root, out)
@@ -445,8 +446,11 @@ def _run_files(
 
 
 SOLVE_RULE = (
-    "the first episode at which the mean reward of the last 100 episodes reached the "
-    "reward boundary (the old Gym scoreboard's rule)"
+    "the old Gym scoreboard's rule: solved after N episodes when the mean reward of episodes "
+    "N to N+99 reaches the reward boundary (the first such window); a run of fewer than 100 "
+    "episodes is judged on its mean (reached on average, or not); and when the 95% interval "
+    "of the mean judged (the best window's, or the run's) holds the boundary, the verdict is "
+    "within noise"
 )
 
 

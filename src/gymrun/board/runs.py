@@ -21,7 +21,6 @@ from gymrun.analysis.groups import Member, group_key
 from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
 from gymrun.core.episodes import EpisodeBatch
-from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve, RewardCurve
 from gymrun.records.layout import LOCK_FILE
@@ -50,8 +49,10 @@ class RunEntry:
     started_at: str | None = None
     ended_at: str | None = None
     score: dict[str, Any] = field(default_factory=lambda: {"value": None, "ci95": [None, None]})
-    solved: bool | None = None
-    solved_at: int | None = None
+    solved: bool | None = None  # the old Gym rule (never for a run under 100 episodes)
+    episodes_before_solve: int | None = None  # first episode of the first window that solved
+    verdict: str | None = None  # as the summary's: solved, reached on average, within noise...
+    judged: dict[str, Any] | None = None  # the mean the verdict compared, and its interval
     reward_boundary: float | None = None
     group: str | None = None
     config: dict[str, Any] | None = None
@@ -152,10 +153,12 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     summary = stored.summary
     entry.episodes = summary.count
     entry.solved = summary.solved
-    episode = columns.column("episode", np.int64)
+    entry.episodes_before_solve = summary.episodes_before_solve
+    entry.verdict = summary.verdict
+    judged, ci95 = summary.judged
+    entry.judged = {"value": judged, "ci95": list(ci95) if ci95 else [None, None]}
     reward = columns.column("reward", np.float64)
     entry.score = scores.mean_reward(reward).to_json()
-    entry.solved_at = scores.solved_at(episode, reward, entry.reward_boundary, SOLVE_WINDOW)
     entry.videos = videos(directory)
     curve = None
     if len(reward):

@@ -62,6 +62,18 @@ def interval(estimate: dict[str, Any] | None) -> str:
     return numbers.interval(estimate["value"], low, high)
 
 
+def against(estimate: dict[str, Any] | None, bound: float | None) -> str:
+    """An estimate's interval against a bound, with the digits that show each end's side.
+
+    >>> against({"value": 0.78, "ci95": [0.69975, 0.86]}, 0.7)
+    '0.7800 [0.6997, 0.8600]'
+    """
+    if not estimate or estimate.get("value") is None:
+        return "—"
+    low, high = estimate["ci95"]
+    return numbers.interval_against(estimate["value"], low, high, bound)
+
+
 def spread(summary: dict[str, Any]) -> str:
     """A summary's ``mean ± std (min, max)``, rounded as the terminal shows it.
 
@@ -129,7 +141,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.templates.filters.update(
-            number=number, interval=interval, spread=spread, when=when, url=url
+            number=number, interval=interval, against=against, spread=spread, when=when, url=url
         )
 
     def _folder(self, path: Path) -> bool:

@@ -14,7 +14,16 @@ from rich.text import Text
 from gymrun.cli.console import encodable
 from gymrun.cli.fitted import FittedTable
 from gymrun.core.episodes import EpisodeBatch
-from gymrun.numbers import decimals_for, figure, interval, plus_minus, share
+from gymrun.core.statistics import compared
+from gymrun.core.summary import (
+    NOT_REACHED,
+    NOT_SOLVED,
+    REACHED,
+    SOLVE_WINDOW,
+    SOLVED,
+    WITHIN_NOISE,
+)
+from gymrun.numbers import decimals_for, figure, interval, interval_against, plus_minus, share
 from gymrun.records.layout import run_title
 from gymrun.sweep import starred_points
 
@@ -135,7 +144,7 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
             "boundary",
             f"{figure(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
         )
-        table.add_row("solved", _verdict(summary))
+        table.add_row("verdict", _verdict(summary))
     if status != "completed":
         table.add_row("status", Text(status, "yellow"))
     return table
@@ -157,7 +166,7 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
     if len(boundaries) > 1:
         table.add_column("boundary", justify="right", no_wrap=True)
     table.add_column("reached", justify="right", no_wrap=True, drop=5)
-    table.add_column("solved", justify="center", no_wrap=True, drop=4)
+    table.add_column("verdict", justify="center", drop=4)
     by_env: dict[str, list[StoredRun]] = {}
     for run in runs:
         by_env.setdefault(run.config["env"]["id"], []).append(run)
@@ -181,7 +190,7 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
                 f"{plus_minus(s.mean_reward, s.std_reward)}{star}",
                 *boundary,
                 "—" if s.reached is None else f"{s.reached}/{s.count}",
-                {True: "✓", False: "✗", None: "—"}[s.solved],
+                s.verdict or "—",
             )
     return table
 
@@ -213,18 +222,43 @@ def _shaped_spread(shaped: ShapedReward) -> str:
     return text
 
 
+_VERDICT_STYLE = {
+    SOLVED: "green",
+    REACHED: "green",
+    NOT_SOLVED: "red",
+    NOT_REACHED: "red",
+    WITHIN_NOISE: "yellow",
+}
+
+
 def _verdict(summary: Summary) -> Text:
-    if summary.solved is None:
+    """``solved after 12 episodes: best mean over 100 consecutive episodes 196.4 [195.1,
+    197.7] ≥ 195``; a run of fewer than 100 episodes is judged on its mean ("reached on
+    average"), and an interval that holds the boundary is "within noise"."""
+    verdict, bound = summary.verdict, summary.reward_boundary
+    if verdict is None or bound is None:
         return Text("—")
-    word = Text("yes", "green") if summary.solved else Text("no", "red")
-    relation = encodable("≥", ">=") if summary.solved else "<"
-    best = figure(summary.best_window_mean)
-    bound = figure(summary.reward_boundary)
-    if summary.count < 100:
-        detail = f"mean {best} {relation} {bound} (all {summary.count} episodes; fewer than 100)"
+    style = _VERDICT_STYLE.get(verdict, "")
+    mean, ci95 = summary.judged
+    low, high = ci95 if ci95 is not None else (None, None)
+    shown = interval_against(mean, low, high, bound)
+    side = compared(low, high, bound)
+    relation = {True: encodable("≥", ">="), False: "<", None: "holds"}[side]
+    if summary.window >= SOLVE_WINDOW:
+        detail = (
+            f"best mean over {SOLVE_WINDOW} consecutive episodes {shown} {relation} {figure(bound)}"
+        )
     else:
-        detail = f"best mean over 100 consecutive episodes is {best} {relation} {bound}"
-    return Text.assemble(word, ": ", detail)
+        detail = (
+            f"mean {shown} {relation} {figure(bound)} over {summary.count} episodes "
+            f"(under {SOLVE_WINDOW})"
+        )
+    if summary.episodes_before_solve is not None:
+        if verdict == SOLVED:
+            verdict = f"{SOLVED} after {summary.episodes_before_solve} episodes"
+        else:
+            detail += f" (the old Gym rule: solved after {summary.episodes_before_solve} episodes)"
+    return Text.assemble(Text(verdict, style), ": ", detail)
 
 
 def sweep_grid_table(sweep: Sweep) -> Table:

@@ -37,6 +37,21 @@ NoRecord = Annotated[bool, typer.Option("--no-record", help="Write nothing to di
 
 SHORT_RUN = 20  # episodes: a run this short prints every episode's row
 
+Expect = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--expect",
+        metavar="'METRIC >= N'",
+        help="Fail (exit 3) unless the 95% interval of METRIC lies at or above N (its lower "
+        "end; with <=, its upper end at or below N). METRIC: mean, iqm, median (of the "
+        "reward), or steps.mean, .... Repeatable.",
+    ),
+]
+JUnit = Annotated[
+    Path | None,
+    typer.Option("--junit", metavar="FILE", help="Write the --expect verdicts as JUnit XML."),
+]
+
 
 def run(
     ctx: typer.Context,
@@ -107,11 +122,16 @@ def run(
     seeds: Annotated[
         bool, typer.Option("--seeds", help="Show each episode's seed in the episode table.")
     ] = False,
+    expect: Expect = None,
+    junit: JUnit = None,
 ) -> None:
     """Run an experiment: episodes of an agent in a wrapped environment, recorded to disk.
 
     Runs of up to 20 episodes list every episode; longer ones print the summary
     (``gymrun show DIR`` lists the first and last episodes of any run).
+
+    As a CI gate, ``--expect 'mean >= 195'`` prints the interval against the bound and
+    exits 3 when an expectation is not met (2: a malformed one, 1: the run failed).
 
     Examples:
 
@@ -122,12 +142,17 @@ def run(
         gymrun run configs/cartpole_epsilon.yaml -n 500 --seed 1
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
         gymrun run --resume recordings/cartpole_random/TIME
+        gymrun run configs/cartpole_epsilon.yaml --no-record --expect 'mean >= 10'
     """
+    from gymrun.core.expectations import Expectation
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
 
     with json_stdout(as_json) as documents:
+        expectations = [Expectation.parse(text) for text in expect or []]
+        if junit is not None and not expectations:
+            raise UsageError("--junit FILE writes the verdicts of --expect: give one")
         err = console(stderr=True)
         playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
@@ -169,6 +194,8 @@ def run(
                 quiet=quiet,
                 seeds=seeds,
                 resume=resume is not None,
+                expectations=expectations,
+                junit=junit,
             )
 
 
@@ -223,6 +250,8 @@ def _run_and_report(
     quiet: bool,
     seeds: bool,
     resume: bool = False,
+    expectations: Sequence[Any] = (),
+    junit: Path | None = None,
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
@@ -237,20 +266,29 @@ def _run_and_report(
             rows.add_all(episodes)
             bar.add_all(episodes)
 
-        sinks: list[Sink] = [Callback(on_episodes)] + ([EpisodeList()] if as_json else [])
+        kept = as_json or bool(expectations)
+        sinks: list[Sink] = [Callback(on_episodes)] + ([EpisodeList()] if kept else [])
         result = run_experiment(
             config, record_dir=record_dir, executor=executor, sinks=sinks, resume=resume
         )
     if config.seed is None and not as_json and not resume:
         seed = result.config.seed
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
+    verdicts = None
+    if expectations and result.status == "completed":
+        verdicts = _gate(expectations, result, junit)
     if as_json:
         documents.append(result.to_json())
+        if verdicts is not None:
+            documents[-1]["expectations"] = verdicts.to_json()
     else:
         out = console()
         if not quiet and 0 < rows.count <= SHORT_RUN:
             out.print(rows.table(seeds=seeds))
         out.print(summary_table(result.summary, result.config.to_json(), result.status))
+        for verdict in verdicts.verdicts if verdicts is not None else []:
+            style = "green" if verdict.met else "red"
+            out.print(f"expect {verdict.expectation}: {verdict.message}", style=style, markup=False)
         if record_dir is not None:
             err.print(f"recorded in {record_dir.path}")
     for note in result.notes:
@@ -261,6 +299,21 @@ def _run_and_report(
         raise result.error
     if result.status == "interrupted":
         stopped(after=f" after {result.summary.count} finished episodes")
+    if verdicts is not None and not verdicts.met:
+        raise typer.Exit(ExitStatus.EXPECTATION_FAILED)
+
+
+def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
+    """The expectations checked on the run's episodes, their JUnit report written."""
+    from gymrun.core.expectations import check_expectations
+
+    verdicts = check_expectations(expectations, result.episodes)
+    if junit is not None:
+        try:
+            junit.write_text(verdicts.junit(result.config.name or "experiment"), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--junit {junit}: cannot write it ({exc.strerror or exc})") from None
+    return verdicts
 
 
 def _resume_command(directory: Path) -> str:

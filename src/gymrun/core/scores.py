@@ -114,32 +114,6 @@ def mean_reward(rewards: Sequence[float] | np.ndarray) -> Estimate:
     return Estimate(value, float(low), float(high))
 
 
-def solved_at(
-    episodes: np.ndarray, rewards: np.ndarray, boundary: float | None, window: int = 100
-) -> int | None:
-    """The old Gym scoreboard's rule: the episode at which the mean of the last `window`
-    rewards first reached `boundary` (None if it never did, or the run is shorter than a
-    window). NaN and infinite rewards are left out, as in the summary.
-
-    >>> rewards = np.array([0.0] * 50 + [300.0] * 100)
-    >>> solved_at(np.arange(150), rewards, 195.0)
-    114
-    >>> solved_at(np.arange(150), rewards, 400.0) is None
-    True
-    """
-    finite = np.isfinite(rewards)
-    episodes, rewards = episodes[finite], rewards[finite]
-    if boundary is None or len(rewards) < window:
-        return None
-    scale = scale_of(rewards)
-    rewards, boundary = rewards / scale, boundary / scale  # too large to sum: divided
-    sums = np.cumsum(np.concatenate([[0.0], rewards]))
-    means = (sums[window:] - sums[:-window]) / window
-    # a small tolerance: a running mean equal to the boundary is not lost to rounding
-    reached = np.flatnonzero(means >= boundary - 1e-9 * max(1.0, abs(boundary)))
-    return int(episodes[reached[0] + window - 1]) if len(reached) else None
-
-
 def _iqm(*strata: np.ndarray, axis: int = -1) -> Any:
     return stats.trim_mean(np.concatenate(strata, axis=axis), IQM_TRIM, axis=axis)
 

@@ -1,4 +1,4 @@
-"""Summaries of a run's episodes, built as episodes stream in (memory stays constant)."""
+"""Summaries of a run's episodes, built as episodes stream in."""
 
 from __future__ import annotations
 
@@ -11,9 +11,16 @@ from typing import Any
 import numpy as np
 
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
-from gymrun.core.statistics import HUGE
+from gymrun.core.statistics import HUGE, bootstrap_ci, compared
 
 SOLVE_WINDOW = 100  # "solved" is judged on the best mean over this many consecutive episodes
+
+# What a run's verdict against its reward boundary says: the old Gym scoreboard's rule for
+# a run of at least `SOLVE_WINDOW` episodes, the mean over all of them for a shorter one,
+# and "within noise" when the 95% interval of the mean judged holds the boundary.
+SOLVED, NOT_SOLVED = "solved", "not solved"
+REACHED, NOT_REACHED = "reached on average", "not reached on average"
+WITHIN_NOISE = "within noise"
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,21 @@ class Summary:
     truncated: int
     window: int  # episodes in the window "solved" was judged on (< 100 for a short run)
     best_window_mean: float | None
-    solved: bool | None
+    solved: bool | None  # the old Gym rule: never for a run of fewer than 100 episodes
     shaped_reward: ShapedReward | None = None  # None when the config has no wrappers
+    # Added later (a summary.json without them is read as before):
+    mean_ci95: tuple[float, float] | None = None  # 95% bootstrap interval of mean_reward
+    best_window_ci95: tuple[float, float] | None = None  # of best_window_mean, over its episodes
+    episodes_before_solve: int | None = None  # first episode of the first window that solved
+    verdict: str | None = None  # SOLVED, NOT_SOLVED, REACHED, NOT_REACHED or WITHIN_NOISE
+
+    @property
+    def judged(self) -> tuple[float | None, tuple[float, float] | None]:
+        """The mean the verdict compared with the boundary, and its 95% interval: the best
+        window's for a run of a whole window, else the mean over every episode."""
+        if self.window >= SOLVE_WINDOW:
+            return self.best_window_mean, self.best_window_ci95
+        return self.mean_reward, self.mean_ci95
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -121,16 +141,17 @@ class _Spread:
 class SummaryBuilder:
     """Accumulates episodes (in index order) into a `Summary`, in constant memory.
 
-    Episodes are folded in with numpy, a block of `BLOCK` consecutive episodes at a time, so
-    the numbers do not depend on how the episodes arrived: one by one, in vector batches or
-    in chunks from worker processes.
+    Every finite reward is kept (8 bytes an episode) for the 95% intervals of the mean and
+    of the best window. Episodes are folded in with numpy, a block of `BLOCK` consecutive
+    episodes at a time, so the numbers do not depend on how the episodes arrived: one by one,
+    in vector batches or in chunks from worker processes.
 
     >>> builder = SummaryBuilder(reward_boundary=15.0)
     >>> for i, reward in enumerate([10.0, 20.0, 30.0]):
     ...     builder.add(EpisodeResult(i, 0, reward, 5, True, False, reward >= 15, 0.0))
     >>> s = builder.summary()
-    >>> s.mean_reward, s.reached, s.window, s.solved
-    (20.0, 2, 3, True)
+    >>> s.mean_reward, s.reached, s.window, s.solved, s.verdict
+    (20.0, 2, 3, False, 'within noise')
     """
 
     BLOCK = 8192
@@ -153,6 +174,8 @@ class SummaryBuilder:
         self._truncated = 0
         self._recent = np.zeros(0)  # the last window - 1 rewards
         self._best_window_mean: float | None = None
+        self._kept: list[np.ndarray] = []  # the finite rewards, for the intervals
+        self._kept_at: list[np.ndarray] = []  # their episodes' positions in the run
 
     def add(self, episode: EpisodeResult) -> None:
         self._pending.append(episode)
@@ -227,6 +250,7 @@ class SummaryBuilder:
             finite = np.isfinite(shaped)
             self._shaped_nonfinite += len(shaped) - int(np.count_nonzero(finite))
             self._shaped.fold(shaped[finite])
+        first = self._episodes
         self._episodes += len(reward)
         self._steps += int(steps.sum())
         self._reached += int(np.count_nonzero(reached))
@@ -239,8 +263,12 @@ class SummaryBuilder:
             self._nonfinite += len(reward) - int(np.count_nonzero(finite))
             reward = reward[finite]
             extremes = (None, None)
+            self._kept_at.append(first + np.flatnonzero(finite))
+        else:
+            self._kept_at.append(np.arange(first, first + len(reward)))
         if not len(reward):
             return
+        self._kept.append(reward.copy())
         self._reward.fold(reward, *extremes)
         window = self.window
         recent = self._recent
@@ -294,18 +322,52 @@ class SummaryBuilder:
             truncated=self._truncated,
             window=min(count, self.window),
             best_window_mean=best,
-            solved=None if boundary is None or best is None else best >= boundary,
+            solved=(
+                None
+                if boundary is None or best is None
+                else count >= self.window and best >= boundary
+            ),
             shaped_reward=shaped,
+            **self._intervals(boundary),
         )
         self.__dict__.update(state)  # the partial block stays pending
         return result
 
     def _copy_state(self) -> dict[str, Any]:
         return {
-            k: copy.copy(v) if isinstance(v, _Spread) else v
+            k: copy.copy(v) if isinstance(v, _Spread | list) else v
             for k, v in self.__dict__.items()
             if k not in ("_pending", "_batches")
         }
+
+    def _intervals(self, boundary: float | None) -> dict[str, Any]:
+        """The intervals of the mean and of the best window, the first episode of the first
+        window whose mean reached `boundary`, and the verdict."""
+        rewards = _joined(self._kept) if self._kept else np.zeros(0)
+        if not len(rewards):
+            return {}
+        mean_ci95 = bootstrap_ci(rewards)
+        found: dict[str, Any] = {"mean_ci95": mean_ci95}
+        window = self.window
+        if len(rewards) < window:
+            if boundary is not None:
+                side = compared(mean_ci95[0], mean_ci95[1], boundary)
+                found["verdict"] = {True: REACHED, False: NOT_REACHED, None: WITHIN_NOISE}[side]
+            return found
+        sums = np.cumsum(np.concatenate([[0.0], rewards]))
+        means = (sums[window:] - sums[:-window]) / window
+        best = int(np.argmax(means))
+        found["best_window_ci95"] = bootstrap_ci(rewards[best : best + window])
+        if boundary is None:
+            return found
+        # a small tolerance: a window's mean equal to the boundary is not lost to rounding
+        reached = np.flatnonzero(means >= boundary - 1e-9 * max(1.0, abs(boundary)))
+        if len(reached):
+            found["episodes_before_solve"] = int(_joined(self._kept_at)[reached[0]])
+        low, high = found["best_window_ci95"]
+        side = compared(low, high, boundary)
+        found["verdict"] = {True: SOLVED, False: NOT_SOLVED, None: WITHIN_NOISE}[side]
+        return found
 
 
 def _joined(columns: list[np.ndarray]) -> np.ndarray:

@@ -1,0 +1,175 @@
+"""Expectations a run must meet (``gymrun run --expect 'mean >= 195'``): each compares an end
+of a statistic's 95% interval with a bound, so a gate passes only on what the episodes show
+beyond their noise: the lower end for ``>=``, the upper end for ``<=``.
+
+>>> from gymrun.core.episodes import EpisodeResult
+>>> episodes = [EpisodeResult(i, i, 200.0 + i % 5, 200, True, False, None, 0.0) for i in range(50)]
+>>> verdicts = check_expectations([Expectation.parse("mean >= 195")], episodes)
+>>> verdicts.met, verdicts.verdicts[0].message
+(True, 'met: mean 202.00 [201.62, 202.38], lower end >= 195')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+
+from gymrun.core.episodes import EpisodeResult
+from gymrun.core.statistics import STATISTICS, bootstrap_statistic
+from gymrun.errors import UnknownNameError, UsageError, did_you_mean
+from gymrun.numbers import figure, interval_against
+
+# The recorded columns a metric can be a statistic of; a metric is "STATISTIC" (of the
+# reward) or "COLUMN.STATISTIC". A new column or statistic is one entry here or in
+# `core.statistics.STATISTICS`.
+COLUMNS: dict[str, Callable[[EpisodeResult], float]] = {
+    "reward": lambda e: e.reward,
+    "steps": lambda e: e.steps,
+}
+METRICS = [
+    *STATISTICS,
+    *(f"{column}.{statistic}" for column in COLUMNS for statistic in STATISTICS),
+]
+_FORM = re.compile(r"\s*([A-Za-z_][\w.]*)\s*(>=|<=)\s*(\S+)\s*")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """``metric op bound``: the metric's 95% interval must lie at or above the bound
+    (``>=``) or at or below it (``<=``)."""
+
+    metric: str
+    op: str
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str) -> Expectation:
+        """An expectation as written on the command line.
+
+        >>> Expectation.parse("iqm>=195"), str(Expectation.parse(" steps.mean <= 200.5 "))
+        (Expectation(metric='iqm', op='>=', bound=195.0), 'steps.mean <= 200.5')
+        """
+        form = _FORM.fullmatch(text)
+        where = f"--expect {text!r}"
+        if form is None:
+            raise UsageError(f"{where}: not METRIC >= NUMBER or METRIC <= NUMBER (mean >= 195)")
+        metric, op, bound_text = form.groups()
+        if metric not in METRICS:
+            raise UnknownNameError(
+                f"{where}: no metric {metric!r}{did_you_mean(metric, METRICS)} "
+                f"(known: {', '.join(METRICS)})"
+            )
+        try:
+            bound = float(bound_text)
+        except ValueError:
+            bound = math.nan
+        if not math.isfinite(bound):
+            raise UsageError(f"{where}: the bound {bound_text!r} is not a finite number")
+        return cls(metric, op, bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {figure(self.bound)}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An expectation checked: the metric's value and 95% interval, and whether it is met."""
+
+    expectation: Expectation
+    value: float | None
+    low: float | None
+    high: float | None
+    met: bool
+
+    @property
+    def message(self) -> str:
+        """``met: mean 202.0 [201.6, 202.4], lower end >= 195`` (or ``not met: ...``)."""
+        e = self.expectation
+        if self.value is None:
+            return f"not met: {e.metric} has no value (no episode with a finite value)"
+        shown = interval_against(self.value, self.low, self.high, e.bound)
+        end, relation = ("lower", e.op) if e.op == ">=" else ("upper", e.op)
+        if not self.met:
+            relation = "<" if e.op == ">=" else ">"
+        word = "met" if self.met else "not met"
+        return f"{word}: {e.metric} {shown}, {end} end {relation} {figure(e.bound)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "expectation": str(self.expectation),
+            "metric": self.expectation.metric,
+            "op": self.expectation.op,
+            "bound": self.expectation.bound,
+            "value": self.value,
+            "ci95": [self.low, self.high],
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Every expectation of a run checked, in the order given."""
+
+    verdicts: list[Verdict]
+
+    @property
+    def met(self) -> bool:
+        return all(v.met for v in self.verdicts)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [v.to_json() for v in self.verdicts]
+
+    def junit(self, suite: str) -> str:
+        """A JUnit XML report: a test case per expectation, a failure (with the interval)
+        for each one not met; what CI systems show as test results."""
+        failures = sum(not v.met for v in self.verdicts)
+        root = ElementTree.Element(
+            "testsuites", tests=str(len(self.verdicts)), failures=str(failures)
+        )
+        tests = ElementTree.SubElement(
+            root,
+            "testsuite",
+            name=suite,
+            tests=str(len(self.verdicts)),
+            failures=str(failures),
+            errors="0",
+        )
+        for verdict in self.verdicts:
+            case = ElementTree.SubElement(
+                tests, "testcase", classname=f"{suite}.expect", name=str(verdict.expectation)
+            )
+            if not verdict.met:
+                failure = ElementTree.SubElement(case, "failure", message=verdict.message)
+                failure.text = verdict.message
+            else:
+                ElementTree.SubElement(case, "system-out").text = verdict.message
+        ElementTree.indent(root)
+        body = ElementTree.tostring(root, encoding="unicode")
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def check_expectations(
+    expectations: Sequence[Expectation], episodes: Sequence[EpisodeResult]
+) -> Verdicts:
+    """Each expectation checked on `episodes`: the metric's 95% percentile bootstrap
+    interval over the episodes (1000 resamples, seeded; NaN and infinite values left out)."""
+    verdicts = []
+    for expectation in expectations:
+        column, _, statistic = expectation.metric.rpartition(".")
+        of = COLUMNS[column or "reward"]
+        values = np.array([of(e) for e in episodes], dtype=float)
+        values = values[np.isfinite(values)]
+        if not len(values):
+            verdicts.append(Verdict(expectation, None, None, None, False))
+            continue
+        value, low, high = bootstrap_statistic(values, statistic)
+        end = low if expectation.op == ">=" else high
+        met = end >= expectation.bound if expectation.op == ">=" else end <= expectation.bound
+        verdicts.append(Verdict(expectation, value, low, high, met))
+    return Verdicts(verdicts)

@@ -1,0 +1,59 @@
+from xml.etree import ElementTree
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from gymrun.core.episodes import EpisodeResult
+from gymrun.core.expectations import Expectation, check_expectations
+from gymrun.errors import UnknownNameError, UsageError
+
+
+def episodes(rewards: list[float]) -> list[EpisodeResult]:
+    return [
+        EpisodeResult(i, i, r, 10 + i % 3, True, False, None, 0.0) for i, r in enumerate(rewards)
+    ]
+
+
+def test_a_gate_compares_the_lower_end_of_the_interval_not_the_mean() -> None:
+    rewards = list(np.random.default_rng(0).normal(200.0, 30.0, 40))
+    (verdict,) = check_expectations([Expectation.parse("mean >= 195")], episodes(rewards)).verdicts
+    assert verdict.value == pytest.approx(np.mean(rewards))
+    assert verdict.value >= 195 > verdict.low  # the mean passes, its noise does not
+    assert not verdict.met
+    assert verdict.message.startswith("not met: mean ")
+    assert verdict.message.endswith("lower end < 195")
+
+
+def test_upper_end_for_at_most_and_iqm_median_of_any_column() -> None:
+    rewards = [1.0, 2.0, 3.0, 4.0, 5.0] * 19 + [1000.0] * 5
+    checked = check_expectations(
+        [Expectation.parse(t) for t in ("iqm <= 4", "median>=3", "steps.mean <= 11.5")],
+        episodes(rewards),
+    )
+    iqm, median, steps = checked.verdicts
+    assert iqm.value == pytest.approx(stats.trim_mean(rewards, 0.25))  # the 1000s trimmed
+    assert iqm.high <= 4 and iqm.met
+    assert (median.value, median.low, median.met) == (3.0, 3.0, True)
+    assert steps.value == pytest.approx(np.mean([10 + i % 3 for i in range(100)]))
+    assert checked.met
+
+
+def test_junit_has_a_case_per_expectation_and_a_failure_with_the_interval() -> None:
+    checked = check_expectations(
+        [Expectation.parse("mean >= 2"), Expectation.parse("mean <= 2")], episodes([1.0, 3.0] * 50)
+    )
+    root = ElementTree.fromstring(checked.junit("cartpole"))
+    suite = root.find("testsuite")
+    assert suite is not None and (suite.get("name"), suite.get("failures")) == ("cartpole", "2")
+    failures = [case.find("failure") for case in suite.iter("testcase")]
+    assert all(f is not None and "mean 2.0" in f.get("message", "") for f in failures)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("mean = 3", UsageError), ("mean >= ", UsageError), ("reward.mode >= 1", UnknownNameError)],
+)
+def test_malformed_expectations_are_refused_naming_them(text: str, kind: type) -> None:
+    with pytest.raises(kind, match=f"--expect '{text}'"):
+        Expectation.parse(text)
