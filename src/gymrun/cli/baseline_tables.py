@@ -57,9 +57,8 @@ def baselines_table(document: dict[str, Any]) -> Table:
             if shipped["privileged"]:
                 agent.append(" (privileged)", "dim")
             # the mean rounded by its interval, with digits enough to place it by the threshold
-            value, _, ci = interval(shipped, task["threshold"]).partition(
-                " "
-            )  # rounded by its interval
+            shown = interval(shipped, task["threshold"])
+            value, _, ci = shown.partition(" ")
             mean, ci = Text(value), ci or "—"
             solved = _verdict(verdict(task, shipped))
             if shipped["status"] != "completed":
