@@ -276,7 +276,7 @@ def test_a_zero_mean_sorts_above_a_negative_one(write_config: WriteConfig) -> No
 def test_a_sweep_without_a_boundary_is_judged_on_the_spec_threshold(
     write_config: WriteConfig,
 ) -> None:
-    path = write_config("env: CartPole-v1\nagent: cartpole_balance\nsweep: {episodes: [3]}\n")
+    path = write_config("env: CartPole-v1\nagent: cartpole_balance\nsweep: {episodes: [100]}\n")
     point = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])["points"][0]
     assert (point["solved"], point["runs"][0]["summary"]["reward_boundary"]) == (True, 475.0)
 

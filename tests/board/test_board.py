@@ -480,11 +480,9 @@ def test_index_shows_each_leaderboard_in_order(
     first = [c.strip() for c in rows.nth(0).locator("td").all_inner_texts()]
     assert first[0] == "1" and first[1].startswith("cartpole_balance")
     # the video run is judged against CartPole-v1's own 475, the others against 195
-    assert first[2] == "500 [500, 500]" and first[4] == "195" and first[5] == "at episode 99"
+    assert first[2] == "500 [500, 500]" and first[4] == "195"
+    assert first[5].startswith("solved after 0 episodes")  # the first window's first episode
     assert first[9] == "completed"
-
-    assert first[2] == "500 [500, 500]" and first[4].startswith("solved after 0 episodes")
-    assert first[8] == "completed"
     link = f"all {cartpole['run_count']} runs"
     visit.page.get_by_role("link", name=link).click()  # the environment's page
     rows = visit.page.locator("table.leaderboard tbody tr")

@@ -74,7 +74,7 @@ def test_compare_fits_by_leaving_columns_out(two_runs: list[str], width: int) ->
         "episodes",
         "mean ± std",
         "reached",
-        "solved",
+        "verdict",
     ]
     assert sorted(left_out(table)) == sorted(set(wide) - set(shown))
 

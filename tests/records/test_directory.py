@@ -139,7 +139,7 @@ MISSING_MODEL = ["run", "CartPole-v1", "-a", "sb3", "--set", "agent.path=missing
     ("args", "said"),
     [
         (MISSING_MODEL, "no such file"),
-        (["run", "CartPole-v1", "-a", "dynamic_programming"], "needs a transition table P"),
+        (["run", "CartPole-v1", "-a", "dynamic_programming"], "CartPole-v1 is not one of them"),
         ([*MISSING_MODEL, "-o", "out/deeper/run"], "no such file"),
         (["baselines", "NoSuchEnv-v0"], "no registered environment matches"),
         (["baselines", "NoSuchEnv-v0", "-o", "out/table"], "no registered environment matches"),
