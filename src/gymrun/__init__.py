@@ -103,8 +103,24 @@ if TYPE_CHECKING:
     from gymrun.core.loop import play
     from gymrun.core.summary import Summary, SummaryBuilder
     from gymrun.diagnostics.inspection import describe_env
-    from gymrun.errors import ConfigError, GymrunError, RolloutError
-    from gymrun.run import RunResult, run_experiment
+    from gymrun.errors import (
+        AgentError,
+        ClusterError,
+        ConfigError,
+        EnvError,
+        FaultError,
+        GymrunError,
+        ImportTargetError,
+        NotInstalledError,
+        PilotError,
+        RecordError,
+        ResumeRefused,
+        RolloutError,
+        UnknownNameError,
+        UsageError,
+        WrapperError,
+    )
+    from gymrun.run import RunResult, evaluate, run_experiment
     from gymrun.sweep import load_sweep, run_sweep
 
 
