@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from gymrun import numbers
 from gymrun.components.agents import resolve_agent
 from gymrun.components.baselines import SHIPPED
 from gymrun.components.catalog import find_spec, list_envs, require_plugin, suggestion
@@ -34,6 +33,7 @@ from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci, compared
 from gymrun.core.summary import NOT_REACHED, REACHED, WITHIN_NOISE
 from gymrun.errors import GymrunError, RecordError, UnknownNameError
+from gymrun.numbers import figure, interval_against
 from gymrun.pipeline.playing import play_sessions
 from gymrun.pipeline.session import RunResult, RunSession
 from gymrun.pipeline.sinks import EpisodeList, Sink
@@ -390,7 +390,7 @@ def interval(score: dict[str, Any], threshold: float | None = None) -> str:
     """``mean [low, high]`` of a score in its JSON form (against `threshold`: with the
     digits that show which side of it each end lies on)."""
     low, high = score["ci95"]
-    return numbers.interval_against(score["mean_reward"], low, high, threshold)
+    return interval_against(score["mean_reward"], low, high, threshold)
 
 
 def verdict(task: dict[str, Any], score: dict[str, Any]) -> str | None:
@@ -429,13 +429,13 @@ def markdown_table(document: dict[str, Any]) -> str:
     for task in document["tasks"]:
         shipped = task["baseline"]
         threshold = task["threshold"]
-        cells = [f"`{task['env_id']}`", numbers.figure(threshold), interval(task["random"])]
+        cells = [f"`{task['env_id']}`", figure(threshold), interval(task["random"])]
         if shipped is None:
             cells += ["—", "—", "—"]
         else:
             name = f"`{shipped['agent']}`" + (" (privileged)" if shipped["privileged"] else "")
             cells += [name, interval(shipped, threshold), verdict(task, shipped) or "—"]
-        optimum = numbers.figure(task["optimum"])
+        optimum = figure(task["optimum"])
         if task["attainable"] is False:
             optimum += " (threshold unattainable)"
         seconds = (

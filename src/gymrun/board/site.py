@@ -20,8 +20,9 @@ from urllib.parse import quote
 
 import jinja2
 
-from gymrun import numbers
 from gymrun.errors import GymrunError, RecordError
+from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
+from gymrun.numbers import interval as interval_text
 from gymrun.records.files import open_record
 
 PACKAGE = "gymrun.board"
@@ -40,12 +41,12 @@ def templates_fingerprint() -> str:
 
 
 def number(value: Any) -> str:
-    """A number as every gymrun table shows it (`gymrun.numbers.figure`).
+    """A number as every gymrun table shows it (`gymrun.figure`).
 
     >>> number(195.0), number(13.7733), number(None), number("nan")
     ('195', '13.77', '—', 'nan')
     """
-    return numbers.figure(value)
+    return figure(value)
 
 
 def interval(estimate: dict[str, Any] | None) -> str:
@@ -59,7 +60,7 @@ def interval(estimate: dict[str, Any] | None) -> str:
     if not estimate or estimate.get("value") is None:
         return "—"
     low, high = estimate["ci95"]
-    return numbers.interval(estimate["value"], low, high)
+    return interval_text(estimate["value"], low, high)
 
 
 def against(estimate: dict[str, Any] | None, bound: float | None) -> str:
@@ -71,7 +72,7 @@ def against(estimate: dict[str, Any] | None, bound: float | None) -> str:
     if not estimate or estimate.get("value") is None:
         return "—"
     low, high = estimate["ci95"]
-    return numbers.interval_against(estimate["value"], low, high, bound)
+    return interval_against(estimate["value"], low, high, bound)
 
 
 def spread(summary: dict[str, Any]) -> str:
@@ -80,13 +81,12 @@ def spread(summary: dict[str, Any]) -> str:
     >>> spread({"mean_reward": 22.3988, "std_reward": 12.04, "min_reward": 9.0, "max_reward": 71.0})
     '22 ± 12 (min 9, max 71)'
     """
-    decimals = numbers.decimals_for(summary.get("std_reward"))
+    decimals = decimals_for(summary.get("std_reward"))
     low, high = (summary.get(key) for key in ("min_reward", "max_reward"))
     ends = [
-        numbers.figure(v, None if v is None or float(v).is_integer() else decimals)
-        for v in (low, high)
+        figure(v, None if v is None or float(v).is_integer() else decimals) for v in (low, high)
     ]
-    mean_std = numbers.plus_minus(summary.get("mean_reward"), summary.get("std_reward"))
+    mean_std = plus_minus(summary.get("mean_reward"), summary.get("std_reward"))
     return f"{mean_std} (min {ends[0]}, max {ends[1]})"
 
 
