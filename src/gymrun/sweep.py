@@ -506,9 +506,9 @@ def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> Poin
         for run, session in zip(sweep.runs, sessions, strict=True)
         if run.point == number
     ]
-    parts = [r for _, s in mine for r in s.rewards]
+    # NaN or infinite rewards are left out, counted apart per run
+    parts = [s.summary.finite_rewards() for _, s in mine]
     rewards = np.concatenate(parts) if parts else np.zeros(0)
-    rewards = rewards[np.isfinite(rewards)]  # NaN or infinite: counted apart, per run
     results = [s.result for _, s in mine if s.result is not None]
     summaries = [r.summary for r in results]
     count = sum(x.count for x in summaries)

@@ -16,7 +16,8 @@ from gymrun.core.plan import RunPlan
 from gymrun.errors import RolloutError
 from gymrun.pipeline.session import RunResult, RunSession
 from gymrun.pipeline.sinks import EpisodeList, Sink
-from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk
+from gymrun.scale import chunks
+from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk, stream_chunk
 from tests.support.fake_env import FAKE_ID
 
 
@@ -85,8 +86,8 @@ def test_a_chunk_that_failed_ends_the_run_where_it_struck(tmp_path: Path) -> Non
     assert (summary["status"], summary["count"]) == ("failed", 4)
 
 
-def test_a_chunk_played_here_comes_in_pieces_as_its_episodes_finish() -> None:
-    session = RunSession(plan(6))
+def watched(session: RunSession) -> list[int]:
+    """How many episodes each hand-over to the session's sinks held."""
     seen: list[int] = []
 
     class Watch(Sink):
@@ -94,12 +95,48 @@ def test_a_chunk_played_here_comes_in_pieces_as_its_episodes_finish() -> None:
             seen.append(len(episodes))
 
     session.sinks.append(Watch())
-    from gymrun.scale.chunks import stream_chunk
+    return seen
 
+
+def test_a_chunk_played_here_hands_its_episodes_on_together_as_they_finish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = RunSession(plan(600))
+    seen = watched(session)
+    for piece in stream_chunk(Chunk(session.plan, 0, 600), keep=False):
+        session.take(0, piece)
+    assert sum(seen) == 600 and len(seen) < 10  # not one hand-over an episode
+    assert session.close().status == "completed"
+
+    monkeypatch.setattr(chunks, "GATHER_SECONDS", 0.0)  # as an episode ends, it is handed on
+    session = RunSession(plan(6))
+    seen = watched(session)
     for piece in stream_chunk(Chunk(session.plan, 0, 6), keep=False):
         session.take(0, piece)
-    assert seen == [1] * 6  # one episode at a time, each as it ended
-    assert session.close().status == "completed"
+    assert seen == [1] * 6
+
+
+def test_ctrl_c_hands_on_the_episodes_that_finished_before_it_stops_the_chunk(
+    tmp_path: Path,
+) -> None:
+    calls = 0
+
+    def act(observation: object) -> int:  # Ctrl-C in the 5th episode's 2nd step
+        nonlocal calls
+        calls += 1
+        if calls == 1 + 2 + 3 + 1 + 2:
+            raise KeyboardInterrupt
+        return 0
+
+    run = RunPlan.of(plan(9).config, agent=act)
+    session = RunSession(run, record_dir=tmp_path / "run")
+    seen = watched(session)
+    with pytest.raises(KeyboardInterrupt):
+        for piece in stream_chunk(Chunk(run, 0, 9), keep=False):
+            session.take(0, piece)
+    assert seen == [4]  # the four finished episodes, given to the record before it stopped
+    lines = (tmp_path / "run" / "episodes.jsonl").read_text().splitlines()
+    assert [json.loads(line)["episode"] for line in lines] == [0, 1, 2, 3]
 
 
 def test_a_run_that_never_started_records_nothing_and_says_why(tmp_path: Path) -> None:

@@ -118,6 +118,18 @@ class EpisodeBatch(Sequence[EpisodeResult]):
             None if None in shaped or not episodes else np.array(shaped, dtype=np.float64),
         )
 
+    @classmethod
+    def joined(cls, batches: Sequence[EpisodeBatch]) -> EpisodeBatch:
+        """Consecutive batches as one (a single batch as it is)."""
+        if len(batches) == 1:
+            return batches[0]
+        batch = EpisodeBatch.__new__(EpisodeBatch)
+        for name in EpisodeBatch.__slots__:
+            columns = [getattr(part, name) for part in batches]
+            joined = None if any(c is None for c in columns) else np.concatenate(columns)
+            setattr(batch, name, joined)
+        return batch
+
     def __len__(self) -> int:
         return len(self.episode)
 

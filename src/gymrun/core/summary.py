@@ -139,12 +139,12 @@ class _Spread:
 
 
 class SummaryBuilder:
-    """Accumulates episodes (in index order) into a `Summary`, in constant memory.
+    """Accumulates episodes (in index order) into a `Summary`.
 
-    Every finite reward is kept (8 bytes an episode) for the 95% intervals of the mean and
-    of the best window. Episodes are folded in with numpy, a block of `BLOCK` consecutive
-    episodes at a time, so the numbers do not depend on how the episodes arrived: one by one,
-    in vector batches or in chunks from worker processes.
+    Every finite reward is kept (8 bytes an episode, the only memory that grows) for the
+    95% intervals of the mean and of the best window. Episodes are folded in with numpy, a
+    block of `BLOCK` consecutive episodes at a time, so the numbers do not depend on how
+    the episodes arrived: one by one, in vector batches or in chunks from worker processes.
 
     >>> builder = SummaryBuilder(reward_boundary=15.0)
     >>> for i, reward in enumerate([10.0, 20.0, 30.0]):
@@ -175,7 +175,7 @@ class SummaryBuilder:
         self._recent = np.zeros(0)  # the last window - 1 rewards
         self._best_window_mean: float | None = None
         self._kept: list[np.ndarray] = []  # the finite rewards, for the intervals
-        self._kept_at: list[np.ndarray] = []  # their episodes' positions in the run
+        self._left_out: list[np.ndarray] = []  # positions in the run of non-finite rewards
 
     def add(self, episode: EpisodeResult) -> None:
         self._pending.append(episode)
@@ -263,9 +263,7 @@ class SummaryBuilder:
             self._nonfinite += len(reward) - int(np.count_nonzero(finite))
             reward = reward[finite]
             extremes = (None, None)
-            self._kept_at.append(first + np.flatnonzero(finite))
-        else:
-            self._kept_at.append(np.arange(first, first + len(reward)))
+            self._left_out.append(first + np.flatnonzero(~finite))
         if not len(reward):
             return
         self._kept.append(reward.copy())
@@ -333,6 +331,20 @@ class SummaryBuilder:
         self.__dict__.update(state)  # the partial block stays pending
         return result
 
+    def _position(self, kept: int) -> int:
+        """The episode (its position in the run) of the `kept`-th finite reward."""
+        if not self._left_out:
+            return kept
+        left_out = _joined(self._left_out)
+        return int(np.delete(np.arange(self._episodes), left_out)[kept])
+
+    def finite_rewards(self) -> np.ndarray:
+        """The finite rewards of every episode added so far, in order (a copy)."""
+        parts = [*self._kept]
+        pending = self._block_columns()[0]
+        parts.append(pending[np.isfinite(pending)])
+        return np.concatenate(parts)
+
     def _copy_state(self) -> dict[str, Any]:
         return {
             k: copy.copy(v) if isinstance(v, _Spread | list) else v
@@ -363,7 +375,7 @@ class SummaryBuilder:
         # a small tolerance: a window's mean equal to the boundary is not lost to rounding
         reached = np.flatnonzero(means >= boundary - 1e-9 * max(1.0, abs(boundary)))
         if len(reached):
-            found["episodes_before_solve"] = int(_joined(self._kept_at)[reached[0]])
+            found["episodes_before_solve"] = self._position(int(reached[0]))
         low, high = found["best_window_ci95"]
         side = compared(low, high, boundary)
         found["verdict"] = {True: SOLVED, False: NOT_SOLVED, None: WITHIN_NOISE}[side]

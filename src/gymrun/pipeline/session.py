@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
@@ -84,7 +82,6 @@ class RunSession:
         self.plotter, self.plot = plotter, plot
         self.provenance = plan.provenance | (provenance or {})
         self.summary = SummaryBuilder(plan.reward_boundary)
-        self.rewards: list[np.ndarray] = []  # for intervals over a sweep's point
         self.recorder: RunRecorder | None = None
         self.started = False
         self.chunks = 1  # set by whoever cuts the run into chunks
@@ -167,7 +164,6 @@ class RunSession:
 
     def _count(self, batch: EpisodeBatch) -> None:
         self.summary.add_all(batch)
-        self.rewards.append(batch.reward)
 
     def start(self) -> None:
         """The run has started: its record is set up (a failure to write it fails the run,

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter
 
 from gymrun.components.user_code import UserModule, install, install_lock
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
@@ -74,16 +75,67 @@ def stream_chunk(chunk: Chunk, keep: bool = True) -> Iterator[ChunkResult]:
         yield ChunkResult(EpisodeBatch.of([], boundary), exc)
         return
     error: BaseException | None = None
+    gathered = _Gathered(boundary)
     try:
         yield ChunkResult(EpisodeBatch.of([], boundary), done=False)
         for batch in experiment.batches(chunk.first, chunk.count):
-            yield ChunkResult(EpisodeBatch.of(batch, boundary), done=False)
+            if gathered.add(batch):
+                yield ChunkResult(gathered.take(), done=False)
     except Exception as exc:
         error = exc
+    except KeyboardInterrupt:  # the episodes that finished are kept: handed on, then stop
+        if len(gathered):
+            yield ChunkResult(gathered.take(), done=False)
+        raise
     finally:
         if plan.config.record.video or not keep:
             experiment.close()  # videos are numbered from the chunk's first episode
-    yield ChunkResult(EpisodeBatch.of([], boundary), error)
+    yield ChunkResult(gathered.take(), error)
+
+
+# Finished episodes are handed on together, up to this many or after this long: the record,
+# the summary and the progress bar each cost something per hand-over, which a single env's
+# episode at a time (or a vector env's few at a step) would pay thousands of times a second.
+GATHER_EPISODES = 4096
+GATHER_SECONDS = 0.1
+
+
+class _Gathered:
+    """Episodes that finished since the last hand-over, as one batch when taken. An episode
+    waits at most until the next one ends (the clock is read as episodes end)."""
+
+    def __init__(self, boundary: float | None) -> None:
+        self.boundary = boundary
+        self._parts: list[EpisodeBatch] = []
+        self._loose: list[EpisodeResult] = []  # a single env's, one by one
+        self._count = 0
+        self._since = perf_counter()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, batch: Sequence[EpisodeResult]) -> bool:
+        """Gather `batch`; whether it is time to hand the gathered episodes on."""
+        if isinstance(batch, EpisodeBatch):
+            self._close_loose()
+            self._parts.append(batch)
+        else:
+            self._loose.extend(batch)
+        self._count += len(batch)
+        return self._count >= GATHER_EPISODES or perf_counter() - self._since >= GATHER_SECONDS
+
+    def take(self) -> EpisodeBatch:
+        self._close_loose()
+        batch = EpisodeBatch.of(
+            EpisodeBatch.joined(self._parts) if self._parts else [], self.boundary
+        )
+        self._parts, self._count, self._since = [], 0, perf_counter()
+        return batch
+
+    def _close_loose(self) -> None:
+        if self._loose:
+            self._parts.append(EpisodeBatch.of(self._loose, self.boundary))
+            self._loose = []
 
 
 def play_shipped(modules: Sequence[UserModule], chunks: bytes) -> list[ChunkResult]:
