@@ -30,6 +30,7 @@ from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
+from gymrun.core.summary import verdict_of_seeds
 from gymrun.errors import (
     ConfigError,
     FaultError,
@@ -146,10 +147,12 @@ class PointResult:
     ci_high: float | None
     mean_steps: float | None
     reached_share: float | None
-    solved: bool | None
+    solved: bool | None  # every seed's run solved (the old Gym rule)
     status: str
     errors: list[str]
     runs: list[dict[str, Any]] = field(default_factory=list)  # per seed: seed, summary, run_dir
+    verdict: str | None = None  # as `core.summary.verdict_of_seeds` says
+    solved_seeds: int | None = None  # how many seeds' runs solved, when any was judged
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,6 +163,8 @@ class PointResult:
             "mean_steps": self.mean_steps,
             "reached_share": self.reached_share,
             "solved": self.solved,
+            "verdict": self.verdict,
+            "solved_seeds": self.solved_seeds,
             "status": self.status,
             "errors": self.errors,
             "runs": self.runs,
@@ -264,6 +269,8 @@ class SweepResult:
                 status=point["status"],
                 errors=point["errors"],
                 runs=point["runs"],
+                verdict=point.get("verdict"),  # a sweep.json from before verdicts: none
+                solved_seeds=point.get("solved_seeds"),
             )
             for point in document["points"]
         ]
@@ -531,6 +538,8 @@ def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> Poin
         mean_steps=steps / count if count else None,
         reached_share=None if None in reached or not count else sum(reached) / count,  # type: ignore[arg-type]
         solved=None if None in solved_each or not mine else all(solved_each),
+        verdict=verdict_of_seeds(summaries, (low, high)),
+        solved_seeds=None if None in solved_each or not mine else sum(map(bool, solved_each)),
         status=status,
         errors=[
             f"seed {run.seed}: {r.error}"

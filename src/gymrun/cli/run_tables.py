@@ -21,11 +21,12 @@ from gymrun.core.summary import (
     REACHED,
     SOLVE_WINDOW,
     SOLVED,
+    SOME_SOLVED,
     WITHIN_NOISE,
 )
 from gymrun.numbers import decimals_for, figure, interval, interval_against, plus_minus, share
 from gymrun.records.layout import run_title
-from gymrun.sweep import starred_points
+from gymrun.sweep import PointResult, starred_points
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult
@@ -305,7 +306,7 @@ def sweep_table(result: SweepResult) -> Table:
         table.add_column("boundary", justify="right", no_wrap=True)
     table.add_column("mean steps", justify="right", no_wrap=True, drop=3)
     table.add_column("reached", justify="right", no_wrap=True, drop=2)
-    table.add_column("solved", justify="center", no_wrap=True, drop=1)
+    table.add_column("verdict", no_wrap=True, drop=1)
     starred = starred_points([point.to_json() for point in result.points])
 
     def by_mean(i: int) -> float:  # a point without a mean sorts last
@@ -318,7 +319,6 @@ def sweep_table(result: SweepResult) -> Table:
         mean = interval(point.mean_reward, point.ci_low, point.ci_high)
         if i in starred:
             mean += " ★"
-        solved = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
         episodes = str(point.episodes) + (
             "" if point.status == "completed" else f" ({point.status})"
         )
@@ -329,9 +329,20 @@ def sweep_table(result: SweepResult) -> Table:
             *([figure(boundaries[i])] if shown else []),
             figure(point.mean_steps),
             share(point.reached_share),
-            solved,
+            _point_verdict(point),
         )
     return table
+
+
+def _point_verdict(point: PointResult) -> Text:
+    """A sweep point's verdict over its seeds: ``solved``, ``2 of 3 seeds solved``, ``reached
+    on average`` (runs under 100 episodes), ``within noise``..."""
+    verdict = point.verdict
+    if verdict is None:  # a sweep recorded before verdicts: every seed solved, or not
+        return {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[point.solved]
+    if verdict == SOME_SOLVED:
+        return Text(f"{point.solved_seeds} of {len(point.runs)} seeds solved", "yellow")
+    return Text(verdict, _VERDICT_STYLE.get(verdict, ""))
 
 
 def _point_boundary(runs: Sequence[dict[str, Any]]) -> float | None:

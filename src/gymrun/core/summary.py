@@ -21,6 +21,7 @@ SOLVE_WINDOW = 100  # "solved" is judged on the best mean over this many consecu
 SOLVED, NOT_SOLVED = "solved", "not solved"
 REACHED, NOT_REACHED = "reached on average", "not reached on average"
 WITHIN_NOISE = "within noise"
+SOME_SOLVED = "solved by some seeds"  # runs of one config: some solved, the others not
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,39 @@ class SummaryBuilder:
         side = compared(low, high, boundary)
         found["verdict"] = {True: SOLVED, False: NOT_SOLVED, None: WITHIN_NOISE}[side]
         return found
+
+
+def verdict_of_seeds(
+    summaries: Sequence[Summary], interval: tuple[float | None, float | None]
+) -> str | None:
+    """The verdict of one config's runs over several seeds (a sweep's point): for runs of
+    a whole window each, what their verdicts agree on (`SOME_SOLVED` when some solved and
+    others did not); for shorter ones, their pooled mean's 95% `interval` against the
+    boundary, as a short run is judged.
+
+    >>> def run(verdict, window=100):
+    ...     return Summary(100, 0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 100, 100, 0, window, 1.0,
+    ...                    verdict == SOLVED, verdict=verdict)
+    >>> verdict_of_seeds([run(SOLVED), run(NOT_SOLVED)], (0.5, 1.5))
+    'solved by some seeds'
+    >>> verdict_of_seeds([run(REACHED, window=10)] * 2, (0.5, 1.5))
+    'within noise'
+    """
+    boundaries = {s.reward_boundary for s in summaries}
+    if not summaries or len(boundaries) != 1 or None in boundaries:
+        return None
+    if any(s.window < SOLVE_WINDOW for s in summaries):
+        low, high = interval
+        if low is None or high is None:
+            return None
+        side = compared(low, high, boundaries.pop())  # type: ignore[arg-type]
+        return {True: REACHED, False: NOT_REACHED, None: WITHIN_NOISE}[side]
+    verdicts = {s.verdict for s in summaries}
+    if None in verdicts:  # a summary from before verdicts were written
+        return None
+    if len(verdicts) == 1:
+        return verdicts.pop()
+    return SOME_SOLVED if SOLVED in verdicts else WITHIN_NOISE
 
 
 def _joined(columns: list[np.ndarray]) -> np.ndarray:

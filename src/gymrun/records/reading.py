@@ -568,6 +568,10 @@ def _point_problem(point: Any) -> str | None:
             return f" has no {key}"
         if not _is(point[key], kinds):
             return f".{key} is {_kind(point[key])}"
+    if not _is(point.get("verdict"), (str, type(None))):  # both added later: may be missing
+        return f".verdict is {_kind(point['verdict'])}"
+    if not _is(point.get("solved_seeds"), (int, type(None))):
+        return f".solved_seeds is {_kind(point['solved_seeds'])}"
     for key in ("mean_reward", "mean_steps", "reached_share"):
         value = point.get(key)
         if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
