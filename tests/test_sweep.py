@@ -279,6 +279,24 @@ def test_a_sweep_without_a_boundary_is_judged_on_the_spec_threshold(
     path = write_config("env: CartPole-v1\nagent: cartpole_balance\nsweep: {episodes: [100]}\n")
     point = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])["points"][0]
     assert (point["solved"], point["runs"][0]["summary"]["reward_boundary"]) == (True, 475.0)
+    assert (point["verdict"], point["solved_seeds"]) == ("solved", 1)
+
+
+def test_a_point_of_short_runs_is_judged_on_its_mean_not_called_unsolved(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config(
+        f"env: {{id: {FAKE_ID}, kwargs: {{length: 2}}}}\nagent: {{name: constant, action: 0}}\n"
+        "episodes: 5\nreward_boundary: 1.5\n"
+        "sweep:\n  env.kwargs.reward: [0.5, 1.0]\n  seeds: [1, 2]\n"
+    )
+    data = json.loads(gymrun("sweep", str(path), "--json", "--no-record")[1])
+    assert [(p["verdict"], p["solved"]) for p in data["points"]] == [
+        ("not reached on average", False),
+        ("reached on average", False),  # the old rule never says solved under 100 episodes
+    ]
+    table = gymrun("sweep", str(path), "--no-record", "--wide")[1]
+    assert "│ not reached on average" in table and "│ reached on average" in table
 
 
 def test_a_sweep_over_environments_stars_the_best_of_each(write_config: WriteConfig) -> None:
