@@ -42,7 +42,7 @@ def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[fl
         low, high = bootstrap_ci(rewards / scale, seed=seed)
         return low * scale, high * scale
     rng = np.random.default_rng(seed)
-    values, counts = np.unique(rewards, return_counts=True)
+    values, counts = _distinct(rewards)
     if 2 * len(values) <= len(rewards):
         # Few distinct rewards (episode lengths, say): a resample's mean depends only on how
         # often it picks each, a multinomial draw, which is far cheaper than the picks.
@@ -57,6 +57,26 @@ def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[fl
             means[start:stop] = rewards[picks].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)``; for whole numbers in a narrow range (episode
+    lengths, CartPole's returns) counted in one pass instead of a sort.
+
+    >>> _distinct(np.array([3.0, 1.0, 3.0, 2.5]))
+    (array([1. , 2.5, 3. ]), array([1, 1, 2]))
+    >>> _distinct(np.array([3.0, 1.0, 3.0]))
+    (array([1., 3.]), array([1, 2]))
+    """
+    low, high = float(values.min()), float(values.max())
+    if len(values) > 1024 and high - low < len(values):
+        shifted = values - low
+        whole = shifted.astype(np.int64)
+        if np.array_equal(whole, shifted):
+            counts = np.bincount(whole)
+            present = np.flatnonzero(counts)
+            return present + low, counts[present]
+    return np.unique(values, return_counts=True)  # type: ignore[no-any-return]
 
 
 def _iqm_rows(values: np.ndarray) -> np.ndarray:
