@@ -76,7 +76,7 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             counts = np.bincount(whole)
             present = np.flatnonzero(counts)
             return present + low, counts[present]
-    return np.unique(values, return_counts=True)  # type: ignore[no-any-return]
+    return np.unique(values, return_counts=True)
 
 
 def _iqm_rows(values: np.ndarray) -> np.ndarray:
