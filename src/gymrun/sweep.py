@@ -8,6 +8,7 @@ results are the same whichever executor ran them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -373,7 +374,8 @@ def _run_claimed(
         if resume and part is None and run_dir is not None and os.path.lexists(run_dir):
             shutil.rmtree(run_dir)  # unreadable: played again from its first episode
     guard = InterruptGuard()
-    with guard:
+    # started now: it imports matplotlib while the runs play, for sweep.png at the end
+    with guard, Plotter() if directory is not None else contextlib.nullcontext() as plotter:
         sessions = [
             RunSession(
                 plan,
@@ -407,14 +409,18 @@ def _run_claimed(
         # what loading the agents' files means, said once (when some run loaded them)
         loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
         result.notes += [note for note in dict.fromkeys(loaded) if note is not None]
-        if directory is not None:
-            _finish_record(result, directory, reserved, plans[0].reward_boundary)
+        if directory is not None and plotter is not None:
+            _finish_record(result, directory, reserved, plans[0].reward_boundary, plotter)
         guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
 
 
 def _finish_record(
-    result: SweepResult, directory: Path, reserved: Path | None, boundary: float | None
+    result: SweepResult,
+    directory: Path,
+    reserved: Path | None,
+    boundary: float | None,
+    plotter: Plotter,
 ) -> None:
     """Write ``sweep.json`` (into the room reserved for it) and draw ``sweep.png``."""
     document = result.to_json()
@@ -422,15 +428,14 @@ def _finish_record(
         write_json(directory / SWEEP_FILE, document, reserved)
     except OSError as exc:
         result.notes.append(f"{SWEEP_FILE} could not be written: {exc.strerror or exc}")
-    with Plotter() as plotter:
-        plotter.sweep(
-            directory / SWEEP_PLOT,
-            name=result.sweep.name,
-            keys=result.sweep.keys,
-            points=document["points"],
-            reward_boundary=boundary,
-        )
-    result.notes += plotter.notes
+    plotter.sweep(
+        directory / SWEEP_PLOT,
+        name=result.sweep.name,
+        keys=result.sweep.keys,
+        points=document["points"],
+        reward_boundary=boundary,
+    )
+    result.notes += plotter.close()
 
 
 def check_resumable(sweep: Sweep, directory: Path) -> None:

@@ -46,6 +46,7 @@ class Plotter:
     def __init__(self) -> None:
         self.notes: list[str] = []
         self._sent = 0
+        self._closed = False
         writable_matplotlib_dir()  # here: the drawing process ends without running atexit
         context: Any = multiprocessing.get_context(START_METHOD)
         self._connection, child = context.Pipe()
@@ -78,7 +79,11 @@ class Plotter:
             self.notes += _draw(*job)
 
     def close(self) -> list[str]:
-        """Wait for every plot sent; the notes of those that could not be drawn."""
+        """Wait for every plot sent; the notes of those that could not be drawn. Closing
+        again only gives the notes."""
+        if self._closed:
+            return self.notes
+        self._closed = True
         try:
             self._connection.send(None)
             for _ in range(self._sent):
