@@ -42,7 +42,14 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_board_benchmark_quick_run(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "board_build.py"), "--runs", "40"],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "board_build.py"),
+            "--runs",
+            "40",
+            "--long",
+            "5000",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -51,10 +58,13 @@ def test_board_benchmark_quick_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
+    assert "CPU s" in rows[1] and "peak MiB" in rows[1]
     assert rows[2].startswith("cold: 40 runs, 1 environment")
+    assert rows[2].split()[-2:] == ["40", rows[2].split()[-1]]  # every run read
     assert rows[3].split()[-2:] == ["0", "0"]  # nothing changed: nothing read, nothing written
     assert rows[4].split()[-2] == "1"  # one new run read, and only its files and its env's
-    changed = rows[5].removeprefix("files the new run changed: ").split(", ")
+    assert rows[5].startswith("one run of 5,000 episodes, cold") and rows[5].split()[-2] == "1"
+    changed = rows[6].removeprefix("files the new run changed: ").split(", ")
     run_files = [f for f in changed if f.startswith("runs/")]
     assert len({f.rsplit("/", 1)[0] for f in run_files}) == 1
     assert all(f.startswith(("runs/", "index.", "envs/CartPole-v1/")) for f in changed)

@@ -29,13 +29,20 @@ def test_iqm_and_improvement_agree_with_their_definitions() -> None:
     assert 0.0 <= improvement.low <= improvement.value <= improvement.high <= 1.0
     profile = scores.performance_profile(x, np.array([x.min() - 1, np.median(x), x.max()]))
     assert profile.fraction.tolist() == [1.0, 0.4, 0.0]
+    # iqm and mean drawn together are the numbers each gives alone
+    assert scores.iqm_and_mean(x) == (scores.iqm([x]), scores.mean([x]))
 
 
 @pytest.mark.filterwarnings("error")  # numpy's overflow warnings fail the test
 def test_scores_of_rewards_too_large_to_sum_are_the_scaled_scores() -> None:
     rewards = np.array([26.0, 11.0, 39.0, 30.0, 12.0, 23.0])
     scale = 1e306  # the sum of these overflows a float; their mean does not
-    for estimate in (scores.mean_reward, lambda r: scores.iqm([r]), lambda r: scores.mean([r])):
+    for estimate in (
+        lambda r: scores.iqm([r]),
+        lambda r: scores.mean([r]),
+        lambda r: scores.iqm_and_mean(r)[0],
+        lambda r: scores.iqm_and_mean(r)[1],
+    ):
         small, large = estimate(rewards), estimate(rewards * scale)
         assert (large.value, large.low, large.high) == pytest.approx(
             (small.value * scale, small.low * scale, small.high * scale)

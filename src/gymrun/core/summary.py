@@ -77,6 +77,63 @@ class Summary:
             del data["shaped_reward"]
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        """A summary from its `to_json` form (as ``summary.json`` holds it: NaN and
+        infinities as strings); a `TypeError`, `KeyError` or `ValueError` for anything else.
+
+        >>> s = SummaryBuilder(None).summary()
+        >>> Summary.from_json(s.to_json()) == s
+        True
+        """
+        found = {f: data[f] for f in _REQUIRED} | {f: data.get(f) for f in _OPTIONAL}
+        for name in ("mean_ci95", "best_window_ci95"):
+            pair = found[name]
+            found[name] = None if pair is None else (_number(pair[0]), _number(pair[1]))
+            if pair is not None and len(pair) != 2:
+                raise ValueError(f"{name} is not a pair")
+        for name in _STATISTICS:
+            found[name] = None if found[name] is None else _number(found[name])
+        shaped = found["shaped_reward"]
+        if shaped is not None:
+            found["shaped_reward"] = ShapedReward(**shaped)
+        return cls(**found)
+
+
+_REQUIRED = (
+    "count",
+    "nonfinite_rewards",
+    "mean_reward",
+    "std_reward",
+    "min_reward",
+    "max_reward",
+    "mean_steps",
+    "reward_boundary",
+    "reached",
+    "terminated",
+    "truncated",
+    "window",
+    "best_window_mean",
+    "solved",
+)
+_OPTIONAL = ("shaped_reward", "mean_ci95", "best_window_ci95", "episodes_before_solve", "verdict")
+_STATISTICS = (
+    "mean_reward",
+    "std_reward",
+    "min_reward",
+    "max_reward",
+    "mean_steps",
+    "reward_boundary",
+    "best_window_mean",
+)
+
+
+def _number(value: Any) -> float:
+    """A number of ``summary.json`` (NaN and infinities are written as strings)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
+
 
 class _Spread:
     """Mean, standard deviation, minimum and maximum of finite values folded in blocks
@@ -175,8 +232,13 @@ class SummaryBuilder:
         self._truncated = 0
         self._recent = np.zeros(0)  # the last window - 1 rewards
         self._best_window_mean: float | None = None
-        self._kept: list[np.ndarray] = []  # the finite rewards, for the intervals
+        self._kept: list[np.ndarray] | None = []  # the finite rewards, for the intervals
         self._left_out: list[np.ndarray] = []  # positions in the run of non-finite rewards
+
+    def forgo_intervals(self) -> None:
+        """Keep no rewards from now on (memory stays bounded however many episodes come):
+        the summary then has no intervals, and so no verdict nor first solving episode."""
+        self._kept = None
 
     def add(self, episode: EpisodeResult) -> None:
         self._pending.append(episode)
@@ -267,7 +329,8 @@ class SummaryBuilder:
             self._left_out.append(first + np.flatnonzero(~finite))
         if not len(reward):
             return
-        self._kept.append(reward.copy())
+        if self._kept is not None:
+            self._kept.append(reward.copy())
         self._reward.fold(reward, *extremes)
         window = self.window
         recent = self._recent
@@ -341,7 +404,7 @@ class SummaryBuilder:
 
     def finite_rewards(self) -> np.ndarray:
         """The finite rewards of every episode added so far, in order (a copy)."""
-        parts = [*self._kept]
+        parts = [*(self._kept or [])]
         pending = self._block_columns()[0]
         parts.append(pending[np.isfinite(pending)])
         return np.concatenate(parts)
@@ -357,7 +420,7 @@ class SummaryBuilder:
         """The intervals of the mean and of the best window, the first episode of the first
         window whose mean reached `boundary`, and the verdict."""
         rewards = _joined(self._kept) if self._kept else np.zeros(0)
-        if not len(rewards):
+        if not len(rewards):  # no episodes, or intervals forgone
             return {}
         mean_ci95 = bootstrap_ci(rewards)
         found: dict[str, Any] = {"mean_ci95": mean_ci95}

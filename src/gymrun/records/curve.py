@@ -45,7 +45,11 @@ class RewardCurve:
     (3, 1667, 0.0, 2.0, 4.5)
     """
 
-    def __init__(self, expected: int, window: int = SOLVE_WINDOW) -> None:
+    def __init__(self, expected: int, window: int = SOLVE_WINDOW, *, merge: bool = False) -> None:
+        # With `merge`, episodes past the expected ones double the bin size (pairs of bins
+        # merged) instead of adding bins: at most `MAX_POINTS` bins whatever comes, for a
+        # run whose length is not known while it is read.
+        self.merge = merge
         self.bin_size = max(1, math.ceil(expected / MAX_POINTS))
         self.window = max(1, min(window, expected))
         bins = math.ceil(expected / self.bin_size) + 1
@@ -84,6 +88,8 @@ class RewardCurve:
             index, reward = index[finite], reward[finite]
         if not len(index):
             return
+        while self.merge and int(index[-1]) // self.bin_size >= len(self.episode):
+            self._merge()
         bins = index // self.bin_size
         if bins[-1] >= len(self.episode):  # more episodes than expected
             self._grow(int(bins[-1]) + 1)
@@ -104,6 +110,31 @@ class RewardCurve:
             at = ends[seen] + 1
             self.rolling[held[seen]] = (sums[at] - sums[at - window]) / window
         self._recent = recent[-(window - 1) :] if window > 1 else recent[:0]
+
+    def _merge(self) -> None:
+        """Double the bin size: each pair of bins becomes one, which ends where the second
+        ends (its last episode and rolling mean), or the first when the second is empty."""
+        half = len(self.episode) // 2 + len(self.episode) % 2
+        width = 2 * half
+        pairs = {
+            name: np.concatenate([values, fill[: width - len(values)]]).reshape(half, 2)
+            for name, values, fill in (
+                ("episode", self.episode, np.array([-1])),
+                ("low", self.low, np.array([np.inf])),
+                ("high", self.high, np.array([-np.inf])),
+                ("rolling", self.rolling, np.array([np.nan])),
+            )
+        }
+        second = pairs["episode"][:, 1] >= 0
+        keep = len(self.episode)
+        self.episode = np.full(keep, -1, dtype=np.int64)
+        self.low, self.high = np.full(keep, np.inf), np.full(keep, -np.inf)
+        self.rolling = np.full(keep, np.nan)
+        self.episode[:half] = np.where(second, *pairs["episode"].T[::-1])
+        self.low[:half] = pairs["low"].min(axis=1)
+        self.high[:half] = pairs["high"].max(axis=1)
+        self.rolling[:half] = np.where(second, *pairs["rolling"].T[::-1])
+        self.bin_size *= 2
 
     def _grow(self, bins: int) -> None:
         extra = bins - len(self.episode)

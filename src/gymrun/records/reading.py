@@ -59,6 +59,8 @@ class StoredRun:
     has_summary: bool = False  # summary.json was there and readable
     meta: dict[str, Any] | None = None
     meta_problem: str | None = None  # why there is no meta (it is not damage)
+    summary_kept: bool = False  # `summary` is the one the run wrote when it ended
+    intervals_forgone: bool = False  # too many episodes to summarise with intervals here
 
 
 def find_run(directory: Path) -> Path:
@@ -121,26 +123,34 @@ def _time_order(run: Path) -> tuple[str, int]:
 
 
 def read_run(
-    directory: Path, on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None
+    directory: Path,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
+    *,
+    kept_summary: bool = False,
+    interval_limit: int | None = None,
+    on_config: Callable[[dict[str, Any]], None] | None = None,
 ) -> StoredRun:
     """Read a run directory, each file once: ``episodes.jsonl`` is parsed once, the summary
     recomputed from it, and `on_episodes` gets its episodes in batches, in order. A config
     that is not a run's is a `RecordError`; anything else damaged is a problem of the run,
     and what could be read before it is there.
 
-    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read.
+    With `kept_summary`, the summary the run wrote when it ended is taken instead, when it
+    is whole and counts the episodes on disk (its intervals were drawn then: no bootstrap
+    here). With `interval_limit`, a summary made here keeps no more than that many rewards:
+    past them, it has no intervals (`intervals_forgone`), and memory stays bounded.
+    `on_config` gets the config once it is read, before any episode.
+
+    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read
+    (one holding a ``config.yaml`` is taken as the run it is, without looking further).
     """
-    directory = find_run(directory)
+    if not files.is_regular(directory, CONFIG_FILE):
+        directory = find_run(directory)
     config_text, config = read_config(directory)
+    if on_config is not None:
+        on_config(config)
     boundary = config.get("reward_boundary")
-    run = StoredRun(
-        directory,
-        config,
-        "unknown",
-        None,
-        SummaryBuilder(boundary).summary(),
-        config_text=config_text,
-    )
+    run = StoredRun(directory, config, "unknown", None, _NO_SUMMARY, config_text=config_text)
     stored = _summary_fields(directory, run.problems)
     if stored is not None:
         run.has_summary = True
@@ -149,21 +159,33 @@ def read_run(
             stored.get(key) for key in ("error", "started_at", "ended_at")
         )
     run.meta, run.meta_problem = _meta(directory, run.problems)
-    builder = SummaryBuilder(boundary)
+    kept = stored_summary(stored) if kept_summary and stored is not None else None
+    builder = None if kept is not None else SummaryBuilder(boundary)
+    lines = EpisodeLines(directory, boundary)
     try:
-        for batch in EpisodeLines(directory, boundary):
-            builder.add_all(batch)
+        for batch in lines:
+            if builder is not None:
+                builder.add_all(batch)
+                if interval_limit is not None and lines.count > interval_limit:
+                    builder.forgo_intervals()
+                    run.intervals_forgone = True
             if on_episodes is not None:
                 on_episodes(batch)
     except FileNotFoundError:
         pass  # stopped before its first episode
     except RecordError as exc:
         run.problems.append(str(exc))
-    run.summary = builder.summary()
+    if kept is not None and kept.count == lines.count and not run.problems:
+        run.summary, run.summary_kept = kept, True
+    else:  # not the episodes the kept summary counts: summarised from them, as they are
+        run.summary = builder.summary() if builder is not None else _summarised(directory, boundary)
+        run.intervals_forgone = run.intervals_forgone or builder is None
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
     return run
 
+
+_NO_SUMMARY = SummaryBuilder(None).summary()  # until the episodes are read
 
 # -- config.yaml --------------------------------------------------------------------------
 
@@ -277,6 +299,32 @@ def _summary_fields(directory: Path, problems: list[str]) -> dict[str, Any] | No
         problems.append(f"{path}: not a summary ({problem})")
         return None
     return stored  # type: ignore[no-any-return]
+
+
+def _summarised(directory: Path, boundary: float | None) -> Summary:
+    """The summary, without intervals, of the episodes that can be read."""
+    builder = SummaryBuilder(boundary)
+    builder.forgo_intervals()
+    with contextlib.suppress(FileNotFoundError, RecordError):
+        for batch in EpisodeLines(directory, boundary):
+            builder.add_all(batch)
+    return builder.summary()
+
+
+def stored_summary(fields: dict[str, Any]) -> Summary | None:
+    """The summary in ``summary.json`` (its fields, checked by `_summary_fields`), when the
+    run wrote it as it ended and it is whole: None for a run still marked running, one with
+    episodes but no interval (written before summaries had them), or one that is not what
+    gymrun writes."""
+    if fields.get("status") == "running":
+        return None
+    try:
+        summary = Summary.from_json(fields)
+    except (TypeError, KeyError, ValueError):
+        return None
+    if summary.count > summary.nonfinite_rewards and summary.mean_ci95 is None:
+        return None
+    return summary
 
 
 def _summary_problem(stored: Any) -> str | None:
