@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext
 from scipy import stats
 
 from gymrun.board.build import build_board
@@ -31,6 +31,7 @@ from tests.support.board_runs import (
     make_recordings,
     solved_after_by_hand,
 )
+from tests.support.browser import Visit
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import default_signals
@@ -136,15 +137,20 @@ def test_run_page_data_is_beside_its_figures(recordings: Recordings, site: Path)
     assert curve["high"] == pytest.approx(rewards)  # one point per episode for a short run
     window = np.convolve(rewards, np.ones(100) / 100, mode="valid")
     assert curve["rolling_mean"][99:] == pytest.approx(window.tolist())
-    assert (folder / "reward.png").read_bytes()[:4] == b"\x89PNG"
+    assert curve["rolling_mean"][:99] == [None] * 99  # no whole window yet
+    # the same curve as a script, for the page's chart (a page opened from disk may load a
+    # script beside it, not a JSON file)
+    script = (folder / "reward.js").read_text()
+    assert script.startswith("gymrunCurve(") and json.loads(script[12:-3]) == curve
     run = json.loads((folder / "run.json").read_text())
     assert run["reproduce"] == f"gymrun run {recordings.runs['solved']}/config.yaml"
     video = site / "runs" / run_id(recordings, "video") / "videos"
     assert sorted(p.name for p in video.iterdir()) == ["episode-000000.mp4", "episode-000002.mp4"]
-    # a killed run never drew its reward.png: the board drew one from its episodes
+    # a killed run never drew its reward.png: the board's chart is drawn from its episodes
     killed = site / "runs" / run_id(recordings, "killed")
     assert not (recordings.runs["killed"] / "reward.png").exists()
-    assert (killed / "reward.png").read_bytes()[:4] == b"\x89PNG"
+    killed_curve = json.loads((killed / "reward.json").read_text())
+    assert killed_curve["episodes"] == len(recordings.rewards("killed"))
 
 
 def test_comparison_of_the_sweeps_points(recordings: Recordings, site: Path) -> None:
@@ -166,7 +172,7 @@ def test_comparison_of_the_sweeps_points(recordings: Recordings, site: Path) -> 
     profile = json.loads((site / "envs" / "CartPole-v1" / "profile.json").read_text())
     # profiles of the groups with several runs: the sweep's two points
     assert profile["groups"] == [high["label"], low["label"]]
-    assert (site / "envs" / "CartPole-v1" / "profile.svg").read_text().startswith("<?xml")
+    assert len(profile["curves"]) == 2 and profile["keys"] == [high["key"], low["key"]]
 
 
 def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_path: Path) -> None:
@@ -409,62 +415,6 @@ def test_serve_sends_only_what_the_board_wrote(server: tuple[str, Path], tmp_pat
 
 # -- in a real browser ---------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    """Debian's chromium, headless, with a fresh profile; closed after the module."""
-    assert CHROMIUM.is_file(), "no /usr/bin/chromium: apt-get install chromium (.ci/run does)"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(20_000)
-        try:
-            yield context
-        finally:
-            context.close()
-
-
-class Visit:
-    """A page loaded in the browser, with the console errors and failed loads it caused."""
-
-    def __init__(self, context: BrowserContext, path: Path, width: int = 1280) -> None:
-        self.errors: list[str] = []
-        self.page = context.new_page()
-        self.page.set_viewport_size({"width": width, "height": 900})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
-        self.page.goto(path.as_uri())
-        self.page.wait_for_load_state("load")
-
-    def texts(self, selector: str) -> list[str]:
-        return [t.strip() for t in self.page.locator(selector).all_inner_texts()]
-
-    def broken_images(self) -> list[str]:
-        return self.page.evaluate(
-            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-        )
-
-    def close(self) -> None:
-        self.page.close()
-
 
 def test_index_shows_each_leaderboard_in_order(
     browser: BrowserContext, recordings: Recordings, site: Path
@@ -539,8 +489,9 @@ def test_killed_run_page_says_so(
     # every episode it finished is listed, one a row or (past 200) in blocks
     last = visit.page.locator("table.episodes tbody tr").last.locator("td").first.inner_text()
     assert last.split("\u2013")[-1] == str(episodes - 1)  # a block reads "first-last" (en dash)
-    assert visit.page.locator("img").count() == 1 and visit.broken_images() == []
-    assert visit.errors == []
+    # its reward curve is drawn in the page, from the episodes it finished
+    visit.page.wait_for_selector("[data-chart=reward] canvas")
+    assert visit.broken_images() == [] and visit.errors == []
     visit.close()
 
 
@@ -549,17 +500,23 @@ def test_comparison_page_picks_groups(
 ) -> None:
     visit = Visit(browser, site / "envs" / "CartPole-v1" / "compare.html")
     compare = json.loads((site / "envs" / "CartPole-v1" / "compare.json").read_text())
-    labels = visit.texts("table.groups tbody td:first-child")
+    labels = visit.texts("table.groups tbody td:nth-child(2)")
     assert labels == [g["label"] for g in compare["groups"]]
     row = visit.page.locator("table.groups tbody tr", has_text="eps: wrappers.0.epsilon=0.5")
     group = next(g for g in compare["groups"] if g["label"] == "eps: wrappers.0.epsilon=0.5")
     shown = interval(group["iqm"]["value"], *group["iqm"]["ci95"])
-    assert row.locator("td").nth(2).inner_text() == shown
-    assert visit.page.locator("img[src='profile.svg']").count() == 1
+    assert row.locator("td").nth(3).inner_text() == shown
+    legend = "[data-chart=profiles] .u-legend .u-series"
+    drawn = [t for t in visit.texts(legend) if t not in ("", "τ")]
+    assert drawn == ["eps: wrappers.0.epsilon=0.5", "eps: wrappers.0.epsilon=0.25"]
     visit.page.get_by_label("eps: wrappers.0.epsilon=0.5").uncheck()
-    assert row.is_hidden()
+    assert "off" in (row.get_attribute("class") or "")  # still there, to tick again
     hidden = visit.page.locator(f"table.improvement [data-group='{group['key']}']")
     assert hidden.count() > 0 and all(hidden.nth(i).is_hidden() for i in range(hidden.count()))
+    # the profiles are drawn again, of the ticked groups only
+    assert [t for t in visit.texts(legend) if t not in ("", "τ")] == [
+        "eps: wrappers.0.epsilon=0.25"
+    ]
     assert visit.broken_images() == [] and visit.errors == []
     visit.close()
 

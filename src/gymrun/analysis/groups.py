@@ -24,7 +24,10 @@ from gymrun.records.reading import StoredRun
 
 # Keys that do not change what an experiment measures.
 UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
-PROFILE_GROUPS = 10  # groups drawn in a performance profile and the improvement matrix
+# Groups whose every pair gets P(X > Y) with a bootstrap interval: the best by IQM (the
+# pairs grow as its square). Every other pair's value is a count over its runs' scores,
+# which the board's page makes from compare.json.
+MATRIX_GROUPS = 24
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Member:
     score: float | None  # mean episode reward
     started_at: str | None = None
     provenance: Any = None  # meta.json's "agent"
+    key: str | None = None  # its `group_key`, when known already (else made from the config)
 
     @property
     def env(self) -> str:
@@ -106,11 +110,16 @@ def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
     """
     names = [str(e.get("name") or "experiment") for e in experiments]
     flats = [flatten(e) for e in experiments]
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for name, flat in zip(names, flats, strict=True):
+        by_name.setdefault(name, []).append(flat)
+    differs: dict[str, list[str]] = {}  # the keys in which each name's experiments differ
+    for name, namesakes in by_name.items():
+        keys = list(dict.fromkeys(k for f in namesakes for k in f))
+        differs[name] = [k for k in keys if len({_text(f.get(k)) for f in namesakes}) > 1]
     found = []
     for number, (name, flat) in enumerate(zip(names, flats, strict=True)):
-        namesakes = [f for n, f in zip(names, flats, strict=True) if n == name]
-        keys = list(dict.fromkeys(k for f in namesakes for k in f))
-        differing = [k for k in keys if len({_text(f.get(k)) for f in namesakes}) > 1]
+        differing = differs[name]
         shown = [f"{k}={_text(flat.get(k))}" for k in differing if not k.startswith("provenance")]
         if any(k.startswith("provenance") for k in differing):
             shown.append(f"agent {group_key(experiments[number])[:6]}")
@@ -159,14 +168,14 @@ class Group:
 
 @dataclass
 class Comparison:
-    """The groups of one environment, best IQM first; P(row > column) for the first
-    `PROFILE_GROUPS` of them, and the performance profiles of those with several runs (a
-    single run has no spread to profile)."""
+    """The groups of one environment, best IQM first; P(row > column) with its interval
+    for the first `MATRIX_GROUPS` of them, and the performance profiles of every group with
+    several runs (a single run has no spread to profile; all groups when none has)."""
 
     env: str
     groups: list[Group]
     improvement: list[list[Estimate | None]]  # None on the diagonal
-    profiled: list[Group]  # the compared groups with several runs (or all compared)
+    profiled: list[Group]  # the scored groups with several runs (or all scored)
     profiles: list[Profile]
 
     @property
@@ -232,7 +241,7 @@ def compare(members: Sequence[Member], cache: dict[str, Any] | None = None) -> l
     """
     by_env: dict[str, dict[str, list[Member]]] = {}
     for member in members:
-        key = group_key(member.config, member.provenance)
+        key = member.key or group_key(member.config, member.provenance)
         by_env.setdefault(member.env, {}).setdefault(key, []).append(member)
     memo = _Memo({} if cache is None else cache)
     return [_comparison(env, groups, memo) for env, groups in sorted(by_env.items())]
@@ -258,6 +267,19 @@ class _Memo:
         self.cache[key] = value.to_json()
         return value
 
+    def estimates(
+        self, kinds: tuple[str, ...], compute: Any, sample: np.ndarray
+    ) -> tuple[Estimate, ...]:
+        """Several statistics of one sample computed together (from the same resamples),
+        each kept by its own key."""
+        keys = [kind + ":" + json.dumps([sample.tolist()]) for kind in kinds]
+        found = [self._get(key) for key in keys]
+        known = None not in found
+        values = tuple(Estimate.from_json(f) for f in found) if known else compute(sample)
+        for key, value in zip(keys, values, strict=True):
+            self.cache[key] = value.to_json()
+        return tuple(values)
+
     def profile(self, sample: np.ndarray, tau: np.ndarray) -> Profile:
         key = "profile:" + json.dumps([sample.tolist(), tau.tolist()])
         found = self._get(key)
@@ -275,14 +297,15 @@ def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comp
     names = labels([experiment(g[0].config, g[0].provenance) for g in grouped.values()])
     groups = []
     for key, label in zip(keys, names, strict=True):
-        scored = scored_runs(grouped[key])
-        group = Group(key, label, grouped[key], scored)
-        if scored:
-            group.iqm = memo.estimate("iqm", lambda x: scores.iqm([x]), group.run_scores)
-            group.mean = memo.estimate("mean", lambda x: scores.mean([x]), group.run_scores)
+        group = Group(key, label, grouped[key], scored_runs(grouped[key]))
+        if group.scored:
+            group.iqm, group.mean = memo.estimates(
+                ("iqm", "mean"), scores.iqm_and_mean, group.run_scores
+            )
         groups.append(group)
     groups.sort(key=_rank)
-    compared = [g for g in groups if g.scored][:PROFILE_GROUPS]
+    with_scores = [g for g in groups if g.scored]
+    compared = with_scores[:MATRIX_GROUPS]
     improvement: list[list[Estimate | None]] = [[None] * len(compared) for _ in compared]
     for i, a in enumerate(compared):
         for j in range(i + 1, len(compared)):
@@ -293,7 +316,7 @@ def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comp
                 compared[j].run_scores,
             )
             improvement[i][j], improvement[j][i] = estimate, estimate.complement()
-    profiled = [g for g in compared if len(g.scored) > 1] or compared
+    profiled = [g for g in with_scores if len(g.scored) > 1] or with_scores
     tau = scores.profile_thresholds([g.run_scores for g in profiled])
     profiles = [memo.profile(g.run_scores, tau) for g in profiled]
     return Comparison(env, groups, improvement, profiled, profiles)

@@ -11,41 +11,42 @@ written only when its content changed.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
-import itertools
 import json
-import multiprocessing
-import os
+import math
 import re
 import shlex
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
-from gymrun.board import figures
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import board_id, scan, signature
-from gymrun.board.site import Site, jsonable, templates_fingerprint
+from gymrun.board.scan import Found, board_id, scan, signature
+from gymrun.board.site import (
+    Site,
+    episode_body,
+    jsonable,
+    script_json,
+    templates_fingerprint,
+)
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError, UsageError
-from gymrun.records.files import is_regular, read_json
-from gymrun.records.layout import PLOT_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
-from gymrun.records.plots import plot_rewards
+from gymrun.records.files import read_json
+from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
 
 MANIFEST = ".board.json"
 MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare
-FORMAT = 2
+FORMAT = 3
 LEADERS = 10  # rows of each environment's leaderboard on the index
-PARALLEL_FROM = 64  # runs to read at once before worker processes are worth starting
+PICKED = 24  # groups ticked on a comparison page to start with (the best by IQM)
+ENV_ROWS = 100  # rows of an environment's page without its script (with it, every run)
 # Runs still being written are read again at every build: their status can change with
 # nothing written (a killed process writes nothing).
 LIVE = ("running",)
@@ -105,8 +106,39 @@ def check_dirs(root: Path, out: Path) -> None:
         )
 
 
-def build_board(root: Path, out: Path) -> BuildReport:
+@dataclass
+class Kept:
+    """What a server keeps between its builds: the last build's record (not read from disk
+    again) and when it was last written there (every `MANIFEST_EVERY` seconds at most: it
+    only spares the next start from reading every run again)."""
+
+    manifest: dict[str, Any] = field(default_factory=dict)
+    saved: float = -math.inf
+    unsaved: bool = False
+
+    def save(self, out: Path) -> None:
+        """Write the record now, if the last build left it unwritten."""
+        if self.unsaved:
+            Site(out).json(MANIFEST, self.manifest)
+            self.saved, self.unsaved = time.monotonic(), False
+
+
+MANIFEST_EVERY = 30.0
+
+
+def build_board(
+    root: Path,
+    out: Path,
+    *,
+    changed: Collection[Path] | None = None,
+    kept: Kept | None = None,
+) -> BuildReport:
     """Build (or bring up to date) the board of the recordings under `root` in `out`.
+
+    With `changed`, the directories in which something changed since the last build (a
+    server watching the recordings knows them): when they are all runs the last build
+    read, only they are looked at again; else every run is, by the sizes and times of its
+    files. With `kept`, the last build's record is taken from memory (see `Kept`).
 
     >>> import tempfile
     >>> from gymrun import load_config, run_experiment
@@ -128,23 +160,27 @@ def build_board(root: Path, out: Path) -> BuildReport:
     out.mkdir(parents=True, exist_ok=True)
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
-    manifest = _load_manifest(out)
+    manifest = kept.manifest if kept is not None and kept.manifest else _load_manifest(out)
     fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
     old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
     old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
     site = Site(out)
     site.assets()
-    notes = [] if (missing := figures.matplotlib_missing()) is None else [missing]
-    found = scan(root)
+    notes: list[str] = []
+    looked_at = _only(root, changed, old_runs, old_sweeps)
+    found = scan(root) if looked_at is None else _known(root, old_runs, old_sweeps)
     sweep_ids = {board_id(root, d) for d in found.sweeps}
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
-    changed: list[tuple[Path, str | None]] = []
+    changes: list[tuple[Path, str | None]] = []
     for directory in found.runs:
         run_id = board_id(root, directory)
-        stamp = signature(directory)
-        run_records[run_id] = {"signature": stamp}
         cached = old_runs.get(run_id)
+        if looked_at is not None and run_id not in looked_at and cached is not None:
+            stamp = cached["signature"]  # nothing changed in it
+        else:
+            stamp = signature(directory)
+        run_records[run_id] = {"signature": stamp}
         if (
             cached is not None
             and cached["signature"] == stamp
@@ -154,28 +190,40 @@ def build_board(root: Path, out: Path) -> BuildReport:
             runs[run_id] = RunEntry.from_json(cached["entry"])
         else:
             parent = run_id.rpartition("/")[0]
-            changed.append((directory, parent if parent in sweep_ids else None))
-    for entry_json, files in _refresh(root, site, changed):
+            changes.append((directory, parent if parent in sweep_ids else None))
+    for entry_json, files in _refresh(root, site, changes):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id] = entry
         site.written.extend(map(Path, files))
     runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
+    read = len(changes)
+    gone = [run_id for run_id in old_runs if run_id not in runs]
+    by_parent: dict[str, list[str]] = {}
+    for run_id in runs:
+        by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
+    sweep_stamps: dict[str, tuple[Path, list[str]]] = {
+        board_id(root, d): (d, by_parent.get(board_id(root, d), [])) for d in found.sweeps
+    }
+    stamps = {s: _sweep_stamp(d, inside) for s, (d, inside) in sweep_stamps.items()}
+    if not (changes or gone or fresh) and stamps == {
+        s: record["signature"] for s, record in old_sweeps.items()
+    }:
+        # nothing new: every page is as the last build left it
+        return _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
     for run_id, entry in runs.items():
         run_records[run_id]["entry"] = entry.to_json()
-    read = len(changed)
-    site.remove(f"runs/{run_id}" for run_id in old_runs if run_id not in runs)
+    site.remove(f"runs/{run_id}" for run_id in gone)
 
     members = [member for run in runs.values() if (member := run.member()) is not None]
     statistics: dict[str, Any] = {} if fresh else manifest.get("statistics", {})
     comparisons = {c.env: c for c in compare(members, statistics)}
-    across_tasks = normalized_comparison(members)
+    # runs of one environment have nothing to aggregate across tasks
+    across_tasks = normalized_comparison(members if len(comparisons) > 1 else [])
     slugs = _slugs(sorted(comparisons))
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
-    for directory in found.sweeps:
-        sweep_id = board_id(root, directory)
-        inside = [r for r in runs if r.rpartition("/")[0] == sweep_id]
-        sweep_stamp: list[Any] = [*signature(directory), inside]
+    for sweep_id, (directory, inside) in sweep_stamps.items():
+        sweep_stamp = stamps[sweep_id]
         cached = old_sweeps.get(sweep_id)
         if cached is not None and cached["signature"] == sweep_stamp:
             sweep = SweepEntry.from_json(cached["entry"])
@@ -198,7 +246,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         "ranking": RANKING,
         "solve_rule": SOLVE_RULE,
         "environments": [_env_json(env) for env in environments],
-        "damaged": [r.to_json() for r in damaged],
+        "damaged": [r.row_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
         "normalized": across_tasks.to_json(),
     }
@@ -214,28 +262,44 @@ def build_board(root: Path, out: Path) -> BuildReport:
         total=len(runs),
         across_tasks=across_tasks,
     )
-    site.json(
-        MANIFEST,
-        {
-            "format": FORMAT,
-            "fingerprint": fingerprint,
-            "source": source,
-            "runs": run_records,
-            "sweeps": sweep_records,
-            "envs": list(slugs.values()),
-            "statistics": statistics,
-        },
-    )
-    written = [p for p in site.written if p.name != MANIFEST]
+    record = {
+        "format": FORMAT,
+        "fingerprint": fingerprint,
+        "source": source,
+        "runs": run_records,
+        "sweeps": sweep_records,
+        "envs": list(slugs.values()),
+        "statistics": statistics,
+    }
+    if kept is None:
+        site.json(MANIFEST, record)
+    else:
+        kept.manifest, kept.unsaved = record, True
+        if time.monotonic() - kept.saved >= MANIFEST_EVERY:
+            kept.save(out)
+    report = _report(out, runs, len(sweeps), len(environments), started, notes)
+    report.read = read
+    report.written = [p for p in site.written if p.name != MANIFEST]
+    return report
+
+
+def _report(
+    out: Path,
+    runs: dict[str, RunEntry],
+    sweeps: int,
+    environments: int,
+    started: float,
+    notes: list[str],
+) -> BuildReport:
     return BuildReport(
         out,
         len(runs),
         sum(r.status == "damaged" for r in runs.values()),
-        len(sweeps),
-        len(environments),
-        read,
+        sweeps,
+        environments,
+        0,
         sum(r.status in LIVE for r in runs.values()),
-        written,
+        [],
         time.perf_counter() - started,
         notes,
     )
@@ -269,47 +333,57 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
 def _refresh(
     root: Path, site: Site, jobs: list[tuple[Path, str | None]]
 ) -> list[tuple[dict[str, Any], list[str]]]:
-    """Read each changed run and write its files, in worker processes when there are many
-    (a first build of a large recordings directory) and forking is safe (no other thread
-    is running, as the server's would be)."""
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    parallel = (
-        len(jobs) >= PARALLEL_FROM
-        and workers > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    if not parallel:
-        return [_refresh_one(root, site.out, job, site) for job in jobs]
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        chunk = max(1, len(jobs) // (workers * 8))
-        return list(
-            pool.map(
-                _refresh_one,
-                itertools.repeat(root),
-                itertools.repeat(site.out),
-                jobs,
-                chunksize=chunk,
-            )
-        )
-
-
-_worker_sites: dict[Path, Site] = {}
+    """Read each changed run and write its files. In this process: a run costs a few
+    milliseconds, less than handing it to and from a worker process would."""
+    return [_refresh_one(root, job, site) for job in jobs]
 
 
 def _refresh_one(
-    root: Path, out: Path, job: tuple[Path, str | None], site: Site | None = None
+    root: Path, job: tuple[Path, str | None], site: Site
 ) -> tuple[dict[str, Any], list[str]]:
-    if site is None:  # in a worker process: a site of its own, kept for its next runs
-        site = _worker_sites.setdefault(out, Site(out))
     directory, sweep_id = job
     entry, detail = read_entry(root, directory)
+    entry.cells = site.cells(entry)
     before = len(site.written)
     _run_files(site, entry, detail, directory, sweep_id)
     written = [str(p) for p in site.written[before:]]
-    del site.written[before:]  # handed back, as a worker process hands them
+    del site.written[before:]
     return entry.to_json(), written
+
+
+def _only(
+    root: Path,
+    changed: Collection[Path] | None,
+    runs: dict[str, Any],
+    sweeps: dict[str, Any],
+) -> set[str] | None:
+    """The runs to look at again when only `changed` directories changed: None when every
+    run is to be looked at (nothing is known of the last build, or a change is outside the
+    runs it read: a new run, a sweep's file, a run removed)."""
+    if changed is None or not runs or any("\ufffd" in run_id for run_id in runs):
+        return None  # (a name that is not UTF-8 is not its path: found by a scan)
+    found: set[str] = set()
+    for path in changed:
+        if path.name == VIDEO_DIR:
+            path = path.parent
+        try:
+            run_id = path.relative_to(root).as_posix()
+        except ValueError:
+            return None
+        if run_id not in runs or not path.is_dir():
+            return None
+        found.add(run_id)
+    return found
+
+
+def _known(root: Path, runs: dict[str, Any], sweeps: dict[str, Any]) -> Found:
+    """The runs and sweeps the last build found, as `scan` would find them again."""
+    return Found(sorted(root / r for r in runs), sorted(root / s for s in sweeps))
+
+
+def _sweep_stamp(directory: Path, runs: list[str]) -> str:
+    """A sweep's files and the runs in it: a sweep whose stamp is unchanged is not read."""
+    return hashlib.sha1("\n".join([signature(directory), *runs]).encode()).hexdigest()
 
 
 def _load_manifest(out: Path) -> dict[str, Any]:
@@ -335,7 +409,7 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             if not isinstance(records, dict):
                 return {}
             for record in records.values():
-                if not isinstance(record.get("signature"), list):
+                if not isinstance(record.get("signature"), str):
                     return {}
                 read(record["entry"])
     except (TypeError, AttributeError, KeyError):
@@ -382,35 +456,26 @@ def _run_files(
     sweep_id: str | None,
 ) -> None:
     folder = f"runs/{entry.id}"
-    plot = None
     if detail is not None and detail.curve is not None:
         curve = detail.curve
-        site.json(
-            f"{folder}/reward.json",
-            {
-                "title": run_title(entry.config or {}),
-                "episode": curve.episode.tolist(),
-                "low": curve.low.tolist(),
-                "high": curve.high.tolist(),
-                "rolling_mean": curve.rolling.tolist(),
-                "window": curve.window,
-                "bin_size": curve.bin_size,
-                "episodes": curve.count,
-                "reward_boundary": entry.reward_boundary,
-            },
-        )
-        finished = entry.status not in (*LIVE, "killed", "unfinished", "damaged")
-        if finished and is_regular(directory, PLOT_FILE):
-            site.place(f"{folder}/{PLOT_FILE}", directory, PLOT_FILE)
-            plot = PLOT_FILE
-        elif figures.matplotlib_missing() is None:
-            # a run that never finished has no reward.png of its own: draw it here
-            title, boundary = run_title(entry.config or {}), entry.reward_boundary
-            site.drawn(
-                f"{folder}/{PLOT_FILE}",
-                lambda path: plot_rewards(curve, path, title=title, reward_boundary=boundary),
-            )
-            plot = PLOT_FILE
+        data = {
+            "run": entry.id,
+            "title": run_title(entry.config or {}),
+            "episode": curve.episode.tolist(),
+            "low": curve.low.tolist(),
+            "high": curve.high.tolist(),
+            # NaN (before a whole window was seen) is null in JSON
+            "rolling_mean": [None if v != v else v for v in curve.rolling.tolist()],
+            "window": curve.window,
+            "bin_size": curve.bin_size,
+            "episodes": curve.count,
+            "reward_boundary": entry.reward_boundary,
+        }
+        # and as a script that hands it to the page (`gymrunCurve({...})`): a page opened
+        # from disk may load a script beside it, where it may not read a JSON file
+        text = json.dumps(data, allow_nan=False)
+        site.write(f"{folder}/reward.json", f"{text}\n".encode())
+        site.write(f"{folder}/reward.js", f"gymrunCurve({text});\n".encode())
     videos = []
     for name in entry.videos:
         site.place(f"{folder}/videos/{name}", directory, VIDEO_DIR, name)
@@ -433,7 +498,6 @@ def _run_files(
         "run.html",
         run=entry,
         detail=detail,
-        plot=plot,
         videos=videos,
         command=command,
         recorded_command=shlex.join(map(str, (meta or {}).get("command") or [])) or None,
@@ -442,6 +506,9 @@ def _run_files(
         sweep_id=sweep_id,
         window=SOLVE_WINDOW,
         solve_rule=SOLVE_RULE,
+        episode_body=None
+        if detail is None
+        else episode_body(detail.episode_rows, detail.block_size),
     )
 
 
@@ -526,8 +593,36 @@ def _environments(
 
 def _env_json(env: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in env.items() if k != "ranked"} | {
-        "runs": [r.to_json() | {"rank": n} for n, r in env["ranked"]]
+        "runs": [r.row_json() | {"rank": n} for n, r in env["ranked"]]
     }
+
+
+def table_rows(ranked: list[tuple[int | None, RunEntry]]) -> list[dict[str, Any]]:
+    """A leaderboard's rows as its page's script sorts, filters and shows them: each run's
+    values to sort by, and its cells as HTML."""
+    return [
+        {
+            "id": run.id,
+            "href": run.cells["href"],
+            "name": run.name,
+            "seed": run.seed,
+            "rank": rank,
+            "score": run.score["value"],
+            "low": run.score["ci95"][0],
+            "high": run.score["ci95"][1],
+            "verdict": run.verdict,
+            "solved_after": run.episodes_before_solve,
+            "episodes": run.episodes,
+            "boundary": run.reward_boundary,
+            "agent": run.agent,
+            "wrappers": ", ".join(run.wrappers),
+            "date": run.started_at,
+            "status": run.status,
+            "group": run.group,
+            "cells": run.cells,
+        }
+        for rank, run in ranked
+    ]
 
 
 def _env_files(
@@ -535,36 +630,46 @@ def _env_files(
 ) -> None:
     folder = f"envs/{env['slug']}"
     site.json(f"{folder}/leaderboard.json", _env_json(env) | {"ranking": RANKING})
-    site.page(f"{folder}/index.html", "env.html", env=env, ranking=RANKING)
+    site.page(
+        f"{folder}/index.html",
+        "env.html",
+        env=env,
+        ranking=RANKING,
+        shown=ENV_ROWS,
+        rows=script_json(table_rows(env["ranked"])),
+    )
     document = comparison.to_json()
     profiled = comparison.profiled
     profile = {
         "env": comparison.env,
         "groups": [g.label for g in profiled],
+        "keys": [g.key for g in profiled],
         "curves": [p.to_json() for p in comparison.profiles],
     }
-    changed = site.json(f"{folder}/profile.json", profile)
-    plot = None
-    if profiled and figures.matplotlib_missing() is None:
-        if changed or not (site.out / folder / "profile.svg").is_file():
-            site.drawn(
-                f"{folder}/profile.svg",
-                lambda path: figures.plot_profiles(
-                    path,
-                    env=comparison.env,
-                    labels=[g.label for g in profiled],
-                    profiles=comparison.profiles,
-                ),
-            )
-        plot = "profile.svg"
+    site.json(f"{folder}/profile.json", profile)
     site.json(f"{folder}/compare.json", document)
+    scored = sum(1 for g in comparison.groups if g.scored)
     site.page(
         f"{folder}/compare.html",
         "compare.html",
         env=env,
         comparison=comparison,
         runs=runs,
-        plot=plot,
+        profile=profile,
+        profile_data=script_json(jsonable(profile)),
+        compare_data=script_json(
+            jsonable(
+                {
+                    "groups": [
+                        {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
+                        for g in comparison.groups
+                    ],
+                    "improvement": document["improvement"],
+                }
+            )
+        ),
+        scored=scored,
+        picked=min(len(comparison.groups), PICKED),
         resamples=scores.GROUP_RESAMPLES,
         jsonable=jsonable,
     )

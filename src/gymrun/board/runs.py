@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,15 @@ import numpy as np
 from gymrun.analysis.groups import Member, group_key
 from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
-from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.summary import SOLVE_WINDOW, Summary
 from gymrun.errors import GymrunError
-from gymrun.records.curve import Curve, RewardCurve
+from gymrun.records.curve import MAX_POINTS, Curve, RewardCurve
 from gymrun.records.layout import LOCK_FILE
 from gymrun.records.reading import read_run, videos
 
 EPISODE_ROWS = 200  # a run with more episodes is shown in blocks
-BLOCKS = 50
+BLOCKS = 50  # at most, and more than half as many
 
 
 @dataclass
@@ -58,9 +60,15 @@ class RunEntry:
     config: dict[str, Any] | None = None
     provenance: Any = None
     videos: list[str] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)  # its leaderboard cells, as HTML
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))  # shallow: a row is written, never changed, once read
+
+    def row_json(self) -> dict[str, Any]:
+        """The row as a leaderboard's JSON has it: without its config (its run.json has
+        it) and its cells."""
+        return {k: v for k, v in vars(self).items() if k not in ("config", "cells")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunEntry:
@@ -75,7 +83,13 @@ class RunEntry:
         if self.config is None:
             return None
         return Member(
-            self.id, self.config, self.status, self.score["value"], self.started_at, self.provenance
+            self.id,
+            self.config,
+            self.status,
+            self.score["value"],
+            self.started_at,
+            self.provenance,
+            self.group,
         )
 
 
@@ -93,26 +107,140 @@ class RunDetail:
     notes: list[str]
 
 
-@dataclass
-class _Columns:
-    episode: list[np.ndarray] = field(default_factory=list)
-    seed: list[np.ndarray | None] = field(default_factory=list)
-    reward: list[np.ndarray] = field(default_factory=list)
-    steps: list[np.ndarray] = field(default_factory=list)
-    terminated: list[np.ndarray] = field(default_factory=list)
-    truncated: list[np.ndarray] = field(default_factory=list)
+# A run without a summary of its own (still recording, or stopped before it ended) is
+# summarised here from its episodes; past this many, without intervals (see `read_run`).
+INTERVAL_LIMIT = 20_000
 
-    def add(self, batch: Any) -> None:
-        self.episode.append(batch.episode)
-        self.seed.append(batch.seed)
-        self.reward.append(batch.reward)
-        self.steps.append(batch.steps)
-        self.terminated.append(batch.terminated)
-        self.truncated.append(batch.truncated)
 
-    def column(self, name: str, dtype: Any) -> np.ndarray:
-        parts = getattr(self, name)
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+class Gathered:
+    """What a run's page shows of its episodes, gathered as they are read in batches, in
+    bounded memory however many there are: the reward curve, and the episodes one a row
+    (up to `EPISODE_ROWS`) or in at most `BLOCKS` blocks (whose size doubles as needed)."""
+
+    def __init__(self, reward_boundary: float | None, wanted: int | None) -> None:
+        self.reward_boundary = reward_boundary
+        window = min(SOLVE_WINDOW, max(1, wanted or SOLVE_WINDOW))
+        self.curve = RewardCurve(MAX_POINTS, window, merge=True)
+        self.count = 0
+        self.first: list[EpisodeBatch] = []  # the first EPISODE_ROWS + 1 episodes
+        self.block_size = math.ceil(EPISODE_ROWS / BLOCKS)
+        # per block: first and last episode, finite rewards' sum, count, min and max,
+        # steps' sum, episodes, episodes that reached the boundary
+        self.blocks = np.zeros((0, 9))
+
+    def add(self, episodes: Sequence[EpisodeResult]) -> None:
+        batch = EpisodeBatch.of(episodes, self.reward_boundary)
+        if not len(batch):
+            return
+        self.curve.add_all(batch)
+        if self.count <= EPISODE_ROWS:
+            self.first.append(batch.slice(0, EPISODE_ROWS + 1 - self.count))
+        self.count += len(batch)
+        if self.count <= EPISODE_ROWS:
+            return  # shown one a row: no blocks needed (yet)
+        if not len(self.blocks):  # past the rows: the earlier batches in blocks too
+            for earlier in self.first[:-1]:  # whole (the last is the start of this one)
+                self._block(earlier)
+        self._block(batch)
+
+    def _block(self, batch: EpisodeBatch) -> None:
+        while int(batch.episode[-1]) // self.block_size >= BLOCKS:
+            self._merge()
+        index = batch.episode // self.block_size
+        starts = np.flatnonzero(np.diff(index, prepend=-1))
+        finite = np.isfinite(batch.reward)
+        reward = np.where(finite, batch.reward, 0.0)
+        reached = batch.reached if batch.reached is not None else np.zeros(len(batch), bool)
+        rows = np.column_stack(
+            [
+                batch.episode[starts],
+                np.append(batch.episode[starts[1:] - 1], batch.episode[-1]),
+                np.add.reduceat(reward, starts),
+                np.add.reduceat(finite.astype(float), starts),
+                np.minimum.reduceat(np.where(finite, batch.reward, np.inf), starts),
+                np.maximum.reduceat(np.where(finite, batch.reward, -np.inf), starts),
+                np.add.reduceat(batch.steps.astype(float), starts),
+                np.add.reduceat(np.ones(len(batch)), starts),
+                np.add.reduceat(reached.astype(float), starts),
+            ]
+        )
+        held = index[starts]
+        if len(self.blocks) and held[0] == len(self.blocks) - 1:  # the last block goes on
+            self.blocks[-1] = _combined(self.blocks[-1:], rows[:1])[0]
+            rows = rows[1:]
+        self.blocks = np.concatenate([self.blocks, rows])
+
+    def _merge(self) -> None:
+        """Double the block size: each pair of blocks becomes one."""
+        self.block_size *= 2
+        pairs = self.blocks[: len(self.blocks) // 2 * 2]
+        merged = _combined(pairs[0::2], pairs[1::2])
+        if len(self.blocks) % 2:
+            merged = np.concatenate([merged, self.blocks[-1:]])
+        self.blocks = merged
+
+    def rows(self) -> tuple[list[dict[str, Any]], int]:
+        """The episodes one a row (for up to `EPISODE_ROWS`), else in blocks: the rows,
+        and the episodes in each (1 for rows of one episode)."""
+        if self.count <= EPISODE_ROWS:
+            return self._episode_rows(), 1
+        boundary = self.reward_boundary
+        return [
+            {
+                "first": int(first),
+                "last": int(last),
+                "mean_reward": total / finite if finite else None,
+                "min_reward": float(low) if finite else None,
+                "max_reward": float(high) if finite else None,
+                "mean_steps": steps / count,
+                "reached": None if boundary is None else int(reached),
+            }
+            for first, last, total, finite, low, high, steps, count, reached in self.blocks
+        ], self.block_size
+
+    def _episode_rows(self) -> list[dict[str, Any]]:
+        if not self.first:
+            return []
+        batch = EpisodeBatch.joined(self.first)
+        boundary = self.reward_boundary
+        seeds = None if batch.seed is None else batch.seed.tolist()
+        return [
+            {
+                "episode": episode,
+                "seed": None if seeds is None else seeds[i],
+                "reward": _number(reward),
+                "steps": steps,
+                "ended": "terminated" if ended else "truncated" if cut else "—",
+                "reached": None if boundary is None else bool(reward >= boundary),
+            }
+            for i, (episode, reward, steps, ended, cut) in enumerate(
+                zip(
+                    batch.episode.tolist(),
+                    batch.reward.tolist(),
+                    batch.steps.tolist(),
+                    batch.terminated.tolist(),
+                    batch.truncated.tolist(),
+                    strict=True,
+                )
+            )
+        ]
+
+
+def _combined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Blocks `a` followed by blocks `b`, each pair as one block."""
+    return np.column_stack(
+        [
+            a[:, 0],
+            b[:, 1],
+            a[:, 2] + b[:, 2],
+            a[:, 3] + b[:, 3],
+            np.minimum(a[:, 4], b[:, 4]),
+            np.maximum(a[:, 5], b[:, 5]),
+            a[:, 6] + b[:, 6],
+            a[:, 7] + b[:, 7],
+            a[:, 8] + b[:, 8],
+        ]
+    )
 
 
 def read_entry(root: Path, directory: Path) -> tuple[RunEntry, RunDetail | None]:
@@ -131,8 +259,19 @@ def read_entry(root: Path, directory: Path) -> tuple[RunEntry, RunDetail | None]
 
 
 def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
-    columns = _Columns()
-    stored = read_run(directory, columns.add)
+    gathered = Gathered(None, None)
+
+    def configured(config: dict[str, Any]) -> None:
+        nonlocal gathered
+        gathered = Gathered(config.get("reward_boundary"), config.get("episodes"))
+
+    stored = read_run(
+        directory,
+        lambda episodes: gathered.add(episodes),
+        kept_summary=True,
+        interval_limit=INTERVAL_LIMIT,
+        on_config=configured,
+    )
     config, meta = stored.config, stored.meta
     entry.config = config
     entry.name = config.get("name") or "experiment"
@@ -157,26 +296,41 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     entry.verdict = summary.verdict
     judged, ci95 = summary.judged
     entry.judged = {"value": judged, "ci95": list(ci95) if ci95 else [None, None]}
-    reward = columns.column("reward", np.float64)
-    entry.score = scores.mean_reward(reward).to_json()
+    entry.score = score(summary)
     entry.videos = videos(directory)
-    curve = None
-    if len(reward):
-        gathered = RewardCurve(max(int(entry.episodes_wanted or 0), len(reward)))
-        for batch in _batches(columns, entry.reward_boundary):
-            gathered.add_all(batch)
-        curve = gathered.curve()
-    rows, block = _episode_rows(columns, entry.reward_boundary)
+    rows, block = gathered.rows()
     notes = list(stored.notes)
     if summary.nonfinite_rewards:
         notes.append(
             f"{summary.nonfinite_rewards} episodes had a NaN or infinite reward; "
             "the numbers leave them out"
         )
+    if stored.intervals_forgone:
+        notes.append(
+            f"{summary.count:,} episodes and no summary of the run's own yet: its 95% "
+            f"intervals and verdict come with the summary it writes when it ends (the board "
+            f"draws them from the episodes only for runs of up to {INTERVAL_LIMIT:,})"
+        )
+    curve = gathered.curve.curve() if gathered.count else None
     detail = RunDetail(
         summary.to_json(), rows, block, curve, stored.config_text, meta, stored.meta_problem, notes
     )
     return entry, detail
+
+
+def score(summary: Summary) -> dict[str, Any]:
+    """A run's score: its mean episode reward and the 95% bootstrap interval of the mean
+    over its episodes (none for fewer than two finite rewards: nothing to resample).
+
+    >>> s = Summary(2, 0, 9.5, 0.5, 9.0, 10.0, 9.5, None, None, 2, 0, 2, 9.5, None,
+    ...             mean_ci95=(9.0, 10.0))
+    >>> score(s)
+    {'value': 9.5, 'ci95': [9.0, 10.0]}
+    """
+    ci95 = summary.mean_ci95
+    if ci95 is None or summary.count - summary.nonfinite_rewards < 2:
+        return {"value": summary.mean_reward, "ci95": [None, None]}
+    return {"value": summary.mean_reward, "ci95": [ci95[0], ci95[1]]}
 
 
 def with_options(component: dict[str, Any]) -> str:
@@ -187,21 +341,6 @@ def with_options(component: dict[str, Any]) -> str:
     """
     options = ", ".join(f"{k}={v}" for k, v in component.items() if k != "name")
     return f"{component['name']} ({options})" if options else str(component["name"])
-
-
-def _batches(columns: _Columns, boundary: float | None) -> list[EpisodeBatch]:
-    return [
-        EpisodeBatch(e, r, s, te, tr, boundary, seed)
-        for e, r, s, te, tr, seed in zip(
-            columns.episode,
-            columns.reward,
-            columns.steps,
-            columns.terminated,
-            columns.truncated,
-            columns.seed,
-            strict=True,
-        )
-    ]
 
 
 def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
@@ -264,48 +403,6 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
-
-
-def _episode_rows(columns: _Columns, boundary: float | None) -> tuple[list[dict[str, Any]], int]:
-    episode = columns.column("episode", np.int64)
-    reward = columns.column("reward", np.float64)
-    steps = columns.column("steps", np.int64)
-    terminated = columns.column("terminated", bool)
-    truncated = columns.column("truncated", bool)
-    count = len(episode)
-    if count <= EPISODE_ROWS:
-        seeded = all(part is not None for part in columns.seed)
-        seeds: np.ndarray | None = None
-        if seeded and columns.seed:
-            seeds = np.concatenate([part for part in columns.seed if part is not None])
-        return [
-            {
-                "episode": int(episode[i]),
-                "seed": None if seeds is None else int(seeds[i]),
-                "reward": _number(reward[i]),
-                "steps": int(steps[i]),
-                "ended": "terminated" if terminated[i] else "truncated" if truncated[i] else "—",
-                "reached": None if boundary is None else bool(reward[i] >= boundary),
-            }
-            for i in range(count)
-        ], 1
-    size = math.ceil(count / BLOCKS)
-    rows = []
-    for start in range(0, count, size):
-        part = reward[start : start + size]
-        finite = part[np.isfinite(part)]
-        rows.append(
-            {
-                "first": int(episode[start]),
-                "last": int(episode[min(start + size, count) - 1]),
-                "mean_reward": float(finite.mean()) if len(finite) else None,
-                "min_reward": float(finite.min()) if len(finite) else None,
-                "max_reward": float(finite.max()) if len(finite) else None,
-                "mean_steps": float(steps[start : start + size].mean()),
-                "reached": None if boundary is None else int((part >= boundary).sum()),
-            }
-        )
-    return rows, size
 
 
 def _number(value: float) -> float | str:

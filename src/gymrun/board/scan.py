@@ -77,11 +77,21 @@ def shown(text: str) -> str:
         return f"{raw.decode('utf-8', 'replace')}-{hashlib.sha1(raw).hexdigest()[:6]}"
 
 
-def signature(directory: Path) -> list[list[object]]:
-    """Name, size and modification time of every file a run or sweep keeps (videos
-    included): a run whose signature is unchanged need not be read again."""
-    found: list[list[object]] = []
-    for folder in (directory, directory / VIDEO_DIR):
+def signature(directory: Path) -> str:
+    """A digest of the name, size and modification time of every file a run or sweep
+    keeps (videos included): a run whose signature is unchanged need not be read again.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     before = signature(Path(tmp))
+    ...     _ = (Path(tmp) / "summary.json").write_text("{}")
+    ...     before == signature(Path(tmp)), len(before)
+    (False, 40)
+    """
+    found: list[str] = []
+    folders = [directory]
+    while folders:
+        folder = folders.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -90,7 +100,9 @@ def signature(directory: Path) -> list[list[object]]:
             try:
                 if entry.is_file():
                     stat = entry.stat()
-                    found.append([entry.name, stat.st_size, stat.st_mtime_ns])
+                    found.append(f"{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
+                elif folder == directory and entry.name == VIDEO_DIR and entry.is_dir():
+                    folders.append(directory / VIDEO_DIR)
             except OSError:  # removed meanwhile
                 continue
-    return found
+    return hashlib.sha1("\n".join(found).encode(errors="surrogateescape")).hexdigest()

@@ -9,8 +9,8 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from importlib import resources
@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup, escape
 
 from gymrun.errors import GymrunError, RecordError
 from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
@@ -26,7 +27,8 @@ from gymrun.numbers import interval as interval_text
 from gymrun.records.files import open_record
 
 PACKAGE = "gymrun.board"
-ASSETS = ("board.css", "board.js")
+# the stylesheet, the script, and the charting library the pages draw with (uPlot, MIT)
+ASSETS = ("board.css", "board.js", "uplot.min.js", "uplot.min.css", "uplot.LICENSE")
 BUILT_FOLDERS = ("runs", "sweeps", "envs")  # the folders a build makes, and may remove
 
 
@@ -112,7 +114,23 @@ def url(path: str) -> str:
     >>> url("runs/my run#2/t/index.html")
     'runs/my%20run%232/t/index.html'
     """
-    return "/".join(quote(part) for part in path.split("/"))
+    return path if _PLAIN.fullmatch(path) else quote(path)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]*")  # nothing to quote
+
+
+def script_json(data: Any) -> Markup:
+    """`data` as JSON to put inside a page's ``<script type="application/json">``: with
+    ``<``, ``>`` and ``&`` escaped, so no text in it can end the script.
+
+    >>> print(script_json({"name": "</script>"}))
+    {"name": "\\u003c/script\\u003e"}
+    """
+    text = json.dumps(data, allow_nan=False, default=str)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return Markup(text)
 
 
 def jsonable(value: Any) -> Any:
@@ -126,6 +144,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def episode_body(rows: list[dict[str, Any]], block_size: int) -> Markup:
+    """The rows of a run page's table of episodes (one an episode, or blocks of them), made
+    here rather than in a template loop: a board writes thousands of these pages.
+
+    >>> html = episode_body([{"episode": 0, "seed": 5, "reward": 9.5, "steps": 9,
+    ...                       "ended": "terminated", "reached": False}], 1)
+    >>> html.count("<td"), "9.5" in html, html.endswith("<td>✗ no</td></tr>")
+    (6, True, True)
+    """
+    reached = {None: "—", True: "✓ yes", False: "✗ no"}
+    if block_size == 1:
+        lines = [
+            f'<tr><td class="num">{e["episode"]}</td><td class="num muted">'
+            f'{"—" if e["seed"] is None else e["seed"]}</td><td class="num">'
+            f'{figure(e["reward"])}</td><td class="num">{e["steps"]}</td><td>{e["ended"]}'
+            f"</td><td>{reached[e['reached']]}</td></tr>"
+            for e in rows
+        ]
+    else:
+        lines = [
+            f'<tr><td class="nowrap">{b["first"]}\u2013{b["last"]}</td><td class="num">'
+            f'{figure(b["mean_reward"])}</td><td class="num">{figure(b["min_reward"])}</td>'
+            f'<td class="num">{figure(b["max_reward"])}</td><td class="num">'
+            f'{figure(b["mean_steps"])}</td><td class="num">'
+            f"{'—' if b['reached'] is None else b['reached']}</td></tr>"
+            for b in rows
+        ]
+    return Markup("\n".join(lines))  # numbers and fixed words only: nothing to escape
+
+
 class Site:
     """The board's output directory, and every file written to it in this build."""
 
@@ -133,16 +181,36 @@ class Site:
         self.out = out
         self.written: list[Path] = []
         self._created: set[Path] = set()  # folders made in this build: nothing in them yet
+        self._checked: set[Path] = set()  # folders found to be the board's own, no links
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader(PACKAGE, "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # package data: not changed while a board is built
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self.templates.filters.update(
             number=number, interval=interval, against=against, spread=spread, when=when, url=url
         )
+
+    def cells(self, run: Any) -> dict[str, str]:
+        """A run's cells on a leaderboard, as HTML: made once, when the run is read, and
+        kept with its row (a leaderboard of thousands of runs is written from them)."""
+        macros = self.templates.get_template("macros.html").module
+        wanted = run.episodes_wanted
+        return {
+            "href": url(f"runs/{run.id}/index.html"),
+            "score": escape(interval(run.score)),
+            "episodes": f"{run.episodes}"
+            + (f" of {wanted}" if wanted and run.episodes != wanted else ""),
+            "boundary": escape(number(run.reward_boundary)),
+            "solved": str(macros.solved(run, 100)).strip(),  # type: ignore[attr-defined]
+            "agent": escape(run.agent or "—"),
+            "wrappers": escape(", ".join(run.wrappers) or "—"),
+            "date": escape(when(run.started_at)),
+            "status": str(macros.status(run.status)),  # type: ignore[attr-defined]
+        }
 
     def _folder(self, path: Path) -> bool:
         """Make the folder of `path` inside the board; True if it is new (so `path` cannot
@@ -151,6 +219,8 @@ class Site:
         folder = path.parent
         if folder in self._created:
             return True
+        if folder in self._checked:
+            return False
         relative = folder.relative_to(self.out)
         if ".." in relative.parts or relative.is_absolute():
             raise RecordError(f"{folder}: outside the board; nothing is written there")
@@ -160,10 +230,16 @@ class Site:
             if step.is_symlink():
                 raise RecordError(f"{step}: a symbolic link inside the board; not written through")
             if not step.is_dir():
-                step.mkdir()
-                made = True
+                try:
+                    step.mkdir()
+                    made = True
+                except FileExistsError:  # made meanwhile by another of the build's processes
+                    if step.is_symlink() or not step.is_dir():
+                        raise RecordError(f"{step}: not a folder of the board") from None
         if made:
             self._created.add(folder)
+        else:
+            self._checked.add(folder)
         return made
 
     def write(self, relative: str, content: bytes) -> bool:
@@ -171,23 +247,36 @@ class Site:
         file beside it, renamed into place (a page being served is never seen half-written,
         and a link left in its place is replaced, never written through)."""
         path = self.out / relative
-        if not self._folder(path):
-            with (
-                contextlib.suppress(OSError, GymrunError),
-                open_record(path.parent, path.name) as there,
-            ):
-                if there.read(len(content) + 1) == content:
-                    return False
+        if self._folder(path):  # a folder made in this build, not yet shown to anyone
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            with os.fdopen(os.open(path, flags, 0o644), "wb") as file:
+                file.write(content)
+            self.written.append(path)
+            return True
+        with (
+            contextlib.suppress(OSError, GymrunError),
+            open_record(path.parent, path.name) as there,
+        ):
+            if there.read(len(content) + 1) == content:
+                return False
         self._replace(path, lambda file: file.write(content))
         self.written.append(path)
         return True
 
     def _replace(self, path: Path, fill: Callable[[BinaryIO], object]) -> None:
-        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        # a name of this process's own (a build's worker processes write files of their
+        # own), made new: never a file or link someone left there
+        name = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            descriptor = os.open(name, flags, 0o644)
+        except FileExistsError:  # left by a build that was killed: only ever ours
+            os.unlink(name)
+            descriptor = os.open(name, flags, 0o644)
         try:
             with os.fdopen(descriptor, "wb") as file:
+                os.fchmod(file.fileno(), 0o644)
                 fill(file)
-            os.chmod(name, 0o644)
             os.replace(name, path)
         except BaseException:
             with contextlib.suppress(OSError):

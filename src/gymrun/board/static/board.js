@@ -1,9 +1,528 @@
-// Picking groups on a comparison page: unticked groups' rows and columns are hidden.
-// Everything else on the board is plain HTML and works without this script.
-for (const box of document.querySelectorAll("input[data-pick]")) {
-  box.addEventListener("change", () => {
-    for (const cell of document.querySelectorAll(`[data-group="${box.dataset.pick}"]`)) {
-      cell.hidden = !box.checked;
-    }
+// gymrun board: the charts (drawn with uPlot from the data beside each figure), the
+// comparison's picking of groups, the leaderboards' sorting, filtering, overlays and CSV,
+// and, under `gymrun board --serve`, pages that follow the recordings as they change.
+// Plain script, no framework; a page opened from disk works as well as a served one.
+"use strict";
+
+const board = {
+  colours: ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf"],
+  curves: {},  // reward curves by run id, as reward.js scripts hand them over
+  waiting: {},  // callbacks for curves being loaded
+  charts: new Map(),  // element -> uPlot
+};
+
+function colour(n) { return board.colours[n % board.colours.length]; }
+
+function dashes(n) { return n < board.colours.length ? undefined : [6, 3 + 2 * Math.floor(n / 10)]; }
+
+function jsonOf(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+function figure(value) {
+  if (value === null || value === undefined) return "—";
+  if (Number.isInteger(value)) return String(value);
+  return Number(value.toPrecision(4)).toString();
+}
+
+// -- charts -------------------------------------------------------------------------------
+
+function chartWidth(element) {
+  return Math.max(280, Math.min(900, element.parentElement.clientWidth || 800));
+}
+
+function draw(element, options, data) {
+  const old = board.charts.get(element);
+  if (old) old.destroy();
+  element.textContent = "";
+  const chart = new uPlot(Object.assign({ width: chartWidth(element), height: 340, legend: { live: false } }, options),
+    data, element);
+  board.charts.set(element, chart);
+  return chart;
+}
+
+window.addEventListener("resize", () => {
+  for (const [element, chart] of board.charts) chart.setSize({ width: chartWidth(element), height: 340 });
+});
+
+// A reward curve's script calls this: `gymrunCurve({...})`.
+window.gymrunCurve = function (data) {
+  board.curves[data.run] = data;
+  for (const done of board.waiting[data.run] || []) done(data);
+  delete board.waiting[data.run];
+};
+
+function loadCurve(id, src) {
+  return new Promise((resolve, reject) => {
+    if (board.curves[id]) { resolve(board.curves[id]); return; }
+    (board.waiting[id] = board.waiting[id] || []).push(resolve);
+    const script = document.createElement("script");
+    script.src = src + (board.live ? "?v=" + board.live.version : "");
+    script.onerror = () => reject(new Error("cannot load " + src));
+    document.head.appendChild(script);
   });
 }
+
+function boundarySeries(boundary, episodes) {
+  return episodes.map(() => boundary);
+}
+
+function drawReward(element, curve) {
+  const x = curve.episode;
+  const series = [{ label: "episode" },
+    { label: "lowest", stroke: "rgba(31,119,180,0.35)", width: 1, points: { show: false } },
+    { label: "highest", stroke: "rgba(31,119,180,0.35)", width: 1, points: { show: false } },
+    { label: `mean of the last ${curve.window}`, stroke: "#d62728", width: 2, points: { show: false } }];
+  const data = [x, curve.low, curve.high, curve.rolling_mean];
+  if (curve.reward_boundary !== null) {
+    series.push({ label: "boundary", stroke: "#2ca02c", dash: [6, 4], width: 1.5, points: { show: false } });
+    data.push(boundarySeries(curve.reward_boundary, x));
+  }
+  draw(element, {
+    title: curve.title,
+    series,
+    bands: [{ series: [2, 1], fill: "rgba(31,119,180,0.15)" }],
+    axes: [{ label: "episode" }, { label: "reward" }],
+    scales: { x: { time: false } },
+  }, data);
+}
+
+function showRewardCharts() {
+  for (const element of document.querySelectorAll("[data-chart=reward]")) {
+    const id = element.dataset.run;
+    delete board.curves[id];
+    loadCurve(id, element.dataset.src).then((curve) => drawReward(element, curve));
+  }
+}
+
+// -- the comparison page --------------------------------------------------------------------
+
+const BAND = "95% band";
+
+function ticked() {
+  return new Set([...document.querySelectorAll("input[data-pick]")]
+    .filter((box) => box.checked).map((box) => box.dataset.pick));
+}
+
+function drawProfiles() {
+  const element = document.querySelector("[data-chart=profiles]");
+  const profile = jsonOf("profile-data");
+  if (!element || !profile) return;
+  const picked = ticked();
+  const shown = profile.keys.map((key, n) => [key, n]).filter(([key]) => picked.has(key));
+  const note = document.getElementById("profiles-shown");
+  const bands = shown.length <= 8;
+  if (note) {
+    note.textContent = shown.length === profile.keys.length
+      ? `All ${shown.length} groups with several runs are drawn` + (bands ? ", each with its 95% band." : " (95% bands only for 8 groups or fewer: untick some to see them).")
+      : `${shown.length} of the ${profile.keys.length} groups with several runs are drawn, as ticked above` + (bands ? ", each with its 95% band." : " (95% bands only for 8 groups or fewer).");
+  }
+  if (!shown.length) { element.textContent = "Tick a group above to draw its profile."; return; }
+  const tau = profile.curves[0].tau;
+  const series = [{ label: "τ" }];
+  const data = [tau];
+  const bandList = [];
+  for (const [key, n] of shown) {
+    const curve = profile.curves[n];
+    const line = { label: profile.groups[n], stroke: colour(n), width: 2, dash: dashes(n),
+      paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } };
+    series.push(line);
+    data.push(curve.fraction);
+    if (bands) {
+      const base = series.length;
+      for (let edge = 0; edge < 2; edge++) {
+        series.push({ label: BAND, stroke: "transparent", points: { show: false }, paths: uPlot.paths.stepped({ align: 1 }) });
+      }
+      data.push(curve.ci95[1], curve.ci95[0]);
+      bandList.push({ series: [base, base + 1], fill: colour(n) + "26" });
+    }
+  }
+  const chart = draw(element, {
+    title: `${profile.env}: performance profiles`,
+    series,
+    bands: bandList,
+    axes: [{ label: "run score τ (mean episode reward)" }, { label: "fraction of runs with score > τ" }],
+    scales: { x: { time: false }, y: { range: [-0.02, 1.02] } },
+    legend: { live: false },
+  }, data);
+  // band edges have no legend entry of their own
+  for (const item of chart.root.querySelectorAll(".u-legend .u-series")) {
+    if (item.textContent === BAND) item.remove();
+  }
+}
+
+function improvement(a, b) {
+  let above = 0, ties = 0;
+  for (const x of a) for (const y of b) { if (x > y) above++; else if (x === y) ties++; }
+  return a.length && b.length ? (above + 0.5 * ties) / (a.length * b.length) : null;
+}
+
+function heatColour(p) {
+  // 0 red, 0.5 white, 1 blue
+  const t = Math.max(0, Math.min(1, p));
+  const [r, g, b] = t < 0.5 ? [214, 39 + (255 - 39) * t * 2, 40 + (255 - 40) * t * 2]
+    : [255 - (255 - 31) * (t - 0.5) * 2, 255 - (255 - 119) * (t - 0.5) * 2, 255 - (255 - 180) * (t - 0.5) * 2];
+  return `rgb(${Math.round(r)},${Math.round(g)},${Math.round(b)})`;
+}
+
+function drawHeatMap() {
+  const canvas = document.querySelector("canvas[data-chart=improvement]");
+  const compare = jsonOf("compare-data");
+  if (!canvas || !compare) return;
+  const picked = ticked();
+  const groups = compare.groups.filter((g) => g.run_scores.length && picked.has(g.key));
+  const intervals = {};
+  const keys = compare.improvement.groups;
+  keys.forEach((a, i) => keys.forEach((b, j) => {
+    const e = compare.improvement.matrix[i][j];
+    if (e) intervals[a + " " + b] = e;
+  }));
+  const size = Math.max(1, groups.length);
+  const side = Math.min(canvas.parentElement.clientWidth || 600, 640);
+  const cell = Math.max(1, Math.floor(side / size));
+  canvas.width = canvas.height = cell * size;
+  canvas.style.width = canvas.style.height = cell * size + "px";
+  const context = canvas.getContext("2d");
+  const values = groups.map((a) => groups.map((b) => (a === b ? null : improvement(a.run_scores, b.run_scores))));
+  values.forEach((row, i) => row.forEach((p, j) => {
+    context.fillStyle = p === null ? "#999" : heatColour(p);
+    context.fillRect(j * cell, i * cell, cell, cell);
+  }));
+  const tip = document.getElementById("improvement-tip");
+  canvas.onmousemove = (event) => {
+    const box = canvas.getBoundingClientRect();
+    const i = Math.floor((event.clientY - box.top) / cell), j = Math.floor((event.clientX - box.left) / cell);
+    if (!groups[i] || !groups[j] || i === j) { tip.textContent = "Point at a cell: P(row > column)."; return; }
+    const e = intervals[groups[i].key + " " + groups[j].key];
+    const shown = e ? `${figure(e.value)} [${figure(e.ci95[0])}, ${figure(e.ci95[1])}]` : figure(values[i][j]);
+    tip.textContent = `P(${groups[i].label} > ${groups[j].label}) = ${shown}`;
+  };
+  const caption = document.getElementById("improvement-shown");
+  if (caption) caption.textContent = `${groups.length} groups, in the order of the table above (best IQM first).`;
+}
+
+function pickGroups() {
+  const picked = ticked();
+  for (const box of document.querySelectorAll("input[data-pick]")) {
+    for (const cell of document.querySelectorAll(`table.improvement [data-group="${box.dataset.pick}"]`)) {
+      cell.hidden = !box.checked;
+    }
+    const row = document.querySelector(`table.groups tr[data-group="${box.dataset.pick}"]`);
+    if (row) row.classList.toggle("off", !box.checked);
+  }
+  drawProfiles();
+  drawHeatMap();
+  return picked;
+}
+
+function setUpComparison() {
+  const boxes = document.querySelectorAll("input[data-pick]");
+  if (!boxes.length) return;
+  for (const box of boxes) box.addEventListener("change", pickGroups);
+  for (const button of document.querySelectorAll("button[data-picks]")) {
+    button.addEventListener("click", () => {
+      const how = button.dataset.picks;
+      boxes.forEach((box, n) => { box.checked = how === "all" || (how === "best" && n < 10); });
+      pickGroups();
+    });
+  }
+  pickGroups();
+}
+
+// -- leaderboards ---------------------------------------------------------------------------
+
+const COLUMNS = [  // [key, heading, sort value, class]
+  ["pick", "select", null, ""],
+  ["rank", "#", (r) => r.rank, "num"],
+  ["run", "run", (r) => (r.name || "") + " " + r.id, ""],
+  ["score", "mean reward [95% CI]", (r) => r.score, "num nowrap"],
+  ["episodes", "episodes", (r) => r.episodes, "num"],
+  ["boundary", "boundary", (r) => r.boundary, "num"],
+  ["solved", "solved", (r) => r.solved_after === null ? Infinity : r.solved_after, "small solved-cell"],
+  ["agent", "agent", (r) => r.agent, "small"],
+  ["wrappers", "wrappers", (r) => r.wrappers, "small"],
+  ["date", "date (UTC)", (r) => r.date, "nowrap"],
+  ["status", "status", (r) => r.status, ""],
+];
+const PAGE = 100;
+
+function escapeText(text) {
+  const span = document.createElement("span");
+  span.textContent = text === null || text === undefined ? "—" : String(text);
+  return span.innerHTML;
+}
+
+function compareValues(a, b) {
+  const missing = (v) => v === null || v === undefined || (typeof v === "number" && isNaN(v));
+  if (missing(a) || missing(b)) return missing(a) - missing(b);  // missing last, either way
+  return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
+}
+
+class Leaderboard {
+  constructor(holder, rows) {
+    this.holder = holder;
+    this.rows = rows;
+    this.base = holder.dataset.base || "";
+    this.columns = COLUMNS.filter(([key]) => key !== "boundary" || holder.dataset.boundaries === "yes");
+    this.sort = { key: "rank", down: false };
+    this.filters = { text: "", agent: "", wrapper: "", status: "" };
+    this.shown = PAGE;
+    this.selected = new Set();
+    this.build();
+    this.render();
+  }
+
+  build() {
+    const options = (values) => ["", ...[...new Set(values)].sort()]
+      .map((v) => `<option value="${escapeText(v)}">${v === "" ? "any" : escapeText(v)}</option>`).join("");
+    const wrappers = this.rows.flatMap((r) => (r.wrappers ? r.wrappers.split(", ") : ["—"]));
+    this.holder.innerHTML = `
+<div class="toolbar" role="search">
+  <label>Find <input type="search" data-filter="text" placeholder="run, agent, wrapper…"></label>
+  <label>agent <select data-filter="agent">${options(this.rows.map((r) => r.agent || "—"))}</select></label>
+  <label>wrapper <select data-filter="wrapper">${options(wrappers)}</select></label>
+  <label>status <select data-filter="status">${options(this.rows.map((r) => r.status))}</select></label>
+  <span class="count" aria-live="polite"></span>
+  <button type="button" data-action="overlay" disabled>Overlay the selected curves</button>
+  <button type="button" data-action="clear" disabled>Clear the selection</button>
+  <button type="button" data-action="csv">Download CSV</button>
+</div>
+<div class="table-wrap"><table class="leaderboard"><thead><tr>${this.columns.map(([key, heading, value, cls]) =>
+  value ? `<th scope="col" class="sortable ${cls.includes("num") ? "num" : ""}" data-sort="${key}" tabindex="0">${heading}</th>`
+    : `<th scope="col">${heading}</th>`).join("")}</tr></thead><tbody></tbody></table></div>
+<p class="more"><button type="button" data-action="more">Show more runs</button></p>`;
+    for (const input of this.holder.querySelectorAll("[data-filter]")) {
+      input.addEventListener("input", () => { this.filters[input.dataset.filter] = input.value; this.shown = PAGE; this.render(); });
+    }
+    for (const th of this.holder.querySelectorAll("th[data-sort]")) {
+      const sortBy = () => {
+        const key = th.dataset.sort;
+        this.sort = { key, down: this.sort.key === key ? !this.sort.down : false };
+        this.render();
+      };
+      th.addEventListener("click", sortBy);
+      th.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(); } });
+    }
+    this.holder.querySelector("[data-action=more]").addEventListener("click", () => { this.shown += PAGE * 5; this.render(); });
+    this.holder.querySelector("[data-action=csv]").addEventListener("click", () => this.download());
+    this.holder.querySelector("[data-action=overlay]").addEventListener("click", () => this.overlay());
+    this.holder.querySelector("[data-action=clear]").addEventListener("click", () => { this.selected.clear(); this.render(); });
+    this.holder.querySelector("tbody").addEventListener("change", (event) => {
+      const box = event.target.closest("input[data-select]");
+      if (!box) return;
+      if (box.checked) this.selected.add(box.dataset.select); else this.selected.delete(box.dataset.select);
+      this.updateButtons();
+    });
+  }
+
+  matching() {
+    const { text, agent, wrapper, status } = this.filters;
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    return this.rows.filter((r) => {
+      if (agent && (r.agent || "—") !== agent) return false;
+      if (status && r.status !== status) return false;
+      if (wrapper && !(r.wrappers ? r.wrappers.split(", ") : ["—"]).includes(wrapper)) return false;
+      const haystack = [r.id, r.name, r.agent, r.wrappers, r.status, r.seed].join(" ").toLowerCase();
+      return words.every((w) => haystack.includes(w));
+    });
+  }
+
+  ordered() {
+    const column = COLUMNS.find(([key]) => key === this.sort.key);
+    const value = column[2];
+    const sign = this.sort.down ? -1 : 1;
+    return this.matching().map((r, n) => [r, n]).sort(([a, i], [b, j]) => {
+      const found = compareValues(value(a), value(b));
+      const missing = (v) => v === null || v === undefined;
+      if (missing(value(a)) !== missing(value(b))) return found;  // missing last either way
+      return sign * found || i - j;
+    }).map(([r]) => r);
+  }
+
+  cell(row, key) {
+    const c = row.cells;
+    switch (key) {
+      case "pick": return `<input type="checkbox" data-select="${escapeText(row.id)}" aria-label="select ${escapeText(row.id)}"${this.selected.has(row.id) ? " checked" : ""}>`;
+      case "rank": return row.rank === null ? "—" : String(row.rank);
+      case "run": return `<a href="${this.base}${row.href}" title="${escapeText(row.id)}">${escapeText(row.name)}</a><br><span class="muted small">seed ${escapeText(row.seed)}</span>`;
+      default: return c[key];
+    }
+  }
+
+  render() {
+    const rows = this.ordered();
+    this.current = rows;
+    const body = this.holder.querySelector("tbody");
+    body.innerHTML = rows.slice(0, this.shown).map((row) =>
+      `<tr data-run="${escapeText(row.id)}">${this.columns.map(([key, , , cls]) =>
+        `<td class="${key === "run" ? "run" : cls}">${this.cell(row, key)}</td>`).join("")}</tr>`).join("");
+    for (const th of this.holder.querySelectorAll("th[data-sort]")) {
+      if (th.dataset.sort === this.sort.key) th.setAttribute("aria-sort", this.sort.down ? "descending" : "ascending");
+      else th.removeAttribute("aria-sort");
+    }
+    const count = this.holder.querySelector(".count");
+    count.textContent = rows.length === this.rows.length ? `${rows.length} runs` : `${rows.length} of ${this.rows.length} runs`;
+    if (rows.length > this.shown) count.textContent += `, the first ${this.shown} shown`;
+    this.holder.querySelector("[data-action=more]").hidden = rows.length <= this.shown;
+    this.updateButtons();
+  }
+
+  updateButtons() {
+    const none = this.selected.size === 0;
+    this.holder.querySelector("[data-action=overlay]").disabled = none;
+    this.holder.querySelector("[data-action=clear]").disabled = none;
+    this.holder.querySelector("[data-action=overlay]").textContent = none ? "Overlay the selected curves" : `Overlay ${this.selected.size} selected curve${this.selected.size === 1 ? "" : "s"}`;
+  }
+
+  download() {
+    const head = ["rank", "run", "name", "seed", "mean_reward", "ci95_low", "ci95_high", "episodes",
+      "reward_boundary", "verdict", "episodes_before_solve", "agent", "wrappers", "started_at", "status"];
+    const quote = (v) => {
+      const text = v === null || v === undefined ? "" : String(v);
+      return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    const lines = [head.join(",")].concat(this.current.map((r) => [r.rank, r.id, r.name, r.seed, r.score,
+      r.low, r.high, r.episodes, r.boundary, r.verdict, r.solved_after, r.agent, r.wrappers, r.date, r.status]
+      .map(quote).join(",")));
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
+    link.download = (document.querySelector("h1").textContent.trim().replace(/[^A-Za-z0-9._-]+/g, "-") || "runs") + ".csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  overlay() {
+    const ids = [...this.selected];
+    const section = document.getElementById("overlay");
+    const element = section.querySelector("[data-chart=overlay]");
+    section.hidden = false;
+    const byId = new Map(this.rows.map((r) => [r.id, r]));
+    Promise.all(ids.map((id) => loadCurve(id, this.base + byId.get(id).href.replace(/index\.html$/, "reward.js"))
+      .catch(() => null))).then((curves) => {
+      const found = curves.filter(Boolean);
+      if (!found.length) { element.textContent = "These runs have no episodes yet."; return; }
+      // one x axis: every episode at which some curve has a point
+      const xs = [...new Set(found.flatMap((c) => c.episode))].sort((a, b) => a - b);
+      const data = [xs];
+      const series = [{ label: "episode" }];
+      found.forEach((curve, n) => {
+        const at = new Map(curve.episode.map((e, i) => [e, curve.rolling_mean[i]]));
+        data.push(xs.map((x) => (at.has(x) ? at.get(x) : null)));
+        const row = byId.get(curve.run);
+        series.push({ label: `${row.name} (seed ${row.seed})`, stroke: colour(n), dash: dashes(n), width: 2,
+          spanGaps: true, points: { show: false } });
+      });
+      const boundaries = [...new Set(found.map((c) => c.reward_boundary).filter((b) => b !== null))];
+      for (const boundary of boundaries) {
+        data.push(xs.map(() => boundary));
+        series.push({ label: `boundary ${figure(boundary)}`, stroke: "#2ca02c", dash: [6, 4], width: 1.5, points: { show: false } });
+      }
+      draw(element, { title: "Rolling mean reward", series, axes: [{ label: "episode" }, { label: "reward" }],
+        scales: { x: { time: false } } }, data);
+      section.scrollIntoView({ block: "nearest" });
+    });
+  }
+}
+
+function setUpLeaderboards() {
+  const holder = document.querySelector("[data-table=leaderboard]");
+  const rows = jsonOf("rows");
+  if (holder && rows) board.leaderboard = new Leaderboard(holder, rows);
+}
+
+// -- following the recordings ------------------------------------------------------------
+// Under `gymrun board --serve`, /live.json lists the pages each build wrote: a page that
+// one of them rewrote fetches itself again and puts in the new content, keeping what the
+// reader chose (sort, filters, selection, ticked groups). Opened from disk, or served by
+// another server (no /live.json), a page stays as it is.
+
+function pagePath() {
+  let path = decodeURIComponent(location.pathname).replace(/^\//, "");
+  if (path === "" || path.endsWith("/")) path += "index.html";
+  return path;
+}
+
+function keepState() {
+  const state = { ticked: document.querySelector("input[data-pick]") ? ticked() : null };
+  const table = board.leaderboard;
+  if (table) {
+    state.table = { sort: table.sort, filters: table.filters, shown: table.shown,
+      selected: table.selected, overlay: !document.getElementById("overlay").hidden };
+  }
+  return state;
+}
+
+function restoreState(state) {
+  if (state.ticked) {
+    for (const box of document.querySelectorAll("input[data-pick]")) box.checked = state.ticked.has(box.dataset.pick);
+    pickGroups();
+  }
+  const table = board.leaderboard;
+  if (table && state.table) {
+    Object.assign(table, { sort: state.table.sort, filters: state.table.filters, shown: state.table.shown,
+      selected: state.table.selected });
+    for (const input of table.holder.querySelectorAll("[data-filter]")) input.value = table.filters[input.dataset.filter];
+    table.render();
+    if (state.table.overlay && table.selected.size) {
+      for (const id of table.selected) delete board.curves[id];
+      table.overlay();
+    }
+  }
+}
+
+async function refresh() {
+  const response = await fetch(location.href, { cache: "no-store" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const main = document.querySelector("main");
+  const next = fresh.querySelector("main");
+  if (!main || !next) return;
+  const state = keepState();
+  for (const chart of board.charts.values()) chart.destroy();
+  board.charts.clear();
+  board.leaderboard = null;
+  main.innerHTML = next.innerHTML;
+  document.title = fresh.title;
+  start();
+  restoreState(state);
+  document.dispatchEvent(new CustomEvent("board:refreshed"));
+}
+
+function follow() {
+  if (!location.protocol.startsWith("http")) return;
+  const here = pagePath();
+  let version = null;
+  const poll = async () => {
+    let live;
+    try {
+      const response = await fetch("/live.json", { cache: "no-store" });
+      if (!response.ok) return false;  // not served by gymrun board --serve
+      live = await response.json();
+    } catch (error) {
+      return true;  // the server is restarting, or gone for now
+    }
+    board.live = live;
+    if (version === null || live.version === version) { version = live.version; return true; }
+    const oldest = live.changes.length ? live.changes[0][0] : live.version;
+    const mine = oldest > version + 1
+      || live.changes.some(([built, pages]) => built > version && pages.includes(here));
+    version = live.version;
+    if (mine) await refresh();
+    return true;
+  };
+  const loop = async () => { if (await poll()) setTimeout(loop, 1000); };
+  loop();
+}
+
+// -- start --------------------------------------------------------------------------------
+
+function start() {
+  showRewardCharts();
+  setUpComparison();
+  setUpLeaderboards();
+}
+
+if (typeof uPlot !== "undefined") { start(); follow(); }
