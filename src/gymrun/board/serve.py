@@ -1,16 +1,23 @@
 """Serving the board on 127.0.0.1 and rebuilding it as runs change.
 
-The server is the standard library's; a build runs whenever a run's or sweep's files
-change (their sizes and times, polled), and also now and then while a run is marked
-running, since a killed run writes nothing to say so. It answers only requests that name
-it as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another
-site's (DNS rebinding), refused with 421.
+The server is the standard library's. It is told which directories of the recordings
+changed (`gymrun.board.watch`: inotify on Linux, so the work follows the changes and not
+the size of the recordings; elsewhere the sizes and times of every run's files are polled)
+and builds again, looking only at those runs; also now and then while a run is marked
+running, since a killed run writes nothing to say so. Each build's written pages are
+listed in ``/live.json``, which it keeps in memory: open pages ask for it every second or
+two and refresh what changed without a reload. It answers only requests that name it as
+127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
+(DNS rebinding), refused with 421.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import http.server
+import io
+import json
 import stat
 import threading
 import time
@@ -19,8 +26,9 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from gymrun.board.build import BuildReport, build_board
+from gymrun.board.build import BuildReport, Kept, build_board
 from gymrun.board.scan import scan, signature
+from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
 
 POLL_SECONDS = 1.0
@@ -47,9 +55,43 @@ def is_local_host(host: str | None, port: int) -> bool:
     return any(name in (local, f"{local}:{port}") for local in LOCAL_NAMES)
 
 
+LIVE_PAGE = "/live.json"
+LIVE_BUILDS = 64  # builds whose written pages /live.json lists
+
+
+class Live:
+    """What the builds since the server started wrote: a version, counted up by each build
+    that wrote a page, and the pages each of the last `LIVE_BUILDS` wrote. A page that
+    knows the version it was shown at asks which pages changed since."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self._recent: collections.deque[tuple[int, list[str]]] = collections.deque(
+            maxlen=LIVE_BUILDS
+        )
+        self._lock = threading.Lock()
+
+    def built(self, out: Path, report: BuildReport) -> None:
+        pages = sorted(p.relative_to(out).as_posix() for p in report.written if p.suffix == ".html")
+        if pages:
+            with self._lock:
+                self.version += 1
+                self._recent.append((self.version, pages))
+
+    def document(self) -> bytes:
+        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first."""
+        with self._lock:
+            changes = [[version, pages] for version, pages in self._recent]
+            return json.dumps({"version": self.version, "changes": changes}).encode()
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Files of the board, never cached (a reload shows the latest build), not logged;
-    only to requests for the names it is served under."""
+    only to requests for the names it is served under; and ``/live.json``."""
+
+    def __init__(self, *args: Any, live: Live, **kwargs: Any) -> None:
+        self.live = live
+        super().__init__(*args, **kwargs)
 
     def parse_request(self) -> bool:
         if not super().parse_request():
@@ -76,6 +118,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_head(self) -> Any:
+        if self.path.split("?", 1)[0] == LIVE_PAGE:
+            body = self.live.document()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
         # Only what the board wrote: a regular file or a folder of the site, reached
         # without a link (the board makes none; one planted there is not followed).
         if not servable(Path(self.directory), Path(self.translate_path(self.path))):
@@ -137,12 +186,14 @@ def serve_board(
     poll_seconds: float = POLL_SECONDS,
 ) -> None:
     """Build the board, serve `out` at ``http://127.0.0.1:PORT/`` (`port` 0 picks a free
-    one; `on_ready` gets the address), and rebuild when the recordings change, until
+    one; `on_ready` gets the address), and build again as the recordings change, until
     `stop` is set or Ctrl-C."""
-    report = build_board(root, out)
+    kept = Kept()
+    live = Live()
+    report = build_board(root, out, kept=kept)
     if on_build is not None:
         on_build(report)
-    handler = functools.partial(_Handler, directory=str(out))
+    handler = functools.partial(_Handler, directory=str(out), live=live)
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
@@ -150,25 +201,34 @@ def serve_board(
     thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
     thread.start()
     stop = stop or threading.Event()
+    watcher = Watcher(root)
     try:
         if on_ready is not None:
             on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
-        state, built = recordings_state(root), time.monotonic()
+        state = None if watcher.watching else recordings_state(root)
+        built = time.monotonic()
         while not stop.wait(poll_seconds):
-            now = recordings_state(root) if root.is_dir() else []
-            live = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
-            if now == state and not live:
+            changed = watcher.changes()
+            if changed is None and not watcher.watching:  # no inotify: poll every file
+                now = recordings_state(root) if root.is_dir() else []
+                changed = None if now != state else set()
+                state = now
+            live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
+            if changed is not None and not changed and not live_due:
                 continue
             try:
-                report = build_board(root, out)
+                report = build_board(root, out, changed=changed, kept=kept)
             except GymrunError as exc:
                 if on_error is not None:
                     on_error(exc)
             else:
+                live.built(out, report)
                 if on_build is not None:
                     on_build(report)
-            state, built = now, time.monotonic()
+            built = time.monotonic()
     finally:
+        watcher.close()
         server.shutdown()
         server.server_close()
         thread.join()
+        kept.save(out)

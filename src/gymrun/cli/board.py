@@ -27,7 +27,10 @@ def board(
     ),
     serve: Annotated[
         bool,
-        typer.Option("--serve", help="Serve the site on 127.0.0.1 and rebuild as runs change."),
+        typer.Option(
+            "--serve",
+            help="Serve the site on 127.0.0.1, following runs as they record (open pages refresh).",
+        ),
     ] = False,
     port: Annotated[
         int, typer.Option("--port", "-p", min=0, max=65535, help="Port for --serve (0: any free).")

@@ -1,0 +1,246 @@
+"""The board's pages at work in a real browser: a comparison of 16 groups shows every one
+of them, a leaderboard sorts, filters, overlays reward curves and downloads as CSV, no page
+scrolls sideways, and a served board follows a run as it records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from gymrun.board.build import build_board
+from tests.support.board_runs import gymrun_in
+from tests.support.browser import Visit
+from tests.support.paths import CONFIGS
+from tests.support.processes import default_signals
+
+EPSILONS = [round(0.05 * n, 2) for n in range(16)]
+GYMRUN = [sys.executable, "-m", "gymrun"]
+
+
+@pytest.fixture(scope="module")
+def sixteen(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A board of 16 groups on CartPole-v1 (a sweep of epsilon over two seeds), and one run
+    judged against CartPole-v1's own boundary (475) instead of the sweep's 195."""
+    base = tmp_path_factory.mktemp("sixteen")
+    (base / "eps.yaml").write_text(
+        "name: eps\nenv: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        "agent: {name: constant, action: 0}\nepisodes: 5\nreward_boundary: 195\n"
+        f"sweep:\n  wrappers.0.epsilon: {EPSILONS}\n  seeds: [0, 1]\n"
+    )
+    gymrun_in(base, "sweep", "eps.yaml", "-o", "recordings/eps")
+    gymrun_in(base, "run", "CartPole-v1", "-n", "5", "-q")
+    build_board(base / "recordings", base / "site")
+    return base / "site"
+
+
+def test_a_comparison_shows_every_group_and_draws_what_is_ticked(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    compare = json.loads((sixteen / "envs" / "CartPole-v1" / "compare.json").read_text())
+    assert len(compare["groups"]) == 17  # the sweep's 16 points and the lone run
+    visit = Visit(browser, sixteen / "envs" / "CartPole-v1" / "compare.html")
+    page = visit.page
+    labels = visit.texts("table.groups tbody td:nth-child(2)")
+    assert labels == [g["label"] for g in compare["groups"]]
+    # every pair of the scored groups has its interval in the table
+    assert len(compare["improvement"]["groups"]) == 17
+    assert page.locator("table.improvement tbody tr").count() == 17
+    # the map has a cell for every pair, and says what a cell holds
+    canvas = page.locator("canvas[data-chart=improvement]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] == box["height"] and box["width"] >= 17
+    page.mouse.move(box["x"] + box["width"] * 0.5 / 17, box["y"] + box["height"] * 1.5 / 17)
+    first, second = (g["label"] for g in compare["groups"][:2])
+    assert page.locator("#improvement-tip").inner_text().startswith(f"P({second} > {first}) = ")
+    # the profiles: of every group with several runs, as ticked
+    legend = "[data-chart=profiles] .u-legend .u-series"
+    profiled = json.loads((sixteen / "envs" / "CartPole-v1" / "profile.json").read_text())
+    assert len(profiled["groups"]) == 16
+
+    def drawn() -> list[str]:
+        return [t for t in visit.texts(legend) if t not in ("", "τ")]
+
+    assert drawn() == profiled["groups"]
+    for label in profiled["groups"][3:6]:
+        page.get_by_label(label, exact=True).uncheck()
+    assert drawn() == profiled["groups"][:3] + profiled["groups"][6:]
+    assert page.locator("#improvement-shown").inner_text().startswith("14 groups")
+    page.get_by_role("button", name="none").click()
+    assert drawn() == []
+    page.get_by_role("button", name="all").click()
+    assert drawn() == profiled["groups"]
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert not visit.sideways(), width
+    assert visit.errors == []
+    visit.close()
+
+
+def cells(visit: Visit, column: int) -> list[str]:
+    return visit.texts(f"table.leaderboard tbody td:nth-child({column})")
+
+
+def number(cell: str) -> float:
+    return float(cell.split()[0])
+
+
+def test_a_leaderboard_sorts_filters_overlays_and_downloads(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    visit = Visit(browser, sixteen / "envs" / "CartPole-v1" / "index.html")
+    page = visit.page
+    heads = visit.texts("table.leaderboard thead th")
+    assert heads[:4] == ["select", "#", "run", "mean reward [95% CI]"]
+    assert "boundary" in heads  # 195 and 475 on one leaderboard
+    score, boundary = heads.index("mean reward [95% CI]") + 1, heads.index("boundary") + 1
+    assert page.locator(".count").inner_text() == "33 runs"
+    assert set(cells(visit, boundary)) == {"195", "475"}
+    ranks = [int(r) for r in cells(visit, 2)]
+    assert ranks == sorted(ranks)  # ranked to start with
+    page.locator("th[data-sort=score]").click()
+    ascending = [number(c) for c in cells(visit, score)]
+    assert ascending == sorted(ascending)
+    page.locator("th[data-sort=score]").click()
+    assert [number(c) for c in cells(visit, score)] == sorted(ascending, reverse=True)
+    assert page.locator("th[data-sort=score]").get_attribute("aria-sort") == "descending"
+    # filters: by text, by agent, by wrapper, by status
+    page.locator("input[data-filter=text]").fill("epsilon=0.25")
+    assert page.locator(".count").inner_text() == "2 of 33 runs"
+    page.locator("input[data-filter=text]").fill("")
+    page.locator("select[data-filter=agent]").select_option("random")
+    assert page.locator(".count").inner_text() == "1 of 33 runs"
+    page.locator("select[data-filter=agent]").select_option("")
+    page.locator("select[data-filter=wrapper]").select_option("epsilon_random (epsilon=0.5)")
+    assert page.locator(".count").inner_text() == "2 of 33 runs"
+    page.locator("select[data-filter=wrapper]").select_option("")
+    page.locator("select[data-filter=status]").select_option("completed")
+    assert page.locator(".count").inner_text() == "33 runs"
+    # two runs' reward curves laid over each other, with the boundary
+    rows = page.locator("table.leaderboard tbody tr")
+    chosen = [rows.nth(0).get_attribute("data-run"), rows.nth(5).get_attribute("data-run")]
+    rows.nth(0).locator("input[data-select]").check()
+    rows.nth(5).locator("input[data-select]").check()
+    page.get_by_role("button", name="Overlay 2 selected curves").click()
+    page.wait_for_selector("[data-chart=overlay] canvas")
+    series = [t for t in visit.texts("[data-chart=overlay] .u-legend .u-series") if t]
+    boundaries = {
+        r.locator("td").nth(boundary - 1).inner_text() for r in (rows.nth(0), rows.nth(5))
+    }
+    assert len(series) == 2 + len(boundaries)  # the two runs, and their boundaries
+    assert {s.removeprefix("boundary ") for s in series[2:]} == boundaries
+    # the table as CSV: the rows shown, in the order shown
+    page.locator("th[data-sort=episodes]").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    text = Path(download.value.path()).read_text()
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["run"] for r in table] == [r.get_attribute("data-run") for r in rows.all()]
+    assert {float(r["reward_boundary"]) for r in table} == {195.0, 475.0}
+    assert set(chosen) <= {r["run"] for r in table}
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert not visit.sideways(), width
+    assert visit.errors == []
+    visit.close()
+
+
+def test_no_page_scrolls_sideways(browser: BrowserContext, sixteen: Path) -> None:
+    pages = [sixteen / "index.html", *sorted(sixteen.glob("envs/*/*.html"))]
+    pages += sorted(sixteen.glob("sweeps/**/index.html"))[:1]
+    pages += sorted(sixteen.glob("runs/**/index.html"))[:2]
+    for path in pages:
+        for width in (1280, 375):
+            visit = Visit(browser, path, width=width)
+            visit.page.wait_for_timeout(100)  # the charts are drawn
+            assert not visit.sideways(), (path, width)
+            assert visit.errors == [], path
+            visit.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`gymrun board --serve` on an empty recordings directory: its address, and the
+    directory."""
+    root = tmp_path / "recordings"
+    root.mkdir()
+    process = subprocess.Popen(
+        [*GYMRUN, "board", str(root), "-o", str(tmp_path / "site"), "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_signals,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # the first build
+        match = re.search(r"serving (http://127\.0\.0\.1:\d+/)", process.stdout.readline())
+        assert match
+        yield match.group(1), root
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(check: object, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("not seen in time")
+
+
+@pytest.mark.slow
+def test_an_open_page_follows_a_run_as_it_records(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    visit = Visit(browser, address + "index.html")
+    page = visit.page
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    run = subprocess.Popen(
+        [*GYMRUN, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "100000000", "-q"],
+        cwd=root.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=default_signals,
+    )
+    try:
+        row = page.locator("tr[data-run^='cartpole_random/']")
+
+        def episodes() -> int:
+            if not row.count():
+                return -1
+            return int(row.locator("td").nth(3).inner_text().split()[0])
+
+        wait_for(lambda: row.count() == 1 and "running" in row.inner_text())
+        seen = episodes()
+        wait_for(lambda: episodes() > seen)  # new episodes, without a reload
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=30)
+        wait_for(lambda: "interrupted" in row.inner_text())
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert page.evaluate("window.stayed") is True
+    assert visit.errors == []
+    visit.close()
