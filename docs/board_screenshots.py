@@ -87,6 +87,9 @@ def photograph(board: Path) -> None:
             page.goto(path.as_uri())
             page.wait_for_load_state("load")
             page.wait_for_function("[...document.images].every(i => i.complete)")
+            page.wait_for_function(  # the charts the page draws
+                "[...document.querySelectorAll('.chart')].every(c => c.querySelector('canvas'))"
+            )
             page.wait_for_function(
                 "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)"
             )

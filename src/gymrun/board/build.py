@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
@@ -31,12 +33,14 @@ from gymrun.board.site import (
     episode_body,
     jsonable,
     script_json,
+    site_base,
     templates_fingerprint,
 )
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError, UsageError
+from gymrun.numbers import figure
 from gymrun.records.files import read_json
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
@@ -179,7 +183,7 @@ def build_board(
         if looked_at is not None and run_id not in looked_at and cached is not None:
             stamp = cached["signature"]  # nothing changed in it
         else:
-            stamp = signature(directory)
+            stamp = found.signatures.get(directory) or signature(directory)
         run_records[run_id] = {"signature": stamp}
         if (
             cached is not None
@@ -245,7 +249,7 @@ def build_board(
         "recordings": source,
         "ranking": RANKING,
         "solve_rule": SOLVE_RULE,
-        "environments": [_env_json(env) for env in environments],
+        "environments": [_env_json(env, LEADERS) for env in environments],
         "damaged": [r.row_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
         "normalized": across_tasks.to_json(),
@@ -572,10 +576,14 @@ def _environments(
     comparisons: dict[str, Comparison],
     slugs: dict[str, str],
 ) -> list[dict[str, Any]]:
+    by_env: dict[str | None, list[RunEntry]] = {}
+    for run in runs.values():
+        by_env.setdefault(run.env, []).append(run)
     found = []
     for env in sorted(comparisons):
-        members = sorted((r for r in runs.values() if r.env == env), key=rank_key)
-        ranked = [(n if rank_key(r)[0] < 2 else None, r) for n, r in enumerate(members, 1)]
+        keyed = sorted(((rank_key(r), r) for r in by_env.get(env, [])), key=lambda k: k[0])
+        ranked = [(n if key[0] < 2 else None, r) for n, (key, r) in enumerate(keyed, 1)]
+        members = [r for _, r in ranked]
         found.append(
             {
                 "env": env,
@@ -591,9 +599,12 @@ def _environments(
     return found
 
 
-def _env_json(env: dict[str, Any]) -> dict[str, Any]:
+def _env_json(env: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
+    """An environment as its JSON has it: its runs in order, every one or the first
+    `limit` (the index's: every run is in the environment's leaderboard.json)."""
+    ranked = env["ranked"] if limit is None else env["ranked"][:limit]
     return {k: v for k, v in env.items() if k != "ranked"} | {
-        "runs": [r.row_json() | {"rank": n} for n, r in env["ranked"]]
+        "runs": [r.row_json() | {"rank": n} for n, r in ranked]
     }
 
 
@@ -656,18 +667,25 @@ def _env_files(
         comparison=comparison,
         runs=runs,
         profile=profile,
-        profile_data=script_json(jsonable(profile)),
+        profile_data=script_json(profile),
         compare_data=script_json(
-            jsonable(
-                {
-                    "groups": [
-                        {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
-                        for g in comparison.groups
-                    ],
-                    "improvement": document["improvement"],
-                }
-            )
+            {
+                "groups": [
+                    {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
+                    for g in comparison.groups
+                ],
+                "improvement": document["improvement"],
+            }
         ),
+        score_links={
+            g.key: Markup(", ").join(
+                Markup('<a href="{}{}">{}</a>').format(
+                    Markup(site_base(folder)), runs[m.run].cells["href"], figure(m.score)
+                )
+                for m in g.scored
+            )
+            for g in comparison.groups
+        },
         scored=scored,
         picked=min(len(comparison.groups), PICKED),
         resamples=scores.GROUP_RESAMPLES,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gymrun.records.layout import VIDEO_DIR, record_kind
@@ -20,10 +20,12 @@ from gymrun.records.layout import VIDEO_DIR, record_kind
 
 @dataclass(frozen=True)
 class Found:
-    """Run and sweep directories, each in path order."""
+    """Run and sweep directories, each in path order, and the signature of each run found
+    (made from the listing the walk read anyway)."""
 
     runs: list[Path]
     sweeps: list[Path]
+    signatures: dict[Path, str] = field(default_factory=dict)
 
 
 def scan(root: Path) -> Found:
@@ -41,16 +43,35 @@ def scan(root: Path) -> Found:
     """
     runs: list[Path] = []
     sweeps: list[Path] = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        path = Path(folder)
-        kind = record_kind(files, subfolders)
+    signatures: dict[Path, str] = {}
+    pending = [root]
+    while pending:
+        path = pending.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        folders = sorted(e.name for e in entries if _is_dir(e) and not e.name.startswith("."))
+        kind = record_kind([e.name for e in entries if not _is_dir(e)], folders)
         if kind == "run" and path != root:
             runs.append(path)
-            subfolders[:] = []  # a run holds no runs (videos/ is its own)
-        elif kind == "sweep":
+            signatures[path] = _digest(path, entries)
+            continue  # a run holds no runs (videos/ is its own)
+        if kind == "sweep":
             sweeps.append(path)
-    return Found(sorted(runs), sorted(sweeps))
+        pending.extend(
+            path / e.name
+            for e in entries
+            if e.name in folders and not e.is_symlink()  # links are not followed
+        )
+    return Found(sorted(runs), sorted(sweeps), signatures)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def board_id(root: Path, directory: Path) -> str:
@@ -63,6 +84,11 @@ def board_id(root: Path, directory: Path) -> str:
     >>> print(board_id(Path("rec"), Path("rec/a") / os.fsdecode(b"b\\xff")))
     a/b\ufffd-43d2a4
     """
+    top, path = str(root), str(directory)
+    if os.sep == "/" and path.startswith(top + "/") and "/." not in path:
+        inside = path[len(top) + 1 :]
+        if shown(inside) == inside:  # all UTF-8: its path as it is
+            return inside
     return "/".join(shown(part) for part in directory.relative_to(root).parts)
 
 
@@ -88,21 +114,28 @@ def signature(directory: Path) -> str:
     ...     before == signature(Path(tmp)), len(before)
     (False, 40)
     """
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        entries = []
+    return _digest(directory, entries)
+
+
+def _digest(directory: Path, entries: list[os.DirEntry[str]]) -> str:
     found: list[str] = []
-    folders = [directory]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
+    for folder, listed in ((directory, entries), (directory / VIDEO_DIR, None)):
+        if listed is None:
+            if not any(e.name == VIDEO_DIR and _is_dir(e) for e in entries):
+                continue
+            try:
+                listed = list(os.scandir(folder))
+            except OSError:
+                continue
+        for entry in sorted(listed, key=lambda e: e.name):
             try:
                 if entry.is_file():
                     stat = entry.stat()
                     found.append(f"{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
-                elif folder == directory and entry.name == VIDEO_DIR and entry.is_dir():
-                    folders.append(directory / VIDEO_DIR)
             except OSError:  # removed meanwhile
                 continue
     return hashlib.sha1("\n".join(found).encode(errors="surrogateescape")).hexdigest()

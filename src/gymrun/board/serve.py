@@ -171,7 +171,7 @@ def recordings_state(root: Path) -> list[Any]:
     """Everything a build depends on, cheaply: the run and sweep directories and the
     sizes and times of their files."""
     found = scan(root)
-    return [[str(d), signature(d)] for d in found.runs + found.sweeps]
+    return [[str(d), found.signatures.get(d) or signature(d)] for d in found.runs + found.sweeps]
 
 
 def serve_board(

@@ -120,6 +120,15 @@ def url(path: str) -> str:
 _PLAIN = re.compile(r"[A-Za-z0-9_.~/-]*")  # nothing to quote
 
 
+def site_base(folder: str) -> str:
+    """The relative link from a page in `folder` to the board's root.
+
+    >>> site_base("envs/CartPole-v1"), site_base("")
+    ('../../', '')
+    """
+    return "../" * (folder.count("/") + 1) if folder else ""
+
+
 def script_json(data: Any) -> Markup:
     """`data` as JSON to put inside a page's ``<script type="application/json">``: with
     ``<``, ``>`` and ``&`` escaped, so no text in it can end the script.
@@ -127,7 +136,10 @@ def script_json(data: Any) -> Markup:
     >>> print(script_json({"name": "</script>"}))
     {"name": "\\u003c/script\\u003e"}
     """
-    text = json.dumps(data, allow_nan=False, default=str)
+    try:
+        text = json.dumps(data, allow_nan=False, default=str)
+    except ValueError:  # NaN: null, as JSON has it
+        text = json.dumps(jsonable(data), allow_nan=False, default=str)
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
     return Markup(text)
