@@ -118,7 +118,7 @@ def print_comparison(compare: dict[str, Any]) -> None:
     keys = compare["improvement"]["groups"]
     a, b = (keys.index(g["key"]) for g in wanted)
     better, worse = (g["label"].split(": ", 1)[1] for g in wanted)
-    p = interval(compare["improvement"]["matrix"][a][b], 2)
+    p = interval(compare["improvement"]["matrix"][a][b])
     print(f"P({better} > {worse}) = {p}")
 
 

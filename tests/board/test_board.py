@@ -351,6 +351,12 @@ def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path)
             break
         time.sleep(0.3)
     assert "cartpole_random" in page
+    # what each build wrote, for open pages to refresh themselves
+    live = json.loads(urllib.request.urlopen(address + "live.json", timeout=10).read())
+    assert live["version"] >= 1 and live["changes"][-1][0] == live["version"]
+    written = {page for _, pages in live["changes"] for page in pages}
+    assert {"index.html", "envs/CartPole-v1/index.html"} <= written
+    assert any(p.startswith("runs/cartpole_random/") for p in written)
 
 
 def requested(
