@@ -505,7 +505,7 @@ def _run_files(
         videos=videos,
         command=command,
         recorded_command=shlex.join(map(str, (meta or {}).get("command") or [])) or None,
-        meta_text=None if meta is None else json.dumps(meta, indent=2),
+        meta_text=None if detail is None else detail.meta_text,
         env_slug=None if entry.env is None else env_slug(entry.env),
         sweep_id=sweep_id,
         window=SOLVE_WINDOW,

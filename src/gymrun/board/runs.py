@@ -105,6 +105,7 @@ class RunDetail:
     meta: dict[str, Any] | None
     meta_problem: str | None
     notes: list[str]
+    meta_text: str | None = None  # meta.json as the run wrote it
 
 
 # A run without a summary of its own (still recording, or stopped before it ended) is
@@ -313,7 +314,15 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
         )
     curve = gathered.curve.curve() if gathered.count else None
     detail = RunDetail(
-        summary.to_json(), rows, block, curve, stored.config_text, meta, stored.meta_problem, notes
+        summary.to_json(),
+        rows,
+        block,
+        curve,
+        stored.config_text,
+        meta,
+        stored.meta_problem,
+        notes,
+        stored.meta_text,
     )
     return entry, detail
 

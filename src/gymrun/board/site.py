@@ -194,6 +194,7 @@ class Site:
         self.written: list[Path] = []
         self._created: set[Path] = set()  # folders made in this build: nothing in them yet
         self._checked: set[Path] = set()  # folders found to be the board's own, no links
+        self._macros: Any = None
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader(PACKAGE, "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -209,7 +210,9 @@ class Site:
     def cells(self, run: Any) -> dict[str, str]:
         """A run's cells on a leaderboard, as HTML: made once, when the run is read, and
         kept with its row (a leaderboard of thousands of runs is written from them)."""
-        macros = self.templates.get_template("macros.html").module
+        if self._macros is None:
+            self._macros = self.templates.get_template("macros.html").module
+        macros = self._macros
         wanted = run.episodes_wanted
         return {
             "href": url(f"runs/{run.id}/index.html"),

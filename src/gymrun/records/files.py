@@ -115,9 +115,14 @@ def read_text(directory: Path, name: str, limit: int) -> str:
 
 def read_json(directory: Path, name: str, limit: int = JSON_LIMIT) -> Any:
     """A JSON file of a recording, parsed (NaN and infinities as gymrun writes them)."""
+    return read_json_text(directory, name, limit)[1]
+
+
+def read_json_text(directory: Path, name: str, limit: int = JSON_LIMIT) -> tuple[str, Any]:
+    """A JSON file of a recording: its text, and what it holds (see `read_json`)."""
     text = read_text(directory, name, limit)
     try:
-        return json.loads(text)
+        return text, json.loads(text)
     except ValueError as exc:
         raise RecordError(f"{directory / name}: not JSON ({str(exc)[:200]})") from None
     except RecursionError:

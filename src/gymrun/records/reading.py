@@ -59,6 +59,7 @@ class StoredRun:
     has_summary: bool = False  # summary.json was there and readable
     meta: dict[str, Any] | None = None
     meta_problem: str | None = None  # why there is no meta (it is not damage)
+    meta_text: str | None = None  # meta.json as it is written
     summary_kept: bool = False  # `summary` is the one the run wrote when it ended
     intervals_forgone: bool = False  # too many episodes to summarise with intervals here
 
@@ -158,7 +159,7 @@ def read_run(
         run.error, run.started_at, run.ended_at = (
             stored.get(key) for key in ("error", "started_at", "ended_at")
         )
-    run.meta, run.meta_problem = _meta(directory, run.problems)
+    run.meta, run.meta_problem, run.meta_text = _meta(directory, run.problems)
     kept = stored_summary(stored) if kept_summary and stored is not None else None
     builder = None if kept is not None else SummaryBuilder(boundary)
     lines = EpisodeLines(directory, boundary)
@@ -354,22 +355,24 @@ _META_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _meta(directory: Path, problems: list[str]) -> tuple[dict[str, Any] | None, str | None]:
+def _meta(
+    directory: Path, problems: list[str]
+) -> tuple[dict[str, Any] | None, str | None, str | None]:
     """``meta.json``, checked, and why there is none when it is missing (not damage: a run
-    stopped as it started has none); a damaged one is a problem of the run."""
+    stopped as it started has none); a damaged one is a problem of the run. And its text."""
     path = directory / META_FILE
     try:
-        meta = files.read_json(directory, META_FILE)
+        text, meta = files.read_json_text(directory, META_FILE)
     except FileNotFoundError:
-        return None, f"no {META_FILE} (the run was stopped as it started)"
+        return None, f"no {META_FILE} (the run was stopped as it started)", None
     except RecordError as exc:
         problems.append(str(exc))
-        return None, str(exc)
+        return None, str(exc), None
     problem = _meta_problem(meta)
     if problem is not None:
         problems.append(f"{path}: not gymrun's metadata ({problem})")
-        return None, problems[-1]
-    return meta, None
+        return None, problems[-1], None
+    return meta, None, text
 
 
 def _meta_problem(meta: Any) -> str | None:
@@ -392,7 +395,7 @@ def _meta_problem(meta: Any) -> str | None:
 def read_meta(directory: Path) -> dict[str, Any]:
     """A run's ``meta.json``, checked: a `RecordError` when it is missing or damaged."""
     problems: list[str] = []
-    meta, why = _meta(directory, problems)
+    meta, why, _ = _meta(directory, problems)
     if meta is None:
         raise RecordError(problems[0] if problems else f"{directory / META_FILE}: {why}")
     return meta
