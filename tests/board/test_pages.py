@@ -244,3 +244,18 @@ def test_an_open_page_follows_a_run_as_it_records(
     assert page.evaluate("window.stayed") is True
     assert visit.errors == []
     visit.close()
+
+
+def test_a_run_named_as_markup_is_shown_as_text(browser: BrowserContext, tmp_path: Path) -> None:
+    name = 'x"\'><img src=nowhere onerror="window.pwned=1">'
+    code = gymrun_in(tmp_path, "run", "CartPole-v1", "-n", "3", "-q", "-o", f"recordings/{name}")
+    assert code.code == 0
+    build_board(tmp_path / "recordings", tmp_path / "site")
+    visit = Visit(browser, tmp_path / "site" / "envs" / "CartPole-v1" / "index.html")
+    page = visit.page
+    page.locator("select[data-filter=agent]").select_option("random")  # rows drawn again
+    row = page.locator("table.leaderboard tbody tr")
+    assert row.count() == 1 and row.get_attribute("data-run") == name
+    assert page.locator("table.leaderboard tbody img").count() == 0
+    assert page.evaluate("window.pwned") is None
+    visit.close()

@@ -248,10 +248,12 @@ const COLUMNS = [  // [key, heading, sort value, class]
 ];
 const PAGE = 100;
 
+// text made safe inside HTML, in an element or a quoted attribute (run names come from
+// directory names, which may hold any character)
 function escapeText(text) {
-  const span = document.createElement("span");
-  span.textContent = text === null || text === undefined ? "—" : String(text);
-  return span.innerHTML;
+  const shown = text === null || text === undefined ? "—" : String(text);
+  return shown.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
 function compareValues(a, b) {
