@@ -74,7 +74,9 @@ function drawReward(element, curve) {
   const series = [{ label: "episode" },
     { label: "lowest", stroke: "rgba(31,119,180,0.35)", width: 1, points: { show: false } },
     { label: "highest", stroke: "rgba(31,119,180,0.35)", width: 1, points: { show: false } },
-    { label: `mean of the last ${curve.window}`, stroke: "#d62728", width: 2, points: { show: false } }];
+    { label: `mean of the last ${curve.window}`, stroke: "#d62728", width: 2,
+      // a run of one window has one such mean: shown as a point
+      points: { show: curve.rolling_mean.filter((v) => v !== null).length < 3, size: 7, fill: "#d62728" } }];
   const data = [x, curve.low, curve.high, curve.rolling_mean];
   if (curve.reward_boundary !== null) {
     series.push({ label: "boundary", stroke: "#2ca02c", dash: [6, 4], width: 1.5, points: { show: false } });
