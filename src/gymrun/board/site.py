@@ -220,11 +220,11 @@ class Site:
             "episodes": f"{run.episodes}"
             + (f" of {wanted}" if wanted and run.episodes != wanted else ""),
             "boundary": escape(number(run.reward_boundary)),
-            "solved": str(macros.solved(run, 100)).strip(),  # type: ignore[attr-defined]
+            "solved": str(macros.solved(run, 100)).strip(),
             "agent": escape(run.agent or "—"),
             "wrappers": escape(", ".join(run.wrappers) or "—"),
             "date": escape(when(run.started_at)),
-            "status": str(macros.status(run.status)),  # type: ignore[attr-defined]
+            "status": str(macros.status(run.status)),
         }
 
     def _folder(self, path: Path) -> bool:
