@@ -207,6 +207,18 @@ def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_pa
     assert not (out / page).exists()  # a run removed from the recordings leaves the board
 
 
+def test_a_run_read_again_unchanged_rewrites_nothing(tmp_path: Path) -> None:
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    build_board(root, out)
+    [run] = (root / "cartpole_random").iterdir()
+    touched = (run / "summary.json").stat().st_mtime_ns + 1_000_000_000
+    os.utime(run / "summary.json", ns=(touched, touched))  # its time, not its content
+    again = build_board(root, out)
+    assert (again.read, again.written) == (1, [])
+    assert build_board(root, out).read == 0  # and the record knows it now
+
+
 def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     root = tmp_path / "recordings"
     gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")

@@ -195,10 +195,13 @@ def build_board(
         else:
             parent = run_id.rpartition("/")[0]
             changes.append((directory, parent if parent in sweep_ids else None))
+    same_rows = True  # every run read again has the row it had
     for entry_json, files in _refresh(root, site, changes):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id] = entry
         site.written.extend(map(Path, files))
+        old = old_runs.get(entry.id)
+        same_rows = same_rows and old is not None and old["entry"] == entry_json
     runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
     read = len(changes)
     gone = [run_id for run_id in old_runs if run_id not in runs]
@@ -209,13 +212,21 @@ def build_board(
         board_id(root, d): (d, by_parent.get(board_id(root, d), [])) for d in found.sweeps
     }
     stamps = {s: _sweep_stamp(d, inside) for s, (d, inside) in sweep_stamps.items()}
-    if not (changes or gone or fresh) and stamps == {
+    quiet = not (gone or fresh) and stamps == {
         s: record["signature"] for s, record in old_sweeps.items()
-    }:
+    }
+    if quiet and not changes:
         # nothing new: every page is as the last build left it
         return _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
     for run_id, entry in runs.items():
         run_records[run_id]["entry"] = entry.to_json()
+    if quiet and same_rows:
+        # runs read again whose rows did not change (a running run with no new episode):
+        # their own pages are written, the pages of many runs are as they were
+        _keep(out, manifest | {"runs": run_records}, kept)
+        report = _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
+        report.read, report.written = read, list(site.written)
+        return report
     site.remove(f"runs/{run_id}" for run_id in gone)
 
     members = [member for run in runs.values() if (member := run.member()) is not None]
@@ -275,16 +286,21 @@ def build_board(
         "envs": list(slugs.values()),
         "statistics": statistics,
     }
-    if kept is None:
-        site.json(MANIFEST, record)
-    else:
-        kept.manifest, kept.unsaved = record, True
-        if time.monotonic() - kept.saved >= MANIFEST_EVERY:
-            kept.save(out)
+    _keep(out, record, kept)
     report = _report(out, runs, len(sweeps), len(environments), started, notes)
     report.read = read
     report.written = [p for p in site.written if p.name != MANIFEST]
     return report
+
+
+def _keep(out: Path, record: dict[str, Any], kept: Kept | None) -> None:
+    """Write the build's record, or keep it in memory for the server (see `Kept`)."""
+    if kept is None:
+        Site(out).json(MANIFEST, record)
+    else:
+        kept.manifest, kept.unsaved = record, True
+        if time.monotonic() - kept.saved >= MANIFEST_EVERY:
+            kept.save(out)
 
 
 def _report(
