@@ -119,6 +119,11 @@ class Kept:
     manifest: dict[str, Any] = field(default_factory=dict)
     saved: float = -math.inf
     unsaved: bool = False
+    # The pages of many runs (the index, leaderboards, comparisons) show running runs'
+    # rows as they were at most `LIVE_PAGES_EVERY` seconds ago: not made again each time a
+    # running run has new episodes (its own page is). `behind`: some rows are newer.
+    pages_due: float = -math.inf
+    behind: bool = False
 
     def save(self, out: Path) -> None:
         """Write the record now, if the last build left it unwritten."""
@@ -128,6 +133,7 @@ class Kept:
 
 
 MANIFEST_EVERY = 30.0
+LIVE_PAGES_EVERY = 10.0
 
 
 def build_board(
@@ -196,12 +202,15 @@ def build_board(
             parent = run_id.rpartition("/")[0]
             changes.append((directory, parent if parent in sweep_ids else None))
     same_rows = True  # every run read again has the row it had
+    running = True  # every run read again was running, and still is
     for entry_json, files in _refresh(root, site, changes):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id] = entry
         site.written.extend(map(Path, files))
         old = old_runs.get(entry.id)
         same_rows = same_rows and old is not None and old["entry"] == entry_json
+        running = running and old is not None and old["entry"]["status"] in LIVE
+        running = running and entry.status in LIVE
     runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
     read = len(changes)
     gone = [run_id for run_id in old_runs if run_id not in runs]
@@ -215,18 +224,26 @@ def build_board(
     quiet = not (gone or fresh) and stamps == {
         s: record["signature"] for s, record in old_sweeps.items()
     }
-    if quiet and not changes:
+    # the pages of many runs were left behind the rows of running runs, long enough ago
+    catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
+    if quiet and not changes and not catch_up:
         # nothing new: every page is as the last build left it
         return _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
     for run_id, entry in runs.items():
         run_records[run_id]["entry"] = entry.to_json()
-    if quiet and same_rows:
-        # runs read again whose rows did not change (a running run with no new episode):
+    soon = kept is not None and running and time.monotonic() < kept.pages_due
+    if quiet and not catch_up and (same_rows or soon):
+        # runs read again whose rows did not change (a running run with no new episode),
+        # or running runs with new episodes shortly after the last pages of many runs:
         # their own pages are written, the pages of many runs are as they were
+        if kept is not None and not same_rows:
+            kept.behind = True
         _keep(out, manifest | {"runs": run_records}, kept)
         report = _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
         report.read, report.written = read, list(site.written)
         return report
+    if kept is not None:
+        kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
     site.remove(f"runs/{run_id}" for run_id in gone)
 
     members = [member for run in runs.values() if (member := run.member()) is not None]

@@ -4,7 +4,9 @@ The server is the standard library's. It is told which directories of the record
 changed (`gymrun.board.watch`: inotify on Linux, so the work follows the changes and not
 the size of the recordings; elsewhere the sizes and times of every run's files are polled)
 and builds again, looking only at those runs; also now and then while a run is marked
-running, since a killed run writes nothing to say so. Each build's written pages are
+running, since a killed run writes nothing to say so. While only running runs change, the
+pages of many runs are made again every `LIVE_PAGES_EVERY` seconds (see `Kept`), a running
+run's own page at each build. Each build's written pages are
 listed in ``/live.json``, which it keeps in memory: open pages ask for it every second or
 two and refresh what changed without a reload. It answers only requests that name it as
 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
@@ -214,7 +216,8 @@ def serve_board(
                 changed = None if now != state else set()
                 state = now
             live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
-            if changed is not None and not changed and not live_due:
+            catch_up = kept.behind and time.monotonic() >= kept.pages_due
+            if changed is not None and not changed and not live_due and not catch_up:
                 continue
             try:
                 report = build_board(root, out, changed=changed, kept=kept)
