@@ -96,7 +96,7 @@ class RlzooAgent:
                     f"with {key}: {zoo.env_kwargs[key]!r} ({zoo.env_kwargs_source}): leave it out"
                 )
         if backend is not None and backend.vector_wrappers:
-            _refuse_own_vector(zoo, env_id)
+            _refuse_own_vector(zoo)
         for name, _ in zoo.wrappers:
             try:
                 resolve_wrapper(name)
@@ -184,15 +184,15 @@ def _seen_space(zoo: ZooFolder, observation_space: gym.Space[Any]) -> gym.Space[
     return stacked
 
 
-def _refuse_own_vector(zoo: ZooFolder, env_id: str) -> None:
+def _refuse_own_vector(zoo: ZooFolder) -> None:
     """An env's own vector implementation has no per-copy wrappers, and tells no agent
     copy when its sub-environment's episode starts (so frames cannot be stacked)."""
     for setting, present in (("env_wrapper", zoo.wrappers), ("frame_stack", zoo.frame_stack)):
         if present:
             raise AgentError(
                 f"agent rlzoo: {zoo.config_file} sets {setting}, which the environment's own "
-                f"vector implementation (vector mode vector_entry_point, the default for "
-                f"{env_id}) cannot play: set vector.mode to sync or async"
+                "vector implementation (vector mode vector_entry_point, the default when an "
+                "env has one) cannot play: set vector.mode to sync or async"
             )
 
 

@@ -15,6 +15,7 @@ rl-zoo3 writes its YAML with ``yaml.dump`` of an ``OrderedDict``, so each file s
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,9 +100,9 @@ def zoo_yaml(file: Path) -> dict[str, Any]:
 
 def _tag_problem(exc: yaml.constructor.ConstructorError) -> str:
     problem = exc.problem or "a value gymrun cannot read"
-    if "could not determine a constructor for the tag" in problem:
-        tag = problem.rsplit("tag", 1)[-1].strip(" '")
-        return f"the tag !!{tag.removeprefix('tag:yaml.org,2002:')} is not read"
+    tag = re.search(r"constructor for the tag '([^']*)'", problem)
+    if tag is not None:
+        return f"the tag !!{tag.group(1).removeprefix('tag:yaml.org,2002:')} is not read"
     return problem
 
 
