@@ -147,6 +147,15 @@ def test_what_cannot_be_played_as_trained_is_refused_in_one_line(tmp_path: Path)
             f"agent rlzoo: {settings}/config.yml: env_wrapper no_such_package.wrappers.Wrapper: ",
         ),
         (
+            {"env_wrapper": "stable_baselines3.common.atari_wrappers.AtariWrapper"},
+            {},
+            (),
+            f"agent rlzoo: {settings}/config.yml: env_wrapper AtariWrapper ends an episode at "
+            "each lost life and goes on with the game when reset, so no episode can be reset "
+            "with a seed of its own: gymrun cannot play it as trained (play the model with "
+            "agent sb3 and configs/atari_sb3.yaml's wrappers)",
+        ),
+        (
             {},
             {"env": "Acrobot-v1"},
             (),

@@ -97,13 +97,20 @@ class RlzooAgent:
                 )
         if backend is not None and backend.vector_wrappers:
             _refuse_own_vector(zoo)
-        for name, _ in zoo.wrappers:
+        for name, kwargs in zoo.wrappers:
             try:
-                resolve_wrapper(name)
+                wrapper = resolve_wrapper(name)
             except GymrunError as exc:
                 raise AgentError(
                     f"agent rlzoo: {zoo.config_file}: env_wrapper {name.replace(':', '.')}: {exc}"
                 ) from None
+            if _ends_episodes_at_lost_lives(wrapper, kwargs):
+                raise AgentError(
+                    f"agent rlzoo: {zoo.config_file}: env_wrapper {wrapper.__name__} ends an "
+                    "episode at each lost life and goes on with the game when reset, so no "
+                    "episode can be reset with a seed of its own: gymrun cannot play it as "
+                    "trained (play the model with agent sb3 and configs/atari_sb3.yaml's wrappers)"
+                )
         return AgentEnv(zoo.env_kwargs, zoo.wrappers, str(zoo.config_file))
 
     @classmethod
@@ -182,6 +189,17 @@ def _seen_space(zoo: ZooFolder, observation_space: gym.Space[Any]) -> gym.Space[
             f"observations; the environment's are {type(observation_space).__name__}"
         )
     return stacked
+
+
+def _ends_episodes_at_lost_lives(wrapper: type, kwargs: dict[str, Any]) -> bool:
+    """Whether `wrapper` is SB3's EpisodicLifeEnv, or its AtariWrapper putting one in (its
+    default): named, not imported, so that checking does not need SB3."""
+    module = wrapper.__module__
+    if module != "stable_baselines3.common.atari_wrappers":
+        return False
+    if wrapper.__name__ == "AtariWrapper":
+        return kwargs.get("terminal_on_life_loss", True) is not False
+    return wrapper.__name__ == "EpisodicLifeEnv"
 
 
 def _refuse_own_vector(zoo: ZooFolder) -> None:
