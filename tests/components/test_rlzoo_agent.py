@@ -78,6 +78,16 @@ def test_a_vector_run_plays_the_episodes_of_one_env(tmp_path: Path) -> None:
     assert own.status == "completed" and len(own.episodes) == 12
 
 
+def test_an_env_wrapper_wraps_each_env_beneath_the_agent(tmp_path: Path) -> None:
+    clipped = {"gymnasium.wrappers.ClipReward": {"min_reward": 0, "max_reward": 0.5}}
+    folder = zoo_copy(tmp_path, {"env_wrapper": [clipped]})
+    result = run_experiment(load_config(evaluation(tmp_path, str(folder), episodes=3)))
+    # the environment's own reward, and beside it the clipped one the model was trained on
+    assert [(e.reward, e.shaped_reward) for e in result.episodes] == [
+        (e.steps, e.steps / 2) for e in result.episodes
+    ]
+
+
 def test_a_recorded_run_keeps_the_hash_of_every_file_it_read(tmp_path: Path) -> None:
     code, _, err = gymrun("run", str(evaluation(tmp_path, str(SHIPPED))), "-q", "-o", "run")
     assert code == 0, err
