@@ -229,6 +229,17 @@ def test_a_folder_that_is_not_a_zoo_model_is_named_for_what_it_lacks(tmp_path: P
     )
 
 
+def test_a_frame_stack_the_model_did_not_see_is_named_with_its_file(tmp_path: Path) -> None:
+    folder = zoo_copy(tmp_path, {"frame_stack": 4})
+    code, _, err = gymrun("validate", str(evaluation(tmp_path, str(folder))))
+    assert (code, err) == (
+        2,
+        f"error: agent rlzoo: {folder}/CartPole-v1.zip was trained on observations Box (4,) "
+        "float32, but the environment's are Box (16,) float32 (its observations stacked 4 "
+        f"times: frame_stack in {folder}/CartPole-v1/config.yml)\n",
+    )
+
+
 def test_another_model_file_in_the_folder_is_played_when_named(tmp_path: Path) -> None:
     folder = zoo_copy(tmp_path)
     (folder / "CartPole-v1.zip").rename(folder / "best_model.zip")

@@ -50,7 +50,7 @@ class RlzooAgent:
     ) -> None:
         zoo = read_zoo_folder(path, algo, model)
         seen = _seen_space(zoo, observation_space)
-        with _as_rlzoo():
+        with _as_rlzoo(zoo):
             self.player = Sb3Agent(
                 seen, action_space, str(zoo.model), zoo.algo, deterministic, None, device
             )
@@ -149,7 +149,7 @@ class RlzooAgent:
         zoo = read_zoo_folder(path, algo, model)
         seen = _seen_space(zoo, observation_space)
         stats = None if zoo.vecnormalize is None else str(zoo.vecnormalize)
-        with _as_rlzoo():
+        with _as_rlzoo(zoo):
             notes = Sb3Agent.check_unloaded(
                 seen, action_space, str(zoo.model), zoo.algo, deterministic, stats, device
             )
@@ -227,14 +227,18 @@ def _row(stacked: Any) -> Any:
 
 
 @contextmanager
-def _as_rlzoo() -> Iterator[None]:
-    """The sb3 agent's errors, said of this agent (it plays the model through one)."""
+def _as_rlzoo(zoo: ZooFolder | None = None) -> Iterator[None]:
+    """The sb3 agent's errors, said of this agent (it plays the model through one); with
+    `zoo`, observations said to be the environment's are said to be stacked, when they are."""
     try:
         yield
     except AgentError as exc:
         message = str(exc)
         if not message.startswith("agent sb3"):
             raise
+        if zoo is not None and zoo.frame_stack and "but the environment's are" in message:
+            message += f" (its observations stacked {zoo.frame_stack} times: frame_stack in "
+            message += f"{zoo.config_file})"
         raise AgentError(_said_of_rlzoo(message)) from exc
 
 
