@@ -19,8 +19,10 @@ from gymrun import load_config, run_experiment
 from gymrun.components.extras import COMPONENTS
 from gymrun.components.trained.rlzoo_folder import zoo_yaml
 from gymrun.diagnostics.doctor import check_component
-from gymrun.scale.executors import Processes
+from gymrun.scale.executors import OnDask, Processes
+from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
+from tests.support.dask_cluster import Cluster
 from tests.support.paths import CONFIGS
 from tests.support.zoo_episodes import zoo_episodes
 
@@ -86,6 +88,21 @@ def test_an_env_wrapper_wraps_each_env_beneath_the_agent(tmp_path: Path) -> None
     assert [(e.reward, e.shaped_reward) for e in result.episodes] == [
         (e.steps, e.steps / 2) for e in result.episodes
     ]
+
+
+def test_worker_processes_and_dask_workers_play_the_episodes_of_one_process(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    path = evaluation(tmp_path, str(SHIPPED), episodes=6, sweep={"seeds": [1, 2]})
+    one = gymrun("run", str(path), "--json", "--no-record")
+    two = gymrun("run", str(path), "--json", "--no-record", "--workers", "2")
+    assert one.code == two.code == 0, one.stderr + two.stderr
+    assert json.loads(one.stdout)["episodes"] == json.loads(two.stdout)["episodes"]
+    sweep = load_sweep(path)
+    local, dask = run_sweep(sweep), run_sweep(sweep, executor=OnDask(cluster.address))
+    assert dask.status == "completed"
+    means = [(p.values, p.mean_reward, p.mean_steps) for p in local.points]
+    assert [(p.values, p.mean_reward, p.mean_steps) for p in dask.points] == means
 
 
 def test_a_recorded_run_keeps_the_hash_of_every_file_it_read(tmp_path: Path) -> None:
