@@ -2,7 +2,7 @@
 configs/models/rlzoo/ppo/CartPole-v1_1/.
 
     .venv/bin/pip install rl_zoo3                       # a test dependency: '.[test]' has it
-    .venv/bin/python scripts/train_cartpole_rlzoo.py    # about a minute on one CPU core
+    .venv/bin/python scripts/train_cartpole_rlzoo.py    # about 15 seconds on one CPU core
 
 rl-zoo3's own trainer (``python -m rl_zoo3.train``) with its CartPole-v1 settings for PPO, and
 ``normalize: true`` (observations normalised by VecNormalize, whose statistics the folder keeps
