@@ -8,7 +8,8 @@ rl-zoo3's own trainer (``python -m rl_zoo3.train``) with its CartPole-v1 setting
 ``normalize: true`` (observations normalised by VecNormalize, whose statistics the folder keeps
 in vecnormalize.pkl), on a budget of 16,000 steps (the zoo trains for 100,000). It runs in a
 temporary folder; what rl-zoo3 saves of the model is copied here as rl-zoo3 laid it out: the
-model, and config.yml, args.yml and vecnormalize.pkl in the subfolder named for the env.
+model, and config.yml, args.yml and vecnormalize.pkl in the subfolder named for the env. Run
+again, it saves the same weights and statistics.
 """
 
 from __future__ import annotations
