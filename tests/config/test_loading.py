@@ -98,7 +98,7 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         "did you mean 'min_reward'? (accepts: min_reward, max_reward)",
         f"{path}:10 wrappers.3.stack_size: Input should be greater than or equal to 1",
         f"{path}:12 agent.name: unknown agent 'constnt'; did you mean 'constant'? "
-        "(use one of random, constant, sequence, cartpole_balance, sb3, onnx, heuristic, "
+        "(use one of random, constant, sequence, cartpole_balance, sb3, onnx, rlzoo, heuristic, "
         "dynamic_programming, lqr, planner or 'package.module:attr')",
         f"{path}:13 episods: unknown key; did you mean 'episodes'?",
         f"{path}:14 seed: Input should be greater than or equal to 0",

@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from gymrun.components.agents import file_keywords
+from gymrun.components.agents import agent_env, file_keywords, resolve_agent
+from gymrun.components.catalog import find_spec
 from gymrun.components.importing import modules_beside
+from gymrun.components.vector_backends import vector_backend
 from gymrun.config.overrides import apply_overrides, dotted, set_path
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -23,7 +25,7 @@ from gymrun.config.schema import (
     expand_shorthands,
 )
 from gymrun.config.yaml_source import Document, Loc, read_yaml
-from gymrun.errors import ConfigError, Problem, did_you_mean
+from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
 
 
 def load_config(
@@ -142,7 +144,27 @@ def validate_document(
             config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, document, data, origins)) from None
-    return _files_resolved(config, base_dir or Path.cwd())
+    config = _files_resolved(config, base_dir or Path.cwd())
+    _check_agent_env(config, document, origins)
+    return config
+
+
+def _check_agent_env(config: ExperimentConfig, document: Document, origins: dict[Loc, str]) -> None:
+    """Refuse, now that its files' paths are known, a config whose environment the agent's
+    files say it cannot play as trained (an rl-zoo3 folder's other env, say): before
+    anything is made."""
+    vector = config.vector
+    try:
+        backend = None if vector is None else vector_backend(vector.mode, find_spec(config.env.id))
+        agent = resolve_agent(config.agent.name)
+        agent_env(agent, config.agent_options, config.env.id, config.env.kwargs, backend)
+    except GymrunError as exc:
+        loc: Loc = ("agent", "path") if "path" in config.agent_options else ("agent",)
+        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
+        if origin is not None:
+            raise ConfigError([Problem(origin, dotted(loc), str(exc))]) from None
+        problem = Problem(document.source, dotted(loc), str(exc), document.line_of(loc))
+        raise ConfigError([problem]) from None
 
 
 def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:

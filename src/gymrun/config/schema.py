@@ -191,25 +191,45 @@ class CartPoleBalanceConfig(_Section):
     name: Literal["cartpole_balance"]
 
 
+def _algorithm_key(algo: str | None) -> str | None:
+    """An algorithm's config name, from any name `algorithm_named` takes."""
+    try:
+        return None if algo is None else algorithm_named(algo).key
+    except GymrunError as exc:
+        raise PydanticCustomError("unknown_algo", str(exc)) from None
+
+
 class Sb3AgentConfig(_Section):
     """A Stable-Baselines3 model saved as .zip (needs gymrun[sb3])."""
 
     name: Literal["sb3"]
     path: str = Field(description="The model's .zip; a relative path is from the config's folder")
-    algo: str | None = Field(None, description="ppo, dqn, sac, ...; default: read from the file")
+    algo: Annotated[str | None, AfterValidator(_algorithm_key)] = Field(
+        None, description="ppo, dqn, sac, ...; default: read from the file"
+    )
     deterministic: bool = Field(True, description="false: sample actions, seeded per episode")
     vecnormalize: str | None = Field(
         None, description="A VecNormalize.save file: its observation normalisation is applied"
     )
     device: str = Field("cpu", description="Where torch runs the policy: cpu, cuda, auto")
 
-    @field_validator("algo")
-    @classmethod
-    def _known(cls, algo: str | None) -> str | None:
-        try:
-            return None if algo is None else algorithm_named(algo).key
-        except GymrunError as exc:
-            raise PydanticCustomError("unknown_algo", str(exc)) from None
+
+class RlzooAgentConfig(_Section):
+    """An rl-zoo3 model folder, played with the preprocessing it was trained with (needs
+    gymrun[sb3])."""
+
+    name: Literal["rlzoo"]
+    path: str = Field(
+        description="The model's folder (logs/ppo/CartPole-v1_1); relative: from the config's"
+    )
+    algo: Annotated[str | None, AfterValidator(_algorithm_key)] = Field(
+        None, description="ppo, dqn, ...; default: what the folder says"
+    )
+    model: str | None = Field(
+        None, description="The model's file in the folder; default: ENV.zip (best_model.zip, ...)"
+    )
+    deterministic: bool = Field(True, description="false: sample actions, seeded per episode")
+    device: str = Field("cpu", description="Where torch runs the policy: cpu, cuda, auto")
 
 
 class OnnxAgentConfig(_Section):
@@ -283,6 +303,7 @@ AgentEntry = Annotated[
     | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
     | Annotated[Sb3AgentConfig, Tag("sb3")]
     | Annotated[OnnxAgentConfig, Tag("onnx")]
+    | Annotated[RlzooAgentConfig, Tag("rlzoo")]
     | Annotated[HeuristicConfig, Tag("heuristic")]
     | Annotated[DynamicProgrammingConfig, Tag("dynamic_programming")]
     | Annotated[LqrConfig, Tag("lqr")]
@@ -302,6 +323,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "cartpole_balance": CartPoleBalanceConfig,
     "sb3": Sb3AgentConfig,
     "onnx": OnnxAgentConfig,
+    "rlzoo": RlzooAgentConfig,
     "heuristic": HeuristicConfig,
     "dynamic_programming": DynamicProgrammingConfig,
     "lqr": LqrConfig,
