@@ -123,13 +123,17 @@ class EpisodeTally:
 
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
+        self.named = any(not metric.optional for metric in self.metrics)
         # per metric: [steps that reported it, last, sum, largest, all booleans]
         self._state: list[list[Any]] = []
+        self._seen = True  # whether an info of this episode held a metric's key
         self.clear()
 
     def clear(self) -> None:
         """A new episode starts."""
-        self._state = [[0, math.nan, 0.0, -math.inf, True] for _ in self.metrics]
+        if self._seen:  # else there is nothing to clear (an env whose infos hold none)
+            self._state = [[0, math.nan, 0.0, -math.inf, True] for _ in self.metrics]
+            self._seen = False
 
     def see(self, info: Mapping[str, Any]) -> None:
         """A step's info (not the reset's)."""
@@ -139,15 +143,18 @@ class EpisodeTally:
                 if read is None:
                     continue
                 number, boolean = read
+                self._seen = True
                 state[0] += 1
                 state[1] = number
                 state[2] += number
                 state[3] = max(state[3], number)
                 state[4] = state[4] and boolean
 
-    def values(self) -> dict[str, bool | float | None]:
+    def values(self) -> dict[str, bool | float | None] | None:
         """The episode's value of each metric; an optional one the env did not report is
-        left out."""
+        left out (None: there is none to give)."""
+        if not (self._seen or self.named):
+            return None
         found: dict[str, bool | float | None] = {}
         for metric, (count, last, total, top, boolean) in zip(
             self.metrics, self._state, strict=True
