@@ -207,7 +207,9 @@ def test_run_shows_and_gates_on_the_success_rate(write_config: Callable[..., Pat
     config = goal_config(write_config)
     met = gymrun("run", config, "--no-record", "--expect", "success <= 0.5")
     assert met.code == 0, met.stderr
-    header = next(line for line in met.stdout.splitlines() if "episode" in line and "success" in line)
+    header = next(
+        line for line in met.stdout.splitlines() if "episode" in line and "success" in line
+    )
     assert header.split("┃")[-2].strip() == "success"  # a column of the episode table
     assert (met.stdout.count("✓"), met.stdout.count("✗")) == (2, 10)  # an episode's success
     assert "success  │ 0.17 [0.00, 0.42] over 12 episodes" in met.stdout

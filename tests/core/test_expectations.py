@@ -87,7 +87,10 @@ def test_a_metric_the_episodes_do_not_have_is_bad_input_naming_what_they_have() 
         "mean, iqm, median of the reward, or COLUMN.STATISTIC or COLUMN, its mean, with "
         "COLUMN one of reward, steps, is_success (success))"
     )
-    with pytest.raises(UnknownNameError, match="no metric 'success'.* one of reward, steps\\)"):
+    with pytest.raises(UnknownNameError, match=r"no metric 'success'.* one of reward, steps\)"):
         check_expectations([Expectation.parse("success >= 0.9")], episodes([1.0, 2.0]))
     never = check_expectations([Expectation.parse("success >= 0.9")], succeeding([None, None]))
-    assert never.verdicts[0].message == "not met: success has no value (no episode with a finite value)"
+    assert (
+        never.verdicts[0].message
+        == "not met: success has no value (no episode with a finite value)"
+    )

@@ -124,7 +124,7 @@ def test_nan_and_none_count_as_not_reported() -> None:
 
     class Patchy(gym.Wrapper):  # type: ignore[type-arg]
         def step(self, action: Any) -> Any:
-            observation, reward, terminated, truncated, info = self.env.step(action)
+            observation, reward, terminated, truncated, _ = self.env.step(action)
             step = int(observation[0])
             value = {1: 2.0, 2: math.nan, 3: None, 4: 5.0}[step]
             return observation, reward, terminated, truncated, {"x": value}
@@ -142,9 +142,7 @@ def test_vector_runs_give_the_single_env_values(mode: str) -> None:
     assert values(vector) == values(single)
     assert vector.summary == single.summary
     partial = goal(report="late", kind="numpy")  # numpy booleans: object arrays in vector infos
-    assert values(run({**partial, "vector": {"num_envs": 3, "mode": mode}})) == values(
-        run(partial)
-    )
+    assert values(run({**partial, "vector": {"num_envs": 3, "mode": mode}})) == values(run(partial))
 
 
 def test_worker_processes_give_the_single_env_values() -> None:

@@ -390,9 +390,7 @@ def test_a_stopped_run_on_the_cluster_resumes_to_the_one_process_run(
     assert resumption["from_episode"] == kept and len(resumption["workers"]) == 2
 
 
-def test_metrics_on_the_cluster_are_the_one_process_ones(
-    tmp_path: Path, cluster: Cluster
-) -> None:
+def test_metrics_on_the_cluster_are_the_one_process_ones(tmp_path: Path, cluster: Cluster) -> None:
     from tests.support import goal_env
 
     # the walkers' module goes with the work, as any module of the user's does

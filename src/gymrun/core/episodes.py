@@ -81,7 +81,9 @@ class MetricColumn(NamedTuple):
         return MetricColumn(self.values[start:stop], self.boolean, self.optional)
 
 
-def metric_columns(episodes: Sequence[Mapping[str, bool | float | None]]) -> dict[str, MetricColumn]:
+def metric_columns(
+    episodes: Sequence[Mapping[str, bool | float | None]],
+) -> dict[str, MetricColumn]:
     """Columns of the metrics of consecutive episodes (each episode's `metrics`).
 
     >>> metric_columns([{"is_success": True}, {}, {"is_success": False}])["is_success"]
@@ -107,7 +109,9 @@ def metric_columns(episodes: Sequence[Mapping[str, bool | float | None]]) -> dic
 _ABSENT = object()
 
 
-def joined_metrics(parts: Sequence[tuple[int, Mapping[str, MetricColumn]]]) -> dict[str, MetricColumn]:
+def joined_metrics(
+    parts: Sequence[tuple[int, Mapping[str, MetricColumn]]],
+) -> dict[str, MetricColumn]:
     """The metric columns of consecutive parts, each given as ``(episodes, columns)``; a
     part without a metric the others have holds no value of it."""
     names = dict.fromkeys(name for _, columns in parts for name in columns)
@@ -132,7 +136,7 @@ def joined_metrics(parts: Sequence[tuple[int, Mapping[str, MetricColumn]]]) -> d
     return joined
 
 
-def episode_metrics(columns: Mapping[str, MetricColumn], count: int) -> list[Mapping[str, Any]]:
+def episode_metrics(columns: Mapping[str, MetricColumn], count: int) -> Sequence[Mapping[str, Any]]:
     """Each episode's `metrics` from the columns of `count` consecutive episodes."""
     if not columns:
         return [NO_METRICS] * count

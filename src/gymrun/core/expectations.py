@@ -70,7 +70,7 @@ class Expectation:
         if form is None:
             raise UsageError(f"{where}: not METRIC >= NUMBER or METRIC <= NUMBER (mean >= 195)")
         metric, op, bound_text = form.groups()
-        column, dot, statistic = metric.rpartition(".")
+        _, dot, statistic = metric.rpartition(".")
         if dot and statistic not in STATISTICS:
             raise UnknownNameError(
                 f"{where}: no statistic {statistic!r}{did_you_mean(statistic, STATISTICS)} "
@@ -89,14 +89,15 @@ class Expectation:
     def column(self) -> str:
         """The column it is a statistic of: ``reward``, ``steps`` or a metric's name as
         written (``success`` too)."""
-        column, dot, statistic = self.metric.rpartition(".")
+        column, dot, _ = self.metric.rpartition(".")
         if dot:
             return column
         return "reward" if self.metric in STATISTICS else self.metric
 
     @property
     def statistic(self) -> str:
-        column, dot, statistic = self.metric.rpartition(".")
+        """The statistic of the column: the one written, else the mean."""
+        _, dot, statistic = self.metric.rpartition(".")
         return statistic if dot or self.metric in STATISTICS else "mean"
 
     def __str__(self) -> str:
@@ -190,7 +191,9 @@ def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> 
             continue
         aliases = [SUCCESS_ALIAS] if SUCCESS in metrics else []
         choices = [*STATISTICS, *columns, *aliases]
-        shown = ", ".join(f"{name} ({SUCCESS_ALIAS})" if name == SUCCESS else name for name in columns)
+        shown = ", ".join(
+            f"{name} ({SUCCESS_ALIAS})" if name == SUCCESS else name for name in columns
+        )
         raise UnknownNameError(
             f"--expect {expectation.text or str(expectation)!r}: no metric {column!r}"
             f"{did_you_mean(column, choices)} (a metric is {', '.join(STATISTICS)} of the "

@@ -243,13 +243,17 @@ class VectorTally:
         if metric.reduce in ("sum", "mean"):
             self.total[number, reported] += seen
         elif metric.reduce == "max":
-            np.maximum(self.top[number], np.where(reported, numbers, -math.inf), out=self.top[number])
+            np.maximum(
+                self.top[number], np.where(reported, numbers, -math.inf), out=self.top[number]
+            )
 
-    def _numbers(self, values: Any, reported: np.ndarray, metric: Metric) -> tuple[np.ndarray, bool]:
+    def _numbers(
+        self, values: Any, reported: np.ndarray, metric: Metric
+    ) -> tuple[np.ndarray, bool]:
         """The values of the sub-environments, as numbers (NaN where not `reported`), and
         whether those reported are all booleans."""
         array = np.asarray(values)
-        if array.shape[:1] != (self.n,) or array.ndim > 1 and array[0].size != 1:
+        if array.shape[:1] != (self.n,) or (array.ndim > 1 and array[0].size != 1):
             raise _not_a_number(values, metric)
         if array.dtype == bool:
             return array.reshape(self.n).astype(np.float64), True

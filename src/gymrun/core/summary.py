@@ -161,9 +161,10 @@ class SummaryBuilder:
     """Accumulates episodes (in index order) into a `Summary`.
 
     Every finite reward is kept (8 bytes an episode, the only memory that grows) for the
-    95% intervals of the mean and of the best window, and so is each metric's every value. Episodes are folded in with numpy, a
-    block of `BLOCK` consecutive episodes at a time, so the numbers do not depend on how
-    the episodes arrived: one by one, in vector batches or in chunks from worker processes.
+    95% intervals of the mean and of the best window, and so is each value of a metric.
+    Episodes are folded in with numpy, a block of `BLOCK` consecutive episodes at a time, so
+    the numbers do not depend on how the episodes arrived: one by one, in vector batches or
+    in chunks from worker processes.
 
     >>> builder = SummaryBuilder(reward_boundary=15.0)
     >>> for i, reward in enumerate([10.0, 20.0, 30.0]):

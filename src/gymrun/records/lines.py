@@ -106,7 +106,7 @@ def _matrix_lines(batch: EpisodeBatch) -> bytes:
     template = bytearray(b"{")
     for number, (name, width) in enumerate(fields):
         keys[name] = len(template)
-        template += f'{", " if number else ""}{json.dumps(name)}: '.encode()
+        template += f"{', ' if number else ''}{json.dumps(name)}: ".encode()
         columns[name] = slice(len(template), len(template) + width)
         template += b"\0" * width
     template += b"}\n"
