@@ -156,7 +156,7 @@ def compare(
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
         gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
-        gymrun compare recordings/goal-reacher --score success
+        gymrun compare recordings/corridor --score success
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs

@@ -146,6 +146,7 @@ def run(
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
         gymrun run --resume recordings/cartpole_random/TIME
         gymrun run configs/cartpole_epsilon.yaml --no-record --expect 'mean >= 10'
+        gymrun run configs/corridor.yaml --expect 'success >= 0.3'
     """
     from gymrun.core.expectations import Expectation, check_names
     from gymrun.core.metrics import metrics_of
