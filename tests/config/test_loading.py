@@ -348,7 +348,7 @@ def test_an_env_class_by_module_path(
         import gymnasium as gym
         import numpy as np
 
-        class Corridor(gym.Env):
+        class Hallway(gym.Env):
             observation_space = gym.spaces.Box(0, 10, (1,))
             action_space = gym.spaces.Discrete(2)
 
@@ -363,7 +363,7 @@ def test_an_env_class_by_module_path(
                 return np.full(1, self.position, dtype=np.float32), 1.0, done, False, {}
         """
     )
-    config = load_config(write_config(f"env: '{module}:Corridor'\nepisodes: 2\nmax_steps: 10\n"))
+    config = load_config(write_config(f"env: '{module}:Hallway'\nepisodes: 2\nmax_steps: 10\n"))
     result = run_experiment(config)
     assert [(e.reward, e.steps) for e in result.episodes] == [(3.0, 3), (3.0, 3)]
 

@@ -224,8 +224,8 @@ def metric_spread(metric: MetricSummary) -> str:
     95% interval, and how many episodes had no value of it.
 
     >>> from gymrun.core.summary import MetricSummary
-    >>> metric_spread(MetricSummary(0.82, 0.74, 0.89, 98, 2))
-    '0.82 [0.74, 0.89] over 98 episodes; 2 episodes without it left out'
+    >>> metric_spread(MetricSummary(0.82, 0.72, 0.92, 98, 2))
+    '0.82 [0.72, 0.92] over 98 episodes; 2 episodes without it left out'
     """
     if metric.mean is None:
         return f"no episode had a value ({metric.missing} without it)"

@@ -200,6 +200,14 @@ class VectorTally:
         self.top = np.full(shape, -math.inf)
         self.booleans = [True] * len(self.metrics)
 
+    def reads(self, infos: Mapping[str, Any]) -> bool:
+        """Whether `infos` hold a metric's key (in ``final_info`` too)."""
+        final = infos.get("final_info")
+        return any(
+            metric.key in infos or (final is not None and metric.key in final)
+            for metric in self.metrics
+        )
+
     def see(
         self, infos: Mapping[str, Any], passed: np.ndarray | None = None, ended: Any = None
     ) -> bool:

@@ -344,16 +344,20 @@ class _Books:
         """The infos of the block's row `row`: the metrics they report are tallied, and the
         value of each episode that ended there is kept."""
         tally = self.tally
-        if self.skip == 1:  # same-step autoreset: an episode's last info is in final_info
-            ended = self.ended[row] | self.cut[row]
+        reads = tally.reads(infos)
+        if not (reads or tally.active):  # infos of other keys only (an env's own numbers)
+            return
+        ended = self.ended[row] | self.cut[row]
+        if reads and self.skip == 1:  # same-step autoreset: an episode's last info is in final_info
             became = tally.see(infos, ended, ended)
-        else:  # next-step: a sub-environment that ended one step ago gives its reset's info
+        elif reads:  # next-step: a sub-environment that ended one step ago gives its reset's info
             before = self.ended[row - 1] | self.cut[row - 1] if row > 1 else self.last_ends
             became = tally.see(infos, before)
-            ended = self.ended[row] | self.cut[row]
+        else:
+            became = False
         if became:
             self._keep_metrics()
-        if tally.active and ended.any():
+        if ended.any():
             for rows, values in zip(self.metric_rows, tally.end(ended), strict=True):
                 rows[row] = values
 
