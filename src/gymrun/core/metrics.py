@@ -202,6 +202,8 @@ class VectorTally:
 
     def reads(self, infos: Mapping[str, Any]) -> bool:
         """Whether `infos` hold a metric's key (in ``final_info`` too)."""
+        if not isinstance(infos, Mapping):  # an env of its own kind: nothing gymrun can read
+            return False
         final = infos.get("final_info")
         return any(
             metric.key in infos or (final is not None and metric.key in final)
