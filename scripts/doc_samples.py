@@ -1,7 +1,8 @@
 """Run every command the documentation shows output of, and put the output in the page.
 
 A sample is a ```text block whose first line is ``$ gymrun ...``, in README.md or any page
-under docs/. Each ``$`` line is run (in a scratch directory holding a copy of ``configs/``,
+under docs/. Each ``$`` line is run (in a scratch directory holding a copy of ``configs/``
+and ``examples/``,
 one scratch directory per page so that a page's samples may build on each other, 100 columns
 wide, as a user would see it in a terminal: stdout and stderr together), and what it printed
 replaces what the block had. With ``--check`` nothing is written: the script exits 1 naming
@@ -123,6 +124,7 @@ def refresh(page: Path) -> tuple[str, int, list[tuple[str, str, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         shutil.copytree(ROOT / "configs", scratch / "configs")
+        shutil.copytree(ROOT / "examples", scratch / "examples")  # what configs import
         for name, content in FIXTURES.items():
             (scratch / name).write_text(content, encoding="utf-8")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import fake_env  # noqa: F401  (registers the fake environment)
+from tests.support import fake_env, goal_env  # noqa: F401  (registers the test environments)
 from tests.support.dask_cluster import Cluster, dask_cluster
 
 

@@ -663,3 +663,35 @@ def test_the_index_shows_the_aggregate_of_an_agent_on_several_tasks(tmp_path: Pa
     page = (tmp_path / "site" / "index.html").read_text()
     assert "Across tasks" in page
     assert interval(iqm["value"], *iqm["ci95"]) in page
+
+
+def test_a_runs_metrics_are_on_its_page_and_its_leaderboard(tmp_path: Path) -> None:
+    (tmp_path / "goal.yaml").write_text(
+        "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 20\n"
+        "sweep:\n  seeds: [1, 2]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "goal.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    [env] = index["environments"]
+    assert env["metrics"] == ["is_success"]
+    run = json.loads((tmp_path / "site/runs/s/seed=1/run.json").read_text())
+    stored = json.loads((tmp_path / "rec/s/seed=1/summary.json").read_text())
+    success = stored["metrics"]["is_success"]
+    assert run["run"]["metrics"]["is_success"] == {
+        "value": success["mean"],
+        "ci95": [success["low"], success["high"]],
+        "episodes": 20,
+        "missing": 0,
+    }
+    lines = (tmp_path / "rec/s/seed=1/episodes.jsonl").read_text().splitlines()
+    assert [e["metrics"] for e in run["episodes"]] == [
+        {"is_success": json.loads(line)["is_success"]} for line in lines
+    ]
+    shown = interval(success["mean"], success["low"], success["high"])
+    page = (tmp_path / "site/runs/s/seed=1/index.html").read_text()
+    assert f"success [95% CI]</th><td>{shown} over 20 episodes</td>" in page
+    assert page.count("✓ yes") == sum('"is_success": true' in line for line in lines)
+    leaderboard = (tmp_path / "site/envs" / env["slug"] / "index.html").read_text()
+    assert "success [95% CI]</th>" in leaderboard and f">{shown}</td>" in leaderboard

@@ -519,6 +519,8 @@ def _environments(
                 "run_count": len(members),
                 # runs judged against different boundaries: each row shows its own
                 "boundaries": len({r.reward_boundary for r in members}) > 1,
+                # what the env reported (is_success, ...): a column each
+                "metrics": list(dict.fromkeys(name for r in members for name in r.metrics)),
             }
         )
     return found

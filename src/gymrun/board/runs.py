@@ -20,7 +20,7 @@ import numpy as np
 from gymrun.analysis.groups import Member, group_key
 from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
-from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.episodes import EpisodeBatch, MetricColumn, episode_metrics, joined_metrics
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve, RewardCurve
 from gymrun.records.layout import LOCK_FILE
@@ -58,6 +58,9 @@ class RunEntry:
     config: dict[str, Any] | None = None
     provenance: Any = None
     videos: list[str] = field(default_factory=list)
+    # each metric the run recorded: its mean and 95% interval, the episodes with a value
+    # and those without ({"value", "ci95", "episodes", "missing"})
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))  # shallow: a row is written, never changed, once read
@@ -101,8 +104,10 @@ class _Columns:
     steps: list[np.ndarray] = field(default_factory=list)
     terminated: list[np.ndarray] = field(default_factory=list)
     truncated: list[np.ndarray] = field(default_factory=list)
+    metrics: list[tuple[int, dict[str, MetricColumn]]] = field(default_factory=list)
 
     def add(self, batch: Any) -> None:
+        self.metrics.append((len(batch), batch.metrics))
         self.episode.append(batch.episode)
         self.seed.append(batch.seed)
         self.reward.append(batch.reward)
@@ -160,6 +165,15 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     reward = columns.column("reward", np.float64)
     entry.score = scores.mean_reward(reward).to_json()
     entry.videos = videos(directory)
+    entry.metrics = {
+        name: {
+            "value": metric.mean,
+            "ci95": [metric.low, metric.high],
+            "episodes": metric.episodes,
+            "missing": metric.missing,
+        }
+        for name, metric in summary.metrics.items()
+    }
     curve = None
     if len(reward):
         gathered = RewardCurve(max(int(entry.episodes_wanted or 0), len(reward)))
@@ -272,12 +286,14 @@ def _episode_rows(columns: _Columns, boundary: float | None) -> tuple[list[dict[
     steps = columns.column("steps", np.int64)
     terminated = columns.column("terminated", bool)
     truncated = columns.column("truncated", bool)
+    metrics = joined_metrics(columns.metrics)
     count = len(episode)
     if count <= EPISODE_ROWS:
         seeded = all(part is not None for part in columns.seed)
         seeds: np.ndarray | None = None
         if seeded and columns.seed:
             seeds = np.concatenate([part for part in columns.seed if part is not None])
+        values = episode_metrics(metrics, count)
         return [
             {
                 "episode": int(episode[i]),
@@ -286,6 +302,7 @@ def _episode_rows(columns: _Columns, boundary: float | None) -> tuple[list[dict[
                 "steps": int(steps[i]),
                 "ended": "terminated" if terminated[i] else "truncated" if truncated[i] else "—",
                 "reached": None if boundary is None else bool(reward[i] >= boundary),
+                "metrics": dict(values[i]),
             }
             for i in range(count)
         ], 1
@@ -303,9 +320,19 @@ def _episode_rows(columns: _Columns, boundary: float | None) -> tuple[list[dict[
                 "max_reward": float(finite.max()) if len(finite) else None,
                 "mean_steps": float(steps[start : start + size].mean()),
                 "reached": None if boundary is None else int((part >= boundary).sum()),
+                "metrics": {
+                    name: _mean(column.values[start : start + size])
+                    for name, column in metrics.items()
+                },
             }
         )
     return rows, size
+
+
+def _mean(values: np.ndarray) -> float | None:
+    """The mean of the values there are (NaN: none), None without any."""
+    given = values[~np.isnan(values)]
+    return float(given.mean()) if len(given) else None
 
 
 def _number(value: float) -> float | str:

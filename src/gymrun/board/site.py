@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import jinja2
 
+from gymrun.core.metrics import shown_name
 from gymrun.errors import GymrunError, RecordError
 from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
 from gymrun.numbers import interval as interval_text
@@ -61,6 +62,18 @@ def interval(estimate: dict[str, Any] | None) -> str:
         return "—"
     low, high = estimate["ci95"]
     return interval_text(estimate["value"], low, high)
+
+
+def metric_value(value: bool | float | None) -> str:
+    """An episode's value of a metric: ``✓ yes`` or ``✗ no`` for a boolean, the number
+    otherwise, ``—`` for none.
+
+    >>> metric_value(True), metric_value(0.25), metric_value(None)
+    ('✓ yes', '0.25', '—')
+    """
+    if isinstance(value, bool):
+        return "✓ yes" if value else "✗ no"
+    return figure(value)
 
 
 def against(estimate: dict[str, Any] | None, bound: float | None) -> str:
@@ -141,7 +154,14 @@ class Site:
             lstrip_blocks=True,
         )
         self.templates.filters.update(
-            number=number, interval=interval, against=against, spread=spread, when=when, url=url
+            number=number,
+            interval=interval,
+            against=against,
+            spread=spread,
+            when=when,
+            url=url,
+            metric_name=shown_name,
+            metric_value=metric_value,
         )
 
     def _folder(self, path: Path) -> bool:

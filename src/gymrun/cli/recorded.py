@@ -128,13 +128,24 @@ def compare(
             "the normalized scores across tasks (rliable draws 50000).",
         ),
     ] = 10_000,
+    score: Annotated[
+        str,
+        typer.Option(
+            "--score",
+            metavar="NAME",
+            help="What a run scores in the groups' statistics: reward (its mean episode "
+            "reward), success (its success rate: the mean of is_success) or any metric the "
+            "runs recorded (its mean).",
+        ),
+    ] = "reward",
     as_json: AsJson = False,
 ) -> None:
     """Compare recorded runs side by side, and runs of one config as groups.
 
     Runs of one config with several seeds are also compared as groups: IQM and mean with
     95% intervals, probability of improvement, performance profiles. A sweep's runs are
-    grouped by their point of the grid.
+    grouped by their point of the grid. Each run scores its mean episode reward, or with
+    ``--score success`` its success rate (any metric the runs recorded: its mean).
 
     Runs of one agent and wrapper stack on several tasks are also put on one scale, the
     random agent 0 and the task's reference score 1 (gymrun baselines), and aggregated
@@ -145,6 +156,7 @@ def compare(
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
         gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
+        gymrun compare recordings/corridor --score success
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs
@@ -152,7 +164,7 @@ def compare(
     with json_stdout(as_json) as documents:
         runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         problems = [problem for run in runs for problem in run.problems]
-        comparisons, normalized, note = _group_comparisons(runs, bootstrap)
+        comparisons, normalized, note = _group_comparisons(runs, bootstrap, score)
         if as_json:
             rows = [
                 {
@@ -188,20 +200,25 @@ def damaged(problems: list[str]) -> None:
 
 
 def _group_comparisons(
-    runs: list[StoredRun], resamples: int
+    runs: list[StoredRun], resamples: int, score: str
 ) -> tuple[list[Comparison], NormalizedComparison | None, str | None]:
-    """The runs grouped by config and compared, and by agent across tasks, as ``gymrun
-    board`` does; without scipy, none and a note saying what to install."""
+    """The runs grouped by config and compared on `score`, and by agent across tasks, as
+    ``gymrun board`` does; without scipy, none and a note saying what to install. Scores
+    across tasks are normalized rewards, whatever `score` is (a task's reference scores
+    are rewards)."""
     try:
-        from gymrun.analysis.groups import compare, stored_member
+        from gymrun.analysis.groups import REWARD, compare, score_name, stored_member
         from gymrun.analysis.normalized import normalized_comparison
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
         hint = install_command("gymrun[board]")
         return [], None, f"comparing groups of runs needs {exc.name}: {hint}"
+    score = score_name(score, runs)
     members = [stored_member(r) for r in runs]
-    return compare(members), normalized_comparison(members, resamples=resamples), None
+    scored = members if score == REWARD else [stored_member(r, score) for r in runs]
+    normalized = normalized_comparison(members, resamples=resamples)
+    return compare(scored, score=score), normalized, None
 
 
 def _print_normalized(normalized: NormalizedComparison) -> None:

@@ -20,7 +20,7 @@ from gymrun.cli.options import (
     Workers,
 )
 from gymrun.cli.usage import debugging
-from gymrun.errors import ExitStatus, FaultError, GymrunError, UsageError
+from gymrun.errors import ExitStatus, FaultError, GymrunError, UnknownNameError, UsageError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
@@ -44,7 +44,8 @@ Expect = Annotated[
         metavar="'METRIC >= N'",
         help="Fail (exit 3) unless the 95% interval of METRIC lies at or above N (its lower "
         "end; with <=, its upper end at or below N). METRIC: mean, iqm, median (of the "
-        "reward), or steps.mean, .... Repeatable.",
+        "reward), steps.mean, ..., success (the success rate) or any metric the run "
+        "records (NAME, its mean, or NAME.STATISTIC). Repeatable.",
     ),
 ]
 JUnit = Annotated[
@@ -131,7 +132,9 @@ def run(
     (``gymrun show DIR`` lists the first and last episodes of any run).
 
     As a CI gate, ``--expect 'mean >= 195'`` prints the interval against the bound and
-    exits 3 when an expectation is not met (2: a malformed one, 1: the run failed).
+    exits 3 when an expectation is not met (2: a malformed one, 1: the run failed);
+    ``--expect 'success >= 0.9'`` gates on the success rate of an env that reports
+    ``is_success``.
 
     Examples:
 
@@ -143,8 +146,10 @@ def run(
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
         gymrun run --resume recordings/cartpole_random/TIME
         gymrun run configs/cartpole_epsilon.yaml --no-record --expect 'mean >= 10'
+        gymrun run configs/corridor.yaml --expect 'success >= 0.3'
     """
-    from gymrun.core.expectations import Expectation
+    from gymrun.core.expectations import Expectation, check_names
+    from gymrun.core.metrics import metrics_of
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
@@ -168,6 +173,8 @@ def run(
             agent=agent,
             wrappers=wrappers,
         )
+        # a metric the config cannot record is refused before anything runs
+        check_names(expectations, [metric.name for metric in metrics_of(config)])
         if config.sweep and not as_json:
             err.print(
                 "note: this config has a sweep; `gymrun run` runs its base settings "
@@ -275,8 +282,12 @@ def _run_and_report(
         seed = result.config.seed
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     verdicts = None
+    unknown: GymrunError | None = None  # a metric the env did not report after all
     if expectations and result.status == "completed":
-        verdicts = _gate(expectations, result, junit)
+        try:
+            verdicts = _gate(expectations, result, junit)
+        except UnknownNameError as exc:
+            unknown = exc
     if as_json:
         documents.append(result.to_json())
         if verdicts is not None:
@@ -297,6 +308,8 @@ def _run_and_report(
         err.print(f"to finish it: {_resume_command(record_dir.path)}")
     if result.error is not None:
         raise result.error
+    if unknown is not None:
+        raise unknown
     if result.status == "interrupted":
         stopped(after=f" after {result.summary.count} finished episodes")
     if verdicts is not None and not verdicts.met:

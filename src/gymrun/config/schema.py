@@ -394,6 +394,70 @@ class VectorConfig(_Section):
         return mode
 
 
+# -- metrics ---------------------------------------------------------------------------------
+
+# How an episode's steps make one value of a metric: the value of its last step that reported
+# the key, their sum, their mean or their largest.
+METRIC_REDUCTIONS = ("last", "sum", "mean", "max")
+# The fields of an episode's line in episodes.jsonl: a metric, recorded beside them, cannot
+# take one of their names.
+EPISODE_FIELDS = (
+    "episode",
+    "seed",
+    "reward",
+    "shaped_reward",
+    "steps",
+    "terminated",
+    "truncated",
+    "reached",
+)
+METRIC_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class MetricConfig(_Section):
+    """A number the environment reports in its step infos, recorded per episode: the info
+    key `key`, the values of an episode's steps made one by `reduce`."""
+
+    name: str = Field(
+        pattern=METRIC_NAME_PATTERN,
+        max_length=64,
+        description="Its name in episodes.jsonl, the summary, --expect and --score",
+    )
+    key: str | None = Field(
+        None, min_length=1, description="The info key it reads; default: its name"
+    )
+    reduce: str = Field(
+        "last",
+        description="How an episode's steps make one value: last, sum, mean or max (of the "
+        "steps whose info has the key)",
+        json_schema_extra={"enum": list(METRIC_REDUCTIONS)},
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_field(cls, name: str) -> str:
+        if name in EPISODE_FIELDS:
+            raise ValueError(
+                f"'{name}' is a field of every episode already; name the metric otherwise"
+            )
+        return name
+
+    @field_validator("reduce")
+    @classmethod
+    def _known(cls, reduce: str) -> str:
+        if reduce not in METRIC_REDUCTIONS:
+            raise ValueError(
+                f"unknown reduce '{reduce}'{did_you_mean(reduce, METRIC_REDUCTIONS)} "
+                f"(use one of {', '.join(METRIC_REDUCTIONS)})"
+            )
+        return reduce
+
+    @property
+    def info_key(self) -> str:
+        """The info key the metric reads."""
+        return self.name if self.key is None else self.key
+
+
 def _options(section: BaseModel) -> dict[str, Any]:
     """A wrapper's or agent's keyword arguments: every key but `name`."""
     data = section.model_dump(exclude={"name"})
@@ -447,6 +511,12 @@ class ExperimentConfig(_Section):
         json_schema_extra={"default": {"video": False}},
     )
     vector: VectorConfig | None = Field(None, description="Run as a vector env")
+    metrics: list[MetricConfig] | None = Field(
+        None,
+        description="Numbers the env reports in its step infos, recorded per episode: a "
+        "name (the info key, its last value) or {name, key, reduce}. Default: is_success, "
+        "where the env reports it; [] records none",
+    )
     sweep: dict[str, Any] | None = Field(
         None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
     )
@@ -493,6 +563,17 @@ class ExperimentConfig(_Section):
             raise PydanticCustomError("agent_env", problem, {"loc": ["agent", "name"]})
         return self
 
+    @model_validator(mode="after")
+    def _metrics_named_once(self) -> ExperimentConfig:
+        named: dict[str, int] = {}
+        for index, metric in enumerate(self.metrics or []):
+            if metric.name in named:
+                message = f"'{metric.name}' is named twice (metrics.{named[metric.name]} too)"
+                loc = ["metrics", index, "name"]
+                raise PydanticCustomError("metric_twice", message, {"loc": loc})
+            named[metric.name] = index
+        return self
+
     @property
     def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:
         """``(name, kwargs)`` for each wrapper, innermost first."""
@@ -503,12 +584,15 @@ class ExperimentConfig(_Section):
         return _options(self.agent)
 
     def to_json(self) -> dict[str, Any]:
-        """The config as plain data, every default spelled out."""
-        return self.model_dump(mode="json")
+        """The config as plain data, every default spelled out (but ``metrics`` when not
+        given: a run that names none records what it always did, and is grouped, compared
+        and resumed as it always was)."""
+        return self.model_dump(mode="json", exclude={"metrics"} if self.metrics is None else None)
 
 
 def expand_shorthands(data: Any) -> Any:
-    """Spell out ``env: ID``, ``agent: NAME`` and ``- WrapperName`` as mappings.
+    """Spell out ``env: ID``, ``agent: NAME``, ``- WrapperName`` and a metric's bare name
+    as mappings.
 
     >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["TimeLimit"]})
     {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'TimeLimit'}]}
@@ -522,6 +606,8 @@ def expand_shorthands(data: Any) -> Any:
         data["agent"] = {"name": data["agent"]}
     if isinstance(data.get("wrappers"), list):
         data["wrappers"] = [{"name": w} if isinstance(w, str) else w for w in data["wrappers"]]
+    if isinstance(data.get("metrics"), list):
+        data["metrics"] = [{"name": m} if isinstance(m, str) else m for m in data["metrics"]]
     return data
 
 
@@ -547,4 +633,11 @@ def config_schema() -> dict[str, Any]:
     items = properties["wrappers"]["items"]
     name = {"type": "string", "description": "A wrapper's name: short for {name: NAME}"}
     properties["wrappers"]["items"] = {"anyOf": [name, items]}
+    metrics = next(o for o in properties["metrics"]["anyOf"] if o.get("type") == "array")
+    bare = {
+        "type": "string",
+        "pattern": METRIC_NAME_PATTERN,
+        "description": "A metric's name, which is its info key: short for {name: NAME}",
+    }
+    metrics["items"] = {"anyOf": [bare, metrics["items"]]}
     return schema

@@ -103,6 +103,7 @@ class Experiment:
             first=start,
             count=self.config.episodes - start if count is None else count,
             reward_boundary=self.config.reward_boundary,
+            metrics=self.plan.metrics,
         )
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from gymnasium.vector import AutoresetMode
 
 from gymrun.components.policy import Policy
 from gymrun.core.episodes import EpisodeResult
+from gymrun.core.metrics import DEFAULT_METRICS, Metric
 from gymrun.core.schedule import Schedule
 from gymrun.core.steppers import AutoresetVectorStepper, ResettingVectorStepper, SingleStepper
 
@@ -26,9 +27,12 @@ def play(
     count: int,
     first: int = 0,
     reward_boundary: float | None = None,
+    metrics: Sequence[Metric] = DEFAULT_METRICS,
 ) -> Iterator[Sequence[EpisodeResult]]:
     """Play episodes ``first .. first + count - 1`` of a run seeded `seed`; yield them in
     index order, in batches, each as soon as it and every episode before it has ended.
+    Each episode carries the `metrics` its step infos reported (by default ``is_success``,
+    where the env reports it; see `gymrun.core.metrics`).
 
     A single environment yields one episode at a time. A vector env whose autoreset is
     disabled (gymrun's sync and async modes) resets each sub-environment with its
@@ -41,7 +45,13 @@ def play(
     >>> [e.steps for batch in play(env, policy, seed=0, count=3) for e in batch]
     [9, 10, 8]
     """
-    schedule = Schedule(run_seed=seed, first=first, count=count, reward_boundary=reward_boundary)
+    schedule = Schedule(
+        run_seed=seed,
+        first=first,
+        count=count,
+        reward_boundary=reward_boundary,
+        metrics=metrics,
+    )
     if not isinstance(env, gym.vector.VectorEnv):
         return SingleStepper(env, policy).run(schedule)
     mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)

@@ -22,6 +22,7 @@ from gymrun.components.user_code import UserModule, user_modules
 from gymrun.components.vector_backends import VectorBackend, vector_backend
 from gymrun.components.wrappers import resolve_wrapper
 from gymrun.config import ExperimentConfig
+from gymrun.core.metrics import Metric, metrics_of
 from gymrun.errors import GymrunError
 
 
@@ -120,6 +121,11 @@ class RunPlan:
         """The content hash of each of the user's modules the config names, by name."""
         code: dict[str, str] = self.provenance.get("code", {})
         return code
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """What the run reads from its step infos (see `gymrun.core.metrics`)."""
+        return metrics_of(self.config)
 
     @property
     def seed(self) -> int:

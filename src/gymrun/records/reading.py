@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.schema import EPISODE_FIELDS
 from gymrun.config.yaml_source import parse_yaml
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
@@ -177,6 +178,7 @@ _CONFIG_FIELDS: dict[str, tuple[type, ...]] = {
     "max_steps": (int, type(None)),
     "wrappers": (list,),
     "imports": (list,),
+    "metrics": (list, type(None)),
 }
 
 
@@ -291,6 +293,23 @@ def _summary_problem(stored: Any) -> str | None:
         value = stored.get(key)
         if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
             return f"{key} is {_kind(value)}"
+    return _metrics_problem(stored.get("metrics", {}))
+
+
+def _metrics_problem(metrics: Any) -> str | None:
+    """What is wrong with a summary's ``metrics``: a mapping of each metric's name to its
+    mean, interval and counts."""
+    if not isinstance(metrics, dict):
+        return f"metrics is {_kind(metrics)}"
+    for name, numbers in metrics.items():
+        if not isinstance(numbers, dict):
+            return f"metrics.{name} is {_kind(numbers)}"
+        for key in ("mean", "low", "high"):
+            if not _is(numbers.get(key), (*_NUMBER, type(None))):
+                return f"metrics.{name}.{key} is {_kind(numbers.get(key))}"
+        for key in ("episodes", "missing"):
+            if key in numbers and not _is(numbers[key], (int,)):
+                return f"metrics.{name}.{key} is {_kind(numbers[key])}"
     return None
 
 
@@ -478,8 +497,41 @@ def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
         reward_boundary,
         None if None in seeds else _integers(seeds, "seed"),
         shaped_reward=None if not records or None in shaped else _rewards(shaped, "shaped_reward"),
+        metrics=_metrics(records),
     )
     return batch
+
+
+# The fields of an episode's line; any other is a metric (see `gymrun.core.metrics`).
+_LINE_FIELDS = frozenset(EPISODE_FIELDS)
+_ABSENT = object()
+
+
+def _metrics(records: list[dict[str, Any]]) -> dict[str, MetricColumn]:
+    """The metrics of the lines: each key beside an episode's own fields, whose values are
+    booleans, finite numbers or null (a line without the key has no value of it: the
+    metric is recorded only where the env reported it)."""
+    base = len(_LINE_FIELDS) - 1  # without shaped_reward
+    names = dict.fromkeys(
+        key for r in records if len(r) > base for key in r if key not in _LINE_FIELDS
+    )
+    columns = {}
+    for name in names:
+        found = [r.get(name, _ABSENT) for r in records]
+        values = np.full(len(found), math.nan)
+        boolean = True
+        for row, value in enumerate(found):
+            if value is None or value is _ABSENT:
+                continue
+            if type(value) is bool:
+                values[row] = value
+            elif type(value) in (int, float) and math.isfinite(value):
+                values[row] = value
+                boolean = False
+            else:
+                raise TypeError(f"metric {name} {value!r} is not a number, true, false or null")
+        columns[name] = MetricColumn(values, boolean, any(v is _ABSENT for v in found))
+    return columns
 
 
 def _integers(values: list[Any], name: str) -> np.ndarray:
