@@ -154,7 +154,7 @@ def run(
         if junit is not None and not expectations:
             raise UsageError("--junit FILE writes the verdicts of --expect: give one")
         err = console(stderr=True)
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
             if resume is None:
                 raise UsageError("Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)")
@@ -216,7 +216,7 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     return env_config(target, overrides, **settings)
 
 
-def _executor(
+def chosen_executor(
     name: str | None,
     workers: int | None,
     address: str | None,
@@ -294,7 +294,7 @@ def _run_and_report(
     for note in result.notes:
         err.print(f"note: {note}")
     if result.status == "interrupted" and record_dir is not None and not as_json:
-        err.print(f"to finish it: {_resume_command(record_dir.path)}")
+        err.print(f"to finish it: {resume_command(record_dir.path)}")
     if result.error is not None:
         raise result.error
     if result.status == "interrupted":
@@ -316,7 +316,7 @@ def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
     return verdicts
 
 
-def _resume_command(directory: Path) -> str:
+def resume_command(directory: Path) -> str:
     """The command line that ran, recording into `directory` with ``--resume``."""
     import shlex
     import sys
@@ -405,7 +405,7 @@ def sweep(
                 if resume is not None
                 else "Missing argument 'CONFIG' (see gymrun sweep --help)"
             )
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
             if as_json:
@@ -459,7 +459,7 @@ def sweep(
         for note in result.notes:
             err.print(f"note: {note}")
         if result.status == "interrupted" and sweep_dir is not None and not as_json:
-            err.print(f"to finish it: {_resume_command(sweep_dir.path)}")
+            err.print(f"to finish it: {resume_command(sweep_dir.path)}")
         if result.error is not None:
             raise FaultError(f"{result.error}; unfinished runs are marked interrupted")
         if result.status == "interrupted":
