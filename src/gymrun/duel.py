@@ -114,8 +114,8 @@ class Duel:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "a": self.a.to_json(),
-            "b": self.b.to_json(),
+            "a": _without_seed(self.a),
+            "b": _without_seed(self.b),
             "max_seeds": self.max_seeds,
             "round": self.round,
             "alpha": self.alpha,
@@ -131,6 +131,12 @@ class Duel:
         return f"sha256:{hashlib.sha256(text).hexdigest()}"
 
 
+def _without_seed(config: ExperimentConfig) -> dict[str, Any]:
+    """A side's config as ``duel.json`` keeps it: without a seed (the duel gives each run
+    its own), so that a config's own seed changes nothing."""
+    return {key: value for key, value in config.to_json().items() if key != "seed"}
+
+
 def load_duel(
     path_a: str | Path,
     path_b: str | Path,
@@ -144,7 +150,8 @@ def load_duel(
     >>> duel.name, duel.sizes, duel.seeds[:3]
     ('cartpole_random-vs-cartpole_balance', [4, 8, 12, 16, 20], [0, 1, 2])
     """
-    configs, problems = [], []
+    configs: list[ExperimentConfig] = []
+    problems: list[Problem] = []
     for path in (path_a, path_b):
         try:
             configs.append(load_config(path, overrides))
@@ -285,14 +292,19 @@ def verdict(document: dict[str, Any]) -> str:
     >>> verdict({"decision": None, "seeds": 4, "status": "interrupted", "duel": duel})
     'undecided: interrupted after 4 seeds of each'
     """
-    decision, seeds = document["decision"], document["seeds"]
+    decision, seeds = document["decision"], seeds_of_each(document["seeds"])
     if decision in SIDES:
         name = side_name(document, decision)
-        return f"{decision} ({name}) scores higher: decided after {seeds} seeds of each"
+        return f"{decision} ({name}) scores higher: decided after {seeds}"
     if decision == "none":
-        return f"no difference detectable within {seeds} seeds of each"
+        return f"no difference detectable within {seeds}"
     status = "still going, or killed" if document["status"] == "running" else document["status"]
-    return f"undecided: {status} after {seeds} seeds of each"
+    return f"undecided: {status} after {seeds}"
+
+
+def seeds_of_each(count: int) -> str:
+    """``8 seeds of each``, ``1 seed of each``."""
+    return f"{count} seed{'' if count == 1 else 's'} of each"
 
 
 def guarantee(alpha: float) -> str:
@@ -329,7 +341,7 @@ def recorded_duel(directory: Path) -> Duel:
         except ConfigError as exc:
             raise ResumeRefused(f"{where}: {exc.problems[0]}") from None
     try:
-        return Duel(settings.pop("name"), *configs, **settings)
+        return Duel(settings.pop("name"), configs[0], configs[1], **settings)
     except (TypeError, UsageError) as exc:
         raise ResumeRefused(f"{where}: {DUEL_FILE}: not a duel's settings ({exc})") from None
 
@@ -351,6 +363,12 @@ def run_duel(
     (a run without a score leaves the test nothing to compare). With `resume`, `duel_dir`
     holds this duel, stopped: its finished runs are kept, the rest are played, and the
     rounds come out as an uninterrupted duel's. `on_progress` is told how far it has come.
+
+    >>> duel = load_duel("configs/cartpole_random.yaml", "configs/cartpole_balance.yaml",
+    ...                  ["episodes=3"])
+    >>> result = run_duel(duel)
+    >>> result.decision, result.seeds, [look.decision for look in result.looks]
+    ('B', 8, [None, 'B'])
     """
     executor = executor or InProcess()
     path = duel_dir.path if isinstance(duel_dir, RecordDir) else duel_dir
@@ -417,12 +435,11 @@ class _Playing:
         size = self.duel.max_seeds
         if size < fewest_seeds(duel.alpha):
             self.result.notes.append(
-                f"with at most {size} seeds of each, no difference can be decided at alpha "
+                f"with at most {seeds_of_each(size)}, no difference can be decided at alpha "
                 f"{figure(duel.alpha)}: a sign-flip test needs {fewest_seeds(duel.alpha)}"
             )
 
     def play(self) -> DuelResult:
-        result = self.result
         if self.claimed is not None:
             if not self.resume:
                 self.claimed.clear_previous()  # --force: both configs were checked by now
@@ -433,45 +450,49 @@ class _Playing:
         guard = InterruptGuard()
         with guard:
             guard.hold()  # released as each round starts playing
-            done, scores = 0, {side: [] for side in SIDES}
+            done = 0
             for number, size in enumerate(self.duel.sizes, 1):
                 runs = self._round(guard, number, self.duel.seeds[done:size])
-                result.runs += runs
-                if result.status != "running":
-                    break
-                missing = [run for run in runs if run.score is None]
-                if missing:
-                    result.status = "failed"
-                    result.error = "; ".join(
-                        f"{run.label}: {run.error or 'no finite reward to score'}"
-                        for run in missing
-                    )
-                    break
-                for side in SIDES:
-                    scores[side] += [run.score for run in runs if run.side == side]
-                result.looks = sequential_looks(
-                    scores["A"],
-                    scores["B"],
-                    self.duel.sizes[:number],
-                    max_seeds=self.duel.max_seeds,
-                    alpha=self.duel.alpha,
-                    spending=self.duel.spending,
-                )
-                decided = result.looks[-1].decision is not None
-                if decided:
-                    result.status = "completed"
-                self._record()
-                if self.on_progress is not None:
-                    progress = Progress(len(runs), len(runs))
-                    self.on_progress(
-                        DuelProgress(number, len(self.duel.sizes), size, progress, result.looks)
-                    )
-                if decided:
+                self.result.runs += runs
+                if self.result.status != "running" or self._look(number, runs):
                     break
                 done = size
-            self._finish()
+            self.result.notes += list(dict.fromkeys(self.loaded))
+            self._record()
             guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
-        return result
+        return self.result
+
+    def _look(self, number: int, runs: list[DuelRun]) -> bool:
+        """The test after round `number`, whose `runs` are in; True when the duel ends."""
+        result = self.result
+        missing = [run for run in runs if run.score is None]
+        if missing:  # the test has nothing to compare on that seed
+            result.status = "failed"
+            result.error = "; ".join(
+                f"{run.label}: {run.error or 'no finite reward to score'}" for run in missing
+            )
+            return True
+        scores = {
+            side: [run.score for run in result.runs if run.side == side and run.score is not None]
+            for side in SIDES
+        }
+        result.looks = sequential_looks(
+            scores["A"],
+            scores["B"],
+            self.duel.sizes[:number],
+            max_seeds=self.duel.max_seeds,
+            alpha=self.duel.alpha,
+            spending=self.duel.spending,
+        )
+        decided = result.looks[-1].decision is not None
+        if decided:
+            result.status = "completed"
+        self._record()
+        if self.on_progress is not None:
+            rounds, size = len(self.duel.sizes), self.duel.sizes[number - 1]
+            done = Progress(len(runs), len(runs))
+            self.on_progress(DuelProgress(number, rounds, size, done, result.looks))
+        return decided
 
     def _round(self, guard: InterruptGuard, number: int, seeds: list[int]) -> list[DuelRun]:
         """Play one round's runs (each seed, A then B); how it ended goes in the result."""
@@ -548,11 +569,6 @@ class _Playing:
         provenance = ({"code": self.code} if self.code else {}) | self.executor.provenance
         self.result.provenance = provenance
         write_json(self.directory / DUEL_FILE, self.result.to_json())
-
-    def _finish(self) -> None:
-        result = self.result
-        result.notes += list(dict.fromkeys(self.loaded))
-        self._record()
 
 
 def _run(side: str, seed: int, session: RunSession, statistic: str) -> DuelRun:

@@ -31,6 +31,7 @@ p-value below 2 / 2**n: at alpha 0.05 no decision is possible before 6 seeds of 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -167,7 +168,7 @@ def sequential_looks(
     differences = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if len(differences) != len(b) or not all(0 < n <= len(differences) for n in sizes):
         raise ValueError("sizes must count seeds that both sides have scores for")
-    if any(n >= m for n, m in zip(sizes, sizes[1:], strict=False)) or sizes[-1] > max_seeds:
+    if any(n >= m for n, m in itertools.pairwise(sizes)) or sizes[-1] > max_seeds:
         raise ValueError("sizes must increase, up to max_seeds")
     if not np.isfinite(differences).all():
         raise ValueError("every score must be a finite number")

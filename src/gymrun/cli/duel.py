@@ -109,7 +109,7 @@ def duel(
         gymrun duel configs/cartpole_epsilon.yaml configs/cartpole_random.yaml -w 2 --set episodes=9
         gymrun duel --resume recordings/cartpole_random-vs-cartpole_balance/TIME
     """
-    from gymrun.duel import load_duel, recorded_duel, run_duel
+    from gymrun.duel import load_duel, recorded_duel, run_duel, seeds_of_each
     from gymrun.records.directory import record_dir
 
     with json_stdout(as_json) as documents:
@@ -171,7 +171,7 @@ def duel(
         if result.status == "interrupted" and result.error is not None:
             raise FaultError(f"{result.error}; the duel's unfinished runs are marked interrupted")
         if result.status == "interrupted":
-            stopped(after=f" after {result.seeds} seeds of each; finished runs are kept")
+            stopped(after=f" after {seeds_of_each(result.seeds)}; finished runs are kept")
         if result.status == "failed":
             err.print(f"the duel failed: {result.error}", style="red")
             raise typer.Exit(ExitStatus.FAILURE)
@@ -201,11 +201,12 @@ class _Progress:
         self.bar.__exit__(*exc_info)
 
     def update(self, now: DuelProgress) -> None:
+        from gymrun.duel import seeds_of_each
         from gymrun.numbers import figure
 
         if not self.enabled:
             return
-        description = f"round {now.round} of at most {now.rounds} ({now.seeds} seeds of each)"
+        description = f"round {now.round} of at most {now.rounds} ({seeds_of_each(now.seeds)})"
         self.bar.update(
             self.task,
             description=description,
@@ -216,7 +217,7 @@ class _Progress:
             boundary = "—" if look.boundary is None else f"±{figure(look.boundary)}"
             said = look.decision or "go on"
             self.bar.console.print(
-                f"round {number}: {look.seeds} seeds of each, A - B {figure(look.difference)},"
+                f"round {number}: {seeds_of_each(look.seeds)}, A - B {figure(look.difference)},"
                 f" boundary {boundary}: {said}"
             )
         self.shown = len(now.looks)
@@ -234,8 +235,8 @@ def print_duel(document: dict[str, Any]) -> None:
         out.print(f"guarantee: {guarantee(document['alpha'])}")
     elif document["decision"] == "none":
         out.print(
-            "guarantee: none for equality; a difference smaller than these seeds can show "
-            "may remain (more seeds, --max-seeds, can tell)"
+            "guarantee: none that the two are equal: a difference too small for these seeds "
+            "to show may remain (--max-seeds allows more)"
         )
     test = document["test"]
     out.print(f"test: {test['name']}, {test['spending']} alpha spending; {test['score']}")
@@ -245,14 +246,14 @@ def rounds_table(document: dict[str, Any]) -> Table:
     """A row per round: the seeds of each side, each side's mean score, the mean difference
     and the boundary it must go beyond, and what the test said."""
     from gymrun.cli.fitted import FittedTable
-    from gymrun.duel import side_name
+    from gymrun.duel import seeds_of_each, side_name
     from gymrun.numbers import figure
 
     settings = document["duel"]
     first, last = settings["first_seed"], settings["first_seed"] + settings["max_seeds"] - 1
     table = FittedTable(
         title=f"A {side_name(document, 'A')} vs B {side_name(document, 'B')}: at most "
-        f"{settings['max_seeds']} seeds of each ({first} to {last}), {settings['round']} a round",
+        f"{seeds_of_each(settings['max_seeds'])} ({first} to {last}), {settings['round']} a round",
         title_justify="left",
     )
     table.add_column("round", justify="right", no_wrap=True)
@@ -276,6 +277,9 @@ def rounds_table(document: dict[str, Any]) -> Table:
             row["decision"] or "go on",
         )
     if any(row["boundary"] is None for row in document["rounds"]):
-        table.caption = "boundary —: too few seeds yet for any difference to decide"
+        table.caption = (
+            "boundary —: nothing these seeds' differences could add up to would decide "
+            "(too few seeds yet, or none differ)"
+        )
         table.caption_justify = "left"
     return table

@@ -1,4 +1,5 @@
-"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render."""
+"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render (the
+executor and resume helpers ``gymrun duel`` shares)."""
 
 from __future__ import annotations
 
@@ -224,7 +225,7 @@ def chosen_executor(
     debug: bool,
 ) -> Executor:
     """The executor of ``--executor``, ``--workers`` and the Dask options (one meaning in
-    ``run`` and ``sweep``; a combination that means nothing is refused)."""
+    ``run``, ``sweep`` and ``duel``; a combination that means nothing is refused)."""
     from gymrun.scale.executors import executor
 
     err = console(stderr=True)

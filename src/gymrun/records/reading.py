@@ -215,10 +215,12 @@ def read_config(directory: Path) -> tuple[str, dict[str, Any]]:
     return text, config
 
 
-def _config_problem(config: Any) -> str | None:
+def _config_problem(config: Any, seeded: bool = True) -> str | None:
+    """What makes `config` not a run's config as gymrun writes it (with its seed, unless
+    not `seeded`: a duel's sides, whose runs each get one), or None."""
     if not isinstance(config, dict):
         return f"a {type(config).__name__}, not a mapping"
-    for key in ("env", "agent", "episodes", "seed"):
+    for key in ("env", "agent", "episodes", "seed")[: None if seeded else 3]:
         if key not in config:
             return f"no {key}"
     env, agent = config["env"], config["agent"]
@@ -662,7 +664,7 @@ def _duel_problem(document: Any) -> str | None:
     if document["decision"] not in ("A", "B", "none", None):
         return f"decision {document['decision']!r} is not A, B or none"
     for side in ("a", "b"):
-        problem = _config_problem(document["duel"][side])
+        problem = _config_problem(document["duel"][side], seeded=False)
         if problem is not None:
             return f"duel.{side} is not a run's config ({problem})"
     for name, rows, fields in (
