@@ -3,7 +3,6 @@ decides; and how a duel is shown (here and by ``gymrun show``)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -191,7 +190,6 @@ class _Progress:
         )
         self.task = self.bar.add_task(contest.name, total=2 * contest.round)
         self.shown = 0
-        self.started = time.perf_counter()
 
     def __enter__(self) -> _Progress:
         self.bar.__enter__()
