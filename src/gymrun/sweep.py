@@ -48,7 +48,7 @@ from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
-from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
+from gymrun.records.resuming import resumable_part
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
 
@@ -367,7 +367,7 @@ def _run_claimed(
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
     # cannot go on from its middle (or whose record is damaged) is played again whole.
     parts = [
-        _recorded(plan, run_dir) if resume else None
+        resumable_part(plan, run_dir) if resume else None
         for plan, run_dir in zip(plans, run_dirs, strict=True)
     ]
     for part, run_dir in zip(parts, run_dirs, strict=True):
@@ -460,19 +460,6 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
-
-
-def _recorded(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
-    """What `run_dir` holds of the run `plan`, when the run can go on from there."""
-    if run_dir is None or not run_dir.is_dir():
-        return None
-    try:
-        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
-    except GymrunError:
-        return None
-    if part.complete and part.count == plan.episodes:
-        return part
-    return None if why_not_continued(plan) is not None else part
 
 
 def run_labels(sweep: Sweep) -> list[str]:

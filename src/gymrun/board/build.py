@@ -1,7 +1,8 @@
-"""Building the board: a static site of every run and sweep under a recordings directory.
+"""Building the board: a static site of every run, sweep and duel under a recordings
+directory.
 
 The site is plain files that work from ``file://`` and offline: an index with one
-leaderboard per environment, a page per run, per sweep and per environment, a comparison
+leaderboard per environment, a page per run, per sweep, per duel and per environment, a comparison
 of each environment's groups of runs, and beside every figure the JSON it was drawn from.
 
 Builds are incremental. ``.board.json`` in the output keeps each run's row and the sizes
@@ -29,6 +30,7 @@ from typing import Any
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board import figures
+from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import board_id, scan, signature
 from gymrun.board.site import Site, jsonable, templates_fingerprint
@@ -37,7 +39,14 @@ from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError, UsageError
 from gymrun.records.files import is_regular, read_json
-from gymrun.records.layout import PLOT_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
+from gymrun.records.layout import (
+    DUEL_FILE,
+    PLOT_FILE,
+    SWEEP_FILE,
+    SWEEP_PLOT,
+    VIDEO_DIR,
+    run_title,
+)
 from gymrun.records.plots import plot_rewards
 from gymrun.version import __version__
 
@@ -65,6 +74,7 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)  # files written or replaced
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    duels: int = 0
 
     @property
     def index(self) -> Path:
@@ -77,6 +87,7 @@ class BuildReport:
             "runs": self.runs,
             "damaged": self.damaged,
             "sweeps": self.sweeps,
+            "duels": self.duels,
             "environments": self.environments,
             "read": self.read,
             "running": self.running,
@@ -132,14 +143,16 @@ def build_board(root: Path, out: Path) -> BuildReport:
     fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
     old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
     old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
+    old_duels: dict[str, Any] = {} if fresh else manifest.get("duels", {})
     site = Site(out)
     site.assets()
     notes = [] if (missing := figures.matplotlib_missing()) is None else [missing]
     found = scan(root)
-    sweep_ids = {board_id(root, d) for d in found.sweeps}
+    parents = {board_id(root, d): "sweep" for d in found.sweeps}
+    parents |= {board_id(root, d): "duel" for d in found.duels}
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
-    changed: list[tuple[Path, str | None]] = []
+    changed: list[tuple[Path, tuple[str, str] | None]] = []
     for directory in found.runs:
         run_id = board_id(root, directory)
         stamp = signature(directory)
@@ -154,7 +167,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
             runs[run_id] = RunEntry.from_json(cached["entry"])
         else:
             parent = run_id.rpartition("/")[0]
-            changed.append((directory, parent if parent in sweep_ids else None))
+            changed.append((directory, (parents[parent], parent) if parent in parents else None))
     for entry_json, files in _refresh(root, site, changed):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id] = entry
@@ -186,8 +199,24 @@ def build_board(root: Path, out: Path) -> BuildReport:
         sweeps[sweep_id] = sweep
         sweep_records[sweep_id] = {"signature": sweep_stamp, "entry": sweep.to_json()}
     site.remove(f"sweeps/{s}" for s in old_sweeps if s not in sweeps)
+    duels: dict[str, DuelEntry] = {}
+    duel_records: dict[str, Any] = {}
+    for directory in found.duels:
+        duel_id = board_id(root, directory)
+        inside = [r for r in runs if r.rpartition("/")[0] == duel_id]
+        duel_stamp: list[Any] = [*signature(directory), inside]
+        cached = old_duels.get(duel_id)
+        if cached is not None and cached["signature"] == duel_stamp:
+            duel = DuelEntry.from_json(cached["entry"])
+        else:
+            duel = read_duel(root, directory, inside)
+        duel.env = next((runs[r].env for r in inside if runs[r].env), None)
+        _duel_files(site, duel, runs, slugs)
+        duels[duel_id] = duel
+        duel_records[duel_id] = {"signature": duel_stamp, "entry": duel.to_json()}
+    site.remove(f"duels/{d}" for d in old_duels if d not in duels)
 
-    environments = _environments(runs, sweeps, comparisons, slugs)
+    environments = _environments(runs, sweeps, duels, comparisons, slugs)
     for env in environments:
         _env_files(site, env, comparisons[env["env"]], runs)
     site.remove(f"envs/{slug}" for slug in manifest.get("envs", []) if slug not in slugs.values())
@@ -200,6 +229,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         "environments": [_env_json(env) for env in environments],
         "damaged": [r.to_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
+        "duels": [d.to_json() for d in duels.values()],
         "normalized": across_tasks.to_json(),
     }
     site.json("index.json", index)
@@ -222,6 +252,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
             "source": source,
             "runs": run_records,
             "sweeps": sweep_records,
+            "duels": duel_records,
             "envs": list(slugs.values()),
             "statistics": statistics,
         },
@@ -238,6 +269,7 @@ def build_board(root: Path, out: Path) -> BuildReport:
         written,
         time.perf_counter() - started,
         notes,
+        len(duels),
     )
 
 
@@ -267,7 +299,7 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
 
 
 def _refresh(
-    root: Path, site: Site, jobs: list[tuple[Path, str | None]]
+    root: Path, site: Site, jobs: list[tuple[Path, tuple[str, str] | None]]
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Read each changed run and write its files, in worker processes when there are many
     (a first build of a large recordings directory) and forking is safe (no other thread
@@ -299,14 +331,14 @@ _worker_sites: dict[Path, Site] = {}
 
 
 def _refresh_one(
-    root: Path, out: Path, job: tuple[Path, str | None], site: Site | None = None
+    root: Path, out: Path, job: tuple[Path, tuple[str, str] | None], site: Site | None = None
 ) -> tuple[dict[str, Any], list[str]]:
     if site is None:  # in a worker process: a site of its own, kept for its next runs
         site = _worker_sites.setdefault(out, Site(out))
-    directory, sweep_id = job
+    directory, parent = job
     entry, detail = read_entry(root, directory)
     before = len(site.written)
-    _run_files(site, entry, detail, directory, sweep_id)
+    _run_files(site, entry, detail, directory, parent)
     written = [str(p) for p in site.written[before:]]
     del site.written[before:]  # handed back, as a worker process hands them
     return entry.to_json(), written
@@ -330,7 +362,8 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             and all(isinstance(slug, str) for slug in data["envs"])
         ):
             return {}
-        for key, read in (("runs", RunEntry.from_json), ("sweeps", SweepEntry.from_json)):
+        readers = {"runs": RunEntry.from_json, "sweeps": SweepEntry.from_json}
+        for key, read in (readers | {"duels": DuelEntry.from_json}).items():
             records = data.get(key)
             if not isinstance(records, dict):
                 return {}
@@ -379,8 +412,10 @@ def _run_files(
     entry: RunEntry,
     detail: RunDetail | None,
     directory: Path,
-    sweep_id: str | None,
+    parent: tuple[str, str] | None,
 ) -> None:
+    """A run's page and its data; `parent`: the sweep or duel it belongs to, its kind and
+    id."""
     folder = f"runs/{entry.id}"
     plot = None
     if detail is not None and detail.curve is not None:
@@ -439,7 +474,7 @@ def _run_files(
         recorded_command=shlex.join(map(str, (meta or {}).get("command") or [])) or None,
         meta_text=None if meta is None else json.dumps(meta, indent=2),
         env_slug=None if entry.env is None else env_slug(entry.env),
-        sweep_id=sweep_id,
+        parent=parent,
         window=SOLVE_WINDOW,
         solve_rule=SOLVE_RULE,
     )
@@ -499,9 +534,24 @@ def _sweep_files(
     )
 
 
+def _duel_files(
+    site: Site, duel: DuelEntry, runs: dict[str, RunEntry], slugs: dict[str, str]
+) -> None:
+    folder = f"duels/{duel.id}"
+    site.json(f"{folder}/{DUEL_FILE}", duel.to_json())
+    site.page(
+        f"{folder}/index.html",
+        "duel.html",
+        duel=duel,
+        env_slug=slugs.get(duel.env or ""),
+        members=[runs[r] for r in duel.runs],
+    )
+
+
 def _environments(
     runs: dict[str, RunEntry],
     sweeps: dict[str, SweepEntry],
+    duels: dict[str, DuelEntry],
     comparisons: dict[str, Comparison],
     slugs: dict[str, str],
 ) -> list[dict[str, Any]]:
@@ -516,6 +566,7 @@ def _environments(
                 "ranked": ranked,
                 "groups": len(comparisons[env].groups),
                 "sweeps": [s.id for s in sweeps.values() if s.env == env],
+                "duels": [d.id for d in duels.values() if d.env == env],
                 "run_count": len(members),
                 # runs judged against different boundaries: each row shows its own
                 "boundaries": len({r.reward_boundary for r in members}) > 1,

@@ -1,6 +1,6 @@
 """Serving the board on 127.0.0.1 and rebuilding it as runs change.
 
-The server is the standard library's; a build runs whenever a run's or sweep's files
+The server is the standard library's; a build runs whenever a run's, sweep's or duel's files
 change (their sizes and times, polled), and also now and then while a run is marked
 running, since a killed run writes nothing to say so. It answers only requests that name
 it as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another
@@ -119,10 +119,10 @@ def servable(site: Path, path: Path) -> bool:
 
 
 def recordings_state(root: Path) -> list[Any]:
-    """Everything a build depends on, cheaply: the run and sweep directories and the
+    """Everything a build depends on, cheaply: the run, sweep and duel directories and the
     sizes and times of their files."""
     found = scan(root)
-    return [[str(d), signature(d)] for d in found.runs + found.sweeps]
+    return [[str(d), signature(d)] for d in found.runs + found.sweeps + found.duels]
 
 
 def serve_board(

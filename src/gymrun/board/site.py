@@ -28,7 +28,7 @@ from gymrun.records.files import open_record
 
 PACKAGE = "gymrun.board"
 ASSETS = ("board.css", "board.js")
-BUILT_FOLDERS = ("runs", "sweeps", "envs")  # the folders a build makes, and may remove
+BUILT_FOLDERS = ("runs", "sweeps", "duels", "envs")  # the folders a build makes, and may remove
 
 
 def templates_fingerprint() -> str:
@@ -263,9 +263,10 @@ class Site:
             self.write(f"assets/{name}", data)
 
     def remove(self, relatives: Iterable[str]) -> None:
-        """Remove the folders of runs, sweeps or environments no longer recorded: each a
-        folder the board made under ``runs/``, ``sweeps/`` or ``envs/``, never a link or
-        anything outside the board (a damaged or planted manifest names nothing else)."""
+        """Remove the folders of runs, sweeps, duels or environments no longer recorded: each
+        a folder the board made under ``runs/``, ``sweeps/``, ``duels/`` or ``envs/``, never a
+        link or anything outside the board (a damaged or planted manifest names nothing
+        else)."""
         for relative in relatives:
             path = self.out / relative
             if removable(self.out, relative):

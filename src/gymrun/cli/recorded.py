@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,12 +21,12 @@ def show(
     run_dir: Annotated[
         Path,
         typer.Argument(
-            help="A run or sweep directory (or recordings/NAME for its newest run or sweep)."
+            help="A run, sweep or duel directory (or recordings/NAME for its newest one)."
         ),
     ],
     as_json: AsJson = False,
 ) -> None:
-    """Print a recorded run's or sweep's tables again, from disk (interrupted ones too).
+    """Print a recorded run's, sweep's or duel's tables again, from disk (interrupted ones too).
 
     Examples:
 
@@ -37,7 +36,7 @@ def show(
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
-    from gymrun.records.layout import CONFIG_FILE
+    from gymrun.records.layout import kind_of
     from gymrun.records.reading import find_run, read_run
 
     with json_stdout(as_json) as documents:
@@ -46,8 +45,12 @@ def show(
             _show_baselines(baselines, documents if as_json else None)
             return
         run_dir = find_run(run_dir)
-        if not os.path.lexists(run_dir / CONFIG_FILE):  # a sweep: its table again
+        kind = kind_of(run_dir)
+        if kind == "sweep":  # its table again
             _show_sweep(run_dir, documents if as_json else None)
+            return
+        if kind == "duel":  # its rounds and decision again
+            _show_duel(run_dir, documents if as_json else None)
             return
         if as_json:
             episodes: list[EpisodeResult] = []
@@ -96,6 +99,21 @@ def _show_sweep(path: Path, documents: list[object] | None) -> None:
             err.print(f"point {point.values}: failed: {error}", style="red")
     if result.status != "completed":
         err.print(f"the sweep was {result.status}")
+
+
+def _show_duel(path: Path, documents: list[object] | None) -> None:
+    from gymrun.cli.duel import print_duel
+    from gymrun.records.reading import read_duel_json
+
+    document = read_duel_json(path)
+    if documents is not None:  # the file as the duel wrote it
+        documents.append(document)
+        return
+    console().print(f"duel {path}")
+    print_duel(document)
+    err = console(stderr=True)
+    if document["error"]:
+        err.print(f"the duel {document['status']}: {document['error']}", style="red")
 
 
 def _show_baselines(path: Path, documents: list[object] | None) -> None:

@@ -1,4 +1,5 @@
-"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render."""
+"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render (the
+executor and resume helpers ``gymrun duel`` shares)."""
 
 from __future__ import annotations
 
@@ -159,7 +160,7 @@ def run(
         if junit is not None and not expectations:
             raise UsageError("--junit FILE writes the verdicts of --expect: give one")
         err = console(stderr=True)
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
             if resume is None:
                 raise UsageError("Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)")
@@ -223,7 +224,7 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     return env_config(target, overrides, **settings)
 
 
-def _executor(
+def chosen_executor(
     name: str | None,
     workers: int | None,
     address: str | None,
@@ -231,7 +232,7 @@ def _executor(
     debug: bool,
 ) -> Executor:
     """The executor of ``--executor``, ``--workers`` and the Dask options (one meaning in
-    ``run`` and ``sweep``; a combination that means nothing is refused)."""
+    ``run``, ``sweep`` and ``duel``; a combination that means nothing is refused)."""
     from gymrun.scale.executors import executor
 
     err = console(stderr=True)
@@ -305,7 +306,7 @@ def _run_and_report(
     for note in result.notes:
         err.print(f"note: {note}")
     if result.status == "interrupted" and record_dir is not None and not as_json:
-        err.print(f"to finish it: {_resume_command(record_dir.path)}")
+        err.print(f"to finish it: {resume_command(record_dir.path)}")
     if result.error is not None:
         raise result.error
     if unknown is not None:
@@ -329,7 +330,7 @@ def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
     return verdicts
 
 
-def _resume_command(directory: Path) -> str:
+def resume_command(directory: Path) -> str:
     """The command line that ran, recording into `directory` with ``--resume``."""
     import shlex
     import sys
@@ -418,7 +419,7 @@ def sweep(
                 if resume is not None
                 else "Missing argument 'CONFIG' (see gymrun sweep --help)"
             )
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
             if as_json:
@@ -472,7 +473,7 @@ def sweep(
         for note in result.notes:
             err.print(f"note: {note}")
         if result.status == "interrupted" and sweep_dir is not None and not as_json:
-            err.print(f"to finish it: {_resume_command(sweep_dir.path)}")
+            err.print(f"to finish it: {resume_command(sweep_dir.path)}")
         if result.error is not None:
             raise FaultError(f"{result.error}; unfinished runs are marked interrupted")
         if result.status == "interrupted":

@@ -1,5 +1,6 @@
-"""Reading a recording back: the one reader of a run directory and of a sweep's
-``sweep.json``, used by ``show``, ``compare``, the board, ``--resume`` and sweeps.
+"""Reading a recording back: the one reader of a run directory, of a sweep's ``sweep.json``
+and of a duel's ``duel.json``, used by ``show``, ``compare``, the board, ``--resume``,
+sweeps and duels.
 
 Every file is read through `gymrun.records.files` (regular files only, bounded reads) and
 every field is checked to be what gymrun writes, so a damaged or planted file becomes a
@@ -30,6 +31,7 @@ from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
 from gymrun.records.layout import (
     CONFIG_FILE,
+    DUEL_FILE,
     EPISODES_FILE,
     META_FILE,
     SUMMARY_FILE,
@@ -40,6 +42,7 @@ from gymrun.records.layout import (
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
+DUEL_LIMIT = 64_000_000  # duel.json: two configs and a line per run, with room to spare
 
 
 @dataclass
@@ -63,8 +66,8 @@ class StoredRun:
 
 
 def find_run(directory: Path) -> Path:
-    """`directory` if it is a run or a sweep directory; for ``recordings/NAME``, its newest
-    run or sweep."""
+    """`directory` if it is a run, sweep or duel directory; for ``recordings/NAME``, its
+    newest run, sweep or duel."""
     if not directory.is_dir():
         raise RecordError(f"{directory}: no such directory")
     if is_recorded(directory):
@@ -72,22 +75,25 @@ def find_run(directory: Path) -> Path:
     runs = [d for d in _subdirectories(directory) if is_recorded(d)]
     if not runs:
         raise RecordError(
-            f"{directory}: not a gymrun run or sweep directory (no {CONFIG_FILE} or {SWEEP_FILE})"
+            f"{directory}: not a gymrun run, sweep or duel directory (no {CONFIG_FILE}, "
+            f"{SWEEP_FILE} or {DUEL_FILE})"
         )
     return max(runs, key=_time_order)
 
 
 def recorded_runs(directory: Path) -> list[Path]:
-    """The run `directory` names (see `find_run`), or every run of the sweep it names, in
-    the order of the sweep's grid (of their directories' names when it has no readable
-    ``sweep.json``)."""
+    """The run `directory` names (see `find_run`), or every run of the sweep or duel it
+    names: a sweep's in the order of its grid, a duel's A's then B's, by seed (by their
+    directories' names when ``sweep.json`` or ``duel.json`` cannot be read)."""
     found = find_run(directory)
-    if kind_of(found) == "run":
+    kind = kind_of(found)
+    if kind == "run":
         return [found]
     runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
     if not runs:
-        raise RecordError(f"{found}: a sweep with no runs recorded yet")
-    order = {name: i for i, name in enumerate(_sweep_run_names(found))}
+        raise RecordError(f"{found}: a {kind} with no runs recorded yet")
+    names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+    order = {name: i for i, name in enumerate(names)}
     return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
 
 
@@ -108,8 +114,19 @@ def _sweep_run_names(directory: Path) -> list[str]:
     return []
 
 
+def _duel_run_names(directory: Path) -> list[str]:
+    """The duel's runs, A's then B's, each by seed, as duel.json lists them; none when it
+    is missing or damaged."""
+    with contextlib.suppress(GymrunError, OSError):
+        runs = read_duel_json(directory)["runs"]
+        ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
+        return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
+    return []
+
+
 def is_recorded(directory: Path) -> bool:
-    """Whether `directory` holds a run or a sweep (see `gymrun.records.layout.kind_of`)."""
+    """Whether `directory` holds a run, a sweep or a duel (see
+    `gymrun.records.layout.kind_of`)."""
     return kind_of(directory) is not None
 
 
@@ -200,10 +217,12 @@ def read_config(directory: Path) -> tuple[str, dict[str, Any]]:
     return text, config
 
 
-def _config_problem(config: Any) -> str | None:
+def _config_problem(config: Any, seeded: bool = True) -> str | None:
+    """What makes `config` not a run's config as gymrun writes it (with its seed, unless
+    not `seeded`: a duel's sides, whose runs each get one), or None."""
     if not isinstance(config, dict):
         return f"a {type(config).__name__}, not a mapping"
-    for key in ("env", "agent", "episodes", "seed"):
+    for key in ("env", "agent", "episodes", "seed")[: None if seeded else 3]:
         if key not in config:
             return f"no {key}"
     env, agent = config["env"], config["agent"]
@@ -634,4 +653,101 @@ def _point_problem(point: Any) -> str | None:
     for number, run in enumerate(point["runs"]):
         if not (isinstance(run, dict) and isinstance(run.get("run_dir"), str | type(None))):
             return f".runs.{number} is not a run"
+    return None
+
+
+# -- duel.json ----------------------------------------------------------------------------
+
+
+def read_duel_json(directory: Path) -> dict[str, Any]:
+    """A duel's ``duel.json``, checked to hold what its readers use: the duel's name, its
+    two configs and settings, its status and decision, each round and each run."""
+    path = directory / DUEL_FILE
+    document = files.read_json(directory, DUEL_FILE, DUEL_LIMIT)
+    problem = _duel_problem(document)
+    if problem is not None:
+        raise RecordError(f"{path}: not a gymrun duel ({problem})")
+    return document  # type: ignore[no-any-return]
+
+
+_DUEL_FIELDS: dict[str, tuple[type, ...]] = {
+    "decision": (str, type(None)),
+    "seeds": (int,),
+    "alpha": _NUMBER,
+    "status": (str,),
+    "duel": (dict,),
+    "test": (dict,),
+    "rounds": (list,),
+    "runs": (list,),
+    "config_sha256": (str,),
+    "error": (str, type(None)),
+}
+_SETTINGS_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "a": (dict,),
+    "b": (dict,),
+    "max_seeds": (int,),
+    "round": (int,),
+    "score": (str,),
+    "spending": (str,),
+    "first_seed": (int,),
+}
+_ROUND_FIELDS: dict[str, tuple[type, ...]] = {
+    "seeds": (int,),
+    "mean_a": _NUMBER,
+    "mean_b": _NUMBER,
+    "boundary": (*_NUMBER, type(None)),
+    "spent": _NUMBER,
+    "decision": (str, type(None)),
+}
+_DUEL_RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "side": (str,),
+    "seed": (int,),
+    "score": (*_NUMBER, type(None)),
+    "status": (str,),
+    "run_dir": (str, type(None)),
+    "error": (str, type(None)),
+}
+
+
+def _duel_problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return f"a {type(document).__name__}, not a mapping"
+    problem = _fields_problem(document, _DUEL_FIELDS, "")
+    problem = problem or _fields_problem(document["duel"], _SETTINGS_FIELDS, "duel.")
+    if problem is not None:
+        return problem
+    if document["decision"] not in ("A", "B", "none", None):
+        return f"decision {document['decision']!r} is not A, B or none"
+    for side in ("a", "b"):
+        problem = _config_problem(document["duel"][side], seeded=False)
+        if problem is not None:
+            return f"duel.{side} is not a run's config ({problem})"
+    for name, rows, fields in (
+        ("rounds", document["rounds"], _ROUND_FIELDS),
+        ("runs", document["runs"], _DUEL_RUN_FIELDS),
+    ):
+        for number, row in enumerate(rows):
+            if not isinstance(row, dict):
+                return f"{name}.{number} is not a mapping"
+            problem = _fields_problem(row, fields, f"{name}.{number}.")
+            if problem is not None:
+                return problem
+    if any(run["side"] not in ("A", "B") for run in document["runs"]):
+        return "a run's side is not A or B"
+    code = document.get("code", {})
+    if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
+        return "code is not a mapping of module names to hashes"
+    return None
+
+
+def _fields_problem(
+    data: dict[str, Any], fields: dict[str, tuple[type, ...]], prefix: str
+) -> str | None:
+    """The first of `fields` that `data` lacks, or holds a value of another kind."""
+    for key, kinds in fields.items():
+        if key not in data:
+            return f"no {prefix}{key}"
+        if not _is(data[key], kinds):
+            return f"{prefix}{key} is {_kind(data[key])}"
     return None
