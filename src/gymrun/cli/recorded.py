@@ -22,7 +22,8 @@ def show(
     run_dir: Annotated[
         Path,
         typer.Argument(
-            help="A run or sweep directory (or recordings/NAME for its newest run or sweep)."
+            help="A run or sweep directory (or recordings/NAME for its newest run or sweep), "
+            "or a Minari dataset: its directory, or minari:ID."
         ),
     ],
     as_json: AsJson = False,
@@ -33,10 +34,12 @@ def show(
 
         gymrun show recordings/cartpole_random
         gymrun show recordings/cartpole-epsilon-sweep --json
+        gymrun show minari:cartpole/balance-v0
     """
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
+    from gymrun.records.dataset import dataset_dir
     from gymrun.records.layout import CONFIG_FILE
     from gymrun.records.reading import find_run, read_run
 
@@ -46,7 +49,8 @@ def show(
             _show_baselines(baselines, documents if as_json else None)
             return
         run_dir = find_run(run_dir)
-        if not os.path.lexists(run_dir / CONFIG_FILE):  # a sweep: its table again
+        dataset = dataset_dir(run_dir) is not None  # a Minari dataset: read as a run
+        if not dataset and not os.path.lexists(run_dir / CONFIG_FILE):  # a sweep's table
             _show_sweep(run_dir, documents if as_json else None)
             return
         if as_json:
@@ -67,7 +71,7 @@ def show(
         rows = EpisodeRows()
         run = read_run(run_dir, rows.add_all)
         out = console()
-        out.print(f"run {run.directory}")
+        out.print(f"{'dataset' if dataset else 'run'} {run.directory}")
         if rows.count:
             out.print(rows.table())
         out.print(summary_table(run.summary, run.config, run.status))
@@ -116,7 +120,10 @@ def _show_baselines(path: Path, documents: list[object] | None) -> None:
 def compare(
     run_dirs: Annotated[
         list[Path],
-        typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
+        typer.Argument(
+            help="Run directories to compare; a sweep's directory stands for its runs, and "
+            "a Minari dataset (its directory, or minari:ID) for a run of its episodes."
+        ),
     ],
     bootstrap: Annotated[
         int,
@@ -157,6 +164,7 @@ def compare(
         gymrun compare recordings/cartpole-epsilon-sweep
         gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
         gymrun compare recordings/goal-reacher --score success
+        gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs

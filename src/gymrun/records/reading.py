@@ -1,5 +1,7 @@
 """Reading a recording back: the one reader of a run directory and of a sweep's
-``sweep.json``, used by ``show``, ``compare``, the board, ``--resume`` and sweeps.
+``sweep.json``, used by ``show``, ``compare``, the board, ``--resume`` and sweeps. A Minari
+dataset (its directory, or ``minari:ID``) reads as a run of its episodes (see
+`gymrun.records.dataset`).
 
 Every file is read through `gymrun.records.files` (regular files only, bounded reads) and
 every field is checked to be what gymrun writes, so a damaged or planted file becomes a
@@ -28,6 +30,7 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
+from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
 from gymrun.records.layout import (
     CONFIG_FILE,
     EPISODES_FILE,
@@ -63,8 +66,10 @@ class StoredRun:
 
 
 def find_run(directory: Path) -> Path:
-    """`directory` if it is a run or a sweep directory; for ``recordings/NAME``, its newest
-    run or sweep."""
+    """`directory` if it is a run or a sweep directory (or a Minari dataset's: see
+    `dataset_dir`); for ``recordings/NAME``, its newest run or sweep."""
+    if dataset_dir(directory) is not None:
+        return directory
     if not directory.is_dir():
         raise RecordError(f"{directory}: no such directory")
     if is_recorded(directory):
@@ -82,7 +87,7 @@ def recorded_runs(directory: Path) -> list[Path]:
     the order of the sweep's grid (of their directories' names when it has no readable
     ``sweep.json``)."""
     found = find_run(directory)
-    if kind_of(found) == "run":
+    if kind_of(found) == "run" or dataset_dir(found) is not None:
         return [found]
     runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
     if not runs:
@@ -129,9 +134,13 @@ def read_run(
     that is not a run's is a `RecordError`; anything else damaged is a problem of the run,
     and what could be read before it is there.
 
-    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read.
+    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read;
+    given a Minari dataset, its episodes' returns and lengths (see `read_dataset_run`).
     """
     directory = find_run(directory)
+    data = dataset_dir(directory)
+    if data is not None:
+        return read_dataset_run(data, on_episodes)
     config_text, config = read_config(directory)
     boundary = config.get("reward_boundary")
     run = StoredRun(
@@ -163,6 +172,42 @@ def read_run(
     run.summary = builder.summary()
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
+    return run
+
+
+def read_dataset_run(
+    data_dir: Path, on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None
+) -> StoredRun:
+    """A Minari dataset as a run: its episodes' returns (their rewards summed), lengths and
+    seeds, the config of the gymrun run that wrote it (else one made from its metadata:
+    its ID, its environment, its algorithm as the agent), and how it ended: completed."""
+    dataset = read_dataset(data_dir)
+    config = dataset.config
+    boundary = config.get("reward_boundary")
+    run = StoredRun(
+        dataset.directory,
+        config,
+        "completed",
+        None,
+        SummaryBuilder(boundary).summary(),
+        has_summary=True,
+        meta_problem="a Minari dataset",
+    )
+    written = dataset.metadata.get("gymrun")
+    provenance = written.get("provenance") if isinstance(written, dict) else None
+    if isinstance(provenance, dict) and provenance.get("agent"):  # the model it played
+        run.meta = {"agent": provenance["agent"]}
+    builder = SummaryBuilder(boundary)
+    try:
+        for batch in dataset_episodes(data_dir, boundary):
+            builder.add_all(batch)
+            if on_episodes is not None:
+                on_episodes(batch)
+    except RecordError as exc:
+        run.problems.append(str(exc))
+    run.summary = builder.summary()
+    if not dataset.gymrun:
+        run.notes.append(f"a Minari dataset not written by gymrun: {dataset.config['name']}")
     return run
 
 
