@@ -75,17 +75,22 @@ class Dataset(Sink):
             return
         try:
             self.writer.add(episodes)
-        except (OSError, GymrunError) as exc:
+        except Exception as exc:  # a full disk, or data Minari's storage will not take
             self._give_up(exc)
 
     def finish(self, result: RunResult) -> list[str]:
         if self.problem is None:
             try:
                 return self.writer.close(result.status)
-            except OSError as exc:
+            except Exception as exc:
                 self._give_up(exc)
         return [f"dataset {self.writer.target.dataset_id} was not written: {self.problem}"]
 
-    def _give_up(self, exc: BaseException) -> None:
-        self.problem = str(exc) if isinstance(exc, GymrunError) else f"{exc.strerror or exc}"  # type: ignore[attr-defined]
+    def _give_up(self, exc: Exception) -> None:
+        if isinstance(exc, GymrunError):
+            self.problem = str(exc)
+        elif isinstance(exc, OSError):
+            self.problem = str(exc.strerror or exc)
+        else:
+            self.problem = f"{type(exc).__name__}: {exc}"
         self.writer.discard()

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import shutil
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,16 +202,14 @@ class DatasetWriter:
             self._storage = MinariStorage.read(partial / DATA_DIR)
             return self._storage
         partial.mkdir()
-        with warnings.catch_warnings():  # an env spec JSON cannot hold: said by its absence
-            warnings.simplefilter("ignore")
-            storage = MinariStorage.new(
-                partial / DATA_DIR,
-                observation_space=first.observation_space,
-                action_space=first.action_space,
-                env_spec=env_spec(self.plan),
-                data_format="hdf5",
-                jpeg_encoding=False,  # what the agent saw, bit for bit
-            )
+        storage = MinariStorage.new(
+            partial / DATA_DIR,
+            observation_space=first.observation_space,
+            action_space=first.action_space,
+            env_spec=env_spec(self.plan),
+            data_format="hdf5",
+            jpeg_encoding=False,  # what the agent saw, bit for bit
+        )
         storage.update_metadata(dataset_metadata(self.plan, target.dataset_id, minari.__version__))
         self._storage = storage
         return storage
@@ -220,12 +217,19 @@ class DatasetWriter:
 
 def env_spec(plan: RunPlan) -> Any:
     """The registered spec of the run's environment with the config's keywords and step
-    limit: ``gymnasium.make(spec)`` makes it (the wrapper stack is in gymrun's config)."""
+    limit: ``gymnasium.make(spec)`` makes it (the wrapper stack is in gymrun's config).
+    None when its JSON cannot hold it (an entry point given as a class, say): the dataset
+    then has its spaces alone, as Minari allows."""
     config = plan.config
     limit = config.env.max_episode_steps or plan.spec.max_episode_steps
-    return dataclasses.replace(
+    spec = dataclasses.replace(
         plan.spec, kwargs={**plan.spec.kwargs, **config.env.kwargs}, max_episode_steps=limit
     )
+    try:
+        spec.to_json()
+    except (TypeError, ValueError):
+        return None
+    return spec
 
 
 def dataset_metadata(plan: RunPlan, dataset_id: str, minari_version: str) -> dict[str, Any]:
