@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from gymrun.components.reference import REFERENCE_FILE, reference_document
 from gymrun.baselines import markdown_table, run_baselines
+from gymrun.components.reference import REFERENCE_FILE, reference_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "baselines.json"

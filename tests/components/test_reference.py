@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gymrun.components.reference import REFERENCE_FILE, reference_document, shipped_references
 from gymrun.baselines import run_baselines
+from gymrun.components.reference import REFERENCE_FILE, reference_document, shipped_references
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "src" / "gymrun" / "components" / REFERENCE_FILE

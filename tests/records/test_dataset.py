@@ -42,7 +42,9 @@ def steps_of(dataset_id: str) -> list[tuple[np.ndarray, ...]]:
 
 def same_steps(a: list[tuple[np.ndarray, ...]], b: list[tuple[np.ndarray, ...]]) -> bool:
     return len(a) == len(b) and all(
-        np.array_equal(x, y) for one, other in zip(a, b, strict=True) for x, y in zip(one, other)
+        np.array_equal(x, y)
+        for one, other in zip(a, b, strict=True)
+        for x, y in zip(one, other, strict=True)
     )
 
 
@@ -193,7 +195,9 @@ def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
     code, out, err = gymrun("show", "minari:ours-v0", "--json")
     assert code == 0, err
     shown = json.loads(out)
-    assert [e["reward"] for e in shown["episodes"]] == [line["reward"] for line in lines(Path("run"))]
+    assert [e["reward"] for e in shown["episodes"]] == [
+        line["reward"] for line in lines(Path("run"))
+    ]
     assert shown["config"]["seed"] == 3 and shown["status"] == "completed"
     code, out, err = gymrun("show", str(datasets() / "ours-v0"))
     assert code == 0, err
@@ -213,8 +217,12 @@ def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
     ]
     with pytest.warns(UserWarning):
         minari.create_dataset_from_buffers(
-            "theirs/made-v1", buffers, env="CartPole-v1", algorithm_name="theirs",
-            observation_space=space, action_space=space,
+            "theirs/made-v1",
+            buffers,
+            env="CartPole-v1",
+            algorithm_name="theirs",
+            observation_space=space,
+            action_space=space,
         )
     code, out, err = gymrun("compare", "run", "minari:theirs/made-v1")
     assert code == 0, err
@@ -224,7 +232,10 @@ def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
     assert [e["reward"] for e in json.loads(out)["episodes"]] == [2.0, 3.0, 4.0]
     assert [e["steps"] for e in json.loads(out)["episodes"]] == [2, 2, 2]
     code, _, err = gymrun("show", "minari:nothing-v0")
-    assert (code, err) == (2, f"error: minari:nothing-v0: no Minari dataset nothing-v0 in {datasets()}\n")
+    assert (code, err) == (
+        2,
+        f"error: minari:nothing-v0: no Minari dataset nothing-v0 in {datasets()}\n",
+    )
 
 
 @pytest.mark.slow  # a real process stopped, resumed and played whole

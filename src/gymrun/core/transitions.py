@@ -114,5 +114,5 @@ def copied(value: Any) -> Any:
 
 def _stacked(space: gym.Space[Any], values: Sequence[Any]) -> Any:
     """`values` of `space` as one batch along a first axis (Gymnasium's vector layout)."""
-    out = gym.vector.utils.create_empty_array(space, len(values))
+    out: Any = gym.vector.utils.create_empty_array(space, len(values))
     return gym.vector.utils.concatenate(space, values, out) if len(values) else out

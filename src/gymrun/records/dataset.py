@@ -20,7 +20,6 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -39,7 +38,7 @@ METADATA_FILE = "metadata.json"
 _PARTIAL = ".partial-"  # a dataset being written: ``.NAME-vN.partial-PID``
 
 
-def minari_package() -> ModuleType:
+def minari_package() -> Any:
     """Minari, with the HDF5 storage gymrun writes; or a `NotInstalledError` saying how to
     install it."""
     try:
@@ -109,9 +108,7 @@ def claim_dataset(plan: RunPlan, *, replace: bool = False, kept: int = 0) -> Dat
                 "name or version, or --force to replace it"
             )
         if not os.path.isfile(path / DATA_DIR / METADATA_FILE):
-            raise UsageError(
-                f"record.dataset: {path} is not a Minari dataset; it is not replaced"
-            )
+            raise UsageError(f"record.dataset: {path} is not a Minari dataset; it is not replaced")
     return DatasetTarget(dataset_id, path, replace=exists)
 
 
@@ -131,20 +128,20 @@ class DatasetWriter:
     def add(self, batch: Sequence[EpisodeResult]) -> None:
         """Episodes that finished, in order; a resumed run's kept episodes (already in the
         dataset, without their steps) are passed over."""
-        transitions = batch.transitions if isinstance(batch, EpisodeBatch) else None
         if not len(batch):
             return
-        first = batch[0].episode if not isinstance(batch, EpisodeBatch) else int(batch.episode[0])
-        if transitions is None:
+        if not isinstance(batch, EpisodeBatch) or batch.transitions is None:
+            first = batch[0].episode
             if first + len(batch) <= self.count:
                 return
             raise RecordError(f"episodes from {first} came without their steps")
+        transitions, first = batch.transitions, int(batch.episode[0])
         if first != self.count:
             raise RecordError(f"episode {first} came where {self.count} was awaited")
         from minari.data_collector.episode_buffer import EpisodeBuffer
 
         storage = self._open(transitions[0])
-        seeds = [None] * len(batch) if batch.seed is None else batch.seed.tolist()  # type: ignore[union-attr]
+        seeds = [None] * len(batch) if batch.seed is None else batch.seed.tolist()
         buffers = [
             EpisodeBuffer(
                 seed=seed,
@@ -173,8 +170,10 @@ class DatasetWriter:
         _namespace(target.dataset_id)
         _put_in_place(partial, target.path, replace=target.replace)
         self._storage = self._partial = None
-        held = f"{self.count} episodes" if status == "completed" else (
-            f"the {self.count} episodes that finished"
+        held = (
+            f"{self.count} episodes"
+            if status == "completed"
+            else (f"the {self.count} episodes that finished")
         )
         return [f"dataset {target.dataset_id} written: {held}, in {target.path}"]
 
@@ -405,4 +404,3 @@ def _metadata(data_dir: Path, where: str, error: type[RecordError]) -> dict[str,
     if not isinstance(metadata, dict):
         raise error(f"{where}: its {METADATA_FILE} is not a Minari dataset's")
     return metadata
-

@@ -30,6 +30,7 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
+from gymrun.records.dataset import PREFIX as DATASET_PREFIX
 from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
 from gymrun.records.layout import (
     CONFIG_FILE,
@@ -140,7 +141,7 @@ def read_run(
     directory = find_run(directory)
     data = dataset_dir(directory)
     if data is not None:
-        return read_dataset_run(data, on_episodes)
+        return read_dataset_run(data, on_episodes, named=directory)
     config_text, config = read_config(directory)
     boundary = config.get("reward_boundary")
     run = StoredRun(
@@ -176,16 +177,20 @@ def read_run(
 
 
 def read_dataset_run(
-    data_dir: Path, on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None
+    data_dir: Path,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
+    named: Path | None = None,
 ) -> StoredRun:
     """A Minari dataset as a run: its episodes' returns (their rewards summed), lengths and
     seeds, the config of the gymrun run that wrote it (else one made from its metadata:
-    its ID, its environment, its algorithm as the agent), and how it ended: completed."""
+    its ID, its environment, its algorithm as the agent), and how it ended: completed. It
+    is called as `named` (``minari:ID``, as given), else by its directory."""
     dataset = read_dataset(data_dir)
     config = dataset.config
     boundary = config.get("reward_boundary")
+    given = named is not None and str(named).startswith(DATASET_PREFIX)
     run = StoredRun(
-        dataset.directory,
+        named if given and named is not None else dataset.directory,
         config,
         "completed",
         None,
