@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -111,6 +112,25 @@ def test_an_existing_dataset_is_refused_before_anything_runs_unless_forced(tmp_p
     assert sorted(p.name for p in datasets().iterdir()) == ["taken-v2"]
 
 
+def test_a_dataset_that_cannot_be_written_is_left_out_whole_and_said(tmp_path: Path) -> None:
+    (tmp_path / "not-a-directory").write_text("")
+    environment = {"MINARI_DATASETS_PATH": str(tmp_path / "not-a-directory")}
+    code, _, err = gymrun(
+        "run", "CartPole-v1", "-n", "3", "--dataset", "x", "-o", "run", env=environment
+    )
+    assert code == 0, err
+    assert "note: dataset x-v0 was not written: " in err
+    assert len(lines(tmp_path / "run")) == 3  # the run itself is whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-directory", "run"]
+
+
+def test_a_config_without_a_dataset_records_what_it_always_did(tmp_path: Path) -> None:
+    assert gymrun("run", "CartPole-v1", "-n", "2", "-o", "plain", "-q").code == 0
+    assert "dataset" not in (tmp_path / "plain" / "config.yaml").read_text()
+    assert gymrun("run", "CartPole-v1", "-n", "2", "-o", "kept", "--dataset", "k", "-q").code == 0
+    assert "  dataset: k-v0\n" in (tmp_path / "kept" / "config.yaml").read_text()
+
+
 def test_a_name_minari_would_not_take_is_one_line_of_bad_input(tmp_path: Path) -> None:
     (tmp_path / "run.yaml").write_text(RANDOM + "record: {dataset: 'my data'}\n")
     code, _, err = gymrun("run", "run.yaml", "--no-record")
@@ -189,21 +209,8 @@ def test_minaris_own_cli_lists_the_dataset(tmp_path: Path) -> None:
     assert "gymrun agent random" in shown.stdout
 
 
-def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
-    (tmp_path / "run.yaml").write_text(RANDOM)
-    assert gymrun("run", "run.yaml", "--dataset", "ours", "-o", "run", "-q").code == 0
-    code, out, err = gymrun("show", "minari:ours-v0", "--json")
-    assert code == 0, err
-    shown = json.loads(out)
-    assert [e["reward"] for e in shown["episodes"]] == [
-        line["reward"] for line in lines(Path("run"))
-    ]
-    assert shown["config"]["seed"] == 3 and shown["status"] == "completed"
-    code, out, err = gymrun("show", str(datasets() / "ours-v0"))
-    assert code == 0, err
-    assert out.startswith(f"dataset {datasets() / 'ours-v0'}\n")
-
-    # a dataset gymrun did not write: its returns, its env, its algorithm as the agent
+def theirs() -> None:
+    """A dataset gymrun did not write: 3 episodes of 2 steps, returns 2, 3 and 4."""
     space = gym.spaces.Discrete(2)
     buffers = [
         minari.data_collector.EpisodeBuffer(
@@ -215,7 +222,7 @@ def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
         )
         for k in range(3)
     ]
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning):  # Minari asks for an author, a code link, ...
         minari.create_dataset_from_buffers(
             "theirs/made-v1",
             buffers,
@@ -224,18 +231,49 @@ def test_show_and_compare_read_a_dataset_as_a_run(tmp_path: Path) -> None:
             observation_space=space,
             action_space=space,
         )
-    code, out, err = gymrun("compare", "run", "minari:theirs/made-v1")
+
+
+def test_show_reads_a_dataset_as_a_run(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text(RANDOM)
+    assert gymrun("run", "run.yaml", "--dataset", "ours", "--no-record", "-q").code == 0
+    code, out, err = gymrun("show", "minari:ours-v0", "--json")
     assert code == 0, err
-    assert "│ CartPole-v1 │ theirs " in out and " 3 │" in out
-    assert "Runs compared" in out
+    shown = json.loads(out)
+    returns = [float(steps[2].sum()) for steps in steps_of("ours-v0")]
+    assert [e["reward"] for e in shown["episodes"]] == returns
+    assert shown["config"]["seed"] == 3 and shown["status"] == "completed"
+    code, out, err = gymrun("show", str(datasets() / "ours-v0"))
+    assert code == 0, err
+    assert out.startswith(f"dataset {datasets() / 'ours-v0'}\n")
+
+    theirs()  # its returns, its env, its algorithm as the agent
     code, out, err = gymrun("show", "minari:theirs/made-v1", "--json")
-    assert [e["reward"] for e in json.loads(out)["episodes"]] == [2.0, 3.0, 4.0]
-    assert [e["steps"] for e in json.loads(out)["episodes"]] == [2, 2, 2]
+    assert code == 0, err
+    shown = json.loads(out)
+    assert [e["reward"] for e in shown["episodes"]] == [2.0, 3.0, 4.0]
+    assert [e["steps"] for e in shown["episodes"]] == [2, 2, 2]
+    assert (shown["config"]["env"]["id"], shown["config"]["agent"]["name"]) == (
+        "CartPole-v1",
+        "theirs",
+    )
     code, _, err = gymrun("show", "minari:nothing-v0")
     assert (code, err) == (
         2,
         f"error: minari:nothing-v0: no Minari dataset nothing-v0 in {datasets()}\n",
     )
+
+
+@pytest.mark.slow  # a recorded run and the groups' statistics
+def test_compare_sets_datasets_beside_runs(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text(RANDOM)
+    assert gymrun("run", "run.yaml", "--dataset", "ours", "-o", "run", "-q").code == 0
+    theirs()
+    code, out, err = gymrun("compare", "run", "minari:ours-v0", "minari:theirs/made-v1")
+    assert code == 0, err
+    assert "│ minari:theirs/made-v1 │ CartPole-v1 │ theirs " in out
+    # the run and the dataset it wrote are one config, one group; theirs is a group of its own
+    assert re.search(r"│ run +│ 1 of 2 │", out)
+    assert "│ theirs/made-v1 │ 1 of 1 │" in out
 
 
 @pytest.mark.slow  # a real process stopped, resumed and played whole
