@@ -101,6 +101,7 @@ SECTIONS = {  # $defs entry -> (heading, anchor)
     "EnvConfig": ("env", "env"),
     "RecordConfig": ("record", "record"),
     "VectorConfig": ("vector", "vector"),
+    "MetricConfig": ("metrics", "metrics"),
 }
 
 
