@@ -13,7 +13,10 @@ yields finished episodes in index order; the `Schedule` numbers and seeds them.
   env returns; finished episodes are found and accounted for in blocks of steps, with numpy.
 
 Each also reads the schedule's metrics from the step infos (`gymrun.core.metrics`): a step
-whose info is empty costs one test of it, until an info has held a metric's key.
+whose info is empty costs one test of it, until an info has held a metric's key. For a run
+that writes a dataset, the single and the resetting vector stepper also collect each
+episode's steps (`gymrun.core.transitions`) and give them to the schedule; otherwise they
+do not take one step more.
 """
 
 from __future__ import annotations
