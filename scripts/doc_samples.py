@@ -87,6 +87,9 @@ def run(command: str, scratch: Path) -> str:
     env = {**os.environ, "COLUMNS": WIDTH, "NO_COLOR": "1", "TERM": "dumb"}
     for name in ("GYMRUN_DEBUG", "FORCE_COLOR", "PY_COLORS", "TERMINAL_WIDTH"):
         env.pop(name, None)
+    # Minari datasets go in the scratch directory, shown where Minari keeps them by default
+    home = scratch / "home"
+    env["MINARI_DATASETS_PATH"] = str(home / ".minari" / "datasets")
     result = subprocess.run(
         [sys.executable, "-m", "gymrun", *args[1:]],
         cwd=scratch,
@@ -97,7 +100,10 @@ def run(command: str, scratch: Path) -> str:
         timeout=600,
         check=False,
     )
-    text = result.stdout.replace(str(scratch.resolve()), HOME).replace(str(scratch), HOME)
+    text = result.stdout
+    for path in (home.resolve(), home):
+        text = text.replace(str(path), "~")
+    text = text.replace(str(scratch.resolve()), HOME).replace(str(scratch), HOME)
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 

@@ -111,6 +111,9 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
             continue
+        if config.record.dataset is not None:
+            problems.append(Problem(source, "record.dataset", _ONE_DATASET))
+            break
         # Seeds cannot change validation (the grid checked them): each point once.
         runs += [
             SweepRun(number, seed, config.model_copy(update={"seed": seed})) for seed in grid.seeds
@@ -119,6 +122,12 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
         raise ConfigError(problems)
     _check_buildable(runs, source)
     return Sweep(runs[0].config.name or name, grid.keys, grid.points, grid.seeds, runs)
+
+
+_ONE_DATASET = (
+    "a dataset is written by one run (gymrun run --dataset ID); a sweep's runs would all "
+    "write the same one"
+)
 
 
 def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:

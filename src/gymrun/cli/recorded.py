@@ -21,7 +21,8 @@ def show(
     run_dir: Annotated[
         Path,
         typer.Argument(
-            help="A run, sweep or duel directory (or recordings/NAME for its newest one)."
+            help="A run, sweep or duel directory (or recordings/NAME for its newest one), "
+            "or a Minari dataset: its directory, or minari:ID."
         ),
     ],
     as_json: AsJson = False,
@@ -32,10 +33,12 @@ def show(
 
         gymrun show recordings/cartpole_random
         gymrun show recordings/cartpole-epsilon-sweep --json
+        gymrun show minari:cartpole/balance-v0
     """
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
+    from gymrun.records.dataset import dataset_dir
     from gymrun.records.layout import kind_of
     from gymrun.records.reading import find_run, read_run
 
@@ -45,7 +48,8 @@ def show(
             _show_baselines(baselines, documents if as_json else None)
             return
         run_dir = find_run(run_dir)
-        kind = kind_of(run_dir)
+        dataset = dataset_dir(run_dir) is not None  # a Minari dataset: read as a run
+        kind = "run" if dataset else kind_of(run_dir)
         if kind == "sweep":  # its table again
             _show_sweep(run_dir, documents if as_json else None)
             return
@@ -70,7 +74,7 @@ def show(
         rows = EpisodeRows()
         run = read_run(run_dir, rows.add_all)
         out = console()
-        out.print(f"run {run.directory}")
+        out.print(f"{'dataset' if dataset else 'run'} {run.directory}")
         if rows.count:
             out.print(rows.table())
         out.print(summary_table(run.summary, run.config, run.status))
@@ -134,7 +138,10 @@ def _show_baselines(path: Path, documents: list[object] | None) -> None:
 def compare(
     run_dirs: Annotated[
         list[Path],
-        typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
+        typer.Argument(
+            help="Run directories to compare; a sweep's directory stands for its runs, and "
+            "a Minari dataset (its directory, or minari:ID) for a run of its episodes."
+        ),
     ],
     bootstrap: Annotated[
         int,
@@ -175,6 +182,7 @@ def compare(
         gymrun compare recordings/cartpole-epsilon-sweep
         gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
         gymrun compare recordings/corridor --score success
+        gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs

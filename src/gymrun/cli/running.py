@@ -104,8 +104,23 @@ def run(
     wait_workers: WaitWorkers = None,
     output: Output = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Let --output replace the run already in it.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --output replace the run already in it, and --dataset the dataset "
+            "of that ID.",
+        ),
     ] = False,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            metavar="ID",
+            help="Also write every step as the Minari dataset [NAMESPACE/]NAME[-vN] "
+            "(record.dataset; -v0 when no version is given), in Minari's datasets "
+            "directory (MINARI_DATASETS_PATH). Needs gymrun[minari].",
+        ),
+    ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -148,6 +163,7 @@ def run(
         gymrun run --resume recordings/cartpole_random/TIME
         gymrun run configs/cartpole_epsilon.yaml --no-record --expect 'mean >= 10'
         gymrun run configs/corridor.yaml --expect 'success >= 0.3'
+        gymrun run configs/cartpole_balance.yaml -n 20 --dataset cartpole/balance --force
     """
     from gymrun.core.expectations import Expectation, check_names
     from gymrun.core.metrics import metrics_of
@@ -173,6 +189,7 @@ def run(
             num_envs=num_envs,
             agent=agent,
             wrappers=wrappers,
+            dataset=dataset,
         )
         # a metric the config cannot record is refused before anything runs
         check_names(expectations, [metric.name for metric in metrics_of(config)])
@@ -204,6 +221,7 @@ def run(
                 resume=resume is not None,
                 expectations=expectations,
                 junit=junit,
+                replace_dataset=force,
             )
 
 
@@ -260,6 +278,7 @@ def _run_and_report(
     resume: bool = False,
     expectations: Sequence[Any] = (),
     junit: Path | None = None,
+    replace_dataset: bool = False,
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
@@ -277,7 +296,12 @@ def _run_and_report(
         kept = as_json or bool(expectations)
         sinks: list[Sink] = [Callback(on_episodes)] + ([EpisodeList()] if kept else [])
         result = run_experiment(
-            config, record_dir=record_dir, executor=executor, sinks=sinks, resume=resume
+            config,
+            record_dir=record_dir,
+            executor=executor,
+            sinks=sinks,
+            resume=resume,
+            replace_dataset=replace_dataset,
         )
     if config.seed is None and not as_json and not resume:
         seed = result.config.seed

@@ -70,6 +70,13 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "gymrun[dask]",
     ),
     (
+        "datasets",
+        "feature",
+        "minari",
+        "gymrun run --dataset (Minari datasets of a run's steps)",
+        "gymrun[minari]",
+    ),
+    (
         "board",
         "feature",
         "jinja2",

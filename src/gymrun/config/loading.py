@@ -37,11 +37,13 @@ def load_config(
     num_envs: int | None = None,
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
+    dataset: str | None = None,
 ) -> ExperimentConfig:
     """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
 
     `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
-    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides;
+    `episodes`, `seed`, `num_envs` (``vector.num_envs``) and `dataset`
+    (``record.dataset``) are shortcuts for overrides;
     `agent` and `wrappers` (names) replace the config's agent and wrapper stack before the
     overrides apply, so that these can set their keywords.
 
@@ -52,7 +54,7 @@ def load_config(
     return validate_document(
         read_yaml(path),
         overrides,
-        _shortcuts(episodes, seed, num_envs),
+        _shortcuts(episodes, seed, num_envs, dataset),
         default_name=stem_name(path),
         base_dir=Path(path).parent,
         components=_components(agent, wrappers),
@@ -68,6 +70,7 @@ def env_config(
     num_envs: int | None = None,
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
+    dataset: str | None = None,
 ) -> ExperimentConfig:
     """A config of `env_id` alone (the random agent, 100 episodes), as `load_config` would
     read it from a file holding ``env: ENV_ID``.
@@ -80,19 +83,20 @@ def env_config(
     return validate_document(
         Document(env_id, {"env": env_id}),
         overrides,
-        _shortcuts(episodes, seed, num_envs),
+        _shortcuts(episodes, seed, num_envs, dataset),
         default_name=re.sub(r"[^A-Za-z0-9_.-]", "-", env_id).strip("-_.")[:100] or "experiment",
         components=_components(agent, wrappers),
     )
 
 
 def _shortcuts(
-    episodes: int | None, seed: int | None, num_envs: int | None
+    episodes: int | None, seed: int | None, num_envs: int | None, dataset: str | None = None
 ) -> list[tuple[str, str, Any]]:
     flags = {
         "--episodes": ("episodes", episodes),
         "--seed": ("seed", seed),
         "--num-envs": ("vector.num_envs", num_envs),
+        "--dataset": ("record.dataset", dataset),
     }
     return [(flag, key, value) for flag, (key, value) in flags.items() if value is not None]
 

@@ -6,6 +6,7 @@ name as the config is validated, so a typo is reported with the line it stands o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -331,10 +332,38 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+# Minari's dataset IDs: ``[namespace/]name[-vN]`` (``minari.dataset.minari_dataset``)
+DATASET_ID = re.compile(
+    r"^(?:(?P<namespace>[-_\w][-_\w/]*[-_\w]+)/)?(?P<name>[-_\w]+?)(?:-v(?P<version>\d+))?$"
+)
+
+
+def dataset_id(name: str) -> str:
+    """The Minari dataset ID `name` gives: ``[namespace/]name-vN``, version 0 when it has
+    none. Raises ValueError for a name Minari would not take.
+
+    >>> dataset_id("cartpole/random"), dataset_id("cartpole/random-v2")
+    ('cartpole/random-v0', 'cartpole/random-v2')
+    """
+    match = DATASET_ID.fullmatch(name)
+    if match is None or "//" in name:
+        raise ValueError(
+            f"'{name}' is not a Minari dataset ID: [NAMESPACE/]NAME[-vN], of letters, digits, "
+            "'_' and '-'"
+        )
+    return name if match.group("version") is not None else f"{name}-v0"
+
+
 class RecordConfig(_Section):
-    """What a run records besides its episodes: video of chosen episodes."""
+    """What a run records besides its episodes: video of chosen episodes, and a Minari
+    dataset of every step."""
 
     video: bool = Field(False, description="Record episodes as .mp4 (needs gymrun[video])")
+    dataset: str | None = Field(
+        None,
+        description="Write the run's episodes, step by step, as the Minari dataset of this "
+        "ID ([namespace/]name[-vN], version 0 when not given; needs gymrun[minari])",
+    )
     every: int | None = Field(None, ge=1, le=MAX_EPISODES, description="Record every Nth episode")
     episodes: list[Annotated[int, Field(ge=0, le=MAX_EPISODES)]] | None = Field(
         None, description="Record these episodes (by index)"
@@ -352,6 +381,16 @@ class RecordConfig(_Section):
                 "video_off", "choosing episodes to record needs video: true", {"key": "video"}
             )
         return self
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset_id(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        try:
+            return dataset_id(name)
+        except ValueError as exc:
+            raise PydanticCustomError("dataset_id", str(exc)) from None
 
     def wants(self, episode: int) -> bool:
         """Whether episode `episode` is recorded (default: Gymnasium's capped cubic schedule)."""
@@ -539,7 +578,15 @@ class ExperimentConfig(_Section):
         if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
             message = f"{self.env.id} has no vector_entry_point; use mode sync or async"
             raise PydanticCustomError("no_vector_entry_point", message, {"loc": ["vector", "mode"]})
-        if not vector_backend(self.vector.mode, spec).vector_wrappers:
+        backend = vector_backend(self.vector.mode, spec)
+        if self.record.dataset is not None and not backend.seeds_each_episode:
+            message = (
+                f"a dataset is written from vector.mode sync or async: {self.env.id}'s own "
+                "vector implementation resets its sub-environments itself, and its steps are "
+                "not kept"
+            )
+            raise PydanticCustomError("vector_dataset", message, {"loc": ["record", "dataset"]})
+        if not backend.vector_wrappers:
             return self
         for index, wrapper in enumerate(self.wrappers):
             try:
@@ -585,9 +632,14 @@ class ExperimentConfig(_Section):
 
     def to_json(self) -> dict[str, Any]:
         """The config as plain data, every default spelled out (but ``metrics`` when not
-        given: a run that names none records what it always did, and is grouped, compared
-        and resumed as it always was)."""
-        return self.model_dump(mode="json", exclude={"metrics"} if self.metrics is None else None)
+        given, and ``record.dataset`` when not asked for: a run that names neither records
+        what it always did, and is grouped, compared and resumed as it always was)."""
+        excluded: dict[str, Any] = {}
+        if self.metrics is None:
+            excluded["metrics"] = True
+        if self.record.dataset is None:  # nor a dataset: what a run's record always held
+            excluded["record"] = {"dataset"}
+        return self.model_dump(mode="json", exclude=excluded or None)
 
 
 def expand_shorthands(data: Any) -> Any:

@@ -8,6 +8,8 @@ from typing import Any, NamedTuple, overload
 
 import numpy as np
 
+from gymrun.core.transitions import Transitions
+
 # The metrics of an episode that recorded none (shared: an episode's metrics are read-only)
 NO_METRICS: Mapping[str, bool | float | None] = {}
 
@@ -161,7 +163,8 @@ class EpisodeBatch(Sequence[EpisodeResult]):
     """Consecutive episodes held as columns; `EpisodeResult`s are made only when asked for.
 
     Vector runs and worker processes produce episodes by the thousand: as arrays they cost
-    next to nothing until someone reads them one by one.
+    next to nothing until someone reads them one by one. A run that writes a dataset has
+    each episode's steps in `transitions` (None otherwise, and for episodes read back).
     """
 
     __slots__ = (
@@ -174,6 +177,7 @@ class EpisodeBatch(Sequence[EpisodeResult]):
         "shaped_reward",
         "steps",
         "terminated",
+        "transitions",
         "truncated",
     )
 
@@ -196,6 +200,7 @@ class EpisodeBatch(Sequence[EpisodeResult]):
         self.terminated, self.truncated = terminated, truncated
         self.reached = None if reward_boundary is None else reward >= reward_boundary
         self.seed, self.seconds = seed, seconds
+        self.transitions: list[Transitions] | None = None
 
     @classmethod
     def of(cls, episodes: Sequence[EpisodeResult], reward_boundary: float | None) -> EpisodeBatch:
@@ -232,6 +237,10 @@ class EpisodeBatch(Sequence[EpisodeResult]):
             joined = None if any(c is None for c in columns) else np.concatenate(columns)
             setattr(batch, name, joined)
         batch.metrics = joined_metrics([(len(part), part.metrics) for part in batches])
+        steps = [part.transitions for part in batches if len(part)]  # an empty one has none
+        batch.transitions = (
+            None if not steps or None in steps else [t for part in steps for t in part or ()]
+        )
         return batch
 
     def __len__(self) -> int:
@@ -270,8 +279,9 @@ class EpisodeBatch(Sequence[EpisodeResult]):
             column = getattr(self, name)
             setattr(batch, name, None if column is None else column[start:stop])
         batch.metrics = {name: column.slice(start, stop) for name, column in self.metrics.items()}
+        batch.transitions = None if self.transitions is None else self.transitions[start:stop]
         return batch
 
 
 # The slots of an `EpisodeBatch` that hold one array each (or None)
-_COLUMNS = tuple(name for name in EpisodeBatch.__slots__ if name != "metrics")
+_COLUMNS = tuple(name for name in EpisodeBatch.__slots__ if name not in ("metrics", "transitions"))

@@ -104,6 +104,7 @@ class Experiment:
             count=self.config.episodes - start if count is None else count,
             reward_boundary=self.config.reward_boundary,
             metrics=self.plan.metrics,
+            transitions=self.plan.keeps_transitions,
         )
 
     def close(self) -> None:

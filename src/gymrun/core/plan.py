@@ -117,6 +117,11 @@ class RunPlan:
         return self.seeds_each_episode and not self.learns
 
     @property
+    def keeps_transitions(self) -> bool:
+        """Whether the loop keeps every episode's steps: the run writes a dataset."""
+        return self.config.record.dataset is not None
+
+    @property
     def code(self) -> dict[str, str]:
         """The content hash of each of the user's modules the config names, by name."""
         code: dict[str, str] = self.provenance.get("code", {})

@@ -16,6 +16,7 @@ import numpy as np
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import NO_METRICS, EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.metrics import Metric
+from gymrun.core.transitions import Transitions
 from gymrun.errors import ActionOutsideSpace, InfoValueError, RolloutError
 
 
@@ -27,7 +28,8 @@ class Schedule:
     (several in the same step in sub-environment order). Episode i's environment and agent
     seeds are ``EpisodeSeeds(run_seed)[i]``. Exactly the requested episodes are reported,
     each played to its end, in index order; sub-environments still stepping past the quota
-    play on, unreported. The steppers read `metrics` from the step infos.
+    play on, unreported. The steppers read `metrics` from the step infos, and with
+    `transitions` keep each episode's steps (`keep`) for whoever consumes the loop.
 
     >>> schedule = Schedule(run_seed=0, first=5, count=2, reward_boundary=1.0)
     >>> [schedule.start()[0] for _ in range(3)], schedule.wanted
@@ -46,9 +48,12 @@ class Schedule:
         count: int,
         reward_boundary: float | None,
         metrics: Sequence[Metric] = (),
+        transitions: bool = False,
     ) -> None:
         self.run_seed = run_seed
         self.metrics = tuple(metrics)
+        # each finished episode's steps, by index, until taken (None: steps are not kept)
+        self.transitions: dict[int, Transitions] | None = {} if transitions else None
         self.seeds = EpisodeSeeds(run_seed)
         self.first, self.stop = first, first + count
         self.boundary = reward_boundary
@@ -73,6 +78,11 @@ class Schedule:
         self.started += 1
         env_seed, agent_seed = self.seeds[index]
         return index, env_seed, agent_seed
+
+    def keep(self, index: int, steps: Transitions) -> None:
+        """The steps of episode `index` (one past the quota is dropped)."""
+        if self.transitions is not None and index < self.stop:
+            self.transitions[index] = steps
 
     def finish(
         self,

@@ -13,7 +13,10 @@ yields finished episodes in index order; the `Schedule` numbers and seeds them.
   env returns; finished episodes are found and accounted for in blocks of steps, with numpy.
 
 Each also reads the schedule's metrics from the step infos (`gymrun.core.metrics`): a step
-whose info is empty costs one test of it, until an info has held a metric's key.
+whose info is empty costs one test of it, until an info has held a metric's key. For a run
+that writes a dataset, the single and the resetting vector stepper also collect each
+episode's steps (`gymrun.core.transitions`) and give them to the schedule; otherwise they
+do not take one step more.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from gymrun.components.spaces import value_label
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.metrics import EpisodeTally, VectorTally
 from gymrun.core.schedule import Schedule, rollout_error
+from gymrun.core.transitions import Collector, Transitions
 from gymrun.errors import RolloutError
 
 Episodes = Sequence[EpisodeResult]
@@ -68,6 +72,9 @@ class SingleStepper:
         reset_agent = self.policy.reset_of(0)
         tally = EpisodeTally(schedule.metrics)
         see = tally.see
+        collector = None  # the steps, for a dataset; else not a step more is done
+        if schedule.transitions is not None:
+            collector = Collector(self.env.observation_space, self.env.action_space)
         while schedule.wanted:
             index, env_seed, agent_seed = schedule.start()
             steps = 0
@@ -83,7 +90,23 @@ class SingleStepper:
                 # A sum of numpy rewards past the largest float is infinite, reported as a
                 # non-finite reward, without numpy's warning (once per episode: it costs).
                 with np.errstate(over="ignore", invalid="ignore"):
-                    if observe is None:
+                    if collector is not None:
+                        collector.start(observation)
+                        while not (terminated or truncated):
+                            action = act(observation)
+                            following, reward, terminated, truncated, info = step(action)
+                            total += reward
+                            steps += 1
+                            if info:
+                                see(info)
+                            if observe is not None:
+                                observe(
+                                    observation, action, reward, following, terminated, truncated
+                                )
+                            collector.step(action, reward, following)
+                            observation = following
+                        schedule.keep(index, collector.finish(terminated, truncated))
+                    elif observe is None:
                         while not (terminated or truncated):
                             observation, reward, terminated, truncated, info = step(
                                 act(observation)
@@ -142,15 +165,19 @@ class ResettingVectorStepper:
         returns = np.zeros(n)
         lengths = np.zeros(n, dtype=np.int64)
         tally = VectorTally(schedule.metrics, n)
+        steps = None if schedule.transitions is None else _SlotSteps(env)
         step = 0
         try:
             for slot in range(n):
                 seeds[slot] = self._begin(schedule, slot, playing)
             observations, _ = env.reset(seed=seeds)  # type: ignore[arg-type]  # a seed per env
+            if steps is not None:
+                steps.start(observations, range(n))
             while not schedule.done:
-                observations, rewards, terminated, truncated, infos = env.step(
-                    act_batch(observations)
-                )
+                actions = act_batch(observations)
+                observations, rewards, terminated, truncated, infos = env.step(actions)
+                if steps is not None:
+                    steps.step(actions, rewards, observations)
                 step += 1
                 with np.errstate(over="ignore", invalid="ignore"):  # an infinite sum is reported
                     returns += rewards
@@ -165,8 +192,13 @@ class ResettingVectorStepper:
                 # with wrappers, each sub-environment's own return (see `SingleStepper`)
                 env_returns = infos.get(ENV_RETURN)
                 metrics = tally.end(ended) if tally.active else None
-                for slot in np.flatnonzero(ended).tolist():
+                slots = np.flatnonzero(ended).tolist()
+                for slot in slots:
                     index, env_seed = playing[slot]
+                    if steps is not None:
+                        schedule.keep(
+                            index, steps.finish(slot, bool(terminated[slot]), bool(truncated[slot]))
+                        )
                     shaped = float(returns[slot])
                     finished += schedule.finish(
                         index,
@@ -186,6 +218,8 @@ class ResettingVectorStepper:
                     seed=seeds,  # type: ignore[arg-type]  # a seed per env
                     options={"reset_mask": ended},
                 )
+                if steps is not None:
+                    steps.start(observations, slots)
                 if finished:
                     yield finished
         except _PASSED_ON:
@@ -199,6 +233,34 @@ class ResettingVectorStepper:
         self.policy.reset(slot, agent_seed)
         playing[slot] = (index, env_seed)
         return env_seed
+
+
+class _SlotSteps:
+    """The steps of each sub-environment's current episode, for a dataset: the vector env's
+    batches taken apart row by row (only when steps are kept)."""
+
+    def __init__(self, env: gym.vector.VectorEnv[Any, Any, Any]) -> None:
+        self.spaces = env.observation_space, env.action_space
+        self.collectors = [
+            Collector(env.single_observation_space, env.single_action_space)
+            for _ in range(env.num_envs)
+        ]
+
+    def start(self, observations: Any, slots: Sequence[int]) -> None:
+        rows = list(gym.vector.utils.iterate(self.spaces[0], observations))
+        for slot in slots:
+            self.collectors[slot].start(rows[slot])
+
+    def step(self, actions: Any, rewards: np.ndarray, observations: Any) -> None:
+        observation_rows = gym.vector.utils.iterate(self.spaces[0], observations)
+        action_rows = gym.vector.utils.iterate(self.spaces[1], actions)
+        for collector, action, reward, observation in zip(
+            self.collectors, action_rows, rewards.tolist(), observation_rows, strict=True
+        ):
+            collector.step(action, reward, observation)
+
+    def finish(self, slot: int, terminated: bool, truncated: bool) -> Transitions:
+        return self.collectors[slot].finish(terminated, truncated)
 
 
 class AutoresetVectorStepper:

@@ -1,6 +1,7 @@
 """Reading a recording back: the one reader of a run directory, of a sweep's ``sweep.json``
 and of a duel's ``duel.json``, used by ``show``, ``compare``, the board, ``--resume``,
-sweeps and duels.
+sweeps and duels. A Minari dataset (its directory, or ``minari:ID``) reads as a run of its
+episodes (see `gymrun.records.dataset`).
 
 Every file is read through `gymrun.records.files` (regular files only, bounded reads) and
 every field is checked to be what gymrun writes, so a damaged or planted file becomes a
@@ -29,6 +30,8 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
+from gymrun.records.dataset import PREFIX as DATASET_PREFIX
+from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
 from gymrun.records.layout import (
     CONFIG_FILE,
     DUEL_FILE,
@@ -66,8 +69,10 @@ class StoredRun:
 
 
 def find_run(directory: Path) -> Path:
-    """`directory` if it is a run, sweep or duel directory; for ``recordings/NAME``, its
-    newest run, sweep or duel."""
+    """`directory` if it is a run, sweep or duel directory (or a Minari dataset's: see
+    `dataset_dir`); for ``recordings/NAME``, its newest run, sweep or duel."""
+    if dataset_dir(directory) is not None:
+        return directory
     if not directory.is_dir():
         raise RecordError(f"{directory}: no such directory")
     if is_recorded(directory):
@@ -86,7 +91,7 @@ def recorded_runs(directory: Path) -> list[Path]:
     names: a sweep's in the order of its grid, a duel's A's then B's, by seed (by their
     directories' names when ``sweep.json`` or ``duel.json`` cannot be read)."""
     found = find_run(directory)
-    kind = kind_of(found)
+    kind = "run" if dataset_dir(found) is not None else kind_of(found)
     if kind == "run":
         return [found]
     runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
@@ -146,9 +151,13 @@ def read_run(
     that is not a run's is a `RecordError`; anything else damaged is a problem of the run,
     and what could be read before it is there.
 
-    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read.
+    Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read;
+    given a Minari dataset, its episodes' returns and lengths (see `read_dataset_run`).
     """
     directory = find_run(directory)
+    data = dataset_dir(directory)
+    if data is not None:
+        return read_dataset_run(data, on_episodes, named=directory)
     config_text, config = read_config(directory)
     boundary = config.get("reward_boundary")
     run = StoredRun(
@@ -180,6 +189,46 @@ def read_run(
     run.summary = builder.summary()
     if run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
+    return run
+
+
+def read_dataset_run(
+    data_dir: Path,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
+    named: Path | None = None,
+) -> StoredRun:
+    """A Minari dataset as a run: its episodes' returns (their rewards summed), lengths and
+    seeds, the config of the gymrun run that wrote it (else one made from its metadata:
+    its ID, its environment, its algorithm as the agent), and how it ended: completed. It
+    is called as `named` (``minari:ID``, as given), else by its directory."""
+    dataset = read_dataset(data_dir)
+    config = dataset.config
+    boundary = config.get("reward_boundary")
+    given = named is not None and str(named).startswith(DATASET_PREFIX)
+    run = StoredRun(
+        named if given and named is not None else dataset.directory,
+        config,
+        "completed",
+        None,
+        SummaryBuilder(boundary).summary(),
+        has_summary=True,
+        meta_problem="a Minari dataset",
+    )
+    written = dataset.metadata.get("gymrun")
+    provenance = written.get("provenance") if isinstance(written, dict) else None
+    if isinstance(provenance, dict) and provenance.get("agent"):  # the model it played
+        run.meta = {"agent": provenance["agent"]}
+    builder = SummaryBuilder(boundary)
+    try:
+        for batch in dataset_episodes(data_dir, boundary):
+            builder.add_all(batch)
+            if on_episodes is not None:
+                on_episodes(batch)
+    except RecordError as exc:
+        run.problems.append(str(exc))
+    run.summary = builder.summary()
+    if not dataset.gymrun:
+        run.notes.append(f"a Minari dataset not written by gymrun: {dataset.config['name']}")
     return run
 
 
