@@ -54,6 +54,7 @@ from gymrun.numbers import figure
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
 from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES
 from gymrun.records.reading import read_duel_json
 from gymrun.records.resuming import resumable_part
@@ -376,16 +377,9 @@ def run_duel(
         if path is None:
             raise UsageError("--resume needs the duel's directory")
         check_resumable(duel, path)
-    with executor:  # a cluster out of reach fails here, before anything is written
-        claimed = duel_dir
-        if isinstance(duel_dir, Path):
-            claimed = RecordDir.claim(duel_dir, force=resume, option="duel directory")
-        assert claimed is None or isinstance(claimed, RecordDir)
-        try:
-            return _Playing(duel, executor, claimed, on_progress, resume).play()
-        finally:
-            if isinstance(duel_dir, Path) and claimed is not None:
-                claimed.release()
+    # a cluster out of reach fails on entering the executor, before anything is written
+    with executor, claimed_dir(duel_dir, resume=resume, option="duel directory") as claimed:
+        return _Playing(duel, executor, claimed, on_progress, resume).play()
 
 
 def check_resumable(duel: Duel, directory: Path) -> None:

@@ -45,6 +45,7 @@ from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
@@ -338,16 +339,9 @@ def run_sweep(
         if sweep_dir is None:
             raise UsageError("--resume needs the sweep's directory")
         check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
-    with executor:  # a cluster out of reach fails here, before anything is written
-        claimed = sweep_dir
-        if isinstance(sweep_dir, Path):
-            claimed = RecordDir.claim(sweep_dir, force=resume, option="sweep directory")
-        assert claimed is None or isinstance(claimed, RecordDir)
-        try:
-            return _run_claimed(sweep, executor, claimed, on_progress, resume)
-        finally:
-            if isinstance(sweep_dir, Path) and claimed is not None:
-                claimed.release()
+    # a cluster out of reach fails on entering the executor, before anything is written
+    with executor, claimed_dir(sweep_dir, resume=resume, option="sweep directory") as claimed:
+        return _run_claimed(sweep, executor, claimed, on_progress, resume)
 
 
 def _run_claimed(

@@ -146,6 +146,22 @@ def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
         return claimed.path
 
 
+@contextlib.contextmanager
+def claimed(
+    directory: Path | RecordDir | None, *, resume: bool, option: str
+) -> Iterator[RecordDir | None]:
+    """`directory` claimed for the time of the block (a path; a `RecordDir` or None is
+    given back as it is, its owner releases it), taken over when `resume`."""
+    if not isinstance(directory, Path):
+        yield directory
+        return
+    record = RecordDir.claim(directory, force=resume, option=option)
+    try:
+        yield record
+    finally:
+        record.release()
+
+
 def claim_output_dir(path: Path, *, force: bool = False) -> RecordDir:
     """`RecordDir.claim` for ``--output``."""
     return RecordDir.claim(path, force=force)
