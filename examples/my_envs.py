@@ -17,7 +17,9 @@ from gymnasium.envs.registration import register, registry
 
 class CorridorEnv(gym.Env[np.ndarray, int]):
     """Walk a corridor of `length` cells to its far end: action 1 steps right, 0 steps left;
-    each step costs 1, reaching the end ends the episode."""
+    each step costs 1, reaching the end ends the episode. Each step's info says, as
+    goal-reaching environments do, whether the walker has succeeded (``is_success``) and
+    where it stands (``position``)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
@@ -36,7 +38,9 @@ class CorridorEnv(gym.Env[np.ndarray, int]):
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self.position = max(0, self.position + (1 if action == 1 else -1))
-        return self._observation(), -1.0, self.position >= self.length, False, {}
+        arrived = self.position >= self.length
+        info = {"is_success": arrived, "position": self.position}
+        return self._observation(), -1.0, arrived, False, info
 
     def _observation(self) -> np.ndarray:
         return np.array([self.position], dtype=np.float32)

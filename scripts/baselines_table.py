@@ -7,8 +7,8 @@ a shipped agent, 100 episodes each, seed 0.
 writes the figures to docs/baselines.json, the table between the
 ``<!-- baselines -->`` and ``<!-- /baselines -->`` markers of docs/guide/baselines.md
 and the reference scores that normalize each task's scores (random 0, reference 1) to
-src/gymrun/analysis/reference_scores.json (tests/test_baselines.py and
-tests/analysis/test_reference.py check that the three agree). ``--table-only`` rewrites
+src/gymrun/components/reference_scores.json (tests/test_baselines.py and
+tests/components/test_reference.py check that the three agree). ``--table-only`` rewrites
 the table and the reference scores from docs/baselines.json without running anything.
 Any row can be repeated alone: ``gymrun baselines ENV_ID``.
 """
@@ -21,13 +21,13 @@ import sys
 import time
 from pathlib import Path
 
-from gymrun.analysis.reference import REFERENCE_FILE, reference_document
 from gymrun.baselines import markdown_table, run_baselines
+from gymrun.components.reference import REFERENCE_FILE, reference_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "baselines.json"
 PAGE = ROOT / "docs" / "guide" / "baselines.md"
-REFERENCES = ROOT / "src" / "gymrun" / "analysis" / REFERENCE_FILE
+REFERENCES = ROOT / "src" / "gymrun" / "components" / REFERENCE_FILE
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Run every command the documentation shows output of, and put the output in the page.
 
 A sample is a ```text block whose first line is ``$ gymrun ...``, in README.md or any page
-under docs/. Each ``$`` line is run (in a scratch directory holding a copy of ``configs/``,
+under docs/. Each ``$`` line is run (in a scratch directory holding a copy of ``configs/``
+and ``examples/``,
 one scratch directory per page so that a page's samples may build on each other, 100 columns
 wide, as a user would see it in a terminal: stdout and stderr together), and what it printed
 replaces what the block had. With ``--check`` nothing is written: the script exits 1 naming
@@ -86,6 +87,9 @@ def run(command: str, scratch: Path) -> str:
     env = {**os.environ, "COLUMNS": WIDTH, "NO_COLOR": "1", "TERM": "dumb"}
     for name in ("GYMRUN_DEBUG", "FORCE_COLOR", "PY_COLORS", "TERMINAL_WIDTH"):
         env.pop(name, None)
+    # Minari datasets go in the scratch directory, shown where Minari keeps them by default
+    home = scratch / "home"
+    env["MINARI_DATASETS_PATH"] = str(home / ".minari" / "datasets")
     result = subprocess.run(
         [sys.executable, "-m", "gymrun", *args[1:]],
         cwd=scratch,
@@ -96,7 +100,10 @@ def run(command: str, scratch: Path) -> str:
         timeout=600,
         check=False,
     )
-    text = result.stdout.replace(str(scratch.resolve()), HOME).replace(str(scratch), HOME)
+    text = result.stdout
+    for path in (home.resolve(), home):
+        text = text.replace(str(path), "~")
+    text = text.replace(str(scratch.resolve()), HOME).replace(str(scratch), HOME)
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
@@ -123,6 +130,7 @@ def refresh(page: Path) -> tuple[str, int, list[tuple[str, str, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         shutil.copytree(ROOT / "configs", scratch / "configs")
+        shutil.copytree(ROOT / "examples", scratch / "examples")  # what configs import
         for name, content in FIXTURES.items():
             (scratch / name).write_text(content, encoding="utf-8")
 

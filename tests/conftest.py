@@ -1,6 +1,6 @@
-"""Fixtures every test gets: its own working directory, a wide uncoloured terminal; config
-files and user modules written on disk; the fake environment registered; one real Dask
-cluster shared by the tests that need a healthy one.
+"""Fixtures every test gets: its own working directory (and Minari datasets directory), a
+wide uncoloured terminal; config files and user modules written on disk; the fake
+environment registered; one real Dask cluster shared by the tests that need a healthy one.
 
 Under pytest-xdist (``--dist loadgroup``), the tests that share an expensive fixture (one
 scoped wider than a test: the cluster, trained models, a board's recordings) form one group
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import fake_env  # noqa: F401  (registers the fake environment)
+from tests.support import fake_env, goal_env  # noqa: F401  (registers the test environments)
 from tests.support.dask_cluster import Cluster, dask_cluster
 
 
@@ -28,6 +28,8 @@ def _terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GYMRUN_DEBUG", raising=False)
+    # Minari datasets a test writes stay in its own directory (not ~/.minari)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari-datasets"))
 
 
 @pytest.fixture

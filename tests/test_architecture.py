@@ -24,6 +24,7 @@ LAYERS = [
     "gymrun.sweep",
     "gymrun.baselines",
     "gymrun.analysis",
+    "gymrun.duel",
     "gymrun.board",
     "gymrun.diagnostics",
     "gymrun.cli",

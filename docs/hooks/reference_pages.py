@@ -101,6 +101,7 @@ SECTIONS = {  # $defs entry -> (heading, anchor)
     "EnvConfig": ("env", "env"),
     "RecordConfig": ("record", "record"),
     "VectorConfig": ("vector", "vector"),
+    "MetricConfig": ("metrics", "metrics"),
 }
 
 
@@ -245,7 +246,8 @@ def config_page() -> str:
         key_table(schema, defs),
         "",
         "`env: ID` is short for `env: {id: ID}`, `agent: NAME` for `agent: {name: NAME}`, and",
-        "a wrapper given as `- NAME` for `- {name: NAME}`; the schema takes both forms.",
+        "a wrapper or a metric given as `- NAME` for `- {name: NAME}`; the schema takes both",
+        "forms.",
         "",
     ]
     for ref, (heading, _) in SECTIONS.items():

@@ -33,6 +33,10 @@ _EXPORTS = {
     "list_envs": "gymrun.components.catalog",
     "load_sweep": "gymrun.sweep",
     "run_sweep": "gymrun.sweep",
+    "Duel": "gymrun.duel",
+    "DuelResult": "gymrun.duel",
+    "load_duel": "gymrun.duel",
+    "run_duel": "gymrun.duel",
     "run_baselines": "gymrun.baselines",
     "describe_env": "gymrun.diagnostics.inspection",
     "build_board": "gymrun.board.build",
@@ -57,6 +61,8 @@ __all__ = [
     "AgentError",
     "ClusterError",
     "ConfigError",
+    "Duel",
+    "DuelResult",
     "EnvError",
     "EpisodeResult",
     "Expectation",
@@ -84,9 +90,11 @@ __all__ = [
     "evaluate",
     "list_envs",
     "load_config",
+    "load_duel",
     "load_sweep",
     "play",
     "run_baselines",
+    "run_duel",
     "run_experiment",
     "run_sweep",
 ]
@@ -103,6 +111,7 @@ if TYPE_CHECKING:
     from gymrun.core.loop import play
     from gymrun.core.summary import Summary, SummaryBuilder
     from gymrun.diagnostics.inspection import describe_env
+    from gymrun.duel import Duel, DuelResult, load_duel, run_duel
     from gymrun.errors import (
         AgentError,
         ClusterError,

@@ -123,6 +123,11 @@ class ActionOutsideSpace(Exception):
     turns it into a `RolloutError` naming the episode and step)."""
 
 
+class InfoValueError(Exception):
+    """A step's info held, under a key a metric reads, a value that is not a number or a
+    boolean (the loop turns it into a `RolloutError` naming the episode and step)."""
+
+
 class RolloutError(GymrunError):
     """The environment or the agent raised while an episode was running."""
 

@@ -16,7 +16,8 @@ from gymrun.core.signals import InterruptGuard
 from gymrun.errors import AgentError, ResumeRefused, UsageError
 from gymrun.pipeline.playing import play_sessions
 from gymrun.pipeline.session import RunResult, RunSession
-from gymrun.pipeline.sinks import EpisodeList, Sink
+from gymrun.pipeline.sinks import Dataset, EpisodeList, Sink
+from gymrun.records.dataset import claim_dataset
 from gymrun.records.directory import RecordDir
 from gymrun.records.resuming import Recorded, recorded_part, recorded_seed, why_not_continued
 from gymrun.records.video import video_writer_class
@@ -32,6 +33,7 @@ def run_experiment(
     executor: Executor | None = None,
     sinks: Sequence[Sink] | None = None,
     resume: bool = False,
+    replace_dataset: bool = False,
 ) -> RunResult:
     """Run every episode of `config` on `executor` (this process by default; see
     `gymrun.scale.executors` for a pool of processes or a Dask cluster: the episodes are
@@ -52,6 +54,10 @@ def run_experiment(
     part way: its episodes are kept and the run goes on from the first one missing, with the
     same seeds, so that it ends as the run would have ended uninterrupted. The recorded
     config and code must be these (a config without a seed takes the recorded one).
+
+    A config with ``record.dataset`` writes every step of the run as that Minari dataset
+    (see `gymrun.records.dataset`); an existing dataset of that ID is refused before
+    anything runs, unless `replace_dataset`. A resumed run continues its own dataset.
 
     >>> from gymrun.config import load_config
     >>> result = run_experiment(load_config("configs/cartpole_random.yaml", episodes=5, seed=0))
@@ -74,7 +80,9 @@ def run_experiment(
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)
-    return _run_plan(plan, record_dir, executor or InProcess(), sinks, recorded, complete)
+    return _run_plan(
+        plan, record_dir, executor or InProcess(), sinks, recorded, complete, replace_dataset
+    )
 
 
 def _run_plan(
@@ -84,6 +92,7 @@ def _run_plan(
     sinks: Sequence[Sink] | None,
     recorded: Recorded | None = None,
     complete: bool = False,
+    replace_dataset: bool = False,
 ) -> RunResult:
     """Play `plan` as one session of the pipeline (`recorded`: what a resumed run holds;
     `complete`: it holds every episode, and is left as it is)."""
@@ -92,6 +101,9 @@ def _run_plan(
     if executor.policy is not None and not plan.splittable and not complete:
         raise _not_shared(plan, executor)
     sinks = [EpisodeList()] if sinks is None else list(sinks)
+    if plan.keeps_transitions and not complete:
+        kept = 0 if recorded is None else recorded.count
+        sinks.append(Dataset(plan, claim_dataset(plan, replace=replace_dataset, kept=kept)))
     with InterruptGuard() as guard, executor:
         session = RunSession(
             plan,

@@ -45,10 +45,11 @@ from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
-from gymrun.records.resuming import Recorded, recorded_part, why_not_continued
+from gymrun.records.resuming import resumable_part
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
 
@@ -111,6 +112,9 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
             continue
+        if config.record.dataset is not None:
+            problems.append(Problem(source, "record.dataset", _ONE_DATASET))
+            break
         # Seeds cannot change validation (the grid checked them): each point once.
         runs += [
             SweepRun(number, seed, config.model_copy(update={"seed": seed})) for seed in grid.seeds
@@ -119,6 +123,12 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
         raise ConfigError(problems)
     _check_buildable(runs, source)
     return Sweep(runs[0].config.name or name, grid.keys, grid.points, grid.seeds, runs)
+
+
+_ONE_DATASET = (
+    "a dataset is written by one run (gymrun run --dataset ID); a sweep's runs would all "
+    "write the same one"
+)
 
 
 def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
@@ -329,16 +339,9 @@ def run_sweep(
         if sweep_dir is None:
             raise UsageError("--resume needs the sweep's directory")
         check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
-    with executor:  # a cluster out of reach fails here, before anything is written
-        claimed = sweep_dir
-        if isinstance(sweep_dir, Path):
-            claimed = RecordDir.claim(sweep_dir, force=resume, option="sweep directory")
-        assert claimed is None or isinstance(claimed, RecordDir)
-        try:
-            return _run_claimed(sweep, executor, claimed, on_progress, resume)
-        finally:
-            if isinstance(sweep_dir, Path) and claimed is not None:
-                claimed.release()
+    # a cluster out of reach fails on entering the executor, before anything is written
+    with executor, claimed_dir(sweep_dir, resume=resume, option="sweep directory") as claimed:
+        return _run_claimed(sweep, executor, claimed, on_progress, resume)
 
 
 def _run_claimed(
@@ -367,7 +370,7 @@ def _run_claimed(
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
     # cannot go on from its middle (or whose record is damaged) is played again whole.
     parts = [
-        _recorded(plan, run_dir) if resume else None
+        resumable_part(plan, run_dir) if resume else None
         for plan, run_dir in zip(plans, run_dirs, strict=True)
     ]
     for part, run_dir in zip(parts, run_dirs, strict=True):
@@ -460,19 +463,6 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
-
-
-def _recorded(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
-    """What `run_dir` holds of the run `plan`, when the run can go on from there."""
-    if run_dir is None or not run_dir.is_dir():
-        return None
-    try:
-        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
-    except GymrunError:
-        return None
-    if part.complete and part.count == plan.episodes:
-        return part
-    return None if why_not_continued(plan) is not None else part
 
 
 def run_labels(sweep: Sweep) -> list[str]:

@@ -10,7 +10,7 @@ from rliable import library, metrics
 
 from gymrun.analysis.groups import Member
 from gymrun.analysis.normalized import normalized_comparison
-from gymrun.analysis.reference import Anchor, ReferenceScores, shipped_references
+from gymrun.components.reference import Anchor, ReferenceScores, shipped_references
 
 REFERENCES = shipped_references()
 TASKS = ["Acrobot-v1", "CartPole-v1", "LunarLander-v3", "MountainCar-v0"]

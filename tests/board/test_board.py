@@ -644,3 +644,83 @@ def test_the_index_shows_the_aggregate_of_an_agent_on_several_tasks(tmp_path: Pa
     page = (tmp_path / "site" / "index.html").read_text()
     assert "Across tasks" in page
     assert interval(iqm["value"], *iqm["ci95"]) in page
+
+
+def test_a_runs_metrics_are_on_its_page_and_its_leaderboard(tmp_path: Path) -> None:
+    (tmp_path / "goal.yaml").write_text(
+        "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 20\n"
+        "sweep:\n  seeds: [1, 2]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "goal.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    [env] = index["environments"]
+    assert env["metrics"] == ["is_success"]
+    run = json.loads((tmp_path / "site/runs/s/seed=1/run.json").read_text())
+    stored = json.loads((tmp_path / "rec/s/seed=1/summary.json").read_text())
+    success = stored["metrics"]["is_success"]
+    assert run["run"]["metrics"]["is_success"] == {
+        "value": success["mean"],
+        "ci95": [success["low"], success["high"]],
+        "episodes": 20,
+        "missing": 0,
+    }
+    lines = (tmp_path / "rec/s/seed=1/episodes.jsonl").read_text().splitlines()
+    assert [e["metrics"] for e in run["episodes"]] == [
+        {"is_success": json.loads(line)["is_success"]} for line in lines
+    ]
+    shown = interval(success["mean"], success["low"], success["high"])
+    page = (tmp_path / "site/runs/s/seed=1/index.html").read_text()
+    assert f"success [95% CI]</th><td>{shown} over 20 episodes</td>" in page
+    assert page.count("✓ yes") == sum('"is_success": true' in line for line in lines)
+    leaderboard = (tmp_path / "site/envs" / env["slug"] / "index.html").read_text()
+    assert "success [95% CI]</th>" in leaderboard and f">{shown}</td>" in leaderboard
+
+
+def test_a_duel_is_listed_and_its_runs_link_to_its_page(tmp_path: Path) -> None:
+    random = str(CONFIGS / "cartpole_random.yaml")
+    gymrun_in(tmp_path, "duel", random, random, "--max-seeds", "1", "-o", "recordings/duel")
+    site = tmp_path / "site"
+    report = build_board(tmp_path / "recordings", site)
+    assert (report.runs, report.sweeps, report.duels) == (2, 0, 1)
+    index = json.loads((site / "index.json").read_text())
+    [duel] = index["duels"]
+    assert (duel["id"], duel["decision"], duel["status"]) == ("duel", "none", "completed")
+    assert [run["id"] for side in "AB" for run in duel["sides"][side]] == [
+        "duel/a-seed=0",
+        "duel/b-seed=0",
+    ]
+    [cartpole] = index["environments"]
+    assert cartpole["duels"] == ["duel"] and len(cartpole["runs"]) == 2  # on the leaderboard
+    page = (site / "duels" / "duel" / "index.html").read_text()
+    assert duel["verdict"] in page and 'href="../../runs/duel/b-seed%3D0/index.html"' in page
+    run_page = (site / "runs" / "duel" / "a-seed=0" / "index.html").read_text()
+    assert 'href="../../../duels/duel/index.html">duel</a>' in run_page
+    assert build_board(tmp_path / "recordings", site).written == []
+
+
+@pytest.mark.slow  # twelve runs, each drawn
+def test_a_duel_has_a_page_with_its_decision_and_its_runs_link_to_it(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    random, balance = str(CONFIGS / "cartpole_random.yaml"), str(CONFIGS / "cartpole_balance.yaml")
+    gymrun_in(
+        tmp_path, "duel", random, balance, "--set", "episodes=3", "--max-seeds", "6",
+        "--round", "3", "-o", "recordings/duel",
+    )  # fmt: skip
+    site = tmp_path / "site"
+    build_board(tmp_path / "recordings", site)
+    [duel] = json.loads((site / "index.json").read_text())["duels"]
+    assert duel["verdict"] == "B (cartpole_balance) scores higher: decided after 6 seeds of each"
+    visit = Visit(browser, site / "duels" / "duel" / "index.html", width=375)
+    width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1] and visit.errors == []
+    assert duel["verdict"] in visit.page.inner_text("body")
+    assert [row[-1] for row in (r.split("\t") for r in visit.texts("table.grid tbody tr")[:2])] == [
+        "go on",
+        "B",
+    ]
+    links = visit.page.eval_on_selector_all("a[href*='runs/']", "as => as.map(a => a.href)")
+    assert len(links) == 12  # each run, by its seed
+    visit.close()

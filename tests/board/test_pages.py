@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from gymrun.board.build import build_board
+from gymrun.board.build import build_board, env_slug
 from tests.support.board_runs import gymrun_in
 from tests.support.browser import Visit
+from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import default_signals
 
@@ -154,6 +155,54 @@ def test_a_leaderboard_sorts_filters_overlays_and_downloads(
         assert not visit.sideways(), width
     assert visit.errors == []
     visit.close()
+
+
+def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    """Runs whose env reports ``is_success``: the leaderboard has its column, sorts by it,
+    and the CSV carries each run's success rate as its summary has it; the duel's page and
+    the run pages with metrics do not scroll sideways."""
+    (tmp_path / "goal.yaml").write_text(
+        "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 20\n"
+        "sweep:\n  seeds: [1, 2, 3, 4]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "goal.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    random = str(CONFIGS / "cartpole_random.yaml")
+    code, _, err = gymrun(
+        "duel", random, random, "--max-seeds", "1", "-o", str(tmp_path / "rec/duel")
+    )
+    assert code == 0, err
+    site = tmp_path / "site"
+    build_board(tmp_path / "rec", site)
+    rates = {
+        f"s/seed={seed}": json.loads((tmp_path / f"rec/s/seed={seed}/summary.json").read_text())[
+            "metrics"
+        ]["is_success"]["mean"]
+        for seed in (1, 2, 3, 4)
+    }
+    visit = Visit(browser, site / "envs" / env_slug("gymrun-test/Goal-v0") / "index.html")
+    page = visit.page
+    heads = visit.texts("table.leaderboard thead th")
+    assert heads.index("success [95% CI]") == heads.index("episodes") + 1
+    page.locator('th[data-sort="metric:is_success"]').click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    shown = [float(r["is_success"]) for r in table]
+    assert shown == sorted(rates.values())  # ascending, each run's own rate
+    assert all(rates[r["run"]] == float(r["is_success"]) for r in table)
+    column = heads.index("success [95% CI]") + 1
+    assert [number(c) for c in cells(visit, column)] == [round(v, 2) for v in shown]
+    assert visit.errors == []
+    visit.close()
+    for path in (site / "duels/duel/index.html", site / "runs/s/seed=1/index.html"):
+        for width in (1280, 375):
+            visit = Visit(browser, path, width=width)
+            assert not visit.sideways(), (path, width)
+            assert visit.errors == [], path
+            visit.close()
 
 
 def test_no_page_scrolls_sideways(browser: BrowserContext, sixteen: Path) -> None:

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from gymrun.numbers import interval
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 
@@ -144,3 +145,41 @@ def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -
     assert "random across 2 tasks: normalized scores (random agent 0, reference 1)" in out
     assert "10000 resamples" in out and "all tasks" in out  # the default
     assert gymrun("compare", *runs, "--bootstrap", "0")[0] == 2
+
+
+GOAL_SWEEP = (
+    "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 30\n"
+    "agent: {name: constant, action: 0}\nsweep:\n  agent.action: [0, 1]\n  seeds: [1, 2]\n"
+)
+
+
+def test_compare_shows_each_metric_and_scores_groups_by_one(
+    write_config: Callable[..., Path],
+) -> None:
+    assert gymrun("sweep", str(write_config(GOAL_SWEEP)), "-o", "s")[0] == 0
+    code, out, err = gymrun("compare", "s", "--score", "success")
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "mean ± std" in line)
+    assert "success" in [cell.strip() for cell in header.split("┃")]  # a column of the runs
+    run = Path("s", "action=1-seed=2")
+    stored = json.loads((run / "summary.json").read_text())["metrics"]["is_success"]
+    rate = interval(stored["mean"], stored["low"], stored["high"])
+    assert 0.5 < stored["mean"] < 1 and f" {rate} │" in out  # each run's rate and interval
+    assert "Groups on gymrun-test/Goal-v0 (run score: success rate)" in out
+    document = json.loads(gymrun("compare", "s", "--score", "success", "--json")[1])
+    [comparison] = document["groups"]
+    assert comparison["score"] == "is_success"
+    scores = [s for group in comparison["groups"] for s in group["run_scores"]]
+    rates = [r["summary"]["metrics"]["is_success"]["mean"] for r in document["runs"]]
+    assert sorted(scores) == sorted(rates) and all(0 <= s <= 1 for s in scores)
+    assert comparison["groups"][0]["iqm"]["value"] > 0.5  # always right: mostly succeeds
+    by_reward = json.loads(gymrun("compare", "s", "--json")[1])["groups"][0]
+    assert by_reward["score"] == "reward"
+    code, _, err = gymrun("compare", "s", "--score", "sucess")
+    assert code == 2
+    assert err.startswith(
+        "error: --score sucess: the runs recorded no metric 'sucess'; did you mean 'success'? "
+        "(they have: reward, is_success (success))"
+    )
+    code, shown, _ = gymrun("show", str(run))
+    assert code == 0 and f"success  │ {rate} over 30 episodes" in shown

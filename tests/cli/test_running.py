@@ -194,3 +194,55 @@ def test_a_malformed_expectation_exits_2_naming_it(expectation: str, said: str) 
     assert result.code == 2
     assert said in result.stderr
     assert "Traceback" not in result.output
+
+
+GOAL = "imports: [tests.support.goal_env]\nenv: {id: gymrun-test/Goal-v0, kwargs: {report: %s}}\n"
+
+
+def goal_config(write_config: Callable[..., Path], report: str = "every", extra: str = "") -> str:
+    return str(write_config(GOAL % report + "episodes: 12\nseed: 1\n" + extra))
+
+
+def test_run_shows_and_gates_on_the_success_rate(write_config: Callable[..., Path]) -> None:
+    config = goal_config(write_config)
+    met = gymrun("run", config, "--no-record", "--expect", "success <= 0.5")
+    assert met.code == 0, met.stderr
+    header = next(
+        line for line in met.stdout.splitlines() if "episode" in line and "success" in line
+    )
+    assert header.split("┃")[-2].strip() == "success"  # a column of the episode table
+    assert (met.stdout.count("✓"), met.stdout.count("✗")) == (2, 10)  # an episode's success
+    assert "success  │ 0.17 [0.00, 0.42] over 12 episodes" in met.stdout
+    assert "expect success <= 0.5: met: success 0.17 [0.00, 0.42], upper end <= 0.5" in met.stdout
+    unmet = gymrun("run", config, "--no-record", "-q", "--expect", "success >= 0.9")
+    assert unmet.code == ExitStatus.EXPECTATION_FAILED
+    document = json.loads(gymrun("run", config, "--no-record", "--json").stdout)
+    assert document["summary"]["metrics"]["is_success"] == {
+        "mean": pytest.approx(2 / 12),
+        "low": 0.0,
+        "high": pytest.approx(5 / 12),
+        "episodes": 12,
+        "missing": 0,
+    }
+    assert [type(e["is_success"]) for e in document["episodes"]] == [bool] * 12
+
+
+def test_an_expectation_of_a_metric_that_is_not_recorded_is_bad_input(
+    write_config: Callable[..., Path],
+) -> None:
+    before = gymrun("run", goal_config(write_config), "--no-record", "--expect", "dist >= 1")
+    assert before.code == 2 and before.stdout == ""  # refused before anything ran
+    assert before.stderr.startswith(
+        "error: --expect 'dist >= 1': no metric 'dist' (a metric is mean, iqm, median of the "
+        "reward, or COLUMN.STATISTIC or COLUMN, its mean, with COLUMN one of reward, steps, "
+        "is_success (success))"
+    )
+    # is_success is recorded where the env reports it: one that never does has none
+    silent = gymrun("run", goal_config(write_config, "never"), "-q", "--expect", "success >= 0.5")
+    assert silent.code == 2
+    assert "episodes │ 12" in silent.stdout  # the run is shown, and recorded
+    assert "no metric 'success'" in silent.stderr and "one of reward, steps)" in silent.stderr
+    named = goal_config(write_config, extra="metrics: [{name: dist, key: distance}]\n")
+    result = gymrun("run", named, "--no-record", "-q", "--expect", "dist.median <= 6")
+    assert result.code == 0, result.stderr
+    assert "dist     │ " in result.stdout and "success" not in result.stdout

@@ -21,6 +21,7 @@ from tests.support.processes import TIMEOUT
 COMMANDS = [
     "run",
     "sweep",
+    "duel",
     "baselines",
     "show",
     "compare",
@@ -118,8 +119,9 @@ def help_examples(command: str) -> list[str]:
 def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
     """Each example of every command's help, typed in a shell in a directory holding the
     shipped configs and examples, in the order the commands are listed: each exits 0 (a
-    run's example makes the recordings a later example shows). ``TIME`` stands for the run's
-    directory, and the board is served on a free port rather than 8000."""
+    run's example makes the recordings a later example shows). ``TIME`` stands for the
+    newest record in the directory it is in, and the board is served on a free port rather
+    than 8000."""
     (tmp_path / "configs").symlink_to(CONFIGS)
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     gymrun_bin = Path(sys.executable).with_name("gymrun")
@@ -128,7 +130,8 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
     for command in COMMANDS:
         for example in help_examples(command):
             if "TIME" in example:
-                newest = max((tmp_path / "recordings" / "cartpole_random").iterdir())
+                named = example.split("/TIME")[0].split()[-1]  # recordings/NAME
+                newest = max((tmp_path / named).iterdir())
                 example = example.replace("TIME", newest.name)
             if "--serve" in example:
                 with socket.socket() as probe:

@@ -98,7 +98,7 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         "did you mean 'min_reward'? (accepts: min_reward, max_reward)",
         f"{path}:10 wrappers.3.stack_size: Input should be greater than or equal to 1",
         f"{path}:12 agent.name: unknown agent 'constnt'; did you mean 'constant'? "
-        "(use one of random, constant, sequence, cartpole_balance, sb3, onnx, heuristic, "
+        "(use one of random, constant, sequence, cartpole_balance, sb3, onnx, rlzoo, heuristic, "
         "dynamic_programming, lqr, planner or 'package.module:attr')",
         f"{path}:13 episods: unknown key; did you mean 'episodes'?",
         f"{path}:14 seed: Input should be greater than or equal to 0",
@@ -150,6 +150,22 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
             ":1 env.max_episode_steps: Input should be greater than or equal to 1",
         ),
         ("name: 'a/b'\nenv: CartPole-v1\n", ":1 name: String should match pattern"),
+        (
+            "env: CartPole-v1\nmetrics:\n  - {name: x, key: dist, reduce: meen}\n",
+            ":3 metrics.0.reduce: Value error, unknown reduce 'meen'; did you mean 'mean'? (use "
+            "one of last, sum, mean, max)",
+        ),
+        (
+            "env: CartPole-v1\nmetrics: [is_success, reward]\n",
+            ":2 metrics.1.name: Value error, 'reward' is a field of every episode already",
+        ),
+        (
+            "env: CartPole-v1\nmetrics:\n  - is_success\n  - {name: is_success, key: x}\n",
+            ":4 metrics.1.name: 'is_success' is named twice (metrics.0 too)",
+        ),
+        ("env: CartPole-v1\nmetrics: [a.b]\n", ":2 metrics.0.name: String should match pattern"),
+        ("env: CartPole-v1\nmetrics: is_success\n", ":2 metrics: Input should be a valid list"),
+        ("env: CartPole-v1\nmetrics: [{key: x}]\n", ":2 metrics.0.name: required key is missing"),
         ("agent: random\n", " env: required key is missing"),
         (
             "env: cartpole-v1\n",
@@ -332,7 +348,7 @@ def test_an_env_class_by_module_path(
         import gymnasium as gym
         import numpy as np
 
-        class Corridor(gym.Env):
+        class Hallway(gym.Env):
             observation_space = gym.spaces.Box(0, 10, (1,))
             action_space = gym.spaces.Discrete(2)
 
@@ -347,7 +363,7 @@ def test_an_env_class_by_module_path(
                 return np.full(1, self.position, dtype=np.float32), 1.0, done, False, {}
         """
     )
-    config = load_config(write_config(f"env: '{module}:Corridor'\nepisodes: 2\nmax_steps: 10\n"))
+    config = load_config(write_config(f"env: '{module}:Hallway'\nepisodes: 2\nmax_steps: 10\n"))
     result = run_experiment(config)
     assert [(e.reward, e.steps) for e in result.episodes] == [(3.0, 3), (3.0, 3)]
 
@@ -462,3 +478,18 @@ def test_an_env_keyword_the_env_does_not_take_gets_its_near_miss(
     # the keywords it does take are made as before
     config = load_config(write_config("env: {id: FrozenLake-v1, kwargs: {is_slippery: false}}"))
     assert config.env.kwargs == {"is_slippery": False}
+
+
+def test_metrics_are_names_or_mappings_and_not_recorded_when_not_given(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config(
+        "env: CartPole-v1\nmetrics: [is_success, {name: dist, key: distance, reduce: mean}]\n"
+    )
+    assert load_config(path).to_json()["metrics"] == [
+        {"name": "is_success", "key": None, "reduce": "last"},
+        {"name": "dist", "key": "distance", "reduce": "mean"},
+    ]
+    # a config without the key records as it always did: grouped and resumed with older runs
+    assert "metrics" not in load_config(write_config("env: CartPole-v1\n")).to_json()
+    assert load_config(write_config("env: CartPole-v1\nmetrics: []\n")).to_json()["metrics"] == []

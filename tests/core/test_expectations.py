@@ -57,3 +57,40 @@ def test_junit_has_a_case_per_expectation_and_a_failure_with_the_interval() -> N
 def test_malformed_expectations_are_refused_naming_them(text: str, kind: type) -> None:
     with pytest.raises(kind, match=f"--expect '{text}'"):
         Expectation.parse(text)
+
+
+def succeeding(flags: list[bool | None]) -> list[EpisodeResult]:
+    return [
+        EpisodeResult(i, i, 1.0, 5, True, False, None, 0.0, None, {"is_success": flag})
+        for i, flag in enumerate(flags)
+    ]
+
+
+def test_success_is_the_mean_of_is_success_and_any_metric_is_a_column() -> None:
+    flags: list[bool | None] = [True] * 45 + [False] * 5 + [None] * 10
+    checked = check_expectations(
+        [Expectation.parse(t) for t in ("success >= 0.8", "is_success.mean <= 0.95")],
+        succeeding(flags),
+    )
+    success, upper = checked.verdicts
+    assert success.value == pytest.approx(0.9)  # the episodes without a value left out
+    assert success.low is not None and 0.8 <= success.low < 0.9 < success.high <= 1.0
+    assert success.met and success.message == "met: success 0.900 [0.800, 0.980], lower end >= 0.8"
+    assert (upper.value, upper.met) == (success.value, upper.high <= 0.95)
+
+
+def test_a_metric_the_episodes_do_not_have_is_bad_input_naming_what_they_have() -> None:
+    with pytest.raises(UnknownNameError) as raised:
+        check_expectations([Expectation.parse("sucess >= 0.9")], succeeding([True]))
+    assert str(raised.value) == (
+        "--expect 'sucess >= 0.9': no metric 'sucess'; did you mean 'success'? (a metric is "
+        "mean, iqm, median of the reward, or COLUMN.STATISTIC or COLUMN, its mean, with "
+        "COLUMN one of reward, steps, is_success (success))"
+    )
+    with pytest.raises(UnknownNameError, match=r"no metric 'success'.* one of reward, steps\)"):
+        check_expectations([Expectation.parse("success >= 0.9")], episodes([1.0, 2.0]))
+    never = check_expectations([Expectation.parse("success >= 0.9")], succeeding([None, None]))
+    assert (
+        never.verdicts[0].message
+        == "not met: success has no value (no episode with a finite value)"
+    )

@@ -147,3 +147,30 @@ def test_a_batch_given_to_of_comes_back_as_views_with_the_new_boundary() -> None
     ]
     assert np.shares_memory(again.reward, batch.reward)
     assert batch.reached is None and EpisodeBatch.of(again, None).reached is None
+
+
+def test_metrics_are_summarised_the_same_however_episodes_arrive() -> None:
+    rng = np.random.default_rng(5)
+    reported = rng.random(3000) < 0.8  # the env reported it in these episodes
+    episodes = [
+        EpisodeResult(
+            i, i, 1.0, 1, True, False, None, 0.0, None,
+            {"is_success": bool(rng.random() < 0.3)} if reported[i] else {},
+        )
+        for i in range(3000)
+    ]  # fmt: skip
+    one_by_one = SummaryBuilder(None)
+    for episode in episodes:
+        one_by_one.add(episode)
+    for size in (1, 999, 3000):
+        batched = SummaryBuilder(None)
+        batched.BLOCK = 1000
+        for start in range(0, len(episodes), size):
+            batched.add_all(EpisodeBatch.of(episodes[start : start + size], None))
+        assert batched.summary() == one_by_one.summary(), size
+    metric = one_by_one.summary().metrics["is_success"]
+    given = [e.metrics["is_success"] for e in episodes if e.metrics]
+    assert (metric.episodes, metric.missing) == (len(given), 3000 - len(given))
+    assert metric.mean == pytest.approx(np.mean(given))
+    assert metric.low < metric.mean < metric.high
+    assert one_by_one.summary().to_json()["metrics"]["is_success"]["missing"] == metric.missing

@@ -20,7 +20,10 @@ def test_doctor_says_what_is_missing_and_how_to_install_it(tmp_path: Path) -> No
         False,
         pip_install("gymrun[atari]"),
     )
-    table = without(["moviepy"], "doctor", "--json", cwd=tmp_path).stdout
+    assert parts["datasets"]["usable"] is True  # minari, for --dataset
+    table = without(["moviepy", "minari"], "doctor", "--json", cwd=tmp_path).stdout
+    [datasets] = [c for c in json.loads(table)["components"] if c["name"] == "datasets"]
+    assert (datasets["usable"], datasets["install"]) == (False, pip_install("gymrun[minari]"))
     [video] = [c for c in json.loads(table)["components"] if c["name"] == "video"]
     assert (video["usable"], video["install"]) == (False, pip_install("gymrun[video]"))
     # the version is the installed distribution's, not a module's own (stale) __version__

@@ -54,3 +54,10 @@ def test_other_wrappers_and_agents_take_their_own_keywords() -> None:
         "agent": {"name": "my_agents:PushTowardsPole", "gain": 0.5},
     }
     assert problems(document) == []
+
+
+def test_metrics_take_names_and_mappings_and_flag_an_unknown_reduce() -> None:
+    document = {"env": "CartPole-v1", "metrics": ["is_success", {"name": "d", "key": "x"}]}
+    assert problems(document) == []
+    assert problems({"env": "CartPole-v1", "metrics": [{"name": "d", "reduce": "meen"}]})
+    assert problems({"env": "CartPole-v1", "metrics": ["a.b"]})

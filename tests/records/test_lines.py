@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.records.lines import episode_line, episode_lines
+from gymrun.records.reading import _columns
 
 REWARDS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -70,3 +71,70 @@ def test_lines_of_a_vector_run_are_json_dumps_lines(
     batch = EpisodeBatch.of(episodes, 195.0)
     expected = "".join(json.dumps(e.to_json()) + "\n" for e in batch)
     assert episode_lines(batch).decode() == expected
+
+
+NUMBERS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**6), 10**6).map(float),
+)
+
+
+@st.composite
+def metric_rows(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Episodes' metrics as a run gives them: the metrics the config names are in every
+    episode (None without a value); without any, is_success only in the episodes whose env
+    reported it."""
+    count = draw(st.integers(1, 30))
+    if draw(st.booleans()):
+        success = st.one_of(st.none(), st.booleans())
+        distance = st.one_of(st.none(), NUMBERS)
+        return [{"is_success": draw(success), "distance": draw(distance)} for _ in range(count)]
+    reported = [draw(st.one_of(st.none(), st.booleans())) for _ in range(count)]
+    return [{} if value is None else {"is_success": value} for value in reported]
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=metric_rows())
+def test_lines_with_metrics_are_json_dumps_lines_and_read_back_the_same(
+    rows: list[dict[str, object]],
+) -> None:
+    # booleans stay booleans, numbers numbers; an episode without an optional metric's
+    # value leaves it out of its line, one without a named metric's holds null
+    episodes = [
+        EpisodeResult(i, i, float(i), i + 1, True, False, None, 0.0, None, metrics)  # type: ignore[arg-type]
+        for i, metrics in enumerate(rows)
+    ]
+    batch = EpisodeBatch.of(episodes, None)
+    expected = "".join(json.dumps(e.to_json()) + "\n" for e in episodes)
+    assert episode_lines(batch).decode() == expected
+    assert "".join(map(episode_line, episodes)) == expected
+    assert [dict(e.metrics) for e in batch] == rows
+    read = _columns([json.loads(line) for line in expected.splitlines()], None)
+    assert [dict(e.metrics) for e in read] == rows
+
+
+def test_a_metric_column_that_is_booleans_is_written_as_true_false_and_null() -> None:
+    column = MetricColumn(np.array([1.0, 0.0, np.nan]), boolean=True)
+    batch = EpisodeBatch(
+        np.arange(3), np.ones(3), np.ones(3, dtype=np.int64), np.ones(3, bool),
+        np.zeros(3, bool), None, metrics={"is_success": column},
+    )  # fmt: skip
+    assert [json.loads(line)["is_success"] for line in episode_lines(batch).splitlines()] == [
+        True,
+        False,
+        None,
+    ]
+    optional = batch.slice(None, None)
+    optional.metrics = {"is_success": column._replace(optional=True)}
+    assert ["is_success" in json.loads(line) for line in episode_lines(optional).splitlines()] == [
+        True,
+        True,
+        False,
+    ]
+    # an env that reports booleans and numbers under one key has numbers written
+    mixed = [
+        EpisodeResult(i, i, 1.0, 1, True, False, None, 0.0, None, {"d": value})
+        for i, value in enumerate([False, 0.5])
+    ]
+    lines = episode_lines(EpisodeBatch.of(mixed, None)).splitlines()
+    assert [json.loads(line)["d"] for line in lines] == [0.0, 0.5]

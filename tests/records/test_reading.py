@@ -46,6 +46,27 @@ def recorded() -> Path:
             "run/episodes.jsonl:1: not an episode record (reward 'lots' is not a number)",
         ),
         (
+            lambda r: (r / "episodes.jsonl").write_text(
+                '{"episode": 0, "seed": 1, "reward": 2.0, "steps": 2, "terminated": true, '
+                '"truncated": false, "reached": null, "is_success": "yes"}\n'
+            ),
+            "run/episodes.jsonl:1: not an episode record (metric is_success 'yes' is not a "
+            "number, true, false or null)",
+        ),
+        (
+            lambda r: (r / "episodes.jsonl").write_text(
+                '{"episode": 0, "seed": 1, "reward": 2.0, "steps": 2, "terminated": true, '
+                '"truncated": false, "reached": null, "distance": NaN}\n'
+            ),
+            "run/episodes.jsonl:1: not an episode record (metric distance nan is not a number",
+        ),
+        (
+            lambda r: (r / "summary.json").write_text(
+                '{"status": "completed", "metrics": {"is_success": {"mean": "high"}}}'
+            ),
+            "run/summary.json: not a summary (metrics.is_success.mean is a string",
+        ),
+        (
             lambda r: (r / "episodes.jsonl").write_text("[1, 2]\n"),
             "run/episodes.jsonl:1: not an episode record (a line is not a JSON object)",
         ),

@@ -206,7 +206,8 @@ def test_show_refuses_what_is_not_a_run() -> None:
     code, _, err = gymrun("show", "empty")
     assert (code, err.strip()) == (
         2,
-        "error: empty: not a gymrun run or sweep directory (no config.yaml or sweep.json)",
+        "error: empty: not a gymrun run, sweep or duel directory "
+        "(no config.yaml, sweep.json or duel.json)",
     )
     assert gymrun("show", "missing")[2].strip() == "error: missing: no such directory"
 

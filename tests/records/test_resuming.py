@@ -370,3 +370,31 @@ def test_a_complete_run_that_could_not_go_on_is_left_as_it_is(tmp_path: Path) ->
         assert "the run was complete already; nothing was played" in result.stderr
     after = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir() if p.is_file()}
     assert after == before
+
+
+GOAL = (
+    "imports: [tests.support.goal_env]\n"
+    "env: {id: gymrun-test/Goal-v0, kwargs: {report: late}}\nepisodes: 60\n"
+)
+
+
+@pytest.mark.parametrize(
+    "metrics", ["", "metrics: [is_success, {name: moves, key: one, reduce: sum}]\n"]
+)
+def test_a_run_with_metrics_resumes_to_the_same_record(tmp_path: Path, metrics: str) -> None:
+    # is_success is reported from an episode's fifth step: left out of the shorter episodes'
+    # lines by default, null in them when the config names it
+    (tmp_path / "goal.yaml").write_text(GOAL + metrics)
+    whole = gymrun("run", "goal.yaml", "--seed", "3", "-o", "whole", "-q")
+    assert whole.code == 0, whole.stderr
+    cut = cut_copy(tmp_path / "whole", 23, partial=True)
+    result = gymrun("run", "goal.yaml", "--seed", "3", "--resume", "cut", "-q")
+    assert result.code == 0, result.stderr
+    assert recorded(cut) == recorded(tmp_path / "whole")
+    lines = [json.loads(line) for line in (cut / "episodes.jsonl").read_text().splitlines()]
+    success = [line.get("is_success", "absent") for line in lines]
+    assert {True, False} < set(success) and ("absent" in success) is not bool(metrics)
+    summary = json.loads((cut / "summary.json").read_text())
+    assert summary["metrics"]["is_success"]["missing"] == success.count(None) + success.count(
+        "absent"
+    )

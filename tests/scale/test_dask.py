@@ -388,3 +388,26 @@ def test_a_stopped_run_on_the_cluster_resumes_to_the_one_process_run(
     assert episodes.read_bytes() == (tmp_path / "one" / "episodes.jsonl").read_bytes()
     [resumption] = json.loads((tmp_path / "cut" / "meta.json").read_text())["resumed"]
     assert resumption["from_episode"] == kept and len(resumption["workers"]) == 2
+
+
+def test_metrics_on_the_cluster_are_the_one_process_ones(tmp_path: Path, cluster: Cluster) -> None:
+    from tests.support import goal_env
+
+    # the walkers' module goes with the work, as any module of the user's does
+    (tmp_path / "my_goal.py").write_text(Path(goal_env.__file__).read_text())
+    (tmp_path / "run.yaml").write_text(
+        "env: {id: 'my_goal:GoalEnv', max_episode_steps: 12, kwargs: {report: late}}\n"
+        "metrics: [is_success, {name: moves, key: one, reduce: sum}]\nepisodes: 300\nseed: 4\n"
+    )
+    code, _, err = finished(start_gymrun("run", "run.yaml", "-q", "-o", "one", cwd=tmp_path))
+    assert code == 0, err
+    args = ["run", "run.yaml", "-q", "-e", "dask", "--address", cluster.address, "-o", "dask"]
+    code, _, err = finished(start_gymrun(*args, cwd=tmp_path))
+    assert code == 0, err
+    one = (tmp_path / "one" / "episodes.jsonl").read_bytes()
+    assert (tmp_path / "dask" / "episodes.jsonl").read_bytes() == one
+    lines = [json.loads(line) for line in one.splitlines()]
+    assert {line["is_success"] for line in lines} == {True, False, None}
+    assert all(line["moves"] == line["steps"] for line in lines)
+    summaries = [json.loads((tmp_path / d / "summary.json").read_text()) for d in ("one", "dask")]
+    assert summaries[0]["metrics"] == summaries[1]["metrics"]

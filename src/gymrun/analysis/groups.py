@@ -5,7 +5,8 @@ what was recorded (``record``), how episodes were batched (``vector``) and the `
 section, and their agents reported the same provenance (a trained agent's weights, say).
 Runs of one config and seed repeat each other exactly, so a group counts each seed once:
 its newest completed run. Only completed runs are scored; an unfinished run's mean is over
-fewer episodes than its config asks for.
+fewer episodes than its config asks for. A run's score is its mean episode reward, or the
+mean of a metric it recorded (`score_name`: ``gymrun compare --score success``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from typing import Any
 import numpy as np
 
 from gymrun.core import scores
+from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.scores import Estimate, Profile
+from gymrun.errors import UnknownNameError, did_you_mean
 from gymrun.records.reading import StoredRun
 
 # Keys that do not change what an experiment measures.
 UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
+REWARD = "reward"  # the score of a run by default: its mean episode reward
 # Groups whose every pair gets P(X > Y) with a bootstrap interval: the best by IQM (the
 # pairs grow as its square). Every other pair's value is a count over its runs' scores,
 # which the board's page makes from compare.json.
@@ -37,7 +41,7 @@ class Member:
     run: str  # how the run is named (its id on the board, its directory in the terminal)
     config: dict[str, Any]
     status: str
-    score: float | None  # mean episode reward
+    score: float | None  # mean episode reward (or of the metric compared)
     started_at: str | None = None
     provenance: Any = None  # meta.json's "agent"
     key: str | None = None  # its `group_key`, when known already (else made from the config)
@@ -177,6 +181,12 @@ class Comparison:
     improvement: list[list[Estimate | None]]  # None on the diagonal
     profiled: list[Group]  # the scored groups with several runs (or all scored)
     profiles: list[Profile]
+    score: str = REWARD  # what a run scores: the reward or a metric's name (its mean)
+
+    @property
+    def score_label(self) -> str:
+        """What a run's score is, in words."""
+        return run_score_label(self.score)
 
     @property
     def compared(self) -> list[Group]:
@@ -192,8 +202,9 @@ class Comparison:
         compared = self.compared
         return {
             "env": self.env,
+            "score": self.score,
             "statistics": {
-                "run_score": "mean episode reward of a completed run",
+                "run_score": f"{self.score_label} of a completed run",
                 "iqm": "scipy.stats.trim_mean(run scores, 0.25)",
                 "interval": f"stratified percentile bootstrap, {scores.GROUP_RESAMPLES} "
                 f"resamples, seed {scores.SEED}, 95%",
@@ -214,6 +225,35 @@ class Comparison:
         }
 
 
+def run_score_label(score: str) -> str:
+    """A run's score in words.
+
+    >>> run_score_label("reward"), run_score_label("is_success"), run_score_label("distance")
+    ('mean episode reward', 'success rate', 'mean distance per episode')
+    """
+    if score == REWARD:
+        return "mean episode reward"
+    return "success rate" if score == SUCCESS else f"mean {score} per episode"
+
+
+def score_name(score: str, runs: Sequence[StoredRun]) -> str:
+    """The score `score` names for `runs`: ``reward``, or a metric some run recorded
+    (``success`` is ``is_success``); anything else is an `UnknownNameError` naming what
+    the runs have."""
+    if score == REWARD:
+        return REWARD
+    names = list(dict.fromkeys(name for run in runs for name in run.summary.metrics))
+    found = metric_named(score, names)
+    if found is not None:
+        return found
+    aliases = [SUCCESS_ALIAS] if SUCCESS in names else []
+    have = ", ".join([REWARD, *(f"{n} ({SUCCESS_ALIAS})" if n == SUCCESS else n for n in names)])
+    raise UnknownNameError(
+        f"--score {score}: the runs recorded no metric {score!r}"
+        f"{did_you_mean(score, [REWARD, *names, *aliases])} (they have: {have})"
+    )
+
+
 def scored_runs(members: Sequence[Member]) -> list[Member]:
     """The completed runs with a score, one per seed: the newest (runs of one config and
     seed repeat each other exactly, and would count twice)."""
@@ -224,8 +264,11 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
     return sorted(newest.values(), key=lambda m: m.started_at or "")
 
 
-def compare(members: Sequence[Member], cache: dict[str, Any] | None = None) -> list[Comparison]:
-    """Group `members` by experiment and compare the groups of each environment.
+def compare(
+    members: Sequence[Member], cache: dict[str, Any] | None = None, score: str = REWARD
+) -> list[Comparison]:
+    """Group `members` by experiment and compare the groups of each environment, on the
+    members' scores (`score` says what they are: the reward, or a metric's name).
 
     `cache` keeps each statistic by its inputs (a board keeps it between builds, so only
     the groups a new run joined are resampled again).
@@ -244,7 +287,7 @@ def compare(members: Sequence[Member], cache: dict[str, Any] | None = None) -> l
         key = member.key or group_key(member.config, member.provenance)
         by_env.setdefault(member.env, {}).setdefault(key, []).append(member)
     memo = _Memo({} if cache is None else cache)
-    return [_comparison(env, groups, memo) for env, groups in sorted(by_env.items())]
+    return [_comparison(env, groups, memo, score) for env, groups in sorted(by_env.items())]
 
 
 class _Memo:
@@ -292,7 +335,9 @@ class _Memo:
         return value
 
 
-def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comparison:
+def _comparison(
+    env: str, grouped: dict[str, list[Member]], memo: _Memo, score: str = REWARD
+) -> Comparison:
     keys = list(grouped)
     names = labels([experiment(g[0].config, g[0].provenance) for g in grouped.values()])
     groups = []
@@ -319,7 +364,7 @@ def _comparison(env: str, grouped: dict[str, list[Member]], memo: _Memo) -> Comp
     profiled = [g for g in with_scores if len(g.scored) > 1] or with_scores
     tau = scores.profile_thresholds([g.run_scores for g in profiled])
     profiles = [memo.profile(g.run_scores, tau) for g in profiled]
-    return Comparison(env, groups, improvement, profiled, profiles)
+    return Comparison(env, groups, improvement, profiled, profiles, score)
 
 
 def _rank(group: Group) -> tuple[float, float, str]:
@@ -331,14 +376,13 @@ def _rank(group: Group) -> tuple[float, float, str]:
     )
 
 
-def stored_member(run: StoredRun) -> Member:
-    """A run read back from disk (see `gymrun.records.reading`) as a member of its group."""
+def stored_member(run: StoredRun, score: str = REWARD) -> Member:
+    """A run read back from disk (see `gymrun.records.reading`) as a member of its group,
+    scored by its mean reward or by the mean of metric `score` (None without one)."""
     provenance = None if run.meta is None else run.meta.get("agent")
-    return Member(
-        str(run.directory),
-        run.config,
-        run.status,
-        run.summary.mean_reward,
-        run.started_at,
-        provenance,
-    )
+    if score == REWARD:
+        value = run.summary.mean_reward
+    else:
+        metric = run.summary.metrics.get(score)
+        value = None if metric is None else metric.mean
+    return Member(str(run.directory), run.config, run.status, value, run.started_at, provenance)

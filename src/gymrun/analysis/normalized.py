@@ -1,5 +1,5 @@
 """One number across tasks: run scores normalized per task (the random agent 0, the
-reference 1; see `gymrun.analysis.reference`) and aggregated over every run of every task
+reference 1; see `gymrun.components.reference`) and aggregated over every run of every task
 as rliable does (Agarwal et al. 2021): IQM, median, mean and optimality gap, with
 stratified bootstrap intervals (`gymrun.core.scores.aggregates`).
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gymrun.analysis.groups import Member, experiment, group_key, labels, scored_runs
-from gymrun.analysis.reference import NORMALIZED, ReferenceScores, shipped_references
+from gymrun.components.reference import NORMALIZED, ReferenceScores, shipped_references
 from gymrun.core import scores
 from gymrun.core.scores import AGGREGATES, Estimate
 

@@ -1,7 +1,8 @@
-"""Building the board: a static site of every run and sweep under a recordings directory.
+"""Building the board: a static site of every run, sweep and duel under a recordings
+directory.
 
 The site is plain files that work from ``file://`` and offline: an index with one
-leaderboard per environment, a page per run, per sweep and per environment, a comparison
+leaderboard per environment, a page per run, per sweep, per duel and per environment, a comparison
 of each environment's groups of runs, and beside every figure the JSON it was drawn from.
 
 Builds are incremental. ``.board.json`` in the output keeps each run's row and the sizes
@@ -26,6 +27,7 @@ from markupsafe import Markup
 
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
+from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import Found, board_id, scan, signature
 from gymrun.board.site import (
@@ -42,7 +44,7 @@ from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError, UsageError
 from gymrun.numbers import figure
 from gymrun.records.files import read_json
-from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
+from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
 
 MANIFEST = ".board.json"
@@ -70,6 +72,7 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)  # files written or replaced
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    duels: int = 0
 
     @property
     def index(self) -> Path:
@@ -82,6 +85,7 @@ class BuildReport:
             "runs": self.runs,
             "damaged": self.damaged,
             "sweeps": self.sweeps,
+            "duels": self.duels,
             "environments": self.environments,
             "read": self.read,
             "running": self.running,
@@ -174,15 +178,17 @@ def build_board(
     fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
     old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
     old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
+    old_duels: dict[str, Any] = {} if fresh else manifest.get("duels", {})
     site = Site(out)
     site.assets()
     notes: list[str] = []
-    looked_at = _only(root, changed, old_runs, old_sweeps)
-    found = scan(root) if looked_at is None else _known(root, old_runs, old_sweeps)
-    sweep_ids = {board_id(root, d) for d in found.sweeps}
+    looked_at = _only(root, changed, old_runs)
+    found = scan(root) if looked_at is None else _known(root, old_runs, old_sweeps, old_duels)
+    parents = {board_id(root, d): "sweep" for d in found.sweeps}
+    parents |= {board_id(root, d): "duel" for d in found.duels}
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
-    changes: list[tuple[Path, str | None]] = []
+    changes: list[tuple[Path, tuple[str, str] | None]] = []
     for directory in found.runs:
         run_id = board_id(root, directory)
         cached = old_runs.get(run_id)
@@ -200,7 +206,7 @@ def build_board(
             runs[run_id] = RunEntry.from_json(cached["entry"])
         else:
             parent = run_id.rpartition("/")[0]
-            changes.append((directory, parent if parent in sweep_ids else None))
+            changes.append((directory, (parents[parent], parent) if parent in parents else None))
     same_rows = True  # every run read again has the row it had
     running = True  # every run read again was running, and still is
     for entry_json, files in _refresh(root, site, changes):
@@ -217,18 +223,21 @@ def build_board(
     by_parent: dict[str, list[str]] = {}
     for run_id in runs:
         by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
-    sweep_stamps: dict[str, tuple[Path, list[str]]] = {
-        board_id(root, d): (d, by_parent.get(board_id(root, d), [])) for d in found.sweeps
-    }
-    stamps = {s: _sweep_stamp(d, inside) for s, (d, inside) in sweep_stamps.items()}
-    quiet = not (gone or fresh) and stamps == {
-        s: record["signature"] for s, record in old_sweeps.items()
-    }
+    # sweeps and duels, by their ids: directory, runs inside, and stamp
+    sweep_stamps = _parents(root, found.sweeps, by_parent)
+    duel_stamps = _parents(root, found.duels, by_parent)
+    quiet = (
+        not (gone or fresh)
+        and _same_stamps(sweep_stamps, old_sweeps)
+        and _same_stamps(duel_stamps, old_duels)
+    )
     # the pages of many runs were left behind the rows of running runs, long enough ago
     catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
     if quiet and not changes and not catch_up:
         # nothing new: every page is as the last build left it
-        return _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
+        return _report(
+            out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
+        )
     for run_id, entry in runs.items():
         run_records[run_id]["entry"] = entry.to_json()
     soon = kept is not None and running and time.monotonic() < kept.pages_due
@@ -239,7 +248,9 @@ def build_board(
         if kept is not None and not same_rows:
             kept.behind = True
         _keep(out, manifest | {"runs": run_records}, kept)
-        report = _report(out, runs, len(old_sweeps), len(manifest["envs"]), started, notes)
+        report = _report(
+            out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
+        )
         report.read, report.written = read, list(site.written)
         return report
     if kept is not None:
@@ -254,8 +265,7 @@ def build_board(
     slugs = _slugs(sorted(comparisons))
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
-    for sweep_id, (directory, inside) in sweep_stamps.items():
-        sweep_stamp = stamps[sweep_id]
+    for sweep_id, (directory, inside, sweep_stamp) in sweep_stamps.items():
         cached = old_sweeps.get(sweep_id)
         if cached is not None and cached["signature"] == sweep_stamp:
             sweep = SweepEntry.from_json(cached["entry"])
@@ -266,8 +276,21 @@ def build_board(
         sweeps[sweep_id] = sweep
         sweep_records[sweep_id] = {"signature": sweep_stamp, "entry": sweep.to_json()}
     site.remove(f"sweeps/{s}" for s in old_sweeps if s not in sweeps)
+    duels: dict[str, DuelEntry] = {}
+    duel_records: dict[str, Any] = {}
+    for duel_id, (directory, inside, duel_stamp) in duel_stamps.items():
+        cached = old_duels.get(duel_id)
+        if cached is not None and cached["signature"] == duel_stamp:
+            duel = DuelEntry.from_json(cached["entry"])
+        else:
+            duel = read_duel(root, directory, inside)
+        duel.env = next((runs[r].env for r in inside if runs[r].env), None)
+        _duel_files(site, duel, runs, slugs)
+        duels[duel_id] = duel
+        duel_records[duel_id] = {"signature": duel_stamp, "entry": duel.to_json()}
+    site.remove(f"duels/{d}" for d in old_duels if d not in duels)
 
-    environments = _environments(runs, sweeps, comparisons, slugs)
+    environments = _environments(runs, sweeps, duels, comparisons, slugs)
     for env in environments:
         _env_files(site, env, comparisons[env["env"]], runs)
     site.remove(f"envs/{slug}" for slug in manifest.get("envs", []) if slug not in slugs.values())
@@ -280,6 +303,7 @@ def build_board(
         "environments": [_env_json(env, LEADERS) for env in environments],
         "damaged": [r.row_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
+        "duels": [d.to_json() for d in duels.values()],
         "normalized": across_tasks.to_json(),
     }
     site.json("index.json", index)
@@ -300,11 +324,12 @@ def build_board(
         "source": source,
         "runs": run_records,
         "sweeps": sweep_records,
+        "duels": duel_records,
         "envs": list(slugs.values()),
         "statistics": statistics,
     }
     _keep(out, record, kept)
-    report = _report(out, runs, len(sweeps), len(environments), started, notes)
+    report = _report(out, runs, len(sweeps), len(duels), len(environments), started, notes)
     report.read = read
     report.written = [p for p in site.written if p.name != MANIFEST]
     return report
@@ -324,6 +349,7 @@ def _report(
     out: Path,
     runs: dict[str, RunEntry],
     sweeps: int,
+    duels: int,
     environments: int,
     started: float,
     notes: list[str],
@@ -339,6 +365,7 @@ def _report(
         [],
         time.perf_counter() - started,
         notes,
+        duels,
     )
 
 
@@ -368,7 +395,7 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
 
 
 def _refresh(
-    root: Path, site: Site, jobs: list[tuple[Path, str | None]]
+    root: Path, site: Site, jobs: list[tuple[Path, tuple[str, str] | None]]
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Read each changed run and write its files. In this process: a run costs a few
     milliseconds, less than handing it to and from a worker process would."""
@@ -376,13 +403,13 @@ def _refresh(
 
 
 def _refresh_one(
-    root: Path, job: tuple[Path, str | None], site: Site
+    root: Path, job: tuple[Path, tuple[str, str] | None], site: Site
 ) -> tuple[dict[str, Any], list[str]]:
-    directory, sweep_id = job
+    directory, parent = job
     entry, detail = read_entry(root, directory)
     entry.cells = site.cells(entry)
     before = len(site.written)
-    _run_files(site, entry, detail, directory, sweep_id)
+    _run_files(site, entry, detail, directory, parent)
     written = [str(p) for p in site.written[before:]]
     del site.written[before:]
     return entry.to_json(), written
@@ -392,7 +419,6 @@ def _only(
     root: Path,
     changed: Collection[Path] | None,
     runs: dict[str, Any],
-    sweeps: dict[str, Any],
 ) -> set[str] | None:
     """The runs to look at again when only `changed` directories changed: None when every
     run is to be looked at (nothing is known of the last build, or a change is outside the
@@ -413,14 +439,35 @@ def _only(
     return found
 
 
-def _known(root: Path, runs: dict[str, Any], sweeps: dict[str, Any]) -> Found:
-    """The runs and sweeps the last build found, as `scan` would find them again."""
-    return Found(sorted(root / r for r in runs), sorted(root / s for s in sweeps))
+def _known(
+    root: Path, runs: dict[str, Any], sweeps: dict[str, Any], duels: dict[str, Any]
+) -> Found:
+    """The runs, sweeps and duels the last build found, as `scan` would find them again."""
+    return Found(
+        sorted(root / r for r in runs),
+        sorted(root / s for s in sweeps),
+        sorted(root / d for d in duels),
+    )
 
 
-def _sweep_stamp(directory: Path, runs: list[str]) -> str:
-    """A sweep's files and the runs in it: a sweep whose stamp is unchanged is not read."""
-    return hashlib.sha1("\n".join([signature(directory), *runs]).encode()).hexdigest()
+def _parents(
+    root: Path, directories: list[Path], by_parent: dict[str, list[str]]
+) -> dict[str, tuple[Path, list[str], str]]:
+    """Sweeps or duels by their ids: each one's directory, the runs in it, and its stamp
+    (its files and those runs: one whose stamp is unchanged is not read again)."""
+    found = {}
+    for directory in directories:
+        parent_id = board_id(root, directory)
+        inside = by_parent.get(parent_id, [])
+        text = "\n".join([signature(directory), *inside])
+        found[parent_id] = (directory, inside, hashlib.sha1(text.encode()).hexdigest())
+    return found
+
+
+def _same_stamps(now: dict[str, tuple[Path, list[str], str]], before: dict[str, Any]) -> bool:
+    return {k: stamp for k, (_, _, stamp) in now.items()} == {
+        k: record["signature"] for k, record in before.items()
+    }
 
 
 def _load_manifest(out: Path) -> dict[str, Any]:
@@ -441,7 +488,8 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             and all(isinstance(slug, str) for slug in data["envs"])
         ):
             return {}
-        for key, read in (("runs", RunEntry.from_json), ("sweeps", SweepEntry.from_json)):
+        readers = {"runs": RunEntry.from_json, "sweeps": SweepEntry.from_json}
+        for key, read in (readers | {"duels": DuelEntry.from_json}).items():
             records = data.get(key)
             if not isinstance(records, dict):
                 return {}
@@ -490,8 +538,10 @@ def _run_files(
     entry: RunEntry,
     detail: RunDetail | None,
     directory: Path,
-    sweep_id: str | None,
+    parent: tuple[str, str] | None,
 ) -> None:
+    """A run's page and its data; `parent`: the sweep or duel it belongs to, its kind and
+    id."""
     folder = f"runs/{entry.id}"
     if detail is not None and detail.curve is not None:
         curve = detail.curve
@@ -540,12 +590,12 @@ def _run_files(
         recorded_command=shlex.join(map(str, (meta or {}).get("command") or [])) or None,
         meta_text=None if detail is None else detail.meta_text,
         env_slug=None if entry.env is None else env_slug(entry.env),
-        sweep_id=sweep_id,
+        parent=parent,
         window=SOLVE_WINDOW,
         solve_rule=SOLVE_RULE,
         episode_body=None
         if detail is None
-        else episode_body(detail.episode_rows, detail.block_size),
+        else episode_body(detail.episode_rows, detail.block_size, list(entry.metrics)),
     )
 
 
@@ -603,9 +653,24 @@ def _sweep_files(
     )
 
 
+def _duel_files(
+    site: Site, duel: DuelEntry, runs: dict[str, RunEntry], slugs: dict[str, str]
+) -> None:
+    folder = f"duels/{duel.id}"
+    site.json(f"{folder}/{DUEL_FILE}", duel.to_json())
+    site.page(
+        f"{folder}/index.html",
+        "duel.html",
+        duel=duel,
+        env_slug=slugs.get(duel.env or ""),
+        members=[runs[r] for r in duel.runs],
+    )
+
+
 def _environments(
     runs: dict[str, RunEntry],
     sweeps: dict[str, SweepEntry],
+    duels: dict[str, DuelEntry],
     comparisons: dict[str, Comparison],
     slugs: dict[str, str],
 ) -> list[dict[str, Any]]:
@@ -624,9 +689,12 @@ def _environments(
                 "ranked": ranked,
                 "groups": len(comparisons[env].groups),
                 "sweeps": [s.id for s in sweeps.values() if s.env == env],
+                "duels": [d.id for d in duels.values() if d.env == env],
                 "run_count": len(members),
                 # runs judged against different boundaries: each row shows its own
                 "boundaries": len({r.reward_boundary for r in members}) > 1,
+                # what the env reported (is_success, ...): a column each
+                "metrics": list(dict.fromkeys(name for r in members for name in r.metrics)),
             }
         )
     return found
@@ -663,6 +731,7 @@ def table_rows(ranked: list[tuple[int | None, RunEntry]]) -> list[dict[str, Any]
             "date": run.started_at,
             "status": run.status,
             "group": run.group,
+            "metrics": {name: value["value"] for name, value in run.metrics.items()},
             "cells": run.cells,
         }
         for rank, run in ranked

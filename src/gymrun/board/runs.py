@@ -21,7 +21,7 @@ import numpy as np
 from gymrun.analysis.groups import Member, group_key
 from gymrun.board.scan import board_id, shown
 from gymrun.core import scores
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, episode_metrics
 from gymrun.core.summary import SOLVE_WINDOW, Summary
 from gymrun.errors import GymrunError
 from gymrun.records.curve import MAX_POINTS, Curve, RewardCurve
@@ -61,6 +61,9 @@ class RunEntry:
     provenance: Any = None
     videos: list[str] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)  # its leaderboard cells, as HTML
+    # each metric the run recorded: its mean and 95% interval, the episodes with a value
+    # and those without ({"value", "ci95", "episodes", "missing"})
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))  # shallow: a row is written, never changed, once read
@@ -128,6 +131,8 @@ class Gathered:
         # per block: first and last episode, finite rewards' sum, count, min and max,
         # steps' sum, episodes, episodes that reached the boundary
         self.blocks = np.zeros((0, 9))
+        # per metric, per block: the sum of its values and how many episodes have one
+        self.metric_blocks: dict[str, np.ndarray] = {}
 
     def add(self, episodes: Sequence[EpisodeResult]) -> None:
         batch = EpisodeBatch.of(episodes, self.reward_boundary)
@@ -165,11 +170,25 @@ class Gathered:
                 np.add.reduceat(reached.astype(float), starts),
             ]
         )
+        metrics = {}
+        for name in {*self.metric_blocks, *batch.metrics}:
+            column = batch.metrics.get(name)
+            given = np.zeros(len(batch), bool) if column is None else ~np.isnan(column.values)
+            values = np.where(given, 0.0 if column is None else column.values, 0.0)
+            metrics[name] = np.column_stack(
+                [np.add.reduceat(values, starts), np.add.reduceat(given.astype(float), starts)]
+            )
+            self.metric_blocks.setdefault(name, np.zeros((len(self.blocks), 2)))
         held = index[starts]
         if len(self.blocks) and held[0] == len(self.blocks) - 1:  # the last block goes on
             self.blocks[-1] = _combined(self.blocks[-1:], rows[:1])[0]
             rows = rows[1:]
+            for name, sums in metrics.items():
+                self.metric_blocks[name][-1] += sums[0]
+                metrics[name] = sums[1:]
         self.blocks = np.concatenate([self.blocks, rows])
+        for name, sums in metrics.items():
+            self.metric_blocks[name] = np.concatenate([self.metric_blocks[name], sums])
 
     def _merge(self) -> None:
         """Double the block size: each pair of blocks becomes one."""
@@ -179,6 +198,10 @@ class Gathered:
         if len(self.blocks) % 2:
             merged = np.concatenate([merged, self.blocks[-1:]])
         self.blocks = merged
+        for name, sums in self.metric_blocks.items():
+            paired = sums[: len(sums) // 2 * 2]
+            halved = paired[0::2] + paired[1::2]
+            self.metric_blocks[name] = np.concatenate([halved, sums[len(paired) :]])
 
     def rows(self) -> tuple[list[dict[str, Any]], int]:
         """The episodes one a row (for up to `EPISODE_ROWS`), else in blocks: the rows,
@@ -195,8 +218,14 @@ class Gathered:
                 "max_reward": float(high) if finite else None,
                 "mean_steps": steps / count,
                 "reached": None if boundary is None else int(reached),
+                "metrics": {
+                    name: float(sums[n, 0] / sums[n, 1]) if sums[n, 1] else None
+                    for name, sums in self.metric_blocks.items()
+                },
             }
-            for first, last, total, finite, low, high, steps, count, reached in self.blocks
+            for n, (first, last, total, finite, low, high, steps, count, reached) in enumerate(
+                self.blocks
+            )
         ], self.block_size
 
     def _episode_rows(self) -> list[dict[str, Any]]:
@@ -205,6 +234,7 @@ class Gathered:
         batch = EpisodeBatch.joined(self.first)
         boundary = self.reward_boundary
         seeds = None if batch.seed is None else batch.seed.tolist()
+        metrics = episode_metrics(batch.metrics, len(batch))
         return [
             {
                 "episode": episode,
@@ -213,6 +243,7 @@ class Gathered:
                 "steps": steps,
                 "ended": "terminated" if ended else "truncated" if cut else "—",
                 "reached": None if boundary is None else bool(reward >= boundary),
+                "metrics": dict(metrics[i]),
             }
             for i, (episode, reward, steps, ended, cut) in enumerate(
                 zip(
@@ -299,6 +330,15 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
     entry.judged = {"value": judged, "ci95": list(ci95) if ci95 else [None, None]}
     entry.score = score(summary)
     entry.videos = videos(directory)
+    entry.metrics = {
+        name: {
+            "value": metric.mean,
+            "ci95": [metric.low, metric.high],
+            "episodes": metric.episodes,
+            "missing": metric.missing,
+        }
+        for name, metric in summary.metrics.items()
+    }
     rows, block = gathered.rows()
     notes = list(stored.notes)
     if summary.nonfinite_rewards:

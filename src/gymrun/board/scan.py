@@ -1,9 +1,11 @@
-"""Finding the runs and sweeps under a recordings directory, and telling when one changed.
+"""Finding the runs, sweeps and duels under a recordings directory, and telling when one
+changed.
 
-A run directory is one that holds a ``config.yaml``; a sweep directory holds
-``sweep.json`` (or the room reserved for it), or run directories named as a sweep names
-its runs (``epsilon=0.25-seed=1``, or ``p000-s0`` in older records): a sweep that was killed
-before it could write ``sweep.json`` still shows. Nothing is read here but
+A run directory is one that holds a ``config.yaml``; a duel directory holds ``duel.json``;
+a sweep directory holds ``sweep.json`` (or the room reserved for it), or run directories
+named as a sweep names its runs (``epsilon=0.25-seed=1``, or ``p000-s0`` in older records):
+a sweep that was killed before it could write ``sweep.json`` still shows (what a directory
+records is decided by `gymrun.records.layout.record_kind`). Nothing is read here but
 directory listings and file sizes and times, so a build can tell which runs changed
 without reading any.
 """
@@ -20,16 +22,17 @@ from gymrun.records.layout import VIDEO_DIR, record_kind
 
 @dataclass(frozen=True)
 class Found:
-    """Run and sweep directories, each in path order, and the signature of each run found
-    (made from the listing the walk read anyway)."""
+    """Run, sweep and duel directories, each in path order, and the signature of each run
+    found (made from the listing the walk read anyway)."""
 
     runs: list[Path]
     sweeps: list[Path]
+    duels: list[Path] = field(default_factory=list)
     signatures: dict[Path, str] = field(default_factory=dict)
 
 
 def scan(root: Path) -> Found:
-    """Every run and sweep directory under `root` (hidden directories are skipped, and
+    """Every run, sweep and duel directory under `root` (hidden directories are skipped, and
     symbolic links to directories are not followed).
 
     >>> import tempfile
@@ -43,6 +46,7 @@ def scan(root: Path) -> Found:
     """
     runs: list[Path] = []
     sweeps: list[Path] = []
+    duels: list[Path] = []
     signatures: dict[Path, str] = {}
     pending = [root]
     while pending:
@@ -59,12 +63,14 @@ def scan(root: Path) -> Found:
             continue  # a run holds no runs (videos/ is its own)
         if kind == "sweep":
             sweeps.append(path)
+        elif kind == "duel":
+            duels.append(path)
         pending.extend(
             path / e.name
             for e in entries
             if e.name in folders and not e.is_symlink()  # links are not followed
         )
-    return Found(sorted(runs), sorted(sweeps), signatures)
+    return Found(sorted(runs), sorted(sweeps), sorted(duels), signatures)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -75,7 +81,7 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 def board_id(root: Path, directory: Path) -> str:
-    """The board's name for a run or sweep: its path under the recordings directory, with
+    """The board's name for a run, sweep or duel: its path under the recordings directory, with
     ``/``. A part of it that is not UTF-8 (which no page can show) has its bad bytes
     replaced and a short hash of them added, so no two share a name.
 
@@ -104,8 +110,8 @@ def shown(text: str) -> str:
 
 
 def signature(directory: Path) -> str:
-    """A digest of the name, size and modification time of every file a run or sweep
-    keeps (videos included): a run whose signature is unchanged need not be read again.
+    """A digest of the name, size and modification time of every file a run, sweep or
+    duel keeps (videos included): a run whose signature is unchanged need not be read again.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:

@@ -2,14 +2,14 @@
 
 The server is the standard library's. It is told which directories of the recordings
 changed (`gymrun.board.watch`: inotify on Linux, so the work follows the changes and not
-the size of the recordings; elsewhere the sizes and times of every run's files are polled)
-and builds again, looking only at those runs; also now and then while a run is marked
-running, since a killed run writes nothing to say so. While only running runs change, the
-pages of many runs are made again every `LIVE_PAGES_EVERY` seconds (see `Kept`), a running
-run's own page at each build. Each build's written pages are
-listed in ``/live.json``, which it keeps in memory: open pages ask for it every second or
-two and refresh what changed without a reload. It answers only requests that name it as
-127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
+the size of the recordings; elsewhere the sizes and times of every run's, sweep's and
+duel's files are polled) and builds again, looking only at those runs; also now and then
+while a run is marked running, since a killed run writes nothing to say so. While only
+running runs change, the pages of many runs are made again every `LIVE_PAGES_EVERY`
+seconds (see `Kept`), a running run's own page at each build. Each build's written pages
+are listed in ``/live.json``, which it keeps in memory: open pages ask for it every second
+or two and refresh what changed without a reload. It answers only requests that name it
+as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
 (DNS rebinding), refused with 421.
 """
 
@@ -170,10 +170,13 @@ def servable(site: Path, path: Path) -> bool:
 
 
 def recordings_state(root: Path) -> list[Any]:
-    """Everything a build depends on, cheaply: the run and sweep directories and the
+    """Everything a build depends on, cheaply: the run, sweep and duel directories and the
     sizes and times of their files."""
     found = scan(root)
-    return [[str(d), found.signatures.get(d) or signature(d)] for d in found.runs + found.sweeps]
+    return [
+        [str(d), found.signatures.get(d) or signature(d)]
+        for d in found.runs + found.sweeps + found.duels
+    ]
 
 
 def serve_board(

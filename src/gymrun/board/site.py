@@ -11,7 +11,7 @@ import math
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -21,6 +21,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup, escape
 
+from gymrun.core.metrics import shown_name
 from gymrun.errors import GymrunError, RecordError
 from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
 from gymrun.numbers import interval as interval_text
@@ -29,7 +30,7 @@ from gymrun.records.files import open_record
 PACKAGE = "gymrun.board"
 # the stylesheet, the script, and the charting library the pages draw with (uPlot, MIT)
 ASSETS = ("board.css", "board.js", "uplot.min.js", "uplot.min.css", "uplot.LICENSE")
-BUILT_FOLDERS = ("runs", "sweeps", "envs")  # the folders a build makes, and may remove
+BUILT_FOLDERS = ("runs", "sweeps", "duels", "envs")  # the folders a build makes, and may remove
 
 
 def templates_fingerprint() -> str:
@@ -63,6 +64,18 @@ def interval(estimate: dict[str, Any] | None) -> str:
         return "—"
     low, high = estimate["ci95"]
     return interval_text(estimate["value"], low, high)
+
+
+def metric_value(value: bool | float | None) -> str:
+    """An episode's value of a metric: ``✓ yes`` or ``✗ no`` for a boolean, the number
+    otherwise, ``—`` for none.
+
+    >>> metric_value(True), metric_value(0.25), metric_value(None)
+    ('✓ yes', '0.25', '—')
+    """
+    if isinstance(value, bool):
+        return "✓ yes" if value else "✗ no"
+    return figure(value)
 
 
 def against(estimate: dict[str, Any] | None, bound: float | None) -> str:
@@ -156,14 +169,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def episode_body(rows: list[dict[str, Any]], block_size: int) -> Markup:
+def episode_body(
+    rows: list[dict[str, Any]], block_size: int, metrics: Sequence[str] = ()
+) -> Markup:
     """The rows of a run page's table of episodes (one an episode, or blocks of them), made
-    here rather than in a template loop: a board writes thousands of these pages.
+    here rather than in a template loop: a board writes thousands of these pages. Each
+    row ends with the `metrics` named: an episode's value, or a block's mean.
 
     >>> html = episode_body([{"episode": 0, "seed": 5, "reward": 9.5, "steps": 9,
-    ...                       "ended": "terminated", "reached": False}], 1)
-    >>> html.count("<td"), "9.5" in html, html.endswith("<td>✗ no</td></tr>")
-    (6, True, True)
+    ...                       "ended": "terminated", "reached": False,
+    ...                       "metrics": {"is_success": True}}], 1, ["is_success"])
+    >>> html.count("<td"), "9.5" in html, html.endswith("<td>✗ no</td><td>✓ yes</td></tr>")
+    (7, True, True)
     """
     reached = {None: "—", True: "✓ yes", False: "✗ no"}
     if block_size == 1:
@@ -171,7 +188,9 @@ def episode_body(rows: list[dict[str, Any]], block_size: int) -> Markup:
             f'<tr><td class="num">{e["episode"]}</td><td class="num muted">'
             f'{"—" if e["seed"] is None else e["seed"]}</td><td class="num">'
             f'{figure(e["reward"])}</td><td class="num">{e["steps"]}</td><td>{e["ended"]}'
-            f"</td><td>{reached[e['reached']]}</td></tr>"
+            f"</td><td>{reached[e['reached']]}</td>"
+            + "".join(f"<td>{metric_value(e['metrics'].get(name))}</td>" for name in metrics)
+            + "</tr>"
             for e in rows
         ]
     else:
@@ -180,7 +199,9 @@ def episode_body(rows: list[dict[str, Any]], block_size: int) -> Markup:
             f'{figure(b["mean_reward"])}</td><td class="num">{figure(b["min_reward"])}</td>'
             f'<td class="num">{figure(b["max_reward"])}</td><td class="num">'
             f'{figure(b["mean_steps"])}</td><td class="num">'
-            f"{'—' if b['reached'] is None else b['reached']}</td></tr>"
+            f"{'—' if b['reached'] is None else b['reached']}</td>"
+            + "".join(f'<td class="num">{figure(b["metrics"].get(name))}</td>' for name in metrics)
+            + "</tr>"
             for b in rows
         ]
     return Markup("\n".join(lines))  # numbers and fixed words only: nothing to escape
@@ -204,7 +225,14 @@ class Site:
             lstrip_blocks=True,
         )
         self.templates.filters.update(
-            number=number, interval=interval, against=against, spread=spread, when=when, url=url
+            number=number,
+            interval=interval,
+            against=against,
+            spread=spread,
+            when=when,
+            url=url,
+            metric_name=shown_name,
+            metric_value=metric_value,
         )
 
     def cells(self, run: Any) -> dict[str, str]:
@@ -225,7 +253,7 @@ class Site:
             "wrappers": escape(", ".join(run.wrappers) or "—"),
             "date": escape(when(run.started_at)),
             "status": str(macros.status(run.status)),
-        }
+        } | {f"metric:{name}": escape(interval(value)) for name, value in run.metrics.items()}
 
     def _folder(self, path: Path) -> bool:
         """Make the folder of `path` inside the board; True if it is new (so `path` cannot
@@ -347,9 +375,10 @@ class Site:
             self.write(f"assets/{name}", data)
 
     def remove(self, relatives: Iterable[str]) -> None:
-        """Remove the folders of runs, sweeps or environments no longer recorded: each a
-        folder the board made under ``runs/``, ``sweeps/`` or ``envs/``, never a link or
-        anything outside the board (a damaged or planted manifest names nothing else)."""
+        """Remove the folders of runs, sweeps, duels or environments no longer recorded: each
+        a folder the board made under ``runs/``, ``sweeps/``, ``duels/`` or ``envs/``, never a
+        link or anything outside the board (a damaged or planted manifest names nothing
+        else)."""
         for relative in relatives:
             path = self.out / relative
             if removable(self.out, relative):

@@ -16,6 +16,7 @@ import typer
 from gymrun.cli.baselines import baselines
 from gymrun.cli.board import board
 from gymrun.cli.console import readable_streams
+from gymrun.cli.duel import duel
 from gymrun.cli.environments import check, doctor, inspect, list_envs, schema, validate
 from gymrun.cli.planning import plan_seeds
 from gymrun.cli.recorded import compare, show
@@ -50,10 +51,11 @@ def _main(
 
 
 # the commands whose tables can be wider than a terminal take --wide
-TABLES = (run, sweep, baselines, show, compare, doctor, list_envs)
+TABLES = (run, sweep, duel, baselines, show, compare, doctor, list_envs)
 for command in (
     run,
     sweep,
+    duel,
     baselines,
     show,
     compare,

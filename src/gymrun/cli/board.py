@@ -86,9 +86,10 @@ def _report(report: BuildReport) -> None:
     damaged = f" ({report.damaged} damaged)" if report.damaged else ""
     runs = "run" if report.runs == 1 else "runs"
     sweeps = "sweep" if report.sweeps == 1 else "sweeps"
+    duels = "" if not report.duels else f"{report.duels} duel{'' if report.duels == 1 else 's'}, "
     envs = "environment" if report.environments == 1 else "environments"
     out.print(
-        f"board: {report.runs} {runs}{damaged}, {report.sweeps} {sweeps}, "
+        f"board: {report.runs} {runs}{damaged}, {report.sweeps} {sweeps}, {duels}"
         f"{report.environments} {envs}; read {report.read}, "
         f"wrote {len(report.written)} files in {report.seconds:.2f} s -> {report.index}",
         soft_wrap=True,

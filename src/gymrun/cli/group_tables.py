@@ -29,7 +29,8 @@ def groups_table(comparison: Comparison) -> Table:
     """A row per group, best IQM first; where the groups were judged against different
     reward boundaries, each group's."""
     table = FittedTable(
-        title=f"Groups on {comparison.env} (run score: mean episode reward)", title_justify="left"
+        title=f"Groups on {comparison.env} (run score: {comparison.score_label})",
+        title_justify="left",
     )
     table.add_column("group")
     table.add_column("runs", justify="right", no_wrap=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,22 +21,25 @@ def show(
     run_dir: Annotated[
         Path,
         typer.Argument(
-            help="A run or sweep directory (or recordings/NAME for its newest run or sweep)."
+            help="A run, sweep or duel directory (or recordings/NAME for its newest one), "
+            "or a Minari dataset: its directory, or minari:ID."
         ),
     ],
     as_json: AsJson = False,
 ) -> None:
-    """Print a recorded run's or sweep's tables again, from disk (interrupted ones too).
+    """Print a recorded run's, sweep's or duel's tables again, from disk (interrupted ones too).
 
     Examples:
 
         gymrun show recordings/cartpole_random
         gymrun show recordings/cartpole-epsilon-sweep --json
+        gymrun show minari:cartpole/balance-v0
     """
     from gymrun.baselines import find_baselines
     from gymrun.cli.run_tables import EpisodeRows, summary_table
     from gymrun.core.episodes import EpisodeResult
-    from gymrun.records.layout import CONFIG_FILE
+    from gymrun.records.dataset import dataset_dir
+    from gymrun.records.layout import kind_of
     from gymrun.records.reading import find_run, read_run
 
     with json_stdout(as_json) as documents:
@@ -46,8 +48,13 @@ def show(
             _show_baselines(baselines, documents if as_json else None)
             return
         run_dir = find_run(run_dir)
-        if not os.path.lexists(run_dir / CONFIG_FILE):  # a sweep: its table again
+        dataset = dataset_dir(run_dir) is not None  # a Minari dataset: read as a run
+        kind = "run" if dataset else kind_of(run_dir)
+        if kind == "sweep":  # its table again
             _show_sweep(run_dir, documents if as_json else None)
+            return
+        if kind == "duel":  # its rounds and decision again
+            _show_duel(run_dir, documents if as_json else None)
             return
         if as_json:
             episodes: list[EpisodeResult] = []
@@ -67,7 +74,7 @@ def show(
         rows = EpisodeRows()
         run = read_run(run_dir, rows.add_all)
         out = console()
-        out.print(f"run {run.directory}")
+        out.print(f"{'dataset' if dataset else 'run'} {run.directory}")
         if rows.count:
             out.print(rows.table())
         out.print(summary_table(run.summary, run.config, run.status))
@@ -98,6 +105,21 @@ def _show_sweep(path: Path, documents: list[object] | None) -> None:
         err.print(f"the sweep was {result.status}")
 
 
+def _show_duel(path: Path, documents: list[object] | None) -> None:
+    from gymrun.cli.duel import print_duel
+    from gymrun.records.reading import read_duel_json
+
+    document = read_duel_json(path)
+    if documents is not None:  # the file as the duel wrote it
+        documents.append(document)
+        return
+    console().print(f"duel {path}")
+    print_duel(document)
+    err = console(stderr=True)
+    if document["error"]:
+        err.print(f"the duel {document['status']}: {document['error']}", style="red")
+
+
 def _show_baselines(path: Path, documents: list[object] | None) -> None:
     from gymrun.baselines import read_baselines
     from gymrun.cli.baseline_tables import baselines_notes, baselines_table
@@ -116,7 +138,10 @@ def _show_baselines(path: Path, documents: list[object] | None) -> None:
 def compare(
     run_dirs: Annotated[
         list[Path],
-        typer.Argument(help="Run directories to compare; a sweep's directory stands for its runs."),
+        typer.Argument(
+            help="Run directories to compare; a sweep's directory stands for its runs, and "
+            "a Minari dataset (its directory, or minari:ID) for a run of its episodes."
+        ),
     ],
     bootstrap: Annotated[
         int,
@@ -128,13 +153,24 @@ def compare(
             "the normalized scores across tasks (rliable draws 50000).",
         ),
     ] = 10_000,
+    score: Annotated[
+        str,
+        typer.Option(
+            "--score",
+            metavar="NAME",
+            help="What a run scores in the groups' statistics: reward (its mean episode "
+            "reward), success (its success rate: the mean of is_success) or any metric the "
+            "runs recorded (its mean).",
+        ),
+    ] = "reward",
     as_json: AsJson = False,
 ) -> None:
     """Compare recorded runs side by side, and runs of one config as groups.
 
     Runs of one config with several seeds are also compared as groups: IQM and mean with
     95% intervals, probability of improvement, performance profiles. A sweep's runs are
-    grouped by their point of the grid.
+    grouped by their point of the grid. Each run scores its mean episode reward, or with
+    ``--score success`` its success rate (any metric the runs recorded: its mean).
 
     Runs of one agent and wrapper stack on several tasks are also put on one scale, the
     random agent 0 and the task's reference score 1 (gymrun baselines), and aggregated
@@ -145,6 +181,8 @@ def compare(
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
         gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
+        gymrun compare recordings/corridor --score success
+        gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
     from gymrun.cli.run_tables import compare_table
     from gymrun.records.reading import read_run, recorded_runs
@@ -152,7 +190,7 @@ def compare(
     with json_stdout(as_json) as documents:
         runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         problems = [problem for run in runs for problem in run.problems]
-        comparisons, normalized, note = _group_comparisons(runs, bootstrap)
+        comparisons, normalized, note = _group_comparisons(runs, bootstrap, score)
         if as_json:
             rows = [
                 {
@@ -188,20 +226,25 @@ def damaged(problems: list[str]) -> None:
 
 
 def _group_comparisons(
-    runs: list[StoredRun], resamples: int
+    runs: list[StoredRun], resamples: int, score: str
 ) -> tuple[list[Comparison], NormalizedComparison | None, str | None]:
-    """The runs grouped by config and compared, and by agent across tasks, as ``gymrun
-    board`` does; without scipy, none and a note saying what to install."""
+    """The runs grouped by config and compared on `score`, and by agent across tasks, as
+    ``gymrun board`` does; without scipy, none and a note saying what to install. Scores
+    across tasks are normalized rewards, whatever `score` is (a task's reference scores
+    are rewards)."""
     try:
-        from gymrun.analysis.groups import compare, stored_member
+        from gymrun.analysis.groups import REWARD, compare, score_name, stored_member
         from gymrun.analysis.normalized import normalized_comparison
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
         hint = install_command("gymrun[board]")
         return [], None, f"comparing groups of runs needs {exc.name}: {hint}"
+    score = score_name(score, runs)
     members = [stored_member(r) for r in runs]
-    return compare(members), normalized_comparison(members, resamples=resamples), None
+    scored = members if score == REWARD else [stored_member(r, score) for r in runs]
+    normalized = normalized_comparison(members, resamples=resamples)
+    return compare(scored, score=score), normalized, None
 
 
 def _print_normalized(normalized: NormalizedComparison) -> None:

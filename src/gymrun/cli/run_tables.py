@@ -14,6 +14,7 @@ from rich.text import Text
 from gymrun.cli.console import encodable
 from gymrun.cli.fitted import FittedTable
 from gymrun.core.episodes import EpisodeBatch
+from gymrun.core.metrics import shown_name
 from gymrun.core.statistics import compared
 from gymrun.core.summary import (
     NOT_REACHED,
@@ -30,7 +31,7 @@ from gymrun.sweep import PointResult, starred_points
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult
-    from gymrun.core.summary import ShapedReward, Summary
+    from gymrun.core.summary import MetricSummary, ShapedReward, Summary
     from gymrun.records.reading import StoredRun
     from gymrun.sweep import Sweep, SweepResult
 
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 class EpisodeRows:
     """Keeps the first and last `keep` episodes of a run, however long it is, and whether
     any episode's shaped reward (what the agent saw through the wrappers) differs from its
-    reward (the environment's own return)."""
+    reward (the environment's own return). The episodes' metrics are columns of their
+    own."""
 
     def __init__(self, keep: int = 10) -> None:
         self.keep = keep
@@ -72,14 +74,18 @@ class EpisodeRows:
         table.add_column("steps", justify="right", no_wrap=True)
         table.add_column("ended", no_wrap=True, drop=2)
         table.add_column("reached", justify="center", no_wrap=True, drop=1)
+        kept = [*self.head, *self.tail]
+        metrics = list(dict.fromkeys(name for episode in kept for name in episode.metrics))
+        for name in metrics:  # what the env reported: kept longer than the rest
+            table.add_column(shown_name(name), justify="center", no_wrap=True, drop=0)
         hidden = self.count - len(self.head) - len(self.tail)
         for episode in self.head:
-            _episode_row(table, episode, seeds, shaped)
+            _episode_row(table, episode, seeds, shaped, metrics)
         if hidden:
             gap = ["…", *([""] * seeds), "", *([""] * shaped), "", f"{hidden:,} more episodes", ""]
-            table.add_row(*gap, style="dim")
+            table.add_row(*gap, *([""] * len(metrics)), style="dim")
         for episode in self.tail:
-            _episode_row(table, episode, seeds, shaped)
+            _episode_row(table, episode, seeds, shaped, metrics)
         return table
 
 
@@ -91,9 +97,10 @@ def _shaped_differs(episodes: Sequence[EpisodeResult]) -> bool:
     return any(e.shaped_reward is not None and e.shaped_reward != e.reward for e in episodes)
 
 
-def _episode_row(table: Table, episode: EpisodeResult, seeds: bool, shaped: bool) -> None:
+def _episode_row(
+    table: Table, episode: EpisodeResult, seeds: bool, shaped: bool, metrics: Sequence[str]
+) -> None:
     ended = "terminated" if episode.terminated else "truncated" if episode.truncated else "—"
-    reached = {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[episode.reached]
     seed = ["—" if episode.seed is None else str(episode.seed)] if seeds else []
     shaped_reward = [figure(episode.shaped_reward)] if shaped else []
     table.add_row(
@@ -103,8 +110,18 @@ def _episode_row(table: Table, episode: EpisodeResult, seeds: bool, shaped: bool
         *shaped_reward,
         str(episode.steps),
         ended,
-        reached,
+        _mark(episode.reached),
+        *(_value(episode.metrics.get(name)) for name in metrics),
     )
+
+
+def _mark(value: bool | None) -> Text:
+    return {True: Text("✓", "green"), False: Text("✗", "red"), None: Text("—")}[value]
+
+
+def _value(value: bool | float | None) -> Text | str:
+    """A metric's value in an episode's row: ✓ or ✗ for a boolean, else the number."""
+    return _mark(value) if value is None or isinstance(value, bool) else figure(value)
 
 
 def summary_table(summary: Summary, config: dict[str, Any], status: str = "completed") -> Table:
@@ -129,6 +146,8 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
             table.add_row("shaped", _shaped_spread(shaped))
         table.add_row("steps", f"{figure(summary.mean_steps)} on average")
         table.add_row("ended", f"{summary.terminated} terminated, {summary.truncated} truncated")
+        for name, metric in summary.metrics.items():
+            table.add_row(shown_name(name), metric_spread(metric))
     if summary.nonfinite_rewards:
         table.add_row(
             Text("non-finite", "red"),
@@ -155,7 +174,8 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
     """One row per run: what ran and how it scored, the runs of each environment together.
     The best mean reward of each environment with several runs is starred (rewards of
     different environments are not comparable); where the runs were judged against
-    different reward boundaries, each run's is shown."""
+    different reward boundaries, each run's is shown; each metric the runs recorded is a
+    column (its mean and 95% interval)."""
     table = FittedTable(title="Runs compared", title_justify="left")
     table.add_column("run")
     table.add_column("env")
@@ -166,6 +186,9 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
     boundaries = {run.summary.reward_boundary for run in runs}
     if len(boundaries) > 1:
         table.add_column("boundary", justify="right", no_wrap=True)
+    metrics = list(dict.fromkeys(name for run in runs for name in run.summary.metrics))
+    for name in metrics:  # what the env reported: the mean and its 95% interval
+        table.add_column(shown_name(name), justify="right", no_wrap=True, drop=1)
     table.add_column("reached", justify="right", no_wrap=True, drop=5)
     table.add_column("verdict", justify="center", drop=4)
     by_env: dict[str, list[StoredRun]] = {}
@@ -190,10 +213,31 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
                 f"{s.count}{status}",
                 f"{plus_minus(s.mean_reward, s.std_reward)}{star}",
                 *boundary,
+                *(_metric_cell(s.metrics.get(name)) for name in metrics),
                 "—" if s.reached is None else f"{s.reached}/{s.count}",
                 s.verdict or "—",
             )
     return table
+
+
+def metric_spread(metric: MetricSummary) -> str:
+    """``0.82 [0.74, 0.89] over 100 episodes``: a metric's mean (of a boolean, its rate) and
+    95% interval, and how many episodes had no value of it.
+
+    >>> from gymrun.core.summary import MetricSummary
+    >>> metric_spread(MetricSummary(0.82, 0.72, 0.92, 98, 2))
+    '0.82 [0.72, 0.92] over 98 episodes; 2 episodes without it left out'
+    """
+    if metric.mean is None:
+        return f"no episode had a value ({metric.missing} without it)"
+    text = f"{interval(metric.mean, metric.low, metric.high)} over {metric.episodes} episodes"
+    if metric.missing:
+        text += f"; {metric.missing} episodes without it left out"
+    return text
+
+
+def _metric_cell(metric: MetricSummary | None) -> str:
+    return "—" if metric is None else interval(metric.mean, metric.low, metric.high)
 
 
 def _reward_spread(summary: Summary) -> str:

@@ -1,4 +1,5 @@
-"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render."""
+"""``gymrun run`` and ``gymrun sweep``: parse options, call the library, render (the
+executor and resume helpers ``gymrun duel`` shares)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from gymrun.cli.options import (
     Workers,
 )
 from gymrun.cli.usage import debugging
-from gymrun.errors import ExitStatus, FaultError, GymrunError, UsageError
+from gymrun.errors import ExitStatus, FaultError, GymrunError, UnknownNameError, UsageError
 
 if TYPE_CHECKING:
     from gymrun.config import ExperimentConfig
@@ -44,7 +45,8 @@ Expect = Annotated[
         metavar="'METRIC >= N'",
         help="Fail (exit 3) unless the 95% interval of METRIC lies at or above N (its lower "
         "end; with <=, its upper end at or below N). METRIC: mean, iqm, median (of the "
-        "reward), or steps.mean, .... Repeatable.",
+        "reward), steps.mean, ..., success (the success rate) or any metric the run "
+        "records (NAME, its mean, or NAME.STATISTIC). Repeatable.",
     ),
 ]
 JUnit = Annotated[
@@ -102,8 +104,23 @@ def run(
     wait_workers: WaitWorkers = None,
     output: Output = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Let --output replace the run already in it.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Let --output replace the run already in it, and --dataset the dataset "
+            "of that ID.",
+        ),
     ] = False,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            metavar="ID",
+            help="Also write every step as the Minari dataset [NAMESPACE/]NAME[-vN] "
+            "(record.dataset; -v0 when no version is given), in Minari's datasets "
+            "directory (MINARI_DATASETS_PATH). Needs gymrun[minari].",
+        ),
+    ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -131,7 +148,9 @@ def run(
     (``gymrun show DIR`` lists the first and last episodes of any run).
 
     As a CI gate, ``--expect 'mean >= 195'`` prints the interval against the bound and
-    exits 3 when an expectation is not met (2: a malformed one, 1: the run failed).
+    exits 3 when an expectation is not met (2: a malformed one, 1: the run failed);
+    ``--expect 'success >= 0.9'`` gates on the success rate of an env that reports
+    ``is_success``.
 
     Examples:
 
@@ -143,8 +162,11 @@ def run(
         gymrun run configs/cartpole_random.yaml --num-envs 64 -n 10000 --no-record
         gymrun run --resume recordings/cartpole_random/TIME
         gymrun run configs/cartpole_epsilon.yaml --no-record --expect 'mean >= 10'
+        gymrun run configs/corridor.yaml --expect 'success >= 0.3'
+        gymrun run configs/cartpole_balance.yaml -n 20 --dataset cartpole/balance --force
     """
-    from gymrun.core.expectations import Expectation
+    from gymrun.core.expectations import Expectation, check_names
+    from gymrun.core.metrics import metrics_of
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
@@ -154,7 +176,7 @@ def run(
         if junit is not None and not expectations:
             raise UsageError("--junit FILE writes the verdicts of --expect: give one")
         err = console(stderr=True)
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
             if resume is None:
                 raise UsageError("Missing argument 'CONFIG_OR_ENV' (see gymrun run --help)")
@@ -167,7 +189,10 @@ def run(
             num_envs=num_envs,
             agent=agent,
             wrappers=wrappers,
+            dataset=dataset,
         )
+        # a metric the config cannot record is refused before anything runs
+        check_names(expectations, [metric.name for metric in metrics_of(config)])
         if config.sweep and not as_json:
             err.print(
                 "note: this config has a sweep; `gymrun run` runs its base settings "
@@ -196,6 +221,7 @@ def run(
                 resume=resume is not None,
                 expectations=expectations,
                 junit=junit,
+                replace_dataset=force,
             )
 
 
@@ -216,7 +242,7 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     return env_config(target, overrides, **settings)
 
 
-def _executor(
+def chosen_executor(
     name: str | None,
     workers: int | None,
     address: str | None,
@@ -224,7 +250,7 @@ def _executor(
     debug: bool,
 ) -> Executor:
     """The executor of ``--executor``, ``--workers`` and the Dask options (one meaning in
-    ``run`` and ``sweep``; a combination that means nothing is refused)."""
+    ``run``, ``sweep`` and ``duel``; a combination that means nothing is refused)."""
     from gymrun.scale.executors import executor
 
     err = console(stderr=True)
@@ -252,6 +278,7 @@ def _run_and_report(
     resume: bool = False,
     expectations: Sequence[Any] = (),
     junit: Path | None = None,
+    replace_dataset: bool = False,
 ) -> None:
     from gymrun.cli.run_progress import RunProgress
     from gymrun.cli.run_tables import EpisodeRows, summary_table
@@ -269,14 +296,23 @@ def _run_and_report(
         kept = as_json or bool(expectations)
         sinks: list[Sink] = [Callback(on_episodes)] + ([EpisodeList()] if kept else [])
         result = run_experiment(
-            config, record_dir=record_dir, executor=executor, sinks=sinks, resume=resume
+            config,
+            record_dir=record_dir,
+            executor=executor,
+            sinks=sinks,
+            resume=resume,
+            replace_dataset=replace_dataset,
         )
     if config.seed is None and not as_json and not resume:
         seed = result.config.seed
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     verdicts = None
+    unknown: GymrunError | None = None  # a metric the env did not report after all
     if expectations and result.status == "completed":
-        verdicts = _gate(expectations, result, junit)
+        try:
+            verdicts = _gate(expectations, result, junit)
+        except UnknownNameError as exc:
+            unknown = exc
     if as_json:
         documents.append(result.to_json())
         if verdicts is not None:
@@ -294,9 +330,11 @@ def _run_and_report(
     for note in result.notes:
         err.print(f"note: {note}")
     if result.status == "interrupted" and record_dir is not None and not as_json:
-        err.print(f"to finish it: {_resume_command(record_dir.path)}")
+        err.print(f"to finish it: {resume_command(record_dir.path)}")
     if result.error is not None:
         raise result.error
+    if unknown is not None:
+        raise unknown
     if result.status == "interrupted":
         stopped(after=f" after {result.summary.count} finished episodes")
     if verdicts is not None and not verdicts.met:
@@ -316,7 +354,7 @@ def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
     return verdicts
 
 
-def _resume_command(directory: Path) -> str:
+def resume_command(directory: Path) -> str:
     """The command line that ran, recording into `directory` with ``--resume``."""
     import shlex
     import sys
@@ -405,7 +443,7 @@ def sweep(
                 if resume is not None
                 else "Missing argument 'CONFIG' (see gymrun sweep --help)"
             )
-        playing = _executor(executor, workers, address, wait_workers, debugging(ctx))
+        playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
             if as_json:
@@ -459,7 +497,7 @@ def sweep(
         for note in result.notes:
             err.print(f"note: {note}")
         if result.status == "interrupted" and sweep_dir is not None and not as_json:
-            err.print(f"to finish it: {_resume_command(sweep_dir.path)}")
+            err.print(f"to finish it: {resume_command(sweep_dir.path)}")
         if result.error is not None:
             raise FaultError(f"{result.error}; unfinished runs are marked interrupted")
         if result.status == "interrupted":

@@ -10,13 +10,16 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
+from gymrun.components.agent_env import AgentEnv
 from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
 from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
 from gymrun.components.policy import FunctionAgent
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.spaces import space_label, to_action
 from gymrun.components.trained.onnx_agent import OnnxAgent
+from gymrun.components.trained.rlzoo_agent import RlzooAgent
 from gymrun.components.trained.sb3_agent import Sb3Agent
+from gymrun.components.vector_backends import VectorBackend
 from gymrun.errors import AgentError, did_you_mean
 
 
@@ -169,6 +172,7 @@ BUILTIN_AGENTS: dict[str, type] = {
     "cartpole_balance": CartPoleBalance,
     "sb3": Sb3Agent,
     "onnx": OnnxAgent,
+    "rlzoo": RlzooAgent,
     "heuristic": Heuristic,
     "dynamic_programming": DynamicProgramming,
     "lqr": LQR,
@@ -253,6 +257,28 @@ def check_unloaded(
     checks."""
     notes: list[str] = agent.check_unloaded(observation_space, action_space, **options)
     return notes
+
+
+def agent_env(
+    agent: Any,
+    options: Mapping[str, Any],
+    env_id: str,
+    env_kwargs: Mapping[str, Any],
+    backend: VectorBackend | None,
+) -> AgentEnv | None:
+    """What `agent` (resolved) with `options` says the environment it plays is made with:
+    its class's ``env_setup(env_id, env_kwargs, backend, **options)`` (an rl-zoo3 folder's
+    keyword arguments and wrappers), which refuses an environment the agent cannot play
+    as trained; None for an agent that takes the environment as the config makes it.
+
+    >>> agent_env(resolve_agent("random"), {}, "CartPole-v1", {}, None) is None
+    True
+    """
+    setup = getattr(agent, "env_setup", None)
+    if not isinstance(agent, type) or not callable(setup):
+        return None
+    found: AgentEnv = setup(env_id, dict(env_kwargs), backend, **options)
+    return found
 
 
 def loading_note(agent: Any) -> str | None:

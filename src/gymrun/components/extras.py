@@ -70,6 +70,13 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "gymrun[dask]",
     ),
     (
+        "datasets",
+        "feature",
+        "minari",
+        "gymrun run --dataset (Minari datasets of a run's steps)",
+        "gymrun[minari]",
+    ),
+    (
         "board",
         "feature",
         "jinja2",
@@ -87,7 +94,7 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "Stable-Baselines3",
         "agents",
         "stable_baselines3",
-        "agent: {name: sb3, path: model.zip}",
+        "agent: {name: sb3, path: model.zip} and {name: rlzoo, path: FOLDER}",
         "gymrun[sb3]",
     ),
     (
@@ -97,7 +104,19 @@ COMPONENTS: list[tuple[str, str, str, str, str]] = [
         "agent: {name: onnx, path: policy.onnx}",
         "gymrun[onnx]",
     ),
+    (
+        "rl-zoo3",
+        "tools",
+        "rl_zoo3",
+        "training the model folders agent rlzoo plays (playing them needs only SB3)",
+        "rl_zoo3",
+    ),
+    ("Minari", "tools", "minari", "offline-RL datasets in Minari's format", "minari"),
 ]
+
+# Modules found, not imported, to tell whether they are installed: importing rl_zoo3 patches
+# Gymnasium's TimeLimit in the importing process.
+FOUND_NOT_IMPORTED = {"rl_zoo3"}
 
 
 def install_command(requirement: str) -> str:

@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from gymrun.components.agents import file_keywords
+from gymrun.components.agents import agent_env, file_keywords, resolve_agent
+from gymrun.components.catalog import find_spec
 from gymrun.components.importing import modules_beside
+from gymrun.components.vector_backends import vector_backend
 from gymrun.config.overrides import apply_overrides, dotted, set_path
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -23,7 +25,7 @@ from gymrun.config.schema import (
     expand_shorthands,
 )
 from gymrun.config.yaml_source import Document, Loc, read_yaml
-from gymrun.errors import ConfigError, Problem, did_you_mean
+from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
 
 
 def load_config(
@@ -35,11 +37,13 @@ def load_config(
     num_envs: int | None = None,
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
+    dataset: str | None = None,
 ) -> ExperimentConfig:
     """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
 
     `overrides` are ``KEY=VALUE`` strings (``wrappers.0.epsilon=0.2``); values are YAML.
-    `episodes`, `seed` and `num_envs` (``vector.num_envs``) are shortcuts for overrides;
+    `episodes`, `seed`, `num_envs` (``vector.num_envs``) and `dataset`
+    (``record.dataset``) are shortcuts for overrides;
     `agent` and `wrappers` (names) replace the config's agent and wrapper stack before the
     overrides apply, so that these can set their keywords.
 
@@ -50,7 +54,7 @@ def load_config(
     return validate_document(
         read_yaml(path),
         overrides,
-        _shortcuts(episodes, seed, num_envs),
+        _shortcuts(episodes, seed, num_envs, dataset),
         default_name=stem_name(path),
         base_dir=Path(path).parent,
         components=_components(agent, wrappers),
@@ -66,6 +70,7 @@ def env_config(
     num_envs: int | None = None,
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
+    dataset: str | None = None,
 ) -> ExperimentConfig:
     """A config of `env_id` alone (the random agent, 100 episodes), as `load_config` would
     read it from a file holding ``env: ENV_ID``.
@@ -78,19 +83,20 @@ def env_config(
     return validate_document(
         Document(env_id, {"env": env_id}),
         overrides,
-        _shortcuts(episodes, seed, num_envs),
+        _shortcuts(episodes, seed, num_envs, dataset),
         default_name=re.sub(r"[^A-Za-z0-9_.-]", "-", env_id).strip("-_.")[:100] or "experiment",
         components=_components(agent, wrappers),
     )
 
 
 def _shortcuts(
-    episodes: int | None, seed: int | None, num_envs: int | None
+    episodes: int | None, seed: int | None, num_envs: int | None, dataset: str | None = None
 ) -> list[tuple[str, str, Any]]:
     flags = {
         "--episodes": ("episodes", episodes),
         "--seed": ("seed", seed),
         "--num-envs": ("vector.num_envs", num_envs),
+        "--dataset": ("record.dataset", dataset),
     }
     return [(flag, key, value) for flag, (key, value) in flags.items() if value is not None]
 
@@ -142,7 +148,27 @@ def validate_document(
             config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, document, data, origins)) from None
-    return _files_resolved(config, base_dir or Path.cwd())
+    config = _files_resolved(config, base_dir or Path.cwd())
+    _check_agent_env(config, document, origins)
+    return config
+
+
+def _check_agent_env(config: ExperimentConfig, document: Document, origins: dict[Loc, str]) -> None:
+    """Refuse, now that its files' paths are known, a config whose environment the agent's
+    files say it cannot play as trained (an rl-zoo3 folder's other env, say): before
+    anything is made."""
+    vector = config.vector
+    try:
+        backend = None if vector is None else vector_backend(vector.mode, find_spec(config.env.id))
+        agent = resolve_agent(config.agent.name)
+        agent_env(agent, config.agent_options, config.env.id, config.env.kwargs, backend)
+    except GymrunError as exc:
+        loc: Loc = ("agent", "path") if "path" in config.agent_options else ("agent",)
+        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
+        if origin is not None:
+            raise ConfigError([Problem(origin, dotted(loc), str(exc))]) from None
+        problem = Problem(document.source, dotted(loc), str(exc), document.line_of(loc))
+        raise ConfigError([problem]) from None
 
 
 def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:

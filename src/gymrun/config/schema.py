@@ -6,6 +6,7 @@ name as the config is validated, so a typo is reported with the line it stands o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -191,25 +192,45 @@ class CartPoleBalanceConfig(_Section):
     name: Literal["cartpole_balance"]
 
 
+def _algorithm_key(algo: str | None) -> str | None:
+    """An algorithm's config name, from any name `algorithm_named` takes."""
+    try:
+        return None if algo is None else algorithm_named(algo).key
+    except GymrunError as exc:
+        raise PydanticCustomError("unknown_algo", str(exc)) from None
+
+
 class Sb3AgentConfig(_Section):
     """A Stable-Baselines3 model saved as .zip (needs gymrun[sb3])."""
 
     name: Literal["sb3"]
     path: str = Field(description="The model's .zip; a relative path is from the config's folder")
-    algo: str | None = Field(None, description="ppo, dqn, sac, ...; default: read from the file")
+    algo: Annotated[str | None, AfterValidator(_algorithm_key)] = Field(
+        None, description="ppo, dqn, sac, ...; default: read from the file"
+    )
     deterministic: bool = Field(True, description="false: sample actions, seeded per episode")
     vecnormalize: str | None = Field(
         None, description="A VecNormalize.save file: its observation normalisation is applied"
     )
     device: str = Field("cpu", description="Where torch runs the policy: cpu, cuda, auto")
 
-    @field_validator("algo")
-    @classmethod
-    def _known(cls, algo: str | None) -> str | None:
-        try:
-            return None if algo is None else algorithm_named(algo).key
-        except GymrunError as exc:
-            raise PydanticCustomError("unknown_algo", str(exc)) from None
+
+class RlzooAgentConfig(_Section):
+    """An rl-zoo3 model folder, played with the preprocessing it was trained with (needs
+    gymrun[sb3])."""
+
+    name: Literal["rlzoo"]
+    path: str = Field(
+        description="The model's folder (logs/ppo/CartPole-v1_1); relative: from the config's"
+    )
+    algo: Annotated[str | None, AfterValidator(_algorithm_key)] = Field(
+        None, description="ppo, dqn, ...; default: what the folder says"
+    )
+    model: str | None = Field(
+        None, description="The model's file in the folder; default: ENV.zip (best_model.zip, ...)"
+    )
+    deterministic: bool = Field(True, description="false: sample actions, seeded per episode")
+    device: str = Field("cpu", description="Where torch runs the policy: cpu, cuda, auto")
 
 
 class OnnxAgentConfig(_Section):
@@ -283,6 +304,7 @@ AgentEntry = Annotated[
     | Annotated[CartPoleBalanceConfig, Tag("cartpole_balance")]
     | Annotated[Sb3AgentConfig, Tag("sb3")]
     | Annotated[OnnxAgentConfig, Tag("onnx")]
+    | Annotated[RlzooAgentConfig, Tag("rlzoo")]
     | Annotated[HeuristicConfig, Tag("heuristic")]
     | Annotated[DynamicProgrammingConfig, Tag("dynamic_programming")]
     | Annotated[LqrConfig, Tag("lqr")]
@@ -302,6 +324,7 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "cartpole_balance": CartPoleBalanceConfig,
     "sb3": Sb3AgentConfig,
     "onnx": OnnxAgentConfig,
+    "rlzoo": RlzooAgentConfig,
     "heuristic": HeuristicConfig,
     "dynamic_programming": DynamicProgrammingConfig,
     "lqr": LqrConfig,
@@ -309,10 +332,38 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+# Minari's dataset IDs: ``[namespace/]name[-vN]`` (``minari.dataset.minari_dataset``)
+DATASET_ID = re.compile(
+    r"^(?:(?P<namespace>[-_\w][-_\w/]*[-_\w]+)/)?(?P<name>[-_\w]+?)(?:-v(?P<version>\d+))?$"
+)
+
+
+def dataset_id(name: str) -> str:
+    """The Minari dataset ID `name` gives: ``[namespace/]name-vN``, version 0 when it has
+    none. Raises ValueError for a name Minari would not take.
+
+    >>> dataset_id("cartpole/random"), dataset_id("cartpole/random-v2")
+    ('cartpole/random-v0', 'cartpole/random-v2')
+    """
+    match = DATASET_ID.fullmatch(name)
+    if match is None or "//" in name:
+        raise ValueError(
+            f"'{name}' is not a Minari dataset ID: [NAMESPACE/]NAME[-vN], of letters, digits, "
+            "'_' and '-'"
+        )
+    return name if match.group("version") is not None else f"{name}-v0"
+
+
 class RecordConfig(_Section):
-    """What a run records besides its episodes: video of chosen episodes."""
+    """What a run records besides its episodes: video of chosen episodes, and a Minari
+    dataset of every step."""
 
     video: bool = Field(False, description="Record episodes as .mp4 (needs gymrun[video])")
+    dataset: str | None = Field(
+        None,
+        description="Write the run's episodes, step by step, as the Minari dataset of this "
+        "ID ([namespace/]name[-vN], version 0 when not given; needs gymrun[minari])",
+    )
     every: int | None = Field(None, ge=1, le=MAX_EPISODES, description="Record every Nth episode")
     episodes: list[Annotated[int, Field(ge=0, le=MAX_EPISODES)]] | None = Field(
         None, description="Record these episodes (by index)"
@@ -330,6 +381,16 @@ class RecordConfig(_Section):
                 "video_off", "choosing episodes to record needs video: true", {"key": "video"}
             )
         return self
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset_id(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        try:
+            return dataset_id(name)
+        except ValueError as exc:
+            raise PydanticCustomError("dataset_id", str(exc)) from None
 
     def wants(self, episode: int) -> bool:
         """Whether episode `episode` is recorded (default: Gymnasium's capped cubic schedule)."""
@@ -370,6 +431,70 @@ class VectorConfig(_Section):
                 f"(use one of {', '.join(BACKENDS)})"
             )
         return mode
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+# How an episode's steps make one value of a metric: the value of its last step that reported
+# the key, their sum, their mean or their largest.
+METRIC_REDUCTIONS = ("last", "sum", "mean", "max")
+# The fields of an episode's line in episodes.jsonl: a metric, recorded beside them, cannot
+# take one of their names.
+EPISODE_FIELDS = (
+    "episode",
+    "seed",
+    "reward",
+    "shaped_reward",
+    "steps",
+    "terminated",
+    "truncated",
+    "reached",
+)
+METRIC_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class MetricConfig(_Section):
+    """A number the environment reports in its step infos, recorded per episode: the info
+    key `key`, the values of an episode's steps made one by `reduce`."""
+
+    name: str = Field(
+        pattern=METRIC_NAME_PATTERN,
+        max_length=64,
+        description="Its name in episodes.jsonl, the summary, --expect and --score",
+    )
+    key: str | None = Field(
+        None, min_length=1, description="The info key it reads; default: its name"
+    )
+    reduce: str = Field(
+        "last",
+        description="How an episode's steps make one value: last, sum, mean or max (of the "
+        "steps whose info has the key)",
+        json_schema_extra={"enum": list(METRIC_REDUCTIONS)},
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_field(cls, name: str) -> str:
+        if name in EPISODE_FIELDS:
+            raise ValueError(
+                f"'{name}' is a field of every episode already; name the metric otherwise"
+            )
+        return name
+
+    @field_validator("reduce")
+    @classmethod
+    def _known(cls, reduce: str) -> str:
+        if reduce not in METRIC_REDUCTIONS:
+            raise ValueError(
+                f"unknown reduce '{reduce}'{did_you_mean(reduce, METRIC_REDUCTIONS)} "
+                f"(use one of {', '.join(METRIC_REDUCTIONS)})"
+            )
+        return reduce
+
+    @property
+    def info_key(self) -> str:
+        """The info key the metric reads."""
+        return self.name if self.key is None else self.key
 
 
 def _options(section: BaseModel) -> dict[str, Any]:
@@ -425,6 +550,12 @@ class ExperimentConfig(_Section):
         json_schema_extra={"default": {"video": False}},
     )
     vector: VectorConfig | None = Field(None, description="Run as a vector env")
+    metrics: list[MetricConfig] | None = Field(
+        None,
+        description="Numbers the env reports in its step infos, recorded per episode: a "
+        "name (the info key, its last value) or {name, key, reduce}. Default: is_success, "
+        "where the env reports it; [] records none",
+    )
     sweep: dict[str, Any] | None = Field(
         None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
     )
@@ -447,7 +578,15 @@ class ExperimentConfig(_Section):
         if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
             message = f"{self.env.id} has no vector_entry_point; use mode sync or async"
             raise PydanticCustomError("no_vector_entry_point", message, {"loc": ["vector", "mode"]})
-        if not vector_backend(self.vector.mode, spec).vector_wrappers:
+        backend = vector_backend(self.vector.mode, spec)
+        if self.record.dataset is not None and not backend.seeds_each_episode:
+            message = (
+                f"a dataset is written from vector.mode sync or async: {self.env.id}'s own "
+                "vector implementation resets its sub-environments itself, and its steps are "
+                "not kept"
+            )
+            raise PydanticCustomError("vector_dataset", message, {"loc": ["record", "dataset"]})
+        if not backend.vector_wrappers:
             return self
         for index, wrapper in enumerate(self.wrappers):
             try:
@@ -471,6 +610,17 @@ class ExperimentConfig(_Section):
             raise PydanticCustomError("agent_env", problem, {"loc": ["agent", "name"]})
         return self
 
+    @model_validator(mode="after")
+    def _metrics_named_once(self) -> ExperimentConfig:
+        named: dict[str, int] = {}
+        for index, metric in enumerate(self.metrics or []):
+            if metric.name in named:
+                message = f"'{metric.name}' is named twice (metrics.{named[metric.name]} too)"
+                loc = ["metrics", index, "name"]
+                raise PydanticCustomError("metric_twice", message, {"loc": loc})
+            named[metric.name] = index
+        return self
+
     @property
     def wrapper_stack(self) -> list[tuple[str, dict[str, Any]]]:
         """``(name, kwargs)`` for each wrapper, innermost first."""
@@ -481,12 +631,20 @@ class ExperimentConfig(_Section):
         return _options(self.agent)
 
     def to_json(self) -> dict[str, Any]:
-        """The config as plain data, every default spelled out."""
-        return self.model_dump(mode="json")
+        """The config as plain data, every default spelled out (but ``metrics`` when not
+        given, and ``record.dataset`` when not asked for: a run that names neither records
+        what it always did, and is grouped, compared and resumed as it always was)."""
+        excluded: dict[str, Any] = {}
+        if self.metrics is None:
+            excluded["metrics"] = True
+        if self.record.dataset is None:  # nor a dataset: what a run's record always held
+            excluded["record"] = {"dataset"}
+        return self.model_dump(mode="json", exclude=excluded or None)
 
 
 def expand_shorthands(data: Any) -> Any:
-    """Spell out ``env: ID``, ``agent: NAME`` and ``- WrapperName`` as mappings.
+    """Spell out ``env: ID``, ``agent: NAME``, ``- WrapperName`` and a metric's bare name
+    as mappings.
 
     >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["TimeLimit"]})
     {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'TimeLimit'}]}
@@ -500,6 +658,8 @@ def expand_shorthands(data: Any) -> Any:
         data["agent"] = {"name": data["agent"]}
     if isinstance(data.get("wrappers"), list):
         data["wrappers"] = [{"name": w} if isinstance(w, str) else w for w in data["wrappers"]]
+    if isinstance(data.get("metrics"), list):
+        data["metrics"] = [{"name": m} if isinstance(m, str) else m for m in data["metrics"]]
     return data
 
 
@@ -525,4 +685,11 @@ def config_schema() -> dict[str, Any]:
     items = properties["wrappers"]["items"]
     name = {"type": "string", "description": "A wrapper's name: short for {name: NAME}"}
     properties["wrappers"]["items"] = {"anyOf": [name, items]}
+    metrics = next(o for o in properties["metrics"]["anyOf"] if o.get("type") == "array")
+    bare = {
+        "type": "string",
+        "pattern": METRIC_NAME_PATTERN,
+        "description": "A metric's name, which is its info key: short for {name: NAME}",
+    }
+    metrics["items"] = {"anyOf": [bare, metrics["items"]]}
     return schema

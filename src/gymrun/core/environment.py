@@ -29,7 +29,8 @@ def make_env(
 ) -> gym.Env[Any, Any]:
     """The plan's environment in its wrapper stack, then ``max_steps``, then `outer` (which
     records video, when the config asks for it and the run is recorded). Files wrappers
-    write go in `files_dir`, the run's directory.
+    write go in `files_dir`, the run's directory. The wrappers the agent was trained in
+    (`RunPlan.agent_wrappers`) come first, beneath the config's.
 
     With a wrapper stack, the environment's own return is measured beneath it and given in
     the info of each episode's last step (`gymrun.components.env_return`).
@@ -41,7 +42,7 @@ def make_env(
     ('ReportEnvReturn', 'FlattenObservation')
     """
     config = plan.config
-    options: dict[str, Any] = dict(config.env.kwargs)
+    options: dict[str, Any] = plan.env_kwargs
     if config.env.max_episode_steps is not None:
         options["max_episode_steps"] = config.env.max_episode_steps
     if config.record.video:
@@ -56,8 +57,11 @@ def make_env(
             f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
         ) from exc
     try:
-        meter = EnvReturn(env) if config.wrapper_stack else None
-        env = apply_wrappers(meter or env, config.wrapper_stack, files_dir)
+        trained_in = plan.agent_wrappers  # as the agent was trained, beneath the config's
+        meter = EnvReturn(env) if config.wrapper_stack or trained_in else None
+        label = f"agent {config.agent.name}: env_wrapper"
+        env = apply_wrappers(meter or env, trained_in, files_dir, label)
+        env = apply_wrappers(env, config.wrapper_stack, files_dir)
         if config.max_steps is not None:  # outermost, so it cuts what the agent sees
             env = gym.wrappers.TimeLimit(env, config.max_steps)
         if meter is not None:
@@ -82,7 +86,7 @@ def make_vector_env(
     config, backend = plan.config, plan.backend
     assert config.vector is not None and backend is not None
     num_envs = config.vector.num_envs
-    options: dict[str, Any] = dict(config.env.kwargs)
+    options: dict[str, Any] = plan.env_kwargs
     limit = config.env.max_episode_steps or plan.spec.max_episode_steps
     if config.max_steps is not None:  # a vector env truncates its sub-environments itself
         limit = min(config.max_steps, limit or config.max_steps)

@@ -2,6 +2,11 @@
 of a statistic's 95% interval with a bound, so a gate passes only on what the episodes show
 beyond their noise: the lower end for ``>=``, the upper end for ``<=``.
 
+A metric is ``STATISTIC`` (of the reward), ``COLUMN.STATISTIC``, or ``COLUMN`` alone (its
+mean): the columns are the reward, the steps and every metric the run recorded
+(`gymrun.core.metrics`; ``success`` is ``is_success``), so ``success >= 0.9`` gates on the
+success rate.
+
 >>> from gymrun.core.episodes import EpisodeResult
 >>> episodes = [EpisodeResult(i, i, 200.0 + i % 5, 200, True, False, None, 0.0) for i in range(50)]
 >>> verdicts = check_expectations([Expectation.parse("mean >= 195")], episodes)
@@ -14,20 +19,21 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
 
 from gymrun.core.episodes import EpisodeResult
+from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.statistics import STATISTICS, bootstrap_statistic
 from gymrun.errors import UnknownNameError, UsageError, did_you_mean
 from gymrun.numbers import figure, interval_against
 
-# The recorded columns a metric can be a statistic of; a metric is "STATISTIC" (of the
-# reward) or "COLUMN.STATISTIC". A new column or statistic is one entry here or in
-# `core.statistics.STATISTICS`.
+# The columns of every run a metric can be a statistic of (besides the metrics a run
+# recorded); a metric is "STATISTIC" (of the reward), "COLUMN.STATISTIC" or "COLUMN" (its
+# mean). A new column or statistic is one entry here or in `core.statistics.STATISTICS`.
 COLUMNS: dict[str, Callable[[EpisodeResult], float]] = {
     "reward": lambda e: e.reward,
     "steps": lambda e: e.steps,
@@ -47,23 +53,29 @@ class Expectation:
     metric: str
     op: str
     bound: float
+    text: str = field(default="", compare=False, repr=False)  # as the user wrote it
 
     @classmethod
     def parse(cls, text: str) -> Expectation:
-        """An expectation as written on the command line.
+        """An expectation as written on the command line (its statistic checked; whether
+        its column exists, by `check_names`, against what a run records).
 
         >>> Expectation.parse("iqm>=195"), str(Expectation.parse(" steps.mean <= 200.5 "))
         (Expectation(metric='iqm', op='>=', bound=195.0), 'steps.mean <= 200.5')
+        >>> Expectation.parse("success >= 0.9").statistic
+        'mean'
         """
         form = _FORM.fullmatch(text)
         where = f"--expect {text!r}"
         if form is None:
             raise UsageError(f"{where}: not METRIC >= NUMBER or METRIC <= NUMBER (mean >= 195)")
         metric, op, bound_text = form.groups()
-        if metric not in METRICS:
+        _, dot, statistic = metric.rpartition(".")
+        if dot and statistic not in STATISTICS:
             raise UnknownNameError(
-                f"{where}: no metric {metric!r}{did_you_mean(metric, METRICS)} "
-                f"(known: {', '.join(METRICS)})"
+                f"{where}: no statistic {statistic!r}{did_you_mean(statistic, STATISTICS)} "
+                f"(known: {', '.join(STATISTICS)}, as STATISTIC of the reward or "
+                "COLUMN.STATISTIC)"
             )
         try:
             bound = float(bound_text)
@@ -71,7 +83,22 @@ class Expectation:
             bound = math.nan
         if not math.isfinite(bound):
             raise UsageError(f"{where}: the bound {bound_text!r} is not a finite number")
-        return cls(metric, op, bound)
+        return cls(metric, op, bound, text)
+
+    @property
+    def column(self) -> str:
+        """The column it is a statistic of: ``reward``, ``steps`` or a metric's name as
+        written (``success`` too)."""
+        column, dot, _ = self.metric.rpartition(".")
+        if dot:
+            return column
+        return "reward" if self.metric in STATISTICS else self.metric
+
+    @property
+    def statistic(self) -> str:
+        """The statistic of the column: the one written, else the mean."""
+        _, dot, statistic = self.metric.rpartition(".")
+        return statistic if dot or self.metric in STATISTICS else "mean"
 
     def __str__(self) -> str:
         return f"{self.metric} {self.op} {figure(self.bound)}"
@@ -154,22 +181,59 @@ class Verdicts:
         return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
+def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> None:
+    """Refuse (`UnknownNameError`) an expectation of a column that is neither the reward,
+    the steps nor one of `metrics` (the names of the metrics a run records)."""
+    columns = [*COLUMNS, *metrics]
+    for expectation in expectations:
+        column = expectation.column
+        if column in COLUMNS or metric_named(column, metrics) is not None:
+            continue
+        aliases = [SUCCESS_ALIAS] if SUCCESS in metrics else []
+        choices = [*STATISTICS, *columns, *aliases]
+        shown = ", ".join(
+            f"{name} ({SUCCESS_ALIAS})" if name == SUCCESS else name for name in columns
+        )
+        raise UnknownNameError(
+            f"--expect {expectation.text or str(expectation)!r}: no metric {column!r}"
+            f"{did_you_mean(column, choices)} (a metric is {', '.join(STATISTICS)} of the "
+            f"reward, or COLUMN.STATISTIC or COLUMN, its mean, with COLUMN one of {shown})"
+        )
+
+
+def recorded_metrics(episodes: Sequence[EpisodeResult]) -> list[str]:
+    """The metrics `episodes` have, in the order they first come."""
+    return list(dict.fromkeys(name for episode in episodes for name in episode.metrics))
+
+
 def check_expectations(
     expectations: Sequence[Expectation], episodes: Sequence[EpisodeResult]
 ) -> Verdicts:
     """Each expectation checked on `episodes`: the metric's 95% percentile bootstrap
-    interval over the episodes (1000 resamples, seeded; NaN and infinite values left out)."""
+    interval over the episodes (1000 resamples, seeded; NaN and infinite values, and the
+    episodes without a value of a metric, left out). An expectation of a metric the
+    episodes do not have is an `UnknownNameError`."""
+    metrics = recorded_metrics(episodes)
+    check_names(expectations, metrics)
     verdicts = []
     for expectation in expectations:
-        column, _, statistic = expectation.metric.rpartition(".")
-        of = COLUMNS[column or "reward"]
-        values = np.array([of(e) for e in episodes], dtype=float)
+        values = _values(expectation.column, metrics, episodes)
         values = values[np.isfinite(values)]
         if not len(values):
             verdicts.append(Verdict(expectation, None, None, None, False))
             continue
-        value, low, high = bootstrap_statistic(values, statistic)
+        value, low, high = bootstrap_statistic(values, expectation.statistic)
         end = low if expectation.op == ">=" else high
         met = end >= expectation.bound if expectation.op == ">=" else end <= expectation.bound
         verdicts.append(Verdict(expectation, value, low, high, met))
     return Verdicts(verdicts)
+
+
+def _values(column: str, metrics: Sequence[str], episodes: Sequence[EpisodeResult]) -> np.ndarray:
+    """The episodes' values of `column` (NaN where an episode has none)."""
+    if column in COLUMNS:
+        of = COLUMNS[column]
+        return np.array([of(e) for e in episodes], dtype=float)
+    name = metric_named(column, metrics)
+    found = [e.metrics.get(name) if name is not None else None for e in episodes]
+    return np.array([math.nan if v is None else float(v) for v in found], dtype=float)

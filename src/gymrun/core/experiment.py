@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -102,6 +103,8 @@ class Experiment:
             first=start,
             count=self.config.episodes - start if count is None else count,
             reward_boundary=self.config.reward_boundary,
+            metrics=self.plan.metrics,
+            transitions=self.plan.keeps_transitions,
         )
 
     def close(self) -> None:
@@ -148,13 +151,17 @@ def trial_build(config: ExperimentConfig) -> list[str]:
     if not _trusted(module):
         return [_not_built(f"env {config.env.id} (its code is not gymrun's or Gymnasium's)")]
     left_out = []
-    stack = config.wrappers
-    for index, (name, kwargs) in enumerate(config.wrapper_stack):
-        why = None
-        if path_keywords(kwargs):
-            why = "it writes files"
-        elif not _trusted(resolve_wrapper(name).__module__):
-            why = "its code is not gymrun's or Gymnasium's"
+    trained_in = plan.agent_wrappers
+    for index, (name, kwargs) in enumerate(trained_in):
+        why = _why_not_built(name, kwargs)
+        if why is not None:
+            where = f"agent {config.agent.name}'s env_wrapper {name}"
+            left_out.append(f"{where}, the config's wrappers and what follows ({why})")
+            trained_in = trained_in[:index]
+            break
+    stack = [] if left_out else config.wrappers
+    for index, (name, kwargs) in enumerate([] if left_out else config.wrapper_stack):
+        why = _why_not_built(name, kwargs)
         if why is not None:
             left_out.append(f"wrappers.{index} ({name}) and what follows it ({why})")
             stack = stack[:index]
@@ -165,8 +172,11 @@ def trial_build(config: ExperimentConfig) -> list[str]:
             left_out.append(f"agent {config.agent.name} (its code is not gymrun's or Gymnasium's)")
         else:
             left_out.append(f"agent {config.agent.name} (it acts on what those wrappers make)")
-        trial = config.model_copy(update={"wrappers": stack, "vector": None})
-        make_env(RunPlan.of(trial)).close()
+        trial = RunPlan.of(config.model_copy(update={"wrappers": stack, "vector": None}))
+        if trial.agent_env is not None:
+            setup = dataclasses.replace(trial.agent_env, wrappers=tuple(trained_in))
+            trial = dataclasses.replace(trial, agent_env=setup)
+        make_env(trial).close()
         return [_not_built(part) for part in left_out]
     if loads_files(plan.agent):
         vector = config.vector is not None
@@ -182,6 +192,15 @@ def trial_build(config: ExperimentConfig) -> list[str]:
             env.close()
     Experiment(plan).close()
     return []
+
+
+def _why_not_built(name: str, kwargs: dict[str, Any]) -> str | None:
+    """Why validation does not build wrapper `name` with `kwargs`, or None."""
+    if path_keywords(kwargs):
+        return "it writes files"
+    if not _trusted(resolve_wrapper(name).__module__):
+        return "its code is not gymrun's or Gymnasium's"
+    return None
 
 
 def _not_built(part: str) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 from gymnasium.envs.registration import EnvSpec, load_env_creator
 from gymnasium.wrappers import TimeLimit
 
-from gymrun.components.agents import agent_provenance, resolve_agent
+from gymrun.components.agent_env import AgentEnv
+from gymrun.components.agents import agent_env, agent_provenance, resolve_agent
 from gymrun.components.catalog import find_spec, renders_with_mujoco
 from gymrun.components.importing import is_target
 from gymrun.components.policy import Policy
@@ -21,6 +22,7 @@ from gymrun.components.user_code import UserModule, user_modules
 from gymrun.components.vector_backends import VectorBackend, vector_backend
 from gymrun.components.wrappers import resolve_wrapper
 from gymrun.config import ExperimentConfig
+from gymrun.core.metrics import Metric, metrics_of
 from gymrun.errors import GymrunError
 
 
@@ -49,6 +51,8 @@ class RunPlan:
     # the OpenGL platform (MUJOCO_GL) a MuJoCo env's video is rendered with, chosen here
     # so that a machine that cannot render says so before the run starts; None: not asked
     gl: str | None = None
+    # what the agent's files say the environment is made with (an rl-zoo3 folder's settings)
+    agent_env: AgentEnv | None = None
     # tells plans apart in worker processes, which keep built experiments by it
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -61,15 +65,18 @@ class RunPlan:
         if config.reward_boundary is None:
             update["reward_boundary"] = spec.reward_threshold
         provenance = {}
+        backend = None if config.vector is None else vector_backend(config.vector.mode, spec)
+        setup = None
         if agent is None:  # else an agent held in memory (see `gymrun.run.evaluate`)
             agent = resolve_agent(config.agent.name)
-            model = agent_provenance(agent, config.agent_options)
+            options = config.agent_options
+            setup = agent_env(agent, options, config.env.id, config.env.kwargs, backend)
+            model = agent_provenance(agent, options)
             if model is not None:
                 provenance["agent"] = model
         code = user_code(config)
         if code:
             provenance["code"] = {module.name: module.sha256 for module in code}
-        backend = None if config.vector is None else vector_backend(config.vector.mode, spec)
         gl = None
         if config.record.video and renders_with_mujoco(spec):
             gl = use_mujoco_gl(f"record.video of {config.env.id}")
@@ -81,7 +88,20 @@ class RunPlan:
             Policy.learning(agent),
             provenance,
             gl,
+            setup,
         )
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments the environment is made with: the config's, and those the
+        agent's files say it was trained with."""
+        kwargs = dict(self.config.env.kwargs)
+        return kwargs if self.agent_env is None else self.agent_env.kwargs_with(kwargs)
+
+    @property
+    def agent_wrappers(self) -> list[tuple[str, dict[str, Any]]]:
+        """The wrappers the agent's files say it was trained in, beneath the config's."""
+        return [] if self.agent_env is None else list(self.agent_env.wrappers)
 
     @property
     def seeds_each_episode(self) -> bool:
@@ -97,10 +117,20 @@ class RunPlan:
         return self.seeds_each_episode and not self.learns
 
     @property
+    def keeps_transitions(self) -> bool:
+        """Whether the loop keeps every episode's steps: the run writes a dataset."""
+        return self.config.record.dataset is not None
+
+    @property
     def code(self) -> dict[str, str]:
         """The content hash of each of the user's modules the config names, by name."""
         code: dict[str, str] = self.provenance.get("code", {})
         return code
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """What the run reads from its step infos (see `gymrun.core.metrics`)."""
+        return metrics_of(self.config)
 
     @property
     def seed(self) -> int:

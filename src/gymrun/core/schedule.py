@@ -7,13 +7,17 @@ orders episodes itself.
 
 from __future__ import annotations
 
+import math
 import traceback
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from gymrun.components.seeding import EpisodeSeeds
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
-from gymrun.errors import ActionOutsideSpace, RolloutError
+from gymrun.core.episodes import NO_METRICS, EpisodeBatch, EpisodeResult, MetricColumn
+from gymrun.core.metrics import Metric
+from gymrun.core.transitions import Transitions
+from gymrun.errors import ActionOutsideSpace, InfoValueError, RolloutError
 
 
 class Schedule:
@@ -24,7 +28,8 @@ class Schedule:
     (several in the same step in sub-environment order). Episode i's environment and agent
     seeds are ``EpisodeSeeds(run_seed)[i]``. Exactly the requested episodes are reported,
     each played to its end, in index order; sub-environments still stepping past the quota
-    play on, unreported.
+    play on, unreported. The steppers read `metrics` from the step infos, and with
+    `transitions` keep each episode's steps (`keep`) for whoever consumes the loop.
 
     >>> schedule = Schedule(run_seed=0, first=5, count=2, reward_boundary=1.0)
     >>> [schedule.start()[0] for _ in range(3)], schedule.wanted
@@ -36,9 +41,19 @@ class Schedule:
     """
 
     def __init__(
-        self, *, run_seed: int, first: int, count: int, reward_boundary: float | None
+        self,
+        *,
+        run_seed: int,
+        first: int,
+        count: int,
+        reward_boundary: float | None,
+        metrics: Sequence[Metric] = (),
+        transitions: bool = False,
     ) -> None:
         self.run_seed = run_seed
+        self.metrics = tuple(metrics)
+        # each finished episode's steps, by index, until taken (None: steps are not kept)
+        self.transitions: dict[int, Transitions] | None = {} if transitions else None
         self.seeds = EpisodeSeeds(run_seed)
         self.first, self.stop = first, first + count
         self.boundary = reward_boundary
@@ -64,6 +79,11 @@ class Schedule:
         env_seed, agent_seed = self.seeds[index]
         return index, env_seed, agent_seed
 
+    def keep(self, index: int, steps: Transitions) -> None:
+        """The steps of episode `index` (one past the quota is dropped)."""
+        if self.transitions is not None and index < self.stop:
+            self.transitions[index] = steps
+
     def finish(
         self,
         index: int,
@@ -74,12 +94,14 @@ class Schedule:
         truncated: bool,
         seconds: float,
         shaped_reward: float | None = None,
+        metrics: Mapping[str, bool | float | None] | None = None,
     ) -> tuple[EpisodeResult, ...]:
         """Episode `index` has ended; returns the episodes that can now be reported, in order
         (none when an earlier one is still running, or for an episode past the quota).
 
         `reward` is the environment's own return, which the boundary judges; `shaped_reward`
-        what the agent saw through the config's wrappers (None without wrappers)."""
+        what the agent saw through the config's wrappers (None without wrappers); `metrics`
+        what its step infos said (see `gymrun.core.metrics`)."""
         if index >= self.stop:
             return ()
         boundary = self.boundary
@@ -93,6 +115,7 @@ class Schedule:
             None if boundary is None else reward >= boundary,
             seconds,
             shaped_reward,
+            metrics or NO_METRICS,
         )
         if index != self.emitted:
             self._held[index] = result
@@ -125,7 +148,16 @@ class Schedule:
         stop = min(lowest_running, self.stop)
         if stop <= self.emitted:
             return None
-        terminated, truncated, steps, reward, shaped = self.window.take(self.emitted, stop)
+        window = self.window
+        terminated, truncated, steps, reward, shaped = window.take(self.emitted, stop)
+        part = slice(self.emitted - window.origin, stop - window.origin)
+        metrics = {
+            metric.name: MetricColumn(
+                window.metrics[metric.name][part], window.booleans[metric.name], metric.optional
+            )
+            for metric in self.metrics
+            if metric.name in window.metrics
+        }
         batch = EpisodeBatch(
             np.arange(self.emitted, stop),
             reward,
@@ -134,6 +166,7 @@ class Schedule:
             truncated,
             self.boundary,
             shaped_reward=shaped,
+            metrics=metrics,
         )
         self.emitted = stop
         return batch
@@ -148,6 +181,9 @@ class _Window:
     number is not written: each episode earned that number times its steps. `flags` holds
     1 for terminated (what it holds until written), 2 for truncated, 3 for both.
 
+    `metrics` holds a column per metric the step infos have reported (NaN: no value),
+    and `booleans` whether every value of each was a boolean.
+
     What has been read is never written again: columns are not moved in place but made
     anew (from the first unread episode on) when they are full, so that what `take` gives
     are views, not copies.
@@ -160,14 +196,22 @@ class _Window:
         self.written = origin  # below this, episodes may have been put
         self.per_step: list[float | None] = [None] * sums
         self.sums: list[np.ndarray] = []
+        self.metrics: dict[str, np.ndarray] = {}
+        self.booleans: dict[str, bool] = {}
         self.steps, self.flags = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
         self.flagged = False  # whether some episode did not just terminate
         self._allocate(self.SIZE)
 
     def _allocate(self, size: int) -> None:
         self.sums = [np.empty(size) for _ in self.per_step]
+        self.metrics = {name: np.full(size, math.nan) for name in self.metrics}
         self.steps = np.empty(size, dtype=np.int64)
         self.flags = np.ones(size, dtype=np.uint8)
+
+    def keep_metric(self, name: str) -> None:
+        """Keep a column of metric `name` too: no episode put so far has a value of it."""
+        self.metrics[name] = np.full(len(self.steps), math.nan)
+        self.booleans[name] = True
 
     def keep_shaped(self) -> None:
         """Keep a column of shaped rewards too (before anything is put)."""
@@ -180,10 +224,11 @@ class _Window:
         if stop - self.origin <= len(self.steps):
             self.written = max(self.written, stop)
             return
-        old = [*self.sums, self.steps, self.flags]
+        old = [*self.sums, *self.metrics.values(), self.steps, self.flags]
         live = slice(first_unread - self.origin, self.written - self.origin)
         self._allocate(max(self.SIZE, 4 * (stop - first_unread)))
-        for column, before in zip([*self.sums, self.steps, self.flags], old, strict=True):
+        new = [*self.sums, *self.metrics.values(), self.steps, self.flags]
+        for column, before in zip(new, old, strict=True):
             column[: live.stop - live.start] = before[live]
         self.origin = first_unread
         self.written = stop
@@ -233,7 +278,7 @@ def rollout_error(exc: BaseException, where: str, *, episode: int, step: int) ->
     >>> str(rollout_error(ValueError("bad"), "episode 3, step 2", episode=3, step=2))[:40]
     'episode 3, step 2: ValueError: bad (rais'
     """
-    if isinstance(exc, ActionOutsideSpace):
+    if isinstance(exc, ActionOutsideSpace | InfoValueError):  # they say what is wrong
         return RolloutError(f"{where}: {exc}", episode=episode, step=step)
     return RolloutError(
         f"{where}: {type(exc).__name__}: {exc} ({_origin(exc)})", episode=episode, step=step

@@ -11,6 +11,12 @@ yields finished episodes in index order; the `Schedule` numbers and seeds them.
 - `AutoresetVectorStepper`: an environment's own vector implementation, which resets its
   sub-environments itself and is seeded once per run. Per step it only keeps the arrays the
   env returns; finished episodes are found and accounted for in blocks of steps, with numpy.
+
+Each also reads the schedule's metrics from the step infos (`gymrun.core.metrics`): a step
+whose info is empty costs one test of it, until an info has held a metric's key. For a run
+that writes a dataset, the single and the resetting vector stepper also collect each
+episode's steps (`gymrun.core.transitions`) and give them to the schedule; otherwise they
+do not take one step more.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from gymrun.components.env_return import ENV_RETURN, ReportEnvReturn, find_rewar
 from gymrun.components.policy import Policy
 from gymrun.components.spaces import value_label
 from gymrun.core.episodes import EpisodeResult
+from gymrun.core.metrics import EpisodeTally, VectorTally
 from gymrun.core.schedule import Schedule, rollout_error
+from gymrun.core.transitions import Collector, Transitions
 from gymrun.errors import RolloutError
 
 Episodes = Sequence[EpisodeResult]
@@ -62,6 +70,11 @@ class SingleStepper:
         step, reset, meter = self.env.step, self.env.reset, self.meter
         act, observe = self.policy.act, self.policy.observe
         reset_agent = self.policy.reset_of(0)
+        tally = EpisodeTally(schedule.metrics)
+        see = tally.see
+        collector = None  # the steps, for a dataset; else not a step more is done
+        if schedule.transitions is not None:
+            collector = Collector(self.env.observation_space, self.env.action_space)
         while schedule.wanted:
             index, env_seed, agent_seed = schedule.start()
             steps = 0
@@ -72,25 +85,49 @@ class SingleStepper:
                 start = 0.0 if meter is None else meter.total  # a wrapper may step in reset
                 if reset_agent is not None:
                     reset_agent(agent_seed)
+                tally.clear()
                 terminated = truncated = False
                 # A sum of numpy rewards past the largest float is infinite, reported as a
                 # non-finite reward, without numpy's warning (once per episode: it costs).
                 with np.errstate(over="ignore", invalid="ignore"):
-                    if observe is None:
+                    if collector is not None:
+                        collector.start(observation)
                         while not (terminated or truncated):
-                            observation, reward, terminated, truncated, _ = step(act(observation))
+                            action = act(observation)
+                            following, reward, terminated, truncated, info = step(action)
                             total += reward
                             steps += 1
+                            if info:
+                                see(info)
+                            if observe is not None:
+                                observe(
+                                    observation, action, reward, following, terminated, truncated
+                                )
+                            collector.step(action, reward, following)
+                            observation = following
+                        schedule.keep(index, collector.finish(terminated, truncated))
+                    elif observe is None:
+                        while not (terminated or truncated):
+                            observation, reward, terminated, truncated, info = step(
+                                act(observation)
+                            )
+                            total += reward
+                            steps += 1
+                            if info:
+                                see(info)
                     else:
                         while not (terminated or truncated):
                             action = act(observation)
-                            following, reward, terminated, truncated, _ = step(action)
+                            following, reward, terminated, truncated, info = step(action)
                             total += reward
                             steps += 1
+                            if info:
+                                see(info)
                             observe(observation, action, reward, following, terminated, truncated)
                             observation = following
                 result = (float(total), bool(terminated), bool(truncated))
                 env_return = None if meter is None or not steps else meter.total - start
+                metrics = tally.values()
             except _PASSED_ON:
                 raise
             except BaseException as exc:  # SystemExit from an agent is a fault too
@@ -108,6 +145,7 @@ class SingleStepper:
                 result[2],
                 perf_counter() - started,
                 None if env_return is None else result[0],
+                metrics,
             )
 
 
@@ -126,19 +164,26 @@ class ResettingVectorStepper:
         seeds: list[int | None] = [None] * n
         returns = np.zeros(n)
         lengths = np.zeros(n, dtype=np.int64)
+        tally = VectorTally(schedule.metrics, n)
+        steps = None if schedule.transitions is None else _SlotSteps(env)
         step = 0
         try:
             for slot in range(n):
                 seeds[slot] = self._begin(schedule, slot, playing)
             observations, _ = env.reset(seed=seeds)  # type: ignore[arg-type]  # a seed per env
+            if steps is not None:
+                steps.start(observations, range(n))
             while not schedule.done:
-                observations, rewards, terminated, truncated, infos = env.step(
-                    act_batch(observations)
-                )
+                actions = act_batch(observations)
+                observations, rewards, terminated, truncated, infos = env.step(actions)
+                if steps is not None:
+                    steps.step(actions, rewards, observations)
                 step += 1
                 with np.errstate(over="ignore", invalid="ignore"):  # an infinite sum is reported
                     returns += rewards
                 lengths += 1
+                if infos:
+                    tally.see(infos)
                 ended = terminated | truncated
                 if not ended.any():
                     continue
@@ -146,8 +191,14 @@ class ResettingVectorStepper:
                 seeds = [None] * n
                 # with wrappers, each sub-environment's own return (see `SingleStepper`)
                 env_returns = infos.get(ENV_RETURN)
-                for slot in np.flatnonzero(ended).tolist():
+                metrics = tally.end(ended) if tally.active else None
+                slots = np.flatnonzero(ended).tolist()
+                for slot in slots:
                     index, env_seed = playing[slot]
+                    if steps is not None:
+                        schedule.keep(
+                            index, steps.finish(slot, bool(terminated[slot]), bool(truncated[slot]))
+                        )
                     shaped = float(returns[slot])
                     finished += schedule.finish(
                         index,
@@ -158,6 +209,7 @@ class ResettingVectorStepper:
                         bool(truncated[slot]),
                         math.nan,
                         None if env_returns is None else shaped,
+                        None if metrics is None else tally.episode(metrics, slot),
                     )
                     seeds[slot] = self._begin(schedule, slot, playing)
                 returns[ended] = 0.0
@@ -166,6 +218,8 @@ class ResettingVectorStepper:
                     seed=seeds,  # type: ignore[arg-type]  # a seed per env
                     options={"reset_mask": ended},
                 )
+                if steps is not None:
+                    steps.start(observations, slots)
                 if finished:
                     yield finished
         except _PASSED_ON:
@@ -179,6 +233,34 @@ class ResettingVectorStepper:
         self.policy.reset(slot, agent_seed)
         playing[slot] = (index, env_seed)
         return env_seed
+
+
+class _SlotSteps:
+    """The steps of each sub-environment's current episode, for a dataset: the vector env's
+    batches taken apart row by row (only when steps are kept)."""
+
+    def __init__(self, env: gym.vector.VectorEnv[Any, Any, Any]) -> None:
+        self.spaces = env.observation_space, env.action_space
+        self.collectors = [
+            Collector(env.single_observation_space, env.single_action_space)
+            for _ in range(env.num_envs)
+        ]
+
+    def start(self, observations: Any, slots: Sequence[int]) -> None:
+        rows = list(gym.vector.utils.iterate(self.spaces[0], observations))
+        for slot in slots:
+            self.collectors[slot].start(rows[slot])
+
+    def step(self, actions: Any, rewards: np.ndarray, observations: Any) -> None:
+        observation_rows = gym.vector.utils.iterate(self.spaces[0], observations)
+        action_rows = gym.vector.utils.iterate(self.spaces[1], actions)
+        for collector, action, reward, observation in zip(
+            self.collectors, action_rows, rewards.tolist(), observation_rows, strict=True
+        ):
+            collector.step(action, reward, observation)
+
+    def finish(self, slot: int, terminated: bool, truncated: bool) -> Transitions:
+        return self.collectors[slot].finish(terminated, truncated)
 
 
 class AutoresetVectorStepper:
@@ -203,8 +285,10 @@ class AutoresetVectorStepper:
         block = 1 if per_slot_resets else min(BLOCK_STEPS, max(1, BLOCK_VALUES // n))
         # with wrappers, the environment's own rewards beneath them, per step
         tap = find_reward_tap(env)
-        books = _Books(schedule, n, block, self.skip, tap is not None)
+        tally = VectorTally(schedule.metrics, n)
+        books = _Books(schedule, n, block, self.skip, tap is not None, tally)
         rewards, terminated, truncated, own = books.rewards, books.ended, books.cut, books.own
+        see = books.see
         ends_per_step = n / 16  # a first guess, replaced by what each block shows
         step = 0
         step_env = env.step
@@ -224,19 +308,25 @@ class AutoresetVectorStepper:
                 if own is None and policy.batched and not policy.reads:  # it does not look
                     observations = None
                     for row in range(1, steps + 1):
-                        _, rewards[row], terminated[row], truncated[row], _ = step_env(
+                        _, rewards[row], terminated[row], truncated[row], infos = step_env(
                             act_batch(None)
                         )
+                        if infos or tally.active:
+                            see(row, infos)
                 elif own is None:
                     for row in range(1, steps + 1):
-                        observations, rewards[row], terminated[row], truncated[row], _ = step_env(
-                            act_batch(observations)
+                        observations, rewards[row], terminated[row], truncated[row], infos = (
+                            step_env(act_batch(observations))
                         )
+                        if infos or tally.active:
+                            see(row, infos)
                 else:
                     for row in range(1, steps + 1):
-                        observations, rewards[row], terminated[row], truncated[row], _ = step_env(
-                            act_batch(observations)
+                        observations, rewards[row], terminated[row], truncated[row], infos = (
+                            step_env(act_batch(observations))
                         )
+                        if infos or tally.active:
+                            see(row, infos)
                         own[row] = tap.rewards  # type: ignore[union-attr]  # with `own`
                 step += steps
                 # Sums past the largest float are infinite (inf - inf, NaN), reported as
@@ -262,7 +352,9 @@ class _Books:
     stands: the autoreset stepper's accounting.
 
     Row ``j`` (from 1) of `rewards`, `ended` and `cut` holds step ``j - 1`` of the block;
-    `own`, when the config has wrappers, holds the environment's rewards beneath them. Per
+    `own`, when the config has wrappers, holds the environment's rewards beneath them; once
+    the `tally` of metrics is active, `metric_rows` hold per metric the value of each
+    episode that ended, at the row of its last step. Per
     sub-environment, `start` is the row (from 0, of this block) of its current episode's
     first step: negative when the episode began in an earlier block, 1 when the block's
     first step only resets the sub-environment (`pending`).
@@ -275,8 +367,10 @@ class _Books:
     what each current episode earned before the block.
     """
 
-    def __init__(self, schedule: Schedule, n: int, block: int, skip: int, own: bool) -> None:
-        self.schedule, self.n, self.skip = schedule, n, skip
+    def __init__(
+        self, schedule: Schedule, n: int, block: int, skip: int, own: bool, tally: VectorTally
+    ) -> None:
+        self.schedule, self.n, self.skip, self.tally = schedule, n, skip, tally
         self.rewards = np.zeros((block + 1, n))
         self.own = np.zeros((block + 1, n)) if own else None
         self.ended = np.zeros((block + 1, n), dtype=bool)
@@ -298,6 +392,36 @@ class _Books:
         self.started: list[tuple[int, int]] = []  # (sub-environment, episode) that began
         if own:
             schedule.window.keep_shaped()
+        self.metric_rows: list[np.ndarray] = []
+        self.last_ends = np.zeros(n, dtype=bool)  # at the last step of the block before
+        if tally.active:
+            self._keep_metrics()
+
+    def _keep_metrics(self) -> None:
+        self.metric_rows = [np.full(self.ended.shape, math.nan) for _ in self.tally.metrics]
+        for metric in self.tally.metrics:
+            self.schedule.window.keep_metric(metric.name)
+
+    def see(self, row: int, infos: dict[str, Any]) -> None:
+        """The infos of the block's row `row`: the metrics they report are tallied, and the
+        value of each episode that ended there is kept."""
+        tally = self.tally
+        reads = tally.reads(infos)
+        if not (reads or tally.active):  # infos of other keys only (an env's own numbers)
+            return
+        ended = self.ended[row] | self.cut[row]
+        if reads and self.skip == 1:  # same-step autoreset: an episode's last info is in final_info
+            became = tally.see(infos, ended, ended)
+        elif reads:  # next-step: a sub-environment that ended one step ago gives its reset's info
+            before = self.ended[row - 1] | self.cut[row - 1] if row > 1 else self.last_ends
+            became = tally.see(infos, before)
+        else:
+            became = False
+        if became:
+            self._keep_metrics()
+        if ended.any():
+            for rows, values in zip(self.metric_rows, tally.end(ended), strict=True):
+                rows[row] = values
 
     def account(self, k: int, started: bool = False) -> int:
         """Find the episodes that ended in the block's `k` steps, put them in the schedule's
@@ -308,6 +432,8 @@ class _Books:
         the episodes that ended in it, never a Python loop over either.
         """
         n, skip, schedule = self.n, self.skip, self.schedule
+        if skip == 2:
+            self.last_ends = self.ended[k] | self.cut[k]
         ended, cut = self.ended[1 : k + 1], self.cut[1 : k + 1]
         cuts = np.count_nonzero(cut)
         flat = np.flatnonzero(np.logical_or(ended, cut) if cuts else ended)
@@ -357,7 +483,8 @@ class _Books:
         # the end at row-major position j starts episode `base + j`.
         base = schedule.started
         schedule.started += count
-        self._report(order, firsts, slots, base, steps, sums, at if cuts else None)
+        metrics = [rows.ravel()[n:][at] for rows in self.metric_rows]  # of each end
+        self._report(order, firsts, slots, base, steps, sums, at if cuts else None, metrics)
         # What goes on: the episodes begun by each sub-environment's last end.
         self._carry_on(k, summed)
         restart = row[lasts] + skip  # their first step's row
@@ -383,12 +510,14 @@ class _Books:
         steps: np.ndarray,
         sums: list[tuple[int, np.ndarray]],
         cut_at: np.ndarray | None,
+        metrics: list[np.ndarray],
     ) -> None:
         """Put the episodes that ended in the schedule's window: in sub-environment order,
         each closes the one begun at the end before it (`order`: that end's row-major
         position), or for `firsts` the one its sub-environment was playing. `sums` are the
         rewards of the window's columns that are written; `cut_at` (the ends' positions,
-        when some episode was truncated) gives how each ended, otherwise all terminated."""
+        when some episode was truncated) gives how each ended, otherwise all terminated;
+        `metrics` are the episodes' values of each metric tallied."""
         schedule = self.schedule
         window = schedule.window
         window.make_room(min(schedule.started, schedule.stop), schedule.emitted)
@@ -404,12 +533,18 @@ class _Books:
             position, steps = position[keep], steps[keep]
             sums = [(number, reward[keep]) for number, reward in sums]
             flags = None if flags is None else flags[keep]
+            metrics = [values[keep] for values in metrics]
         window.steps[position] = steps
         if flags is not None:
             window.flags[position] = flags
             window.flagged = True
         for number, reward in sums:
             window.sums[number][position] = reward
+        if metrics:  # the tally is active
+            tally = self.tally
+            for metric, values, boolean in zip(tally.metrics, metrics, tally.booleans, strict=True):
+                window.metrics[metric.name][position] = values
+                window.booleans[metric.name] = boolean
 
     def _paid(self, number: int, k: int, flat: np.ndarray) -> bool:
         """Whether every step of the block paid the same whole number in matrix `number`

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn, joined_metrics
 from gymrun.core.statistics import HUGE, bootstrap_ci, compared
 
 SOLVE_WINDOW = 100  # "solved" is judged on the best mean over this many consecutive episodes
@@ -38,6 +38,20 @@ class ShapedReward:
 
 
 @dataclass(frozen=True)
+class MetricSummary:
+    """A metric over a run's episodes (see `gymrun.core.metrics`): the mean of the
+    episodes' values (of a boolean, such as ``is_success``, the share of true: the success
+    rate) and its 95% bootstrap interval, over the `episodes` that have a value; `missing`
+    episodes had none (their env did not report it) and are left out."""
+
+    mean: float | None
+    low: float | None
+    high: float | None
+    episodes: int
+    missing: int
+
+
+@dataclass(frozen=True)
 class Summary:
     """The numbers a run is judged by: the environment's own return per episode (the
     reward), and, for a config with wrappers, what the agent saw (`shaped_reward`)."""
@@ -62,6 +76,9 @@ class Summary:
     best_window_ci95: tuple[float, float] | None = None  # of best_window_mean, over its episodes
     episodes_before_solve: int | None = None  # first episode of the first window that solved
     verdict: str | None = None  # SOLVED, NOT_SOLVED, REACHED, NOT_REACHED or WITHIN_NOISE
+    # each metric recorded, by name: those the config names, and is_success where the env
+    # reported it (see `gymrun.core.metrics`)
+    metrics: dict[str, MetricSummary] = field(default_factory=dict)
 
     @property
     def judged(self) -> tuple[float | None, tuple[float, float] | None]:
@@ -75,6 +92,8 @@ class Summary:
         data = asdict(self)
         if self.shaped_reward is None:  # a run without wrappers has no such statistic
             del data["shaped_reward"]
+        if not self.metrics:  # nor one of an env that reports none
+            del data["metrics"]
         return data
 
     @classmethod
@@ -97,6 +116,16 @@ class Summary:
         shaped = found["shaped_reward"]
         if shaped is not None:
             found["shaped_reward"] = ShapedReward(**shaped)
+        found["metrics"] = {
+            name: MetricSummary(
+                _optional(metric["mean"]),
+                _optional(metric["low"]),
+                _optional(metric["high"]),
+                int(metric.get("episodes", 0)),
+                int(metric.get("missing", 0)),
+            )
+            for name, metric in data.get("metrics", {}).items()
+        }
         return cls(**found)
 
 
@@ -133,6 +162,10 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"{value!r} is not a number")
     return float(value)
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else _number(value)
 
 
 class _Spread:
@@ -200,9 +233,10 @@ class SummaryBuilder:
     """Accumulates episodes (in index order) into a `Summary`.
 
     Every finite reward is kept (8 bytes an episode, the only memory that grows) for the
-    95% intervals of the mean and of the best window. Episodes are folded in with numpy, a
-    block of `BLOCK` consecutive episodes at a time, so the numbers do not depend on how
-    the episodes arrived: one by one, in vector batches or in chunks from worker processes.
+    95% intervals of the mean and of the best window, and so is each value of a metric.
+    Episodes are folded in with numpy, a block of `BLOCK` consecutive episodes at a time, so
+    the numbers do not depend on how the episodes arrived: one by one, in vector batches or
+    in chunks from worker processes.
 
     >>> builder = SummaryBuilder(reward_boundary=15.0)
     >>> for i, reward in enumerate([10.0, 20.0, 30.0]):
@@ -234,6 +268,10 @@ class SummaryBuilder:
         self._best_window_mean: float | None = None
         self._kept: list[np.ndarray] | None = []  # the finite rewards, for the intervals
         self._left_out: list[np.ndarray] = []  # positions in the run of non-finite rewards
+        # each metric's values (NaN: none left out), and whether it is recorded only where
+        # its env reported it
+        self._metrics: dict[str, list[np.ndarray]] = {}
+        self._optional: dict[str, bool] = {}
 
     def forgo_intervals(self) -> None:
         """Keep no rewards from now on (memory stays bounded however many episodes come):
@@ -266,12 +304,16 @@ class SummaryBuilder:
         self._batches.append(part)
         self._pending_count += len(part)
 
-    def _block_columns(self) -> tuple[np.ndarray, ...]:
-        """The block's reward, steps, terminated, truncated and reached columns, and its
-        shaped rewards when its episodes have them."""
+    def _block_parts(self) -> list[EpisodeBatch]:
         parts = [*self._batches]
         if self._pending:
             parts.append(EpisodeBatch.of(self._pending, self.reward_boundary))
+        return parts
+
+    def _block_columns(self, parts: list[EpisodeBatch] | None = None) -> tuple[np.ndarray, ...]:
+        """The block's reward, steps, terminated, truncated and reached columns, and its
+        shaped rewards when its episodes have them."""
+        parts = self._block_parts() if parts is None else parts
         if not parts:
             empty = np.zeros(0)
             return empty, empty.astype(np.int64), *(empty.astype(bool),) * 3
@@ -292,8 +334,32 @@ class SummaryBuilder:
         )
 
     def _fold_block(self) -> None:
-        self._fold(*self._block_columns())
+        parts = self._block_parts()
+        self._fold_metrics(joined_metrics([(len(part), part.metrics) for part in parts]))
+        self._fold(*self._block_columns(parts))
         self._pending, self._batches, self._pending_count = [], [], 0
+
+    def _fold_metrics(self, columns: dict[str, MetricColumn]) -> None:
+        """Keep each metric's values of a block (an episode without one counts as missing)."""
+        for name, column in columns.items():
+            values = column.values
+            self._metrics.setdefault(name, []).append(values[~np.isnan(values)])
+            self._optional[name] = self._optional.get(name, True) and column.optional
+
+    def _metric_summaries(self) -> dict[str, MetricSummary]:
+        """Each metric recorded: one the config names always, the default ``is_success``
+        once some episode has a value of it."""
+        found = {}
+        for name, parts in self._metrics.items():
+            values = _joined(parts)
+            if not len(values) and self._optional[name]:
+                continue
+            mean = low = high = None
+            if len(values):
+                mean = float(values.sum()) / len(values)
+                low, high = bootstrap_ci(values)
+            found[name] = MetricSummary(mean, low, high, len(values), self._episodes - len(values))
+        return found
 
     def _fold(
         self,
@@ -354,7 +420,9 @@ class SummaryBuilder:
     def summary(self) -> Summary:
         """The summary of every episode added so far (a partial block included)."""
         state = self._copy_state()
-        self._fold(*self._block_columns())
+        parts = self._block_parts()
+        self._fold_metrics(joined_metrics([(len(part), part.metrics) for part in parts]))
+        self._fold(*self._block_columns(parts))
         count = self._reward.count
         boundary = self.reward_boundary
         best = self._best_window_mean
@@ -391,6 +459,7 @@ class SummaryBuilder:
             ),
             shaped_reward=shaped,
             **self._intervals(boundary),
+            metrics=self._metric_summaries(),
         )
         self.__dict__.update(state)  # the partial block stays pending
         return result
@@ -411,7 +480,7 @@ class SummaryBuilder:
 
     def _copy_state(self) -> dict[str, Any]:
         return {
-            k: copy.copy(v) if isinstance(v, _Spread | list) else v
+            k: _copied(v) if isinstance(v, _Spread | list | dict) else v
             for k, v in self.__dict__.items()
             if k not in ("_pending", "_batches")
         }
@@ -477,6 +546,13 @@ def verdict_of_seeds(
     if len(verdicts) == 1:
         return verdicts.pop()
     return SOME_SOLVED if SOLVED in verdicts else WITHIN_NOISE
+
+
+def _copied(value: Any) -> Any:
+    """A copy of the builder's `value` that folding more episodes in leaves as it is."""
+    if isinstance(value, dict):
+        return {k: list(v) if isinstance(v, list) else v for k, v in value.items()}
+    return copy.copy(value)
 
 
 def _joined(columns: list[np.ndarray]) -> np.ndarray:

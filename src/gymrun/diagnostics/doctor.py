@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import platform
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gymrun.components.extras import COMPONENTS, install_command
+from gymrun.components.extras import COMPONENTS, FOUND_NOT_IMPORTED, install_command
 from gymrun.components.rendering import display, mujoco_gl
 
 
@@ -33,6 +34,11 @@ def check_component(name: str, kind: str, module: str, enables: str, requirement
     """Import `module` to see whether a component works (installed is not always usable);
     its version is the installed distribution's (a module's ``__version__`` can be stale)."""
     install = install_command(requirement)
+    if module in FOUND_NOT_IMPORTED:
+        version = _distribution_version(module) if importlib.util.find_spec(module) else None
+        if version is None:
+            return Component(name, kind, False, "not installed", enables, install)
+        return Component(name, kind, True, version, enables, install)
     try:
         imported = importlib.import_module(module)
     except Exception as exc:  # ImportError, or a broken install raising something else

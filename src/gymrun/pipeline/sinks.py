@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from gymrun.core.episodes import EpisodeResult
+from gymrun.core.plan import RunPlan
+from gymrun.errors import GymrunError
+from gymrun.records.dataset import DatasetTarget, DatasetWriter
 
 if TYPE_CHECKING:
     from gymrun.pipeline.session import RunResult
@@ -55,3 +58,39 @@ class Callback(Sink):
 
     def add(self, episodes: Sequence[EpisodeResult]) -> None:
         self.on_episodes(episodes)
+
+
+class Dataset(Sink):
+    """Writes the run of `plan` as the Minari dataset `target` (see
+    `gymrun.records.dataset`): each batch as it comes, the dataset put in place when the
+    run ends, however it ends, with every episode that finished. A dataset that cannot be
+    written (a full disk, say) is left out whole, and the run goes on; a note says so."""
+
+    def __init__(self, plan: RunPlan, target: DatasetTarget) -> None:
+        self.writer = DatasetWriter(plan, target)
+        self.problem: str | None = None
+
+    def add(self, episodes: Sequence[EpisodeResult]) -> None:
+        if self.problem is not None:
+            return
+        try:
+            self.writer.add(episodes)
+        except Exception as exc:  # a full disk, or data Minari's storage will not take
+            self._give_up(exc)
+
+    def finish(self, result: RunResult) -> list[str]:
+        if self.problem is None:
+            try:
+                return self.writer.close(result.status)
+            except Exception as exc:
+                self._give_up(exc)
+        return [f"dataset {self.writer.target.dataset_id} was not written: {self.problem}"]
+
+    def _give_up(self, exc: Exception) -> None:
+        if isinstance(exc, GymrunError):
+            self.problem = str(exc)
+        elif isinstance(exc, OSError):
+            self.problem = str(exc.strerror or exc)
+        else:
+            self.problem = f"{type(exc).__name__}: {exc}"
+        self.writer.discard()

@@ -21,6 +21,7 @@ from gymrun.records import files
 from gymrun.records.layout import (
     CODE_DIR,
     DEFAULT_ROOT,
+    DUEL_FILE,
     LOCK_FILE,
     META_FILE,
     RUN_FILES,
@@ -83,7 +84,7 @@ class RecordDir:
         if not self._replacing:
             return
         self._replacing = False
-        for name in (*RUN_FILES, *SWEEP_FILES):
+        for name in (*RUN_FILES, *SWEEP_FILES, DUEL_FILE):
             _remove(self.path / name)
             _remove(self.path / f"{name}.partial")
             _remove(self.path / f"{name}.reserved")
@@ -106,9 +107,10 @@ class RecordDir:
 
 
 def is_record_dir(path: Path) -> bool:
-    """Whether `path` holds a gymrun run or sweep (its lock file; or, made before there was
-    one, a ``meta.json`` that gymrun wrote beside a ``summary.json``)."""
-    if files.is_regular(path, LOCK_FILE) or any(files.is_regular(path, n) for n in SWEEP_FILES):
+    """Whether `path` holds a gymrun run, sweep or duel (its lock file; or, made before there
+    was one, a ``meta.json`` that gymrun wrote beside a ``summary.json``)."""
+    ours = (LOCK_FILE, *SWEEP_FILES, DUEL_FILE)
+    if any(files.is_regular(path, name) for name in ours):
         return True
     try:
         meta = files.read_json(path, META_FILE)
@@ -142,6 +144,22 @@ def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
     """A fresh ``root/name/<UTC timestamp>`` directory, for `run_experiment`'s `record_dir`."""
     with new_record_dir(name, root) as claimed:
         return claimed.path
+
+
+@contextlib.contextmanager
+def claimed(
+    directory: Path | RecordDir | None, *, resume: bool, option: str
+) -> Iterator[RecordDir | None]:
+    """`directory` claimed for the time of the block (a path; a `RecordDir` or None is
+    given back as it is, its owner releases it), taken over when `resume`."""
+    if not isinstance(directory, Path):
+        yield directory
+        return
+    record = RecordDir.claim(directory, force=resume, option=option)
+    try:
+        yield record
+    finally:
+        record.release()
 
 
 def claim_output_dir(path: Path, *, force: bool = False) -> RecordDir:

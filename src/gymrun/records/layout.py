@@ -6,7 +6,8 @@ A run directory holds ``config.yaml`` (the resolved config: running it again rep
 platform, command line, git commit, the hashes of the user's modules), ``reward.png`` when
 matplotlib is installed, ``videos/``, ``code/`` (a copy of the user's modules it imported),
 and ``.gymrun.lock`` (see `gymrun.records.directory`). A sweep's directory holds
-``sweep.json``, ``sweep.png`` and a run directory per (point, seed).
+``sweep.json``, ``sweep.png`` and a run directory per (point, seed); a duel's holds
+``duel.json`` and a run directory per side and seed (``a-seed=0``, ``b-seed=0``).
 """
 
 from __future__ import annotations
@@ -33,24 +34,31 @@ SWEEP_FILES = (SWEEP_FILE, SWEEP_PLOT)
 SWEEP_RESERVED = f"{SWEEP_FILE}.reserved"  # the room kept for sweep.json while a sweep goes
 # How a sweep names its runs (``epsilon=0.25-seed=1``; ``p000-s0`` in older records).
 SWEEP_RUN = re.compile(r"(.+-)?seed=\d+|p\d+-s-?\d+")
+DUEL_FILE = "duel.json"  # written when a duel starts, and again after each of its rounds
+DUEL_SIDES = ("a", "b")  # how a duel's run directories begin: a-seed=0, b-seed=0
 
-Kind = Literal["run", "sweep"]
+Kind = Literal["run", "sweep", "duel"]
 
 
 def record_kind(files: Iterable[str], folders: Iterable[str] = ()) -> Kind | None:
     """What a directory holding `files` and `folders` (names) records: a ``run`` (its
-    ``config.yaml``), a ``sweep`` (``sweep.json``, the room reserved for it while the sweep
-    goes, or runs named as a sweep names them: one killed before it wrote ``sweep.json``),
-    or nothing of gymrun's. What is wrong with a file is said when it is read.
+    ``config.yaml``), a ``duel`` (``duel.json``, written before its first run), a ``sweep``
+    (``sweep.json``, the room reserved for it while the sweep goes, or runs named as a sweep
+    names them: one killed before it wrote ``sweep.json``), or nothing of gymrun's. What is
+    wrong with a file is said when it is read.
 
     >>> record_kind(["config.yaml", "episodes.jsonl"]), record_kind([], ["epsilon=0.5-seed=1"])
     ('run', 'sweep')
+    >>> record_kind(["duel.json"], ["a-seed=0", "b-seed=0"])
+    'duel'
     >>> record_kind(["notes.txt"], ["data"]) is None
     True
     """
     names = set(files)
     if CONFIG_FILE in names:
         return "run"
+    if DUEL_FILE in names:
+        return "duel"
     if SWEEP_FILE in names or SWEEP_RESERVED in names:
         return "sweep"
     if any(SWEEP_RUN.fullmatch(folder) for folder in folders):

@@ -7,19 +7,22 @@ constant text with a NUL-padded gap for each field, the numbers written into the
 by digit with numpy, the padding squeezed out at the end (by ``bytes.replace``, a memchr
 loop, cheaper than a numpy mask; the less padding, the cheaper, so a column that never
 varies in a batch gets none). Rewards that are not whole numbers (or are not finite) are
-formatted by Python, one by one.
+formatted by Python, one by one, and so are the values of a metric that are not booleans
+(a metric's values come after the episode's own fields, each under its name; an optional
+one an episode has no value of is left out of its line, its key and all).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Sequence
 from typing import BinaryIO
 
 import numpy as np
 
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 
 ROWS = 32768  # lines built at once: a byte matrix of a few MB, reused
 _WHOLE = 1e15  # below this a whole-number float prints as its digits and ".0"
@@ -33,17 +36,26 @@ def episode_line(episode: EpisodeResult) -> str:
     >>> episode_line(episode) == json.dumps(episode.to_json()) + "\\n"
     True
     """
-    index, seed, reward, steps, terminated, truncated, reached, _, shaped = episode
+    index, seed, reward, steps, terminated, truncated, reached, _, shaped, metrics = episode
     shaped_text = "" if shaped is None else f'"shaped_reward": {_reward_json(shaped)}, '
+    metrics_text = "".join(
+        f", {json.dumps(name)}: {_metric_json(value)}" for name, value in metrics.items()
+    )
     return (
         f'{{"episode": {index}, "seed": {"null" if seed is None else seed}, '
         f'"reward": {_reward_json(reward)}, {shaped_text}"steps": {steps}, '
         f'"terminated": {_JSON[terminated]}, "truncated": {_JSON[truncated]}, '
-        f'"reached": {_JSON[reached]}}}\n'
+        f'"reached": {_JSON[reached]}{metrics_text}}}\n'
     )
 
 
 _JSON = {True: "true", False: "false", None: "null"}
+
+
+def _metric_json(value: bool | float | None) -> str:
+    if value is None or isinstance(value, bool):
+        return _JSON[value]
+    return repr(float(value))
 
 
 def write_episode_lines(file: BinaryIO, episodes: Sequence[EpisodeResult]) -> None:
@@ -78,6 +90,7 @@ def _matrix_lines(batch: EpisodeBatch) -> bytes:
     if batch.shaped_reward is not None:  # only a run whose config has wrappers has them
         rewards["shaped_reward"] = batch.shaped_reward
     reward_texts = {name: _reward_texts(values) for name, values in rewards.items()}
+    metric_texts = {name: _metric_texts(column) for name, column in batch.metrics.items()}
     fields: list[tuple[str, int]] = [
         ("episode", _width(batch.episode)),
         ("seed", 4 if batch.seed is None else max(4, _width(batch.seed))),
@@ -86,11 +99,14 @@ def _matrix_lines(batch: EpisodeBatch) -> bytes:
         ("terminated", _boolean_width(batch.terminated)),
         ("truncated", _boolean_width(batch.truncated)),
         ("reached", 5 if batch.reached is None else _boolean_width(batch.reached)),
+        *((name, text.shape[1]) for name, text in metric_texts.items()),
     ]
     columns: dict[str, slice] = {}  # the columns of each field
+    keys: dict[str, int] = {}  # where each field's ", " and key begin
     template = bytearray(b"{")
     for number, (name, width) in enumerate(fields):
-        template += f'{", " if number else ""}"{name}": '.encode()
+        keys[name] = len(template)
+        template += f"{', ' if number else ''}{json.dumps(name)}: ".encode()
         columns[name] = slice(len(template), len(template) + width)
         template += b"\0" * width
     template += b"}\n"
@@ -113,6 +129,11 @@ def _matrix_lines(batch: EpisodeBatch) -> bytes:
         matrix[:, columns["reached"]] = _text(b"null", 5)
     else:
         _booleans(batch.reached, matrix[:, columns["reached"]])
+    for name, text in metric_texts.items():
+        matrix[:, columns[name]] = text
+        column = batch.metrics[name]
+        if column.optional:  # an episode without a value has no such key
+            matrix[np.isnan(column.values), keys[name] : columns[name].stop] = 0
     return matrix.tobytes().replace(b"\0", b"")
 
 
@@ -161,6 +182,22 @@ def _reward_texts(rewards: np.ndarray) -> tuple[np.ndarray | None, int]:
     width = max(map(len, texts))
     padded = np.array([t.encode() for t in texts], dtype=f"S{width}")
     return padded.view(np.uint8).reshape(len(texts), width), width
+
+
+def _metric_texts(column: MetricColumn) -> np.ndarray:
+    """Each episode's value of a metric as a NUL-padded byte matrix: ``true``, ``false``,
+    a number, or ``null`` for none."""
+    values = column.values
+    if column.boolean:
+        codes = np.where(np.isnan(values), 2, values).astype(np.uint8)
+        return _METRIC_BOOLEANS[codes]
+    texts = [repr(v) if v == v else "null" for v in values.tolist()]  # v != v: NaN
+    width = max(map(len, texts), default=4)
+    padded = np.array([t.encode() for t in texts], dtype=f"S{width}")
+    return padded.view(np.uint8).reshape(len(texts), width)
+
+
+_METRIC_BOOLEANS = np.frombuffer(b"false" + b"true\0" + b"null\0", dtype=np.uint8).reshape(3, 5)
 
 
 def _reward_json(reward: float) -> str:

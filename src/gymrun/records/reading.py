@@ -1,5 +1,7 @@
-"""Reading a recording back: the one reader of a run directory and of a sweep's
-``sweep.json``, used by ``show``, ``compare``, the board, ``--resume`` and sweeps.
+"""Reading a recording back: the one reader of a run directory, of a sweep's ``sweep.json``
+and of a duel's ``duel.json``, used by ``show``, ``compare``, the board, ``--resume``,
+sweeps and duels. A Minari dataset (its directory, or ``minari:ID``) reads as a run of its
+episodes (see `gymrun.records.dataset`).
 
 Every file is read through `gymrun.records.files` (regular files only, bounded reads) and
 every field is checked to be what gymrun writes, so a damaged or planted file becomes a
@@ -22,13 +24,17 @@ from typing import Any
 import numpy as np
 
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.schema import EPISODE_FIELDS
 from gymrun.config.yaml_source import parse_yaml
-from gymrun.core.episodes import EpisodeBatch, EpisodeResult
+from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.records import files
+from gymrun.records.dataset import PREFIX as DATASET_PREFIX
+from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
 from gymrun.records.layout import (
     CONFIG_FILE,
+    DUEL_FILE,
     EPISODES_FILE,
     META_FILE,
     SUMMARY_FILE,
@@ -39,6 +45,7 @@ from gymrun.records.layout import (
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
+DUEL_LIMIT = 64_000_000  # duel.json: two configs and a line per run, with room to spare
 
 
 @dataclass
@@ -65,8 +72,10 @@ class StoredRun:
 
 
 def find_run(directory: Path) -> Path:
-    """`directory` if it is a run or a sweep directory; for ``recordings/NAME``, its newest
-    run or sweep."""
+    """`directory` if it is a run, sweep or duel directory (or a Minari dataset's: see
+    `dataset_dir`); for ``recordings/NAME``, its newest run, sweep or duel."""
+    if dataset_dir(directory) is not None:
+        return directory
     if not directory.is_dir():
         raise RecordError(f"{directory}: no such directory")
     if is_recorded(directory):
@@ -74,22 +83,25 @@ def find_run(directory: Path) -> Path:
     runs = [d for d in _subdirectories(directory) if is_recorded(d)]
     if not runs:
         raise RecordError(
-            f"{directory}: not a gymrun run or sweep directory (no {CONFIG_FILE} or {SWEEP_FILE})"
+            f"{directory}: not a gymrun run, sweep or duel directory (no {CONFIG_FILE}, "
+            f"{SWEEP_FILE} or {DUEL_FILE})"
         )
     return max(runs, key=_time_order)
 
 
 def recorded_runs(directory: Path) -> list[Path]:
-    """The run `directory` names (see `find_run`), or every run of the sweep it names, in
-    the order of the sweep's grid (of their directories' names when it has no readable
-    ``sweep.json``)."""
+    """The run `directory` names (see `find_run`), or every run of the sweep or duel it
+    names: a sweep's in the order of its grid, a duel's A's then B's, by seed (by their
+    directories' names when ``sweep.json`` or ``duel.json`` cannot be read)."""
     found = find_run(directory)
-    if kind_of(found) == "run":
+    kind = "run" if dataset_dir(found) is not None else kind_of(found)
+    if kind == "run":
         return [found]
     runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
     if not runs:
-        raise RecordError(f"{found}: a sweep with no runs recorded yet")
-    order = {name: i for i, name in enumerate(_sweep_run_names(found))}
+        raise RecordError(f"{found}: a {kind} with no runs recorded yet")
+    names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+    order = {name: i for i, name in enumerate(names)}
     return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
 
 
@@ -110,8 +122,19 @@ def _sweep_run_names(directory: Path) -> list[str]:
     return []
 
 
+def _duel_run_names(directory: Path) -> list[str]:
+    """The duel's runs, A's then B's, each by seed, as duel.json lists them; none when it
+    is missing or damaged."""
+    with contextlib.suppress(GymrunError, OSError):
+        runs = read_duel_json(directory)["runs"]
+        ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
+        return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
+    return []
+
+
 def is_recorded(directory: Path) -> bool:
-    """Whether `directory` holds a run or a sweep (see `gymrun.records.layout.kind_of`)."""
+    """Whether `directory` holds a run, a sweep or a duel (see
+    `gymrun.records.layout.kind_of`)."""
     return kind_of(directory) is not None
 
 
@@ -143,10 +166,14 @@ def read_run(
     `on_config` gets the config once it is read, before any episode.
 
     Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read
-    (one holding a ``config.yaml`` is taken as the run it is, without looking further).
+    (one holding a ``config.yaml`` is taken as the run it is, without looking further);
+    given a Minari dataset, its episodes' returns and lengths (see `read_dataset_run`).
     """
     if not files.is_regular(directory, CONFIG_FILE):
         directory = find_run(directory)
+        data = dataset_dir(directory)
+        if data is not None:
+            return read_dataset_run(data, on_episodes, named=directory)
     config_text, config = read_config(directory)
     if on_config is not None:
         on_config(config)
@@ -188,6 +215,47 @@ def read_run(
 
 _NO_SUMMARY = SummaryBuilder(None).summary()  # until the episodes are read
 
+
+def read_dataset_run(
+    data_dir: Path,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
+    named: Path | None = None,
+) -> StoredRun:
+    """A Minari dataset as a run: its episodes' returns (their rewards summed), lengths and
+    seeds, the config of the gymrun run that wrote it (else one made from its metadata:
+    its ID, its environment, its algorithm as the agent), and how it ended: completed. It
+    is called as `named` (``minari:ID``, as given), else by its directory."""
+    dataset = read_dataset(data_dir)
+    config = dataset.config
+    boundary = config.get("reward_boundary")
+    given = named is not None and str(named).startswith(DATASET_PREFIX)
+    run = StoredRun(
+        named if given and named is not None else dataset.directory,
+        config,
+        "completed",
+        None,
+        SummaryBuilder(boundary).summary(),
+        has_summary=True,
+        meta_problem="a Minari dataset",
+    )
+    written = dataset.metadata.get("gymrun")
+    provenance = written.get("provenance") if isinstance(written, dict) else None
+    if isinstance(provenance, dict) and provenance.get("agent"):  # the model it played
+        run.meta = {"agent": provenance["agent"]}
+    builder = SummaryBuilder(boundary)
+    try:
+        for batch in dataset_episodes(data_dir, boundary):
+            builder.add_all(batch)
+            if on_episodes is not None:
+                on_episodes(batch)
+    except RecordError as exc:
+        run.problems.append(str(exc))
+    run.summary = builder.summary()
+    if not dataset.gymrun:
+        run.notes.append(f"a Minari dataset not written by gymrun: {dataset.config['name']}")
+    return run
+
+
 # -- config.yaml --------------------------------------------------------------------------
 
 # The keys of a run's config a reader relies on, and what each must be.
@@ -200,6 +268,7 @@ _CONFIG_FIELDS: dict[str, tuple[type, ...]] = {
     "max_steps": (int, type(None)),
     "wrappers": (list,),
     "imports": (list,),
+    "metrics": (list, type(None)),
 }
 
 
@@ -221,10 +290,12 @@ def read_config(directory: Path) -> tuple[str, dict[str, Any]]:
     return text, config
 
 
-def _config_problem(config: Any) -> str | None:
+def _config_problem(config: Any, seeded: bool = True) -> str | None:
+    """What makes `config` not a run's config as gymrun writes it (with its seed, unless
+    not `seeded`: a duel's sides, whose runs each get one), or None."""
     if not isinstance(config, dict):
         return f"a {type(config).__name__}, not a mapping"
-    for key in ("env", "agent", "episodes", "seed"):
+    for key in ("env", "agent", "episodes", "seed")[: None if seeded else 3]:
         if key not in config:
             return f"no {key}"
     env, agent = config["env"], config["agent"]
@@ -340,6 +411,23 @@ def _summary_problem(stored: Any) -> str | None:
         value = stored.get(key)
         if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
             return f"{key} is {_kind(value)}"
+    return _metrics_problem(stored.get("metrics", {}))
+
+
+def _metrics_problem(metrics: Any) -> str | None:
+    """What is wrong with a summary's ``metrics``: a mapping of each metric's name to its
+    mean, interval and counts."""
+    if not isinstance(metrics, dict):
+        return f"metrics is {_kind(metrics)}"
+    for name, numbers in metrics.items():
+        if not isinstance(numbers, dict):
+            return f"metrics.{name} is {_kind(numbers)}"
+        for key in ("mean", "low", "high"):
+            if not _is(numbers.get(key), (*_NUMBER, type(None))):
+                return f"metrics.{name}.{key} is {_kind(numbers.get(key))}"
+        for key in ("episodes", "missing"):
+            if key in numbers and not _is(numbers[key], (int,)):
+                return f"metrics.{name}.{key} is {_kind(numbers[key])}"
     return None
 
 
@@ -529,8 +617,41 @@ def _columns(records: list[Any], reward_boundary: float | None) -> EpisodeBatch:
         reward_boundary,
         None if None in seeds else _integers(seeds, "seed"),
         shaped_reward=None if not records or None in shaped else _rewards(shaped, "shaped_reward"),
+        metrics=_metrics(records),
     )
     return batch
+
+
+# The fields of an episode's line; any other is a metric (see `gymrun.core.metrics`).
+_LINE_FIELDS = frozenset(EPISODE_FIELDS)
+_ABSENT = object()
+
+
+def _metrics(records: list[dict[str, Any]]) -> dict[str, MetricColumn]:
+    """The metrics of the lines: each key beside an episode's own fields, whose values are
+    booleans, finite numbers or null (a line without the key has no value of it: the
+    metric is recorded only where the env reported it)."""
+    base = len(_LINE_FIELDS) - 1  # without shaped_reward
+    names = dict.fromkeys(
+        key for r in records if len(r) > base for key in r if key not in _LINE_FIELDS
+    )
+    columns = {}
+    for name in names:
+        found = [r.get(name, _ABSENT) for r in records]
+        values = np.full(len(found), math.nan)
+        boolean = True
+        for row, value in enumerate(found):
+            if value is None or value is _ABSENT:
+                continue
+            if type(value) is bool:
+                values[row] = value
+            elif type(value) in (int, float) and math.isfinite(value):
+                values[row] = value
+                boolean = False
+            else:
+                raise TypeError(f"metric {name} {value!r} is not a number, true, false or null")
+        columns[name] = MetricColumn(values, boolean, any(v is _ABSENT for v in found))
+    return columns
 
 
 def _integers(values: list[Any], name: str) -> np.ndarray:
@@ -633,4 +754,101 @@ def _point_problem(point: Any) -> str | None:
     for number, run in enumerate(point["runs"]):
         if not (isinstance(run, dict) and isinstance(run.get("run_dir"), str | type(None))):
             return f".runs.{number} is not a run"
+    return None
+
+
+# -- duel.json ----------------------------------------------------------------------------
+
+
+def read_duel_json(directory: Path) -> dict[str, Any]:
+    """A duel's ``duel.json``, checked to hold what its readers use: the duel's name, its
+    two configs and settings, its status and decision, each round and each run."""
+    path = directory / DUEL_FILE
+    document = files.read_json(directory, DUEL_FILE, DUEL_LIMIT)
+    problem = _duel_problem(document)
+    if problem is not None:
+        raise RecordError(f"{path}: not a gymrun duel ({problem})")
+    return document  # type: ignore[no-any-return]
+
+
+_DUEL_FIELDS: dict[str, tuple[type, ...]] = {
+    "decision": (str, type(None)),
+    "seeds": (int,),
+    "alpha": _NUMBER,
+    "status": (str,),
+    "duel": (dict,),
+    "test": (dict,),
+    "rounds": (list,),
+    "runs": (list,),
+    "config_sha256": (str,),
+    "error": (str, type(None)),
+}
+_SETTINGS_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "a": (dict,),
+    "b": (dict,),
+    "max_seeds": (int,),
+    "round": (int,),
+    "score": (str,),
+    "spending": (str,),
+    "first_seed": (int,),
+}
+_ROUND_FIELDS: dict[str, tuple[type, ...]] = {
+    "seeds": (int,),
+    "mean_a": _NUMBER,
+    "mean_b": _NUMBER,
+    "boundary": (*_NUMBER, type(None)),
+    "spent": _NUMBER,
+    "decision": (str, type(None)),
+}
+_DUEL_RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "side": (str,),
+    "seed": (int,),
+    "score": (*_NUMBER, type(None)),
+    "status": (str,),
+    "run_dir": (str, type(None)),
+    "error": (str, type(None)),
+}
+
+
+def _duel_problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return f"a {type(document).__name__}, not a mapping"
+    problem = _fields_problem(document, _DUEL_FIELDS, "")
+    problem = problem or _fields_problem(document["duel"], _SETTINGS_FIELDS, "duel.")
+    if problem is not None:
+        return problem
+    if document["decision"] not in ("A", "B", "none", None):
+        return f"decision {document['decision']!r} is not A, B or none"
+    for side in ("a", "b"):
+        problem = _config_problem(document["duel"][side], seeded=False)
+        if problem is not None:
+            return f"duel.{side} is not a run's config ({problem})"
+    for name, rows, fields in (
+        ("rounds", document["rounds"], _ROUND_FIELDS),
+        ("runs", document["runs"], _DUEL_RUN_FIELDS),
+    ):
+        for number, row in enumerate(rows):
+            if not isinstance(row, dict):
+                return f"{name}.{number} is not a mapping"
+            problem = _fields_problem(row, fields, f"{name}.{number}.")
+            if problem is not None:
+                return problem
+    if any(run["side"] not in ("A", "B") for run in document["runs"]):
+        return "a run's side is not A or B"
+    code = document.get("code", {})
+    if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
+        return "code is not a mapping of module names to hashes"
+    return None
+
+
+def _fields_problem(
+    data: dict[str, Any], fields: dict[str, tuple[type, ...]], prefix: str
+) -> str | None:
+    """The first of `fields` that `data` lacks, or holds a value of another kind."""
+    for key, kinds in fields.items():
+        if key not in data:
+            return f"no {prefix}{key}"
+        if not _is(data[key], kinds):
+            return f"{prefix}{key} is {_kind(data[key])}"
     return None

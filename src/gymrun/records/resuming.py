@@ -20,9 +20,9 @@ import yaml
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
-from gymrun.errors import RecordError, ResumeRefused
+from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import json_text
-from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE
+from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
 
 
@@ -103,6 +103,21 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     )
 
 
+def resumable_part(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
+    """What `run_dir` holds of the run `plan`, when the run can go on from there (a sweep's
+    or a duel's run, resumed with the others): its record complete, or stopped part way in a
+    run that can go on from its middle. None: the run is played again from its start."""
+    if run_dir is None or not run_dir.is_dir():
+        return None
+    try:
+        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
+    except GymrunError:
+        return None
+    if part.complete and part.count == plan.episodes:
+        return part
+    return None if why_not_continued(plan) is not None else part
+
+
 def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeBatch], int, int]:
     """The run's episodes on disk, the number of them and the bytes their lines take."""
     seeds = EpisodeSeeds(plan.seed) if plan.seeds_each_episode else None
@@ -130,6 +145,8 @@ def recorded_config_path(directory: Path, where: str) -> Path:
         raise ResumeRefused(
             f"{where}: a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"
         )
+    if os.path.lexists(directory / DUEL_FILE):
+        raise ResumeRefused(f"{where}: a duel's directory; resume it with gymrun duel --resume DIR")
     if not os.path.lexists(directory / CONFIG_FILE):
         raise ResumeRefused(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")
     return directory / CONFIG_FILE

@@ -50,14 +50,16 @@ class ChunkResult:
 
 def play_chunk(chunk: Chunk) -> ChunkResult:
     """Play `chunk` in this process, all of it. The episodes before a failure are kept."""
-    done: list[EpisodeResult] = []
+    done: list[EpisodeBatch] = []  # the pieces' batches: the episodes' steps go with them
     error: BaseException | None = None
     for piece in stream_chunk(chunk):
-        done.extend(piece.episodes)
+        if len(piece.episodes):
+            done.append(piece.episodes)
         error = piece.error
     if error is not None and not isinstance(error, GymrunError):  # sent back whole: in words
         error = FaultError(f"unexpected {described(error)}")
-    return ChunkResult(EpisodeBatch.of(done, chunk.plan.reward_boundary), error)
+    boundary = chunk.plan.reward_boundary
+    return ChunkResult(EpisodeBatch.of(EpisodeBatch.joined(done) if done else [], boundary), error)
 
 
 def stream_chunk(chunk: Chunk, keep: bool = True) -> Iterator[ChunkResult]:

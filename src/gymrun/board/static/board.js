@@ -269,7 +269,14 @@ class Leaderboard {
     this.holder = holder;
     this.rows = rows;
     this.base = holder.dataset.base || "";
-    this.columns = COLUMNS.filter(([key]) => key !== "boundary" || holder.dataset.boundaries === "yes");
+    // each per-episode metric the runs recorded (success rate…): its mean, after the boundary
+    this.metrics = JSON.parse(holder.dataset.metrics || "[]");
+    const headings = JSON.parse(holder.dataset.metricHeadings || "[]");
+    const metricColumns = this.metrics.map((name, i) => [`metric:${name}`, `${escapeText(headings[i])} [95% CI]`,
+      (r) => (r.metrics ? r.metrics[name] : null), "num nowrap"]);
+    const columns = COLUMNS.filter(([key]) => key !== "boundary" || holder.dataset.boundaries === "yes");
+    const solved = columns.findIndex(([key]) => key === "solved");
+    this.columns = [...columns.slice(0, solved), ...metricColumns, ...columns.slice(solved)];
     this.sort = { key: "rank", down: false };
     this.filters = { text: "", agent: "", wrapper: "", status: "" };
     this.shown = PAGE;
@@ -334,7 +341,7 @@ class Leaderboard {
   }
 
   ordered() {
-    const column = COLUMNS.find(([key]) => key === this.sort.key);
+    const column = this.columns.find(([key]) => key === this.sort.key);
     const value = column[2];
     const sign = this.sort.down ? -1 : 1;
     return this.matching().map((r, n) => [r, n]).sort(([a, i], [b, j]) => {
@@ -351,7 +358,7 @@ class Leaderboard {
       case "pick": return `<input type="checkbox" data-select="${escapeText(row.id)}" aria-label="select ${escapeText(row.id)}"${this.selected.has(row.id) ? " checked" : ""}>`;
       case "rank": return row.rank === null ? "—" : String(row.rank);
       case "run": return `<a href="${this.base}${row.href}" title="${escapeText(row.id)}">${escapeText(row.name)}</a><br><span class="muted small">seed ${escapeText(row.seed)}</span>`;
-      default: return c[key];
+      default: return c[key] ?? "—";
     }
   }
 
@@ -382,13 +389,13 @@ class Leaderboard {
 
   download() {
     const head = ["rank", "run", "name", "seed", "mean_reward", "ci95_low", "ci95_high", "episodes",
-      "reward_boundary", "verdict", "episodes_before_solve", "agent", "wrappers", "started_at", "status"];
+      "reward_boundary", ...this.metrics, "verdict", "episodes_before_solve", "agent", "wrappers", "started_at", "status"];
     const quote = (v) => {
       const text = v === null || v === undefined ? "" : String(v);
       return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
     };
     const lines = [head.join(",")].concat(this.current.map((r) => [r.rank, r.id, r.name, r.seed, r.score,
-      r.low, r.high, r.episodes, r.boundary, r.verdict, r.solved_after, r.agent, r.wrappers, r.date, r.status]
+      r.low, r.high, r.episodes, r.boundary, ...this.metrics.map((name) => (r.metrics ? r.metrics[name] : null)), r.verdict, r.solved_after, r.agent, r.wrappers, r.date, r.status]
       .map(quote).join(",")));
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));

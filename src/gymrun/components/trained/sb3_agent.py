@@ -79,8 +79,7 @@ class Sb3Agent:
         _check_spaces(saved.file, self.model, observation_space, action_space)
         self.normalizer = None
         if stats is not None:
-            self.normalizer = shared(("vecnormalize", *file_identity(stats)), lambda: _stats(stats))
-            _check_stats(stats, self.normalizer, observation_space)
+            self.normalizer = shared_statistics(stats, observation_space)
         self.deterministic = deterministic
         self._predict = self.model.predict
 
@@ -240,7 +239,15 @@ def _check_spaces(
         )
 
 
-def _stats(file: Path) -> Any:
+def shared_statistics(file: Path, observation_space: gym.Space[Any]) -> Any:
+    """The VecNormalize statistics in `file`, frozen for evaluating (one object shared by
+    every agent that holds them), checked to be for `observation_space`."""
+    stats = shared(("vecnormalize", *file_identity(file)), lambda: frozen_statistics(file))
+    check_statistics(file, stats, observation_space)
+    return stats
+
+
+def frozen_statistics(file: Path) -> Any:
     vec_env = sb3_module("stable_baselines3.common.vec_env")
     try:
         with file.open("rb") as handle:
@@ -258,7 +265,7 @@ def _stats(file: Path) -> Any:
     return stats
 
 
-def _check_stats(file: Path, stats: Any, observation_space: gym.Space[Any]) -> None:
+def check_statistics(file: Path, stats: Any, observation_space: gym.Space[Any]) -> None:
     if stats.observation_space != observation_space:
         raise AgentError(
             f"agent sb3: vecnormalize {file} was saved for "

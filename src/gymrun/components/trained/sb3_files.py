@@ -207,10 +207,11 @@ def _data(file: Path, raw: bytes) -> dict[str, Any]:
     return data
 
 
-def vecnormalize_file(path: str) -> Path:
+def vecnormalize_file(path: str, agent: str = "sb3") -> Path:
     """VecNormalize statistics file `path`, checked as far as that goes without loading it
-    (loading is unpickling): a regular file, no bigger than statistics are."""
-    return bounded_file(path, "sb3", MAX_STATS, "VecNormalize statistics", "vecnormalize ")
+    (loading is unpickling): a regular file, no bigger than statistics are. `agent` names
+    the agent that reads it in messages."""
+    return bounded_file(path, agent, MAX_STATS, "VecNormalize statistics", "vecnormalize ")
 
 
 def _detected(file: Path, data: dict[str, Any]) -> Algorithm:

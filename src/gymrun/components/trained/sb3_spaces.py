@@ -175,6 +175,28 @@ def sb3_view(space: gym.Space[Any]) -> gym.Space[Any] | None:
     return None
 
 
+def stacked_space(space: gym.Space[Any], frames: int) -> gym.Space[Any] | None:
+    """The observations SB3's ``VecFrameStack`` makes of `space` with `frames` frames: a
+    Box repeated on its last axis (an image's first, when its channels come first), a
+    Dict key by key; None for other spaces, which it does not stack.
+
+    >>> stacked_space(gym.spaces.Box(-1, 1, (4,)), 3)
+    Box(-1.0, 1.0, (12,), float32)
+    >>> stacked_space(gym.spaces.Box(0, 255, (1, 84, 84), np.uint8), 4).shape
+    (4, 84, 84)
+    """
+    if isinstance(space, gym.spaces.Dict):
+        parts = {key: stacked_space(part, frames) for key, part in space.spaces.items()}
+        stacked = {key: part for key, part in parts.items() if part is not None}
+        return gym.spaces.Dict(stacked) if len(stacked) == len(parts) else None
+    if not isinstance(space, gym.spaces.Box):
+        return None
+    axis = 0 if _is_image(space) and _is_channels_first(space) else -1
+    low = np.repeat(space.low, frames, axis=axis)
+    high = np.repeat(space.high, frames, axis=axis)
+    return gym.spaces.Box(low=low, high=high, dtype=space.dtype)
+
+
 def fits(trained: gym.Space[Any], space: gym.Space[Any]) -> bool:
     """Whether a model trained on observations `trained` takes observations of `space`: the
     same space, or channel-last images, which SB3 trains on channel-first and transposes as

@@ -106,7 +106,7 @@ def shipped_references() -> dict[str, ReferenceScores]:
     >>> cartpole.reference.score, cartpole.reference.source
     (500.0, 'baselines table: heuristic agent, 100 episodes, seed 0')
     """
-    text = resources.files("gymrun.analysis").joinpath(REFERENCE_FILE).read_text("utf-8")
+    text = resources.files("gymrun.components").joinpath(REFERENCE_FILE).read_text("utf-8")
     return references_of(json.loads(text))
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gymrun.analysis.reference import REFERENCE_FILE, reference_document, shipped_references
 from gymrun.baselines import run_baselines
+from gymrun.components.reference import REFERENCE_FILE, reference_document, shipped_references
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "src" / "gymrun" / "analysis" / REFERENCE_FILE
+SHIPPED = ROOT / "src" / "gymrun" / "components" / REFERENCE_FILE
 
 
 def test_the_shipped_file_is_the_scripts_output_from_the_baselines_table() -> None:

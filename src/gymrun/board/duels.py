@@ -1,0 +1,78 @@
+"""A duel directory as the board shows it: its rounds and decision, from ``duel.json``, and
+its runs side by side."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gymrun.board.scan import board_id, shown
+from gymrun.duel import guarantee, side_name, verdict
+from gymrun.errors import GymrunError
+from gymrun.records.layout import DUEL_FILE
+from gymrun.records.reading import read_duel_json
+
+
+@dataclass
+class DuelEntry:
+    """A duel: what ``gymrun duel`` decided and each round, as ``duel.json`` says."""
+
+    id: str
+    directory: str
+    status: str  # completed | running | interrupted | failed | damaged
+    problem: str | None = None
+    name: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # side (A, B) -> its config's name
+    decision: str | None = None
+    verdict: str | None = None
+    guarantee: str | None = None
+    test: str | None = None
+    max_seeds: int | None = None
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    sides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # side -> its runs
+    runs: list[str] = field(default_factory=list)  # ids of its run directories
+    env: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DuelEntry:
+        return cls(**data)
+
+
+def read_duel(root: Path, directory: Path, runs: list[str]) -> DuelEntry:
+    """Read the duel in `directory`; `runs` are the ids of the run directories in it."""
+    entry = DuelEntry(board_id(root, directory), shown(str(directory)), "damaged")
+    entry.runs = runs
+    entry.name = shown(directory.parent.name)
+    try:
+        document = read_duel_json(directory)
+    except (GymrunError, FileNotFoundError) as exc:  # the reader names the file and the fault
+        missing = isinstance(exc, FileNotFoundError)
+        entry.problem = f"no {DUEL_FILE}" if missing else shown(str(exc))
+        return entry
+    settings = document["duel"]
+    entry.status = document["status"]
+    entry.problem = document["error"]
+    entry.name = settings["name"]
+    entry.names = {side: side_name(document, side) for side in ("A", "B")}
+    entry.decision = document["decision"]
+    entry.verdict = verdict(document)
+    if document["decision"] in ("A", "B"):
+        entry.guarantee = guarantee(document["alpha"])
+    test = document["test"]
+    entry.test = f"{test.get('name')}, {test.get('spending')} alpha spending"
+    entry.max_seeds = settings["max_seeds"]
+    entry.rounds = document["rounds"]
+    ids = {Path(run).name: run for run in runs}
+    entry.sides = {
+        side: [
+            run | {"id": ids.get(Path(run["run_dir"] or "").name)}
+            for run in document["runs"]
+            if run["side"] == side
+        ]
+        for side in ("A", "B")
+    }
+    return entry

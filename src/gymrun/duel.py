@@ -1,0 +1,585 @@
+"""Duels: two configs played seed by seed, in rounds, until a sequential test decides which
+scores higher, or that no difference shows within the most seeds allowed.
+
+Each round plays `Duel.round` more seeds of each config, every run an ordinary run of the
+one pipeline (on any executor, recorded as a sweep records its runs), and then looks at the
+run scores with the test of `gymrun.analysis.sequential`. A and B play the same seeds
+(common random numbers: on seed s both meet the same episodes' environment seeds), so the
+scores come in pairs and the test compares each seed's difference. Two identical configs
+then score alike on every seed and are never called different; two different ones are told
+apart in fewer seeds than independent seeds would need, as the seed-to-seed luck they share
+cancels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gymrun.analysis.sequential import (
+    REFERENCE,
+    RESAMPLES,
+    SEED,
+    TEST,
+    Look,
+    check_settings,
+    fewest_seeds,
+    round_sizes,
+    sequential_looks,
+)
+from gymrun.components.agents import loading_note
+from gymrun.config import ExperimentConfig, load_config, validate_document
+from gymrun.config.yaml_source import Document
+from gymrun.core.experiment import trial_build
+from gymrun.core.plan import RunPlan
+from gymrun.core.signals import InterruptGuard
+from gymrun.core.statistics import STATISTICS
+from gymrun.errors import (
+    ConfigError,
+    FaultError,
+    GymrunError,
+    Problem,
+    ResumeRefused,
+    UsageError,
+)
+from gymrun.numbers import figure
+from gymrun.pipeline.playing import Progress, play_sessions
+from gymrun.pipeline.session import RunSession
+from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.directory import claimed as claimed_dir
+from gymrun.records.layout import DUEL_FILE, DUEL_SIDES
+from gymrun.records.reading import read_duel_json
+from gymrun.records.resuming import resumable_part
+from gymrun.records.writer import write_json
+from gymrun.scale.executors import Executor, InProcess
+
+MAX_SEEDS = 20
+ROUND = 4  # seeds of each side per round: a clear difference is decided at 8 of 20
+ALPHA = 0.05
+SCORE = "mean"
+SPENDING = "linear"
+SIDES = ("A", "B")
+
+
+@dataclass(frozen=True)
+class Duel:
+    """Two configs to compare, and how: at most `max_seeds` seeds of each, `round` more
+    per round (seeds ``first_seed``, ``first_seed + 1``, ...; each config's own seed is
+    replaced), each run scored by the statistic `score` of its episode rewards (one of
+    `gymrun.core.statistics.STATISTICS`), the test at level `alpha` with the alpha spending
+    function `spending` (see `gymrun.analysis.sequential.SPENDING`)."""
+
+    name: str
+    a: ExperimentConfig
+    b: ExperimentConfig
+    max_seeds: int = MAX_SEEDS
+    round: int = ROUND
+    alpha: float = ALPHA
+    score: str = SCORE
+    spending: str = SPENDING
+    first_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_seeds < 1:
+            raise UsageError(f"--max-seeds {self.max_seeds}: a duel plays at least 1 seed")
+        if self.round < 1:
+            raise UsageError(f"--round {self.round}: a round plays at least 1 seed of each")
+        if self.score not in STATISTICS:
+            raise UsageError(f"--score {self.score}: use one of {', '.join(STATISTICS)}")
+        if self.first_seed < 0:
+            raise UsageError(f"--seed {self.first_seed}: seeds are 0 or more")
+        check_settings(self.alpha, self.spending)
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds both sides play, in order."""
+        return list(range(self.first_seed, self.first_seed + self.max_seeds))
+
+    @property
+    def sizes(self) -> list[int]:
+        """The seeds of each side at the end of each round."""
+        return round_sizes(self.max_seeds, self.round)
+
+    def config(self, side: str, seed: int) -> ExperimentConfig:
+        """The config of side ``A`` or ``B`` with its seed `seed`."""
+        return (self.a if side == "A" else self.b).model_copy(update={"seed": seed})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "a": _without_seed(self.a),
+            "b": _without_seed(self.b),
+            "max_seeds": self.max_seeds,
+            "round": self.round,
+            "alpha": self.alpha,
+            "score": self.score,
+            "spending": self.spending,
+            "first_seed": self.first_seed,
+        }
+
+    @property
+    def sha256(self) -> str:
+        """The hash of both configs and every setting: what ``--resume`` must find again."""
+        text = json.dumps(self.to_json(), sort_keys=True, default=str).encode()
+        return f"sha256:{hashlib.sha256(text).hexdigest()}"
+
+
+def _without_seed(config: ExperimentConfig) -> dict[str, Any]:
+    """A side's config as ``duel.json`` keeps it: without a seed (the duel gives each run
+    its own), so that a config's own seed changes nothing."""
+    return {key: value for key, value in config.to_json().items() if key != "seed"}
+
+
+def load_duel(
+    path_a: str | Path,
+    path_b: str | Path,
+    overrides: Sequence[str] = (),
+    **settings: Any,
+) -> Duel:
+    """Read two configs (`overrides` apply to both) and check that each can be built before
+    anything runs; `settings` are `Duel`'s (``max_seeds``, ``round``, ``alpha``, ...).
+
+    >>> duel = load_duel("configs/cartpole_random.yaml", "configs/cartpole_balance.yaml")
+    >>> duel.name, duel.sizes, duel.seeds[:3]
+    ('cartpole_random-vs-cartpole_balance', [4, 8, 12, 16, 20], [0, 1, 2])
+    """
+    configs: list[ExperimentConfig] = []
+    problems: list[Problem] = []
+    for path in (path_a, path_b):
+        try:
+            configs.append(load_config(path, overrides))
+        except ConfigError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise ConfigError(problems)
+    for path, config in zip((path_a, path_b), configs, strict=True):
+        try:
+            trial_build(config)
+        except GymrunError as exc:
+            raise ConfigError([Problem(str(path), "", str(exc))]) from None
+    a, b = configs
+    name = f"{a.name or 'experiment'}-vs-{b.name or 'experiment'}"
+    return Duel(name, a, b, **settings)
+
+
+@dataclass(frozen=True)
+class DuelRun:
+    """One run of a duel: its side, seed and score (None unless it completed)."""
+
+    side: str
+    seed: int
+    score: float | None
+    status: str
+    run_dir: str | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return run_label(self.side, self.seed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "seed": self.seed,
+            "score": self.score,
+            "status": self.status,
+            "run_dir": self.run_dir,
+            "error": self.error,
+        }
+
+
+def run_label(side: str, seed: int) -> str:
+    """The directory of side `side`'s run with seed `seed`.
+
+    >>> run_label("A", 3), run_label("B", 3)
+    ('a-seed=3', 'b-seed=3')
+    """
+    return f"{DUEL_SIDES[SIDES.index(side)]}-seed={seed}"
+
+
+@dataclass(frozen=True)
+class DuelProgress:
+    """How far a duel has come: the round playing (of at most `rounds`), the seeds of each
+    side once it is in, its runs as the pipeline counts them, and the rounds decided."""
+
+    round: int
+    rounds: int
+    seeds: int
+    runs: Progress
+    looks: Sequence[Look]
+
+
+@dataclass
+class DuelResult:
+    """A duel's rounds and runs, and how it ended: ``completed`` (decided, or at the most
+    seeds), ``interrupted`` (Ctrl-C, SIGTERM, SIGHUP or a lost cluster, said in `error`)
+    or ``failed`` (a run failed or had no score, said in `error`)."""
+
+    duel: Duel
+    looks: list[Look]
+    runs: list[DuelRun]
+    status: str
+    executor: str
+    seconds: float
+    duel_dir: Path | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)  # code hashes, workers' versions
+
+    @property
+    def decision(self) -> str | None:
+        """``A`` or ``B`` (that side scores higher), ``none`` (no difference detectable
+        within the most seeds), or None (the duel did not finish)."""
+        if self.status != "completed" or not self.looks:
+            return None
+        return self.looks[-1].decision
+
+    @property
+    def seeds(self) -> int:
+        """The seeds of each side the test has looked at."""
+        return self.looks[-1].seeds if self.looks else 0
+
+    def to_json(self) -> dict[str, Any]:
+        duel = self.duel
+        document = {
+            "decision": self.decision,
+            "seeds": self.seeds,
+            "alpha": duel.alpha,
+            "status": self.status,
+            "test": {
+                "name": TEST,
+                "two_sided": True,
+                "paired": "A and B play the same seeds; each seed's difference A - B",
+                "score": f"run score: the {duel.score} of its episode rewards",
+                "spending": duel.spending,
+                "resamples": RESAMPLES,
+                "seed": SEED,
+                "reference": REFERENCE,
+            },
+            "rounds": [look.to_json() for look in self.looks],
+            "runs": [run.to_json() for run in self.runs],
+            "duel": duel.to_json(),
+            "executor": self.executor,
+            "seconds": self.seconds,
+            "duel_dir": None if self.duel_dir is None else str(self.duel_dir),
+            "error": self.error,
+            "config_sha256": duel.sha256,
+            **self.provenance,
+        }
+        return document | {"verdict": verdict(document)}
+
+
+def side_name(document: dict[str, Any], side: str) -> str:
+    """The name of side ``A`` or ``B`` of a duel in its JSON form (its config's name)."""
+    return str(document["duel"][side.lower()].get("name") or "experiment")
+
+
+def verdict(document: dict[str, Any]) -> str:
+    """What a duel decided, in words, from its JSON form (``duel.json``).
+
+    >>> duel = {"a": {"name": "random"}, "b": {"name": "balance"}}
+    >>> verdict({"decision": "B", "seeds": 8, "status": "completed", "duel": duel})
+    'B (balance) scores higher: decided after 8 seeds of each'
+    >>> verdict({"decision": "none", "seeds": 20, "status": "completed", "duel": duel})
+    'no difference detectable within 20 seeds of each'
+    >>> verdict({"decision": None, "seeds": 4, "status": "interrupted", "duel": duel})
+    'undecided: interrupted after 4 seeds of each'
+    """
+    decision, seeds = document["decision"], seeds_of_each(document["seeds"])
+    if decision in SIDES:
+        name = side_name(document, decision)
+        return f"{decision} ({name}) scores higher: decided after {seeds}"
+    if decision == "none":
+        return f"no difference detectable within {seeds}"
+    status = "still going, or killed" if document["status"] == "running" else document["status"]
+    return f"undecided: {status} after {seeds}"
+
+
+def seeds_of_each(count: int) -> str:
+    """``8 seeds of each``, ``1 seed of each``."""
+    return f"{count} seed{'' if count == 1 else 's'} of each"
+
+
+def guarantee(alpha: float) -> str:
+    """The error rate a duel's decision comes with, in words.
+
+    >>> guarantee(0.01).split(" (")[0]
+    'two configs that score alike are called different at most 1% of the time'
+    """
+    return (
+        f"two configs that score alike are called different at most {alpha * 100:.4g}% of the "
+        f"time (alpha {figure(alpha)}, two-sided, over every round)"
+    )
+
+
+def recorded_duel(directory: Path) -> Duel:
+    """The duel recorded in `directory` (its configs and settings, from ``duel.json``), to
+    resume it: refused (`ResumeRefused`) when it holds no duel, or one whose configs do not
+    validate here."""
+    where = f"--resume {directory}"
+    try:
+        document = read_duel_json(directory)
+    except FileNotFoundError:
+        raise ResumeRefused(f"{where}: no {DUEL_FILE}: not a duel's directory") from None
+    except GymrunError as exc:
+        raise ResumeRefused(f"{where}: {exc}") from None
+    settings = dict(document["duel"])
+    configs = []
+    for side in ("a", "b"):
+        data = settings.pop(side)
+        try:
+            configs.append(
+                validate_document(Document(f"{directory / DUEL_FILE} duel.{side}", data))
+            )
+        except ConfigError as exc:
+            raise ResumeRefused(f"{where}: {exc.problems[0]}") from None
+    try:
+        return Duel(settings.pop("name"), configs[0], configs[1], **settings)
+    except (TypeError, UsageError) as exc:
+        raise ResumeRefused(f"{where}: {DUEL_FILE}: not a duel's settings ({exc})") from None
+
+
+def run_duel(
+    duel: Duel,
+    *,
+    executor: Executor | None = None,
+    duel_dir: Path | RecordDir | None = None,
+    on_progress: Callable[[DuelProgress], None] | None = None,
+    resume: bool = False,
+) -> DuelResult:
+    """Play `duel` round by round on `executor` (this process by default) until its test
+    decides, recording each run under `duel_dir` (none: nothing is written) and
+    ``duel.json`` after every round.
+
+    Each run is a session of the one pipeline (see `gymrun.pipeline`). Ctrl-C keeps every
+    finished episode and ends the duel as interrupted; a run that fails ends it as failed
+    (a run without a score leaves the test nothing to compare). With `resume`, `duel_dir`
+    holds this duel, stopped: its finished runs are kept, the rest are played, and the
+    rounds come out as an uninterrupted duel's. `on_progress` is told how far it has come.
+
+    >>> duel = load_duel("configs/cartpole_random.yaml", "configs/cartpole_balance.yaml",
+    ...                  ["episodes=3"])
+    >>> result = run_duel(duel)
+    >>> result.decision, result.seeds, [look.decision for look in result.looks]
+    ('B', 8, [None, 'B'])
+    """
+    executor = executor or InProcess()
+    path = duel_dir.path if isinstance(duel_dir, RecordDir) else duel_dir
+    if resume:
+        if path is None:
+            raise UsageError("--resume needs the duel's directory")
+        check_resumable(duel, path)
+    # a cluster out of reach fails on entering the executor, before anything is written
+    with executor, claimed_dir(duel_dir, resume=resume, option="duel directory") as claimed:
+        return _Playing(duel, executor, claimed, on_progress, resume).play()
+
+
+def check_resumable(duel: Duel, directory: Path) -> None:
+    """`directory` holds `duel`, with the same configs, settings and user code."""
+    where = f"--resume {directory}"
+    try:
+        recorded = read_duel_json(directory)
+    except FileNotFoundError:
+        raise ResumeRefused(f"{where}: no {DUEL_FILE}: not a duel's directory") from None
+    except GymrunError as exc:
+        raise ResumeRefused(f"{where}: {exc}") from None
+    if recorded["config_sha256"] != duel.sha256:
+        raise ResumeRefused(
+            f"{where}: the duel recorded there was run with other configs or settings "
+            f"(they hash to {recorded['config_sha256']}, these to {duel.sha256})"
+        )
+    code = {
+        name: sha for config in (duel.a, duel.b) for name, sha in RunPlan.of(config).code.items()
+    }
+    for name in sorted(set(code) | set(recorded.get("code", {}))):
+        theirs = recorded.get("code", {}).get(name)
+        if theirs != code.get(name):
+            raise ResumeRefused(
+                f"{where}: module {name} is not the version the duel ran "
+                f"({theirs}, now {code.get(name)})"
+            )
+
+
+class _Playing:
+    """A duel being played into its claimed directory (None: not recorded)."""
+
+    def __init__(
+        self,
+        duel: Duel,
+        executor: Executor,
+        claimed: RecordDir | None,
+        on_progress: Callable[[DuelProgress], None] | None,
+        resume: bool,
+    ) -> None:
+        self.duel, self.executor, self.claimed = duel, executor, claimed
+        self.directory = None if claimed is None else claimed.path
+        self.on_progress, self.resume = on_progress, resume
+        self.started = utc_now()
+        self.result = DuelResult(duel, [], [], "running", executor.name, 0.0, self.directory)
+        self.code: dict[str, str] = {}
+        self.loaded: list[str] = []
+        size = self.duel.max_seeds
+        if size < fewest_seeds(duel.alpha):
+            self.result.notes.append(
+                f"with at most {seeds_of_each(size)}, no difference can be decided at alpha "
+                f"{figure(duel.alpha)}: a sign-flip test needs {fewest_seeds(duel.alpha)}"
+            )
+
+    def play(self) -> DuelResult:
+        if self.claimed is not None:
+            if not self.resume:
+                self.claimed.clear_previous()  # --force: both configs were checked by now
+            try:
+                self._write()
+            except OSError as exc:
+                raise FaultError(f"cannot write the duel's record: {exc.strerror or exc}") from exc
+        guard = InterruptGuard()
+        with guard:
+            guard.hold()  # released as each round starts playing
+            done = 0
+            for number, size in enumerate(self.duel.sizes, 1):
+                runs = self._round(guard, number, self.duel.seeds[done:size])
+                self.result.runs += runs
+                if self.result.status != "running" or self._look(number, runs):
+                    break
+                done = size
+            self.result.notes += list(dict.fromkeys(self.loaded))
+            self._record()
+            guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
+        return self.result
+
+    def _look(self, number: int, runs: list[DuelRun]) -> bool:
+        """The test after round `number`, whose `runs` are in; True when the duel ends."""
+        result = self.result
+        missing = [run for run in runs if run.score is None]
+        if missing:  # the test has nothing to compare on that seed
+            result.status = "failed"
+            result.error = "; ".join(
+                f"{run.label}: {run.error or 'no finite reward to score'}" for run in missing
+            )
+            return True
+        scores = {
+            side: [run.score for run in result.runs if run.side == side and run.score is not None]
+            for side in SIDES
+        }
+        result.looks = sequential_looks(
+            scores["A"],
+            scores["B"],
+            self.duel.sizes[:number],
+            max_seeds=self.duel.max_seeds,
+            alpha=self.duel.alpha,
+            spending=self.duel.spending,
+        )
+        decided = result.looks[-1].decision is not None
+        if decided:
+            result.status = "completed"
+        self._record()
+        if self.on_progress is not None:
+            rounds, size = len(self.duel.sizes), self.duel.sizes[number - 1]
+            done = Progress(len(runs), len(runs))
+            self.on_progress(DuelProgress(number, rounds, size, done, result.looks))
+        return decided
+
+    def _round(self, guard: InterruptGuard, number: int, seeds: list[int]) -> list[DuelRun]:
+        """Play one round's runs (each seed, A then B); how it ended goes in the result."""
+        plans = [RunPlan.of(self.duel.config(side, seed)) for seed in seeds for side in SIDES]
+        sides = [(side, seed) for seed in seeds for side in SIDES]
+        run_dirs = [
+            None if self.directory is None else self.directory / run_label(side, seed)
+            for side, seed in sides
+        ]
+        parts = [
+            resumable_part(plan, run_dir) if self.resume else None
+            for plan, run_dir in zip(plans, run_dirs, strict=True)
+        ]
+        for part, run_dir in zip(parts, run_dirs, strict=True):
+            if self.resume and part is None and run_dir is not None and os.path.lexists(run_dir):
+                shutil.rmtree(run_dir)  # unreadable, or cannot go on: played again whole
+        sessions = [
+            RunSession(
+                plan,
+                record_dir=run_dir,
+                resumed=part,
+                guard=guard,
+                plot=False,  # a duel's many runs: the board draws each on its page
+                provenance=self.executor.provenance,
+            )
+            for plan, run_dir, part in zip(plans, run_dirs, parts, strict=True)
+        ]
+        report = None
+        if self.on_progress is not None:
+            on_progress = self.on_progress
+            looks, rounds, size = (
+                self.result.looks,
+                len(self.duel.sizes),
+                self.duel.sizes[number - 1],
+            )
+
+            def report(progress: Progress) -> None:
+                on_progress(DuelProgress(number, rounds, size, progress, looks))
+
+        try:
+            guard.release()  # a stop that came while the last round was written stops here
+            status, lost = play_sessions(sessions, self.executor, on_progress=report)
+        except KeyboardInterrupt:
+            status, lost = "interrupted", None
+        guard.hold()
+        for session in sessions:
+            session.close("interrupted" if status == "interrupted" else "completed")
+        guard.hold()  # closing a session lets signals through: the round ends whole
+        if status == "interrupted":
+            self.result.status, self.result.error = "interrupted", lost
+        self.code |= {name: sha for plan in plans for name, sha in plan.code.items()}
+        self.loaded += [
+            note for s in sessions if s.started and (note := loading_note(s.plan.agent))
+        ]
+        return [
+            _run(side, seed, session, self.duel.score)
+            for (side, seed), session in zip(sides, sessions, strict=True)
+        ]
+
+    def _record(self) -> None:
+        """``duel.json`` again, with the rounds so far; a failure to write it is a note."""
+        if self.claimed is None:
+            return
+        try:
+            self._write()
+        except OSError as exc:
+            note = f"{DUEL_FILE} could not be written: {exc.strerror or exc}"
+            if note not in self.result.notes:
+                self.result.notes.append(note)
+
+    def _write(self) -> None:
+        assert self.directory is not None
+        self.result.seconds = (utc_now() - self.started).total_seconds()
+        provenance = ({"code": self.code} if self.code else {}) | self.executor.provenance
+        self.result.provenance = provenance
+        write_json(self.directory / DUEL_FILE, self.result.to_json())
+
+
+def _run(side: str, seed: int, session: RunSession, statistic: str) -> DuelRun:
+    """A run of a duel, closed, with its score: `statistic` of its finite episode rewards."""
+    result = session.result
+    assert result is not None
+    rewards = session.summary.finite_rewards()
+    score = None
+    if result.status == "completed" and len(rewards):
+        score = float(STATISTICS[statistic](rewards[None, :])[0])
+        if not np.isfinite(score):
+            score = None
+    return DuelRun(
+        side,
+        seed,
+        score,
+        result.status,
+        None if result.run_dir is None else str(result.run_dir),
+        None if result.error is None else str(result.error),
+    )

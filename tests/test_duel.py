@@ -1,0 +1,228 @@
+"""Duels: two configs on the same seeds, round by round, until the sequential test decides;
+recorded as a sweep records its runs, shown and compared from disk, the same on every
+executor, and resumed to the decision an uninterrupted duel reaches."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gymrun.duel import DuelProgress, load_duel, run_duel
+from gymrun.records.reading import read_duel_json
+from gymrun.scale.executors import Processes
+from tests.support.cli import gymrun
+from tests.support.fake_env import FAKE_ID
+from tests.support.paths import CONFIGS
+from tests.support.processes import finished, start_gymrun
+
+WriteConfig = Callable[..., Path]
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
+BALANCE = str(CONFIGS / "cartpole_balance.yaml")
+EPSILON = str(CONFIGS / "cartpole_epsilon.yaml")
+
+
+def fake(write_config: WriteConfig, name: str, **kwargs: object) -> Path:
+    """A config of the fake env: episodes of 3 steps paying `reward` each, and `kwargs`."""
+    settings = {"length": 3, **kwargs}
+    return write_config(
+        f"name: {name}\nenv: {{id: {FAKE_ID}, kwargs: {json.dumps(settings)}}}\n"
+        "agent: random\nepisodes: 4\n"
+    )
+
+
+def scores(document: dict, side: str) -> list[float]:  # type: ignore[type-arg]
+    return [run["score"] for run in document["runs"] if run["side"] == side]
+
+
+def test_identical_configs_are_never_called_different() -> None:
+    code, out, err = gymrun(
+        "duel", RANDOM, RANDOM, "--max-seeds", "6", "--round", "3", "--set", "episodes=3",
+        "--json", "-o", "same",
+    )  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["decision"], document["seeds"], document["alpha"]) == ("none", 6, 0.05)
+    assert [row["difference"] for row in document["rounds"]] == [0.0, 0.0]
+    # the same seeds give the same episodes: every seed scores alike on both sides
+    assert scores(document, "A") == scores(document, "B")
+    assert len(set(scores(document, "A"))) > 1  # and the seeds differ from one another
+    assert document["verdict"] == "no difference detectable within 6 seeds of each"
+
+
+def test_a_random_agent_loses_to_a_balancing_one_in_fewer_seeds_than_the_most() -> None:
+    code, out, err = gymrun("duel", RANDOM, BALANCE, "--set", "episodes=5", "-o", "d")
+    assert code == 0, err
+    assert "decision: B (cartpole_balance) scores higher: decided after 8 seeds of each" in out
+    assert (
+        "guarantee: two configs that score alike are called different at most 5% of the time "
+        "(alpha 0.05, two-sided, over every round)"
+    ) in out
+    assert "round 1: 4 seeds of each" in err and "recorded in d" in err
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
+    assert [[*row[:2], row[-1]] for row in rows] == [
+        ["1", "4", "go on"],
+        ["2", "8", "B"],
+    ]
+    document = read_duel_json(Path("d"))
+    assert (document["decision"], document["seeds"], document["status"]) == ("B", 8, "completed")
+    assert document["duel"]["a"]["agent"]["name"] == "random"
+    assert document["duel"]["b"]["agent"]["name"] == "cartpole_balance"
+    assert document["test"]["spending"] == "linear" and document["rounds"][0]["boundary"] is None
+    assert scores(document, "B") == [500.0] * 8
+    made = sorted(p.name for p in Path("d").iterdir() if p.is_dir())
+    assert made == sorted(f"{side}-seed={seed}" for side in "ab" for seed in range(8))
+    for seed in range(8):
+        config = yaml.safe_load(Path(f"d/a-seed={seed}/config.yaml").read_text())
+        assert (config["seed"], config["episodes"]) == (seed, 5)
+
+
+def test_show_and_compare_read_a_duel_back() -> None:
+    code, out, err = gymrun("duel", RANDOM, BALANCE, "--set", "episodes=3", "-o", "d")
+    assert code == 0, err
+    code, shown, _ = gymrun("show", "d")
+    assert code == 0
+    assert shown.startswith("duel d\n") and shown.endswith(out)  # the same tables again
+    code, again, _ = gymrun("show", "d", "--json")
+    assert json.loads(again) == read_duel_json(Path("d"))
+    code, compared, _ = gymrun("compare", "d", "--json")
+    groups = json.loads(compared)["groups"][0]["groups"]
+    runs = {group["label"]: len(group["scored_runs"]) for group in groups}
+    assert runs == {"cartpole_balance": 8, "cartpole_random": 8}
+    code, runs_first, _ = gymrun("compare", "d")
+    assert code == 0 and runs_first.index("a-seed=0") < runs_first.index("b-seed=0")
+
+
+def test_every_executor_gives_the_same_duel() -> None:
+    duel = load_duel(EPSILON, RANDOM, ["episodes=6"], max_seeds=8)
+    local = run_duel(duel)
+    pool = run_duel(duel, executor=Processes(2))
+    assert local.decision == pool.decision == "B"
+    assert [run.to_json() for run in local.runs] == [run.to_json() for run in pool.runs]
+    assert local.looks == pool.looks
+
+
+def test_a_duel_stopped_mid_round_resumes_to_the_uninterrupted_decision(tmp_path: Path) -> None:
+    duel = load_duel(EPSILON, RANDOM, ["episodes=6"], max_seeds=12)
+    whole = run_duel(duel, duel_dir=tmp_path / "whole")
+
+    def stop_in_round_2(progress: DuelProgress) -> None:
+        if progress.round == 2 and progress.runs.runs_done >= 3:
+            raise KeyboardInterrupt  # as Ctrl-C lands while the round plays
+
+    cut = run_duel(duel, duel_dir=tmp_path / "cut", on_progress=stop_in_round_2)
+    assert (cut.status, cut.decision, cut.seeds) == ("interrupted", None, 4)
+    recorded = read_duel_json(tmp_path / "cut")
+    assert (recorded["status"], len(recorded["rounds"])) == ("interrupted", 1)
+    first = tmp_path / "cut" / "a-seed=0" / "episodes.jsonl"
+    before = first.stat().st_mtime_ns
+    resumed = run_duel(duel, duel_dir=tmp_path / "cut", resume=True)
+    assert resumed.status == whole.status == "completed"
+    assert (resumed.decision, resumed.looks) == (whole.decision, whole.looks)
+    assert [run.score for run in resumed.runs] == [run.score for run in whole.runs]
+    assert first.stat().st_mtime_ns == before  # a finished run is kept, not played again
+    assert read_duel_json(tmp_path / "cut")["decision"] == whole.decision
+
+
+def test_resume_finishes_only_the_duel_recorded_there(write_config: WriteConfig) -> None:
+    a, b = fake(write_config, "one", reward=1.0), fake(write_config, "two", reward=2.0)
+    code, _, err = gymrun("duel", str(a), str(b), "--max-seeds", "8", "-o", "d")
+    assert code == 0, err
+    code, out, _ = gymrun("duel", "--resume", "d", "--json")
+    assert code == 0 and json.loads(out)["decision"] == "B"
+    code, _, err = gymrun("duel", str(a), str(b), "--max-seeds", "10", "--resume", "d")
+    assert code == 2 and "the duel recorded there was run with other configs or settings" in err
+    code, _, err = gymrun("duel", "--resume", "d", "--alpha", "0.1")
+    assert code == 2
+    assert err.startswith("error: --resume d alone finishes the duel recorded there")
+    code, _, err = gymrun("run", "--resume", "d")
+    assert code == 2 and "a duel's directory; resume it with gymrun duel --resume DIR" in err
+
+
+def test_a_clear_difference_on_the_fake_env_is_decided_at_8_of_20(
+    write_config: WriteConfig,
+) -> None:
+    a, b = fake(write_config, "one", reward=1.0), fake(write_config, "two", reward=2.0)
+    result = run_duel(load_duel(a, b))
+    assert (result.decision, result.seeds) == ("B", 8)
+    assert [look.difference for look in result.looks] == [-3.0, -3.0]
+
+
+def test_force_replaces_a_duel_and_nothing_else(write_config: WriteConfig) -> None:
+    a = fake(write_config, "one")
+    args = ("duel", str(a), str(a), "--max-seeds", "2", "-o", "d")
+    assert gymrun(*args).code == 0
+    code, _, err = gymrun(*args)
+    assert code == 2 and "the directory is not empty" in err
+    assert gymrun(*args, "--force").code == 0
+    assert read_duel_json(Path("d"))["decision"] == "none"
+    assert "no difference can be decided at alpha 0.05" in gymrun(*args, "--force")[2]
+
+
+def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> None:
+    a, b = fake(write_config, "one"), fake(write_config, "bad", fail_at=2)
+    code, out, err = gymrun("duel", str(a), str(b), "-o", "d")
+    assert code == 1
+    assert "the duel failed: b-seed=0: " in err and "step 2 exploded" in err
+    document = read_duel_json(Path("d"))
+    assert (document["status"], document["decision"], document["rounds"]) == ("failed", None, [])
+    assert "decision: undecided: failed after 0 seeds of each" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: Missing argument 'A' (see gymrun duel --help)"),
+        ([RANDOM], "error: Missing argument 'B' (see gymrun duel --help)"),
+        ([RANDOM, RANDOM, "--alpha", "1.5"], "error: --alpha 1.5: the test's level is a "
+         "probability between 0 and 1"),
+        ([RANDOM, RANDOM, "--score", "best"], "error: --score best: use one of mean, iqm, median"),
+        ([RANDOM, RANDOM, "--spending", "fast"], "error: --spending fast: use one of linear, "
+         "obrien-fleming, pocock"),
+        ([RANDOM, "nowhere.yaml"], "error: nowhere.yaml: file not found"),
+        (["--resume", "d", "-o", "e"], "error: --resume DIR records into DIR: drop --output, "
+         "--force, --no-record"),
+        (["--resume", "nowhere"], "error: --resume nowhere: no duel.json: not a duel's directory"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    code, out, err = gymrun("duel", *args)
+    assert (code, out, err.strip()) == (2, "", message)
+    assert not Path("recordings").exists()
+
+
+@pytest.mark.slow  # a real process stopped by Ctrl-C mid-round, then resumed
+def test_ctrl_c_mid_round_then_resume_gives_the_uninterrupted_decision(tmp_path: Path) -> None:
+    args = [EPSILON, RANDOM, "--set", "episodes=3000", "--max-seeds", "8", "--json"]
+    process = start_gymrun("duel", *args, "-o", "cut", cwd=tmp_path)
+    second = tmp_path / "cut" / "a-seed=5" / "episodes.jsonl"  # a run of round 2
+    deadline = time.monotonic() + 120
+    while not (second.exists() and second.stat().st_size):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finished(process)
+    assert code == 130, err
+    assert "interrupted after 4 seeds of each; finished runs are kept" in err
+    assert read_duel_json(tmp_path / "cut")["status"] == "interrupted"
+    kept = (tmp_path / "cut" / "a-seed=0" / "episodes.jsonl").stat().st_mtime_ns
+    code, out, err = finished(start_gymrun("duel", "--resume", "cut", "--json", cwd=tmp_path))
+    assert code == 0, err
+    resumed = json.loads(out)
+    code, out, err = finished(start_gymrun("duel", *args, "-o", "whole", cwd=tmp_path))
+    assert code == 0, err
+    whole = json.loads(out)
+    assert resumed["decision"] == whole["decision"] and resumed["rounds"] == whole["rounds"]
+    assert [r["score"] for r in resumed["runs"]] == [r["score"] for r in whole["runs"]]
+    assert (tmp_path / "cut" / "a-seed=0" / "episodes.jsonl").stat().st_mtime_ns == kept
+    assert os.path.isdir(tmp_path / "cut" / "b-seed=7")
