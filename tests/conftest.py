@@ -9,7 +9,10 @@ and run in one worker process, so the fixture is built once."""
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +21,19 @@ import pytest
 
 from tests.support import fake_env, goal_env  # noqa: F401  (registers the test environments)
 from tests.support.dask_cluster import Cluster, dask_cluster
+
+_SB3_LOGS = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SB3's learn() makes a logging folder in the system's temporary directory unless told
+    # where (SB3_LOGDIR): the models tests train log into one folder, removed at the end.
+    config.stash[_SB3_LOGS] = Path(tempfile.mkdtemp(prefix="gymrun-tests-sb3-"))
+    os.environ["SB3_LOGDIR"] = str(config.stash[_SB3_LOGS])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash[_SB3_LOGS], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
