@@ -166,7 +166,9 @@ def main() -> None:
     if options.build:
         build_here(*options.build)
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    # Inside the project, where a user's recordings go: the system's temporary directory may
+    # be another file system, much slower or faster at making files than the project's.
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".benchmark-") as tmp:
         root = options.recordings or Path(tmp, "recordings")
         out, long_root = Path(tmp, "board"), Path(tmp, "long")
         shutil.rmtree(root / ONE_MORE, ignore_errors=True)

@@ -101,7 +101,9 @@ def main() -> None:
         "long": load_sweep(CONFIG, [f"episodes={args.episodes}"]),
     }
     repeats = 1 if args.quick else args.repeats
-    with tempfile.TemporaryDirectory() as directory:
+    # Inside the project, where a user's recordings go: the system's temporary directory may
+    # be another file system, much slower or faster at making files than the project's.
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".benchmark-") as directory:
         address, processes = start_cluster(
             Path(directory), workers=2, profiler=not args.no_profiler
         )

@@ -363,7 +363,9 @@ def main() -> None:
         )
     )
 
-    with tempfile.TemporaryDirectory() as tmp:
+    # Inside the project, where a user's recordings go: the system's temporary directory may
+    # be another file system, much slower or faster at making files than the project's.
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".benchmark-") as tmp:
         work = Path(tmp)
         whole = 5 if not quick else 1
         num_envs, episodes = (8, 400) if quick else (4096, 409_600)
