@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.support.cli import gymrun
@@ -163,6 +163,7 @@ def damaged_copy(healthy: Path, target: Path, damage: dict[str, tuple[str, bytes
 
 @FUZZ
 @given(damage=st.dictionaries(st.sampled_from(RUN_FILES), DAMAGE, min_size=1, max_size=4))
+@example(damage={"config.yaml": ("line", b"0:")})  # a key that is a number: compare sorted keys
 def test_damaged_run_directories_are_shown_or_refused_cleanly(
     tmp_path: Path, healthy_run: Path, damage: dict[str, tuple[str, bytes]]
 ) -> None:

@@ -295,6 +295,9 @@ def _config_problem(config: Any, seeded: bool = True) -> str | None:
     not `seeded`: a duel's sides, whose runs each get one), or None."""
     if not isinstance(config, dict):
         return f"a {type(config).__name__}, not a mapping"
+    odd = _odd_key(config)
+    if odd is not None:  # gymrun writes names only: a key 0 or true is not its
+        return f"the key {odd} is not a name"
     for key in ("env", "agent", "episodes", "seed")[: None if seeded else 3]:
         if key not in config:
             return f"no {key}"
@@ -311,6 +314,27 @@ def _config_problem(config: Any, seeded: bool = True) -> str | None:
     for number, wrapper in enumerate(config.get("wrappers") or []):
         if not (isinstance(wrapper, dict) and isinstance(wrapper.get("name"), str)):
             return f"wrappers.{number} is not a mapping with a name"
+    return None
+
+
+def _odd_key(value: Any, where: str = "") -> str | None:
+    """Where the first key of a mapping in `value` that is not a string is, or None.
+
+    >>> _odd_key({"a": [{"b": 1}, {0: 2}]}), _odd_key({"a": {"b": None}})
+    ('a.1.0', None)
+    """
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        if isinstance(value, dict) and not isinstance(key, str):
+            return f"{where}{key}"
+        found = _odd_key(inner, f"{where}{key}.")
+        if found is not None:
+            return found
     return None
 
 
