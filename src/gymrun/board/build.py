@@ -204,6 +204,7 @@ def build_board(
             and (out / _run_page(run_id)).is_file()
         ):
             runs[run_id] = RunEntry.from_json(cached["entry"])
+            run_records[run_id]["entry"] = cached["entry"]  # as it was: not made again
         else:
             parent = run_id.rpartition("/")[0]
             changes.append((directory, (parents[parent], parent) if parent in parents else None))
@@ -212,6 +213,7 @@ def build_board(
     for entry_json, files in _refresh(root, site, changes):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id] = entry
+        run_records[entry.id]["entry"] = entry_json
         site.written.extend(map(Path, files))
         old = old_runs.get(entry.id)
         same_rows = same_rows and old is not None and old["entry"] == entry_json
@@ -238,8 +240,6 @@ def build_board(
         return _report(
             out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
         )
-    for run_id, entry in runs.items():
-        run_records[run_id]["entry"] = entry.to_json()
     soon = kept is not None and running and time.monotonic() < kept.pages_due
     if quiet and not catch_up and (same_rows or soon):
         # runs read again whose rows did not change (a running run with no new episode),
@@ -738,6 +738,21 @@ def table_rows(ranked: list[tuple[int | None, RunEntry]]) -> list[dict[str, Any]
     ]
 
 
+def _score_links(comparison: Comparison, runs: dict[str, RunEntry], base: str) -> dict[str, Markup]:
+    """Each group's run scores, each a link to its run's page: made as plain text, for
+    thousands of runs (a link is quoted by `url` and a score is a number: nothing in either
+    is markup)."""
+    return {
+        g.key: Markup(
+            ", ".join(
+                f'<a href="{base}{runs[m.run].cells["href"]}">{figure(m.score)}</a>'
+                for m in g.scored
+            )
+        )
+        for g in comparison.groups
+    }
+
+
 def _env_files(
     site: Site, env: dict[str, Any], comparison: Comparison, runs: dict[str, RunEntry]
 ) -> None:
@@ -779,15 +794,7 @@ def _env_files(
                 "improvement": document["improvement"],
             }
         ),
-        score_links={
-            g.key: Markup(", ").join(
-                Markup('<a href="{}{}">{}</a>').format(
-                    Markup(site_base(folder)), runs[m.run].cells["href"], figure(m.score)
-                )
-                for m in g.scored
-            )
-            for g in comparison.groups
-        },
+        score_links=_score_links(comparison, runs, site_base(folder)),
         scored=scored,
         picked=min(len(comparison.groups), PICKED),
         resamples=scores.GROUP_RESAMPLES,

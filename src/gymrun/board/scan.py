@@ -48,28 +48,33 @@ def scan(root: Path) -> Found:
     sweeps: list[Path] = []
     duels: list[Path] = []
     signatures: dict[Path, str] = {}
-    pending = [root]
+    top = os.fspath(root)
+    pending = [top]  # paths as text: a walk of thousands of runs makes no Path it can spare
     while pending:
         path = pending.pop()
         try:
             entries = list(os.scandir(path))
         except OSError:
             continue
-        folders = sorted(e.name for e in entries if _is_dir(e) and not e.name.startswith("."))
-        kind = record_kind([e.name for e in entries if not _is_dir(e)], folders)
-        if kind == "run" and path != root:
-            runs.append(path)
-            signatures[path] = _digest(path, entries)
+        files: list[str] = []
+        folders: list[os.DirEntry[str]] = []
+        for entry in entries:
+            if _is_dir(entry):
+                if not entry.name.startswith("."):
+                    folders.append(entry)
+            else:
+                files.append(entry.name)
+        kind = record_kind(files, [folder.name for folder in folders])
+        if kind == "run" and path != top:
+            run = Path(path)
+            runs.append(run)
+            signatures[run] = _digest(run, entries)
             continue  # a run holds no runs (videos/ is its own)
         if kind == "sweep":
-            sweeps.append(path)
+            sweeps.append(Path(path))
         elif kind == "duel":
-            duels.append(path)
-        pending.extend(
-            path / e.name
-            for e in entries
-            if e.name in folders and not e.is_symlink()  # links are not followed
-        )
+            duels.append(Path(path))
+        pending.extend(f.path for f in folders if not f.is_symlink())  # links not followed
     return Found(sorted(runs), sorted(sweeps), sorted(duels), signatures)
 
 
