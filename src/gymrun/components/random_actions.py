@@ -134,12 +134,8 @@ class _DiscreteStream(_Stream):
         self._position += words
         draw = self._bits.random_raw
         raw = b"".join([draw().to_bytes(8, "little") for _ in range(words)])
-        return map(self._by_byte.__getitem__, raw[:count])
-
-    @functools.cached_property
-    def _by_byte(self) -> list[np.int64]:
         assert self._byte_mask is not None
-        return [np.int64(self._start + (byte & int(self._byte_mask))) for byte in range(256)]
+        return map(_by_byte(self._start, int(self._byte_mask)).__getitem__, raw[:count])
 
     def batches(self, num_envs: int) -> Iterator[Any]:
         steps = max(1, BATCH_DRAW // num_envs)
@@ -271,3 +267,10 @@ def _stream(space: gym.Space[Any], num_envs: int) -> _Stream:
     if isinstance(space, gym.spaces.Tuple | gym.spaces.Dict):
         return _CompositeStream(space, num_envs)
     return _SampledStream(space, num_envs)
+
+
+@functools.cache
+def _by_byte(start: int, mask: int) -> list[np.int64]:
+    """The action each byte stands for (made once per space, not per agent: a sweep makes
+    an agent for each of its runs)."""
+    return [np.int64(start + (byte & mask)) for byte in range(256)]
