@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gymrun.errors import ConfigError
@@ -297,6 +298,49 @@ def test_a_point_of_short_runs_is_judged_on_its_mean_not_called_unsolved(
     ]
     table = gymrun("sweep", str(path), "--no-record", "--wide")[1]
     assert "│ not reached on average" in table and "│ reached on average" in table
+
+
+def test_each_point_has_the_success_rate_of_its_episodes(write_config: WriteConfig) -> None:
+    """An env that reports is_success: each point's success rate pools its seeds' episodes,
+    with its interval, in sweep.json, the table, `gymrun show` and the board's sweep page."""
+    from gymrun.board.build import build_board
+    from gymrun.core.statistics import bootstrap_ci
+    from gymrun.numbers import interval
+
+    path = write_config(
+        "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 15\n"
+        "sweep:\n  agent: [random, {name: constant, action: 1}]\n  seeds: [1, 2]\n"
+    )
+    code, out, err = gymrun("sweep", str(path), "-o", "rec/s")
+    assert code == 0, err
+    data = json.loads(Path("rec/s/sweep.json").read_text())
+    shown = []
+    for point in data["points"]:
+        lines = [
+            json.loads(line)
+            for run in point["runs"]
+            for line in Path(run["run_dir"], "episodes.jsonl").read_text().splitlines()
+        ]
+        successes = [float(line["is_success"]) for line in lines]
+        low, high = bootstrap_ci(np.array(successes))
+        assert point["metrics"] == {
+            "is_success": {
+                "mean": sum(successes) / 30,
+                "low": low,
+                "high": high,
+                "episodes": 30,
+                "missing": 0,
+            }
+        }
+        shown.append(interval(sum(successes) / 30, low, high))
+    assert shown[0] != shown[1]  # the walker that always steps right succeeds more often
+    for table in (out, gymrun("show", "rec/s")[1]):
+        assert "success [95% CI]" in table
+        assert all(f" {text} │" in table for text in shown)
+    build_board(Path("rec"), Path("site"))
+    page = Path("site/sweeps/s/index.html").read_text()
+    assert "success [95% CI]</th>" in page
+    assert all(f'<td class="num nowrap">{text}</td>' in page for text in shown)
 
 
 def test_a_sweep_over_environments_stars_the_best_of_each(write_config: WriteConfig) -> None:

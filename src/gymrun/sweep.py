@@ -31,7 +31,7 @@ from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.core.summary import verdict_of_seeds
+from gymrun.core.summary import Summary, verdict_of_seeds
 from gymrun.errors import (
     ConfigError,
     FaultError,
@@ -164,6 +164,9 @@ class PointResult:
     runs: list[dict[str, Any]] = field(default_factory=list)  # per seed: seed, summary, run_dir
     verdict: str | None = None  # as `core.summary.verdict_of_seeds` says
     solved_seeds: int | None = None  # how many seeds' runs solved, when any was judged
+    # each metric its runs recorded (success...), over every episode of the point with a
+    # value: {"mean", "low", "high", "episodes", "missing"}, as a run's summary has them
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,7 +182,7 @@ class PointResult:
             "status": self.status,
             "errors": self.errors,
             "runs": self.runs,
-        }
+        } | ({"metrics": self.metrics} if self.metrics else {})
 
 
 def point_env(values: dict[str, Any]) -> str | None:
@@ -282,6 +285,7 @@ class SweepResult:
                 runs=point["runs"],
                 verdict=point.get("verdict"),  # a sweep.json from before verdicts: none
                 solved_seeds=point.get("solved_seeds"),
+                metrics=point.get("metrics", {}),  # none before metrics, or recorded
             )
             for point in document["points"]
         ]
@@ -502,6 +506,26 @@ def _text(value: Any) -> str:
     return json_text.dumps(value).strip('"')
 
 
+def _pooled_metrics(
+    summaries: Sequence[Summary], values: Sequence[dict[str, np.ndarray]], episodes: int
+) -> dict[str, dict[str, Any]]:
+    """Each metric a point's runs recorded, over every episode of theirs with a value: its
+    mean and 95% bootstrap interval, as the reward's over the point's episodes."""
+    pooled = {}
+    for name in dict.fromkeys(name for summary in summaries for name in summary.metrics):
+        found = [run[name] for run in values if name in run]
+        joined = np.concatenate(found) if found else np.zeros(0)
+        low, high = bootstrap_ci(joined) if len(joined) else (None, None)
+        pooled[name] = {
+            "mean": float(joined.mean()) if len(joined) else None,
+            "low": low,
+            "high": high,
+            "episodes": len(joined),
+            "missing": episodes - len(joined),
+        }
+    return pooled
+
+
 def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> PointResult:
     mine = [
         (run, session)
@@ -518,6 +542,7 @@ def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> Poin
     reached = [x.reached for x in summaries]
     solved_each = [x.solved for x in summaries]
     low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
+    metrics = _pooled_metrics(summaries, [s.summary.metric_values() for _, s in mine], count)
     statuses = {r.status for r in results}
     status = "completed"
     if "failed" in statuses:
@@ -535,6 +560,7 @@ def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> Poin
         solved=None if None in solved_each or not mine else all(solved_each),
         verdict=verdict_of_seeds(summaries, (low, high)),
         solved_seeds=None if None in solved_each or not mine else sum(map(bool, solved_each)),
+        metrics=metrics,
         status=status,
         errors=[
             f"seed {run.seed}: {r.error}"

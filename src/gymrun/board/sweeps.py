@@ -33,6 +33,11 @@ class SweepEntry:
     plot: bool = False
     env: str | None = None
 
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics its points' runs recorded (success...): a column each."""
+        return list(dict.fromkeys(name for p in self.points for name in p.get("metrics", {})))
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

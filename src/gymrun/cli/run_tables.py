@@ -348,6 +348,9 @@ def sweep_table(result: SweepResult) -> Table:
     shown = len(set(boundaries)) > 1 and "reward_boundary" not in keys
     if shown:
         table.add_column("boundary", justify="right", no_wrap=True)
+    metrics = list(dict.fromkeys(name for point in result.points for name in point.metrics))
+    for name in metrics:
+        table.add_column(f"{shown_name(name)} [95% CI]", justify="right", no_wrap=True, drop=2)
     table.add_column("mean steps", justify="right", no_wrap=True, drop=3)
     table.add_column("reached", justify="right", no_wrap=True, drop=2)
     table.add_column("verdict", no_wrap=True, drop=1)
@@ -371,11 +374,19 @@ def sweep_table(result: SweepResult) -> Table:
             episodes,
             mean,
             *([figure(boundaries[i])] if shown else []),
+            *(_point_metric(point.metrics.get(name)) for name in metrics),
             figure(point.mean_steps),
             share(point.reached_share),
             _point_verdict(point),
         )
     return table
+
+
+def _point_metric(metric: dict[str, Any] | None) -> str:
+    """A metric over a sweep point's episodes: its mean and 95% interval."""
+    if metric is None:
+        return "—"
+    return interval(metric["mean"], metric["low"], metric["high"])
 
 
 def _point_verdict(point: PointResult) -> Text:

@@ -471,6 +471,20 @@ class SummaryBuilder:
         left_out = _joined(self._left_out)
         return int(np.delete(np.arange(self._episodes), left_out)[kept])
 
+    def metric_values(self) -> dict[str, np.ndarray]:
+        """Each metric's values of the episodes added so far, in order, those without one
+        left out (copies)."""
+        parts = self._block_parts()
+        pending = joined_metrics([(len(part), part.metrics) for part in parts])
+        found = {}
+        for name in dict.fromkeys([*self._metrics, *pending]):
+            kept = list(self._metrics.get(name, []))
+            if name in pending:
+                values = pending[name].values
+                kept.append(values[~np.isnan(values)])
+            found[name] = _joined(kept)
+        return found
+
     def finite_rewards(self) -> np.ndarray:
         """The finite rewards of every episode added so far, in order (a copy)."""
         parts = [*(self._kept or [])]

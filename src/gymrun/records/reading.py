@@ -775,6 +775,9 @@ def _point_problem(point: Any) -> str | None:
     ci95 = point.get("ci95")
     if not (isinstance(ci95, list) and len(ci95) == 2):
         return ".ci95 is not a pair"
+    metrics = _metrics_problem(point.get("metrics", {}))  # added later: may be missing
+    if metrics is not None:
+        return f".{metrics}"
     for number, run in enumerate(point["runs"]):
         if not (isinstance(run, dict) and isinstance(run.get("run_dir"), str | type(None))):
             return f".runs.{number} is not a run"
