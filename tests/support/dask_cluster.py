@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from gymrun.core.orphans import die_with_parent
+
 DASK = str(Path(sys.executable).parent / "dask")
 START = 60.0  # seconds a scheduler or worker may take to start
 
@@ -36,6 +38,8 @@ class Cluster:
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            # killed with the test process even when it is killed (no `finally` runs then)
+            preexec_fn=die_with_parent,
         )
         self.processes.append(process)
         return process
