@@ -112,16 +112,26 @@ def test_an_existing_dataset_is_refused_before_anything_runs_unless_forced(tmp_p
     assert sorted(p.name for p in datasets().iterdir()) == ["taken-v2"]
 
 
-def test_a_dataset_that_cannot_be_written_is_left_out_whole_and_said(tmp_path: Path) -> None:
+def test_a_dataset_that_cannot_be_written_is_left_out_whole_and_fails_the_command(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "not-a-directory").write_text("")
     environment = {"MINARI_DATASETS_PATH": str(tmp_path / "not-a-directory")}
     code, _, err = gymrun(
         "run", "CartPole-v1", "-n", "3", "--dataset", "x", "-o", "run", env=environment
     )
-    assert code == 0, err
-    assert "note: dataset x-v0 was not written: " in err
+    assert code == 1, err  # asked for and not there: a script that goes on would miss it
+    last = err.splitlines()[-1]
+    assert last.startswith("error: dataset x-v0 was not written: ")
+    assert last.endswith(" (the run is recorded in run)")
     assert len(lines(tmp_path / "run")) == 3  # the run itself is whole
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "completed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-directory", "run"]
+    code, out, _ = gymrun(
+        "run", "CartPole-v1", "-n", "3", "--dataset", "x", "--no-record", "--json", env=environment
+    )
+    assert code == 1
+    assert json.loads(out)["unwritten"][0].startswith("dataset x-v0 was not written: ")
 
 
 def test_a_config_without_a_dataset_records_what_it_always_did(tmp_path: Path) -> None:

@@ -333,6 +333,9 @@ def _run_and_report(
         err.print(f"to finish it: {resume_command(record_dir.path)}")
     if result.error is not None:
         raise result.error
+    if result.unwritten:  # asked for, and not there: a fault, though the run is whole
+        where = "" if record_dir is None else f" (the run is recorded in {record_dir.path})"
+        raise FaultError(f"{result.unwritten[0]}{where}")
     if unknown is not None:
         raise unknown
     if result.status == "interrupted":

@@ -34,6 +34,9 @@ class RunResult:
     error: GymrunError | None = None
     run_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    # outputs the run was asked for that could not be written (a dataset), each with why:
+    # the run itself is whole, but what was asked of it is not all there
+    unwritten: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The object ``gymrun run --json`` prints."""
@@ -44,7 +47,7 @@ class RunResult:
             "status": self.status,
             "error": None if self.error is None else str(self.error),
             "run_dir": None if self.run_dir is None else str(self.run_dir),
-        }
+        } | ({"unwritten": self.unwritten} if self.unwritten else {})
 
 
 class RunSession:
@@ -237,6 +240,8 @@ class RunSession:
         )
         for sink in self.sinks:
             result.notes.extend(sink.finish(result))
+            if sink.problem is not None:
+                result.unwritten.append(sink.problem)
         return result
 
     def raise_if_never_started(self) -> None:

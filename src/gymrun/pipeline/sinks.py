@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 class Sink:
     """A no-op base: override what you need."""
 
+    # what it was to write and could not, and why (the run goes on without it)
+    problem: str | None = None
+
     def started(self) -> None:
         """The run has started: its environment and agent are built, its record set up."""
 
@@ -64,11 +67,11 @@ class Dataset(Sink):
     """Writes the run of `plan` as the Minari dataset `target` (see
     `gymrun.records.dataset`): each batch as it comes, the dataset put in place when the
     run ends, however it ends, with every episode that finished. A dataset that cannot be
-    written (a full disk, say) is left out whole, and the run goes on; a note says so."""
+    written (a full disk, say) is left out whole, and the run goes on; its `problem` says
+    why."""
 
     def __init__(self, plan: RunPlan, target: DatasetTarget) -> None:
         self.writer = DatasetWriter(plan, target)
-        self.problem: str | None = None
 
     def add(self, episodes: Sequence[EpisodeResult]) -> None:
         if self.problem is not None:
@@ -84,13 +87,14 @@ class Dataset(Sink):
                 return self.writer.close(result.status)
             except Exception as exc:
                 self._give_up(exc)
-        return [f"dataset {self.writer.target.dataset_id} was not written: {self.problem}"]
+        return []
 
     def _give_up(self, exc: Exception) -> None:
         if isinstance(exc, GymrunError):
-            self.problem = str(exc)
+            why = str(exc)
         elif isinstance(exc, OSError):
-            self.problem = str(exc.strerror or exc)
+            why = str(exc.strerror or exc)
         else:
-            self.problem = f"{type(exc).__name__}: {exc}"
+            why = f"{type(exc).__name__}: {exc}"
+        self.problem = f"dataset {self.writer.target.dataset_id} was not written: {why}"
         self.writer.discard()
