@@ -195,9 +195,11 @@ def test_a_stopped_sweep_cancels_the_rest_and_keeps_what_finished(
     process = start_gymrun("sweep", str(config), "-e", "process", "-o", "s", cwd=tmp_path)
     try:
         first = tmp_path / "s" / "agent=random-seed=0" / "episodes.jsonl"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts the worker slowly
         while time.monotonic() < deadline and not (first.exists() and first.stat().st_size):
+            assert process.poll() is None, process.communicate()[1]
             time.sleep(0.1)
+        assert first.exists() and first.stat().st_size, "no episode recorded in 180 s"
         if group:
             os.killpg(process.pid, how)
         else:

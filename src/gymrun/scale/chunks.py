@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -48,21 +48,27 @@ class ChunkResult:
     done: bool = True
 
 
-def play_chunk(chunk: Chunk) -> ChunkResult:
-    """Play `chunk` in this process, all of it. The episodes before a failure are kept."""
+def play_chunk(chunk: Chunk, stop: Callable[[], bool] | None = None) -> ChunkResult:
+    """Play `chunk` in this process, all of it, or until `stop()` says so (asked as pieces
+    of it end: within a few episodes). The episodes before a failure are kept."""
     done: list[EpisodeBatch] = []  # the pieces' batches: the episodes' steps go with them
     error: BaseException | None = None
-    for piece in stream_chunk(chunk):
+    pieces = stream_chunk(chunk)
+    for piece in pieces:
         if len(piece.episodes):
             done.append(piece.episodes)
         error = piece.error
+        if stop is not None and stop() and not piece.done:
+            pieces.close()
+            error = FaultError("stopped before its end: the pool playing it was closed")
+            break
     if error is not None and not isinstance(error, GymrunError):  # sent back whole: in words
         error = FaultError(f"unexpected {described(error)}")
     boundary = chunk.plan.reward_boundary
     return ChunkResult(EpisodeBatch.of(EpisodeBatch.joined(done) if done else [], boundary), error)
 
 
-def stream_chunk(chunk: Chunk, keep: bool = True) -> Iterator[ChunkResult]:
+def stream_chunk(chunk: Chunk, keep: bool = True) -> Generator[ChunkResult, None, None]:
     """Play `chunk` in this process, a piece per batch of episodes as they finish: first an
     empty piece once its experiment is built (the run has started), then the episodes, and
     a last piece (``done``) with what stopped it, if anything did. With `keep`, the built
