@@ -219,6 +219,48 @@ def test_a_run_read_again_unchanged_rewrites_nothing(tmp_path: Path) -> None:
     assert build_board(root, out).read == 0  # and the record knows it now
 
 
+def settle(root: Path) -> None:
+    """Date every folder under `root` an hour back, as recordings made long ago are: a build
+    then keeps their listings and need not read the folders again."""
+    past = time.time_ns() - 3600 * 10**9
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(folder, ns=(past, past))
+
+
+def test_a_build_over_settled_recordings_sees_every_change(tmp_path: Path) -> None:
+    for _ in range(2):
+        gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    kept, grown = sorted((root / "cartpole_random").iterdir())
+    settle(root)
+    assert build_board(root, out).runs == 2
+    assert build_board(root, out).read == 0  # nothing listed again, nothing read
+    # an episode added in place: its folder's time is as it was, the run is read again
+    with (grown / "episodes.jsonl").open("a") as episodes:
+        episodes.write(json.dumps({"episode": 5, "reward": 11.0, "steps": 11}) + "\n")
+    assert build_board(root, out).read == 1
+    # a new run in a settled folder, and a run removed
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    shutil.rmtree(kept)
+    third = build_board(root, out)
+    assert (third.runs, third.read) == (2, 1)
+    assert f"cartpole_random/{kept.name}" not in index_rows(out)
+
+
+def test_a_folder_listed_as_it_changed_is_listed_again(tmp_path: Path) -> None:
+    # a file system's clock ticks coarsely: a run made in the same tick as the listing
+    # leaves the folder's time as it was, so a listing made that soon is never kept
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    folder = root / "cartpole_random"
+    tick = time.time_ns() + 60 * 10**9  # later than the listing: it changed as it was listed
+    os.utime(folder, ns=(tick, tick))
+    assert build_board(root, out).runs == 1
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    os.utime(folder, ns=(tick, tick))  # the second run made in that same tick
+    assert build_board(root, out).runs == 2
+
+
 def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     root = tmp_path / "recordings"
     gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")

@@ -105,6 +105,30 @@ def test_a_manifest_never_makes_a_build_remove_what_it_did_not_make(
     assert Path("site/runs/b/index.html").is_file()
 
 
+def test_a_planted_listing_never_makes_a_build_read_outside_the_recordings(
+    tmp_path: Path,
+) -> None:
+    recorded("a")
+    outside = tmp_path / "outside" / "t"  # a run of someone else's, beside the recordings
+    shutil.copytree("rec/a", outside)
+    build()
+    manifest_path = Path("site/.board.json")
+    manifest = json.loads(manifest_path.read_text())
+    here = os.stat("rec")
+    # a listing that would hold for the recordings folder, naming a folder outside it
+    manifest["listings"]["."] = [
+        here.st_ino,
+        here.st_mtime_ns,
+        here.st_mtime_ns + 10**10,
+        "",
+        "a\0../outside",
+        "",
+    ]
+    manifest_path.write_text(json.dumps(manifest))
+    assert build()["runs"] == 1
+    assert not any(b"outside" in page for page in published(Path("site")))
+
+
 def test_a_planted_link_in_the_site_is_replaced_not_written_through(tmp_path: Path) -> None:
     recorded("a")
     build()

@@ -12,13 +12,15 @@ written only when its content changed.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import math
 import re
 import shlex
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import Found, board_id, scan, signature
+from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
 from gymrun.board.site import (
     Site,
     episode_body,
@@ -169,6 +171,27 @@ def build_board(
     ...  for row in index["environments"][0]["runs"]]
     [(0, 'solved', 500.0)]
     """
+    with _collector_paused():
+        return _build(root, out, changed, kept)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector paused: a build of thousands of runs makes (and reads from its
+    record) millions of objects, none in a cycle, and the collector's passes over them took
+    as long as reading the record itself."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(
+    root: Path, out: Path, changed: Collection[Path] | None, kept: Kept | None
+) -> BuildReport:
     started = time.perf_counter()
     check_dirs(root, out)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,7 +206,11 @@ def build_board(
     site.assets()
     notes: list[str] = []
     looked_at = _only(root, changed, old_runs)
-    found = scan(root) if looked_at is None else _known(root, old_runs, old_sweeps, old_duels)
+    old_listings = manifest.get("listings", {}) if manifest.get("source") == source else {}
+    if looked_at is None:
+        found = scan(root, old_listings)
+    else:
+        found = _known(root, old_runs, old_sweeps, old_duels, old_listings)
     parents = {board_id(root, d): "sweep" for d in found.sweeps}
     parents |= {board_id(root, d): "duel" for d in found.duels}
     runs: dict[str, RunEntry] = {}
@@ -195,7 +222,7 @@ def build_board(
         if looked_at is not None and run_id not in looked_at and cached is not None:
             stamp = cached["signature"]  # nothing changed in it
         else:
-            stamp = found.signatures.get(directory) or signature(directory)
+            stamp = found.signatures.get(directory) or run_stamp(str(directory))
         run_records[run_id] = {"signature": stamp}
         if (
             cached is not None
@@ -236,7 +263,10 @@ def build_board(
     # the pages of many runs were left behind the rows of running runs, long enough ago
     catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
     if quiet and not changes and not catch_up:
-        # nothing new: every page is as the last build left it
+        # nothing new: every page is as the last build left it (the folders listed anew
+        # are kept, so that the next build need not list them)
+        if found.listings != old_listings:
+            _keep(out, manifest | {"listings": found.listings}, kept)
         return _report(
             out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
         )
@@ -247,7 +277,7 @@ def build_board(
         # their own pages are written, the pages of many runs are as they were
         if kept is not None and not same_rows:
             kept.behind = True
-        _keep(out, manifest | {"runs": run_records}, kept)
+        _keep(out, manifest | {"runs": run_records, "listings": found.listings}, kept)
         report = _report(
             out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
         )
@@ -327,6 +357,7 @@ def build_board(
         "duels": duel_records,
         "envs": list(slugs.values()),
         "statistics": statistics,
+        "listings": found.listings,
     }
     _keep(out, record, kept)
     report = _report(out, runs, len(sweeps), len(duels), len(environments), started, notes)
@@ -440,13 +471,19 @@ def _only(
 
 
 def _known(
-    root: Path, runs: dict[str, Any], sweeps: dict[str, Any], duels: dict[str, Any]
+    root: Path,
+    runs: dict[str, Any],
+    sweeps: dict[str, Any],
+    duels: dict[str, Any],
+    listings: dict[str, Any],
 ) -> Found:
-    """The runs, sweeps and duels the last build found, as `scan` would find them again."""
+    """The runs, sweeps and duels the last build found, as `scan` would find them again
+    (and its listings, each still checked against its folder's time when used)."""
     return Found(
         sorted(root / r for r in runs),
         sorted(root / s for s in sweeps),
         sorted(root / d for d in duels),
+        listings=listings,
     )
 
 
@@ -488,6 +525,8 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             and all(isinstance(slug, str) for slug in data["envs"])
         ):
             return {}
+        if not isinstance(data.get("listings"), dict):
+            data["listings"] = {}  # each listing is checked where it is used
         readers = {"runs": RunEntry.from_json, "sweeps": SweepEntry.from_json}
         for key, read in (readers | {"duels": DuelEntry.from_json}).items():
             records = data.get(key)

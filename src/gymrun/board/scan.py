@@ -14,26 +14,50 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
+from typing import Any
 
-from gymrun.records.layout import VIDEO_DIR, record_kind
+from gymrun.records.layout import (
+    CONFIG_FILE,
+    EPISODES_FILE,
+    SUMMARY_FILE,
+    VIDEO_DIR,
+    record_kind,
+)
+
+# A folder's listing kept from the last scan: [inode, modification time (ns), when it was
+# listed (ns), its files and its folders (names joined by NUL), the folders among them that
+# are links]. It stands for the folder while the folder's inode and time are those listed:
+# making, removing or renaming anything in a folder changes its time.
+Listing = list[Any]
+# ... but a file system's clock ticks coarsely: a change in the same tick as the listing
+# leaves the time as it was. A listing is used again only for a folder last changed this
+# long before it was listed.
+SETTLED_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
 class Found:
-    """Run, sweep and duel directories, each in path order, and the signature of each run
-    found (made from the listing the walk read anyway)."""
+    """Run, sweep and duel directories, each in path order, the signature of each run
+    found (made from the listing the walk read anyway), and the listing of every folder
+    walked, for the next scan (see `Listing`)."""
 
     runs: list[Path]
     sweeps: list[Path]
     duels: list[Path] = field(default_factory=list)
     signatures: dict[Path, str] = field(default_factory=dict)
+    listings: dict[str, Listing] = field(default_factory=dict)
 
 
-def scan(root: Path) -> Found:
+def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
     """Every run, sweep and duel directory under `root` (hidden directories are skipped, and
-    symbolic links to directories are not followed).
+    symbolic links to directories are not followed). With the `listings` of the last scan,
+    a folder unchanged since (by its time) is not listed again: only its files' sizes and
+    times are read, so a scan of thousands of runs that did not change reads no directory.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -41,41 +65,140 @@ def scan(root: Path) -> Found:
     ...         (Path(tmp) / run).mkdir(parents=True)
     ...         _ = (Path(tmp) / run / "config.yaml").write_text("{}")
     ...     found = scan(Path(tmp))
+    ...     again = scan(Path(tmp), found.listings)
     ...     [p.relative_to(tmp).as_posix() for p in found.runs + found.sweeps]
     ['a/t1', 's/t2/p000-s0', 's/t2/p001-s0', 's/t2']
+    >>> (again.runs, again.sweeps, again.signatures) == (found.runs, found.sweeps, found.signatures)
+    True
     """
-    runs: list[Path] = []
-    sweeps: list[Path] = []
-    duels: list[Path] = []
-    signatures: dict[Path, str] = {}
+    walker = _Walker(listings or {})
+    runs: list[str] = []
+    sweeps: list[str] = []
+    duels: list[str] = []
+    stamps: dict[str, str] = {}
     top = os.fspath(root)
-    pending = [top]  # paths as text: a walk of thousands of runs makes no Path it can spare
+    pending = [(top, ".")]  # paths as text: a walk of thousands of runs makes no Path it can spare
     while pending:
-        path = pending.pop()
+        path, key = pending.pop()
+        listed = walker.list(path, key)
+        if listed is None:
+            continue
+        files, folders, links, found = listed
+        kind = record_kind(files, folders)
+        if kind == "run" and path != top:
+            runs.append(path)
+            videos = VIDEO_DIR in folders
+            stamps[path] = run_stamp(path, found, videos=videos)
+            if key in walker.listings:  # all the next scan needs: that it is a run, with videos
+                kept = walker.listings[key][:3]
+                walker.listings[key] = [*kept, CONFIG_FILE, VIDEO_DIR if videos else "", ""]
+            continue  # a run holds no runs (videos/ is its own)
+        if kind == "sweep":
+            sweeps.append(path)
+        elif kind == "duel":
+            duels.append(path)
+        inside = "" if key == "." else f"{key}/"
+        within = path.rstrip("/")
+        pending.extend(
+            (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
+        )
+    return Found(
+        _in_order(runs),
+        _in_order(sweeps),
+        _in_order(duels),
+        {Path(path): stamp for path, stamp in stamps.items()},  # equal to the runs' Paths
+        walker.listings,
+    )
+
+
+def _in_order(paths: list[str]) -> list[Path]:
+    """`paths` as sorted `Path` objects sort (part by part), sorted as text: cheaper."""
+    return [Path(path) for path in sorted(paths, key=lambda path: path.split("/"))]
+
+
+class _Walker:
+    """Lists folders, or takes their listings from the last scan where they still hold."""
+
+    def __init__(self, before: Mapping[str, Listing]) -> None:
+        self.before = before
+        self.listings: dict[str, Listing] = {}
+        self.now = time.time_ns()
+
+    def list(
+        self, path: str, key: str
+    ) -> tuple[list[str], list[str], set[str], os.stat_result] | None:
+        """The files, the folders (hidden ones left out) and the folders that are links in
+        `path`, and its own stat; None when it cannot be listed."""
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        kept = self.before.get(key)
+        if kept is not None and _holds(kept, found):
+            self.listings[key] = kept
+            return _names(kept[3]), _names(kept[4]), set(_names(kept[5])), found
         try:
             entries = list(os.scandir(path))
         except OSError:
-            continue
+            return None
         files: list[str] = []
-        folders: list[os.DirEntry[str]] = []
+        folders: list[str] = []
+        links: set[str] = set()
         for entry in entries:
             if _is_dir(entry):
                 if not entry.name.startswith("."):
-                    folders.append(entry)
+                    folders.append(entry.name)
+                    if entry.is_symlink():
+                        links.add(entry.name)
             else:
                 files.append(entry.name)
-        kind = record_kind(files, [folder.name for folder in folders])
-        if kind == "run" and path != top:
-            run = Path(path)
-            runs.append(run)
-            signatures[run] = _digest(run, entries)
-            continue  # a run holds no runs (videos/ is its own)
-        if kind == "sweep":
-            sweeps.append(Path(path))
-        elif kind == "duel":
-            duels.append(Path(path))
-        pending.extend(f.path for f in folders if not f.is_symlink())  # links not followed
-    return Found(sorted(runs), sorted(sweeps), sorted(duels), signatures)
+        listing = [
+            found.st_ino,
+            found.st_mtime_ns,
+            self.now,
+            "\0".join(files),
+            "\0".join(folders),
+            "\0".join(links),
+        ]
+        if _storable(key, listing):
+            self.listings[key] = listing
+        return files, folders, links, found
+
+
+def _holds(kept: Any, found: os.stat_result) -> bool:
+    """Whether a kept listing (from a manifest that could be anything) still stands for a
+    folder: its inode and time are the same, and the folder had settled when listed."""
+    return (
+        type(kept) is list
+        and len(kept) == 6
+        and kept[0] == found.st_ino
+        and kept[1] == found.st_mtime_ns
+        and type(kept[2]) is int
+        and kept[1] < kept[2] - SETTLED_NS
+        and type(kept[3]) is type(kept[5]) is str
+        and type(kept[4]) is str
+        and (not kept[4] or _plain_names(kept[4]))  # the folders a scan goes into
+    )
+
+
+def _names(joined: str) -> list[str]:
+    return joined.split("\0") if joined else []
+
+
+def _plain_names(joined: str) -> bool:
+    """Names as a listing gives them: never a path (a planted manifest names nothing
+    outside its folder)."""
+    return all(name not in ("", ".", "..") and "/" not in name for name in _names(joined))
+
+
+def _storable(key: str, listing: Listing) -> bool:
+    """Whether a listing can be kept in JSON: every name UTF-8."""
+    try:
+        for text in (key, *listing[3:]):
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -114,39 +237,60 @@ def shown(text: str) -> str:
         return f"{raw.decode('utf-8', 'replace')}-{hashlib.sha1(raw).hexdigest()[:6]}"
 
 
+def run_stamp(path: str, found: os.stat_result | None = None, *, videos: bool = True) -> str:
+    """A run's stamp: the inode, size and time of its folder, its episodes, summary and
+    videos: a run whose stamp is unchanged need not be read again. Four stats at most (a
+    board of thousands of runs makes one for each at every build); `found`: the folder's,
+    when taken already; without `videos`, the run is known to have none. What gymrun
+    writes in a run after it started (files replaced or made, with the lock held, so that
+    it reads as running and is read again anyway) changes its stamp.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "summary.json").write_text("{}")
+    ...     before = run_stamp(tmp)
+    ...     again = run_stamp(tmp, videos=False)
+    ...     _ = (Path(tmp) / "summary.json").write_text('{"count": 1}')
+    ...     before == again, before == run_stamp(tmp), len(before)
+    (True, False, 40)
+    """
+    stats = [found or _stat(path), _stat(f"{path}/{EPISODES_FILE}")]
+    stats.append(_stat(f"{path}/{SUMMARY_FILE}"))
+    stats.append(_stat(f"{path}/{VIDEO_DIR}") if videos else None)
+    text = "\n".join("-" if s is None else f"{s.st_ino}:{s.st_size}:{s.st_mtime_ns}" for s in stats)
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
 def signature(directory: Path) -> str:
-    """A digest of the name, size and modification time of every file a run, sweep or
-    duel keeps (videos included): a run whose signature is unchanged need not be read again.
+    """A digest of the name, size and modification time of every file a sweep or duel
+    keeps: one whose signature is unchanged need not be read again.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     before = signature(Path(tmp))
-    ...     _ = (Path(tmp) / "summary.json").write_text("{}")
+    ...     _ = (Path(tmp) / "sweep.json").write_text("{}")
     ...     before == signature(Path(tmp)), len(before)
     (False, 40)
     """
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        entries = []
-    return _digest(directory, entries)
+    path = os.fspath(directory)
+    listed = _Walker({}).list(path, ".")
+    return _digest(path, [] if listed is None else listed[0])
 
 
-def _digest(directory: Path, entries: list[os.DirEntry[str]]) -> str:
+def _digest(path: str, files: list[str]) -> str:
     found: list[str] = []
-    for folder, listed in ((directory, entries), (directory / VIDEO_DIR, None)):
-        if listed is None:
-            if not any(e.name == VIDEO_DIR and _is_dir(e) for e in entries):
-                continue
-            try:
-                listed = list(os.scandir(folder))
-            except OSError:
-                continue
-        for entry in sorted(listed, key=lambda e: e.name):
-            try:
-                if entry.is_file():
-                    stat = entry.stat()
-                    found.append(f"{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
-            except OSError:  # removed meanwhile
-                continue
+    for name in sorted(files):
+        try:
+            stat = os.stat(f"{path}/{name}")
+        except OSError:  # removed meanwhile
+            continue
+        if S_ISREG(stat.st_mode):
+            found.append(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}")
     return hashlib.sha1("\n".join(found).encode(errors="surrogateescape")).hexdigest()
