@@ -17,6 +17,7 @@ import gc
 import hashlib
 import json
 import math
+import os
 import re
 import shlex
 import time
@@ -36,6 +37,7 @@ from gymrun.board.site import (
     Site,
     episode_body,
     jsonable,
+    read_board_json,
     script_json,
     site_base,
     templates_fingerprint,
@@ -45,7 +47,6 @@ from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
 from gymrun.errors import GymrunError, UsageError
 from gymrun.numbers import figure
-from gymrun.records.files import read_json
 from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
 
@@ -171,15 +172,16 @@ def build_board(
     ...  for row in index["environments"][0]["runs"]]
     [(0, 'solved', 500.0)]
     """
-    with _collector_paused():
+    try:
         return _build(root, out, changed, kept)
+    finally:
+        gc.unfreeze()  # the record's objects (see `_spared`) are the collector's again
 
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The cycle collector paused: a build of thousands of runs makes (and reads from its
-    record) millions of objects, none in a cycle, and the collector's passes over them took
-    as long as reading the record itself."""
+    """The cycle collector paused (its passes over the objects being made took as long as
+    making them)."""
     paused = gc.isenabled()
     gc.disable()
     try:
@@ -187,6 +189,14 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+def _spared(record: dict[str, Any]) -> dict[str, Any]:
+    """The last build's record, spared the cycle collector for the rest of the build: its
+    millions of objects (none in a cycle) would be walked again at each of the collector's
+    passes while the build makes its own."""
+    gc.freeze()
+    return record
 
 
 def _build(
@@ -197,7 +207,7 @@ def _build(
     out.mkdir(parents=True, exist_ok=True)
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
-    manifest = kept.manifest if kept is not None and kept.manifest else _load_manifest(out)
+    manifest = _spared(kept.manifest if kept is not None and kept.manifest else _load_manifest(out))
     fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
     old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
     old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
@@ -216,6 +226,7 @@ def _build(
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
     changes: list[tuple[Path, tuple[str, str] | None]] = []
+    site_root = os.fspath(out)
     for directory in found.runs:
         run_id = board_id(root, directory)
         cached = old_runs.get(run_id)
@@ -228,7 +239,7 @@ def _build(
             cached is not None
             and cached["signature"] == stamp
             and cached["entry"]["status"] not in LIVE
-            and (out / _run_page(run_id)).is_file()
+            and os.path.isfile(f"{site_root}/{_run_page(run_id)}")  # no Path: thousands
         ):
             runs[run_id] = RunEntry.from_json(cached["entry"])
             run_records[run_id]["entry"] = cached["entry"]  # as it was: not made again
@@ -512,7 +523,9 @@ def _load_manifest(out: Path) -> dict[str, Any]:
     rows are taken again and the folders of those gone are removed, so anything else in it
     (a damaged or planted file) counts as no manifest at all, and the board is built anew."""
     try:
-        data = read_json(out, MANIFEST, MANIFEST_LIMIT)
+        with _collector_paused():  # it makes millions of objects, none in a cycle
+            data = read_board_json(out, MANIFEST, MANIFEST_LIMIT)
+            gc.freeze()  # and spared from now on (see `_spared`)
     except (OSError, GymrunError):
         return {}
     try:
@@ -744,7 +757,7 @@ def _env_json(env: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
     `limit` (the index's: every run is in the environment's leaderboard.json)."""
     ranked = env["ranked"] if limit is None else env["ranked"][:limit]
     return {k: v for k, v in env.items() if k != "ranked"} | {
-        "runs": [r.row_json() | {"rank": n} for n, r in ranked]
+        "runs": [{**r.row_json(), "rank": n} for n, r in ranked]
     }
 
 

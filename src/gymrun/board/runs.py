@@ -71,7 +71,9 @@ class RunEntry:
     def row_json(self) -> dict[str, Any]:
         """The row as a leaderboard's JSON has it: without its config (its run.json has
         it) and its cells."""
-        return {k: v for k, v in vars(self).items() if k not in ("config", "cells")}
+        row = dict(vars(self))  # (a copy and two deletions: thousands of rows a build)
+        del row["config"], row["cells"]
+        return row
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunEntry:

@@ -102,11 +102,12 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
         pending.extend(
             (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
         )
+    ordered = _in_order(runs)
     return Found(
-        _in_order(runs),
+        ordered,
         _in_order(sweeps),
         _in_order(duels),
-        {Path(path): stamp for path, stamp in stamps.items()},  # equal to the runs' Paths
+        {run: stamps[str(run)] for run in ordered},
         walker.listings,
     )
 

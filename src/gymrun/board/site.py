@@ -25,7 +25,7 @@ from gymrun.core.metrics import shown_name
 from gymrun.errors import GymrunError, RecordError
 from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
 from gymrun.numbers import interval as interval_text
-from gymrun.records.files import open_record
+from gymrun.records.files import open_record, read_bytes
 
 PACKAGE = "gymrun.board"
 # the stylesheet, the script, and the charting library the pages draw with (uPlot, MIT)
@@ -154,6 +154,16 @@ def json_bytes(data: Any) -> bytes:
     return orjson.dumps(
         data, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
     )
+
+
+def read_board_json(directory: Path, name: str, limit: int) -> Any:
+    """A JSON file the board wrote with `json_bytes` (its record of the last build), read
+    as any file of a recording is, and parsed with orjson (it is megabytes)."""
+    data = read_bytes(directory, name, limit)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise RecordError(f"{directory / name}: not JSON ({str(exc)[:200]})") from None
 
 
 def script_json(data: Any) -> Markup:
@@ -311,7 +321,8 @@ class Site:
             contextlib.suppress(OSError, GymrunError),
             open_record(path.parent, path.name) as there,
         ):
-            if there.read(len(content) + 1) == content:
+            # read back only when it could be the same (a leaderboard is megabytes)
+            if os.fstat(there.fileno()).st_size == len(content) and there.read() == content:
                 return False
         self._replace(path, lambda file: file.write(content))
         self.written.append(path)
