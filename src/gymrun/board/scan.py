@@ -102,19 +102,21 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
         pending.extend(
             (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
         )
-    ordered = _in_order(runs)
+    in_order = _sorted(runs)
+    ordered = [Path(path) for path in in_order]  # (the Path of "./a" is "a")
     return Found(
         ordered,
-        _in_order(sweeps),
-        _in_order(duels),
-        {run: stamps[str(run)] for run in ordered},
+        [Path(path) for path in _sorted(sweeps)],
+        [Path(path) for path in _sorted(duels)],
+        {run: stamps[path] for run, path in zip(ordered, in_order, strict=True)},
         walker.listings,
     )
 
 
-def _in_order(paths: list[str]) -> list[Path]:
-    """`paths` as sorted `Path` objects sort (part by part), sorted as text: cheaper."""
-    return [Path(path) for path in sorted(paths, key=lambda path: path.split("/"))]
+def _sorted(paths: list[str]) -> list[str]:
+    """`paths` in the order their `Path` objects sort (part by part): sorted as text, which
+    is cheaper than comparing thousands of Paths."""
+    return sorted(paths, key=lambda path: path.split("/"))
 
 
 class _Walker:
