@@ -16,7 +16,7 @@ from gymrun.cli import app
 from tests.support.cli import Result
 from tests.support.cli import gymrun as gymrun_anywhere
 from tests.support.paths import CONFIGS, ROOT
-from tests.support.processes import TIMEOUT
+from tests.support.processes import TIMEOUT, default_signals
 
 COMMANDS = [
     "run",
@@ -141,6 +141,7 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
                     ["bash", "-c", "exec " + example.replace("8000", str(port))],
                     cwd=tmp_path, env=environment, text=True, start_new_session=True,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    preexec_fn=default_signals,  # Ctrl-C as a terminal sends it
                 )  # fmt: skip
                 try:
                     assert child.stdout is not None
