@@ -175,7 +175,7 @@ def build_board(
     try:
         return _build(root, out, changed, kept)
     finally:
-        gc.unfreeze()  # the record's objects (see `_spared`) are the collector's again
+        gc.unfreeze()  # the record's objects (frozen in `_build`) are the collector's again
 
 
 @contextlib.contextmanager
@@ -191,14 +191,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _spared(record: dict[str, Any]) -> dict[str, Any]:
-    """The last build's record, spared the cycle collector for the rest of the build: its
-    millions of objects (none in a cycle) would be walked again at each of the collector's
-    passes while the build makes its own."""
-    gc.freeze()
-    return record
-
-
 def _build(
     root: Path, out: Path, changed: Collection[Path] | None, kept: Kept | None
 ) -> BuildReport:
@@ -207,7 +199,12 @@ def _build(
     out.mkdir(parents=True, exist_ok=True)
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
-    manifest = _spared(kept.manifest if kept is not None and kept.manifest else _load_manifest(out))
+    # The last build's record: millions of objects (none in a cycle) that the collector's
+    # passes would walk again and again while they are read, and while the build makes its
+    # own; it is paused as they are read, and they are frozen out of its way until the end.
+    with _collector_paused():
+        manifest = kept.manifest if kept is not None and kept.manifest else _load_manifest(out)
+        gc.freeze()
     fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
     old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
     old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
@@ -523,9 +520,7 @@ def _load_manifest(out: Path) -> dict[str, Any]:
     rows are taken again and the folders of those gone are removed, so anything else in it
     (a damaged or planted file) counts as no manifest at all, and the board is built anew."""
     try:
-        with _collector_paused():  # it makes millions of objects, none in a cycle
-            data = read_board_json(out, MANIFEST, MANIFEST_LIMIT)
-            gc.freeze()  # and spared from now on (see `_spared`)
+        data = read_board_json(out, MANIFEST, MANIFEST_LIMIT)
     except (OSError, GymrunError):
         return {}
     try:

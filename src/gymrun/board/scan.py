@@ -42,9 +42,9 @@ SETTLED_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class Found:
-    """Run, sweep and duel directories, each in path order, the signature of each run
-    found (made from the listing the walk read anyway), and the listing of every folder
-    walked, for the next scan (see `Listing`)."""
+    """Run, sweep and duel directories, each in path order, the stamp of each run found
+    (`run_stamp`), and the listing of every folder walked, for the next scan (see
+    `Listing`)."""
 
     runs: list[Path]
     sweeps: list[Path]
