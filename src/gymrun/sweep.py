@@ -50,6 +50,7 @@ from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.resuming import resumable_part
+from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
 
@@ -183,45 +184,6 @@ class PointResult:
             "errors": self.errors,
             "runs": self.runs,
         } | ({"metrics": self.metrics} if self.metrics else {})
-
-
-def point_env(values: dict[str, Any]) -> str | None:
-    """The environment a point of a grid sets (``env`` or ``env.id`` swept), else None.
-
-    >>> point_env({"env.id": "Acrobot-v1", "episodes": 5}), point_env({"episodes": 5})
-    ('Acrobot-v1', None)
-    """
-    env = values.get("env.id", values.get("env"))
-    if isinstance(env, dict):
-        env = env.get("id")
-    return None if env is None else str(env)
-
-
-def best_points(points: Sequence[dict[str, Any]]) -> list[int]:
-    """The indices of the best point of each environment among `points` (in their JSON
-    form): the highest mean reward, the first on a tie, never a point with a failed run.
-
-    >>> def p(env, mean):
-    ...     return {"values": {"env.id": env}, "mean_reward": mean, "status": "completed"}
-    >>> best_points([p("CartPole-v1", 22.0), p("Acrobot-v1", -500.0), p("CartPole-v1", 9.0)])
-    [0, 1]
-    """
-    best: dict[str | None, tuple[float, int]] = {}
-    for i, point in enumerate(points):
-        mean = point["mean_reward"]
-        if mean is None or point["status"] == "failed":
-            continue
-        env = point_env(point["values"])
-        if env not in best or mean > best[env][0]:
-            best[env] = (mean, i)
-    return sorted(i for _, i in best.values())
-
-
-def starred_points(points: Sequence[dict[str, Any]]) -> list[int]:
-    """The points (JSON form) worth a star in a table: the best of each environment that has
-    several points (a star across environments, or alone, would mean nothing)."""
-    envs = [point_env(point["values"]) for point in points]
-    return [i for i in best_points(points) if envs.count(envs[i]) > 1]
 
 
 @dataclass

@@ -260,7 +260,7 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
     newest: dict[str, Member] = {}
     for member in sorted(members, key=lambda m: m.started_at or ""):
         if member.status == "completed" and member.score is not None:
-            newest[json.dumps(member.seed)] = member
+            newest[repr(member.seed)] = member  # (a seed in a config may be a list)
     return sorted(newest.values(), key=lambda m: m.started_at or "")
 
 
@@ -304,7 +304,7 @@ class _Memo:
         return found
 
     def estimate(self, kind: str, compute: Any, *samples: np.ndarray) -> Estimate:
-        key = kind + ":" + json.dumps([s.tolist() for s in samples])
+        key = _key(kind, *samples)
         found = self._get(key)
         value = Estimate.from_json(found) if found is not None else compute(*samples)
         self.cache[key] = value.to_json()
@@ -315,7 +315,7 @@ class _Memo:
     ) -> tuple[Estimate, ...]:
         """Several statistics of one sample computed together (from the same resamples),
         each kept by its own key."""
-        keys = [kind + ":" + json.dumps([sample.tolist()]) for kind in kinds]
+        keys = [_key(kind, sample) for kind in kinds]
         found = [self._get(key) for key in keys]
         known = None not in found
         values = tuple(Estimate.from_json(f) for f in found) if known else compute(sample)
@@ -323,8 +323,10 @@ class _Memo:
             self.cache[key] = value.to_json()
         return tuple(values)
 
-    def profile(self, sample: np.ndarray, tau: np.ndarray) -> Profile:
-        key = "profile:" + json.dumps([sample.tolist(), tau.tolist()])
+    def profile(self, sample: np.ndarray, tau: np.ndarray, thresholds: str) -> Profile:
+        """The profile of `sample` at `tau`, whose digest is `thresholds` (every profile of
+        a comparison shares it: it need not be written out in each one's key)."""
+        key = f"{_key('profile', sample)}:{thresholds}"
         found = self._get(key)
         value = (
             Profile.from_json(found)
@@ -333,6 +335,16 @@ class _Memo:
         )
         self.cache[key] = value.to_json()
         return value
+
+
+def _key(kind: str, *samples: np.ndarray) -> str:
+    """A statistic's key: its kind and its inputs' numbers, as text (repr: a board makes
+    thousands of keys at each build, and JSON would be no more exact).
+
+    >>> _key("iqm", np.array([1.0, 2.5]))
+    'iqm:[[1.0, 2.5]]'
+    """
+    return f"{kind}:{[sample.tolist() for sample in samples]!r}"
 
 
 def _comparison(
@@ -363,7 +375,8 @@ def _comparison(
             improvement[i][j], improvement[j][i] = estimate, estimate.complement()
     profiled = [g for g in with_scores if len(g.scored) > 1] or with_scores
     tau = scores.profile_thresholds([g.run_scores for g in profiled])
-    profiles = [memo.profile(g.run_scores, tau) for g in profiled]
+    thresholds = hashlib.sha1(repr(tau.tolist()).encode()).hexdigest()
+    profiles = [memo.profile(g.run_scores, tau, thresholds) for g in profiled]
     return Comparison(env, groups, improvement, profiled, profiles, score)
 
 

@@ -36,9 +36,11 @@ from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
 from gymrun.board.site import (
     Site,
     episode_body,
+    json_bytes,
     jsonable,
     read_board_json,
     script_json,
+    script_text,
     site_base,
     templates_fingerprint,
 )
@@ -224,25 +226,24 @@ def _build(
     run_records: dict[str, Any] = {}
     changes: list[tuple[Path, tuple[str, str] | None]] = []
     site_root = os.fspath(out)
-    for directory in found.runs:
-        run_id = board_id(root, directory)
+    for run_id, run_dir in found.runs.items():
         cached = old_runs.get(run_id)
         if looked_at is not None and run_id not in looked_at and cached is not None:
             stamp = cached["signature"]  # nothing changed in it
         else:
-            stamp = found.signatures.get(directory) or run_stamp(str(directory))
+            stamp = found.stamps.get(run_id) or run_stamp(run_dir)
         run_records[run_id] = {"signature": stamp}
         if (
             cached is not None
-            and cached["signature"] == stamp
-            and cached["entry"]["status"] not in LIVE
-            and os.path.isfile(f"{site_root}/{_run_page(run_id)}")  # no Path: thousands
+            and (entry := _kept_row(cached, stamp)) is not None
+            and os.path.isfile(f"{site_root}/{_run_page(run_id)}")
         ):
-            runs[run_id] = RunEntry.from_json(cached["entry"])
+            runs[run_id] = entry  # (no Path for the page: thousands)
             run_records[run_id]["entry"] = cached["entry"]  # as it was: not made again
         else:
             parent = run_id.rpartition("/")[0]
-            changes.append((directory, (parents[parent], parent) if parent in parents else None))
+            where = (parents[parent], parent) if parent in parents else None
+            changes.append((Path(run_dir), where))
     same_rows = True  # every run read again has the row it had
     running = True  # every run read again was running, and still is
     for entry_json, files in _refresh(root, site, changes):
@@ -250,9 +251,9 @@ def _build(
         runs[entry.id] = entry
         run_records[entry.id]["entry"] = entry_json
         site.written.extend(map(Path, files))
-        old = old_runs.get(entry.id)
-        same_rows = same_rows and old is not None and old["entry"] == entry_json
-        running = running and old is not None and old["entry"]["status"] in LIVE
+        old = old_runs.get(entry.id, {}).get("entry")
+        same_rows = same_rows and old == entry_json
+        running = running and old is not None and old.get("status") in LIVE
         running = running and entry.status in LIVE
     runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
     read = len(changes)
@@ -487,12 +488,25 @@ def _known(
 ) -> Found:
     """The runs, sweeps and duels the last build found, as `scan` would find them again
     (and its listings, each still checked against its folder's time when used)."""
+    top = os.fspath(root)
     return Found(
-        sorted(root / r for r in runs),
+        {run_id: f"{top}/{run_id}" for run_id in sorted(runs, key=lambda r: r.split("/"))},
         sorted(root / s for s in sweeps),
         sorted(root / d for d in duels),
         listings=listings,
     )
+
+
+def _kept_row(record: dict[str, Any], stamp: str) -> RunEntry | None:
+    """A run's row as the last build kept it, unless the run is to be read again: its
+    stamp is not `stamp`, it was running, or the row is not one this version wrote."""
+    if record["signature"] != stamp:
+        return None
+    try:
+        entry = RunEntry.from_json(record["entry"])
+    except TypeError:
+        return None
+    return None if entry.status in LIVE else entry
 
 
 def _parents(
@@ -535,8 +549,9 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             return {}
         if not isinstance(data.get("listings"), dict):
             data["listings"] = {}  # each listing is checked where it is used
-        readers = {"runs": RunEntry.from_json, "sweeps": SweepEntry.from_json}
-        for key, read in (readers | {"duels": DuelEntry.from_json}).items():
+        # a run's row is checked where it is used (thousands: each is taken or read again)
+        readers = {"runs": _a_dict, "sweeps": SweepEntry.from_json, "duels": DuelEntry.from_json}
+        for key, read in readers.items():
             records = data.get(key)
             if not isinstance(records, dict):
                 return {}
@@ -547,6 +562,11 @@ def _load_manifest(out: Path) -> dict[str, Any]:
     except (TypeError, AttributeError, KeyError):
         return {}
     return data
+
+
+def _a_dict(value: Any) -> None:
+    if type(value) is not dict:
+        raise TypeError("not a dict")
 
 
 def env_slug(env: str) -> str:
@@ -756,35 +776,6 @@ def _env_json(env: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
     }
 
 
-def table_rows(ranked: list[tuple[int | None, RunEntry]]) -> list[dict[str, Any]]:
-    """A leaderboard's rows as its page's script sorts, filters and shows them: each run's
-    values to sort by, and its cells as HTML."""
-    return [
-        {
-            "id": run.id,
-            "href": run.cells["href"],
-            "name": run.name,
-            "seed": run.seed,
-            "rank": rank,
-            "score": run.score["value"],
-            "low": run.score["ci95"][0],
-            "high": run.score["ci95"][1],
-            "verdict": run.verdict,
-            "solved_after": run.episodes_before_solve,
-            "episodes": run.episodes,
-            "boundary": run.reward_boundary,
-            "agent": run.agent,
-            "wrappers": ", ".join(run.wrappers),
-            "date": run.started_at,
-            "status": run.status,
-            "group": run.group,
-            "metrics": {name: value["value"] for name, value in run.metrics.items()},
-            "cells": run.cells,
-        }
-        for rank, run in ranked
-    ]
-
-
 def _score_links(comparison: Comparison, runs: dict[str, RunEntry], base: str) -> dict[str, Markup]:
     """Each group's run scores, each a link to its run's page: made as plain text, for
     thousands of runs (a link is quoted by `url` and a score is a number: nothing in either
@@ -804,14 +795,18 @@ def _env_files(
     site: Site, env: dict[str, Any], comparison: Comparison, runs: dict[str, RunEntry]
 ) -> None:
     folder = f"envs/{env['slug']}"
-    site.json(f"{folder}/leaderboard.json", _env_json(env) | {"ranking": RANKING})
+    leaderboard = json_bytes(_env_json(env) | {"ranking": RANKING})
+    site.write(f"{folder}/leaderboard.json", leaderboard + b"\n")
     site.page(
         f"{folder}/index.html",
         "env.html",
         env=env,
         ranking=RANKING,
         shown=ENV_ROWS,
-        rows=script_json(table_rows(env["ranked"])),
+        # the page's script sorts and filters every run: the rows of leaderboard.json, each
+        # with its cells as HTML
+        leaderboard=script_text(leaderboard),
+        cells=script_json([run.cells for _, run in env["ranked"]]),
     )
     document = comparison.to_json()
     profiled = comparison.profiled

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gymrun.analysis.verdicts import guarantee, side_name, verdict
 from gymrun.board.scan import board_id, shown
-from gymrun.duel import guarantee, side_name, verdict
 from gymrun.errors import GymrunError
 from gymrun.records.layout import DUEL_FILE
 from gymrun.records.reading import read_duel_json

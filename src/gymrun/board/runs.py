@@ -12,7 +12,7 @@ import math
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,13 @@ class RunEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunEntry:
-        return cls(**data)
+        """The row `to_json` gave (TypeError for anything else). Filled in place rather
+        than through ``__init__``: a build takes thousands of rows from its last record."""
+        if type(data) is not dict or data.keys() != _ENTRY_FIELDS:
+            raise TypeError("not a run's row")
+        entry = cls.__new__(cls)
+        entry.__dict__.update(data)
+        return entry
 
     @property
     def estimate(self) -> scores.Estimate:
@@ -96,6 +102,9 @@ class RunEntry:
             self.provenance,
             self.group,
         )
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in fields(RunEntry))
 
 
 @dataclass

@@ -42,14 +42,15 @@ SETTLED_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class Found:
-    """Run, sweep and duel directories, each in path order, the stamp of each run found
-    (`run_stamp`), and the listing of every folder walked, for the next scan (see
+    """Run, sweep and duel directories, each in path order: the runs by their board ids
+    (`board_id`), each with its directory (as text: thousands of runs need no Path) and
+    stamp (`run_stamp`), and the listing of every folder walked, for the next scan (see
     `Listing`)."""
 
-    runs: list[Path]
+    runs: dict[str, str]
     sweeps: list[Path]
     duels: list[Path] = field(default_factory=list)
-    signatures: dict[Path, str] = field(default_factory=dict)
+    stamps: dict[str, str] = field(default_factory=dict)
     listings: dict[str, Listing] = field(default_factory=dict)
 
 
@@ -66,13 +67,13 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
     ...         _ = (Path(tmp) / run / "config.yaml").write_text("{}")
     ...     found = scan(Path(tmp))
     ...     again = scan(Path(tmp), found.listings)
-    ...     [p.relative_to(tmp).as_posix() for p in found.runs + found.sweeps]
+    ...     [*found.runs, *(p.relative_to(tmp).as_posix() for p in found.sweeps)]
     ['a/t1', 's/t2/p000-s0', 's/t2/p001-s0', 's/t2']
-    >>> (again.runs, again.sweeps, again.signatures) == (found.runs, found.sweeps, found.signatures)
+    >>> (again.runs, again.sweeps, again.stamps) == (found.runs, found.sweeps, found.stamps)
     True
     """
     walker = _Walker(listings or {})
-    runs: list[str] = []
+    runs: list[tuple[str, str]] = []  # (key, path)
     sweeps: list[str] = []
     duels: list[str] = []
     stamps: dict[str, str] = {}
@@ -86,9 +87,9 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
         files, folders, links, found = listed
         kind = record_kind(files, folders)
         if kind == "run" and path != top:
-            runs.append(path)
+            runs.append((key, path))
             videos = VIDEO_DIR in folders
-            stamps[path] = run_stamp(path, found, videos=videos)
+            stamps[key] = run_stamp(path, found, videos=videos)
             if key in walker.listings:  # all the next scan needs: that it is a run, with videos
                 kept = walker.listings[key][:3]
                 walker.listings[key] = [*kept, CONFIG_FILE, VIDEO_DIR if videos else "", ""]
@@ -102,13 +103,18 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
         pending.extend(
             (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
         )
-    in_order = _sorted(runs)
-    ordered = [Path(path) for path in in_order]  # (the Path of "./a" is "a")
+    runs.sort(key=lambda run: run[0].split("/"))  # as their Paths sort: part by part
+    ids: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    for key, path in runs:
+        # the key is the run's path under `root`: its id, unless a name in it is not UTF-8
+        run_id = key if shown(key) == key else board_id(root, Path(path))
+        ids[run_id], by_id[run_id] = path, stamps[key]
     return Found(
-        ordered,
+        ids,
         [Path(path) for path in _sorted(sweeps)],
         [Path(path) for path in _sorted(duels)],
-        {run: stamps[path] for run, path in zip(ordered, in_order, strict=True)},
+        by_id,
         walker.listings,
     )
 

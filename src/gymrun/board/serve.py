@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.board.build import BuildReport, Kept, build_board
-from gymrun.board.scan import run_stamp, scan, signature
+from gymrun.board.scan import scan, signature
 from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
 
@@ -173,7 +173,7 @@ def recordings_state(root: Path) -> list[Any]:
     """Everything a build depends on, cheaply: the run, sweep and duel directories and the
     sizes and times of their files."""
     found = scan(root)
-    return [[str(d), found.signatures.get(d) or run_stamp(str(d))] for d in found.runs] + [
+    return [[d, found.stamps[run_id]] for run_id, d in found.runs.items()] + [
         [str(d), signature(d)] for d in found.sweeps + found.duels
     ]
 

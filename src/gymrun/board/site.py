@@ -173,10 +173,15 @@ def script_json(data: Any) -> Markup:
     >>> print(script_json({"name": "</script>"}))
     {"name":"\\u003c/script\\u003e"}
     """
-    text = json_bytes(data).decode()
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+    return script_text(json_bytes(data))
+
+
+def script_text(text: bytes) -> Markup:
+    """JSON made by `json_bytes` (a file's, used again in a page) as `script_json` puts it
+    in a page."""
+    for raw, escaped in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026")):
         text = text.replace(raw, escaped)
-    return Markup(text)
+    return Markup(text.decode())
 
 
 def jsonable(value: Any) -> Any:

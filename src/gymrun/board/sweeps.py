@@ -11,7 +11,7 @@ from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.reading import read_sweep_json
-from gymrun.sweep import starred_points
+from gymrun.records.sweep_points import starred_points
 
 
 @dataclass

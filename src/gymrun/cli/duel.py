@@ -108,7 +108,8 @@ def duel(
         gymrun duel configs/cartpole_epsilon.yaml configs/cartpole_random.yaml -w 2 --set episodes=9
         gymrun duel --resume recordings/cartpole_random-vs-cartpole_balance/TIME
     """
-    from gymrun.duel import load_duel, recorded_duel, run_duel, seeds_of_each
+    from gymrun.analysis.verdicts import seeds_of_each
+    from gymrun.duel import load_duel, recorded_duel, run_duel
     from gymrun.records.directory import record_dir
 
     with json_stdout(as_json) as documents:
@@ -199,7 +200,7 @@ class _Progress:
         self.bar.__exit__(*exc_info)
 
     def update(self, now: DuelProgress) -> None:
-        from gymrun.duel import seeds_of_each
+        from gymrun.analysis.verdicts import seeds_of_each
         from gymrun.numbers import figure
 
         if not self.enabled:
@@ -224,7 +225,7 @@ class _Progress:
 def print_duel(document: dict[str, Any]) -> None:
     """A duel (its JSON form, as ``duel.json`` holds it) on stdout: its rounds, what it
     decided and the guarantee that comes with it, and the test."""
-    from gymrun.duel import guarantee, verdict
+    from gymrun.analysis.verdicts import guarantee, verdict
 
     out = console()
     out.print(rounds_table(document))
@@ -243,8 +244,8 @@ def print_duel(document: dict[str, Any]) -> None:
 def rounds_table(document: dict[str, Any]) -> Table:
     """A row per round: the seeds of each side, each side's mean score, the mean difference
     and the boundary it must go beyond, and what the test said."""
+    from gymrun.analysis.verdicts import seeds_of_each, side_name
     from gymrun.cli.fitted import FittedTable
-    from gymrun.duel import seeds_of_each, side_name
     from gymrun.numbers import figure
 
     settings = document["duel"]

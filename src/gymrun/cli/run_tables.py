@@ -27,7 +27,8 @@ from gymrun.core.summary import (
 )
 from gymrun.numbers import decimals_for, figure, interval, interval_against, plus_minus, share
 from gymrun.records.layout import run_title
-from gymrun.sweep import PointResult, starred_points
+from gymrun.records.sweep_points import starred_points
+from gymrun.sweep import PointResult
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult

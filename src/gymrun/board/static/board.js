@@ -438,10 +438,22 @@ class Leaderboard {
   }
 }
 
+// a run as the table sorts, filters and shows it: its row in leaderboard.json, its cells
+function tableRow(run, cells) {
+  const metrics = Object.fromEntries(Object.entries(run.metrics || {}).map(([name, m]) => [name, m.value]));
+  return { id: run.id, href: cells.href, name: run.name, seed: run.seed, rank: run.rank,
+    score: run.score.value, low: run.score.ci95[0], high: run.score.ci95[1], verdict: run.verdict,
+    solved_after: run.episodes_before_solve, episodes: run.episodes, boundary: run.reward_boundary,
+    agent: run.agent, wrappers: run.wrappers.join(", "), date: run.started_at, status: run.status,
+    metrics, cells };
+}
+
 function setUpLeaderboards() {
   const holder = document.querySelector("[data-table=leaderboard]");
-  const rows = jsonOf("rows");
-  if (holder && rows) board.leaderboard = new Leaderboard(holder, rows);
+  const leaderboard = jsonOf("leaderboard");
+  const cells = jsonOf("cells");
+  if (!holder || !leaderboard || !cells) return;
+  board.leaderboard = new Leaderboard(holder, leaderboard.runs.map((run, n) => tableRow(run, cells[n])));
 }
 
 // -- following the recordings ------------------------------------------------------------
