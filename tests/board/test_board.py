@@ -261,6 +261,33 @@ def test_a_folder_listed_as_it_changed_is_listed_again(tmp_path: Path) -> None:
     assert build_board(root, out).runs == 2
 
 
+def test_the_servers_poll_sees_every_change_and_lists_no_settled_folder_again(
+    tmp_path: Path,
+) -> None:
+    # where inotify is missing, --serve compares this state at each poll
+    from gymrun.board.serve import recordings_state
+
+    for _ in range(2):
+        gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    root = tmp_path / "recordings"
+    kept, grown = sorted((root / "cartpole_random").iterdir())
+    settle(root)
+    state, listings = recordings_state(root)
+    assert [Path(run) for run, _ in state] == [kept, grown]
+    again, relisted = recordings_state(root, listings)
+    assert again == state
+    assert relisted == listings  # each folder as listed before: none listed again
+    with (grown / "episodes.jsonl").open("a") as episodes:
+        episodes.write(json.dumps({"episode": 5, "reward": 11.0, "steps": 11}) + "\n")
+    appended, _ = recordings_state(root, relisted)
+    assert appended[0] == state[0] and appended[1] != state[1]
+    shutil.rmtree(kept)
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    later, _ = recordings_state(root, relisted)
+    assert len(later) == 2 and kept not in [Path(run) for run, _ in later]
+    assert recordings_state(tmp_path / "gone") == ([], {})
+
+
 def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     root = tmp_path / "recordings"
     gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")

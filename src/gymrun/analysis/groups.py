@@ -325,15 +325,14 @@ class _Memo:
 
     def profile(self, sample: np.ndarray, tau: np.ndarray, thresholds: str) -> Profile:
         """The profile of `sample` at `tau`, whose digest is `thresholds` (every profile of
-        a comparison shares it: it need not be written out in each one's key)."""
+        a comparison shares them: they are neither in each one's key nor kept with it)."""
         key = f"{_key('profile', sample)}:{thresholds}"
         found = self._get(key)
-        value = (
-            Profile.from_json(found)
-            if found is not None
-            else scores.performance_profile(sample, tau)
-        )
-        self.cache[key] = value.to_json()
+        if found is not None:
+            value = Profile.from_json(found | {"tau": tau})
+        else:
+            value = scores.performance_profile(sample, tau)
+        self.cache[key] = {k: v for k, v in value.to_json().items() if k != "tau"}
         return value
 
 

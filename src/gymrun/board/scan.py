@@ -90,9 +90,11 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
             runs.append((key, path))
             videos = VIDEO_DIR in folders
             stamps[key] = run_stamp(path, found, videos=videos)
-            if key in walker.listings:  # all the next scan needs: that it is a run, with videos
-                kept = walker.listings[key][:3]
-                walker.listings[key] = [*kept, CONFIG_FILE, VIDEO_DIR if videos else "", ""]
+            listing = walker.listings.get(key)
+            reduced = [CONFIG_FILE, VIDEO_DIR if videos else "", ""]
+            if listing is not None and listing[3:] != reduced:
+                # all the next scan needs: that it is a run, with videos or not
+                walker.listings[key] = [*listing[:3], *reduced]
             continue  # a run holds no runs (videos/ is its own)
         if kind == "sweep":
             sweeps.append(path)

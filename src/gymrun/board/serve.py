@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.board.build import BuildReport, Kept, build_board
-from gymrun.board.scan import scan, signature
+from gymrun.board.scan import Listing, scan, signature
 from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
 
@@ -169,13 +169,18 @@ def servable(site: Path, path: Path) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
 
 
-def recordings_state(root: Path) -> list[Any]:
+Listings = dict[str, Listing]
+
+
+def recordings_state(root: Path, listings: Listings | None = None) -> tuple[list[Any], Listings]:
     """Everything a build depends on, cheaply: the run, sweep and duel directories and the
-    sizes and times of their files."""
-    found = scan(root)
-    return [[d, found.stamps[run_id]] for run_id, d in found.runs.items()] + [
-        [str(d), signature(d)] for d in found.sweeps + found.duels
-    ]
+    sizes and times of their files; and the folders' listings, for the next look (a folder
+    that did not change is not listed again)."""
+    if not root.is_dir():
+        return [], {}
+    found = scan(root, listings)
+    state = [[d, found.stamps[run_id]] for run_id, d in found.runs.items()]
+    return state + [[str(d), signature(d)] for d in found.sweeps + found.duels], found.listings
 
 
 def serve_board(
@@ -209,12 +214,12 @@ def serve_board(
     try:
         if on_ready is not None:
             on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
-        state = None if watcher.watching else recordings_state(root)
+        state, listings = ([], {}) if watcher.watching else recordings_state(root)
         built = time.monotonic()
         while not stop.wait(poll_seconds):
             changed = watcher.changes()
             if changed is None and not watcher.watching:  # no inotify: poll every file
-                now = recordings_state(root) if root.is_dir() else []
+                now, listings = recordings_state(root, listings)
                 changed = None if now != state else set()
                 state = now
             live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
