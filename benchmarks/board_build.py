@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -116,7 +117,9 @@ def make_runs(root: Path, runs: int, plotter: Any) -> None:
 
 def measured_build(root: Path, out: Path) -> dict[str, Any]:
     """One build in a process of its own: its report, wall and CPU seconds (its worker
-    processes' included) and peak memory."""
+    processes' included) and peak memory. The disk's pending writes are flushed first: the
+    files written before (the runs made, the last build) are not the build's to wait for."""
+    os.sync()
     found = subprocess.run(
         [sys.executable, __file__, "--build", str(root), str(out)],
         capture_output=True,

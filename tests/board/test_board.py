@@ -219,6 +219,19 @@ def test_a_run_read_again_unchanged_rewrites_nothing(tmp_path: Path) -> None:
     assert build_board(root, out).read == 0  # and the record knows it now
 
 
+def test_a_run_whose_page_was_removed_from_the_board_is_read_again(tmp_path: Path) -> None:
+    for _ in range(2):
+        gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    build_board(root, out)
+    gone, kept = sorted((out / "runs" / "cartpole_random").iterdir())
+    shutil.rmtree(gone)
+    again = build_board(root, out)
+    assert again.read == 1 and (gone / "index.html").is_file() and (kept / "index.html").is_file()
+    shutil.rmtree(out / "runs")
+    assert build_board(root, out).read == 2
+
+
 def settle(root: Path) -> None:
     """Date every folder under `root` an hour back, as recordings made long ago are: a build
     then keeps their listings and need not read the folders again."""

@@ -225,7 +225,7 @@ def _build(
     runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
     changes: list[tuple[Path, tuple[str, str] | None]] = []
-    site_root = os.fspath(out)
+    pages = _Pages(os.fspath(out))
     for run_id, run_dir in found.runs.items():
         cached = old_runs.get(run_id)
         if looked_at is not None and run_id not in looked_at and cached is not None:
@@ -236,9 +236,9 @@ def _build(
         if (
             cached is not None
             and (entry := _kept_row(cached, stamp)) is not None
-            and os.path.isfile(f"{site_root}/{_run_page(run_id)}")
+            and run_id in pages
         ):
-            runs[run_id] = entry  # (no Path for the page: thousands)
+            runs[run_id] = entry
             run_records[run_id]["entry"] = cached["entry"]  # as it was: not made again
         else:
             parent = run_id.rpartition("/")[0]
@@ -495,6 +495,28 @@ def _known(
         sorted(root / d for d in duels),
         listings=listings,
     )
+
+
+class _Pages:
+    """The runs whose pages the board holds (a run whose page is gone is read again): each
+    run's folder under ``runs/``, found by listing their parent folders once each, not by a
+    look at every run's page (thousands)."""
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+        self.listed: dict[str, set[str]] = {}
+
+    def __contains__(self, run_id: str) -> bool:
+        parent, _, name = run_id.rpartition("/")
+        names = self.listed.get(parent)
+        if names is None:
+            try:
+                with os.scandir(f"{self.out}/runs/{parent}") as entries:
+                    names = {entry.name for entry in entries if entry.is_dir()}
+            except OSError:
+                names = set()
+            self.listed[parent] = names
+        return name in names
 
 
 def _kept_row(record: dict[str, Any], stamp: str) -> RunEntry | None:
