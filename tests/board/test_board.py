@@ -201,7 +201,8 @@ def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_pa
     assert all(w.startswith((page, "index.", "envs/CartPole-v1/")) for w in written)
     untouched = [p for p in before if p.relative_to(out).as_posix() not in written]
     touched = [p.name for p in untouched if p.stat().st_mtime_ns != before[p]]
-    assert touched == [".board.json"]  # the build's own record of what it read
+    # the build's own record of what it read, and of the rows it made
+    assert sorted(touched) == [".board-rows.json", ".board.json"]
     shutil.rmtree(new)
     build_board(root, out)
     assert not (out / page).exists()  # a run removed from the recordings leaves the board
@@ -230,6 +231,33 @@ def test_a_run_whose_page_was_removed_from_the_board_is_read_again(tmp_path: Pat
     assert again.read == 1 and (gone / "index.html").is_file() and (kept / "index.html").is_file()
     shutil.rmtree(out / "runs")
     assert build_board(root, out).read == 2
+
+
+def test_a_build_reads_rows_only_when_something_changed_and_only_those_its_record_names(
+    tmp_path: Path,
+) -> None:
+    def new_run() -> None:
+        gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+
+    new_run()
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    build_board(root, out)
+    rows = out / ".board-rows.json"
+    first_rows = rows.read_bytes()
+    rows.write_text("damaged")
+    again = build_board(root, out)  # nothing new: no row is read, nothing is written
+    assert (again.runs, again.read, again.written) == (1, 0, [])
+    new_run()
+    third = build_board(root, out)  # the rows are not rows: every run is read again
+    assert (third.runs, third.read) == (2, 2)
+    new_run()
+    assert build_board(root, out).read == 1  # the rows it wrote are taken
+    rows.write_bytes(first_rows)  # rows of an earlier build: not those the record names
+    new_run()
+    fifth = build_board(root, out)
+    assert (fifth.runs, fifth.read) == (4, 4)
+    board = leaderboard(out, "CartPole-v1")["runs"]
+    assert len(board) == 4 and all(row["episodes"] == 5 for row in board)
 
 
 def settle(root: Path) -> None:

@@ -5,9 +5,10 @@ The site is plain files that work from ``file://`` and offline: an index with on
 leaderboard per environment, a page per run, per sweep, per duel and per environment, a comparison
 of each environment's groups of runs, and beside every figure the JSON it was drawn from.
 
-Builds are incremental. ``.board.json`` in the output keeps each run's row and the sizes
-and times of its files; a run whose files did not change is not read again, and a page is
-written only when its content changed.
+Builds are incremental. ``.board.json`` in the output keeps each run's stamp (the sizes
+and times of its files) and status, and ``.board-rows.json`` its row and the statistics of
+its group: a run whose files did not change is not read again, a build that finds nothing
+new reads no row, and a page is written only when its content changed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shlex
 import time
 from collections.abc import Collection, Iterator, Sequence
@@ -53,8 +55,9 @@ from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, 
 from gymrun.version import __version__
 
 MANIFEST = ".board.json"
+ROWS = ".board-rows.json"  # the rows of the runs in MANIFEST, read only when one changed
 MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare
-FORMAT = 3
+FORMAT = 4
 LEADERS = 10  # rows of each environment's leaderboard on the index
 PICKED = 24  # groups ticked on a comparison page to start with (the best by IQM)
 ENV_ROWS = 100  # rows of an environment's page without its script (with it, every run)
@@ -121,13 +124,15 @@ def check_dirs(root: Path, out: Path) -> None:
 
 @dataclass
 class Kept:
-    """What a server keeps between its builds: the last build's record (not read from disk
-    again) and when it was last written there (every `MANIFEST_EVERY` seconds at most: it
-    only spares the next start from reading every run again)."""
+    """What a server keeps between its builds: the last build's record and rows (not read
+    from disk again) and when they were last written there (every `MANIFEST_EVERY` seconds
+    at most: they only spare the next start from reading every run again)."""
 
     manifest: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, Any] | None = None  # as `_load_rows` gives them; None: not read yet
     saved: float = -math.inf
     unsaved: bool = False
+    rows_unsaved: bool = False
     # The pages of many runs (the index, leaderboards, comparisons) show running runs'
     # rows as they were at most `LIVE_PAGES_EVERY` seconds ago: not made again each time a
     # running run has new episodes (its own page is). `behind`: some rows are newer.
@@ -135,10 +140,13 @@ class Kept:
     behind: bool = False
 
     def save(self, out: Path) -> None:
-        """Write the record now, if the last build left it unwritten."""
+        """Write the record (and the rows, if they changed) now, if the last build left it
+        unwritten."""
         if self.unsaved:
-            Site(out).json(MANIFEST, self.manifest)
-            self.saved, self.unsaved = time.monotonic(), False
+            self.manifest = _write_record(
+                out, self.manifest, self.rows if self.rows_unsaved else None
+            )
+            self.saved, self.unsaved, self.rows_unsaved = time.monotonic(), False, False
 
 
 MANIFEST_EVERY = 30.0
@@ -201,9 +209,11 @@ def _build(
     out.mkdir(parents=True, exist_ok=True)
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
-    # The last build's record: millions of objects (none in a cycle) that the collector's
-    # passes would walk again and again while they are read, and while the build makes its
-    # own; it is paused as they are read, and they are frozen out of its way until the end.
+    # The last build's record: a stamp and a status per run, its listings, its sweeps and
+    # duels (its runs' rows are read below, only if something changed). Objects in the
+    # millions, none in a cycle, that the collector's passes would walk again and again
+    # while they are read and while the build makes its own: it is paused as they are
+    # read, and they are frozen out of its way until the end.
     with _collector_paused():
         manifest = kept.manifest if kept is not None and kept.manifest else _load_manifest(out)
         gc.freeze()
@@ -222,8 +232,8 @@ def _build(
         found = _known(root, old_runs, old_sweeps, old_duels, old_listings)
     parents = {board_id(root, d): "sweep" for d in found.sweeps}
     parents |= {board_id(root, d): "duel" for d in found.duels}
-    runs: dict[str, RunEntry] = {}
     run_records: dict[str, Any] = {}
+    unchanged: list[str] = []  # runs whose row the last build kept, to be taken as it was
     changes: list[tuple[Path, tuple[str, str] | None]] = []
     pages = _Pages(os.fspath(out))
     for run_id, run_dir in found.runs.items():
@@ -232,34 +242,22 @@ def _build(
             stamp = cached["signature"]  # nothing changed in it
         else:
             stamp = found.stamps.get(run_id) or run_stamp(run_dir)
-        run_records[run_id] = {"signature": stamp}
         if (
             cached is not None
-            and (entry := _kept_row(cached, stamp)) is not None
+            and cached["signature"] == stamp
+            and cached["status"] not in LIVE
             and run_id in pages
         ):
-            runs[run_id] = entry
-            run_records[run_id]["entry"] = cached["entry"]  # as it was: not made again
+            run_records[run_id] = cached
+            unchanged.append(run_id)
         else:
+            run_records[run_id] = {"signature": stamp, "status": None}
             parent = run_id.rpartition("/")[0]
             where = (parents[parent], parent) if parent in parents else None
             changes.append((Path(run_dir), where))
-    same_rows = True  # every run read again has the row it had
-    running = True  # every run read again was running, and still is
-    for entry_json, files in _refresh(root, site, changes):
-        entry = RunEntry.from_json(entry_json)
-        runs[entry.id] = entry
-        run_records[entry.id]["entry"] = entry_json
-        site.written.extend(map(Path, files))
-        old = old_runs.get(entry.id, {}).get("entry")
-        same_rows = same_rows and old == entry_json
-        running = running and old is not None and old.get("status") in LIVE
-        running = running and entry.status in LIVE
-    runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
-    read = len(changes)
-    gone = [run_id for run_id in old_runs if run_id not in runs]
+    gone = [run_id for run_id in old_runs if run_id not in run_records]
     by_parent: dict[str, list[str]] = {}
-    for run_id in runs:
+    for run_id in run_records:
         by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
     # sweeps and duels, by their ids: directory, runs inside, and stamp
     sweep_stamps = _parents(root, found.sweeps, by_parent)
@@ -272,13 +270,46 @@ def _build(
     # the pages of many runs were left behind the rows of running runs, long enough ago
     catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
     if quiet and not changes and not catch_up:
-        # nothing new: every page is as the last build left it (the folders listed anew
-        # are kept, so that the next build need not list them)
+        # nothing new: every page is as the last build left it, and no row is read (the
+        # folders listed anew are kept, so that the next build need not list them)
         if found.listings != old_listings:
-            _keep(out, manifest | {"listings": found.listings}, kept)
+            _keep(out, manifest | {"listings": found.listings}, None, kept)
+        statuses = [record["status"] for record in run_records.values()]
         return _report(
-            out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
+            out, statuses, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
         )
+    # Something changed: the rows the last build kept, each checked as it is taken (one
+    # this version did not write, or that is missing, is read again from its run).
+    with _collector_paused():
+        old_rows = _old_rows(out, manifest, kept, fresh)
+        gc.freeze()
+    kept_rows: dict[str, Any] = old_rows["runs"]
+    runs: dict[str, RunEntry] = {}
+    rows: dict[str, Any] = {}
+    for run_id in unchanged:
+        row = kept_rows.get(run_id)
+        entry = None if row is None else _kept_row(row)
+        if entry is not None:
+            runs[run_id], rows[run_id] = entry, row  # as it was: not made again
+        else:
+            parent = run_id.rpartition("/")[0]
+            where = (parents[parent], parent) if parent in parents else None
+            changes.append((Path(found.runs[run_id]), where))
+    same_rows = True  # every run read again has the row it had
+    running = True  # every run read again was running, and still is
+    for entry_json, files in _refresh(root, site, changes):
+        entry = RunEntry.from_json(entry_json)
+        runs[entry.id], rows[entry.id] = entry, entry_json
+        run_records[entry.id] = {"signature": run_records[entry.id]["signature"]}
+        run_records[entry.id]["status"] = entry.status
+        site.written.extend(map(Path, files))
+        old = kept_rows.get(entry.id)
+        same_rows = same_rows and old == entry_json
+        running = running and old is not None and old.get("status") in LIVE
+        running = running and entry.status in LIVE
+    runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
+    rows = {run_id: rows[run_id] for run_id in run_records}
+    read = len(changes)
     soon = kept is not None and running and time.monotonic() < kept.pages_due
     if quiet and not catch_up and (same_rows or soon):
         # runs read again whose rows did not change (a running run with no new episode),
@@ -286,9 +317,11 @@ def _build(
         # their own pages are written, the pages of many runs are as they were
         if kept is not None and not same_rows:
             kept.behind = True
-        _keep(out, manifest | {"runs": run_records, "listings": found.listings}, kept)
+        record = manifest | {"runs": run_records, "listings": found.listings}
+        _keep(out, record, None if same_rows else old_rows | {"runs": rows}, kept)
+        statuses = [run.status for run in runs.values()]
         report = _report(
-            out, runs, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
+            out, statuses, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
         )
         report.read, report.written = read, list(site.written)
         return report
@@ -297,7 +330,7 @@ def _build(
     site.remove(f"runs/{run_id}" for run_id in gone)
 
     members = [member for run in runs.values() if (member := run.member()) is not None]
-    statistics: dict[str, Any] = {} if fresh else manifest.get("statistics", {})
+    statistics: dict[str, Any] = old_rows["statistics"]
     comparisons = {c.env: c for c in compare(members, statistics)}
     # runs of one environment have nothing to aggregate across tasks
     across_tasks = normalized_comparison(members if len(comparisons) > 1 else [])
@@ -361,33 +394,70 @@ def _build(
         "format": FORMAT,
         "fingerprint": fingerprint,
         "source": source,
+        "rows": manifest.get("rows"),
         "runs": run_records,
         "sweeps": sweep_records,
         "duels": duel_records,
         "envs": list(slugs.values()),
-        "statistics": statistics,
         "listings": found.listings,
     }
-    _keep(out, record, kept)
-    report = _report(out, runs, len(sweeps), len(duels), len(environments), started, notes)
+    _keep(out, record, {"runs": rows, "statistics": statistics}, kept)
+    statuses = [run.status for run in runs.values()]
+    report = _report(out, statuses, len(sweeps), len(duels), len(environments), started, notes)
     report.read = read
-    report.written = [p for p in site.written if p.name != MANIFEST]
+    report.written = [p for p in site.written if p.name not in (MANIFEST, ROWS)]
     return report
 
 
-def _keep(out: Path, record: dict[str, Any], kept: Kept | None) -> None:
-    """Write the build's record, or keep it in memory for the server (see `Kept`)."""
+def _keep(
+    out: Path, record: dict[str, Any], rows: dict[str, Any] | None, kept: Kept | None
+) -> None:
+    """Write the build's record, and its rows unless they are those the last build left
+    (`rows` None), or keep them in memory for the server (see `Kept`)."""
     if kept is None:
-        Site(out).json(MANIFEST, record)
-    else:
-        kept.manifest, kept.unsaved = record, True
-        if time.monotonic() - kept.saved >= MANIFEST_EVERY:
-            kept.save(out)
+        _write_record(out, record, rows)
+        return
+    kept.manifest, kept.unsaved = record, True
+    if rows is not None:
+        kept.rows, kept.rows_unsaved = rows, True
+    if time.monotonic() - kept.saved >= MANIFEST_EVERY:
+        kept.save(out)
+
+
+def _write_record(out: Path, record: dict[str, Any], rows: dict[str, Any] | None) -> dict[str, Any]:
+    """Write the record, and first the rows if given, under a new token that the record
+    then names (the record as written is returned): a build stopped between the two leaves
+    a record naming rows that are not there, whose runs are read again, never rows taken
+    for runs they were not made from."""
+    site = Site(out)
+    if rows is not None:
+        token = secrets.token_hex(8)
+        site.json(ROWS, {"format": FORMAT, "token": token} | rows)
+        record = record | {"rows": token}
+    site.json(MANIFEST, record)
+    return record
+
+
+def _old_rows(
+    out: Path, manifest: dict[str, Any], kept: Kept | None, fresh: bool
+) -> dict[str, Any]:
+    """The rows of the last build's runs and its statistics, from the server's memory or
+    from disk (none when the board is built anew, or the rows are not those its record
+    names)."""
+    empty: dict[str, Any] = {"runs": {}, "statistics": {}}
+    if fresh:
+        return empty
+    if kept is not None and kept.rows is not None:
+        return kept.rows
+    rows = _load_rows(out, manifest.get("rows"))
+    if kept is not None:
+        kept.rows = rows
+    return rows
 
 
 def _report(
     out: Path,
-    runs: dict[str, RunEntry],
+    statuses: list[str],
     sweeps: int,
     duels: int,
     environments: int,
@@ -396,12 +466,12 @@ def _report(
 ) -> BuildReport:
     return BuildReport(
         out,
-        len(runs),
-        sum(r.status == "damaged" for r in runs.values()),
+        len(statuses),
+        statuses.count("damaged"),
         sweeps,
         environments,
         0,
-        sum(r.status in LIVE for r in runs.values()),
+        sum(status in LIVE for status in statuses),
         [],
         time.perf_counter() - started,
         notes,
@@ -519,13 +589,11 @@ class _Pages:
         return name in names
 
 
-def _kept_row(record: dict[str, Any], stamp: str) -> RunEntry | None:
-    """A run's row as the last build kept it, unless the run is to be read again: its
-    stamp is not `stamp`, it was running, or the row is not one this version wrote."""
-    if record["signature"] != stamp:
-        return None
+def _kept_row(row: Any) -> RunEntry | None:
+    """A run's row as the last build kept it, unless the run is to be read again: it was
+    running, or the row is not one this version wrote."""
     try:
-        entry = RunEntry.from_json(record["entry"])
+        entry = RunEntry.from_json(row)
     except TypeError:
         return None
     return None if entry.status in LIVE else entry
@@ -552,9 +620,10 @@ def _same_stamps(now: dict[str, tuple[Path, list[str], str]], before: dict[str, 
 
 
 def _load_manifest(out: Path) -> dict[str, Any]:
-    """The last build's record, when it is one this version wrote: its runs' and sweeps'
-    rows are taken again and the folders of those gone are removed, so anything else in it
-    (a damaged or planted file) counts as no manifest at all, and the board is built anew."""
+    """The last build's record, when it is one this version wrote: its runs' stamps and its
+    sweeps' rows are taken again and the folders of those gone are removed, so anything
+    else in it (a damaged or planted file) counts as no record at all, and the board is
+    built anew."""
     try:
         data = read_board_json(out, MANIFEST, MANIFEST_LIMIT)
     except (OSError, GymrunError):
@@ -564,16 +633,17 @@ def _load_manifest(out: Path) -> dict[str, Any]:
             isinstance(data, dict)
             and data.get("format") == FORMAT
             and all(isinstance(data.get(k), str) for k in ("fingerprint", "source"))
-            and isinstance(data.get("statistics"), dict)
             and isinstance(data.get("envs"), list)
             and all(isinstance(slug, str) for slug in data["envs"])
+            and isinstance(data.get("runs"), dict)
         ):
             return {}
         if not isinstance(data.get("listings"), dict):
             data["listings"] = {}  # each listing is checked where it is used
-        # a run's row is checked where it is used (thousands: each is taken or read again)
-        readers = {"runs": _a_dict, "sweeps": SweepEntry.from_json, "duels": DuelEntry.from_json}
-        for key, read in readers.items():
+        for record in data["runs"].values():
+            if not (type(record["signature"]) is str and type(record["status"]) is str):
+                return {}
+        for key, read in (("sweeps", SweepEntry.from_json), ("duels", DuelEntry.from_json)):
             records = data.get(key)
             if not isinstance(records, dict):
                 return {}
@@ -586,9 +656,24 @@ def _load_manifest(out: Path) -> dict[str, Any]:
     return data
 
 
-def _a_dict(value: Any) -> None:
-    if type(value) is not dict:
-        raise TypeError("not a dict")
+def _load_rows(out: Path, token: Any) -> dict[str, Any]:
+    """The rows the last build's record names (by `token`) and its statistics: empty when
+    they are not those, or not rows at all (each row is checked where it is taken)."""
+    empty: dict[str, Any] = {"runs": {}, "statistics": {}}
+    try:
+        data = read_board_json(out, ROWS, MANIFEST_LIMIT)
+    except (OSError, GymrunError):
+        return empty
+    if not (
+        isinstance(data, dict)
+        and data.get("format") == FORMAT
+        and isinstance(token, str)
+        and data.get("token") == token
+        and isinstance(data.get("runs"), dict)
+        and isinstance(data.get("statistics"), dict)
+    ):
+        return empty
+    return {"runs": data["runs"], "statistics": data["statistics"]}
 
 
 def env_slug(env: str) -> str:
