@@ -274,6 +274,8 @@ def _build(
         # folders listed anew are kept, so that the next build need not list them)
         if found.listings != old_listings:
             _keep(out, manifest | {"listings": found.listings}, None, kept)
+        elif kept is not None:
+            kept.manifest = manifest  # as on disk: not read again at the next build
         statuses = [record["status"] for record in run_records.values()]
         return _report(
             out, statuses, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
