@@ -34,7 +34,7 @@ from tests.support.board_runs import (
 from tests.support.browser import Visit
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
-from tests.support.processes import default_signals
+from tests.support.processes import default_signals, on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -331,6 +331,22 @@ def test_the_servers_poll_sees_every_change_and_lists_no_settled_folder_again(
     assert len(after) == 2 and after[str(grown)] == before[str(grown)]
     assert after.get(str(kept)) != before[str(kept)]
     assert recordings_state(tmp_path / "gone") == ([], {})
+
+
+def test_a_build_shows_the_runs_it_reads_on_a_terminal_and_nothing_elsewhere(
+    tmp_path: Path,
+) -> None:
+    seeds = ", ".join(map(str, range(30)))
+    (tmp_path / "s.yaml").write_text(
+        f"env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {{seeds: [{seeds}]}}\n"
+    )
+    gymrun_in(tmp_path, "sweep", "s.yaml")
+    code, text = on_a_terminal("board", cwd=tmp_path)
+    assert code == 0, text
+    assert "reading runs" in text and "/30" in text  # the bar: runs read of 30
+    assert "board: 30 runs, 1 sweep" in text.rsplit("reading runs", 1)[1]  # then the line
+    piped = gymrun_in(tmp_path, "board", "-o", "again")
+    assert "reading runs" not in piped.stdout + piped.stderr
 
 
 def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:

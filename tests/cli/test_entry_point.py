@@ -4,12 +4,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.paths import CONFIGS
-from tests.support.processes import run_gymrun
+from tests.support.processes import on_a_terminal, run_gymrun
 
 
 def test_module_help() -> None:
@@ -37,42 +36,9 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
 
 
 def test_the_progress_bar_on_a_real_terminal_shows_the_runs_name(tmp_path: Path) -> None:
-    import pty
-    import select
-
-    main, terminal = pty.openpty()
     config = str(CONFIGS / "cartpole_balance.yaml")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gymrun", "run", config, "-n", "300", "--no-record"],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
-        start_new_session=True,
-    )
-    os.close(terminal)
-    shown = b""
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            if select.select([main], [], [], 1)[0]:
-                try:
-                    chunk = os.read(main, 65536)
-                except OSError:  # the terminal closed: the process is done
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-            elif process.poll() is not None:
-                break
-    finally:
-        os.close(main)
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-    text = shown.decode(errors="replace")
-    assert process.returncode == 0, text
+    code, text = on_a_terminal("run", config, "-n", "300", "--no-record", cwd=tmp_path)
+    assert code == 0, text
     assert "/300" in text  # the bar was drawn: episodes done of 300
     assert "cartpole_balance" in text.split("/300")[0]  # its label, before the count
     assert "[progress.description]" not in text

@@ -76,6 +76,45 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def on_a_terminal(*args: str, cwd: Path, timeout: float = 120) -> tuple[int, str]:
+    """``python -m gymrun ARGS`` with a pseudo-terminal for its stdin, stdout and stderr, as
+    in a user's terminal: its exit status and everything it drew there."""
+    import pty
+    import select
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gymrun", *args],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        start_new_session=True,
+    )
+    os.close(terminal)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([main], [], [], 1)[0]:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the terminal closed: the process is done
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            elif process.poll() is not None:
+                break
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    return process.returncode, shown.decode(errors="replace")
+
+
 def lines(path: Path) -> list[str]:
     """The lines of a file that may not exist yet."""
     return path.read_text().splitlines() if path.exists() else []

@@ -23,7 +23,7 @@ import re
 import secrets
 import shlex
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,7 @@ def build_board(
     *,
     changed: Collection[Path] | None = None,
     kept: Kept | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the board of the recordings under `root` in `out`.
 
@@ -166,6 +167,8 @@ def build_board(
     server watching the recordings knows them): when they are all runs the last build
     read, only they are looked at again; else every run is, by the sizes and times of its
     files. With `kept`, the last build's record is taken from memory (see `Kept`).
+    `on_progress(read, to_read)` is told after each run read (a first build of thousands
+    reads for a while).
 
     >>> import tempfile
     >>> from gymrun import load_config, run_experiment
@@ -183,7 +186,7 @@ def build_board(
     [(0, 'solved', 500.0)]
     """
     try:
-        return _build(root, out, changed, kept)
+        return _build(root, out, changed, kept, on_progress)
     finally:
         gc.unfreeze()  # the record's objects (frozen in `_build`) are the collector's again
 
@@ -202,7 +205,11 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _build(
-    root: Path, out: Path, changed: Collection[Path] | None, kept: Kept | None
+    root: Path,
+    out: Path,
+    changed: Collection[Path] | None,
+    kept: Kept | None,
+    on_progress: Callable[[int, int], None] | None,
 ) -> BuildReport:
     started = time.perf_counter()
     check_dirs(root, out)
@@ -299,7 +306,7 @@ def _build(
             changes.append((Path(found.runs[run_id]), where))
     same_rows = True  # every run read again has the row it had
     running = True  # every run read again was running, and still is
-    for entry_json, files in _refresh(root, site, changes):
+    for entry_json, files in _refresh(root, site, changes, on_progress):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id], rows[entry.id] = entry, entry_json
         run_records[entry.id] = {"signature": run_records[entry.id]["signature"]}
@@ -507,11 +514,19 @@ def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
 
 
 def _refresh(
-    root: Path, site: Site, jobs: list[tuple[Path, tuple[str, str] | None]]
+    root: Path,
+    site: Site,
+    jobs: list[tuple[Path, tuple[str, str] | None]],
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Read each changed run and write its files. In this process: a run costs a few
     milliseconds, less than handing it to and from a worker process would."""
-    return [_refresh_one(root, job, site) for job in jobs]
+    done = []
+    for job in jobs:
+        done.append(_refresh_one(root, job, site))
+        if on_progress is not None:
+            on_progress(len(done), len(jobs))
+    return done
 
 
 def _refresh_one(

@@ -193,13 +193,15 @@ def serve_board(
     on_error: Callable[[GymrunError], None] | None = None,
     stop: threading.Event | None = None,
     poll_seconds: float = POLL_SECONDS,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Build the board, serve `out` at ``http://127.0.0.1:PORT/`` (`port` 0 picks a free
     one; `on_ready` gets the address), and build again as the recordings change, until
-    `stop` is set or Ctrl-C."""
+    `stop` is set or Ctrl-C. `on_progress` follows the first build as `build_board` tells
+    it (the later ones read a few runs each)."""
     kept = Kept()
     live = Live()
-    report = build_board(root, out, kept=kept)
+    report = build_board(root, out, kept=kept, on_progress=on_progress)
     if on_build is not None:
         on_build(report)
     handler = functools.partial(_Handler, directory=str(out), live=live)

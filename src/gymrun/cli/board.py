@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gymrun.cli.console import console, json_stdout
+from gymrun.cli.console import console, json_stdout, progress
 from gymrun.cli.options import AsJson
 from gymrun.errors import NotInstalledError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
     from gymrun.board.build import BuildReport
 
 
@@ -57,28 +60,70 @@ def board(
         raise NotInstalledError(
             f"gymrun board needs {exc.name}, which is not installed: {hint}"
         ) from exc
+    err = console(stderr=True)
     if not serve:
-        with json_stdout(as_json) as documents:
-            report = build_board(recordings, out)
+        with json_stdout(as_json) as documents, Reading(err) as reading:
+            report = build_board(recordings, out, on_progress=reading.update)
+            reading.close()
             if as_json:
                 documents.append(report.to_json())
             else:
                 _report(report)
         return
-    err = console(stderr=True)
+    reading = Reading(err)
+
+    def built(report: BuildReport) -> None:
+        reading.close()  # the first build's bar, gone before its line is printed
+        _report(report)
+
     try:
-        serve_board(
-            recordings,
-            out,
-            port=port,
-            on_ready=lambda address: console().print(
-                f"serving {address} (Ctrl-C to stop)", soft_wrap=True
-            ),
-            on_build=_report,
-            on_error=lambda exc: err.print(f"error: {exc}", style="red"),
-        )
+        with reading:
+            serve_board(
+                recordings,
+                out,
+                port=port,
+                on_ready=lambda address: console().print(
+                    f"serving {address} (Ctrl-C to stop)", soft_wrap=True
+                ),
+                on_build=built,
+                on_error=lambda exc: err.print(f"error: {exc}", style="red"),
+                on_progress=reading.update,
+            )
     except KeyboardInterrupt:
         err.print("stopped")
+
+
+class Reading:
+    """A bar of the runs a build reads, on a terminal (nothing elsewhere): a first build
+    of thousands of runs reads for a while. Shown once a build has runs to read, gone when
+    `close`d."""
+
+    def __init__(self, err: Console) -> None:
+        from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+        self._bar = progress(err, MofNCompleteColumn(), TimeRemainingColumn(), enabled=True)
+        self._task: TaskID | None = None
+        self._open = False
+
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def update(self, read: int, to_read: int) -> None:
+        if self._bar.disable:  # not a terminal
+            return
+        if self._task is None:
+            self._bar.start()
+            self._open = True
+            self._task = self._bar.add_task("reading runs", total=to_read)
+        self._bar.update(self._task, completed=read, total=to_read)
+
+    def close(self) -> None:
+        if self._open:
+            self._bar.stop()
+            self._open = False
 
 
 def _report(report: BuildReport) -> None:
