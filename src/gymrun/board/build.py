@@ -243,6 +243,12 @@ def _build(
     unchanged: list[str] = []  # runs whose row the last build kept, to be taken as it was
     changes: list[tuple[Path, tuple[str, str] | None]] = []
     pages = _Pages(os.fspath(out))
+
+    def read_again(run_id: str) -> None:
+        parent = run_id.rpartition("/")[0]  # the sweep or duel it belongs to, if any
+        where = (parents[parent], parent) if parent in parents else None
+        changes.append((Path(found.runs[run_id]), where))
+
     for run_id, run_dir in found.runs.items():
         cached = old_runs.get(run_id)
         if looked_at is not None and run_id not in looked_at and cached is not None:
@@ -259,9 +265,7 @@ def _build(
             unchanged.append(run_id)
         else:
             run_records[run_id] = {"signature": stamp, "status": None}
-            parent = run_id.rpartition("/")[0]
-            where = (parents[parent], parent) if parent in parents else None
-            changes.append((Path(run_dir), where))
+            read_again(run_id)
     gone = [run_id for run_id in old_runs if run_id not in run_records]
     by_parent: dict[str, list[str]] = {}
     for run_id in run_records:
@@ -301,16 +305,16 @@ def _build(
         if entry is not None:
             runs[run_id], rows[run_id] = entry, row  # as it was: not made again
         else:
-            parent = run_id.rpartition("/")[0]
-            where = (parents[parent], parent) if parent in parents else None
-            changes.append((Path(found.runs[run_id]), where))
+            read_again(run_id)
     same_rows = True  # every run read again has the row it had
     running = True  # every run read again was running, and still is
     for entry_json, files in _refresh(root, site, changes, on_progress):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id], rows[entry.id] = entry, entry_json
-        run_records[entry.id] = {"signature": run_records[entry.id]["signature"]}
-        run_records[entry.id]["status"] = entry.status
+        run_records[entry.id] = {
+            "signature": run_records[entry.id]["signature"],
+            "status": entry.status,
+        }
         site.written.extend(map(Path, files))
         old = kept_rows.get(entry.id)
         same_rows = same_rows and old == entry_json
@@ -453,9 +457,8 @@ def _old_rows(
     """The rows of the last build's runs and its statistics, from the server's memory or
     from disk (none when the board is built anew, or the rows are not those its record
     names)."""
-    empty: dict[str, Any] = {"runs": {}, "statistics": {}}
     if fresh:
-        return empty
+        return _no_rows()
     if kept is not None and kept.rows is not None:
         return kept.rows
     rows = _load_rows(out, manifest.get("rows"))
@@ -676,11 +679,10 @@ def _load_manifest(out: Path) -> dict[str, Any]:
 def _load_rows(out: Path, token: Any) -> dict[str, Any]:
     """The rows the last build's record names (by `token`) and its statistics: empty when
     they are not those, or not rows at all (each row is checked where it is taken)."""
-    empty: dict[str, Any] = {"runs": {}, "statistics": {}}
     try:
         data = read_board_json(out, ROWS, MANIFEST_LIMIT)
     except (OSError, GymrunError):
-        return empty
+        return _no_rows()
     if not (
         isinstance(data, dict)
         and data.get("format") == FORMAT
@@ -689,8 +691,13 @@ def _load_rows(out: Path, token: Any) -> dict[str, Any]:
         and isinstance(data.get("runs"), dict)
         and isinstance(data.get("statistics"), dict)
     ):
-        return empty
+        return _no_rows()
     return {"runs": data["runs"], "statistics": data["statistics"]}
+
+
+def _no_rows() -> dict[str, Any]:
+    """Rows of no run, and no statistics (a new dict each time: a build fills its own)."""
+    return {"runs": {}, "statistics": {}}
 
 
 def env_slug(env: str) -> str:

@@ -106,17 +106,17 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
             (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
         )
     runs.sort(key=lambda run: run[0].split("/"))  # as their Paths sort: part by part
-    ids: dict[str, str] = {}
-    by_id: dict[str, str] = {}
+    directories: dict[str, str] = {}
+    stamped: dict[str, str] = {}
     for key, path in runs:
         # the key is the run's path under `root`: its id, unless a name in it is not UTF-8
         run_id = key if shown(key) == key else board_id(root, Path(path))
-        ids[run_id], by_id[run_id] = path, stamps[key]
+        directories[run_id], stamped[run_id] = path, stamps[key]
     return Found(
-        ids,
+        directories,
         [Path(path) for path in _sorted(sweeps)],
         [Path(path) for path in _sorted(duels)],
-        by_id,
+        stamped,
         walker.listings,
     )
 
