@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.paths import CONFIGS
-from tests.support.processes import on_a_terminal, run_gymrun
+from tests.support.processes import finished, on_a_terminal, run_gymrun, start_gymrun
 
 
 def test_module_help() -> None:
@@ -94,3 +94,32 @@ def test_json_stays_the_only_thing_on_stdout_whatever_user_code_prints(
     assert document["summary"]["count"] == 2
     assert "acting" in result.stderr and "straight to the descriptor" in result.stderr
     assert "importing, loudly" in result.stderr
+
+
+def _to_nobody(*args: str, cwd: Path) -> tuple[int, str]:
+    """gymrun with stdout a pipe whose reader has already gone (``| head`` once head has
+    read its lines): its exit code and stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        child = start_gymrun(*args, cwd=cwd, stdout=writer)
+    finally:
+        os.close(writer)
+    code, _, err = finished(child)
+    return code, err
+
+
+def test_output_nobody_reads_ends_the_command_quietly(tmp_path: Path) -> None:
+    config = str(CONFIGS / "cartpole_random.yaml")
+    assert run_gymrun("run", config, "-n", "3", "-o", "run", cwd=tmp_path).returncode == 0
+    # rich's tables and help, and what is written otherwise (JSON, the schema)
+    for args in (("sweep", "--help"), ("show", "run"), ("show", "run", "--json"), ("schema",)):
+        assert _to_nobody(*args, cwd=tmp_path) == (1, ""), args
+
+
+def test_a_run_whose_output_nobody_reads_is_recorded_whole(tmp_path: Path) -> None:
+    config = str(CONFIGS / "cartpole_random.yaml")
+    assert _to_nobody("run", config, "-n", "300", "-o", "run", "--json", cwd=tmp_path) == (1, "")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["status"], summary["count"]) == ("completed", 300)
+    assert len((tmp_path / "run" / "episodes.jsonl").read_text().splitlines()) == 300

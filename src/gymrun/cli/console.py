@@ -129,6 +129,10 @@ def exit_for(exc: BaseException, *, debug: bool) -> NoReturn:
     become red lines and their exit status, a signal its own status, anything else a fault."""
     if isinstance(exc, GymrunError):
         fail(exc, exc.exit_code, debug)
+    if isinstance(exc, BrokenPipeError) and _reader_gone():
+        # `gymrun show RUN | head`: what was left to print has nobody to read it. Exit as
+        # Click does for its own output (1), quietly: there is nowhere to say it.
+        raise typer.Exit(ExitStatus.FAILURE)
     if isinstance(exc, KeyboardInterrupt):
         stopped(getattr(exc, "signum", None))
     if not isinstance(exc, Exception):
@@ -137,6 +141,27 @@ def exit_for(exc: BaseException, *, debug: bool) -> NoReturn:
     if not debug:
         message += " (run with --debug for the traceback)"
     fail(exc, ExitStatus.FAILURE, debug, message)
+
+
+def _reader_gone() -> bool:
+    """Whether stdout's or stderr's reader has gone (a closed pipe polls as an error); if
+    so, both are pointed at /dev/null, so that Python's last flush does not fail too."""
+    import select
+
+    gone = False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # a test's capture, a closed stream
+            continue
+        poller = select.poll()
+        poller.register(descriptor, 0)  # errors are reported whatever is asked
+        if any(events & select.POLLERR for _, events in poller.poll(0)):
+            gone = True
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, descriptor)
+            os.close(null)
+    return gone
 
 
 def stopped(signum: int | None = None, after: str = "") -> NoReturn:
