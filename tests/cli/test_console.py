@@ -8,7 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 
+from gymrun.cli.console import exit_for
+from gymrun.errors import ExitStatus
 from tests.support.processes import run_gymrun
 
 SWEEP = """\
@@ -86,3 +89,27 @@ def test_a_terminal_that_can_encode_everything_is_shown_everything(tmp_path: Pat
     output = clean(result)
     assert "│ reward   │ 25 ± 11  (min 11, max 39)" in output
     assert "✗" in output
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (
+            MemoryError(),
+            "error: out of memory (a limit on it, such as ulimit -v or a job's, may be too low)"
+            " (run with --debug for the traceback)",
+        ),
+        (RuntimeError(), "error: unexpected RuntimeError (run with --debug for the traceback)"),
+        (
+            RuntimeError("the env broke"),
+            "error: unexpected RuntimeError: the env broke (run with --debug for the traceback)",
+        ),
+    ],
+)
+def test_a_fault_is_one_line_that_says_what_it_was(
+    fault: Exception, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(typer.Exit) as stopped:
+        exit_for(fault, debug=False)
+    assert stopped.value.exit_code == ExitStatus.FAILURE
+    assert capsys.readouterr().err == f"{said}\n"

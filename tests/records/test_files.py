@@ -4,6 +4,7 @@ costs no memory, and a field of the wrong kind is named as damage."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from gymrun.errors import RecordError
+from gymrun.records import files
 from tests.support.cli import Result, gymrun
 from tests.support.paths import CONFIGS
 
@@ -105,6 +108,69 @@ def test_a_huge_unfinished_last_line_costs_no_memory(run: Path) -> None:
     assert resumed.code == 0, resumed.stderr
     assert "the run was complete already" in resumed.stderr
     assert (run / "episodes.jsonl").stat().st_size == len(whole) + 2**30  # left as it is
+
+
+def test_reading_takes_room_for_what_a_file_holds_not_for_its_limit(run: Path) -> None:
+    # The board's record may hold up to a gigabyte and a sweep.json half of one; a process
+    # under a virtual-memory limit (ulimit -v, a cluster's h_vmem) reads them all the same
+    # when they are small.
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    assert gymrun("sweep", sweep, "--set", "episodes=3", "-o", "recordings/sweep").code == 0
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (700_000_000, 700_000_000))
+
+    # one BLAS thread and few malloc arenas: the same address space on any machine
+    settings = {"COLUMNS": "200", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+    said = []
+    for command in (
+        ["board"],  # a first build
+        ["board"],  # one that reads the first one's record
+        ["show", "recordings/sweep"],
+        ["compare", "recordings/sweep"],
+        ["show", "run"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "gymrun", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limited,
+            env={**os.environ, **settings},
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        said.append(done.stdout + done.stderr)
+    assert "read 18," in said[0] and "read 0," in said[1]
+    assert "wrappers.0.epsilon" in said[2] and "epsilon" in said[3]
+
+
+def test_a_file_read_whole_is_refused_past_its_limit_even_as_it_grows(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    path.write_bytes(b"x" * 10)
+    assert files.read_bytes(tmp_path, "summary.json", 10) == b"x" * 10
+    with pytest.raises(RecordError, match=r"summary.json: larger than 9 bytes"):
+        files.read_bytes(tmp_path, "summary.json", 9)
+
+    class Growing(io.BufferedReader):
+        """A file that another process appends to once it has been measured."""
+
+        grown = False
+
+        def read(self, size: int | None = -1) -> bytes:
+            if not self.grown:
+                self.grown = True
+                with path.open("ab") as more:
+                    more.write(b"y" * 25)
+            return super().read(size)
+
+    for limit in (35, 34):
+        path.write_bytes(b"x" * 10)
+        with Growing(io.FileIO(path)) as grown:
+            if limit == 35:  # read on past the size it had, to its end
+                assert files.read_whole(grown, limit, path) == b"x" * 10 + b"y" * 25
+            else:
+                with pytest.raises(RecordError, match="larger than 34 bytes"):
+                    files.read_whole(grown, limit, path)
 
 
 def test_a_line_longer_than_any_episode_is_damage(run: Path) -> None:

@@ -137,7 +137,10 @@ def exit_for(exc: BaseException, *, debug: bool) -> NoReturn:
         stopped(getattr(exc, "signum", None))
     if not isinstance(exc, Exception):
         raise exc  # SystemExit, GeneratorExit: not errors
-    message = f"unexpected {type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError):
+        message = "out of memory (a limit on it, such as ulimit -v or a job's, may be too low)"
+    else:
+        message = f"unexpected {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
     if not debug:
         message += " (run with --debug for the traceback)"
     fail(exc, ExitStatus.FAILURE, debug, message)

@@ -101,7 +101,4 @@ def _read_module(directory: Path, name: str) -> UserModule:
 def _read(code: Path, relative: str) -> bytes:
     """A copied file, read as every file of a record is (no link followed, bounded)."""
     with files.open_record(code, *relative.split("/")) as file:
-        content = file.read(CODE_LIMIT + 1)
-    if len(content) > CODE_LIMIT:
-        raise RecordError(f"{code / relative}: larger than {CODE_LIMIT:,} bytes")
-    return content
+        return files.read_whole(file, CODE_LIMIT, code / relative)

@@ -95,12 +95,32 @@ def is_regular(directory: Path, *parts: str) -> bool:
 def read_bytes(directory: Path, name: str, limit: int) -> bytes:
     """The whole of a file of a recording, when it is no larger than `limit` bytes."""
     with open_record(directory, name) as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise RecordError(
-            f"{directory / name}: larger than {limit:,} bytes, the most such a file holds"
-        )
-    return data
+        return read_whole(file, limit, directory / name)
+
+
+def read_whole(file: BinaryIO, limit: int, path: Path) -> bytes:
+    """What is left of `file` (opened by `open_record`, read from `path`), when that is no
+    larger than `limit` bytes.
+
+    Room is taken for what the file holds, not for `limit`: ``read(n)`` sets aside `n`
+    bytes first, and a limit far above a file's size (a board's record may reach a
+    gigabyte) is refused by a virtual-memory limit (``ulimit -v``, a cluster's h_vmem)
+    even for a file of a few bytes."""
+    too_large = RecordError(f"{path}: larger than {limit:,} bytes, the most such a file holds")
+    size = os.fstat(file.fileno()).st_size - file.tell()
+    if size > limit:
+        raise too_large
+    parts = [file.read(size + 1)]  # one byte more tells whether it grew meanwhile
+    total = len(parts[0])
+    while size < total <= limit:  # it did: read on, doubling, up to the limit
+        chunk = file.read(min(total, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    if total > limit:
+        raise too_large
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_text(directory: Path, name: str, limit: int) -> str:
