@@ -373,6 +373,71 @@ def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     assert rows[f"cartpole_random/{good.name}"]["status"] == "completed"
 
 
+def test_a_recording_run_is_read_on_from_where_it_was_read(tmp_path: Path) -> None:
+    # A server reads a recording run at each of its new batches: only what was written since
+    # is read, and its page is what a build that reads the whole run shows, at every stage.
+    import fcntl
+
+    from gymrun.board.build import Kept
+
+    root = tmp_path / "rec"
+    for seed in ("1", "2"):
+        config = str(CONFIGS / "cartpole_random.yaml")
+        gymrun_in(tmp_path, "run", config, "-n", "300", "--seed", seed, "-o", f"done{seed}")
+    run = root / "live" / "t"
+    run.mkdir(parents=True)
+    for name in ("config.yaml", "meta.json", ".gymrun.lock"):
+        shutil.copy(tmp_path / "done1" / name, run / name)
+    running = {"status": "running", "error": None, "started_at": "2026-01-01T00:00:00+00:00"}
+    (run / "summary.json").write_text(json.dumps(running | {"ended_at": None}))
+    lines = (tmp_path / "done1" / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    other = (tmp_path / "done2" / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    kept = Kept()
+
+    def page(out: Path) -> tuple[bytes, bytes]:
+        folder = out / "runs" / "live" / "t"
+        return (folder / "run.json").read_bytes(), (folder / "reward.json").read_bytes()
+
+    def as_a_whole_read(built: int) -> None:
+        fresh = tmp_path / f"fresh{built}"
+        build_board(root, fresh)
+        assert page(tmp_path / "site") == page(fresh)
+
+    with (run / ".gymrun.lock").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the run's process holds it while it records
+        (run / "episodes.jsonl").write_bytes(b"".join(lines[:120]) + lines[120][:30])
+        build_board(root, tmp_path / "site", kept=kept)
+        [(where, so_far)] = kept.reads.items()
+        assert (where, so_far.go_on.position.count) == (str(run), 120)
+        as_a_whole_read(1)
+        with (run / "episodes.jsonl").open("ab") as more:  # the half line, and more
+            more.write(lines[120][30:] + b"".join(lines[121:250]))
+        build_board(root, tmp_path / "site", changed=[run], kept=kept)
+        assert kept.reads[str(run)].go_on.position.count == 250
+        assert json.loads(page(tmp_path / "site")[0])["summary"]["count"] == 250
+        as_a_whole_read(2)
+        # another run in its place: another file (of other episodes), read from its start
+        (run / "episodes.jsonl").unlink()
+        (run / "episodes.jsonl").write_bytes(b"".join(other[:260]))
+        build_board(root, tmp_path / "site", changed=[run], kept=kept)
+        assert kept.reads[str(run)].go_on.position.count == 260
+        as_a_whole_read(3)
+        # written over in place from an earlier line: read from its start too
+        with (run / "episodes.jsonl").open("r+b") as over:
+            over.truncate(len(b"".join(other[:100])))
+            over.seek(0, os.SEEK_END)
+            over.write(b"".join(lines[100:270]))
+        build_board(root, tmp_path / "site", changed=[run], kept=kept)
+        as_a_whole_read(4)
+        assert json.loads(page(tmp_path / "site")[0])["summary"]["count"] == 270
+    # it ends, as the first run did: read once more, then no longer followed
+    shutil.copy(tmp_path / "done1" / "episodes.jsonl", run / "episodes.jsonl")
+    shutil.copy(tmp_path / "done1" / "summary.json", run / "summary.json")
+    build_board(root, tmp_path / "site", changed=[run], kept=kept)
+    assert kept.reads == {}
+    as_a_whole_read(5)
+
+
 def test_a_run_whose_lock_is_held_is_still_recording(tmp_path: Path) -> None:
     import fcntl
 

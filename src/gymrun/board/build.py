@@ -33,7 +33,7 @@ from markupsafe import Markup
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board.duels import DuelEntry, read_duel
-from gymrun.board.runs import RunDetail, RunEntry, episode_of_video, read_entry
+from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
 from gymrun.board.site import (
     Site,
@@ -138,6 +138,9 @@ class Kept:
     # running run has new episodes (its own page is). `behind`: some rows are newer.
     pages_due: float = -math.inf
     behind: bool = False
+    # how far each recording run was read, by its directory: its next read goes on from
+    # there, so a long run's new episodes cost what they are, not what the run is
+    reads: dict[str, ReadSoFar] = field(default_factory=dict)
 
     def save(self, out: Path) -> None:
         """Write the record (and the rows, if they changed) now, if the last build left it
@@ -267,6 +270,9 @@ def _build(
             run_records[run_id] = {"signature": stamp, "status": None}
             read_again(run_id)
     gone = [run_id for run_id in old_runs if run_id not in run_records]
+    if kept is not None and kept.reads:  # a recording run removed is not read on from
+        present = {str(Path(run_dir)) for run_dir in found.runs.values()}
+        kept.reads = {key: read for key, read in kept.reads.items() if key in present}
     by_parent: dict[str, list[str]] = {}
     for run_id in run_records:
         by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
@@ -308,7 +314,8 @@ def _build(
             read_again(run_id)
     same_rows = True  # every run read again has the row it had
     running = True  # every run read again was running, and still is
-    for entry_json, files in _refresh(root, site, changes, on_progress):
+    reads = None if kept is None else kept.reads
+    for entry_json, files in _refresh(root, site, changes, on_progress, reads):
         entry = RunEntry.from_json(entry_json)
         runs[entry.id], rows[entry.id] = entry, entry_json
         run_records[entry.id] = {
@@ -521,22 +528,30 @@ def _refresh(
     site: Site,
     jobs: list[tuple[Path, tuple[str, str] | None]],
     on_progress: Callable[[int, int], None] | None = None,
+    reads: dict[str, ReadSoFar] | None = None,
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Read each changed run and write its files. In this process: a run costs a few
-    milliseconds, less than handing it to and from a worker process would."""
+    milliseconds, less than handing it to and from a worker process would. With `reads`
+    (a server's), a recording run is read on from where it was last read."""
     done = []
     for job in jobs:
-        done.append(_refresh_one(root, job, site))
+        done.append(_refresh_one(root, job, site, reads))
         if on_progress is not None:
             on_progress(len(done), len(jobs))
     return done
 
 
 def _refresh_one(
-    root: Path, job: tuple[Path, tuple[str, str] | None], site: Site
+    root: Path,
+    job: tuple[Path, tuple[str, str] | None],
+    site: Site,
+    reads: dict[str, ReadSoFar] | None,
 ) -> tuple[dict[str, Any], list[str]]:
     directory, parent = job
-    entry, detail = read_entry(root, directory)
+    so_far = None if reads is None else reads.pop(str(directory), None)
+    entry, detail, so_far = read_entry(root, directory, so_far)
+    if reads is not None and so_far is not None:
+        reads[str(directory)] = so_far
     entry.cells = site.cells(entry)
     before = len(site.written)
     _run_files(site, entry, detail, directory, parent)

@@ -26,7 +26,7 @@ from gymrun.core.summary import SOLVE_WINDOW, Summary
 from gymrun.errors import GymrunError
 from gymrun.records.curve import MAX_POINTS, Curve, RewardCurve
 from gymrun.records.layout import LOCK_FILE
-from gymrun.records.reading import read_run, videos
+from gymrun.records.reading import GoOn, read_run, videos
 
 EPISODE_ROWS = 200  # a run with more episodes is shown in blocks
 BLOCKS = 50  # at most, and more than half as many
@@ -286,34 +286,53 @@ def _combined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def read_entry(root: Path, directory: Path) -> tuple[RunEntry, RunDetail | None]:
-    """Read the run in `directory` (under the recordings directory `root`)."""
+@dataclass
+class ReadSoFar:
+    """How far a recording run was read (see `read_run`'s `go_on`), and what its page showed
+    of the episodes up to there: a live board's next read of the run goes on from it."""
+
+    go_on: GoOn
+    gathered: Gathered
+
+
+def read_entry(
+    root: Path, directory: Path, so_far: ReadSoFar | None = None
+) -> tuple[RunEntry, RunDetail | None, ReadSoFar | None]:
+    """Read the run in `directory` (under the recordings directory `root`); from `so_far`
+    (which the read takes over) only what it recorded since. Returns the row, the page's
+    data, and how far a run still recording was read."""
     entry = RunEntry(board_id(root, directory), shown(str(directory)), "damaged")
     try:
-        entry, detail = _read(entry, directory)
+        entry, detail, so_far = _read(entry, directory, so_far)
     except (GymrunError, OSError) as exc:  # the reader names the file and what is wrong
         entry.status = "damaged"
         entry.problem = shown(str(exc) if isinstance(exc, GymrunError) else f"{directory}: {exc}")
-        return entry, None
+        return entry, None, None
     if entry.directory != str(directory):
         entry.status = "damaged"
         entry.problem = f"{entry.directory}: the directory's name is not UTF-8 (rename it)"
-    return entry, detail
+    return entry, detail, so_far if entry.status == "running" else None
 
 
-def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
+def _read(
+    entry: RunEntry, directory: Path, so_far: ReadSoFar | None
+) -> tuple[RunEntry, RunDetail, ReadSoFar | None]:
     gathered = Gathered(None, None)
 
-    def configured(config: dict[str, Any]) -> None:
+    def started(config: dict[str, Any], first: int) -> None:
         nonlocal gathered
-        gathered = Gathered(config.get("reward_boundary"), config.get("episodes"))
+        if first and so_far is not None:
+            gathered = so_far.gathered  # the episodes before `first`, gathered already
+        else:
+            gathered = Gathered(config.get("reward_boundary"), config.get("episodes"))
 
     stored = read_run(
         directory,
         lambda episodes: gathered.add(episodes),
         kept_summary=True,
         interval_limit=INTERVAL_LIMIT,
-        on_config=configured,
+        on_start=started,
+        go_on=None if so_far is None else so_far.go_on,
     )
     config, meta = stored.config, stored.meta
     entry.config = config
@@ -375,7 +394,7 @@ def _read(entry: RunEntry, directory: Path) -> tuple[RunEntry, RunDetail]:
         notes,
         stored.meta_text,
     )
-    return entry, detail
+    return entry, detail, None if stored.go_on is None else ReadSoFar(stored.go_on, gathered)
 
 
 def score(summary: Summary) -> dict[str, Any]:

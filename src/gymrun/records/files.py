@@ -16,6 +16,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,6 +26,7 @@ JSON_LIMIT = 4_000_000  # summary.json, meta.json: a few KB in practice
 CONFIG_LIMIT = 1_000_000  # as for any config (gymrun.config.yaml_source)
 LINE_LIMIT = 1_000_000  # one episode's line: a few hundred bytes in practice
 BLOCK = 1 << 22  # bytes of episodes.jsonl read at once
+TAIL = 64  # bytes before where a read stopped, found again there before going on
 
 _KINDS = {
     stat.S_IFDIR: "a directory",
@@ -149,6 +151,23 @@ def read_json_text(directory: Path, name: str, limit: int = JSON_LIMIT) -> tuple
         raise RecordError(f"{directory / name}: not JSON gymrun writes (nested too deep)") from None
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a read of a growing file stopped (see `Lines.position`): the bytes of whole
+    lines read and how many lines, and the last bytes of them, which must still be there
+    for a read to go on from here (a file written anew from its start, with the same
+    bytes up to there, may be read on: it holds the same lines)."""
+
+    whole: int
+    count: int
+    tail: bytes
+
+
+class Moved(Exception):
+    """The file is not as it was up to a `Position` (it was replaced, or cut short and
+    written again): it is to be read from its start."""
+
+
 class Lines:
     """The whole lines of a file of a recording, read in blocks with bounded memory.
 
@@ -156,16 +175,32 @@ class Lines:
     newline, a line the writing process never finished (a crash may leave it as NUL bytes,
     of any length), is not given: `whole` is where it starts, the bytes of the file that
     are whole lines. A line longer than `limit` that does end is a `RecordError`.
+
+    From `start` (a `Position` of an earlier read of the same file), only the lines written
+    since are read; if the file is no longer what was read up to there, `Moved` is raised
+    before any line is given.
     """
 
-    def __init__(self, directory: Path, name: str, limit: int = LINE_LIMIT) -> None:
+    def __init__(
+        self, directory: Path, name: str, limit: int = LINE_LIMIT, start: Position | None = None
+    ) -> None:
         self.path = directory / name
         self.directory, self.name, self.limit = directory, name, limit
-        self.whole = 0
-        self.count = 0  # lines given so far
+        self.start = start
+        self.whole = 0 if start is None else start.whole
+        self.count = 0 if start is None else start.count  # lines given so far
+        self._opened = False
+        self._tail = b"" if start is None else start.tail
+
+    def position(self) -> Position | None:
+        """Where the lines given so far end (None before the file was opened)."""
+        return Position(self.whole, self.count, self._tail) if self._opened else None
 
     def __iter__(self) -> Iterator[list[bytes]]:
         with open_record(self.directory, self.name) as file:
+            self._opened = True
+            if self.start is not None:
+                self._go_on(file)
             rest = b""  # the start of a line that goes on in the next block
             skipping = False  # inside a line too long to keep: waiting for its end
             while block := file.read(BLOCK):
@@ -187,9 +222,17 @@ class Lines:
                         yield lines[:long]
                     raise self._too_long()
                 self._given(lines)
+                self._tail = text[-TAIL:] if len(text) >= TAIL else (self._tail + text)[-TAIL:]
                 yield lines
                 skipping = len(rest) > self.limit
                 rest = b"" if skipping else rest
+
+    def _go_on(self, file: BinaryIO) -> None:
+        start = self.start
+        assert start is not None
+        file.seek(start.whole - len(start.tail))
+        if file.read(len(start.tail)) != start.tail:  # shorter now, or other bytes there
+            raise Moved
 
     def _given(self, lines: list[bytes]) -> None:
         self.count += len(lines)

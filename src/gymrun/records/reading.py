@@ -69,6 +69,7 @@ class StoredRun:
     meta_text: str | None = None  # meta.json as it is written
     summary_kept: bool = False  # `summary` is the one the run wrote when it ended
     intervals_forgone: bool = False  # too many episodes to summarise with intervals here
+    go_on: GoOn | None = None  # where a later read may go on from (see `read_run`)
 
 
 def find_run(directory: Path) -> Path:
@@ -146,13 +147,27 @@ def _time_order(run: Path) -> tuple[str, int]:
     return run.name, 1
 
 
+@dataclass
+class GoOn:
+    """Where a read of a run stopped, for a later read to go on from while the run records
+    (a live board reads a recording run again at each of its new batches): the position in
+    ``episodes.jsonl``, the config it was read with, and the summary of the episodes up to
+    there, which the next read goes on adding to."""
+
+    position: files.Position
+    config_text: str
+    builder: SummaryBuilder
+    intervals_forgone: bool
+
+
 def read_run(
     directory: Path,
     on_episodes: Callable[[Sequence[EpisodeResult]], None] | None = None,
     *,
     kept_summary: bool = False,
     interval_limit: int | None = None,
-    on_config: Callable[[dict[str, Any]], None] | None = None,
+    on_start: Callable[[dict[str, Any], int], None] | None = None,
+    go_on: GoOn | None = None,
 ) -> StoredRun:
     """Read a run directory, each file once: ``episodes.jsonl`` is parsed once, the summary
     recomputed from it, and `on_episodes` gets its episodes in batches, in order. A config
@@ -163,7 +178,12 @@ def read_run(
     is whole and counts the episodes on disk (its intervals were drawn then: no bootstrap
     here). With `interval_limit`, a summary made here keeps no more than that many rewards:
     past them, it has no intervals (`intervals_forgone`), and memory stays bounded.
-    `on_config` gets the config once it is read, before any episode.
+    `on_start` gets the config once it is read and the episode the read starts from (0, or
+    where `go_on` stopped), before any episode; again with 0 when the episodes file is no
+    longer what `go_on` read (it was replaced), and is read from its start after all.
+    `go_on`, from the `go_on` of an earlier read of the same run (its summary is added to,
+    not copied), reads only the episodes recorded since; the run's `go_on` is where this
+    read stopped, when it read every episode whole.
 
     Given ``recordings/NAME`` instead of one of its runs, the newest run in it is read
     (one holding a ``config.yaml`` is taken as the run it is, without looking further);
@@ -175,8 +195,8 @@ def read_run(
         if data is not None:
             return read_dataset_run(data, on_episodes, named=directory)
     config_text, config = read_config(directory)
-    if on_config is not None:
-        on_config(config)
+    if go_on is not None and go_on.config_text != config_text:
+        go_on = None  # another run in its place
     boundary = config.get("reward_boundary")
     run = StoredRun(directory, config, "unknown", None, _NO_SUMMARY, config_text=config_text)
     stored = _summary_fields(directory, run.problems)
@@ -188,8 +208,47 @@ def read_run(
         )
     run.meta, run.meta_problem, run.meta_text = _meta(directory, run.problems)
     kept = stored_summary(stored) if kept_summary and stored is not None else None
+    try:
+        lines, builder = _episodes(
+            directory, run, kept, go_on, interval_limit, on_episodes, on_start
+        )
+    except files.Moved:
+        lines, builder = _episodes(
+            directory, run, kept, None, interval_limit, on_episodes, on_start
+        )
+    if kept is not None and kept.count == lines.count and not run.problems:
+        run.summary, run.summary_kept = kept, True
+    else:  # not the episodes the kept summary counts: summarised from them, as they are
+        run.summary = builder.summary() if builder is not None else _summarised(directory, boundary)
+        run.intervals_forgone = run.intervals_forgone or builder is None
+    position = lines.position()
+    if builder is not None and position is not None and not run.problems:
+        run.go_on = GoOn(position, config_text, builder, run.intervals_forgone)
+    if run.status == "running":
+        run.notes.append("the run is still going, or its process was killed")
+    return run
+
+
+def _episodes(
+    directory: Path,
+    run: StoredRun,
+    kept: Summary | None,
+    go_on: GoOn | None,
+    interval_limit: int | None,
+    on_episodes: Callable[[Sequence[EpisodeResult]], None] | None,
+    on_start: Callable[[dict[str, Any], int], None] | None,
+) -> tuple[EpisodeLines, SummaryBuilder | None]:
+    """Read the run's episodes (from where `go_on` stopped, if given) into a summary (none
+    when the `kept` one is to be taken), and to `on_episodes`; returns the lines read and
+    the summary. `files.Moved` (before any episode) when `go_on`'s file was replaced."""
+    boundary = run.config.get("reward_boundary")
     builder = None if kept is not None else SummaryBuilder(boundary)
-    lines = EpisodeLines(directory, boundary)
+    run.intervals_forgone = False
+    if go_on is not None and builder is not None:
+        builder, run.intervals_forgone = go_on.builder, go_on.intervals_forgone
+    lines = EpisodeLines(directory, boundary, start=None if go_on is None else go_on.position)
+    if on_start is not None:
+        on_start(run.config, lines.count)
     try:
         for batch in lines:
             if builder is not None:
@@ -203,14 +262,7 @@ def read_run(
         pass  # stopped before its first episode
     except RecordError as exc:
         run.problems.append(str(exc))
-    if kept is not None and kept.count == lines.count and not run.problems:
-        run.summary, run.summary_kept = kept, True
-    else:  # not the episodes the kept summary counts: summarised from them, as they are
-        run.summary = builder.summary() if builder is not None else _summarised(directory, boundary)
-        run.intervals_forgone = run.intervals_forgone or builder is None
-    if run.status == "running":
-        run.notes.append("the run is still going, or its process was killed")
-    return run
+    return lines, builder
 
 
 _NO_SUMMARY = SummaryBuilder(None).summary()  # until the episodes are read
@@ -544,20 +596,30 @@ class EpisodeLines:
     with `seeds`, each with the environment seed the run derives for its index). A line the
     process never finished (it died mid-write) is not an episode: `whole` is the bytes of
     the lines read, `count` the episodes. The episodes before a damaged line are given,
-    then a `RecordError` names it."""
+    then a `RecordError` names it. From `start` (a `position` of an earlier read), only the
+    episodes written since are read, numbered on from there (see `files.Lines`)."""
 
     def __init__(
-        self, directory: Path, reward_boundary: float | None, seeds: EpisodeSeeds | None = None
+        self,
+        directory: Path,
+        reward_boundary: float | None,
+        seeds: EpisodeSeeds | None = None,
+        start: files.Position | None = None,
     ) -> None:
         self.path = directory / EPISODES_FILE
         self.reward_boundary = reward_boundary
         self.seeds = seeds
-        self._lines = files.Lines(directory, EPISODES_FILE)
-        self.count = 0
+        self._lines = files.Lines(directory, EPISODES_FILE, start=start)
+        self.count = 0 if start is None else start.count  # a line an episode
 
     @property
     def whole(self) -> int:
         return self._lines.whole
+
+    def position(self) -> files.Position | None:
+        """Where the episodes read so far end, for a later read to go on from (see
+        `files.Lines`)."""
+        return self._lines.position()
 
     def __iter__(self) -> Iterator[EpisodeBatch]:
         for chunk in self._lines:
