@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gymrun.config.yaml_source import MAX_BYTES, parse_yaml, read_yaml
+from gymrun.config.yaml_source import MAX_BYTES, dump_yaml, parse_yaml, read_yaml
 from gymrun.errors import ConfigError
 
 
@@ -170,3 +170,22 @@ def test_a_character_yaml_does_not_allow_names_its_line() -> None:
     with pytest.raises(ConfigError) as exc:
         parse_yaml("env: CartPole-v1\nname: a\x07b\n", "bell.yaml")
     assert messages(exc) == ["bell.yaml:2: invalid YAML: character #x0007 is not allowed in YAML"]
+
+
+# Strings that YAML 1.1 or YAML 1.2 reads as something else when they are written plain.
+LOOK_ALIKES = [
+    *("y", "Y", "n", "N", "yes", "No", "on", "OFF", "true", "False", "null", "~", ""),
+    *("1e3", "1.0e3", "-2E-5", ".5", "1.", "0o17", "0x1F", "010", "1_000", "+1", "1:30"),
+    *(".inf", "-.Inf", ".nan", "2026-01-01", "<<"),
+]
+
+
+def test_what_dump_yaml_writes_parse_yaml_reads_back_as_it_was() -> None:
+    # a run's config.yaml is written with dump_yaml and read with parse_yaml
+    data = {
+        "strings": LOOK_ALIKES,
+        "by_key": {text or "empty": text for text in LOOK_ALIKES},
+        "numbers": [0, -7, 10**20, 0.1, 1e-300, 1e300, float("inf"), -float("inf")],
+        "others": [True, False, None, [], {}, "plain words", "naïve ✓"],
+    }
+    assert parse_yaml(dump_yaml(data)).data == data

@@ -91,3 +91,22 @@ def test_a_full_disk_at_the_start_leaves_no_half_made_record(tiny_disk: Path) ->
     )
     made = sorted(p.name for p in Path("run").iterdir()) if Path("run").exists() else []
     assert made in ([], [".gymrun.lock", "config.yaml", "episodes.jsonl", "summary.json"])
+
+
+def test_a_config_whose_strings_look_like_numbers_is_read_back_as_it_ran(
+    tmp_path: Path,
+) -> None:
+    # Quoted in the config, "1e3" is a string; written plain, YAML 1.2 would read a number
+    # there, and the run's own record would not be a run's config any more.
+    os.chdir(tmp_path)
+    Path("odd.yaml").write_text('name: "1e3"\nenv: CartPole-v1\nagent: random\nepisodes: 4\n')
+    assert gymrun("run", "odd.yaml", "-q", "-o", "rec/odd").code == 0
+    assert "name: '1e3'" in Path("rec/odd/config.yaml").read_text()
+    shown = gymrun("show", "rec/odd", "--json")
+    assert shown.code == 0, shown.stderr
+    assert json.loads(shown.stdout)["config"]["name"] == "1e3"
+    resumed = gymrun("run", "odd.yaml", "-q", "--resume", "rec/odd")
+    assert resumed.code == 0 and "the run was complete already" in resumed.stderr
+    built = gymrun("board", "rec", "--out", "site", "--json")
+    assert built.code == 0, built.stderr
+    assert (json.loads(built.stdout)["runs"], json.loads(built.stdout)["damaged"]) == (1, 0)

@@ -152,6 +152,34 @@ def _scalar_11(text: str) -> Any:
     return None
 
 
+# libyaml's emitter where PyYAML was built with it: a sweep writes a config per run
+_EMITTER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_EMITTER):  # type: ignore[misc]
+    """PyYAML's dumper quotes a string that YAML 1.1 reads as something else; this one
+    quotes as well those YAML 1.2 reads as something else (``1e3``, ``0o17``) and the
+    booleans of YAML 1.1 that PyYAML leaves out (``y``, ``n``), so that `parse_yaml`
+    reads every string back as the string it was."""
+
+
+for _tag, _pattern, _first in _CORE_12:
+    _Dumper.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), _first)
+_Dumper.add_implicit_resolver(_BOOL, _BOOL_11, list("yYnNoOtTfF"))
+
+
+def dump_yaml(data: Any) -> str:
+    """`data` (of JSON's kinds) as YAML that `parse_yaml` reads back as `data`, its keys in
+    their order.
+
+    >>> print(dump_yaml({"name": "1e3", "answer": "y", "episodes": 3}), end="")
+    name: '1e3'
+    answer: 'y'
+    episodes: 3
+    """
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
 @dataclass
 class Document:
     """A parsed YAML document: its data and the 1-based line of each key path."""

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.yaml_source import dump_yaml, parse_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
@@ -72,7 +71,7 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     run gives it)."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
-    wanted = yaml.safe_load(yaml.safe_dump(plan.config.to_json(), allow_unicode=True))
+    wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
     if recorded != wanted:
         keys = ", ".join(_differences(recorded, wanted)[:4]) or "its layout"
         raise ResumeRefused(

@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gymrun.components.user_code import UserModule
+from gymrun.config.yaml_source import dump_yaml
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.records import json_text
@@ -110,21 +109,6 @@ def _open_existing(path: Path) -> Any:
     return os.fdopen(descriptor, "r+b")
 
 
-# libyaml's emitter where PyYAML was built with it: a sweep writes a config per run
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def config_yaml(config: dict[str, Any]) -> str:
-    """A run's config as its ``config.yaml`` holds it.
-
-    >>> print(config_yaml({"env": {"id": "CartPole-v1"}, "episodes": 3}), end="")
-    env:
-      id: CartPole-v1
-    episodes: 3
-    """
-    return yaml.dump(config, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
-
-
 def write_json(path: Path, data: Any, reserved: Path | None = None) -> None:
     """Write `data` beside `path` and rename it into place: a reader never sees half a file.
 
@@ -199,7 +183,7 @@ class RunRecorder:
             if resumed is None:
                 self._claim.clear_previous()
                 with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
-                    saved.write(config_yaml(config))
+                    saved.write(dump_yaml(config))  # read back as it was
                 write_code(self.directory, code)
             else:  # the first run's metadata stays; each resumption adds when, where and how
                 resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
