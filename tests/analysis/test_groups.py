@@ -56,3 +56,20 @@ def test_groups_are_compared_within_one_environment() -> None:
     cartpole = comparisons["CartPole-v1"]
     assert [g.label for g in cartpole.groups] == ["eps: episodes=50", "eps: episodes=100"]
     assert cartpole.improvement[0][1].value == 1.0  # every run of the first beat the second
+
+
+def test_groups_that_differ_in_a_list_are_labelled_by_the_whole_list() -> None:
+    sequence = {"name": "sequence", "actions": [0, 1]}
+    members = [
+        member("a1", 30.0, seed=1, agent=sequence),
+        member("b1", 9.0, seed=1, agent=sequence | {"actions": [0]}),
+        member("c1", 9.5, seed=1, agent=sequence, wrappers=[{"name": "w", "x": 1}]),
+        member("d1", 9.2, seed=1, agent=sequence, wrappers=[{"name": "w", "x": 2}]),
+    ]
+    [comparison] = compare(members)
+    assert sorted(g.label for g in comparison.groups) == [
+        "eps: agent.actions=[0, 1], wrappers.0.name=null, wrappers.0.x=null",
+        "eps: agent.actions=[0, 1], wrappers.0.name=w, wrappers.0.x=1",
+        "eps: agent.actions=[0, 1], wrappers.0.name=w, wrappers.0.x=2",
+        "eps: agent.actions=[0], wrappers.0.name=null, wrappers.0.x=null",
+    ]

@@ -88,14 +88,16 @@ def group_key(config: dict[str, Any], provenance: Any = None) -> str:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted paths (as ``--set`` and sweeps write them) to the leaves of `value`.
+    """Dotted paths (as ``--set`` and sweeps write them) to the leaves of `value`; a list of
+    plain values is a leaf (``agent.actions=[0, 1]`` and ``[0]`` differ as lists, not in an
+    item one of them lacks).
 
-    >>> flatten({"wrappers": [{"name": "epsilon_random", "epsilon": 0.5}], "episodes": 9})
-    {'wrappers.0.name': 'epsilon_random', 'wrappers.0.epsilon': 0.5, 'episodes': 9}
+    >>> flatten({"wrappers": [{"name": "epsilon_random", "epsilon": 0.5}], "actions": [0, 1]})
+    {'wrappers.0.name': 'epsilon_random', 'wrappers.0.epsilon': 0.5, 'actions': [0, 1]}
     """
     if isinstance(value, dict) and value:
         items: Iterable[tuple[Any, Any]] = value.items()
-    elif isinstance(value, list) and value:
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
         items = enumerate(value)
     else:
         return {prefix: value}
