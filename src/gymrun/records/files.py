@@ -108,20 +108,20 @@ def read_whole(file: BinaryIO, limit: int, path: Path) -> bytes:
     bytes first, and a limit far above a file's size (a board's record may reach a
     gigabyte) is refused by a virtual-memory limit (``ulimit -v``, a cluster's h_vmem)
     even for a file of a few bytes."""
-    too_large = RecordError(f"{path}: larger than {limit:,} bytes, the most such a file holds")
     size = os.fstat(file.fileno()).st_size - file.tell()
-    if size > limit:
-        raise too_large
-    parts = [file.read(size + 1)]  # one byte more tells whether it grew meanwhile
-    total = len(parts[0])
-    while size < total <= limit:  # it did: read on, doubling, up to the limit
-        chunk = file.read(min(total, limit + 1 - total))
-        if not chunk:
-            break
-        parts.append(chunk)
-        total += len(chunk)
-    if total > limit:
-        raise too_large
+    parts: list[bytes] = []
+    total = 0
+    if size <= limit:
+        parts.append(file.read(size + 1))  # one byte more tells whether it grew meanwhile
+        total = len(parts[0])
+        while size < total <= limit:  # it did: read on, doubling, up to the limit
+            chunk = file.read(min(total, limit + 1 - total))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+    if size > limit or total > limit:
+        raise RecordError(f"{path}: larger than {limit:,} bytes, the most such a file holds")
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
