@@ -161,3 +161,19 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
         lowered = {c.lower(): c for c in choices}
         close = [lowered[name.lower()]] if name.lower() in lowered else []
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def described(error: BaseException) -> str:
+    """What stopped a run or a command, in one line: gymrun's own errors say it themselves;
+    any other exception is named, with the first line of its message if it has one.
+
+    >>> described(ValueError("no")), described(KeyboardInterrupt()), described(MemoryError())[:28]
+    ('ValueError: no', 'KeyboardInterrupt', 'MemoryError: out of memory (')
+    """
+    if isinstance(error, GymrunError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        said = "out of memory (a limit on it, such as ulimit -v or a job's, may be too low)"
+    else:
+        said = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {said}" if said else type(error).__name__

@@ -96,8 +96,8 @@ def test_a_terminal_that_can_encode_everything_is_shown_everything(tmp_path: Pat
     [
         (
             MemoryError(),
-            "error: out of memory (a limit on it, such as ulimit -v or a job's, may be too low)"
-            " (run with --debug for the traceback)",
+            "error: unexpected MemoryError: out of memory (a limit on it, such as ulimit -v or"
+            " a job's, may be too low) (run with --debug for the traceback)",
         ),
         (RuntimeError(), "error: unexpected RuntimeError (run with --debug for the traceback)"),
         (

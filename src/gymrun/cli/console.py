@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from gymrun.errors import ExitStatus, GymrunError
+from gymrun.errors import ExitStatus, GymrunError, described
 from gymrun.records import json_text
 
 if TYPE_CHECKING:
@@ -137,10 +137,7 @@ def exit_for(exc: BaseException, *, debug: bool) -> NoReturn:
         stopped(getattr(exc, "signum", None))
     if not isinstance(exc, Exception):
         raise exc  # SystemExit, GeneratorExit: not errors
-    if isinstance(exc, MemoryError):
-        message = "out of memory (a limit on it, such as ulimit -v or a job's, may be too low)"
-    else:
-        message = f"unexpected {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+    message = f"unexpected {described(exc)}"
     if not debug:
         message += " (run with --debug for the traceback)"
     fail(exc, ExitStatus.FAILURE, debug, message)

@@ -14,13 +14,13 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.plan import RunPlan, user_code
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.summary import Summary, SummaryBuilder
-from gymrun.errors import FaultError, GymrunError, RolloutError
+from gymrun.errors import FaultError, GymrunError, RolloutError, described
 from gymrun.pipeline.sinks import EpisodeList, Sink
 from gymrun.records.directory import RecordDir
 from gymrun.records.plotter import Plotter
 from gymrun.records.resuming import Recorded
 from gymrun.records.writer import RunRecorder
-from gymrun.scale.chunks import ChunkResult, described
+from gymrun.scale.chunks import ChunkResult
 
 
 @dataclass(frozen=True)

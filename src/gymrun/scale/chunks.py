@@ -20,7 +20,7 @@ from gymrun.components.user_code import UserModule, install, install_lock
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.experiment import Experiment
 from gymrun.core.plan import RunPlan
-from gymrun.errors import FaultError, GymrunError
+from gymrun.errors import FaultError, GymrunError, described
 from gymrun.records.video import video_recorder
 
 _CACHED = 4  # experiments a process keeps built, for the next chunk of their run
@@ -178,18 +178,6 @@ def _on_worker(chunk: Chunk) -> ChunkResult:
         return result
     error = FaultError(f"on Dask worker {_worker_address()}: {described(result.error)}")
     return ChunkResult(result.episodes, error)
-
-
-def described(error: BaseException) -> str:
-    """What stopped a chunk, in one line: gymrun's own errors say it themselves; any other
-    exception is named.
-
-    >>> described(ValueError("no"))
-    'ValueError: no'
-    """
-    if isinstance(error, GymrunError):
-        return str(error)
-    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _worker_address() -> str:
