@@ -441,7 +441,8 @@ def test_a_recording_run_is_read_on_from_where_it_was_read(tmp_path: Path) -> No
 def test_a_run_whose_lock_is_held_is_still_recording(tmp_path: Path) -> None:
     import fcntl
 
-    from gymrun.board.runs import LOCK_FILE, recording
+    from gymrun.records.layout import LOCK_FILE
+    from gymrun.records.liveness import recording
 
     assert recording(tmp_path) is None  # no lock file: cannot be told this way
     (tmp_path / LOCK_FILE).touch()

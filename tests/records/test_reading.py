@@ -180,3 +180,25 @@ def test_damaged_run_directories_are_shown_or_refused_cleanly(
         if result.code == 2:
             errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
             assert errors, result.stderr
+
+
+def test_show_tells_a_run_still_recording_from_one_whose_process_is_gone(tmp_path: Path) -> None:
+    import fcntl
+    import json
+    import os
+
+    os.chdir(tmp_path)
+    assert gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-o", "r").code == 0
+    summary = Path("r/summary.json")
+    summary.write_text(json.dumps(json.loads(summary.read_text()) | {"status": "running"}))
+    with Path("r/.gymrun.lock").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as the run's process holds it while it records
+        shown = gymrun("show", "r")
+        assert "│ status   │ running" in shown.stdout
+        assert shown.stderr == "note: the run is still going\n"
+    shown = gymrun("show", "r")  # nobody holds it: the process is gone
+    assert "│ status   │ killed" in shown.stdout
+    assert shown.stderr == (
+        "note: its process is gone: it was killed before it could end "
+        "(gymrun run --resume r goes on from its last episode)\n"
+    )

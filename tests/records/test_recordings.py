@@ -196,8 +196,8 @@ def test_show_an_interrupted_or_killed_run() -> None:
     code, out, err = gymrun("show", "run")
     assert code == 0
     assert "episodes │ 5 of 5" not in out and "episodes │ 5" in out
-    assert "status   │ running" in out
-    assert "note: the run is still going, or its process was killed" in err
+    assert "status   │ killed" in out  # its lock is free: the process that held it is gone
+    assert "note: its process is gone: it was killed before it could end" in err
     assert read_run(Path("run")).summary.count == 5
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -98,6 +99,9 @@ def test_a_killed_run_on_workers_resumes_with_its_drawn_seed(tmp_path: Path) -> 
     (tmp_path / "run.yaml").write_text(CONFIG.replace("400", "1200"))
     cut, _ = stopped_run(tmp_path, signal.SIGKILL, "run", "run.yaml", "-w", "2", after=30)
     assert json.loads((cut / "summary.json").read_text())["status"] == "running"
+    shown = gymrun_process(tmp_path, "show", "cut")  # what became of it, as the board says
+    assert re.search(r"│ status +│ killed +│", shown.stdout), shown.stdout
+    assert "it was killed before it could end (gymrun run --resume cut goes on" in shown.stderr
     seed = yaml.safe_load((cut / "config.yaml").read_text())["seed"]
 
     result = gymrun("run", "run.yaml", "-w", "2", "--resume", "cut", "-q")

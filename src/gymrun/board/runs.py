@@ -9,8 +9,6 @@ reason, and never stops the build.
 from __future__ import annotations
 
 import math
-import os
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -25,7 +23,6 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult, episode_metrics
 from gymrun.core.summary import SOLVE_WINDOW, Summary
 from gymrun.errors import GymrunError
 from gymrun.records.curve import MAX_POINTS, Curve, RewardCurve
-from gymrun.records.layout import LOCK_FILE
 from gymrun.records.reading import GoOn, read_run, videos
 
 EPISODE_ROWS = 200  # a run with more episodes is shown in blocks
@@ -345,7 +342,7 @@ def _read(
     entry.reward_boundary = config.get("reward_boundary")
     entry.provenance = None if meta is None else meta.get("agent")
     entry.group = group_key(config, entry.provenance)
-    entry.status = _status(stored.status, stored.has_summary, meta, directory)
+    entry.status = stored.became
     entry.problem = stored.error
     # what could not be read makes the run damaged, and what could be read is shown
     if stored.problems:
@@ -420,68 +417,6 @@ def with_options(component: dict[str, Any]) -> str:
     """
     options = ", ".join(f"{k}={v}" for k, v in component.items() if k != "name")
     return f"{component['name']} ({options})" if options else str(component["name"])
-
-
-def _status(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
-    """What became of the run: a run still marked running is *killed* when its process is
-    gone (on this machine), and *unfinished* when that cannot be told."""
-    if not has_summary:
-        return "unfinished"
-    if stored != "running":
-        return stored
-    alive = recording(directory)
-    if alive is None:
-        alive = process_alive(meta or {})
-    return "unfinished" if alive is None else "running" if alive else "killed"
-
-
-def recording(directory: Path) -> bool | None:
-    """Whether a process still holds the run directory's lock (None without a lock file,
-    or where locks cannot be tested). The lock is only tried, never waited for."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        return None
-    try:
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        descriptor = os.open(directory / LOCK_FILE, flags)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return None
-    else:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(descriptor)
-
-
-def process_alive(meta: dict[str, Any]) -> bool | None:
-    """Whether the process that wrote ``meta.json`` still runs: None when it ran on another
-    machine, or ``meta.json`` does not say."""
-    pid, host = meta.get("pid"), meta.get("host")
-    if not isinstance(pid, int) or host != platform.node():
-        return None
-    proc = Path("/proc")
-    if (proc / "self").exists():  # Linux: the pid must still run the run's command
-        try:
-            running = (proc / str(pid) / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
-        except OSError:
-            return False
-        # argv[0] differs between `gymrun` and `python -m gymrun`; the arguments do not
-        arguments = [str(part).encode() for part in (meta.get("command") or [])[1:]]
-        return not arguments or running[-len(arguments) :] == arguments
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _number(value: float) -> float | str:

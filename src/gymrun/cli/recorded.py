@@ -77,7 +77,7 @@ def show(
         out.print(f"{'dataset' if dataset else 'run'} {run.directory}")
         if rows.count:
             out.print(rows.table())
-        out.print(summary_table(run.summary, run.config, run.status))
+        out.print(summary_table(run.summary, run.config, run.became))
         err = console(stderr=True)
         if run.error:
             err.print(f"the run failed: {run.error}")

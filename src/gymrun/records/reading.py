@@ -42,6 +42,7 @@ from gymrun.records.layout import (
     VIDEO_DIR,
     kind_of,
 )
+from gymrun.records.liveness import became
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -70,6 +71,9 @@ class StoredRun:
     summary_kept: bool = False  # `summary` is the one the run wrote when it ended
     intervals_forgone: bool = False  # too many episodes to summarise with intervals here
     go_on: GoOn | None = None  # where a later read may go on from (see `read_run`)
+    # what became of it: `status`, but for one still marked running, running, killed (its
+    # process is gone) or unfinished (that cannot be told: see `liveness.became`)
+    became: str = "unknown"
 
 
 def find_run(directory: Path) -> Path:
@@ -224,7 +228,15 @@ def read_run(
     position = lines.position()
     if builder is not None and position is not None and not run.problems:
         run.go_on = GoOn(position, config_text, builder, run.intervals_forgone)
-    if run.status == "running":
+    run.became = became(run.status, run.has_summary, run.meta, directory)
+    if run.became == "running":
+        run.notes.append("the run is still going")
+    elif run.became == "killed":
+        run.notes.append(
+            "its process is gone: it was killed before it could end "
+            f"(gymrun run --resume {directory} goes on from its last episode)"
+        )
+    elif run.status == "running":
         run.notes.append("the run is still going, or its process was killed")
     return run
 
@@ -289,6 +301,7 @@ def read_dataset_run(
         SummaryBuilder(boundary).summary(),
         has_summary=True,
         meta_problem="a Minari dataset",
+        became="completed",
     )
     written = dataset.metadata.get("gymrun")
     provenance = written.get("provenance") if isinstance(written, dict) else None

@@ -1,0 +1,75 @@
+"""Whether a run still marked running is still recording: its lock held by a process, or
+its process (by ``meta.json``'s pid, host and command) still there. Every reader of a run
+(``show``, ``compare``, the board) tells what became of it from here."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from gymrun.records.layout import LOCK_FILE
+
+
+def became(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
+    """What became of the run in `directory`, whose ``summary.json`` says `stored` (if it
+    `has_summary`): a run still marked running is *killed* when its process is gone (on
+    this machine), and *unfinished* when that cannot be told."""
+    if not has_summary:
+        return "unfinished"
+    if stored != "running":
+        return stored
+    alive = recording(directory)
+    if alive is None:
+        alive = process_alive(meta or {})
+    return "unfinished" if alive is None else "running" if alive else "killed"
+
+
+def recording(directory: Path) -> bool | None:
+    """Whether a process still holds the run directory's lock (None without a lock file,
+    or where locks cannot be tested). The lock is only tried, never waited for."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        descriptor = os.open(directory / LOCK_FILE, flags)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def process_alive(meta: dict[str, Any]) -> bool | None:
+    """Whether the process that wrote ``meta.json`` still runs: None when it ran on another
+    machine, or ``meta.json`` does not say."""
+    pid, host = meta.get("pid"), meta.get("host")
+    if not isinstance(pid, int) or host != platform.node():
+        return None
+    proc = Path("/proc")
+    if (proc / "self").exists():  # Linux: the pid must still run the run's command
+        try:
+            running = (proc / str(pid) / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        except OSError:
+            return False
+        # argv[0] differs between `gymrun` and `python -m gymrun`; the arguments do not
+        arguments = [str(part).encode() for part in (meta.get("command") or [])[1:]]
+        return not arguments or running[-len(arguments) :] == arguments
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
