@@ -204,7 +204,7 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
             s, config = run.summary, run.config
             wrappers = [w["name"] for w in config.get("wrappers", [])]
             star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
-            status = "" if run.status == "completed" else f" ({run.status})"
+            status = "" if run.became == "completed" else f" ({run.became})"
             boundary = [figure(s.reward_boundary)] if len(boundaries) > 1 else []
             table.add_row(
                 str(run.directory),
