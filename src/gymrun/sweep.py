@@ -47,6 +47,7 @@ from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.liveness import sweep_going
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.resuming import resumable_part
@@ -267,15 +268,21 @@ class SweepResult:
 
 
 def read_sweep(directory: Path) -> SweepResult:
-    """The sweep recorded in `directory`, from its ``sweep.json``; a sweep without one (still
-    going, or killed before it could write it) or with a damaged one is a `GymrunError`."""
+    """The sweep recorded in `directory`, from its ``sweep.json``; a sweep that has not ended
+    (still going, or killed before it could) or with a damaged record is a `GymrunError`
+    saying so."""
     try:
-        return SweepResult.from_json(read_sweep_json(directory), directory)
+        document = read_sweep_json(directory)
     except FileNotFoundError:
         raise RecordError(
             f"{directory}: a sweep without {SWEEP_FILE}: still going, or stopped before it "
             "could write it (gymrun show DIR/RUN shows each run)"
         ) from None
+    if document["status"] == "running":
+        said = sweep_going(directory)[1]
+        raise RecordError(f"{directory}: {said}; gymrun show DIR/RUN shows each run")
+    try:
+        return SweepResult.from_json(document, directory)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
 
@@ -324,11 +331,15 @@ def _run_claimed(
     if claimed is not None:
         if not resume:
             claimed.clear_previous()  # --force: the sweep has been validated and built by now
-        # room for sweep.json, kept even if the disk fills up meanwhile
+        # room for sweep.json, kept even if the disk fills up meanwhile; and sweep.json
+        # saying the sweep is running, so that one killed outright can still be resumed
+        going = SweepResult(sweep, [], "running", executor.name, 0.0, claimed.path)
+        going.provenance = _provenance(plans, executor)
         try:
             reserved = reserve(
                 claimed.path / f"{SWEEP_FILE}.reserved", 16384 + 2048 * len(sweep.runs)
             )
+            write_json(claimed.path / SWEEP_FILE, going.to_json())
         except OSError as exc:
             raise FaultError(f"cannot write the sweep's record: {exc.strerror or exc}") from exc
     labels = run_labels(sweep)
@@ -363,8 +374,6 @@ def _run_claimed(
             session.close("interrupted" if status == "interrupted" else "completed")
         points = [_point_result(sweep, number, sessions) for number in range(len(sweep.points))]
         seconds = (utc_now() - started).total_seconds()
-        code = {name: sha for plan in plans for name, sha in plan.code.items()}
-        provenance = ({"code": code} if code else {}) | executor.provenance
         result = SweepResult(
             sweep,
             points,
@@ -373,7 +382,7 @@ def _run_claimed(
             seconds,
             directory,
             error=lost,
-            provenance=provenance,
+            provenance=_provenance(plans, executor),
         )
         # what loading the agents' files means, said once (when some run loaded them)
         loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
@@ -382,6 +391,12 @@ def _run_claimed(
             _finish_record(result, directory, reserved, plans[0].reward_boundary, plotter)
         guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
+
+
+def _provenance(plans: list[RunPlan], executor: Executor) -> dict[str, Any]:
+    """What sweep.json says of the code the sweep's runs import and where they played."""
+    code = {name: sha for plan in plans for name, sha in plan.code.items()}
+    return ({"code": code} if code else {}) | executor.provenance
 
 
 def _finish_record(

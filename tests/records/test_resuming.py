@@ -272,6 +272,38 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
     assert resumption["from_episode"] == 33
 
 
+@pytest.mark.slow  # a real sweep killed outright, as the OOM killer or a lost machine would
+def test_a_sweep_killed_outright_resumes_to_the_uninterrupted_record(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "300") + "sweep: {seeds: [0, 1]}\n")
+    process = start_gymrun("sweep", "s.yaml", "-o", "cut", cwd=tmp_path)
+    second = tmp_path / "cut" / "seed=1" / "episodes.jsonl"
+    try:
+        deadline = time.monotonic() + 60
+        while not (second.exists() and second.read_bytes().count(b"\n") >= 20):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    shown = gymrun_process(tmp_path, "show", "cut")
+    assert shown.returncode == 2
+    assert "the sweep was killed before it could end (gymrun sweep CONFIG --resume" in (
+        shown.stderr
+    )
+    result = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "completed"
+    whole = gymrun("sweep", "s.yaml", "-o", "whole")
+    assert whole.code == 0, whole.stderr
+    for run in ("seed=0", "seed=1"):
+        assert recorded(tmp_path / "cut" / run) == recorded(tmp_path / "whole" / run)
+    [resumption] = json.loads((tmp_path / "cut" / "seed=1" / "meta.json").read_text())["resumed"]
+    assert resumption["from_episode"] >= 20
+
+
 def _lines(run_dir: Path) -> list[bytes]:
     return (run_dir / "episodes.jsonl").read_bytes().splitlines(keepends=True)
 

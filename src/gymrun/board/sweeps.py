@@ -10,6 +10,7 @@ from gymrun.board.scan import board_id, shown
 from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.liveness import sweep_going
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.sweep_points import starred_points
 
@@ -64,6 +65,9 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     entry.name = sweep["name"]
     entry.keys = list(sweep["keys"])
     entry.seeds = list(sweep["seeds"])
+    if document["status"] == "running":  # its points are summarised when it ends
+        entry.status, entry.problem = sweep_going(directory)
+        return entry
     entry.points = [_point(point) for point in document["points"]]
     entry.status = document["status"]
     entry.executor = document.get("executor") if isinstance(document.get("executor"), str) else None

@@ -73,3 +73,18 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+def sweep_going(directory: Path) -> tuple[str, str]:
+    """What became of the sweep in `directory` whose ``sweep.json`` says it is running (its
+    process holds the sweep's lock while it plays): running, killed or unfinished, and that
+    in words."""
+    status = became("running", True, None, directory)
+    words = {
+        "running": "the sweep is still going",
+        "killed": (
+            "its process is gone: the sweep was killed before it could end (gymrun sweep "
+            f"CONFIG --resume {directory} goes on from there)"
+        ),
+    }
+    return status, words.get(status, "the sweep is still going, or was stopped before it ended")
