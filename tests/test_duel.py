@@ -103,6 +103,32 @@ def test_show_and_compare_read_a_duel_back() -> None:
     assert code == 0 and runs_first.index("a-seed=0") < runs_first.index("b-seed=0")
 
 
+def test_show_tells_a_duel_still_going_from_one_whose_process_is_gone() -> None:
+    import fcntl
+
+    from gymrun.board.build import build_board
+
+    code, _, err = gymrun("duel", RANDOM, BALANCE, "--set", "episodes=3", "-o", "rec/d")
+    assert code == 0, err
+    document = read_duel_json(Path("rec/d"))  # as a duel's first round leaves it
+    going = document | {"status": "running", "decision": None, "rounds": []}
+    Path("rec/d/duel.json").write_text(json.dumps(going))
+    with Path("rec/d/.gymrun.lock").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as the duel's process holds it while it plays
+        code, out, err = gymrun("show", "rec/d")
+        assert "decision: undecided: still going after" in out
+        assert err == "note: the duel is still going\n"
+    code, out, err = gymrun("show", "rec/d")  # nobody holds it: the process is gone
+    assert "decision: undecided: killed after" in out
+    assert err == (
+        "note: its process is gone: the duel was killed before it could end "
+        "(gymrun duel --resume rec/d goes on from there)\n"
+    )
+    build_board(Path("rec"), Path("site"))
+    [duel] = json.loads(Path("site/index.json").read_text())["duels"]
+    assert duel["status"] == "killed" and "undecided: killed" in duel["verdict"]
+
+
 def test_every_executor_gives_the_same_duel() -> None:
     duel = load_duel(EPSILON, RANDOM, ["episodes=6"], max_seeds=8)
     local = run_duel(duel)

@@ -47,7 +47,7 @@ from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
-from gymrun.records.liveness import sweep_going
+from gymrun.records.liveness import going
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.resuming import resumable_part
@@ -279,7 +279,7 @@ def read_sweep(directory: Path) -> SweepResult:
             "could write it (gymrun show DIR/RUN shows each run)"
         ) from None
     if document["status"] == "running":
-        said = sweep_going(directory)[1]
+        said = going(directory, "sweep", f"gymrun sweep CONFIG --resume {directory}")[1]
         raise RecordError(f"{directory}: {said}; gymrun show DIR/RUN shows each run")
     try:
         return SweepResult.from_json(document, directory)

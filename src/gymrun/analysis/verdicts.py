@@ -32,7 +32,11 @@ def verdict(document: dict[str, Any]) -> str:
         return f"{decision} ({name}) scores higher: decided after {seeds}"
     if decision == "none":
         return f"no difference detectable within {seeds}"
-    status = "still going, or killed" if document["status"] == "running" else document["status"]
+    # running as recorded: still going or killed, which its reader tells by the lock (see
+    # `records.liveness.going`) where it can
+    status = {"running": "still going", "unfinished": "still going, or killed"}.get(
+        document["status"], document["status"]
+    )
     return f"undecided: {status} after {seeds}"
 
 

@@ -11,6 +11,7 @@ from gymrun.analysis.verdicts import guarantee, side_name, verdict
 from gymrun.board.scan import board_id, shown
 from gymrun.errors import GymrunError
 from gymrun.records.layout import DUEL_FILE
+from gymrun.records.liveness import going
 from gymrun.records.reading import read_duel_json
 
 
@@ -54,8 +55,11 @@ def read_duel(root: Path, directory: Path, runs: list[str]) -> DuelEntry:
         entry.problem = f"no {DUEL_FILE}" if missing else shown(str(exc))
         return entry
     settings = document["duel"]
-    entry.status = document["status"]
-    entry.problem = document["error"]
+    entry.status, entry.problem = document["status"], document["error"]
+    if entry.status == "running":  # still going, or killed: as its lock tells
+        resume = f"gymrun duel --resume {directory}"
+        entry.status, entry.problem = going(directory, "duel", resume)
+        document = document | {"status": entry.status}
     entry.name = settings["name"]
     entry.names = {side: side_name(document, side) for side in ("A", "B")}
     entry.decision = document["decision"]

@@ -10,7 +10,7 @@ from gymrun.board.scan import board_id, shown
 from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
-from gymrun.records.liveness import sweep_going
+from gymrun.records.liveness import going
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.sweep_points import starred_points
 
@@ -66,7 +66,8 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     entry.keys = list(sweep["keys"])
     entry.seeds = list(sweep["seeds"])
     if document["status"] == "running":  # its points are summarised when it ends
-        entry.status, entry.problem = sweep_going(directory)
+        resume = f"gymrun sweep CONFIG --resume {directory}"
+        entry.status, entry.problem = going(directory, "sweep", resume)
         return entry
     entry.points = [_point(point) for point in document["points"]]
     entry.status = document["status"]

@@ -107,17 +107,24 @@ def _show_sweep(path: Path, documents: list[object] | None) -> None:
 
 def _show_duel(path: Path, documents: list[object] | None) -> None:
     from gymrun.cli.duel import print_duel
+    from gymrun.records.liveness import going
     from gymrun.records.reading import read_duel_json
 
     document = read_duel_json(path)
     if documents is not None:  # the file as the duel wrote it
         documents.append(document)
         return
+    said = None
+    if document["status"] == "running":  # still going, or killed: as its lock tells
+        status, said = going(path, "duel", f"gymrun duel --resume {path}")
+        document = document | {"status": status}
     console().print(f"duel {path}")
     print_duel(document)
     err = console(stderr=True)
     if document["error"]:
         err.print(f"the duel {document['status']}: {document['error']}", style="red")
+    if said is not None:
+        err.print(f"note: {said}")
 
 
 def _show_baselines(path: Path, documents: list[object] | None) -> None:

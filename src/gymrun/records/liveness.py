@@ -75,16 +75,16 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     return True
 
 
-def sweep_going(directory: Path) -> tuple[str, str]:
-    """What became of the sweep in `directory` whose ``sweep.json`` says it is running (its
-    process holds the sweep's lock while it plays): running, killed or unfinished, and that
-    in words."""
+def going(directory: Path, kind: str, resume: str) -> tuple[str, str]:
+    """What became of the sweep or duel (`kind`) in `directory` whose record says it is
+    running (its process holds the directory's lock while it plays): running, killed or
+    unfinished, and that in words, with `resume`, the command that goes on from there."""
     status = became("running", True, None, directory)
     words = {
-        "running": "the sweep is still going",
+        "running": f"the {kind} is still going",
         "killed": (
-            "its process is gone: the sweep was killed before it could end (gymrun sweep "
-            f"CONFIG --resume {directory} goes on from there)"
+            f"its process is gone: the {kind} was killed before it could end ({resume} goes "
+            "on from there)"
         ),
     }
-    return status, words.get(status, "the sweep is still going, or was stopped before it ended")
+    return status, words.get(status, f"the {kind} is still going, or was stopped before it ended")
