@@ -52,6 +52,7 @@ class Watcher:
         self._paths: dict[int, Path] = {}
         self._fd = -1
         self._lost = False  # events were lost, or a watch could not be added
+        self._root: int | None = None  # the watch on `root` itself, while it is there
         self._libc = _libc()
         if self._libc is None:
             return
@@ -81,6 +82,8 @@ class Watcher:
         wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _MASK)
         if wd >= 0:
             self._paths[wd] = folder
+            if folder == self.root:
+                self._root = wd
         elif ctypes.get_errno() not in (errno.ENOENT, errno.ENOTDIR):  # out of watches
             self._lost = True
 
@@ -104,10 +107,14 @@ class Watcher:
                     continue
                 if mask & _IGNORED:  # the folder went away
                     del self._paths[wd]
+                    self._root = None if wd == self._root else self._root
                 changed.add(folder)
                 if mask & _ISDIR and mask & (_CREATE | _MOVED_TO) and not name.startswith("."):
                     self._add_tree(folder / name)
                     changed.add(folder / name)
+        if self._root is None and self.root.is_dir():  # removed, and made again since
+            self._add_tree(self.root)
+            self._lost = True
         if self._lost:
             self._lost = False
             return None
