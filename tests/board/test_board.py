@@ -373,6 +373,28 @@ def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     assert rows[f"cartpole_random/{good.name}"]["status"] == "completed"
 
 
+def test_a_first_build_stopped_midway_is_taken_up_by_the_next(
+    recordings: Recordings, tmp_path: Path
+) -> None:
+    # Ctrl-C during a first build (of thousands of runs, it takes a while): the folder it
+    # leaves is a board the next build finishes, not one it refuses as someone else's.
+    def stopped(read: int, to_read: int) -> None:
+        if read == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_board(recordings.root, tmp_path / "site", on_progress=stopped)
+    assert (tmp_path / "site" / "runs").is_dir()
+    code, _, err = gymrun("board", str(recordings.root), "--out", str(tmp_path / "site"))
+    assert code == 0, err
+    build_board(recordings.root, tmp_path / "whole")
+    for page in ("index.json", "index.html"):
+        assert (tmp_path / "site" / page).read_bytes() == (tmp_path / "whole" / page).read_bytes()
+    built = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site").rglob("*"))
+    whole = sorted(p.relative_to(tmp_path / "whole") for p in (tmp_path / "whole").rglob("*"))
+    assert built == whole
+
+
 def test_a_recording_run_is_read_on_from_where_it_was_read(tmp_path: Path) -> None:
     # A server reads a recording run at each of its new batches: only what was written since
     # is read, and its page is what a build that reads the whole run shows, at every stage.

@@ -219,6 +219,11 @@ def _build(
     out.mkdir(parents=True, exist_ok=True)
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
+    if not (out / MANIFEST).exists():
+        # A record of nothing first: a first build stopped before its end (Ctrl-C, a
+        # first build of thousands of runs takes a while) leaves a board that the next
+        # build takes up, not a folder it refuses as someone else's.
+        _write_record(out, _no_record(source, fingerprint), None)
     # The last build's record: a stamp and a status per run, its listings, its sweeps and
     # duels (its runs' rows are read below, only if something changed). Objects in the
     # millions, none in a cycle, that the collector's passes would walk again and again
@@ -456,6 +461,21 @@ def _write_record(out: Path, record: dict[str, Any], rows: dict[str, Any] | None
         record = record | {"rows": token}
     site.json(MANIFEST, record)
     return record
+
+
+def _no_record(source: str, fingerprint: str) -> dict[str, Any]:
+    """The record of a board of no run yet."""
+    return {
+        "format": FORMAT,
+        "fingerprint": fingerprint,
+        "source": source,
+        "rows": None,
+        "runs": {},
+        "sweeps": {},
+        "duels": {},
+        "envs": [],
+        "listings": {},
+    }
 
 
 def _old_rows(
