@@ -373,6 +373,16 @@ def test_half_written_runs_never_stop_a_build(tmp_path: Path) -> None:
     assert rows[f"cartpole_random/{good.name}"]["status"] == "completed"
 
 
+def test_a_board_of_no_run_yet_has_its_index(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    first = build_board(tmp_path / "recordings", tmp_path / "site")
+    assert (first.runs, first.read) == (0, 0)
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    assert index["environments"] == [] and (tmp_path / "site" / "index.html").is_file()
+    again = build_board(tmp_path / "recordings", tmp_path / "site")
+    assert again.written == []
+
+
 def test_a_first_build_stopped_midway_is_taken_up_by_the_next(
     recordings: Recordings, tmp_path: Path
 ) -> None:

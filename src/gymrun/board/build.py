@@ -223,7 +223,7 @@ def _build(
         # A record of nothing first: a first build stopped before its end (Ctrl-C, a
         # first build of thousands of runs takes a while) leaves a board that the next
         # build takes up, not a folder it refuses as someone else's.
-        _write_record(out, _no_record(source, fingerprint), None)
+        _write_record(out, _no_record(source), None)
     # The last build's record: a stamp and a status per run, its listings, its sweeps and
     # duels (its runs' rows are read below, only if something changed). Objects in the
     # millions, none in a cycle, that the collector's passes would walk again and again
@@ -463,11 +463,12 @@ def _write_record(out: Path, record: dict[str, Any], rows: dict[str, Any] | None
     return record
 
 
-def _no_record(source: str, fingerprint: str) -> dict[str, Any]:
-    """The record of a board of no run yet."""
+def _no_record(source: str) -> dict[str, Any]:
+    """The record of a board not built yet: it matches no build's fingerprint, so the
+    next build is a whole one (its index and pages written, even of no run)."""
     return {
         "format": FORMAT,
-        "fingerprint": fingerprint,
+        "fingerprint": "",
         "source": source,
         "rows": None,
         "runs": {},
