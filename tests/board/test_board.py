@@ -405,6 +405,31 @@ def test_a_first_build_stopped_midway_is_taken_up_by_the_next(
     assert built == whole
 
 
+def test_a_full_disk_fails_a_build_in_one_line_and_the_next_build_goes_on(
+    recordings: Recordings, tmp_path: Path
+) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(disk)]).returncode:
+        pytest.fail("cannot mount a tmpfs (the tests run as root)")
+    try:
+        code, out, err = gymrun("board", str(recordings.root), "--out", str(disk / "site"))
+        assert (code, out) == (1, "")
+        assert err == (
+            f"error: --out {disk / 'site'}: cannot write the board: No space left on device "
+            "(the next build goes on from what was written)\n"
+        )
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        code, _, err = gymrun("board", str(recordings.root), "--out", str(disk / "site"))
+        assert code == 0, err
+        build_board(recordings.root, tmp_path / "whole")
+        for page in ("index.json", "index.html"):
+            assert (disk / "site" / page).read_bytes() == (tmp_path / "whole" / page).read_bytes()
+        assert not list((disk / "site").rglob("*.partial"))
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
 def test_a_recording_run_is_read_on_from_where_it_was_read(tmp_path: Path) -> None:
     # A server reads a recording run at each of its new batches: only what was written since
     # is read, and its page is what a build that reads the whole run shows, at every stage.

@@ -49,7 +49,7 @@ from gymrun.board.site import (
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
-from gymrun.errors import GymrunError, UsageError
+from gymrun.errors import FaultError, GymrunError, UsageError
 from gymrun.numbers import figure
 from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
@@ -190,6 +190,13 @@ def build_board(
     """
     try:
         return _build(root, out, changed, kept, on_progress)
+    except OSError as exc:  # a full disk, say: what the last build wrote is taken up next
+        where = exc.filename or out
+        inside = Path(where).resolve().is_relative_to(out.resolve())
+        said = f"--out {out}: cannot write the board" if inside else str(where)
+        raise FaultError(
+            f"{said}: {exc.strerror or exc} (the next build goes on from what was written)"
+        ) from exc
     finally:
         gc.unfreeze()  # the record's objects (frozen in `_build`) are the collector's again
 
