@@ -30,7 +30,7 @@ WriteConfig = Callable[..., Path]
         ),
         (
             "env: CartPole-v1\nsweep: {seeds: [1, 18446744073709551616]}\n",
-            "sweep.seeds: must be a list of integers from 0 to 2**64 - 1",
+            "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",
         ),
         (
             "env: CartPole-v1\nsweep: {seeds: [3, 1, 3]}\n",
@@ -96,7 +96,8 @@ def test_replicates_count_up_from_the_seed(write_config: WriteConfig) -> None:
         ("[1, 2]", "sweep: a sweep config needs a 'sweep:' mapping"),
         ("{episodes: 3}", "sweep.episodes: must be a non-empty list"),
         ("{episodes: [3], seeds: [1], replicates: 2}", "sweep: give either seeds or replicates"),
-        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a list of integers from 0 to 2**64"),
+        ("{episodes: [3], seeds: [-1]}", "sweep.seeds: must be a non-empty list of integers"),
+        ("{episodes: [3], seeds: []}", "sweep.seeds: must be a non-empty list of integers"),
     ],
 )
 def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expected: str) -> None:

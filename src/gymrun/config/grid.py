@@ -80,7 +80,7 @@ def _seeds(
             and all(type(s) is int and 0 <= s < SEEDS for s in seeds)
         )
         if not valid:
-            message = "must be a list of integers from 0 to 2**64 - 1"
+            message = "must be a non-empty list of integers from 0 to 2**64 - 1"
             problems.append(Problem(source, "sweep.seeds", message, line))
             return [0]
         if len(set(seeds)) < len(seeds):
