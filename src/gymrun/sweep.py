@@ -279,7 +279,7 @@ def read_sweep(directory: Path) -> SweepResult:
             "could write it (gymrun show DIR/RUN shows each run)"
         ) from None
     if document["status"] == "running":
-        said = going(directory, "sweep", f"gymrun sweep CONFIG --resume {directory}")[1]
+        said = going(directory, "sweep")[1]
         raise RecordError(f"{directory}: {said}; gymrun show DIR/RUN shows each run")
     try:
         return SweepResult.from_json(document, directory)

@@ -81,6 +81,19 @@ def test_a_link_in_a_recording_is_not_followed(run: Path, tmp_path: Path, name: 
     assert "the key" not in result.stdout + result.stderr
 
 
+def within_memory(limit: int, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """``gymrun ARGS`` in a process whose address space may not pass `limit` bytes (as under
+    ``ulimit -v``), with 200 columns and `settings` in its environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "gymrun", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        env={**os.environ, "COLUMNS": "200", **settings},
+    )
+
+
 def test_a_huge_unfinished_last_line_costs_no_memory(run: Path) -> None:
     # A crash can leave a line of NUL bytes of any length: a gigabyte here, read by a
     # process that may not hold half of it.
@@ -88,18 +101,8 @@ def test_a_huge_unfinished_last_line_costs_no_memory(run: Path) -> None:
     with (run / "episodes.jsonl").open("ab") as episodes:
         episodes.truncate(len(whole) + 2**30)
 
-    def little_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
-
     for command in (["show", "run"], ["compare", "run"]):
-        shown = subprocess.run(
-            [sys.executable, "-m", "gymrun", *command],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            preexec_fn=little_memory,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        shown = within_memory(1_500_000_000, *command)
         assert shown.returncode == 0, shown.stderr
         assert re.search(r"│\s+30 │", shown.stdout), shown.stdout
     resumed = gymrun("run", RANDOM, "-n", "40", "--resume", "run", "-q")
@@ -117,11 +120,8 @@ def test_reading_takes_room_for_what_a_file_holds_not_for_its_limit(run: Path) -
     sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
     assert gymrun("sweep", sweep, "--set", "episodes=3", "-o", "recordings/sweep").code == 0
 
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (700_000_000, 700_000_000))
-
     # one BLAS thread and few malloc arenas: the same address space on any machine
-    settings = {"COLUMNS": "200", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+    settings = {"OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
     said = []
     for command in (
         ["board"],  # a first build
@@ -130,14 +130,7 @@ def test_reading_takes_room_for_what_a_file_holds_not_for_its_limit(run: Path) -
         ["compare", "recordings/sweep"],
         ["show", "run"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "gymrun", *command],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            preexec_fn=limited,
-            env={**os.environ, **settings},
-        )
+        done = within_memory(700_000_000, *command, **settings)
         assert done.returncode == 0, (command, done.stderr)
         said.append(done.stdout + done.stderr)
     assert "read 18," in said[0] and "read 0," in said[1]

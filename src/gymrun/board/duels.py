@@ -57,8 +57,7 @@ def read_duel(root: Path, directory: Path, runs: list[str]) -> DuelEntry:
     settings = document["duel"]
     entry.status, entry.problem = document["status"], document["error"]
     if entry.status == "running":  # still going, or killed: as its lock tells
-        resume = f"gymrun duel --resume {directory}"
-        entry.status, entry.problem = going(directory, "duel", resume)
+        entry.status, entry.problem = going(directory, "duel")
         document = document | {"status": entry.status}
     entry.name = settings["name"]
     entry.names = {side: side_name(document, side) for side in ("A", "B")}

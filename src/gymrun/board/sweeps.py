@@ -66,8 +66,7 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     entry.keys = list(sweep["keys"])
     entry.seeds = list(sweep["seeds"])
     if document["status"] == "running":  # its points are summarised when it ends
-        resume = f"gymrun sweep CONFIG --resume {directory}"
-        entry.status, entry.problem = going(directory, "sweep", resume)
+        entry.status, entry.problem = going(directory, "sweep")
         return entry
     entry.points = [_point(point) for point in document["points"]]
     entry.status = document["status"]

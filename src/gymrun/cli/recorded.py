@@ -116,7 +116,7 @@ def _show_duel(path: Path, documents: list[object] | None) -> None:
         return
     said = None
     if document["status"] == "running":  # still going, or killed: as its lock tells
-        status, said = going(path, "duel", f"gymrun duel --resume {path}")
+        status, said = going(path, "duel")
         document = document | {"status": status}
     console().print(f"duel {path}")
     print_duel(document)

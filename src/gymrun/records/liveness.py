@@ -75,16 +75,20 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     return True
 
 
-def going(directory: Path, kind: str, resume: str) -> tuple[str, str]:
+# how a sweep or a duel that was stopped goes on (a sweep's directory holds no settings)
+_RESUME = {"sweep": "gymrun sweep CONFIG --resume {}", "duel": "gymrun duel --resume {}"}
+
+
+def going(directory: Path, kind: str) -> tuple[str, str]:
     """What became of the sweep or duel (`kind`) in `directory` whose record says it is
     running (its process holds the directory's lock while it plays): running, killed or
-    unfinished, and that in words, with `resume`, the command that goes on from there."""
+    unfinished, and that in words, with the command that goes on from there."""
     status = became("running", True, None, directory)
     words = {
         "running": f"the {kind} is still going",
         "killed": (
-            f"its process is gone: the {kind} was killed before it could end ({resume} goes "
-            "on from there)"
+            f"its process is gone: the {kind} was killed before it could end "
+            f"({_RESUME[kind].format(directory)} goes on from there)"
         ),
     }
     return status, words.get(status, f"the {kind} is still going, or was stopped before it ended")
