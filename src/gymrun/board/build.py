@@ -41,8 +41,8 @@ from gymrun.board.site import (
     json_bytes,
     jsonable,
     read_board_json,
-    script_json,
-    script_text,
+    script_bytes,
+    script_data,
     site_base,
     templates_fingerprint,
 )
@@ -979,8 +979,10 @@ def _env_files(
         shown=ENV_ROWS,
         # the page's script sorts and filters every run: the rows of leaderboard.json, each
         # with its cells as HTML
-        leaderboard=script_text(leaderboard),
-        cells=script_json([run.cells for _, run in env["ranked"]]),
+        scripts={
+            "leaderboard": script_bytes(leaderboard),
+            "cells": script_data([run.cells for _, run in env["ranked"]]),
+        },
     )
     document = comparison.to_json()
     profiled = comparison.profiled
@@ -990,7 +992,8 @@ def _env_files(
         "keys": [g.key for g in profiled],
         "curves": [p.to_json() for p in comparison.profiles],
     }
-    site.json(f"{folder}/profile.json", profile)
+    profile_json = json_bytes(profile)
+    site.write(f"{folder}/profile.json", profile_json + b"\n")
     site.json(f"{folder}/compare.json", document)
     scored = sum(1 for g in comparison.groups if g.scored)
     site.page(
@@ -1000,16 +1003,18 @@ def _env_files(
         comparison=comparison,
         runs=runs,
         profile=profile,
-        profile_data=script_json(profile),
-        compare_data=script_json(
-            {
-                "groups": [
-                    {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
-                    for g in comparison.groups
-                ],
-                "improvement": document["improvement"],
-            }
-        ),
+        scripts={
+            "profile_data": script_bytes(profile_json),
+            "compare_data": script_data(
+                {
+                    "groups": [
+                        {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
+                        for g in comparison.groups
+                    ],
+                    "improvement": document["improvement"],
+                }
+            ),
+        },
         score_links=_score_links(comparison, runs, site_base(folder)),
         scored=scored,
         picked=min(len(comparison.groups), PICKED),

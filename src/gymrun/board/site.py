@@ -9,8 +9,9 @@ import hashlib
 import math
 import os
 import re
+import secrets
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -166,22 +167,22 @@ def read_board_json(directory: Path, name: str, limit: int) -> Any:
         raise RecordError(f"{directory / name}: not JSON ({str(exc)[:200]})") from None
 
 
-def script_json(data: Any) -> Markup:
+def script_data(data: Any) -> bytes:
     """`data` as JSON to put inside a page's ``<script type="application/json">``: with
     ``<``, ``>`` and ``&`` escaped, so no text in it can end the script.
 
-    >>> print(script_json({"name": "</script>"}))
+    >>> print(script_data({"name": "</script>"}).decode())
     {"name":"\\u003c/script\\u003e"}
     """
-    return script_text(json_bytes(data))
+    return script_bytes(json_bytes(data))
 
 
-def script_text(text: bytes) -> Markup:
-    """JSON made by `json_bytes` (a file's, used again in a page) as `script_json` puts it
+def script_bytes(text: bytes) -> bytes:
+    """JSON made by `json_bytes` (a file's, used again in a page) as `script_data` puts it
     in a page."""
     for raw, escaped in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026")):
         text = text.replace(raw, escaped)
-    return Markup(text.decode())
+    return text
 
 
 def jsonable(value: Any) -> Any:
@@ -242,6 +243,7 @@ class Site:
         self._created: set[Path] = set()  # folders made in this build: nothing in them yet
         self._checked: set[Path] = set()  # folders found to be the board's own, no links
         self._macros: Any = None
+        self._mark = secrets.token_hex(8)  # where a page's scripts go: no text holds it
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader(PACKAGE, "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -311,25 +313,31 @@ class Site:
             self._checked.add(folder)
         return made
 
-    def write(self, relative: str, content: bytes) -> bool:
-        """Write the file at `relative` unless it already holds `content`: into a new
-        file beside it, renamed into place (a page being served is never seen half-written,
-        and a link left in its place is replaced, never written through)."""
+    def write(self, relative: str, content: bytes | Sequence[bytes]) -> bool:
+        """Write the file at `relative` unless it already holds `content` (bytes, or parts
+        of them in order): into a new file beside it, renamed into place (a page being
+        served is never seen half-written, and a link left in its place is replaced, never
+        written through)."""
+        parts = [content] if isinstance(content, bytes) else content
         path = self.out / relative
         if self._folder(path):  # a folder made in this build, not yet shown to anyone
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             with os.fdopen(os.open(path, flags, 0o644), "wb") as file:
-                file.write(content)
+                file.writelines(parts)
             self.written.append(path)
             return True
         with (
             contextlib.suppress(OSError, GymrunError),
             open_record(path.parent, path.name) as there,
         ):
-            # read back only when it could be the same (a leaderboard is megabytes)
-            if os.fstat(there.fileno()).st_size == len(content) and there.read() == content:
+            # read back only when it could be the same, part by part (a leaderboard is
+            # megabytes)
+            size = sum(map(len, parts))
+            if os.fstat(there.fileno()).st_size == size and all(
+                there.read(len(part)) == part for part in parts
+            ):
                 return False
-        self._replace(path, lambda file: file.write(content))
+        self._replace(path, lambda file: file.writelines(parts))
         self.written.append(path)
         return True
 
@@ -366,10 +374,30 @@ class Site:
         self.written.append(path)
         return path
 
-    def page(self, relative: str, template: str, **context: Any) -> bool:
+    def page(
+        self, relative: str, template: str, scripts: Mapping[str, bytes] = {}, **context: Any
+    ) -> bool:
+        """Write the page `template` makes of `context`. Each of `scripts` (JSON made by
+        `script_data`: a leaderboard's is megabytes) is put where the template shows its
+        name as bytes: never made text and encoded again with the page around it."""
         base = "../" * relative.count("/")
-        html = self.templates.get_template(template).render(base=base, **context)
-        return self.write(relative, html.encode())
+        marks = {name: Markup(f"\x00{self._mark}:{name}\x00") for name in scripts}
+        html = self.templates.get_template(template).render(base=base, **context, **marks)
+        content = html.encode()
+        if not scripts:
+            return self.write(relative, content)
+        places = []  # where each script's name is shown (none, when the page has no use for it)
+        for name, data in scripts.items():
+            mark = marks[name].encode()
+            at = content.find(mark)
+            while at >= 0:
+                places.append((at, len(mark), data))
+                at = content.find(mark, at + len(mark))
+        parts, done = [], 0
+        for at, length, data in sorted(places, key=lambda place: place[0]):
+            parts += [content[done:at], data]
+            done = at + length
+        return self.write(relative, [*parts, content[done:]])
 
     def json(self, relative: str, data: Any) -> bool:
         return self.write(relative, json_bytes(data) + b"\n")
