@@ -183,3 +183,20 @@ def test_compare_shows_each_metric_and_scores_groups_by_one(
     )
     code, shown, _ = gymrun("show", str(run))
     assert code == 0 and f"success  │ {rate} over 30 episodes" in shown
+
+
+def test_names_and_line_numbers_are_printed_as_they_are_never_as_emoji() -> None:
+    # ":100:" is rich's code for an emoji: a run named so, and line 100 of a damaged file
+    name = "run :100: [b]x[/b] :thumbs_up:"
+    code, _, said = gymrun("run", f"{CONFIGS}/cartpole_random.yaml", "-n", "120", "-q", "-o", name)
+    assert code == 0
+    assert said.splitlines()[-1] == f"recorded in {name}"
+    assert gymrun("show", name).stdout.startswith(f"run {name}\n")
+    assert name in gymrun("compare", name).stdout
+    lines = Path(name, "episodes.jsonl").read_text().splitlines(keepends=True)
+    del lines[99]
+    Path(name, "episodes.jsonl").write_text("".join(lines))
+    code, _, err = gymrun("show", name)
+    assert code == 2
+    assert f"{name}/episodes.jsonl:100: episode 100 where episode 99 was due" in err
+    assert "\N{HUNDRED POINTS SYMBOL}" not in err

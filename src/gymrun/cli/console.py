@@ -103,7 +103,8 @@ def console(stderr: bool = False) -> Console:
     readable_streams()
 
     # Messages on stderr are never wrapped: one problem, one line, whatever the width.
-    # markup=False: names, paths and messages are shown as they are, brackets and all.
+    # markup=False, emoji=False: names, paths and messages are shown as they are, brackets
+    # and all, and ":100:" (a line number) stays ":100:", never an emoji.
     # Into a pipe or a file, tables keep their natural width (rich would assume 80
     # columns) unless COLUMNS says otherwise; under --wide, everywhere.
     stream = sys.stderr if stderr else sys.stdout
@@ -112,6 +113,7 @@ def console(stderr: bool = False) -> Console:
         stderr=stderr,
         highlight=False,
         markup=False,
+        emoji=False,
         soft_wrap=stderr,
         width=PIPE_WIDTH if piped else None,
     )
