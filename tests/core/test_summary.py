@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from gymrun import load_config, run_experiment
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.summary import SummaryBuilder
+from tests.support.paths import CONFIGS
 
 
 def summarise(rewards: list[float], boundary: float | None = 10.0, window: int = 100):  # type: ignore[no-untyped-def]
@@ -174,3 +176,16 @@ def test_metrics_are_summarised_the_same_however_episodes_arrive() -> None:
     assert metric.mean == pytest.approx(np.mean(given))
     assert metric.low < metric.mean < metric.high
     assert one_by_one.summary().to_json()["metrics"]["is_success"]["missing"] == metric.missing
+
+
+def test_an_episode_that_terminates_as_its_time_runs_out_is_counted_once() -> None:
+    # On the corridor (a 100-step limit), episode 24 of seed 42 reaches the far end on its
+    # 100th step: Gymnasium says terminated and truncated both. The table calls it
+    # terminated; the summary's counts add up to the episodes, as "ended" reads.
+    config = load_config(CONFIGS / "corridor.yaml")
+    result = run_experiment(config)
+    both = [e.episode for e in result.episodes if e.terminated and e.truncated]
+    assert both == [24]
+    summary = result.summary
+    assert (summary.terminated, summary.truncated) == (57, 43)
+    assert summary.terminated + summary.truncated == summary.count == 100

@@ -66,7 +66,7 @@ class Summary:
     reward_boundary: float | None
     reached: int | None  # episodes whose reward reached the boundary
     terminated: int
-    truncated: int
+    truncated: int  # cut by a time limit without terminating
     window: int  # episodes in the window "solved" was judged on (< 100 for a short run)
     best_window_mean: float | None
     solved: bool | None  # the old Gym rule: never for a run of fewer than 100 episodes
@@ -384,7 +384,9 @@ class SummaryBuilder:
         self._steps += int(steps.sum())
         self._reached += int(np.count_nonzero(reached))
         self._terminated += int(np.count_nonzero(terminated))
-        self._truncated += int(np.count_nonzero(truncated))
+        # an episode that terminated on the step a time limit cut it counts once, as
+        # terminated (as every table shows it): the two counts add up to the episodes
+        self._truncated += int(np.count_nonzero(truncated & ~terminated))
         low, high = float(reward.min()), float(reward.max())  # NaN if any is
         extremes: tuple[float, float] | tuple[None, None] = (low, high)
         if not (math.isfinite(low) and math.isfinite(high)):
