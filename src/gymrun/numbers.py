@@ -14,15 +14,26 @@ DIGITS = 4  # significant digits of a figure without an uncertainty
 MAX_DECIMALS = 8
 
 
-def decimals_for(uncertainty: float | None) -> int | None:
-    """The decimals that keep two significant digits of `uncertainty` (None: no rule).
+def decimals_for(uncertainty: float | None, of: float | None = None) -> int | None:
+    """The decimals that keep two significant digits of `uncertainty` (None: no rule), the
+    uncertainty `of` a value: one within float rounding of it is none (a return of 500
+    steps of 0.01 is 5 give or take 1e-15, not 5.00000000 ± 0.00000000).
 
     >>> decimals_for(12.04), decimals_for(0.9526), decimals_for(0.034), decimals_for(0.0)
     (0, 2, 3, None)
+    >>> decimals_for(8.9e-16, of=5.0), decimals_for(0.034, of=5.0)
+    (None, 3)
     """
     if uncertainty is None or not math.isfinite(uncertainty) or uncertainty <= 0:
         return None
+    if _rounding(uncertainty, of):
+        return None
     return min(MAX_DECIMALS, max(0, 1 - math.floor(math.log10(uncertainty))))
+
+
+def _rounding(uncertainty: float, of: float | None) -> bool:
+    """Whether `uncertainty` is no more than float rounding of the value `of`."""
+    return of is not None and math.isfinite(of) and uncertainty <= abs(of) * 1e-9
 
 
 def figure(value: Any, decimals: int | None = None) -> str:
@@ -59,8 +70,12 @@ def plus_minus(mean: float | None, std: float | None) -> str:
 
     >>> plus_minus(22.3988, 12.04), plus_minus(5.08086, 0.9526), plus_minus(500.0, 0.0)
     ('22 ± 12', '5.08 ± 0.95', '500 ± 0')
+    >>> plus_minus(5.000000000000001, 8.9e-16)
+    '5 ± 0'
     """
-    decimals = decimals_for(std)
+    decimals = decimals_for(std, mean)
+    if std is not None and math.isfinite(std) and std > 0 and decimals is None:
+        return f"{figure(mean)} ± 0"  # float rounding's spread, not the episodes'
     return f"{figure(mean, decimals)} ± {figure(std, decimals)}"
 
 
@@ -75,7 +90,7 @@ def interval(value: float | None, low: float | None, high: float | None) -> str:
         return "—"
     if low is None or high is None:
         return figure(value)
-    decimals = decimals_for((high - low) / 2)
+    decimals = decimals_for((high - low) / 2, value)
     return f"{figure(value, decimals)} [{figure(low, decimals)}, {figure(high, decimals)}]"
 
 
@@ -94,7 +109,7 @@ def interval_against(
     """
     if value is None or low is None or high is None or bound is None:
         return interval(value, low, high)
-    decimals = decimals_for((high - low) / 2)
+    decimals = decimals_for((high - low) / 2, value)
     if decimals is None:
         return interval(value, low, high)
 

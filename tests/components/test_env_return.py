@@ -183,3 +183,13 @@ def test_a_sweep_over_the_reward_scale_judges_every_point_alike(tmp_path: Path) 
         assert verdicts == ["reached on average"] * 2
         shaped = [p.runs[0]["summary"]["shaped_reward"]["mean"] for p in result.points]
         assert shaped == pytest.approx([5.0, 500.0])
+
+
+def test_a_spread_of_float_rounding_is_shown_as_none() -> None:
+    # 500 steps of 0.01 sum to 5 give or take 1e-15 from one episode to the next: the
+    # table says 5 ± 0, as it does of the 500 the environment paid, not 5.00000000
+    scaled = ["-W", "scale_reward", "--set", "wrappers.0.scale=0.01"]
+    code, out, _ = gymrun("run", BALANCE, "-n", "100", "--no-record", *scaled)
+    assert code == 0
+    assert "reward   │ 500 ± 0  (min 500, max 500)" in out
+    assert "shaped   │ 5 ± 0  (min 5, max 5): what the agent saw" in out

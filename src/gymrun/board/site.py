@@ -97,7 +97,7 @@ def spread(summary: dict[str, Any]) -> str:
     >>> spread({"mean_reward": 22.3988, "std_reward": 12.04, "min_reward": 9.0, "max_reward": 71.0})
     '22 ± 12 (min 9, max 71)'
     """
-    decimals = decimals_for(summary.get("std_reward"))
+    decimals = decimals_for(summary.get("std_reward"), summary.get("mean_reward"))
     low, high = (summary.get(key) for key in ("min_reward", "max_reward"))
     ends = [
         figure(v, None if v is None or float(v).is_integer() else decimals) for v in (low, high)

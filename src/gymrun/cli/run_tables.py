@@ -244,7 +244,7 @@ def _metric_cell(metric: MetricSummary | None) -> str:
 def _reward_spread(summary: Summary) -> str:
     """``mean ± std  (min, max)``, rounded by the standard deviation (an episode's reward
     that is a whole number, as most are, plainly)."""
-    decimals = decimals_for(summary.std_reward)
+    decimals = decimals_for(summary.std_reward, summary.mean_reward)
 
     def extreme(value: float | None) -> str:
         whole = value is not None and float(value).is_integer()
@@ -259,7 +259,7 @@ def _shaped_spread(shaped: ShapedReward) -> str:
     seen = "what the agent saw through the wrappers"
     if shaped.mean is None:
         return f"NaN or infinite in all {shaped.nonfinite} episodes: {seen}"
-    decimals = decimals_for(shaped.std)
+    decimals = decimals_for(shaped.std, shaped.mean)
     low, high = (figure(v, decimals) for v in (shaped.min, shaped.max))
     spread = plus_minus(shaped.mean, shaped.std)
     text = f"{spread}  (min {low}, max {high}): {seen}"
