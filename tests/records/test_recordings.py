@@ -199,6 +199,9 @@ def test_show_an_interrupted_or_killed_run() -> None:
     assert "status   │ killed" in out  # its lock is free: the process that held it is gone
     assert "note: its process is gone: it was killed before it could end" in err
     assert read_run(Path("run")).summary.count == 5
+    # the JSON says what the table says
+    assert json.loads(gymrun("show", "run", "--json")[1])["status"] == "killed"
+    assert json.loads(gymrun("compare", "run", "--json")[1])["runs"][0]["status"] == "killed"
 
 
 def test_show_refuses_what_is_not_a_run() -> None:
@@ -210,6 +213,10 @@ def test_show_refuses_what_is_not_a_run() -> None:
         "(no config.yaml, sweep.json or duel.json)",
     )
     assert gymrun("show", "missing")[2].strip() == "error: missing: no such directory"
+    Path("afile").write_text("x")
+    for command in ("show", "compare"):
+        code, _, err = gymrun(command, "afile")
+        assert (code, err.strip()) == (2, "error: afile: not a directory")
 
 
 def test_compare_puts_runs_side_by_side() -> None:
@@ -285,3 +292,15 @@ def test_files_an_agent_reads_are_found_beside_the_config_and_traced_in_meta(
         "file": str(project / "action.txt"),
         "sha256": "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b",
     }
+
+
+def test_a_finished_run_whose_episodes_were_lost_is_damaged_not_whole() -> None:
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "20", "-o", "run", "-q")
+    lines = Path("run/episodes.jsonl").read_text().splitlines(keepends=True)
+    for kept, cut in (([], ""), (lines[:19], lines[19][:10])):  # emptied; its last line cut
+        Path("run/episodes.jsonl").write_text("".join(kept) + cut)
+        said = f"run/episodes.jsonl: {len(kept)} episodes where the run's summary.json counts 20"
+        for command in ("show", "compare"):
+            code, _, err = gymrun(command, "run")
+            assert code == 2 and f"error: {said}: episodes were lost" in err
+        assert json.loads(gymrun("show", "run", "--json")[1])["problems"][0].startswith(said)

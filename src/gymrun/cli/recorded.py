@@ -63,7 +63,7 @@ def show(
                 "config": run.config,
                 "episodes": [episode.to_json() for episode in episodes],
                 "summary": run.summary.to_json(),
-                "status": run.status,
+                "status": run.became,  # as the table says it: killed, not "running"
                 "error": run.error,
                 "run_dir": str(run.directory),
                 "problems": run.problems,
@@ -204,7 +204,7 @@ def compare(
                     "run_dir": str(r.directory),
                     "config": r.config,
                     "summary": r.summary.to_json(),
-                    "status": r.status,
+                    "status": r.became,
                     "problems": r.problems,
                 }
                 for r in runs

@@ -70,8 +70,9 @@ class RecordDir:
     def reopen(cls, path: Path, option: str = "--resume") -> RecordDir:
         """Claim the directory of a run to continue it: it must hold a gymrun run, and
         nothing in it is removed."""
-        if not path.is_dir():
-            raise RecordError(f"{option} {path}: no such directory")
+        problem = files.no_directory(path)
+        if problem is not None:
+            raise RecordError(f"{option} {path}: {problem}")
         if not is_record_dir(path):
             runs = sorted(e.name for e in path.iterdir() if e.is_dir() and is_record_dir(e))
             hint = f" (it holds runs: name one, such as {path / runs[-1]})" if runs else ""

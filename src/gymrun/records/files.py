@@ -83,6 +83,14 @@ def _why_not(exc: OSError, directory: Path, parts: tuple[str, ...]) -> str:
     return f"cannot be read: {exc.strerror or exc}"
 
 
+def no_directory(path: Path) -> str | None:
+    """Why `path` is not a directory to read a record from (``no such directory``, ``not a
+    directory``), or None when it is one."""
+    if path.is_dir():
+        return None
+    return "not a directory" if os.path.lexists(path) else "no such directory"
+
+
 def is_regular(directory: Path, *parts: str) -> bool:
     """Whether ``directory/part/...`` is a regular file `open_record` would open."""
     path = directory.joinpath(*parts)

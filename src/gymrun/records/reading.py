@@ -81,8 +81,9 @@ def find_run(directory: Path) -> Path:
     `dataset_dir`); for ``recordings/NAME``, its newest run, sweep or duel."""
     if dataset_dir(directory) is not None:
         return directory
-    if not directory.is_dir():
-        raise RecordError(f"{directory}: no such directory")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise RecordError(f"{directory}: {problem}")
     if is_recorded(directory):
         return directory
     runs = [d for d in _subdirectories(directory) if is_recorded(d)]
@@ -219,6 +220,15 @@ def read_run(
     except files.Moved:
         lines, builder = _episodes(
             directory, run, kept, None, interval_limit, on_episodes, on_start
+        )
+    # A run that ended counted its episodes on disk: fewer there now were lost (a line
+    # found damaged is told as it is, and what follows it was not read).
+    counted = None if stored is None else stored.get("count")
+    ended = run.status != "running" and not run.problems
+    if ended and type(counted) is int and lines.count < counted:
+        run.problems.append(
+            f"{directory / EPISODES_FILE}: {lines.count} episodes where the run's "
+            f"{SUMMARY_FILE} counts {counted}: episodes were lost"
         )
     if kept is not None and kept.count == lines.count and not run.problems:
         run.summary, run.summary_kept = kept, True

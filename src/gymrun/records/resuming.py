@@ -20,7 +20,7 @@ from gymrun.config.yaml_source import dump_yaml, parse_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
-from gymrun.records import json_text
+from gymrun.records import files, json_text
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
 
@@ -138,8 +138,9 @@ def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeB
 def recorded_config_path(directory: Path, where: str) -> Path:
     """The ``config.yaml`` of the run recorded in `directory`, which resuming it without a
     config runs again; refused (`ResumeRefused`) when `directory` holds no run."""
-    if not directory.is_dir():
-        raise ResumeRefused(f"{where}: no such directory")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise ResumeRefused(f"{where}: {problem}")
     if os.path.lexists(directory / SWEEP_FILE):
         raise ResumeRefused(
             f"{where}: a sweep's directory; resume it with gymrun sweep CONFIG --resume DIR"
