@@ -78,3 +78,62 @@ def test_a_signal_the_user_ignores_stays_ignored(tmp_path: Path) -> None:
             process.communicate()
     assert process.returncode == 0, stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["count"] == 30
+
+
+# An agent whose every step is spent in a `__del__`: a stop raised there is swallowed by
+# Python ("Exception ignored in"), as in logging's fork hooks, weakref callbacks and the like.
+SWALLOWING_AGENT = """\
+import time
+
+
+class _Slow:
+    def __del__(self):
+        time.sleep(0.01)
+
+
+class Agent:
+    def act(self, observation):
+        _Slow()
+        return 0
+"""
+
+
+def test_a_stop_swallowed_where_it_landed_still_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "swallowing.py").write_text(SWALLOWING_AGENT)
+    config = tmp_path / "swallowing.yaml"
+    config.write_text("env: CartPole-v1\nagent: 'swallowing:Agent'\nseed: 0\n")
+    args = ["run", str(config), "-n", "400", "-q", "-o", "run"]  # about 40 s to the end
+    process = start_gymrun(*args, cwd=tmp_path)
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(lines(episodes)) < 1:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, stderr
+    assert "Exception ignored" not in stderr
+    assert "Traceback" not in stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert 0 < summary["count"] < 400
+    assert len(lines(episodes)) == summary["count"]
+    kept = summary["count"]
+    resumed = start_gymrun("run", str(config), "-n", "400", "-q", "--resume", "run", cwd=tmp_path)
+    try:
+        while time.monotonic() < deadline and len(lines(episodes)) <= kept:
+            time.sleep(0.05)
+        resumed.send_signal(signal.SIGTERM)
+        resumed.communicate(timeout=30)
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+            resumed.communicate()
+    assert resumed.returncode == 143
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert kept < summary["count"] == len(lines(episodes))
