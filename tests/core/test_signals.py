@@ -137,3 +137,40 @@ def test_a_stop_swallowed_where_it_landed_still_stops_the_run(tmp_path: Path) ->
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "interrupted"
     assert kept < summary["count"] == len(lines(episodes))
+
+
+def _handles(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler for `signum` (Linux's /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("after", [0.1, 0.2, 0.3, 0.45])
+def test_a_stop_while_the_command_starts_is_quiet(
+    tmp_path: Path, how: signal.Signals, code: int, after: float
+) -> None:
+    # `after` seconds once Python handles Ctrl-C (it has started): typer and the commands
+    # are being imported, the command line read, the config loaded
+    args = ["run", str(CONFIGS / "cartpole_random.yaml"), "-n", "100000", "-q", "-o", "run"]
+    process = start_gymrun(*args, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not _handles(process.pid, signal.SIGINT) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(after)
+        process.send_signal(how)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1].startswith("interrupted")
+    # stopped before its record was made: nothing is left; after, a record to resume
+    run = tmp_path / "run"
+    assert not run.exists() or (run / "summary.json").exists()

@@ -38,6 +38,19 @@ def last_stop() -> int:
     return _received[-1] if _received else signal.SIGINT
 
 
+def said(signum: int) -> str:
+    """How a command stopped by `signum` says so.
+
+    >>> said(signal.SIGINT), said(signal.SIGTERM)
+    ('interrupted', 'interrupted by SIGTERM')
+    """
+    return (
+        "interrupted"
+        if signum == signal.SIGINT
+        else f"interrupted by {signal.Signals(signum).name}"
+    )
+
+
 class InterruptGuard:
     """While active, a stopping signal raises `Stopped` (a `KeyboardInterrupt`), except
     between `hold()` and `release()`, where it waits for `release()`.
@@ -46,7 +59,8 @@ class InterruptGuard:
     the two would leave a summary that disagrees with the record. The handlers are installed
     once per run, so holding costs two attribute writes. A signal the user's process ignores
     (``nohup`` ignores SIGHUP) or has its own handler for is left alone; outside the main
-    thread (where handlers cannot be set) the guard does nothing.
+    thread (where handlers cannot be set) the guard does nothing. A guard entered within
+    another (a run within the ``gymrun`` command's) takes its place until it exits.
 
     A stop is also kept until the next `release()`: the exception a signal raises lands in
     whatever code is running, and code that swallows exceptions (a ``__del__``, a weakref
@@ -68,13 +82,17 @@ class InterruptGuard:
     def __enter__(self) -> InterruptGuard:
         global _active
         if threading.current_thread() is threading.main_thread():
+            outer = None if _active is None else _active._on_signal
             for signum in STOPPING:
                 default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
-                if signal.getsignal(signum) is default:
+                current = signal.getsignal(signum)
+                if current is default or (outer is not None and current == outer):
                     self._previous[signum] = signal.signal(signum, self._on_signal)
         if self._previous:
             self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
             self._outer, _active = _active, self
+            if self._outer is not None:  # a stop the command's guard kept is this run's
+                self._pending, self._outer._pending = self._outer._pending, None
         return self
 
     def __exit__(
