@@ -174,3 +174,22 @@ def test_a_stop_while_the_command_starts_is_quiet(
     # stopped before its record was made: nothing is left; after, a record to resume
     run = tmp_path / "run"
     assert not run.exists() or (run / "summary.json").exists()
+
+
+def test_a_run_stopped_before_its_record_exists_leaves_no_directory(tmp_path: Path) -> None:
+    process = start_gymrun(
+        "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5000", "-q", cwd=tmp_path
+    )
+    runs = tmp_path / "recordings" / "cartpole_random"
+    try:
+        deadline = time.monotonic() + 60
+        while not (runs.is_dir() and any(runs.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        process.send_signal(signal.SIGTERM)  # only .gymrun.lock is in the directory yet
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, stderr
+    assert not (tmp_path / "recordings").exists()
