@@ -3,7 +3,7 @@
 
 - ``reference/cli.md``: every command's ``--help``, exactly as ``gymrun COMMAND --help``
   prints it in a terminal 80 columns wide. The commands are those of the Typer app
-  (``gymrun.cli.app``), in the order ``gymrun --help`` lists them.
+  (``gymrun.cli.command``), in the order ``gymrun --help`` lists them.
 - ``reference/config.md``: every key of an experiment config, its type, default and
   description, from the config's JSON Schema (``gymrun.config_schema()``, which
   ``gymrun schema`` prints).

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from gymrun.version import __version__ as __version__
+TYPE_CHECKING = False  # typing itself is not imported: start-up time
 
 # Public names and the modules holding them. They are imported on first use (a lazy import
-# for start-up time), so that `gymrun --help` does not pay for gymnasium, numpy and pydantic.
+# for start-up time), so that `gymrun --help` does not pay for gymnasium, numpy and pydantic,
+# nor the command for reading the package's metadata before it handles Ctrl-C.
 _EXPORTS = {
+    "__version__": "gymrun.version",
     "load_config": "gymrun.config",
     "ExperimentConfig": "gymrun.config",
     "config_schema": "gymrun.config",
@@ -100,6 +101,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from gymrun.baselines import run_baselines
     from gymrun.board.build import build_board
     from gymrun.components.catalog import list_envs
@@ -131,6 +134,7 @@ if TYPE_CHECKING:
     )
     from gymrun.run import RunResult, evaluate, run_experiment
     from gymrun.sweep import load_sweep, run_sweep
+    from gymrun.version import __version__ as __version__
 
 
 def __getattr__(name: str) -> Any:

@@ -78,3 +78,118 @@ def test_a_signal_the_user_ignores_stays_ignored(tmp_path: Path) -> None:
             process.communicate()
     assert process.returncode == 0, stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["count"] == 30
+
+
+# An agent whose every step is spent in a `__del__`: a stop raised there is swallowed by
+# Python ("Exception ignored in"), as in logging's fork hooks, weakref callbacks and the like.
+SWALLOWING_AGENT = """\
+import time
+
+
+class _Slow:
+    def __del__(self):
+        time.sleep(0.01)
+
+
+class Agent:
+    def act(self, observation):
+        _Slow()
+        return 0
+"""
+
+
+def test_a_stop_swallowed_where_it_landed_still_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "swallowing.py").write_text(SWALLOWING_AGENT)
+    config = tmp_path / "swallowing.yaml"
+    config.write_text("env: CartPole-v1\nagent: 'swallowing:Agent'\nseed: 0\n")
+    args = ["run", str(config), "-n", "400", "-q", "-o", "run"]  # about 40 s to the end
+    process = start_gymrun(*args, cwd=tmp_path)
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(lines(episodes)) < 1:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, stderr
+    assert "Exception ignored" not in stderr
+    assert "Traceback" not in stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert 0 < summary["count"] < 400
+    assert len(lines(episodes)) == summary["count"]
+    kept = summary["count"]
+    resumed = start_gymrun("run", str(config), "-n", "400", "-q", "--resume", "run", cwd=tmp_path)
+    try:
+        while time.monotonic() < deadline and len(lines(episodes)) <= kept:
+            time.sleep(0.05)
+        resumed.send_signal(signal.SIGTERM)
+        resumed.communicate(timeout=30)
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+            resumed.communicate()
+    assert resumed.returncode == 143
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert kept < summary["count"] == len(lines(episodes))
+
+
+def _handles(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler for `signum` (Linux's /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("after", [0.1, 0.2, 0.3, 0.45])
+def test_a_stop_while_the_command_starts_is_quiet(
+    tmp_path: Path, how: signal.Signals, code: int, after: float
+) -> None:
+    # `after` seconds once Python handles Ctrl-C (it has started): typer and the commands
+    # are being imported, the command line read, the config loaded
+    args = ["run", str(CONFIGS / "cartpole_random.yaml"), "-n", "100000", "-q", "-o", "run"]
+    process = start_gymrun(*args, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not _handles(process.pid, signal.SIGINT) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(after)
+        process.send_signal(how)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1].startswith("interrupted")
+    # stopped before its record was made: nothing is left; after, a record to resume
+    run = tmp_path / "run"
+    assert not run.exists() or (run / "summary.json").exists()
+
+
+def test_a_run_stopped_before_its_record_exists_leaves_no_directory(tmp_path: Path) -> None:
+    process = start_gymrun(
+        "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5000", "-q", cwd=tmp_path
+    )
+    runs = tmp_path / "recordings" / "cartpole_random"
+    try:
+        deadline = time.monotonic() + 60
+        while not (runs.is_dir() and any(runs.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        process.send_signal(signal.SIGTERM)  # only .gymrun.lock is in the directory yet
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, stderr
+    assert not (tmp_path / "recordings").exists()

@@ -169,17 +169,10 @@ def _reader_gone() -> bool:
 def stopped(signum: int | None = None, after: str = "") -> NoReturn:
     """Say a command was interrupted (``interrupted by SIGTERM`` for another signal than
     Ctrl-C's) and what it kept, and exit with the signal's status."""
-    import signal
-
-    from gymrun.core.signals import last_stop
+    from gymrun.core.signals import last_stop, said
 
     signum = last_stop() if signum is None else signum
-    said = (
-        "interrupted"
-        if signum == signal.SIGINT
-        else f"interrupted by {signal.Signals(signum).name}"
-    )
-    console(stderr=True).print(f"{said}{after}", style="yellow")
+    console(stderr=True).print(f"{said(signum)}{after}", style="yellow")
     raise typer.Exit(ExitStatus.of_signal(signum))
 
 

@@ -212,6 +212,12 @@ class Group(typer.core.TyperGroup):
             args = ["--help"]  # the help is the answer
         return super().parse_args(ctx, args)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # Typer would exit 130, silently, whatever the signal
+            raise _Reading(exc) from exc
+
     def invoke(self, ctx: Any) -> Any:
         from gymrun.cli.console import exit_for
 
@@ -244,9 +250,19 @@ class Group(typer.core.TyperGroup):
             code = super().main(**kwargs)
         except typer.Exit as exc:
             sys.exit(exc.exit_code)
+        except _Reading as exc:
+            raise exc.interrupt from None  # said by `gymrun.cli.main`, with its signal
         except typer.TyperException as exc:
             _misused(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+class _Reading(Exception):
+    """A stop (`interrupt`) that came while the command line was read, carried past Typer."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.interrupt = interrupt
 
 
 def _misused(exc: Any) -> NoReturn:

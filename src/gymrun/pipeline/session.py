@@ -144,13 +144,16 @@ class RunSession:
         return added
 
     def _feed(self, piece: ChunkResult) -> int:
-        if not self.started and (len(piece.episodes) or piece.error is None):
-            self.start()
-        if not len(piece.episodes) or self.write_failed:
-            return 0
-        batch = piece.episodes
-        self.guard.hold()  # the record, the summary and the sinks take the batch together
+        # The record is set up whole, and the record, the summary and the sinks take the
+        # batch together: a stop waits, and is raised after (a stop asked for earlier and
+        # swallowed where it landed is raised here too: see `InterruptGuard`).
+        self.guard.hold()
         try:
+            if not self.started and (len(piece.episodes) or piece.error is None):
+                self.start()
+            if not len(piece.episodes) or self.write_failed:
+                return 0
+            batch = piece.episodes
             if self.recorder is not None:
                 try:
                     self.recorder.add_all(batch)

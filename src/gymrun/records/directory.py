@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gymrun.core.signals import deferred
 from gymrun.errors import GymrunError, RecordError
 from gymrun.records import files
 from gymrun.records.layout import (
@@ -179,20 +180,28 @@ def record_dir(
         yield None
         return
     made = _missing((output.absolute().parent if output else DEFAULT_ROOT / name).absolute())
-    claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
+    claimed: RecordDir | None = None
     try:
+        with deferred():  # a stop now is raised once the directory is claimed, then cleared
+            claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
         yield claimed
     finally:
-        # A run that recorded nothing (it was refused, or could not start or write) leaves
-        # nothing: neither its directory nor the ones made for it (recordings/NAME/);
-        # one that started keeps its record.
-        with contextlib.suppress(OSError):
-            if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
-                (claimed.path / LOCK_FILE).unlink()
-                claimed.path.rmdir()
-                for directory in made:  # deepest first; one another run uses stays
-                    directory.rmdir()
-        claimed.release()
+        if claimed is not None:
+            with deferred():
+                _clear_unrecorded(claimed, made)
+
+
+def _clear_unrecorded(claimed: RecordDir, made: list[Path]) -> None:
+    """A run that recorded nothing (it was refused, stopped, or could not start or write)
+    leaves nothing: neither its directory nor the ones made for it (recordings/NAME/); one
+    that started keeps its record."""
+    with contextlib.suppress(OSError):
+        if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
+            (claimed.path / LOCK_FILE).unlink()
+            claimed.path.rmdir()
+            for directory in made:  # deepest first; one another run uses stays
+                directory.rmdir()
+    claimed.release()
 
 
 def _missing(path: Path) -> list[Path]:

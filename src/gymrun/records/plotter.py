@@ -23,7 +23,7 @@ from typing import Any
 
 from gymrun.components.extras import writable_matplotlib_dir
 from gymrun.core.orphans import die_with_parent
-from gymrun.core.signals import STOPPING
+from gymrun.core.signals import STOPPING, deferred
 from gymrun.errors import GymrunError
 from gymrun.records.curve import Curve, RewardCurve
 from gymrun.records.plots import plot_rewards, plot_sweep
@@ -53,11 +53,13 @@ class Plotter:
         context: Any = multiprocessing.get_context(START_METHOD)
         self._connection, child = context.Pipe()
         self._process = context.Process(target=_draw_what_is_sent, args=(child,), daemon=True)
-        self._process.start()
-        child.close()
-        # The drawing process ignores the signals that stop a run, so it would outlive an
-        # owner that never closes it (an error on the way out): at exit, it is told to stop.
-        atexit.register(self._abandon)
+        with deferred():
+            self._process.start()
+            child.close()
+            # The drawing process ignores the signals that stop a run, so it would outlive
+            # an owner that never closes it (an error on the way out): at exit, it is told
+            # to stop.
+            atexit.register(self._abandon)
 
     def _abandon(self) -> None:
         with contextlib.suppress(OSError):

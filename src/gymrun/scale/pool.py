@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.orphans import die_with_parent
+from gymrun.core.signals import deferred
 from gymrun.errors import FaultError
 from gymrun.scale.chunks import Chunk, ChunkResult, play_chunk
 
@@ -63,7 +64,8 @@ class ProcessPool:
                 item = lost.popleft() if lost else next(pending, None)
                 if item is None:
                     break
-                running[self._executor.submit(_play, item[1])] = item
+                with deferred():  # the first submit forks the workers
+                    running[self._executor.submit(_play, item[1])] = item
             if not running:
                 return
             done: set[concurrent.futures.Future[ChunkResult]] = set()
@@ -143,7 +145,8 @@ def _start_worker(stopping: Any) -> None:
     # how the pool itself ends one.) A worker never outlives its parent.
     for signum in (signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
-    # A worker forked while the parent guards its run would inherit the guard's handler.
+    # A worker forked while the parent guards its run would inherit the guard's handler
+    # (held while it starts: see `deferred`).
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
 
