@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -205,17 +206,51 @@ def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
             visit.close()
 
 
-def test_no_page_scrolls_sideways(browser: BrowserContext, sixteen: Path) -> None:
-    pages = [sixteen / "index.html", *sorted(sixteen.glob("envs/*/*.html"))]
-    pages += sorted(sixteen.glob("sweeps/**/index.html"))[:1]
-    pages += sorted(sixteen.glob("runs/**/index.html"))[:2]
+@pytest.fixture(scope="module")
+def every_kind(sixteen: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sixteen`'s recordings with random runs on MountainCar-v0 and Pendulum-v1 (with the
+    lone CartPole-v1 run, a group across three tasks) and a duel on Pendulum-v1: a board
+    with every kind of page and table."""
+    base = tmp_path_factory.mktemp("every-kind")
+    shutil.copytree(sixteen.parent / "recordings", base / "recordings")
+    for env in ("MountainCar-v0", "Pendulum-v1"):
+        gymrun_in(base, "run", env, "-n", "5", "-q")
+    (base / "pendulum.yaml").write_text("env: Pendulum-v1\nagent: random\nepisodes: 5\n")
+    gymrun_in(base, "duel", "pendulum.yaml", "pendulum.yaml", "--max-seeds", "1", "-o",
+              "recordings/duel")  # fmt: skip
+    build_board(base / "recordings", base / "site")
+    return base / "site"
+
+
+def test_no_page_scrolls_sideways(browser: BrowserContext, every_kind: Path) -> None:
+    """Every kind of page, at a laptop's width and a phone's: a table too wide for the
+    window scrolls in its own box, never the page."""
+    site = every_kind
+    pages = [site / "index.html", *sorted(site.glob("envs/*/*.html"))]
+    pages += [*sorted(site.glob("sweeps/**/index.html"))[:1], site / "duels/duel/index.html"]
+    pages += sorted(site.glob("runs/**/index.html"))[:2]
+    kinds = {"across-tasks", "leaderboard", "groups", "improvement", "grid", "summary", "episodes"}
+    seen: set[str] = set()
     for path in pages:
         for width in (1280, 375):
             visit = Visit(browser, path, width=width)
             visit.page.wait_for_timeout(100)  # the charts are drawn
             assert not visit.sideways(), (path, width)
+            unwrapped = visit.page.evaluate(
+                "[...document.querySelectorAll('table')]"
+                ".filter(t => !t.closest('.table-wrap, .chart')).map(t => t.className)"
+            )
+            assert unwrapped == [], (path, unwrapped)
+            seen |= set(visit.page.evaluate(
+                "[...document.querySelectorAll('table')].map(t => t.className)"
+            ))  # fmt: skip
             assert visit.errors == [], path
             visit.close()
+    assert seen >= kinds, kinds - seen
+    visit = Visit(browser, site / "index.html", width=375)
+    tasks = visit.texts("table.across-tasks tbody td:nth-child(2)")
+    assert tasks == ["CartPole-v1, MountainCar-v0, Pendulum-v1"]
+    visit.close()
 
 
 @pytest.fixture
