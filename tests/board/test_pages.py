@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -326,6 +327,42 @@ def test_an_open_page_follows_a_run_as_it_records(
             run.kill()
             run.wait()
     assert page.evaluate("window.stayed") is True
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.mark.slow
+def test_a_comparison_refreshed_live_keeps_the_readers_ticks_and_ticks_a_new_group(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    for episodes in ("3", "4"):  # two groups: their configs differ in episodes
+        gymrun_in(root.parent, "run", "MountainCar-v0", "-n", episodes, "--seed", "0", "-q")
+    compare = address + "envs/MountainCar-v0/compare.html"
+    wait_for(lambda: urllib.request.urlopen(compare).read().count(b"data-pick=") == 2)
+    visit = Visit(browser, compare)
+    page = visit.page
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    boxes = page.locator("input[data-pick]")
+    unticked = boxes.nth(1).get_attribute("data-pick")
+    boxes.nth(1).uncheck()
+
+    def ticks() -> dict[str, bool]:
+        return page.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('input[data-pick]')]"
+            ".map(b => [b.dataset.pick, b.checked]))"
+        )
+
+    gymrun_in(root.parent, "run", "MountainCar-v0", "-n", "5", "--seed", "0", "-q")
+    wait_for(lambda: len(ticks()) == 3)
+    assert page.evaluate("window.stayed") is True
+    shown = ticks()
+    assert [key for key, on in shown.items() if not on] == [unticked]  # the new group ticked
+    assert page.locator("#improvement-shown").inner_text().startswith("2 groups")
+    page.reload()
+    reloaded = ticks()
+    assert all(reloaded.values())  # a reload ticks every group, as the page has them
+    assert {key: on or key == unticked for key, on in shown.items()} == reloaded
     assert visit.errors == []
     visit.close()
 

@@ -10,6 +10,7 @@ const board = {
   curves: {},  // reward curves by run id, as reward.js scripts hand them over
   waiting: {},  // callbacks for curves being loaded
   charts: new Map(),  // element -> uPlot
+  picks: new Map(),  // group key -> ticked, for each group the reader ticked or unticked
 };
 
 function colour(n) { return board.colours[n % board.colours.length]; }
@@ -206,7 +207,6 @@ function drawHeatMap() {
 }
 
 function pickGroups() {
-  const picked = ticked();
   for (const box of document.querySelectorAll("input[data-pick]")) {
     for (const cell of document.querySelectorAll(`table.improvement [data-group="${box.dataset.pick}"]`)) {
       cell.hidden = !box.checked;
@@ -216,17 +216,22 @@ function pickGroups() {
   }
   drawProfiles();
   drawHeatMap();
-  return picked;
 }
 
 function setUpComparison() {
   const boxes = document.querySelectorAll("input[data-pick]");
   if (!boxes.length) return;
-  for (const box of boxes) box.addEventListener("change", pickGroups);
+  // A page refreshed live keeps the reader's own choices; every other group is ticked or
+  // not as the page has it, as a reload would (a group new to the page included).
+  const choose = (box, checked) => { box.checked = checked; board.picks.set(box.dataset.pick, checked); };
+  for (const box of boxes) {
+    if (board.picks.has(box.dataset.pick)) box.checked = board.picks.get(box.dataset.pick);
+    box.addEventListener("change", () => { choose(box, box.checked); pickGroups(); });
+  }
   for (const button of document.querySelectorAll("button[data-picks]")) {
     button.addEventListener("click", () => {
       const how = button.dataset.picks;
-      boxes.forEach((box, n) => { box.checked = how === "all" || (how === "best" && n < 10); });
+      boxes.forEach((box, n) => choose(box, how === "all" || (how === "best" && n < 10)));
       pickGroups();
     });
   }
@@ -469,7 +474,7 @@ function pagePath() {
 }
 
 function keepState() {
-  const state = { ticked: document.querySelector("input[data-pick]") ? ticked() : null };
+  const state = {};
   const table = board.leaderboard;
   if (table) {
     state.table = { sort: table.sort, filters: table.filters, shown: table.shown,
@@ -479,10 +484,6 @@ function keepState() {
 }
 
 function restoreState(state) {
-  if (state.ticked) {
-    for (const box of document.querySelectorAll("input[data-pick]")) box.checked = state.ticked.has(box.dataset.pick);
-    pickGroups();
-  }
   const table = board.leaderboard;
   if (table && state.table) {
     Object.assign(table, { sort: state.table.sort, filters: state.table.filters, shown: state.table.shown,
