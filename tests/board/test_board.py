@@ -539,6 +539,21 @@ def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -
     assert code == 2 and "cannot be inside the recordings" in err
 
 
+def test_board_refuses_options_that_mean_nothing_together(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    board = ("board", str(tmp_path / "recordings"), "--out", str(tmp_path / "site"))
+    for options, said in (
+        (("--port", "9000"), "--port 9000 is the port --serve serves on: add --serve"),
+        (("-p", "0", "--json"), "--port 0 is the port --serve serves on: add --serve"),
+        (
+            ("--serve", "--json"),
+            "--json prints one build's report, and --serve builds until stopped: drop --json",
+        ),
+    ):
+        assert gymrun(*board, *options) == (2, "", f"error: {said}\n"), options
+    assert not (tmp_path / "site").exists()  # nothing built
+
+
 def test_compare_prints_the_group_statistics(recordings: Recordings) -> None:
     runs = [str(d) for d in recordings.sweep_runs(0.25) + recordings.sweep_runs(0.5)]
     code, out, _ = gymrun("compare", *runs)

@@ -34,6 +34,7 @@ from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
 
 POLL_SECONDS = 1.0
+DEFAULT_PORT = 8000
 LIVE_RECHECK_SECONDS = 10.0
 
 
@@ -187,7 +188,7 @@ def serve_board(
     root: Path,
     out: Path,
     *,
-    port: int = 8000,
+    port: int = DEFAULT_PORT,
     on_ready: Callable[[str], None] | None = None,
     on_build: Callable[[BuildReport], None] | None = None,
     on_error: Callable[[GymrunError], None] | None = None,
