@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from gymrun.board.build import build_board, env_slug
+from gymrun.numbers import figure
 from tests.support.board_runs import gymrun_in
 from tests.support.browser import Visit
 from tests.support.cli import gymrun
@@ -205,6 +206,39 @@ def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
             assert not visit.sideways(), (path, width)
             assert visit.errors == [], path
             visit.close()
+
+
+def test_a_comparison_of_few_groups_reads_right(browser: BrowserContext, tmp_path: Path) -> None:
+    """One group with several runs, groups of one run each: the page counts them in good
+    English, and a pair without an interval shows its value alone."""
+    for env, episodes, seed in (("MountainCar-v0", 3, 0), ("MountainCar-v0", 3, 1),
+                                ("MountainCar-v0", 4, 0), ("CartPole-v1", 3, 0),
+                                ("CartPole-v1", 4, 0)):  # fmt: skip
+        gymrun_in(tmp_path, "run", env, "-n", str(episodes), "--seed", str(seed), "-q")
+    build_board(tmp_path / "recordings", tmp_path / "site")
+    visit = Visit(browser, tmp_path / "site" / "envs" / "MountainCar-v0" / "compare.html")
+    page = visit.page
+    profiles = "The one group with several runs is drawn, with its 95% band."
+    assert page.locator("#profiles-shown").inner_text() == profiles
+    page.locator("input[data-pick]").nth(1).uncheck()
+    assert page.locator("#improvement-shown").inner_text().startswith("1 group, in the order")
+    visit.close()
+    # two groups of one run each: P(X > Y) has no interval
+    compare = json.loads((tmp_path / "site/envs/CartPole-v1/compare.json").read_text())
+    first, second = (g["label"] for g in compare["groups"])
+    [[_, _], [second_over_first, _]] = compare["improvement"]["matrix"]
+    assert second_over_first["ci95"] == [None, None]
+    visit = Visit(browser, tmp_path / "site" / "envs" / "CartPole-v1" / "compare.html")
+    canvas = visit.page.locator("canvas[data-chart=improvement]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    visit.page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    value = figure(second_over_first["value"])
+    tip = visit.page.locator("#improvement-tip").inner_text()
+    assert tip == f"P({second} > {first}) = {value}"
+    assert visit.errors == []
+    visit.close()
 
 
 @pytest.fixture(scope="module")

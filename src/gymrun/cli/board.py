@@ -10,6 +10,7 @@ import typer
 from gymrun.cli.console import console, json_stdout, progress
 from gymrun.cli.options import AsJson
 from gymrun.errors import NotInstalledError, UsageError
+from gymrun.numbers import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,14 +144,11 @@ class Reading:
 def _report(report: BuildReport) -> None:
     out = console()
     damaged = f" ({report.damaged} damaged)" if report.damaged else ""
-    runs = "run" if report.runs == 1 else "runs"
-    sweeps = "sweep" if report.sweeps == 1 else "sweeps"
-    duels = "" if not report.duels else f"{report.duels} duel{'' if report.duels == 1 else 's'}, "
-    envs = "environment" if report.environments == 1 else "environments"
+    duels = f"{counted(report.duels, 'duel')}, " if report.duels else ""
     out.print(
-        f"board: {report.runs} {runs}{damaged}, {report.sweeps} {sweeps}, {duels}"
-        f"{report.environments} {envs}; read {report.read}, "
-        f"wrote {len(report.written)} files in {report.seconds:.2f} s -> {report.index}",
+        f"board: {counted(report.runs, 'run')}{damaged}, {counted(report.sweeps, 'sweep')}, "
+        f"{duels}{counted(report.environments, 'environment')}; read {report.read}, "
+        f"wrote {counted(len(report.written), 'file')} in {report.seconds:.2f} s -> {report.index}",
         soft_wrap=True,
     )
     for note in report.notes:
