@@ -122,6 +122,15 @@ def interval_against(
     return f"{figure(value, decimals)} [{figure(low, decimals)}, {figure(high, decimals)}]"
 
 
+def counted(count: int, noun: str) -> str:
+    """`count` and `noun`, plural unless the count is one.
+
+    >>> counted(1, "episode"), counted(0, "group"), counted(12, "run")
+    ('1 episode', '0 groups', '12 runs')
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def share(fraction: float | None) -> str:
     """A fraction as a percentage.
 

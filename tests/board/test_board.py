@@ -526,6 +526,16 @@ def test_board_command(recordings: Recordings, tmp_path: Path) -> None:
 
 def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -> None:
     assert gymrun("board", "nowhere")[::2] == (2, "error: nowhere: no such directory\n")
+    Path("afile").write_text("not a directory")
+    assert gymrun("board", "afile")[::2] == (2, "error: afile: not a directory\n")
+    assert gymrun("board", "afile/sub")[::2] == (2, "error: afile/sub: afile is not a directory\n")
+    for out, said in (
+        ("afile", "exists and is not a directory"),
+        ("afile/sub", "afile is not a directory"),
+    ):
+        code, _, err = gymrun("board", str(recordings.root), "--out", out)
+        assert (code, err) == (2, f"error: --out {out}: {said}\n")
+    assert Path("afile").read_text() == "not a directory"
     Path("mine").mkdir()
     Path("mine/notes.txt").write_text("keep")
     code, _, err = gymrun("board", str(recordings.root), "--out", "mine")
@@ -537,6 +547,21 @@ def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -
     assert Path("mine/notes.txt").read_text() == "keep"
     code, _, err = gymrun("board", str(recordings.root), "--out", str(recordings.root / "b"))
     assert code == 2 and "cannot be inside the recordings" in err
+
+
+def test_board_refuses_options_that_mean_nothing_together(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    board = ("board", str(tmp_path / "recordings"), "--out", str(tmp_path / "site"))
+    for options, said in (
+        (("--port", "9000"), "--port 9000 is the port --serve serves on: add --serve"),
+        (("-p", "0", "--json"), "--port 0 is the port --serve serves on: add --serve"),
+        (
+            ("--serve", "--json"),
+            "--json prints one build's report, and --serve builds until stopped: drop --json",
+        ),
+    ):
+        assert gymrun(*board, *options) == (2, "", f"error: {said}\n"), options
+    assert not (tmp_path / "site").exists()  # nothing built
 
 
 def test_compare_prints_the_group_statistics(recordings: Recordings) -> None:
@@ -703,7 +728,10 @@ def test_serve_sends_only_what_the_board_wrote(server: tuple[str, Path], tmp_pat
     (site / "key.txt").symlink_to(secret)  # planted in the site, not made by the board
     (site / "runs" / "linked").symlink_to(tmp_path)
     os.mkfifo(site / "pipe.txt")
-    for name in ("key.txt", "runs/linked/id_rsa", "pipe.txt", "../id_rsa"):
+    assert (site / ".board-rows.json").is_file()  # the build's record, not the board's
+    hidden = (".board.json", ".board-rows.json", "runs/.partial")
+    (site / "runs" / ".partial").write_text("half written")
+    for name in ("key.txt", "runs/linked/id_rsa", "pipe.txt", "../id_rsa", *hidden):
         status, page = requested(address, urllib.parse.urlsplit(address).netloc, path=name)
         assert status == 404 and "the key" not in page, name
     assert requested(address, urllib.parse.urlsplit(address).netloc)[0] == 200

@@ -8,10 +8,12 @@ import csv
 import io
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from gymrun.board.build import build_board, env_slug
+from gymrun.numbers import figure
 from tests.support.board_runs import gymrun_in
 from tests.support.browser import Visit
 from tests.support.cli import gymrun
@@ -205,17 +208,84 @@ def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
             visit.close()
 
 
-def test_no_page_scrolls_sideways(browser: BrowserContext, sixteen: Path) -> None:
-    pages = [sixteen / "index.html", *sorted(sixteen.glob("envs/*/*.html"))]
-    pages += sorted(sixteen.glob("sweeps/**/index.html"))[:1]
-    pages += sorted(sixteen.glob("runs/**/index.html"))[:2]
+def test_a_comparison_of_few_groups_reads_right(browser: BrowserContext, tmp_path: Path) -> None:
+    """One group with several runs, groups of one run each: the page counts them in good
+    English, and a pair without an interval shows its value alone."""
+    for env, episodes, seed in (("MountainCar-v0", 3, 0), ("MountainCar-v0", 3, 1),
+                                ("MountainCar-v0", 4, 0), ("CartPole-v1", 3, 0),
+                                ("CartPole-v1", 4, 0)):  # fmt: skip
+        gymrun_in(tmp_path, "run", env, "-n", str(episodes), "--seed", str(seed), "-q")
+    build_board(tmp_path / "recordings", tmp_path / "site")
+    visit = Visit(browser, tmp_path / "site" / "envs" / "MountainCar-v0" / "compare.html")
+    page = visit.page
+    profiles = "The one group with several runs is drawn, with its 95% band."
+    assert page.locator("#profiles-shown").inner_text() == profiles
+    page.locator("input[data-pick]").nth(1).uncheck()
+    assert page.locator("#improvement-shown").inner_text().startswith("1 group, in the order")
+    visit.close()
+    # two groups of one run each: P(X > Y) has no interval
+    compare = json.loads((tmp_path / "site/envs/CartPole-v1/compare.json").read_text())
+    first, second = (g["label"] for g in compare["groups"])
+    [[_, _], [second_over_first, _]] = compare["improvement"]["matrix"]
+    assert second_over_first["ci95"] == [None, None]
+    visit = Visit(browser, tmp_path / "site" / "envs" / "CartPole-v1" / "compare.html")
+    canvas = visit.page.locator("canvas[data-chart=improvement]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    visit.page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    value = figure(second_over_first["value"])
+    tip = visit.page.locator("#improvement-tip").inner_text()
+    assert tip == f"P({second} > {first}) = {value}"
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.fixture(scope="module")
+def every_kind(sixteen: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sixteen`'s recordings with random runs on MountainCar-v0 and Pendulum-v1 (with the
+    lone CartPole-v1 run, a group across three tasks) and a duel on Pendulum-v1: a board
+    with every kind of page and table."""
+    base = tmp_path_factory.mktemp("every-kind")
+    shutil.copytree(sixteen.parent / "recordings", base / "recordings")
+    for env in ("MountainCar-v0", "Pendulum-v1"):
+        gymrun_in(base, "run", env, "-n", "5", "-q")
+    (base / "pendulum.yaml").write_text("env: Pendulum-v1\nagent: random\nepisodes: 5\n")
+    gymrun_in(base, "duel", "pendulum.yaml", "pendulum.yaml", "--max-seeds", "1", "-o",
+              "recordings/duel")  # fmt: skip
+    build_board(base / "recordings", base / "site")
+    return base / "site"
+
+
+def test_no_page_scrolls_sideways(browser: BrowserContext, every_kind: Path) -> None:
+    """Every kind of page, at a laptop's width and a phone's: a table too wide for the
+    window scrolls in its own box, never the page."""
+    site = every_kind
+    pages = [site / "index.html", *sorted(site.glob("envs/*/*.html"))]
+    pages += [*sorted(site.glob("sweeps/**/index.html"))[:1], site / "duels/duel/index.html"]
+    pages += sorted(site.glob("runs/**/index.html"))[:2]
+    kinds = {"across-tasks", "leaderboard", "groups", "improvement", "grid", "summary", "episodes"}
+    seen: set[str] = set()
     for path in pages:
         for width in (1280, 375):
             visit = Visit(browser, path, width=width)
             visit.page.wait_for_timeout(100)  # the charts are drawn
             assert not visit.sideways(), (path, width)
+            unwrapped = visit.page.evaluate(
+                "[...document.querySelectorAll('table')]"
+                ".filter(t => !t.closest('.table-wrap, .chart')).map(t => t.className)"
+            )
+            assert unwrapped == [], (path, unwrapped)
+            seen |= set(visit.page.evaluate(
+                "[...document.querySelectorAll('table')].map(t => t.className)"
+            ))  # fmt: skip
             assert visit.errors == [], path
             visit.close()
+    assert seen >= kinds, kinds - seen
+    visit = Visit(browser, site / "index.html", width=375)
+    tasks = visit.texts("table.across-tasks tbody td:nth-child(2)")
+    assert tasks == ["CartPole-v1, MountainCar-v0, Pendulum-v1"]
+    visit.close()
 
 
 @pytest.fixture
@@ -291,6 +361,42 @@ def test_an_open_page_follows_a_run_as_it_records(
             run.kill()
             run.wait()
     assert page.evaluate("window.stayed") is True
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.mark.slow
+def test_a_comparison_refreshed_live_keeps_the_readers_ticks_and_ticks_a_new_group(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    for episodes in ("3", "4"):  # two groups: their configs differ in episodes
+        gymrun_in(root.parent, "run", "MountainCar-v0", "-n", episodes, "--seed", "0", "-q")
+    compare = address + "envs/MountainCar-v0/compare.html"
+    wait_for(lambda: urllib.request.urlopen(compare).read().count(b"data-pick=") == 2)
+    visit = Visit(browser, compare)
+    page = visit.page
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    boxes = page.locator("input[data-pick]")
+    unticked = boxes.nth(1).get_attribute("data-pick")
+    boxes.nth(1).uncheck()
+
+    def ticks() -> dict[str, bool]:
+        return page.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('input[data-pick]')]"
+            ".map(b => [b.dataset.pick, b.checked]))"
+        )
+
+    gymrun_in(root.parent, "run", "MountainCar-v0", "-n", "5", "--seed", "0", "-q")
+    wait_for(lambda: len(ticks()) == 3)
+    assert page.evaluate("window.stayed") is True
+    shown = ticks()
+    assert [key for key, on in shown.items() if not on] == [unticked]  # the new group ticked
+    assert page.locator("#improvement-shown").inner_text().startswith("2 groups")
+    page.reload()
+    reloaded = ticks()
+    assert all(reloaded.values())  # a reload ticks every group, as the page has them
+    assert {key: on or key == unticked for key, on in shown.items()} == reloaded
     assert visit.errors == []
     visit.close()
 

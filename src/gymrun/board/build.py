@@ -107,19 +107,41 @@ def check_dirs(root: Path, out: Path) -> None:
     """Refuse a recordings directory that is not there, and an output directory that
     would overwrite something that is not a board."""
     if not root.is_dir():
-        raise UsageError(f"{root}: no such directory")
+        blocking = file_in_the_way(root)
+        said = "no such directory" if blocking is None else "not a directory"
+        if blocking not in (None, root):
+            said = f"{blocking} is not a directory"
+        raise UsageError(f"{root}: {said}")
     source, target = root.resolve(), out.resolve()
     if target == source or source in target.parents or target in source.parents:
         raise UsageError(
             f"--out {out}: the board cannot be inside the recordings it shows, nor hold them"
         )
-    if out.exists() and not out.is_dir():
+    blocking = file_in_the_way(out)
+    if blocking == out:
         raise UsageError(f"--out {out}: exists and is not a directory")
+    if blocking is not None:
+        raise UsageError(f"--out {out}: {blocking} is not a directory")
     if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise UsageError(
             f"--out {out}: the directory is not empty and holds no board ({MANIFEST}); "
             "nothing in it was touched (choose another directory)"
         )
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The first of `path` and its parents that is there, when it is not a directory: no
+    directory can be made at `path` through it.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     site = Path(tmp)
+    ...     _ = (site / "notes").write_text("")
+    ...     file_in_the_way(site / "notes/board") == site / "notes", file_in_the_way(site / "new/x")
+    (True, None)
+    """
+    there = next((p for p in (path, *path.parents) if p.exists()), None)
+    return there if there is not None and not there.is_dir() else None
 
 
 @dataclass

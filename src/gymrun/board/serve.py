@@ -34,6 +34,7 @@ from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
 
 POLL_SECONDS = 1.0
+DEFAULT_PORT = 8000
 LIVE_RECHECK_SECONDS = 10.0
 
 
@@ -127,8 +128,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             return io.BytesIO(body)
-        # Only what the board wrote: a regular file or a folder of the site, reached
-        # without a link (the board makes none; one planted there is not followed).
+        # Only the board's pages and data: a regular file or a folder of the site, not
+        # hidden (its build record, a file half written), reached without a link (the
+        # board makes none; one planted there is not followed).
         if not servable(Path(self.directory), Path(self.translate_path(self.path))):
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
@@ -143,19 +145,24 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def servable(site: Path, path: Path) -> bool:
-    """Whether `path` is a folder or regular file inside `site`, reached through no link.
+    """Whether `path` is a folder or regular file inside `site`, none of whose names is
+    hidden (the board keeps its build record as ``.board.json``), reached through no link.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     site = Path(tmp)
     ...     _ = (site / "index.html").write_text("board")
+    ...     _ = (site / ".board.json").write_text("{}")
     ...     (site / "key").symlink_to("/etc/hostname")
-    ...     [servable(site, site / name) for name in ("index.html", "key", "missing")]
-    [True, False, False]
+    ...     names = ("index.html", ".board.json", "key", "missing")
+    ...     [servable(site, site / name) for name in names]
+    [True, False, False, False]
     """
     try:
         relative = path.relative_to(site)
     except ValueError:
+        return False
+    if any(part.startswith(".") for part in relative.parts):
         return False
     step = site
     for part in relative.parts:
@@ -187,7 +194,7 @@ def serve_board(
     root: Path,
     out: Path,
     *,
-    port: int = 8000,
+    port: int = DEFAULT_PORT,
     on_ready: Callable[[str], None] | None = None,
     on_build: Callable[[BuildReport], None] | None = None,
     on_error: Callable[[GymrunError], None] | None = None,

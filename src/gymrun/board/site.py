@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 
 from gymrun.core.metrics import shown_name
 from gymrun.errors import GymrunError, RecordError
-from gymrun.numbers import decimals_for, figure, interval_against, plus_minus
+from gymrun.numbers import counted, decimals_for, figure, interval_against, plus_minus
 from gymrun.numbers import interval as interval_text
 from gymrun.records.files import open_record, read_bytes
 
@@ -261,6 +261,7 @@ class Site:
             url=url,
             metric_name=shown_name,
             metric_value=metric_value,
+            counted=counted,
         )
 
     def cells(self, run: Any) -> dict[str, str]:

@@ -9,7 +9,8 @@ import typer
 
 from gymrun.cli.console import console, json_stdout, progress
 from gymrun.cli.options import AsJson
-from gymrun.errors import NotInstalledError
+from gymrun.errors import NotInstalledError, UsageError
+from gymrun.numbers import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,8 +37,15 @@ def board(
         ),
     ] = False,
     port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="Port for --serve (0: any free).")
-    ] = 8000,
+        int | None,
+        typer.Option(
+            "--port",
+            "-p",
+            min=0,
+            max=65535,
+            help="Port for --serve: 8000 unless given, 0 for any free one.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Build a web scoreboard of every recorded run, as plain files that work offline.
@@ -50,11 +58,18 @@ def board(
         gymrun board
         gymrun board recordings --serve --port 8000
     """
+    if port is not None and not serve:
+        raise UsageError(f"--port {port} is the port --serve serves on: add --serve")
+    if serve and as_json:
+        # --json is one document, printed when the command ends; a server never ends so.
+        raise UsageError(
+            "--json prints one build's report, and --serve builds until stopped: drop --json"
+        )
     from gymrun.components.extras import install_command
 
     try:
         from gymrun.board.build import build_board
-        from gymrun.board.serve import serve_board
+        from gymrun.board.serve import DEFAULT_PORT, serve_board
     except ModuleNotFoundError as exc:
         hint = install_command("gymrun[board]")
         raise NotInstalledError(
@@ -81,7 +96,7 @@ def board(
             serve_board(
                 recordings,
                 out,
-                port=port,
+                port=DEFAULT_PORT if port is None else port,
                 on_ready=lambda address: console().print(
                     f"serving {address} (Ctrl-C to stop)", soft_wrap=True
                 ),
@@ -129,14 +144,11 @@ class Reading:
 def _report(report: BuildReport) -> None:
     out = console()
     damaged = f" ({report.damaged} damaged)" if report.damaged else ""
-    runs = "run" if report.runs == 1 else "runs"
-    sweeps = "sweep" if report.sweeps == 1 else "sweeps"
-    duels = "" if not report.duels else f"{report.duels} duel{'' if report.duels == 1 else 's'}, "
-    envs = "environment" if report.environments == 1 else "environments"
+    duels = f"{counted(report.duels, 'duel')}, " if report.duels else ""
     out.print(
-        f"board: {report.runs} {runs}{damaged}, {report.sweeps} {sweeps}, {duels}"
-        f"{report.environments} {envs}; read {report.read}, "
-        f"wrote {len(report.written)} files in {report.seconds:.2f} s -> {report.index}",
+        f"board: {counted(report.runs, 'run')}{damaged}, {counted(report.sweeps, 'sweep')}, "
+        f"{duels}{counted(report.environments, 'environment')}; read {report.read}, "
+        f"wrote {counted(len(report.written), 'file')} in {report.seconds:.2f} s -> {report.index}",
         soft_wrap=True,
     )
     for note in report.notes:

@@ -25,7 +25,15 @@ from gymrun.core.summary import (
     SOME_SOLVED,
     WITHIN_NOISE,
 )
-from gymrun.numbers import decimals_for, figure, interval, interval_against, plus_minus, share
+from gymrun.numbers import (
+    counted,
+    decimals_for,
+    figure,
+    interval,
+    interval_against,
+    plus_minus,
+    share,
+)
 from gymrun.records.layout import run_title
 from gymrun.records.sweep_points import starred_points
 from gymrun.sweep import PointResult
@@ -301,9 +309,10 @@ def _verdict(summary: Summary) -> Text:
         )
     if summary.episodes_before_solve is not None:
         if verdict == SOLVED:
-            verdict = f"{SOLVED} after {summary.episodes_before_solve} episodes"
+            verdict = f"{SOLVED} after {counted(summary.episodes_before_solve, 'episode')}"
         else:
-            detail += f" (the old Gym rule: solved after {summary.episodes_before_solve} episodes)"
+            solved = counted(summary.episodes_before_solve, "episode")
+            detail += f" (the old Gym rule: solved after {solved})"
     return Text.assemble(Text(verdict, style), ": ", detail)
 
 

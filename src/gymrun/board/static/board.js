@@ -10,11 +10,14 @@ const board = {
   curves: {},  // reward curves by run id, as reward.js scripts hand them over
   waiting: {},  // callbacks for curves being loaded
   charts: new Map(),  // element -> uPlot
+  picks: new Map(),  // group key -> ticked, for each group the reader ticked or unticked
 };
 
 function colour(n) { return board.colours[n % board.colours.length]; }
 
 function dashes(n) { return n < board.colours.length ? undefined : [6, 3 + 2 * Math.floor(n / 10)]; }
+
+function counted(count, noun) { return `${count} ${noun}${count === 1 ? "" : "s"}`; }
 
 function jsonOf(id) {
   const node = document.getElementById(id);
@@ -117,9 +120,13 @@ function drawProfiles() {
   const note = document.getElementById("profiles-shown");
   const bands = shown.length <= 8;
   if (note) {
-    note.textContent = shown.length === profile.keys.length
-      ? `All ${shown.length} groups with several runs are drawn` + (bands ? ", each with its 95% band." : " (95% bands only for 8 groups or fewer: untick some to see them).")
-      : `${shown.length} of the ${profile.keys.length} groups with several runs are drawn, as ticked above` + (bands ? ", each with its 95% band." : " (95% bands only for 8 groups or fewer).");
+    const all = profile.keys.length, n = shown.length;
+    const which = n === all
+      ? (all === 1 ? "The one group with several runs is drawn" : `All ${all} groups with several runs are drawn`)
+      : `${n} of the ${counted(all, "group")} with several runs ${n === 1 ? "is" : "are"} drawn, as ticked above`;
+    const band = !bands ? ` (95% bands only for 8 groups or fewer${n === all ? ": untick some to see them" : ""}).`
+      : n === 1 ? ", with its 95% band." : n ? ", each with its 95% band." : ".";
+    note.textContent = which + band;
   }
   if (!shown.length) { element.textContent = "Tick a group above to draw its profile."; return; }
   const tau = profile.curves[0].tau;
@@ -175,12 +182,6 @@ function drawHeatMap() {
   if (!canvas || !compare) return;
   const picked = ticked();
   const groups = compare.groups.filter((g) => g.run_scores.length && picked.has(g.key));
-  const intervals = {};
-  const keys = compare.improvement.groups;
-  keys.forEach((a, i) => keys.forEach((b, j) => {
-    const e = compare.improvement.matrix[i][j];
-    if (e) intervals[a + " " + b] = e;
-  }));
   const size = Math.max(1, groups.length);
   const side = Math.min(canvas.parentElement.clientWidth || 600, 640);
   const cell = Math.max(1, Math.floor(side / size));
@@ -197,16 +198,17 @@ function drawHeatMap() {
     const box = canvas.getBoundingClientRect();
     const i = Math.floor((event.clientY - box.top) / cell), j = Math.floor((event.clientX - box.left) / cell);
     if (!groups[i] || !groups[j] || i === j) { tip.textContent = "Point at a cell: P(row > column)."; return; }
-    const e = intervals[groups[i].key + " " + groups[j].key];
-    const shown = e ? `${figure(e.value)} [${figure(e.ci95[0])}, ${figure(e.ci95[1])}]` : figure(values[i][j]);
+    // the pair's cell in the table where it has one: its interval, or its value alone
+    const entry = document.querySelector(`table.improvement tr[data-group="${groups[i].key}"] td[data-group="${groups[j].key}"]`);
+    const text = entry ? entry.textContent.trim() : "—";
+    const shown = text === "—" ? figure(values[i][j]) : text;
     tip.textContent = `P(${groups[i].label} > ${groups[j].label}) = ${shown}`;
   };
   const caption = document.getElementById("improvement-shown");
-  if (caption) caption.textContent = `${groups.length} groups, in the order of the table above (best IQM first).`;
+  if (caption) caption.textContent = `${counted(groups.length, "group")}, in the order of the table above (best IQM first).`;
 }
 
 function pickGroups() {
-  const picked = ticked();
   for (const box of document.querySelectorAll("input[data-pick]")) {
     for (const cell of document.querySelectorAll(`table.improvement [data-group="${box.dataset.pick}"]`)) {
       cell.hidden = !box.checked;
@@ -216,17 +218,22 @@ function pickGroups() {
   }
   drawProfiles();
   drawHeatMap();
-  return picked;
 }
 
 function setUpComparison() {
   const boxes = document.querySelectorAll("input[data-pick]");
   if (!boxes.length) return;
-  for (const box of boxes) box.addEventListener("change", pickGroups);
+  // A page refreshed live keeps the reader's own choices; every other group is ticked or
+  // not as the page has it, as a reload would (a group new to the page included).
+  const choose = (box, checked) => { box.checked = checked; board.picks.set(box.dataset.pick, checked); };
+  for (const box of boxes) {
+    if (board.picks.has(box.dataset.pick)) box.checked = board.picks.get(box.dataset.pick);
+    box.addEventListener("change", () => { choose(box, box.checked); pickGroups(); });
+  }
   for (const button of document.querySelectorAll("button[data-picks]")) {
     button.addEventListener("click", () => {
       const how = button.dataset.picks;
-      boxes.forEach((box, n) => { box.checked = how === "all" || (how === "best" && n < 10); });
+      boxes.forEach((box, n) => choose(box, how === "all" || (how === "best" && n < 10)));
       pickGroups();
     });
   }
@@ -374,7 +381,7 @@ class Leaderboard {
       else th.removeAttribute("aria-sort");
     }
     const count = this.holder.querySelector(".count");
-    count.textContent = rows.length === this.rows.length ? `${rows.length} runs` : `${rows.length} of ${this.rows.length} runs`;
+    count.textContent = rows.length === this.rows.length ? counted(rows.length, "run") : `${rows.length} of ${counted(this.rows.length, "run")}`;
     if (rows.length > this.shown) count.textContent += `, the first ${this.shown} shown`;
     this.holder.querySelector("[data-action=more]").hidden = rows.length <= this.shown;
     this.updateButtons();
@@ -384,7 +391,7 @@ class Leaderboard {
     const none = this.selected.size === 0;
     this.holder.querySelector("[data-action=overlay]").disabled = none;
     this.holder.querySelector("[data-action=clear]").disabled = none;
-    this.holder.querySelector("[data-action=overlay]").textContent = none ? "Overlay the selected curves" : `Overlay ${this.selected.size} selected curve${this.selected.size === 1 ? "" : "s"}`;
+    this.holder.querySelector("[data-action=overlay]").textContent = none ? "Overlay the selected curves" : `Overlay ${counted(this.selected.size, "selected curve")}`;
   }
 
   download() {
@@ -469,7 +476,7 @@ function pagePath() {
 }
 
 function keepState() {
-  const state = { ticked: document.querySelector("input[data-pick]") ? ticked() : null };
+  const state = {};
   const table = board.leaderboard;
   if (table) {
     state.table = { sort: table.sort, filters: table.filters, shown: table.shown,
@@ -479,10 +486,6 @@ function keepState() {
 }
 
 function restoreState(state) {
-  if (state.ticked) {
-    for (const box of document.querySelectorAll("input[data-pick]")) box.checked = state.ticked.has(box.dataset.pick);
-    pickGroups();
-  }
   const table = board.leaderboard;
   if (table && state.table) {
     Object.assign(table, { sort: state.table.sort, filters: state.table.filters, shown: state.table.shown,
