@@ -97,6 +97,49 @@ def test_a_cluster_without_workers_is_waited_for_then_bad_input(
     assert not Path("s").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "wait"),
+    [
+        (["run", "s.yaml"], ["--wait-workers", "0"]),
+        (["sweep", "s.yaml"], ["--wait-workers", "0"]),
+        (["duel", "s.yaml", "s.yaml", "--max-seeds", "2"], ["--wait-workers", "0"]),
+        (["sweep", "s.yaml"], []),  # GYMRUN_DASK_WAIT_WORKERS=0
+    ],
+)
+def test_waiting_0_s_for_a_worker_fails_at_once_without_one(
+    tmp_path: Path, empty_cluster: Cluster, command: list[str], wait: list[str]
+) -> None:
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    address = empty_cluster.address
+    process = start_gymrun(
+        *command, "-e", "dask", "--address", address, *wait, "-o", "s",
+        env={**os.environ, "GYMRUN_DASK_WAIT_WORKERS": "0"}, cwd=tmp_path,
+    )  # fmt: skip
+    code, _, err = finished(process, timeout=40)  # Dask took a wait of 0 s as one for ever
+    assert code == 2, err
+    assert err.endswith(
+        f"error: no Dask worker has joined {address} (--wait-workers 0 waits for none); "
+        f"start one with `dask worker {address}`\n"
+    )
+    assert "waiting" not in err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "soon"])
+def test_a_wait_for_workers_below_0_is_refused_before_connecting(value: str) -> None:
+    (Path("s.yaml")).write_text(SWEEP)
+    started = time.monotonic()
+    code, _, err = gymrun(
+        "sweep", "s.yaml", "-e", "dask", "--address", "tcp://127.0.0.1:9", "--no-record",
+        env={"GYMRUN_DASK_WAIT_WORKERS": value},
+    )  # fmt: skip
+    assert code == 2 and time.monotonic() - started < 5
+    assert err == (
+        f"error: GYMRUN_DASK_WAIT_WORKERS={value!r}: must be a number of seconds, 0 or more\n"
+    )
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--wait-workers", "-1", "--no-record")
+    assert code == 2 and "Invalid value for '--wait-workers'" in err and err.count("\n") == 1
+
+
 def test_a_worker_that_cannot_import_gymrun_is_named(
     tmp_path: Path, empty_cluster: Cluster
 ) -> None:

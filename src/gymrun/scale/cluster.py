@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import importlib
 import importlib.metadata
+import math
 import os
 import re
 import time
@@ -91,10 +92,22 @@ def wait_workers_default() -> float:
     if text is None:
         return WAIT_WORKERS
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
-        message = f"GYMRUN_DASK_WAIT_WORKERS={text!r}: must be a number of seconds"
-        raise ClusterError(message) from None
+        seconds = math.nan
+    return checked_wait(seconds, f"GYMRUN_DASK_WAIT_WORKERS={text!r}")
+
+
+def checked_wait(seconds: float, source: str) -> float:
+    """`seconds` to wait for a worker, as `source` gave them: 0 or more (0: do not wait).
+
+    >>> checked_wait(-1, "--wait-workers -1")
+    Traceback (most recent call last):
+    gymrun.errors.ClusterError: --wait-workers -1: must be a number of seconds, 0 or more
+    """
+    if not seconds >= 0:  # NaN too
+        raise ClusterError(f"{source}: must be a number of seconds, 0 or more")
+    return seconds
 
 
 def connect_dask(
@@ -116,12 +129,12 @@ def connect_dask(
             + install_command("gymrun[dask]")
         ) from exc
     address = scheduler_address(address)
+    wait = wait_workers_default() if wait_workers is None else wait_workers
     _check_scheduler(address, timeout)
     try:
         client = Client(address, timeout=f"{timeout}s", set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
-    wait = wait_workers_default() if wait_workers is None else wait_workers
     cluster = DaskCluster(client, address, wait_workers=wait)
     try:
         _wait_for_workers(cluster, wait, on_wait)
@@ -167,6 +180,11 @@ def _wait_for_workers(
 ) -> None:
     if cluster.client.scheduler_info()["workers"]:
         return
+    if seconds == 0:  # Dask's own wait takes a timeout of 0 as none: it would wait for ever
+        raise ClusterError(
+            f"no Dask worker has joined {cluster.address} (--wait-workers 0 waits for none); "
+            f"start one with `dask worker {cluster.address}`"
+        )
     if on_wait is not None:
         on_wait(f"waiting up to {seconds:g} s for a Dask worker to join {cluster.address}")
     try:
