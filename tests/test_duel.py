@@ -216,8 +216,8 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
         ([RANDOM, RANDOM, "--spending", "fast"], "error: --spending fast: use one of linear, "
          "obrien-fleming, pocock"),
         ([RANDOM, "nowhere.yaml"], "error: nowhere.yaml: file not found"),
-        (["--resume", "d", "-o", "e"], "error: --resume DIR records into DIR: drop --output, "
-         "--force, --no-record"),
+        (["--resume", "d", "-o", "e", "--force"], "error: --resume DIR records into DIR: drop "
+         "--output, --force"),
         (["--resume", "nowhere"], "error: --resume nowhere: no duel.json: not a duel's directory"),
     ],
 )  # fmt: skip

@@ -10,7 +10,12 @@ import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
 from gymrun.cli.options import AsJson, DaskAddress, ExecutorName, Overrides, WaitWorkers, Workers
-from gymrun.cli.running import NoRecord, chosen_executor, resume_command
+from gymrun.cli.running import (
+    NoRecord,
+    chosen_executor,
+    refuse_unused_recording,
+    resume_command,
+)
 from gymrun.cli.usage import debugging
 from gymrun.errors import ExitStatus, FaultError, UsageError
 
@@ -117,8 +122,7 @@ def duel(
             raise UsageError("Missing argument 'A' (see gymrun duel --help)")
         if config_a is not None and config_b is None:
             raise UsageError("Missing argument 'B' (see gymrun duel --help)")
-        if resume is not None and (output is not None or no_record or force):
-            raise UsageError("--resume DIR records into DIR: drop --output, --force, --no-record")
+        refuse_unused_recording(output, force, no_record, resume)
         playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         given = {
             "max_seeds": max_seeds,
