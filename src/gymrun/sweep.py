@@ -102,17 +102,35 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     source, name = document.source, stem_name(path)
     problems: list[Problem] = []
     runs = []
+    base: list[Problem] | None = None  # the problems of the config without any point's values
+
+    def validated(extra: list[tuple[str, str, Any]]) -> ExperimentConfig:
+        return validate_document(
+            document, overrides, extra, default_name=name, base_dir=Path(path).parent
+        )
+
+    shared = [(source, "seed", grid.seeds[0]), (source, "sweep", None)]
     for number, values in enumerate(grid.points):
         where = ", ".join(f"{k}={v!r}" for k, v in values.items())
         origin = f"{source} point {number} ({where})"
         extra = [(origin, key, value) for key, value in values.items()]
-        extra += [(origin, "seed", grid.seeds[0]), (origin, "sweep", None)]
         try:
-            config = validate_document(
-                document, overrides, extra, default_name=name, base_dir=Path(path).parent
-            )
+            config = validated(extra + shared)
         except ConfigError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)
+            if base is None:
+                try:
+                    validated(shared)
+                    base = []
+                except ConfigError as without:
+                    base = without.problems
+            # a problem the config has without the point's values is the config's; any other
+            # is the point's, even where it lies outside the keys the point sets (the keys
+            # another agent needs, say)
+            found = [
+                p if p.source != source or p in base else Problem(origin, p.loc, p.message)
+                for p in exc.problems
+            ]
+            problems.extend(p for p in found if p not in problems)
             continue
         if config.record.dataset is not None:
             problems.append(Problem(source, "record.dataset", _ONE_DATASET))
