@@ -38,6 +38,7 @@ from gymrun.analysis.sequential import (
 from gymrun.analysis.verdicts import SIDES, seeds_of_each, verdict
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
+from gymrun.config.grid import SEEDS
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
@@ -96,6 +97,11 @@ class Duel:
             raise UsageError(f"--score {self.score}: use one of {', '.join(STATISTICS)}")
         if self.first_seed < 0:
             raise UsageError(f"--seed {self.first_seed}: seeds are 0 or more")
+        if self.first_seed + self.max_seeds > SEEDS:
+            raise UsageError(
+                f"--seed {self.first_seed} --max-seeds {self.max_seeds}: the duel's seeds "
+                "would pass 2**64 - 1, the last seed a run takes"
+            )
         check_settings(self.alpha, self.spending)
 
     @property

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson, DaskAddress, ExecutorName, Overrides, WaitWorkers, Workers
+from gymrun.cli.options import (
+    LAST_SEED,
+    AsJson,
+    DaskAddress,
+    ExecutorName,
+    Overrides,
+    WaitWorkers,
+    Workers,
+)
 from gymrun.cli.running import (
     NoRecord,
     chosen_executor,
@@ -75,7 +83,10 @@ def duel(
     seed: Annotated[
         int | None,
         typer.Option(
-            "--seed", min=0, help="The first seed both configs play; then the next (default 0)."
+            "--seed",
+            min=0,
+            max=LAST_SEED,
+            help="The first seed both configs play; then the next (default 0).",
         ),
     ] = None,
     overrides: Overrides = None,
