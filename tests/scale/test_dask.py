@@ -83,6 +83,33 @@ def test_a_port_where_a_web_server_listens_is_no_scheduler(tmp_path: Path) -> No
         server.wait(timeout=10)
 
 
+def test_a_port_where_nothing_listens_is_said_at_once(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    started = time.monotonic()
+    code, _, err = gymrun(
+        "sweep", "s.yaml", "-e", "dask", "--address", f"127.0.0.1:{port}", "--no-record"
+    )
+    assert code == 2 and time.monotonic() - started < 8  # not Dask's 10 s of retries
+    assert err == (
+        f"error: no Dask scheduler at tcp://127.0.0.1:{port}: Connection refused; start one "
+        "with `dask scheduler` or check --address\n"
+    )
+
+
+def test_a_tls_address_without_tls_settings_says_why(
+    tmp_path: Path, empty_cluster: Cluster
+) -> None:
+    address = empty_cluster.address.replace("tcp://", "tls://")
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--address", address, "--no-record")
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: cannot connect to {address}: TypeError: TLS expects a ")
+    assert "check your TLS configuration" in err
+
+
 def test_a_cluster_without_workers_is_waited_for_then_bad_input(
     tmp_path: Path, empty_cluster: Cluster
 ) -> None:

@@ -16,13 +16,14 @@ import importlib.metadata
 import math
 import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gymrun.components.extras import install_command
-from gymrun.errors import ClusterError, NotInstalledError
+from gymrun.errors import ClusterError, NotInstalledError, described
 
 CONNECT_TIMEOUT = 10.0  # seconds for the scheduler to answer
 WAIT_WORKERS = 30.0  # seconds to wait for a first worker; GYMRUN_DASK_WAIT_WORKERS overrides
@@ -150,8 +151,13 @@ def _check_scheduler(address: str, timeout: float) -> None:
     wait forever on a port where, say, a web server listens)."""
     from distributed.comm.core import connect
 
+    _check_listening(address, timeout)
+    connected = False
+
     async def identity() -> Any:
+        nonlocal connected
         comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)  # type: ignore[no-untyped-call]
+        connected = True
         try:
             await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
             return await asyncio.wait_for(comm.read(), timeout)
@@ -166,13 +172,32 @@ def _check_scheduler(address: str, timeout: float) -> None:
             f"no Dask scheduler answered at {address} within {timeout:g} s ({reason}); "
             "start one with `dask scheduler` or check --address"
         ) from None
-    except Exception as exc:  # something answered, in another protocol
+    except Exception as exc:
+        if not connected:  # Dask refused to connect at all (tls:// with no TLS settings)
+            raise ClusterError(f"cannot connect to {address}: {described(exc)}") from None
+        # something answered, in another protocol
         raise ClusterError(
-            f"{address} is not a Dask scheduler: it answered with {type(exc).__name__}"
+            f"{address} is not a Dask scheduler: it answered with {described(exc)}"
         ) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
         raise ClusterError(f"{address} is not a Dask scheduler (it is a {kind})")
+
+
+def _check_listening(address: str, timeout: float) -> None:
+    """Something listens at `address`: a refused connection is said at once (Dask's own
+    connect tries again until its time is up, then says it timed out)."""
+    host, _, port = address.partition("://")[2].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except TimeoutError:
+        return  # Dask's connect waits for it too, and says so
+    except OSError as exc:
+        raise ClusterError(
+            f"no Dask scheduler at {address}: {exc.strerror or exc}; start one with "
+            "`dask scheduler` or check --address"
+        ) from None
 
 
 def _wait_for_workers(
