@@ -167,7 +167,16 @@ def test_resume_finishes_only_the_duel_recorded_there(write_config: WriteConfig)
     code, out, _ = gymrun("duel", "--resume", "d", "--json")
     assert code == 0 and json.loads(out)["decision"] == "B"
     code, _, err = gymrun("duel", str(a), str(b), "--max-seeds", "10", "--resume", "d")
-    assert code == 2 and "the duel recorded there was run with other configs or settings" in err
+    assert code == 2 and err == (
+        "error: --resume d: the duel recorded there was run with other configs or settings "
+        "(max_seeds: 8 recorded, 10 given)\n"
+    )
+    code, _, err = gymrun(
+        "duel", str(a), str(b), "--max-seeds", "8", "--set", "episodes=5", "--resume", "d"
+    )
+    assert code == 2 and err.endswith(
+        "(a.episodes: 4 recorded, 5 given; b.episodes: 4 recorded, 5 given)\n"
+    )
     code, _, err = gymrun("duel", "--resume", "d", "--alpha", "0.1")
     assert code == 2
     assert err.startswith("error: --resume d alone finishes the duel recorded there")

@@ -26,7 +26,7 @@ from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
 from gymrun.config.overrides import overridden
-from gymrun.config.yaml_source import read_yaml
+from gymrun.config.yaml_source import dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
@@ -46,11 +46,11 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.liveness import going
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import read_sweep_json
-from gymrun.records.resuming import resumable_part
+from gymrun.records.reading import read_config, read_sweep_json
+from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -451,8 +451,8 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
         raise ResumeRefused(f"{where}: {exc}") from None
     if recorded.get("config_sha256") != sweep.sha256:
         raise ResumeRefused(
-            f"{where}: the sweep recorded there was run with other settings (its configs hash "
-            f"to {recorded.get('config_sha256')}, these to {sweep.sha256})"
+            f"{where}: the sweep recorded there was run with other settings "
+            f"({_settings_differ(sweep, directory, recorded)})"
         )
     code = {name: sha for run in sweep.runs for name, sha in RunPlan.of(run.config).code.items()}
     for name in sorted(set(code) | set(recorded.get("code", {}))):
@@ -462,6 +462,24 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
+
+
+def _settings_differ(sweep: Sweep, directory: Path, recorded: dict[str, Any]) -> str:
+    """Which settings differ from those of the sweep recorded in `directory`: its grid, as
+    ``sweep.json`` has it, else those its runs' configs share, as the first one recorded has
+    them (the hashes when neither tells)."""
+    grid = json.loads(json_text.dumps(sweep.to_json()))
+    said = settings_said(recorded.get("sweep"), grid, prefix="sweep.")
+    runs = zip(sweep.runs, run_labels(sweep), strict=True)
+    ran = next((run for run, label in runs if (directory / label / CONFIG_FILE).is_file()), None)
+    if not said and ran is not None:
+        with contextlib.suppress(GymrunError):  # a damaged record: the hashes say it
+            recorded_config = read_config(directory / run_labels(sweep)[sweep.runs.index(ran)])
+            # the config as the run recorded it: resolved by its plan (its reward boundary)
+            given = parse_yaml(dump_yaml(RunPlan.of(ran.config).config.to_json())).data
+            said = settings_said(recorded_config[1], given)
+    hashes = f"its configs hash to {recorded.get('config_sha256')}, these to {sweep.sha256}"
+    return said or hashes
 
 
 def run_labels(sweep: Sweep) -> list[str]:
