@@ -133,6 +133,16 @@ def test_unknown_pattern_is_bad_input() -> None:
     assert stderr == "error: no registered environment matches 'NoSuchEnv' (see gymrun list-envs)\n"
 
 
+@pytest.mark.parametrize("command", ["baselines", "inspect"])
+def test_a_seed_a_run_cannot_take_is_bad_input(command: str) -> None:
+    code, out, stderr = gymrun(command, "CartPole-v1", "--seed", "18446744073709551616")
+    assert (code, out) == (2, "")
+    assert stderr == (
+        "error: Invalid value for '--seed': Input should be less than or equal to "
+        f"18446744073709551615 (see gymrun {command} --help)\n"
+    )
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize(
     ("pattern", "episodes"),

@@ -167,7 +167,16 @@ def test_resume_finishes_only_the_duel_recorded_there(write_config: WriteConfig)
     code, out, _ = gymrun("duel", "--resume", "d", "--json")
     assert code == 0 and json.loads(out)["decision"] == "B"
     code, _, err = gymrun("duel", str(a), str(b), "--max-seeds", "10", "--resume", "d")
-    assert code == 2 and "the duel recorded there was run with other configs or settings" in err
+    assert code == 2 and err == (
+        "error: --resume d: the duel recorded there was run with other configs or settings "
+        "(max_seeds: 8 recorded, 10 given)\n"
+    )
+    code, _, err = gymrun(
+        "duel", str(a), str(b), "--max-seeds", "8", "--set", "episodes=5", "--resume", "d"
+    )
+    assert code == 2 and err.endswith(
+        "(a.episodes: 4 recorded, 5 given; b.episodes: 4 recorded, 5 given)\n"
+    )
     code, _, err = gymrun("duel", "--resume", "d", "--alpha", "0.1")
     assert code == 2
     assert err.startswith("error: --resume d alone finishes the duel recorded there")
@@ -216,8 +225,13 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
         ([RANDOM, RANDOM, "--spending", "fast"], "error: --spending fast: use one of linear, "
          "obrien-fleming, pocock"),
         ([RANDOM, "nowhere.yaml"], "error: nowhere.yaml: file not found"),
-        (["--resume", "d", "-o", "e"], "error: --resume DIR records into DIR: drop --output, "
-         "--force, --no-record"),
+        ([RANDOM, RANDOM, "--seed", "18446744073709551614", "--max-seeds", "4"], "error: --seed "
+         "18446744073709551614 --max-seeds 4: the duel's seeds would pass 2**64 - 1, the last "
+         "seed a run takes"),
+        ([RANDOM, RANDOM, "--seed", "18446744073709551616"], "error: Invalid value for '--seed': "
+         "Input should be less than or equal to 18446744073709551615 (see gymrun duel --help)"),
+        (["--resume", "d", "-o", "e", "--force"], "error: --resume DIR records into DIR: drop "
+         "--output, --force"),
         (["--resume", "nowhere"], "error: --resume nowhere: no duel.json: not a duel's directory"),
     ],
 )  # fmt: skip

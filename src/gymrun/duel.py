@@ -38,6 +38,7 @@ from gymrun.analysis.sequential import (
 from gymrun.analysis.verdicts import SIDES, seeds_of_each, verdict
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
+from gymrun.config.grid import SEEDS
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
@@ -54,11 +55,12 @@ from gymrun.errors import (
 from gymrun.numbers import figure
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
+from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES
 from gymrun.records.reading import read_duel_json
-from gymrun.records.resuming import resumable_part
+from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
 
@@ -96,6 +98,11 @@ class Duel:
             raise UsageError(f"--score {self.score}: use one of {', '.join(STATISTICS)}")
         if self.first_seed < 0:
             raise UsageError(f"--seed {self.first_seed}: seeds are 0 or more")
+        if self.first_seed + self.max_seeds > SEEDS:
+            raise UsageError(
+                f"--seed {self.first_seed} --max-seeds {self.max_seeds}: the duel's seeds "
+                "would pass 2**64 - 1, the last seed a run takes"
+            )
         check_settings(self.alpha, self.spending)
 
     @property
@@ -349,9 +356,12 @@ def check_resumable(duel: Duel, directory: Path) -> None:
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
     if recorded["config_sha256"] != duel.sha256:
+        given = json.loads(json_text.dumps(duel.to_json()))
+        said = settings_said(recorded.get("duel"), given) or (
+            f"they hash to {recorded['config_sha256']}, these to {duel.sha256}"
+        )
         raise ResumeRefused(
-            f"{where}: the duel recorded there was run with other configs or settings "
-            f"(they hash to {recorded['config_sha256']}, these to {duel.sha256})"
+            f"{where}: the duel recorded there was run with other configs or settings ({said})"
         )
     code = {
         name: sha for config in (duel.a, duel.b) for name, sha in RunPlan.of(config).code.items()

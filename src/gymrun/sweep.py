@@ -26,7 +26,7 @@ from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
 from gymrun.config.overrides import overridden
-from gymrun.config.yaml_source import read_yaml
+from gymrun.config.yaml_source import dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
@@ -46,11 +46,11 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.liveness import going
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import read_sweep_json
-from gymrun.records.resuming import resumable_part
+from gymrun.records.reading import read_config, read_sweep_json
+from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -102,17 +102,35 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     source, name = document.source, stem_name(path)
     problems: list[Problem] = []
     runs = []
+    base: list[Problem] | None = None  # the problems of the config without any point's values
+
+    def validated(extra: list[tuple[str, str, Any]]) -> ExperimentConfig:
+        return validate_document(
+            document, overrides, extra, default_name=name, base_dir=Path(path).parent
+        )
+
+    shared = [(source, "seed", grid.seeds[0]), (source, "sweep", None)]
     for number, values in enumerate(grid.points):
         where = ", ".join(f"{k}={v!r}" for k, v in values.items())
         origin = f"{source} point {number} ({where})"
         extra = [(origin, key, value) for key, value in values.items()]
-        extra += [(origin, "seed", grid.seeds[0]), (origin, "sweep", None)]
         try:
-            config = validate_document(
-                document, overrides, extra, default_name=name, base_dir=Path(path).parent
-            )
+            config = validated(extra + shared)
         except ConfigError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)
+            if base is None:
+                try:
+                    validated(shared)
+                    base = []
+                except ConfigError as without:
+                    base = without.problems
+            # a problem the config has without the point's values is the config's; any other
+            # is the point's, even where it lies outside the keys the point sets (the keys
+            # another agent needs, say)
+            found = [
+                p if p.source != source or p in base else Problem(origin, p.loc, p.message)
+                for p in exc.problems
+            ]
+            problems.extend(p for p in found if p not in problems)
             continue
         if config.record.dataset is not None:
             problems.append(Problem(source, "record.dataset", _ONE_DATASET))
@@ -433,8 +451,8 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
         raise ResumeRefused(f"{where}: {exc}") from None
     if recorded.get("config_sha256") != sweep.sha256:
         raise ResumeRefused(
-            f"{where}: the sweep recorded there was run with other settings (its configs hash "
-            f"to {recorded.get('config_sha256')}, these to {sweep.sha256})"
+            f"{where}: the sweep recorded there was run with other settings "
+            f"({_settings_differ(sweep, directory, recorded)})"
         )
     code = {name: sha for run in sweep.runs for name, sha in RunPlan.of(run.config).code.items()}
     for name in sorted(set(code) | set(recorded.get("code", {}))):
@@ -444,6 +462,24 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
+
+
+def _settings_differ(sweep: Sweep, directory: Path, recorded: dict[str, Any]) -> str:
+    """Which settings differ from those of the sweep recorded in `directory`: its grid, as
+    ``sweep.json`` has it, else those its runs' configs share, as the first one recorded has
+    them (the hashes when neither tells)."""
+    grid = json.loads(json_text.dumps(sweep.to_json()))
+    said = settings_said(recorded.get("sweep"), grid, prefix="sweep.")
+    runs = zip(sweep.runs, run_labels(sweep), strict=True)
+    ran = next((run for run, label in runs if (directory / label / CONFIG_FILE).is_file()), None)
+    if not said and ran is not None:
+        with contextlib.suppress(GymrunError):  # a damaged record: the hashes say it
+            recorded_config = read_config(directory / run_labels(sweep)[sweep.runs.index(ran)])
+            # the config as the run recorded it: resolved by its plan (its reward boundary)
+            given = parse_yaml(dump_yaml(RunPlan.of(ran.config).config.to_json())).data
+            said = settings_said(recorded_config[1], given)
+    hashes = f"its configs hash to {recorded.get('config_sha256')}, these to {sweep.sha256}"
+    return said or hashes
 
 
 def run_labels(sweep: Sweep) -> list[str]:

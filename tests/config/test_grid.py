@@ -29,6 +29,15 @@ WriteConfig = Callable[..., Path]
             "sweep.seed: the seeds of a sweep are given as seeds: [...] (or replicates: N)",
         ),
         (
+            "env: CartPole-v1\nsweep: {sweep.seeds: [[0], [1]]}\n",
+            "sweep.sweep.seeds: the sweep section itself cannot be swept (seeds: [...] gives "
+            "the seeds)",
+        ),
+        (
+            "env: CartPole-v1\nsweep: {sweep: [{seeds: [0]}, {seeds: [1]}]}\n",
+            "sweep.sweep: the sweep section itself cannot be swept",
+        ),
+        (
             "env: CartPole-v1\nsweep: {seeds: [1, 18446744073709551616]}\n",
             "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",
         ),
@@ -47,6 +56,32 @@ def test_sweep_grids_are_bounded_and_checked_before_expanding(
 ) -> None:
     code, _, err = gymrun("sweep", str(write_config(text)), "--dry-run")
     assert code == 2 and expected in err
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        # the keys the point's agent needs, outside the keys the point sets: the point's
+        ("{name: random}", ["point 1 (agent.name='constant') agent.action: required key is "
+                            "missing"]),
+        # a mistake of the config's own, at every point: where it is in the file, once
+        ("{name: random, bogus: 1}", [":3 agent.bogus: unknown key",
+                                      "point 1 (agent.name='constant') agent.action: required"]),
+    ],
+)  # fmt: skip
+def test_a_problem_only_a_point_has_names_the_point(
+    write_config: WriteConfig, agent: str, expected: list[str]
+) -> None:
+    config = write_config(
+        f"name: m\nenv: CartPole-v1\nagent: {agent}\nepisodes: 3\n"
+        "sweep:\n  agent.name: [random, constant]\n"
+    )
+    code, out, err = gymrun("sweep", str(config), "--dry-run")
+    assert (code, out) == (2, "")
+    lines = err.strip().splitlines()
+    assert len(lines) == len(expected), err
+    for line, said in zip(lines, expected, strict=True):
+        assert line.startswith(f"error: {config}") and said in line, err
 
 
 def small_sweep(write_config: WriteConfig, episodes: int = 12) -> Path:

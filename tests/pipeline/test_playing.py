@@ -28,15 +28,48 @@ SWEEP = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
         (["-e", "dask", "-w", "2"], "--executor dask plays on the cluster's workers"),
         (["--address", "tcp://127.0.0.1:1"], "--address names a Dask scheduler"),
         (["-e", "ray"], "--executor ray: use one of local, process, dask"),
+        (["--wait-workers", "5"], "--wait-workers waits for a Dask worker: add --executor dask"),
+        (["-e", "process", "--wait-workers", "0"], "--wait-workers waits for a Dask worker"),
+        (["-o", "out"], "--no-record writes nothing: drop --output"),
+        (["--force"], "--no-record writes nothing: drop --force"),
     ],
 )
-@pytest.mark.parametrize("command", [["run", RANDOM], ["sweep", SWEEP]])
-def test_a_combination_that_means_nothing_is_refused_in_run_and_sweep(
+@pytest.mark.parametrize("command", [["run", RANDOM], ["sweep", SWEEP], ["duel", RANDOM, RANDOM]])
+def test_a_combination_that_means_nothing_is_refused_in_run_sweep_and_duel(
     command: list[str], args: list[str], said: str
 ) -> None:
     code, out, err = gymrun(*command, *args, "--no-record")
     assert (code, out) == (2, "")
     assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert not Path("out").exists() and not Path("recordings").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["run", RANDOM, "--force"], "--force lets --output DIR replace what is recorded there"),
+        (["sweep", SWEEP, "--force"], "--force lets --output DIR replace what is recorded there"),
+        (["duel", RANDOM, RANDOM, "--force"], "--force lets --output DIR replace what is"),
+        (["sweep", SWEEP, "--resume", "s", "--force"], "--resume DIR records into DIR: drop "
+         "--force"),
+        (["run", RANDOM, "--json", "-q"], "--json prints one JSON object: drop --quiet"),
+        (["run", RANDOM, "--json", "--seeds"], "--json prints one JSON object: drop --seeds"),
+        (["run", RANDOM, "-q", "--seeds"], "--quiet prints no episode table: drop --seeds"),
+        (["run", RANDOM, "--seeds"], "--seeds adds a column to the episode table, which runs of "
+         "up to 20 episodes print: this one has 100"),
+        (["sweep", SWEEP, "--dry-run", "-e", "dask", "--wait-workers", "3"], "--dry-run prints "
+         "the grid and runs nothing: drop --executor, --wait-workers"),
+        (["sweep", SWEEP, "--dry-run", "-o", "out", "--force"], "--dry-run prints the grid and "
+         "runs nothing: drop --output, --force"),
+        (["sweep", SWEEP, "--dry-run", "--no-record"], "--dry-run prints the grid and runs "
+         "nothing: drop --no-record"),
+    ],
+)  # fmt: skip
+def test_an_option_the_others_leave_without_effect_is_refused(args: list[str], said: str) -> None:
+    code, out, err = gymrun(*args)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert not Path("out").exists() and not Path("recordings").exists()
 
 
 @pytest.fixture

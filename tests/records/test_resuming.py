@@ -383,6 +383,24 @@ def test_a_run_resumes_with_its_recorded_config(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--set", "episodes=3"], "(episodes: 2 recorded, 3 given)"),
+        (["--set", "sweep.seeds=[0, 1]"], "(sweep.seeds: [0] recorded, [0, 1] given)"),
+    ],
+)  # fmt: skip
+def test_a_sweep_resumed_with_other_settings_says_which(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    (tmp_path / "s.yaml").write_text("env: CartPole-v1\nepisodes: 2\nsweep: {seeds: [0]}\n")
+    assert gymrun("sweep", "s.yaml", "-o", "sweep").code == 0
+    result = gymrun("sweep", "s.yaml", *args, "--resume", "sweep")
+    assert result.code == 2 and result.stderr == (
+        f"error: --resume sweep: the sweep recorded there was run with other settings {said}\n"
+    )
+
+
 def test_a_sweep_resumed_without_its_config_says_what_it_needs(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("env: CartPole-v1\nepisodes: 2\nsweep: {seeds: [0]}\n")
     assert gymrun("sweep", "s.yaml", "-o", "sweep").code == 0

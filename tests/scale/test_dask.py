@@ -83,6 +83,33 @@ def test_a_port_where_a_web_server_listens_is_no_scheduler(tmp_path: Path) -> No
         server.wait(timeout=10)
 
 
+def test_a_port_where_nothing_listens_is_said_at_once(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    started = time.monotonic()
+    code, _, err = gymrun(
+        "sweep", "s.yaml", "-e", "dask", "--address", f"127.0.0.1:{port}", "--no-record"
+    )
+    assert code == 2 and time.monotonic() - started < 8  # not Dask's 10 s of retries
+    assert err == (
+        f"error: no Dask scheduler at tcp://127.0.0.1:{port}: Connection refused; start one "
+        "with `dask scheduler` or check --address\n"
+    )
+
+
+def test_a_tls_address_without_tls_settings_says_why(
+    tmp_path: Path, empty_cluster: Cluster
+) -> None:
+    address = empty_cluster.address.replace("tcp://", "tls://")
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--address", address, "--no-record")
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: cannot connect to {address}: TypeError: TLS expects a ")
+    assert "check your TLS configuration" in err
+
+
 def test_a_cluster_without_workers_is_waited_for_then_bad_input(
     tmp_path: Path, empty_cluster: Cluster
 ) -> None:
@@ -95,6 +122,49 @@ def test_a_cluster_without_workers_is_waited_for_then_bad_input(
     assert f"waiting up to 1 s for a Dask worker to join {address}" in err
     assert f"error: no Dask worker joined {address} within 1 s" in err
     assert not Path("s").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "wait"),
+    [
+        (["run", "s.yaml"], ["--wait-workers", "0"]),
+        (["sweep", "s.yaml"], ["--wait-workers", "0"]),
+        (["duel", "s.yaml", "s.yaml", "--max-seeds", "2"], ["--wait-workers", "0"]),
+        (["sweep", "s.yaml"], []),  # GYMRUN_DASK_WAIT_WORKERS=0
+    ],
+)
+def test_waiting_0_s_for_a_worker_fails_at_once_without_one(
+    tmp_path: Path, empty_cluster: Cluster, command: list[str], wait: list[str]
+) -> None:
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    address = empty_cluster.address
+    process = start_gymrun(
+        *command, "-e", "dask", "--address", address, *wait, "-o", "s",
+        env={**os.environ, "GYMRUN_DASK_WAIT_WORKERS": "0"}, cwd=tmp_path,
+    )  # fmt: skip
+    code, _, err = finished(process, timeout=40)  # Dask took a wait of 0 s as one for ever
+    assert code == 2, err
+    assert err.endswith(
+        f"error: no Dask worker has joined {address} (--wait-workers 0 waits for none); "
+        f"start one with `dask worker {address}`\n"
+    )
+    assert "waiting" not in err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "soon"])
+def test_a_wait_for_workers_below_0_is_refused_before_connecting(value: str) -> None:
+    (Path("s.yaml")).write_text(SWEEP)
+    started = time.monotonic()
+    code, _, err = gymrun(
+        "sweep", "s.yaml", "-e", "dask", "--address", "tcp://127.0.0.1:9", "--no-record",
+        env={"GYMRUN_DASK_WAIT_WORKERS": value},
+    )  # fmt: skip
+    assert code == 2 and time.monotonic() - started < 5
+    assert err == (
+        f"error: GYMRUN_DASK_WAIT_WORKERS={value!r}: must be a number of seconds, 0 or more\n"
+    )
+    code, _, err = gymrun("sweep", "s.yaml", "-e", "dask", "--wait-workers", "-1", "--no-record")
+    assert code == 2 and "Invalid value for '--wait-workers'" in err and err.count("\n") == 1
 
 
 def test_a_worker_that_cannot_import_gymrun_is_named(

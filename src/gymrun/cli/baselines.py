@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson
+from gymrun.cli.options import LAST_SEED, AsJson
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -28,7 +28,9 @@ def baselines(
     episodes: Annotated[
         int, typer.Option("--episodes", "-n", min=1, help="Episodes per agent and task.")
     ] = 100,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="The seed of every run.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=LAST_SEED, help="The seed of every run.")
+    ] = 0,
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-w", min=1, help="Play each run's episodes in N processes."),

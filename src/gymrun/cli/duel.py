@@ -9,8 +9,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import AsJson, DaskAddress, ExecutorName, Overrides, WaitWorkers, Workers
-from gymrun.cli.running import NoRecord, chosen_executor, resume_command
+from gymrun.cli.options import (
+    LAST_SEED,
+    AsJson,
+    DaskAddress,
+    ExecutorName,
+    Overrides,
+    WaitWorkers,
+    Workers,
+)
+from gymrun.cli.running import (
+    NoRecord,
+    chosen_executor,
+    refuse_unused_recording,
+    resume_command,
+)
 from gymrun.cli.usage import debugging
 from gymrun.errors import ExitStatus, FaultError, UsageError
 
@@ -70,7 +83,10 @@ def duel(
     seed: Annotated[
         int | None,
         typer.Option(
-            "--seed", min=0, help="The first seed both configs play; then the next (default 0)."
+            "--seed",
+            min=0,
+            max=LAST_SEED,
+            help="The first seed both configs play; then the next (default 0).",
         ),
     ] = None,
     overrides: Overrides = None,
@@ -117,8 +133,7 @@ def duel(
             raise UsageError("Missing argument 'A' (see gymrun duel --help)")
         if config_a is not None and config_b is None:
             raise UsageError("Missing argument 'B' (see gymrun duel --help)")
-        if resume is not None and (output is not None or no_record or force):
-            raise UsageError("--resume DIR records into DIR: drop --output, --force, --no-record")
+        refuse_unused_recording(output, force, no_record, resume)
         playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         given = {
             "max_seeds": max_seeds,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import AsJson, ConfigPath
+from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath
 
 EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
 
@@ -90,7 +90,9 @@ def inspect(
         typer.Option("--config", help="Show the spaces after this config's wrapper stack."),
     ] = None,
     imports: Imports = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for reset and samples.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=LAST_SEED, help="Seed for reset and samples.")
+    ] = 0,
     as_json: AsJson = False,
 ) -> None:
     """Describe an environment: spec, action and observation spaces, samples.

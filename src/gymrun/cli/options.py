@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+# the last seed a config takes (config.schema, config.grid): numpy's generators take seeds
+# below 2**64; an option that gives one refuses a larger one as the config would
+LAST_SEED = 2**64 - 1
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 ConfigPath = Annotated[Path, typer.Argument(help="A YAML experiment config.", show_default=False)]
 Overrides = Annotated[

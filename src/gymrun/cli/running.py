@@ -176,6 +176,11 @@ def run(
         if junit is not None and not expectations:
             raise UsageError("--junit FILE writes the verdicts of --expect: give one")
         err = console(stderr=True)
+        if as_json:
+            refuse_unused("--json prints one JSON object", {"--quiet": quiet, "--seeds": seeds})
+        if quiet:
+            refuse_unused("--quiet prints no episode table", {"--seeds": seeds})
+        refuse_unused_recording(output, force, no_record, resume, dataset=dataset)
         playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         if target is None:
             if resume is None:
@@ -191,6 +196,11 @@ def run(
             wrappers=wrappers,
             dataset=dataset,
         )
+        if seeds and config.episodes > SHORT_RUN:
+            raise UsageError(
+                f"--seeds adds a column to the episode table, which runs of up to {SHORT_RUN} "
+                f"episodes print: this one has {config.episodes}"
+            )
         # a metric the config cannot record is refused before anything runs
         check_names(expectations, [metric.name for metric in metrics_of(config)])
         if config.sweep and not as_json:
@@ -202,8 +212,6 @@ def run(
         if warning:
             err.print(f"warning: {warning}", style="yellow")
         name = config.name or "experiment"
-        if resume is not None and (output is not None or no_record or force):
-            raise UsageError("--resume DIR records into DIR: drop --output, --force, --no-record")
         claimed = (
             RecordDir.reopen(resume)
             if resume is not None
@@ -240,6 +248,38 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     except GymrunError as exc:
         raise UsageError(f"{target}: not a config file, and {exc}") from None
     return env_config(target, overrides, **settings)
+
+
+def refuse_unused(reason: str, options: dict[str, Any]) -> None:
+    """Refuse those of `options` that are given (not None, not False), which `reason` says
+    can have no effect: ``--dry-run runs nothing: drop --output, --force``."""
+    given = [name for name, value in options.items() if value is not None and value is not False]
+    if given:
+        raise UsageError(f"{reason}: drop {', '.join(given)}")
+
+
+def refuse_unused_recording(
+    output: Path | None,
+    force: bool,
+    no_record: bool,
+    resume: Path | None,
+    *,
+    dataset: str | None = None,
+) -> None:
+    """Refuse the recording options of ``run``, ``sweep`` and ``duel`` that the others given
+    leave without effect (one wording for the three)."""
+    if resume is not None:
+        refuse_unused(
+            "--resume DIR records into DIR",
+            {"--output": output, "--force": force, "--no-record": no_record},
+        )
+    if no_record:
+        refuse_unused("--no-record writes nothing", {"--output": output, "--force": force})
+    if force and output is None and dataset is None:
+        raise UsageError(
+            "--force lets --output DIR replace what is recorded there: give --output DIR, "
+            "or drop --force"
+        )
 
 
 def chosen_executor(
@@ -446,6 +486,21 @@ def sweep(
                 if resume is not None
                 else "Missing argument 'CONFIG' (see gymrun sweep --help)"
             )
+        if dry_run:
+            refuse_unused(
+                "--dry-run prints the grid and runs nothing",
+                {
+                    "--executor": executor,
+                    "--workers": workers,
+                    "--address": address,
+                    "--wait-workers": wait_workers,
+                    "--output": output,
+                    "--force": force,
+                    "--resume": resume,
+                    "--no-record": no_record,
+                },
+            )
+        refuse_unused_recording(output, force, no_record, resume)
         playing = chosen_executor(executor, workers, address, wait_workers, debugging(ctx))
         grid = load_sweep(config_path, overrides or [])
         if dry_run:
@@ -455,8 +510,6 @@ def sweep(
                 console().print(sweep_grid_table(grid))
             return
         err = console(stderr=True)
-        if resume is not None and (output is not None or no_record):
-            raise UsageError("--resume DIR records into DIR: drop --output and --no-record")
         output = resume or output
         with record_dir(
             grid.name, output=output, force=force or resume is not None, record=not no_record

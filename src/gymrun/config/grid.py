@@ -49,6 +49,10 @@ def read_grid(document: Document) -> Grid:
         if key == "seed":
             message = "the seeds of a sweep are given as seeds: [...] (or replicates: N)"
             problems.append(Problem(source, "sweep.seed", message, line))
+        elif key == "sweep" or key.startswith("sweep."):
+            # every point is run with the sweep section set aside: it would change nothing
+            message = "the sweep section itself cannot be swept (seeds: [...] gives the seeds)"
+            problems.append(Problem(source, f"sweep.{key}", message, line))
         elif not isinstance(values, list) or not values:
             problems.append(Problem(source, f"sweep.{key}", "must be a non-empty list", line))
     if problems:

@@ -171,6 +171,38 @@ def _differences(recorded: Any, wanted: Any, prefix: str = "") -> list[str]:
     return [] if recorded == wanted else [prefix.rstrip(".") or "the config"]
 
 
+def settings_said(recorded: Any, given: Any, prefix: str = "", most: int = 3) -> str:
+    """What differs between a recorded config (or settings) and the one given, as a user
+    reads it: ``episodes: 3000 recorded, 20 given``; ``""`` when nothing does.
+
+    >>> settings_said({"episodes": 3000, "env": {"id": "A"}}, {"episodes": 20, "env": {"id": "A"}})
+    'episodes: 3000 recorded, 20 given'
+    """
+    said = []
+    for key in _differences(recorded, given, prefix)[:most]:
+        path = key.removeprefix(prefix).split(".") if key != "the config" else []
+        ours, theirs = _at(recorded, path), _at(given, path)
+        said.append(f"{key}: {_shown(ours)} recorded, {_shown(theirs)} given")
+    more = len(_differences(recorded, given, prefix)) - most
+    return "; ".join(said) + (f"; and {more} more" if more > 0 else "")
+
+
+def _at(data: Any, path: list[str]) -> Any:
+    for part in path:
+        data = data.get(part, _MISSING) if isinstance(data, dict) else _MISSING
+    return data
+
+
+_MISSING = object()
+
+
+def _shown(value: Any) -> str:
+    if value is _MISSING:
+        return "none"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _code(data: dict[str, Any]) -> dict[str, str]:
     code = data.get("code")
     return code if isinstance(code, dict) else {}

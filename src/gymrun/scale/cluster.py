@@ -13,15 +13,17 @@ import concurrent.futures
 import contextlib
 import importlib
 import importlib.metadata
+import math
 import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gymrun.components.extras import install_command
-from gymrun.errors import ClusterError, NotInstalledError
+from gymrun.errors import ClusterError, NotInstalledError, described
 
 CONNECT_TIMEOUT = 10.0  # seconds for the scheduler to answer
 WAIT_WORKERS = 30.0  # seconds to wait for a first worker; GYMRUN_DASK_WAIT_WORKERS overrides
@@ -91,10 +93,22 @@ def wait_workers_default() -> float:
     if text is None:
         return WAIT_WORKERS
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
-        message = f"GYMRUN_DASK_WAIT_WORKERS={text!r}: must be a number of seconds"
-        raise ClusterError(message) from None
+        seconds = math.nan
+    return checked_wait(seconds, f"GYMRUN_DASK_WAIT_WORKERS={text!r}")
+
+
+def checked_wait(seconds: float, source: str) -> float:
+    """`seconds` to wait for a worker, as `source` gave them: 0 or more (0: do not wait).
+
+    >>> checked_wait(-1, "--wait-workers -1")
+    Traceback (most recent call last):
+    gymrun.errors.ClusterError: --wait-workers -1: must be a number of seconds, 0 or more
+    """
+    if not seconds >= 0:  # NaN too
+        raise ClusterError(f"{source}: must be a number of seconds, 0 or more")
+    return seconds
 
 
 def connect_dask(
@@ -116,12 +130,12 @@ def connect_dask(
             + install_command("gymrun[dask]")
         ) from exc
     address = scheduler_address(address)
+    wait = wait_workers_default() if wait_workers is None else wait_workers
     _check_scheduler(address, timeout)
     try:
         client = Client(address, timeout=f"{timeout}s", set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
-    wait = wait_workers_default() if wait_workers is None else wait_workers
     cluster = DaskCluster(client, address, wait_workers=wait)
     try:
         _wait_for_workers(cluster, wait, on_wait)
@@ -137,8 +151,13 @@ def _check_scheduler(address: str, timeout: float) -> None:
     wait forever on a port where, say, a web server listens)."""
     from distributed.comm.core import connect
 
+    _check_listening(address, timeout)
+    connected = False
+
     async def identity() -> Any:
+        nonlocal connected
         comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)  # type: ignore[no-untyped-call]
+        connected = True
         try:
             await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
             return await asyncio.wait_for(comm.read(), timeout)
@@ -153,13 +172,32 @@ def _check_scheduler(address: str, timeout: float) -> None:
             f"no Dask scheduler answered at {address} within {timeout:g} s ({reason}); "
             "start one with `dask scheduler` or check --address"
         ) from None
-    except Exception as exc:  # something answered, in another protocol
+    except Exception as exc:
+        if not connected:  # Dask refused to connect at all (tls:// with no TLS settings)
+            raise ClusterError(f"cannot connect to {address}: {described(exc)}") from None
+        # something answered, in another protocol
         raise ClusterError(
-            f"{address} is not a Dask scheduler: it answered with {type(exc).__name__}"
+            f"{address} is not a Dask scheduler: it answered with {described(exc)}"
         ) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
         raise ClusterError(f"{address} is not a Dask scheduler (it is a {kind})")
+
+
+def _check_listening(address: str, timeout: float) -> None:
+    """Something listens at `address`: a refused connection is said at once (Dask's own
+    connect tries again until its time is up, then says it timed out)."""
+    host, _, port = address.partition("://")[2].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except TimeoutError:
+        return  # Dask's connect waits for it too, and says so
+    except OSError as exc:
+        raise ClusterError(
+            f"no Dask scheduler at {address}: {exc.strerror or exc}; start one with "
+            "`dask scheduler` or check --address"
+        ) from None
 
 
 def _wait_for_workers(
@@ -167,6 +205,11 @@ def _wait_for_workers(
 ) -> None:
     if cluster.client.scheduler_info()["workers"]:
         return
+    if seconds == 0:  # Dask's own wait takes a timeout of 0 as none: it would wait for ever
+        raise ClusterError(
+            f"no Dask worker has joined {cluster.address} (--wait-workers 0 waits for none); "
+            f"start one with `dask worker {cluster.address}`"
+        )
     if on_wait is not None:
         on_wait(f"waiting up to {seconds:g} s for a Dask worker to join {cluster.address}")
     try:

@@ -21,7 +21,7 @@ from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import user_code
 from gymrun.errors import FaultError, GymrunError, UsageError
 from gymrun.scale.chunks import Chunk, ChunkResult, play_shipped, stream_chunk
-from gymrun.scale.cluster import DaskCluster, connect_dask
+from gymrun.scale.cluster import DaskCluster, checked_wait, connect_dask
 from gymrun.scale.pool import ProcessPool
 from gymrun.scale.sizing import ChunkPolicy
 
@@ -185,9 +185,13 @@ def executor(
                 f"--executor dask plays on the cluster's workers: drop --workers {workers} "
                 "(start as many `dask worker` processes as you want)"
             )
+        if wait_workers is not None:
+            checked_wait(wait_workers, f"--wait-workers {wait_workers:g}")
         return OnDask(address, wait_workers=wait_workers, on_wait=on_wait)
     if address is not None:
         raise UsageError("--address names a Dask scheduler: add --executor dask")
+    if wait_workers is not None:
+        raise UsageError("--wait-workers waits for a Dask worker: add --executor dask")
     if name == "local" and workers not in (None, 1):
         raise UsageError(
             f"--executor local plays in this process: drop --workers {workers}, or use "
