@@ -68,13 +68,18 @@ def set_path(
     problems: list[Problem],
 ) -> None:
     """Set dotted `key` (list indices as numbers) in `data`, creating missing mappings."""
+    if "" in key.split("."):
+        message = f"'{key}' is not a key: keys are dotted names, such as wrappers.0.epsilon"
+        problems.append(Problem(origin, "", message))
+        return
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
     node: Any = data
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         if isinstance(node, dict) and isinstance(part, str):
-            if not last and part not in node:
+            if not last and part not in node:  # made by this option: named as its origin
                 node[part] = [] if isinstance(parts[depth + 1], int) else {}
+                origins[tuple(parts[: depth + 1])] = origin
         elif isinstance(node, list) and isinstance(part, int):
             if part > len(node):
                 here = dotted(tuple(parts[: depth + 1]))
@@ -84,6 +89,7 @@ def set_path(
                 return
             if part == len(node):
                 node.append({})
+                origins[tuple(parts[: depth + 1])] = origin
         else:
             parent = dotted(tuple(parts[:depth])) or "the config"
             kind = f"the value {node!r}"

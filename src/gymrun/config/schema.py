@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -35,7 +36,8 @@ from gymrun.components.wrappers import (
     path_keywords,
     resolve_wrapper,
 )
-from gymrun.errors import GymrunError, did_you_mean
+from gymrun.config.places import Places
+from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
@@ -560,10 +562,33 @@ class ExperimentConfig(_Section):
         None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
     )
 
+    # where each value was written (file and line, or option); set by the loader
+    _places: Places | None = PrivateAttr(None)
+
     @model_validator(mode="before")
     @classmethod
     def _shorthands(cls, data: Any) -> Any:
         return expand_shorthands(data)
+
+    def problem_of(self, error: GymrunError) -> Problem | None:
+        """`error`, raised while this config's parts were built, as a problem at the place
+        of the value it is about: its key's, else for an agent's error the agent's section
+        (its path, when it has one). None for an error about no key, or a config not read
+        by the loader."""
+        agent_key = ("agent", "path") if "path" in self.agent_options else ("agent",)
+        loc = error.key  # () once placed
+        if loc is None and isinstance(error, AgentError):
+            loc = agent_key
+        if self._places is None or not loc:
+            return None
+        return self._places.problem(loc, error.detail)
+
+    def placed(self, error: GymrunError) -> GymrunError:
+        """`error` (see `problem_of`), its message naming the value's place."""
+        problem = self.problem_of(error)
+        if problem is not None:
+            error.args, error.key, error.problem = (str(problem),), (), problem
+        return error
 
     @model_validator(mode="after")
     def _vector_ready(self) -> ExperimentConfig:
