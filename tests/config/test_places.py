@@ -100,3 +100,22 @@ def test_a_bad_override_is_blamed_on_the_option_that_gave_it(args: list[str], sa
         config = "FrozenLake-v1"
     code, _, err = gymrun("run", config, "--no-record", "-q", *args)
     assert (code, err) == (2, f"error: {said}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--set", "name=a\udcff"], "--set name=a\\xff"),
+        (["--set", "n\udcff=3"], "--set n\\xff=3"),
+        (["-a", "x\udcff"], "--agent x\\xff"),
+        (["-W", "x\udcff"], "--wrapper x\\xff"),
+        (["--dataset", "x\udcff"], "--dataset x\\xff"),
+    ],
+)
+def test_a_byte_that_is_not_utf8_on_the_command_line_is_named_with_its_option(
+    args: list[str], said: str
+) -> None:
+    # Python keeps a command line's undecodable byte (0xff) as a lone surrogate
+    config = str(CONFIGS / "cartpole_random.yaml")
+    code, _, err = gymrun("run", config, "--no-record", "-q", *args)
+    assert (code, err) == (2, f"error: {said}: not UTF-8 text (byte 0xff); a config is UTF-8\n")

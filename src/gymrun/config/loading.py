@@ -15,7 +15,7 @@ from gymrun.components.agents import agent_env, file_keywords, resolve_agent
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import modules_beside
 from gymrun.components.vector_backends import vector_backend
-from gymrun.config.overrides import apply_overrides, dotted, set_path
+from gymrun.config.overrides import apply_overrides, dotted, not_utf8, set_path
 from gymrun.config.places import Places
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -138,9 +138,15 @@ def validate_document(
     origins: dict[Loc, str] = {}
     problems: list[Problem] = []
     for origin, key, value in components:
+        if (garbled := not_utf8(origin)) is not None:
+            problems.append(garbled)
+            continue
         set_path(data, key, value, origin, origins, problems)
     data = apply_overrides(data, overrides, origins, problems)
     for origin, key, value in extra:
+        if (garbled := not_utf8(f"{origin} {value}")) is not None:
+            problems.append(garbled)
+            continue
         set_path(data, key, value, origin, origins, problems)
     if problems:
         raise ConfigError(problems)

@@ -41,6 +41,9 @@ def apply_overrides(
     {'episodes': 10, 'agent': {'name': 'random'}}
     """
     for text in overrides:
+        if (garbled := not_utf8(f"--set {text}")) is not None:
+            problems.append(garbled)
+            continue
         key, sep, value_text = text.partition("=")
         origin = f"--set {text}"
         if not sep or not key:
@@ -57,6 +60,23 @@ def apply_overrides(
         set_path(data, key, value, origin, origins, problems)
         data = expand_shorthands(data)
     return data
+
+
+def not_utf8(option: str) -> Problem | None:
+    """A problem naming `option` (``--set name=...``, as typed) when a byte of it is not
+    UTF-8 (Python keeps such a byte of the command line as a lone surrogate), else None.
+
+    >>> str(not_utf8("--set name=a\udcff"))
+    '--set name=a\\xff: not UTF-8 text (byte 0xff); a config is UTF-8'
+    """
+    try:
+        option.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = option.encode("utf-8", "surrogateescape")
+        shown = raw.decode("utf-8", "backslashreplace")
+        byte = ord(option[exc.start]) - 0xDC00
+        return Problem(shown, "", f"not UTF-8 text (byte 0x{byte:02x}); a config is UTF-8")
+    return None
 
 
 def set_path(
