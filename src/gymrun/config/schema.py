@@ -42,6 +42,9 @@ from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
 MAX_STEPS = 2**31 - 1
+MAX_HORIZON = 100_000  # steps an agent plans for
+MAX_PLANS = 100_000  # plans a planner samples at once
+MAX_PLANNED_STEPS = 10_000_000  # a planner's plans times their steps, held at once
 
 
 class _Section(BaseModel):
@@ -255,8 +258,12 @@ class DynamicProgrammingConfig(_Section):
 
     name: Literal["dynamic_programming"]
     gamma: float = Field(1.0, gt=0.0, le=1.0, description="Discount factor")
+    # its table holds an action for each (step left, state): bounded before it is made
     horizon: int | None = Field(
-        None, ge=1, description="Steps to plan for; default: the episode's step limit"
+        None,
+        ge=1,
+        le=MAX_HORIZON,
+        description="Steps to plan for; default: the episode's step limit",
     )
 
 
@@ -271,11 +278,25 @@ class PlannerConfig(_Section):
     """Cross-entropy planning over copies of the simulator's state (privileged)."""
 
     name: Literal["planner"]
-    horizon: int = Field(20, ge=1, description="Steps each plan looks ahead")
-    population: int = Field(64, ge=2, description="Plans sampled per iteration")
-    iterations: int = Field(3, ge=1, description="Sampling rounds per step")
+    horizon: int = Field(20, ge=1, le=MAX_HORIZON, description="Steps each plan looks ahead")
+    population: int = Field(64, ge=2, le=MAX_PLANS, description="Plans sampled per iteration")
+    iterations: int = Field(3, ge=1, le=1000, description="Sampling rounds per step")
     elites: int = Field(8, ge=1, description="Best plans that reshape the sampling")
     noise: float = Field(0.1, gt=0.0, description="First spread, times the action range")
+
+    @model_validator(mode="after")
+    def _sized(self) -> PlannerConfig:
+        # every plan's actions are held at once: bounded before they are drawn
+        if self.population * self.horizon > MAX_PLANNED_STEPS:
+            message = (
+                f"population x horizon is {self.population * self.horizon:,} planned steps; "
+                f"at most {MAX_PLANNED_STEPS:,} are held at once"
+            )
+            raise PydanticCustomError("too_many_plans", message, {"key": "population"})
+        if self.elites > self.population:
+            message = f"elites ({self.elites}) exceeds population ({self.population})"
+            raise PydanticCustomError("elites", message, {"key": "elites"})
+        return self
 
 
 class AgentConfig(BaseModel):
