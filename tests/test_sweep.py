@@ -71,8 +71,12 @@ def test_every_point_is_validated_before_anything_runs(write_config: WriteConfig
         "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
         "sweep:\n  agent: [random, {name: constant, action: 2}]\n"
     )
-    with pytest.raises(ConfigError, match="point 1: agent action: 2 is not an action of Discrete"):
+    with pytest.raises(ConfigError) as exc:
         load_sweep(fixed)
+    assert str(exc.value) == (
+        f"{fixed} point 1 (agent={{'name': 'constant', 'action': 2}}) agent.action: "
+        "2 is not an action of Discrete(2)"
+    )
 
 
 def test_local_and_process_executors_agree_and_the_record_is_complete(

@@ -32,9 +32,32 @@ class ExitStatus(IntEnum):
 
 
 class GymrunError(Exception):
-    """Base of every error gymrun raises on purpose; the CLI prints it without a traceback."""
+    """Base of every error gymrun raises on purpose; the CLI prints it without a traceback.
+
+    `key` is the config key the error is about (``("agent", "action")``), when it is about
+    one: a run places it at the file and line the value stands on, or the option that gave
+    it (`gymrun.config.places`).
+
+    >>> str(GymrunError("5 is not an action of Discrete(2)", key=("agent", "action")))
+    'agent.action: 5 is not an action of Discrete(2)'
+    """
 
     exit_code = ExitStatus.BAD_INPUT
+    problem: Problem | None = None  # once placed: the problem it tells, at its place
+
+    def __init__(self, *args: object, key: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
+
+    @property
+    def detail(self) -> str:
+        """What is wrong, without the key it is about."""
+        return super().__str__()
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"{'.'.join(str(part) for part in self.key)}: {self.detail}"
+        return self.detail
 
 
 @dataclass(frozen=True)

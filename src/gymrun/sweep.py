@@ -162,7 +162,10 @@ def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
         try:
             trial_build(run.config)
         except GymrunError as exc:
-            problems.append(Problem(f"{source} point {run.point}", "", str(exc)))
+            point = f"{source} point {run.point}"
+            placed = exc.problem  # about a value the point sets, it names the point already
+            named = placed is not None and placed.source.startswith(f"{point} ")
+            problems.append(placed if named and placed else Problem(point, "", str(exc)))
     if problems:
         raise ConfigError(problems)
 

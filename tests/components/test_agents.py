@@ -65,7 +65,7 @@ def test_yaml_values_become_actions(space: gym.Space, value: object, expected: o
 def test_actions_outside_the_space_are_refused(space: gym.Space, value: object) -> None:
     with pytest.raises(AgentError) as exc:
         make_agent("constant", {"action": value}, space, None)
-    assert str(exc.value) == f"agent action: {value!r} is not an action of {space}"
+    assert str(exc.value) == f"agent.action: {value!r} is not an action of {space}"
 
 
 def test_cartpole_balance_refuses_other_observations() -> None:

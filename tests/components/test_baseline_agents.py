@@ -251,7 +251,7 @@ def test_a_planner_with_more_elites_than_plans_is_refused(
     path = write_config("env: Pendulum-v1\nagent: {name: planner, population: 4, elites: 8}\n")
     code, _, stderr = gymrun("validate", str(path))
     assert code == 2
-    assert "agent planner: elites (8) exceeds population (4)" in stderr
+    assert f"{path}:2 agent.elites: elites (8) exceeds population (4)" in stderr
 
 
 def test_dynamic_programming_actions_follow_the_steps_left() -> None:

@@ -248,10 +248,12 @@ def test_a_folder_that_is_not_a_zoo_model_is_named_for_what_it_lacks(tmp_path: P
 
 def test_a_frame_stack_the_model_did_not_see_is_named_with_its_file(tmp_path: Path) -> None:
     folder = zoo_copy(tmp_path, {"frame_stack": 4})
-    code, _, err = gymrun("validate", str(evaluation(tmp_path, str(folder))))
+    config = evaluation(tmp_path, str(folder))
+    code, _, err = gymrun("validate", str(config))
     assert (code, err) == (
         2,
-        f"error: agent rlzoo: {folder}/CartPole-v1.zip was trained on observations Box (4,) "
+        f"error: {config}:4 agent.path: "
+        f"agent rlzoo: {folder}/CartPole-v1.zip was trained on observations Box (4,) "
         "float32, but the environment's are Box (16,) float32 (its observations stacked 4 "
         f"times: frame_stack in {folder}/CartPole-v1/config.yml)\n",
     )

@@ -514,13 +514,13 @@ def test_what_a_user_sees_when_an_onnx_model_does_not_fit(tmp_path: Path) -> Non
     for case, (agent, message) in cases.items():
         config = config_for(tmp_path, {"name": "onnx", **agent})
         code, _, err = gymrun("run", str(config), "-o", "run")
-        assert (code, err) == (2, f"error: agent onnx: {message}\n"), case
+        assert (code, err) == (2, f"error: {config}:4 agent.path: agent onnx: {message}\n"), case
         assert not Path("run").exists()  # nothing was recorded: the run never started
-    code, _, err = gymrun(
-        "run", str(config_for(tmp_path, {"name": "onnx", "path": "corrupt.onnx"}))
-    )
+    config = config_for(tmp_path, {"name": "onnx", "path": "corrupt.onnx"})
+    code, _, err = gymrun("run", str(config))
     assert code == 2 and err.startswith(
-        f"error: agent onnx: {tmp_path}/corrupt.onnx is not an ONNX model onnxruntime can load: "
+        f"error: {config}:4 agent.path: "
+        f"agent onnx: {tmp_path}/corrupt.onnx is not an ONNX model onnxruntime can load: "
     )
     assert len(err.splitlines()) == 1
 
@@ -605,7 +605,9 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
     for case, (agent, rest, message) in cases.items():
         config = config_for(tmp_path, {"name": "sb3", **agent}, **rest)
         code, _, err = gymrun("run", str(config), "-o", "run")
-        assert (code, err) == (2, f"error: agent sb3: {message}\n"), case
+        line = config.read_text().splitlines().index(f"  path: {agent['path']}") + 1
+        said = f"error: {config}:{line} agent.path: agent sb3: {message}\n"
+        assert (code, err) == (2, said), case
         assert not Path("run").exists()  # nothing was recorded: the run never started
         assert gymrun("run", str(config), "--workers", "2", "--no-record")[:3:2] == (2, err)
     # SB3's own words follow (they name sets, whose order varies from run to run)
@@ -619,11 +621,11 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
                 torch.save(weights, buffer)
                 content = buffer.getvalue()
             out.writestr(name, content)
-    code, _, err = gymrun(
-        "run", str(config_for(tmp_path, {"name": "sb3", "path": "no_critic.zip"}))
-    )
+    config = config_for(tmp_path, {"name": "sb3", "path": "no_critic.zip"})
+    code, _, err = gymrun("run", str(config))
     assert code == 2 and err.startswith(
-        f"error: agent sb3: {tmp_path}/no_critic.zip cannot be loaded as PPO: RuntimeError: "
+        f"error: {config}:4 agent.path: "
+        f"agent sb3: {tmp_path}/no_critic.zip cannot be loaded as PPO: RuntimeError: "
     )
     assert len(err.splitlines()) == 1
 
@@ -647,7 +649,8 @@ def test_a_model_whose_algorithm_cannot_be_told_asks_for_algo(
     code, _, err = gymrun("run", str(config), "--no-record")
     assert (code, err) == (
         2,
-        f"error: agent sb3: cannot tell which algorithm saved {tmp_path}/custom.zip (its "
+        f"error: {config}:4 agent.path: "
+        f"agent sb3: cannot tell which algorithm saved {tmp_path}/custom.zip (its "
         f"policy class is from {module}): set algo: to one of a2c, ddpg, dqn, ppo, sac, td3, "
         "ars, crossq, ppo_mask, ppo_lstm, qrdqn, tqc, trpo\n",
     )
@@ -763,7 +766,8 @@ def test_a_recurrent_policy_is_refused(tmp_path: Path) -> None:
     code, _, err = gymrun("run", str(config), "--no-record")
     assert (code, err) == (
         2,
-        f"error: agent sb3: {tmp_path}/lstm.zip holds a RecurrentPPO model, whose policy keeps "
+        f"error: {config}:4 agent.path: "
+        f"agent sb3: {tmp_path}/lstm.zip holds a RecurrentPPO model, whose policy keeps "
         "a state from step to step; the sb3 agent plays feed-forward policies\n",
     )
 

@@ -99,7 +99,7 @@ def test_a_wrapper_that_fails_to_build_names_its_position() -> None:
             [("ClipReward", {"max_reward": 1}), ("ResizeObservation", {"shape": [2, 2]})],
         )
     assert str(exc.value) == (
-        "wrappers.1 (ResizeObservation): ValueError: "
+        "wrappers.1: ResizeObservation: ValueError: "
         "ResizeObservation requires a 2D or 3D image, got shape (4,)"
     )
 
@@ -129,5 +129,5 @@ def test_files_wrappers_write_stay_in_the_run_directory(
     assert code == 0, err
     assert sorted(p.suffix for p in Path("run/clips").iterdir()) == [".mp4", ".mp4"]
     code, _, err = gymrun("run", str(inside), "--no-record")
-    assert code == 2 and "wrappers.0 (RecordVideo) writes files (video_folder)" in err
+    assert code == 2 and f"{inside}:2 wrappers.0: RecordVideo writes files (video_folder)" in err
     assert not outside.exists()

@@ -493,3 +493,30 @@ def test_metrics_are_names_or_mappings_and_not_recorded_when_not_given(
     # a config without the key records as it always did: grouped and resumed with older runs
     assert "metrics" not in load_config(write_config("env: CartPole-v1\n")).to_json()
     assert load_config(write_config("env: CartPole-v1\nmetrics: []\n")).to_json()["metrics"] == []
+
+
+@pytest.mark.parametrize(
+    ("agent", "said"),
+    [
+        (
+            "{name: planner, horizon: 2, population: 1000000000000, iterations: 1}",
+            "agent.population: Input should be less than or equal to 100000",
+        ),
+        (
+            "{name: planner, horizon: 1000, population: 50000}",
+            "agent.population: population x horizon is 50,000,000 planned steps; at most "
+            "10,000,000 are held at once",
+        ),
+        (
+            "{name: dynamic_programming, horizon: 1000000000000}",
+            "agent.horizon: Input should be less than or equal to 100000",
+        ),
+    ],
+)
+def test_an_agent_too_large_to_build_is_refused_before_memory_is_spent(
+    write_config: WriteConfig, agent: str, said: str
+) -> None:
+    env = "FrozenLake-v1" if "dynamic" in agent else "Pendulum-v1"
+    path = write_config(f"env: {env}\nagent: {agent}\n")
+    code, out, err = gymrun("validate", str(path))
+    assert (code, out, err) == (2, "", f"error: {path}:2 {said}\n")

@@ -41,7 +41,8 @@ def test_force_touches_nothing_until_the_new_run_is_built(write_config: WriteCon
     before = {p.name: p.read_bytes() for p in Path("prev").iterdir()}
     broken = write_config("env: CartPole-v1\nagent: {name: constant, action: 7}\n")
     code, _, err = gymrun("run", str(broken), "-o", "prev", "--force")
-    assert (code, err.strip()) == (2, "error: agent action: 7 is not an action of Discrete(2)")
+    said = f"error: {broken}:2 agent.action: 7 is not an action of Discrete(2)"
+    assert (code, err.strip()) == (2, said)
     assert {p.name: p.read_bytes() for p in Path("prev").iterdir()} == before
 
 

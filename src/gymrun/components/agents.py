@@ -60,7 +60,7 @@ class ConstantAgent:
     reads_observations = False
 
     def __init__(self, action_space: gym.Space[Any], action: Any, num_envs: int = 1) -> None:
-        self.action = to_action(action_space, action, "action")
+        self.action = to_action(action_space, action, ("agent", "action"))
         empty: Any = gym.vector.utils.create_empty_array(action_space, num_envs)
         self._batch = gym.vector.utils.concatenate(action_space, [self.action] * num_envs, empty)
 
@@ -84,7 +84,9 @@ class SequenceAgent:
     def __init__(self, action_space: gym.Space[Any], actions: Sequence[Any]) -> None:
         if not actions:
             raise AgentError("sequence agent: 'actions' must not be empty")
-        self.actions = [to_action(action_space, a, f"actions.{i}") for i, a in enumerate(actions)]
+        self.actions = [
+            to_action(action_space, a, ("agent", "actions", i)) for i, a in enumerate(actions)
+        ]
         self._next = 0
 
     def reset(self, seed: int) -> None:
@@ -377,7 +379,7 @@ def build_agent(
         return FunctionAgent(target)
     problem = keyword_problem(target, dict(options), supplied=SPACE_ARGUMENTS)
     if problem:
-        raise AgentError(f"agent {problem}")
+        raise AgentError(problem.message, key=("agent", problem.key) if problem.key else None)
     params = inspect.signature(target).parameters
     if _needs_env(target) and env is None:
         raise AgentError(

@@ -110,17 +110,18 @@ def expected_of(space: Any, value: Any) -> str:
     return f"expected {wanted}, got shape {np.shape(value)} {got}"
 
 
-def to_action(space: gym.Space[Any], value: Any, where: str) -> Any:
-    """Convert a YAML value to an action of `space`, or raise `AgentError`.
+def to_action(space: gym.Space[Any], value: Any, key: tuple[str | int, ...]) -> Any:
+    """Convert a YAML value to an action of `space`, or raise `AgentError` about config
+    key `key`.
 
-    >>> to_action(gym.spaces.Box(-1, 1, (2,)), [0.5, -0.5], "action")
+    >>> to_action(gym.spaces.Box(-1, 1, (2,)), [0.5, -0.5], ("agent", "action"))
     array([ 0.5, -0.5], dtype=float32)
     """
     try:
         if isinstance(space, gym.spaces.Tuple):
-            action: Any = tuple(to_action(s, v, where) for s, v in zip(space, value, strict=True))
+            action: Any = tuple(to_action(s, v, key) for s, v in zip(space, value, strict=True))
         elif isinstance(space, gym.spaces.Dict):
-            action = {key: to_action(s, value[key], where) for key, s in space.items()}
+            action = {name: to_action(s, value[name], key) for name, s in space.items()}
         elif isinstance(space, gym.spaces.Discrete):
             action = value if isinstance(value, int) and not isinstance(value, bool) else None
         elif isinstance(space, gym.spaces.Box | gym.spaces.MultiDiscrete | gym.spaces.MultiBinary):
@@ -131,5 +132,5 @@ def to_action(space: gym.Space[Any], value: Any, where: str) -> Any:
         action = None
     if action is None or not space.contains(action):
         message = f"{value_label(value)} is not an action of {space_label(space)}"
-        raise AgentError(f"agent {where}: {message}")
+        raise AgentError(message, key=key)
     return action

@@ -123,6 +123,6 @@ def apply_vector_wrappers(
         except Exception as exc:
             env.close()
             raise WrapperError(
-                f"wrappers.{index} ({name}, vector form): {type(exc).__name__}: {exc}"
+                f"{name} (vector form): {type(exc).__name__}: {exc}", key=("wrappers", index)
             ) from exc
     return env

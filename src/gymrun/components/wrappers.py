@@ -205,13 +205,13 @@ def apply_wrappers(
     env: gym.Env[Any, Any],
     stack: Iterable[tuple[str, Mapping[str, Any]]],
     files_dir: Path | None = None,
-    label: str = "wrappers",
+    key: tuple[str, ...] = ("wrappers",),
 ) -> gym.Env[Any, Any]:
     """Wrap `env` in each ``(name, kwargs)`` of `stack` in turn; the first wraps `env` itself.
 
     Keywords that name files (see `path_keywords`) are paths inside `files_dir`, the run's
-    directory; without one (a run that records nothing), such a wrapper is refused. Messages
-    name a wrapper as `label` and its index (``wrappers.0``).
+    directory; without one (a run that records nothing), such a wrapper is refused. An error
+    is about `key` and the wrapper's index (``wrappers.0``).
 
     >>> env = apply_wrappers(gym.make("CartPole-v1"), [("frame_stack", {"stack_size": 4})])
     >>> env.observation_space.shape
@@ -221,8 +221,9 @@ def apply_wrappers(
         paths = path_keywords(kwargs)
         if paths and files_dir is None:
             raise WrapperError(
-                f"{label}.{index} ({name}) writes files ({', '.join(paths)}), which go in the "
-                "run's directory: it cannot run in a run that records nothing"
+                f"{name} writes files ({', '.join(paths)}), which go in the run's directory: "
+                "it cannot run in a run that records nothing",
+                key=(*key, index),
             )
         if paths:
             assert files_dir is not None
@@ -232,5 +233,5 @@ def apply_wrappers(
         except GymrunError:
             raise
         except Exception as exc:
-            raise WrapperError(f"{label}.{index} ({name}): {type(exc).__name__}: {exc}") from exc
+            raise WrapperError(f"{name}: {type(exc).__name__}: {exc}", key=(*key, index)) from exc
     return env

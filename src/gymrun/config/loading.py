@@ -15,7 +15,8 @@ from gymrun.components.agents import agent_env, file_keywords, resolve_agent
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import modules_beside
 from gymrun.components.vector_backends import vector_backend
-from gymrun.config.overrides import apply_overrides, dotted, set_path
+from gymrun.config.overrides import apply_overrides, dotted, not_utf8, set_path
+from gymrun.config.places import Places
 from gymrun.config.schema import (
     SECTION_MODELS,
     EnvConfig,
@@ -137,23 +138,31 @@ def validate_document(
     origins: dict[Loc, str] = {}
     problems: list[Problem] = []
     for origin, key, value in components:
+        if (garbled := not_utf8(origin)) is not None:
+            problems.append(garbled)
+            continue
         set_path(data, key, value, origin, origins, problems)
     data = apply_overrides(data, overrides, origins, problems)
     for origin, key, value in extra:
+        if (garbled := not_utf8(f"{origin} {value}")) is not None:
+            problems.append(garbled)
+            continue
         set_path(data, key, value, origin, origins, problems)
     if problems:
         raise ConfigError(problems)
+    places = Places(document.source, document.lines, origins)
     try:
         with modules_beside(base_dir):
             config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, document, data, origins)) from None
+        raise ConfigError(_problems(exc, data, places)) from None
     config = _files_resolved(config, base_dir or Path.cwd())
-    _check_agent_env(config, document, origins)
+    config._places = places
+    _check_agent_env(config)
     return config
 
 
-def _check_agent_env(config: ExperimentConfig, document: Document, origins: dict[Loc, str]) -> None:
+def _check_agent_env(config: ExperimentConfig) -> None:
     """Refuse, now that its files' paths are known, a config whose environment the agent's
     files say it cannot play as trained (an rl-zoo3 folder's other env, say): before
     anything is made."""
@@ -163,12 +172,8 @@ def _check_agent_env(config: ExperimentConfig, document: Document, origins: dict
         agent = resolve_agent(config.agent.name)
         agent_env(agent, config.agent_options, config.env.id, config.env.kwargs, backend)
     except GymrunError as exc:
-        loc: Loc = ("agent", "path") if "path" in config.agent_options else ("agent",)
-        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
-        if origin is not None:
-            raise ConfigError([Problem(origin, dotted(loc), str(exc))]) from None
-        problem = Problem(document.source, dotted(loc), str(exc), document.line_of(loc))
-        raise ConfigError([problem]) from None
+        problem = config.problem_of(exc)
+        raise ConfigError([problem]) if problem is not None else exc from None
 
 
 def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
@@ -196,9 +201,7 @@ def stem_name(path: str | Path) -> str:
     return name[:100] or "experiment"
 
 
-def _problems(
-    exc: ValidationError, document: Document, data: dict[str, Any], origins: dict[Loc, str]
-) -> list[Problem]:
+def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc = _clean_loc(error["loc"])
@@ -212,13 +215,9 @@ def _problems(
             message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
         elif error["type"] == "missing":
             message = "required key is missing"
-        origin = next((o for prefix, o in origins.items() if loc[: len(prefix)] == prefix), None)
-        if origin is not None:
-            if error["type"] == "missing":  # named on the command line: set it there too
-                message += f" (add --set {dotted(loc)}=VALUE)"
-            problems.append(Problem(origin, dotted(loc), message))
-        else:
-            problems.append(Problem(document.source, dotted(loc), message, document.line_of(loc)))
+        if error["type"] == "missing" and places.origin(loc) is not None:
+            message += f" (add --set {dotted(loc)}=VALUE)"  # named on the command line
+        problems.append(places.problem(loc, message))
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 

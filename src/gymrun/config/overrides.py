@@ -41,6 +41,9 @@ def apply_overrides(
     {'episodes': 10, 'agent': {'name': 'random'}}
     """
     for text in overrides:
+        if (garbled := not_utf8(f"--set {text}")) is not None:
+            problems.append(garbled)
+            continue
         key, sep, value_text = text.partition("=")
         origin = f"--set {text}"
         if not sep or not key:
@@ -59,6 +62,23 @@ def apply_overrides(
     return data
 
 
+def not_utf8(option: str) -> Problem | None:
+    """A problem naming `option` (``--set name=...``, as typed) when a byte of it is not
+    UTF-8 (Python keeps such a byte of the command line as a lone surrogate), else None.
+
+    >>> str(not_utf8("--set name=a\udcff"))
+    '--set name=a\\xff: not UTF-8 text (byte 0xff); a config is UTF-8'
+    """
+    try:
+        option.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = option.encode("utf-8", "surrogateescape")
+        shown = raw.decode("utf-8", "backslashreplace")
+        byte = ord(option[exc.start]) - 0xDC00
+        return Problem(shown, "", f"not UTF-8 text (byte 0x{byte:02x}); a config is UTF-8")
+    return None
+
+
 def set_path(
     data: dict[str, Any],
     key: str,
@@ -68,13 +88,18 @@ def set_path(
     problems: list[Problem],
 ) -> None:
     """Set dotted `key` (list indices as numbers) in `data`, creating missing mappings."""
+    if "" in key.split("."):
+        message = f"'{key}' is not a key: keys are dotted names, such as wrappers.0.epsilon"
+        problems.append(Problem(origin, "", message))
+        return
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
     node: Any = data
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         if isinstance(node, dict) and isinstance(part, str):
-            if not last and part not in node:
+            if not last and part not in node:  # made by this option: named as its origin
                 node[part] = [] if isinstance(parts[depth + 1], int) else {}
+                origins[tuple(parts[: depth + 1])] = origin
         elif isinstance(node, list) and isinstance(part, int):
             if part > len(node):
                 here = dotted(tuple(parts[: depth + 1]))
@@ -84,6 +109,7 @@ def set_path(
                 return
             if part == len(node):
                 node.append({})
+                origins[tuple(parts[: depth + 1])] = origin
         else:
             parent = dotted(tuple(parts[:depth])) or "the config"
             kind = f"the value {node!r}"

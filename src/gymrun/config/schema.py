@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -35,11 +36,15 @@ from gymrun.components.wrappers import (
     path_keywords,
     resolve_wrapper,
 )
-from gymrun.errors import GymrunError, did_you_mean
+from gymrun.config.places import Places
+from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
 MAX_STEPS = 2**31 - 1
+MAX_HORIZON = 100_000  # steps an agent plans for
+MAX_PLANS = 100_000  # plans a planner samples at once
+MAX_PLANNED_STEPS = 10_000_000  # a planner's plans times their steps, held at once
 
 
 class _Section(BaseModel):
@@ -253,8 +258,12 @@ class DynamicProgrammingConfig(_Section):
 
     name: Literal["dynamic_programming"]
     gamma: float = Field(1.0, gt=0.0, le=1.0, description="Discount factor")
+    # its table holds an action for each (step left, state): bounded before it is made
     horizon: int | None = Field(
-        None, ge=1, description="Steps to plan for; default: the episode's step limit"
+        None,
+        ge=1,
+        le=MAX_HORIZON,
+        description="Steps to plan for; default: the episode's step limit",
     )
 
 
@@ -269,11 +278,25 @@ class PlannerConfig(_Section):
     """Cross-entropy planning over copies of the simulator's state (privileged)."""
 
     name: Literal["planner"]
-    horizon: int = Field(20, ge=1, description="Steps each plan looks ahead")
-    population: int = Field(64, ge=2, description="Plans sampled per iteration")
-    iterations: int = Field(3, ge=1, description="Sampling rounds per step")
+    horizon: int = Field(20, ge=1, le=MAX_HORIZON, description="Steps each plan looks ahead")
+    population: int = Field(64, ge=2, le=MAX_PLANS, description="Plans sampled per iteration")
+    iterations: int = Field(3, ge=1, le=1000, description="Sampling rounds per step")
     elites: int = Field(8, ge=1, description="Best plans that reshape the sampling")
     noise: float = Field(0.1, gt=0.0, description="First spread, times the action range")
+
+    @model_validator(mode="after")
+    def _sized(self) -> PlannerConfig:
+        # every plan's actions are held at once: bounded before they are drawn
+        if self.population * self.horizon > MAX_PLANNED_STEPS:
+            message = (
+                f"population x horizon is {self.population * self.horizon:,} planned steps; "
+                f"at most {MAX_PLANNED_STEPS:,} are held at once"
+            )
+            raise PydanticCustomError("too_many_plans", message, {"key": "population"})
+        if self.elites > self.population:
+            message = f"elites ({self.elites}) exceeds population ({self.population})"
+            raise PydanticCustomError("elites", message, {"key": "elites"})
+        return self
 
 
 class AgentConfig(BaseModel):
@@ -560,10 +583,33 @@ class ExperimentConfig(_Section):
         None, description="Grid for gymrun sweep: dotted key -> list of values, seeds, replicates"
     )
 
+    # where each value was written (file and line, or option); set by the loader
+    _places: Places | None = PrivateAttr(None)
+
     @model_validator(mode="before")
     @classmethod
     def _shorthands(cls, data: Any) -> Any:
         return expand_shorthands(data)
+
+    def problem_of(self, error: GymrunError) -> Problem | None:
+        """`error`, raised while this config's parts were built, as a problem at the place
+        of the value it is about: its key's, else for an agent's error the agent's section
+        (its path, when it has one). None for an error about no key, or a config not read
+        by the loader."""
+        agent_key = ("agent", "path") if "path" in self.agent_options else ("agent",)
+        loc = error.key  # () once placed
+        if loc is None and isinstance(error, AgentError):
+            loc = agent_key
+        if self._places is None or not loc:
+            return None
+        return self._places.problem(loc, error.detail)
+
+    def placed(self, error: GymrunError) -> GymrunError:
+        """`error` (see `problem_of`), its message naming the value's place."""
+        problem = self.problem_of(error)
+        if problem is not None:
+            error.args, error.key, error.problem = (str(problem),), (), problem
+        return error
 
     @model_validator(mode="after")
     def _vector_ready(self) -> ExperimentConfig:

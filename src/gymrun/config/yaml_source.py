@@ -190,10 +190,15 @@ class Document:
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of `loc`, or of its nearest ancestor that the file spells out."""
-        for end in range(len(loc), -1, -1):
-            if loc[:end] in self.lines:
-                return self.lines[loc[:end]]
-        return None
+        return line_of(self.lines, loc)
+
+
+def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
+    """The line `lines` gives `loc`, or its nearest ancestor that has one."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
 
 
 def read_yaml(path: str | Path) -> Document:

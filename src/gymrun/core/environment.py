@@ -54,13 +54,13 @@ def make_env(
         env = gym.make(plan.spec, **options)
     except Exception as exc:
         raise EnvError(
-            f"env: cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
+            f"cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}",
+            key=("env",),
         ) from exc
     try:
         trained_in = plan.agent_wrappers  # as the agent was trained, beneath the config's
         meter = EnvReturn(env) if config.wrapper_stack or trained_in else None
-        label = f"agent {config.agent.name}: env_wrapper"
-        env = apply_wrappers(meter or env, trained_in, files_dir, label)
+        env = apply_wrappers(meter or env, trained_in, files_dir, ("agent", "env_wrapper"))
         env = apply_wrappers(env, config.wrapper_stack, files_dir)
         if config.max_steps is not None:  # outermost, so it cuts what the agent sees
             env = gym.wrappers.TimeLimit(env, config.max_steps)
@@ -101,8 +101,9 @@ def make_vector_env(
         raise
     except Exception as exc:
         raise EnvError(
-            f"vector: cannot make {num_envs} x {config.env.id} ({backend.name}): "
-            f"{type(exc).__name__}: {exc}"
+            f"cannot make {num_envs} x {config.env.id} ({backend.name}): "
+            f"{type(exc).__name__}: {exc}",
+            key=("vector",),
         ) from exc
     if not backend.vector_wrappers:  # each sub-environment is already wrapped
         return env
@@ -117,16 +118,17 @@ def check_video_env(plan: RunPlan) -> None:
     requested = config.env.kwargs.get("render_mode", "rgb_array")
     if requested != "rgb_array":
         raise EnvError(
-            "record.video needs render_mode 'rgb_array', "
-            f"but env.kwargs.render_mode is {requested!r}"
+            f"needs render_mode 'rgb_array', but env.kwargs.render_mode is {requested!r}",
+            key=("record", "video"),
         )
     entry_point = plan.spec.entry_point
     creator: Any = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
     modes = list(getattr(creator, "metadata", {}).get("render_modes", []))
     if "rgb_array" not in modes:
         raise EnvError(
-            f"record.video: {config.env.id} cannot render rgb_array frames "
-            f"(its render modes: {', '.join(modes) or 'none'})"
+            f"{config.env.id} cannot render rgb_array frames "
+            f"(its render modes: {', '.join(modes) or 'none'})",
+            key=("record", "video"),
         )
     # Rendering to arrays needs no display or sound; keep SDL from looking for either.
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

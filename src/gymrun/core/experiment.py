@@ -15,7 +15,7 @@ from gymrun.config import ExperimentConfig
 from gymrun.core.environment import Wrap, make_env, make_vector_env
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.loop import play
-from gymrun.core.plan import RunPlan
+from gymrun.core.plan import RunPlan, placing
 from gymrun.errors import AgentError
 
 
@@ -40,15 +40,16 @@ class Experiment:
     ) -> None:
         self.plan = config if isinstance(config, RunPlan) else RunPlan.of(config)
         self.config = self.plan.config
-        if self.config.vector is not None:
-            self.env: Any = make_vector_env(self.plan, files_dir)
-        else:
-            self.env = make_env(self.plan, outer, files_dir)
-        try:
-            self.policy = self._policy()
-        except BaseException:
-            self.env.close()
-            raise
+        with placing(self.config):
+            if self.config.vector is not None:
+                self.env: Any = make_vector_env(self.plan, files_dir)
+            else:
+                self.env = make_env(self.plan, outer, files_dir)
+            try:
+                self.policy = self._policy()
+            except BaseException:
+                self.env.close()
+                raise
 
     def _policy(self) -> Policy:
         config, env = self.config, self.env
@@ -145,6 +146,11 @@ def trial_build(config: ExperimentConfig) -> list[str]:
     >>> trial_build(ExperimentConfig(env="CartPole-v1", agent={"name": "constant", "action": 1}))
     []
     """
+    with placing(config):
+        return _trial_build(config)
+
+
+def _trial_build(config: ExperimentConfig) -> list[str]:
     plan = RunPlan.of(config)
     entry = plan.spec.entry_point
     module = entry.split(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", "")

@@ -6,6 +6,8 @@ import inspect
 import math
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +60,11 @@ class RunPlan:
 
     @classmethod
     def of(cls, config: ExperimentConfig, agent: Any = None) -> RunPlan:
+        with placing(config):
+            return cls._of(config, agent)
+
+    @classmethod
+    def _of(cls, config: ExperimentConfig, agent: Any) -> RunPlan:
         spec = find_spec(config.env.id)
         update: dict[str, Any] = {}
         if config.seed is None:
@@ -144,6 +151,25 @@ class RunPlan:
     @property
     def episodes(self) -> int:
         return self.config.episodes
+
+
+@contextmanager
+def placing(config: ExperimentConfig) -> Iterator[None]:
+    """Tell an error raised while `config`'s parts are built (its env, wrappers, agent) at
+    the place of the value it is about: the config's file and line, or the option that
+    gave the value (see `ExperimentConfig.placed`).
+
+    >>> from gymrun.config import load_config
+    >>> from gymrun.errors import AgentError
+    >>> with placing(load_config("configs/cartpole_random.yaml")):
+    ...     raise AgentError("5 is not an action", key=("agent", "action"))
+    Traceback (most recent call last):
+    gymrun.errors.AgentError: configs/cartpole_random.yaml:4 agent.action: 5 is not an action
+    """
+    try:
+        yield
+    except GymrunError as exc:
+        raise config.placed(exc)  # noqa: B904  (the same error, its message placed)
 
 
 def user_code(config: ExperimentConfig) -> list[UserModule]:

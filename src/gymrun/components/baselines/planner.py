@@ -109,7 +109,8 @@ class Planner:
         if not isinstance(action_space, gym.spaces.Box | gym.spaces.Discrete):
             raise AgentError(f"agent planner plans Box or Discrete actions, not {action_space}")
         if elites > population:
-            raise AgentError(f"agent planner: elites ({elites}) exceeds population ({population})")
+            message = f"elites ({elites}) exceeds population ({population})"
+            raise AgentError(message, key=("agent", "elites"))
         self.simulator = Simulator(env)
         self.space = action_space
         self.horizon, self.population = horizon, population
