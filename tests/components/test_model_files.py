@@ -139,7 +139,8 @@ def test_validate_and_a_dry_run_never_unpickle_vecnormalize_statistics(
     assert marker.exists()
     assert (code, err) == (
         2,
-        f"error: agent sb3: vecnormalize {tmp_path}/evil.pkl holds a NoneType, not the "
+        f"error: {path}:4 agent.path: agent sb3: vecnormalize {tmp_path}/evil.pkl holds a "
+        "NoneType, not the "
         "VecNormalize that VecNormalize.save writes\n",
     )
 
@@ -193,7 +194,9 @@ def test_validate_finds_what_does_not_fit_in_the_models_metadata(
     for file, env, message in cases:
         path = config(tmp_path, {"path": str(file)}, env=env)
         code, out, err = gymrun("validate", str(path))
-        assert (code, out, err) == (2, "", f"error: agent sb3: {message}\n"), env
+        assert (code, out, err) == (2, "", f"error: {path}:4 agent.path: agent sb3: {message}\n"), (
+            env
+        )
         # a run finds it too, before the model is loaded
         assert gymrun("run", str(path), "--no-record")[::2] == (2, err)
     assert not marker.exists()
@@ -334,7 +337,8 @@ def test_a_zip_bomb_or_deep_nesting_is_bad_input(
         code, _, err = gymrun(*command, str(path))
         assert (code, err) == (
             2,
-            f"error: agent sb3: {bombs[case]} is not a Stable-Baselines3 model gymrun loads: "
+            f"error: {path}:4 agent.path: agent sb3: {bombs[case]} is not a Stable-Baselines3 "
+            "model gymrun loads: "
             f"{problem}\n",
         ), case
 
@@ -359,13 +363,17 @@ def test_a_file_that_is_not_a_regular_file_is_named_for_what_it_is(
         path = config(tmp_path, agent)
         for command in (["validate"], ["run", "--no-record"]):
             code, _, err = gymrun(*command, str(path))
-            assert (code, err) == (2, f"error: agent sb3: {message}\n"), (agent, command)
+            said = f"error: {path}:4 agent.path: agent sb3: {message}\n"
+            assert (code, err) == (2, said), (agent, command)
     policy = tmp_path / "onnx.yaml"
     policy.write_text(
         yaml.safe_dump({"env": "CartPole-v1", "agent": {"name": "onnx", "path": str(fifo)}})
     )
     code, _, err = gymrun("validate", str(policy))
-    assert (code, err) == (2, f"error: agent onnx: not a regular file (a FIFO): {fifo}\n")
+    assert (code, err) == (
+        2,
+        f"error: {policy}:3 agent.path: agent onnx: not a regular file (a FIFO): {fifo}\n",
+    )
 
 
 def test_vecnormalize_statistics_too_big_to_be_statistics_are_refused_unread(
@@ -380,7 +388,8 @@ def test_vecnormalize_statistics_too_big_to_be_statistics_are_refused_unread(
         code, _, err = gymrun(*command, str(path))
         assert (code, err) == (
             2,
-            f"error: agent sb3: vecnormalize {huge} is 100 MiB, more than the 64 MiB gymrun "
+            f"error: {path}:4 agent.path: agent sb3: vecnormalize {huge} is 100 MiB, more than "
+            "the 64 MiB gymrun "
             "loads as VecNormalize statistics\n",
         ), command
 
@@ -472,7 +481,9 @@ def test_validate_reads_an_onnx_models_inputs_and_outputs_without_loading_it(
                 "when a run loads it\n",
             )
         else:
-            assert (code, err) == (2, f"error: agent onnx: {message}\n"), case
+            line = path.read_text().splitlines().index(f"  path: {agent['path']}") + 1
+            said = f"error: {path}:{line} agent.path: agent onnx: {message}\n"
+            assert (code, err) == (2, said), case
 
 
 # -- whatever a model's data says of its spaces, reading it fails cleanly ------------------------

@@ -706,7 +706,8 @@ def test_missing_libraries_are_named_with_how_to_install_them(
         folder.mkdir()
         config = config_for(folder, agent, episodes=2)
         result = without(missing, "run", str(config), "-o", "run", cwd=folder)
-        assert (result.returncode, result.stderr) == (2, f"error: {message}\n"), missing
+        said = f"error: {config}:4 agent.path: {message}\n"  # the agent that needs it
+        assert (result.returncode, result.stderr) == (2, said), missing
         assert not (folder / "run").exists()
 
 

@@ -4,6 +4,7 @@ config gymrun takes, shorthands included, and flags what gymrun would refuse."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from gymrun.config import config_schema
+from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS, ROOT
 
 
@@ -29,6 +31,11 @@ def test_the_configs_guide_example_is_valid() -> None:
     example = re.search(r"```yaml\n(.*?)```", page, re.S)
     assert example is not None
     assert problems(yaml.safe_load(example.group(1))) == []
+    # and gymrun takes it as it is, every key together
+    Path("example.yaml").write_text(example.group(1))
+    code, out, err = gymrun("validate", "example.yaml")
+    assert (code, err) == (0, "")
+    assert out.startswith("example.yaml: valid — CartPole-v1, wrappers: epsilon_random")
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_video_of_an_env_that_cannot_render_is_refused_before_running(
     code, _, err = gymrun("run", str(path), "-o", "run")
     assert (code, err.strip()) == (
         2,
-        "error: record.video: gymrun/RandomReward-v0 cannot render rgb_array frames "
+        f"error: {path}:3 record.video: gymrun/RandomReward-v0 cannot render rgb_array frames "
         "(its render modes: none)",
     )
     assert not Path("run").exists()

@@ -47,8 +47,9 @@ def baselines(
 ) -> None:
     """The random agent and the best shipped non-learning agent on every task.
 
-    For each: mean and 95% interval, the reward threshold, solved or not, and the exact
-    optimum where it is known.
+    For each: mean and 95% interval, the reward threshold and whether the mean reaches it
+    (reached on average, not reached on average, within noise), and the exact optimum where
+    it is known.
 
     Examples:
 

@@ -63,7 +63,7 @@ def apply_overrides(
 
 
 def not_utf8(option: str) -> Problem | None:
-    """A problem naming `option` (``--set name=...``, as typed) when a byte of it is not
+    r"""A problem naming `option` (``--set name=...``, as typed) when a byte of it is not
     UTF-8 (Python keeps such a byte of the command line as a lone surrogate), else None.
 
     >>> str(not_utf8("--set name=a\udcff"))
