@@ -132,7 +132,8 @@ def validate(config_path: ConfigPath) -> None:
 
     Schema, names and keywords, and the env, wrappers and agent built as far as that runs
     no code of yours and writes nothing. A trained model is checked from what its files say
-    of it, never loaded (loading one runs the code its pickles hold).
+    of it, never loaded (loading one runs the code its pickles hold). A config with a sweep
+    section has every point of its grid checked, as ``gymrun sweep --dry-run`` does.
 
     Example:
 
@@ -140,13 +141,20 @@ def validate(config_path: ConfigPath) -> None:
     """
     from gymrun.config import load_config
     from gymrun.core.experiment import trial_build
+    from gymrun.numbers import counted
+    from gymrun.sweep import load_sweep
 
     config = load_config(config_path)
     notes = trial_build(config)
+    grid = ""
+    if config.sweep is not None:  # its points are checked as the sweep checks them before it runs
+        sweep = load_sweep(config_path)
+        points, seeds = counted(len(sweep.points), "point"), counted(len(sweep.seeds), "seed")
+        grid = f", sweep: {points}, {seeds} each"
     wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
     console().print(
         f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
-        f"agent: {config.agent.name}, {config.episodes} episodes"
+        f"agent: {config.agent.name}, {config.episodes} episodes{grid}"
     )
     for note in notes:
         console(stderr=True).print(f"note: {note}")
