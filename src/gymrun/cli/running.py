@@ -234,13 +234,15 @@ def run(
 
 
 def _config_of(target: str, overrides: list[str], **settings: Any) -> ExperimentConfig:
-    """The config file `target` names, or else a config of the environment it names."""
+    """The config file `target` names, or else a config of the environment it names (a
+    directory is never a config: ``Pendulum-v1/`` in the working directory is no reason not
+    to run Pendulum-v1)."""
     from gymrun.components.catalog import find_spec
     from gymrun.config import env_config, load_config
     from gymrun.records.code import use_recorded_code
 
     path = Path(target)
-    if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json"):
+    if (path.exists() and not path.is_dir()) or path.suffix.lower() in (".yaml", ".yml", ".json"):
         use_recorded_code(path)  # a run's config.yaml runs the modules copied beside it
         return load_config(path, overrides, **settings)
     try:

@@ -156,8 +156,11 @@ def _register_env_class(target: str) -> None:
     except GymrunError:
         return  # not a class path: let Gymnasium's "module:EnvId" lookup explain
     name = target.split(":")[1]
-    if isinstance(obj, type) and issubclass(obj, gym.Env) and name not in gym.registry:
-        gym.register(id=name, entry_point=target)
+    if isinstance(obj, type) and issubclass(obj, gym.Env):
+        if name not in gym.registry:
+            gym.register(id=name, entry_point=target)
+    elif name not in gym.registry:  # an object, and no ID its module registers
+        raise EnvError(f"'{target}' is not a gymnasium.Env subclass")
 
 
 def renders_with_mujoco(spec: EnvSpec) -> bool:

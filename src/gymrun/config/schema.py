@@ -688,6 +688,26 @@ class ExperimentConfig(_Section):
         return self.model_dump(mode="json", exclude=excluded or None)
 
 
+# What a section given as something else than a mapping should have been, by its model:
+# the shorthands `expand_shorthands` spells out, or a mapping
+_SECTION_FORMS = {
+    "EnvConfig": "an environment ID (CartPole-v1) or a mapping with id:",
+    "AgentConfig": "an agent's name (random) or a mapping with name: and its keywords",
+    "WrapperConfig": "a wrapper's name (TimeLimit) or a mapping with name: and its keywords",
+    "MetricConfig": "a metric's name (is_success) or a mapping with name:",
+}
+
+
+def section_form(class_name: str) -> str:
+    """What a config section of model `class_name` is written as, for a message about one
+    written otherwise.
+
+    >>> section_form("EnvConfig"), section_form("RecordConfig")
+    ('an environment ID (CartPole-v1) or a mapping with id:', 'a mapping of its keys')
+    """
+    return _SECTION_FORMS.get(class_name, "a mapping of its keys")
+
+
 def expand_shorthands(data: Any) -> Any:
     """Spell out ``env: ID``, ``agent: NAME``, ``- WrapperName`` and a metric's bare name
     as mappings.
