@@ -173,3 +173,11 @@ def test_a_render_mode_the_env_does_not_have_is_refused_at_its_place(
     for args in (["validate"], ["run", "--no-record"], ["run", "--no-record", "--num-envs", "2"]):
         result = run_gymrun(*args, str(config))
         assert (result.returncode, result.stdout, result.stderr) == (2, "", said), args
+
+
+def test_list_envs_json_is_an_array_even_when_nothing_matches() -> None:
+    code, out, err = gymrun("list-envs", "NoSuchEnv", "--json")
+    assert (code, json.loads(out)) == (1, [])
+    assert err.strip() == "no registered environment matches 'NoSuchEnv'"
+    help_text = gymrun("list-envs", "--help", env={"COLUMNS": "300"}).stdout
+    assert "Print one JSON array, an object per environment" in help_text

@@ -583,3 +583,11 @@ def test_an_agent_too_large_to_build_is_refused_before_memory_is_spent(
     path = write_config(f"env: {env}\nagent: {agent}\n")
     code, out, err = gymrun("validate", str(path))
     assert (code, out, err) == (2, "", f"error: {path}:2 {said}\n")
+
+
+@pytest.mark.parametrize("overrides", ["episodes=3", {"episodes": 3}])
+def test_overrides_given_as_one_string_or_a_mapping_are_refused_by_name(
+    overrides: object,
+) -> None:
+    with pytest.raises(TypeError, match=r"^overrides must be a sequence of 'KEY=VALUE' strings"):
+        load_config(CONFIGS / "cartpole_random.yaml", overrides)  # type: ignore[arg-type]

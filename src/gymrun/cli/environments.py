@@ -35,7 +35,14 @@ def list_envs(
             "--spaces", help="Make every listed env for its spaces, Atari's too (~85 ms each)."
         ),
     ] = False,
-    as_json: AsJson = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON array, an object per environment, instead of the table "
+            "([] when none matches).",
+        ),
+    ] = False,
 ) -> None:
     """List every registered environment: whether it runs here, its spaces.
 
@@ -57,6 +64,7 @@ def list_envs(
         infos = find_envs(pattern)
         if not infos:  # like grep: nothing found is not bad input, but not success
             console(stderr=True).print(f"no registered environment matches '{pattern}'")
+            documents.append([])  # under --json, still a document: the empty list
             raise typer.Exit(1)
         here = availability(infos, spaces=spaces)
         if as_json:

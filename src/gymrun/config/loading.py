@@ -127,6 +127,11 @@ def validate_document(
     Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
     to `base_dir`, the config's directory (default: the working directory), and kept as
     absolute paths, so the resolved config runs the same from anywhere."""
+    if isinstance(overrides, str | bytes | dict):  # a str would be read letter by letter
+        raise TypeError(
+            f"overrides must be a sequence of 'KEY=VALUE' strings, not a {type(overrides).__name__}"
+            " (['episodes=3'], not 'episodes=3')"
+        )
     if document.data is None:
         raise ConfigError([Problem(document.source, "", "the config is empty")])
     if not isinstance(document.data, dict):
