@@ -137,6 +137,9 @@ def test_plugin_envs_are_visible_through_imports_and_import(
     assert code == 0 and json.loads(out)["observation_space"]["n"] == 5
     code, _, err = gymrun("list-envs", "--import", "no_such_module_here")
     assert code == 2 and err.startswith("error: cannot import module 'no_such_module_here'")
+    third = user_module(CORRIDOR.replace("{env_id}", "CorridorC-v0"))
+    code, out, err = gymrun("check", "CorridorC-v0", "--import", third, "--seconds", "0.05")
+    assert code == 0 and out.startswith("CorridorC-v0 passes Gymnasium's environment checker"), err
 
 
 def test_a_mujoco_run_writes_nothing_outside_its_directory(tmp_path: Path) -> None:

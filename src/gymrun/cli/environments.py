@@ -188,6 +188,7 @@ def doctor(as_json: AsJson = False) -> None:
 
 def check(
     env_id: EnvId,
+    imports: Imports = None,
     seconds: Annotated[
         float, typer.Option("--seconds", min=0.01, help="How long to play randomly.")
     ] = 1.0,
@@ -195,15 +196,17 @@ def check(
 ) -> None:
     """Run Gymnasium's environment checker on ENV_ID and time random play.
 
-    Example:
+    Examples:
 
         gymrun check CartPole-v1
+        gymrun check --import examples.my_envs Corridor-v0
     """
     from gymrun.cli.env_tables import check_table
     from gymrun.diagnostics.checking import check_environment
     from gymrun.errors import ExitStatus
 
     with json_stdout(as_json) as documents:
+        _import_all(imports)
         report = check_environment(env_id, seconds=seconds)
         if as_json:
             documents.append(report)
