@@ -131,7 +131,14 @@ def run(
             "be that config).",
         ),
     ] = None,
-    no_record: NoRecord = False,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Write no run directory (config, episodes, summary, plot, video); a "
+            "--dataset is still written.",
+        ),
+    ] = False,
     as_json: AsJson = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")

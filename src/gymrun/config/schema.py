@@ -372,7 +372,7 @@ def dataset_id(name: str) -> str:
     if match is None or "//" in name:
         raise ValueError(
             f"'{name}' is not a Minari dataset ID: [NAMESPACE/]NAME[-vN], of letters, digits, "
-            "'_' and '-'"
+            "'_' and '-', with a NAMESPACE of at least 2 characters (Minari's rule)"
         )
     return name if match.group("version") is not None else f"{name}-v0"
 
