@@ -52,6 +52,40 @@ def rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
     ]
 
 
+@pytest.mark.parametrize(
+    ("section", "said"),
+    [
+        (
+            "wrappers.0.epsilon: [0.1, 1.5]",
+            " point 1 (wrappers.0.epsilon=1.5) wrappers.0.epsilon: Input should be less than "
+            "or equal to 1",
+        ),
+        ("episods: [1]", " point 0 (episods=1) episods: unknown key; did you mean 'episodes'?"),
+        (
+            "seeds: []",
+            ":4 sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",
+        ),
+        (
+            "agent: [random, randm]",
+            " point 1 (agent='randm') agent.name: unknown agent 'randm'; did you mean 'random'?",
+        ),
+    ],
+)
+def test_validate_refuses_the_sweep_that_sweep_refuses(
+    write_config: WriteConfig, section: str, said: str
+) -> None:
+    path = write_config(
+        "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        f"sweep:\n  {section}\n"
+    )
+    for command in ("validate", "sweep --dry-run"):
+        code, out, err = gymrun(*command.split(), str(path))
+        assert (code, out) == (2, ""), command
+        assert err.startswith(f"error: {path}{said}"), (command, err)
+    code, out, _ = gymrun("validate", str(EPSILON_SWEEP))
+    assert code == 0 and out.rstrip().endswith("100 episodes, sweep: 6 points, 3 seeds each")
+
+
 def test_every_point_is_validated_before_anything_runs(write_config: WriteConfig) -> None:
     path = write_config(
         "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"

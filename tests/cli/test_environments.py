@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
+from tests.support.processes import run_gymrun
 
 CORRIDOR = """
 import gymnasium as gym
@@ -136,6 +137,9 @@ def test_plugin_envs_are_visible_through_imports_and_import(
     assert code == 0 and json.loads(out)["observation_space"]["n"] == 5
     code, _, err = gymrun("list-envs", "--import", "no_such_module_here")
     assert code == 2 and err.startswith("error: cannot import module 'no_such_module_here'")
+    third = user_module(CORRIDOR.replace("{env_id}", "CorridorC-v0"))
+    code, out, err = gymrun("check", "CorridorC-v0", "--import", third, "--seconds", "0.05")
+    assert code == 0 and out.startswith("CorridorC-v0 passes Gymnasium's environment checker"), err
 
 
 def test_a_mujoco_run_writes_nothing_outside_its_directory(tmp_path: Path) -> None:
@@ -145,3 +149,38 @@ def test_a_mujoco_run_writes_nothing_outside_its_directory(tmp_path: Path) -> No
     assert gymrun("list-envs", "HalfCheetah-v4")[0] == 0
     assert gymrun("inspect", "HalfCheetah-v4")[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_every_command_makes_an_old_version_without_gymnasiums_raw_warnings(
+    write_config: Callable[..., Path],
+) -> None:
+    # a process each: Gymnasium warns once per process
+    for args in (["inspect", "CartPole-v0"], ["check", "CartPole-v0", "--seconds", "0.05"]):
+        result = run_gymrun(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "", args
+    result = run_gymrun("check", "Humanoid-v2")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: cannot make Humanoid-v2: ImportError: ")
+    assert "(install it: " in result.stderr and "gymnasium-robotics" in result.stderr
+
+
+def test_a_render_mode_the_env_does_not_have_is_refused_at_its_place(
+    write_config: Callable[..., Path],
+) -> None:
+    config = write_config("env: {id: CartPole-v1, kwargs: {render_mode: foo}}\n")
+    said = (
+        f"error: {config}:1 env.kwargs.render_mode: CartPole-v1 has no render mode 'foo' "
+        "(it has human, rgb_array)\n"
+    )
+    for args in (["validate"], ["run", "--no-record"], ["run", "--no-record", "--num-envs", "2"]):
+        result = run_gymrun(*args, str(config))
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", said), args
+
+
+def test_list_envs_json_is_an_array_even_when_nothing_matches() -> None:
+    code, out, err = gymrun("list-envs", "NoSuchEnv", "--json")
+    assert (code, json.loads(out)) == (1, [])
+    assert err.strip() == "no registered environment matches 'NoSuchEnv'"
+    help_text = gymrun("list-envs", "--help", env={"COLUMNS": "300"}).stdout
+    assert "Print one JSON array, an object per environment" in help_text

@@ -59,7 +59,7 @@ def test_options_name_their_values() -> None:
     rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ --")}
     assert re.search(r"--episodes\s+-n\s+N \[x>=1\]", rows["--episodes"])
     assert re.search(r"--output\s+-o\s+PATH ", rows["--output"])
-    assert re.search(r"--no-record\s+Write nothing", rows["--no-record"])  # a flag: no value
+    assert re.search(r"--no-record\s+Write no run", rows["--no-record"])  # a flag: no value
     assert "Usage: gymrun run [OPTIONS] [CONFIG_OR_ENV]" in out  # --resume DIR: optional
     assert "Usage: gymrun compare [OPTIONS] RUN_DIRS..." in gymrun("compare", "--help")[1]
 

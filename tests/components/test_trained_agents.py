@@ -586,8 +586,9 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
         "another algorithm": (
             {"path": str(ppo), "algo": "dqn"},
             {},
-            f"{ppo} cannot be loaded as DQN: AttributeError: 'ActorCriticPolicy' object has "
-            "no attribute 'q_net'",
+            f"{ppo} was saved by PPO (its policy class is from "
+            "stable_baselines3.common.policies), which DQN cannot load: set algo: ppo, or "
+            "leave it out",
         ),
         "not statistics": (
             {"path": str(ppo), "vecnormalize": "a_dict.pkl"},
@@ -677,6 +678,42 @@ def test_config_mistakes_are_named_with_their_line(models: Path, tmp_path: Path)
         "of a2c, ddpg, dqn, ppo, sac, td3, ars, crossq, ppo_mask, ppo_lstm, qrdqn, tqc, trpo)",
         f"error: {config}:6 agent.determinstic: unknown key; did you mean 'deterministic'?",
     ]
+
+
+def test_validate_refuses_the_algorithm_and_device_a_run_could_not_load(
+    models: Path, tmp_path: Path
+) -> None:
+    cases = {
+        "algo": (
+            "dqn",
+            f"agent.path: agent sb3: {models}/ppo.zip was saved by PPO (its policy class is "
+            "from stable_baselines3.common.policies), which DQN cannot load: set algo: ppo, "
+            "or leave it out",
+        ),
+        "device": ("tpu", "agent.device: 'tpu' is not a device torch knows: use cpu, cuda"),
+    }
+    for key, (value, message) in cases.items():
+        config = tmp_path / f"{key}.yaml"
+        config.write_text(
+            f"env: CartPole-v1\nagent:\n  name: sb3\n  path: {models}/ppo.zip\n  {key}: {value}\n"
+        )
+        line = 4 if key == "algo" else 5
+        for command in (["validate"], ["run", "--no-record"]):
+            code, out, err = gymrun(*command, str(config))
+            assert code == 2 and out == "", (key, command)
+            assert err.startswith(f"error: {config}:{line} {message}"), (key, command)
+            assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", list(TRAINED))
+def test_validate_takes_the_algorithm_that_saved_the_model(
+    name: str, trained: Callable[[str], Path], tmp_path: Path
+) -> None:
+    _, env_id, _, _ = TRAINED[name]
+    agent = {"name": "sb3", "path": str(trained(name)), "algo": name}
+    config = write(tmp_path / "eval.yaml", {"env": env_id, "agent": agent})
+    code, out, err = gymrun("validate", str(config))
+    assert code == 0 and ": valid — " in out, err
 
 
 def test_missing_libraries_are_named_with_how_to_install_them(

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,12 +153,12 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         ("name: 'a/b'\nenv: CartPole-v1\n", ":1 name: String should match pattern"),
         (
             "env: CartPole-v1\nmetrics:\n  - {name: x, key: dist, reduce: meen}\n",
-            ":3 metrics.0.reduce: Value error, unknown reduce 'meen'; did you mean 'mean'? (use "
+            ":3 metrics.0.reduce: unknown reduce 'meen'; did you mean 'mean'? (use "
             "one of last, sum, mean, max)",
         ),
         (
             "env: CartPole-v1\nmetrics: [is_success, reward]\n",
-            ":2 metrics.1.name: Value error, 'reward' is a field of every episode already",
+            ":2 metrics.1.name: 'reward' is a field of every episode already",
         ),
         (
             "env: CartPole-v1\nmetrics:\n  - is_success\n  - {name: is_success, key: x}\n",
@@ -167,6 +168,39 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         ("env: CartPole-v1\nmetrics: is_success\n", ":2 metrics: Input should be a valid list"),
         ("env: CartPole-v1\nmetrics: [{key: x}]\n", ":2 metrics.0.name: required key is missing"),
         ("agent: random\n", " env: required key is missing"),
+        # a key YAML reads as a number or null, at its line, not taken for a line number
+        (
+            "env: CartPole-v1\n1: 2\n",
+            ":2: the key 1 is read as a number; keys are names (quote it: '1')",
+        ),
+        ("env: CartPole-v1\n~: 2\n", ":2: the key ~ is read as null; keys are names"),
+        ("env: CartPole-v1\nrecord: {true: 2}\n", ":2 record: the key true is read as true"),
+        # a section given as something else: what it is written as, not a class's name
+        (
+            "env: 5\n",
+            ":1 env: expected an environment ID (CartPole-v1) or a mapping with id:, not 5",
+        ),
+        (
+            "env:\n",
+            ":1 env: expected an environment ID (CartPole-v1) or a mapping with id:, not nothing",
+        ),
+        ("env: [CartPole-v1]\n", ":1 env: expected an environment ID (CartPole-v1) or a mapping"),
+        (
+            "env: CartPole-v1\nagent: [random]\n",
+            ":2 agent: expected an agent's name (random) or a mapping with name: and its "
+            "keywords, not a list",
+        ),
+        (
+            "env: CartPole-v1\nwrappers: [5]\n",
+            ":2 wrappers.0: expected a wrapper's name (TimeLimit) or a mapping with name: and "
+            "its keywords, not 5",
+        ),
+        ("env: CartPole-v1\nmetrics: [5]\n", ":2 metrics.0: expected a metric's name"),
+        ("env: CartPole-v1\nrecord: 5\n", ":2 record: expected a mapping of its keys, not 5"),
+        (
+            "env: CartPole-v1\nvector: {num_envs: 2, mode: foo}\n",
+            ":2 vector.mode: unknown vector mode 'foo' (use one of sync, async",
+        ),
         (
             "env: cartpole-v1\n",
             ":1 env.id: unknown environment 'cartpole-v1'; did you mean 'CartPole-v1'?",
@@ -368,6 +402,35 @@ def test_an_env_class_by_module_path(
     assert [(e.reward, e.steps) for e in result.episodes] == [(3.0, 3), (3.0, 3)]
 
 
+def test_an_env_path_to_something_else_than_an_env_says_so(
+    write_config: WriteConfig, user_module: Callable[[str], str]
+) -> None:
+    module = user_module("class Agent:\n    pass\n")
+    config = write_config(f"env: '{module}:Agent'\n")
+    assert problems(config) == [
+        f"{config}:1 env.id: '{module}:Agent' is not a gymnasium.Env subclass"
+    ]
+    code, out, err = gymrun("run", f"{module}:Agent", "--no-record")
+    assert (code, out) == (2, "")
+    said = f"'{module}:Agent' is not a gymnasium.Env subclass"
+    assert err == f"error: {module}:Agent: not a config file, and {said}\n"
+
+
+def test_a_directory_named_like_an_env_id_does_not_stop_the_env_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("CartPole-v1").mkdir()
+    code, out, err = gymrun("run", "CartPole-v1", "-n", "2", "--seed", "0", "--no-record", "--json")
+    assert code == 0, err
+    assert json.loads(out)["config"]["env"]["id"] == "CartPole-v1"
+    Path("Nope-v1").mkdir()
+    code, _, err = gymrun("run", "Nope-v1")
+    assert code == 2 and err.startswith(
+        "error: Nope-v1: not a config file, and unknown environment"
+    )
+
+
 def test_a_config_read_from_an_endless_device_stops_at_the_limit() -> None:
     code, _, err = gymrun("validate", "/dev/zero")
     assert (code, err.strip()) == (
@@ -520,3 +583,11 @@ def test_an_agent_too_large_to_build_is_refused_before_memory_is_spent(
     path = write_config(f"env: {env}\nagent: {agent}\n")
     code, out, err = gymrun("validate", str(path))
     assert (code, out, err) == (2, "", f"error: {path}:2 {said}\n")
+
+
+@pytest.mark.parametrize("overrides", ["episodes=3", {"episodes": 3}])
+def test_overrides_given_as_one_string_or_a_mapping_are_refused_by_name(
+    overrides: object,
+) -> None:
+    with pytest.raises(TypeError, match=r"^overrides must be a sequence of 'KEY=VALUE' strings"):
+        load_config(CONFIGS / "cartpole_random.yaml", overrides)  # type: ignore[arg-type]

@@ -142,13 +142,15 @@ def test_a_config_without_a_dataset_records_what_it_always_did(tmp_path: Path) -
 
 
 def test_a_name_minari_would_not_take_is_one_line_of_bad_input(tmp_path: Path) -> None:
+    rule = (
+        "is not a Minari dataset ID: [NAMESPACE/]NAME[-vN], of letters, digits, '_' and '-', "
+        "with a NAMESPACE of at least 2 characters (Minari's rule)\n"
+    )
     (tmp_path / "run.yaml").write_text(RANDOM + "record: {dataset: 'my data'}\n")
     code, _, err = gymrun("run", "run.yaml", "--no-record")
-    assert code == 2
-    assert err == (
-        "error: run.yaml:5 record.dataset: 'my data' is not a Minari dataset ID: "
-        "[NAMESPACE/]NAME[-vN], of letters, digits, '_' and '-'\n"
-    )
+    assert (code, err) == (2, f"error: run.yaml:5 record.dataset: 'my data' {rule}")
+    code, _, err = gymrun("run", "run.yaml", "--no-record", "--dataset", "t/x")
+    assert (code, err) == (2, f"error: --dataset record.dataset: 't/x' {rule}")
 
 
 def test_without_minari_a_dataset_is_refused_with_the_install_command(tmp_path: Path) -> None:
@@ -320,3 +322,11 @@ def test_a_dask_cluster_writes_the_single_env_runs_dataset(tmp_path: Path, clust
         code, _, err = gymrun("run", "run.yaml", "--dataset", name, "--no-record", "-q", *args)
         assert code == 0, err
     assert same_steps(steps_of("dask-v0"), steps_of("here-v0"))
+
+
+def test_no_record_says_it_leaves_the_dataset_written() -> None:
+    help_text = gymrun("run", "--help", env={"COLUMNS": "300", "NO_COLOR": "1"}).stdout
+    assert "Write no run directory (config, episodes, summary, plot, video); a --dataset is " in (
+        help_text
+    )
+    assert "Write nothing to disk" not in help_text

@@ -35,7 +35,14 @@ def list_envs(
             "--spaces", help="Make every listed env for its spaces, Atari's too (~85 ms each)."
         ),
     ] = False,
-    as_json: AsJson = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON array, an object per environment, instead of the table "
+            "([] when none matches).",
+        ),
+    ] = False,
 ) -> None:
     """List every registered environment: whether it runs here, its spaces.
 
@@ -57,6 +64,7 @@ def list_envs(
         infos = find_envs(pattern)
         if not infos:  # like grep: nothing found is not bad input, but not success
             console(stderr=True).print(f"no registered environment matches '{pattern}'")
+            documents.append([])  # under --json, still a document: the empty list
             raise typer.Exit(1)
         here = availability(infos, spaces=spaces)
         if as_json:
@@ -132,7 +140,8 @@ def validate(config_path: ConfigPath) -> None:
 
     Schema, names and keywords, and the env, wrappers and agent built as far as that runs
     no code of yours and writes nothing. A trained model is checked from what its files say
-    of it, never loaded (loading one runs the code its pickles hold).
+    of it, never loaded (loading one runs the code its pickles hold). A config with a sweep
+    section has every point of its grid checked, as ``gymrun sweep --dry-run`` does.
 
     Example:
 
@@ -140,13 +149,20 @@ def validate(config_path: ConfigPath) -> None:
     """
     from gymrun.config import load_config
     from gymrun.core.experiment import trial_build
+    from gymrun.numbers import counted
+    from gymrun.sweep import load_sweep
 
     config = load_config(config_path)
     notes = trial_build(config)
+    grid = ""
+    if config.sweep is not None:  # its points are checked as the sweep checks them before it runs
+        sweep = load_sweep(config_path)
+        points, seeds = counted(len(sweep.points), "point"), counted(len(sweep.seeds), "seed")
+        grid = f", sweep: {points}, {seeds} each"
     wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
     console().print(
         f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
-        f"agent: {config.agent.name}, {config.episodes} episodes"
+        f"agent: {config.agent.name}, {config.episodes} episodes{grid}"
     )
     for note in notes:
         console(stderr=True).print(f"note: {note}")
@@ -172,6 +188,7 @@ def doctor(as_json: AsJson = False) -> None:
 
 def check(
     env_id: EnvId,
+    imports: Imports = None,
     seconds: Annotated[
         float, typer.Option("--seconds", min=0.01, help="How long to play randomly.")
     ] = 1.0,
@@ -179,15 +196,17 @@ def check(
 ) -> None:
     """Run Gymnasium's environment checker on ENV_ID and time random play.
 
-    Example:
+    Examples:
 
         gymrun check CartPole-v1
+        gymrun check --import examples.my_envs Corridor-v0
     """
     from gymrun.cli.env_tables import check_table
     from gymrun.diagnostics.checking import check_environment
     from gymrun.errors import ExitStatus
 
     with json_stdout(as_json) as documents:
+        _import_all(imports)
         report = check_environment(env_id, seconds=seconds)
         if as_json:
             documents.append(report)

@@ -131,7 +131,14 @@ def run(
             "be that config).",
         ),
     ] = None,
-    no_record: NoRecord = False,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Write no run directory (config, episodes, summary, plot, video); a "
+            "--dataset is still written.",
+        ),
+    ] = False,
     as_json: AsJson = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only the summary: no progress, no episodes.")
@@ -234,13 +241,15 @@ def run(
 
 
 def _config_of(target: str, overrides: list[str], **settings: Any) -> ExperimentConfig:
-    """The config file `target` names, or else a config of the environment it names."""
+    """The config file `target` names, or else a config of the environment it names (a
+    directory is never a config: ``Pendulum-v1/`` in the working directory is no reason not
+    to run Pendulum-v1)."""
     from gymrun.components.catalog import find_spec
     from gymrun.config import env_config, load_config
     from gymrun.records.code import use_recorded_code
 
     path = Path(target)
-    if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json"):
+    if (path.exists() and not path.is_dir()) or path.suffix.lower() in (".yaml", ".yml", ".json"):
         use_recorded_code(path)  # a run's config.yaml runs the modules copied beside it
         return load_config(path, overrides, **settings)
     try:

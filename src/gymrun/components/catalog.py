@@ -19,7 +19,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
 import gymrun.components.envs  # noqa: F401  (registers gymrun's environments)
-from gymrun.components.extras import component_install
+from gymrun.components.extras import component_install, install_hint
 from gymrun.components.importing import import_module, is_target, load_target
 from gymrun.errors import EnvError, GymrunError, NotInstalledError, UnknownNameError
 
@@ -156,8 +156,11 @@ def _register_env_class(target: str) -> None:
     except GymrunError:
         return  # not a class path: let Gymnasium's "module:EnvId" lookup explain
     name = target.split(":")[1]
-    if isinstance(obj, type) and issubclass(obj, gym.Env) and name not in gym.registry:
-        gym.register(id=name, entry_point=target)
+    if isinstance(obj, type) and issubclass(obj, gym.Env):
+        if name not in gym.registry:
+            gym.register(id=name, entry_point=target)
+    elif name not in gym.registry:  # an object, and no ID its module registers
+        raise EnvError(f"'{target}' is not a gymnasium.Env subclass")
 
 
 def renders_with_mujoco(spec: EnvSpec) -> bool:
@@ -232,6 +235,59 @@ def find_spec(env_id: str) -> EnvSpec:
     raise UnknownNameError(
         f"unknown environment '{env_id}'{suggestion(env_id)} (see gymrun list-envs)"
     )
+
+
+def make(env: str | EnvSpec, **options: Any) -> gym.Env[Any, Any]:
+    """`env` made from its registered spec, as every command makes one: with the
+    environment's own errors as an `EnvError` saying how to install what is missing, its
+    native libraries quiet, and no warning that the ID's version is out of date (Gymnasium
+    gives it to an ID typed at ``gymnasium.make``, raw, colour codes and all; a user of gymrun
+    named the version on purpose). A ``render_mode`` the environment does not list is
+    refused before anything is made (Gymnasium only warns, and the env then renders nothing).
+
+    >>> make("CartPole-v1", render_mode="rgb") # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gymrun.errors.EnvError: env.kwargs.render_mode: CartPole-v1 has no render mode 'rgb' ...
+    """
+    spec = find_spec(env) if isinstance(env, str) else env
+    check_render_mode(spec, options.get("render_mode"))
+    try:
+        quiet_native_logs(spec)
+        return gym.make(spec, **options)
+    except Exception as exc:  # whatever the env's own code raises
+        raise EnvError(
+            f"cannot make {spec.id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
+        ) from exc
+
+
+def render_modes(spec: EnvSpec) -> list[str] | None:
+    """The render modes `spec`'s environment lists in its class's metadata, read without
+    making it; None when its entry point does not import (making it will say why).
+
+    >>> render_modes(gym.spec("CartPole-v1"))
+    ['human', 'rgb_array']
+    """
+    entry_point = spec.entry_point
+    try:
+        creator: Any = (
+            gym.envs.registration.load_env_creator(entry_point)
+            if isinstance(entry_point, str)
+            else entry_point
+        )
+    except Exception:  # whatever importing the env's module raises
+        return None
+    return [str(mode) for mode in getattr(creator, "metadata", {}).get("render_modes", [])]
+
+
+def check_render_mode(spec: EnvSpec, mode: Any) -> None:
+    """Refuse a ``render_mode`` (`mode`, None: none asked for) the environment does not list."""
+    modes = None if mode is None else render_modes(spec)
+    if modes is not None and mode not in modes:
+        raise EnvError(
+            f"{spec.id} has no render mode {mode!r} (it has {', '.join(modes) or 'none'})",
+            key=("env", "kwargs", "render_mode"),
+        )
 
 
 def _check_installed(spec: EnvSpec) -> None:

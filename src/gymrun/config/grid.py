@@ -41,7 +41,7 @@ def read_grid(document: Document) -> Grid:
         raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
     grid = dict(data["sweep"])
     problems: list[Problem] = []
-    seeds = _seeds(grid, data.get("seed"), source, document.line_of(("sweep",)), problems)
+    seeds = _seeds(grid, data.get("seed"), document, problems)
     keys = list(grid)
     for key in keys:
         values = grid[key]
@@ -70,13 +70,16 @@ def read_grid(document: Document) -> Grid:
 
 
 def _seeds(
-    grid: dict[str, Any], base: Any, source: str, line: int | None, problems: list[Problem]
+    grid: dict[str, Any], base: Any, document: Document, problems: list[Problem]
 ) -> list[int]:
+    source = document.source
     seeds = grid.pop("seeds", None)
     replicates = grid.pop("replicates", None)
     if seeds is not None and replicates is not None:
+        line = document.line_of(("sweep",))
         problems.append(Problem(source, "sweep", "give either seeds or replicates, not both", line))
         return [0]
+    line = document.line_of(("sweep", "seeds" if seeds is not None else "replicates"))
     if seeds is not None:
         valid = (
             isinstance(seeds, list)

@@ -24,8 +24,9 @@ from gymrun.config.schema import (
     RecordConfig,
     VectorConfig,
     expand_shorthands,
+    section_form,
 )
-from gymrun.config.yaml_source import Document, Loc, read_yaml
+from gymrun.config.yaml_source import Document, Loc, line_of, read_yaml
 from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
 
 
@@ -126,6 +127,11 @@ def validate_document(
     Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
     to `base_dir`, the config's directory (default: the working directory), and kept as
     absolute paths, so the resolved config runs the same from anywhere."""
+    if isinstance(overrides, str | bytes | dict):  # a str would be read letter by letter
+        raise TypeError(
+            f"overrides must be a sequence of 'KEY=VALUE' strings, not a {type(overrides).__name__}"
+            " (['episodes=3'], not 'episodes=3')"
+        )
     if document.data is None:
         raise ConfigError([Problem(document.source, "", "the config is empty")])
     if not isinstance(document.data, dict):
@@ -211,7 +217,16 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
         if context.get("loc"):
             loc = tuple(context["loc"])
         message = error["msg"]
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "invalid_key":
+            problems.append(_key_not_a_name(loc[:-1], error["input"], data, places))
+            continue
+        if error["type"] == "value_error":  # the validator's own words, without pydantic's
+            message = str(context["error"])
+        elif error["type"] == "model_type":
+            message = (
+                f"expected {section_form(context['class_name'])}, not {_given(error['input'])}"
+            )
+        elif error["type"] == "extra_forbidden":
             message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
         elif error["type"] == "missing":
             message = "required key is missing"
@@ -219,6 +234,56 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
             message += f" (add --set {dotted(loc)}=VALUE)"  # named on the command line
         problems.append(places.problem(loc, message))
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+def _given(value: Any) -> str:
+    """A value as a message about its kind names it: ``5``, ``a list``, ``nothing``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    if isinstance(value, bool):
+        return str(value).lower()  # as YAML spells it
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _reads_as(text: str, key: Any) -> bool:
+    """Whether YAML's `text` of a key may be what it read as `key` (``~`` as None)."""
+    if key is None:
+        return text in ("", "~", "null", "Null", "NULL")
+    if isinstance(key, bool):
+        return text.lower() == str(key).lower()
+    try:
+        return bool(float(text) == key)
+    except ValueError:
+        return False
+
+
+def _key_not_a_name(parent: Loc, key: Any, data: dict[str, Any], places: Places) -> Problem:
+    """`key`, which YAML read as a number, a boolean or null (``1:``, ``~:``), in section
+    `parent`, placed at its line: the file's text of it is the one under `parent` that no
+    string key of the data has."""
+    node: Any = data
+    for part in parent:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    names = {k for k in node if isinstance(k, str)} if isinstance(node, dict) else set()
+    texts = [
+        at[-1]
+        for at in places.lines
+        if len(at) == len(parent) + 1 and at[:-1] == parent and at[-1] not in names
+    ]
+    matched = [text for text in texts if _reads_as(str(text), key)] or texts
+    text = str(matched[0]) if len(matched) == 1 else str(key)
+    kind = "null" if key is None else "true or false" if isinstance(key, bool) else "a number"
+    message = f"the key {text} is read as {kind}; keys are names (quote it: '{text}')"
+    origin = places.origin(parent) if parent else None
+    if origin is not None:
+        return Problem(origin, dotted(parent), message)
+    line = places.lines.get((*parent, text), line_of(places.lines, parent))
+    return Problem(places.source, dotted(parent), message, line)
 
 
 def _clean_loc(loc: tuple[str | int, ...]) -> Loc:

@@ -372,7 +372,7 @@ def dataset_id(name: str) -> str:
     if match is None or "//" in name:
         raise ValueError(
             f"'{name}' is not a Minari dataset ID: [NAMESPACE/]NAME[-vN], of letters, digits, "
-            "'_' and '-'"
+            "'_' and '-', with a NAMESPACE of at least 2 characters (Minari's rule)"
         )
     return name if match.group("version") is not None else f"{name}-v0"
 
@@ -686,6 +686,26 @@ class ExperimentConfig(_Section):
         if self.record.dataset is None:  # nor a dataset: what a run's record always held
             excluded["record"] = {"dataset"}
         return self.model_dump(mode="json", exclude=excluded or None)
+
+
+# What a section given as something else than a mapping should have been, by its model:
+# the shorthands `expand_shorthands` spells out, or a mapping
+_SECTION_FORMS = {
+    "EnvConfig": "an environment ID (CartPole-v1) or a mapping with id:",
+    "AgentConfig": "an agent's name (random) or a mapping with name: and its keywords",
+    "WrapperConfig": "a wrapper's name (TimeLimit) or a mapping with name: and its keywords",
+    "MetricConfig": "a metric's name (is_success) or a mapping with name:",
+}
+
+
+def section_form(class_name: str) -> str:
+    """What a config section of model `class_name` is written as, for a message about one
+    written otherwise.
+
+    >>> section_form("EnvConfig"), section_form("RecordConfig")
+    ('an environment ID (CartPole-v1) or a mapping with id:', 'a mapping of its keys')
+    """
+    return _SECTION_FORMS.get(class_name, "a mapping of its keys")
 
 
 def expand_shorthands(data: Any) -> Any:

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from gymnasium.envs.registration import load_env_creator
 
-from gymrun.components.catalog import quiet_native_logs
+from gymrun.components.catalog import check_render_mode, make, quiet_native_logs, render_modes
 from gymrun.components.env_return import EnvReturn, ReportEnvReturn, VectorRewardTap
-from gymrun.components.extras import install_hint
 from gymrun.components.rendering import export
 from gymrun.components.vector_wrappers import apply_vector_wrappers
 from gymrun.components.wrappers import apply_wrappers
@@ -50,13 +48,10 @@ def make_env(
         export(plan.gl)  # in a worker process too, before the env renders
         options["render_mode"] = "rgb_array"
     try:
-        quiet_native_logs(plan.spec)
-        env = gym.make(plan.spec, **options)
-    except Exception as exc:
-        raise EnvError(
-            f"cannot make {config.env.id}: {type(exc).__name__}: {exc}{install_hint(exc)}",
-            key=("env",),
-        ) from exc
+        env = make(plan.spec, **options)
+    except EnvError as exc:
+        exc.key = exc.key or ("env",)
+        raise
     try:
         trained_in = plan.agent_wrappers  # as the agent was trained, beneath the config's
         meter = EnvReturn(env) if config.wrapper_stack or trained_in else None
@@ -92,6 +87,7 @@ def make_vector_env(
         limit = min(config.max_steps, limit or config.max_steps)
     if limit is not None:
         options["max_episode_steps"] = limit
+    check_render_mode(plan.spec, options.get("render_mode"))
     try:
         quiet_native_logs(plan.spec)
         env = backend.make(
@@ -121,9 +117,7 @@ def check_video_env(plan: RunPlan) -> None:
             f"needs render_mode 'rgb_array', but env.kwargs.render_mode is {requested!r}",
             key=("record", "video"),
         )
-    entry_point = plan.spec.entry_point
-    creator: Any = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
-    modes = list(getattr(creator, "metadata", {}).get("render_modes", []))
+    modes = render_modes(plan.spec) or []
     if "rgb_array" not in modes:
         raise EnvError(
             f"{config.env.id} cannot render rgb_array frames "

@@ -7,10 +7,10 @@ import time
 import warnings
 from typing import Any
 
-import gymnasium as gym
+from gymnasium.envs.registration import EnvSpec
 from gymnasium.utils.env_checker import check_env
 
-from gymrun.components.catalog import find_spec, quiet_native_logs
+from gymrun.components.catalog import find_spec, make
 from gymrun.errors import EnvError
 
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
@@ -24,11 +24,8 @@ def check_environment(env_id: str, *, seconds: float = 1.0, seed: int = 0) -> di
     >>> report["passed"], report["error"], report["steps_per_second"] > 0
     (True, None, True)
     """
-    quiet_native_logs(find_spec(env_id))
-    try:
-        env = gym.make(env_id)
-    except Exception as exc:
-        raise EnvError(f"cannot make {env_id}: {type(exc).__name__}: {exc}") from exc
+    spec = find_spec(env_id)
+    env = make(spec)
     error = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -41,7 +38,7 @@ def check_environment(env_id: str, *, seconds: float = 1.0, seed: int = 0) -> di
     found = list(
         dict.fromkeys(_COLOUR.sub("", str(w.message)).removeprefix("WARN: ") for w in caught)
     )
-    speed = _random_play(env_id, seconds, seed) if error is None else None
+    speed = _random_play(spec, seconds, seed) if error is None else None
     return {
         "id": env_id,
         "passed": error is None,
@@ -51,8 +48,8 @@ def check_environment(env_id: str, *, seconds: float = 1.0, seed: int = 0) -> di
     }
 
 
-def _random_play(env_id: str, seconds: float, seed: int) -> dict[str, Any]:
-    env = gym.make(env_id)
+def _random_play(spec: EnvSpec, seconds: float, seed: int) -> dict[str, Any]:
+    env = make(spec)
     env.action_space.seed(seed)
     env.reset(seed=seed)
     steps = episodes = 0
@@ -66,7 +63,7 @@ def _random_play(env_id: str, seconds: float, seed: int) -> dict[str, Any]:
                     episodes += 1
                     env.reset()
     except Exception as exc:
-        raise EnvError(f"{env_id} raised during random play: {type(exc).__name__}: {exc}") from exc
+        raise EnvError(f"{spec.id} raised during random play: {type(exc).__name__}: {exc}") from exc
     finally:
         env.close()
     elapsed = time.perf_counter() - started

@@ -8,8 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gymrun.components.catalog import entry_point_name, family_of, find_spec, quiet_native_logs
-from gymrun.components.extras import install_hint
+from gymrun.components.catalog import entry_point_name, family_of, find_spec, make
 from gymrun.config import ExperimentConfig
 from gymrun.core.environment import make_env
 from gymrun.core.plan import RunPlan
@@ -115,16 +114,7 @@ def describe_env(
     ({'type': 'Discrete', 'n': 2, 'start': 0}, [4], 475.0)
     """
     spec = find_spec(env_id)
-    if config is not None:
-        env = make_env(RunPlan.of(config))
-    else:
-        try:
-            quiet_native_logs(env_id)
-            env = gym.make(env_id)
-        except Exception as exc:
-            raise EnvError(
-                f"cannot make {env_id}: {type(exc).__name__}: {exc}{install_hint(exc)}"
-            ) from exc
+    env = make(spec) if config is None else make_env(RunPlan.of(config))
     try:
         observation, _ = env.reset(seed=seed)
         env.action_space.seed(seed)

@@ -71,6 +71,7 @@ class Sb3Agent:
         saved = read_saved_model(path, algo)
         _check_saved(saved, observation_space, action_space)
         stats = None if vecnormalize is None else vecnormalize_file(vecnormalize)
+        check_device(device)
         _one_torch_thread_after_fork()
         self.model = shared(
             ("sb3", *file_identity(saved.file), saved.algorithm.key, device),
@@ -122,6 +123,7 @@ class Sb3Agent:
         saved = read_saved_model(path, algo)
         unknown = _check_saved(saved, observation_space, action_space)
         _check_installed(saved.algorithm, saved.file)
+        check_device(device)
         if vecnormalize is not None:
             vecnormalize_file(vecnormalize)
             unknown.append("the VecNormalize statistics")
@@ -163,6 +165,22 @@ def sb3_module(name: str) -> Any:
     """A module of Stable-Baselines3, imported only now that an sb3 agent is built (it
     imports torch, which takes a second or more)."""
     return import_extra(name, "stable-baselines3", SB3_INSTALL, "agent sb3")
+
+
+def check_device(device: str) -> None:
+    """Refuse a `device` that Stable-Baselines3 cannot put a model on, as its ``load`` reads
+    it (``get_device``: "auto", or what ``torch.device`` takes; CUDA asked for where there is
+    none is the CPU): before the model is loaded, and by ``gymrun validate``, which loads none.
+    """
+    utils = sb3_module("stable_baselines3.common.utils")
+    try:
+        utils.get_device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise AgentError(
+            f"'{device}' is not a device torch knows: use cpu, cuda, cuda:N, mps or auto "
+            f"({one_line(exc)})",
+            key=("agent", "device"),
+        ) from None
 
 
 def _check_saved(

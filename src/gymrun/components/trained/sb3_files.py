@@ -103,6 +103,13 @@ _POLICY_MODULES = {
     "sb3_contrib.qrdqn.policies": "qrdqn",
     "sb3_contrib.tqc.policies": "tqc",
 }
+# ... and of those that share one: A2C, PPO and TRPO save an ActorCriticPolicy, DDPG TD3's
+_SHARED_POLICY_MODULES = {
+    "a2c": "stable_baselines3.common.policies",
+    "ppo": "stable_baselines3.common.policies",
+    "trpo": "stable_baselines3.common.policies",
+    "ddpg": "stable_baselines3.td3.policies",
+}
 
 
 def algorithm_named(name: str) -> Algorithm:
@@ -176,7 +183,7 @@ def read_saved_model(path: str, algo: str | None = None) -> SavedModel:
     except OSError as exc:
         raise AgentError(f"agent sb3: cannot read {file}: {exc.strerror or exc}") from exc
     data = _data(file, raw)
-    algorithm = algorithm_named(algo) if algo is not None else _detected(file, data)
+    algorithm = _detected(file, data) if algo is None else _told(file, data, algo)
     return SavedModel(
         file,
         algorithm,
@@ -214,15 +221,45 @@ def vecnormalize_file(path: str, agent: str = "sb3") -> Path:
     return bounded_file(path, agent, MAX_STATS, "VecNormalize statistics", "vecnormalize ")
 
 
-def _detected(file: Path, data: dict[str, Any]) -> Algorithm:
+def _policy_module(data: dict[str, Any]) -> str | None:
     policy = data.get("policy_class")
     module = policy.get("__module__") if isinstance(policy, dict) else None
+    return None if module is None else str(module)
+
+
+def _detected_key(data: dict[str, Any]) -> str | None:
+    module = _policy_module(data)
     key = _POLICY_MODULES.get(str(module))
     if module == "stable_baselines3.common.policies":
         key = "trpo" if "cg_max_steps" in data else "ppo" if "clip_range" in data else "a2c"
     if key == "td3" and data.get("policy_delay") == 1 and data.get("target_noise_clip") == 0.0:
         key = "ddpg"  # DDPG is TD3 with these settings, saving the same policy
+    return key
+
+
+def _told(file: Path, data: dict[str, Any], algo: str) -> Algorithm:
+    """The algorithm `algo` names, refused when the file's policy class says another saved
+    it (as loading it would find, after unpickling it); a policy of the user's own class
+    says nothing, and `algo` is taken at its word."""
+    algorithm = algorithm_named(algo)
+    key = _detected_key(data)
     if key is None:
+        return algorithm
+    saves = {**{k: m for m, k in _POLICY_MODULES.items()}, **_SHARED_POLICY_MODULES}
+    if saves.get(algorithm.key) != _policy_module(data):
+        saved_by = ALGORITHMS[key]
+        raise AgentError(
+            f"agent sb3: {file} was saved by {saved_by.name} (its policy class is from "
+            f"{_policy_module(data)}), which {algorithm.name} cannot load: set algo: "
+            f"{saved_by.key}, or leave it out"
+        )
+    return algorithm
+
+
+def _detected(file: Path, data: dict[str, Any]) -> Algorithm:
+    key = _detected_key(data)
+    if key is None:
+        module = _policy_module(data)
         raise AgentError(
             f"agent sb3: cannot tell which algorithm saved {file} (its policy class is from "
             f"{module}): set algo: to one of {', '.join(ALGORITHMS)}"
