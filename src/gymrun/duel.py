@@ -58,7 +58,8 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import DUEL_FILE, DUEL_SIDES
+from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
+from gymrun.records.liveness import NEVER_STARTED, unstarted
 from gymrun.records.reading import read_duel_json
 from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.writer import write_json
@@ -292,7 +293,8 @@ def recorded_duel(directory: Path) -> Duel:
     try:
         document = read_duel_json(directory)
     except FileNotFoundError:
-        raise ResumeRefused(f"{where}: no {DUEL_FILE}: not a duel's directory") from None
+        said = unstarted(directory) or f"no {DUEL_FILE}: not a duel's directory"
+        raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
     settings = dict(document["duel"])
@@ -352,7 +354,10 @@ def check_resumable(duel: Duel, directory: Path) -> None:
     try:
         recorded = read_duel_json(directory)
     except FileNotFoundError:
-        raise ResumeRefused(f"{where}: no {DUEL_FILE}: not a duel's directory") from None
+        # killed before it wrote duel.json: the lock is this process's now, or is taken next
+        said = f"no {DUEL_FILE}: not a duel's directory"
+        said = NEVER_STARTED if only_claimed(directory) else said
+        raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
     if recorded["config_sha256"] != duel.sha256:

@@ -46,8 +46,8 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT
-from gymrun.records.liveness import going
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_claimed
+from gymrun.records.liveness import NEVER_STARTED, going
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_config, read_sweep_json
 from gymrun.records.resuming import resumable_part, settings_said
@@ -449,7 +449,10 @@ def check_resumable(sweep: Sweep, directory: Path) -> None:
     try:
         recorded = read_sweep_json(directory)
     except FileNotFoundError:
-        raise ResumeRefused(f"{where}: no {SWEEP_FILE}: not a sweep's directory") from None
+        # killed before it wrote sweep.json: the lock is this process's now, or is taken next
+        said = f"no {SWEEP_FILE}: not a sweep's directory"
+        said = NEVER_STARTED if only_claimed(directory) else said
+        raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
     if recorded.get("config_sha256") != sweep.sha256:

@@ -34,7 +34,7 @@ from tests.support.board_runs import (
 from tests.support.browser import Visit
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
-from tests.support.processes import default_signals, on_a_terminal
+from tests.support.processes import default_signals, finished, on_a_terminal, start_gymrun
 
 
 @pytest.fixture(scope="module")
@@ -621,11 +621,36 @@ def server(recordings: Recordings, tmp_path: Path) -> Iterator[tuple[str, Path]]
         assert match, address
         yield match.group(1), root
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=20) == 130  # Ctrl-C ends it as it ends every command
         assert process.stderr is not None
         said = process.stderr.read()
         # a recordings directory removed while served is said once, then awaited
-        assert said.replace(f"error: {root}: no such directory\n", "", 1) == "stopped\n"
+        assert said.replace(f"error: {root}: no such directory\n", "", 1) == "interrupted\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "said"),
+    [
+        (signal.SIGTERM, 143, "interrupted by SIGTERM\n"),
+        (signal.SIGHUP, 129, "interrupted by SIGHUP\n"),
+    ],
+)
+def test_serve_stopped_by_a_signal_exits_as_every_command_does(
+    tmp_path: Path, how: signal.Signals, code: int, said: str
+) -> None:
+    (tmp_path / "recordings").mkdir()
+    args = ["board", "recordings", "-o", "site", "--serve", "--port", "0"]
+    process = start_gymrun(*args, cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("board: 0 runs")
+        assert process.stdout.readline().startswith("serving http://127.0.0.1:")
+        process.send_signal(how)
+        assert finished(process)[0::2] == (code, said)
     finally:
         if process.poll() is None:
             process.kill()

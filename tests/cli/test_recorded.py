@@ -200,3 +200,30 @@ def test_names_and_line_numbers_are_printed_as_they_are_never_as_emoji() -> None
     assert code == 2
     assert f"{name}/episodes.jsonl:100: episode 100 where episode 99 was due" in err
     assert "\N{HUNDRED POINTS SYMBOL}" not in err
+
+
+def test_compare_compares_a_run_named_twice_once() -> None:
+    assert gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-o", "base")[0] == 0
+    code, out, err = gymrun("compare", "base", "./base/")
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.startswith("│ base")]
+    assert len(rows) == 1 and "★" not in rows[0]  # one run: none best among others
+    assert err == "note: base: named twice; compared once\n"
+
+
+def test_an_empty_path_is_refused_not_read_as_this_folder() -> None:
+    assert gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")[0] == 0
+    config = str(CONFIGS / "cartpole_random.yaml")
+    for args, name in [
+        (["show", ""], "'RUN_DIR'"),
+        (["compare", "recordings/cartpole_random", ""], "'RUN_DIRS'"),
+        (["board", ""], "'RECORDINGS_DIR'"),
+        (["board", "recordings", "--out", ""], "'--out' / '-o'"),
+        (["run", "--resume", ""], "'--resume'"),
+        (["run", config, "-o", ""], "'--output' / '-o'"),
+    ]:
+        code, out, err = gymrun(*args)
+        assert (code, out) == (2, ""), args
+        assert err == (
+            f"error: Invalid value for {name}: an empty path (see gymrun {args[0]} --help)\n"
+        )

@@ -85,7 +85,20 @@ def test_two_runs_can_never_share_a_directory(tmp_path: Path) -> None:
         (
             lambda: (Path("recordings").mkdir(), Path("recordings/cartpole_random").write_text("")),
             [],
-            "cannot make it",
+            "error: recordings/cartpole_random: not a directory, so the recordings directory "
+            "recordings/cartpole_random cannot be made\n",
+        ),
+        # the path that is wrong is named, not the one that could not be made in it
+        (
+            lambda: Path("recordings").write_text(""),
+            [],
+            "error: recordings: not a directory, so the recordings directory "
+            "recordings/cartpole_random cannot be made\n",
+        ),
+        (
+            lambda: Path("file").write_text("x"),
+            ["-o", "file/run"],
+            "error: file: not a directory, so --output file/run cannot be made\n",
         ),
     ],
 )

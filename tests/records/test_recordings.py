@@ -13,6 +13,7 @@ from gymrun.records.directory import claim_output_dir, new_run_dir
 from gymrun.records.reading import read_run
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
+from tests.support.processes import start_gymrun, wait_for
 
 WriteConfig = Callable[..., Path]
 
@@ -304,3 +305,79 @@ def test_a_finished_run_whose_episodes_were_lost_is_damaged_not_whole() -> None:
             code, _, err = gymrun(command, "run")
             assert code == 2 and f"error: {said}: episodes were lost" in err
         assert json.loads(gymrun("show", "run", "--json")[1])["problems"][0].startswith(said)
+
+
+SLOW_ENV = """
+import time
+
+import gymnasium as gym
+from gymnasium.envs.registration import register
+
+
+class Slow(gym.Env):
+    observation_space = gym.spaces.Discrete(2)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self):
+        time.sleep(600)  # built as slowly as a large simulator can be
+
+
+register(id="Slow-v0", entry_point=Slow)
+"""
+
+
+def test_a_run_killed_as_it_started_is_the_same_to_every_reader(
+    tmp_path: Path, write_config: WriteConfig
+) -> None:
+    cartpole = str(CONFIGS / "cartpole_random.yaml")
+    assert gymrun("run", cartpole, "-n", "5", "-q", "--set", "name=slow")[0] == 0
+    (tmp_path / "slowenv.py").write_text(SLOW_ENV)
+    config = write_config(
+        "imports: [slowenv]\nenv: Slow-v0\nagent: random\nepisodes: 3\nmax_steps: 5\n",
+        name="slow.yaml",
+    )
+    [recorded] = Path("recordings/slow").iterdir()
+    process = start_gymrun("run", str(config), cwd=tmp_path)
+    try:  # its directory is claimed, and its environment is being built
+        wait_for(lambda: len(list(Path("recordings/slow").iterdir())) == 2)
+        [claimed] = set(Path("recordings/slow").iterdir()) - {recorded}
+        wait_for(lambda: (claimed / ".gymrun.lock").exists())
+        code, _, err = gymrun("show", str(claimed))
+        assert (code, err) == (
+            2,
+            f"error: {claimed}: a run, sweep or duel starting now: nothing of it is recorded yet\n",
+        )
+        process.kill()  # SIGKILL: nothing can clean up after it
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert [p.name for p in claimed.iterdir()] == [".gymrun.lock"]
+    never = (
+        "a run, sweep or duel that never started: nothing of it was recorded, and no process "
+        "holds its lock (killed as it started); it can be removed"
+    )
+    # compare recordings/slow/*: the others, and a note naming it
+    code, out, err = gymrun("compare", *sorted(map(str, Path("recordings/slow").iterdir())))
+    assert code == 0, err
+    assert err == f"note: {claimed}: left out: {never}\n"
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("│ rec")] == [
+        str(recorded)
+    ]
+    # show recordings/NAME: the newest run that recorded anything
+    code, out, _ = gymrun("show", "recordings/slow")
+    assert code == 0 and out.startswith(f"run {recorded}\n")
+    # show DIR and --resume DIR: what it is, in one line
+    assert gymrun("show", str(claimed))[1:] == ("", f"error: {claimed}: {never}\n")
+    code, _, err = gymrun("run", "--resume", str(claimed))
+    assert (code, err) == (2, f"error: --resume {claimed}: {never}\n")
+    # a sweep's or a duel's directory has the same moment, before its sweep.json or duel.json
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    for command in (("sweep", sweep), ("duel",)):
+        code, _, err = gymrun(*command, "--resume", str(claimed))
+        assert (code, err) == (2, f"error: --resume {claimed}: {never}\n")
+    # the board shows the run that recorded, and counts nothing damaged
+    code, out, _ = gymrun("board", "recordings", "--out", "site", "--json")
+    assert code == 0
+    assert (json.loads(out)["runs"], json.loads(out)["damaged"]) == (1, 0)

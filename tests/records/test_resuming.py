@@ -237,6 +237,36 @@ def test_a_damaged_record_is_not_continued(tmp_path: Path) -> None:
     assert "it cannot be continued" in result.stderr
 
 
+def test_an_empty_line_is_named_as_such(tmp_path: Path) -> None:
+    # gymrun never writes one (a line cut off by a kill is its start, played again): an edit
+    cut = cut_copy(finished_run(tmp_path), 30)
+    with (cut / "episodes.jsonl").open("ab") as episodes:
+        episodes.write(b"\n")
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert (result.code, result.stderr) == (
+        2,
+        "error: --resume cut: cut/episodes.jsonl:31: not an episode record (an empty "
+        "line); it cannot be continued\n",
+    )
+
+
+def test_a_complete_run_without_its_meta_is_said_to_be_complete(tmp_path: Path) -> None:
+    whole = finished_run(tmp_path)
+    (whole / "meta.json").unlink()
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "whole")
+    assert (result.code, result.stderr) == (
+        2,
+        "error: --resume whole: whole: no meta.json (it was removed since the run wrote "
+        "it); the run was complete already; nothing was played\n",
+    )
+    (tmp_path / "cut").mkdir()
+    for name in (".gymrun.lock", "config.yaml", "episodes.jsonl"):  # killed before meta.json
+        shutil.copy(whole / name, tmp_path / "cut" / name)
+    result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
+    assert result.code == 2
+    assert "no meta.json (the run stopped as it started)" in result.stderr
+
+
 def test_a_run_that_cannot_go_on_from_its_middle_says_why(tmp_path: Path) -> None:
     args = ["CartPole-v1", "-n", "40", "--num-envs", "4", "--seed", "1"]
     args += ["--set", "vector.mode=vector_entry_point"]

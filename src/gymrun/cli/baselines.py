@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import LAST_SEED, AsJson
+from gymrun.cli.options import LAST_SEED, AsJson, given_path
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -40,7 +40,12 @@ def baselines(
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Record here instead of recordings/baselines/TIME/."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Record here instead of recordings/baselines/TIME/.",
+            parser=given_path,
+        ),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")] = False,
     as_json: AsJson = False,

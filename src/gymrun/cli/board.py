@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress
-from gymrun.cli.options import AsJson
+from gymrun.cli.options import AsJson, given_path
 from gymrun.errors import NotInstalledError, UsageError
 from gymrun.numbers import counted
 
@@ -23,12 +23,15 @@ def board(
     recordings: Annotated[
         Path,
         typer.Argument(
-            help="The recordings directory to show.", metavar="RECORDINGS_DIR", show_default=True
+            help="The recordings directory to show.",
+            metavar="RECORDINGS_DIR",
+            show_default=True,
+            parser=given_path,
         ),
     ] = Path("recordings"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where the site is written.")] = Path(
-        "board"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where the site is written.", parser=given_path)
+    ] = Path("board"),
     serve: Annotated[
         bool,
         typer.Option(
@@ -91,21 +94,19 @@ def board(
         reading.close()  # the first build's bar, gone before its line is printed
         _report(report)
 
-    try:
-        with reading:
-            serve_board(
-                recordings,
-                out,
-                port=DEFAULT_PORT if port is None else port,
-                on_ready=lambda address: console().print(
-                    f"serving {address} (Ctrl-C to stop)", soft_wrap=True
-                ),
-                on_build=built,
-                on_error=lambda exc: err.print(f"error: {exc}", style="red"),
-                on_progress=reading.update,
-            )
-    except KeyboardInterrupt:
-        err.print("stopped")
+    # Ctrl-C, SIGTERM or SIGHUP end it as they end every command: said, with their status
+    with reading:
+        serve_board(
+            recordings,
+            out,
+            port=DEFAULT_PORT if port is None else port,
+            on_ready=lambda address: console().print(
+                f"serving {address} (Ctrl-C to stop)", soft_wrap=True
+            ),
+            on_build=built,
+            on_error=lambda exc: err.print(f"error: {exc}", style="red"),
+            on_progress=reading.update,
+        )
 
 
 class Reading:

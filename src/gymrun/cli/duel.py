@@ -17,6 +17,7 @@ from gymrun.cli.options import (
     Overrides,
     WaitWorkers,
     Workers,
+    given_path,
 )
 from gymrun.cli.running import (
     NoRecord,
@@ -37,11 +38,15 @@ def duel(
     ctx: typer.Context,
     config_a: Annotated[
         Path | None,
-        typer.Argument(metavar="A", help="The first config (YAML).", show_default=False),
+        typer.Argument(
+            metavar="A", help="The first config (YAML).", show_default=False, parser=given_path
+        ),
     ] = None,
     config_b: Annotated[
         Path | None,
-        typer.Argument(metavar="B", help="The second config (YAML).", show_default=False),
+        typer.Argument(
+            metavar="B", help="The second config (YAML).", show_default=False, parser=given_path
+        ),
     ] = None,
     max_seeds: Annotated[
         int | None,
@@ -95,7 +100,10 @@ def duel(
     address: DaskAddress = None,
     wait_workers: WaitWorkers = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Record here instead of recordings/.", parser=given_path
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --output replace a duel.")] = False,
     resume: Annotated[
@@ -105,6 +113,7 @@ def duel(
             metavar="DIR",
             help="Finish the stopped duel recorded in DIR (A and B may be left out): its "
             "finished runs are kept.",
+            parser=given_path,
         ),
     ] = None,
     no_record: NoRecord = False,

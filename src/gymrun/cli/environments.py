@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath
+from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath, given_path
 
 EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
 
@@ -95,7 +95,9 @@ def inspect(
     ] = None,
     config_path: Annotated[
         Path | None,
-        typer.Option("--config", help="Show the spaces after this config's wrapper stack."),
+        typer.Option(
+            "--config", help="Show the spaces after this config's wrapper stack.", parser=given_path
+        ),
     ] = None,
     imports: Imports = None,
     seed: Annotated[

@@ -11,8 +11,20 @@ import typer
 # below 2**64; an option that gives one refuses a larger one as the config would
 LAST_SEED = 2**64 - 1
 
+
+def given_path(text: str) -> Path:
+    """A path from the command line: an empty one (``''``, an unset shell variable) is
+    refused, where it would read as the current folder."""
+    if not text:
+        raise typer.BadParameter("an empty path")
+    return Path(text)
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-ConfigPath = Annotated[Path, typer.Argument(help="A YAML experiment config.", show_default=False)]
+ConfigPath = Annotated[
+    Path,
+    typer.Argument(help="A YAML experiment config.", show_default=False, parser=given_path),
+]
 Overrides = Annotated[
     list[str] | None,
     typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),

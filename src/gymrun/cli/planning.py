@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import AsJson
+from gymrun.cli.options import AsJson, given_path
 from gymrun.errors import NotInstalledError
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ def plan_seeds(
         typer.Argument(
             help="Pilot runs: run directories; a sweep's directory stands for its runs.",
             metavar="RUN_OR_SWEEP_DIR",
+            parser=given_path,
         ),
     ],
     difference: Annotated[

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import AsJson
+from gymrun.cli.options import AsJson, given_path
 from gymrun.errors import ExitStatus
 
 if TYPE_CHECKING:
@@ -22,7 +22,8 @@ def show(
         Path,
         typer.Argument(
             help="A run, sweep or duel directory (or recordings/NAME for its newest one), "
-            "or a Minari dataset: its directory, or minari:ID."
+            "or a Minari dataset: its directory, or minari:ID.",
+            parser=given_path,
         ),
     ],
     as_json: AsJson = False,
@@ -147,7 +148,8 @@ def compare(
         list[Path],
         typer.Argument(
             help="Run directories to compare; a sweep's directory stands for its runs, and "
-            "a Minari dataset (its directory, or minari:ID) for a run of its episodes."
+            "a Minari dataset (its directory, or minari:ID) for a run of its episodes.",
+            parser=given_path,
         ),
     ],
     bootstrap: Annotated[
@@ -192,10 +194,11 @@ def compare(
         gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
     from gymrun.cli.run_tables import compare_table
-    from gymrun.records.reading import read_run, recorded_runs
+    from gymrun.records.reading import compared_runs, read_run
 
     with json_stdout(as_json) as documents:
-        runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
+        directories, left_out = compared_runs(run_dirs)
+        runs = [read_run(run) for run in directories]
         problems = [problem for run in runs for problem in run.problems]
         comparisons, normalized, note = _group_comparisons(runs, bootstrap, score)
         if as_json:
@@ -217,7 +220,8 @@ def compare(
             _print_groups(comparisons)
             if normalized is not None:
                 _print_normalized(normalized)
-        notes = ([note] if note else []) + ([] if normalized is None else normalized.notes)
+        notes = left_out + ([note] if note else [])
+        notes += [] if normalized is None else normalized.notes
         for line in notes:
             console(stderr=True).print(f"note: {line}")
         damaged(problems)

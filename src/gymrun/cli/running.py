@@ -19,6 +19,7 @@ from gymrun.cli.options import (
     Overrides,
     WaitWorkers,
     Workers,
+    given_path,
 )
 from gymrun.cli.usage import debugging
 from gymrun.errors import ExitStatus, FaultError, GymrunError, UnknownNameError, UsageError
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 
 Output = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Record here instead of recordings/NAME/TIME/."),
+    typer.Option(
+        "--output", "-o", help="Record here instead of recordings/NAME/TIME/.", parser=given_path
+    ),
 ]
 NoRecord = Annotated[bool, typer.Option("--no-record", help="Write nothing to disk.")]
 
@@ -51,7 +54,12 @@ Expect = Annotated[
 ]
 JUnit = Annotated[
     Path | None,
-    typer.Option("--junit", metavar="FILE", help="Write the --expect verdicts as JUnit XML."),
+    typer.Option(
+        "--junit",
+        metavar="FILE",
+        help="Write the --expect verdicts as JUnit XML.",
+        parser=given_path,
+    ),
 ]
 
 
@@ -129,6 +137,7 @@ def run(
             help="Finish the stopped run recorded in DIR, from its first missing episode "
             "(with the config recorded there, unless CONFIG_OR_ENV is given: then it must "
             "be that config).",
+            parser=given_path,
         ),
     ] = None,
     no_record: Annotated[
@@ -447,6 +456,7 @@ def sweep(
             help="A YAML experiment config with a sweep section (also with --resume: "
             "sweep.json records the grid, not the settings its points share).",
             show_default=False,
+            parser=given_path,
         ),
     ] = None,
     dry_run: Annotated[
@@ -458,7 +468,10 @@ def sweep(
     wait_workers: WaitWorkers = None,
     overrides: Overrides = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Record here instead of recordings/.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Record here instead of recordings/.", parser=given_path
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --output replace a sweep.")] = False,
     resume: Annotated[
@@ -468,6 +481,7 @@ def sweep(
             metavar="DIR",
             help="Finish the stopped sweep of CONFIG recorded in DIR: what its runs played "
             "is kept.",
+            parser=given_path,
         ),
     ] = None,
     no_record: NoRecord = False,

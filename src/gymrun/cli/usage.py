@@ -18,6 +18,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -42,7 +43,7 @@ def _word(option: Any) -> str:
     if option.is_flag:
         return ""
     descriptor = option.type_descriptor
-    if descriptor.is_path:
+    if descriptor.is_path or descriptor.annotation is Path:  # a path parsed by `given_path`
         return "PATH"
     if descriptor.is_choice:  # the choices themselves: local|process|dask
         return "|".join(option.type.choices)

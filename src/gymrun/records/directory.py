@@ -180,6 +180,9 @@ def record_dir(
         yield None
         return
     made = _missing((output.absolute().parent if output else DEFAULT_ROOT / name).absolute())
+    # a directory that was there before (`--resume DIR`, `-o DIR`) stays, as it was
+    there = (output, output / LOCK_FILE) if output else ()
+    kept = {path for path in there if os.path.lexists(path)}
     claimed: RecordDir | None = None
     try:
         with deferred():  # a stop now is raised once the directory is claimed, then cleared
@@ -188,17 +191,19 @@ def record_dir(
     finally:
         if claimed is not None:
             with deferred():
-                _clear_unrecorded(claimed, made)
+                _clear_unrecorded(claimed, made, kept)
 
 
-def _clear_unrecorded(claimed: RecordDir, made: list[Path]) -> None:
+def _clear_unrecorded(claimed: RecordDir, made: list[Path], kept: set[Path]) -> None:
     """A run that recorded nothing (it was refused, stopped, or could not start or write)
-    leaves nothing: neither its directory nor the ones made for it (recordings/NAME/); one
-    that started keeps its record."""
+    leaves nothing: neither its directory nor the ones made for it (recordings/NAME/), but
+    for those of them that were there before (`kept`); one that started keeps its record."""
     with contextlib.suppress(OSError):
         if not any(e.name != LOCK_FILE for e in claimed.path.iterdir()):
-            (claimed.path / LOCK_FILE).unlink()
-            claimed.path.rmdir()
+            if claimed.path / LOCK_FILE not in kept:
+                (claimed.path / LOCK_FILE).unlink()
+            if claimed.path not in kept:
+                claimed.path.rmdir()
             for directory in made:  # deepest first; one another run uses stays
                 directory.rmdir()
     claimed.release()
@@ -217,6 +222,9 @@ def _missing(path: Path) -> list[Path]:
 def _make(path: Path, what: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except (NotADirectoryError, FileExistsError) as exc:  # a file where a directory should be
+        blocking = next((p for p in (path, *path.parents) if os.path.lexists(p)), path)
+        raise RecordError(f"{blocking}: not a directory, so {what} {path} cannot be made") from exc
     except OSError as exc:
         raise RecordError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
 

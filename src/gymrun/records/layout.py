@@ -76,6 +76,27 @@ def kind_of(directory: Path) -> Kind | None:
     return record_kind([e.name for e in entries], folders)
 
 
+def only_claimed(directory: Path) -> bool:
+    """Whether `directory` holds gymrun's lock file and nothing else: a run, sweep or duel
+    claimed and then killed before it recorded anything (SIGKILL, a machine lost), or one
+    starting now (`gymrun.records.liveness.unstarted` tells which). It records nothing, so
+    it is none of `record_kind`'s kinds; every reader says what it is instead.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / LOCK_FILE).touch()
+    ...     alone = only_claimed(Path(tmp))
+    ...     (Path(tmp) / CONFIG_FILE).touch()
+    ...     alone, only_claimed(Path(tmp))
+    (True, False)
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return False
+    return [e.name for e in entries] == [LOCK_FILE] and entries[0].is_file(follow_symlinks=False)
+
+
 def run_title(config: dict[str, Any]) -> str:
     """``name: env, agent NAME`` for a config in its JSON form.
 

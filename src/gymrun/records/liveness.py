@@ -9,7 +9,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from gymrun.records.layout import LOCK_FILE
+from gymrun.records.layout import LOCK_FILE, only_claimed
 
 
 def became(stored: str, has_summary: bool, meta: dict[str, Any] | None, directory: Path) -> str:
@@ -73,6 +73,23 @@ def process_alive(meta: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+NEVER_STARTED = (
+    "a run, sweep or duel that never started: nothing of it was recorded, and no process "
+    "holds its lock (killed as it started); it can be removed"
+)
+
+
+def unstarted(directory: Path) -> str | None:
+    """What `directory`, holding nothing but its lock file (see `layout.only_claimed`), is
+    in words: a run starting now while a process holds its lock, else one that never
+    started (`NEVER_STARTED`). None for any other directory."""
+    if not only_claimed(directory):
+        return None
+    if recording(directory):
+        return "a run, sweep or duel starting now: nothing of it is recorded yet"
+    return NEVER_STARTED
 
 
 # how a sweep or a duel that was stopped goes on (a sweep's directory holds no settings)

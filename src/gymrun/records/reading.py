@@ -42,7 +42,7 @@ from gymrun.records.layout import (
     VIDEO_DIR,
     kind_of,
 )
-from gymrun.records.liveness import became
+from gymrun.records.liveness import became, unstarted
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -86,6 +86,9 @@ def find_run(directory: Path) -> Path:
         raise RecordError(f"{directory}: {problem}")
     if is_recorded(directory):
         return directory
+    never = unstarted(directory)
+    if never is not None:
+        raise RecordError(f"{directory}: {never}")
     runs = [d for d in _subdirectories(directory) if is_recorded(d)]
     if not runs:
         raise RecordError(
@@ -109,6 +112,31 @@ def recorded_runs(directory: Path) -> list[Path]:
     names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
     order = {name: i for i, name in enumerate(names)}
     return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+
+
+def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The runs `directories` name (see `recorded_runs`), each once (by the directory it
+    resolves to), and notes on those left out: a run named twice, and a directory where a
+    run never started (a glob such as ``recordings/NAME/*`` takes it in) or is starting
+    now. A `RecordError` when nothing is left to compare."""
+    runs: dict[Path, Path] = {}
+    notes: list[str] = []
+    for directory in directories:
+        never = unstarted(directory)
+        if never is not None:
+            notes.append(f"{directory}: left out: {never}")
+            continue
+        for run in recorded_runs(directory):
+            key = run.resolve() if dataset_dir(run) is None else run
+            if key in runs:
+                same = "" if run == runs[key] else f" (as {runs[key]})"
+                notes.append(f"{run}: named twice{same}; compared once")
+            else:
+                runs[key] = run
+    if not runs:
+        said = notes[0] if len(notes) == 1 else f"nothing to compare: {len(notes)} left out"
+        raise RecordError(said)
+    return list(runs.values()), notes
 
 
 def _subdirectories(directory: Path) -> list[Path]:
@@ -551,7 +579,12 @@ def _meta(
     try:
         text, meta = files.read_json_text(directory, META_FILE)
     except FileNotFoundError:
-        return None, f"no {META_FILE} (the run was stopped as it started)", None
+        # a run writes it before its first summary.json: with one, it was removed since
+        started = os.path.lexists(directory / SUMMARY_FILE)
+        why = (
+            "it was removed since the run wrote it" if started else "the run stopped as it started"
+        )
+        return None, f"no {META_FILE} ({why})", None
     except RecordError as exc:
         problems.append(str(exc))
         return None, str(exc), None
@@ -584,7 +617,7 @@ def read_meta(directory: Path) -> dict[str, Any]:
     problems: list[str] = []
     meta, why, _ = _meta(directory, problems)
     if meta is None:
-        raise RecordError(problems[0] if problems else f"{directory / META_FILE}: {why}")
+        raise RecordError(problems[0] if problems else f"{directory}: {why}")
     return meta
 
 
@@ -696,7 +729,9 @@ def _parse(
             record = json.loads(line)
             _columns([record], reward_boundary)
         except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:
-            problem = f"{path}:{number}: not an episode record ({_reason(exc)})"
+            # gymrun never writes one (a line cut off is its start): an edit left it
+            why = "an empty line" if not line.strip() else _reason(exc)
+            problem = f"{path}:{number}: not an episode record ({why})"
             return _columns(records, reward_boundary), problem
         records.append(record)
     raise AssertionError("unreachable")  # the whole chunk parsed after all

@@ -22,6 +22,7 @@ from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import files, json_text
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
+from gymrun.records.liveness import unstarted
 from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
 
 
@@ -82,7 +83,13 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
     except RecordError as exc:
-        raise ResumeRefused(f"{where}: {exc}; it cannot be continued") from None
+        ended = _completed(directory)
+        said = (
+            "the run was complete already; nothing was played"
+            if ended
+            else "it cannot be continued"
+        )
+        raise ResumeRefused(f"{where}: {exc}; {said}") from None
     for name in sorted(set(_code(meta)) | set(_code(plan.provenance))):
         theirs, ours = _code(meta).get(name), _code(plan.provenance).get(name)
         if theirs != ours:
@@ -148,8 +155,18 @@ def recorded_config_path(directory: Path, where: str) -> Path:
     if os.path.lexists(directory / DUEL_FILE):
         raise ResumeRefused(f"{where}: a duel's directory; resume it with gymrun duel --resume DIR")
     if not os.path.lexists(directory / CONFIG_FILE):
-        raise ResumeRefused(f"{where}: not a run's directory (no {CONFIG_FILE} in it)")
+        said = unstarted(directory) or f"not a run's directory (no {CONFIG_FILE} in it)"
+        raise ResumeRefused(f"{where}: {said}")
     return directory / CONFIG_FILE
+
+
+def _completed(directory: Path) -> bool:
+    """Whether the run's summary says it completed (a fault elsewhere in its record does
+    not make it one to continue)."""
+    try:
+        return bool(read_summary_fields(directory)["status"] == "completed")
+    except RecordError:
+        return False
 
 
 def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
