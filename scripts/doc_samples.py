@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH = "100"
 HOME = "~/gymrun"  # how the samples name the checkout
 
-# Files the samples use that are not in the repo: a config with four mistakes, and one with
-# values YAML 1.1 reads otherwise.
+# Files the samples use that are not in the repo: a config with four mistakes, one with a
+# mistake only building finds, and one with values YAML 1.1 reads otherwise.
 FIXTURES = {
     "bad.yaml": """\
 env: CartPol-v1
@@ -48,6 +48,14 @@ agent:
   name: constant
   action: 0
 episods: 100
+""",
+    # a mistake only building the wrapper finds
+    "clip.yaml": """\
+env: CartPole-v1
+wrappers:
+  - name: ClipReward
+    min_reward: 5
+    max_reward: 1
 """,
     # values that YAML 1.1 and YAML 1.2 read differently
     "yaml11.yaml": """\
