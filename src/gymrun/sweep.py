@@ -31,7 +31,7 @@ from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import bootstrap_ci
-from gymrun.core.summary import Summary, verdict_of_seeds
+from gymrun.core.summary import Summary, SummaryBuilder, verdict_of_seeds
 from gymrun.errors import (
     ConfigError,
     FaultError,
@@ -46,10 +46,10 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_claimed
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, kind_of, only_claimed
 from gymrun.records.liveness import NEVER_STARTED, going
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import read_config, read_sweep_json
+from gymrun.records.reading import read_config, read_run, read_sweep_json
 from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
@@ -218,6 +218,7 @@ class SweepResult:
     sweep_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # what ended an interrupted sweep, if not Ctrl-C
+    problems: list[str] = field(default_factory=list)  # damage in its runs' records, read back
     provenance: dict[str, Any] = field(default_factory=dict)  # code hashes, workers' versions
 
     @property
@@ -289,23 +290,85 @@ class SweepResult:
 
 
 def read_sweep(directory: Path) -> SweepResult:
-    """The sweep recorded in `directory`, from its ``sweep.json``; a sweep that has not ended
-    (still going, or killed before it could) or with a damaged record is a `GymrunError`
-    saying so."""
+    """The sweep recorded in `directory`, from its ``sweep.json``. One that has not ended
+    (still going, or killed before it could: see `liveness.going`) has what became of it as
+    its status, its points summarised from the runs on disk, and a note saying how it goes
+    on; a damaged record is a `GymrunError` saying so."""
+    document = _sweep_json(directory)
     try:
-        document = read_sweep_json(directory)
+        result = SweepResult.from_json(document, directory)
+        if document["status"] == "running":  # its points are summarised when it ends
+            result.status, said = going(directory, "sweep")
+            result.points, result.problems = _recorded_points(document, directory, result.status)
+            result.notes.append(said)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
+    return result
+
+
+def read_sweep_document(directory: Path) -> dict[str, Any]:
+    """``sweep.json`` in `directory` as the sweep wrote it; for one that has not ended, with
+    its status and points as `read_sweep` has them (what became of it, what its runs
+    recorded)."""
+    document = _sweep_json(directory)
+    if document["status"] != "running":
+        return document
+    result = read_sweep(directory)
+    points = [point.to_json() for point in result.points]
+    return document | {
+        "status": result.status,
+        "best": result.best,
+        "bests": result.bests,
+        "points": points,
+    }
+
+
+def _sweep_json(directory: Path) -> dict[str, Any]:
+    try:
+        return read_sweep_json(directory)
     except FileNotFoundError:
         raise RecordError(
             f"{directory}: a sweep without {SWEEP_FILE}: still going, or stopped before it "
             "could write it (gymrun show DIR/RUN shows each run)"
         ) from None
-    if document["status"] == "running":
-        said = going(directory, "sweep")[1]
-        raise RecordError(f"{directory}: {said}; gymrun show DIR/RUN shows each run")
-    try:
-        return SweepResult.from_json(document, directory)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
+
+
+def _recorded_points(
+    document: dict[str, Any], directory: Path, status: str
+) -> tuple[list[PointResult], list[str]]:
+    """Each point of the sweep `document` describes, from the runs recorded in `directory`
+    (one never started counts nothing), and what in their records is damaged. A point not
+    every seed of which completed is `status`, what became of the sweep."""
+    grid = document["sweep"]
+    pairs = [(number, seed) for number in range(len(grid["points"])) for seed in grid["seeds"]]
+    played: list[list[_PlayedRun]] = [[] for _ in grid["points"]]
+    problems: list[str] = []
+    for (number, seed), label in zip(
+        pairs, _labels(grid["keys"], grid["points"], pairs), strict=True
+    ):
+        run_dir = directory / label
+        if kind_of(run_dir) != "run":
+            continue
+        episodes = SummaryBuilder(None)  # the rewards and metrics its point pools
+        run = read_run(run_dir, episodes.add_all)
+        problems += run.problems
+        played[number].append(
+            _PlayedRun(
+                seed,
+                episodes.finite_rewards(),
+                episodes.metric_values(),
+                run.summary,
+                run.became,
+                run.error,
+                run_dir,
+            )
+        )
+    seeds = len(grid["seeds"])
+    points = [
+        _point_result(values, runs, seeds, status)
+        for values, runs in zip(grid["points"], played, strict=True)
+    ]
+    return points, problems
 
 
 def run_sweep(
@@ -391,9 +454,13 @@ def _run_claimed(
         status, lost = play_sessions(sessions, executor, on_progress=on_progress)
         # Ending the sweep is not interrupted: every run, then sweep.json, says how it ended.
         guard.hold()
-        for session in sessions:
-            session.close("interrupted" if status == "interrupted" else "completed")
-        points = [_point_result(sweep, number, sessions) for number in range(len(sweep.points))]
+        closed = "interrupted" if status == "interrupted" else "completed"
+        played = _closed_runs(sweep, sessions, closed)
+        seeds = len(sweep.seeds)
+        points = [
+            _point_result(values, runs, seeds, "interrupted")
+            for values, runs in zip(sweep.points, played, strict=True)
+        ]
         seconds = (utc_now() - started).total_seconds()
         result = SweepResult(
             sweep,
@@ -412,6 +479,25 @@ def _run_claimed(
             _finish_record(result, directory, reserved, plans[0].reward_boundary, plotter)
         guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
     return result
+
+
+def _closed_runs(sweep: Sweep, sessions: list[RunSession], status: str) -> list[list[_PlayedRun]]:
+    """Each point's runs, their sessions closed as `status` (or as they ended)."""
+    played: list[list[_PlayedRun]] = [[] for _ in sweep.points]
+    for run, session in zip(sweep.runs, sessions, strict=True):
+        ended = session.close(status)
+        played[run.point].append(
+            _PlayedRun(
+                run.seed,
+                session.summary.finite_rewards(),
+                session.summary.metric_values(),
+                ended.summary,
+                ended.status,
+                None if ended.error is None else str(ended.error),
+                ended.run_dir,
+            )
+        )
+    return played
 
 
 def _provenance(plans: list[RunPlan], executor: Executor) -> dict[str, Any]:
@@ -498,13 +584,20 @@ def run_labels(sweep: Sweep) -> list[str]:
     >>> run_labels(sweep)
     ['epsilon=0.25-seed=1', 'epsilon=0.25-seed=2']
     """
-    ends = [key.rpartition(".")[2] for key in sweep.keys]
-    short = {k: e if ends.count(e) == 1 else k for k, e in zip(sweep.keys, ends, strict=True)}
+    return _labels(sweep.keys, sweep.points, [(run.point, run.seed) for run in sweep.runs])
+
+
+def _labels(
+    keys: list[str], points: list[dict[str, Any]], runs: list[tuple[int, int]]
+) -> list[str]:
+    """`run_labels` of the runs given as (point, seed): what ``sweep.json`` holds of them."""
+    ends = [key.rpartition(".")[2] for key in keys]
+    short = {k: e if ends.count(e) == 1 else k for k, e in zip(keys, ends, strict=True)}
     labels = []
-    for run in sweep.runs:
-        values = sweep.points[run.point]
-        parts = [f"{short[key]}={_text(values[key])}" for key in sweep.keys]
-        label = re.sub(r"[^A-Za-z0-9_.,+=-]+", "_", "-".join([*parts, f"seed={run.seed}"]))
+    for point, seed in runs:
+        values = points[point]
+        parts = [f"{short[key]}={_text(values[key])}" for key in keys]
+        label = re.sub(r"[^A-Za-z0-9_.,+=-]+", "_", "-".join([*parts, f"seed={seed}"]))
         if len(label) > 120:  # names stay well below every filesystem's limit
             label = f"{label[:100]}-{hashlib.sha1(label.encode()).hexdigest()[:8]}"
         labels.append(label)
@@ -512,8 +605,8 @@ def run_labels(sweep: Sweep) -> list[str]:
     for label in labels:
         seen[label] = seen.get(label, 0) + 1
     return [
-        label if seen[label] == 1 else f"{label}-p{run.point:03d}"
-        for label, run in zip(labels, sweep.runs, strict=True)
+        label if seen[label] == 1 else f"{label}-p{point:03d}"
+        for label, (point, _) in zip(labels, runs, strict=True)
     ]
 
 
@@ -545,54 +638,61 @@ def _pooled_metrics(
     return pooled
 
 
-def _point_result(sweep: Sweep, number: int, sessions: list[RunSession]) -> PointResult:
-    mine = [
-        (run, session)
-        for run, session in zip(sweep.runs, sessions, strict=True)
-        if run.point == number
-    ]
+@dataclass
+class _PlayedRun:
+    """A run of a sweep's point as the point's row counts it: its finite rewards and metric
+    values, its summary, and how it ended."""
+
+    seed: int
+    rewards: np.ndarray
+    metrics: dict[str, np.ndarray]
+    summary: Summary
+    status: str
+    error: str | None
+    run_dir: Path | None
+
+
+def _point_result(
+    values: dict[str, Any], played: list[_PlayedRun], seeds: int, unended: str
+) -> PointResult:
+    """The row of the point at `values`, from its runs `played` (of its `seeds`); `unended`
+    is its status when a run of it did not complete, but for a failed one."""
     # NaN or infinite rewards are left out, counted apart per run
-    parts = [s.summary.finite_rewards() for _, s in mine]
-    rewards = np.concatenate(parts) if parts else np.zeros(0)
-    results = [s.result for _, s in mine if s.result is not None]
-    summaries = [r.summary for r in results]
+    rewards = np.concatenate([run.rewards for run in played]) if played else np.zeros(0)
+    summaries = [run.summary for run in played]
     count = sum(x.count for x in summaries)
     steps = sum((x.mean_steps or 0.0) * x.count for x in summaries)
     reached = [x.reached for x in summaries]
     solved_each = [x.solved for x in summaries]
     low, high = bootstrap_ci(rewards) if len(rewards) else (None, None)
-    metrics = _pooled_metrics(summaries, [s.summary.metric_values() for _, s in mine], count)
-    statuses = {r.status for r in results}
-    status = "completed"
+    metrics = _pooled_metrics(summaries, [run.metrics for run in played], count)
+    statuses = {run.status for run in played}
+    status = unended
     if "failed" in statuses:
         status = "failed"
-    elif "interrupted" in statuses:
-        status = "interrupted"
+    elif statuses <= {"completed"} and len(played) == seeds:
+        status = "completed"
     return PointResult(
-        values=sweep.points[number],
+        values=values,
         episodes=count,
         mean_reward=float(rewards.mean()) if len(rewards) else None,
         ci_low=low,
         ci_high=high,
         mean_steps=steps / count if count else None,
         reached_share=None if None in reached or not count else sum(reached) / count,  # type: ignore[arg-type]
-        solved=None if None in solved_each or not mine else all(solved_each),
+        solved=None if None in solved_each or not played else all(solved_each),
         verdict=verdict_of_seeds(summaries, (low, high)),
-        solved_seeds=None if None in solved_each or not mine else sum(map(bool, solved_each)),
+        solved_seeds=None if None in solved_each or not played else sum(map(bool, solved_each)),
         metrics=metrics,
         status=status,
-        errors=[
-            f"seed {run.seed}: {r.error}"
-            for (run, _), r in zip(mine, results, strict=True)
-            if r.error
-        ],
+        errors=[f"seed {run.seed}: {run.error}" for run in played if run.error],
         runs=[
             {
                 "seed": run.seed,
-                "summary": r.summary.to_json(),
-                "status": r.status,
-                "run_dir": None if r.run_dir is None else str(r.run_dir),
+                "summary": run.summary.to_json(),
+                "status": run.status,
+                "run_dir": None if run.run_dir is None else str(run.run_dir),
             }
-            for (run, _), r in zip(mine, results, strict=True)
+            for run in played
         ],
     )

@@ -1,10 +1,12 @@
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gymrun.config import ExperimentConfig, config_schema, load_config
+from gymrun.config.wording import options_named
 from gymrun.errors import ConfigError
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -12,7 +14,7 @@ from tests.support.paths import CONFIGS
 WriteConfig = Callable[..., Path]
 
 
-def problems(path: Path, *overrides: str, **shortcuts: int) -> list[str]:
+def problems(path: Path, *overrides: str, **shortcuts: Any) -> list[str]:
     with pytest.raises(ConfigError) as exc:
         load_config(path, list(overrides), **shortcuts)
     return [str(p) for p in exc.value.problems]
@@ -318,19 +320,55 @@ def test_overrides_and_shortcuts(write_config: WriteConfig) -> None:
 
 def test_bad_overrides_name_the_option(write_config: WriteConfig) -> None:
     path = CONFIGS / "cartpole_epsilon.yaml"
-    assert problems(path, "wrappers.0.epsilon=2") == [
-        "--set wrappers.0.epsilon=2 wrappers.0.epsilon: Input should be less than or equal to 1"
+    with options_named():  # as the command line loads a config
+        assert problems(path, "wrappers.0.epsilon=2") == [
+            "--set wrappers.0.epsilon=2 wrappers.0.epsilon: Input should be less than or equal to 1"
+        ]
+        assert problems(path, "wrappers.3.epsilon=0.1", "episodes.x=2", "nokey", "seed=[1") == [
+            "--set wrappers.3.epsilon=0.1: wrappers.3 does not exist (the list has 1 item)",
+            "--set episodes.x=2: episodes is the value 100; it has no key 'x'",
+            "--set nokey: expected KEY=VALUE, e.g. episodes=10",
+            "--set seed=[1 seed: invalid YAML: while parsing a flow sequence expected ',' or ']', "
+            "but got '<stream end>'",
+        ]
+        assert problems(path, "epsilon=0.3") == ["--set epsilon=0.3 epsilon: unknown key"]
+        assert problems(path, "seed=-4") == [
+            "--set seed=-4 seed: Input should be greater than or equal to 0"
+        ]
+
+
+def test_a_library_call_names_what_it_was_passed() -> None:
+    path = CONFIGS / "cartpole_random.yaml"
+    assert problems(path, episodes=0) == [
+        "episodes=0 episodes: Input should be greater than or equal to 1"
     ]
-    assert problems(path, "wrappers.3.epsilon=0.1", "episodes.x=2", "nokey", "seed=[1") == [
-        "--set wrappers.3.epsilon=0.1: wrappers.3 does not exist (the list has 1 item)",
-        "--set episodes.x=2: episodes is the value 100; it has no key 'x'",
-        "--set nokey: expected KEY=VALUE, e.g. episodes=10",
-        "--set seed=[1 seed: invalid YAML: while parsing a flow sequence expected ',' or ']', "
-        "but got '<stream end>'",
+    assert problems(path, num_envs=0) == [
+        "num_envs=0 vector.num_envs: Input should be greater than or equal to 1"
     ]
-    assert problems(path, "epsilon=0.3") == ["--set epsilon=0.3 epsilon: unknown key"]
+    assert problems(path, "seed=1", "nokey") == [
+        "overrides[1] 'nokey': expected KEY=VALUE, e.g. episodes=10"
+    ]
     assert problems(path, "seed=-4") == [
-        "--set seed=-4 seed: Input should be greater than or equal to 0"
+        "overrides[0] 'seed=-4' seed: Input should be greater than or equal to 0"
+    ]
+    assert problems(path, agent="constant") == [
+        "agent='constant' agent.action: required key is missing "
+        "(add 'agent.action=VALUE' to overrides)"
+    ]
+    assert problems(path, wrappers=["epsilon_random"]) == [
+        "wrappers=['epsilon_random'] wrappers.0.epsilon: required key is missing "
+        "(add 'wrappers.0.epsilon=VALUE' to overrides)"
+    ]
+    # the command line names its options for the same mistakes
+    args = ["run", str(path), "-q", "--no-record"]
+    code, _, err = gymrun(*args, "-a", "constant", "-W", "epsilon_random", "--set", "seed=-4")
+    assert code == 2
+    assert err.splitlines() == [
+        "error: --wrapper epsilon_random wrappers.0.epsilon: required key is missing "
+        "(add --set wrappers.0.epsilon=VALUE)",
+        "error: --agent constant agent.action: required key is missing "
+        "(add --set agent.action=VALUE)",
+        "error: --set seed=-4 seed: Input should be greater than or equal to 0",
     ]
 
 

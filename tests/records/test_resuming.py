@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gymrun.records.reading import read_run
 from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
 from tests.support.processes import run_gymrun, start_gymrun
 
 # The balancing controller under random actions: episodes of every length, a few ms each.
@@ -305,21 +307,9 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
 @pytest.mark.slow  # a real sweep killed outright, as the OOM killer or a lost machine would
 def test_a_sweep_killed_outright_resumes_to_the_uninterrupted_record(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "300") + "sweep: {seeds: [0, 1]}\n")
-    process = start_gymrun("sweep", "s.yaml", "-o", "cut", cwd=tmp_path)
-    second = tmp_path / "cut" / "seed=1" / "episodes.jsonl"
-    try:
-        deadline = time.monotonic() + 60
-        while not (second.exists() and second.read_bytes().count(b"\n") >= 20):
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    killed_outright(tmp_path, "cut/seed=1/episodes.jsonl", "sweep", "s.yaml", "-o", "cut")
     shown = gymrun_process(tmp_path, "show", "cut")
-    assert shown.returncode == 2
+    assert shown.returncode == 0, shown.stderr
     assert "the sweep was killed before it could end (gymrun sweep CONFIG --resume" in (
         shown.stderr
     )
@@ -332,6 +322,70 @@ def test_a_sweep_killed_outright_resumes_to_the_uninterrupted_record(tmp_path: P
         assert recorded(tmp_path / "cut" / run) == recorded(tmp_path / "whole" / run)
     [resumption] = json.loads((tmp_path / "cut" / "seed=1" / "meta.json").read_text())["resumed"]
     assert resumption["from_episode"] >= 20
+
+
+def killed_outright(cwd: Path, recording: str, *args: str) -> None:
+    """``gymrun ARGS`` SIGKILLed, its whole group, once `recording` (a path in `cwd`) holds
+    20 episodes."""
+    process = start_gymrun(*args, cwd=cwd)
+    episodes = cwd / recording
+    try:
+        deadline = time.monotonic() + 60
+        while not (episodes.exists() and episodes.read_bytes().count(b"\n") >= 20):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.slow  # a real sweep killed outright
+def test_show_and_compare_tell_what_a_killed_sweep_finished(tmp_path: Path) -> None:
+    grid = "sweep: {wrappers.0.epsilon: [0.3, 0.5], seeds: [0, 1]}\n"
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "300") + grid)
+    second = "cut/epsilon=0.3-seed=1/episodes.jsonl"
+    killed_outright(tmp_path, second, "sweep", "s.yaml", "-o", "cut")
+    said = (
+        "note: its process is gone: the sweep was killed before it could end "
+        "(gymrun sweep CONFIG --resume cut goes on from there)\n"
+    )
+    shown = gymrun_process(tmp_path, "show", "cut")
+    assert (shown.returncode, shown.stderr) == (0, said)
+    played = 300 + read_run(tmp_path / "cut" / "epsilon=0.3-seed=1").summary.count
+    rows = [line.split("│") for line in shown.stdout.splitlines() if line.startswith("│")]
+    assert [(row[1].strip(), row[2].strip()) for row in rows] == [
+        ("0.3", f"{played} (killed)"),  # the runs it finished, and the one it was playing
+        ("0.5", "0 (killed)"),  # never started
+    ]
+    document = json.loads(gymrun_process(tmp_path, "show", "cut", "--json").stdout)
+    assert document["status"] == "killed"
+    assert [(p["episodes"], p["status"]) for p in document["points"]] == [
+        (played, "killed"),
+        (0, "killed"),
+    ]
+    compared = gymrun_process(tmp_path, "compare", "cut")
+    assert (compared.returncode, compared.stderr) == (0, said.replace("note: ", "note: cut: "))
+
+
+@pytest.mark.slow  # a real duel killed outright
+def test_show_and_compare_tell_a_killed_duel(tmp_path: Path) -> None:
+    configs = [str(CONFIGS / "cartpole_random.yaml"), str(CONFIGS / "cartpole_balance.yaml")]
+    duel = ["duel", *configs, "--set", "episodes=200", "-o", "d"]
+    killed_outright(tmp_path, "d/b-seed=0/episodes.jsonl", *duel)
+    said = (
+        "note: its process is gone: the duel was killed before it could end "
+        "(gymrun duel --resume d goes on from there)\n"
+    )
+    shown = gymrun_process(tmp_path, "show", "d")
+    assert (shown.returncode, shown.stderr) == (0, said)
+    assert "decision: undecided: killed after 0 seeds of each" in shown.stdout
+    document = json.loads(gymrun_process(tmp_path, "show", "d", "--json").stdout)
+    assert document["status"] == "killed"
+    compared = gymrun_process(tmp_path, "compare", "d")
+    assert (compared.returncode, compared.stderr) == (0, said.replace("note: ", "note: d: "))
 
 
 def _lines(run_dir: Path) -> list[bytes]:

@@ -89,21 +89,23 @@ def show(
 
 def _show_sweep(path: Path, documents: list[object] | None) -> None:
     from gymrun.cli.run_tables import sweep_table
-    from gymrun.records.reading import read_sweep_json
-    from gymrun.sweep import read_sweep
+    from gymrun.sweep import read_sweep, read_sweep_document
 
-    result = read_sweep(path)
-    if documents is not None:  # the file as the sweep wrote it
-        documents.append(read_sweep_json(path))
+    if documents is not None:  # the file as the sweep wrote it, with what became of it
+        documents.append(read_sweep_document(path))
         return
+    result = read_sweep(path)
     console().print(f"sweep {path}")
     console().print(sweep_table(result))
     err = console(stderr=True)
     for point in result.points:
         for error in point.errors:
             err.print(f"point {point.values}: failed: {error}", style="red")
-    if result.status != "completed":
+    for note in result.notes:  # one that has not ended: killed, or still going
+        err.print(f"note: {note}")
+    if result.status in ("interrupted", "failed"):
         err.print(f"the sweep was {result.status}")
+    damaged(result.problems)
 
 
 def _show_duel(path: Path, documents: list[object] | None) -> None:
@@ -112,13 +114,13 @@ def _show_duel(path: Path, documents: list[object] | None) -> None:
     from gymrun.records.reading import read_duel_json
 
     document = read_duel_json(path)
-    if documents is not None:  # the file as the duel wrote it
-        documents.append(document)
-        return
     said = None
     if document["status"] == "running":  # still going, or killed: as its lock tells
         status, said = going(path, "duel")
         document = document | {"status": status}
+    if documents is not None:  # the file as the duel wrote it, with what became of it
+        documents.append(document)
+        return
     console().print(f"duel {path}")
     print_duel(document)
     err = console(stderr=True)

@@ -355,7 +355,9 @@ def sweep_table(result: SweepResult) -> Table:
     table.add_column("episodes", justify="right", no_wrap=True)
     table.add_column("mean reward [95% CI]", justify="right", no_wrap=True)
     boundaries = [_point_boundary(point.runs) for point in result.points]
-    shown = len(set(boundaries)) > 1 and "reward_boundary" not in keys
+    # a point with no run recorded (a sweep killed before it) was judged against nothing
+    judged = {b for b, point in zip(boundaries, result.points, strict=True) if point.runs}
+    shown = len(judged) > 1 and "reward_boundary" not in keys
     if shown:
         table.add_column("boundary", justify="right", no_wrap=True)
     metrics = list(dict.fromkeys(name for point in result.points for name in point.metrics))

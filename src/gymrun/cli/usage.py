@@ -221,9 +221,11 @@ class Group(typer.core.TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         from gymrun.cli.console import exit_for
+        from gymrun.config.wording import options_named
 
         try:
-            return super().invoke(ctx)
+            with options_named():  # a config's messages name the options that gave it
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except BaseException as exc:

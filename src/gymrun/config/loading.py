@@ -26,6 +26,7 @@ from gymrun.config.schema import (
     expand_shorthands,
     section_form,
 )
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, line_of, read_yaml
 from gymrun.errors import ConfigError, GymrunError, Problem, did_you_mean
 
@@ -94,22 +95,27 @@ def env_config(
 def _shortcuts(
     episodes: int | None, seed: int | None, num_envs: int | None, dataset: str | None = None
 ) -> list[tuple[str, str, Any]]:
-    flags = {
-        "--episodes": ("episodes", episodes),
-        "--seed": ("seed", seed),
-        "--num-envs": ("vector.num_envs", num_envs),
-        "--dataset": ("record.dataset", dataset),
+    named = wording()
+    given = {
+        "episodes": ("episodes", episodes),
+        "seed": ("seed", seed),
+        "num_envs": ("vector.num_envs", num_envs),
+        "dataset": ("record.dataset", dataset),
     }
-    return [(flag, key, value) for flag, (key, value) in flags.items() if value is not None]
+    return [
+        (named.setting(keyword, value), key, value)
+        for keyword, (key, value) in given.items()
+        if value is not None
+    ]
 
 
 def _components(agent: str | None, wrappers: Sequence[str] | None) -> list[tuple[str, str, Any]]:
+    named = wording()
     chosen: list[tuple[str, str, Any]] = []
     if agent is not None:
-        chosen.append((f"--agent {agent}", "agent", {"name": agent}))
+        chosen.append((named.agent(agent), "agent", {"name": agent}))
     if wrappers:
-        names = " ".join(f"--wrapper {name}" for name in wrappers)
-        chosen.append((names, "wrappers", [{"name": name} for name in wrappers]))
+        chosen.append((named.wrappers(wrappers), "wrappers", [{"name": n} for n in wrappers]))
     return chosen
 
 
@@ -121,7 +127,7 @@ def validate_document(
     base_dir: Path | None = None,
     components: Sequence[tuple[str, str, Any]] = (),
 ) -> ExperimentConfig:
-    """Validate a parsed document after applying ``--set`` overrides and `extra` settings
+    """Validate a parsed document after applying `overrides` (``KEY=VALUE``) and `extra` settings
     (`components`, settings that replace the agent or wrappers, apply before the overrides).
 
     Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
@@ -231,7 +237,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
         elif error["type"] == "missing":
             message = "required key is missing"
         if error["type"] == "missing" and places.origin(loc) is not None:
-            message += f" (add --set {dotted(loc)}=VALUE)"  # named on the command line
+            message += f" ({wording().to_set(dotted(loc))})"  # given beside the file
         problems.append(places.problem(loc, message))
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 

@@ -1,4 +1,5 @@
-"""``--set KEY=VALUE`` overrides: dotted paths into a config document, values parsed as YAML."""
+"""Overrides (``--set KEY=VALUE`` on the command line): dotted paths into a config document,
+values parsed as YAML, each named as it was given (see `gymrun.config.wording`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gymrun.config.schema import expand_shorthands
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, parse_yaml
 from gymrun.errors import ConfigError, Problem
 
@@ -40,14 +42,16 @@ def apply_overrides(
     >>> apply_overrides(data, ["episodes=10", "agent=random"], origins, problems)
     {'episodes': 10, 'agent': {'name': 'random'}}
     """
-    for text in overrides:
-        if (garbled := not_utf8(f"--set {text}")) is not None:
+    named = wording()
+    for number, text in enumerate(overrides):
+        origin = named.override(number, text)
+        if (garbled := not_utf8(origin)) is not None:
             problems.append(garbled)
             continue
         key, sep, value_text = text.partition("=")
-        origin = f"--set {text}"
         if not sep or not key:
-            problems.append(Problem("--set", text, "expected KEY=VALUE, e.g. episodes=10"))
+            source, given = named.malformed(number, text)
+            problems.append(Problem(source, given, "expected KEY=VALUE, e.g. episodes=10"))
             continue
         try:
             value = parse_yaml(value_text, origin).data
@@ -63,7 +67,7 @@ def apply_overrides(
 
 
 def not_utf8(option: str) -> Problem | None:
-    r"""A problem naming `option` (``--set name=...``, as typed) when a byte of it is not
+    r"""A problem naming `option` (``--set name=...``, as given) when a byte of it is not
     UTF-8 (Python keeps such a byte of the command line as a lone surrogate), else None.
 
     >>> str(not_utf8("--set name=a\udcff"))

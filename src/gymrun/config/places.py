@@ -1,5 +1,6 @@
-"""Where each value of a config came from: its file and line, or the command-line option
-that gave it; every message about a config's value names that place."""
+"""Where each value of a config came from: its file and line, or what gave it besides the
+file (a command-line option, or a library call's argument: see `gymrun.config.wording`);
+every message about a config's value names that place."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from gymrun.errors import Problem
 
 @dataclass(frozen=True, eq=False)
 class Places:
-    """A config's `source` (its file), the line of each key there, and the option
-    (``--set KEY=VALUE``, ``--agent NAME``) each key given on the command line came from.
+    """A config's `source` (its file), the line of each key there, and what gave each key
+    given besides the file: the option (``--set KEY=VALUE``, ``--agent NAME``) or the
+    argument (``overrides[0] 'KEY=VALUE'``, ``agent='NAME'``).
 
     >>> places = Places("c.yaml", {("agent",): 3}, {("agent", "action"): "--set agent.action=5"})
     >>> str(places.problem(("agent", "name"), "x")), str(places.problem(("agent",), "y"))
@@ -31,7 +33,7 @@ class Places:
     __hash__ = None  # type: ignore[assignment]
 
     def origin(self, loc: Loc) -> str | None:
-        """The option that gave the value at `loc`: of those that set it, a section holding
+        """What gave the value at `loc` besides the file: of those that set it, a section holding
         it or a key inside it, the last (the most specific, or the latest change); None
         when the file gave it."""
         given = [

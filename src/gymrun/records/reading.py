@@ -42,7 +42,7 @@ from gymrun.records.layout import (
     VIDEO_DIR,
     kind_of,
 )
-from gymrun.records.liveness import became, unstarted
+from gymrun.records.liveness import became, going, unstarted
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -118,7 +118,8 @@ def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
     """The runs `directories` name (see `recorded_runs`), each once (by the directory it
     resolves to), and notes on those left out: a run named twice, and a directory where a
     run never started (a glob such as ``recordings/NAME/*`` takes it in) or is starting
-    now. A `RecordError` when nothing is left to compare."""
+    now; and on a sweep or duel that has not ended (killed, or still going). A
+    `RecordError` when nothing is left to compare."""
     runs: dict[Path, Path] = {}
     notes: list[str] = []
     for directory in directories:
@@ -126,7 +127,11 @@ def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
         if never is not None:
             notes.append(f"{directory}: left out: {never}")
             continue
-        for run in recorded_runs(directory):
+        found = find_run(directory)
+        unended = _unended(found)
+        if unended is not None:  # its runs are compared as far as they went
+            notes.append(f"{found}: {unended}")
+        for run in recorded_runs(found):
             key = run.resolve() if dataset_dir(run) is None else run
             if key in runs:
                 same = "" if run == runs[key] else f" (as {runs[key]})"
@@ -137,6 +142,19 @@ def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
         said = notes[0] if len(notes) == 1 else f"nothing to compare: {len(notes)} left out"
         raise RecordError(said)
     return list(runs.values()), notes
+
+
+def _unended(directory: Path) -> str | None:
+    """What became of the sweep or duel in `directory` whose record says it is running, in
+    words (see `liveness.going`); None for a run, and for a sweep or duel that ended."""
+    kind = kind_of(directory)
+    if kind not in ("sweep", "duel"):
+        return None
+    read = read_sweep_json if kind == "sweep" else read_duel_json
+    with contextlib.suppress(GymrunError, OSError):
+        if read(directory)["status"] == "running":
+            return going(directory, kind)[1]
+    return None
 
 
 def _subdirectories(directory: Path) -> list[Path]:

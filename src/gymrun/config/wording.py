@@ -1,0 +1,92 @@
+"""How messages about a config name what it was given besides its file: the options of the
+command line (``--set KEY=VALUE``, ``--episodes``), or the arguments of a library call
+(``overrides[0] 'KEY=VALUE'``, ``episodes=0``). A library call's arguments unless the
+command line says otherwise (`options_named`): it alone knows it is the command line.
+
+Light on purpose (nothing but the standard library): every command enters it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+
+class Arguments:
+    """What a library call (`load_config`, `load_sweep`, ...) was passed, as it was passed.
+
+    >>> Arguments().override(1, "episodes=x"), Arguments().setting("num_envs", 0)
+    ("overrides[1] 'episodes=x'", 'num_envs=0')
+    """
+
+    def override(self, number: int, text: str) -> str:
+        return f"overrides[{number}] '{text}'"
+
+    def malformed(self, number: int, text: str) -> tuple[str, str]:
+        """The place and key of an override that is not ``KEY=VALUE``."""
+        return self.override(number, text), ""
+
+    def setting(self, keyword: str, value: Any) -> str:
+        """A setting given by its keyword (`episodes`, `seed`, `num_envs`, `dataset`)."""
+        return f"{keyword}={_quoted(value)}"
+
+    def agent(self, name: str) -> str:
+        return f"agent={_quoted(name)}"
+
+    def wrappers(self, names: Sequence[str]) -> str:
+        return f"wrappers=[{', '.join(_quoted(name) for name in names)}]"
+
+    def to_set(self, key: str) -> str:
+        """How to give the missing value of `key`."""
+        return f"add '{key}=VALUE' to overrides"
+
+
+class Options(Arguments):
+    """What the command line was given, as it was typed.
+
+    >>> Options().override(1, "episodes=x"), Options().setting("num_envs", 0)
+    ('--set episodes=x', '--num-envs')
+    """
+
+    def override(self, number: int, text: str) -> str:
+        return f"--set {text}"
+
+    def malformed(self, number: int, text: str) -> tuple[str, str]:
+        return "--set", text
+
+    def setting(self, keyword: str, value: Any) -> str:
+        return f"--{keyword.replace('_', '-')}"
+
+    def agent(self, name: str) -> str:
+        return f"--agent {name}"
+
+    def wrappers(self, names: Sequence[str]) -> str:
+        return " ".join(f"--wrapper {name}" for name in names)
+
+    def to_set(self, key: str) -> str:
+        return f"add --set {key}=VALUE"
+
+
+def _quoted(value: Any) -> str:
+    # quoted by hand, not repr: a byte that is not UTF-8 stays one to be named as such
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+_OPTIONS: contextvars.ContextVar[bool] = contextvars.ContextVar("gymrun.options", default=False)
+
+
+def wording() -> Arguments:
+    """How what a config is given is named here: `Options` on the command line."""
+    return Options() if _OPTIONS.get() else Arguments()
+
+
+@contextmanager
+def options_named() -> Iterator[None]:
+    """Name what configs are given as the command line's options while it lasts."""
+    token = _OPTIONS.set(True)
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
