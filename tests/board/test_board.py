@@ -1049,3 +1049,24 @@ def test_a_duel_has_a_page_with_its_decision_and_its_runs_link_to_it(
     links = visit.page.eval_on_selector_all("a[href*='runs/']", "as => as.map(a => a.href)")
     assert len(links) == 12  # each run, by its seed
     visit.close()
+
+
+def test_a_killed_sweeps_page_shows_the_points_its_runs_recorded(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 5\n"
+        "wrappers: [{name: epsilon_random, epsilon: 0.1}]\n"
+        "sweep:\n  wrappers.0.epsilon: [0.1, 0.9]\n  seeds: [1, 2]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    # what a sweep killed outright leaves: its sweep.json as written at its start
+    record = tmp_path / "rec/s/sweep.json"
+    document = json.loads(record.read_text())
+    record.write_text(json.dumps(document | {"status": "running", "points": []}))
+    build_board(tmp_path / "rec", tmp_path / "site")
+    page = (tmp_path / "site/sweeps/s/index.html").read_text()
+    assert "killed" in page and "gymrun sweep CONFIG --resume" in page
+    rows = re.findall(r'<td>(0\.[19])</td><td class="num">(\d+)</td>', page)
+    assert rows == [("0.1", "10"), ("0.9", "10")]  # each point's two runs of 5 episodes
+    for point in document["points"]:  # the numbers the sweep printed, from its runs
+        assert f'<td class="num nowrap">{interval(point["mean_reward"], *point["ci95"])}' in page

@@ -21,7 +21,9 @@ class SweepEntry:
 
     id: str
     directory: str
-    status: str  # completed | interrupted | unfinished (no sweep.json) | damaged
+    # completed | interrupted | running | killed | unfinished (no sweep.json, or not to be
+    # told) | damaged
+    status: str
     problem: str | None = None
     name: str | None = None
     keys: list[str] = field(default_factory=list)
@@ -65,11 +67,19 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     entry.name = sweep["name"]
     entry.keys = list(sweep["keys"])
     entry.seeds = list(sweep["seeds"])
-    if document["status"] == "running":  # its points are summarised when it ends
+    if document["status"] == "running":
+        # its points are summarised when it ends: until then (or when it was killed before
+        # it could), what its runs recorded, as `gymrun show` has them
+        from gymrun.sweep import read_sweep_document
+
         entry.status, entry.problem = going(directory, "sweep")
-        return entry
+        try:
+            document = read_sweep_document(directory)
+        except GymrunError:  # a run of it damaged: the runs' own rows say which
+            return entry
+    else:
+        entry.status = document["status"]
     entry.points = [_point(point) for point in document["points"]]
-    entry.status = document["status"]
     entry.executor = document.get("executor") if isinstance(document.get("executor"), str) else None
     seconds = document.get("seconds")
     entry.seconds = seconds if isinstance(seconds, int | float) else None
