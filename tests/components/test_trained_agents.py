@@ -606,8 +606,9 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
     for case, (agent, rest, message) in cases.items():
         config = config_for(tmp_path, {"name": "sb3", **agent}, **rest)
         code, _, err = gymrun("run", str(config), "-o", "run")
-        line = config.read_text().splitlines().index(f"  path: {agent['path']}") + 1
-        said = f"error: {config}:{line} agent.path: agent sb3: {message}\n"
+        key = "algo" if "algo" in agent else "path"  # the value the problem is about
+        line = config.read_text().splitlines().index(f"  {key}: {agent[key]}") + 1
+        said = f"error: {config}:{line} agent.{key}: agent sb3: {message}\n"
         assert (code, err) == (2, said), case
         assert not Path("run").exists()  # nothing was recorded: the run never started
         assert gymrun("run", str(config), "--workers", "2", "--no-record")[:3:2] == (2, err)
@@ -686,7 +687,7 @@ def test_validate_refuses_the_algorithm_and_device_a_run_could_not_load(
     cases = {
         "algo": (
             "dqn",
-            f"agent.path: agent sb3: {models}/ppo.zip was saved by PPO (its policy class is "
+            f"agent.algo: agent sb3: {models}/ppo.zip was saved by PPO (its policy class is "
             "from stable_baselines3.common.policies), which DQN cannot load: set algo: ppo, "
             "or leave it out",
         ),
@@ -697,7 +698,7 @@ def test_validate_refuses_the_algorithm_and_device_a_run_could_not_load(
         config.write_text(
             f"env: CartPole-v1\nagent:\n  name: sb3\n  path: {models}/ppo.zip\n  {key}: {value}\n"
         )
-        line = 4 if key == "algo" else 5
+        line = 5  # the key's own line
         for command in (["validate"], ["run", "--no-record"]):
             code, out, err = gymrun(*command, str(config))
             assert code == 2 and out == "", (key, command)

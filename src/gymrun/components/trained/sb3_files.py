@@ -251,7 +251,8 @@ def _told(file: Path, data: dict[str, Any], algo: str) -> Algorithm:
         raise AgentError(
             f"agent sb3: {file} was saved by {saved_by.name} (its policy class is from "
             f"{_policy_module(data)}), which {algorithm.name} cannot load: set algo: "
-            f"{saved_by.key}, or leave it out"
+            f"{saved_by.key}, or leave it out",
+            key=("agent", "algo"),
         )
     return algorithm
 
