@@ -377,9 +377,9 @@ def test_a_comparison_refreshed_live_keeps_the_readers_ticks_and_ticks_a_new_gro
     visit = Visit(browser, compare)
     page = visit.page
     page.evaluate("window.stayed = true")  # gone if the page were loaded again
-    boxes = page.locator("input[data-pick]")
-    unticked = boxes.nth(1).get_attribute("data-pick")
-    boxes.nth(1).uncheck()
+    unticked = page.locator("input[data-pick]").nth(1).get_attribute("data-pick")
+    # by its key: a refresh in between may have put the groups in another order
+    page.locator(f'input[data-pick="{unticked}"]').uncheck()
 
     def ticks() -> dict[str, bool]:
         return page.evaluate(
