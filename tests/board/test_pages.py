@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -373,7 +374,14 @@ def test_a_comparison_refreshed_live_keeps_the_readers_ticks_and_ticks_a_new_gro
     for episodes in ("3", "4"):  # two groups: their configs differ in episodes
         gymrun_in(root.parent, "run", "MountainCar-v0", "-n", episodes, "--seed", "0", "-q")
     compare = address + "envs/MountainCar-v0/compare.html"
-    wait_for(lambda: urllib.request.urlopen(compare).read().count(b"data-pick=") == 2)
+
+    def groups_served() -> int:
+        try:
+            return urllib.request.urlopen(compare).read().count(b"data-pick=")
+        except urllib.error.HTTPError:  # not built yet (a busy machine builds later)
+            return 0
+
+    wait_for(lambda: groups_served() == 2)
     visit = Visit(browser, compare)
     page = visit.page
     page.evaluate("window.stayed = true")  # gone if the page were loaded again
