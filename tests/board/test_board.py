@@ -202,7 +202,7 @@ def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_pa
     untouched = [p for p in before if p.relative_to(out).as_posix() not in written]
     touched = [p.name for p in untouched if p.stat().st_mtime_ns != before[p]]
     # the build's own record of what it read, and of the rows it made
-    assert sorted(touched) == [".board-rows.json", ".board.json"]
+    assert touched == [".board.db"]
     shutil.rmtree(new)
     build_board(root, out)
     assert not (out / page).exists()  # a run removed from the recordings leaves the board
@@ -233,7 +233,7 @@ def test_a_run_whose_page_was_removed_from_the_board_is_read_again(tmp_path: Pat
     assert build_board(root, out).read == 2
 
 
-def test_a_build_reads_rows_only_when_something_changed_and_only_those_its_record_names(
+def test_a_record_that_is_not_the_boards_makes_the_build_read_every_run_again(
     tmp_path: Path,
 ) -> None:
     def new_run() -> None:
@@ -242,22 +242,26 @@ def test_a_build_reads_rows_only_when_something_changed_and_only_those_its_recor
     new_run()
     root, out = tmp_path / "recordings", tmp_path / "site"
     build_board(root, out)
-    rows = out / ".board-rows.json"
-    first_rows = rows.read_bytes()
-    rows.write_text("damaged")
-    again = build_board(root, out)  # nothing new: no row is read, nothing is written
-    assert (again.runs, again.read, again.written) == (1, 0, [])
+    record = out / ".board.db"
+    first_record = record.read_bytes()
     new_run()
-    third = build_board(root, out)  # the rows are not rows: every run is read again
-    assert (third.runs, third.read) == (2, 2)
+    assert build_board(root, out).read == 1  # the record it wrote is taken
+    record.write_text("damaged")
+    again = build_board(root, out)  # not a record: every run is read again, no page changed
+    assert (again.runs, again.read, again.written) == (2, 2, [])
+    assert build_board(root, out).read == 0  # and the record it made is taken
+    record.write_bytes(first_record)  # an earlier build's record: the runs since are read
     new_run()
-    assert build_board(root, out).read == 1  # the rows it wrote are taken
-    rows.write_bytes(first_rows)  # rows of an earlier build: not those the record names
-    new_run()
-    fifth = build_board(root, out)
-    assert (fifth.runs, fifth.read) == (4, 4)
+    fourth = build_board(root, out)
+    assert (fourth.runs, fourth.read) == (3, 2)
     board = leaderboard(out, "CartPole-v1")["runs"]
-    assert len(board) == 4 and all(row["episodes"] == 5 for row in board)
+    assert len(board) == 3 and all(row["episodes"] == 5 for row in board)
+    # the record of a board built by an older version is replaced, and the board built anew
+    (out / ".board.json").write_text("{}")
+    (out / ".board-rows.json").write_text("{}")
+    record.unlink()
+    assert build_board(root, out).read == 3
+    assert sorted(p.name for p in out.glob(".board*")) == [".board.db"]
 
 
 def settle(root: Path) -> None:
@@ -541,7 +545,7 @@ def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -
     code, _, err = gymrun("board", str(recordings.root), "--out", "mine")
     assert code == 2
     assert err == (
-        "error: --out mine: the directory is not empty and holds no board (.board.json); "
+        "error: --out mine: the directory is not empty and holds no board (.board.db); "
         "nothing in it was touched (choose another directory)\n"
     )
     assert Path("mine/notes.txt").read_text() == "keep"
@@ -753,8 +757,8 @@ def test_serve_sends_only_what_the_board_wrote(server: tuple[str, Path], tmp_pat
     (site / "key.txt").symlink_to(secret)  # planted in the site, not made by the board
     (site / "runs" / "linked").symlink_to(tmp_path)
     os.mkfifo(site / "pipe.txt")
-    assert (site / ".board-rows.json").is_file()  # the build's record, not the board's
-    hidden = (".board.json", ".board-rows.json", "runs/.partial")
+    assert (site / ".board.db").is_file()  # the build's record, not the board's
+    hidden = (".board.db", "runs/.partial")
     (site / "runs" / ".partial").write_text("half written")
     for name in ("key.txt", "runs/linked/id_rsa", "pipe.txt", "../id_rsa", *hidden):
         status, page = requested(address, urllib.parse.urlsplit(address).netloc, path=name)

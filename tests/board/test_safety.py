@@ -4,9 +4,12 @@ record never stops the build of the rest."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,17 @@ def build(out: str = "site") -> dict[str, object]:
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def record(site: str) -> Iterator[sqlite3.Connection]:
+    """The board's record of its last build (``.board.db``), open to change by hand."""
+    db = sqlite3.connect(Path(site, ".board.db"))
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()
 
 
 def published(site: Path) -> list[bytes]:
@@ -89,14 +103,22 @@ def test_a_manifest_never_makes_a_build_remove_what_it_did_not_make(
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "thesis.tex").write_text("years of work")
-    manifest_path = Path("site/.board.json")
-    manifest = json.loads(manifest_path.read_text())
     bad = "../../victim"
-    if where == "envs":
-        manifest["envs"].append(bad)
-    else:
-        manifest[where][bad] = manifest["runs"]["a"] if where == "runs" else {}
-    manifest_path.write_text(json.dumps(manifest))
+    with record("site") as db:  # the board's record, planted with a path out of the board
+        if where == "runs":
+            db.execute(
+                "INSERT INTO runs SELECT ?, signature, status, env, tier, low, value, grp, seed, "
+                "score, started_at, boundary, metrics, entry, row, cells FROM runs WHERE id = 'a'",
+                (bad,),
+            )
+        else:
+            [(value,)] = db.execute("SELECT value FROM record WHERE key = ?", (where,))
+            part = json.loads(value)
+            if where == "envs":
+                part.append(bad)
+            else:
+                part[bad] = {}
+            db.execute("UPDATE record SET value = ? WHERE key = ?", (json.dumps(part), where))
     shutil.rmtree("rec/a")  # gone: the build removes its folder, and only its
     recorded("b")
     build()
@@ -112,19 +134,20 @@ def test_a_planted_listing_never_makes_a_build_read_outside_the_recordings(
     outside = tmp_path / "outside" / "t"  # a run of someone else's, beside the recordings
     shutil.copytree("rec/a", outside)
     build()
-    manifest_path = Path("site/.board.json")
-    manifest = json.loads(manifest_path.read_text())
     here = os.stat("rec")
-    # a listing that would hold for the recordings folder, naming a folder outside it
-    manifest["listings"]["."] = [
-        here.st_ino,
-        here.st_mtime_ns,
-        here.st_mtime_ns + 10**10,
-        "",
-        "a\0../outside",
-        "",
-    ]
-    manifest_path.write_text(json.dumps(manifest))
+    with record("site") as db:
+        [(value,)] = db.execute("SELECT value FROM record WHERE key = 'listings'")
+        listings = json.loads(value)
+        # a listing that would hold for the recordings folder, naming a folder outside it
+        listings["."] = [
+            here.st_ino,
+            here.st_mtime_ns,
+            here.st_mtime_ns + 10**10,
+            "",
+            "a\0../outside",
+            "",
+        ]
+        db.execute("UPDATE record SET value = ? WHERE key = 'listings'", (json.dumps(listings),))
     assert build()["runs"] == 1
     assert not any(b"outside" in page for page in published(Path("site")))
 

@@ -34,6 +34,9 @@ REWARD = "reward"  # the score of a run by default: its mean episode reward
 MATRIX_GROUPS = 24
 
 
+_CONFIG_SEED: Any = object()
+
+
 @dataclass(frozen=True)
 class Member:
     """What grouping needs of a run."""
@@ -45,14 +48,17 @@ class Member:
     started_at: str | None = None
     provenance: Any = None  # meta.json's "agent"
     key: str | None = None  # its `group_key`, when known already (else made from the config)
+    # its seed: its config's, unless given (members of a group may share one config, each
+    # with its own seed: a board of thousands of runs holds one config per group)
+    seed: Any = field(default=_CONFIG_SEED, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seed is _CONFIG_SEED:
+            object.__setattr__(self, "seed", self.config.get("seed"))
 
     @property
     def env(self) -> str:
         return str(self.config["env"]["id"])
-
-    @property
-    def seed(self) -> Any:
-        return self.config.get("seed")
 
 
 def reward_boundary(config: dict[str, Any]) -> float | None:
@@ -339,13 +345,15 @@ class _Memo:
 
 
 def _key(kind: str, *samples: np.ndarray) -> str:
-    """A statistic's key: its kind and its inputs' numbers, as text (repr: a board makes
-    thousands of keys at each build, and JSON would be no more exact).
+    """A statistic's key: its kind and a digest of its inputs' numbers as text (repr: a
+    board makes thousands of keys at each build, and JSON would be no more exact; a digest:
+    the keys of a board's groups are kept, whatever the size of each group).
 
     >>> _key("iqm", np.array([1.0, 2.5]))
-    'iqm:[[1.0, 2.5]]'
+    'iqm:efe33d44366b9fb0a24324a6'
     """
-    return f"{kind}:{[sample.tolist() for sample in samples]!r}"
+    text = repr([sample.tolist() for sample in samples])
+    return f"{kind}:{hashlib.sha1(text.encode()).hexdigest()[:24]}"
 
 
 def _comparison(

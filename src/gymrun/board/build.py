@@ -5,33 +5,33 @@ The site is plain files that work from ``file://`` and offline: an index with on
 leaderboard per environment, a page per run, per sweep, per duel and per environment, a comparison
 of each environment's groups of runs, and beside every figure the JSON it was drawn from.
 
-Builds are incremental. ``.board.json`` in the output keeps each run's stamp (the sizes
-and times of its files) and status, and ``.board-rows.json`` its row and the statistics of
-its group: a run whose files did not change is not read again, a build that finds nothing
-new reads no row, and a page is written only when its content changed.
+Builds are incremental. ``.board.db`` in the output (`gymrun.board.store`) keeps each
+run's stamp (the sizes and times of its files), status and row, and the statistics of its
+group: a run whose files did not change is not read again, a build that finds nothing new
+reads no row, and a page is written only when its content changed. Rows stay on disk and
+are streamed into the pages that show thousands of them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import math
 import os
 import re
-import secrets
 import shlex
+import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from markupsafe import Markup
 
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
+from gymrun.board import store
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
@@ -40,24 +40,23 @@ from gymrun.board.site import (
     episode_body,
     json_bytes,
     jsonable,
-    read_board_json,
     script_bytes,
     script_data,
     site_base,
     templates_fingerprint,
+    url,
 )
+from gymrun.board.store import Store, json_list
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
-from gymrun.errors import FaultError, GymrunError, UsageError
+from gymrun.errors import FaultError, UsageError
 from gymrun.numbers import figure
 from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
 
-MANIFEST = ".board.json"
-ROWS = ".board-rows.json"  # the rows of the runs in MANIFEST, read only when one changed
-MANIFEST_LIMIT = 1_000_000_000  # the rows of ten thousand runs, with room to spare
-FORMAT = 4
+FORMAT = store.FORMAT
+Taken = TypeVar("Taken")
 LEADERS = 10  # rows of each environment's leaderboard on the index
 PICKED = 24  # groups ticked on a comparison page to start with (the best by IQM)
 ENV_ROWS = 100  # rows of an environment's page without its script (with it, every run)
@@ -122,9 +121,9 @@ def check_dirs(root: Path, out: Path) -> None:
         raise UsageError(f"--out {out}: exists and is not a directory")
     if blocking is not None:
         raise UsageError(f"--out {out}: {blocking} is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+    if out.is_dir() and any(out.iterdir()) and not store.held_by_board(out):
         raise UsageError(
-            f"--out {out}: the directory is not empty and holds no board ({MANIFEST}); "
+            f"--out {out}: the directory is not empty and holds no board ({store.FILE}); "
             "nothing in it was touched (choose another directory)"
         )
 
@@ -146,15 +145,8 @@ def file_in_the_way(path: Path) -> Path | None:
 
 @dataclass
 class Kept:
-    """What a server keeps between its builds: the last build's record and rows (not read
-    from disk again) and when they were last written there (every `MANIFEST_EVERY` seconds
-    at most: they only spare the next start from reading every run again)."""
+    """What a server keeps between its builds."""
 
-    manifest: dict[str, Any] = field(default_factory=dict)
-    rows: dict[str, Any] | None = None  # as `_load_rows` gives them; None: not read yet
-    saved: float = -math.inf
-    unsaved: bool = False
-    rows_unsaved: bool = False
     # The pages of many runs (the index, leaderboards, comparisons) show running runs'
     # rows as they were at most `LIVE_PAGES_EVERY` seconds ago: not made again each time a
     # running run has new episodes (its own page is). `behind`: some rows are newer.
@@ -164,17 +156,7 @@ class Kept:
     # there, so a long run's new episodes cost what they are, not what the run is
     reads: dict[str, ReadSoFar] = field(default_factory=dict)
 
-    def save(self, out: Path) -> None:
-        """Write the record (and the rows, if they changed) now, if the last build left it
-        unwritten."""
-        if self.unsaved:
-            self.manifest = _write_record(
-                out, self.manifest, self.rows if self.rows_unsaved else None
-            )
-            self.saved, self.unsaved, self.rows_unsaved = time.monotonic(), False, False
 
-
-MANIFEST_EVERY = 30.0
 LIVE_PAGES_EVERY = 10.0
 
 
@@ -219,21 +201,11 @@ def build_board(
         raise FaultError(
             f"{said}: {exc.strerror or exc} (the next build goes on from what was written)"
         ) from exc
-    finally:
-        gc.unfreeze()  # the record's objects (frozen in `_build`) are the collector's again
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cycle collector paused (its passes over the objects being made took as long as
-    making them)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+    except sqlite3.Error as exc:  # its record: the same, or a lock held on a shared disk
+        raise FaultError(
+            f"--out {out}: cannot write the board: {store.failure(exc)} "
+            "(the next build goes on from what was written)"
+        ) from exc
 
 
 def _build(
@@ -246,69 +218,68 @@ def _build(
     started = time.perf_counter()
     check_dirs(root, out)
     out.mkdir(parents=True, exist_ok=True)
+    # made at once, with a record of nothing: a first build stopped before its end (Ctrl-C:
+    # one of thousands of runs takes a while) leaves a board that the next build takes up,
+    # not a folder it refuses as someone else's
+    board = Store(out)
+    try:
+        return _build_in(board, root, out, changed, kept, on_progress, started)
+    finally:
+        board.close()
+
+
+def _build_in(
+    board: Store,
+    root: Path,
+    out: Path,
+    changed: Collection[Path] | None,
+    kept: Kept | None,
+    on_progress: Callable[[int, int], None] | None,
+    started: float,
+) -> BuildReport:
     source = str(root.resolve())
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
-    if not (out / MANIFEST).exists():
-        # A record of nothing first: a first build stopped before its end (Ctrl-C, a
-        # first build of thousands of runs takes a while) leaves a board that the next
-        # build takes up, not a folder it refuses as someone else's.
-        _write_record(out, _no_record(source), None)
-    # The last build's record: a stamp and a status per run, its listings, its sweeps and
-    # duels (its runs' rows are read below, only if something changed). Objects in the
-    # millions, none in a cycle, that the collector's passes would walk again and again
-    # while they are read and while the build makes its own: it is paused as they are
-    # read, and they are frozen out of its way until the end.
-    with _collector_paused():
-        manifest = kept.manifest if kept is not None and kept.manifest else _load_manifest(out)
-        gc.freeze()
-    fresh = manifest.get("source") != source or manifest.get("fingerprint") != fingerprint
-    old_runs: dict[str, Any] = {} if fresh else manifest.get("runs", {})
-    old_sweeps: dict[str, Any] = {} if fresh else manifest.get("sweeps", {})
-    old_duels: dict[str, Any] = {} if fresh else manifest.get("duels", {})
+    record = board.record
+    fresh = record["source"] != source or record["fingerprint"] != fingerprint
+    # the last build's runs: each one's stamp and status (their rows stay on disk)
+    old_runs = {} if fresh else board.stamps()
+    old_sweeps: dict[str, Any] = {} if fresh else record["sweeps"]
+    old_duels: dict[str, Any] = {} if fresh else record["duels"]
     site = Site(out)
     site.assets()
     notes: list[str] = []
     looked_at = _only(root, changed, old_runs)
-    old_listings = manifest.get("listings", {}) if manifest.get("source") == source else {}
+    old_listings = record["listings"] if record["source"] == source else {}
     if looked_at is None:
         found = scan(root, old_listings)
     else:
         found = _known(root, old_runs, old_sweeps, old_duels, old_listings)
     parents = {board_id(root, d): "sweep" for d in found.sweeps}
     parents |= {board_id(root, d): "duel" for d in found.duels}
-    run_records: dict[str, Any] = {}
-    unchanged: list[str] = []  # runs whose row the last build kept, to be taken as it was
+    stamps: dict[str, str] = {}  # each run's stamp now, in path order
+    statuses: dict[str, str] = {}  # each run's status, as far as it is known yet
     changes: list[tuple[Path, tuple[str, str] | None]] = []
     pages = _Pages(os.fspath(out))
-
-    def read_again(run_id: str) -> None:
-        parent = run_id.rpartition("/")[0]  # the sweep or duel it belongs to, if any
-        where = (parents[parent], parent) if parent in parents else None
-        changes.append((Path(found.runs[run_id]), where))
 
     for run_id, run_dir in found.runs.items():
         cached = old_runs.get(run_id)
         if looked_at is not None and run_id not in looked_at and cached is not None:
-            stamp = cached["signature"]  # nothing changed in it
+            stamp = cached[0]  # nothing changed in it
         else:
             stamp = found.stamps.get(run_id) or run_stamp(run_dir)
-        if (
-            cached is not None
-            and cached["signature"] == stamp
-            and cached["status"] not in LIVE
-            and run_id in pages
-        ):
-            run_records[run_id] = cached
-            unchanged.append(run_id)
+        stamps[run_id] = stamp
+        if cached is not None and cached[0] == stamp and cached[1] not in LIVE and run_id in pages:
+            statuses[run_id] = cached[1]  # its row is kept as it was: not made again
         else:
-            run_records[run_id] = {"signature": stamp, "status": None}
-            read_again(run_id)
-    gone = [run_id for run_id in old_runs if run_id not in run_records]
+            parent = run_id.rpartition("/")[0]  # the sweep or duel it belongs to, if any
+            where = (parents[parent], parent) if parent in parents else None
+            changes.append((Path(run_dir), where))
+    gone = [run_id for run_id in old_runs if run_id not in stamps]
     if kept is not None and kept.reads:  # a recording run removed is not read on from
         present = {str(Path(run_dir)) for run_dir in found.runs.values()}
         kept.reads = {key: read for key, read in kept.reads.items() if key in present}
     by_parent: dict[str, list[str]] = {}
-    for run_id in run_records:
+    for run_id in stamps:
         by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
     # sweeps and duels, by their ids: directory, runs inside, and stamp
     sweep_stamps = _parents(root, found.sweeps, by_parent)
@@ -320,107 +291,117 @@ def _build(
     )
     # the pages of many runs were left behind the rows of running runs, long enough ago
     catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
+    environments_before = len(record["envs"])
     if quiet and not changes and not catch_up:
         # nothing new: every page is as the last build left it, and no row is read (the
         # folders listed anew are kept, so that the next build need not list them)
         if found.listings != old_listings:
-            _keep(out, manifest | {"listings": found.listings}, None, kept)
-        elif kept is not None:
-            kept.manifest = manifest  # as on disk: not read again at the next build
-        statuses = [record["status"] for record in run_records.values()]
+            with board.changes():
+                board.keep(listings=found.listings)
         return _report(
-            out, statuses, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
+            out,
+            list(statuses.values()),
+            len(old_sweeps),
+            len(old_duels),
+            environments_before,
+            started,
+            notes,
         )
-    # Something changed: the rows the last build kept, each checked as it is taken (one
-    # this version did not write, or that is missing, is read again from its run).
-    with _collector_paused():
-        old_rows = _old_rows(out, manifest, kept, fresh)
-        gc.freeze()
-    kept_rows: dict[str, Any] = old_rows["runs"]
-    runs: dict[str, RunEntry] = {}
-    rows: dict[str, Any] = {}
-    for run_id in unchanged:
-        row = kept_rows.get(run_id)
-        entry = None if row is None else _kept_row(row)
-        if entry is not None:
-            runs[run_id], rows[run_id] = entry, row  # as it was: not made again
-        else:
-            read_again(run_id)
-    same_rows = True  # every run read again has the row it had
-    running = True  # every run read again was running, and still is
-    reads = None if kept is None else kept.reads
-    for entry_json, files in _refresh(root, site, changes, on_progress, reads):
-        entry = RunEntry.from_json(entry_json)
-        runs[entry.id], rows[entry.id] = entry, entry_json
-        run_records[entry.id] = {
-            "signature": run_records[entry.id]["signature"],
-            "status": entry.status,
-        }
-        site.written.extend(map(Path, files))
-        old = kept_rows.get(entry.id)
-        same_rows = same_rows and old == entry_json
-        running = running and old is not None and old.get("status") in LIVE
-        running = running and entry.status in LIVE
-    runs = {run_id: runs[run_id] for run_id in run_records}  # in path order
-    rows = {run_id: rows[run_id] for run_id in run_records}
-    read = len(changes)
-    soon = kept is not None and running and time.monotonic() < kept.pages_due
-    if quiet and not catch_up and (same_rows or soon):
-        # runs read again whose rows did not change (a running run with no new episode),
-        # or running runs with new episodes shortly after the last pages of many runs:
-        # their own pages are written, the pages of many runs are as they were
-        if kept is not None and not same_rows:
-            kept.behind = True
-        record = manifest | {"runs": run_records, "listings": found.listings}
-        _keep(out, record, None if same_rows else old_rows | {"runs": rows}, kept)
-        statuses = [run.status for run in runs.values()]
-        report = _report(
-            out, statuses, len(old_sweeps), len(old_duels), len(manifest["envs"]), started, notes
-        )
-        report.read, report.written = read, list(site.written)
-        return report
-    if kept is not None:
-        kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
-    site.remove(f"runs/{run_id}" for run_id in gone)
+    with board.changes():  # undone if the build stops: its runs are read again next time
+        if fresh:
+            board.clear()
+        board.remove(gone)
+        same_rows = True  # every run read again has the row it had
+        running = True  # every run read again was running, and still is
+        reads = None if kept is None else kept.reads
+        for entry, files in _refresh(root, site, changes, on_progress, reads):
+            same, before = board.put(entry, stamps[entry.id])
+            statuses[entry.id] = entry.status
+            site.written.extend(map(Path, files))
+            same_rows = same_rows and same
+            running = running and before in LIVE and entry.status in LIVE
+        read = len(changes)
+        soon = kept is not None and running and time.monotonic() < kept.pages_due
+        if quiet and not catch_up and (same_rows or soon):
+            # runs read again whose rows did not change (a running run with no new
+            # episode), or running runs with new episodes shortly after the last pages of
+            # many runs: their own pages are written, the pages of many runs are as they were
+            if kept is not None and not same_rows:
+                kept.behind = True
+            board.keep(listings=found.listings)
+            report = _report(
+                out,
+                [statuses[r] for r in stamps],
+                len(old_sweeps),
+                len(old_duels),
+                environments_before,
+                started,
+                notes,
+            )
+            report.read, report.written = read, list(site.written)
+            return report
+        if kept is not None:
+            kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
+        site.remove(f"runs/{run_id}" for run_id in gone)
+        report = _pages(board, root, site, stamps, sweep_stamps, duel_stamps, source, notes)
+        board.keep(fingerprint=fingerprint, source=source, listings=found.listings)
+    report.runs, report.damaged = len(stamps), sum(s == "damaged" for s in statuses.values())
+    report.running = sum(s in LIVE for s in statuses.values())
+    report.seconds, report.read = time.perf_counter() - started, read
+    report.written = [p for p in site.written if p.name != store.FILE]
+    return report
 
-    members = [member for run in runs.values() if (member := run.member()) is not None]
-    statistics: dict[str, Any] = old_rows["statistics"]
+
+def _pages(
+    board: Store,
+    root: Path,
+    site: Site,
+    stamps: dict[str, str],
+    sweep_stamps: dict[str, tuple[Path, list[str], str]],
+    duel_stamps: dict[str, tuple[Path, list[str], str]],
+    source: str,
+    notes: list[str],
+) -> BuildReport:
+    """Write the pages of many runs (the index, each environment's, each sweep's and duel's)
+    from the rows the board holds, and keep what they were made of."""
+    record = board.record
+    members = board.members(stamps)
+    statistics: dict[str, Any] = dict(record["statistics"])
     comparisons = {c.env: c for c in compare(members, statistics)}
     # runs of one environment have nothing to aggregate across tasks
     across_tasks = normalized_comparison(members if len(comparisons) > 1 else [])
+    del members
     slugs = _slugs(sorted(comparisons))
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
     for sweep_id, (directory, inside, sweep_stamp) in sweep_stamps.items():
-        cached = old_sweeps.get(sweep_id)
-        if cached is not None and cached["signature"] == sweep_stamp:
-            sweep = SweepEntry.from_json(cached["entry"])
-        else:
+        sweep = _taken(record["sweeps"], sweep_id, sweep_stamp, SweepEntry.from_json)
+        if sweep is None:
             sweep = read_sweep(root, directory, inside)
-        sweep.env = next((runs[r].env for r in inside if runs[r].env), None)
+        runs = board.entries(dict.fromkeys([*inside, *sweep.runs]))
+        sweep.env = next((runs[r].env for r in inside if r in runs and runs[r].env), None)
         _sweep_files(site, sweep, directory, runs, slugs)
         sweeps[sweep_id] = sweep
         sweep_records[sweep_id] = {"signature": sweep_stamp, "entry": sweep.to_json()}
-    site.remove(f"sweeps/{s}" for s in old_sweeps if s not in sweeps)
+    site.remove(f"sweeps/{s}" for s in record["sweeps"] if s not in sweeps)
     duels: dict[str, DuelEntry] = {}
     duel_records: dict[str, Any] = {}
     for duel_id, (directory, inside, duel_stamp) in duel_stamps.items():
-        cached = old_duels.get(duel_id)
-        if cached is not None and cached["signature"] == duel_stamp:
-            duel = DuelEntry.from_json(cached["entry"])
-        else:
+        duel = _taken(record["duels"], duel_id, duel_stamp, DuelEntry.from_json)
+        if duel is None:
             duel = read_duel(root, directory, inside)
-        duel.env = next((runs[r].env for r in inside if runs[r].env), None)
+        runs = board.entries(dict.fromkeys([*inside, *duel.runs]))
+        duel.env = next((runs[r].env for r in inside if r in runs and runs[r].env), None)
         _duel_files(site, duel, runs, slugs)
         duels[duel_id] = duel
         duel_records[duel_id] = {"signature": duel_stamp, "entry": duel.to_json()}
-    site.remove(f"duels/{d}" for d in old_duels if d not in duels)
+    site.remove(f"duels/{d}" for d in record["duels"] if d not in duels)
 
-    environments = _environments(runs, sweeps, duels, comparisons, slugs)
+    environments = _environments(board, sweeps, duels, comparisons, slugs)
     for env in environments:
-        _env_files(site, env, comparisons[env["env"]], runs)
-    site.remove(f"envs/{slug}" for slug in manifest.get("envs", []) if slug not in slugs.values())
-    damaged = [r for r in runs.values() if r.status == "damaged"]
+        _env_files(site, env, comparisons[env["env"]], board)
+    site.remove(f"envs/{slug}" for slug in record["envs"] if slug not in slugs.values())
+    damaged = board.damaged()
     index = {
         "generated_by": f"gymrun {__version__}",
         "recordings": source,
@@ -441,87 +422,28 @@ def _build(
         sweeps=list(sweeps.values()),
         leaders=LEADERS,
         recordings=str(root),
-        total=len(runs),
+        total=len(stamps),
         across_tasks=across_tasks,
     )
-    record = {
-        "format": FORMAT,
-        "fingerprint": fingerprint,
-        "source": source,
-        "rows": manifest.get("rows"),
-        "runs": run_records,
-        "sweeps": sweep_records,
-        "duels": duel_records,
-        "envs": list(slugs.values()),
-        "listings": found.listings,
-    }
-    _keep(out, record, {"runs": rows, "statistics": statistics}, kept)
-    statuses = [run.status for run in runs.values()]
-    report = _report(out, statuses, len(sweeps), len(duels), len(environments), started, notes)
-    report.read = read
-    report.written = [p for p in site.written if p.name not in (MANIFEST, ROWS)]
-    return report
+    board.keep(
+        sweeps=sweep_records,
+        duels=duel_records,
+        envs=list(slugs.values()),
+        statistics=statistics,
+    )
+    return BuildReport(site.out, 0, 0, len(sweeps), len(environments), 0, duels=len(duels))
 
 
-def _keep(
-    out: Path, record: dict[str, Any], rows: dict[str, Any] | None, kept: Kept | None
-) -> None:
-    """Write the build's record, and its rows unless they are those the last build left
-    (`rows` None), or keep them in memory for the server (see `Kept`)."""
-    if kept is None:
-        _write_record(out, record, rows)
-        return
-    kept.manifest, kept.unsaved = record, True
-    if rows is not None:
-        kept.rows, kept.rows_unsaved = rows, True
-    if time.monotonic() - kept.saved >= MANIFEST_EVERY:
-        kept.save(out)
-
-
-def _write_record(out: Path, record: dict[str, Any], rows: dict[str, Any] | None) -> dict[str, Any]:
-    """Write the record, and first the rows if given, under a new token that the record
-    then names (the record as written is returned): a build stopped between the two leaves
-    a record naming rows that are not there, whose runs are read again, never rows taken
-    for runs they were not made from."""
-    site = Site(out)
-    if rows is not None:
-        token = secrets.token_hex(8)
-        site.json(ROWS, {"format": FORMAT, "token": token} | rows)
-        record = record | {"rows": token}
-    site.json(MANIFEST, record)
-    return record
-
-
-def _no_record(source: str) -> dict[str, Any]:
-    """The record of a board not built yet: it matches no build's fingerprint, so the
-    next build is a whole one (its index and pages written, even of no run)."""
-    return {
-        "format": FORMAT,
-        "fingerprint": "",
-        "source": source,
-        "rows": None,
-        "runs": {},
-        "sweeps": {},
-        "duels": {},
-        "envs": [],
-        "listings": {},
-    }
-
-
-def _old_rows(
-    out: Path, manifest: dict[str, Any], kept: Kept | None, fresh: bool
-) -> dict[str, Any]:
-    """The rows of the last build's runs and its statistics, from the server's memory or
-    from disk (none when the board is built anew, or the rows are not those its record
-    names)."""
-    if fresh:
-        return _no_rows()
-    if kept is not None and kept.rows is not None:
-        return kept.rows
-    rows = _load_rows(out, manifest.get("rows"))
-    if kept is not None:
-        kept.rows = rows
-    return rows
+def _taken(
+    records: dict[str, Any], key: str, stamp: str, entry: Callable[[Any], Taken]
+) -> Taken | None:
+    """A sweep's or duel's row as the last build kept it, if its stamp is `stamp` (and the
+    row one this version can take: anything else is read again)."""
+    cached: Any = records.get(key)
+    try:
+        return entry(cached["entry"]) if cached["signature"] == stamp else None
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None
 
 
 def _report(
@@ -554,41 +476,21 @@ RANKING = (
 )
 
 
-def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
-    """Order on a leaderboard: by the lower end of the run's 95% interval of its mean
-    reward, then its mean; runs without an interval after those with one; damaged runs and
-    runs without a score last, unranked.
-
-    >>> a = RunEntry("a", "a", "completed", score={"value": 40.0, "ci95": [20.0, 60.0]})
-    >>> b = RunEntry("b", "b", "completed", score={"value": 35.0, "ci95": [33.0, 37.0]})
-    >>> [e.id for e in sorted([a, b], key=rank_key)]
-    ['b', 'a']
-    """
-    value = entry.score["value"]
-    low = entry.score["ci95"][0]
-    if value is None or entry.status == "damaged":
-        return (2, 0.0, 0.0, entry.id)
-    if low is None:
-        return (1, 0.0, -value, entry.id)
-    return (0, -low, -value, entry.id)
-
-
 def _refresh(
     root: Path,
     site: Site,
     jobs: list[tuple[Path, tuple[str, str] | None]],
     on_progress: Callable[[int, int], None] | None = None,
     reads: dict[str, ReadSoFar] | None = None,
-) -> list[tuple[dict[str, Any], list[str]]]:
-    """Read each changed run and write its files. In this process: a run costs a few
+) -> Iterator[tuple[RunEntry, list[str]]]:
+    """Read each changed run and write its files, one after the other (each row is kept
+    as it comes, never all of them at once). In this process: a run costs a few
     milliseconds, less than handing it to and from a worker process would. With `reads`
     (a server's), a recording run is read on from where it was last read."""
-    done = []
-    for job in jobs:
-        done.append(_refresh_one(root, job, site, reads))
+    for done, job in enumerate(jobs, 1):
+        yield _refresh_one(root, job, site, reads)
         if on_progress is not None:
-            on_progress(len(done), len(jobs))
-    return done
+            on_progress(done, len(jobs))
 
 
 def _refresh_one(
@@ -596,7 +498,7 @@ def _refresh_one(
     job: tuple[Path, tuple[str, str] | None],
     site: Site,
     reads: dict[str, ReadSoFar] | None,
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[RunEntry, list[str]]:
     directory, parent = job
     so_far = None if reads is None else reads.pop(str(directory), None)
     entry, detail, so_far = read_entry(root, directory, so_far)
@@ -607,7 +509,7 @@ def _refresh_one(
     _run_files(site, entry, detail, directory, parent)
     written = [str(p) for p in site.written[before:]]
     del site.written[before:]
-    return entry.to_json(), written
+    return entry, written
 
 
 def _only(
@@ -674,16 +576,6 @@ class _Pages:
         return name in names
 
 
-def _kept_row(row: Any) -> RunEntry | None:
-    """A run's row as the last build kept it, unless the run is to be read again: it was
-    running, or the row is not one this version wrote."""
-    try:
-        entry = RunEntry.from_json(row)
-    except TypeError:
-        return None
-    return None if entry.status in LIVE else entry
-
-
 def _parents(
     root: Path, directories: list[Path], by_parent: dict[str, list[str]]
 ) -> dict[str, tuple[Path, list[str], str]]:
@@ -700,69 +592,9 @@ def _parents(
 
 def _same_stamps(now: dict[str, tuple[Path, list[str], str]], before: dict[str, Any]) -> bool:
     return {k: stamp for k, (_, _, stamp) in now.items()} == {
-        k: record["signature"] for k, record in before.items()
+        k: record.get("signature") if isinstance(record, dict) else None
+        for k, record in before.items()
     }
-
-
-def _load_manifest(out: Path) -> dict[str, Any]:
-    """The last build's record, when it is one this version wrote: its runs' stamps and its
-    sweeps' rows are taken again and the folders of those gone are removed, so anything
-    else in it (a damaged or planted file) counts as no record at all, and the board is
-    built anew."""
-    try:
-        data = read_board_json(out, MANIFEST, MANIFEST_LIMIT)
-    except (OSError, GymrunError):
-        return {}
-    try:
-        if not (
-            isinstance(data, dict)
-            and data.get("format") == FORMAT
-            and all(isinstance(data.get(k), str) for k in ("fingerprint", "source"))
-            and isinstance(data.get("envs"), list)
-            and all(isinstance(slug, str) for slug in data["envs"])
-            and isinstance(data.get("runs"), dict)
-        ):
-            return {}
-        if not isinstance(data.get("listings"), dict):
-            data["listings"] = {}  # each listing is checked where it is used
-        for record in data["runs"].values():
-            if not (type(record["signature"]) is str and type(record["status"]) is str):
-                return {}
-        for key, read in (("sweeps", SweepEntry.from_json), ("duels", DuelEntry.from_json)):
-            records = data.get(key)
-            if not isinstance(records, dict):
-                return {}
-            for record in records.values():
-                if not isinstance(record.get("signature"), str):
-                    return {}
-                read(record["entry"])
-    except (TypeError, AttributeError, KeyError):
-        return {}
-    return data
-
-
-def _load_rows(out: Path, token: Any) -> dict[str, Any]:
-    """The rows the last build's record names (by `token`) and its statistics: empty when
-    they are not those, or not rows at all (each row is checked where it is taken)."""
-    try:
-        data = read_board_json(out, ROWS, MANIFEST_LIMIT)
-    except (OSError, GymrunError):
-        return _no_rows()
-    if not (
-        isinstance(data, dict)
-        and data.get("format") == FORMAT
-        and isinstance(token, str)
-        and data.get("token") == token
-        and isinstance(data.get("runs"), dict)
-        and isinstance(data.get("statistics"), dict)
-    ):
-        return _no_rows()
-    return {"runs": data["runs"], "statistics": data["statistics"]}
-
-
-def _no_rows() -> dict[str, Any]:
-    """Rows of no run, and no statistics (a new dict each time: a build fills its own)."""
-    return {"runs": {}, "statistics": {}}
 
 
 def env_slug(env: str) -> str:
@@ -931,68 +763,79 @@ def _duel_files(
 
 
 def _environments(
-    runs: dict[str, RunEntry],
+    board: Store,
     sweeps: dict[str, SweepEntry],
     duels: dict[str, DuelEntry],
     comparisons: dict[str, Comparison],
     slugs: dict[str, str],
 ) -> list[dict[str, Any]]:
-    by_env: dict[str | None, list[RunEntry]] = {}
-    for run in runs.values():
-        by_env.setdefault(run.env, []).append(run)
+    """Each environment's leaderboard as the index and its page show it: its best
+    `ENV_ROWS` rows (its page's script has every row, streamed from the board's record)."""
     found = []
     for env in sorted(comparisons):
-        keyed = sorted(((rank_key(r), r) for r in by_env.get(env, [])), key=lambda k: k[0])
-        ranked = [(n if key[0] < 2 else None, r) for n, (key, r) in enumerate(keyed, 1)]
-        members = [r for _, r in ranked]
+        count, boundaries, metrics = board.env_facts(env)
         found.append(
             {
                 "env": env,
                 "slug": slugs[env],
-                "ranked": ranked,
+                "ranked": board.ranked(env, ENV_ROWS),
                 "groups": len(comparisons[env].groups),
                 "sweeps": [s.id for s in sweeps.values() if s.env == env],
                 "duels": [d.id for d in duels.values() if d.env == env],
-                "run_count": len(members),
+                "run_count": count,
                 # runs judged against different boundaries: each row shows its own
-                "boundaries": len({r.reward_boundary for r in members}) > 1,
+                "boundaries": boundaries,
                 # what the env reported (is_success, ...): a column each
-                "metrics": list(dict.fromkeys(name for r in members for name in r.metrics)),
+                "metrics": metrics,
             }
         )
     return found
 
 
-def _env_json(env: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
-    """An environment as its JSON has it: its runs in order, every one or the first
-    `limit` (the index's: every run is in the environment's leaderboard.json)."""
-    ranked = env["ranked"] if limit is None else env["ranked"][:limit]
-    return {k: v for k, v in env.items() if k != "ranked"} | {
-        "runs": [{**r.row_json(), "rank": n} for n, r in ranked]
+def _env_json(env: dict[str, Any], limit: int) -> dict[str, Any]:
+    """An environment as the index's JSON has it: its first `limit` runs (every run is
+    in the environment's leaderboard.json)."""
+    return _env_header(env) | {
+        "runs": [{**r.row_json(), "rank": n} for n, r in env["ranked"][:limit]]
     }
 
 
-def _score_links(comparison: Comparison, runs: dict[str, RunEntry], base: str) -> dict[str, Markup]:
+def _env_header(env: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in env.items() if k != "ranked"}
+
+
+def _leaderboard(env: dict[str, Any], board: Store) -> Callable[[], Iterator[bytes]]:
+    """An environment's leaderboard.json, as `Site.write` takes it: every run, ranked,
+    made row by row from the board's record each time it is written."""
+    header = json_bytes(_env_header(env))[:-1] + b',"runs":'
+    ending = b',"ranking":' + json_bytes(RANKING) + b"}"
+
+    def parts() -> Iterator[bytes]:
+        yield header
+        yield from json_list(board.rows(env["env"]))
+        yield ending
+
+    return parts
+
+
+def _score_links(comparison: Comparison, base: str) -> dict[str, Markup]:
     """Each group's run scores, each a link to its run's page: made as plain text, for
     thousands of runs (a link is quoted by `url` and a score is a number: nothing in either
     is markup)."""
     return {
         g.key: Markup(
             ", ".join(
-                f'<a href="{base}{runs[m.run].cells["href"]}">{figure(m.score)}</a>'
-                for m in g.scored
+                f'<a href="{base}{url(_run_page(m.run))}">{figure(m.score)}</a>' for m in g.scored
             )
         )
         for g in comparison.groups
     }
 
 
-def _env_files(
-    site: Site, env: dict[str, Any], comparison: Comparison, runs: dict[str, RunEntry]
-) -> None:
+def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: Store) -> None:
     folder = f"envs/{env['slug']}"
-    leaderboard = json_bytes(_env_json(env) | {"ranking": RANKING})
-    site.write(f"{folder}/leaderboard.json", leaderboard + b"\n")
+    leaderboard = _leaderboard(env, board)
+    site.write(f"{folder}/leaderboard.json", lambda: [*leaderboard(), b"\n"])
     site.page(
         f"{folder}/index.html",
         "env.html",
@@ -1002,8 +845,8 @@ def _env_files(
         # the page's script sorts and filters every run: the rows of leaderboard.json, each
         # with its cells as HTML
         scripts={
-            "leaderboard": script_bytes(leaderboard),
-            "cells": script_data([run.cells for _, run in env["ranked"]]),
+            "leaderboard": lambda: map(script_bytes, leaderboard()),
+            "cells": lambda: map(script_bytes, json_list(board.cells(env["env"]))),
         },
     )
     document = comparison.to_json()
@@ -1023,7 +866,6 @@ def _env_files(
         "compare.html",
         env=env,
         comparison=comparison,
-        runs=runs,
         profile=profile,
         scripts={
             "profile_data": script_bytes(profile_json),
@@ -1037,7 +879,7 @@ def _env_files(
                 }
             ),
         },
-        score_links=_score_links(comparison, runs, site_base(folder)),
+        score_links=_score_links(comparison, site_base(folder)),
         scored=scored,
         picked=min(len(comparison.groups), PICKED),
         resamples=scores.GROUP_RESAMPLES,

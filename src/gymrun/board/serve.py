@@ -250,4 +250,3 @@ def serve_board(
         server.shutdown()
         server.server_close()
         thread.join()
-        kept.save(out)

@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,8 @@ from gymrun.records.files import open_record, read_bytes
 PACKAGE = "gymrun.board"
 # the stylesheet, the script, and the charting library the pages draw with (uPlot, MIT)
 ASSETS = ("board.css", "board.js", "uplot.min.js", "uplot.min.css", "uplot.LICENSE")
+# what a file is written from: bytes, parts of them in order, or a function giving the parts
+Content = bytes | Sequence[bytes] | Callable[[], Iterable[bytes]]
 BUILT_FOLDERS = ("runs", "sweeps", "duels", "envs")  # the folders a build makes, and may remove
 
 
@@ -314,35 +316,42 @@ class Site:
             self._checked.add(folder)
         return made
 
-    def write(self, relative: str, content: bytes | Sequence[bytes]) -> bool:
-        """Write the file at `relative` unless it already holds `content` (bytes, or parts
-        of them in order): into a new file beside it, renamed into place (a page being
-        served is never seen half-written, and a link left in its place is replaced, never
-        written through)."""
-        parts = [content] if isinstance(content, bytes) else content
+    def write(self, relative: str, content: Content) -> bool:
+        """Write the file at `relative` unless it already holds `content`: bytes, parts of
+        them in order, or a function giving the parts (a page of thousands of rows, made as
+        it is written and never held whole). Into a new file beside it, renamed into place
+        (a page being served is never seen half-written, and a link left in its place is
+        replaced, never written through)."""
+        if isinstance(content, bytes):
+            content = [content]
         path = self.out / relative
         if self._folder(path):  # a folder made in this build, not yet shown to anyone
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             with os.fdopen(os.open(path, flags, 0o644), "wb") as file:
-                file.writelines(parts)
+                file.writelines(content() if callable(content) else content)
             self.written.append(path)
             return True
-        with (
-            contextlib.suppress(OSError, GymrunError),
-            open_record(path.parent, path.name) as there,
-        ):
-            # read back only when it could be the same, part by part (a leaderboard is
-            # megabytes)
-            size = sum(map(len, parts))
-            if os.fstat(there.fileno()).st_size == size and all(
-                there.read(len(part)) == part for part in parts
-            ):
+        if callable(content):  # made once: written while it is compared with the file there
+            if not self._replace(path, lambda file: _same_written(path, content(), file)):
                 return False
-        self._replace(path, lambda file: file.writelines(parts))
+        else:
+            with (
+                contextlib.suppress(OSError, GymrunError),
+                open_record(path.parent, path.name) as there,
+            ):
+                # read back only when it could be the same, part by part
+                size = sum(map(len, content))
+                if os.fstat(there.fileno()).st_size == size and all(
+                    there.read(len(part)) == part for part in content
+                ):
+                    return False
+            self._replace(path, lambda file: file.writelines(content))
         self.written.append(path)
         return True
 
-    def _replace(self, path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    def _replace(self, path: Path, fill: Callable[[BinaryIO], object]) -> bool:
+        """Replace the file at `path` with one `fill` writes, unless `fill` says (True) that
+        the file there already holds what it wrote: whether it was replaced."""
         # a name of this process's own (a build's worker processes write files of their
         # own), made new: never a file or link someone left there
         name = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -355,12 +364,16 @@ class Site:
         try:
             with os.fdopen(descriptor, "wb") as file:
                 os.fchmod(file.fileno(), 0o644)
-                fill(file)
-            os.replace(name, path)
+                same = fill(file) is True
+            if same:
+                os.unlink(name)
+            else:
+                os.replace(name, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(name)
             raise
+        return not same
 
     def drawn(self, relative: str, draw: Callable[[Path], object]) -> Path:
         """A figure drawn by `draw(path)` (matplotlib) at `relative`, through a new file
@@ -376,11 +389,12 @@ class Site:
         return path
 
     def page(
-        self, relative: str, template: str, scripts: Mapping[str, bytes] = {}, **context: Any
+        self, relative: str, template: str, scripts: Mapping[str, Content] = {}, **context: Any
     ) -> bool:
         """Write the page `template` makes of `context`. Each of `scripts` (JSON made by
-        `script_data`: a leaderboard's is megabytes) is put where the template shows its
-        name as bytes: never made text and encoded again with the page around it."""
+        `script_data`, or parts of it as `write` takes them: a leaderboard's is megabytes)
+        is put where the template shows its name as bytes: never made text and encoded
+        again with the page around it."""
         base = "../" * relative.count("/")
         marks = {name: Markup(f"\x00{self._mark}:{name}\x00") for name in scripts}
         html = self.templates.get_template(template).render(base=base, **context, **marks)
@@ -394,11 +408,20 @@ class Site:
             while at >= 0:
                 places.append((at, len(mark), data))
                 at = content.find(mark, at + len(mark))
-        parts, done = [], 0
-        for at, length, data in sorted(places, key=lambda place: place[0]):
-            parts += [content[done:at], data]
-            done = at + length
-        return self.write(relative, [*parts, content[done:]])
+        places.sort(key=lambda place: place[0])
+
+        def parts() -> Iterator[bytes]:
+            done = 0
+            for at, length, data in places:
+                yield content[done:at]
+                if isinstance(data, bytes):
+                    yield data
+                else:
+                    yield from data() if callable(data) else data
+                done = at + length
+            yield content[done:]
+
+        return self.write(relative, parts)
 
     def json(self, relative: str, data: Any) -> bool:
         return self.write(relative, json_bytes(data) + b"\n")
@@ -435,6 +458,19 @@ class Site:
             path = self.out / relative
             if removable(self.out, relative):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _same_written(path: Path, parts: Iterable[bytes], file: BinaryIO) -> bool:
+    """Write `parts` to `file`: whether the file at `path` holds just what was written."""
+    with contextlib.ExitStack() as opened:
+        there = None
+        with contextlib.suppress(OSError, GymrunError):
+            there = opened.enter_context(open_record(path.parent, path.name))
+        same = there is not None
+        for part in parts:
+            file.write(part)
+            same = same and there is not None and there.read(len(part)) == part
+        return same and there is not None and not there.read(1)
 
 
 def removable(out: Path, relative: str) -> bool:

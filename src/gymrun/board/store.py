@@ -1,0 +1,337 @@
+"""What a board keeps between its builds, in one SQLite file inside its output folder
+(``.board.db``): each run's stamp, status and row, and the build's record (the recordings
+it shows, its folders' listings, its sweeps and duels, its groups' statistics).
+
+Rows stay on disk: a build reads back only what it shows (an environment's best rows, the
+runs of a sweep, one config per group) and streams the rest into pages in leaderboard
+order, so its memory does not grow with each run's row. A build's changes are one
+transaction, committed when its pages are written: a build stopped midway leaves the last
+build's record, and the runs it had read are read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gymrun.analysis.groups import Member, group_key
+from gymrun.board.runs import RunEntry
+from gymrun.board.site import json_bytes
+
+FILE = ".board.db"
+FORMAT = 5  # kept as the file's user_version: a record of another format is built anew
+OLD_FILES = (".board.json", ".board-rows.json")  # the record of boards before this format
+
+# the record's parts other than runs, each kept as JSON, and what a board of none holds
+PARTS: dict[str, Any] = {
+    "fingerprint": "",
+    "source": "",
+    "envs": [],
+    "listings": {},
+    "sweeps": {},
+    "duels": {},
+    "statistics": {},
+}
+
+# A run's row: its stamp and status; its place on a leaderboard (`rank_key`: tier, low,
+# value); what grouping needs (its group's key, NULL without a readable config; its seed as
+# JSON; its score and start); its boundary and its metrics' names (JSON), for its
+# environment's columns; and its row whole, as a leaderboard's JSON has it, and its cells.
+SCHEMA = (
+    "CREATE TABLE record (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE runs (id TEXT PRIMARY KEY, signature TEXT NOT NULL, status TEXT NOT NULL, "
+    "env TEXT, tier INTEGER NOT NULL, low REAL NOT NULL, value REAL NOT NULL, grp TEXT, "
+    "seed BLOB, score REAL, started_at TEXT, boundary REAL, metrics BLOB NOT NULL, "
+    "entry BLOB NOT NULL, row BLOB NOT NULL, cells BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX runs_ranked ON runs (env, tier, low, value, id)",
+)
+
+
+def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
+    """Order on a leaderboard: by the lower end of the run's 95% interval of its mean
+    reward, then its mean; runs without an interval after those with one; damaged runs and
+    runs without a score last, unranked.
+
+    >>> a = RunEntry("a", "a", "completed", score={"value": 40.0, "ci95": [20.0, 60.0]})
+    >>> b = RunEntry("b", "b", "completed", score={"value": 35.0, "ci95": [33.0, 37.0]})
+    >>> [e.id for e in sorted([a, b], key=rank_key)]
+    ['b', 'a']
+    """
+    value = entry.score["value"]
+    low = entry.score["ci95"][0]
+    if value is None or entry.status == "damaged":
+        return (2, 0.0, 0.0, entry.id)
+    if low is None:
+        return (1, 0.0, -value, entry.id)
+    return (0, -low, -value, entry.id)
+
+
+def held_by_board(out: Path) -> bool:
+    """Whether folder `out` holds a board's record (of this format or an older one)."""
+    return any((out / name).is_file() for name in (FILE, *OLD_FILES))
+
+
+class Store:
+    """A board's ``.board.db``, open. A file that is not one this format wrote (damaged,
+    planted, or from an older version) counts as no record: it is replaced by an empty one,
+    and the board is built anew."""
+
+    _RANKED = "FROM runs WHERE env = ? ORDER BY tier, low, value, id"  # leaderboard order
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / FILE
+        try:
+            self.db = self._connect()
+            self.record = self._read_record()
+        except sqlite3.DatabaseError:
+            with contextlib.suppress(AttributeError):
+                self.db.close()
+            self.path.unlink(missing_ok=True)
+            self.db = self._connect()
+            self.record = self._read_record()
+        for old in OLD_FILES:
+            (out / old).unlink(missing_ok=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        # autocommit: each build opens its own transaction (`changes`); the rollback
+        # journal, not WAL, which needs memory shared between processes (not on NFS)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
+
+    def _read_record(self) -> dict[str, Any]:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version != FORMAT:
+            with self.changes():
+                self.db.execute("DROP TABLE IF EXISTS runs")
+                self.db.execute("DROP TABLE IF EXISTS record")
+                for statement in SCHEMA:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {FORMAT}")
+            return dict(PARTS)
+        record = dict(PARTS)
+        for key, value in self.db.execute("SELECT key, value FROM record"):
+            if key in PARTS:
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    found = orjson.loads(value)
+                    if type(found) is type(PARTS[key]):
+                        record[key] = found
+        return record
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def changes(self) -> Iterator[None]:
+        """One transaction: committed at the end, undone if anything stops it."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            if self.db.in_transaction:  # (SQLite undoes it itself on some errors: a full disk)
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def keep(self, **parts: Any) -> None:
+        """Keep parts of the record (`PARTS`)."""
+        for key, value in parts.items():
+            self.record[key] = value
+            self.db.execute("INSERT OR REPLACE INTO record VALUES (?, ?)", (key, json_bytes(value)))
+
+    def clear(self) -> None:
+        """Forget every run and the record (a board built anew)."""
+        self.db.execute("DELETE FROM runs")
+        self.db.execute("DELETE FROM record")
+        self.record = dict(PARTS)
+
+    # runs
+
+    def stamps(self) -> dict[str, tuple[str, str]]:
+        """Each run's stamp and status, by its id."""
+        return {
+            run_id: (stamp, status)
+            for run_id, stamp, status in self.db.execute("SELECT id, signature, status FROM runs")
+        }
+
+    def put(self, entry: RunEntry, stamp: str) -> tuple[bool, str | None]:
+        """Keep a run's row, read now with stamp `stamp`: whether the board held that same
+        row already, and the status it held (None for a run it did not hold)."""
+        tier, low, value, _ = rank_key(entry)
+        member = entry.member()
+        key = None
+        if member is not None:
+            key = member.key or group_key(member.config, member.provenance)
+        data = json_bytes(entry.to_json())
+        before = self.db.execute(
+            "SELECT entry, status FROM runs WHERE id = ?", (entry.id,)
+        ).fetchone()
+        self.db.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                stamp,
+                entry.status,
+                entry.env,
+                tier,
+                low,
+                value,
+                key,
+                None if entry.config is None else json_bytes(entry.config.get("seed")),
+                entry.score["value"],
+                entry.started_at,
+                entry.reward_boundary,
+                json_bytes(list(entry.metrics)),
+                data,
+                json_bytes(entry.row_json()),
+                json_bytes(entry.cells),
+            ),
+        )
+        return (False, None) if before is None else (before[0] == data, before[1])
+
+    def remove(self, run_ids: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM runs WHERE id = ?", ((r,) for r in run_ids))
+
+    def entry(self, run_id: str) -> RunEntry | None:
+        """A run's row, None if the board holds none (or one it cannot take)."""
+        found = self.db.execute("SELECT entry FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if found is None else _entry(found[0])
+
+    def entries(self, run_ids: Iterable[str]) -> dict[str, RunEntry]:
+        """The rows of `run_ids` that the board holds."""
+        found = {}
+        for run_id in run_ids:
+            entry = self.entry(run_id)
+            if entry is not None:
+                found[run_id] = entry
+        return found
+
+    def held(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def members(self, order: Iterable[str]) -> list[Member]:
+        """The runs with a readable config as members of their groups, in `order` (ids).
+        Runs of one group differ in their config only by keys grouping leaves out: each
+        member has its group's first config (read once), and its own seed."""
+        found = {
+            run_id: rest
+            for run_id, *rest in self.db.execute(
+                "SELECT id, grp, seed, status, score, started_at FROM runs WHERE grp IS NOT NULL"
+            )
+        }
+        configs: dict[str, tuple[dict[str, Any], Any]] = {}
+        members = []
+        for run_id in order:
+            if run_id not in found:
+                continue
+            key, seed, status, score, started_at = found[run_id]
+            if key not in configs:
+                entry = self.entry(run_id)
+                if entry is None or entry.config is None:
+                    continue
+                configs[key] = (entry.config, entry.provenance)
+            config, provenance = configs[key]
+            members.append(
+                Member(
+                    run_id,
+                    config,
+                    status,
+                    score,
+                    started_at,
+                    provenance,
+                    key,
+                    orjson.loads(seed),
+                )
+            )
+        return members
+
+    def envs(self) -> list[str]:
+        return [
+            env
+            for (env,) in self.db.execute(
+                "SELECT DISTINCT env FROM runs WHERE env IS NOT NULL ORDER BY env"
+            )
+        ]
+
+    def env_facts(self, env: str) -> tuple[int, bool, list[str]]:
+        """How many runs `env` has, whether they were judged against different reward
+        boundaries, and the names of the metrics they recorded (a column each)."""
+        count, boundaries = self.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT IFNULL(boundary, 'none')) FROM runs WHERE env = ?",
+            (env,),
+        ).fetchone()
+        names: dict[str, None] = {}
+        for (metrics,) in self.db.execute(
+            "SELECT metrics FROM runs WHERE env = ? AND metrics != X'5b5d' "  # (not [])
+            "ORDER BY tier, low, value, id",
+            (env,),
+        ):
+            names.update(dict.fromkeys(orjson.loads(metrics)))
+        return count, boundaries > 1, list(names)
+
+    def ranked(self, env: str, limit: int) -> list[tuple[int | None, RunEntry]]:
+        """The first `limit` rows of `env`'s leaderboard, each with its rank (None for a
+        run ranked last, unranked)."""
+        rows = self.db.execute(f"SELECT tier, entry {self._RANKED} LIMIT ?", (env, limit))
+        found = []
+        for number, (tier, data) in enumerate(rows, 1):
+            entry = _entry(data)
+            if entry is not None:
+                found.append((number if tier < 2 else None, entry))
+        return found
+
+    def rows(self, env: str) -> Iterator[bytes]:
+        """`env`'s leaderboard, row by row (as JSON, with its rank), best first."""
+        for number, (tier, row) in enumerate(
+            self.db.execute(f"SELECT tier, row {self._RANKED}", (env,)), 1
+        ):
+            yield row[:-1] + (b',"rank":%d}' % number if tier < 2 else b',"rank":null}')
+
+    def cells(self, env: str) -> Iterator[bytes]:
+        """The cells of `env`'s leaderboard, row by row (as JSON), best first."""
+        for (cells,) in self.db.execute(f"SELECT cells {self._RANKED}", (env,)):
+            yield cells
+
+    def damaged(self) -> list[RunEntry]:
+        """The damaged runs, in path order."""
+        found = []
+        for (data,) in self.db.execute("SELECT entry FROM runs WHERE status = 'damaged'"):
+            entry = _entry(data)
+            if entry is not None:
+                found.append(entry)
+        return sorted(found, key=lambda entry: entry.id.split("/"))
+
+
+def failure(exc: sqlite3.Error) -> str:
+    """What went wrong with the board's record, in the words of the system's errors.
+
+    >>> failure(sqlite3.OperationalError("database or disk is full"))
+    'database or disk is full'
+    """
+    if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL":
+        return os.strerror(errno.ENOSPC)
+    return str(exc)
+
+
+def _entry(data: bytes) -> RunEntry | None:
+    try:
+        return RunEntry.from_json(orjson.loads(data))
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+
+
+def json_list(items: Iterable[bytes]) -> Iterator[bytes]:
+    """A JSON array of `items` (each JSON), as parts."""
+    yield b"["
+    first = True
+    for item in items:
+        yield item if first else b"," + item
+        first = False
+    yield b"]"
