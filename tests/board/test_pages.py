@@ -209,6 +209,66 @@ def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
             visit.close()
 
 
+VERDICT_RUNS = {  # name: the fake env's episode lengths (its reward: 1 a step), episodes
+    "early": ("length: 10", 120),  # solved after 0 episodes
+    "late": (f"lengths: {[1] * 60 + [10] * 100}", 160),  # solved after 5
+    "reached": ("length: 10", 20),  # reached on average
+    "noise": ("lengths: [4, 6]", 20),  # within noise: a mean of 5, its interval about it
+    "far": ("length: 1", 20),  # not reached on average, 4 below the boundary
+    "near": ("length: 4", 120),  # not solved, 1 below it
+    "unjudged": ("length: 3", 20),  # no boundary, no verdict
+}
+
+
+def test_a_leaderboard_sorts_verdicts_from_solved_to_farthest(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    for name, (lengths, episodes) in VERDICT_RUNS.items():
+        boundary = "" if name == "unjudged" else "reward_boundary: 5\n"
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\nimports: [tests.support.fake_env]\n"
+            f"env: {{id: gymrun-test/Fake-v0, kwargs: {{{lengths}}}}}\n"
+            f"agent: random\nepisodes: {episodes}\nseed: 0\n{boundary}"
+        )
+        code, _, err = gymrun(
+            "run", str(tmp_path / f"{name}.yaml"), "-q", "-o", str(tmp_path / "rec" / name)
+        )
+        assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    visit = Visit(
+        browser, tmp_path / "site" / "envs" / env_slug("gymrun-test/Fake-v0") / "index.html"
+    )
+    page = visit.page
+    solved = visit.texts("table.leaderboard thead th").index("solved") + 1
+
+    def shown() -> list[tuple[str, str]]:
+        names = [r.split("\n")[0] for r in cells(visit, 3)]
+        return list(zip(names, [c.split("\n")[0] for c in cells(visit, solved)], strict=True))
+
+    page.locator("th[data-sort=solved]").click()
+    assert shown() == [
+        ("early", "solved after 0 episodes"),
+        ("late", "solved after 5 episodes"),
+        ("reached", "reached on average"),
+        ("noise", "within noise"),
+        ("near", "not solved"),
+        ("far", "not reached on average"),
+        ("unjudged", "no boundary"),
+    ]
+    page.locator("th[data-sort=solved]").click()  # the other way; no verdict still last
+    assert [name for name, _ in shown()] == [
+        "far",
+        "near",
+        "noise",
+        "reached",
+        "late",
+        "early",
+        "unjudged",
+    ]
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_comparison_of_few_groups_reads_right(browser: BrowserContext, tmp_path: Path) -> None:
     """One group with several runs, groups of one run each: the page counts them in good
     English, and a pair without an interval shows its value alone."""

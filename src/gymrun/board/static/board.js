@@ -249,7 +249,7 @@ const COLUMNS = [  // [key, heading, sort value, class]
   ["score", "mean reward [95% CI]", (r) => r.score, "num nowrap"],
   ["episodes", "episodes", (r) => r.episodes, "num"],
   ["boundary", "boundary", (r) => r.boundary, "num"],
-  ["solved", "solved", (r) => r.solved_after === null ? Infinity : r.solved_after, "small solved-cell"],
+  ["solved", "solved", (r) => verdictOrder(r), "small solved-cell"],
   ["agent", "agent", (r) => r.agent, "small"],
   ["wrappers", "wrappers", (r) => r.wrappers, "small"],
   ["date", "date (UTC)", (r) => r.date, "nowrap"],
@@ -265,10 +265,32 @@ function escapeText(text) {
     .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
+// Verdicts from the best to the worst, each by how close it came: solved (the earliest
+// solve first), reached on average, within noise, then not solved or not reached (the
+// nearest to its boundary first); a run with no verdict has no value here (shown last).
+const VERDICTS = ["solved", "reached on average", "within noise", "not solved", "not reached on average"];
+const TIERS = [0, 1, 2, 3, 3];
+
+function verdictOrder(r) {
+  const at = VERDICTS.indexOf(r.verdict);
+  if (at < 0) return null;
+  if (at === 0) return [0, r.solved_after ?? Infinity];
+  const above = r.judged === null || r.boundary === null ? -Infinity : r.judged - r.boundary;
+  return [TIERS[at], -above];
+}
+
 function compareValues(a, b) {
   const missing = (v) => v === null || v === undefined || (typeof v === "number" && isNaN(v));
   if (missing(a) || missing(b)) return missing(a) - missing(b);  // missing last, either way
-  return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
+  if (Array.isArray(a) && Array.isArray(b)) {  // in order: the first that differs decides
+    for (let n = 0; n < Math.min(a.length, b.length); n++) {
+      const found = compareValues(a[n], b[n]);
+      if (found) return found;
+    }
+    return a.length - b.length;
+  }
+  if (typeof a === "number" && typeof b === "number") return a === b ? 0 : a < b ? -1 : 1;
+  return String(a).localeCompare(String(b));
 }
 
 class Leaderboard {
@@ -450,6 +472,7 @@ function tableRow(run, cells) {
   const metrics = Object.fromEntries(Object.entries(run.metrics || {}).map(([name, m]) => [name, m.value]));
   return { id: run.id, href: cells.href, name: run.name, seed: run.seed, rank: run.rank,
     score: run.score.value, low: run.score.ci95[0], high: run.score.ci95[1], verdict: run.verdict,
+    judged: run.judged ? run.judged.value : null,
     solved_after: run.episodes_before_solve, episodes: run.episodes, boundary: run.reward_boundary,
     agent: run.agent, wrappers: run.wrappers.join(", "), date: run.started_at, status: run.status,
     metrics, cells };
