@@ -161,6 +161,33 @@ def test_a_leaderboard_sorts_filters_overlays_and_downloads(
     visit.close()
 
 
+def test_a_leaderboard_search_matches_every_word_and_whole_numbers(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    visit = Visit(browser, sixteen / "envs" / "CartPole-v1" / "index.html")
+    page = visit.page
+    search = page.locator("input[data-filter=text]")
+    assert "all words must match" in (search.get_attribute("placeholder") or "")
+    assert (search.get_attribute("title") or "").startswith("Every word must match.")
+
+    def found(text: str) -> list[str]:
+        search.fill(text)
+        return [r.get_attribute("data-run") or "" for r in page.locator("tbody tr").all()]
+
+    seed_0 = found("seed 0")  # the seed, not every run with a 0 in its id
+    assert page.locator(".count").inner_text() == "16 of 33 runs"
+    assert sorted(seed_0) == sorted(f"eps/epsilon={e}-seed=0" for e in EPSILONS)
+    assert sorted(found("seed:1")) == sorted(f"eps/epsilon={e}-seed=1" for e in EPSILONS)
+    # a number is a whole number: epsilon=0.5 is not epsilon=0.55
+    assert sorted(found("epsilon=0.5")) == ["eps/epsilon=0.5-seed=0", "eps/epsilon=0.5-seed=1"]
+    assert found("seed=1 epsilon=0.05") == ["eps/epsilon=0.05-seed=1"]  # every word
+    assert found("wrapper:epsilon agent:random") == []
+    assert found("agent:random") == [r for r in found("") if not r.startswith("eps/")]
+    assert page.locator(".count").inner_text() == "33 runs"
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
     browser: BrowserContext, tmp_path: Path
 ) -> None:

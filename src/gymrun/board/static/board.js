@@ -293,6 +293,49 @@ function compareValues(a, b) {
   return String(a).localeCompare(String(b));
 }
 
+// The search box. Every word must match a run. A word is looked for in the run's name, id,
+// agent, wrappers and status, as part of any of them, but a number at either end of it as a
+// whole number ("0" is not in "p010" nor in "0.25", "epsilon=0.5" not in "epsilon=0.55");
+// a number alone matches the seed too. "column:value" looks in one column only: run, seed
+// (its value exactly), agent, wrapper or status; "seed 0" is "seed:0".
+const SEARCH_RULE = "Every word must match. A word is looked for in the run's name, id, agent, "
+  + "wrappers and status; a number in it as a whole number (0 is not in 10 or 0.25), and a number alone "
+  + "matches the seed too. column:value looks in one column: run, seed, agent, wrapper, status "
+  + "(seed 0 is seed:0).";
+const SEARCHED = {
+  run: (r) => [r.name, r.id],
+  agent: (r) => [r.agent],
+  wrapper: (r) => [r.wrappers],
+  status: (r) => [r.status],
+};
+const NUMBER = /^[-+]?\d+(\.\d+)?$/;
+
+function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+// whether `word` is in one of `texts`, a number at either end of it not part of a longer one
+function foundIn(texts, word) {
+  const before = /^\d/.test(word) ? "(?<![\\d.])" : "", after = /\d$/.test(word) ? "(?!\\d|\\.\\d)" : "";
+  const found = new RegExp(before + escapeRegExp(word) + after);
+  return texts.some((t) => t !== null && t !== undefined && found.test(String(t).toLowerCase()));
+}
+
+// the search box's text as tests of a row, one for each word
+function searchTerms(text) {
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  const terms = [];
+  const seedIs = (value) => (r) => r.seed !== null && r.seed !== undefined && String(r.seed) === value;
+  for (let n = 0; n < words.length; n++) {
+    const word = words[n];
+    const [key, value] = word.includes(":") ? [word.slice(0, word.indexOf(":")), word.slice(word.indexOf(":") + 1)] : [null, word];
+    if (word === "seed" && NUMBER.test(words[n + 1] || "")) terms.push(seedIs(words[++n]));
+    else if (key === "seed") terms.push(value ? seedIs(value) : () => true);
+    else if (key !== null && Object.hasOwn(SEARCHED, key)) terms.push((r) => foundIn(SEARCHED[key](r), value));
+    else if (NUMBER.test(word)) terms.push((r) => seedIs(word)(r) || foundIn([r.name, r.id, r.agent, r.wrappers], word));
+    else terms.push((r) => foundIn([r.id, r.name, r.agent, r.wrappers, r.status], word));
+  }
+  return terms;
+}
+
 class Leaderboard {
   constructor(holder, rows) {
     this.holder = holder;
@@ -320,7 +363,7 @@ class Leaderboard {
     const wrappers = this.rows.flatMap((r) => (r.wrappers ? r.wrappers.split(", ") : ["—"]));
     this.holder.innerHTML = `
 <div class="toolbar" role="search">
-  <label>Find <input type="search" data-filter="text" placeholder="run, agent, wrapper…"></label>
+  <label>Find <input type="search" data-filter="text" placeholder="all words must match: dqn seed:0 status:running" title="${SEARCH_RULE}"></label>
   <label>agent <select data-filter="agent">${options(this.rows.map((r) => r.agent || "—"))}</select></label>
   <label>wrapper <select data-filter="wrapper">${options(wrappers)}</select></label>
   <label>status <select data-filter="status">${options(this.rows.map((r) => r.status))}</select></label>
@@ -359,13 +402,12 @@ class Leaderboard {
 
   matching() {
     const { text, agent, wrapper, status } = this.filters;
-    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const terms = searchTerms(text);
     return this.rows.filter((r) => {
       if (agent && (r.agent || "—") !== agent) return false;
       if (status && r.status !== status) return false;
       if (wrapper && !(r.wrappers ? r.wrappers.split(", ") : ["—"]).includes(wrapper)) return false;
-      const haystack = [r.id, r.name, r.agent, r.wrappers, r.status, r.seed].join(" ").toLowerCase();
-      return words.every((w) => haystack.includes(w));
+      return terms.every((term) => term(r));
     });
   }
 
