@@ -454,6 +454,46 @@ def test_an_open_page_follows_a_run_as_it_records(
 
 
 @pytest.mark.slow
+def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    run_dir = next((root / "cartpole_random").iterdir())
+    page_address = f"{address}runs/cartpole_random/{run_dir.name}/index.html"
+
+    def served_page() -> bool:
+        try:
+            return urllib.request.urlopen(page_address).status == 200
+        except urllib.error.HTTPError:  # not built yet
+            return False
+
+    wait_for(served_page)
+    visit = Visit(browser, page_address)
+    page = visit.page
+    page.wait_for_selector("[data-chart=reward] canvas")
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    notice = page.locator("main .gone")
+    assert notice.count() == 0
+    shutil.rmtree(run_dir)
+    wait_for(lambda: notice.count() == 1)
+    assert notice.inner_text() == (
+        "This run is no longer in the recordings: it was removed since this page was built. "
+        "What it showed is kept below; the rest of the board is as the recordings are now."
+    )
+    assert page.evaluate("window.stayed") is True
+    # what it showed is still there, and its links lead to the board as it is now
+    assert page.locator("h1").inner_text().startswith("cartpole_random")
+    assert page.locator("[data-chart=reward] canvas").count() >= 1
+    page.get_by_role("link", name="gymrun board").click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Leaderboards"
+    assert page.locator("tr[data-run^='cartpole_random/']").count() == 0
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.mark.slow
 def test_a_comparison_refreshed_live_keeps_the_readers_ticks_and_ticks_a_new_group(
     browser: BrowserContext, served: tuple[str, Path]
 ) -> None:

@@ -8,7 +8,8 @@ while a run is marked running, since a killed run writes nothing to say so. Whil
 running runs change, the pages of many runs are made again every `LIVE_PAGES_EVERY`
 seconds (see `Kept`), a running run's own page at each build. Each build's written pages
 are listed in ``/live.json``, which it keeps in memory: open pages ask for it every second
-or two and refresh what changed without a reload. It answers only requests that name it
+or two and refresh what changed without a reload (and are told when they are no longer on
+the board: their run was removed). It answers only requests that name it
 as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
 (DNS rebinding), refused with 421.
 """
@@ -23,6 +24,7 @@ import json
 import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -81,11 +83,16 @@ class Live:
                 self.version += 1
                 self._recent.append((self.version, pages))
 
-    def document(self) -> bytes:
-        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first."""
+    def document(self, there: bool | None = None) -> bytes:
+        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first; with
+        `there`, ``"there"``: whether the page that asked is still on the board (one whose
+        run, sweep or duel was removed from the recordings is not)."""
         with self._lock:
             changes = [[version, pages] for version, pages in self._recent]
-            return json.dumps({"version": self.version, "changes": changes}).encode()
+            found: dict[str, Any] = {"version": self.version, "changes": changes}
+        if there is not None:
+            found["there"] = there
+        return json.dumps(found).encode()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -121,8 +128,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_head(self) -> Any:
-        if self.path.split("?", 1)[0] == LIVE_PAGE:
-            body = self.live.document()
+        path, _, query = self.path.partition("?")
+        if path == LIVE_PAGE:
+            # ?page=PATH: the page asking, told whether it is still on the board
+            asking = urllib.parse.parse_qs(query).get("page")
+            site = Path(self.directory)
+            body = self.live.document(None if not asking else servable(site, site / asking[0]))
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

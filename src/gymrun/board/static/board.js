@@ -531,8 +531,9 @@ function setUpLeaderboards() {
 // -- following the recordings ------------------------------------------------------------
 // Under `gymrun board --serve`, /live.json lists the pages each build wrote: a page that
 // one of them rewrote fetches itself again and puts in the new content, keeping what the
-// reader chose (sort, filters, selection, ticked groups). Opened from disk, or served by
-// another server (no /live.json), a page stays as it is.
+// reader chose (sort, filters, selection, ticked groups); a page no longer on the board
+// (its run removed from the recordings) says so. Opened from disk, or served by another
+// server (no /live.json), a page stays as it is.
 
 function pagePath() {
   let path = decodeURIComponent(location.pathname).replace(/^\//, "");
@@ -564,8 +565,27 @@ function restoreState(state) {
   }
 }
 
+// what a page that is no longer on the board shows of, by its folder
+const KINDS = { runs: "run", sweeps: "sweep", duels: "duel", envs: "environment" };
+
+// The page's run (sweep, duel, environment) was removed from the recordings: said at the
+// top, the rest of the page kept as it was (its links lead to the board as it is now).
+function gone() {
+  const main = document.querySelector("main");
+  if (!main || main.querySelector(".gone")) return;
+  const kind = KINDS[pagePath().split("/")[0]];
+  const notice = document.createElement("p");
+  notice.className = "problem gone";
+  notice.setAttribute("role", "alert");
+  notice.textContent = kind === "environment"
+    ? "This environment has no runs in the recordings any more: they were removed since this page was built. What it showed is kept below."
+    : `This ${kind || "page"} is no longer in the recordings: it was removed since this page was built. What it showed is kept below; the rest of the board is as the recordings are now.`;
+  main.prepend(notice);
+}
+
 async function refresh() {
   const response = await fetch(location.href, { cache: "no-store" });
+  if (response.status === 404) { gone(); return; }
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
   const main = document.querySelector("main");
@@ -589,13 +609,16 @@ function follow() {
   const poll = async () => {
     let live;
     try {
-      const response = await fetch("/live.json", { cache: "no-store" });
+      const response = await fetch("/live.json?page=" + encodeURIComponent(here), { cache: "no-store" });
       if (!response.ok) return false;  // not served by gymrun board --serve
       live = await response.json();
     } catch (error) {
       return true;  // the server is restarting, or gone for now
     }
     board.live = live;
+    const removed = document.querySelector("main .gone") !== null;
+    if (live.there === false && !removed) gone();
+    if (live.there === true && removed) { version = live.version; await refresh(); return true; }  // back again
     if (version === null || live.version === version) { version = live.version; return true; }
     const oldest = live.changes.length ? live.changes[0][0] : live.version;
     const mine = oldest > version + 1
