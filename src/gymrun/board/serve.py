@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.board.build import BuildReport, Kept, build_board
+from gymrun.board.claim import claimed_board
 from gymrun.board.scan import Listing, scan, signature
 from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
@@ -216,49 +217,51 @@ def serve_board(
     """Build the board, serve `out` at ``http://127.0.0.1:PORT/`` (`port` 0 picks a free
     one; `on_ready` gets the address), and build again as the recordings change, until
     `stop` is set or Ctrl-C. `on_progress` follows the first build as `build_board` tells
-    it (the later ones read a few runs each)."""
-    kept = Kept()
-    live = Live()
-    report = build_board(root, out, kept=kept, on_progress=on_progress)
-    if on_build is not None:
-        on_build(report)
-    handler = functools.partial(_Handler, directory=str(out), live=live)
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError as exc:
-        raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
-    thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
-    thread.start()
-    stop = stop or threading.Event()
-    watcher = Watcher(root)
-    try:
-        if on_ready is not None:
-            on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
-        state, listings = ([], {}) if watcher.watching else recordings_state(root)
-        built = time.monotonic()
-        while not stop.wait(poll_seconds):
-            changed = watcher.changes()
-            if changed is None and not watcher.watching:  # no inotify: poll every file
-                now, listings = recordings_state(root, listings)
-                changed = None if now != state else set()
-                state = now
-            live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
-            catch_up = kept.behind and time.monotonic() >= kept.pages_due
-            if changed is not None and not changed and not live_due and not catch_up:
-                continue
-            try:
-                report = build_board(root, out, changed=changed, kept=kept)
-            except GymrunError as exc:
-                if on_error is not None:
-                    on_error(exc)
-            else:
-                live.built(out, report)
-                if on_build is not None:
-                    on_build(report)
+    it (the later ones read a few runs each). `out` is locked while it is served: another
+    board's build there is refused, and this server is refused while another holds it."""
+    with claimed_board(root, out):  # no other board writes `out` while it is served
+        kept = Kept()
+        live = Live()
+        report = build_board(root, out, kept=kept, on_progress=on_progress)
+        if on_build is not None:
+            on_build(report)
+        handler = functools.partial(_Handler, directory=str(out), live=live)
+        try:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as exc:
+            raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
+        thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
+        thread.start()
+        stop = stop or threading.Event()
+        watcher = Watcher(root)
+        try:
+            if on_ready is not None:
+                on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
+            state, listings = ([], {}) if watcher.watching else recordings_state(root)
             built = time.monotonic()
-    finally:
-        watcher.close()
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        kept.save(out)
+            while not stop.wait(poll_seconds):
+                changed = watcher.changes()
+                if changed is None and not watcher.watching:  # no inotify: poll every file
+                    now, listings = recordings_state(root, listings)
+                    changed = None if now != state else set()
+                    state = now
+                live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
+                catch_up = kept.behind and time.monotonic() >= kept.pages_due
+                if changed is not None and not changed and not live_due and not catch_up:
+                    continue
+                try:
+                    report = build_board(root, out, changed=changed, kept=kept)
+                except GymrunError as exc:
+                    if on_error is not None:
+                        on_error(exc)
+                else:
+                    live.built(out, report)
+                    if on_build is not None:
+                        on_build(report)
+                built = time.monotonic()
+        finally:
+            watcher.close()
+            server.shutdown()
+            server.server_close()
+            thread.join()
+            kept.save(out)
