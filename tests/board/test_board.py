@@ -1105,3 +1105,33 @@ def test_a_killed_sweeps_page_shows_the_points_its_runs_recorded(tmp_path: Path)
     assert rows == [("0.1", "10"), ("0.9", "10")]  # each point's two runs of 5 episodes
     for point in document["points"]:  # the numbers the sweep printed, from its runs
         assert f'<td class="num nowrap">{interval(point["mean_reward"], *point["ci95"])}' in page
+
+
+OPENED: list[str] = []  # the files opened while a test listens (see `_opened`)
+
+
+def _opened(event: str, args: tuple) -> None:
+    if event == "open" and OPENED and isinstance(args[0], str | os.PathLike):
+        OPENED.append(os.fspath(args[0]))
+
+
+def test_a_sweep_marked_running_is_asked_once_whether_its_process_is_alive(
+    tmp_path: Path,
+) -> None:
+    # Asked twice, a sweep whose process ends in between would be shown as one thing with
+    # points judged as another; each ask tries its lock.
+    (tmp_path / "s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 3\nsweep:\n  seeds: [1, 2]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    record = tmp_path / "rec/s/sweep.json"
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"status": "running"}))
+    sys.addaudithook(_opened)  # (a hook stays for the process: it listens only while asked)
+    OPENED.append("listening")
+    try:
+        build_board(tmp_path / "rec", tmp_path / "site")
+    finally:
+        opened, OPENED[:] = OPENED[1:], []
+    assert opened.count(str(tmp_path / "rec/s/.gymrun.lock")) == 1
+    assert "killed" in (tmp_path / "site/sweeps/s/index.html").read_text()
