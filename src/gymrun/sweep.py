@@ -289,16 +289,17 @@ class SweepResult:
         )
 
 
-def read_sweep(directory: Path) -> SweepResult:
+def read_sweep(directory: Path, became: tuple[str, str] | None = None) -> SweepResult:
     """The sweep recorded in `directory`, from its ``sweep.json``. One that has not ended
-    (still going, or killed before it could: see `liveness.going`) has what became of it as
-    its status, its points summarised from the runs on disk, and a note saying how it goes
-    on; a damaged record is a `GymrunError` saying so."""
+    (still going, or killed before it could: see `liveness.going`, or `became`, what it
+    said to a caller that asked already) has what became of it as its status, its points
+    summarised from the runs on disk, and a note saying how it goes on; a damaged record
+    is a `GymrunError` saying so."""
     document = _sweep_json(directory)
     try:
         result = SweepResult.from_json(document, directory)
         if document["status"] == "running":  # its points are summarised when it ends
-            result.status, said = going(directory, "sweep")
+            result.status, said = became or going(directory, "sweep")
             result.points, result.problems = _recorded_points(document, directory, result.status)
             result.notes.append(said)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -306,14 +307,14 @@ def read_sweep(directory: Path) -> SweepResult:
     return result
 
 
-def read_sweep_document(directory: Path) -> dict[str, Any]:
+def read_sweep_document(directory: Path, became: tuple[str, str] | None = None) -> dict[str, Any]:
     """``sweep.json`` in `directory` as the sweep wrote it; for one that has not ended, with
     its status and points as `read_sweep` has them (what became of it, what its runs
-    recorded)."""
+    recorded; `became`: what `liveness.going` said of it, to a caller that asked already)."""
     document = _sweep_json(directory)
     if document["status"] != "running":
         return document
-    result = read_sweep(directory)
+    result = read_sweep(directory, became)
     points = [point.to_json() for point in result.points]
     return document | {
         "status": result.status,

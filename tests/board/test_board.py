@@ -34,7 +34,13 @@ from tests.support.board_runs import (
 from tests.support.browser import Visit
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
-from tests.support.processes import default_signals, finished, on_a_terminal, start_gymrun
+from tests.support.processes import (
+    default_signals,
+    finished,
+    on_a_terminal,
+    run_gymrun,
+    start_gymrun,
+)
 
 
 @pytest.fixture(scope="module")
@@ -401,7 +407,8 @@ def test_a_first_build_stopped_midway_is_taken_up_by_the_next(
     assert (tmp_path / "site" / "runs").is_dir()
     code, _, err = gymrun("board", str(recordings.root), "--out", str(tmp_path / "site"))
     assert code == 0, err
-    build_board(recordings.root, tmp_path / "whole")
+    code, _, err = gymrun("board", str(recordings.root), "--out", str(tmp_path / "whole"))
+    assert code == 0, err  # (each board with its lock file, .gymrun.lock)
     for page in ("index.json", "index.html"):
         assert (tmp_path / "site" / page).read_bytes() == (tmp_path / "whole" / page).read_bytes()
     built = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site").rglob("*"))
@@ -659,6 +666,34 @@ def test_serve_stopped_by_a_signal_exits_as_every_command_does(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_board_being_served_is_not_built_by_another_process_meanwhile(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    serving = start_gymrun(
+        "board", "recordings", "-o", "site", "--serve", "--port", "0", cwd=tmp_path
+    )
+    try:
+        assert serving.stdout is not None
+        assert serving.stdout.readline().startswith("board: 0 runs")
+        assert serving.stdout.readline().startswith("serving http://127.0.0.1:")
+        index = (tmp_path / "site" / "index.html").read_bytes()
+        busy = (
+            "error: --out site: another gymrun board build is in progress there (or --serve); "
+            "try again once it ends\n"
+        )
+        for extra in ((), ("--serve", "--port", "0")):  # a build, and a second server
+            other = run_gymrun("board", "recordings", "-o", "site", *extra, cwd=tmp_path)
+            assert (other.returncode, other.stdout, other.stderr) == (2, "", busy)
+        assert (tmp_path / "site" / "index.html").read_bytes() == index
+        serving.send_signal(signal.SIGINT)
+        assert finished(serving, timeout=30)[0] == 130
+    finally:
+        if serving.poll() is None:
+            serving.kill()
+            serving.wait()
+    after = run_gymrun("board", "recordings", "-o", "site", cwd=tmp_path)  # free again
+    assert (after.returncode, after.stderr) == (0, "")
 
 
 def test_serve_rebuilds_as_runs_arrive(server: tuple[str, Path], tmp_path: Path) -> None:
@@ -1074,3 +1109,33 @@ def test_a_killed_sweeps_page_shows_the_points_its_runs_recorded(tmp_path: Path)
     assert rows == [("0.1", "10"), ("0.9", "10")]  # each point's two runs of 5 episodes
     for point in document["points"]:  # the numbers the sweep printed, from its runs
         assert f'<td class="num nowrap">{interval(point["mean_reward"], *point["ci95"])}' in page
+
+
+OPENED: list[str] = []  # the files opened while a test listens (see `_opened`)
+
+
+def _opened(event: str, args: tuple) -> None:
+    if event == "open" and OPENED and isinstance(args[0], str | os.PathLike):
+        OPENED.append(os.fspath(args[0]))
+
+
+def test_a_sweep_marked_running_is_asked_once_whether_its_process_is_alive(
+    tmp_path: Path,
+) -> None:
+    # Asked twice, a sweep whose process ends in between would be shown as one thing with
+    # points judged as another; each ask tries its lock.
+    (tmp_path / "s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 3\nsweep:\n  seeds: [1, 2]\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    record = tmp_path / "rec/s/sweep.json"
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"status": "running"}))
+    sys.addaudithook(_opened)  # (a hook stays for the process: it listens only while asked)
+    OPENED.append("listening")
+    try:
+        build_board(tmp_path / "rec", tmp_path / "site")
+    finally:
+        opened, OPENED[:] = OPENED[1:], []
+    assert opened.count(str(tmp_path / "rec/s/.gymrun.lock")) == 1
+    assert "killed" in (tmp_path / "site/sweeps/s/index.html").read_text()

@@ -161,6 +161,33 @@ def test_a_leaderboard_sorts_filters_overlays_and_downloads(
     visit.close()
 
 
+def test_a_leaderboard_search_matches_every_word_and_whole_numbers(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    visit = Visit(browser, sixteen / "envs" / "CartPole-v1" / "index.html")
+    page = visit.page
+    search = page.locator("input[data-filter=text]")
+    assert "all words must match" in (search.get_attribute("placeholder") or "")
+    assert (search.get_attribute("title") or "").startswith("Every word must match.")
+
+    def found(text: str) -> list[str]:
+        search.fill(text)
+        return [r.get_attribute("data-run") or "" for r in page.locator("tbody tr").all()]
+
+    seed_0 = found("seed 0")  # the seed, not every run with a 0 in its id
+    assert page.locator(".count").inner_text() == "16 of 33 runs"
+    assert sorted(seed_0) == sorted(f"eps/epsilon={e}-seed=0" for e in EPSILONS)
+    assert sorted(found("seed:1")) == sorted(f"eps/epsilon={e}-seed=1" for e in EPSILONS)
+    # a number is a whole number: epsilon=0.5 is not epsilon=0.55
+    assert sorted(found("epsilon=0.5")) == ["eps/epsilon=0.5-seed=0", "eps/epsilon=0.5-seed=1"]
+    assert found("seed=1 epsilon=0.05") == ["eps/epsilon=0.05-seed=1"]  # every word
+    assert found("wrapper:epsilon agent:random") == []
+    assert found("agent:random") == [r for r in found("") if not r.startswith("eps/")]
+    assert page.locator(".count").inner_text() == "33 runs"
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
     browser: BrowserContext, tmp_path: Path
 ) -> None:
@@ -207,6 +234,66 @@ def test_a_leaderboard_sorts_by_a_metric_and_downloads_it(
             assert not visit.sideways(), (path, width)
             assert visit.errors == [], path
             visit.close()
+
+
+VERDICT_RUNS = {  # name: the fake env's episode lengths (its reward: 1 a step), episodes
+    "early": ("length: 10", 120),  # solved after 0 episodes
+    "late": (f"lengths: {[1] * 60 + [10] * 100}", 160),  # solved after 5
+    "reached": ("length: 10", 20),  # reached on average
+    "noise": ("lengths: [4, 6]", 20),  # within noise: a mean of 5, its interval about it
+    "far": ("length: 1", 20),  # not reached on average, 4 below the boundary
+    "near": ("length: 4", 120),  # not solved, 1 below it
+    "unjudged": ("length: 3", 20),  # no boundary, no verdict
+}
+
+
+def test_a_leaderboard_sorts_verdicts_from_solved_to_farthest(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    for name, (lengths, episodes) in VERDICT_RUNS.items():
+        boundary = "" if name == "unjudged" else "reward_boundary: 5\n"
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\nimports: [tests.support.fake_env]\n"
+            f"env: {{id: gymrun-test/Fake-v0, kwargs: {{{lengths}}}}}\n"
+            f"agent: random\nepisodes: {episodes}\nseed: 0\n{boundary}"
+        )
+        code, _, err = gymrun(
+            "run", str(tmp_path / f"{name}.yaml"), "-q", "-o", str(tmp_path / "rec" / name)
+        )
+        assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    visit = Visit(
+        browser, tmp_path / "site" / "envs" / env_slug("gymrun-test/Fake-v0") / "index.html"
+    )
+    page = visit.page
+    solved = visit.texts("table.leaderboard thead th").index("solved") + 1
+
+    def shown() -> list[tuple[str, str]]:
+        names = [r.split("\n")[0] for r in cells(visit, 3)]
+        return list(zip(names, [c.split("\n")[0] for c in cells(visit, solved)], strict=True))
+
+    page.locator("th[data-sort=solved]").click()
+    assert shown() == [
+        ("early", "solved after 0 episodes"),
+        ("late", "solved after 5 episodes"),
+        ("reached", "reached on average"),
+        ("noise", "within noise"),
+        ("near", "not solved"),
+        ("far", "not reached on average"),
+        ("unjudged", "no boundary"),
+    ]
+    page.locator("th[data-sort=solved]").click()  # the other way; no verdict still last
+    assert [name for name, _ in shown()] == [
+        "far",
+        "near",
+        "noise",
+        "reached",
+        "late",
+        "early",
+        "unjudged",
+    ]
+    assert visit.errors == []
+    visit.close()
 
 
 def test_a_comparison_of_few_groups_reads_right(browser: BrowserContext, tmp_path: Path) -> None:
@@ -362,6 +449,46 @@ def test_an_open_page_follows_a_run_as_it_records(
             run.kill()
             run.wait()
     assert page.evaluate("window.stayed") is True
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.mark.slow
+def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+    run_dir = next((root / "cartpole_random").iterdir())
+    page_address = f"{address}runs/cartpole_random/{run_dir.name}/index.html"
+
+    def served_page() -> bool:
+        try:
+            return urllib.request.urlopen(page_address).status == 200
+        except urllib.error.HTTPError:  # not built yet
+            return False
+
+    wait_for(served_page)
+    visit = Visit(browser, page_address)
+    page = visit.page
+    page.wait_for_selector("[data-chart=reward] canvas")
+    page.evaluate("window.stayed = true")  # gone if the page were loaded again
+    notice = page.locator("main .gone")
+    assert notice.count() == 0
+    shutil.rmtree(run_dir)
+    wait_for(lambda: notice.count() == 1)
+    assert notice.inner_text() == (
+        "This run is no longer in the recordings: it was removed since this page was built. "
+        "What it showed is kept below; the rest of the board is as the recordings are now."
+    )
+    assert page.evaluate("window.stayed") is True
+    # what it showed is still there, and its links lead to the board as it is now
+    assert page.locator("h1").inner_text().startswith("cartpole_random")
+    assert page.locator("[data-chart=reward] canvas").count() >= 1
+    page.get_by_role("link", name="gymrun board").click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Leaderboards"
+    assert page.locator("tr[data-run^='cartpole_random/']").count() == 0
     assert visit.errors == []
     visit.close()
 

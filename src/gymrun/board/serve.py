@@ -8,7 +8,8 @@ while a run is marked running, since a killed run writes nothing to say so. Whil
 running runs change, the pages of many runs are made again every `LIVE_PAGES_EVERY`
 seconds (see `Kept`), a running run's own page at each build. Each build's written pages
 are listed in ``/live.json``, which it keeps in memory: open pages ask for it every second
-or two and refresh what changed without a reload. It answers only requests that name it
+or two and refresh what changed without a reload (and are told when they are no longer on
+the board: their run was removed). It answers only requests that name it
 as 127.0.0.1, localhost or [::1]: any other name in the ``Host`` header is another site's
 (DNS rebinding), refused with 421.
 """
@@ -23,12 +24,14 @@ import json
 import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from gymrun.board.build import BuildReport, Kept, build_board
+from gymrun.board.claim import claimed_board
 from gymrun.board.scan import Listing, scan, signature
 from gymrun.board.watch import Watcher
 from gymrun.errors import GymrunError, UsageError
@@ -81,11 +84,16 @@ class Live:
                 self.version += 1
                 self._recent.append((self.version, pages))
 
-    def document(self) -> bytes:
-        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first."""
+    def document(self, there: bool | None = None) -> bytes:
+        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first; with
+        `there`, ``"there"``: whether the page that asked is still on the board (one whose
+        run, sweep or duel was removed from the recordings is not)."""
         with self._lock:
             changes = [[version, pages] for version, pages in self._recent]
-            return json.dumps({"version": self.version, "changes": changes}).encode()
+            found: dict[str, Any] = {"version": self.version, "changes": changes}
+        if there is not None:
+            found["there"] = there
+        return json.dumps(found).encode()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -121,8 +129,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_head(self) -> Any:
-        if self.path.split("?", 1)[0] == LIVE_PAGE:
-            body = self.live.document()
+        path, _, query = self.path.partition("?")
+        if path == LIVE_PAGE:
+            # ?page=PATH: the page asking, told whether it is still on the board
+            asking = urllib.parse.parse_qs(query).get("page")
+            site = Path(self.directory)
+            body = self.live.document(None if not asking else servable(site, site / asking[0]))
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -205,48 +217,50 @@ def serve_board(
     """Build the board, serve `out` at ``http://127.0.0.1:PORT/`` (`port` 0 picks a free
     one; `on_ready` gets the address), and build again as the recordings change, until
     `stop` is set or Ctrl-C. `on_progress` follows the first build as `build_board` tells
-    it (the later ones read a few runs each)."""
-    kept = Kept()
-    live = Live()
-    report = build_board(root, out, kept=kept, on_progress=on_progress)
-    if on_build is not None:
-        on_build(report)
-    handler = functools.partial(_Handler, directory=str(out), live=live)
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError as exc:
-        raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
-    thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
-    thread.start()
-    stop = stop or threading.Event()
-    watcher = Watcher(root)
-    try:
-        if on_ready is not None:
-            on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
-        state, listings = ([], {}) if watcher.watching else recordings_state(root)
-        built = time.monotonic()
-        while not stop.wait(poll_seconds):
-            changed = watcher.changes()
-            if changed is None and not watcher.watching:  # no inotify: poll every file
-                now, listings = recordings_state(root, listings)
-                changed = None if now != state else set()
-                state = now
-            live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
-            catch_up = kept.behind and time.monotonic() >= kept.pages_due
-            if changed is not None and not changed and not live_due and not catch_up:
-                continue
-            try:
-                report = build_board(root, out, changed=changed, kept=kept)
-            except GymrunError as exc:
-                if on_error is not None:
-                    on_error(exc)
-            else:
-                live.built(out, report)
-                if on_build is not None:
-                    on_build(report)
+    it (the later ones read a few runs each). `out` is locked while it is served: another
+    board's build there is refused, and this server is refused while another holds it."""
+    with claimed_board(root, out):  # no other board writes `out` while it is served
+        kept = Kept()
+        live = Live()
+        report = build_board(root, out, kept=kept, on_progress=on_progress)
+        if on_build is not None:
+            on_build(report)
+        handler = functools.partial(_Handler, directory=str(out), live=live)
+        try:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as exc:
+            raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
+        thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
+        thread.start()
+        stop = stop or threading.Event()
+        watcher = Watcher(root)
+        try:
+            if on_ready is not None:
+                on_ready(f"http://127.0.0.1:{server.server_address[1]}/")
+            state, listings = ([], {}) if watcher.watching else recordings_state(root)
             built = time.monotonic()
-    finally:
-        watcher.close()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+            while not stop.wait(poll_seconds):
+                changed = watcher.changes()
+                if changed is None and not watcher.watching:  # no inotify: poll every file
+                    now, listings = recordings_state(root, listings)
+                    changed = None if now != state else set()
+                    state = now
+                live_due = report.running and time.monotonic() - built > LIVE_RECHECK_SECONDS
+                catch_up = kept.behind and time.monotonic() >= kept.pages_due
+                if changed is not None and not changed and not live_due and not catch_up:
+                    continue
+                try:
+                    report = build_board(root, out, changed=changed, kept=kept)
+                except GymrunError as exc:
+                    if on_error is not None:
+                        on_error(exc)
+                else:
+                    live.built(out, report)
+                    if on_build is not None:
+                        on_build(report)
+                built = time.monotonic()
+        finally:
+            watcher.close()
+            server.shutdown()
+            server.server_close()
+            thread.join()

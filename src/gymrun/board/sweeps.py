@@ -72,9 +72,10 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
         # it could), what its runs recorded, as `gymrun show` has them
         from gymrun.sweep import read_sweep_document
 
-        entry.status, entry.problem = going(directory, "sweep")
+        became = going(directory, "sweep")  # asked once: its points are read with the answer
+        entry.status, entry.problem = became
         try:
-            document = read_sweep_document(directory)
+            document = read_sweep_document(directory, became)
         except GymrunError:  # a run of it damaged: the runs' own rows say which
             return entry
     else:

@@ -80,6 +80,13 @@ class RecordDir:
             raise RecordError(f"{option} {path}: not a gymrun run's directory{hint}")
         return cls(path, _lock(path, option))
 
+    @classmethod
+    def hold(cls, path: Path, option: str, busy: str) -> RecordDir:
+        """Lock the folder `path` (there already) as a run's directory is locked, for
+        something other than a run (the board's ``--out``): refused, saying `busy`, while
+        another process holds it. Nothing in it is touched."""
+        return cls(path, _lock(path, option, busy))
+
     def clear_previous(self) -> None:
         """Remove the run (or sweep) recorded here before, when this one replaces it: its
         files and run directories, never following a symbolic link out of the directory."""
@@ -229,22 +236,25 @@ def _make(path: Path, what: str) -> None:
         raise RecordError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
 
 
-def _lock(path: Path, what: str) -> int:
-    """Open and lock ``path/.gymrun.lock``; refused while another run holds it. A new lock
-    file is made exclusively, so two runs claiming a new directory at once cannot both."""
+def _lock(path: Path, what: str, busy: str | None = None) -> int:
+    """Open and lock ``path/.gymrun.lock``; refused while another run holds it (saying
+    `busy`, when given). A new lock file is made exclusively, so two runs claiming a new
+    directory at once cannot both."""
     new = not (path / LOCK_FILE).exists()
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if new else 0)
     try:
         lock = os.open(path / LOCK_FILE, flags, 0o644)
     except FileExistsError:
-        raise RecordError(f"{what} {path}: another gymrun run has just claimed it") from None
+        said = busy or "another gymrun run has just claimed it"
+        raise RecordError(f"{what} {path}: {said}") from None
     except OSError as exc:
         raise RecordError(f"{what} {path}: cannot claim it: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(lock)
-        raise RecordError(f"{what} {path}: another gymrun run is recording there now") from None
+        said = busy or "another gymrun run is recording there now"
+        raise RecordError(f"{what} {path}: {said}") from None
     return lock
 
 

@@ -249,7 +249,7 @@ const COLUMNS = [  // [key, heading, sort value, class]
   ["score", "mean reward [95% CI]", (r) => r.score, "num nowrap"],
   ["episodes", "episodes", (r) => r.episodes, "num"],
   ["boundary", "boundary", (r) => r.boundary, "num"],
-  ["solved", "solved", (r) => r.solved_after === null ? Infinity : r.solved_after, "small solved-cell"],
+  ["solved", "solved", (r) => verdictOrder(r), "small solved-cell"],
   ["agent", "agent", (r) => r.agent, "small"],
   ["wrappers", "wrappers", (r) => r.wrappers, "small"],
   ["date", "date (UTC)", (r) => r.date, "nowrap"],
@@ -265,10 +265,75 @@ function escapeText(text) {
     .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
+// Verdicts from the best to the worst, each by how close it came: solved (the earliest
+// solve first), reached on average, within noise, then not solved or not reached (the
+// nearest to its boundary first); a run with no verdict has no value here (shown last).
+const VERDICTS = ["solved", "reached on average", "within noise", "not solved", "not reached on average"];
+const TIERS = [0, 1, 2, 3, 3];
+
+function verdictOrder(r) {
+  const at = VERDICTS.indexOf(r.verdict);
+  if (at < 0) return null;
+  if (at === 0) return [0, r.solved_after ?? Infinity];
+  const above = r.judged === null || r.boundary === null ? -Infinity : r.judged - r.boundary;
+  return [TIERS[at], -above];
+}
+
 function compareValues(a, b) {
   const missing = (v) => v === null || v === undefined || (typeof v === "number" && isNaN(v));
   if (missing(a) || missing(b)) return missing(a) - missing(b);  // missing last, either way
-  return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
+  if (Array.isArray(a) && Array.isArray(b)) {  // in order: the first that differs decides
+    for (let n = 0; n < Math.min(a.length, b.length); n++) {
+      const found = compareValues(a[n], b[n]);
+      if (found) return found;
+    }
+    return a.length - b.length;
+  }
+  if (typeof a === "number" && typeof b === "number") return a === b ? 0 : a < b ? -1 : 1;
+  return String(a).localeCompare(String(b));
+}
+
+// The search box. Every word must match a run. A word is looked for in the run's name, id,
+// agent, wrappers and status, as part of any of them, but a number at either end of it as a
+// whole number ("0" is not in "p010" nor in "0.25", "epsilon=0.5" not in "epsilon=0.55");
+// a number alone matches the seed too. "column:value" looks in one column only: run, seed
+// (its value exactly), agent, wrapper or status; "seed 0" is "seed:0".
+const SEARCH_RULE = "Every word must match. A word is looked for in the run's name, id, agent, "
+  + "wrappers and status; a number in it as a whole number (0 is not in 10 or 0.25), and a number alone "
+  + "matches the seed too. column:value looks in one column: run, seed, agent, wrapper, status "
+  + "(seed 0 is seed:0).";
+const SEARCHED = {
+  run: (r) => [r.name, r.id],
+  agent: (r) => [r.agent],
+  wrapper: (r) => [r.wrappers],
+  status: (r) => [r.status],
+};
+const NUMBER = /^[-+]?\d+(\.\d+)?$/;
+
+function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+// whether `word` is in one of `texts`, a number at either end of it not part of a longer one
+function foundIn(texts, word) {
+  const before = /^\d/.test(word) ? "(?<![\\d.])" : "", after = /\d$/.test(word) ? "(?!\\d|\\.\\d)" : "";
+  const found = new RegExp(before + escapeRegExp(word) + after);
+  return texts.some((t) => t !== null && t !== undefined && found.test(String(t).toLowerCase()));
+}
+
+// the search box's text as tests of a row, one for each word
+function searchTerms(text) {
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  const terms = [];
+  const seedIs = (value) => (r) => r.seed !== null && r.seed !== undefined && String(r.seed) === value;
+  for (let n = 0; n < words.length; n++) {
+    const word = words[n];
+    const [key, value] = word.includes(":") ? [word.slice(0, word.indexOf(":")), word.slice(word.indexOf(":") + 1)] : [null, word];
+    if (word === "seed" && NUMBER.test(words[n + 1] || "")) terms.push(seedIs(words[++n]));
+    else if (key === "seed") terms.push(value ? seedIs(value) : () => true);
+    else if (key !== null && Object.hasOwn(SEARCHED, key)) terms.push((r) => foundIn(SEARCHED[key](r), value));
+    else if (NUMBER.test(word)) terms.push((r) => seedIs(word)(r) || foundIn([r.name, r.id, r.agent, r.wrappers], word));
+    else terms.push((r) => foundIn([r.id, r.name, r.agent, r.wrappers, r.status], word));
+  }
+  return terms;
 }
 
 class Leaderboard {
@@ -298,7 +363,7 @@ class Leaderboard {
     const wrappers = this.rows.flatMap((r) => (r.wrappers ? r.wrappers.split(", ") : ["—"]));
     this.holder.innerHTML = `
 <div class="toolbar" role="search">
-  <label>Find <input type="search" data-filter="text" placeholder="run, agent, wrapper…"></label>
+  <label>Find <input type="search" data-filter="text" placeholder="all words must match: dqn seed:0 status:running" title="${SEARCH_RULE}"></label>
   <label>agent <select data-filter="agent">${options(this.rows.map((r) => r.agent || "—"))}</select></label>
   <label>wrapper <select data-filter="wrapper">${options(wrappers)}</select></label>
   <label>status <select data-filter="status">${options(this.rows.map((r) => r.status))}</select></label>
@@ -337,13 +402,12 @@ class Leaderboard {
 
   matching() {
     const { text, agent, wrapper, status } = this.filters;
-    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const terms = searchTerms(text);
     return this.rows.filter((r) => {
       if (agent && (r.agent || "—") !== agent) return false;
       if (status && r.status !== status) return false;
       if (wrapper && !(r.wrappers ? r.wrappers.split(", ") : ["—"]).includes(wrapper)) return false;
-      const haystack = [r.id, r.name, r.agent, r.wrappers, r.status, r.seed].join(" ").toLowerCase();
-      return words.every((w) => haystack.includes(w));
+      return terms.every((term) => term(r));
     });
   }
 
@@ -450,6 +514,7 @@ function tableRow(run, cells) {
   const metrics = Object.fromEntries(Object.entries(run.metrics || {}).map(([name, m]) => [name, m.value]));
   return { id: run.id, href: cells.href, name: run.name, seed: run.seed, rank: run.rank,
     score: run.score.value, low: run.score.ci95[0], high: run.score.ci95[1], verdict: run.verdict,
+    judged: run.judged ? run.judged.value : null,
     solved_after: run.episodes_before_solve, episodes: run.episodes, boundary: run.reward_boundary,
     agent: run.agent, wrappers: run.wrappers.join(", "), date: run.started_at, status: run.status,
     metrics, cells };
@@ -466,8 +531,9 @@ function setUpLeaderboards() {
 // -- following the recordings ------------------------------------------------------------
 // Under `gymrun board --serve`, /live.json lists the pages each build wrote: a page that
 // one of them rewrote fetches itself again and puts in the new content, keeping what the
-// reader chose (sort, filters, selection, ticked groups). Opened from disk, or served by
-// another server (no /live.json), a page stays as it is.
+// reader chose (sort, filters, selection, ticked groups); a page no longer on the board
+// (its run removed from the recordings) says so. Opened from disk, or served by another
+// server (no /live.json), a page stays as it is.
 
 function pagePath() {
   let path = decodeURIComponent(location.pathname).replace(/^\//, "");
@@ -499,8 +565,27 @@ function restoreState(state) {
   }
 }
 
+// what a page that is no longer on the board shows of, by its folder
+const KINDS = { runs: "run", sweeps: "sweep", duels: "duel", envs: "environment" };
+
+// The page's run (sweep, duel, environment) was removed from the recordings: said at the
+// top, the rest of the page kept as it was (its links lead to the board as it is now).
+function gone() {
+  const main = document.querySelector("main");
+  if (!main || main.querySelector(".gone")) return;
+  const kind = KINDS[pagePath().split("/")[0]];
+  const notice = document.createElement("p");
+  notice.className = "problem gone";
+  notice.setAttribute("role", "alert");
+  notice.textContent = kind === "environment"
+    ? "This environment has no runs in the recordings any more: they were removed since this page was built. What it showed is kept below."
+    : `This ${kind || "page"} is no longer in the recordings: it was removed since this page was built. What it showed is kept below; the rest of the board is as the recordings are now.`;
+  main.prepend(notice);
+}
+
 async function refresh() {
   const response = await fetch(location.href, { cache: "no-store" });
+  if (response.status === 404) { gone(); return; }
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
   const main = document.querySelector("main");
@@ -524,13 +609,16 @@ function follow() {
   const poll = async () => {
     let live;
     try {
-      const response = await fetch("/live.json", { cache: "no-store" });
+      const response = await fetch("/live.json?page=" + encodeURIComponent(here), { cache: "no-store" });
       if (!response.ok) return false;  // not served by gymrun board --serve
       live = await response.json();
     } catch (error) {
       return true;  // the server is restarting, or gone for now
     }
     board.live = live;
+    const removed = document.querySelector("main .gone") !== null;
+    if (live.there === false && !removed) gone();
+    if (live.there === true && removed) { version = live.version; await refresh(); return true; }  // back again
     if (version === null || live.version === version) { version = live.version; return true; }
     const oldest = live.changes.length ? live.changes[0][0] : live.version;
     const mine = oldest > version + 1
