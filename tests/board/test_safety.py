@@ -106,11 +106,10 @@ def test_a_manifest_never_makes_a_build_remove_what_it_did_not_make(
     bad = "../../victim"
     with record("site") as db:  # the board's record, planted with a path out of the board
         if where == "runs":
-            db.execute(
-                "INSERT INTO runs SELECT ?, signature, status, env, tier, low, value, grp, seed, "
-                "score, started_at, boundary, metrics, entry, row, cells FROM runs WHERE id = 'a'",
-                (bad,),
-            )
+            for table in ("runs", "rows"):
+                [columns] = db.execute(f"SELECT * FROM {table} WHERE id = 'a'")
+                places = ", ".join("?" * len(columns))
+                db.execute(f"INSERT INTO {table} VALUES ({places})", (bad, *columns[1:]))
         else:
             [(value,)] = db.execute("SELECT value FROM record WHERE key = ?", (where,))
             part = json.loads(value)

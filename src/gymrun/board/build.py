@@ -15,6 +15,7 @@ are streamed into the pages that show thousands of them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -835,7 +836,7 @@ def _score_links(comparison: Comparison, base: str) -> dict[str, Markup]:
 def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: Store) -> None:
     folder = f"envs/{env['slug']}"
     leaderboard = _leaderboard(env, board)
-    site.write(f"{folder}/leaderboard.json", lambda: [*leaderboard(), b"\n"])
+    site.write(f"{folder}/leaderboard.json", lambda: itertools.chain(leaderboard(), [b"\n"]))
     site.page(
         f"{folder}/index.html",
         "env.html",
@@ -845,7 +846,8 @@ def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: S
         # the page's script sorts and filters every run: the rows of leaderboard.json, each
         # with its cells as HTML
         scripts={
-            "leaderboard": lambda: map(script_bytes, leaderboard()),
+            # (the bytes of leaderboard.json, as just written, but for its last newline)
+            "leaderboard": lambda: map(script_bytes, site.read(f"{folder}/leaderboard.json", 1)),
             "cells": lambda: map(script_bytes, json_list(board.cells(env["env"]))),
         },
     )

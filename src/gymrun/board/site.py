@@ -423,6 +423,18 @@ class Site:
 
         return self.write(relative, parts)
 
+    def read(self, relative: str, without: int = 0) -> Iterator[bytes]:
+        """The file this build wrote (or left as it was) at `relative`, in parts of a
+        megabyte, without its last `without` bytes."""
+        with open_record(self.out, *relative.split("/")) as file:
+            left = os.fstat(file.fileno()).st_size - without
+            while left > 0:
+                part = file.read(min(left, 1 << 20))
+                if not part:
+                    return
+                left -= len(part)
+                yield part
+
     def json(self, relative: str, data: Any) -> bool:
         return self.write(relative, json_bytes(data) + b"\n")
 

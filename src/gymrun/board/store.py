@@ -40,17 +40,20 @@ PARTS: dict[str, Any] = {
     "statistics": {},
 }
 
-# A run's row: its stamp and status; its place on a leaderboard (`rank_key`: tier, low,
+# Each run: its stamp and status; its place on a leaderboard (`rank_key`: tier, low,
 # value); what grouping needs (its group's key, NULL without a readable config; its seed as
 # JSON; its score and start); its boundary and its metrics' names (JSON), for its
-# environment's columns; and its row whole, as a leaderboard's JSON has it, and its cells.
+# environment's columns. Small, so that a build reads every run's quickly. Beside it, its
+# row: whole, as a leaderboard's JSON has it, and its cells, read only to be shown.
 SCHEMA = (
     "CREATE TABLE record (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
     "CREATE TABLE runs (id TEXT PRIMARY KEY, signature TEXT NOT NULL, status TEXT NOT NULL, "
     "env TEXT, tier INTEGER NOT NULL, low REAL NOT NULL, value REAL NOT NULL, grp TEXT, "
-    "seed BLOB, score REAL, started_at TEXT, boundary REAL, metrics BLOB NOT NULL, "
-    "entry BLOB NOT NULL, row BLOB NOT NULL, cells BLOB NOT NULL) WITHOUT ROWID",
+    "seed BLOB, score REAL, started_at TEXT, boundary REAL, metrics BLOB NOT NULL) "
+    "WITHOUT ROWID",
     "CREATE INDEX runs_ranked ON runs (env, tier, low, value, id)",
+    "CREATE TABLE rows (id TEXT PRIMARY KEY, entry BLOB NOT NULL, row BLOB NOT NULL, "
+    "cells BLOB NOT NULL)",
 )
 
 
@@ -83,7 +86,8 @@ class Store:
     planted, or from an older version) counts as no record: it is replaced by an empty one,
     and the board is built anew."""
 
-    _RANKED = "FROM runs WHERE env = ? ORDER BY tier, low, value, id"  # leaderboard order
+    # a leaderboard's rows, in its order
+    _RANKED = "FROM runs JOIN rows USING (id) WHERE env = ? ORDER BY tier, low, value, id"
 
     def __init__(self, out: Path) -> None:
         self.path = out / FILE
@@ -110,8 +114,8 @@ class Store:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version != FORMAT:
             with self.changes():
-                self.db.execute("DROP TABLE IF EXISTS runs")
-                self.db.execute("DROP TABLE IF EXISTS record")
+                for table in ("record", "runs", "rows"):
+                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in SCHEMA:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {FORMAT}")
@@ -148,8 +152,8 @@ class Store:
 
     def clear(self) -> None:
         """Forget every run and the record (a board built anew)."""
-        self.db.execute("DELETE FROM runs")
-        self.db.execute("DELETE FROM record")
+        for table in ("record", "runs", "rows"):
+            self.db.execute(f"DELETE FROM {table}")
         self.record = dict(PARTS)
 
     # runs
@@ -171,10 +175,10 @@ class Store:
             key = member.key or group_key(member.config, member.provenance)
         data = json_bytes(entry.to_json())
         before = self.db.execute(
-            "SELECT entry, status FROM runs WHERE id = ?", (entry.id,)
+            "SELECT entry, status FROM runs JOIN rows USING (id) WHERE id = ?", (entry.id,)
         ).fetchone()
         self.db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.id,
                 stamp,
@@ -189,19 +193,21 @@ class Store:
                 entry.started_at,
                 entry.reward_boundary,
                 json_bytes(list(entry.metrics)),
-                data,
-                json_bytes(entry.row_json()),
-                json_bytes(entry.cells),
             ),
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
+            (entry.id, data, json_bytes(entry.row_json()), json_bytes(entry.cells)),
         )
         return (False, None) if before is None else (before[0] == data, before[1])
 
     def remove(self, run_ids: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM runs WHERE id = ?", ((r,) for r in run_ids))
+        for table in ("runs", "rows"):
+            self.db.executemany(f"DELETE FROM {table} WHERE id = ?", ((r,) for r in run_ids))
 
     def entry(self, run_id: str) -> RunEntry | None:
         """A run's row, None if the board holds none (or one it cannot take)."""
-        found = self.db.execute("SELECT entry FROM runs WHERE id = ?", (run_id,)).fetchone()
+        found = self.db.execute("SELECT entry FROM rows WHERE id = ?", (run_id,)).fetchone()
         return None if found is None else _entry(found[0])
 
     def entries(self, run_ids: Iterable[str]) -> dict[str, RunEntry]:
@@ -212,9 +218,6 @@ class Store:
             if entry is not None:
                 found[run_id] = entry
         return found
-
-    def held(self, run_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
 
     def members(self, order: Iterable[str]) -> list[Member]:
         """The runs with a readable config as members of their groups, in `order` (ids).
@@ -251,14 +254,6 @@ class Store:
                 )
             )
         return members
-
-    def envs(self) -> list[str]:
-        return [
-            env
-            for (env,) in self.db.execute(
-                "SELECT DISTINCT env FROM runs WHERE env IS NOT NULL ORDER BY env"
-            )
-        ]
 
     def env_facts(self, env: str) -> tuple[int, bool, list[str]]:
         """How many runs `env` has, whether they were judged against different reward
@@ -302,7 +297,9 @@ class Store:
     def damaged(self) -> list[RunEntry]:
         """The damaged runs, in path order."""
         found = []
-        for (data,) in self.db.execute("SELECT entry FROM runs WHERE status = 'damaged'"):
+        for (data,) in self.db.execute(
+            "SELECT entry FROM runs JOIN rows USING (id) WHERE status = 'damaged'"
+        ):
             entry = _entry(data)
             if entry is not None:
                 found.append(entry)
