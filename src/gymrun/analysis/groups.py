@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -273,13 +273,13 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
 
 
 def compare(
-    members: Sequence[Member], cache: dict[str, Any] | None = None, score: str = REWARD
+    members: Sequence[Member], cache: Statistics | None = None, score: str = REWARD
 ) -> list[Comparison]:
     """Group `members` by experiment and compare the groups of each environment, on the
     members' scores (`score` says what they are: the reward, or a metric's name).
 
-    `cache` keeps each statistic by its inputs (a board keeps it between builds, so only
-    the groups a new run joined are resampled again).
+    `cache` keeps each statistic by its inputs (a board keeps them between builds, so only
+    the groups a new run joined are resampled): each one used is put there.
 
     >>> def run(eps, seed, score):
     ...     config = {"name": "x", "env": {"id": "CartPole-v1"}, "epsilon": eps, "seed": seed}
@@ -298,18 +298,24 @@ def compare(
     return [_comparison(env, groups, memo, score) for env, groups in sorted(by_env.items())]
 
 
-class _Memo:
-    """Statistics by their inputs, in JSON form. `cache` is read, then left holding only
-    what this comparison used (so it does not grow with every build)."""
+class Statistics(Protocol):
+    """Where statistics are kept by their inputs, in JSON form, between comparisons (a
+    board keeps them in its record, so only the groups a new run joined are resampled)."""
 
-    def __init__(self, cache: dict[str, Any]) -> None:
-        self.previous = dict(cache)
-        cache.clear()
+    def get(self, key: str) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any) -> None: ...
+
+
+class _Memo:
+    """Statistics by their inputs, in JSON form: each one taken from `cache` if it holds
+    it, and put there (again) when used."""
+
+    def __init__(self, cache: Statistics) -> None:
         self.cache = cache
 
     def _get(self, key: str) -> Any:
-        found = self.cache.get(key, self.previous.get(key))
-        return found
+        return self.cache.get(key)
 
     def estimate(self, kind: str, compute: Any, *samples: np.ndarray) -> Estimate:
         key = _key(kind, *samples)

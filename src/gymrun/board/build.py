@@ -367,8 +367,9 @@ def _pages(
     from the rows the board holds, and keep what they were made of."""
     record = board.record
     members = board.members(stamps)
-    statistics: dict[str, Any] = dict(record["statistics"])
+    statistics = board.statistics()
     comparisons = {c.env: c for c in compare(members, statistics)}
+    statistics.prune()
     # runs of one environment have nothing to aggregate across tasks
     across_tasks = normalized_comparison(members if len(comparisons) > 1 else [])
     del members
@@ -430,7 +431,6 @@ def _pages(
         sweeps=sweep_records,
         duels=duel_records,
         envs=list(slugs.values()),
-        statistics=statistics,
     )
     return BuildReport(site.out, 0, 0, len(sweeps), len(environments), 0, duels=len(duels))
 
@@ -857,7 +857,7 @@ def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: S
         "env": comparison.env,
         "groups": [g.label for g in profiled],
         "keys": [g.key for g in profiled],
-        "curves": [p.to_json() for p in comparison.profiles],
+        "curves": document["profiles"]["curves"],  # (the same, made once)
     }
     profile_json = json_bytes(profile)
     site.write(f"{folder}/profile.json", profile_json + b"\n")

@@ -37,7 +37,6 @@ PARTS: dict[str, Any] = {
     "listings": {},
     "sweeps": {},
     "duels": {},
-    "statistics": {},
 }
 
 # Each run: its stamp and status; its place on a leaderboard (`rank_key`: tier, low,
@@ -54,7 +53,9 @@ SCHEMA = (
     "CREATE INDEX runs_ranked ON runs (env, tier, low, value, id)",
     "CREATE TABLE rows (id TEXT PRIMARY KEY, entry BLOB NOT NULL, row BLOB NOT NULL, "
     "cells BLOB NOT NULL)",
+    "CREATE TABLE statistics (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
 )
+TABLES = ("record", "runs", "rows", "statistics")
 
 
 def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
@@ -114,7 +115,7 @@ class Store:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version != FORMAT:
             with self.changes():
-                for table in ("record", "runs", "rows"):
+                for table in TABLES:
                     self.db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in SCHEMA:
                     self.db.execute(statement)
@@ -152,11 +153,14 @@ class Store:
 
     def clear(self) -> None:
         """Forget every run and the record (a board built anew)."""
-        for table in ("record", "runs", "rows"):
+        for table in TABLES:
             self.db.execute(f"DELETE FROM {table}")
         self.record = dict(PARTS)
 
     # runs
+
+    def statistics(self) -> KeptStatistics:
+        return KeptStatistics(self.db)
 
     def stamps(self) -> dict[str, tuple[str, str]]:
         """Each run's stamp and status, by its id."""
@@ -304,6 +308,38 @@ class Store:
             if entry is not None:
                 found.append(entry)
         return sorted(found, key=lambda entry: entry.id.split("/"))
+
+
+class KeptStatistics:
+    """The statistics of a board's groups by their inputs (`gymrun.analysis.groups`), in
+    its record: each read when a comparison asks for it, never all at once. `prune` then
+    forgets those the comparison did not use (the record does not grow with every build)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.used: set[str] = set()
+        self.held: set[str] = set()  # used and found there: by their inputs, unchanged
+
+    def get(self, key: str) -> Any:
+        self.used.add(key)
+        found = self.db.execute("SELECT value FROM statistics WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return None
+        self.held.add(key)
+        return orjson.loads(found[0])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.used.add(key)
+        if key not in self.held:
+            self.db.execute(
+                "INSERT OR REPLACE INTO statistics VALUES (?, ?)", (key, json_bytes(value))
+            )
+            self.held.add(key)
+
+    def prune(self) -> None:
+        kept = self.db.execute("SELECT key FROM statistics")
+        unused = [key for (key,) in kept if key not in self.used]
+        self.db.executemany("DELETE FROM statistics WHERE key = ?", ((key,) for key in unused))
 
 
 def failure(exc: sqlite3.Error) -> str:
