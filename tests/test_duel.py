@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from gymrun.duel import DuelProgress, load_duel, run_duel
+from gymrun.errors import UsageError
 from gymrun.records.reading import read_duel_json
 from gymrun.scale.executors import Processes
 from tests.support.cli import gymrun
@@ -238,6 +239,34 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     code, out, err = gymrun("duel", *args)
     assert (code, out, err.strip()) == (2, "", message)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_seeds": 0}, "max_seeds=0: a duel plays at least 1 seed"),
+        ({"round": 0}, "round=0: a round plays at least 1 seed of each"),
+        ({"score": "best"}, "score='best': use one of mean, iqm, median"),
+        ({"first_seed": -1}, "first_seed=-1: seeds are 0 or more"),
+        ({"first_seed": 2**64 - 2, "max_seeds": 4}, "first_seed=18446744073709551614 "
+         "max_seeds=4: the duel's seeds would pass 2**64 - 1, the last seed a run takes"),
+        ({"alpha": 1.5}, "alpha=1.5: the test's level is a probability between 0 and 1"),
+        ({"spending": "fast"}, "spending='fast': use one of linear, obrien-fleming, pocock"),
+    ],
+)  # fmt: skip
+def test_a_library_call_names_the_arguments_it_was_passed(
+    settings: dict[str, object], message: str
+) -> None:
+    # the command line's options (--max-seeds, --seed) are no part of a library call
+    with pytest.raises(UsageError) as exc:
+        load_duel(RANDOM, RANDOM, **settings)
+    assert str(exc.value) == message
+
+
+def test_resuming_without_a_directory_names_the_arguments() -> None:
+    duel = load_duel(RANDOM, RANDOM, ["episodes=2"], max_seeds=1)
+    with pytest.raises(UsageError, match=r"^resume=True needs duel_dir, the duel's directory$"):
+        run_duel(duel, resume=True)
     assert not Path("recordings").exists()
 
 

@@ -39,6 +39,7 @@ from gymrun.analysis.verdicts import SIDES, seeds_of_each, verdict
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
 from gymrun.config.grid import SEEDS
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
@@ -91,18 +92,19 @@ class Duel:
     first_seed: int = 0
 
     def __post_init__(self) -> None:
+        given = wording().valued  # a library call's arguments, or gymrun duel's options
         if self.max_seeds < 1:
-            raise UsageError(f"--max-seeds {self.max_seeds}: a duel plays at least 1 seed")
+            raise UsageError(f"{given('max_seeds', self.max_seeds)}: a duel plays at least 1 seed")
         if self.round < 1:
-            raise UsageError(f"--round {self.round}: a round plays at least 1 seed of each")
+            raise UsageError(f"{given('round', self.round)}: a round plays at least 1 seed of each")
         if self.score not in STATISTICS:
-            raise UsageError(f"--score {self.score}: use one of {', '.join(STATISTICS)}")
+            raise UsageError(f"{given('score', self.score)}: use one of {', '.join(STATISTICS)}")
         if self.first_seed < 0:
-            raise UsageError(f"--seed {self.first_seed}: seeds are 0 or more")
+            raise UsageError(f"{given('first_seed', self.first_seed)}: seeds are 0 or more")
         if self.first_seed + self.max_seeds > SEEDS:
             raise UsageError(
-                f"--seed {self.first_seed} --max-seeds {self.max_seeds}: the duel's seeds "
-                "would pass 2**64 - 1, the last seed a run takes"
+                f"{given('first_seed', self.first_seed)} {given('max_seeds', self.max_seeds)}: "
+                "the duel's seeds would pass 2**64 - 1, the last seed a run takes"
             )
         check_settings(self.alpha, self.spending)
 
@@ -341,7 +343,7 @@ def run_duel(
     path = duel_dir.path if isinstance(duel_dir, RecordDir) else duel_dir
     if resume:
         if path is None:
-            raise UsageError("--resume needs the duel's directory")
+            raise UsageError("resume=True needs duel_dir, the duel's directory")
         check_resumable(duel, path)
     # a cluster out of reach fails on entering the executor, before anything is written
     with executor, claimed_dir(duel_dir, resume=resume, option="duel directory") as claimed:
