@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gymrun.duel import DuelProgress, load_duel, run_duel
+from gymrun.duel import DuelProgress, load_duel, run_duel, run_label
 from gymrun.errors import UsageError
 from gymrun.records.reading import read_duel_json
 from gymrun.scale.executors import Processes
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
-from tests.support.processes import finished, start_gymrun
+from tests.support.processes import finished, start_gymrun, wait_for
 
 WriteConfig = Callable[..., Path]
 RANDOM = str(CONFIGS / "cartpole_random.yaml")
@@ -130,6 +130,42 @@ def test_show_tells_a_duel_still_going_from_one_whose_process_is_gone() -> None:
     assert duel["status"] == "killed" and "undecided: killed" in duel["verdict"]
 
 
+def test_show_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_on_disk() -> None:
+    # identical configs never decide: round 2 (seeds 2 and 3) plays, and is killed in it
+    args = ["duel", RANDOM, RANDOM, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
+    duel = start_gymrun(*args, "-o", "d")
+    try:
+        summary = Path("d/a-seed=2/summary.json")
+        wait_for(lambda: summary.exists() and '"completed"' in summary.read_text())
+        os.killpg(duel.pid, signal.SIGKILL)  # as the out-of-memory killer would
+    finally:
+        assert finished(duel)[0] == -signal.SIGKILL
+    code, compared, _ = gymrun("compare", "d", "--json")
+    on_disk = {
+        Path(run["run_dir"]).name: run["status"]
+        for run in json.loads(compared)["runs"]
+        if int(run["run_dir"].split("=")[1]) >= 2  # round 2's
+    }
+    assert on_disk["a-seed=2"] == "completed" and len(on_disk) in (1, 2, 3)
+    statuses = list(on_disk.values())
+    counted = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    code, out, err = gymrun("show", "d")
+    assert code == 0 and "decision: undecided: killed after 2 seeds of each" in out
+    assert err == (
+        "note: its process is gone: the duel was killed before it could end "
+        "(gymrun duel --resume d goes on from there)\n"
+        f"note: round 2 was cut short with {len(on_disk)} of its 4 runs recorded ({counted}); "
+        "--resume goes on from them\n"
+    )
+    document = json.loads(gymrun("show", "d", "--json").stdout)
+    assert document["status"] == "killed" and document["seeds"] == 2
+    runs = document["runs"]
+    listed = {run_label(r["side"], r["seed"]): r["status"] for r in runs if r["seed"] >= 2}
+    assert listed == on_disk
+    assert gymrun("duel", "--resume", "d").code == 0  # goes on from them to the end
+    assert len(read_duel_json(Path("d"))["runs"]) == 8
+
+
 def test_every_executor_gives_the_same_duel() -> None:
     duel = load_duel(EPSILON, RANDOM, ["episodes=6"], max_seeds=8)
     local = run_duel(duel)
@@ -151,6 +187,12 @@ def test_a_duel_stopped_mid_round_resumes_to_the_uninterrupted_decision(tmp_path
     assert (cut.status, cut.decision, cut.seeds) == ("interrupted", None, 4)
     recorded = read_duel_json(tmp_path / "cut")
     assert (recorded["status"], len(recorded["rounds"])) == ("interrupted", 1)
+    code, _, err = gymrun("show", str(tmp_path / "cut"))  # the runs never started: not counted
+    assert (code, err) == (
+        0,
+        "note: round 2 was cut short with 3 of its 8 runs recorded (3 completed); --resume "
+        "goes on from them\n",
+    )
     first = tmp_path / "cut" / "a-seed=0" / "episodes.jsonl"
     before = first.stat().st_mtime_ns
     resumed = run_duel(duel, duel_dir=tmp_path / "cut", resume=True)
