@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gymrun.duel import DuelProgress, load_duel, run_duel
+from gymrun.duel import DuelProgress, load_duel, run_duel, run_label
+from gymrun.errors import UsageError
 from gymrun.records.reading import read_duel_json
 from gymrun.scale.executors import Processes
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
-from tests.support.processes import finished, start_gymrun
+from tests.support.processes import finished, signalled, start_gymrun
 
 WriteConfig = Callable[..., Path]
 RANDOM = str(CONFIGS / "cartpole_random.yaml")
@@ -129,6 +130,42 @@ def test_show_tells_a_duel_still_going_from_one_whose_process_is_gone() -> None:
     assert duel["status"] == "killed" and "undecided: killed" in duel["verdict"]
 
 
+def test_show_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_on_disk() -> None:
+    # identical configs never decide: round 2 (seeds 2 and 3) plays, and is killed in it
+    args = ["duel", RANDOM, RANDOM, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
+    summary = Path("d/a-seed=2/summary.json")
+    code, _, _ = signalled(
+        start_gymrun(*args, "-o", "d"),
+        lambda: summary.exists() and '"completed"' in summary.read_text(),
+        signal.SIGKILL,  # as the out-of-memory killer would
+    )
+    assert code == -signal.SIGKILL
+    code, compared, _ = gymrun("compare", "d", "--json")
+    on_disk = {
+        Path(run["run_dir"]).name: run["status"]
+        for run in json.loads(compared)["runs"]
+        if int(run["run_dir"].split("=")[1]) >= 2  # round 2's
+    }
+    assert on_disk["a-seed=2"] == "completed" and len(on_disk) in (1, 2, 3)
+    statuses = list(on_disk.values())
+    counted = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    code, out, err = gymrun("show", "d")
+    assert code == 0 and "decision: undecided: killed after 2 seeds of each" in out
+    assert err == (
+        "note: its process is gone: the duel was killed before it could end "
+        "(gymrun duel --resume d goes on from there)\n"
+        f"note: round 2 was cut short with {len(on_disk)} of its 4 runs recorded ({counted}); "
+        "--resume goes on from them\n"
+    )
+    document = json.loads(gymrun("show", "d", "--json").stdout)
+    assert document["status"] == "killed" and document["seeds"] == 2
+    runs = document["runs"]
+    listed = {run_label(r["side"], r["seed"]): r["status"] for r in runs if r["seed"] >= 2}
+    assert listed == on_disk
+    assert gymrun("duel", "--resume", "d").code == 0  # goes on from them to the end
+    assert len(read_duel_json(Path("d"))["runs"]) == 8
+
+
 def test_every_executor_gives_the_same_duel() -> None:
     duel = load_duel(EPSILON, RANDOM, ["episodes=6"], max_seeds=8)
     local = run_duel(duel)
@@ -150,6 +187,12 @@ def test_a_duel_stopped_mid_round_resumes_to_the_uninterrupted_decision(tmp_path
     assert (cut.status, cut.decision, cut.seeds) == ("interrupted", None, 4)
     recorded = read_duel_json(tmp_path / "cut")
     assert (recorded["status"], len(recorded["rounds"])) == ("interrupted", 1)
+    code, _, err = gymrun("show", str(tmp_path / "cut"))  # the runs never started: not counted
+    assert (code, err) == (
+        0,
+        "note: round 2 was cut short with 3 of its 8 runs recorded (3 completed); --resume "
+        "goes on from them\n",
+    )
     first = tmp_path / "cut" / "a-seed=0" / "episodes.jsonl"
     before = first.stat().st_mtime_ns
     resumed = run_duel(duel, duel_dir=tmp_path / "cut", resume=True)
@@ -238,6 +281,34 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     code, out, err = gymrun("duel", *args)
     assert (code, out, err.strip()) == (2, "", message)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_seeds": 0}, "max_seeds=0: a duel plays at least 1 seed"),
+        ({"round": 0}, "round=0: a round plays at least 1 seed of each"),
+        ({"score": "best"}, "score='best': use one of mean, iqm, median"),
+        ({"first_seed": -1}, "first_seed=-1: seeds are 0 or more"),
+        ({"first_seed": 2**64 - 2, "max_seeds": 4}, "first_seed=18446744073709551614 "
+         "max_seeds=4: the duel's seeds would pass 2**64 - 1, the last seed a run takes"),
+        ({"alpha": 1.5}, "alpha=1.5: the test's level is a probability between 0 and 1"),
+        ({"spending": "fast"}, "spending='fast': use one of linear, obrien-fleming, pocock"),
+    ],
+)  # fmt: skip
+def test_a_library_call_names_the_arguments_it_was_passed(
+    settings: dict[str, object], message: str
+) -> None:
+    # the command line's options (--max-seeds, --seed) are no part of a library call
+    with pytest.raises(UsageError) as exc:
+        load_duel(RANDOM, RANDOM, **settings)
+    assert str(exc.value) == message
+
+
+def test_resuming_without_a_directory_names_the_arguments() -> None:
+    duel = load_duel(RANDOM, RANDOM, ["episodes=2"], max_seeds=1)
+    with pytest.raises(UsageError, match=r"^resume=True needs duel_dir, the duel's directory$"):
+        run_duel(duel, resume=True)
     assert not Path("recordings").exists()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gymrun.errors import ConfigError
+from gymrun.errors import ConfigError, UsageError
 from gymrun.pipeline.playing import Progress
 from gymrun.records.reading import read_run
 from gymrun.scale.executors import InProcess, OnDask, Processes
@@ -178,6 +178,13 @@ def test_unknown_executor_and_missing_scheduler() -> None:
     os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
     code, _, err = gymrun("sweep", str(EPSILON_SWEEP), "--executor", "dask", "--no-record")
     assert code == 2 and "the dask executor needs a scheduler" in err
+
+
+def test_resuming_without_a_directory_names_the_arguments() -> None:
+    # a library call: no --resume was typed
+    sweep = load_sweep(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    with pytest.raises(UsageError, match=r"^resume=True needs sweep_dir, the sweep's directory$"):
+        run_sweep(sweep, resume=True)
 
 
 # -- a real Dask cluster on 127.0.0.1 (`dask scheduler`, `dask worker` processes) ---------

@@ -39,11 +39,13 @@ from gymrun.analysis.verdicts import SIDES, seeds_of_each, verdict
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
 from gymrun.config.grid import SEEDS
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
 from gymrun.core.statistics import STATISTICS
+from gymrun.core.summary import SummaryBuilder
 from gymrun.errors import (
     ConfigError,
     FaultError,
@@ -58,9 +60,9 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
-from gymrun.records.liveness import NEVER_STARTED, unstarted
-from gymrun.records.reading import read_duel_json
+from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, kind_of, only_claimed
+from gymrun.records.liveness import NEVER_STARTED, going, unstarted
+from gymrun.records.reading import read_duel_json, read_run
 from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -91,18 +93,19 @@ class Duel:
     first_seed: int = 0
 
     def __post_init__(self) -> None:
+        given = wording().valued  # a library call's arguments, or gymrun duel's options
         if self.max_seeds < 1:
-            raise UsageError(f"--max-seeds {self.max_seeds}: a duel plays at least 1 seed")
+            raise UsageError(f"{given('max_seeds', self.max_seeds)}: a duel plays at least 1 seed")
         if self.round < 1:
-            raise UsageError(f"--round {self.round}: a round plays at least 1 seed of each")
+            raise UsageError(f"{given('round', self.round)}: a round plays at least 1 seed of each")
         if self.score not in STATISTICS:
-            raise UsageError(f"--score {self.score}: use one of {', '.join(STATISTICS)}")
+            raise UsageError(f"{given('score', self.score)}: use one of {', '.join(STATISTICS)}")
         if self.first_seed < 0:
-            raise UsageError(f"--seed {self.first_seed}: seeds are 0 or more")
+            raise UsageError(f"{given('first_seed', self.first_seed)}: seeds are 0 or more")
         if self.first_seed + self.max_seeds > SEEDS:
             raise UsageError(
-                f"--seed {self.first_seed} --max-seeds {self.max_seeds}: the duel's seeds "
-                "would pass 2**64 - 1, the last seed a run takes"
+                f"{given('first_seed', self.first_seed)} {given('max_seeds', self.max_seeds)}: "
+                "the duel's seeds would pass 2**64 - 1, the last seed a run takes"
             )
         check_settings(self.alpha, self.spending)
 
@@ -341,7 +344,7 @@ def run_duel(
     path = duel_dir.path if isinstance(duel_dir, RecordDir) else duel_dir
     if resume:
         if path is None:
-            raise UsageError("--resume needs the duel's directory")
+            raise UsageError("resume=True needs duel_dir, the duel's directory")
         check_resumable(duel, path)
     # a cluster out of reach fails on entering the executor, before anything is written
     with executor, claimed_dir(duel_dir, resume=resume, option="duel directory") as claimed:
@@ -541,17 +544,88 @@ def _run(side: str, seed: int, session: RunSession, statistic: str) -> DuelRun:
     """A run of a duel, closed, with its score: `statistic` of its finite episode rewards."""
     result = session.result
     assert result is not None
-    rewards = session.summary.finite_rewards()
-    score = None
-    if result.status == "completed" and len(rewards):
-        score = float(STATISTICS[statistic](rewards[None, :])[0])
-        if not np.isfinite(score):
-            score = None
     return DuelRun(
         side,
         seed,
-        score,
+        _score(session.summary.finite_rewards(), result.status, statistic),
         result.status,
         None if result.run_dir is None else str(result.run_dir),
         None if result.error is None else str(result.error),
+    )
+
+
+def _score(rewards: np.ndarray, status: str, statistic: str) -> float | None:
+    """A run's score: `statistic` of its finite episode `rewards`; None unless it completed
+    with a finite one."""
+    if status != "completed" or not len(rewards):
+        return None
+    score = float(STATISTICS[statistic](rewards[None, :])[0])
+    return score if np.isfinite(score) else None
+
+
+def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
+    """``duel.json`` in `directory` as the duel wrote it, with what became of it, and notes
+    saying that in words. One that has not ended (still going, or killed before it could:
+    see `liveness.going`) has that as its status, and among its runs those of the round it
+    was playing, as they are recorded; a duel stopped in a round says how many of that
+    round's runs are recorded (``--resume`` goes on from them)."""
+    document = read_duel_json(directory)
+    notes = []
+    if document["status"] == "running":  # its runs are in duel.json once their round is
+        status, said = going(directory, "duel")
+        runs = [*document["runs"], *_recorded_runs(document, directory)]
+        document = document | {"status": status, "runs": runs}
+        notes.append(said)
+    cut = _cut_round(document, directory)
+    if cut is not None:
+        notes.append(cut)
+    return document, notes
+
+
+def _round_of(document: dict[str, Any]) -> tuple[int, list[int]]:
+    """The number and the seeds of the round after the last the duel `document` looked at."""
+    settings = document["duel"]
+    sizes = round_sizes(settings["max_seeds"], settings["round"])
+    done = document["seeds"]
+    size = next((size for size in sizes if size > done), done)
+    first = settings["first_seed"]
+    return len(document["rounds"]) + 1, list(range(first + done, first + size))
+
+
+def _recorded_runs(document: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    """The runs recorded in `directory` of the round after the last the duel `document`
+    looked at (one never started counts nothing), each as ``duel.json`` lists a run."""
+    found = []
+    for seed in _round_of(document)[1]:
+        for side in SIDES:
+            run_dir = directory / run_label(side, seed)
+            if kind_of(run_dir) != "run":
+                continue
+            episodes = SummaryBuilder(None)
+            run = read_run(run_dir, episodes.add_all)
+            score = _score(episodes.finite_rewards(), run.became, document["duel"]["score"])
+            found.append(DuelRun(side, seed, score, run.became, str(run_dir), run.error))
+    return [run.to_json() for run in found]
+
+
+def _cut_round(document: dict[str, Any], directory: Path) -> str | None:
+    """How far the round the duel (`document`) in `directory` was stopped in had come, in
+    words; None for a duel that was not stopped, or none of whose runs of that round is
+    recorded (a stopped duel lists the runs of its round that never started too)."""
+    if document["status"] not in ("interrupted", "killed"):
+        return None
+    number, seeds = _round_of(document)
+    runs = [
+        run
+        for run in document["runs"]
+        if run["seed"] in seeds
+        and kind_of(directory / run_label(run["side"], run["seed"])) == "run"
+    ]
+    if not runs:
+        return None
+    statuses = [run["status"] for run in runs]
+    counted = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+    return (
+        f"round {number} was cut short with {len(runs)} of its {2 * len(seeds)} runs "
+        f"recorded ({counted}); --resume goes on from them"
     )

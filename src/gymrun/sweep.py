@@ -395,7 +395,7 @@ def run_sweep(
     executor = executor or InProcess()
     if resume:
         if sweep_dir is None:
-            raise UsageError("--resume needs the sweep's directory")
+            raise UsageError("resume=True needs sweep_dir, the sweep's directory")
         check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
     # a cluster out of reach fails on entering the executor, before anything is written
     with executor, claimed_dir(sweep_dir, resume=resume, option="sweep directory") as claimed:

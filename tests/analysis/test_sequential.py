@@ -122,9 +122,9 @@ def test_the_boundary_is_in_score_units_and_shrinks_as_alpha_is_spent() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"alpha": 0.0}, "--alpha 0.0: the test's level is a probability between 0 and 1"),
-        ({"alpha": 1.5}, "--alpha 1.5: the test's level is a probability between 0 and 1"),
-        ({"spending": "fast"}, "--spending fast: use one of linear, obrien-fleming, pocock"),
+        ({"alpha": 0.0}, "alpha=0.0: the test's level is a probability between 0 and 1"),
+        ({"alpha": 1.5}, "alpha=1.5: the test's level is a probability between 0 and 1"),
+        ({"spending": "fast"}, "spending='fast': use one of linear, obrien-fleming, pocock"),
     ],
 )
 def test_settings_that_mean_nothing_are_refused(settings, message) -> None:  # type: ignore[no-untyped-def]

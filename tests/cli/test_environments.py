@@ -73,6 +73,24 @@ def test_a_pattern_that_matches_nothing_exits_1() -> None:
     assert err.strip() == "no registered environment matches 'NoSuchEnv'"
 
 
+def test_an_empty_config_env_or_pattern_is_refused_not_read_as_this_folder() -> None:
+    # an unset shell variable: run would read '' as the current folder, a pattern match all
+    for args, name in [
+        (["run", ""], "'CONFIG_OR_ENV'"),
+        (["run", "--resume", "recordings/x", ""], "'CONFIG_OR_ENV'"),
+        (["inspect", ""], "'ENV_ID'"),
+        (["check", ""], "'ENV_ID'"),
+        (["list-envs", ""], "'PATTERN'"),
+        (["baselines", ""], "'PATTERN'"),
+    ]:
+        code, out, err = gymrun(*args)
+        assert (code, out) == (2, ""), args
+        assert err == (
+            f"error: Invalid value for {name}: an empty argument (see gymrun {args[0]} --help)\n"
+        )
+    assert not Path("recordings").exists()
+
+
 def test_the_whole_list_leaves_atari_spaces_to_a_pattern() -> None:
     code, out, _ = gymrun("list-envs")
     assert code == 0

@@ -50,6 +50,10 @@ def test_every_command_has_clean_help_with_an_example(command: str) -> None:
     assert re.search(r"Examples?:", out)
     examples = out.split("Example")[1].split("╭")[0]
     assert re.search(rf"^\s+gymrun {command}\b", examples, re.MULTILINE)
+    # one blank line after "Examples:", none between examples, one before the panels
+    shown = [line.strip() for line in examples.splitlines()]
+    assert shown[0].endswith(":") and shown[1] == "" and shown[2].startswith("gymrun ")
+    assert "" not in shown[2:-1] and shown[-1] == ""
     usage = next(line for line in out.splitlines() if "Usage:" in line)
     assert usage.strip().startswith(f"Usage: gymrun {command} [OPTIONS]")
 

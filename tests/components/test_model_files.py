@@ -139,7 +139,8 @@ def test_validate_and_a_dry_run_never_unpickle_vecnormalize_statistics(
     assert marker.exists()
     assert (code, err) == (
         2,
-        f"error: {path}:4 agent.path: agent sb3: vecnormalize {tmp_path}/evil.pkl holds a "
+        f"error: {path}:5 agent.vecnormalize: agent sb3: vecnormalize {tmp_path}/evil.pkl "
+        "holds a "
         "NoneType, not the "
         "VecNormalize that VecNormalize.save writes\n",
     )
@@ -361,9 +362,11 @@ def test_a_file_that_is_not_a_regular_file_is_named_for_what_it_is(
     ]
     for agent, message in cases:
         path = config(tmp_path, agent)
+        # the file the problem is about: the statistics', when they are given
+        place = "5 agent.vecnormalize" if "vecnormalize" in agent else "4 agent.path"
         for command in (["validate"], ["run", "--no-record"]):
             code, _, err = gymrun(*command, str(path))
-            said = f"error: {path}:4 agent.path: agent sb3: {message}\n"
+            said = f"error: {path}:{place}: agent sb3: {message}\n"
             assert (code, err) == (2, said), (agent, command)
     policy = tmp_path / "onnx.yaml"
     policy.write_text(
@@ -388,9 +391,8 @@ def test_vecnormalize_statistics_too_big_to_be_statistics_are_refused_unread(
         code, _, err = gymrun(*command, str(path))
         assert (code, err) == (
             2,
-            f"error: {path}:4 agent.path: agent sb3: vecnormalize {huge} is 100 MiB, more than "
-            "the 64 MiB gymrun "
-            "loads as VecNormalize statistics\n",
+            f"error: {path}:5 agent.vecnormalize: agent sb3: vecnormalize {huge} is 100 MiB, "
+            "more than the 64 MiB gymrun loads as VecNormalize statistics\n",
         ), command
 
 

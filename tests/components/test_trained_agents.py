@@ -590,6 +590,11 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
             "stable_baselines3.common.policies), which DQN cannot load: set algo: ppo, or "
             "leave it out",
         ),
+        "missing statistics": (
+            {"path": str(ppo), "vecnormalize": "missing.pkl"},
+            {},
+            f"no such file: {tmp_path}/missing.pkl",
+        ),
         "not statistics": (
             {"path": str(ppo), "vecnormalize": "a_dict.pkl"},
             {},
@@ -606,7 +611,8 @@ def test_what_a_user_sees_when_an_sb3_model_does_not_fit(
     for case, (agent, rest, message) in cases.items():
         config = config_for(tmp_path, {"name": "sb3", **agent}, **rest)
         code, _, err = gymrun("run", str(config), "-o", "run")
-        key = "algo" if "algo" in agent else "path"  # the value the problem is about
+        # the value the problem is about
+        key = next((key for key in ("algo", "vecnormalize") if key in agent), "path")
         line = config.read_text().splitlines().index(f"  {key}: {agent[key]}") + 1
         said = f"error: {config}:{line} agent.{key}: agent sb3: {message}\n"
         assert (code, err) == (2, said), case

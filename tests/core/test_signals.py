@@ -6,13 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.paths import CONFIGS
-from tests.support.processes import lines, start_gymrun
+from tests.support.processes import lines, signalled, start_gymrun
 
 
 @pytest.mark.parametrize(
@@ -29,18 +28,11 @@ def test_a_stopping_signal_keeps_every_finished_episode(
     # cartpole_balance plays 500-step episodes: long enough to be interrupted mid-run
     args = ["run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-q", "-o", "run"]
     process = start_gymrun(*args, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
-    try:
-        episodes = tmp_path / "run" / "episodes.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(lines(episodes)) < 3:
-            time.sleep(0.1)
-        process.send_signal(how)
-        stdout, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == code, stderr
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    returncode, stdout, stderr = signalled(
+        process, lambda: len(lines(episodes)) >= 3, how, every=0.1, timeout=60
+    )
+    assert returncode == code, stderr
     assert "Traceback" not in stderr
     finished = int(stderr.split(said)[1].split()[0])
     assert f"episodes │ {finished} of 100000" in stdout
@@ -65,18 +57,11 @@ def test_a_signal_the_user_ignores_stays_ignored(tmp_path: Path) -> None:
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
     )
-    try:
-        episodes = tmp_path / "run" / "episodes.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(lines(episodes)) < 3:
-            time.sleep(0.1)
-        process.send_signal(signal.SIGHUP)
-        _, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    returncode, _, stderr = signalled(
+        process, lambda: len(lines(episodes)) >= 3, signal.SIGHUP, every=0.1, timeout=120
+    )
+    assert returncode == 0, stderr
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["count"] == 30
 
 
@@ -104,18 +89,11 @@ def test_a_stop_swallowed_where_it_landed_still_stops_the_run(tmp_path: Path) ->
     config.write_text("env: CartPole-v1\nagent: 'swallowing:Agent'\nseed: 0\n")
     args = ["run", str(config), "-n", "400", "-q", "-o", "run"]  # about 40 s to the end
     process = start_gymrun(*args, cwd=tmp_path)
-    try:
-        episodes = tmp_path / "run" / "episodes.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(lines(episodes)) < 1:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 143, stderr
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    returncode, _, stderr = signalled(
+        process, lambda: len(lines(episodes)) >= 1, signal.SIGTERM, every=0.05, timeout=30
+    )
+    assert returncode == 143, stderr
     assert "Exception ignored" not in stderr
     assert "Traceback" not in stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -124,16 +102,10 @@ def test_a_stop_swallowed_where_it_landed_still_stops_the_run(tmp_path: Path) ->
     assert len(lines(episodes)) == summary["count"]
     kept = summary["count"]
     resumed = start_gymrun("run", str(config), "-n", "400", "-q", "--resume", "run", cwd=tmp_path)
-    try:
-        while time.monotonic() < deadline and len(lines(episodes)) <= kept:
-            time.sleep(0.05)
-        resumed.send_signal(signal.SIGTERM)
-        resumed.communicate(timeout=30)
-    finally:
-        if resumed.poll() is None:
-            resumed.kill()
-            resumed.communicate()
-    assert resumed.returncode == 143
+    returncode, _, _ = signalled(
+        resumed, lambda: len(lines(episodes)) > kept, signal.SIGTERM, every=0.05, timeout=30
+    )
+    assert returncode == 143
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "interrupted"
     assert kept < summary["count"] == len(lines(episodes))
@@ -157,18 +129,14 @@ def test_a_stop_while_the_command_starts_is_quiet(
     # are being imported, the command line read, the config loaded
     args = ["run", str(CONFIGS / "cartpole_random.yaml"), "-n", "100000", "-q", "-o", "run"]
     process = start_gymrun(*args, cwd=tmp_path)
-    try:
-        deadline = time.monotonic() + 30
-        while not _handles(process.pid, signal.SIGINT) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        time.sleep(after)
-        process.send_signal(how)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == code, stderr
+
+    def started() -> bool:
+        return _handles(process.pid, signal.SIGINT)
+
+    returncode, _, stderr = signalled(
+        process, started, how, within=30, every=0.001, then=after, timeout=60
+    )
+    assert returncode == code, stderr
     assert "Traceback" not in stderr
     assert stderr.splitlines()[-1].startswith("interrupted")
     # stopped before its record was made: nothing is left; after, a record to resume
@@ -181,15 +149,10 @@ def test_a_run_stopped_before_its_record_exists_leaves_no_directory(tmp_path: Pa
         "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5000", "-q", cwd=tmp_path
     )
     runs = tmp_path / "recordings" / "cartpole_random"
-    try:
-        deadline = time.monotonic() + 60
-        while not (runs.is_dir() and any(runs.iterdir())) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        process.send_signal(signal.SIGTERM)  # only .gymrun.lock is in the directory yet
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 143, stderr
+
+    def claimed() -> bool:  # only .gymrun.lock is in the directory yet
+        return runs.is_dir() and any(runs.iterdir())
+
+    returncode, _, stderr = signalled(process, claimed, signal.SIGTERM, every=0.001, timeout=60)
+    assert returncode == 143, stderr
     assert not (tmp_path / "recordings").exists()

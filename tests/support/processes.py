@@ -61,12 +61,43 @@ def finished(child: subprocess.Popen[str], timeout: float = TIMEOUT) -> tuple[in
     try:
         out, err = child.communicate(timeout=timeout)
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)  # no worker of it outlives the test
+        _ended(child)
     return child.returncode, out, err
+
+
+def signalled(
+    child: subprocess.Popen[str],
+    reached: Callable[[], bool],
+    signum: int,
+    *,
+    within: float = 60,
+    every: float = 0.01,
+    then: float = 0,
+    timeout: float = TIMEOUT,
+) -> tuple[int, str, str]:
+    """Send `child` signal `signum` once it has reached a point (`reached()` holds, looked at
+    every `every` seconds; `then` seconds after), and wait for it as `finished` does: its
+    exit code and output. After `within` seconds, or once `child` has ended, the signal is
+    sent all the same: what the test asserts of the outcome tells what went wrong."""
+    try:
+        deadline = time.monotonic() + within
+        while not reached() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(every)
+        time.sleep(then)
+        child.send_signal(signum)  # (nothing, to a child that has ended)
+    except BaseException:
+        _ended(child)
+        raise
+    return finished(child, timeout)
+
+
+def _ended(child: subprocess.Popen[str]) -> None:
+    """`child` killed if it still runs, and its group with it."""
+    if child.poll() is None:
+        child.kill()
+        child.communicate()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)  # no worker of it outlives the test
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from gymrun.config.wording import wording
 from gymrun.errors import UsageError
 
 TEST = "paired sign-flip permutation test, group-sequential (AdaStop, paired)"
@@ -135,10 +136,13 @@ def fewest_seeds(alpha: float) -> int:
 
 def check_settings(alpha: float, spending: str) -> None:
     """Refuse a level outside (0, 1) and a spending function that is not one of `SPENDING`."""
+    given = wording().valued  # a library call's arguments, or gymrun duel's options
     if not 0 < alpha < 1:
-        raise UsageError(f"--alpha {alpha}: the test's level is a probability between 0 and 1")
+        raise UsageError(
+            f"{given('alpha', alpha)}: the test's level is a probability between 0 and 1"
+        )
     if spending not in SPENDING:
-        raise UsageError(f"--spending {spending}: use one of {', '.join(SPENDING)}")
+        raise UsageError(f"{given('spending', spending)}: use one of {', '.join(SPENDING)}")
 
 
 def sequential_looks(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import LAST_SEED, AsJson, given_path
+from gymrun.cli.options import LAST_SEED, AsJson, given_path, given_text
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -23,6 +23,7 @@ def baselines(
             "may name any registered env, which then gets the random agent alone: Atari's "
             "hundreds of IDs take hours.",
             show_default=False,
+            parser=given_text,
         ),
     ] = None,
     episodes: Annotated[

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath, given_path
+from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath, given_path, given_text
 
-EnvId = Annotated[str, typer.Argument(help="An environment ID, e.g. CartPole-v1.")]
+EnvId = Annotated[
+    str, typer.Argument(help="An environment ID, e.g. CartPole-v1.", parser=given_text)
+]
 
 
 Imports = Annotated[
@@ -26,7 +28,10 @@ Imports = Annotated[
 
 def list_envs(
     pattern: Annotated[
-        str | None, typer.Argument(help="Substring or glob (e.g. 'CartPole*') to filter IDs.")
+        str | None,
+        typer.Argument(
+            help="Substring or glob (e.g. 'CartPole*') to filter IDs.", parser=given_text
+        ),
     ] = None,
     imports: Imports = None,
     spaces: Annotated[
@@ -91,7 +96,10 @@ def _import_all(modules: list[str] | None) -> None:
 def inspect(
     env_id: Annotated[
         str | None,
-        typer.Argument(help="An environment ID, e.g. CartPole-v1 (default: the config's)."),
+        typer.Argument(
+            help="An environment ID, e.g. CartPole-v1 (default: the config's).",
+            parser=given_text,
+        ),
     ] = None,
     config_path: Annotated[
         Path | None,

@@ -20,6 +20,15 @@ def given_path(text: str) -> Path:
     return Path(text)
 
 
+def given_text(text: str) -> str:
+    """A config, an environment ID or a pattern from the command line: an empty one (an unset
+    shell variable) is refused, where it would read as the current folder or match every
+    environment."""
+    if not text:
+        raise typer.BadParameter("an empty argument")
+    return text
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 ConfigPath = Annotated[
     Path,

@@ -110,14 +110,9 @@ def _show_sweep(path: Path, documents: list[object] | None) -> None:
 
 def _show_duel(path: Path, documents: list[object] | None) -> None:
     from gymrun.cli.duel import print_duel
-    from gymrun.records.liveness import going
-    from gymrun.records.reading import read_duel_json
+    from gymrun.duel import read_duel_document
 
-    document = read_duel_json(path)
-    said = None
-    if document["status"] == "running":  # still going, or killed: as its lock tells
-        status, said = going(path, "duel")
-        document = document | {"status": status}
+    document, notes = read_duel_document(path)
     if documents is not None:  # the file as the duel wrote it, with what became of it
         documents.append(document)
         return
@@ -126,8 +121,8 @@ def _show_duel(path: Path, documents: list[object] | None) -> None:
     err = console(stderr=True)
     if document["error"]:
         err.print(f"the duel {document['status']}: {document['error']}", style="red")
-    if said is not None:
-        err.print(f"note: {said}")
+    for note in notes:
+        err.print(f"note: {note}")
 
 
 def _show_baselines(path: Path, documents: list[object] | None) -> None:

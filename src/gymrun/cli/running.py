@@ -20,6 +20,7 @@ from gymrun.cli.options import (
     WaitWorkers,
     Workers,
     given_path,
+    given_text,
 )
 from gymrun.cli.usage import debugging
 from gymrun.errors import ExitStatus, FaultError, GymrunError, UnknownNameError, UsageError
@@ -73,6 +74,7 @@ def run(
             "agent for 100 episodes. With --resume DIR it may be left out: the config "
             "recorded in DIR is used.",
             show_default=False,
+            parser=given_text,
         ),
     ] = None,
     agent: Annotated[

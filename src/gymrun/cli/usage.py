@@ -6,7 +6,9 @@ each parameter's Python type, ``<bool>``, and wrap required arguments in braces)
 
 Examples stay one to a line: Typer dedents a command's help twice, and the second time
 takes an example block's indent away (making it one paragraph) when nothing else below the
-first line is indented; ``Command`` fences such blocks, which Rich draws the same way.
+first line is indented; ``Command`` writes such blocks as lines of code, each ending in a
+hard line break (Rich pads a code block with a blank line above and below it, which made
+two after ``Examples:``).
 
 A misused command line (an unknown option, a missing argument) is bad input like any other:
 one ``error:`` line naming it and where to look, exit 2, not a boxed usage screen.
@@ -61,25 +63,29 @@ def _usage_pieces(command: Any, ctx: Any) -> list[str]:
     return pieces
 
 
-def fenced(help_text: str) -> str:
-    """`help_text` dedented, its indented blocks (the examples) fenced as code.
+def examples_kept(help_text: str) -> str:
+    """`help_text` dedented, each line of its indented blocks (the examples) kept a line
+    of code of its own.
 
-    >>> print(fenced("Describe it.\\n\\n    Examples:\\n\\n        gymrun a\\n        gymrun b"))
+    >>> text = "Describe it.\\n\\nExamples:\\n\\n    gymrun a\\n    gymrun 'b*'"
+    >>> print(examples_kept(text))
     Describe it.
     <BLANKLINE>
     Examples:
     <BLANKLINE>
-    ```
-    gymrun a
-    gymrun b
-    ```
+    `gymrun a`\\
+    `gymrun 'b*'`
     """
     out: list[str] = []
     block: list[str] = []
 
     def flush() -> None:
         code = _rstripped(block)
-        out.extend(["```", *(line[4:] for line in code), "```", *[""] * (len(block) - len(code))])
+        lines = [_code(line[4:]) if line.strip() else "" for line in code]
+        for number, line in enumerate(lines[:-1]):
+            if line and lines[number + 1]:
+                lines[number] += "\\"  # a hard line break: the next line stays a line
+        out.extend([*lines, *[""] * (len(block) - len(code))])
         block.clear()
 
     for line in inspect.cleandoc(help_text).splitlines():
@@ -92,6 +98,12 @@ def fenced(help_text: str) -> str:
     if block:
         flush()
     return "\n".join(out).rstrip("\n")
+
+
+def _code(line: str) -> str:
+    """`line` as Markdown's inline code, whose text Markdown leaves as it is (``*`` and
+    ``_`` too); one holding a backtick is opened and closed by two."""
+    return f"`` {line} ``" if "`" in line else f"`{line}`"
 
 
 def _rstripped(lines: list[str]) -> list[str]:
@@ -108,7 +120,7 @@ class Command(typer.core.TyperCommand):
         super().__init__(*args, **kwargs)
         self.params.append(_debug_option())
         if self.help:
-            self.help = fenced(self.help)
+            self.help = examples_kept(self.help)
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _name_values(super().get_params(ctx))

@@ -19,6 +19,8 @@ class Arguments:
 
     >>> Arguments().override(1, "episodes=x"), Arguments().setting("num_envs", 0)
     ("overrides[1] 'episodes=x'", 'num_envs=0')
+    >>> Arguments().valued("first_seed", 3), Arguments().valued("score", "best")
+    ('first_seed=3', "score='best'")
     """
 
     def override(self, number: int, text: str) -> str:
@@ -30,6 +32,11 @@ class Arguments:
 
     def setting(self, keyword: str, value: Any) -> str:
         """A setting given by its keyword (`episodes`, `seed`, `num_envs`, `dataset`)."""
+        return f"{keyword}={_quoted(value)}"
+
+    def valued(self, keyword: str, value: Any) -> str:
+        """A setting with the value it was given, as a message refusing that value starts
+        (`max_seeds`, `alpha`: a library function's own, not a config's)."""
         return f"{keyword}={_quoted(value)}"
 
     def agent(self, name: str) -> str:
@@ -48,6 +55,8 @@ class Options(Arguments):
 
     >>> Options().override(1, "episodes=x"), Options().setting("num_envs", 0)
     ('--set episodes=x', '--num-envs')
+    >>> Options().valued("first_seed", 3), Options().valued("score", "best")
+    ('--seed 3', '--score best')
     """
 
     def override(self, number: int, text: str) -> str:
@@ -57,7 +66,10 @@ class Options(Arguments):
         return "--set", text
 
     def setting(self, keyword: str, value: Any) -> str:
-        return f"--{keyword.replace('_', '-')}"
+        return _option(keyword)
+
+    def valued(self, keyword: str, value: Any) -> str:
+        return f"{_option(keyword)} {value}"
 
     def agent(self, name: str) -> str:
         return f"--agent {name}"
@@ -67,6 +79,14 @@ class Options(Arguments):
 
     def to_set(self, key: str) -> str:
         return f"add --set {key}=VALUE"
+
+
+# the keywords whose option is not --KEYWORD
+_OPTION_OF = {"first_seed": "--seed"}  # a duel's first seed: gymrun duel --seed
+
+
+def _option(keyword: str) -> str:
+    return _OPTION_OF.get(keyword, f"--{keyword.replace('_', '-')}")
 
 
 def _quoted(value: Any) -> str:

@@ -6,6 +6,8 @@ import functools
 import os
 import pickle
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,7 @@ class Sb3Agent:
     ) -> None:
         saved = read_saved_model(path, algo)
         _check_saved(saved, observation_space, action_space)
-        stats = None if vecnormalize is None else vecnormalize_file(vecnormalize)
+        stats = None if vecnormalize is None else _statistics_file(vecnormalize)
         check_device(device)
         _one_torch_thread_after_fork()
         self.model = shared(
@@ -80,7 +82,8 @@ class Sb3Agent:
         _check_spaces(saved.file, self.model, observation_space, action_space)
         self.normalizer = None
         if stats is not None:
-            self.normalizer = shared_statistics(stats, observation_space)
+            with _at_vecnormalize():
+                self.normalizer = shared_statistics(stats, observation_space)
         self.deterministic = deterministic
         self._predict = self.model.predict
 
@@ -103,7 +106,7 @@ class Sb3Agent:
             "played_with": {name: _version(name) for name in ("stable-baselines3", "torch")},
         }
         if vecnormalize is not None:
-            found["vecnormalize"] = traced(vecnormalize_file(vecnormalize))
+            found["vecnormalize"] = traced(_statistics_file(vecnormalize))
         return found
 
     @classmethod
@@ -125,7 +128,7 @@ class Sb3Agent:
         _check_installed(saved.algorithm, saved.file)
         check_device(device)
         if vecnormalize is not None:
-            vecnormalize_file(vecnormalize)
+            _statistics_file(vecnormalize)
             unknown.append("the VecNormalize statistics")
         parts = ["the model's weights", *unknown]
         listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
@@ -145,6 +148,22 @@ class Sb3Agent:
     def act_batch(self, observations: Any) -> Any:
         # SB3 tells a batch from one observation by its shape: the same call serves both
         return self.act(observations)
+
+
+@contextmanager
+def _at_vecnormalize() -> Iterator[None]:
+    """Tell an error about the statistics file at ``agent.vecnormalize``, the value that
+    names it (an agent's error about no key is told at its model's ``path``)."""
+    try:
+        yield
+    except AgentError as exc:
+        exc.key = exc.key or ("agent", "vecnormalize")
+        raise
+
+
+def _statistics_file(vecnormalize: str) -> Path:
+    with _at_vecnormalize():
+        return vecnormalize_file(vecnormalize)
 
 
 @functools.cache
