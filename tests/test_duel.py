@@ -140,7 +140,8 @@ def test_show_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_on_disk()
         signal.SIGKILL,  # as the out-of-memory killer would
     )
     assert code == -signal.SIGKILL
-    code, compared, _ = gymrun("compare", "d", "--json")
+    code, compared, err = gymrun("compare", "d", "--json")
+    assert code == 0, err
     on_disk = {
         Path(run["run_dir"]).name: run["status"]
         for run in json.loads(compared)["runs"]

@@ -344,12 +344,12 @@ def _build_in(
         if kept is not None:
             kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
         site.remove(f"runs/{run_id}" for run_id in gone)
-        report = _pages(board, root, site, stamps, sweep_stamps, duel_stamps, source, notes)
+        sweeps, duels, environments = _pages(
+            board, root, site, stamps, sweep_stamps, duel_stamps, source
+        )
         board.keep(fingerprint=fingerprint, source=source, listings=found.listings)
-    report.runs, report.damaged = len(stamps), sum(s == "damaged" for s in statuses.values())
-    report.running = sum(s in LIVE for s in statuses.values())
-    report.seconds, report.read = time.perf_counter() - started, read
-    report.written = [p for p in site.written if p.name != store.FILE]
+    report = _report(out, list(statuses.values()), sweeps, duels, environments, started, notes)
+    report.read, report.written = read, list(site.written)
     return report
 
 
@@ -361,10 +361,10 @@ def _pages(
     sweep_stamps: dict[str, tuple[Path, list[str], str]],
     duel_stamps: dict[str, tuple[Path, list[str], str]],
     source: str,
-    notes: list[str],
-) -> BuildReport:
+) -> tuple[int, int, int]:
     """Write the pages of many runs (the index, each environment's, each sweep's and duel's)
-    from the rows the board holds, and keep what they were made of."""
+    from the rows the board holds, and keep what they were made of: how many sweeps, duels
+    and environments they show."""
     record = board.record
     members = board.members(stamps)
     statistics = board.statistics()
@@ -432,7 +432,7 @@ def _pages(
         duels=duel_records,
         envs=list(slugs.values()),
     )
-    return BuildReport(site.out, 0, 0, len(sweeps), len(environments), 0, duels=len(duels))
+    return len(sweeps), len(duels), len(environments)
 
 
 def _taken(
