@@ -381,3 +381,12 @@ def test_a_run_killed_as_it_started_is_the_same_to_every_reader(
     code, out, _ = gymrun("board", "recordings", "--out", "site", "--json")
     assert code == 0
     assert (json.loads(out)["runs"], json.loads(out)["damaged"]) == (1, 0)
+    # killed between making its config.yaml and writing it: the same, for every reader
+    (claimed / "config.yaml").touch()
+    code, out, err = gymrun("compare", *sorted(map(str, Path("recordings/slow").iterdir())))
+    assert (code, err) == (0, f"note: {claimed}: left out: {never}\n")
+    assert gymrun("show", str(claimed))[1:] == ("", f"error: {claimed}: {never}\n")
+    code, _, err = gymrun("run", "--resume", str(claimed))
+    assert (code, err) == (2, f"error: --resume {claimed}: {never}\n")
+    code, out, _ = gymrun("board", "recordings", "--out", "site", "--json")
+    assert (json.loads(out)["runs"], json.loads(out)["damaged"]) == (1, 0)

@@ -24,8 +24,10 @@ from typing import Any
 from gymrun.records.layout import (
     CONFIG_FILE,
     EPISODES_FILE,
+    LOCK_FILE,
     SUMMARY_FILE,
     VIDEO_DIR,
+    only_claimed,
     record_kind,
 )
 
@@ -38,6 +40,7 @@ Listing = list[Any]
 # leaves the time as it was. A listing is used again only for a folder last changed this
 # long before it was listed.
 SETTLED_NS = 2_000_000_000
+CLAIMED = {CONFIG_FILE, LOCK_FILE}  # a run's files as it is claimed, before it records
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
             continue
         files, folders, links, found = listed
         kind = record_kind(files, folders)
+        if kind == "run" and set(files) <= CLAIMED and only_claimed(Path(path)):
+            continue  # claimed, its config.yaml not yet written: nothing recorded yet
         if kind == "run" and path != top:
             runs.append((key, path))
             videos = VIDEO_DIR in folders

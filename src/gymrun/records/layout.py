@@ -67,10 +67,13 @@ def record_kind(files: Iterable[str], folders: Iterable[str] = ()) -> Kind | Non
 
 
 def kind_of(directory: Path) -> Kind | None:
-    """`record_kind` of `directory` (its entries of any kind, links not followed)."""
+    """`record_kind` of `directory` (its entries of any kind, links not followed); None
+    for one that recorded nothing yet (`only_claimed`)."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
+        return None
+    if only_claimed(directory):
         return None
     folders = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
     return record_kind([e.name for e in entries], folders)
@@ -80,21 +83,36 @@ def only_claimed(directory: Path) -> bool:
     """Whether `directory` holds gymrun's lock file and nothing else: a run, sweep or duel
     claimed and then killed before it recorded anything (SIGKILL, a machine lost), or one
     starting now (`gymrun.records.liveness.unstarted` tells which). It records nothing, so
-    it is none of `record_kind`'s kinds; every reader says what it is instead.
+    it is none of `record_kind`'s kinds; every reader says what it is instead. A run's
+    `config.yaml` still empty counts as nothing: it is made, then written in one go, and a
+    run killed between the two recorded nothing either.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     (Path(tmp) / LOCK_FILE).touch()
     ...     alone = only_claimed(Path(tmp))
     ...     (Path(tmp) / CONFIG_FILE).touch()
-    ...     alone, only_claimed(Path(tmp))
-    (True, False)
+    ...     empty = only_claimed(Path(tmp))
+    ...     _ = (Path(tmp) / CONFIG_FILE).write_text("env: CartPole-v1")
+    ...     alone, empty, only_claimed(Path(tmp))
+    (True, True, False)
     """
     try:
-        entries = list(os.scandir(directory))
+        entries = {entry.name: entry for entry in os.scandir(directory)}
+        lock = entries.pop(LOCK_FILE, None)
+        config = entries.pop(CONFIG_FILE, None)
+        return (
+            not entries
+            and lock is not None
+            and lock.is_file(follow_symlinks=False)
+            and (config is None or _empty_file(config))
+        )
     except OSError:
         return False
-    return [e.name for e in entries] == [LOCK_FILE] and entries[0].is_file(follow_symlinks=False)
+
+
+def _empty_file(entry: os.DirEntry[str]) -> bool:
+    return entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size == 0
 
 
 def run_title(config: dict[str, Any]) -> str:

@@ -154,8 +154,9 @@ def recorded_config_path(directory: Path, where: str) -> Path:
         )
     if os.path.lexists(directory / DUEL_FILE):
         raise ResumeRefused(f"{where}: a duel's directory; resume it with gymrun duel --resume DIR")
-    if not os.path.lexists(directory / CONFIG_FILE):
-        said = unstarted(directory) or f"not a run's directory (no {CONFIG_FILE} in it)"
+    never = unstarted(directory)  # (its config.yaml, if there, not written yet)
+    if never is not None or not os.path.lexists(directory / CONFIG_FILE):
+        said = never or f"not a run's directory (no {CONFIG_FILE} in it)"
         raise ResumeRefused(f"{where}: {said}")
     return directory / CONFIG_FILE
 
