@@ -16,7 +16,8 @@ The long run is one run of ``--long`` episodes (1,000,000 by default) written by
 `RunRecorder`, with CartPole-like whole-number rewards drawn at random (playing them would
 take minutes), on a board of its own.
 
-Each build runs in a process of its own, so its peak memory is its alone; its CPU time is
+Each build runs in a process of its own, and its peak memory is its own memory's high-water
+mark (not ``ru_maxrss``, which would count this benchmark's own); its CPU time is
 the build's, after Python started and imported the board (said once, below the table), and
 of it, the time spent in the kernel (mostly making files: on a virtual machine's disk it
 varies from one hour to the next far more than the rest).
@@ -25,6 +26,7 @@ varies from one hour to the next far more than the rest).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -39,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from gymrun import load_config, run_experiment
-from gymrun.board.build import build_board
+from gymrun.board.build import Kept, build_board
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.summary import SummaryBuilder
 from gymrun.records.directory import new_run_dir
@@ -115,13 +117,15 @@ def make_runs(root: Path, runs: int, plotter: Any) -> None:
         record_run(root, f"epsilon-{epsilon:.4f}", epsilon, number // configs, plotter)
 
 
-def measured_build(root: Path, out: Path) -> dict[str, Any]:
+def measured_build(root: Path, out: Path, served: Path | None = None) -> dict[str, Any]:
     """One build in a process of its own: its report, wall and CPU seconds (its worker
     processes' included) and peak memory. The disk's pending writes are flushed first: the
-    files written before (the runs made, the last build) are not the build's to wait for."""
+    files written before (the runs made, the last build) are not the build's to wait for.
+    With `served` (a run of `root`), the build of a server told that this run is new."""
     os.sync()
+    more = [] if served is None else ["--served", str(served)]
     found = subprocess.run(
-        [sys.executable, __file__, "--build", str(root), str(out)],
+        [sys.executable, __file__, "--build", str(root), str(out), *more],
         capture_output=True,
         text=True,
         check=True,
@@ -137,16 +141,32 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + children.ru_utime + kernel, kernel
 
 
-def build_here(root: Path, out: Path) -> None:
+def peak_kib() -> int:
+    """This process's peak resident memory, in KiB: the high-water mark of its own memory
+    (VmHWM). Not ``ru_maxrss``, which keeps, across the exec that started this process, the
+    size of the process that started it (this benchmark, holding a million episodes)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # (KiB on Linux)
+
+
+def build_here(root: Path, out: Path, served: Path | None) -> None:
+    changed, kept = None, None
+    if served is not None:  # a server's board without the run, then told it is new
+        aside = out.parent / ".served-run"
+        kept = Kept()
+        shutil.move(served, aside)
+        build_board(root, out, kept=kept)
+        shutil.move(aside, served)
+        changed = [served.parent, served]
     starting, starting_kernel = cpu_seconds()  # Python started, the board's modules imported
     started = time.perf_counter()
-    report = build_board(root, out)
+    report = build_board(root, out, changed=changed, kept=kept)
     wall = time.perf_counter() - started
     cpu, kernel = cpu_seconds()
-    peak = max(
-        resource.getrusage(who).ru_maxrss
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-    )
+    peak = peak_kib()
     written = sorted(str(p.relative_to(out)) for p in report.written)
     print(
         json.dumps(
@@ -159,7 +179,7 @@ def build_here(root: Path, out: Path) -> None:
                 "cpu": cpu - starting,
                 "kernel": kernel - starting_kernel,
                 "starting": starting,
-                "peak_mib": peak / 1024,  # KiB on Linux
+                "peak_mib": peak / 1024,
             }
         )
     )
@@ -171,9 +191,10 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=1_000_000, help="episodes of the long run")
     parser.add_argument("--recordings", type=Path, help="make the runs here once, and keep them")
     parser.add_argument("--build", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--served", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.build:
-        build_here(*options.build)
+        build_here(*options.build, options.served)
         return
     # Inside the project, where a user's recordings go: the system's temporary directory may
     # be another file system, much slower or faster at making files than the project's.
@@ -196,8 +217,9 @@ def main() -> None:
         try:
             cold = measured_build(root, out)
             warm = measured_build(root, out)
-            record_run(root, ONE_MORE, 0.5, 999, plotter)
+            new_run = record_run(root, ONE_MORE, 0.5, 999, plotter)
             one_more = measured_build(root, out)
+            served = measured_build(root, out, served=new_run)
             long = measured_build(long_root, Path(tmp, "long-board"))
         finally:
             shutil.rmtree(root / ONE_MORE, ignore_errors=True)
@@ -212,6 +234,7 @@ def main() -> None:
             (f"cold: {cold['runs']} runs, {cold['environments']} environment", cold),
             ("again, nothing changed", warm),
             ("after one new run", one_more),
+            ("after one new run, under --serve", served),
             (f"one run of {options.long:,} episodes, cold", long),
         ):
             print(
