@@ -40,7 +40,9 @@ Listing = list[Any]
 # leaves the time as it was. A listing is used again only for a folder last changed this
 # long before it was listed.
 SETTLED_NS = 2_000_000_000
-CLAIMED = {CONFIG_FILE, LOCK_FILE}  # a run's files as it is claimed, before it records
+# a run's files as it is claimed, before it records (a run's listing kept from the last
+# scan names its config.yaml alone: a run that recorded is never looked at again for this)
+CLAIMED = {CONFIG_FILE, LOCK_FILE}
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
             continue
         files, folders, links, found = listed
         kind = record_kind(files, folders)
-        if kind == "run" and set(files) <= CLAIMED and only_claimed(Path(path)):
+        if kind == "run" and set(files) == CLAIMED and only_claimed(Path(path)):
             continue  # claimed, its config.yaml not yet written: nothing recorded yet
         if kind == "run" and path != top:
             runs.append((key, path))
