@@ -174,7 +174,8 @@ def build_board(
     With `changed`, the directories in which something changed since the last build (a
     server watching the recordings knows them): when they are all runs the last build
     read, only they are looked at again; else every run is, by the sizes and times of its
-    files. With `kept`, the last build's record is taken from memory (see `Kept`).
+    files. With `kept` (a server's), the pages of many runs follow running runs every
+    `LIVE_PAGES_EVERY` seconds, and recording runs are read on from where they were read.
     `on_progress(read, to_read)` is told after each run read (a first build of thousands
     reads for a while).
 

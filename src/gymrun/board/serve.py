@@ -158,15 +158,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 def servable(site: Path, path: Path) -> bool:
     """Whether `path` is a folder or regular file inside `site`, none of whose names is
-    hidden (the board keeps its build record as ``.board.json``), reached through no link.
+    hidden (the board keeps its build record as ``.board.db``), reached through no link.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     site = Path(tmp)
     ...     _ = (site / "index.html").write_text("board")
-    ...     _ = (site / ".board.json").write_text("{}")
+    ...     _ = (site / ".board.db").write_text("{}")
     ...     (site / "key").symlink_to("/etc/hostname")
-    ...     names = ("index.html", ".board.json", "key", "missing")
+    ...     names = ("index.html", ".board.db", "key", "missing")
     ...     [servable(site, site / name) for name in names]
     [True, False, False, False]
     """
