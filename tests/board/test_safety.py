@@ -167,6 +167,26 @@ def test_a_planted_link_in_the_site_is_replaced_not_written_through(tmp_path: Pa
     assert not page.is_symlink() and json.loads(page.read_text())["run"]["status"] == "interrupted"
 
 
+def test_a_planted_link_in_place_of_the_boards_record_is_replaced_not_written_through(
+    tmp_path: Path,
+) -> None:
+    recorded("a")
+    build()
+    theirs = tmp_path / "accounts.db"  # someone's own SQLite database, outside the board
+    with contextlib.closing(sqlite3.connect(theirs)) as db, db:
+        db.execute("CREATE TABLE accounts (name TEXT)")
+        db.execute("INSERT INTO accounts VALUES ('kept')")
+    before = theirs.read_bytes()
+    for name in (".board.db", ".board.db-journal"):
+        record = Path("site", name)
+        record.unlink(missing_ok=True)
+        record.symlink_to(theirs)
+    recorded("b")
+    assert build()["runs"] == 2
+    assert theirs.read_bytes() == before
+    assert not any(Path("site", name).is_symlink() for name in (".board.db", ".board.db-journal"))
+
+
 def test_odd_records_are_shown_damaged_and_the_rest_is_built() -> None:
     no_git = recorded("no-git")
     meta = json.loads((no_git / "meta.json").read_text())

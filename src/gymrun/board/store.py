@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import orjson
 from gymrun.analysis.groups import Member, group_key
 from gymrun.board.runs import RunEntry
 from gymrun.board.site import json_bytes
+from gymrun.errors import RecordError
 
 FILE = ".board.db"
 FORMAT = 5  # kept as the file's user_version: a record of another format is built anew
@@ -92,6 +94,8 @@ class Store:
 
     def __init__(self, out: Path) -> None:
         self.path = out / FILE
+        for name in (FILE, *(f"{FILE}-{kind}" for kind in ("journal", "wal", "shm"))):
+            _not_a_link(out / name)  # SQLite follows links: one left there is removed
         try:
             self.db = self._connect()
             self.record = self._read_record()
@@ -351,6 +355,19 @@ def failure(exc: sqlite3.Error) -> str:
     if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL":
         return os.strerror(errno.ENOSPC)
     return str(exc)
+
+
+def _not_a_link(path: Path) -> None:
+    """Remove `path` if it is a link (the board writes through none found in it); refuse it
+    if it is anything but a regular file."""
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(found.st_mode):
+        path.unlink()
+    elif not stat.S_ISREG(found.st_mode):
+        raise RecordError(f"{path}: not a file of the board's own; nothing is written there")
 
 
 def _entry(data: bytes) -> RunEntry | None:
