@@ -62,7 +62,7 @@ def test_errors_say_their_kind(tmp_path) -> None:  # type: ignore[no-untyped-def
         find_spec("CartPole-v9")
     with pytest.raises(gymrun.RecordError, match="not a gymrun run"):
         RecordDir.reopen(tmp_path)
-    with pytest.raises(gymrun.UsageError, match="--workers"):
+    with pytest.raises(gymrun.UsageError, match="drop workers=2"):
         executor("dask", 2)
     with (
         pytest.raises(gymrun.ClusterError, match="tcp://HOST:PORT"),

@@ -4,10 +4,17 @@ runs that differ in what they measure never share a group."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from gymrun.analysis.groups import Member, compare, group_key, scored_runs
+from gymrun.analysis.groups import Member, compare, group_key, score_name, scored_runs
+from gymrun.errors import UnknownNameError
+from gymrun.records.reading import read_run
+from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
 
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
 CARTPOLE = {"name": "eps", "env": {"id": "CartPole-v1"}, "episodes": 100}
 
 
@@ -73,3 +80,15 @@ def test_groups_that_differ_in_a_list_are_labelled_by_the_whole_list() -> None:
         "eps: agent.actions=[0, 1], wrappers.0.name=w, wrappers.0.x=2",
         "eps: agent.actions=[0], wrappers.0.name=null, wrappers.0.x=null",
     ]
+
+
+def test_a_score_no_run_recorded_is_refused_naming_the_argument(tmp_path: Path) -> None:
+    """As score_name's argument: ``--score`` is gymrun compare's option."""
+    run = tmp_path / "run"
+    assert gymrun("run", RANDOM, "-n", "2", "-o", str(run))[0] == 0
+    with pytest.raises(UnknownNameError) as raised:
+        score_name("rewrd", [read_run(run)])
+    assert str(raised.value) == (
+        "score='rewrd': the runs recorded no metric 'rewrd'; did you mean 'reward'? "
+        "(they have: reward)"
+    )

@@ -113,22 +113,34 @@ def test_a_relative_difference_is_a_share_of_the_pilot_mean() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"difference": 0}, "--difference 0: must be above 0"),
-        ({"difference": "-5%"}, "--difference -5%: must be above 0"),
+        ({"difference": 0}, "difference=0: must be above 0"),
+        ({"difference": "-5%"}, "difference='-5%': must be above 0"),
         (
             {"difference": "ten"},
-            "--difference ten: not a number of score units (10) or a percentage of the pilot "
+            "difference='ten': not a number of score units (10) or a percentage of the pilot "
             "mean (10%)",
         ),
-        ({"difference": 1, "power": 1.0}, "--power 1: must be between 0 and 1 (exclusive)"),
-        ({"difference": 1, "alpha": 0}, "--alpha 0: must be between 0 and 1 (exclusive)"),
-        ({"difference": 1, "power": 0.04}, "--power 0.04: must be above --alpha 0.05"),
+        ({"difference": 1, "power": 1.0}, "power=1.0: must be between 0 and 1 (exclusive)"),
+        ({"difference": 1, "alpha": 0}, "alpha=0: must be between 0 and 1 (exclusive)"),
+        ({"difference": 1, "power": 0.04}, "power=0.04: must be above alpha=0.05"),
     ],
 )
-def test_bad_options_are_refused(options: dict[str, float | str], message: str) -> None:
+def test_bad_arguments_are_refused_naming_them(
+    options: dict[str, float | str], message: str
+) -> None:
+    """As plan_seeds' arguments: ``--power`` and the like are gymrun plan-seeds' options."""
     with pytest.raises(UsageError) as raised:
         plan_seeds(unit_sd(5), **options)  # type: ignore[arg-type]
     assert str(raised.value) == message
+
+
+def test_a_difference_too_small_to_detect_is_named_as_passed() -> None:
+    with pytest.raises(UsageError) as raised:
+        runs_needed(1e-9, 1.0, 1.0, power=0.8, alpha=0.05)
+    assert str(raised.value) == (
+        "difference=1e-09: too small next to a standard deviation of 1 to detect with fewer "
+        "than 1,000,000,000,000 runs"
+    )
 
 
 def test_pilots_that_cannot_be_planned_from_are_refused() -> None:

@@ -39,6 +39,7 @@ from tests.support.processes import (
     finished,
     on_a_terminal,
     run_gymrun,
+    signalled,
     start_gymrun,
 )
 
@@ -1062,6 +1063,28 @@ def test_a_duel_is_listed_and_its_runs_link_to_its_page(tmp_path: Path) -> None:
     run_page = (site / "runs" / "duel" / "a-seed=0" / "index.html").read_text()
     assert 'href="../../../duels/duel/index.html">duel</a>' in run_page
     assert build_board(tmp_path / "recordings", site).written == []
+
+
+def test_the_page_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_as_show_does() -> None:
+    # identical configs never decide: round 2 (seeds 2 and 3) plays, and is killed in it
+    random = str(CONFIGS / "cartpole_random.yaml")
+    args = ["duel", random, random, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
+    summary = Path("recordings/d/a-seed=2/summary.json")
+    code, _, _ = signalled(
+        start_gymrun(*args, "-o", "recordings/d"),
+        lambda: summary.exists() and '"completed"' in summary.read_text(),
+        signal.SIGKILL,  # as the out-of-memory killer would
+    )
+    assert code == -signal.SIGKILL
+    _, _, said = gymrun("show", "recordings/d")
+    notes = [line.removeprefix("note: ") for line in said.splitlines()]
+    assert len(notes) == 2 and notes[1].startswith("round 2 was cut short with ")
+    assert gymrun("board", "recordings", "-o", "site").code == 0
+    page = Path("site/duels/d/index.html").read_text()
+    shown = re.findall(r'<p class="note">(.*?)</p>', page)
+    assert shown[:2] == notes  # show's words, each
+    assert "killed</span>" in page and "undecided: killed after 2 seeds of each" in page
+    assert 'href="../../runs/d/a-seed%3D2/index.html">2</a>: ' in page  # round 2's run
 
 
 @pytest.mark.slow  # twelve runs, each drawn

@@ -114,6 +114,9 @@ def test_a_sweep_gives_its_runs(write_config) -> None:  # type: ignore[no-untype
         (["PILOT", "-d", "-10%"], "error: --difference -10%: must be above 0"),
         (["PILOT", "-d", "1", "--power", "1.5"], "error: --power 1.5: must be between 0 and 1"),
         (["PILOT", "-d", "1", "--power", "0"], "error: --power 0: must be between 0 and 1"),
+        (["PILOT", "-d", "1", "--power", "0.04"], "error: --power 0.04: must be above --alpha"),
+        (["PILOT", "-d", "1e-9"], "error: --difference 1e-09: too small next to a standard"),
+        (["PILOT", "-d", "ten"], "error: --difference ten: not a number of score units (10)"),
         (["ONE", "-d", "1"], "error: cartpole-epsilon: 1 completed run; a pilot needs at least 2"),
     ],
 )

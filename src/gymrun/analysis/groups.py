@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gymrun.config.wording import wording
 from gymrun.core import scores
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.scores import Estimate, Profile
@@ -256,8 +257,9 @@ def score_name(score: str, runs: Sequence[StoredRun]) -> str:
         return found
     aliases = [SUCCESS_ALIAS] if SUCCESS in names else []
     have = ", ".join([REWARD, *(f"{n} ({SUCCESS_ALIAS})" if n == SUCCESS else n for n in names)])
+    given = wording().valued("score", score)  # a library call's argument, or --score
     raise UnknownNameError(
-        f"--score {score}: the runs recorded no metric {score!r}"
+        f"{given}: the runs recorded no metric {score!r}"
         f"{did_you_mean(score, [REWARD, *names, *aliases])} (they have: {have})"
     )
 

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from gymrun.analysis.groups import Member, experiment, group_key, labels, scored_runs
+from gymrun.config.wording import wording
 from gymrun.errors import PilotError, UsageError
 
 TEST = "Welch's t-test, two-sided"
@@ -139,7 +140,8 @@ def plan_seeds(
     _check_level("power", power)
     _check_level("alpha", alpha)
     if power <= alpha:
-        raise UsageError(f"--power {power}: must be above --alpha {alpha}")
+        given = wording().valued  # a library call's arguments, or gymrun plan-seeds' options
+        raise UsageError(f"{given('power', power)}: must be above {given('alpha', alpha)}")
     pilots = tuple(
         p if isinstance(p, Pilot) else Pilot(tuple(float(s) for s in p), label)
         for p, label in ((scores_a, "a"), (scores_b, "b"))
@@ -202,8 +204,9 @@ def runs_needed(difference: float, sd_a: float, sd_b: float, *, power: float, al
     low, high = 1, 2  # not enough at low (one run tests nothing), unknown at high
     while not enough(high):
         if high > MAX_RUNS:
+            given = wording().valued("difference", difference)
             raise UsageError(
-                f"--difference {difference:g}: too small next to a standard deviation of "
+                f"{given}: too small next to a standard deviation of "
                 f"{max(sd_a, sd_b):g} to detect with fewer than {MAX_RUNS:,} runs"
             )
         low, high = high, high * 2
@@ -274,24 +277,24 @@ def _check_pilot(pilot: Pilot) -> None:
 
 def _check_level(name: str, value: float) -> None:
     if not 0 < value < 1:
-        raise UsageError(f"--{name} {value:g}: must be between 0 and 1 (exclusive)")
+        raise UsageError(f"{wording().valued(name, value)}: must be between 0 and 1 (exclusive)")
 
 
 def _difference(difference: float | str, mean: float) -> tuple[float, float | None]:
     """`difference` in score units, and as a fraction of the pilot mean when so given."""
     text = str(difference).strip()
+    where = wording().valued("difference", text if isinstance(difference, str) else difference)
     relative = text.endswith("%")
     try:
         value = float(text.removesuffix("%"))
     except ValueError:
         raise UsageError(
-            f"--difference {text}: not a number of score units (10) or a percentage of "
-            "the pilot mean (10%)"
+            f"{where}: not a number of score units (10) or a percentage of the pilot mean (10%)"
         ) from None
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"--difference {text}: must be above 0")
+        raise UsageError(f"{where}: must be above 0")
     if not relative:
         return value, None
     if mean == 0:
-        raise UsageError(f"--difference {text}: the pilot mean is 0; give the difference in units")
+        raise UsageError(f"{where}: the pilot mean is 0; give the difference in units")
     return value / 100 * abs(mean), value / 100

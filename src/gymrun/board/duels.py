@@ -1,5 +1,6 @@
-"""A duel directory as the board shows it: its rounds and decision, from ``duel.json``, and
-its runs side by side."""
+"""A duel directory as the board shows it: its rounds and decision, from ``duel.json`` as
+``gymrun show`` reads it (`read_duel_document`: a killed duel's runs of the round it was
+playing counted), and its runs side by side."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from typing import Any
 
 from gymrun.analysis.verdicts import guarantee, side_name, verdict
 from gymrun.board.scan import board_id, shown
+from gymrun.duel import read_duel_document
 from gymrun.errors import GymrunError
 from gymrun.records.layout import DUEL_FILE
-from gymrun.records.liveness import going
-from gymrun.records.reading import read_duel_json
 
 
 @dataclass
@@ -23,6 +23,7 @@ class DuelEntry:
     directory: str
     status: str  # completed | running | interrupted | failed | damaged
     problem: str | None = None
+    notes: list[str] = field(default_factory=list)  # what became of it, as show says it
     name: str | None = None
     names: dict[str, str] = field(default_factory=dict)  # side (A, B) -> its config's name
     decision: str | None = None
@@ -49,16 +50,14 @@ def read_duel(root: Path, directory: Path, runs: list[str]) -> DuelEntry:
     entry.runs = runs
     entry.name = shown(directory.parent.name)
     try:
-        document = read_duel_json(directory)
+        document, notes = read_duel_document(directory)
     except (GymrunError, FileNotFoundError) as exc:  # the reader names the file and the fault
         missing = isinstance(exc, FileNotFoundError)
         entry.problem = f"no {DUEL_FILE}" if missing else shown(str(exc))
         return entry
     settings = document["duel"]
     entry.status, entry.problem = document["status"], document["error"]
-    if entry.status == "running":  # still going, or killed: as its lock tells
-        entry.status, entry.problem = going(directory, "duel")
-        document = document | {"status": entry.status}
+    entry.notes = [shown(note) for note in notes]
     entry.name = settings["name"]
     entry.names = {side: side_name(document, side) for side in ("A", "B")}
     entry.decision = document["decision"]

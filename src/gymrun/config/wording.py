@@ -21,6 +21,8 @@ class Arguments:
     ("overrides[1] 'episodes=x'", 'num_envs=0')
     >>> Arguments().valued("first_seed", 3), Arguments().valued("score", "best")
     ('first_seed=3', "score='best'")
+    >>> Arguments().expectation("mean > 1"), Arguments().expectation("mean > 1", 2)
+    ("text='mean > 1'", "expectations[2] 'mean > 1'")
     """
 
     def override(self, number: int, text: str) -> str:
@@ -34,10 +36,18 @@ class Arguments:
         """A setting given by its keyword (`episodes`, `seed`, `num_envs`, `dataset`)."""
         return f"{keyword}={_quoted(value)}"
 
-    def valued(self, keyword: str, value: Any) -> str:
+    def valued(self, keyword: str, value: Any, option: str = "") -> str:
         """A setting with the value it was given, as a message refusing that value starts
-        (`max_seeds`, `alpha`: a library function's own, not a config's)."""
+        (`max_seeds`, `alpha`: a library function's own, not a config's); `option` is its
+        option on the command line when that is not ``--KEYWORD``."""
         return f"{keyword}={_quoted(value)}"
+
+    def expectation(self, text: str, number: int | None = None) -> str:
+        """An expectation as written: `Expectation.parse`'s `text`, or the one at `number`
+        of `check_expectations`'s `expectations`."""
+        if number is None:
+            return f"text={_quoted(text)}"
+        return f"expectations[{number}] {_quoted(text)}"
 
     def agent(self, name: str) -> str:
         return f"agent={_quoted(name)}"
@@ -57,6 +67,10 @@ class Options(Arguments):
     ('--set episodes=x', '--num-envs')
     >>> Options().valued("first_seed", 3), Options().valued("score", "best")
     ('--seed 3', '--score best')
+    >>> Options().valued("power", 1.0), Options().valued("name", "dask", "--executor")
+    ('--power 1', '--executor dask')
+    >>> Options().expectation("mean > 1", 2)
+    "--expect 'mean > 1'"
     """
 
     def override(self, number: int, text: str) -> str:
@@ -68,8 +82,11 @@ class Options(Arguments):
     def setting(self, keyword: str, value: Any) -> str:
         return _option(keyword)
 
-    def valued(self, keyword: str, value: Any) -> str:
-        return f"{_option(keyword)} {value}"
+    def valued(self, keyword: str, value: Any, option: str = "") -> str:
+        return f"{option or _option(keyword)} {_typed(value)}"
+
+    def expectation(self, text: str, number: int | None = None) -> str:
+        return f"--expect {text!r}"
 
     def agent(self, name: str) -> str:
         return f"--agent {name}"
@@ -87,6 +104,15 @@ _OPTION_OF = {"first_seed": "--seed"}  # a duel's first seed: gymrun duel --seed
 
 def _option(keyword: str) -> str:
     return _OPTION_OF.get(keyword, f"--{keyword.replace('_', '-')}")
+
+
+def _typed(value: Any) -> str:
+    """A value as typed on the command line: a float without a trailing ``.0`` (``--power
+    0``, which the option parsed as 0.0), unless that would round it."""
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
 
 
 def _quoted(value: Any) -> str:

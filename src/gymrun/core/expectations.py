@@ -25,6 +25,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
+from gymrun.config.wording import wording
 from gymrun.core.episodes import EpisodeResult
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.statistics import STATISTICS, bootstrap_statistic
@@ -66,7 +67,7 @@ class Expectation:
         'mean'
         """
         form = _FORM.fullmatch(text)
-        where = f"--expect {text!r}"
+        where = wording().expectation(text)  # parse's argument, or gymrun run's --expect
         if form is None:
             raise UsageError(f"{where}: not METRIC >= NUMBER or METRIC <= NUMBER (mean >= 195)")
         metric, op, bound_text = form.groups()
@@ -185,7 +186,7 @@ def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> 
     """Refuse (`UnknownNameError`) an expectation of a column that is neither the reward,
     the steps nor one of `metrics` (the names of the metrics a run records)."""
     columns = [*COLUMNS, *metrics]
-    for expectation in expectations:
+    for number, expectation in enumerate(expectations):
         column = expectation.column
         if column in COLUMNS or metric_named(column, metrics) is not None:
             continue
@@ -194,8 +195,9 @@ def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> 
         shown = ", ".join(
             f"{name} ({SUCCESS_ALIAS})" if name == SUCCESS else name for name in columns
         )
+        where = wording().expectation(expectation.text or str(expectation), number)
         raise UnknownNameError(
-            f"--expect {expectation.text or str(expectation)!r}: no metric {column!r}"
+            f"{where}: no metric {column!r}"
             f"{did_you_mean(column, choices)} (a metric is {', '.join(STATISTICS)} of the "
             f"reward, or COLUMN.STATISTIC or COLUMN, its mean, with COLUMN one of {shown})"
         )

@@ -17,6 +17,7 @@ from concurrent.futures import CancelledError
 from types import TracebackType
 from typing import Any, TypeVar
 
+from gymrun.config.wording import wording
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import user_code
 from gymrun.errors import FaultError, GymrunError, UsageError
@@ -169,33 +170,45 @@ def executor(
 ) -> Executor:
     """The executor the command line names: ``local`` (the default; with ``--workers N``
     above 1, processes), ``process`` (``--workers`` processes, one per core by default) or
-    ``dask``. A combination that cannot mean anything is refused.
+    ``dask``. A combination that cannot mean anything is refused, naming the arguments
+    (the options, on the command line).
 
     >>> [type(executor(n, w)).__name__ for n, w in ((None, None), (None, 3), ("process", None))]
     ['InProcess', 'Processes', 'Processes']
     >>> executor("local", 4)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    gymrun.errors.UsageError: --executor local plays in this process: drop --workers 4, ...
+    gymrun.errors.UsageError: name='local' plays in this process: drop workers=4, ...
     """
+    named = wording()  # a library call's arguments, or the command line's options
+
+    def given(kind: str) -> str:
+        return named.valued("name", kind, "--executor")
+
     if name is not None and name not in EXECUTORS:
-        raise UsageError(f"--executor {name}: use one of {', '.join(EXECUTORS)}")
+        raise UsageError(f"{given(name)}: use one of {', '.join(EXECUTORS)}")
     if name == "dask":
         if workers is not None:
             raise UsageError(
-                f"--executor dask plays on the cluster's workers: drop --workers {workers} "
-                "(start as many `dask worker` processes as you want)"
+                f"{given(name)} plays on the cluster's workers: drop "
+                f"{named.valued('workers', workers)} (start as many `dask worker` processes "
+                "as you want)"
             )
         if wait_workers is not None:
-            checked_wait(wait_workers, f"--wait-workers {wait_workers:g}")
+            checked_wait(wait_workers, named.valued("wait_workers", wait_workers))
         return OnDask(address, wait_workers=wait_workers, on_wait=on_wait)
     if address is not None:
-        raise UsageError("--address names a Dask scheduler: add --executor dask")
+        raise UsageError(
+            f"{named.setting('address', address)} names a Dask scheduler: add {given('dask')}"
+        )
     if wait_workers is not None:
-        raise UsageError("--wait-workers waits for a Dask worker: add --executor dask")
+        raise UsageError(
+            f"{named.setting('wait_workers', wait_workers)} waits for a Dask worker: "
+            f"add {given('dask')}"
+        )
     if name == "local" and workers not in (None, 1):
         raise UsageError(
-            f"--executor local plays in this process: drop --workers {workers}, or use "
-            "--executor process"
+            f"{given(name)} plays in this process: drop {named.valued('workers', workers)}, "
+            f"or use {given('process')}"
         )
     if name == "process" or (workers or 1) > 1:
         return Processes(workers)
