@@ -8,6 +8,7 @@ import pytest
 from gymrun.errors import ConfigError
 from gymrun.sweep import load_sweep
 from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
 
 WriteConfig = Callable[..., Path]
 
@@ -139,3 +140,27 @@ def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expecte
     with pytest.raises(ConfigError) as exc:
         load_sweep(write_config(f"env: CartPole-v1\nsweep: {sweep}\n"))
     assert expected in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("sweep.seeds=[]", "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1"),
+        ("sweep.seeds=[1, 1]", "sweep.seeds: each seed once: 1 repeated"),
+        ("sweep.replicates=0", "sweep: give either seeds or replicates, not both"),
+        (
+            "sweep={seeds: [-1]}",
+            "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",
+        ),
+        ("sweep.episodes=3", "sweep.episodes: must be a non-empty list"),
+        (
+            "sweep.seed=[1]",
+            "sweep.seed: the seeds of a sweep are given as seeds: [...] (or replicates: N)",
+        ),
+    ],
+)
+def test_a_sweep_value_given_by_set_is_told_at_the_option(option: str, expected: str) -> None:
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    code, out, err = gymrun("sweep", sweep, "--set", option, "--dry-run")
+    assert (code, out) == (2, "")
+    assert err == f"error: --set {option} {expected}\n"

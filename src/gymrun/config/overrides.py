@@ -7,26 +7,32 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from gymrun.config.places import Places
 from gymrun.config.schema import expand_shorthands
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, parse_yaml
 from gymrun.errors import ConfigError, Problem
 
 
-def overridden(document: Document, overrides: Sequence[str]) -> Document:
-    """`document` with `overrides` applied (a copy; every malformed one in a `ConfigError`).
+def overridden(document: Document, overrides: Sequence[str]) -> tuple[Document, Places]:
+    """`document` with `overrides` applied (a copy; every malformed one in a `ConfigError`),
+    and the places of its values: the file's lines, and the option that gave each override.
 
     >>> from gymrun.config.yaml_source import parse_yaml
-    >>> overridden(parse_yaml("sweep: {seeds: [0, 1]}"), ["sweep.seeds=[5]"]).data
-    {'sweep': {'seeds': [5]}}
+    >>> document, places = overridden(parse_yaml("sweep: {seeds: [0, 1]}"), ["sweep.seeds=[5]"])
+    >>> document.data, places.origin(("sweep", "seeds"))
+    ({'sweep': {'seeds': [5]}}, "overrides[0] 'sweep.seeds=[5]'")
     """
     if not isinstance(document.data, dict) or not overrides:
-        return document
+        return document, Places(document.source, document.lines)
     problems: list[Problem] = []
-    data = apply_overrides(copy.deepcopy(document.data), overrides, {}, problems)
+    origins: dict[Loc, str] = {}
+    data = apply_overrides(copy.deepcopy(document.data), overrides, origins, problems)
     if problems:
         raise ConfigError(problems)
-    return Document(document.source, data, document.lines)
+    return Document(document.source, data, document.lines), Places(
+        document.source, document.lines, origins
+    )
 
 
 def apply_overrides(
