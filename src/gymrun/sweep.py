@@ -98,7 +98,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     (['wrappers.0.epsilon'], 6, [0, 1, 2], 18)
     """
     document = read_yaml(path)
-    grid = read_grid(overridden(document, overrides))  # --set reaches the sweep section too
+    grid = read_grid(*overridden(document, overrides))  # --set reaches the sweep section too
     source, name = document.source, stem_name(path)
     problems: list[Problem] = []
     runs = []

@@ -1,5 +1,6 @@
 """A sweep's grid: the product of its values and seeds, bounded and checked before expanding."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from gymrun.errors import ConfigError
 from gymrun.sweep import load_sweep
 from tests.support.cli import gymrun
+from tests.support.paths import CONFIGS
 
 WriteConfig = Callable[..., Path]
 
@@ -139,3 +141,53 @@ def test_malformed_sweep_sections(write_config: WriteConfig, sweep: str, expecte
     with pytest.raises(ConfigError) as exc:
         load_sweep(write_config(f"env: CartPole-v1\nsweep: {sweep}\n"))
     assert expected in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("sweep.seeds=[]", "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1"),
+        ("sweep.seeds=[1, 1]", "sweep.seeds: each seed once: 1 repeated"),
+        ("sweep.replicates=0", "sweep: give either seeds or replicates, not both"),
+        (
+            "sweep={seeds: [-1]}",
+            "sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",
+        ),
+        ("sweep.episodes=3", "sweep.episodes: must be a non-empty list"),
+        ("sweep.agent.action=[]", "sweep.agent.action: must be a non-empty list"),
+        (
+            "sweep.seed=[1]",
+            "sweep.seed: the seeds of a sweep are given as seeds: [...] (or replicates: N)",
+        ),
+    ],
+)
+def test_a_sweep_value_given_by_set_is_told_at_the_option(option: str, expected: str) -> None:
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    code, out, err = gymrun("sweep", sweep, "--set", option, "--dry-run")
+    assert (code, out) == (2, "")
+    assert err == f"error: --set {option} {expected}\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "column", "values"),
+    [
+        # the rest of the path is one key of the grid, as the sweep section writes its keys
+        ("sweep.wrappers.0.epsilon=[0.2, 0.3]", "wrappers.0.epsilon", ["0.2", "0.3"]),
+        ("sweep.agent.action=[0, 1]", "agent.action", ["0", "1"]),
+        # a path that goes on into a key the section has is an item of its values
+        ("sweep.wrappers.0.epsilon.1=0.9", "wrappers.0.epsilon", ["0.0", "0.9", "0.25"]),
+    ],
+)
+def test_set_reaches_a_dotted_key_of_the_grid(option: str, column: str, values: list[str]) -> None:
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    code, out, err = gymrun("sweep", sweep, "--set", option, "--dry-run", "--json")
+    assert (code, err) == (0, "")
+    grid = json.loads(out)
+    assert column in grid["keys"]
+    assert [str(point[column]) for point in grid["points"]][: len(values)] == values
+
+
+def test_set_of_one_seed_changes_that_seed_alone() -> None:
+    sweep = str(CONFIGS / "cartpole_epsilon_sweep.yaml")
+    code, out, _ = gymrun("sweep", sweep, "--set", "sweep.seeds.1=7", "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["seeds"] == [0, 7, 2]

@@ -169,9 +169,12 @@ def test_a_complete_run_is_left_as_it_is(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["-n", "61"], "was run with other settings (episodes differ)"),
-        (["-n", "60", "--seed", "4"], "was run with other settings (seed differ)"),
-        (["-n", "60", "--set", "wrappers.0.epsilon=0.2"], "(wrappers differ)"),
+        (["-n", "61"], "was run with other settings (episodes: 60 recorded, 61 given)"),
+        (["-n", "60", "--seed", "4"], "was run with other settings (seed: 3 recorded, 4 given)"),
+        (
+            ["-n", "60", "--set", "wrappers.0.epsilon=0.2"],
+            "(wrappers.0.epsilon: 0.3 recorded, 0.2 given)",
+        ),
         (["-n", "60", "-o", "x"], "--resume DIR records into DIR: drop --output"),
         (["-n", "60", "--no-record"], "--resume DIR records into DIR"),
     ],

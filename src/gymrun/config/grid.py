@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from gymrun.config.places import Places
 from gymrun.config.yaml_source import Document
 from gymrun.errors import ConfigError, Problem
 
@@ -24,8 +25,9 @@ class Grid:
     seeds: list[int]
 
 
-def read_grid(document: Document) -> Grid:
-    """The grid of `document`'s ``sweep:`` section; every problem in it in one `ConfigError`.
+def read_grid(document: Document, places: Places | None = None) -> Grid:
+    """The grid of `document`'s ``sweep:`` section; every problem in it in one `ConfigError`,
+    placed by `places` (default: the file's lines), so a value ``--set`` gave is told at it.
 
     ``seeds: [...]`` repeats every point with those seeds; ``replicates: N`` with N seeds
     counting up from the config's seed (or 0).
@@ -35,26 +37,26 @@ def read_grid(document: Document) -> Grid:
     >>> grid.points, grid.seeds
     ([{'episodes': 1}, {'episodes': 2}], [5, 6])
     """
-    data, source = document.data, document.source
+    data = document.data
+    places = places or Places(document.source, document.lines)
     if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict) or not data["sweep"]:
         message = "a sweep config needs a 'sweep:' mapping of keys to lists of values"
-        raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
+        raise ConfigError([places.problem(("sweep",), message)])
     grid = dict(data["sweep"])
     problems: list[Problem] = []
-    seeds = _seeds(grid, data.get("seed"), document, problems)
+    seeds = _seeds(grid, data.get("seed"), places, problems)
     keys = list(grid)
     for key in keys:
         values = grid[key]
-        line = document.line_of(("sweep", key))
         if key == "seed":
             message = "the seeds of a sweep are given as seeds: [...] (or replicates: N)"
-            problems.append(Problem(source, "sweep.seed", message, line))
+            problems.append(places.problem(("sweep", key), message))
         elif key == "sweep" or key.startswith("sweep."):
             # every point is run with the sweep section set aside: it would change nothing
             message = "the sweep section itself cannot be swept (seeds: [...] gives the seeds)"
-            problems.append(Problem(source, f"sweep.{key}", message, line))
+            problems.append(places.problem(("sweep", key), message))
         elif not isinstance(values, list) or not values:
-            problems.append(Problem(source, f"sweep.{key}", "must be a non-empty list", line))
+            problems.append(places.problem(("sweep", key), "must be a non-empty list"))
     if problems:
         raise ConfigError(problems)
     runs = math.prod(len(values) for values in grid.values()) * len(seeds)
@@ -64,22 +66,18 @@ def read_grid(document: Document) -> Grid:
             f"the grid has {runs:,} runs ({shape} points x {len(seeds)} seeds); "
             f"a sweep has at most {MAX_RUNS:,}"
         )
-        raise ConfigError([Problem(source, "sweep", message, document.line_of(("sweep",)))])
+        raise ConfigError([places.problem(("sweep",), message)])
     points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
     return Grid(keys, points, seeds)
 
 
-def _seeds(
-    grid: dict[str, Any], base: Any, document: Document, problems: list[Problem]
-) -> list[int]:
-    source = document.source
+def _seeds(grid: dict[str, Any], base: Any, places: Places, problems: list[Problem]) -> list[int]:
     seeds = grid.pop("seeds", None)
     replicates = grid.pop("replicates", None)
     if seeds is not None and replicates is not None:
-        line = document.line_of(("sweep",))
-        problems.append(Problem(source, "sweep", "give either seeds or replicates, not both", line))
+        message = "give either seeds or replicates, not both"
+        problems.append(places.problem(("sweep",), message))
         return [0]
-    line = document.line_of(("sweep", "seeds" if seeds is not None else "replicates"))
     if seeds is not None:
         valid = (
             isinstance(seeds, list)
@@ -88,26 +86,27 @@ def _seeds(
         )
         if not valid:
             message = "must be a non-empty list of integers from 0 to 2**64 - 1"
-            problems.append(Problem(source, "sweep.seeds", message, line))
+            problems.append(places.problem(("sweep", "seeds"), message))
             return [0]
         if len(set(seeds)) < len(seeds):
             twice = sorted({s for s in seeds if seeds.count(s) > 1})
             message = f"each seed once: {', '.join(map(str, twice))} repeated"
-            problems.append(Problem(source, "sweep.seeds", message, line))
+            problems.append(places.problem(("sweep", "seeds"), message))
             return [0]
         return list(seeds)
     first = base if isinstance(base, int) and not isinstance(base, bool) else 0
     if replicates is None:
         return [first]
     if not isinstance(replicates, int) or isinstance(replicates, bool) or replicates < 1:
-        problems.append(Problem(source, "sweep.replicates", "must be an integer >= 1", line))
+        message = "must be an integer >= 1"
+        problems.append(places.problem(("sweep", "replicates"), message))
         return [0]
     if replicates > MAX_RUNS:
         message = f"{replicates:,} replicates; a sweep has at most {MAX_RUNS:,} runs"
-        problems.append(Problem(source, "sweep.replicates", message, line))
+        problems.append(places.problem(("sweep", "replicates"), message))
         return [0]
     if first + replicates > SEEDS:
         message = f"{replicates:,} replicates from seed {first} pass 2**64 - 1, the last seed"
-        problems.append(Problem(source, "sweep.replicates", message, line))
+        problems.append(places.problem(("sweep", "replicates"), message))
         return [0]
     return [first + r for r in range(replicates)]

@@ -7,26 +7,35 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from gymrun.config.places import Places
 from gymrun.config.schema import expand_shorthands
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, parse_yaml
 from gymrun.errors import ConfigError, Problem
 
+# the keys of a sweep section that are its own settings, not dotted paths of the grid
+SWEEP_SETTINGS = ("seeds", "replicates")
 
-def overridden(document: Document, overrides: Sequence[str]) -> Document:
-    """`document` with `overrides` applied (a copy; every malformed one in a `ConfigError`).
+
+def overridden(document: Document, overrides: Sequence[str]) -> tuple[Document, Places]:
+    """`document` with `overrides` applied (a copy; every malformed one in a `ConfigError`),
+    and the places of its values: the file's lines, and the option that gave each override.
 
     >>> from gymrun.config.yaml_source import parse_yaml
-    >>> overridden(parse_yaml("sweep: {seeds: [0, 1]}"), ["sweep.seeds=[5]"]).data
-    {'sweep': {'seeds': [5]}}
+    >>> document, places = overridden(parse_yaml("sweep: {seeds: [0, 1]}"), ["sweep.seeds=[5]"])
+    >>> document.data, places.origin(("sweep", "seeds"))
+    ({'sweep': {'seeds': [5]}}, "overrides[0] 'sweep.seeds=[5]'")
     """
     if not isinstance(document.data, dict) or not overrides:
-        return document
+        return document, Places(document.source, document.lines)
     problems: list[Problem] = []
-    data = apply_overrides(copy.deepcopy(document.data), overrides, {}, problems)
+    origins: dict[Loc, str] = {}
+    data = apply_overrides(copy.deepcopy(document.data), overrides, origins, problems)
     if problems:
         raise ConfigError(problems)
-    return Document(document.source, data, document.lines)
+    return Document(document.source, data, document.lines), Places(
+        document.source, document.lines, origins
+    )
 
 
 def apply_overrides(
@@ -96,7 +105,7 @@ def set_path(
         message = f"'{key}' is not a key: keys are dotted names, such as wrappers.0.epsilon"
         problems.append(Problem(origin, "", message))
         return
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+    parts = _path(data, key)
     node: Any = data
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -126,6 +135,33 @@ def set_path(
         else:
             node = node[part]
     origins[tuple(parts)] = origin
+
+
+def _path(data: dict[str, Any], key: str) -> list[str | int]:
+    """The parts of dotted `key`, list indices as numbers. Below ``sweep``, whose keys are
+    dotted paths themselves, the rest of `key` is one key of the grid
+    (``sweep.wrappers.0.epsilon`` sets the values of ``wrappers.0.epsilon``), unless it goes
+    on into a key there already (``sweep.seeds.1``, the second seed) or the sweep's seeds.
+
+    >>> _path({}, "wrappers.0.epsilon"), _path({}, "sweep.wrappers.0.epsilon")
+    (['wrappers', 0, 'epsilon'], ['sweep', 'wrappers.0.epsilon'])
+    >>> _path({"sweep": {"env.id": ["CartPole-v1"]}}, "sweep.env.id.0")
+    ['sweep', 'env.id', 0]
+    """
+    names = key.split(".")
+    if names[0] == "sweep" and len(names) > 2:
+        section = data.get("sweep")
+        grid = section if isinstance(section, dict) else {}
+        for end in range(len(names) - 1, 1, -1):
+            head = ".".join(names[1:end])
+            if head in grid or (end == 2 and head in SWEEP_SETTINGS):
+                return ["sweep", head, *_indexed(names[end:])]
+        return ["sweep", ".".join(names[1:])]
+    return _indexed(names)
+
+
+def _indexed(names: list[str]) -> list[str | int]:
+    return [int(name) if name.isdigit() else name for name in names]
 
 
 def dotted(loc: Loc) -> str:

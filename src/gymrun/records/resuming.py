@@ -74,9 +74,9 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
     if recorded != wanted:
-        keys = ", ".join(_differences(recorded, wanted)[:4]) or "its layout"
+        said = settings_said(recorded, wanted) or "its layout differs"
         raise ResumeRefused(
-            f"{where}: the run recorded there was run with other settings ({keys} differ); "
+            f"{where}: the run recorded there was run with other settings ({said}); "
             "resume it with the config it ran"
         )
     try:
@@ -98,10 +98,9 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
             )
     agent = json.loads(json_text.dumps(plan.provenance.get("agent")))  # as meta.json has it
     if meta.get("agent") != agent:
-        keys = ", ".join(_differences(meta.get("agent"), agent, "agent."))
+        said = settings_said(meta.get("agent"), agent, "agent.") or "agent differs"
         raise ResumeRefused(
-            f"{where}: the agent's model, or what plays it, is not what the run ran "
-            f"({keys or 'agent'} differ)"
+            f"{where}: the agent's model, or what plays it, is not what the run ran ({said})"
         )
     batches, count, size = _episodes(directory, plan, where)
     return Recorded(
@@ -179,12 +178,19 @@ def _recorded_config(directory: Path, where: str) -> dict[str, Any]:
 
 
 def _differences(recorded: Any, wanted: Any, prefix: str = "") -> list[str]:
-    """The dotted keys whose values differ between two configs."""
+    """The dotted keys whose values differ between two configs (into lists of one length
+    by index: ``wrappers.0.epsilon``, not all of ``wrappers``)."""
     if isinstance(recorded, dict) and isinstance(wanted, dict):
         return [
             found
             for key in [*recorded, *(k for k in wanted if k not in recorded)]
             for found in _differences(recorded.get(key), wanted.get(key), f"{prefix}{key}.")
+        ]
+    if isinstance(recorded, list) and isinstance(wanted, list) and len(recorded) == len(wanted):
+        return [
+            found
+            for index, (ours, theirs) in enumerate(zip(recorded, wanted, strict=True))
+            for found in _differences(ours, theirs, f"{prefix}{index}.")
         ]
     return [] if recorded == wanted else [prefix.rstrip(".") or "the config"]
 
@@ -195,6 +201,8 @@ def settings_said(recorded: Any, given: Any, prefix: str = "", most: int = 3) ->
 
     >>> settings_said({"episodes": 3000, "env": {"id": "A"}}, {"episodes": 20, "env": {"id": "A"}})
     'episodes: 3000 recorded, 20 given'
+    >>> settings_said({"wrappers": [{"epsilon": 0.5}]}, {"wrappers": [{"epsilon": 0.2}]})
+    'wrappers.0.epsilon: 0.5 recorded, 0.2 given'
     """
     said = []
     for key in _differences(recorded, given, prefix)[:most]:
@@ -207,7 +215,10 @@ def settings_said(recorded: Any, given: Any, prefix: str = "", most: int = 3) ->
 
 def _at(data: Any, path: list[str]) -> Any:
     for part in path:
-        data = data.get(part, _MISSING) if isinstance(data, dict) else _MISSING
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            data = data.get(part, _MISSING) if isinstance(data, dict) else _MISSING
     return data
 
 
