@@ -63,8 +63,11 @@ def test_board_benchmark_quick_run(tmp_path: Path) -> None:
     assert rows[2].split()[-2:] == ["40", rows[2].split()[-1]]  # every run read
     assert rows[3].split()[-2:] == ["0", "0"]  # nothing changed: nothing read, nothing written
     assert rows[4].split()[-2] == "1"  # one new run read, and only its files and its env's
-    assert rows[5].startswith("one run of 5,000 episodes, cold") and rows[5].split()[-2] == "1"
-    changed = rows[6].removeprefix("files the new run changed: ").split(", ")
+    # a server told of the new run reads it alone, and writes what a build writes
+    assert rows[5].startswith("after one new run, under --serve")
+    assert rows[5].split()[-2:] == rows[4].split()[-2:]
+    assert rows[6].startswith("one run of 5,000 episodes, cold") and rows[6].split()[-2] == "1"
+    changed = rows[7].removeprefix("files the new run changed: ").split(", ")
     run_files = [f for f in changed if f.startswith("runs/")]
     assert len({f.rsplit("/", 1)[0] for f in run_files}) == 1
     assert all(f.startswith(("runs/", "index.", "envs/CartPole-v1/")) for f in changed)

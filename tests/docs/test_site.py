@@ -85,10 +85,11 @@ def test_the_cli_reference_shows_each_example_on_a_line_of_its_own(site: Path) -
     lines = [line.strip() for line in page.splitlines()]
     group = typer.main.get_command(app)
     for name, command in getattr(group, "commands", {}).items():
+        # each example a line of inline code (`gymrun ...`, a markdown line break after it)
         examples = [
-            line.strip()
+            example
             for line in (command.help or "").splitlines()
-            if line.strip().startswith(f"gymrun {name}")
+            if (example := line.strip().rstrip("\\").strip("`")).startswith(f"gymrun {name}")
         ]
         assert examples, name
         for example in examples:
