@@ -1162,3 +1162,19 @@ def test_a_sweep_marked_running_is_asked_once_whether_its_process_is_alive(
         opened, OPENED[:] = OPENED[1:], []
     assert opened.count(str(tmp_path / "rec/s/.gymrun.lock")) == 1
     assert "killed" in (tmp_path / "site/sweeps/s/index.html").read_text()
+
+
+def test_a_board_of_other_recordings_leaves_no_page_of_the_last_ones(tmp_path: Path) -> None:
+    # the same --out, given another recordings folder: built anew, its environments only
+    for name, env in (("first", "CartPole-v1"), ("second", "Acrobot-v1")):
+        code = gymrun("run", env, "-n", "2", "-o", str(tmp_path / name / "run")).code
+        assert code == 0
+    out = tmp_path / "site"
+    build_board(tmp_path / "first", out)
+    assert (out / "envs" / "CartPole-v1" / "index.html").is_file()
+    report = build_board(tmp_path / "second", out)
+    assert (report.runs, report.environments) == (1, 1)
+    assert sorted(p.name for p in (out / "envs").iterdir()) == ["Acrobot-v1"]
+    assert [r["env"] for r in json.loads((out / "index.json").read_text())["environments"]] == [
+        "Acrobot-v1"
+    ]

@@ -293,7 +293,8 @@ def _build_in(
     )
     # the pages of many runs were left behind the rows of running runs, long enough ago
     catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
-    environments_before = len(record["envs"])
+    # the environments whose folders the last build made (a board built anew removes them too)
+    envs_before: list[str] = list(record["envs"])
     if quiet and not changes and not catch_up:
         # nothing new: every page is as the last build left it, and no row is read (the
         # folders listed anew are kept, so that the next build need not list them)
@@ -305,7 +306,7 @@ def _build_in(
             list(statuses.values()),
             len(old_sweeps),
             len(old_duels),
-            environments_before,
+            len(envs_before),
             started,
             notes,
         )
@@ -336,7 +337,7 @@ def _build_in(
                 [statuses[r] for r in stamps],
                 len(old_sweeps),
                 len(old_duels),
-                environments_before,
+                len(envs_before),
                 started,
                 notes,
             )
@@ -346,7 +347,7 @@ def _build_in(
             kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
         site.remove(f"runs/{run_id}" for run_id in gone)
         sweeps, duels, environments = _pages(
-            board, root, site, stamps, sweep_stamps, duel_stamps, source
+            board, root, site, stamps, sweep_stamps, duel_stamps, source, envs_before
         )
         board.keep(fingerprint=fingerprint, source=source, listings=found.listings)
     report = _report(out, list(statuses.values()), sweeps, duels, environments, started, notes)
@@ -362,6 +363,7 @@ def _pages(
     sweep_stamps: dict[str, tuple[Path, list[str], str]],
     duel_stamps: dict[str, tuple[Path, list[str], str]],
     source: str,
+    envs_before: list[str],
 ) -> tuple[int, int, int]:
     """Write the pages of many runs (the index, each environment's, each sweep's and duel's)
     from the rows the board holds, and keep what they were made of: how many sweeps, duels
@@ -403,7 +405,7 @@ def _pages(
     environments = _environments(board, sweeps, duels, comparisons, slugs)
     for env in environments:
         _env_files(site, env, comparisons[env["env"]], board)
-    site.remove(f"envs/{slug}" for slug in record["envs"] if slug not in slugs.values())
+    site.remove(f"envs/{slug}" for slug in envs_before if slug not in slugs.values())
     damaged = board.damaged()
     index = {
         "generated_by": f"gymrun {__version__}",
