@@ -44,6 +44,10 @@ def measure(extra: list[str]) -> tuple[int, float, bool]:
     for line in result.stdout.splitlines():
         if line.startswith(("FAILED", "ERROR")):
             print(f"          {line}")
+    if result.returncode:  # what failed, and why: a failure seen once is worth reading
+        report = result.stdout
+        start = report.find("= FAILURES =")
+        print(report[report.rfind("\n", 0, start) + 1 :] if start >= 0 else report, file=sys.stderr)
     return passed, seconds, result.returncode == 0
 
 

@@ -304,7 +304,8 @@ def test_a_stopped_run_leaves_a_whole_dataset_that_resume_completes(tmp_path: Pa
     assert not [p for p in datasets().iterdir() if p.name.startswith(".")]
 
     other = run_gymrun("run", "run.yaml", "--dataset", "other", "--resume", "cut", cwd=tmp_path)
-    assert other.returncode == 2 and "record.dataset differ" in other.stderr
+    assert other.returncode == 2
+    assert '(record.dataset: "cut-v0" recorded, "other-v0" given)' in other.stderr
 
     resumed = run_gymrun("run", "--resume", "cut", "-q", cwd=tmp_path, env=environ)
     assert resumed.returncode == 0, resumed.stderr
