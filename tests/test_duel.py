@@ -21,7 +21,7 @@ from gymrun.scale.executors import Processes
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
-from tests.support.processes import finished, signalled, start_gymrun
+from tests.support.processes import duel_killed_mid_round, finished, start_gymrun
 
 WriteConfig = Callable[..., Path]
 RANDOM = str(CONFIGS / "cartpole_random.yaml")
@@ -131,15 +131,7 @@ def test_show_tells_a_duel_still_going_from_one_whose_process_is_gone() -> None:
 
 
 def test_show_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_on_disk() -> None:
-    # identical configs never decide: round 2 (seeds 2 and 3) plays, and is killed in it
-    args = ["duel", RANDOM, RANDOM, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
-    summary = Path("d/a-seed=2/summary.json")
-    code, _, _ = signalled(
-        start_gymrun(*args, "-o", "d"),
-        lambda: summary.exists() and '"completed"' in summary.read_text(),
-        signal.SIGKILL,  # as the out-of-memory killer would
-    )
-    assert code == -signal.SIGKILL
+    duel_killed_mid_round("d")
     code, compared, err = gymrun("compare", "d", "--json")
     assert code == 0, err
     on_disk = {

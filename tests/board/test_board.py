@@ -36,10 +36,10 @@ from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import (
     default_signals,
+    duel_killed_mid_round,
     finished,
     on_a_terminal,
     run_gymrun,
-    signalled,
     start_gymrun,
 )
 
@@ -1066,16 +1066,7 @@ def test_a_duel_is_listed_and_its_runs_link_to_its_page(tmp_path: Path) -> None:
 
 
 def test_the_page_of_a_duel_killed_mid_round_counts_the_runs_of_that_round_as_show_does() -> None:
-    # identical configs never decide: round 2 (seeds 2 and 3) plays, and is killed in it
-    random = str(CONFIGS / "cartpole_random.yaml")
-    args = ["duel", random, random, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
-    summary = Path("recordings/d/a-seed=2/summary.json")
-    code, _, _ = signalled(
-        start_gymrun(*args, "-o", "recordings/d"),
-        lambda: summary.exists() and '"completed"' in summary.read_text(),
-        signal.SIGKILL,  # as the out-of-memory killer would
-    )
-    assert code == -signal.SIGKILL
+    duel_killed_mid_round("recordings/d")
     _, _, said = gymrun("show", "recordings/d")
     notes = [line.removeprefix("note: ") for line in said.splitlines()]
     assert len(notes) == 2 and notes[1].startswith("round 2 was cut short with ")

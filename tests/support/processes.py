@@ -91,6 +91,21 @@ def signalled(
     return finished(child, timeout)
 
 
+def duel_killed_mid_round(out: str) -> None:
+    """A duel recorded in `out` and SIGKILLed (as the out-of-memory killer would) in its
+    second round, once that round's first run completed: identical configs never decide,
+    so round 2 (seeds 2 and 3) plays."""
+    random = str(ROOT / "configs" / "cartpole_random.yaml")
+    args = ["duel", random, random, "--set", "episodes=1000", "--max-seeds", "4", "--round", "2"]
+    summary = Path(out, "a-seed=2", "summary.json")
+    code, _, _ = signalled(
+        start_gymrun(*args, "-o", out),
+        lambda: summary.exists() and '"completed"' in summary.read_text(),
+        signal.SIGKILL,
+    )
+    assert code == -signal.SIGKILL
+
+
 def _ended(child: subprocess.Popen[str]) -> None:
     """`child` killed if it still runs, and its group with it."""
     if child.poll() is None:
