@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import CONFIGS
-from tests.support.processes import lines, signalled, start_gymrun
+from tests.support.processes import TIMEOUT, lines, signalled, start_gymrun
 
 
 @pytest.mark.parametrize(
@@ -140,6 +140,49 @@ def test_a_stop_while_the_command_starts_is_quiet(
     assert "Traceback" not in stderr
     assert stderr.splitlines()[-1].startswith("interrupted")
     # stopped before its record was made: nothing is left; after, a record to resume
+    run = tmp_path / "run"
+    assert not run.exists() or (run / "summary.json").exists()
+
+
+# A SIGTERM the process sends itself as it first imports `module`: a stop at a known point
+# of the command's start, where a timed signal lands only now and then.
+_STOP_AT_IMPORT = """
+import os, signal, sys
+module = sys.argv.pop(1)
+def stop(event, args):
+    if event == "import" and args[0] == module:
+        os.kill(os.getpid(), signal.SIGTERM)
+sys.addaudithook(stop)
+from gymrun.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "gymrun.cli.command",  # the commands imported
+        "gymrun.cli.usage",
+        "gymrun.config.wording",  # the error boundary being set up (Typer would exit 130)
+        "gymrun.config.schema",  # the config read
+        "gymrun.records.directory",  # the record being made
+        "gymrun.core.experiment",  # the run starting
+    ],
+)
+def test_a_sigterm_at_any_point_of_the_start_exits_143_and_says_so(
+    tmp_path: Path, module: str
+) -> None:
+    args = ["run", str(CONFIGS / "cartpole_random.yaml"), "-n", "3", "-q", "-o", "run"]
+    done = subprocess.run(
+        [sys.executable, "-c", _STOP_AT_IMPORT, module, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.splitlines()[-1] == "interrupted by SIGTERM"
     run = tmp_path / "run"
     assert not run.exists() or (run / "summary.json").exists()
 

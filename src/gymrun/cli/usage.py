@@ -16,10 +16,11 @@ one ``error:`` line naming it and where to look, exit 2, not a boxed usage scree
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -213,9 +214,33 @@ def debugging(ctx: Any) -> bool:
     return bool(ctx.meta.get(DEBUG))
 
 
+class _Stopped(Exception):
+    """A stop (`interrupt`) carried past Typer."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.interrupt = interrupt
+
+
+class _Context(typer.Context):
+    def __exit__(self, *exc_info: Any) -> None:
+        with _carried():
+            super().__exit__(*exc_info)
+
+
+@contextlib.contextmanager
+def _carried() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise _Stopped(exc) from exc
+
+
 class Group(typer.core.TyperGroup):
     """The ``gymrun`` command itself: no arguments shows its help; the one error boundary
     of every command (gymrun's errors, a misused command line, signals, faults) is here."""
+
+    context_class = _Context
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _name_values(super().get_params(ctx))
@@ -225,13 +250,19 @@ class Group(typer.core.TyperGroup):
             args = ["--help"]  # the help is the answer
         return super().parse_args(ctx, args)
 
+    # Typer turns a stop it catches into a silent exit 130, whatever the signal: a stop
+    # while the command line is read, the error boundary imported or the context closed
+    # is carried past it (`_Stopped`), to be said by `gymrun.cli.main` with its status.
+
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _carried():
             return super().make_context(*args, **kwargs)
-        except KeyboardInterrupt as exc:  # Typer would exit 130, silently, whatever the signal
-            raise _Reading(exc) from exc
 
     def invoke(self, ctx: Any) -> Any:
+        with _carried():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         from gymrun.cli.console import exit_for
         from gymrun.config.wording import options_named
 
@@ -265,19 +296,11 @@ class Group(typer.core.TyperGroup):
             code = super().main(**kwargs)
         except typer.Exit as exc:
             sys.exit(exc.exit_code)
-        except _Reading as exc:
+        except _Stopped as exc:
             raise exc.interrupt from None  # said by `gymrun.cli.main`, with its signal
         except typer.TyperException as exc:
             _misused(exc)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-class _Reading(Exception):
-    """A stop (`interrupt`) that came while the command line was read, carried past Typer."""
-
-    def __init__(self, interrupt: KeyboardInterrupt) -> None:
-        super().__init__()
-        self.interrupt = interrupt
 
 
 def _misused(exc: Any) -> NoReturn:
