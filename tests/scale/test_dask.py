@@ -338,6 +338,31 @@ def test_losing_the_cluster_leaves_a_consistent_sweep(
     assert_consistent(tmp_path)
 
 
+@pytest.mark.slow  # a cluster of its own, its workers killed
+def test_results_lost_with_every_worker_are_given_up_within_one_time_limit(
+    doomed_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tasks finished, their results not yet fetched, when every worker dies: each result is
+    # computed again by a scheduler that has no worker left to do it. They are all given up
+    # together within the fetch's time limit, not one limit after another (a minute or more
+    # before the command said the workers were gone).
+    from distributed import Client, wait
+
+    from gymrun.scale import executors
+
+    monkeypatch.setattr(executors, "FETCH_TIMEOUT", 3.0)
+    with Client(doomed_cluster.address, timeout="20s") as client:
+        futures = [client.submit(sum, [n, 1], pure=False) for n in range(4)]
+        wait(futures, timeout=30)
+        assert [f.status for f in futures] == ["finished"] * 4
+        for worker in doomed_cluster.workers:
+            doomed_cluster.kill(worker)
+        started = time.monotonic()
+        assert executors._gathered(client, futures) == [None] * 4
+        # one limit (3 s), not one per result and one more (15 s)
+        assert time.monotonic() - started < 9
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_stopping_the_submitting_process_leaves_a_consistent_sweep(
     tmp_path: Path, cluster: Cluster, signum: int, code: int

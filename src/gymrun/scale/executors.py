@@ -34,7 +34,8 @@ Outcome = ChunkResult | BaseException
 IN_FLIGHT = 4  # chunks per worker thread sent ahead of the results
 RETRIES = 3  # times a chunk whose result was lost with its worker is sent again
 POLL = 0.5  # seconds between looks at the cluster's health while results are awaited
-FETCH_TIMEOUT = 10.0  # seconds to fetch one finished task's result before it counts as lost
+FETCH_TIMEOUT = 10.0  # seconds to fetch finished tasks' results before they count as lost
+LAST_LOOK = 0.05  # seconds a result already there may take to come, once that time is up
 
 
 class Executor:
@@ -308,22 +309,24 @@ def _bundles(
 
 def _gathered(client: Any, futures: list[Any]) -> list[list[ChunkResult] | None]:
     """The results of finished `futures`, fetched together; None for one that was lost.
-    The fetch has a time limit: a result whose worker died before it was fetched is
-    computed again by the scheduler, and with no worker left a plain `client.gather`
-    would wait for it for ever."""
+    The fetch has one time limit for all of them: a result whose worker died before it was
+    fetched is computed again by the scheduler, and with no worker left a plain
+    `client.gather` would wait for it for ever."""
     if not futures:
         return []
+    deadline = time.monotonic() + FETCH_TIMEOUT
     try:  # one round trip for all of them
         together: list[list[ChunkResult]] = client.sync(
             client._gather, futures, callback_timeout=FETCH_TIMEOUT
         )
         return list(together)
-    except Exception:  # one was lost: find which, each with its own time limit
+    except Exception:  # one was lost: find which, in what is left of the time
         pass
     results: list[list[ChunkResult] | None] = []
     for future in futures:
         try:
-            results.append(future.result(timeout=FETCH_TIMEOUT))
+            left = max(deadline - time.monotonic(), LAST_LOOK)
+            results.append(future.result(timeout=left))
         except Exception:  # lost with its worker, or not back in time: sent again
             results.append(None)
     return results
