@@ -115,6 +115,8 @@ def test_a_relative_difference_is_a_share_of_the_pilot_mean() -> None:
     [
         ({"difference": 0}, "difference=0: must be above 0"),
         ({"difference": "-5%"}, "difference='-5%': must be above 0"),
+        ({"difference": float("inf")}, "difference=inf: must be a finite number above 0"),
+        ({"difference": "nan%"}, "difference='nan%': must be a finite number above 0"),
         (
             {"difference": "ten"},
             "difference='ten': not a number of score units (10) or a percentage of the pilot "
@@ -146,8 +148,20 @@ def test_a_difference_too_small_to_detect_is_named_as_passed() -> None:
 def test_pilots_that_cannot_be_planned_from_are_refused() -> None:
     with pytest.raises(PilotError, match=r"^a: 1 completed run; a pilot needs at least 2 runs"):
         plan_seeds([10.0], difference=1.0)
-    with pytest.raises(PilotError, match=r"^b: its 3 pilot runs all scored 9: no spread"):
-        plan_seeds(unit_sd(5), Pilot((9.0, 9.0, 9.0), "b"), difference=1.0)
+    with pytest.raises(PilotError, match=r"^a: its 3 pilot runs all scored 9: no spread"):
+        plan_seeds([9.0, 9.0, 9.0], difference=1.0)
+    both = r"^a: its 3 pilot runs all scored 9 \(and b's all 4\): no spread to plan from$"
+    with pytest.raises(PilotError, match=both):
+        plan_seeds([9.0] * 3, Pilot((4.0,) * 5, "b"), difference=1.0)
+
+
+def test_one_group_that_never_varied_is_planned_from_the_others_spread() -> None:
+    # Welch's test needs spread, not spread in each group: a perfect baseline (CartPole's 500
+    # every time) against a noisy agent is planned for, and the plan says what it assumed
+    plan = plan_seeds(unit_sd(5), Pilot((9.0,) * 5, "b"), difference=1.0)
+    assert plan.runs_per_group == runs_needed(1.0, 1.0, 0.0, power=0.8, alpha=0.05)
+    assert plan.runs_per_group < plan_seeds(unit_sd(5), difference=1.0).runs_per_group
+    assert plan.warnings == ("b: its 5 pilot runs all scored 9; the plan takes it never to vary",)
 
 
 def member(epsilon: float, seed: int, score: float, status: str = "completed") -> Member:

@@ -112,6 +112,7 @@ def test_a_sweep_gives_its_runs(write_config) -> None:  # type: ignore[no-untype
         (["empty", "-d", "1"], "error: empty: not a gymrun run, sweep or duel directory"),
         (["PILOT", "-d", "0"], "error: --difference 0: must be above 0"),
         (["PILOT", "-d", "-10%"], "error: --difference -10%: must be above 0"),
+        (["PILOT", "-d", "inf"], "error: --difference inf: must be a finite number above 0"),
         (["PILOT", "-d", "1", "--power", "1.5"], "error: --power 1.5: must be between 0 and 1"),
         (["PILOT", "-d", "1", "--power", "0"], "error: --power 0: must be between 0 and 1"),
         (["PILOT", "-d", "1", "--power", "0.04"], "error: --power 0.04: must be above --alpha"),

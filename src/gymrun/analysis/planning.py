@@ -149,6 +149,16 @@ def plan_seeds(
     )
     for pilot in pilots:
         _check_pilot(pilot)
+    # Welch's test needs some spread, not spread in each group: a group whose pilot runs
+    # all scored alike is planned as never varying, and the plan says so.
+    steady = [p for p in pilots if p.sd == 0]
+    if len(steady) == len(pilots):
+        pilot = steady[0]
+        also = f" (and {steady[1].label}'s all {steady[1].scores[0]:g})" if len(steady) > 1 else ""
+        raise PilotError(
+            f"{pilot.label}: its {len(pilot.scores)} pilot runs all scored "
+            f"{pilot.scores[0]:g}{also}: no spread to plan from"
+        )
     sds = [p.sd for p in pilots] * (3 - len(pilots))  # one group: both spread as it does
     highs = [p.sd_high for p in pilots] * (3 - len(pilots))
     absolute, relative = _difference(difference, pilot_mean(pilots))
@@ -169,6 +179,11 @@ def plan_seeds(
             "standard deviation, and so this plan, is unreliable"
             for p in pilots
             if len(p.scores) < FEW_RUNS
+        )
+        + tuple(
+            f"{p.label}: its {len(p.scores)} pilot runs all scored {p.scores[0]:g}; the plan "
+            "takes it never to vary"
+            for p in steady
         ),
     )
 
@@ -268,11 +283,6 @@ def _check_pilot(pilot: Pilot) -> None:
         )
     if not all(math.isfinite(s) for s in pilot.scores):
         raise PilotError(f"{pilot.label}: a pilot score is not a finite number")
-    if pilot.sd == 0:
-        raise PilotError(
-            f"{pilot.label}: its {count} pilot runs all scored {pilot.scores[0]:g}: no "
-            "spread to plan from"
-        )
 
 
 def _check_level(name: str, value: float) -> None:
@@ -291,7 +301,9 @@ def _difference(difference: float | str, mean: float) -> tuple[float, float | No
         raise UsageError(
             f"{where}: not a number of score units (10) or a percentage of the pilot mean (10%)"
         ) from None
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value):
+        raise UsageError(f"{where}: must be a finite number above 0")
+    if value <= 0:
         raise UsageError(f"{where}: must be above 0")
     if not relative:
         return value, None
