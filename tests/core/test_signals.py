@@ -125,13 +125,14 @@ def _handles(pid: int, signum: int) -> bool:
 def test_a_stop_while_the_command_starts_is_quiet(
     tmp_path: Path, how: signal.Signals, code: int, after: float
 ) -> None:
-    # `after` seconds once Python handles Ctrl-C (it has started): typer and the commands
-    # are being imported, the command line read, the config loaded
+    # `after` seconds once gymrun handles SIGTERM (Python itself does not: the command's
+    # first handlers are in place): typer and the commands are being imported, the command
+    # line read, the config loaded
     args = ["run", str(CONFIGS / "cartpole_random.yaml"), "-n", "100000", "-q", "-o", "run"]
     process = start_gymrun(*args, cwd=tmp_path)
 
     def started() -> bool:
-        return _handles(process.pid, signal.SIGINT)
+        return _handles(process.pid, signal.SIGTERM)
 
     returncode, _, stderr = signalled(
         process, started, how, within=30, every=0.001, then=after, timeout=60
