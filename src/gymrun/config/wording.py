@@ -107,7 +107,10 @@ class Options(Arguments):
 
 
 # the keywords whose option is not --KEYWORD
-_OPTION_OF = {"first_seed": "--seed"}  # a duel's first seed: gymrun duel --seed
+_OPTION_OF = {
+    "first_seed": "--seed",  # a duel's first seed: gymrun duel --seed
+    "replace_dataset": "--force",  # run_experiment's: gymrun run --force
+}
 
 
 def _option(keyword: str) -> str:
