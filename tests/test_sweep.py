@@ -177,7 +177,11 @@ def test_unknown_executor_and_missing_scheduler() -> None:
     assert (code, err.strip()) == (2, "error: --executor spark: use one of local, process, dask")
     os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
     code, _, err = gymrun("sweep", str(EPSILON_SWEEP), "--executor", "dask", "--no-record")
-    assert code == 2 and "the dask executor needs a scheduler" in err
+    assert (code, err) == (
+        2,
+        "error: the dask executor needs a scheduler: pass --address tcp://HOST:PORT or set "
+        "DASK_SCHEDULER_ADDRESS\n",
+    )
 
 
 def test_resuming_without_a_directory_names_the_arguments() -> None:

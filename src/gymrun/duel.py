@@ -60,8 +60,8 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, kind_of, only_claimed
-from gymrun.records.liveness import NEVER_STARTED, going, unstarted
+from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, kind_of
+from gymrun.records.liveness import going, unstarted
 from gymrun.records.reading import read_duel_json, read_run
 from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.writer import write_json
@@ -292,7 +292,7 @@ def recorded_duel(directory: Path) -> Duel:
     """The duel recorded in `directory` (its configs and settings, from ``duel.json``), to
     resume it: refused (`ResumeRefused`) when it holds no duel, or one whose configs do not
     validate here."""
-    where = f"--resume {directory}"
+    where = wording().valued("directory", str(directory), "--resume")
     try:
         document = read_duel_json(directory)
     except FileNotFoundError:
@@ -345,21 +345,21 @@ def run_duel(
     if resume:
         if path is None:
             raise UsageError("resume=True needs duel_dir, the duel's directory")
-        check_resumable(duel, path)
+        check_resumable(duel, path, ours=isinstance(duel_dir, RecordDir))
     # a cluster out of reach fails on entering the executor, before anything is written
-    with executor, claimed_dir(duel_dir, resume=resume, option="duel directory") as claimed:
+    with executor, claimed_dir(duel_dir, resume=resume, keyword="duel_dir") as claimed:
         return _Playing(duel, executor, claimed, on_progress, resume).play()
 
 
-def check_resumable(duel: Duel, directory: Path) -> None:
-    """`directory` holds `duel`, with the same configs, settings and user code."""
-    where = f"--resume {directory}"
+def check_resumable(duel: Duel, directory: Path, *, ours: bool = False) -> None:
+    """`directory` holds `duel`, with the same configs, settings and user code (`ours`:
+    this process holds its lock)."""
+    where = wording().valued("duel_dir", str(directory), "--resume")
     try:
         recorded = read_duel_json(directory)
     except FileNotFoundError:
-        # killed before it wrote duel.json: the lock is this process's now, or is taken next
-        said = f"no {DUEL_FILE}: not a duel's directory"
-        said = NEVER_STARTED if only_claimed(directory) else said
+        # starting in another process, or killed before it wrote duel.json
+        said = unstarted(directory, ours=ours) or f"no {DUEL_FILE}: not a duel's directory"
         raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
@@ -568,7 +568,7 @@ def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
     saying that in words. One that has not ended (still going, or killed before it could:
     see `liveness.going`) has that as its status, and among its runs those of the round it
     was playing, as they are recorded; a duel stopped in a round says how many of that
-    round's runs are recorded (``--resume`` goes on from them)."""
+    round's runs are recorded (`resume`, ``--resume``, goes on from them)."""
     document = read_duel_json(directory)
     notes = []
     if document["status"] == "running":  # its runs are in duel.json once their round is
@@ -627,5 +627,5 @@ def _cut_round(document: dict[str, Any], directory: Path) -> str | None:
     counted = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
     return (
         f"round {number} was cut short with {len(runs)} of its {2 * len(seeds)} runs "
-        f"recorded ({counted}); --resume goes on from them"
+        f"recorded ({counted}); {wording().setting('resume', True)} goes on from them"
     )

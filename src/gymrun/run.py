@@ -10,6 +10,7 @@ from typing import Any
 from gymrun.components.agents import in_memory_agent
 from gymrun.config import ExperimentConfig
 from gymrun.config.schema import AgentConfig
+from gymrun.config.wording import wording
 from gymrun.core.experiment import refuse_learning
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
@@ -70,7 +71,7 @@ def run_experiment(
         if record_dir is None:
             raise UsageError("resuming a run needs its directory")
         directory = record_dir.path if isinstance(record_dir, RecordDir) else record_dir
-        where = f"--resume {directory}"
+        where = wording().valued("record_dir", str(directory), "--resume")
         if config.seed is None:
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)

@@ -26,6 +26,7 @@ from gymrun.config import ExperimentConfig, validate_document
 from gymrun.config.grid import read_grid
 from gymrun.config.loading import stem_name
 from gymrun.config.overrides import overridden
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
@@ -46,8 +47,8 @@ from gymrun.pipeline.session import RunSession
 from gymrun.records import json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, kind_of, only_claimed
-from gymrun.records.liveness import NEVER_STARTED, going
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, kind_of
+from gymrun.records.liveness import going, unstarted
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_config, read_run, read_sweep_json
 from gymrun.records.resuming import resumable_part, settings_said
@@ -396,9 +397,12 @@ def run_sweep(
     if resume:
         if sweep_dir is None:
             raise UsageError("resume=True needs sweep_dir, the sweep's directory")
-        check_resumable(sweep, sweep_dir if isinstance(sweep_dir, Path) else sweep_dir.path)
+        if isinstance(sweep_dir, Path):
+            check_resumable(sweep, sweep_dir)
+        else:  # claimed by the caller: the lock is this process's
+            check_resumable(sweep, sweep_dir.path, ours=True)
     # a cluster out of reach fails on entering the executor, before anything is written
-    with executor, claimed_dir(sweep_dir, resume=resume, option="sweep directory") as claimed:
+    with executor, claimed_dir(sweep_dir, resume=resume, keyword="sweep_dir") as claimed:
         return _run_claimed(sweep, executor, claimed, on_progress, resume)
 
 
@@ -530,15 +534,15 @@ def _finish_record(
     result.notes += plotter.close()
 
 
-def check_resumable(sweep: Sweep, directory: Path) -> None:
-    """`directory` holds `sweep`, run with the same configs and the same user code."""
-    where = f"--resume {directory}"
+def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> None:
+    """`directory` holds `sweep`, run with the same configs and the same user code (`ours`:
+    this process holds its lock)."""
+    where = wording().valued("sweep_dir", str(directory), "--resume")
     try:
         recorded = read_sweep_json(directory)
     except FileNotFoundError:
-        # killed before it wrote sweep.json: the lock is this process's now, or is taken next
-        said = f"no {SWEEP_FILE}: not a sweep's directory"
-        said = NEVER_STARTED if only_claimed(directory) else said
+        # starting in another process, or killed before it wrote sweep.json
+        said = unstarted(directory, ours=ours) or f"no {SWEEP_FILE}: not a sweep's directory"
         raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,8 @@ from playwright.sync_api import BrowserContext
 from scipy import stats
 
 from gymrun.board.build import build_board, env_slug
+from gymrun.board.serve import serve_board
+from gymrun.errors import GymrunError
 from gymrun.numbers import interval
 from tests.support.board_runs import (
     Recordings,
@@ -561,6 +564,48 @@ def test_board_command_refuses_what_it_would_overwrite(recordings: Recordings) -
     assert code == 2 and "cannot be inside the recordings" in err
 
 
+def test_build_board_refuses_an_output_naming_its_argument(tmp_path: Path) -> None:
+    """As build_board's argument: ``--out`` is gymrun board's option (said above)."""
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    for out, said in (
+        ("afile", "exists and is not a directory"),
+        (
+            "mine",
+            "the directory is not empty and holds no board (.board.db); nothing in it "
+            "was touched (choose another directory)",
+        ),
+        ("recordings/b", "the board cannot be inside the recordings it shows, nor hold them"),
+    ):
+        with pytest.raises(GymrunError) as refused:
+            build_board(tmp_path / "recordings", tmp_path / out)
+        assert str(refused.value) == f"out='{tmp_path / out}': {said}"
+
+
+def test_a_port_in_use_is_refused_naming_the_argument_or_the_option(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(GymrunError) as refused:
+            serve_board(tmp_path / "recordings", tmp_path / "site", port=port)
+        said = "cannot serve on 127.0.0.1 (Address already in use)"
+        assert str(refused.value) == f"port={port}: {said}"
+        code, _, err = gymrun(
+            "board",
+            str(tmp_path / "recordings"),
+            "-o",
+            str(tmp_path / "site"),
+            "--serve",
+            "--port",
+            str(port),
+        )
+        assert (code, err.splitlines()[-1]) == (2, f"error: --port {port}: {said}")
+
+
 def test_board_refuses_options_that_mean_nothing_together(tmp_path: Path) -> None:
     (tmp_path / "recordings").mkdir()
     board = ("board", str(tmp_path / "recordings"), "--out", str(tmp_path / "site"))
@@ -693,6 +738,74 @@ def test_a_board_being_served_is_not_built_by_another_process_meanwhile(tmp_path
         if serving.poll() is None:
             serving.kill()
             serving.wait()
+    after = run_gymrun("board", "recordings", "-o", "site", cwd=tmp_path)  # free again
+    assert (after.returncode, after.stderr) == (0, "")
+
+
+# a build from Python that stops inside itself, holding its folder, until told to go on
+BUILD_HELD = """
+import pathlib, sys, time
+from gymrun.board.build import build_board
+
+def reading(done, total):
+    print("reading", flush=True)
+    while not pathlib.Path("go-on").exists():
+        time.sleep(0.05)
+
+build_board(pathlib.Path("recordings"), pathlib.Path("site"), on_progress=reading)
+print("built", flush=True)
+"""
+
+
+def test_a_board_built_from_python_holds_its_folder_against_other_processes(
+    tmp_path: Path,
+) -> None:
+    """`build_board` takes the lock itself: `gymrun board`, a server and another build
+    from Python are refused while it writes, each in its own words."""
+    code, _, err = gymrun(
+        "run",
+        str(CONFIGS / "cartpole_random.yaml"),
+        "-n",
+        "2",
+        "-q",
+        "-o",
+        str(tmp_path / "recordings" / "r"),
+    )
+    assert code == 0, err
+    building = subprocess.Popen(
+        [sys.executable, "-c", BUILD_HELD],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert building.stdout is not None
+        assert building.stdout.readline() == "reading\n"  # its build is under way
+        busy = (
+            "another gymrun board build is in progress there (or --serve); try again once it ends"
+        )
+        for extra in ((), ("--serve", "--port", "0")):
+            other = run_gymrun("board", "recordings", "-o", "site", *extra, cwd=tmp_path)
+            assert (other.returncode, other.stdout, other.stderr) == (
+                2,
+                "",
+                f"error: --out site: {busy}\n",
+            )
+        with pytest.raises(GymrunError) as refused:
+            build_board(tmp_path / "recordings", tmp_path / "site")
+        assert str(refused.value) == (
+            f"out='{tmp_path / 'site'}': another gymrun board build is in progress there "
+            "(or serve_board); try again once it ends"
+        )
+        (tmp_path / "go-on").touch()
+        assert finished(building, timeout=60)[:2] == (0, "built\n")
+    finally:
+        if building.poll() is None:
+            building.kill()
+            building.wait()
+    assert json.loads((tmp_path / "site" / "index.json").read_text())["environments"]
     after = run_gymrun("board", "recordings", "-o", "site", cwd=tmp_path)  # free again
     assert (after.returncode, after.stderr) == (0, "")
 

@@ -10,9 +10,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from gymrun import ExperimentConfig, run_experiment
+from gymrun import ExperimentConfig, load_config, run_experiment
 from gymrun.components.baselines import DynamicProgramming, Heuristic
 from gymrun.components.baselines.blackjack import BasicStrategy, expected_return
+from gymrun.errors import ConfigError
 from tests.support.cli import gymrun
 from tests.support.processes import pip_install, run_gymrun
 
@@ -273,3 +274,17 @@ def test_box2d_installs_from_a_wheel_and_doctor_says_so() -> None:
     missing = ModuleNotFoundError("No module named 'Box2D'", name="Box2D")
     assert install_hint(missing) == f" (install it: {pip_install('gymrun[box2d]')})"
     import Box2D  # noqa: F401  (the test install has it)
+
+
+def test_an_agent_that_needs_one_env_is_refused_in_a_vector_run_naming_the_argument(
+    tmp_path: Path,
+) -> None:
+    """As load_config's `num_envs`: ``--num-envs`` is the command line's (said above)."""
+    path = tmp_path / "config.yaml"
+    path.write_text("env: InvertedPendulum-v5\nagent: lqr\nepisodes: 1\nseed: 0\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, num_envs=2)
+    assert str(raised.value) == (
+        f"{path}:2 agent.name: agent lqr reads its environment's own state, so it needs a "
+        "single environment: it cannot run in a vector run (remove vector / num_envs)"
+    )

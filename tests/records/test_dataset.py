@@ -18,6 +18,8 @@ import minari
 import numpy as np
 import pytest
 
+from gymrun import load_config, run_experiment
+from gymrun.errors import UsageError
 from tests.records.test_resuming import stopped_run
 from tests.support.cli import gymrun
 from tests.support.processes import pip_install, run_gymrun, without
@@ -105,6 +107,12 @@ def test_an_existing_dataset_is_refused_before_anything_runs_unless_forced(tmp_p
         "or version, or --force to replace it\n",
     )
     assert not (tmp_path / "again").exists()
+    with pytest.raises(UsageError) as refused:  # from Python: run_experiment's argument
+        run_experiment(load_config(tmp_path / "run.yaml", episodes=5, dataset="taken-v2"))
+    assert str(refused.value) == (
+        f"record.dataset: dataset taken-v2 exists already ({path}); give another name or "
+        "version, or replace_dataset=True to replace it"
+    )
     assert minari.load_dataset("taken-v2").total_episodes == 30
     code, _, err = gymrun("run", "run.yaml", "-n", "5", "--dataset", "taken-v2", "--force", "-q")
     assert code == 0, err

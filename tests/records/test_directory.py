@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from gymrun import load_config, run_experiment
+from gymrun.duel import load_duel, recorded_duel, run_duel
+from gymrun.errors import RecordError, ResumeRefused
+from gymrun.records.directory import RecordDir
+from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import finished, lines, start_gymrun, wait_for
@@ -173,3 +178,52 @@ def test_a_refused_run_leaves_nothing_behind(tmp_path: Path, args: list[str], sa
     os.chdir(fresh)
     assert gymrun(*args).code == 2
     assert _tree(fresh) == []
+
+
+def test_library_calls_name_the_directory_argument_they_were_given(tmp_path: Path) -> None:
+    """From Python, a refused directory is named as the argument it was passed, and the
+    way on is an argument too (the command line names ``--output``, ``--force`` and
+    ``--resume``: the tests above)."""
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    kept = "nothing in it was touched"
+    with pytest.raises(RecordError) as refused:
+        RecordDir.claim(taken)
+    assert str(refused.value) == (
+        f"path='{taken}': the directory is not empty; {kept} (choose another directory, or "
+        "pass force=True to replace the run in it)"
+    )
+    with pytest.raises(RecordError) as refused:
+        RecordDir.claim(taken, force=True)
+    assert str(refused.value) == (
+        f"path='{taken}': not a gymrun run or sweep directory, so force=True does not "
+        f"replace what is in it; {kept}"
+    )
+    with pytest.raises(RecordError) as refused:
+        RecordDir.reopen(taken)
+    assert str(refused.value) == f"path='{taken}': not a gymrun run's directory"
+    sweep = load_sweep(str(CONFIGS / "cartpole_epsilon_sweep.yaml"))
+    with pytest.raises(RecordError) as refused:
+        run_sweep(sweep, sweep_dir=taken)
+    assert str(refused.value) == (
+        f"sweep_dir='{taken}': the directory is not empty; {kept} (choose another directory, "
+        "or pass resume=True to go on with what is recorded there)"
+    )
+    duel = load_duel(RANDOM, BALANCE)
+    refusals = [
+        (lambda: run_sweep(sweep, sweep_dir=taken, resume=True), "sweep_dir", "sweep"),
+        (lambda: run_duel(duel, duel_dir=taken, resume=True), "duel_dir", "duel"),
+        (lambda: recorded_duel(taken), "directory", "duel"),
+    ]
+    for call, keyword, kind in refusals:
+        with pytest.raises(ResumeRefused) as resumed:
+            call()
+        said = f"no {kind}.json: not a {kind}'s directory"
+        assert str(resumed.value) == f"{keyword}='{taken}': {said}"
+    assert gymrun("run", RANDOM, "-n", "2", "-o", str(tmp_path / "run"), "-q")[0] == 0
+    config = load_config(BALANCE, episodes=2)
+    with pytest.raises(ResumeRefused) as resumed:
+        run_experiment(config, record_dir=tmp_path / "run", resume=True)
+    assert str(resumed.value).startswith(f"record_dir='{tmp_path / 'run'}': ")
+    assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]

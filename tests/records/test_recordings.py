@@ -8,9 +8,11 @@ import pytest
 import yaml
 
 from gymrun import load_config, run_experiment
-from gymrun.errors import GymrunError
+from gymrun.duel import load_duel, run_duel
+from gymrun.errors import GymrunError, ResumeRefused
 from gymrun.records.directory import claim_output_dir, new_run_dir
 from gymrun.records.reading import read_run
+from gymrun.sweep import load_sweep, run_sweep
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import start_gymrun, wait_for
@@ -390,3 +392,41 @@ def test_a_run_killed_as_it_started_is_the_same_to_every_reader(
     assert (code, err) == (2, f"error: --resume {claimed}: {never}\n")
     code, out, _ = gymrun("board", "recordings", "--out", "site", "--json")
     assert (json.loads(out)["runs"], json.loads(out)["damaged"]) == (1, 0)
+
+
+def test_resuming_a_directory_whose_run_is_starting_says_so_for_runs_sweeps_and_duels(
+    tmp_path: Path, write_config: WriteConfig
+) -> None:
+    """Never 'it can be removed' while a live process holds the lock of a directory that
+    records nothing yet: on the command line and from Python alike."""
+    (tmp_path / "slowenv.py").write_text(SLOW_ENV)
+    config = write_config(
+        "imports: [slowenv]\nenv: Slow-v0\nagent: random\nepisodes: 3\nmax_steps: 5\n",
+        name="slow.yaml",
+    )
+    claimed = tmp_path / "starting"
+    process = start_gymrun("run", str(config), "-o", str(claimed), cwd=tmp_path)
+    starting = (
+        f"--resume {claimed}: a run, sweep or duel starting now: nothing of it is recorded yet"
+    )
+    sweep, a, b = (
+        str(CONFIGS / f"{n}.yaml")
+        for n in ("cartpole_epsilon_sweep", "cartpole_random", "cartpole_balance")
+    )
+    try:  # its directory is claimed, and its environment is being built
+        wait_for(lambda: (claimed / ".gymrun.lock").exists())
+        for command in (("run",), ("sweep", sweep), ("duel",), ("duel", a, b)):
+            code, _, err = gymrun(*command, "--resume", str(claimed))
+            assert (code, err) == (2, f"error: {starting}\n"), command
+        said = starting.partition(": ")[2]
+        with pytest.raises(ResumeRefused) as refused:
+            run_sweep(load_sweep(sweep), sweep_dir=claimed, resume=True)
+        assert str(refused.value) == f"sweep_dir='{claimed}': {said}"
+        with pytest.raises(ResumeRefused) as refused:
+            run_duel(load_duel(a, b), duel_dir=claimed, resume=True)
+        assert str(refused.value) == f"duel_dir='{claimed}': {said}"
+        assert process.poll() is None  # still holding it
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert [p.name for p in claimed.iterdir()] == [".gymrun.lock"]

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from gymrun.analysis.groups import Comparison, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board import store
+from gymrun.board.claim import check_dirs, claimed_board, out_named
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
 from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
@@ -51,7 +52,7 @@ from gymrun.board.store import Store, json_list
 from gymrun.board.sweeps import SweepEntry, read_sweep
 from gymrun.core import scores
 from gymrun.core.summary import SOLVE_WINDOW
-from gymrun.errors import FaultError, UsageError
+from gymrun.errors import FaultError
 from gymrun.numbers import figure
 from gymrun.records.layout import DUEL_FILE, SWEEP_FILE, SWEEP_PLOT, VIDEO_DIR, run_title
 from gymrun.version import __version__
@@ -103,47 +104,6 @@ class BuildReport:
         }
 
 
-def check_dirs(root: Path, out: Path) -> None:
-    """Refuse a recordings directory that is not there, and an output directory that
-    would overwrite something that is not a board."""
-    if not root.is_dir():
-        blocking = file_in_the_way(root)
-        said = "no such directory" if blocking is None else "not a directory"
-        if blocking not in (None, root):
-            said = f"{blocking} is not a directory"
-        raise UsageError(f"{root}: {said}")
-    source, target = root.resolve(), out.resolve()
-    if target == source or source in target.parents or target in source.parents:
-        raise UsageError(
-            f"--out {out}: the board cannot be inside the recordings it shows, nor hold them"
-        )
-    blocking = file_in_the_way(out)
-    if blocking == out:
-        raise UsageError(f"--out {out}: exists and is not a directory")
-    if blocking is not None:
-        raise UsageError(f"--out {out}: {blocking} is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not store.held_by_board(out):
-        raise UsageError(
-            f"--out {out}: the directory is not empty and holds no board ({store.FILE}); "
-            "nothing in it was touched (choose another directory)"
-        )
-
-
-def file_in_the_way(path: Path) -> Path | None:
-    """The first of `path` and its parents that is there, when it is not a directory: no
-    directory can be made at `path` through it.
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     site = Path(tmp)
-    ...     _ = (site / "notes").write_text("")
-    ...     file_in_the_way(site / "notes/board") == site / "notes", file_in_the_way(site / "new/x")
-    (True, None)
-    """
-    there = next((p for p in (path, *path.parents) if p.exists()), None)
-    return there if there is not None and not there.is_dir() else None
-
-
 @dataclass
 class Kept:
     """What a server keeps between its builds."""
@@ -177,7 +137,8 @@ def build_board(
     files. With `kept` (a server's), the pages of many runs follow running runs every
     `LIVE_PAGES_EVERY` seconds, and recording runs are read on from where they were read.
     `on_progress(read, to_read)` is told after each run read (a first build of thousands
-    reads for a while).
+    reads for a while). `out` is locked while it is built (`claim.claimed_board`): a build
+    or server that holds it already refuses this one, which writes nothing.
 
     >>> import tempfile
     >>> from gymrun import load_config, run_experiment
@@ -194,18 +155,32 @@ def build_board(
     ...  for row in index["environments"][0]["runs"]]
     [(0, 'solved', 500.0)]
     """
+    with claimed_board(root, out):  # no other build or server writes `out` meanwhile
+        return build_held(root, out, changed=changed, kept=kept, on_progress=on_progress)
+
+
+def build_held(
+    root: Path,
+    out: Path,
+    *,
+    changed: Collection[Path] | None = None,
+    kept: Kept | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """`build_board` in `out`, which the caller holds (`claim.claimed_board`: a server
+    holds it across its builds)."""
     try:
         return _build(root, out, changed, kept, on_progress)
     except OSError as exc:  # a full disk, say: what the last build wrote is taken up next
         where = exc.filename or out
         inside = Path(where).resolve().is_relative_to(out.resolve())
-        said = f"--out {out}: cannot write the board" if inside else str(where)
+        said = f"{out_named(out)}: cannot write the board" if inside else str(where)
         raise FaultError(
             f"{said}: {exc.strerror or exc} (the next build goes on from what was written)"
         ) from exc
     except sqlite3.Error as exc:  # its record: the same, or a lock held on a shared disk
         raise FaultError(
-            f"--out {out}: cannot write the board: {store.failure(exc)} "
+            f"{out_named(out)}: cannot write the board: {store.failure(exc)} "
             "(the next build goes on from what was written)"
         ) from exc
 

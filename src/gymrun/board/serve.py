@@ -30,10 +30,11 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from gymrun.board.build import BuildReport, Kept, build_board
+from gymrun.board.build import BuildReport, Kept, build_held
 from gymrun.board.claim import claimed_board
 from gymrun.board.scan import Listing, scan, signature
 from gymrun.board.watch import Watcher
+from gymrun.config.wording import wording
 from gymrun.errors import GymrunError, UsageError
 
 POLL_SECONDS = 1.0
@@ -222,14 +223,15 @@ def serve_board(
     with claimed_board(root, out):  # no other board writes `out` while it is served
         kept = Kept()
         live = Live()
-        report = build_board(root, out, kept=kept, on_progress=on_progress)
+        report = build_held(root, out, kept=kept, on_progress=on_progress)
         if on_build is not None:
             on_build(report)
         handler = functools.partial(_Handler, directory=str(out), live=live)
         try:
             server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:
-            raise UsageError(f"--port {port}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
+            given = wording().valued("port", port)
+            raise UsageError(f"{given}: cannot serve on 127.0.0.1 ({exc.strerror})") from exc
         thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)
         thread.start()
         stop = stop or threading.Event()
@@ -250,7 +252,7 @@ def serve_board(
                 if changed is not None and not changed and not live_due and not catch_up:
                     continue
                 try:
-                    report = build_board(root, out, changed=changed, kept=kept)
+                    report = build_held(root, out, changed=changed, kept=kept)
                 except GymrunError as exc:
                     if on_error is not None:
                         on_error(exc)

@@ -72,7 +72,6 @@ def board(
 
     try:
         from gymrun.board.build import build_board
-        from gymrun.board.claim import claimed_board
         from gymrun.board.serve import DEFAULT_PORT, serve_board
     except ModuleNotFoundError as exc:
         hint = install_command("gymrun[board]")
@@ -81,11 +80,7 @@ def board(
         ) from exc
     err = console(stderr=True)
     if not serve:
-        with (
-            json_stdout(as_json) as documents,
-            Reading(err) as reading,
-            claimed_board(recordings, out),
-        ):
+        with json_stdout(as_json) as documents, Reading(err) as reading:
             report = build_board(recordings, out, on_progress=reading.update)
             reading.close()
             if as_json:

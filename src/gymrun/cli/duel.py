@@ -171,6 +171,7 @@ def duel(
                 output=resume or output,
                 force=force or resume is not None,
                 record=not no_record,
+                keyword="output" if resume is None else "resume",
             ) as duel_dir,
             _Progress(contest, enabled=not as_json) as shown,
         ):

@@ -537,7 +537,11 @@ def sweep(
         err = console(stderr=True)
         output = resume or output
         with record_dir(
-            grid.name, output=output, force=force or resume is not None, record=not no_record
+            grid.name,
+            output=output,
+            force=force or resume is not None,
+            record=not no_record,
+            keyword="output" if resume is None else "resume",
         ) as sweep_dir:
             bar = progress(
                 err,

@@ -294,11 +294,13 @@ def loading_note(agent: Any) -> str | None:
     return note if isinstance(note, str) else None
 
 
-def env_problem(name: str, spec: EnvSpec, *, vector: bool = False) -> str | None:
+def env_problem(
+    name: str, spec: EnvSpec, *, vector: bool = False, unvectored: str = "remove vector"
+) -> str | None:
     """Why agent `name` cannot play the env of `spec` (in a vector run with `vector`), told
     before anything is made, or None. An agent class that supports only some envs says
     which in its ``env_problem(spec)``; one that reads its environment's own state (takes
-    ``env``) needs a single environment.
+    ``env``) needs a single environment (`unvectored` says how the run gets one).
 
     >>> print(env_problem("heuristic", gym.spec("Taxi-v4")))  # doctest: +ELLIPSIS
     agent heuristic supports CartPole-v0, ...; Taxi-v4 is not one of them
@@ -311,7 +313,7 @@ def env_problem(name: str, spec: EnvSpec, *, vector: bool = False) -> str | None
     if problem is None and vector and _needs_env(agent):
         problem = (
             f"agent {name} reads its environment's own state, so it needs a single "
-            "environment: it cannot run in a vector run (remove vector / --num-envs)"
+            f"environment: it cannot run in a vector run ({unvectored})"
         )
     return problem
 
@@ -384,7 +386,7 @@ def build_agent(
     if _needs_env(target) and env is None:
         raise AgentError(
             f"agent {name} reads its environment's own state, so it needs a single "
-            "environment: it cannot run in a vector run (remove vector / --num-envs)"
+            "environment: pass it as env"
         )
     given = {
         "action_space": action_space,

@@ -37,6 +37,7 @@ from gymrun.components.wrappers import (
     resolve_wrapper,
 )
 from gymrun.config.places import Places
+from gymrun.config.wording import wording
 from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -648,7 +649,10 @@ class ExperimentConfig(_Section):
         anything is made, not after a run has started."""
         try:
             problem = env_problem(
-                self.agent.name, find_spec(self.env.id), vector=self.vector is not None
+                self.agent.name,
+                find_spec(self.env.id),
+                vector=self.vector is not None,
+                unvectored=f"remove vector / {wording().either('num_envs', '--num-envs')}",
             )
         except GymrunError:
             return self  # the agent's section said what is wrong with it

@@ -59,6 +59,11 @@ class Arguments:
         """How to give the missing value of `key`."""
         return f"add '{key}=VALUE' to overrides"
 
+    def either(self, call: str, command: str) -> str:
+        """What a library call and the command line say differently, each in its words
+        (`call`, ``command``): a function of the library, an option of a command."""
+        return call
+
 
 class Options(Arguments):
     """What the command line was given, as it was typed.
@@ -97,9 +102,15 @@ class Options(Arguments):
     def to_set(self, key: str) -> str:
         return f"add --set {key}=VALUE"
 
+    def either(self, call: str, command: str) -> str:
+        return command
+
 
 # the keywords whose option is not --KEYWORD
-_OPTION_OF = {"first_seed": "--seed"}  # a duel's first seed: gymrun duel --seed
+_OPTION_OF = {
+    "first_seed": "--seed",  # a duel's first seed: gymrun duel --seed
+    "replace_dataset": "--force",  # run_experiment's: gymrun run --force
+}
 
 
 def _option(keyword: str) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 
 from gymrun.components.extras import install_command
 from gymrun.components.reference import shipped_references
+from gymrun.config.wording import wording
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.plan import RunPlan
 from gymrun.core.transitions import Transitions
@@ -103,9 +104,10 @@ def claim_dataset(plan: RunPlan, *, replace: bool = False, kept: int = 0) -> Dat
         return DatasetTarget(dataset_id, path, kept, replace=True)
     if exists:
         if not replace:
+            forcing = wording().setting("replace_dataset", True)  # run_experiment's
             raise UsageError(
                 f"record.dataset: dataset {dataset_id} exists already ({path}); give another "
-                "name or version, or --force to replace it"
+                f"name or version, or {forcing} to replace it"
             )
         if not os.path.isfile(path / DATA_DIR / METADATA_FILE):
             raise UsageError(f"record.dataset: {path} is not a Minari dataset; it is not replaced")

@@ -2,7 +2,9 @@
 
 A run's directory holds a lock file, ``.gymrun.lock``, made when it is claimed and locked
 (``flock``) for as long as the run records: two runs can never share a directory, and the
-file marks the directory as a gymrun run's, which is what ``--force`` may replace.
+file marks the directory as a gymrun run's, which is what `force` (``--force``) may replace.
+Messages name a directory as it was given (`config.wording`): a library call's argument
+(``path='runs/a'``), or the command line's option (``--output runs/a``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gymrun.config.wording import wording
 from gymrun.core.signals import deferred
 from gymrun.errors import GymrunError, RecordError
 from gymrun.records import files
@@ -29,7 +32,9 @@ from gymrun.records.layout import (
     SUMMARY_FILE,
     SWEEP_FILES,
     VIDEO_DIR,
+    only_claimed,
 )
+from gymrun.records.liveness import STARTING
 
 
 def utc_now() -> datetime:
@@ -46,46 +51,55 @@ class RecordDir:
         self._replacing = replacing
 
     @classmethod
-    def claim(cls, path: Path, *, force: bool = False, option: str = "--output") -> RecordDir:
+    def claim(
+        cls, path: Path, *, force: bool = False, where: str = "", replacing: str = ""
+    ) -> RecordDir:
         """Claim `path` (made if missing): refused if it is not empty, unless `force` and it
-        holds a gymrun run or sweep. Nothing in it is touched here."""
+        holds a gymrun run or sweep. Nothing in it is touched here. Messages name it as
+        `where` does (``record directory runs/a``; by default as this call's `path`, or
+        ``--output``), and say how to replace the run in it as `replacing` does (by default
+        as `force`)."""
+        where = where or wording().valued("path", str(path), "--output")
+        forcing = wording().setting("force", True)
         if path.is_symlink() and not path.exists():
-            raise RecordError(f"{option} {path}: a symbolic link to nothing")
+            raise RecordError(f"{where}: a symbolic link to nothing")
         if path.exists() and not path.is_dir():
-            raise RecordError(f"{option} {path}: exists and is not a directory")
-        _make(path, option)
+            raise RecordError(f"{where}: exists and is not a directory")
+        _make(path, where)
         contents = [entry for entry in path.iterdir() if entry.name != LOCK_FILE]
         if contents and not force:
             raise RecordError(
-                f"{option} {path}: the directory is not empty; nothing in it was touched "
-                "(choose another directory, or pass --force to replace the run in it)"
+                f"{where}: the directory is not empty; nothing in it was touched (choose "
+                f"another directory, or {replacing or f'pass {forcing} to replace the run in it'})"
             )
         if contents and not is_record_dir(path):
             raise RecordError(
-                f"{option} {path}: not a gymrun run or sweep directory, so --force does not "
+                f"{where}: not a gymrun run or sweep directory, so {forcing} does not "
                 "replace what is in it; nothing in it was touched"
             )
-        return cls(path, _lock(path, option), replacing=bool(contents))
+        return cls(path, _lock(path, where), replacing=bool(contents))
 
     @classmethod
-    def reopen(cls, path: Path, option: str = "--resume") -> RecordDir:
+    def reopen(cls, path: Path, where: str = "") -> RecordDir:
         """Claim the directory of a run to continue it: it must hold a gymrun run, and
-        nothing in it is removed."""
+        nothing in it is removed. Messages name it as `where` does (``record directory
+        runs/a``; by default as this call's `path`, or ``--resume``)."""
+        where = where or wording().valued("path", str(path), "--resume")
         problem = files.no_directory(path)
         if problem is not None:
-            raise RecordError(f"{option} {path}: {problem}")
+            raise RecordError(f"{where}: {problem}")
         if not is_record_dir(path):
             runs = sorted(e.name for e in path.iterdir() if e.is_dir() and is_record_dir(e))
             hint = f" (it holds runs: name one, such as {path / runs[-1]})" if runs else ""
-            raise RecordError(f"{option} {path}: not a gymrun run's directory{hint}")
-        return cls(path, _lock(path, option))
+            raise RecordError(f"{where}: not a gymrun run's directory{hint}")
+        return cls(path, _lock(path, where))
 
     @classmethod
-    def hold(cls, path: Path, option: str, busy: str) -> RecordDir:
+    def hold(cls, path: Path, where: str, busy: str) -> RecordDir:
         """Lock the folder `path` (there already) as a run's directory is locked, for
-        something other than a run (the board's ``--out``): refused, saying `busy`, while
-        another process holds it. Nothing in it is touched."""
-        return cls(path, _lock(path, option, busy))
+        something other than a run (the board's output folder, named by `where`): refused,
+        saying `busy`, while another process holds it. Nothing in it is touched."""
+        return cls(path, _lock(path, where, busy))
 
     def clear_previous(self) -> None:
         """Remove the run (or sweep) recorded here before, when this one replaces it: its
@@ -135,7 +149,7 @@ def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:
     directory is claimed with an atomic ``mkdir``, so concurrent runs cannot collide either.
     """
     parent = root / name
-    _make(parent, "the recordings directory")
+    _make(parent, f"the recordings directory {parent}")
     stamp = utc_now().strftime("%Y-%m-%dT%H-%M-%SZ")
     for attempt in itertools.count(1):
         candidate = parent / (stamp if attempt == 1 else f"{stamp}-{attempt}")
@@ -145,7 +159,7 @@ def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:
             continue
         except OSError as exc:
             raise RecordError(f"cannot make the run directory {candidate}: {exc.strerror}") from exc
-        return RecordDir(candidate, _lock(candidate, "run directory"))
+        return RecordDir(candidate, _lock(candidate, f"run directory {candidate}"))
     raise AssertionError("unreachable")
 
 
@@ -157,32 +171,46 @@ def new_run_dir(name: str, root: Path = DEFAULT_ROOT) -> Path:
 
 @contextlib.contextmanager
 def claimed(
-    directory: Path | RecordDir | None, *, resume: bool, option: str
+    directory: Path | RecordDir | None, *, resume: bool, keyword: str
 ) -> Iterator[RecordDir | None]:
-    """`directory` claimed for the time of the block (a path; a `RecordDir` or None is
-    given back as it is, its owner releases it), taken over when `resume`."""
+    """`directory` claimed for the time of the block (a path, a library call's argument
+    `keyword`; a `RecordDir` or None is given back as it is, its owner releases it), taken
+    over when `resume`."""
     if not isinstance(directory, Path):
         yield directory
         return
-    record = RecordDir.claim(directory, force=resume, option=option)
+    named = wording()
+    record = RecordDir.claim(
+        directory,
+        force=resume,
+        where=named.valued(keyword, str(directory)),
+        replacing=f"pass {named.setting('resume', True)} to go on with what is recorded there",
+    )
     try:
         yield record
     finally:
         record.release()
 
 
-def claim_output_dir(path: Path, *, force: bool = False) -> RecordDir:
-    """`RecordDir.claim` for ``--output``."""
-    return RecordDir.claim(path, force=force)
+def claim_output_dir(path: Path, *, force: bool = False, keyword: str = "output") -> RecordDir:
+    """`RecordDir.claim` for a directory given as `keyword` (``output``: ``--output`` on the
+    command line)."""
+    return RecordDir.claim(path, force=force, where=wording().valued(keyword, str(path)))
 
 
 @contextlib.contextmanager
 def record_dir(
-    name: str, *, output: Path | None = None, force: bool = False, record: bool = True
+    name: str,
+    *,
+    output: Path | None = None,
+    force: bool = False,
+    record: bool = True,
+    keyword: str = "output",
 ) -> Iterator[RecordDir | None]:
-    """The directory a run or sweep records into (None with `record` False): `output`, or a
-    new ``recordings/NAME/TIME``, locked while the run goes on. If nothing was recorded in it
-    (the run could not start, or not write), it is removed again."""
+    """The directory a run or sweep records into (None with `record` False): `output` (given
+    as `keyword`: ``--resume DIR`` goes on in it), or a new ``recordings/NAME/TIME``, locked
+    while the run goes on. If nothing was recorded in it (the run could not start, or not
+    write), it is removed again."""
     if not record:
         yield None
         return
@@ -193,7 +221,11 @@ def record_dir(
     claimed: RecordDir | None = None
     try:
         with deferred():  # a stop now is raised once the directory is claimed, then cleared
-            claimed = claim_output_dir(output, force=force) if output else new_record_dir(name)
+            claimed = (
+                claim_output_dir(output, force=force, keyword=keyword)
+                if output
+                else new_record_dir(name)
+            )
         yield claimed
     finally:
         if claimed is not None:
@@ -226,35 +258,39 @@ def _missing(path: Path) -> list[Path]:
     return missing
 
 
-def _make(path: Path, what: str) -> None:
+def _make(path: Path, where: str) -> None:
+    """Make `path` (named `where` in messages) and its parents."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except (NotADirectoryError, FileExistsError) as exc:  # a file where a directory should be
         blocking = next((p for p in (path, *path.parents) if os.path.lexists(p)), path)
-        raise RecordError(f"{blocking}: not a directory, so {what} {path} cannot be made") from exc
+        raise RecordError(f"{blocking}: not a directory, so {where} cannot be made") from exc
     except OSError as exc:
-        raise RecordError(f"{what} {path}: cannot make it: {exc.strerror or exc}") from exc
+        raise RecordError(f"{where}: cannot make it: {exc.strerror or exc}") from exc
 
 
-def _lock(path: Path, what: str, busy: str | None = None) -> int:
-    """Open and lock ``path/.gymrun.lock``; refused while another run holds it (saying
-    `busy`, when given). A new lock file is made exclusively, so two runs claiming a new
-    directory at once cannot both."""
+def _lock(path: Path, where: str, busy: str | None = None) -> int:
+    """Open and lock ``path/.gymrun.lock`` (`where` names `path` in messages); refused while
+    another run holds it (saying `busy`, when given). A new lock file is made exclusively,
+    so two runs claiming a new directory at once cannot both."""
     new = not (path / LOCK_FILE).exists()
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if new else 0)
     try:
         lock = os.open(path / LOCK_FILE, flags, 0o644)
     except FileExistsError:
         said = busy or "another gymrun run has just claimed it"
-        raise RecordError(f"{what} {path}: {said}") from None
+        raise RecordError(f"{where}: {said}") from None
     except OSError as exc:
-        raise RecordError(f"{what} {path}: cannot claim it: {exc.strerror or exc}") from exc
+        raise RecordError(f"{where}: cannot claim it: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(lock)
-        said = busy or "another gymrun run is recording there now"
-        raise RecordError(f"{what} {path}: {said}") from None
+        # one that holds nothing yet is starting (as every reader tells it)
+        said = busy or (
+            STARTING if only_claimed(path) else "another gymrun run is recording there now"
+        )
+        raise RecordError(f"{where}: {said}") from None
     return lock
 
 

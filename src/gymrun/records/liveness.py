@@ -81,14 +81,18 @@ NEVER_STARTED = (
 )
 
 
-def unstarted(directory: Path) -> str | None:
+STARTING = "a run, sweep or duel starting now: nothing of it is recorded yet"
+
+
+def unstarted(directory: Path, *, ours: bool = False) -> str | None:
     """What `directory`, holding nothing but its lock file (see `layout.only_claimed`), is
-    in words: a run starting now while a process holds its lock, else one that never
-    started (`NEVER_STARTED`). None for any other directory."""
+    in words: a run starting now while a process holds its lock (`STARTING`), else one that
+    never started (`NEVER_STARTED`). None for any other directory. With `ours`, the lock is
+    this process's (it claimed the directory to go on in it), so no other holds it."""
     if not only_claimed(directory):
         return None
-    if recording(directory):
-        return "a run, sweep or duel starting now: nothing of it is recorded yet"
+    if not ours and recording(directory):
+        return STARTING
     return NEVER_STARTED
 
 

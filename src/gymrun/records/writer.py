@@ -169,9 +169,13 @@ class RunRecorder:
         if not isinstance(directory, Path):
             self._claim = directory
         elif resumed is None:
-            self._claim = RecordDir.claim(directory, option="record directory")
+            self._claim = RecordDir.claim(
+                directory,
+                where=f"record directory {directory}",
+                replacing="claim it with RecordDir.claim(path, force=True) to replace its run",
+            )
         else:
-            self._claim = RecordDir.reopen(directory, option="record directory")
+            self._claim = RecordDir.reopen(directory, where=f"record directory {directory}")
         self.directory = self._claim.path
         self.config = config
         self.started = utc_now()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gymrun.components.extras import install_command
+from gymrun.config.wording import wording
 from gymrun.errors import ClusterError, NotInstalledError, described
 
 CONNECT_TIMEOUT = 10.0  # seconds for the scheduler to answer
@@ -69,9 +70,9 @@ def scheduler_address(text: str | None) -> str:
     if not text and address:
         source = "DASK_SCHEDULER_ADDRESS"
     if not address:
+        given = wording().valued("address", "tcp://HOST:PORT")
         raise ClusterError(
-            "the dask executor needs a scheduler: pass --address tcp://HOST:PORT "
-            "or set DASK_SCHEDULER_ADDRESS"
+            f"the dask executor needs a scheduler: pass {given} or set DASK_SCHEDULER_ADDRESS"
         )
     match = ADDRESS.match(address.strip())
     if match is None:
@@ -170,7 +171,7 @@ def _check_scheduler(address: str, timeout: float) -> None:
         reason = str(exc) or "no answer"
         raise ClusterError(
             f"no Dask scheduler answered at {address} within {timeout:g} s ({reason}); "
-            "start one with `dask scheduler` or check --address"
+            f"start one with `dask scheduler` or check {_address_option()}"
         ) from None
     except Exception as exc:
         if not connected:  # Dask refused to connect at all (tls:// with no TLS settings)
@@ -182,6 +183,10 @@ def _check_scheduler(address: str, timeout: float) -> None:
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
         raise ClusterError(f"{address} is not a Dask scheduler (it is a {kind})")
+
+
+def _address_option() -> str:
+    return wording().either("address", "--address")  # where a scheduler's address is given
 
 
 def _check_listening(address: str, timeout: float) -> None:
@@ -196,7 +201,7 @@ def _check_listening(address: str, timeout: float) -> None:
     except OSError as exc:
         raise ClusterError(
             f"no Dask scheduler at {address}: {exc.strerror or exc}; start one with "
-            "`dask scheduler` or check --address"
+            f"`dask scheduler` or check {_address_option()}"
         ) from None
 
 
@@ -207,7 +212,8 @@ def _wait_for_workers(
         return
     if seconds == 0:  # Dask's own wait takes a timeout of 0 as none: it would wait for ever
         raise ClusterError(
-            f"no Dask worker has joined {cluster.address} (--wait-workers 0 waits for none); "
+            f"no Dask worker has joined {cluster.address} "
+            f"({wording().valued('wait_workers', 0)} waits for none); "
             f"start one with `dask worker {cluster.address}`"
         )
     if on_wait is not None:
@@ -217,7 +223,8 @@ def _wait_for_workers(
     except TimeoutError:
         raise ClusterError(
             f"no Dask worker joined {cluster.address} within {seconds:g} s; start one with "
-            f"`dask worker {cluster.address}` (--wait-workers waits longer)"
+            f"`dask worker {cluster.address}` "
+            f"({wording().either('wait_workers', '--wait-workers')} waits longer)"
         ) from None
 
 
