@@ -37,7 +37,8 @@ from gymrun.components.wrappers import (
     resolve_wrapper,
 )
 from gymrun.config.places import Places
-from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
+from gymrun.config.wording import wording
+from gymrun.errors import AgentError, GymrunError, Problem, UsageError, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
@@ -603,6 +604,21 @@ class ExperimentConfig(_Section):
         if self._places is None or not loc:
             return None
         return self._places.problem(loc, error.detail)
+
+    @property
+    def source(self) -> str | None:
+        """The file the config was read from (as it was named), or the environment ID it was
+        made of; None for a config not read by the loader."""
+        return None if self._places is None else self._places.source
+
+    def refused_sweep(self, why: str, instead: str) -> GymrunError | None:
+        """The error that refuses this config's sweep section, placed at it, for what would
+        play the config and leave its grid unplayed (`why`), or None when it has none;
+        `instead` says what to do."""
+        if self.sweep is None:
+            return None
+        drop = wording().to_drop("sweep")
+        return self.placed(UsageError(f"{why}: {instead}, or {drop}", key=("sweep",)))
 
     def placed(self, error: GymrunError) -> GymrunError:
         """`error` (see `problem_of`), its message naming the value's place."""

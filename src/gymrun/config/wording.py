@@ -59,6 +59,14 @@ class Arguments:
         """How to give the missing value of `key`."""
         return f"add '{key}=VALUE' to overrides"
 
+    def to_drop(self, key: str) -> str:
+        """How to leave out the section `key` of a config without editing its file."""
+        return f"'{key}=null' in overrides"
+
+    def sweep_instead(self, source: str) -> str:
+        """What plays the grid of the config read from `source`."""
+        return f"run_sweep(load_sweep('{source}'))"
+
 
 class Options(Arguments):
     """What the command line was given, as it was typed.
@@ -96,6 +104,12 @@ class Options(Arguments):
 
     def to_set(self, key: str) -> str:
         return f"add --set {key}=VALUE"
+
+    def to_drop(self, key: str) -> str:
+        return f"--set {key}=null"
+
+    def sweep_instead(self, source: str) -> str:
+        return f"gymrun sweep {source}"
 
 
 # the keywords whose option is not --KEYWORD
