@@ -144,3 +144,45 @@ def test_a_wrong_grid_key_in_the_file_is_told_once_at_its_line(
     code, _, err = gymrun("sweep", str(path), "--dry-run")
     assert code == 2
     assert err == f"error: {path}:4 agent.actoin: unknown key; did you mean 'action'?\n"
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "said"),
+    [
+        (
+            "{name: TransformReward, func: 1}",
+            "wrappers.0.func: func of TransformReward takes a function, which a config cannot give",
+        ),
+        (
+            "{name: TransformReward, func: 'math:fabs'}",
+            "wrappers.0.func: func of TransformReward takes a function",
+        ),
+        (
+            "{name: TimeLimit, max_episode_steps: ten}",
+            "wrappers.0.max_episode_steps: max_episode_steps of TimeLimit takes an integer, "
+            "not 'ten'",
+        ),
+    ],
+)
+def test_a_wrapper_value_its_class_cannot_take_is_placed_before_anything_runs(
+    write_config: Callable[[str], Path], wrapper: str, said: str
+) -> None:
+    path = write_config(f"env: CartPole-v1\nepisodes: 2\nwrappers:\n  - {wrapper}\n")
+    for command in ("validate", "run"):
+        code, out, err = (
+            gymrun(command, str(path), "-o", "r")
+            if command == "run"
+            else gymrun(command, str(path))
+        )
+        assert (code, out) == (2, ""), (command, err)
+        assert err.startswith(f"error: {path}:4 {said}") and err.count("\n") == 1, err
+    assert not Path("r").exists()
+
+
+def test_an_env_keyword_of_the_wrong_kind_is_told_at_the_option() -> None:
+    code, _, err = gymrun("run", "CartPole-v1", "--set", "env.kwargs.render_mode=1")
+    assert code == 2
+    assert err == (
+        "error: --set env.kwargs.render_mode=1 env.kwargs.render_mode: render_mode of "
+        "CartPole-v1 takes a string or null, not 1\n"
+    )

@@ -26,7 +26,12 @@ from pydantic_core import PydanticCustomError
 
 from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem, env_problem
 from gymrun.components.catalog import find_spec
-from gymrun.components.importing import KeywordProblem, import_module, keyword_problem
+from gymrun.components.importing import (
+    KeywordProblem,
+    import_module,
+    keyword_problem,
+    value_problem,
+)
 from gymrun.components.trained.sb3_files import algorithm_named
 from gymrun.components.vector_backends import BACKENDS, vector_backend
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
@@ -99,6 +104,7 @@ def _env_keyword_problem(env_id: str, kwargs: dict[str, Any]) -> KeywordProblem 
     if creator is None:
         return None
     problem = keyword_problem(creator, {**spec.kwargs, **kwargs})
+    problem = problem or value_problem(creator, kwargs, name=env_id)
     return problem if problem is not None and problem.key in kwargs else None
 
 
@@ -144,6 +150,7 @@ class WrapperConfig(BaseModel):
         except GymrunError as exc:
             raise PydanticCustomError("unknown_wrapper", str(exc), {"key": "name"}) from None
         problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
+        problem = problem or value_problem(cls, self.model_extra or {})
         if problem:
             raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
         for key in path_keywords(self.model_extra or {}):
