@@ -60,7 +60,7 @@ def rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
             " point 1 (wrappers.0.epsilon=1.5) wrappers.0.epsilon: Input should be less than "
             "or equal to 1",
         ),
-        ("episods: [1]", " point 0 (episods=1) episods: unknown key; did you mean 'episodes'?"),
+        ("episods: [1, 2]", ":4 episods: unknown key; did you mean 'episodes'?"),
         (
             "seeds: []",
             ":4 sweep.seeds: must be a non-empty list of integers from 0 to 2**64 - 1",

@@ -39,6 +39,7 @@ from gymrun.analysis.verdicts import SIDES, seeds_of_each, verdict
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
 from gymrun.config.grid import SEEDS
+from gymrun.config.overrides import overridden_keys
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
@@ -66,6 +67,7 @@ from gymrun.records.reading import read_duel_json, read_run
 from gymrun.records.resuming import resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
+from gymrun.sweep import refused_dataset
 
 MAX_SEEDS = 20
 ROUND = 4  # seeds of each side per round: a clear difference is decided at 8 of 20
@@ -163,12 +165,28 @@ def load_duel(
     ('cartpole_random-vs-cartpole_balance', [4, 8, 12, 16, 20], [0, 1, 2])
     """
     configs: list[ExperimentConfig] = []
-    problems: list[Problem] = []
+    first = wording().setting("first_seed", settings.get("first_seed", 0))
+    seeded = f"a duel gives each run its own seed ({first} sets the first); drop it"
+    problems = [
+        Problem(origin, "", seeded)
+        for origin, key in overridden_keys(overrides)
+        if key[:1] == ("seed",)
+    ]
     for path in (path_a, path_b):
         try:
             configs.append(load_config(path, overrides))
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
+    for config in configs:
+        refused = config.refused_sweep(
+            "a duel plays each config as it is, one run a seed, not a grid",
+            "give it a config of each point to compare",
+        )
+        if refused is not None and refused.problem not in problems:
+            problems.append(refused.problem or Problem(str(config.source), "", str(refused)))
+        dataset = refused_dataset(config, "a duel's")
+        if dataset is not None and dataset not in problems:
+            problems.append(dataset)
     if problems:
         raise ConfigError(problems)
     for path, config in zip((path_a, path_b), configs, strict=True):

@@ -65,6 +65,7 @@ def run_experiment(
     >>> [e.steps for e in result.episodes], result.summary.mean_steps, result.status
     ([26, 11, 39, 20, 10], 21.2, 'completed')
     """
+    refuse_grid(config)
     recorded = None
     complete = False  # a complete run is left as it is, whatever keeps it from playing here
     if resume:
@@ -84,6 +85,25 @@ def run_experiment(
     return _run_plan(
         plan, record_dir, executor or InProcess(), sinks, recorded, complete, replace_dataset
     )
+
+
+def refuse_grid(config: ExperimentConfig) -> None:
+    """Refuse a config with a sweep section: one run would play none of its grid, and whoever
+    ran it would take one run for the sweep.
+
+    >>> from gymrun.config import load_config
+    >>> refuse_grid(load_config("configs/cartpole_epsilon_sweep.yaml"))
+    Traceback (most recent call last):
+    gymrun.errors.UsageError: configs/cartpole_epsilon_sweep.yaml:13 sweep: a run plays \
+one point, not a grid: use run_sweep(load_sweep('configs/cartpole_epsilon_sweep.yaml')) \
+for it, or 'sweep=null' in overrides
+    """
+    source = config.source if config.source and Path(config.source).is_file() else "CONFIG"
+    error = config.refused_sweep(
+        "a run plays one point, not a grid", f"use {wording().sweep_instead(source)} for it"
+    )
+    if error is not None:
+        raise error
 
 
 def _run_plan(
@@ -176,6 +196,7 @@ def evaluate(
         config = load_config(env, overrides, episodes=episodes, seed=seed)
     else:
         config = env_config(env, overrides, episodes=episodes, seed=seed)
+    refuse_grid(config)
     acting = in_memory_agent(agent, deterministic)
     described = agent if callable(agent) and hasattr(agent, "__qualname__") else type(agent)
     name = f"{described.__module__}.{described.__qualname__} (in memory)"

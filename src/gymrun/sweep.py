@@ -23,11 +23,12 @@ import numpy as np
 
 from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, validate_document
-from gymrun.config.grid import read_grid
+from gymrun.config.grid import Grid, read_grid
 from gymrun.config.loading import stem_name
-from gymrun.config.overrides import overridden
+from gymrun.config.overrides import dotted, indexed, overridden, overridden_keys
+from gymrun.config.places import Places
 from gymrun.config.wording import wording
-from gymrun.config.yaml_source import dump_yaml, parse_yaml, read_yaml
+from gymrun.config.yaml_source import Document, dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
@@ -99,9 +100,12 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     (['wrappers.0.epsilon'], 6, [0, 1, 2], 18)
     """
     document = read_yaml(path)
-    grid = read_grid(*overridden(document, overrides))  # --set reaches the sweep section too
+    given, places = overridden(document, overrides)  # --set reaches the sweep section too
+    grid = read_grid(given, places)
+    _refuse_overridden_grid(given, grid, overrides)
     source, name = document.source, stem_name(path)
     problems: list[Problem] = []
+    point_problems: list[tuple[int, Problem]] = []  # each point's own, by its number
     runs = []
     base: list[Problem] | None = None  # the problems of the config without any point's values
 
@@ -132,24 +136,77 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
                 for p in exc.problems
             ]
             problems.extend(p for p in found if p not in problems)
+            point_problems += [(number, p) for p in found if p.source.startswith(origin)]
             continue
-        if config.record.dataset is not None:
-            problems.append(Problem(source, "record.dataset", _ONE_DATASET))
+        if (refused := refused_dataset(config, "a sweep's")) is not None:
+            problems.append(refused)
             break
         # Seeds cannot change validation (the grid checked them): each point once.
         runs += [
             SweepRun(number, seed, config.model_copy(update={"seed": seed})) for seed in grid.seeds
         ]
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_told_once(problems, point_problems, grid, places))
     _check_buildable(runs, source)
     return Sweep(runs[0].config.name or name, grid.keys, grid.points, grid.seeds, runs)
 
 
-_ONE_DATASET = (
-    "a dataset is written by one run (gymrun run --dataset ID); a sweep's runs would all "
-    "write the same one"
-)
+def _refuse_overridden_grid(document: Document, grid: Grid, overrides: Sequence[str]) -> None:
+    """Refuse an override of a key the grid gives its values (or of the seed, when the grid
+    gives the seeds): every run would take the grid's, and the override would do nothing."""
+    sweep = document.data.get("sweep") if isinstance(document.data, dict) else None
+    swept = [(f"sweep.{key}", tuple(indexed(key.split(".")))) for key in grid.keys]
+    if isinstance(sweep, dict) and sweep.get("seeds") is not None:
+        swept.append(("sweep.seeds", ("seed",)))
+    problems = []
+    for origin, key in overridden_keys(overrides, document.data):
+        for other, setting in swept:
+            if key[: len(setting)] == setting:
+                message = f"{other} gives every run its {dotted(setting)}; give one of the two"
+                problems.append(Problem(origin, "", message))
+                break
+    if problems:
+        raise ConfigError(problems)
+
+
+def _told_once(
+    problems: list[Problem],
+    point_problems: list[tuple[int, Problem]],
+    grid: Grid,
+    places: Places,
+) -> list[Problem]:
+    """`problems`, where a problem about a key of the grid that every point has (an unknown
+    key, say: whatever its value) is told once, at the place that gave the key, not once per
+    point."""
+    points: dict[tuple[str, str], set[int]] = {}
+    for number, problem in point_problems:
+        points.setdefault((problem.loc, problem.message), set()).add(number)
+    told: list[Problem] = []
+    for problem in problems:
+        for key in grid.keys:
+            if problem.loc != key and not problem.loc.startswith(f"{key}."):
+                continue
+            if len(points.get((problem.loc, problem.message), ())) < len(grid.points):
+                continue
+            at = places.problem(("sweep", key), problem.message)
+            problem = Problem(at.source, problem.loc, problem.message, at.line)
+            break
+        if problem not in told:
+            told.append(problem)
+    return told
+
+
+def refused_dataset(config: ExperimentConfig, whose: str) -> Problem | None:
+    """The problem of a `config` with ``record.dataset`` played as many runs (`whose` runs:
+    a sweep's, a duel's), placed at the setting; None when it names no dataset."""
+    if config.record.dataset is None:
+        return None
+    message = (
+        f"a dataset is written by one run (gymrun run --dataset ID); {whose} runs would all "
+        "write the same one"
+    )
+    error = UsageError(message, key=("record", "dataset"))
+    return config.problem_of(error) or Problem(str(config.source), "record.dataset", message)
 
 
 def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:

@@ -15,7 +15,8 @@ WriteConfig = Callable[..., Path]
 BUILT_WRONG = [
     (
         "env: CartPole-v1\nwrappers:\n  - {name: TimeLimit, max_episode_steps: abc}\n",
-        "3 wrappers.0: TimeLimit: TypeError: Expect the `max_episode_steps` to be an integer",
+        "3 wrappers.0.max_episode_steps: max_episode_steps of TimeLimit takes an integer, "
+        "not 'abc'",
     ),
     (
         "env: CartPole-v1\nwrappers:\n  - {name: ClipReward, min_reward: 5, max_reward: 1}\n",
@@ -72,7 +73,10 @@ def test_an_error_about_a_value_given_on_the_command_line_names_the_option() -> 
         "run", "CartPole-v1", "-W", "TimeLimit", "--set", "wrappers.0.max_episode_steps=abc"
     )
     assert code == 2
-    assert err.startswith("error: --set wrappers.0.max_episode_steps=abc wrappers.0: TimeLimit:")
+    assert err.startswith(
+        "error: --set wrappers.0.max_episode_steps=abc wrappers.0.max_episode_steps: "
+        "max_episode_steps of TimeLimit takes an integer"
+    )
 
 
 @pytest.mark.parametrize(

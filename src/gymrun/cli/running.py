@@ -188,6 +188,7 @@ def run(
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
+    from gymrun.run import refuse_grid
 
     with json_stdout(as_json) as documents:
         expectations = [Expectation.parse(text) for text in expect or []]
@@ -214,6 +215,7 @@ def run(
             wrappers=wrappers,
             dataset=dataset,
         )
+        refuse_grid(config)
         if seeds and config.episodes > SHORT_RUN:
             raise UsageError(
                 f"--seeds adds a column to the episode table, which runs of up to {SHORT_RUN} "
@@ -221,11 +223,6 @@ def run(
             )
         # a metric the config cannot record is refused before anything runs
         check_names(expectations, [metric.name for metric in metrics_of(config)])
-        if config.sweep and not as_json:
-            err.print(
-                "note: this config has a sweep; `gymrun run` runs its base settings "
-                "(use `gymrun sweep` for the grid)"
-            )
         warning = unbounded_episodes_warning(config)
         if warning:
             err.print(f"warning: {warning}", style="yellow")

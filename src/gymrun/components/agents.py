@@ -12,7 +12,13 @@ from gymnasium.envs.registration import EnvSpec
 
 from gymrun.components.agent_env import AgentEnv
 from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
-from gymrun.components.importing import KeywordProblem, is_target, keyword_problem, load_target
+from gymrun.components.importing import (
+    KeywordProblem,
+    is_target,
+    keyword_problem,
+    load_target,
+    value_problem,
+)
 from gymrun.components.policy import FunctionAgent
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.spaces import space_label, to_action
@@ -330,7 +336,10 @@ def agent_option_problem(name: str, options: Mapping[str, Any]) -> KeywordProble
     """Why agent `name` cannot take `options`, or None; used to check configs up front."""
     target = resolve_agent(name)
     if isinstance(target, type):
-        return keyword_problem(target, dict(options), supplied=SPACE_ARGUMENTS)
+        given = dict(options)
+        return keyword_problem(target, given, supplied=SPACE_ARGUMENTS) or value_problem(
+            target, given
+        )
     if options:
         first = next(iter(options))
         return KeywordProblem(first, f"{name} is not a class, so it takes no options ({first})")

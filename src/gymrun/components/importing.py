@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import contextvars
 import importlib
@@ -10,6 +11,8 @@ import importlib.util
 import inspect
 import re
 import sys
+import types
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +188,78 @@ def keyword_problem(
     if missing:
         return KeywordProblem(None, f"{name} needs {', '.join(repr(m) for m in missing)}")
     return None
+
+
+# What a config's values are (YAML's types): a parameter annotated with a class of none of
+# these, or a function, can take nothing a config gives.
+_YAML_TYPES = (bool, int, float, str, list, dict)
+
+
+def value_problem(cls: Any, kwargs: dict[str, Any], name: str = "") -> KeywordProblem | None:
+    """Why a value of `kwargs` cannot be what ``cls``'s signature annotates its keyword with
+    (a number for an ``int``, a function for a ``Callable``), judged where the annotation
+    decides it; None when every value may fit. Such a value would fail only once the
+    object is used (a reward function called at the first step), not when it is made.
+
+    >>> from gymnasium.wrappers import TransformReward
+    >>> str(value_problem(TransformReward, {"func": 1}))[:64]
+    'func of TransformReward takes a function, which a config cannot '
+    """
+    try:
+        hints = typing.get_type_hints(cls.__init__ if isinstance(cls, type) else cls)  # type: ignore[misc]
+        defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+    except Exception:  # annotations that do not resolve here: the call itself decides
+        return None
+    name = name or getattr(cls, "__name__", str(cls))
+    for key, value in kwargs.items():
+        if key not in hints or (value is None and defaults.get(key) is None):
+            continue
+        if _fits(value, hints[key]) is False:
+            if _takes_function(hints[key]):
+                said = (
+                    "a function, which a config cannot give (its values are numbers, strings, "
+                    "lists and mappings): write a class of your own that does it, and name "
+                    "it as 'package.module:Class'"
+                )
+            else:
+                said = f"{_named(hints[key])}, not {value!r}"
+            return KeywordProblem(key, f"{key} of {name} takes {said}")
+    return None
+
+
+def _fits(value: Any, hint: Any) -> bool | None:
+    """Whether `value` fits annotation `hint`: True, False, or None when the annotation
+    cannot tell (``Any``, numpy's types, a protocol, a generic container)."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        fits = [_fits(value, arg) for arg in typing.get_args(hint)]
+        return True if True in fits else None if None in fits else False
+    if hint is type(None):
+        return value is None
+    if _takes_function(hint):
+        return callable(value)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (bool, str):
+        return isinstance(value, hint)
+    if not isinstance(hint, type) or hint.__module__.split(".")[0] in ("numpy", "typing"):
+        return None
+    if getattr(hint, "_is_protocol", False) or issubclass(hint, _YAML_TYPES):
+        return None
+    return isinstance(value, hint)
+
+
+def _takes_function(hint: Any) -> bool:
+    return hint is collections.abc.Callable or typing.get_origin(hint) is collections.abc.Callable
+
+
+def _named(hint: Any) -> str:
+    """An annotation as a message names what it takes: ``a number``, ``a Space``."""
+    if typing.get_origin(hint) is typing.Union or typing.get_origin(hint) is types.UnionType:
+        return " or ".join(_named(arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    words = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
+    return words.get(hint, f"a {getattr(hint, '__name__', str(hint))}")

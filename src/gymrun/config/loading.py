@@ -15,7 +15,7 @@ from gymrun.components.agents import agent_env, file_keywords, resolve_agent
 from gymrun.components.catalog import find_spec
 from gymrun.components.importing import modules_beside
 from gymrun.components.vector_backends import vector_backend
-from gymrun.config.overrides import apply_overrides, dotted, not_utf8, set_path
+from gymrun.config.overrides import apply_overrides, dotted, not_utf8, set_path, twice_given
 from gymrun.config.places import Places
 from gymrun.config.schema import (
     SECTION_MODELS,
@@ -54,13 +54,18 @@ def load_config(
     >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
     ('CartPole-v1', 0.2, 'constant')
     """
+    shortcuts, components = (
+        _shortcuts(episodes, seed, num_envs, dataset),
+        _components(agent, wrappers),
+    )
+    _refuse_twice_given(overrides, shortcuts, components)
     return validate_document(
         read_yaml(path),
         overrides,
-        _shortcuts(episodes, seed, num_envs, dataset),
+        shortcuts,
         default_name=stem_name(path),
         base_dir=Path(path).parent,
-        components=_components(agent, wrappers),
+        components=components,
     )
 
 
@@ -83,12 +88,17 @@ def env_config(
     >>> config.name, config.agent.name, config.wrappers[0].epsilon, config.episodes
     ('CartPole-v1', 'constant', 0.5, 100)
     """
+    shortcuts, components = (
+        _shortcuts(episodes, seed, num_envs, dataset),
+        _components(agent, wrappers),
+    )
+    _refuse_twice_given(overrides, shortcuts, components)
     return validate_document(
         Document(env_id, {"env": env_id}),
         overrides,
-        _shortcuts(episodes, seed, num_envs, dataset),
+        shortcuts,
         default_name=re.sub(r"[^A-Za-z0-9_.-]", "-", env_id).strip("-_.")[:100] or "experiment",
-        components=_components(agent, wrappers),
+        components=components,
     )
 
 
@@ -117,6 +127,26 @@ def _components(agent: str | None, wrappers: Sequence[str] | None) -> list[tuple
     if wrappers:
         chosen.append((named.wrappers(wrappers), "wrappers", [{"name": n} for n in wrappers]))
     return chosen
+
+
+def _refuse_twice_given(
+    overrides: Sequence[str],
+    shortcuts: Sequence[tuple[str, str, Any]],
+    components: Sequence[tuple[str, str, Any]],
+) -> None:
+    """Refuse an override of a key a shortcut (``--episodes``) or a component (``--agent``:
+    its name; ``--wrapper``: each one's name) gives too: neither is to win in silence."""
+    if isinstance(overrides, str | bytes | dict):
+        return  # refused as such by `validate_document`
+    settings: list[tuple[str, Loc]] = [
+        (origin, tuple(key.split("."))) for origin, key, _ in shortcuts
+    ]
+    for origin, key, value in components:
+        names = [("name",)] if key == "agent" else [(index, "name") for index in range(len(value))]
+        settings += [(origin, (key, *name)) for name in names]
+    problems = twice_given(settings, overrides)
+    if problems:
+        raise ConfigError(problems)
 
 
 def validate_document(

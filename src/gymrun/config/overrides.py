@@ -75,6 +75,41 @@ def apply_overrides(
     return data
 
 
+def overridden_keys(overrides: Sequence[str], data: Any = None) -> list[tuple[str, Loc]]:
+    """The place (the option, or the argument) and the key of each well-formed override, in
+    `data` (the document they apply to: below ``sweep`` its keys are the grid's).
+
+    >>> overridden_keys(["episodes=3", "wrappers.0.epsilon=0.2", "oops"])
+    [("overrides[0] 'episodes=3'", ('episodes',)), \
+("overrides[1] 'wrappers.0.epsilon=0.2'", ('wrappers', 0, 'epsilon'))]
+    """
+    named = wording()
+    keys: list[tuple[str, Loc]] = []
+    for number, text in enumerate(overrides):
+        key, sep, _ = text.partition("=")
+        if sep and key and "" not in key.split("."):
+            keys.append((named.override(number, text), tuple(_path(data or {}, key))))
+    return keys
+
+
+def twice_given(settings: Sequence[tuple[str, Loc]], overrides: Sequence[str]) -> list[Problem]:
+    """A problem for each override that gives a value one of `settings` (each the place of
+    an option, such as ``--episodes``, and the key it sets) gives too, or a section holding
+    it: two values for one key on one command line are a mistake, whichever would win.
+
+    >>> [str(p) for p in twice_given([("episodes=3", ("episodes",))], ["episodes=5"])]
+    ["overrides[0] 'episodes=5': episodes=3 sets episodes too; give one of the two"]
+    """
+    problems = []
+    for origin, key in overridden_keys(overrides):
+        for other, setting in settings:
+            if key == setting[: len(key)] or setting == key[: len(setting)]:
+                message = f"{other} sets {dotted(setting)} too; give one of the two"
+                problems.append(Problem(origin, "", message))
+                break
+    return problems
+
+
 def not_utf8(option: str) -> Problem | None:
     r"""A problem naming `option` (``--set name=...``, as given) when a byte of it is not
     UTF-8 (Python keeps such a byte of the command line as a lone surrogate), else None.
@@ -155,12 +190,13 @@ def _path(data: dict[str, Any], key: str) -> list[str | int]:
         for end in range(len(names) - 1, 1, -1):
             head = ".".join(names[1:end])
             if head in grid or (end == 2 and head in SWEEP_SETTINGS):
-                return ["sweep", head, *_indexed(names[end:])]
+                return ["sweep", head, *indexed(names[end:])]
         return ["sweep", ".".join(names[1:])]
-    return _indexed(names)
+    return indexed(names)
 
 
-def _indexed(names: list[str]) -> list[str | int]:
+def indexed(names: list[str]) -> list[str | int]:
+    """Dotted names as a key's parts, list indices as numbers: ``["wrappers", 0]``."""
     return [int(name) if name.isdigit() else name for name in names]
 
 

@@ -26,7 +26,12 @@ from pydantic_core import PydanticCustomError
 
 from gymrun.components.agents import BUILTIN_AGENTS, agent_option_problem, env_problem
 from gymrun.components.catalog import find_spec
-from gymrun.components.importing import KeywordProblem, import_module, keyword_problem
+from gymrun.components.importing import (
+    KeywordProblem,
+    import_module,
+    keyword_problem,
+    value_problem,
+)
 from gymrun.components.trained.sb3_files import algorithm_named
 from gymrun.components.vector_backends import BACKENDS, vector_backend
 from gymrun.components.vector_wrappers import resolve_vector_wrapper
@@ -38,7 +43,7 @@ from gymrun.components.wrappers import (
 )
 from gymrun.config.places import Places
 from gymrun.config.wording import wording
-from gymrun.errors import AgentError, GymrunError, Problem, did_you_mean
+from gymrun.errors import AgentError, GymrunError, Problem, UsageError, did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
@@ -99,6 +104,7 @@ def _env_keyword_problem(env_id: str, kwargs: dict[str, Any]) -> KeywordProblem 
     if creator is None:
         return None
     problem = keyword_problem(creator, {**spec.kwargs, **kwargs})
+    problem = problem or value_problem(creator, kwargs, name=env_id)
     return problem if problem is not None and problem.key in kwargs else None
 
 
@@ -144,6 +150,7 @@ class WrapperConfig(BaseModel):
         except GymrunError as exc:
             raise PydanticCustomError("unknown_wrapper", str(exc), {"key": "name"}) from None
         problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
+        problem = problem or value_problem(cls, self.model_extra or {})
         if problem:
             raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
         for key in path_keywords(self.model_extra or {}):
@@ -604,6 +611,21 @@ class ExperimentConfig(_Section):
         if self._places is None or not loc:
             return None
         return self._places.problem(loc, error.detail)
+
+    @property
+    def source(self) -> str | None:
+        """The file the config was read from (as it was named), or the environment ID it was
+        made of; None for a config not read by the loader."""
+        return None if self._places is None else self._places.source
+
+    def refused_sweep(self, why: str, instead: str) -> GymrunError | None:
+        """The error that refuses this config's sweep section, placed at it, for what would
+        play the config and leave its grid unplayed (`why`), or None when it has none;
+        `instead` says what to do."""
+        if self.sweep is None:
+            return None
+        drop = wording().to_drop("sweep")
+        return self.placed(UsageError(f"{why}: {instead}, or {drop}", key=("sweep",)))
 
     def placed(self, error: GymrunError) -> GymrunError:
         """`error` (see `problem_of`), its message naming the value's place."""
