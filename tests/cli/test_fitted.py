@@ -222,3 +222,30 @@ def test_every_table_keeps_what_matters_and_says_what_it_left_out(
             shortened = {h for h in dropped if {SHORT.get(h), h.rpartition(".")[2]} & narrow}
             assert set(left_out(out.split("\n┏", 2)[1])) >= dropped - shortened, args
             assert "not shown" not in wide.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", RANDOM],
+        ["sweep", SWEEP],
+        ["duel", RANDOM, RANDOM],
+        ["baselines", "CartPole-v1"],
+        ["show", "a"],
+        ["compare", "a"],
+        ["doctor"],
+        ["list-envs", "CartPole"],
+    ],
+)
+def test_wide_with_json_is_refused_not_ignored(command: list[str]) -> None:
+    # --json prints no table, so --wide could only be ignored
+    code, out, err = gymrun(*command, "--json", "--wide")
+    assert (code, out) == (2, "")
+    assert err == "error: --json prints no table to widen: drop --wide\n"
+    assert not Path("recordings").exists()
+
+
+def test_wide_with_markdown_is_refused_not_ignored() -> None:
+    code, out, err = gymrun("baselines", "CartPole-v1", "--markdown", "--wide", "--no-record")
+    assert (code, out) == (2, "")
+    assert err == "error: --markdown prints its table whole, as Markdown: drop --wide\n"

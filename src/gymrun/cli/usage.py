@@ -140,11 +140,27 @@ class TableCommand(Command):
     def invoke(self, ctx: Any) -> Any:
         from gymrun.cli.console import WIDE
 
-        token = WIDE.set(bool(ctx.meta.get(_WIDE)))
+        wide = bool(ctx.meta.get(_WIDE))
+        if wide:
+            _refuse_wide_without_tables(ctx.params)
+        token = WIDE.set(wide)
         try:
             return super().invoke(ctx)
         finally:
             WIDE.reset(token)
+
+
+def _refuse_wide_without_tables(params: dict[str, Any]) -> None:
+    """``--wide`` widens tables: with an option that prints none (``--json``, ``--markdown``)
+    it would be ignored without a word, so it is refused."""
+    from gymrun.errors import UsageError
+
+    for name, reason in (
+        ("as_json", "--json prints no table to widen"),
+        ("markdown", "--markdown prints its table whole, as Markdown"),
+    ):
+        if params.get(name):
+            raise UsageError(f"{reason}: drop --wide")
 
 
 def _remember_debug(ctx: typer.Context, value: bool) -> None:
