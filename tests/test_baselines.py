@@ -127,6 +127,19 @@ def test_envs_that_cannot_run_here_are_skipped_with_the_reason() -> None:
     assert "note: skipped Humanoid-v2: " in stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--json", "--markdown"], "--json prints one JSON object: drop --markdown"),
+        (["--no-record", "-o", "out"], "--no-record writes nothing: drop --output"),
+    ],
+)
+def test_an_option_the_others_leave_without_effect_is_refused(args: list[str], said: str) -> None:
+    code, out, err = gymrun("baselines", "CartPole-v1", "-n", "2", *args)
+    assert (code, out, err) == (2, "", f"error: {said}\n")
+    assert not Path("out").exists() and not Path("recordings").exists()
+
+
 def test_unknown_pattern_is_bad_input() -> None:
     code, _, stderr = gymrun("baselines", "NoSuchEnv", "--no-record")
     assert code == 2

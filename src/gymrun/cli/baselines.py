@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import LAST_SEED, AsJson, given_path, given_text
+from gymrun.cli.options import LAST_SEED, AsJson, given_path, given_text, refuse_unused
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -69,6 +69,10 @@ def baselines(
     from gymrun.records.directory import record_dir
     from gymrun.scale.executors import executor
 
+    if as_json:
+        refuse_unused("--json prints one JSON object", {"--markdown": markdown})
+    if no_record:
+        refuse_unused("--no-record writes nothing", {"--output": output})
     with json_stdout(as_json) as documents:
         err = console(stderr=True)
         with record_dir("baselines", output=output, record=not no_record) as directory:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from gymrun.errors import UsageError
 
 # the last seed a config takes (config.schema, config.grid): numpy's generators take seeds
 # below 2**64; an option that gives one refuses a larger one as the config would
@@ -27,6 +29,14 @@ def given_text(text: str) -> str:
     if not text:
         raise typer.BadParameter("an empty argument")
     return text
+
+
+def refuse_unused(reason: str, options: dict[str, Any]) -> None:
+    """Refuse those of `options` that are given (not None, not False), which `reason` says
+    can have no effect: ``--dry-run runs nothing: drop --output, --force``."""
+    given = [name for name, value in options.items() if value is not None and value is not False]
+    if given:
+        raise UsageError(f"{reason}: drop {', '.join(given)}")
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]

@@ -21,6 +21,7 @@ from gymrun.cli.options import (
     Workers,
     given_path,
     given_text,
+    refuse_unused,
 )
 from gymrun.cli.usage import debugging
 from gymrun.errors import ExitStatus, FaultError, GymrunError, UnknownNameError, UsageError
@@ -265,14 +266,6 @@ def _config_of(target: str, overrides: list[str], **settings: Any) -> Experiment
     except GymrunError as exc:
         raise UsageError(f"{target}: not a config file, and {exc}") from None
     return env_config(target, overrides, **settings)
-
-
-def refuse_unused(reason: str, options: dict[str, Any]) -> None:
-    """Refuse those of `options` that are given (not None, not False), which `reason` says
-    can have no effect: ``--dry-run runs nothing: drop --output, --force``."""
-    given = [name for name, value in options.items() if value is not None and value is not False]
-    if given:
-        raise UsageError(f"{reason}: drop {', '.join(given)}")
 
 
 def refuse_unused_recording(
