@@ -94,8 +94,8 @@ def test_worker_processes_and_dask_workers_play_the_episodes_of_one_process(
     tmp_path: Path, cluster: Cluster
 ) -> None:
     path = evaluation(tmp_path, str(SHIPPED), episodes=6, sweep={"seeds": [1, 2]})
-    one = gymrun("run", str(path), "--json", "--no-record")
-    two = gymrun("run", str(path), "--json", "--no-record", "--workers", "2")
+    args = ["run", str(path), "--set", "sweep=null", "--json", "--no-record"]
+    one, two = gymrun(*args), gymrun(*args, "--workers", "2")
     assert one.code == two.code == 0, one.stderr + two.stderr
     assert json.loads(one.stdout)["episodes"] == json.loads(two.stdout)["episodes"]
     sweep = load_sweep(path)

@@ -202,7 +202,7 @@ def test_a_sweep_cannot_write_a_dataset(tmp_path: Path) -> None:
     (tmp_path / "sweep.yaml").write_text(RANDOM + "record: {dataset: x}\nsweep: {seeds: [0, 1]}\n")
     code, _, err = gymrun("sweep", "sweep.yaml", "--no-record")
     assert code == 2
-    assert "sweep.yaml record.dataset: a dataset is written by one run" in err
+    assert "sweep.yaml:5 record.dataset: a dataset is written by one run" in err
 
 
 def test_spaces_of_every_kind_are_kept_as_minari_lays_them_out(tmp_path: Path) -> None:

@@ -114,6 +114,7 @@ def test_a_cluster_without_workers_is_waited_for_then_bad_input(
     tmp_path: Path, empty_cluster: Cluster
 ) -> None:
     (tmp_path / "s.yaml").write_text(SWEEP)
+    (tmp_path / "r.yaml").write_text(SWEEP.partition("sweep:")[0])  # one run's config
     address = empty_cluster.address
     code, _, err = gymrun(
         "sweep", "s.yaml", "-e", "dask", "--address", address, "--wait-workers", "1", "-o", "s"
@@ -127,9 +128,9 @@ def test_a_cluster_without_workers_is_waited_for_then_bad_input(
 @pytest.mark.parametrize(
     ("command", "wait"),
     [
-        (["run", "s.yaml"], ["--wait-workers", "0"]),
+        (["run", "r.yaml"], ["--wait-workers", "0"]),
         (["sweep", "s.yaml"], ["--wait-workers", "0"]),
-        (["duel", "s.yaml", "s.yaml", "--max-seeds", "2"], ["--wait-workers", "0"]),
+        (["duel", "r.yaml", "r.yaml", "--max-seeds", "2"], ["--wait-workers", "0"]),
         (["sweep", "s.yaml"], []),  # GYMRUN_DASK_WAIT_WORKERS=0
     ],
 )
@@ -137,6 +138,7 @@ def test_waiting_0_s_for_a_worker_fails_at_once_without_one(
     tmp_path: Path, empty_cluster: Cluster, command: list[str], wait: list[str]
 ) -> None:
     (tmp_path / "s.yaml").write_text(SWEEP)
+    (tmp_path / "r.yaml").write_text(SWEEP.partition("sweep:")[0])  # one run's config
     address = empty_cluster.address
     process = start_gymrun(
         *command, "-e", "dask", "--address", address, *wait, "-o", "s",
