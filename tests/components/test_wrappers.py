@@ -104,6 +104,20 @@ def test_a_wrapper_that_fails_to_build_names_its_position() -> None:
     )
 
 
+def test_a_list_is_given_as_a_tuple_where_a_wrapper_takes_only_a_tuple(tmp_path: Path) -> None:
+    # YAML has no tuples; ReshapeObservation refused the list a config gives ("requires
+    # shape to be a tuple"), so it could not be used from a config at all
+    (tmp_path / "reshaped.yaml").write_text(
+        "env: Pendulum-v1\nagent: random\nepisodes: 2\nseed: 0\n"
+        "wrappers:\n  - {name: ReshapeObservation, shape: [3, 1]}\n"
+    )
+    code, out, err = gymrun("inspect", "--config", str(tmp_path / "reshaped.yaml"))
+    assert code == 0, err
+    assert "Box  shape=[3, 1], dtype=float32" in out
+    code, _, err = gymrun("run", str(tmp_path / "reshaped.yaml"), "-q", "--no-record")
+    assert (code, err) == (0, "")
+
+
 WriteConfig = Callable[..., Path]
 
 

@@ -13,7 +13,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,6 +225,39 @@ def value_problem(cls: Any, kwargs: dict[str, Any], name: str = "") -> KeywordPr
                 said = f"{_named(hints[key])}, not {value!r}"
             return KeywordProblem(key, f"{key} of {name} takes {said}")
     return None
+
+
+def as_annotated(target: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """`kwargs` with each list given for a keyword that `target` annotates as a tuple (and
+    not as a list or any other sequence) made a tuple: a config has lists, never tuples,
+    and some constructors insist on one (``ReshapeObservation(shape=...)``,
+    ``AtariPreprocessing(screen_size=...)``).
+
+    >>> from gymnasium.wrappers import ReshapeObservation, FilterObservation
+    >>> as_annotated(ReshapeObservation, {"shape": [3, 1]})
+    {'shape': (3, 1)}
+    >>> as_annotated(FilterObservation, {"filter_keys": ["a"]})  # a Sequence: as it is
+    {'filter_keys': ['a']}
+    """
+    given = dict(kwargs)
+    if not any(isinstance(value, list) for value in given.values()):
+        return given
+    try:
+        hints = typing.get_type_hints(target.__init__ if isinstance(target, type) else target)  # type: ignore[misc]
+    except Exception:  # annotations that do not resolve here: the values go as they are
+        return given
+    return {
+        key: tuple(value) if isinstance(value, list) and _wants_tuple(hints.get(key)) else value
+        for key, value in given.items()
+    }
+
+
+def _wants_tuple(hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    union = origin is typing.Union or origin is types.UnionType
+    kinds = [typing.get_origin(arg) or arg for arg in (typing.get_args(hint) if union else [hint])]
+    sequences = (list, collections.abc.Sequence, collections.abc.Iterable, typing.Any)
+    return tuple in kinds and not any(kind in sequences for kind in kinds)
 
 
 def _fits(value: Any, hint: Any) -> bool | None:

@@ -9,7 +9,7 @@ import gymnasium as gym
 import gymnasium.wrappers.vector
 import numpy as np
 
-from gymrun.components.importing import is_target, load_target
+from gymrun.components.importing import as_annotated, is_target, load_target
 from gymrun.components.seeding import reseed
 from gymrun.errors import GymrunError, WrapperError
 
@@ -116,7 +116,8 @@ def apply_vector_wrappers(
     """
     for index, (name, options) in enumerate(stack):
         try:
-            env = resolve_vector_wrapper(name)(env, **options)
+            wrapper = resolve_vector_wrapper(name)
+            env = wrapper(env, **as_annotated(wrapper, options))
         except GymrunError:
             env.close()
             raise

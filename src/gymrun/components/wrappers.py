@@ -13,7 +13,7 @@ import gymnasium as gym
 import gymnasium.wrappers
 import numpy as np
 
-from gymrun.components.importing import is_target, load_target
+from gymrun.components.importing import as_annotated, is_target, load_target
 from gymrun.components.seeding import splitmix64, uniform
 from gymrun.errors import (
     GymrunError,
@@ -229,7 +229,8 @@ def apply_wrappers(
             assert files_dir is not None
             kwargs = {**kwargs, **{key: str(files_dir / kwargs[key]) for key in paths}}
         try:
-            env = resolve_wrapper(name)(env, **kwargs)
+            wrapper = resolve_wrapper(name)
+            env = wrapper(env, **as_annotated(wrapper, kwargs))
         except GymrunError:
             raise
         except Exception as exc:
