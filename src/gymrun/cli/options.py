@@ -50,7 +50,11 @@ Overrides = Annotated[
 ]
 DaskAddress = Annotated[
     str | None,
-    typer.Option("--address", help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)."),
+    typer.Option(
+        "--address",
+        metavar="tcp://HOST:PORT",
+        help="Dask scheduler (default: $DASK_SCHEDULER_ADDRESS).",
+    ),
 ]
 WaitWorkers = Annotated[
     float | None,

@@ -33,13 +33,19 @@ _WORDS = {"int": "N", "float": "X"}  # a value's word when the option names none
 
 def _name_values(params: list[Any]) -> list[Any]:
     """`params`, each option without one given a metavar naming its value (none for a flag),
-    each argument its upper-case name."""
+    each argument its upper-case name, which says what it takes (Typer's type beside it,
+    ``<Path>`` or ``<list[Path]>``, is the program's, not the user's)."""
     for param in params:
         if isinstance(param, typer.core.TyperArgument):
             param.metavar = (param.metavar or param.name or "").upper()
+            param.display_type_rich = _no_type
         elif isinstance(param, typer.core.TyperOption) and param.metavar is None:
             param.metavar = _word(param)
     return params
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 def _word(option: Any) -> str:
