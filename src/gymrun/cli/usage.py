@@ -38,7 +38,7 @@ def _name_values(params: list[Any]) -> list[Any]:
     for param in params:
         if isinstance(param, typer.core.TyperArgument):
             param.metavar = (param.metavar or param.name or "").upper()
-            param.display_type_rich = _no_type
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
         elif isinstance(param, typer.core.TyperOption) and param.metavar is None:
             param.metavar = _word(param)
     return params
