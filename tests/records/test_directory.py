@@ -191,8 +191,8 @@ def test_library_calls_name_the_directory_argument_they_were_given(tmp_path: Pat
     with pytest.raises(RecordError) as refused:
         RecordDir.claim(taken)
     assert str(refused.value) == (
-        f"path='{taken}': the directory is not empty; {kept} (choose another directory, or "
-        "pass force=True to replace the run in it)"
+        f"path='{taken}': the directory is not empty and holds no gymrun run or sweep; {kept} "
+        "(choose another directory)"
     )
     with pytest.raises(RecordError) as refused:
         RecordDir.claim(taken, force=True)
@@ -207,8 +207,8 @@ def test_library_calls_name_the_directory_argument_they_were_given(tmp_path: Pat
     with pytest.raises(RecordError) as refused:
         run_sweep(sweep, sweep_dir=taken)
     assert str(refused.value) == (
-        f"sweep_dir='{taken}': the directory is not empty; {kept} (choose another directory, "
-        "or pass resume=True to go on with what is recorded there)"
+        f"sweep_dir='{taken}': the directory is not empty and holds no gymrun run or sweep; "
+        f"{kept} (choose another directory)"
     )
     duel = load_duel(RANDOM, BALANCE)
     refusals = [
@@ -222,6 +222,15 @@ def test_library_calls_name_the_directory_argument_they_were_given(tmp_path: Pat
         said = f"no {kind}.json: not a {kind}'s directory"
         assert str(resumed.value) == f"{keyword}='{taken}': {said}"
     assert gymrun("run", RANDOM, "-n", "2", "-o", str(tmp_path / "run"), "-q")[0] == 0
+    with pytest.raises(RecordError) as refused:  # a run's: force replaces it
+        RecordDir.claim(tmp_path / "run")
+    assert str(refused.value) == (
+        f"path='{tmp_path / 'run'}': the directory is not empty; {kept} (choose another "
+        "directory, or pass force=True to replace the run in it)"
+    )
+    with pytest.raises(RecordError) as refused:  # a run's: resume goes on with it
+        run_sweep(sweep, sweep_dir=tmp_path / "run")
+    assert str(refused.value).endswith("or pass resume=True to go on with what is recorded there)")
     config = load_config(BALANCE, episodes=2)
     with pytest.raises(ResumeRefused) as resumed:
         run_experiment(config, record_dir=tmp_path / "run", resume=True)

@@ -132,6 +132,23 @@ def test_output_dir_is_never_overwritten_without_force() -> None:
     assert Path("out/notes.txt").read_text() == "mine"  # --force replaces the run, nothing else
 
 
+def test_a_folder_of_other_files_is_never_offered_force() -> None:
+    # --force replaces a run; a folder of the user's own files has none, so the first
+    # refusal says to choose another directory, not to pass --force (refused in turn)
+    Path("mine").mkdir()
+    Path("mine/notes.txt").write_text("mine")
+    code, _, err = gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-o", "mine")
+    assert code == 2
+    assert err.strip() == (
+        "error: --output mine: the directory is not empty and holds no gymrun run or sweep; "
+        "nothing in it was touched (choose another directory)"
+    )
+    code, _, err = gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-o", "mine", "--force")
+    assert code == 2
+    assert err.startswith("error: --output mine: not a gymrun run or sweep directory, so --force")
+    assert [p.name for p in Path("mine").iterdir()] == ["notes.txt"]
+
+
 def test_output_that_is_a_file_is_refused() -> None:
     Path("taken").write_text("x")
     with pytest.raises(GymrunError, match="exists and is not a directory"):

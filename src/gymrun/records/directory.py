@@ -67,12 +67,18 @@ class RecordDir:
             raise RecordError(f"{where}: exists and is not a directory")
         _make(path, where)
         contents = [entry for entry in path.iterdir() if entry.name != LOCK_FILE]
+        ours = not contents or is_record_dir(path)
+        if not ours and not force:  # nothing would make it ours to write in
+            raise RecordError(
+                f"{where}: the directory is not empty and holds no gymrun run or sweep; "
+                "nothing in it was touched (choose another directory)"
+            )
         if contents and not force:
             raise RecordError(
                 f"{where}: the directory is not empty; nothing in it was touched (choose "
                 f"another directory, or {replacing or f'pass {forcing} to replace the run in it'})"
             )
-        if contents and not is_record_dir(path):
+        if not ours:
             raise RecordError(
                 f"{where}: not a gymrun run or sweep directory, so {forcing} does not "
                 "replace what is in it; nothing in it was touched"
