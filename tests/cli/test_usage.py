@@ -168,3 +168,22 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
             ran += 1
     assert ran >= 25
     assert (tmp_path / "gymrun.schema.json").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["sweep", "SWEEP", "-n", "3"], "No such option: -n (here episodes is a config key: "
+         "--set episodes=VALUE; see gymrun sweep --help)"),
+        (["duel", "RANDOM", "RANDOM", "--num-envs", "2"], "No such option: --num-envs (here "
+         "vector.num_envs is a config key: --set vector.num_envs=VALUE; see gymrun duel --help)"),
+        (["show", "x", "-n", "3"], "No such option: -n (see gymrun show --help)"),
+    ],
+)  # fmt: skip
+def test_a_shortcut_of_run_elsewhere_says_the_config_key_it_stands_for(
+    args: list[str], said: str
+) -> None:
+    configs = {"SWEEP": "cartpole_epsilon_sweep.yaml", "RANDOM": "cartpole_random.yaml"}
+    args = [str(CONFIGS / configs[a]) if a in configs else a for a in args]
+    code, out, err = gymrun(*args)
+    assert (code, out, err) == (2, "", f"error: {said}\n")

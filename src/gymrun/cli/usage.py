@@ -331,6 +331,20 @@ def _misused(exc: Any) -> NoReturn:
     message = exc.format_message().rstrip(".")
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:
-        message += f" (see {ctx.command_path} --help)"
+        message += f" ({_as_setting(exc, ctx)}see {ctx.command_path} --help)"
     console(stderr=True).print(f"error: {message}", style="red")
     sys.exit(exc.exit_code)
+
+
+def _as_setting(exc: Any, ctx: Any) -> str:
+    """For one of ``gymrun run``'s shortcuts (-n, --seed, ...) given to a command that has
+    none but takes ``--set``: the config key it stands for, there."""
+    from gymrun.config.loading import SHORTCUT_KEYS
+
+    name = getattr(exc, "option_name", None)
+    run = getattr(ctx.find_root().command, "commands", {}).get("run")
+    if name is None or run is None or not any(p.name == "overrides" for p in ctx.command.params):
+        return ""
+    shortcut = next((p.name for p in run.params if name in p.opts), None)
+    key = SHORTCUT_KEYS.get(shortcut or "")
+    return "" if key is None else f"here {key} is a config key: --set {key}=VALUE; "

@@ -102,19 +102,23 @@ def env_config(
     )
 
 
+# The config key each shortcut sets (``gymrun run``'s -n, --seed, --num-envs, --dataset).
+SHORTCUT_KEYS = {
+    "episodes": "episodes",
+    "seed": "seed",
+    "num_envs": "vector.num_envs",
+    "dataset": "record.dataset",
+}
+
+
 def _shortcuts(
     episodes: int | None, seed: int | None, num_envs: int | None, dataset: str | None = None
 ) -> list[tuple[str, str, Any]]:
     named = wording()
-    given = {
-        "episodes": ("episodes", episodes),
-        "seed": ("seed", seed),
-        "num_envs": ("vector.num_envs", num_envs),
-        "dataset": ("record.dataset", dataset),
-    }
+    given = {"episodes": episodes, "seed": seed, "num_envs": num_envs, "dataset": dataset}
     return [
-        (named.setting(keyword, value), key, value)
-        for keyword, (key, value) in given.items()
+        (named.setting(keyword, value), SHORTCUT_KEYS[keyword], value)
+        for keyword, value in given.items()
         if value is not None
     ]
 
