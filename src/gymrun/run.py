@@ -100,7 +100,9 @@ for it, or 'sweep=null' in overrides
     """
     source = config.source if config.source and Path(config.source).is_file() else "CONFIG"
     error = config.refused_sweep(
-        "a run plays one point, not a grid", f"use {wording().sweep_instead(source)} for it"
+        "a run plays one point, not a grid",
+        f"use {wording().either(f'run_sweep(load_sweep({source!r}))', f'gymrun sweep {source}')}"
+        " for it",
     )
     if error is not None:
         raise error

@@ -624,7 +624,7 @@ class ExperimentConfig(_Section):
         `instead` says what to do."""
         if self.sweep is None:
             return None
-        drop = wording().to_drop("sweep")
+        drop = wording().either("'sweep=null' in overrides", "--set sweep=null")
         return self.placed(UsageError(f"{why}: {instead}, or {drop}", key=("sweep",)))
 
     def placed(self, error: GymrunError) -> GymrunError:

@@ -64,14 +64,6 @@ class Arguments:
         (`call`, ``command``): a function of the library, an option of a command."""
         return call
 
-    def to_drop(self, key: str) -> str:
-        """How to leave out the section `key` of a config without editing its file."""
-        return f"'{key}=null' in overrides"
-
-    def sweep_instead(self, source: str) -> str:
-        """What plays the grid of the config read from `source`."""
-        return f"run_sweep(load_sweep('{source}'))"
-
 
 class Options(Arguments):
     """What the command line was given, as it was typed.
@@ -112,12 +104,6 @@ class Options(Arguments):
 
     def either(self, call: str, command: str) -> str:
         return command
-
-    def to_drop(self, key: str) -> str:
-        return f"--set {key}=null"
-
-    def sweep_instead(self, source: str) -> str:
-        return f"gymrun sweep {source}"
 
 
 # the keywords whose option is not --KEYWORD
