@@ -148,6 +148,22 @@ def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -
     assert gymrun("compare", *runs, "--bootstrap", "0")[0] == 2
 
 
+def test_compare_refuses_bootstrap_where_nothing_is_aggregated_across_tasks() -> None:
+    # Runs of one task: the groups' intervals draw their fixed resamples, and --bootstrap,
+    # which only the normalized scores across tasks use, would change nothing printed.
+    for seed in ("1", "2"):
+        assert gymrun("run", "CartPole-v1", "-n", "5", "--seed", seed)[0] == 0
+    runs = [str(p) for p in sorted(Path("recordings").glob("*/*"))]
+    code, out, err = gymrun("compare", *runs, "--bootstrap", "50000")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: --bootstrap 50000 sets the resamples of the normalized scores across tasks, "
+        "and these runs give none (no group has completed runs on two tasks or more, with "
+        "reference scores for one): drop --bootstrap"
+    )
+    assert gymrun("compare", *runs)[0] == 0
+
+
 GOAL_SWEEP = (
     "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 30\n"
     "agent: {name: constant, action: 0}\nsweep:\n  agent.action: [0, 1]\n  seeds: [1, 2]\n"

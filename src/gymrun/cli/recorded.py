@@ -9,7 +9,7 @@ import typer
 
 from gymrun.cli.console import console, json_stdout
 from gymrun.cli.options import AsJson, given_path
-from gymrun.errors import ExitStatus
+from gymrun.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
     from gymrun.analysis.groups import Comparison
@@ -150,15 +150,15 @@ def compare(
         ),
     ],
     bootstrap: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--bootstrap",
             min=1,
             metavar="N",
             help="Resamples of the stratified percentile bootstrap behind the intervals of "
-            "the normalized scores across tasks (rliable draws 50000).",
+            "the normalized scores across tasks (default 10000; rliable draws 50000).",
         ),
-    ] = 10_000,
+    ] = None,
     score: Annotated[
         str,
         typer.Option(
@@ -186,7 +186,7 @@ def compare(
 
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
-        gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
+        gymrun compare recordings/CartPole-v1/* recordings/Acrobot-v1/* --bootstrap 50000
         gymrun compare recordings/corridor --score success
         gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
@@ -198,6 +198,13 @@ def compare(
         runs = [read_run(run) for run in directories]
         problems = [problem for run in runs for problem in run.problems]
         comparisons, normalized, note = _group_comparisons(runs, bootstrap, score)
+        if bootstrap is not None and normalized is not None and not normalized.aggregated:
+            # the groups' own intervals have their fixed resamples: only these use N
+            raise UsageError(
+                f"--bootstrap {bootstrap} sets the resamples of the normalized scores across "
+                "tasks, and these runs give none (no group has completed runs on two tasks "
+                "or more, with reference scores for one): drop --bootstrap"
+            )
         if as_json:
             rows = [
                 {
@@ -234,7 +241,7 @@ def damaged(problems: list[str]) -> None:
 
 
 def _group_comparisons(
-    runs: list[StoredRun], resamples: int, score: str
+    runs: list[StoredRun], resamples: int | None, score: str
 ) -> tuple[list[Comparison], NormalizedComparison | None, str | None]:
     """The runs grouped by config and compared on `score`, and by agent across tasks, as
     ``gymrun board`` does; without scipy, none and a note saying what to install. Scores
@@ -243,6 +250,7 @@ def _group_comparisons(
     try:
         from gymrun.analysis.groups import REWARD, compare, score_name, stored_member
         from gymrun.analysis.normalized import normalized_comparison
+        from gymrun.core import scores
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
@@ -251,7 +259,9 @@ def _group_comparisons(
     score = score_name(score, runs)
     members = [stored_member(r) for r in runs]
     scored = members if score == REWARD else [stored_member(r, score) for r in runs]
-    normalized = normalized_comparison(members, resamples=resamples)
+    normalized = normalized_comparison(
+        members, resamples=scores.AGGREGATE_RESAMPLES if resamples is None else resamples
+    )
     return compare(scored, score=score), normalized, None
 
 
