@@ -7,6 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gymrun.numbers import interval
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -244,3 +246,29 @@ def test_an_empty_path_is_refused_not_read_as_this_folder() -> None:
         assert err == (
             f"error: Invalid value for {name}: an empty path (see gymrun {args[0]} --help)\n"
         )
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_completed_runs_without_a_finite_reward_are_not_called_unfinished(
+    write_config: Callable[..., Path],
+) -> None:
+    # Every reward NaN: the runs complete, and have no mean to score a group or a pilot by.
+    config = (
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, reward: REWARD}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\n"
+    )
+    for reward, name in ((".nan", "nan"), ("1.0", "one")):
+        path = write_config(config.replace("REWARD", reward), name=f"{name}.yaml")
+        for seed in ("1", "2"):
+            assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"{name}-{seed}")[0] == 0
+    code, out, _ = gymrun("compare", "nan-1", "nan-2", "one-1", "one-2")
+    assert code == 0
+    [row] = [line for line in out.splitlines() if "0 of 2" in line]
+    assert "2 completed runs, none with a score: no episode had a finite value" in row
+    assert "no completed run" not in out
+    code, out, err = gymrun("plan-seeds", "nan-1", "nan-2", "--difference", "1")
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "error: nan: 2 completed runs, none with a score: no episode had a finite "
+        "value; a pilot needs at least 2 runs (seeds)"
+    )

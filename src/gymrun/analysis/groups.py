@@ -162,6 +162,11 @@ class Group:
         return np.array([m.score for m in self.scored], dtype=float)
 
     @property
+    def no_score(self) -> str | None:
+        """Why it has no run to score, in words (None when it has one): see `no_score`."""
+        return None if self.scored else no_score(self.members)
+
+    @property
     def reward_boundary(self) -> float | None:
         """The reward boundary its runs were judged against (part of the config they share)."""
         return reward_boundary(self.members[0].config)
@@ -272,6 +277,28 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
         if member.status == "completed" and member.score is not None:
             newest[repr(member.seed)] = member  # (a seed in a config may be a list)
     return sorted(newest.values(), key=lambda m: m.started_at or "")
+
+
+def no_score(members: Sequence[Member]) -> str:
+    """Why `members` give no score, in words: none completed, or those that did had no
+    episode with a finite value to score (every reward NaN, say, or no episode with the
+    metric compared), which is not the same as never finishing.
+
+    >>> run = Member("r", {"env": {"id": "CartPole-v1"}}, "completed", None)
+    >>> no_score([run, run])
+    '2 completed runs, none with a score: no episode had a finite value'
+    >>> no_score([])
+    'no completed run'
+    """
+    return unscored(sum(m.status == "completed" for m in members))
+
+
+def unscored(completed: int) -> str:
+    """`no_score`'s words for `completed` runs that completed without a score."""
+    if not completed:
+        return "no completed run"
+    runs = "1 completed run" if completed == 1 else f"{completed} completed runs"
+    return f"{runs}, none with a score: no episode had a finite value"
 
 
 def compare(

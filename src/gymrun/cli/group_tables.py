@@ -47,7 +47,7 @@ def groups_table(comparison: Comparison) -> Table:
             estimate(group.iqm),
             *([figure(group.reward_boundary)] if boundaries else []),
             estimate(group.mean),
-            ", ".join(figure(m.score) for m in group.scored) or "no completed run",
+            ", ".join(figure(m.score) for m in group.scored) or group.no_score,
         )
     return table
 
