@@ -156,30 +156,45 @@ class Verdicts:
     def junit(self, suite: str) -> str:
         """A JUnit XML report: a test case per expectation, a failure (with the interval)
         for each one not met; what CI systems show as test results."""
-        failures = sum(not v.met for v in self.verdicts)
-        root = ElementTree.Element(
-            "testsuites", tests=str(len(self.verdicts)), failures=str(failures)
+        return junit_report(
+            suite,
+            [
+                (str(v.expectation), "passed" if v.met else "failure", v.message)
+                for v in self.verdicts
+            ],
         )
-        tests = ElementTree.SubElement(
-            root,
-            "testsuite",
-            name=suite,
-            tests=str(len(self.verdicts)),
-            failures=str(failures),
-            errors="0",
-        )
-        for verdict in self.verdicts:
-            case = ElementTree.SubElement(
-                tests, "testcase", classname=f"{suite}.expect", name=str(verdict.expectation)
-            )
-            if not verdict.met:
-                failure = ElementTree.SubElement(case, "failure", message=verdict.message)
-                failure.text = verdict.message
-            else:
-                ElementTree.SubElement(case, "system-out").text = verdict.message
-        ElementTree.indent(root)
-        body = ElementTree.tostring(root, encoding="unicode")
-        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def unchecked_junit(expectations: Sequence[Expectation], suite: str, reason: str) -> str:
+    """A JUnit XML report of `expectations` that could not be checked (the run did not
+    complete, for `reason`): an error for each, so a report read in CI says so instead of
+    being missing, or a previous run's.
+
+    >>> report = unchecked_junit([Expectation.parse("mean >= 1")], "x", "the run failed")
+    >>> '<error message="not checked: the run failed">' in report
+    True
+    """
+    cases = [(str(e), "error", f"not checked: {reason}") for e in expectations]
+    return junit_report(suite, cases)
+
+
+def junit_report(suite: str, cases: Sequence[tuple[str, str, str]]) -> str:
+    """JUnit XML of test cases ``(name, outcome, message)``, `outcome` one of ``passed``
+    (its message as its output), ``failure`` or ``error``."""
+    failures = sum(outcome == "failure" for _, outcome, _ in cases)
+    errors = sum(outcome == "error" for _, outcome, _ in cases)
+    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
+    root = ElementTree.Element("testsuites", counts)
+    tests = ElementTree.SubElement(root, "testsuite", {"name": suite, **counts})
+    for name, outcome, message in cases:
+        case = ElementTree.SubElement(tests, "testcase", classname=f"{suite}.expect", name=name)
+        if outcome == "passed":
+            ElementTree.SubElement(case, "system-out").text = message
+        else:
+            ElementTree.SubElement(case, outcome, message=message).text = message
+    ElementTree.indent(root)
+    body = ElementTree.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> None:
