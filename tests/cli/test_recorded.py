@@ -272,3 +272,27 @@ def test_completed_runs_without_a_finite_reward_are_not_called_unfinished(
         "error: nan: 2 completed runs, none with a score: no episode had a finite "
         "value; a pilot needs at least 2 runs (seeds)"
     )
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_runs_scored_without_their_nan_episodes_are_named(
+    write_config: Callable[..., Path],
+) -> None:
+    # Every other episode's reward NaN: a run scores the mean of the others, 2.0, as if it
+    # had never diverged, and compare and plan-seeds say which runs that is.
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, rewards: [1.0, .nan]}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 4\n"
+    )
+    for seed in ("1", "2", "3"):
+        assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"r{seed}")[0] == 0
+    said = (
+        "note: 3 runs scored without their episodes of NaN or infinite reward: "
+        "r1 (2 of 4 episodes), r2 (2 of 4 episodes), r3 (2 of 4 episodes)"
+    )
+    code, out, err = gymrun("compare", "r1", "r2", "r3")
+    assert code == 0
+    assert "2, 2, 2" in out  # the run scores
+    assert said in err.splitlines()
+    code, _, err = gymrun("plan-seeds", "r1", "r2", "r3", "--difference", "1")
+    assert said in err.splitlines()

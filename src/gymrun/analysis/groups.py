@@ -301,6 +301,28 @@ def unscored(completed: int) -> str:
     return f"{runs}, none with a score: no episode had a finite value"
 
 
+def partly_scored(runs: Sequence[tuple[str, int, int]], shown: int = 5) -> str | None:
+    """A note naming the runs scored on some of their episodes: those of `runs` (each its
+    name, its episodes and how many had a NaN or infinite reward) with episodes of both
+    kinds, whose mean reward leaves the non-finite ones out (None when there are none). A
+    run that diverged now and then scores as if it had not: the reader should know.
+
+    >>> partly_scored([("a", 8, 2), ("b", 8, 0), ("c", 8, 8)])
+    '1 run scored without its episodes of NaN or infinite reward: a (2 of 8 episodes)'
+    """
+    partly = [(name, count, bad) for name, count, bad in runs if 0 < bad < count]
+    if not partly:
+        return None
+    named = ", ".join(f"{name} ({bad} of {count} episodes)" for name, count, bad in partly[:shown])
+    more = f", and {len(partly) - shown} more" if len(partly) > shown else ""
+    which = (
+        "1 run scored without its"
+        if len(partly) == 1
+        else f"{len(partly)} runs scored without their"
+    )
+    return f"{which} episodes of NaN or infinite reward: {named}{more}"
+
+
 def compare(
     members: Sequence[Member], cache: Statistics | None = None, score: str = REWARD
 ) -> list[Comparison]:
