@@ -296,3 +296,21 @@ def test_runs_scored_without_their_nan_episodes_are_named(
     assert said in err.splitlines()
     code, _, err = gymrun("plan-seeds", "r1", "r2", "r3", "--difference", "1")
     assert said in err.splitlines()
+
+
+def test_a_group_whose_tasks_have_no_reference_scores_gets_no_empty_table(
+    write_config: Callable[..., Path],
+) -> None:
+    # One agent on two tasks of its own: nothing to normalize, which the notes say, and no
+    # table "across 0 tasks" of dashes.
+    for task, env in (("fake", "gymrun-test/Fake-v0"), ("goal", "gymrun-test/Goal-v0")):
+        path = write_config(
+            f"imports: [tests.support.goal_env]\nenv: {env}\n"
+            "agent: {name: constant, action: 0}\nepisodes: 3\n"
+        )
+        for seed in ("1", "2"):
+            assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"{task}-{seed}")[0] == 0
+    code, out, err = gymrun("compare", "fake-1", "fake-2", "goal-1", "goal-2")
+    assert code == 0
+    assert "normalized scores" not in out and "all tasks" not in out
+    assert "gymrun-test/Goal-v0 has no reference scores" in err

@@ -24,6 +24,7 @@ from gymrun.core import scores
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.scores import Estimate, Profile
 from gymrun.errors import UnknownNameError, did_you_mean
+from gymrun.numbers import counted
 from gymrun.records.reading import StoredRun
 
 # Keys that do not change what an experiment measures.
@@ -297,7 +298,7 @@ def unscored(completed: int) -> str:
     """`no_score`'s words for `completed` runs that completed without a score."""
     if not completed:
         return "no completed run"
-    runs = "1 completed run" if completed == 1 else f"{completed} completed runs"
+    runs = counted(completed, "completed run")
     return f"{runs}, none with a score: no episode had a finite value"
 
 
@@ -315,12 +316,11 @@ def partly_scored(runs: Sequence[tuple[str, int, int]], shown: int = 5) -> str |
         return None
     named = ", ".join(f"{name} ({bad} of {count} episodes)" for name, count, bad in partly[:shown])
     more = f", and {len(partly) - shown} more" if len(partly) > shown else ""
-    which = (
-        "1 run scored without its"
-        if len(partly) == 1
-        else f"{len(partly)} runs scored without their"
+    their = "its" if len(partly) == 1 else "their"
+    return (
+        f"{counted(len(partly), 'run')} scored without {their} episodes of NaN or infinite "
+        f"reward: {named}{more}"
     )
-    return f"{which} episodes of NaN or infinite reward: {named}{more}"
 
 
 def compare(

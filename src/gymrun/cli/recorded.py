@@ -278,7 +278,8 @@ def _print_normalized(normalized: NormalizedComparison) -> None:
 
     out = console()
     for group in normalized.groups:
-        out.print(normalized_table(group, normalized.bootstrap))
+        if group.tasks:  # else none of its tasks has reference scores, as a note says
+            out.print(normalized_table(group, normalized.bootstrap))
 
 
 def _print_groups(comparisons: list[Comparison]) -> None:
