@@ -218,6 +218,27 @@ def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_an_expectation_says_how_many_episodes_it_left_out(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    # Every other episode diverges (NaN): the gate is met on the others, and says so.
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, rewards: [1.0, .nan]}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 4\nseed: 0\n"
+    )
+    report = tmp_path / "gate.xml"
+    args = ("run", str(path), "--no-record", "--expect", "mean >= 1", "--junit", str(report))
+    result = gymrun(*args)
+    assert result.code == 0, result.output
+    said = "met: mean 2 [2, 2], lower end >= 1 (2 of 4 episodes left out: no finite value)"
+    assert f"expect mean >= 1: {said}" in result.stdout.splitlines()
+    [case] = ElementTree.parse(report).getroot().findall("testsuite/testcase")
+    assert case.findtext("system-out") == said
+    [verdict] = json.loads(gymrun(*args, "--json").stdout)["expectations"]
+    assert (verdict["episodes"], verdict["left_out"]) == (4, 2)
+
+
 def test_expect_in_json_says_each_verdict() -> None:
     result = gymrun(
         "run", CARTPOLE_RANDOM, "-n", "50", "--seed", "0", "--no-record", "--json",

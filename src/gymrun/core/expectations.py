@@ -30,7 +30,7 @@ from gymrun.core.episodes import EpisodeResult
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.statistics import STATISTICS, bootstrap_statistic
 from gymrun.errors import UnknownNameError, UsageError, did_you_mean
-from gymrun.numbers import figure, interval_against
+from gymrun.numbers import counted, figure, interval_against
 
 # The columns of every run a metric can be a statistic of (besides the metrics a run
 # recorded); a metric is "STATISTIC" (of the reward), "COLUMN.STATISTIC" or "COLUMN" (its
@@ -114,10 +114,14 @@ class Verdict:
     low: float | None
     high: float | None
     met: bool
+    left_out: int = 0  # episodes without a finite value of the metric
+    episodes: int = 0
 
     @property
     def message(self) -> str:
-        """``met: mean 202.0 [201.6, 202.4], lower end >= 195`` (or ``not met: ...``)."""
+        """``met: mean 202.0 [201.6, 202.4], lower end >= 195`` (or ``not met: ...``), and
+        how many episodes the metric leaves out when it leaves some out: a run that
+        diverged now and then passes on its other episodes, and the report says so."""
         e = self.expectation
         if self.value is None:
             return f"not met: {e.metric} has no value (no episode with a finite value)"
@@ -126,7 +130,13 @@ class Verdict:
         if not self.met:
             relation = "<" if e.op == ">=" else ">"
         word = "met" if self.met else "not met"
-        return f"{word}: {e.metric} {shown}, {end} end {relation} {figure(e.bound)}"
+        said = f"{word}: {e.metric} {shown}, {end} end {relation} {figure(e.bound)}"
+        if self.left_out:
+            said += (
+                f" ({self.left_out} of {counted(self.episodes, 'episode')} left out: "
+                "no finite value)"
+            )
+        return said
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +147,8 @@ class Verdict:
             "value": self.value,
             "ci95": [self.low, self.high],
             "met": self.met,
+            "episodes": self.episodes,
+            "left_out": self.left_out,
         }
 
 
@@ -234,15 +246,16 @@ def check_expectations(
     check_names(expectations, metrics)
     verdicts = []
     for expectation in expectations:
-        values = _values(expectation.column, metrics, episodes)
-        values = values[np.isfinite(values)]
+        every = _values(expectation.column, metrics, episodes)
+        values = every[np.isfinite(every)]
         if not len(values):
             verdicts.append(Verdict(expectation, None, None, None, False))
             continue
         value, low, high = bootstrap_statistic(values, expectation.statistic)
         end = low if expectation.op == ">=" else high
         met = end >= expectation.bound if expectation.op == ">=" else end <= expectation.bound
-        verdicts.append(Verdict(expectation, value, low, high, met))
+        left_out = len(every) - len(values)
+        verdicts.append(Verdict(expectation, value, low, high, met, left_out, len(every)))
     return Verdicts(verdicts)
 
 
