@@ -240,6 +240,29 @@ def test_force_replaces_a_duel_and_nothing_else(write_config: WriteConfig) -> No
     assert "no difference can be decided at alpha 0.05" in gymrun(*args, "--force")[2]
 
 
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_runs_scored_without_their_nan_episodes_are_named(write_config: WriteConfig) -> None:
+    # A pays 1 a step but every other episode of its diverges (NaN): scored on the others,
+    # it ties with B, and the duel says which runs' scores leave episodes out.
+    a = write_config(
+        f"name: diverging\nenv: {{id: {FAKE_ID}, kwargs: {{length: 3, rewards: [1.0, .nan]}}}}\n"
+        "agent: random\nepisodes: 4\n"
+    )
+    b = fake(write_config, "steady", reward=1.0)
+    code, _, err = gymrun("duel", str(a), str(b), "--max-seeds", "2", "-o", "d")
+    assert code == 0, err
+    said = (
+        "note: 2 runs scored without their episodes of NaN or infinite reward: "
+        "a-seed=0 (2 of 4 episodes), a-seed=1 (2 of 4 episodes)"
+    )
+    assert said in err.splitlines()
+    runs = read_duel_json(Path("d"))["runs"]
+    assert [(r["side"], r["episodes"], r["nonfinite_rewards"]) for r in runs] == [
+        ("A", 4, 2), ("B", 4, 0), ("A", 4, 2), ("B", 4, 0)
+    ]  # fmt: skip
+    assert said in gymrun("show", "d").stderr.splitlines()
+
+
 def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> None:
     a, b = fake(write_config, "one"), fake(write_config, "bad", fail_at=2)
     code, out, err = gymrun("duel", str(a), str(b), "-o", "d")

@@ -270,6 +270,37 @@ def test_a_stopped_sweep_cancels_the_rest_and_keeps_what_finished(
     assert 0 < summary["count"] == kept < 400000
 
 
+def test_a_stopped_sweeps_point_is_judged_on_the_windows_its_played_run_has(
+    tmp_path: Path,
+) -> None:
+    # Stopped during its first seed, a point's other seeds never play an episode: its
+    # verdict is its one run's, over windows of 100 episodes, not the words of a run too
+    # short for a window ("not reached on average").
+    config = tmp_path / "long.yaml"
+    config.write_text("env: CartPole-v1\nagent: random\nepisodes: 400000\nsweep: {replicates: 3}\n")
+    process = start_gymrun("sweep", str(config), "-o", "s", cwd=tmp_path)
+    try:
+        first = tmp_path / "s" / "seed=0" / "episodes.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            first.exists() and len(first.read_text().splitlines()) > 200
+        ):
+            assert process.poll() is None, process.communicate()[1]
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        code, _, err = finished(process)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert code == 130, err
+    [point] = json.loads((tmp_path / "s" / "sweep.json").read_text())["points"]
+    played = [run for run in point["runs"] if run["summary"]["count"]]
+    assert len(played) == 1 and len(point["runs"]) == 3
+    assert played[0]["summary"]["verdict"] == "not solved"
+    assert point["verdict"] == "not solved"
+
+
 def test_a_sweep_of_many_runs_under_a_low_open_file_limit(
     write_config: WriteConfig, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gymrun.analysis.groups import partly_scored
 from gymrun.analysis.sequential import (
     REFERENCE,
     RESAMPLES,
@@ -209,6 +210,8 @@ class DuelRun:
     status: str
     run_dir: str | None = None
     error: str | None = None
+    episodes: int = 0
+    nonfinite_rewards: int = 0  # episodes with a NaN or infinite reward, left out of the score
 
     @property
     def label(self) -> str:
@@ -222,6 +225,8 @@ class DuelRun:
             "status": self.status,
             "run_dir": self.run_dir,
             "error": self.error,
+            "episodes": self.episodes,
+            "nonfinite_rewards": self.nonfinite_rewards,
         }
 
 
@@ -445,6 +450,11 @@ class _Playing:
                     break
                 done = size
             self.result.notes += list(dict.fromkeys(self.loaded))
+            partly = partly_scored(
+                [(run.label, run.episodes, run.nonfinite_rewards) for run in self.result.runs]
+            )
+            if partly:
+                self.result.notes.append(partly)
             self._record()
             guard.release(deliver=False)  # a Ctrl-C now comes after everything was recorded
         return self.result
@@ -569,6 +579,8 @@ def _run(side: str, seed: int, session: RunSession, statistic: str) -> DuelRun:
         result.status,
         None if result.run_dir is None else str(result.run_dir),
         None if result.error is None else str(result.error),
+        result.summary.count,
+        result.summary.nonfinite_rewards,
     )
 
 
@@ -597,6 +609,18 @@ def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
     cut = _cut_round(document, directory)
     if cut is not None:
         notes.append(cut)
+    partly = partly_scored(  # (a duel recorded before runs counted them has none)
+        [
+            (
+                run_label(run["side"], run["seed"]),
+                run.get("episodes", 0),
+                run.get("nonfinite_rewards", 0),
+            )
+            for run in document["runs"]
+        ]
+    )
+    if partly:
+        notes.append(partly)
     return document, notes
 
 
@@ -622,7 +646,19 @@ def _recorded_runs(document: dict[str, Any], directory: Path) -> list[dict[str, 
             episodes = SummaryBuilder(None)
             run = read_run(run_dir, episodes.add_all)
             score = _score(episodes.finite_rewards(), run.became, document["duel"]["score"])
-            found.append(DuelRun(side, seed, score, run.became, str(run_dir), run.error))
+            summary = run.summary
+            found.append(
+                DuelRun(
+                    side,
+                    seed,
+                    score,
+                    run.became,
+                    str(run_dir),
+                    run.error,
+                    summary.count,
+                    summary.nonfinite_rewards,
+                )
+            )
     return [run.to_json() for run in found]
 
 

@@ -7,6 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gymrun.numbers import interval
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -148,6 +150,22 @@ def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -
     assert gymrun("compare", *runs, "--bootstrap", "0")[0] == 2
 
 
+def test_compare_refuses_bootstrap_where_nothing_is_aggregated_across_tasks() -> None:
+    # Runs of one task: the groups' intervals draw their fixed resamples, and --bootstrap,
+    # which only the normalized scores across tasks use, would change nothing printed.
+    for seed in ("1", "2"):
+        assert gymrun("run", "CartPole-v1", "-n", "5", "--seed", seed)[0] == 0
+    runs = [str(p) for p in sorted(Path("recordings").glob("*/*"))]
+    code, out, err = gymrun("compare", *runs, "--bootstrap", "50000")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: --bootstrap 50000 sets the resamples of the normalized scores across tasks, "
+        "and these runs give none (no group has completed runs on two tasks or more, with "
+        "reference scores for one): drop --bootstrap"
+    )
+    assert gymrun("compare", *runs)[0] == 0
+
+
 GOAL_SWEEP = (
     "imports: [tests.support.goal_env]\nenv: gymrun-test/Goal-v0\nepisodes: 30\n"
     "agent: {name: constant, action: 0}\nsweep:\n  agent.action: [0, 1]\n  seeds: [1, 2]\n"
@@ -228,3 +246,71 @@ def test_an_empty_path_is_refused_not_read_as_this_folder() -> None:
         assert err == (
             f"error: Invalid value for {name}: an empty path (see gymrun {args[0]} --help)\n"
         )
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_completed_runs_without_a_finite_reward_are_not_called_unfinished(
+    write_config: Callable[..., Path],
+) -> None:
+    # Every reward NaN: the runs complete, and have no mean to score a group or a pilot by.
+    config = (
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, reward: REWARD}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\n"
+    )
+    for reward, name in ((".nan", "nan"), ("1.0", "one")):
+        path = write_config(config.replace("REWARD", reward), name=f"{name}.yaml")
+        for seed in ("1", "2"):
+            assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"{name}-{seed}")[0] == 0
+    code, out, _ = gymrun("compare", "nan-1", "nan-2", "one-1", "one-2")
+    assert code == 0
+    [row] = [line for line in out.splitlines() if "0 of 2" in line]
+    assert "2 completed runs, none with a score: no episode had a finite value" in row
+    assert "no completed run" not in out
+    code, out, err = gymrun("plan-seeds", "nan-1", "nan-2", "--difference", "1")
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "error: nan: 2 completed runs, none with a score: no episode had a finite "
+        "value; a pilot needs at least 2 runs (seeds)"
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_runs_scored_without_their_nan_episodes_are_named(
+    write_config: Callable[..., Path],
+) -> None:
+    # Every other episode's reward NaN: a run scores the mean of the others, 2.0, as if it
+    # had never diverged, and compare and plan-seeds say which runs that is.
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, rewards: [1.0, .nan]}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 4\n"
+    )
+    for seed in ("1", "2", "3"):
+        assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"r{seed}")[0] == 0
+    said = (
+        "note: 3 runs scored without their episodes of NaN or infinite reward: "
+        "r1 (2 of 4 episodes), r2 (2 of 4 episodes), r3 (2 of 4 episodes)"
+    )
+    code, out, err = gymrun("compare", "r1", "r2", "r3")
+    assert code == 0
+    assert "2, 2, 2" in out  # the run scores
+    assert said in err.splitlines()
+    code, _, err = gymrun("plan-seeds", "r1", "r2", "r3", "--difference", "1")
+    assert said in err.splitlines()
+
+
+def test_a_group_whose_tasks_have_no_reference_scores_gets_no_empty_table(
+    write_config: Callable[..., Path],
+) -> None:
+    # One agent on two tasks of its own: nothing to normalize, which the notes say, and no
+    # table "across 0 tasks" of dashes.
+    for task, env in (("fake", "gymrun-test/Fake-v0"), ("goal", "gymrun-test/Goal-v0")):
+        path = write_config(
+            f"imports: [tests.support.goal_env]\nenv: {env}\n"
+            "agent: {name: constant, action: 0}\nepisodes: 3\n"
+        )
+        for seed in ("1", "2"):
+            assert gymrun("run", str(path), "--seed", seed, "-q", "-o", f"{task}-{seed}")[0] == 0
+    code, out, err = gymrun("compare", "fake-1", "fake-2", "goal-1", "goal-2")
+    assert code == 0
+    assert "normalized scores" not in out and "all tasks" not in out
+    assert "gymrun-test/Goal-v0 has no reference scores" in err

@@ -1,7 +1,10 @@
 """Every command as a user types it, through Typer's runner (bugs fail the test, not exit 1)."""
 
 import json
+import os
 import re
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
@@ -13,6 +16,7 @@ import pytest
 from gymrun.errors import ExitStatus
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
+from tests.support.processes import finished, start_gymrun
 
 CARTPOLE_RANDOM = str(CONFIGS / "cartpole_random.yaml")
 
@@ -168,6 +172,71 @@ def test_an_unmet_expectation_exits_3_with_a_junit_failure(tmp_path: Path) -> No
     assert failure is not None and failure.get("message", "").endswith("lower end < 195")
     assert re.search(r"\[[\d.]+, [\d.]+\]", failure.get("message", ""))
     assert cases[1].find("failure") is None
+
+
+def test_a_run_that_fails_leaves_a_junit_report_that_says_so(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    report = tmp_path / "gate.xml"
+    report.write_text("a report of an earlier run that passed")
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {fail_at: 2, fail_episode: 1}}\nepisodes: 3\n"
+    )
+    result = gymrun(
+        "run", str(path), "--no-record", "-q", "--expect", "mean >= 1", "--junit", str(report)
+    )
+    assert result.code == 1
+    root = ElementTree.parse(report).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "1")
+    [error] = root.findall("testsuite/testcase/error")
+    assert error.get("message", "").startswith("not checked: the run failed: episode 1, step 1")
+
+
+def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> None:
+    report = tmp_path / "gate.xml"
+    process = start_gymrun(
+        "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-o", "run",
+        "--expect", "mean >= 100", "--junit", str(report), cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        episodes = tmp_path / "run" / "episodes.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (episodes.exists() and episodes.stat().st_size):
+            assert process.poll() is None, process.communicate()[1]
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        code, _, err = finished(process)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert code == 143, err
+    [error] = ElementTree.parse(report).getroot().findall("testsuite/testcase/error")
+    finished_episodes = len(episodes.read_text().splitlines())
+    assert error.get("message") == (
+        f"not checked: the run was interrupted after {finished_episodes} finished episodes"
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
+def test_an_expectation_says_how_many_episodes_it_left_out(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    # Every other episode diverges (NaN): the gate is met on the others, and says so.
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {length: 2, rewards: [1.0, .nan]}}\n"
+        "agent: {name: constant, action: 0}\nepisodes: 4\nseed: 0\n"
+    )
+    report = tmp_path / "gate.xml"
+    args = ("run", str(path), "--no-record", "--expect", "mean >= 1", "--junit", str(report))
+    result = gymrun(*args)
+    assert result.code == 0, result.output
+    said = "met: mean 2 [2, 2], lower end >= 1 (2 of 4 episodes left out: no finite value)"
+    assert f"expect mean >= 1: {said}" in result.stdout.splitlines()
+    [case] = ElementTree.parse(report).getroot().findall("testsuite/testcase")
+    assert case.findtext("system-out") == said
+    [verdict] = json.loads(gymrun(*args, "--json").stdout)["expectations"]
+    assert (verdict["episodes"], verdict["left_out"]) == (4, 2)
 
 
 def test_expect_in_json_says_each_verdict() -> None:

@@ -77,7 +77,10 @@ def test_success_is_the_mean_of_is_success_and_any_metric_is_a_column() -> None:
     success, upper = checked.verdicts
     assert success.value == pytest.approx(0.9)  # the episodes without a value left out
     assert success.low is not None and 0.8 <= success.low < 0.9 < success.high <= 1.0
-    assert success.met and success.message == "met: success 0.900 [0.800, 0.980], lower end >= 0.8"
+    assert success.met and success.message == (
+        "met: success 0.900 [0.800, 0.980], lower end >= 0.8 "
+        "(10 of 60 episodes left out: no finite value)"
+    )
     assert (upper.value, upper.met) == (success.value, upper.high <= 0.95)
 
 

@@ -15,6 +15,8 @@ class FakeEnv(gym.Env[np.ndarray, int]):
     """An episode of `length` steps paying `reward` each; observation = [step index].
 
     `lengths` cycles episode lengths instead; a `length` of 0 never ends on its own.
+    `rewards` cycles each episode's reward per step instead of `reward` (``[1, .nan]``: every
+    other episode's reward is NaN).
     `fail_seed` makes `reset` raise for that seed; `fail_at` makes `step` (or `reset`, with
     fail_in="reset") raise at that step of episode `fail_episode` (counting resets from 0).
     """
@@ -31,8 +33,10 @@ class FakeEnv(gym.Env[np.ndarray, int]):
         actions: int = 2,
         lengths: list[int] | None = None,
         fail_seed: int | None = None,
+        rewards: list[float] | None = None,
     ) -> None:
         self.length, self.reward, self.lengths = length, reward, lengths
+        self.rewards = rewards
         self.fail_seed = fail_seed
         self.fail_at, self.fail_in, self.fail_episode = fail_at, fail_in, fail_episode
         self.episode = -1
@@ -50,6 +54,8 @@ class FakeEnv(gym.Env[np.ndarray, int]):
         self.t = 0
         if self.lengths:
             self.length = self.lengths[self.episode % len(self.lengths)]
+        if self.rewards:
+            self.reward = self.rewards[self.episode % len(self.rewards)]
         return np.array([0.0], np.float32), {}
 
     def step(self, action: int) -> Any:

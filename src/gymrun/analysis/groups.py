@@ -24,6 +24,7 @@ from gymrun.core import scores
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.scores import Estimate, Profile
 from gymrun.errors import UnknownNameError, did_you_mean
+from gymrun.numbers import counted
 from gymrun.records.reading import StoredRun
 
 # Keys that do not change what an experiment measures.
@@ -162,6 +163,11 @@ class Group:
         return np.array([m.score for m in self.scored], dtype=float)
 
     @property
+    def no_score(self) -> str | None:
+        """Why it has no run to score, in words (None when it has one): see `no_score`."""
+        return None if self.scored else no_score(self.members)
+
+    @property
     def reward_boundary(self) -> float | None:
         """The reward boundary its runs were judged against (part of the config they share)."""
         return reward_boundary(self.members[0].config)
@@ -272,6 +278,49 @@ def scored_runs(members: Sequence[Member]) -> list[Member]:
         if member.status == "completed" and member.score is not None:
             newest[repr(member.seed)] = member  # (a seed in a config may be a list)
     return sorted(newest.values(), key=lambda m: m.started_at or "")
+
+
+def no_score(members: Sequence[Member]) -> str:
+    """Why `members` give no score, in words: none completed, or those that did had no
+    episode with a finite value to score (every reward NaN, say, or no episode with the
+    metric compared), which is not the same as never finishing.
+
+    >>> run = Member("r", {"env": {"id": "CartPole-v1"}}, "completed", None)
+    >>> no_score([run, run])
+    '2 completed runs, none with a score: no episode had a finite value'
+    >>> no_score([])
+    'no completed run'
+    """
+    return unscored(sum(m.status == "completed" for m in members))
+
+
+def unscored(completed: int) -> str:
+    """`no_score`'s words for `completed` runs that completed without a score."""
+    if not completed:
+        return "no completed run"
+    runs = counted(completed, "completed run")
+    return f"{runs}, none with a score: no episode had a finite value"
+
+
+def partly_scored(runs: Sequence[tuple[str, int, int]], shown: int = 5) -> str | None:
+    """A note naming the runs scored on some of their episodes: those of `runs` (each its
+    name, its episodes and how many had a NaN or infinite reward) with episodes of both
+    kinds, whose mean reward leaves the non-finite ones out (None when there are none). A
+    run that diverged now and then scores as if it had not: the reader should know.
+
+    >>> partly_scored([("a", 8, 2), ("b", 8, 0), ("c", 8, 8)])
+    '1 run scored without its episodes of NaN or infinite reward: a (2 of 8 episodes)'
+    """
+    partly = [(name, count, bad) for name, count, bad in runs if 0 < bad < count]
+    if not partly:
+        return None
+    named = ", ".join(f"{name} ({bad} of {count} episodes)" for name, count, bad in partly[:shown])
+    more = f", and {len(partly) - shown} more" if len(partly) > shown else ""
+    their = "its" if len(partly) == 1 else "their"
+    return (
+        f"{counted(len(partly), 'run')} scored without {their} episodes of NaN or infinite "
+        f"reward: {named}{more}"
+    )
 
 
 def compare(

@@ -97,6 +97,11 @@ class NormalizedComparison:
     resamples: int
 
     @property
+    def aggregated(self) -> bool:
+        """Whether some group has a task with reference scores: its intervals were drawn."""
+        return any(group.tasks for group in self.groups)
+
+    @property
     def bootstrap(self) -> str:
         return (
             f"stratified percentile bootstrap (runs resampled within each task), "

@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from gymrun.analysis.groups import Member, experiment, group_key, labels, scored_runs
+from gymrun.analysis.groups import (
+    Member,
+    experiment,
+    group_key,
+    labels,
+    scored_runs,
+    unscored,
+)
 from gymrun.config.wording import wording
 from gymrun.errors import PilotError, UsageError
 
@@ -47,6 +54,7 @@ class Pilot:
     scores: tuple[float, ...]
     label: str = "pilot"
     runs: tuple[str, ...] = ()
+    unscored: int = 0  # completed runs without a score (no episode with a finite reward)
 
     @property
     def mean(self) -> float:
@@ -261,6 +269,7 @@ def pilots(members: Sequence[Member]) -> list[Pilot]:
                 tuple(float(m.score) for m in scored if m.score is not None),
                 name,
                 tuple(m.run for m in scored),
+                sum(m.status == "completed" and m.score is None for m in group),
             )
         )
     return found
@@ -274,7 +283,9 @@ def pilot_mean(groups: Sequence[Pilot]) -> float:
 def _check_pilot(pilot: Pilot) -> None:
     count = len(pilot.scores)
     if count < 2:
-        completed = "no completed run" if count == 0 else "1 completed run"
+        completed = unscored(pilot.unscored) if count == 0 else "1 completed run"
+        if count and pilot.unscored:
+            completed += f" with a score, and {unscored(pilot.unscored)}"
         # recordings/NAME names its newest run only, as for `gymrun compare`
         hint = " (for every run of recordings/NAME, give recordings/NAME/*)" if count else ""
         raise PilotError(

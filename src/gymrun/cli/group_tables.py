@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from gymrun.cli.fitted import FittedTable
-from gymrun.numbers import figure, interval
+from gymrun.numbers import counted, figure, interval
 
 if TYPE_CHECKING:
     from gymrun.analysis.groups import Comparison
@@ -47,7 +47,7 @@ def groups_table(comparison: Comparison) -> Table:
             estimate(group.iqm),
             *([figure(group.reward_boundary)] if boundaries else []),
             estimate(group.mean),
-            ", ".join(figure(m.score) for m in group.scored) or "no completed run",
+            ", ".join(figure(m.score) for m in group.scored) or group.no_score,
         )
     return table
 
@@ -95,7 +95,7 @@ def normalized_table(group: TaskGroup, bootstrap: str) -> Table:
     """A row per task of the group, its run scores normalized (random 0, reference 1), and
     a last row across every task: rliable's IQM, median, mean and optimality gap."""
     table = FittedTable(
-        title=f"{group.label} across {len(group.tasks)} tasks: normalized scores "
+        title=f"{group.label} across {counted(len(group.tasks), 'task')}: normalized scores "
         "(random agent 0, reference 1)",
         title_justify="left",
         caption=f"95% intervals: {bootstrap}",

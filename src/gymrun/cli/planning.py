@@ -61,7 +61,7 @@ def plan_seeds(
         gymrun plan-seeds recordings/*-sweep/*/epsilon=0.5-* recordings/*-sweep/*/epsilon=1.0-* -d 2
     """
     try:
-        from gymrun.analysis.groups import stored_member
+        from gymrun.analysis.groups import partly_scored, stored_member
         from gymrun.analysis.planning import pilots
         from gymrun.analysis.planning import plan_seeds as plan
     except ModuleNotFoundError as exc:
@@ -77,6 +77,10 @@ def plan_seeds(
     with json_stdout(as_json) as documents:
         runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
         damaged([problem for run in runs for problem in run.problems])
+        rewards = [(str(r.directory), r.summary.count, r.summary.nonfinite_rewards) for r in runs]
+        partly = partly_scored(rewards)  # said before the plan, which may refuse them
+        if partly:
+            console(stderr=True).print(f"note: {partly}", markup=False)
         result = plan(
             *pilots([stored_member(run) for run in runs]),
             difference=difference,

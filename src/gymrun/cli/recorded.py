@@ -9,7 +9,7 @@ import typer
 
 from gymrun.cli.console import console, json_stdout
 from gymrun.cli.options import AsJson, given_path
-from gymrun.errors import ExitStatus
+from gymrun.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
     from gymrun.analysis.groups import Comparison
@@ -150,15 +150,15 @@ def compare(
         ),
     ],
     bootstrap: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--bootstrap",
             min=1,
             metavar="N",
             help="Resamples of the stratified percentile bootstrap behind the intervals of "
-            "the normalized scores across tasks (rliable draws 50000).",
+            "the normalized scores across tasks (default 10000; rliable draws 50000).",
         ),
-    ] = 10_000,
+    ] = None,
     score: Annotated[
         str,
         typer.Option(
@@ -186,7 +186,7 @@ def compare(
 
         gymrun compare recordings/cartpole_random recordings/cartpole-epsilon
         gymrun compare recordings/cartpole-epsilon-sweep
-        gymrun compare recordings/cartpole_random recordings/CartPole-v1 --bootstrap 50000
+        gymrun compare recordings/CartPole-v1/* recordings/Acrobot-v1/* --bootstrap 50000
         gymrun compare recordings/corridor --score success
         gymrun compare recordings/cartpole_random minari:cartpole/balance-v0
     """
@@ -197,7 +197,14 @@ def compare(
         directories, left_out = compared_runs(run_dirs)
         runs = [read_run(run) for run in directories]
         problems = [problem for run in runs for problem in run.problems]
-        comparisons, normalized, note = _group_comparisons(runs, bootstrap, score)
+        comparisons, normalized, scoring = _group_comparisons(runs, bootstrap, score)
+        if bootstrap is not None and normalized is not None and not normalized.aggregated:
+            # the groups' own intervals have their fixed resamples: only these use N
+            raise UsageError(
+                f"--bootstrap {bootstrap} sets the resamples of the normalized scores across "
+                "tasks, and these runs give none (no group has completed runs on two tasks "
+                "or more, with reference scores for one): drop --bootstrap"
+            )
         if as_json:
             rows = [
                 {
@@ -217,7 +224,7 @@ def compare(
             _print_groups(comparisons)
             if normalized is not None:
                 _print_normalized(normalized)
-        notes = left_out + ([note] if note else [])
+        notes = left_out + scoring
         notes += [] if normalized is None else normalized.notes
         for line in notes:
             console(stderr=True).print(f"note: {line}")
@@ -234,25 +241,36 @@ def damaged(problems: list[str]) -> None:
 
 
 def _group_comparisons(
-    runs: list[StoredRun], resamples: int, score: str
-) -> tuple[list[Comparison], NormalizedComparison | None, str | None]:
+    runs: list[StoredRun], resamples: int | None, score: str
+) -> tuple[list[Comparison], NormalizedComparison | None, list[str]]:
     """The runs grouped by config and compared on `score`, and by agent across tasks, as
     ``gymrun board`` does; without scipy, none and a note saying what to install. Scores
     across tasks are normalized rewards, whatever `score` is (a task's reference scores
-    are rewards)."""
+    are rewards). The notes name the runs scored on some of their rewards."""
     try:
-        from gymrun.analysis.groups import REWARD, compare, score_name, stored_member
+        from gymrun.analysis.groups import (
+            REWARD,
+            compare,
+            partly_scored,
+            score_name,
+            stored_member,
+        )
         from gymrun.analysis.normalized import normalized_comparison
+        from gymrun.core import scores
     except ModuleNotFoundError as exc:
         from gymrun.components.extras import install_command
 
         hint = install_command("gymrun[board]")
-        return [], None, f"comparing groups of runs needs {exc.name}: {hint}"
+        return [], None, [f"comparing groups of runs needs {exc.name}: {hint}"]
     score = score_name(score, runs)
     members = [stored_member(r) for r in runs]
     scored = members if score == REWARD else [stored_member(r, score) for r in runs]
-    normalized = normalized_comparison(members, resamples=resamples)
-    return compare(scored, score=score), normalized, None
+    normalized = normalized_comparison(
+        members, resamples=scores.AGGREGATE_RESAMPLES if resamples is None else resamples
+    )
+    rewards = [(str(r.directory), r.summary.count, r.summary.nonfinite_rewards) for r in runs]
+    partly = partly_scored(rewards) if score == REWARD or normalized.groups else None
+    return compare(scored, score=score), normalized, [partly] if partly else []
 
 
 def _print_normalized(normalized: NormalizedComparison) -> None:
@@ -260,7 +278,8 @@ def _print_normalized(normalized: NormalizedComparison) -> None:
 
     out = console()
     for group in normalized.groups:
-        out.print(normalized_table(group, normalized.bootstrap))
+        if group.tasks:  # else none of its tasks has reference scores, as a note says
+            out.print(normalized_table(group, normalized.bootstrap))
 
 
 def _print_groups(comparisons: list[Comparison]) -> None:

@@ -358,7 +358,7 @@ def _run_and_report(
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     verdicts = None
     unknown: GymrunError | None = None  # a metric the env did not report after all
-    if expectations and result.status == "completed":
+    if expectations:
         try:
             verdicts = _gate(expectations, result, junit)
         except UnknownNameError as exc:
@@ -395,15 +395,34 @@ def _run_and_report(
 
 
 def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
-    """The expectations checked on the run's episodes, their JUnit report written."""
-    from gymrun.core.expectations import check_expectations
+    """The expectations checked on the run's episodes (None when it did not complete), their
+    JUnit report written: of a run that did not complete, or of a metric the env did not
+    report after all, each expectation as an error, not checked."""
+    from gymrun.core.expectations import check_expectations, unchecked_junit
 
-    verdicts = check_expectations(expectations, result.episodes)
+    suite = result.config.name or "experiment"
+    verdicts, report, unknown = None, None, None
+    if result.status == "completed":
+        try:
+            verdicts = check_expectations(expectations, result.episodes)
+            report = verdicts.junit(suite)
+        except UnknownNameError as exc:
+            unknown = exc
+    if report is None:
+        if unknown is not None:
+            reason = str(unknown)
+        elif result.status == "interrupted":
+            reason = f"the run was interrupted after {result.summary.count} finished episodes"
+        else:
+            reason = f"the run failed: {result.error}"
+        report = unchecked_junit(expectations, suite, reason)
     if junit is not None:
         try:
-            junit.write_text(verdicts.junit(result.config.name or "experiment"), encoding="utf-8")
+            junit.write_text(report, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--junit {junit}: cannot write it ({exc.strerror or exc})") from None
+    if unknown is not None:
+        raise unknown
     return verdicts
 
 

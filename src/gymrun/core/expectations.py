@@ -30,7 +30,7 @@ from gymrun.core.episodes import EpisodeResult
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
 from gymrun.core.statistics import STATISTICS, bootstrap_statistic
 from gymrun.errors import UnknownNameError, UsageError, did_you_mean
-from gymrun.numbers import figure, interval_against
+from gymrun.numbers import counted, figure, interval_against
 
 # The columns of every run a metric can be a statistic of (besides the metrics a run
 # recorded); a metric is "STATISTIC" (of the reward), "COLUMN.STATISTIC" or "COLUMN" (its
@@ -114,10 +114,14 @@ class Verdict:
     low: float | None
     high: float | None
     met: bool
+    left_out: int = 0  # episodes without a finite value of the metric
+    episodes: int = 0
 
     @property
     def message(self) -> str:
-        """``met: mean 202.0 [201.6, 202.4], lower end >= 195`` (or ``not met: ...``)."""
+        """``met: mean 202.0 [201.6, 202.4], lower end >= 195`` (or ``not met: ...``), and
+        how many episodes the metric leaves out when it leaves some out: a run that
+        diverged now and then passes on its other episodes, and the report says so."""
         e = self.expectation
         if self.value is None:
             return f"not met: {e.metric} has no value (no episode with a finite value)"
@@ -126,7 +130,13 @@ class Verdict:
         if not self.met:
             relation = "<" if e.op == ">=" else ">"
         word = "met" if self.met else "not met"
-        return f"{word}: {e.metric} {shown}, {end} end {relation} {figure(e.bound)}"
+        said = f"{word}: {e.metric} {shown}, {end} end {relation} {figure(e.bound)}"
+        if self.left_out:
+            said += (
+                f" ({self.left_out} of {counted(self.episodes, 'episode')} left out: "
+                "no finite value)"
+            )
+        return said
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +147,8 @@ class Verdict:
             "value": self.value,
             "ci95": [self.low, self.high],
             "met": self.met,
+            "episodes": self.episodes,
+            "left_out": self.left_out,
         }
 
 
@@ -156,30 +168,45 @@ class Verdicts:
     def junit(self, suite: str) -> str:
         """A JUnit XML report: a test case per expectation, a failure (with the interval)
         for each one not met; what CI systems show as test results."""
-        failures = sum(not v.met for v in self.verdicts)
-        root = ElementTree.Element(
-            "testsuites", tests=str(len(self.verdicts)), failures=str(failures)
+        return junit_report(
+            suite,
+            [
+                (str(v.expectation), "passed" if v.met else "failure", v.message)
+                for v in self.verdicts
+            ],
         )
-        tests = ElementTree.SubElement(
-            root,
-            "testsuite",
-            name=suite,
-            tests=str(len(self.verdicts)),
-            failures=str(failures),
-            errors="0",
-        )
-        for verdict in self.verdicts:
-            case = ElementTree.SubElement(
-                tests, "testcase", classname=f"{suite}.expect", name=str(verdict.expectation)
-            )
-            if not verdict.met:
-                failure = ElementTree.SubElement(case, "failure", message=verdict.message)
-                failure.text = verdict.message
-            else:
-                ElementTree.SubElement(case, "system-out").text = verdict.message
-        ElementTree.indent(root)
-        body = ElementTree.tostring(root, encoding="unicode")
-        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def unchecked_junit(expectations: Sequence[Expectation], suite: str, reason: str) -> str:
+    """A JUnit XML report of `expectations` that could not be checked (the run did not
+    complete, for `reason`): an error for each, so a report read in CI says so instead of
+    being missing, or a previous run's.
+
+    >>> report = unchecked_junit([Expectation.parse("mean >= 1")], "x", "the run failed")
+    >>> '<error message="not checked: the run failed">' in report
+    True
+    """
+    cases = [(str(e), "error", f"not checked: {reason}") for e in expectations]
+    return junit_report(suite, cases)
+
+
+def junit_report(suite: str, cases: Sequence[tuple[str, str, str]]) -> str:
+    """JUnit XML of test cases ``(name, outcome, message)``, `outcome` one of ``passed``
+    (its message as its output), ``failure`` or ``error``."""
+    failures = sum(outcome == "failure" for _, outcome, _ in cases)
+    errors = sum(outcome == "error" for _, outcome, _ in cases)
+    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
+    root = ElementTree.Element("testsuites", counts)
+    tests = ElementTree.SubElement(root, "testsuite", {"name": suite, **counts})
+    for name, outcome, message in cases:
+        case = ElementTree.SubElement(tests, "testcase", classname=f"{suite}.expect", name=name)
+        if outcome == "passed":
+            ElementTree.SubElement(case, "system-out").text = message
+        else:
+            ElementTree.SubElement(case, outcome, message=message).text = message
+    ElementTree.indent(root)
+    body = ElementTree.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 def check_names(expectations: Sequence[Expectation], metrics: Sequence[str]) -> None:
@@ -219,15 +246,16 @@ def check_expectations(
     check_names(expectations, metrics)
     verdicts = []
     for expectation in expectations:
-        values = _values(expectation.column, metrics, episodes)
-        values = values[np.isfinite(values)]
+        every = _values(expectation.column, metrics, episodes)
+        values = every[np.isfinite(every)]
         if not len(values):
             verdicts.append(Verdict(expectation, None, None, None, False))
             continue
         value, low, high = bootstrap_statistic(values, expectation.statistic)
         end = low if expectation.op == ">=" else high
         met = end >= expectation.bound if expectation.op == ">=" else end <= expectation.bound
-        verdicts.append(Verdict(expectation, value, low, high, met))
+        left_out = len(every) - len(values)
+        verdicts.append(Verdict(expectation, value, low, high, met, left_out, len(every)))
     return Verdicts(verdicts)
 
 

@@ -539,14 +539,19 @@ def verdict_of_seeds(
     others did not); for shorter ones, their pooled mean's 95% `interval` against the
     boundary, as a short run is judged.
 
-    >>> def run(verdict, window=100):
-    ...     return Summary(100, 0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 100, 100, 0, window, 1.0,
+    >>> def run(verdict, window=100, count=100):
+    ...     return Summary(count, 0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 100, 100, 0, window, 1.0,
     ...                    verdict == SOLVED, verdict=verdict)
     >>> verdict_of_seeds([run(SOLVED), run(NOT_SOLVED)], (0.5, 1.5))
     'solved by some seeds'
     >>> verdict_of_seeds([run(REACHED, window=10)] * 2, (0.5, 1.5))
     'within noise'
+    >>> verdict_of_seeds([run(NOT_SOLVED), run(None, 0, count=0)], (0.5, 1.5))  # one never began
+    'not solved'
     """
+    # A run that played no episode (a stopped sweep's cancelled seeds) has no windows, and
+    # would turn its point's runs of whole windows into short ones
+    summaries = [s for s in summaries if s.count]
     boundaries = {s.reward_boundary for s in summaries}
     if not summaries or len(boundaries) != 1 or None in boundaries:
         return None
