@@ -50,6 +50,15 @@ def test_a_seed_counts_once_and_only_completed_runs_are_scored() -> None:
     assert group.mean.value == pytest.approx(21.0)
 
 
+def test_the_json_says_how_many_resamples_each_interval_drew() -> None:
+    # the groups' intervals draw 10,000 resamples; P(X > Y) and the profiles 2,000
+    members = [member(f"{g}{s}", 10.0 * s + g, seed=s, episodes=g) for g in (1, 2) for s in (1, 2)]
+    [comparison] = compare(members)
+    said = comparison.to_json()["statistics"]
+    assert "10000 resamples" in said["interval"]
+    assert "2000 resamples" in said["improvement_and_profile_interval"]
+
+
 def test_groups_are_compared_within_one_environment() -> None:
     members = [
         member("a1", 10.0, seed=1),

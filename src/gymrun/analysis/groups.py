@@ -223,6 +223,8 @@ class Comparison:
                 "iqm": "scipy.stats.trim_mean(run scores, 0.25)",
                 "interval": f"stratified percentile bootstrap, {scores.GROUP_RESAMPLES} "
                 f"resamples, seed {scores.SEED}, 95%",
+                "improvement_and_profile_interval": "percentile bootstrap, "
+                f"{scores.PAIR_RESAMPLES} resamples, seed {scores.SEED}, 95%",
                 "improvement": "P(a run of the row's group scores higher than one of the "
                 "column's), ties a half",
             },
