@@ -177,6 +177,10 @@ def test_runs_are_grouped_as_compare_groups_them() -> None:
         ("x: epsilon=0.5", (10.0, 11.0, 12.0), ("0.5-0", "0.5-1", "0.5-2")),
         ("x: epsilon=0.2", (4.0, 6.0), ("0.2-0", "0.2-1")),
     ]
+    # the interrupted run is left out, and the plan says so
+    plan = plan_seeds(*found, difference=1.0)
+    assert "x: epsilon=0.2: left out, not completed: 0.2-2" in plan.warnings
+    assert plan.to_json()["pilot"]["groups"][1]["left_out_unfinished"] == ["0.2-2"]
     with pytest.raises(PilotError, match=r"^the pilot runs make 3 groups \(x: epsilon=0.5; "):
         pilots([*runs, member(0.9, 0, 1.0)])
     with pytest.raises(PilotError, match=r"^no pilot runs$"):

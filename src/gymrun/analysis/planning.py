@@ -55,6 +55,7 @@ class Pilot:
     label: str = "pilot"
     runs: tuple[str, ...] = ()
     unscored: int = 0  # completed runs without a score (no episode with a finite reward)
+    unfinished: tuple[str, ...] = ()  # runs of the group left out: not completed
 
     @property
     def mean(self) -> float:
@@ -81,6 +82,7 @@ class Pilot:
             "mean": self.mean,
             "sd": self.sd,
             "sd_high": self.sd_high,
+            "left_out_unfinished": list(self.unfinished),
         }
 
 
@@ -192,6 +194,11 @@ def plan_seeds(
             f"{p.label}: its {len(p.scores)} pilot runs all scored {p.scores[0]:g}; the plan "
             "takes it never to vary"
             for p in steady
+        )
+        + tuple(
+            f"{p.label}: left out, not completed: {', '.join(p.unfinished)}"
+            for p in pilots
+            if p.unfinished
         ),
     )
 
@@ -270,6 +277,7 @@ def pilots(members: Sequence[Member]) -> list[Pilot]:
                 name,
                 tuple(m.run for m in scored),
                 sum(m.status == "completed" and m.score is None for m in group),
+                tuple(m.run for m in group if m.status != "completed"),
             )
         )
     return found
