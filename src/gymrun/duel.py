@@ -64,7 +64,7 @@ from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, kind_of
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.reading import read_duel_json, read_run
-from gymrun.records.resuming import resumable_part, settings_said
+from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
 from gymrun.sweep import refused_dataset
@@ -399,6 +399,8 @@ def check_resumable(duel: Duel, directory: Path, *, ours: bool = False) -> None:
                 f"{where}: module {name} is not the version the duel ran "
                 f"({theirs}, now {code.get(name)})"
             )
+    sides = [run_label(side, seed) for seed in duel.seeds for side in SIDES]
+    check_run_dirs((directory / label for label in sides), where)
 
 
 class _Playing:

@@ -52,7 +52,7 @@ from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, kind_of
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_config, read_run, read_sweep_json
-from gymrun.records.resuming import resumable_part, settings_said
+from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -616,6 +616,7 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
+    check_run_dirs((directory / label for label in run_labels(sweep)), where)
 
 
 def _settings_differ(sweep: Sweep, directory: Path, recorded: dict[str, Any]) -> str:
