@@ -1,6 +1,7 @@
 """Reading a recorded run back (``show``, ``compare``): a damaged file is named with its line and
 the rest is still shown; whatever the damage, the only outcomes are output or exit 2."""
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -202,3 +203,42 @@ def test_show_tells_a_run_still_recording_from_one_whose_process_is_gone(tmp_pat
         "note: its process is gone: it was killed before it could end "
         "(gymrun run --resume r goes on from its last episode)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("record", "key", "where"),
+    [
+        ("sweep", "status", ""),
+        ("sweep", "points.0.status", "points.0."),
+        ("duel", "status", ""),
+        ("duel", "runs.1.status", "runs.1."),
+    ],
+)
+def test_a_status_gymrun_never_writes_is_named(record: str, key: str, where: str) -> None:
+    if record == "sweep":
+        Path("s.yaml").write_text(
+            "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1]}\n"
+        )
+        made = gymrun("sweep", "s.yaml", "-o", "r")
+    else:
+        made = gymrun(
+            "duel", RANDOM, str(CONFIGS / "cartpole_epsilon.yaml"), "--set", "episodes=2",
+            "--max-seeds", "2", "--round", "2", "-o", "r",
+        )  # fmt: skip
+    assert made.code == 0, made.stderr
+    path = Path("r") / f"{record}.json"
+    document = json.loads(path.read_text())
+    *parents, last = key.split(".")
+    inner = document
+    for part in parents:
+        inner = inner[int(part)] if part.isdigit() else inner[part]
+    inner[last] = "paused"
+    path.write_text(json.dumps(document))
+
+    for command in (["show", "r"], ["show", "r", "--json"]):
+        result = gymrun(*command)
+        assert (result.code, result.stderr) == (
+            2,
+            f"error: r/{record}.json: not a gymrun {record} ({where}status 'paused' is not one "
+            "of running, completed, interrupted, failed)\n",
+        )

@@ -551,12 +551,17 @@ def _summary_problem(stored: Any) -> str | None:
         if key in stored and not _is(stored[key], kinds):
             return f"{key} is {_kind(stored[key])}"
     if stored.get("status") not in STATUSES:
-        return f"status {stored.get('status')!r} is not one of {', '.join(STATUSES)}"
+        return _status_problem(stored.get("status"))
     for key in _STATISTICS:
         value = stored.get(key)
         if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
             return f"{key} is {_kind(value)}"
     return _metrics_problem(stored.get("metrics", {}))
+
+
+def _status_problem(status: Any) -> str:
+    """What is wrong with a record's status: gymrun writes only `STATUSES`."""
+    return f"status {status!r} is not one of {', '.join(STATUSES)}"
 
 
 def _metrics_problem(metrics: Any) -> str | None:
@@ -867,8 +872,8 @@ def _sweep_problem(document: Any) -> str | None:
         return "sweep.keys is not a list of strings"
     if not isinstance(sweep.get("seeds"), list):
         return "sweep.seeds is not a list"
-    if not isinstance(document.get("status"), str):
-        return "status is not a string"
+    if document.get("status") not in STATUSES:
+        return _status_problem(document.get("status"))
     code = document.get("code", {})
     if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
         return "code is not a mapping of module names to hashes"
@@ -902,6 +907,8 @@ def _point_problem(point: Any) -> str | None:
             return f" has no {key}"
         if not _is(point[key], kinds):
             return f".{key} is {_kind(point[key])}"
+    if point["status"] not in STATUSES:
+        return f".{_status_problem(point['status'])}"
     if not _is(point.get("verdict"), (str, type(None))):  # both added later: may be missing
         return f".verdict is {_kind(point['verdict'])}"
     if not _is(point.get("solved_seeds"), (int, type(None))):
@@ -983,6 +990,8 @@ def _duel_problem(document: Any) -> str | None:
     problem = problem or _fields_problem(document["duel"], _SETTINGS_FIELDS, "duel.")
     if problem is not None:
         return problem
+    if document["status"] not in STATUSES:
+        return _status_problem(document["status"])
     if document["decision"] not in ("A", "B", "none", None):
         return f"decision {document['decision']!r} is not A, B or none"
     for side in ("a", "b"):
@@ -999,8 +1008,11 @@ def _duel_problem(document: Any) -> str | None:
             problem = _fields_problem(row, fields, f"{name}.{number}.")
             if problem is not None:
                 return problem
-    if any(run["side"] not in ("A", "B") for run in document["runs"]):
-        return "a run's side is not A or B"
+    for number, run in enumerate(document["runs"]):
+        if run["side"] not in ("A", "B"):
+            return f"runs.{number}.side {run['side']!r} is not A or B"
+        if run["status"] not in STATUSES:
+            return f"runs.{number}.{_status_problem(run['status'])}"
     code = document.get("code", {})
     if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
         return "code is not a mapping of module names to hashes"
