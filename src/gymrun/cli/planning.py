@@ -75,7 +75,11 @@ def plan_seeds(
     from gymrun.records.reading import read_run, recorded_runs
 
     with json_stdout(as_json) as documents:
-        runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
+        found = [recorded_runs(directory) for directory in run_dirs]
+        runs = [read_run(run) for directories, _ in found for run in directories]
+        for _, left_out in found:
+            for note in left_out:
+                console(stderr=True).print(f"note: {note}")
         damaged([problem for run in runs for problem in run.problems])
         result = plan(
             *pilots([stored_member(run) for run in runs]),

@@ -39,6 +39,7 @@ from gymrun.records.layout import (
     META_FILE,
     SUMMARY_FILE,
     SWEEP_FILE,
+    SWEEP_RUN,
     VIDEO_DIR,
     kind_of,
 )
@@ -98,20 +99,57 @@ def find_run(directory: Path) -> Path:
     return max(runs, key=_time_order)
 
 
-def recorded_runs(directory: Path) -> list[Path]:
+def recorded_runs(directory: Path) -> tuple[list[Path], list[str]]:
     """The run `directory` names (see `find_run`), or every run of the sweep or duel it
     names: a sweep's in the order of its grid, a duel's A's then B's, by seed (by their
-    directories' names when ``sweep.json`` or ``duel.json`` cannot be read)."""
+    directories' names when ``sweep.json`` or ``duel.json`` cannot be read); and notes on
+    what was left out: a run there that is not one (a symbolic link, which is not
+    followed, a file, a directory without its config), a run the record lists that is
+    gone, a damaged ``sweep.json`` or ``duel.json``."""
     found = find_run(directory)
     kind = "run" if dataset_dir(found) is not None else kind_of(found)
     if kind == "run":
-        return [found]
-    runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
+        return [found], []
+    kind = kind or "sweep"  # it was one a moment ago, in find_run
+    notes: list[str] = []
+    try:
+        names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+    except FileNotFoundError:
+        names = []  # a sweep killed before it wrote sweep.json: its runs are all there is
+    except (GymrunError, OSError) as exc:
+        names = []
+        notes.append(f"{exc}; its runs are taken from the directories in it, by name")
+    runs = []
+    for entry in sorted(os.scandir(found), key=lambda entry: entry.name):
+        path = Path(entry.path)
+        if kind_of(path) == "run" and not entry.is_symlink():
+            runs.append(path)
+        elif SWEEP_RUN.fullmatch(entry.name) or entry.name in names:
+            notes.append(f"{path}: left out: {_not_a_run(path, kind)}")
+    notes += [
+        f"{found / name}: left out: {kind}.json lists it, but it is gone"
+        for name in names
+        if not os.path.lexists(found / name)
+    ]
     if not runs:
-        raise RecordError(f"{found}: a {kind} with no runs recorded yet")
-    names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+        more = f" (and {len(notes) - 1} more left out)" if len(notes) > 1 else ""
+        said = f"no run left: {notes[0]}{more}" if notes else "no runs recorded yet"
+        raise RecordError(f"{found}: a {kind} with {said}")
     order = {name: i for i, name in enumerate(names)}
-    return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+    ordered = sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+    return ordered, notes
+
+
+def _not_a_run(path: Path, kind: str) -> str:
+    """Why `path`, named as a sweep's or duel's run, is not one of its runs."""
+    if path.is_symlink():
+        return (
+            f"a symbolic link to {os.readlink(path)}, not followed: the {kind}'s runs are "
+            "directories in it"
+        )
+    if not path.is_dir():
+        return "not a directory"
+    return unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
 
 
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -131,7 +169,9 @@ def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
         unended = _unended(found)
         if unended is not None:  # its runs are compared as far as they went
             notes.append(f"{found}: {unended}")
-        for run in recorded_runs(found):
+        found_runs, left_out = recorded_runs(found)
+        notes += left_out
+        for run in found_runs:
             key = run.resolve() if dataset_dir(run) is None else run
             if key in runs:
                 same = "" if run == runs[key] else f" (as {runs[key]})"
@@ -163,25 +203,17 @@ def _subdirectories(directory: Path) -> list[Path]:
 
 
 def _sweep_run_names(directory: Path) -> list[str]:
-    """The sweep's runs in grid order, as sweep.json lists them; none when it is missing or
-    damaged."""
-    with contextlib.suppress(GymrunError, OSError):
-        return [
-            Path(run["run_dir"]).name
-            for point in read_sweep_json(directory)["points"]
-            for run in point["runs"]
-        ]
-    return []
+    """The sweep's runs in grid order, as sweep.json lists them."""
+    points = read_sweep_json(directory)["points"]
+    runs = [run for point in points for run in point["runs"]]
+    return [Path(run["run_dir"]).name for run in runs if run["run_dir"]]
 
 
 def _duel_run_names(directory: Path) -> list[str]:
-    """The duel's runs, A's then B's, each by seed, as duel.json lists them; none when it
-    is missing or damaged."""
-    with contextlib.suppress(GymrunError, OSError):
-        runs = read_duel_json(directory)["runs"]
-        ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
-        return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
-    return []
+    """The duel's runs, A's then B's, each by seed, as duel.json lists them."""
+    runs = read_duel_json(directory)["runs"]
+    ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
+    return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
 
 
 def is_recorded(directory: Path) -> bool:
