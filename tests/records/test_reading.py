@@ -3,6 +3,7 @@ the rest is still shown; whatever the damage, the only outcomes are output or ex
 
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -242,3 +243,30 @@ def test_a_status_gymrun_never_writes_is_named(record: str, key: str, where: str
             f"error: r/{record}.json: not a gymrun {record} ({where}status 'paused' is not one "
             "of running, completed, interrupted, failed)\n",
         )
+
+
+@pytest.mark.parametrize("status", ["completed", "running"])
+def test_a_last_line_cut_off_is_named_and_left_out(recorded: Path, status: str) -> None:
+    episodes = recorded / "episodes.jsonl"
+    lines = episodes.read_bytes().splitlines(keepends=True)
+    episodes.write_bytes(b"".join(lines[:4]) + lines[4][:30])  # as a crash mid-write leaves it
+    summary = json.loads((recorded / "summary.json").read_text())
+    (recorded / "summary.json").write_text(json.dumps(summary | {"status": status}))
+    gone = subprocess.Popen(["true"])  # the run's process: no more
+    gone.wait(timeout=30)
+    meta = json.loads((recorded / "meta.json").read_text())
+    (recorded / "meta.json").write_text(json.dumps(meta | {"pid": gone.pid}))
+    cut = "run/episodes.jsonl:5: its last line is cut off (30 bytes without their end)"
+
+    result = gymrun("show", "run")
+
+    if status == "completed":  # it ended with 5 episodes on disk: one was lost since
+        assert (result.code, result.stderr) == (
+            2,
+            f"error: {cut}: 4 episodes where the run's summary.json counts 5: episodes were lost\n",
+        )
+    else:  # killed mid-write: its 4 whole episodes are shown, and what was not is said
+        assert result.code == 0
+        assert result.stderr.startswith(f"note: {cut}: left out, not an episode\nnote: its ")
+        assert "killed" in result.stderr
+        assert "│ episodes │ 4 of 5 " in result.stdout

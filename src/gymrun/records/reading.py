@@ -303,10 +303,15 @@ def read_run(
     # found damaged is told as it is, and what follows it was not read).
     counted = None if stored is None else stored.get("count")
     ended = run.status != "running" and not run.problems
+    cut = (
+        f"{directory / EPISODES_FILE}:{lines.count + 1}: its last line is cut off "
+        f"({lines.unfinished:,} bytes without their end)"
+    )
     if ended and type(counted) is int and lines.count < counted:
         run.problems.append(
-            f"{directory / EPISODES_FILE}: {lines.count} episodes where the run's "
-            f"{SUMMARY_FILE} counts {counted}: episodes were lost"
+            (f"{cut}: " if lines.unfinished else f"{directory / EPISODES_FILE}: ")
+            + f"{lines.count} episodes where the run's {SUMMARY_FILE} counts {counted}: "
+            "episodes were lost"
         )
     if kept is not None and kept.count == lines.count and not run.problems:
         run.summary, run.summary_kept = kept, True
@@ -317,6 +322,8 @@ def read_run(
     if builder is not None and position is not None and not run.problems:
         run.go_on = GoOn(position, config_text, builder, run.intervals_forgone)
     run.became = became(run.status, run.has_summary, run.meta, directory)
+    if lines.unfinished and not run.problems and run.became != "running":
+        run.notes.append(f"{cut}: left out, not an episode")  # its process died mid-write
     if run.became == "running":
         run.notes.append("the run is still going")
     elif run.became == "killed":
@@ -726,6 +733,12 @@ class EpisodeLines:
     @property
     def whole(self) -> int:
         return self._lines.whole
+
+    @property
+    def unfinished(self) -> int:
+        """The bytes of a last line never finished (its process died mid-write), once every
+        episode was read: not an episode, and left out."""
+        return self._lines.unfinished
 
     def position(self) -> files.Position | None:
         """Where the episodes read so far end, for a later read to go on from (see
