@@ -270,3 +270,26 @@ def test_a_last_line_cut_off_is_named_and_left_out(recorded: Path, status: str) 
         assert result.stderr.startswith(f"note: {cut}: left out, not an episode\nnote: its ")
         assert "killed" in result.stderr
         assert "│ episodes │ 4 of 5 " in result.stdout
+
+
+def test_a_config_edited_after_the_run_is_not_taken_for_the_one_it_ran(recorded: Path) -> None:
+    config = recorded / "config.yaml"
+    config.write_text(config.read_text().replace("CartPole-v1", "MountainCar-v0"))
+    meta = json.loads((recorded / "meta.json").read_text())
+    said = (
+        "run/config.yaml: not the config the run ran (it was edited since: meta.json keeps "
+        f"the hash of that one, {meta['config_sha256'][:12]}..., and this one hashes to "
+    )
+    for command in (["show", "run"], ["show", "run", "--json"], ["compare", "run"]):
+        result = gymrun(*command)
+        assert result.code == 2, command
+        assert f"\nerror: {said}" in "\n" + result.stderr
+    resumed = gymrun("run", "--resume", "run")
+    assert resumed.code == 2
+    assert resumed.stderr.startswith(f"error: --resume run: {said}")
+    assert resumed.stderr.endswith("...); the run was complete already; nothing was played\n")
+
+    # a record written before meta.json kept the hash is read as it always was
+    del meta["config_sha256"]
+    (recorded / "meta.json").write_text(json.dumps(meta))
+    assert gymrun("show", "run").code == 0

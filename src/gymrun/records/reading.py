@@ -44,6 +44,7 @@ from gymrun.records.layout import (
     kind_of,
 )
 from gymrun.records.liveness import became, going, unstarted
+from gymrun.records.metadata import config_sha256
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -290,6 +291,9 @@ def read_run(
             stored.get(key) for key in ("error", "started_at", "ended_at")
         )
     run.meta, run.meta_problem, run.meta_text = _meta(directory, run.problems)
+    edited = config_edited(directory, config_text, run.meta)
+    if edited is not None:
+        run.problems.append(edited)
     kept = stored_summary(stored) if kept_summary and stored is not None else None
     try:
         lines, builder = _episodes(
@@ -629,6 +633,7 @@ _META_FIELDS: dict[str, tuple[type, ...]] = {
     "agent": (dict, type(None)),
     "code": (dict,),
     "resumed": (list,),
+    "config_sha256": (str,),
 }
 
 
@@ -672,6 +677,20 @@ def _meta_problem(meta: Any) -> str | None:
     if isinstance(git, dict) and not _is(git.get("commit"), (str, type(None))):
         return "git.commit is not a string"
     return None
+
+
+def config_edited(directory: Path, text: str, meta: dict[str, Any] | None) -> str | None:
+    """What is wrong with a run's ``config.yaml`` (its `text`) that is not the one the run
+    wrote (`meta`, its ``meta.json``, keeps the hash of that one), or None. Its episodes were
+    played with the other: read with this one, they would be told as another run's."""
+    recorded = None if meta is None else meta.get("config_sha256")
+    if recorded is None or recorded == config_sha256(text):
+        return None
+    return (
+        f"{directory / CONFIG_FILE}: not the config the run ran (it was edited since: "
+        f"{META_FILE} keeps the hash of that one, {recorded[:12]}..., and this one hashes "
+        f"to {config_sha256(text)[:12]}...)"
+    )
 
 
 def read_meta(directory: Path) -> dict[str, Any]:

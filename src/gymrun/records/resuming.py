@@ -24,7 +24,13 @@ from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import files, json_text
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.liveness import unstarted
-from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
+from gymrun.records.reading import (
+    EpisodeLines,
+    config_edited,
+    read_config,
+    read_meta,
+    read_summary_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     try:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
+        edited = config_edited(directory, read_config(directory)[0], meta)
+        if edited is not None:
+            raise RecordError(edited)
     except RecordError as exc:
         ended = _completed(directory)
         said = (
