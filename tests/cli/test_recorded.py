@@ -273,3 +273,25 @@ def test_a_sweep_whose_runs_are_all_gone_says_so() -> None:
         "error: s: a sweep with no run left: s/epsilon=0.0-seed=0: left out: sweep.json lists "
         "it, but it is gone (and 17 more left out)\n",
     )
+
+
+def test_a_stopped_sweep_does_not_count_a_linked_run_as_its_own(tmp_path: Path) -> None:
+    Path("s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2]}\n"
+    )
+    assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
+    document = json.loads(Path("s/sweep.json").read_text())
+    # as a sweep killed outright leaves it: its points are summarised from its runs on disk
+    Path("s/sweep.json").write_text(json.dumps(document | {"status": "running", "points": []}))
+    shutil.rmtree("s/seed=1")
+    Path("s/seed=1").symlink_to(tmp_path / "s" / "seed=0")  # seed 0's episodes again
+
+    result = gymrun("show", "s", "--json")
+
+    assert result.code == 0
+    [point] = json.loads(result.stdout)["points"]
+    assert point["episodes"] == 4  # seeds 0 and 2, not seed 0 twice
+    assert (
+        f"note: s/seed=1: left out: a symbolic link to {tmp_path}/s/seed=0, not followed: the "
+        "sweep's runs are directories in it\n"
+    ) in gymrun("show", "s").stderr

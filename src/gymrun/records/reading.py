@@ -123,10 +123,10 @@ def recorded_runs(directory: Path) -> tuple[list[Path], list[str]]:
     runs = []
     for entry in sorted(os.scandir(found), key=lambda entry: entry.name):
         path = Path(entry.path)
-        if kind_of(path) == "run" and not entry.is_symlink():
+        if is_own_run(path):
             runs.append(path)
         elif SWEEP_RUN.fullmatch(entry.name) or entry.name in names:
-            notes.append(f"{path}: left out: {_not_a_run(path, kind)}")
+            notes.append(left_out(path, kind))
     notes += [
         f"{found / name}: left out: {kind}.json lists it, but it is gone"
         for name in names
@@ -141,16 +141,24 @@ def recorded_runs(directory: Path) -> tuple[list[Path], list[str]]:
     return ordered, notes
 
 
-def _not_a_run(path: Path, kind: str) -> str:
-    """Why `path`, named as a sweep's or duel's run, is not one of its runs."""
+def is_own_run(path: Path) -> bool:
+    """Whether `path` is a run's own directory, what a sweep or a duel counts as one of its
+    runs: a run there, not a symbolic link to one (its episodes are another record's)."""
+    return not path.is_symlink() and kind_of(path) == "run"
+
+
+def left_out(path: Path, kind: str) -> str:
+    """Why `path`, named as a run of a sweep or duel (`kind`), is left out of it: a note."""
     if path.is_symlink():
-        return (
+        why = (
             f"a symbolic link to {os.readlink(path)}, not followed: the {kind}'s runs are "
             "directories in it"
         )
-    if not path.is_dir():
-        return "not a directory"
-    return unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
+    elif not path.is_dir():
+        why = "not a directory"
+    else:
+        why = unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
+    return f"{path}: left out: {why}"
 
 
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
