@@ -58,7 +58,7 @@ from gymrun.errors import (
 from gymrun.numbers import figure
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
-from gymrun.records import json_text
+from gymrun.records import files, json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
@@ -311,6 +311,9 @@ def recorded_duel(directory: Path) -> Duel:
     resume it: refused (`ResumeRefused`) when it holds no duel, or one whose configs do not
     validate here."""
     where = wording().valued("directory", str(directory), "--resume")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise ResumeRefused(f"{where}: {problem}")
     try:
         document = read_duel_json(directory)
     except FileNotFoundError:

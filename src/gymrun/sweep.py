@@ -45,7 +45,7 @@ from gymrun.errors import (
 )
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
-from gymrun.records import json_text
+from gymrun.records import files, json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_claimed
@@ -602,6 +602,9 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
     """`directory` holds `sweep`, run with the same configs and the same user code (`ours`:
     this process holds its lock)."""
     where = wording().valued("sweep_dir", str(directory), "--resume")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise ResumeRefused(f"{where}: {problem}")
     try:
         recorded = read_sweep_json(directory)
     except FileNotFoundError:

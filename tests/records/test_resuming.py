@@ -604,3 +604,28 @@ def test_a_duel_whose_run_links_to_itself_is_refused_untouched(tmp_path: Path) -
         "itself there, or remove a-seed=1 to play that run again)\n",
     )
     assert _tree(tmp_path / "d") == before
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("gone/deeper", "no such directory"),
+        ("empty", "no sweep.json: not a sweep's directory"),
+        ("mine", "no sweep.json: not a sweep's directory"),
+    ],
+)
+def test_a_sweep_resumed_where_no_sweep_is_says_so_and_touches_nothing(
+    tmp_path: Path, target: str, said: str
+) -> None:
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "2") + "sweep: {seeds: [0]}\n")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    before = _tree(tmp_path)
+
+    result = gymrun("sweep", "s.yaml", "--resume", target)
+
+    # not "never started ... it can be removed", nor an offer of --force it never typed
+    assert (result.code, result.stderr) == (2, f"error: --resume {target}: {said}\n")
+    assert _tree(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine", "s.yaml"]
