@@ -291,7 +291,7 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
          "Input should be less than or equal to 18446744073709551615 (see gymrun duel --help)"),
         (["--resume", "d", "-o", "e", "--force"], "error: --resume DIR records into DIR: drop "
          "--output, --force"),
-        (["--resume", "nowhere"], "error: --resume nowhere: no duel.json: not a duel's directory"),
+        (["--resume", "nowhere"], "error: --resume nowhere: no such directory"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -59,13 +59,13 @@ from gymrun.errors import (
 from gymrun.numbers import figure
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
-from gymrun.records import json_text
+from gymrun.records import files, json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, kind_of
+from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
 from gymrun.records.liveness import going, unstarted
-from gymrun.records.reading import read_duel_json, read_run
-from gymrun.records.resuming import resumable_part, settings_said
+from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run
+from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
 from gymrun.sweep import refused_dataset
@@ -316,6 +316,9 @@ def recorded_duel(directory: Path) -> Duel:
     resume it: refused (`ResumeRefused`) when it holds no duel, or one whose configs do not
     validate here."""
     where = wording().valued("directory", str(directory), "--resume")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise ResumeRefused(f"{where}: {problem}")
     try:
         document = read_duel_json(directory)
     except FileNotFoundError:
@@ -404,6 +407,8 @@ def check_resumable(duel: Duel, directory: Path, *, ours: bool = False) -> None:
                 f"{where}: module {name} is not the version the duel ran "
                 f"({theirs}, now {code.get(name)})"
             )
+    sides = [run_label(side, seed) for seed in duel.seeds for side in SIDES]
+    check_run_dirs((directory / label for label in sides), where)
 
 
 class _Playing:
@@ -603,9 +608,9 @@ def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
     notes = []
     if document["status"] == "running":  # its runs are in duel.json once their round is
         status, said = going(directory, "duel")
-        runs = [*document["runs"], *_recorded_runs(document, directory)]
-        document = document | {"status": status, "runs": runs}
-        notes.append(said)
+        recorded, left = _recorded_runs(document, directory)
+        document = document | {"status": status, "runs": [*document["runs"], *recorded]}
+        notes += [said, *left]
     cut = _cut_round(document, directory)
     if cut is not None:
         notes.append(cut)
@@ -634,14 +639,20 @@ def _round_of(document: dict[str, Any]) -> tuple[int, list[int]]:
     return len(document["rounds"]) + 1, list(range(first + done, first + size))
 
 
-def _recorded_runs(document: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+def _recorded_runs(
+    document: dict[str, Any], directory: Path
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The runs recorded in `directory` of the round after the last the duel `document`
-    looked at (one never started counts nothing), each as ``duel.json`` lists a run."""
+    looked at (one never started counts nothing), each as ``duel.json`` lists a run; and
+    notes on what is in a run's place but is not its run (left out)."""
     found = []
+    notes = []
     for seed in _round_of(document)[1]:
         for side in SIDES:
             run_dir = directory / run_label(side, seed)
-            if kind_of(run_dir) != "run":
+            if not is_own_run(run_dir):
+                if os.path.lexists(run_dir) and not only_claimed(run_dir):
+                    notes.append(left_out(run_dir, "duel"))
                 continue
             episodes = SummaryBuilder(None)
             run = read_run(run_dir, episodes.add_all)
@@ -659,7 +670,7 @@ def _recorded_runs(document: dict[str, Any], directory: Path) -> list[dict[str, 
                     summary.nonfinite_rewards,
                 )
             )
-    return [run.to_json() for run in found]
+    return [run.to_json() for run in found], notes
 
 
 def _cut_round(document: dict[str, Any], directory: Path) -> str | None:
@@ -672,8 +683,7 @@ def _cut_round(document: dict[str, Any], directory: Path) -> str | None:
     runs = [
         run
         for run in document["runs"]
-        if run["seed"] in seeds
-        and kind_of(directory / run_label(run["side"], run["seed"])) == "run"
+        if run["seed"] in seeds and is_own_run(directory / run_label(run["side"], run["seed"]))
     ]
     if not runs:
         return None

@@ -45,14 +45,14 @@ from gymrun.errors import (
 )
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
-from gymrun.records import json_text
+from gymrun.records import files, json_text
 from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
-from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, kind_of
+from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_claimed
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import read_config, read_run, read_sweep_json
-from gymrun.records.resuming import resumable_part, settings_said
+from gymrun.records.reading import is_own_run, left_out, read_config, read_run, read_sweep_json
+from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -358,8 +358,11 @@ def read_sweep(directory: Path, became: tuple[str, str] | None = None) -> SweepR
         result = SweepResult.from_json(document, directory)
         if document["status"] == "running":  # its points are summarised when it ends
             result.status, said = became or going(directory, "sweep")
-            result.points, result.problems = _recorded_points(document, directory, result.status)
             result.notes.append(said)
+            result.points, result.problems, left = _recorded_points(
+                document, directory, result.status
+            )
+            result.notes += left
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     return result
@@ -394,19 +397,23 @@ def _sweep_json(directory: Path) -> dict[str, Any]:
 
 def _recorded_points(
     document: dict[str, Any], directory: Path, status: str
-) -> tuple[list[PointResult], list[str]]:
+) -> tuple[list[PointResult], list[str], list[str]]:
     """Each point of the sweep `document` describes, from the runs recorded in `directory`
-    (one never started counts nothing), and what in their records is damaged. A point not
-    every seed of which completed is `status`, what became of the sweep."""
+    (one never started counts nothing), what in their records is damaged, and notes on
+    what is in a run's place but is not its run (left out). A point not every seed of
+    which completed is `status`, what became of the sweep."""
     grid = document["sweep"]
     pairs = [(number, seed) for number in range(len(grid["points"])) for seed in grid["seeds"]]
     played: list[list[_PlayedRun]] = [[] for _ in grid["points"]]
     problems: list[str] = []
+    notes: list[str] = []  # what is there in a run's place but is not one (a link, a file)
     for (number, seed), label in zip(
         pairs, _labels(grid["keys"], grid["points"], pairs), strict=True
     ):
         run_dir = directory / label
-        if kind_of(run_dir) != "run":
+        if not is_own_run(run_dir):
+            if os.path.lexists(run_dir) and not only_claimed(run_dir):
+                notes.append(left_out(run_dir, "sweep"))
             continue
         episodes = SummaryBuilder(None)  # the rewards and metrics its point pools
         run = read_run(run_dir, episodes.add_all)
@@ -427,7 +434,7 @@ def _recorded_points(
         _point_result(values, runs, seeds, status)
         for values, runs in zip(grid["points"], played, strict=True)
     ]
-    return points, problems
+    return points, problems, notes
 
 
 def run_sweep(
@@ -595,6 +602,9 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
     """`directory` holds `sweep`, run with the same configs and the same user code (`ours`:
     this process holds its lock)."""
     where = wording().valued("sweep_dir", str(directory), "--resume")
+    problem = files.no_directory(directory)
+    if problem is not None:
+        raise ResumeRefused(f"{where}: {problem}")
     try:
         recorded = read_sweep_json(directory)
     except FileNotFoundError:
@@ -616,6 +626,7 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
                 f"{where}: module {name} is not the version the sweep ran "
                 f"({theirs}, now {code.get(name)})"
             )
+    check_run_dirs((directory / label for label in run_labels(sweep)), where)
 
 
 def _settings_differ(sweep: Sweep, directory: Path, recorded: dict[str, Any]) -> str:

@@ -132,3 +132,21 @@ def test_bad_input_exits_2_with_one_line(
     assert (code, out) == (2, "")
     assert err.startswith(message)
     assert err.count("\n") == 1
+
+
+def test_pilot_runs_are_the_runs_compare_takes(tmp_path: Path) -> None:
+    scores = pilot_runs(tmp_path, range(1, 4))
+    (tmp_path / "never").mkdir()
+    (tmp_path / "never" / ".gymrun.lock").touch()  # killed as it started: nothing recorded
+    first = next(iter(scores))
+    given = [*sorted(str(p) for p in tmp_path.iterdir()), first]  # a glob, and a run twice
+
+    result = gymrun("plan-seeds", *given, "-d", "10", "--json")
+
+    assert result.code == 0, result.stderr
+    assert result.stderr.startswith(
+        f"note: {tmp_path}/never: left out: a run, sweep or duel that never started"
+    )
+    assert f"note: {first}: named twice; compared once\n" in result.stderr
+    [group] = json.loads(result.stdout)["pilot"]["groups"]
+    assert group["runs"] == list(scores)  # each once, and nothing else

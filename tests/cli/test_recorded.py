@@ -314,3 +314,70 @@ def test_a_group_whose_tasks_have_no_reference_scores_gets_no_empty_table(
     assert code == 0
     assert "normalized scores" not in out and "all tasks" not in out
     assert "gymrun-test/Goal-v0 has no reference scores" in err
+
+
+def test_compare_and_plan_seeds_say_which_runs_of_a_sweep_they_left_out(tmp_path: Path) -> None:
+    Path("s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2, 3]}\n"
+    )
+    assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
+    shutil.rmtree("s/seed=1")  # lost
+    shutil.rmtree("s/seed=2")
+    Path("s/seed=2").symlink_to(tmp_path / "s" / "seed=0")  # a link: not followed
+    Path("s/seed=3/config.yaml").unlink()
+
+    said = (
+        "note: s/seed=2: left out: a symbolic link to "
+        f"{tmp_path}/s/seed=0, not followed: the sweep's runs are directories in it\n"
+        "note: s/seed=3: left out: not a run (no config.yaml in it)\n"
+        "note: s/seed=1: left out: sweep.json lists it, but it is gone\n"
+    )
+    compared = gymrun("compare", "s", "--json")
+    assert (compared.code, compared.stderr) == (0, said)
+    assert [run["run_dir"] for run in json.loads(compared.stdout)["runs"]] == ["s/seed=0"]
+    planned = gymrun("plan-seeds", "s", "-d", "10")
+    assert planned.code == 2
+    assert planned.stderr.startswith(said + "error: ")
+
+    Path("s/sweep.json").write_text("{")  # damaged: the runs are still compared, in name order
+    compared = gymrun("compare", "s", "--json")
+    assert compared.code == 0
+    assert compared.stderr.startswith(
+        "note: s/sweep.json: not JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)); its runs are taken from the directories in it, by name\n"
+    )
+
+
+def test_a_sweep_whose_runs_are_all_gone_says_so() -> None:
+    assert gymrun("sweep", SWEEP, "--set", "episodes=2", "-o", "s").code == 0
+    for run in Path("s").iterdir():
+        if run.is_dir():
+            shutil.rmtree(run)
+    result = gymrun("compare", "s")
+    assert (result.code, result.stderr) == (
+        2,
+        "error: s: a sweep with no run left: s/epsilon=0.0-seed=0: left out: sweep.json lists "
+        "it, but it is gone (and 17 more left out)\n",
+    )
+
+
+def test_a_stopped_sweep_does_not_count_a_linked_run_as_its_own(tmp_path: Path) -> None:
+    Path("s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2]}\n"
+    )
+    assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
+    document = json.loads(Path("s/sweep.json").read_text())
+    # as a sweep killed outright leaves it: its points are summarised from its runs on disk
+    Path("s/sweep.json").write_text(json.dumps(document | {"status": "running", "points": []}))
+    shutil.rmtree("s/seed=1")
+    Path("s/seed=1").symlink_to(tmp_path / "s" / "seed=0")  # seed 0's episodes again
+
+    result = gymrun("show", "s", "--json")
+
+    assert result.code == 0
+    [point] = json.loads(result.stdout)["points"]
+    assert point["episodes"] == 4  # seeds 0 and 2, not seed 0 twice
+    assert (
+        f"note: s/seed=1: left out: a symbolic link to {tmp_path}/s/seed=0, not followed: the "
+        "sweep's runs are directories in it\n"
+    ) in gymrun("show", "s").stderr

@@ -1,7 +1,9 @@
 """Reading a recorded run back (``show``, ``compare``): a damaged file is named with its line and
 the rest is still shown; whatever the damage, the only outcomes are output or exit 2."""
 
+import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,3 +204,92 @@ def test_show_tells_a_run_still_recording_from_one_whose_process_is_gone(tmp_pat
         "note: its process is gone: it was killed before it could end "
         "(gymrun run --resume r goes on from its last episode)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("record", "key", "where"),
+    [
+        ("sweep", "status", ""),
+        ("sweep", "points.0.status", "points.0."),
+        ("duel", "status", ""),
+        ("duel", "runs.1.status", "runs.1."),
+    ],
+)
+def test_a_status_gymrun_never_writes_is_named(record: str, key: str, where: str) -> None:
+    if record == "sweep":
+        Path("s.yaml").write_text(
+            "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1]}\n"
+        )
+        made = gymrun("sweep", "s.yaml", "-o", "r")
+    else:
+        made = gymrun(
+            "duel", RANDOM, str(CONFIGS / "cartpole_epsilon.yaml"), "--set", "episodes=2",
+            "--max-seeds", "2", "--round", "2", "-o", "r",
+        )  # fmt: skip
+    assert made.code == 0, made.stderr
+    path = Path("r") / f"{record}.json"
+    document = json.loads(path.read_text())
+    *parents, last = key.split(".")
+    inner = document
+    for part in parents:
+        inner = inner[int(part)] if part.isdigit() else inner[part]
+    inner[last] = "paused"
+    path.write_text(json.dumps(document))
+
+    for command in (["show", "r"], ["show", "r", "--json"]):
+        result = gymrun(*command)
+        assert (result.code, result.stderr) == (
+            2,
+            f"error: r/{record}.json: not a gymrun {record} ({where}status 'paused' is not one "
+            "of running, completed, interrupted, failed)\n",
+        )
+
+
+@pytest.mark.parametrize("status", ["completed", "running"])
+def test_a_last_line_cut_off_is_named_and_left_out(recorded: Path, status: str) -> None:
+    episodes = recorded / "episodes.jsonl"
+    lines = episodes.read_bytes().splitlines(keepends=True)
+    episodes.write_bytes(b"".join(lines[:4]) + lines[4][:30])  # as a crash mid-write leaves it
+    summary = json.loads((recorded / "summary.json").read_text())
+    (recorded / "summary.json").write_text(json.dumps(summary | {"status": status}))
+    gone = subprocess.Popen(["true"])  # the run's process: no more
+    gone.wait(timeout=30)
+    meta = json.loads((recorded / "meta.json").read_text())
+    (recorded / "meta.json").write_text(json.dumps(meta | {"pid": gone.pid}))
+    cut = "run/episodes.jsonl:5: its last line is cut off (30 bytes without their end)"
+
+    result = gymrun("show", "run")
+
+    if status == "completed":  # it ended with 5 episodes on disk: one was lost since
+        assert (result.code, result.stderr) == (
+            2,
+            f"error: {cut}: 4 episodes where the run's summary.json counts 5: episodes were lost\n",
+        )
+    else:  # killed mid-write: its 4 whole episodes are shown, and what was not is said
+        assert result.code == 0
+        assert result.stderr.startswith(f"note: {cut}: left out, not an episode\nnote: its ")
+        assert "killed" in result.stderr
+        assert "│ episodes │ 4 of 5 " in result.stdout
+
+
+def test_a_config_edited_after_the_run_is_not_taken_for_the_one_it_ran(recorded: Path) -> None:
+    config = recorded / "config.yaml"
+    config.write_text(config.read_text().replace("CartPole-v1", "MountainCar-v0"))
+    meta = json.loads((recorded / "meta.json").read_text())
+    said = (
+        "run/config.yaml: not the config the run ran (it was edited since: meta.json keeps "
+        f"the hash of that one, {meta['config_sha256'][:12]}..., and this one hashes to "
+    )
+    for command in (["show", "run"], ["show", "run", "--json"], ["compare", "run"]):
+        result = gymrun(*command)
+        assert result.code == 2, command
+        assert f"\nerror: {said}" in "\n" + result.stderr
+    resumed = gymrun("run", "--resume", "run")
+    assert resumed.code == 2
+    assert resumed.stderr.startswith(f"error: --resume run: {said}")
+    assert resumed.stderr.endswith("...); the run was complete already; nothing was played\n")
+
+    # a record written before meta.json kept the hash is read as it always was
+    del meta["config_sha256"]
+    (recorded / "meta.json").write_text(json.dumps(meta))
+    assert gymrun("show", "run").code == 0

@@ -317,9 +317,11 @@ def test_files_an_agent_reads_are_found_beside_the_config_and_traced_in_meta(
 def test_a_finished_run_whose_episodes_were_lost_is_damaged_not_whole() -> None:
     gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "20", "-o", "run", "-q")
     lines = Path("run/episodes.jsonl").read_text().splitlines(keepends=True)
-    for kept, cut in (([], ""), (lines[:19], lines[19][:10])):  # emptied; its last line cut
+    emptied = "run/episodes.jsonl: 0"
+    cut_off = "run/episodes.jsonl:20: its last line is cut off (10 bytes without their end): 19"
+    for kept, cut, where in (([], "", emptied), (lines[:19], lines[19][:10], cut_off)):
         Path("run/episodes.jsonl").write_text("".join(kept) + cut)
-        said = f"run/episodes.jsonl: {len(kept)} episodes where the run's summary.json counts 20"
+        said = f"{where} episodes where the run's summary.json counts 20"
         for command in ("show", "compare"):
             code, _, err = gymrun(command, "run")
             assert code == 2 and f"error: {said}: episodes were lost" in err

@@ -544,3 +544,88 @@ def test_a_run_with_metrics_resumes_to_the_same_record(tmp_path: Path, metrics: 
     assert summary["metrics"]["is_success"]["missing"] == success.count(None) + success.count(
         "absent"
     )
+
+
+def _tree(directory: Path) -> dict[str, bytes | str]:
+    """Every file under `directory` and every link in it, as they are (links not followed)."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink():
+            found[str(path)] = f"-> {os.readlink(path)}"
+        elif path.is_file():
+            found[str(path)] = path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize("where", ["elsewhere", "itself", "a file"])
+def test_a_sweep_whose_run_is_not_its_own_directory_is_refused_untouched(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "5") + "sweep: {seeds: [0, 1]}\n")
+    assert gymrun("sweep", "s.yaml", "-o", "whole").code == 0
+    shutil.copytree(tmp_path / "whole", tmp_path / "cut")
+    document = json.loads((tmp_path / "cut" / "sweep.json").read_text())
+    (tmp_path / "cut" / "sweep.json").write_text(json.dumps(document | {"status": "interrupted"}))
+    run = tmp_path / "cut" / "seed=1"
+    shutil.rmtree(run)
+    target = {"elsewhere": str(tmp_path / "whole" / "seed=0"), "itself": "seed=1"}.get(where)
+    if target is None:
+        run.write_text("notes\n")
+    else:
+        run.symlink_to(target)
+    before = _tree(tmp_path)
+
+    result = gymrun("sweep", "s.yaml", "--resume", "cut")
+
+    what = "not a directory" if target is None else f"a symbolic link to {target}"
+    assert (result.code, result.stderr) == (
+        2,
+        f"error: --resume cut: seed=1 is {what}, where its run records in a directory of its "
+        "own; it was left as it is and nothing was played (put the run itself there, or "
+        "remove seed=1 to play that run again)\n",
+    )
+    assert _tree(tmp_path) == before  # the link, what it points to, and the sweep's record
+
+
+def test_a_duel_whose_run_links_to_itself_is_refused_untouched(tmp_path: Path) -> None:
+    configs = [str(CONFIGS / "cartpole_random.yaml"), str(CONFIGS / "cartpole_epsilon.yaml")]
+    duel = ["duel", *configs, "--set", "episodes=3", "--max-seeds", "2", "--round", "2"]
+    assert gymrun(*duel, "-o", "d").code == 0
+    shutil.rmtree(tmp_path / "d" / "a-seed=1")
+    (tmp_path / "d" / "a-seed=1").symlink_to("a-seed=1")
+    before = _tree(tmp_path / "d")
+
+    result = gymrun("duel", "--resume", "d")
+
+    assert (result.code, result.stderr) == (
+        2,
+        "error: --resume d: a-seed=1 is a symbolic link to a-seed=1, where its run records in "
+        "a directory of its own; it was left as it is and nothing was played (put the run "
+        "itself there, or remove a-seed=1 to play that run again)\n",
+    )
+    assert _tree(tmp_path / "d") == before
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("gone/deeper", "no such directory"),
+        ("empty", "no sweep.json: not a sweep's directory"),
+        ("mine", "no sweep.json: not a sweep's directory"),
+    ],
+)
+def test_a_sweep_resumed_where_no_sweep_is_says_so_and_touches_nothing(
+    tmp_path: Path, target: str, said: str
+) -> None:
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "2") + "sweep: {seeds: [0]}\n")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    before = _tree(tmp_path)
+
+    result = gymrun("sweep", "s.yaml", "--resume", target)
+
+    # not "never started ... it can be removed", nor an offer of --force it never typed
+    assert (result.code, result.stderr) == (2, f"error: --resume {target}: {said}\n")
+    assert _tree(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine", "s.yaml"]

@@ -72,10 +72,13 @@ def plan_seeds(
             f"gymrun plan-seeds needs {exc.name}, which is not installed: {hint}"
         ) from exc
     from gymrun.cli.recorded import damaged
-    from gymrun.records.reading import read_run, recorded_runs
+    from gymrun.records.reading import compared_runs, read_run
 
     with json_stdout(as_json) as documents:
-        runs = [read_run(run) for directory in run_dirs for run in recorded_runs(directory)]
+        directories, left_out = compared_runs(run_dirs)  # the runs compare would compare
+        runs = [read_run(run) for run in directories]
+        for note in left_out:
+            console(stderr=True).print(f"note: {note}")
         damaged([problem for run in runs for problem in run.problems])
         rewards = [(str(r.directory), r.summary.count, r.summary.nonfinite_rewards) for r in runs]
         partly = partly_scored(rewards)  # said before the plan, which may refuse them

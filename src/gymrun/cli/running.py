@@ -511,7 +511,7 @@ def sweep(
     from gymrun.cli.run_tables import sweep_grid_table, sweep_table
     from gymrun.pipeline.playing import Progress
     from gymrun.records.directory import record_dir
-    from gymrun.sweep import load_sweep, run_sweep
+    from gymrun.sweep import check_resumable, load_sweep, run_sweep
 
     with json_stdout(as_json) as documents:
         if config_path is None:
@@ -544,6 +544,8 @@ def sweep(
                 console().print(sweep_grid_table(grid))
             return
         err = console(stderr=True)
+        if resume is not None:  # before claiming it: a folder without a sweep is told as it is
+            check_resumable(grid, resume)
         output = resume or output
         with record_dir(
             grid.name,

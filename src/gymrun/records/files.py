@@ -182,7 +182,8 @@ class Lines:
     Iterating gives lists of lines (each with its newline) in order. What follows the last
     newline, a line the writing process never finished (a crash may leave it as NUL bytes,
     of any length), is not given: `whole` is where it starts, the bytes of the file that
-    are whole lines. A line longer than `limit` that does end is a `RecordError`.
+    are whole lines, and `unfinished` its length, once every line was given. A line longer
+    than `limit` that does end is a `RecordError`.
 
     From `start` (a `Position` of an earlier read of the same file), only the lines written
     since are read; if the file is no longer what was read up to there, `Moved` is raised
@@ -199,6 +200,7 @@ class Lines:
         self.count = 0 if start is None else start.count  # lines given so far
         self._opened = False
         self._tail = b"" if start is None else start.tail
+        self.unfinished = 0  # bytes after the last newline, which no line of them ends
 
     def position(self) -> Position | None:
         """Where the lines given so far end (None before the file was opened)."""
@@ -234,6 +236,7 @@ class Lines:
                 yield lines
                 skipping = len(rest) > self.limit
                 rest = b"" if skipping else rest
+            self.unfinished = file.tell() - self.whole
 
     def _go_on(self, file: BinaryIO) -> None:
         start = self.start

@@ -3,11 +3,12 @@
 A run directory holds ``config.yaml`` (the resolved config: running it again repeats the run),
 ``episodes.jsonl`` (one line per finished episode, written as it finishes), ``summary.json``
 (with ``status``: running, completed, interrupted or failed), ``meta.json`` (versions,
-platform, command line, git commit, the hashes of the user's modules), ``reward.png`` when
-matplotlib is installed, ``videos/``, ``code/`` (a copy of the user's modules it imported),
-and ``.gymrun.lock`` (see `gymrun.records.directory`). A sweep's directory holds
-``sweep.json``, ``sweep.png`` and a run directory per (point, seed); a duel's holds
-``duel.json`` and a run directory per side and seed (``a-seed=0``, ``b-seed=0``).
+platform, command line, git commit, the hashes of the user's modules and of
+``config.yaml``), ``reward.png`` when matplotlib is installed, ``videos/``, ``code/`` (a
+copy of the user's modules it imported), and ``.gymrun.lock`` (see
+`gymrun.records.directory`). A sweep's directory holds ``sweep.json``, ``sweep.png`` and a
+run directory per (point, seed); a duel's holds ``duel.json`` and a run directory per side
+and seed (``a-seed=0``, ``b-seed=0``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
 import subprocess
@@ -47,3 +48,10 @@ def _git_state(cwd: str | None = None) -> dict[str, Any] | None:
     except (OSError, subprocess.SubprocessError):
         return None  # not a checkout, or no git
     return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def config_sha256(text: str) -> str:
+    """The hash of a run's ``config.yaml`` as written, which ``meta.json`` keeps: a config
+    edited since (another environment, say) is then not taken for the one its episodes
+    were played with."""
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -39,10 +39,12 @@ from gymrun.records.layout import (
     META_FILE,
     SUMMARY_FILE,
     SWEEP_FILE,
+    SWEEP_RUN,
     VIDEO_DIR,
     kind_of,
 )
 from gymrun.records.liveness import became, going, unstarted
+from gymrun.records.metadata import config_sha256
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -98,20 +100,65 @@ def find_run(directory: Path) -> Path:
     return max(runs, key=_time_order)
 
 
-def recorded_runs(directory: Path) -> list[Path]:
+def recorded_runs(directory: Path) -> tuple[list[Path], list[str]]:
     """The run `directory` names (see `find_run`), or every run of the sweep or duel it
     names: a sweep's in the order of its grid, a duel's A's then B's, by seed (by their
-    directories' names when ``sweep.json`` or ``duel.json`` cannot be read)."""
+    directories' names when ``sweep.json`` or ``duel.json`` cannot be read); and notes on
+    what was left out: a run there that is not one (a symbolic link, which is not
+    followed, a file, a directory without its config), a run the record lists that is
+    gone, a damaged ``sweep.json`` or ``duel.json``."""
     found = find_run(directory)
     kind = "run" if dataset_dir(found) is not None else kind_of(found)
     if kind == "run":
-        return [found]
-    runs = [d for d in _subdirectories(found) if kind_of(d) == "run"]
+        return [found], []
+    kind = kind or "sweep"  # it was one a moment ago, in find_run
+    notes: list[str] = []
+    try:
+        names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+    except FileNotFoundError:
+        names = []  # a sweep killed before it wrote sweep.json: its runs are all there is
+    except (GymrunError, OSError) as exc:
+        names = []
+        notes.append(f"{exc}; its runs are taken from the directories in it, by name")
+    runs = []
+    for entry in sorted(os.scandir(found), key=lambda entry: entry.name):
+        path = Path(entry.path)
+        if is_own_run(path):
+            runs.append(path)
+        elif SWEEP_RUN.fullmatch(entry.name) or entry.name in names:
+            notes.append(left_out(path, kind))
+    notes += [
+        f"{found / name}: left out: {kind}.json lists it, but it is gone"
+        for name in names
+        if not os.path.lexists(found / name)
+    ]
     if not runs:
-        raise RecordError(f"{found}: a {kind} with no runs recorded yet")
-    names = _duel_run_names(found) if kind == "duel" else _sweep_run_names(found)
+        more = f" (and {len(notes) - 1} more left out)" if len(notes) > 1 else ""
+        said = f"no run left: {notes[0]}{more}" if notes else "no runs recorded yet"
+        raise RecordError(f"{found}: a {kind} with {said}")
     order = {name: i for i, name in enumerate(names)}
-    return sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+    ordered = sorted(runs, key=lambda run: (order.get(run.name, len(order)), run.name))
+    return ordered, notes
+
+
+def is_own_run(path: Path) -> bool:
+    """Whether `path` is a run's own directory, what a sweep or a duel counts as one of its
+    runs: a run there, not a symbolic link to one (its episodes are another record's)."""
+    return not path.is_symlink() and kind_of(path) == "run"
+
+
+def left_out(path: Path, kind: str) -> str:
+    """Why `path`, named as a run of a sweep or duel (`kind`), is left out of it: a note."""
+    if path.is_symlink():
+        why = (
+            f"a symbolic link to {os.readlink(path)}, not followed: the {kind}'s runs are "
+            "directories in it"
+        )
+    elif not path.is_dir():
+        why = "not a directory"
+    else:
+        why = unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
+    return f"{path}: left out: {why}"
 
 
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -131,7 +178,9 @@ def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
         unended = _unended(found)
         if unended is not None:  # its runs are compared as far as they went
             notes.append(f"{found}: {unended}")
-        for run in recorded_runs(found):
+        found_runs, left_out = recorded_runs(found)
+        notes += left_out
+        for run in found_runs:
             key = run.resolve() if dataset_dir(run) is None else run
             if key in runs:
                 same = "" if run == runs[key] else f" (as {runs[key]})"
@@ -163,25 +212,17 @@ def _subdirectories(directory: Path) -> list[Path]:
 
 
 def _sweep_run_names(directory: Path) -> list[str]:
-    """The sweep's runs in grid order, as sweep.json lists them; none when it is missing or
-    damaged."""
-    with contextlib.suppress(GymrunError, OSError):
-        return [
-            Path(run["run_dir"]).name
-            for point in read_sweep_json(directory)["points"]
-            for run in point["runs"]
-        ]
-    return []
+    """The sweep's runs in grid order, as sweep.json lists them."""
+    points = read_sweep_json(directory)["points"]
+    runs = [run for point in points for run in point["runs"]]
+    return [Path(run["run_dir"]).name for run in runs if run["run_dir"]]
 
 
 def _duel_run_names(directory: Path) -> list[str]:
-    """The duel's runs, A's then B's, each by seed, as duel.json lists them; none when it
-    is missing or damaged."""
-    with contextlib.suppress(GymrunError, OSError):
-        runs = read_duel_json(directory)["runs"]
-        ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
-        return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
-    return []
+    """The duel's runs, A's then B's, each by seed, as duel.json lists them."""
+    runs = read_duel_json(directory)["runs"]
+    ordered = sorted(runs, key=lambda run: (run["side"], run["seed"]))
+    return [Path(run["run_dir"]).name for run in ordered if run["run_dir"]]
 
 
 def is_recorded(directory: Path) -> bool:
@@ -258,6 +299,9 @@ def read_run(
             stored.get(key) for key in ("error", "started_at", "ended_at")
         )
     run.meta, run.meta_problem, run.meta_text = _meta(directory, run.problems)
+    edited = config_edited(directory, config_text, run.meta)
+    if edited is not None:
+        run.problems.append(edited)
     kept = stored_summary(stored) if kept_summary and stored is not None else None
     try:
         lines, builder = _episodes(
@@ -271,10 +315,15 @@ def read_run(
     # found damaged is told as it is, and what follows it was not read).
     counted = None if stored is None else stored.get("count")
     ended = run.status != "running" and not run.problems
+    cut = (
+        f"{directory / EPISODES_FILE}:{lines.count + 1}: its last line is cut off "
+        f"({lines.unfinished:,} bytes without their end)"
+    )
     if ended and type(counted) is int and lines.count < counted:
         run.problems.append(
-            f"{directory / EPISODES_FILE}: {lines.count} episodes where the run's "
-            f"{SUMMARY_FILE} counts {counted}: episodes were lost"
+            (f"{cut}: " if lines.unfinished else f"{directory / EPISODES_FILE}: ")
+            + f"{lines.count} episodes where the run's {SUMMARY_FILE} counts {counted}: "
+            "episodes were lost"
         )
     if kept is not None and kept.count == lines.count and not run.problems:
         run.summary, run.summary_kept = kept, True
@@ -285,6 +334,8 @@ def read_run(
     if builder is not None and position is not None and not run.problems:
         run.go_on = GoOn(position, config_text, builder, run.intervals_forgone)
     run.became = became(run.status, run.has_summary, run.meta, directory)
+    if lines.unfinished and not run.problems and run.became != "running":
+        run.notes.append(f"{cut}: left out, not an episode")  # its process died mid-write
     if run.became == "running":
         run.notes.append("the run is still going")
     elif run.became == "killed":
@@ -551,12 +602,17 @@ def _summary_problem(stored: Any) -> str | None:
         if key in stored and not _is(stored[key], kinds):
             return f"{key} is {_kind(stored[key])}"
     if stored.get("status") not in STATUSES:
-        return f"status {stored.get('status')!r} is not one of {', '.join(STATUSES)}"
+        return _status_problem(stored.get("status"))
     for key in _STATISTICS:
         value = stored.get(key)
         if not (value is None or _is(value, _NUMBER) or value in _NONFINITE):
             return f"{key} is {_kind(value)}"
     return _metrics_problem(stored.get("metrics", {}))
+
+
+def _status_problem(status: Any) -> str:
+    """What is wrong with a record's status: gymrun writes only `STATUSES`."""
+    return f"status {status!r} is not one of {', '.join(STATUSES)}"
 
 
 def _metrics_problem(metrics: Any) -> str | None:
@@ -585,6 +641,7 @@ _META_FIELDS: dict[str, tuple[type, ...]] = {
     "agent": (dict, type(None)),
     "code": (dict,),
     "resumed": (list,),
+    "config_sha256": (str,),
 }
 
 
@@ -628,6 +685,20 @@ def _meta_problem(meta: Any) -> str | None:
     if isinstance(git, dict) and not _is(git.get("commit"), (str, type(None))):
         return "git.commit is not a string"
     return None
+
+
+def config_edited(directory: Path, text: str, meta: dict[str, Any] | None) -> str | None:
+    """What is wrong with a run's ``config.yaml`` (its `text`) that is not the one the run
+    wrote (`meta`, its ``meta.json``, keeps the hash of that one), or None. Its episodes were
+    played with the other: read with this one, they would be told as another run's."""
+    recorded = None if meta is None else meta.get("config_sha256")
+    if recorded is None or recorded == config_sha256(text):
+        return None
+    return (
+        f"{directory / CONFIG_FILE}: not the config the run ran (it was edited since: "
+        f"{META_FILE} keeps the hash of that one, {recorded[:12]}..., and this one hashes "
+        f"to {config_sha256(text)[:12]}...)"
+    )
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -689,6 +760,12 @@ class EpisodeLines:
     @property
     def whole(self) -> int:
         return self._lines.whole
+
+    @property
+    def unfinished(self) -> int:
+        """The bytes of a last line never finished (its process died mid-write), once every
+        episode was read: not an episode, and left out."""
+        return self._lines.unfinished
 
     def position(self) -> files.Position | None:
         """Where the episodes read so far end, for a later read to go on from (see
@@ -867,8 +944,8 @@ def _sweep_problem(document: Any) -> str | None:
         return "sweep.keys is not a list of strings"
     if not isinstance(sweep.get("seeds"), list):
         return "sweep.seeds is not a list"
-    if not isinstance(document.get("status"), str):
-        return "status is not a string"
+    if document.get("status") not in STATUSES:
+        return _status_problem(document.get("status"))
     code = document.get("code", {})
     if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
         return "code is not a mapping of module names to hashes"
@@ -902,6 +979,8 @@ def _point_problem(point: Any) -> str | None:
             return f" has no {key}"
         if not _is(point[key], kinds):
             return f".{key} is {_kind(point[key])}"
+    if point["status"] not in STATUSES:
+        return f".{_status_problem(point['status'])}"
     if not _is(point.get("verdict"), (str, type(None))):  # both added later: may be missing
         return f".verdict is {_kind(point['verdict'])}"
     if not _is(point.get("solved_seeds"), (int, type(None))):
@@ -983,6 +1062,8 @@ def _duel_problem(document: Any) -> str | None:
     problem = problem or _fields_problem(document["duel"], _SETTINGS_FIELDS, "duel.")
     if problem is not None:
         return problem
+    if document["status"] not in STATUSES:
+        return _status_problem(document["status"])
     if document["decision"] not in ("A", "B", "none", None):
         return f"decision {document['decision']!r} is not A, B or none"
     for side in ("a", "b"):
@@ -999,8 +1080,11 @@ def _duel_problem(document: Any) -> str | None:
             problem = _fields_problem(row, fields, f"{name}.{number}.")
             if problem is not None:
                 return problem
-    if any(run["side"] not in ("A", "B") for run in document["runs"]):
-        return "a run's side is not A or B"
+    for number, run in enumerate(document["runs"]):
+        if run["side"] not in ("A", "B"):
+            return f"runs.{number}.side {run['side']!r} is not A or B"
+        if run["status"] not in STATUSES:
+            return f"runs.{number}.{_status_problem(run['status'])}"
     code = document.get("code", {})
     if not (isinstance(code, dict) and all(isinstance(v, str) for v in code.values())):
         return "code is not a mapping of module names to hashes"

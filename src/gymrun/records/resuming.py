@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,13 @@ from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import files, json_text
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.liveness import unstarted
-from gymrun.records.reading import EpisodeLines, read_config, read_meta, read_summary_fields
+from gymrun.records.reading import (
+    EpisodeLines,
+    config_edited,
+    read_config,
+    read_meta,
+    read_summary_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     try:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
+        edited = config_edited(directory, read_config(directory)[0], meta)
+        if edited is not None:
+            raise RecordError(edited)
     except RecordError as exc:
         ended = _completed(directory)
         said = (
@@ -121,6 +131,26 @@ def resumable_part(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
     if part.complete and part.count == plan.episodes:
         return part
     return None if why_not_continued(plan) is not None else part
+
+
+def check_run_dirs(run_dirs: Iterable[Path], where: str) -> None:
+    """Refused (`ResumeRefused`) when one of `run_dirs`, where a sweep's or duel's runs
+    record, is there but is not a directory of its own: a symbolic link (to a run elsewhere,
+    or to itself) or a file. Resuming keeps a run it can go on from and replaces one it
+    cannot; through a link, either would write into another record, so a link is neither
+    followed nor removed, and nothing is played."""
+    for run_dir in run_dirs:
+        if run_dir.is_symlink():
+            what = f"a symbolic link to {os.readlink(run_dir)}"
+        elif os.path.lexists(run_dir) and not run_dir.is_dir():
+            what = "not a directory"
+        else:
+            continue
+        raise ResumeRefused(
+            f"{where}: {run_dir.name} is {what}, where its run records in a directory of "
+            "its own; it was left as it is and nothing was played (put the run itself there, "
+            f"or remove {run_dir.name} to play that run again)"
+        )
 
 
 def _episodes(directory: Path, plan: RunPlan, where: str) -> tuple[list[EpisodeBatch], int, int]:

@@ -31,7 +31,7 @@ from gymrun.records.layout import (
     run_title,
 )
 from gymrun.records.lines import write_episode_lines
-from gymrun.records.metadata import run_metadata
+from gymrun.records.metadata import config_sha256, run_metadata
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_episodes
 from gymrun.records.resuming import Recorded
@@ -186,8 +186,10 @@ class RunRecorder:
         try:
             if resumed is None:
                 self._claim.clear_previous()
+                text = dump_yaml(config)  # read back as it was
                 with (self.directory / CONFIG_FILE).open("x", encoding="utf-8") as saved:
-                    saved.write(dump_yaml(config))  # read back as it was
+                    saved.write(text)
+                meta["config_sha256"] = config_sha256(text)
                 write_code(self.directory, code)
             else:  # the first run's metadata stays; each resumption adds when, where and how
                 resumption = {key: meta[key] for key in ("command", "cwd", "pid", "host")}
