@@ -174,6 +174,7 @@ def run(
     Examples:
 
         gymrun run CartPole-v1
+        gymrun run Acrobot-v1
         gymrun run CartPole-v1 -a constant --set agent.action=0
         gymrun run CartPole-v1 -W TimeLimit --set wrappers.0.max_episode_steps=50
         gymrun run configs/cartpole_random.yaml

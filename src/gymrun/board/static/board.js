@@ -617,7 +617,8 @@ function follow() {
     }
     board.live = live;
     const removed = document.querySelector("main .gone") !== null;
-    if (live.there === false && !removed) gone();
+    // gone: said, and not asked for again (a request of the page would only find it missing)
+    if (live.there === false) { if (!removed) gone(); version = live.version; return true; }
     if (live.there === true && removed) { version = live.version; await refresh(); return true; }  // back again
     if (version === null || live.version === version) { version = live.version; return true; }
     const oldest = live.changes.length ? live.changes[0][0] : live.version;
