@@ -22,7 +22,7 @@ from tests.support.cli import gymrun
 from tests.support.dask_cluster import Cluster
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
-from tests.support.processes import default_signals, finished, start_gymrun
+from tests.support.processes import default_signals, finished, signalled, start_gymrun
 
 WriteConfig = Callable[..., Path]
 EPSILON_SWEEP = CONFIGS / "cartpole_epsilon_sweep.yaml"
@@ -279,20 +279,14 @@ def test_a_stopped_sweeps_point_is_judged_on_the_windows_its_played_run_has(
     config = tmp_path / "long.yaml"
     config.write_text("env: CartPole-v1\nagent: random\nepisodes: 400000\nsweep: {replicates: 3}\n")
     process = start_gymrun("sweep", str(config), "-o", "s", cwd=tmp_path)
-    try:
-        first = tmp_path / "s" / "seed=0" / "episodes.jsonl"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (
-            first.exists() and len(first.read_text().splitlines()) > 200
-        ):
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
-        code, _, err = finished(process)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+    first = tmp_path / "s" / "seed=0" / "episodes.jsonl"
+    code, _, err = signalled(
+        process,
+        lambda: first.exists() and len(first.read_text().splitlines()) > 200,
+        signal.SIGINT,
+        within=120,
+        every=0.1,
+    )
     assert code == 130, err
     [point] = json.loads((tmp_path / "s" / "sweep.json").read_text())["points"]
     played = [run for run in point["runs"] if run["summary"]["count"]]

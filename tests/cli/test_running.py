@@ -1,10 +1,8 @@
 """Every command as a user types it, through Typer's runner (bugs fail the test, not exit 1)."""
 
 import json
-import os
 import re
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
@@ -16,7 +14,7 @@ import pytest
 from gymrun.errors import ExitStatus
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
-from tests.support.processes import finished, start_gymrun
+from tests.support.processes import signalled, start_gymrun
 
 CARTPOLE_RANDOM = str(CONFIGS / "cartpole_random.yaml")
 
@@ -198,18 +196,14 @@ def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> Non
         "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-o", "run",
         "--expect", "mean >= 100", "--junit", str(report), cwd=tmp_path,
     )  # fmt: skip
-    try:
-        episodes = tmp_path / "run" / "episodes.jsonl"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (episodes.exists() and episodes.stat().st_size):
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        code, _, err = finished(process)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    code, _, err = signalled(
+        process,
+        lambda: episodes.exists() and episodes.stat().st_size > 0,
+        signal.SIGTERM,
+        within=120,
+        every=0.1,
+    )
     assert code == 143, err
     [error] = ElementTree.parse(report).getroot().findall("testsuite/testcase/error")
     finished_episodes = len(episodes.read_text().splitlines())
