@@ -110,6 +110,25 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
 
 
 @pytest.mark.parametrize(
+    ("key", "told"),
+    [
+        ("env_kwargs", "an environment's keywords go under env: {id: ID, kwargs: {...}}"),
+        ("n_envs", "a vector run is vector: {num_envs: N}"),
+        ("seeds", "several seeds are a sweep: sweep: {seeds: [...]}"),
+        ("n_eval_episodes", "the number of episodes is episodes: N"),
+        ("policy", "what acts is agent: (a name, or {name: sb3, path: FILE} for a trained model)"),
+    ],
+)
+def test_a_key_of_another_tool_says_where_gymrun_takes_it(
+    write_config: WriteConfig, key: str, told: str
+) -> None:
+    # rl-zoo3's and SB3's names: a near miss of gymrun's own (n_envs to env, seeds to seed)
+    # would point the wrong way
+    path = write_config(f"env: CartPole-v1\n{key}: 3\n")
+    assert problems(path) == [f"{path}:2 {key}: unknown key; {told}"]
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (

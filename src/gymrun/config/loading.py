@@ -267,7 +267,7 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
                 f"expected {section_form(context['class_name'])}, not {_given(error['input'])}"
             )
         elif error["type"] == "extra_forbidden":
-            message = "unknown key" + did_you_mean(str(loc[-1]), _known_keys(data, loc[:-1]))
+            message = "unknown key" + _where_it_goes(loc, _known_keys(data, loc[:-1]))
         elif error["type"] == "missing":
             message = "required key is missing"
         if error["type"] == "missing" and places.origin(loc) is not None:
@@ -334,6 +334,46 @@ def _clean_loc(loc: tuple[str | int, ...]) -> Loc:
     if loc[:1] == ("wrappers",) and len(loc) > 2:
         return (*loc[:2], *loc[3:])
     return loc
+
+
+# Top-level keys of other tools' configs (rl-zoo3's hyperparameters, SB3's evaluation, a
+# hand loop's names) and where gymrun takes what they mean: a near miss of one of gymrun's
+# own keys would point elsewhere (n_envs to env, seeds to seed).
+_ELSEWHERE = {
+    "env_kwargs": "an environment's keywords go under env: {id: ID, kwargs: {...}}",
+    "kwargs": "an environment's keywords go under env: {id: ID, kwargs: {...}}",
+    "env_id": "the environment is env: ID",
+    "id": "the environment is env: ID",
+    "max_episode_steps": "give max_steps, or env: {id: ID, max_episode_steps: N}",
+    "n_envs": "a vector run is vector: {num_envs: N}",
+    "num_envs": "a vector run is vector: {num_envs: N}",
+    "n_episodes": "the number of episodes is episodes: N",
+    "num_episodes": "the number of episodes is episodes: N",
+    "n_eval_episodes": "the number of episodes is episodes: N",
+    "seeds": "several seeds are a sweep: sweep: {seeds: [...]}",
+    "policy": "what acts is agent: (a name, or {name: sb3, path: FILE} for a trained model)",
+    "model": "what acts is agent: (a name, or {name: sb3, path: FILE} for a trained model)",
+    "algo": "a trained model is agent: {name: sb3, path: FILE, algo: NAME}",
+    "video": "videos are record: {video: true}",
+    "record_video": "videos are record: {video: true}",
+    "render_mode": "videos are record: {video: true}; other render modes go under env: "
+    "{id: ID, kwargs: {render_mode: ...}}",
+}
+
+
+def _where_it_goes(loc: Loc, known: list[str]) -> str:
+    """A did-you-mean suffix for unknown key `loc`: for a top-level key of another tool,
+    where gymrun takes it; else a near miss of a `known` key.
+
+    >>> _where_it_goes(("env_kwargs",), ["env", "episodes"])
+    "; an environment's keywords go under env: {id: ID, kwargs: {...}}"
+    >>> _where_it_goes(("episods",), ["env", "episodes"])
+    "; did you mean 'episodes'?"
+    """
+    key = str(loc[-1])
+    if len(loc) == 1 and key in _ELSEWHERE:
+        return f"; {_ELSEWHERE[key]}"
+    return did_you_mean(key, known)
 
 
 def _known_keys(data: dict[str, Any], parent: Loc) -> list[str]:
