@@ -19,6 +19,22 @@ from tests.support.processes import signalled, start_gymrun
 CARTPOLE_RANDOM = str(CONFIGS / "cartpole_random.yaml")
 
 
+def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
+    one = gymrun("run", CARTPOLE_RANDOM, "--episodes", "1", "--no-record")
+    assert one.code == 0, one.stderr
+    assert re.search(r"195: reached in 0 of 1 episode +│", one.stdout)
+    assert "< 195 over 1 episode (under 100)" in one.stdout
+    config = tmp_path / "one.yaml"
+    config.write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 1\nsweep:\n  seeds: [3]\n"
+        "  agent.name: [random]\n"
+    )
+    dry = gymrun("sweep", str(config), "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert "one: 1 point x 1 seed = 1 run" in dry.stdout
+    assert gymrun("validate", str(config)).stdout.count("1 episode,") == 1
+
+
 def test_run_prints_episode_table_and_summary() -> None:
     short = gymrun("run", CARTPOLE_RANDOM, "--episodes", "5", "--no-record")
     assert short.code == 0, short.stderr

@@ -20,7 +20,7 @@ WriteConfig = Callable[..., Path]
         (
             "env: CartPole-v1\nsweep:\n"
             + "".join(f"  k{i}: [{','.join('1' * 10)}]\n" for i in range(10)),
-            "the grid has 10,000,000,000 runs (" + " x ".join(["10"] * 10) + " points x 1 seeds)",
+            "the grid has 10,000,000,000 runs (" + " x ".join(["10"] * 10) + " points x 1 seed)",
         ),
         (
             "env: CartPole-v1\nsweep: {episodes: [1], replicates: 1000000000}\n",

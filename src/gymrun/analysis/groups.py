@@ -316,7 +316,9 @@ def partly_scored(runs: Sequence[tuple[str, int, int]], shown: int = 5) -> str |
     partly = [(name, count, bad) for name, count, bad in runs if 0 < bad < count]
     if not partly:
         return None
-    named = ", ".join(f"{name} ({bad} of {count} episodes)" for name, count, bad in partly[:shown])
+    named = ", ".join(
+        f"{name} ({bad} of {counted(count, 'episode')})" for name, count, bad in partly[:shown]
+    )
     more = f", and {len(partly) - shown} more" if len(partly) > shown else ""
     their = "its" if len(partly) == 1 else "their"
     return (

@@ -22,6 +22,7 @@ from gymrun.core import scores
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult, episode_metrics
 from gymrun.core.summary import SOLVE_WINDOW, Summary
 from gymrun.errors import GymrunError
+from gymrun.numbers import counted
 from gymrun.records.curve import MAX_POINTS, Curve, RewardCurve
 from gymrun.records.reading import GoOn, read_run, videos
 
@@ -370,7 +371,7 @@ def _read(
     notes = list(stored.notes)
     if summary.nonfinite_rewards:
         notes.append(
-            f"{summary.nonfinite_rewards} episodes had a NaN or infinite reward; "
+            f"{counted(summary.nonfinite_rewards, 'episode')} had a NaN or infinite reward; "
             "the numbers leave them out"
         )
     if stored.intervals_forgone:

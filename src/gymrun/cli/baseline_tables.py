@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gymrun.cli.fitted import FittedTable
+from gymrun.numbers import counted
 
 _STYLES = {"reached on average": "green", "not reached on average": "red"}
 
@@ -27,7 +28,7 @@ def baselines_table(document: dict[str, Any]) -> Table:
     from gymrun.numbers import figure
 
     title = (
-        f"Baselines: {document['episodes']} episodes each, seed {document['seed']}; "
+        f"Baselines: {counted(document['episodes'], 'episode')} each, seed {document['seed']}; "
         "the mean over all episodes against the threshold: within noise when its 95% "
         "interval holds it"
     )

@@ -172,7 +172,7 @@ def validate(config_path: ConfigPath) -> None:
     wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
     console().print(
         f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
-        f"agent: {config.agent.name}, {config.episodes} episodes{grid}"
+        f"agent: {config.agent.name}, {counted(config.episodes, 'episode')}{grid}"
     )
     for note in notes:
         console(stderr=True).print(f"note: {note}")

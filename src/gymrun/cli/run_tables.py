@@ -161,8 +161,8 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
         table.add_row(
             Text("non-finite", "red"),
             Text(
-                f"{summary.nonfinite_rewards} of {count} episodes had a NaN or infinite reward; "
-                "the reward numbers above leave them out",
+                f"{summary.nonfinite_rewards} of {counted(count, 'episode')} had a NaN or "
+                "infinite reward; the reward numbers above leave them out",
                 "red",
             ),
         )
@@ -171,7 +171,8 @@ def summary_table(summary: Summary, config: dict[str, Any], status: str = "compl
     else:
         table.add_row(
             "boundary",
-            f"{figure(summary.reward_boundary)}: reached in {summary.reached} of {count} episodes",
+            f"{figure(summary.reward_boundary)}: reached in {summary.reached} "
+            f"of {counted(count, 'episode')}",
         )
         table.add_row("verdict", _verdict(summary))
     if status != "completed":
@@ -239,9 +240,10 @@ def metric_spread(metric: MetricSummary) -> str:
     """
     if metric.mean is None:
         return f"no episode had a value ({metric.missing} without it)"
-    text = f"{interval(metric.mean, metric.low, metric.high)} over {metric.episodes} episodes"
+    shown = interval(metric.mean, metric.low, metric.high)
+    text = f"{shown} over {counted(metric.episodes, 'episode')}"
     if metric.missing:
-        text += f"; {metric.missing} episodes without it left out"
+        text += f"; {counted(metric.missing, 'episode')} without it left out"
     return text
 
 
@@ -304,7 +306,7 @@ def _verdict(summary: Summary) -> Text:
         )
     else:
         detail = (
-            f"mean {shown} {relation} {figure(bound)} over {summary.count} episodes "
+            f"mean {shown} {relation} {figure(bound)} over {counted(summary.count, 'episode')} "
             f"(under {SOLVE_WINDOW})"
         )
     if summary.episodes_before_solve is not None:
@@ -319,8 +321,8 @@ def _verdict(summary: Summary) -> Text:
 def sweep_grid_table(sweep: Sweep) -> Table:
     """``gymrun sweep --dry-run``: every point of the grid, with its seeds."""
     table = FittedTable(
-        title=f"{sweep.name}: {len(sweep.points)} points x {len(sweep.seeds)} seeds "
-        f"= {len(sweep.runs)} runs",
+        title=f"{sweep.name}: {counted(len(sweep.points), 'point')} x "
+        f"{counted(len(sweep.seeds), 'seed')} = {counted(len(sweep.runs), 'run')}",
         title_justify="left",
     )
     table.add_column("point", justify="right", no_wrap=True)
@@ -346,8 +348,8 @@ def sweep_table(result: SweepResult) -> Table:
     against different reward boundaries, each point's is shown."""
     keys = result.sweep.keys
     table = FittedTable(
-        title=f"{result.sweep.name}: {len(result.points)} points, "
-        f"{len(result.sweep.seeds)} seed(s) each, {result.executor} executor",
+        title=f"{result.sweep.name}: {counted(len(result.points), 'point')}, "
+        f"{counted(len(result.sweep.seeds), 'seed')} each, {result.executor} executor",
         title_justify="left",
     )
     for key in keys:

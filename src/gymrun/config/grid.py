@@ -11,6 +11,7 @@ from typing import Any
 from gymrun.config.places import Places
 from gymrun.config.yaml_source import Document
 from gymrun.errors import ConfigError, Problem
+from gymrun.numbers import counted
 
 MAX_RUNS = 100_000  # runs (points x seeds) in one sweep
 SEEDS = 2**64  # seeds are below this, as numpy's generators take them
@@ -63,7 +64,7 @@ def read_grid(document: Document, places: Places | None = None) -> Grid:
     if runs > MAX_RUNS:
         shape = " x ".join(str(len(values)) for values in grid.values())
         message = (
-            f"the grid has {runs:,} runs ({shape} points x {len(seeds)} seeds); "
+            f"the grid has {runs:,} runs ({shape} points x {counted(len(seeds), 'seed')}); "
             f"a sweep has at most {MAX_RUNS:,}"
         )
         raise ConfigError([places.problem(("sweep",), message)])

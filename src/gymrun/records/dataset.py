@@ -31,6 +31,7 @@ from gymrun.core.episodes import EpisodeBatch, EpisodeResult
 from gymrun.core.plan import RunPlan
 from gymrun.core.transitions import Transitions
 from gymrun.errors import NotInstalledError, RecordError, ResumeRefused, UsageError
+from gymrun.numbers import counted
 from gymrun.version import __version__
 
 PREFIX = "minari:"  # names a dataset by its ID where a path is expected
@@ -173,9 +174,9 @@ class DatasetWriter:
         _put_in_place(partial, target.path, replace=target.replace)
         self._storage = self._partial = None
         held = (
-            f"{self.count} episodes"
+            counted(self.count, "episode")
             if status == "completed"
-            else (f"the {self.count} episodes that finished")
+            else f"the {counted(self.count, 'episode')} that finished"
         )
         return [f"dataset {target.dataset_id} written: {held}, in {target.path}"]
 

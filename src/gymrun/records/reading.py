@@ -29,6 +29,7 @@ from gymrun.config.yaml_source import parse_yaml
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult, MetricColumn
 from gymrun.core.summary import Summary, SummaryBuilder
 from gymrun.errors import ConfigError, GymrunError, RecordError
+from gymrun.numbers import counted
 from gymrun.records import files
 from gymrun.records.dataset import PREFIX as DATASET_PREFIX
 from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
@@ -313,16 +314,17 @@ def read_run(
         )
     # A run that ended counted its episodes on disk: fewer there now were lost (a line
     # found damaged is told as it is, and what follows it was not read).
-    counted = None if stored is None else stored.get("count")
+    in_summary = None if stored is None else stored.get("count")
     ended = run.status != "running" and not run.problems
     cut = (
         f"{directory / EPISODES_FILE}:{lines.count + 1}: its last line is cut off "
         f"({lines.unfinished:,} bytes without their end)"
     )
-    if ended and type(counted) is int and lines.count < counted:
+    if ended and type(in_summary) is int and lines.count < in_summary:
         run.problems.append(
             (f"{cut}: " if lines.unfinished else f"{directory / EPISODES_FILE}: ")
-            + f"{lines.count} episodes where the run's {SUMMARY_FILE} counts {counted}: "
+            + f"{counted(lines.count, 'episode')} where the run's {SUMMARY_FILE} counts "
+            f"{in_summary}: "
             "episodes were lost"
         )
     if kept is not None and kept.count == lines.count and not run.problems:
