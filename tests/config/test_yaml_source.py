@@ -27,6 +27,19 @@ def test_malformed_yaml_names_file_and_line() -> None:
     assert message.startswith("bad.yaml:2: invalid YAML:")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("env: CartPole-v1\n\tagent: random\n", "t.yaml:2: invalid YAML: a tab at column 1"),
+        ("wrappers:\n  - name: a\n  \tx: 1\n", "t.yaml:3: invalid YAML: a tab at column 3"),
+    ],
+)
+def test_a_tab_in_the_indentation_is_named(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_yaml(text, "t.yaml")
+    assert messages(exc) == [f"{expected}: YAML indents with spaces, never tabs"]
+
+
 def test_alias_bomb_is_rejected_without_expanding() -> None:
     levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):

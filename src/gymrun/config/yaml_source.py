@@ -285,6 +285,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
     if exc.problem and exc.problem.startswith("could not determine a constructor for the tag"):
         tag = exc.problem.rsplit(" ", 1)[-1]
         what = f"tag {tag} is not allowed (configs are plain YAML; tags are never executed)"
+    elif exc.problem and "'\\t'" in exc.problem and mark is not None:
+        what = f"a tab at column {mark.column + 1}: YAML indents with spaces, never tabs"
     return Problem(source, "", f"invalid YAML: {what}", line)
 
 
