@@ -35,6 +35,18 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
     assert gymrun("validate", str(config)).stdout.count("1 episode,") == 1
 
 
+def test_a_video_of_a_vector_run_names_the_option_that_made_it_one(tmp_path: Path) -> None:
+    config = tmp_path / "video.yaml"
+    config.write_text("env: CartPole-v1\nagent: random\nrecord:\n  video: true\n")
+    result = gymrun("run", str(config), "--num-envs", "2", "-o", str(tmp_path / "run"))
+    assert result.code == 2
+    assert result.stderr == (
+        f"error: {config}:4 record.video: video is recorded in single-env runs; "
+        "remove vector / --num-envs, or record.video\n"
+    )
+    assert not (tmp_path / "run").exists()
+
+
 def test_run_prints_episode_table_and_summary() -> None:
     short = gymrun("run", CARTPOLE_RANDOM, "--episodes", "5", "--no-record")
     assert short.code == 0, short.stderr

@@ -641,7 +641,8 @@ class ExperimentConfig(_Section):
         if self.vector is None:
             return self
         if self.record.video:
-            message = "video is recorded in single-env runs; remove vector or record.video"
+            vector = f"vector / {wording().either('num_envs', '--num-envs')}"
+            message = f"video is recorded in single-env runs; remove {vector}, or record.video"
             raise PydanticCustomError("vector_video", message, {"loc": ["record", "video"]})
         spec = find_spec(self.env.id)
         if self.vector.mode == "vector_entry_point" and spec.vector_entry_point is None:
