@@ -47,6 +47,21 @@ def test_a_video_of_a_vector_run_names_the_option_that_made_it_one(tmp_path: Pat
     assert not (tmp_path / "run").exists()
 
 
+def test_a_wrapper_without_vector_form_says_which_vector_mode_takes_it() -> None:
+    args = ["CartPole-v1", "-W", "TimeAwareObservation", "--num-envs", "2", "-n", "4"]
+    refused = gymrun("run", *args, "--no-record")
+    assert refused.code == 2
+    assert refused.stderr == (
+        "error: --wrapper TimeAwareObservation wrappers.0.name: wrapper 'TimeAwareObservation' "
+        "has no vector form (gymnasium.wrappers.vector has none), which an environment's own "
+        "vector implementation needs: remove it, run without vector / --num-envs, or give "
+        "--set vector.mode=sync (each sub-environment wrapped as one env)\n"
+    )
+    taken = gymrun("run", *args, "--no-record", "--set", "vector.mode=sync")  # as it says
+    assert taken.code == 0, taken.stderr
+    assert "│ episodes │ 4 " in taken.stdout
+
+
 def test_run_prints_episode_table_and_summary() -> None:
     short = gymrun("run", CARTPOLE_RANDOM, "--episodes", "5", "--no-record")
     assert short.code == 0, short.stderr

@@ -100,8 +100,8 @@ def resolve_vector_wrapper(name: str) -> type[gym.vector.VectorWrapper]:
     if isinstance(vector_form, type) and issubclass(vector_form, gym.vector.VectorWrapper):
         return vector_form
     raise WrapperError(
-        f"wrapper '{name}' has no vector form (gymnasium.wrappers.vector has none); "
-        "remove it or run without vector"
+        f"wrapper '{name}' has no vector form (gymnasium.wrappers.vector has none), which "
+        "an environment's own vector implementation needs"
     )
 
 

@@ -662,8 +662,15 @@ class ExperimentConfig(_Section):
             try:
                 resolve_vector_wrapper(wrapper.name)
             except GymrunError as exc:
+                # sync and async wrap each sub-environment as a single env is wrapped
+                vector = f"vector / {wording().either('num_envs', '--num-envs')}"
+                sync = wording().either("vector.mode: sync", "--set vector.mode=sync")
                 loc = ["wrappers", index, "name"]
-                raise PydanticCustomError("no_vector_form", str(exc), {"loc": loc}) from None
+                message = (
+                    f"{exc}: remove it, run without {vector}, or give {sync} (each "
+                    "sub-environment wrapped as one env)"
+                )
+                raise PydanticCustomError("no_vector_form", message, {"loc": loc}) from None
         return self
 
     @model_validator(mode="after")
