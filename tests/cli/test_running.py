@@ -62,6 +62,19 @@ def test_a_wrapper_without_vector_form_says_which_vector_mode_takes_it() -> None
     assert "│ episodes │ 4 " in taken.stdout
 
 
+def test_a_wrapper_keyword_missing_from_the_command_line_says_how_to_give_it() -> None:
+    refused = gymrun("run", "CartPole-v1", "-W", "TimeLimit", "-n", "1", "--no-record")
+    assert refused.code == 2
+    assert refused.stderr == (
+        "error: --wrapper TimeLimit wrappers.0: TimeLimit needs 'max_episode_steps' "
+        "(add --set wrappers.0.max_episode_steps=VALUE)\n"
+    )
+    args = ["-W", "TimeLimit", "--set", "wrappers.0.max_episode_steps=3"]
+    taken = gymrun("run", "CartPole-v1", *args, "-n", "1", "--no-record")  # as it says
+    assert taken.code == 0, taken.stderr
+    assert "│ steps    │ 3 on average" in taken.stdout
+
+
 def test_run_prints_episode_table_and_summary() -> None:
     short = gymrun("run", CARTPOLE_RANDOM, "--episodes", "5", "--no-record")
     assert short.code == 0, short.stderr

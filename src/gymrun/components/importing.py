@@ -134,10 +134,12 @@ def load_target(target: str) -> Any:
 
 @dataclass(frozen=True)
 class KeywordProblem:
-    """Why a call's keywords do not fit its signature; `key` is the offending one, if any."""
+    """Why a call's keywords do not fit its signature; `key` is the offending one, if any,
+    and `missing` the keywords it needs and was not given."""
 
     key: str | None
     message: str
+    missing: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.message
@@ -186,7 +188,8 @@ def keyword_problem(
         and p.name not in kwargs
     ]
     if missing:
-        return KeywordProblem(None, f"{name} needs {', '.join(repr(m) for m in missing)}")
+        message = f"{name} needs {', '.join(repr(m) for m in missing)}"
+        return KeywordProblem(None, message, tuple(missing))
     return None
 
 

@@ -272,6 +272,8 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
             message = "required key is missing"
         if error["type"] == "missing" and places.origin(loc) is not None:
             message += f" ({wording().to_set(dotted(loc))})"  # given beside the file
+        elif context.get("missing") and places.origin(loc) is not None:  # -W NAME, say
+            message += f" ({wording().to_set(dotted((*loc, context['missing'][0])))})"
         problems.append(places.problem(loc, message))
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 

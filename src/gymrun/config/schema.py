@@ -152,7 +152,8 @@ class WrapperConfig(BaseModel):
         problem = keyword_problem(cls, self.model_extra or {}, supplied=("env",))
         problem = problem or value_problem(cls, self.model_extra or {})
         if problem:
-            raise PydanticCustomError("bad_keyword", problem.message, {"key": problem.key})
+            context = {"key": problem.key, "missing": list(problem.missing)}
+            raise PydanticCustomError("bad_keyword", problem.message, context)
         for key in path_keywords(self.model_extra or {}):
             outside = outside_problem(key, (self.model_extra or {})[key])
             if outside:
