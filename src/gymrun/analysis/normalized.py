@@ -98,9 +98,16 @@ class NormalizedComparison:
     resamples: int
 
     @property
+    def aggregated_groups(self) -> list[TaskGroup]:
+        """The groups with a task that has reference scores: those with an aggregate to
+        show. A group none of whose tasks has them has nothing but dashes to show, and is
+        named by `notes` instead (the terminal and the board both show these only)."""
+        return [group for group in self.groups if group.tasks]
+
+    @property
     def aggregated(self) -> bool:
         """Whether some group has a task with reference scores: its intervals were drawn."""
-        return any(group.tasks for group in self.groups)
+        return bool(self.aggregated_groups)
 
     @property
     def bootstrap(self) -> str:
