@@ -228,6 +228,11 @@ def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
         raise ConfigError(problems)
 
 
+# What a point's 95% interval is over (the table says so under it: the intervals of groups
+# compared, `gymrun compare`'s, are over runs, one score a run, under the same heading).
+POINT_INTERVAL = "over the point's episodes (its seeds' pooled)"
+
+
 @dataclass
 class PointResult:
     """One row of a sweep's table: a point of the grid over all its seeds."""

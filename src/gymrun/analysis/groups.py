@@ -37,6 +37,9 @@ from gymrun.records.reading import StoredRun
 # see `vector_episodes`).
 UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
 REWARD = "reward"  # the score of a run by default: its mean episode reward
+# What a group's 95% intervals are over (a sweep's table has intervals over episodes under
+# the same heading: see `gymrun.sweep.POINT_INTERVAL`).
+GROUP_INTERVAL = "over the group's runs (one score a run)"
 # Groups whose every pair gets P(X > Y) with a bootstrap interval: the best by IQM (the
 # pairs grow as its square). Every other pair's value is a count over its runs' scores,
 # which the board's page makes from compare.json.
@@ -277,8 +280,8 @@ class Comparison:
             "statistics": {
                 "run_score": f"{self.score_label} of a completed run",
                 "iqm": "scipy.stats.trim_mean(run scores, 0.25)",
-                "interval": f"stratified percentile bootstrap, {scores.GROUP_RESAMPLES} "
-                f"resamples, seed {scores.SEED}, 95%",
+                "interval": f"stratified percentile bootstrap {GROUP_INTERVAL}, "
+                f"{scores.GROUP_RESAMPLES} resamples, seed {scores.SEED}, 95%",
                 "improvement_and_profile_interval": "percentile bootstrap, "
                 f"{scores.PAIR_RESAMPLES} resamples, seed {scores.SEED}, 95%",
                 "improvement": "P(a run of the row's group scores higher than one of the "
