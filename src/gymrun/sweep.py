@@ -32,7 +32,7 @@ from gymrun.config.yaml_source import Document, dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
-from gymrun.core.statistics import bootstrap_ci
+from gymrun.core.statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ci
 from gymrun.core.summary import Summary, SummaryBuilder, verdict_of_seeds
 from gymrun.errors import (
     ConfigError,
@@ -307,6 +307,9 @@ class SweepResult:
             "best": self.best,
             "bests": self.bests,
             "points": [p.to_json() for p in self.points],
+            "interval": f"each point's ci95 (and its metrics' low, high): percentile bootstrap "
+            f"of the mean {POINT_INTERVAL}, {BOOTSTRAP_RESAMPLES} resamples, seed "
+            f"{BOOTSTRAP_SEED}, 95%",
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
             "error": self.error,
             "config_sha256": self.sweep.sha256,

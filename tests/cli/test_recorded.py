@@ -69,6 +69,11 @@ def test_a_sweeps_table_and_a_comparison_of_its_points_say_what_their_intervals_
     code, compared, _ = gymrun("compare", "s")
     assert code == 0
     assert over_runs in lines(compared) and over_episodes not in compared
+    said = json.loads(gymrun("show", "s", "--json")[1])["interval"]
+    assert said.startswith(
+        "each point's ci95 (and its metrics' low, high): percentile "
+        "bootstrap of the mean over the point's episodes (its seeds' pooled)"
+    )
     [groups] = json.loads(gymrun("compare", "s", "--json")[1])["groups"]
     assert groups["statistics"]["interval"].startswith(
         "stratified percentile bootstrap over the group's runs (one score a run), "
