@@ -111,7 +111,7 @@ def main() -> None:
 def print_comparison(compare: dict[str, Any]) -> None:
     """The two epsilon groups, as the scoreboard guide shows them."""
     wanted = [g for g in compare["groups"] if g["label"].startswith("cartpole-epsilon:")]
-    print(f"{'group':<43}{'runs':>4}  {'IQM [95% CI]':<23}mean [95% CI]")
+    print(f"{'group':<43}{'runs':>4}  {'IQM [95% CI over runs]':<23}mean [95% CI over runs]")
     for g in wanted:
         iqm, mean = interval(g["iqm"]), interval(g["mean"])
         print(f"{g['label']:<43}{len(g['scored_runs']):>4}  {iqm:<23}{mean}")

@@ -415,7 +415,7 @@ def test_each_point_has_the_success_rate_of_its_episodes(write_config: WriteConf
         assert all(f" {text} │" in table for text in shown)
     build_board(Path("rec"), Path("site"))
     page = Path("site/sweeps/s/index.html").read_text()
-    assert "success [95% CI]</th>" in page
+    assert "success [95% CI over episodes]</th>" in page
     assert all(f'<td class="num nowrap">{text}</td>' in page for text in shown)
 
 

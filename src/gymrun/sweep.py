@@ -32,7 +32,7 @@ from gymrun.config.yaml_source import Document, dump_yaml, parse_yaml, read_yaml
 from gymrun.core.experiment import trial_build
 from gymrun.core.plan import RunPlan
 from gymrun.core.signals import InterruptGuard
-from gymrun.core.statistics import bootstrap_ci
+from gymrun.core.statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ci
 from gymrun.core.summary import Summary, SummaryBuilder, verdict_of_seeds
 from gymrun.errors import (
     ConfigError,
@@ -228,6 +228,11 @@ def _check_buildable(runs: Sequence[SweepRun], source: str) -> None:
         raise ConfigError(problems)
 
 
+# What a point's 95% interval is over (the table says so under it: the intervals of groups
+# compared, `gymrun compare`'s, are over runs, one score a run, under the same heading).
+POINT_INTERVAL = "over the point's episodes (its seeds' pooled)"
+
+
 @dataclass
 class PointResult:
     """One row of a sweep's table: a point of the grid over all its seeds."""
@@ -302,6 +307,9 @@ class SweepResult:
             "best": self.best,
             "bests": self.bests,
             "points": [p.to_json() for p in self.points],
+            "interval": f"each point's ci95 (and its metrics' low, high): percentile bootstrap "
+            f"of the mean {POINT_INTERVAL}, {BOOTSTRAP_RESAMPLES} resamples, seed "
+            f"{BOOTSTRAP_SEED}, 95%",
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
             "error": self.error,
             "config_sha256": self.sweep.sha256,

@@ -4,6 +4,7 @@ runs that differ in what they measure never share a group."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from gymrun.analysis.groups import Member, compare, group_key, score_name, scored_runs
 from gymrun.errors import UnknownNameError
 from gymrun.records.reading import read_run
+from tests.support.board_runs import episode_rewards
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 
@@ -28,10 +30,16 @@ def test_runs_that_differ_by_seed_or_recording_share_a_group() -> None:
     same = [
         base | {"seed": 2},
         base | {"record": {"video": True}},
-        base | {"vector": {"num_envs": 4}},
+        base | {"vector": {"num_envs": 4, "mode": "sync"}},
+        base | {"vector": {"num_envs": 2, "mode": "async"}},
         base | {"sweep": {"seeds": [1, 2]}},
     ]
     assert {group_key(c) for c in same} == {group_key(base)}
+    # CartPole-v1's own vector implementation (its default mode) is seeded once per run
+    own = [base | {"vector": {"num_envs": n, "mode": m}} for n, m in [(4, None), (2, None)]]
+    named = {"num_envs": 4, "mode": "vector_entry_point"}
+    assert group_key(own[0]) == group_key(base | {"vector": named})
+    assert len({group_key(c) for c in [base, *own]}) == 3
     assert group_key(base | {"episodes": 50}) != group_key(base)
     assert group_key(base, {"sha256": "a"}) != group_key(base, {"sha256": "b"})
 
@@ -84,10 +92,62 @@ def test_groups_that_differ_in_a_list_are_labelled_by_the_whole_list() -> None:
     ]
     [comparison] = compare(members)
     assert sorted(g.label for g in comparison.groups) == [
-        "eps: agent.actions=[0, 1], wrappers.0.name=null, wrappers.0.x=null",
+        "eps: agent.actions=[0, 1]",
         "eps: agent.actions=[0, 1], wrappers.0.name=w, wrappers.0.x=1",
         "eps: agent.actions=[0, 1], wrappers.0.name=w, wrappers.0.x=2",
-        "eps: agent.actions=[0], wrappers.0.name=null, wrappers.0.x=null",
+        "eps: agent.actions=[0]",
+    ]
+
+
+def recorded(base: Path, name: str, seed: int, *args: str) -> str:
+    """A run of 4 random CartPole-v1 episodes recorded in `base`/`name`."""
+    run = str(base / name)
+    code, _, err = gymrun("run", "CartPole-v1", "-n", "4", "--seed", str(seed), "-o", run, *args)
+    assert code == 0, err
+    return run
+
+
+def compared_groups(*runs: str) -> dict[str, list[str]]:
+    """``gymrun compare RUNS --json``'s groups: each one's label, to its scored runs' names."""
+    code, out, err = gymrun("compare", *runs, "--json")
+    assert code == 0, err
+    [comparison] = json.loads(out)["groups"]
+    return {g["label"]: [Path(r).name for r in g["scored_runs"]] for g in comparison["groups"]}
+
+
+def test_a_vector_run_shares_a_group_only_with_runs_that_play_its_episodes(
+    tmp_path: Path,
+) -> None:
+    """sync and async reset each sub-environment with its episode's seed: their episodes are
+    the single env's, whatever num_envs. CartPole-v1's own vector implementation (its
+    default mode) is seeded once per run: other episodes, other again for another
+    num_envs. Such a run never stands for a serial run's seed."""
+    serial = [recorded(tmp_path, "s1", 1), recorded(tmp_path, "s2", 2)]
+    sync = recorded(tmp_path, "sync1", 1, "--num-envs", "3", "--set", "vector.mode=sync")
+    own3 = recorded(tmp_path, "own3", 1, "--num-envs", "3")
+    own2 = recorded(tmp_path, "own2", 1, "--num-envs", "2")
+    assert episode_rewards(Path(sync)) == episode_rewards(Path(serial[0]))
+    assert episode_rewards(Path(own3)) != episode_rewards(Path(serial[0]))
+    assert episode_rewards(Path(own2)) != episode_rewards(Path(own3))
+
+    assert compared_groups(serial[0], own3, serial[1]) == {
+        "CartPole-v1": ["s1", "s2"],
+        "CartPole-v1: vector.mode=vector_entry_point, vector.num_envs=3": ["own3"],
+    }
+    groups = compared_groups(*serial, sync, own3, own2)
+    assert groups["CartPole-v1"] == ["s2", "sync1"]  # sync1 plays s1's episodes: newest counts
+    assert groups["CartPole-v1: vector.mode=vector_entry_point, vector.num_envs=2"] == ["own2"]
+    assert len(groups) == 3
+
+
+def test_a_group_label_names_only_what_its_config_sets(tmp_path: Path) -> None:
+    plain = recorded(tmp_path, "plain", 1)
+    kwarg = recorded(tmp_path, "kwarg", 1, "--set", "env.kwargs.sutton_barto_reward=true")
+    limited = recorded(tmp_path, "limited", 1, "--set", "max_steps=10")
+    assert sorted(compared_groups(plain, kwarg, limited)) == [
+        "CartPole-v1",
+        "CartPole-v1: env.kwargs.sutton_barto_reward=True",
+        "CartPole-v1: max_steps=10",
     ]
 
 

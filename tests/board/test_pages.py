@@ -376,6 +376,34 @@ def test_no_page_scrolls_sideways(browser: BrowserContext, every_kind: Path) -> 
     visit.close()
 
 
+def test_the_index_lists_only_groups_across_tasks_it_could_aggregate(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    """A group whose tasks have no reference scores has no row of dashes: the note under
+    the table names it, as gymrun compare's does."""
+    for env in ("CartPole-v1", "MountainCar-v0"):
+        gymrun_in(tmp_path, "run", env, "-n", "3", "-q")
+    for env in ("gymrun-test/Fake-v0", "gymrun-test/Goal-v0"):
+        config = tmp_path / f"{env.split('/')[1]}.yaml"
+        config.write_text(
+            f"imports: [tests.support.goal_env]\nenv: {env}\n"
+            "agent: {name: constant, action: 0}\nepisodes: 3\n"
+        )
+        gymrun_in(tmp_path, "run", str(config), "-q")
+    build_board(tmp_path / "recordings", tmp_path / "site")
+    visit = Visit(browser, tmp_path / "site" / "index.html")
+    rows = visit.texts("table.across-tasks tbody td:first-child")
+    assert rows == ["random"]
+    notes = visit.texts("#across-tasks p.note")
+    assert notes == [
+        f"{env} has no reference scores: left out of the normalized scores of constant "
+        "(tasks with them: gymrun baselines)"
+        for env in ("gymrun-test/Fake-v0", "gymrun-test/Goal-v0")
+    ]
+    assert visit.errors == []
+    visit.close()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`gymrun board --serve` on an empty recordings directory: its address, and the

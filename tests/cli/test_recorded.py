@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gymrun.board.build import build_board
 from gymrun.numbers import interval
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -46,6 +47,44 @@ def test_compare_on_a_sweep_compares_its_points() -> None:
     labels = {group["label"]: len(group["runs"]) for group in groups["groups"]}
     assert len(labels) == 6 and set(labels.values()) == {3}  # a group per point, 3 seeds each
     assert "cartpole-epsilon-sweep: wrappers.0.epsilon=0.25" in labels
+
+
+def lines(out: str) -> list[str]:
+    return [line.rstrip() for line in out.splitlines()]
+
+
+def test_a_sweeps_table_and_a_comparison_of_its_points_say_what_their_intervals_are_over(
+    tmp_path: Path,
+) -> None:
+    """The same heading, "mean [95% CI]", over two kinds of resample: a sweep's point pools
+    its seeds' episodes, a group in a comparison has one score a run. Each table says which
+    under it, as do the JSON and the board's pages."""
+    assert gymrun("sweep", SWEEP, "--set", "episodes=4", "--set", "sweep.seeds=[0, 1]",
+                  "-o", "s")[0] == 0  # fmt: skip
+    over_episodes = "95% CI: bootstrap over the point's episodes (its seeds' pooled)"
+    over_runs = "95% CI: bootstrap over the group's runs (one score a run)"
+    code, shown, _ = gymrun("show", "s")
+    assert code == 0
+    assert over_episodes in lines(shown) and over_runs not in shown
+    code, compared, _ = gymrun("compare", "s")
+    assert code == 0
+    assert over_runs in lines(compared) and over_episodes not in compared
+    said = json.loads(gymrun("show", "s", "--json")[1])["interval"]
+    assert said.startswith(
+        "each point's ci95 (and its metrics' low, high): percentile "
+        "bootstrap of the mean over the point's episodes (its seeds' pooled)"
+    )
+    [groups] = json.loads(gymrun("compare", "s", "--json")[1])["groups"]
+    assert groups["statistics"]["interval"].startswith(
+        "stratified percentile bootstrap over the group's runs (one score a run), "
+    )
+    build_board(Path("s"), tmp_path / "site")
+    sweep_page = (tmp_path / "site" / "sweeps" / "index.html").read_text()  # the root: s
+    assert ">mean reward [95% CI over episodes]</th>" in sweep_page
+    assert ">IQM across seeds [95% CI over runs]</th>" in sweep_page
+    compare_page = (tmp_path / "site" / "envs" / "CartPole-v1" / "compare.html").read_text()
+    assert ">IQM [95% CI over runs]</th>" in compare_page
+    assert ">mean [95% CI over runs]</th>" in compare_page
 
 
 def test_a_sweep_stopped_before_its_sweep_json_says_so() -> None:

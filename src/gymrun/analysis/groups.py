@@ -1,10 +1,14 @@
 """Runs grouped by config (the same experiment with several seeds), and groups compared.
 
 Two runs belong to one group when their resolved configs agree on everything but the seed,
-what was recorded (``record``), how episodes were batched (``vector``) and the ``sweep``
-section, and their agents reported the same provenance (a trained agent's weights, say).
-Runs of one config and seed repeat each other exactly, so a group counts each seed once:
-its newest completed run. Only completed runs are scored; an unfinished run's mean is over
+what was recorded (``record``), the ``sweep`` section and how episodes were batched
+(``vector``, when its backend resets each sub-environment with its episode's own seed: such
+a run plays the single-env run's episodes, whatever its ``num_envs``), and their agents
+reported the same provenance (a trained agent's weights, say). Runs of one config and seed
+repeat each other exactly, so a group counts each seed once: its newest completed run. An
+env's own vector implementation (``vector.mode: vector_entry_point``) is seeded once per run
+and plays other episodes, other again for another ``num_envs``: its runs are a group of
+their own. Only completed runs are scored; an unfinished run's mean is over
 fewer episodes than its config asks for. A run's score is its mean episode reward, or the
 mean of a metric it recorded (`score_name`: ``gymrun compare --score success``).
 """
@@ -19,6 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gymrun.components.catalog import registered_spec
+from gymrun.components.vector_backends import BACKENDS, vector_backend
 from gymrun.config.wording import wording
 from gymrun.core import scores
 from gymrun.core.metrics import SUCCESS, SUCCESS_ALIAS, metric_named
@@ -27,9 +33,13 @@ from gymrun.errors import UnknownNameError, did_you_mean
 from gymrun.numbers import counted
 from gymrun.records.reading import StoredRun
 
-# Keys that do not change what an experiment measures.
+# Keys that do not change what an experiment measures (``vector`` but for what of it does:
+# see `vector_episodes`).
 UNGROUPED_KEYS = ("seed", "record", "vector", "sweep")
 REWARD = "reward"  # the score of a run by default: its mean episode reward
+# What a group's 95% intervals are over (a sweep's table has intervals over episodes under
+# the same heading: see `gymrun.sweep.POINT_INTERVAL`).
+GROUP_INTERVAL = "over the group's runs (one score a run)"
 # Groups whose every pair gets P(X > Y) with a bootstrap interval: the best by IQM (the
 # pairs grow as its square). Every other pair's value is a count over its runs' scores,
 # which the board's page makes from compare.json.
@@ -81,7 +91,39 @@ def experiment(config: dict[str, Any], provenance: Any = None) -> dict[str, Any]
     {'env': {'id': 'CartPole-v1'}}
     """
     kept = {k: v for k, v in config.items() if k not in UNGROUPED_KEYS}
+    vector = vector_episodes(config)
+    if vector is not None:
+        kept["vector"] = vector
     return kept if provenance is None else kept | {"provenance": provenance}
+
+
+def vector_episodes(config: dict[str, Any]) -> dict[str, Any] | None:
+    """What of a run's ``vector`` section makes its episodes other than a single-env run's
+    of the same seed: None when nothing does (no vector env, or a backend that resets each
+    sub-environment with its episode's own seed); else the backend, seeded once per run, and
+    its ``num_envs``, which changes the episodes too. A mode left to its default is the
+    environment's (`vector_backend`); where its spec is not registered here, which it is
+    cannot be told, and the run is kept apart.
+
+    >>> cartpole = {"env": {"id": "CartPole-v1"}}
+    >>> vector_episodes(cartpole | {"vector": {"num_envs": 4, "mode": "async"}}) is None
+    True
+    >>> vector_episodes(cartpole | {"vector": {"num_envs": 4, "mode": None}})
+    {'mode': 'vector_entry_point', 'num_envs': 4}
+    """
+    vector = config.get("vector")
+    if not isinstance(vector, dict):
+        return None
+    mode = vector.get("mode")
+    if mode is None:
+        env = config.get("env")
+        spec = registered_spec(str(env.get("id"))) if isinstance(env, dict) else None
+        mode = None if spec is None else vector_backend(None, spec).name
+    backend = BACKENDS.get(mode) if isinstance(mode, str) else None
+    if backend is not None and backend.seeds_each_episode:
+        return None
+    told = {"mode": mode, "num_envs": vector.get("num_envs")}
+    return {k: v for k, v in told.items() if v is not None}
 
 
 def group_key(config: dict[str, Any], provenance: Any = None) -> str:
@@ -91,19 +133,30 @@ def group_key(config: dict[str, Any], provenance: Any = None) -> str:
     >>> group_key(a) == group_key(a | {"seed": 2}), group_key(a) == group_key(a | {"episodes": 5})
     (True, False)
     """
-    text = json.dumps(experiment(config, provenance), sort_keys=True, default=str)
+    return digest(experiment(config, provenance))
+
+
+def digest(settings: dict[str, Any]) -> str:
+    """A short name for `settings` (an experiment, or part of one)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted paths (as ``--set`` and sweeps write them) to the leaves of `value`; a list of
-    plain values is a leaf (``agent.actions=[0, 1]`` and ``[0]`` differ as lists, not in an
-    item one of them lacks).
+    """Dotted paths (as ``--set`` and sweeps write them) to the leaves of `value` that set
+    something; a list of plain values is a leaf (``agent.actions=[0, 1]`` and ``[0]``
+    differ as lists, not in an item one of them lacks). What is unset has no path: a
+    ``None`` (a resolved config's unset ``max_steps``, say) and an empty section
+    (``env.kwargs: {}``, ``wrappers: []``).
 
     >>> flatten({"wrappers": [{"name": "epsilon_random", "epsilon": 0.5}], "actions": [0, 1]})
     {'wrappers.0.name': 'epsilon_random', 'wrappers.0.epsilon': 0.5, 'actions': [0, 1]}
+    >>> flatten({"env": {"id": "CartPole-v1", "kwargs": {}}, "max_steps": None, "wrappers": []})
+    {'env.id': 'CartPole-v1'}
     """
-    if isinstance(value, dict) and value:
+    if value is None or (isinstance(value, dict | list) and not value):
+        return {}
+    if isinstance(value, dict):
         items: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
         items = enumerate(value)
@@ -116,11 +169,15 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
-    """A label for each experiment: its name and, where several share that name, the
-    settings in which they differ (``cartpole-epsilon: wrappers.0.epsilon=0.25``).
+    """A label for each experiment: its name and, where several share that name, what each
+    sets of the settings in which they differ (``cartpole-epsilon: wrappers.0.epsilon=0.25``;
+    a setting one of them leaves unset is not named in its label).
 
     >>> labels([{"name": "a", "episodes": 10}, {"name": "a", "episodes": 20}, {"name": "b"}])
     ['a: episodes=10', 'a: episodes=20', 'b']
+    >>> labels([{"name": "a", "env": {"kwargs": {"sutton_barto_reward": True}}},
+    ...         {"name": "a", "env": {"kwargs": {}}, "max_steps": None}])
+    ['a: env.kwargs.sutton_barto_reward=True', 'a']
     """
     names = [str(e.get("name") or "experiment") for e in experiments]
     flats = [flatten(e) for e in experiments]
@@ -130,20 +187,22 @@ def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
     differs: dict[str, list[str]] = {}  # the keys in which each name's experiments differ
     for name, namesakes in by_name.items():
         keys = list(dict.fromkeys(k for f in namesakes for k in f))
-        differs[name] = [k for k in keys if len({_text(f.get(k)) for f in namesakes}) > 1]
+        differs[name] = [k for k in keys if len({_text(f, k) for f in namesakes}) > 1]
     found = []
     for number, (name, flat) in enumerate(zip(names, flats, strict=True)):
-        differing = differs[name]
-        shown = [f"{k}={_text(flat.get(k))}" for k in differing if not k.startswith("provenance")]
+        differing = [k for k in differs[name] if k in flat]
+        shown = [f"{k}={_text(flat, k)}" for k in differing if not k.startswith("provenance")]
         if any(k.startswith("provenance") for k in differing):
             shown.append(f"agent {group_key(experiments[number])[:6]}")
         found.append(f"{name}: {', '.join(shown)}" if shown else name)
     return found
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return "null"
+def _text(flat: dict[str, Any], key: str) -> str | None:
+    """The value `flat` sets at `key` as a label shows it (None: it sets none)."""
+    if key not in flat:
+        return None
+    value = flat[key]
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
@@ -221,8 +280,8 @@ class Comparison:
             "statistics": {
                 "run_score": f"{self.score_label} of a completed run",
                 "iqm": "scipy.stats.trim_mean(run scores, 0.25)",
-                "interval": f"stratified percentile bootstrap, {scores.GROUP_RESAMPLES} "
-                f"resamples, seed {scores.SEED}, 95%",
+                "interval": f"stratified percentile bootstrap {GROUP_INTERVAL}, "
+                f"{scores.GROUP_RESAMPLES} resamples, seed {scores.SEED}, 95%",
                 "improvement_and_profile_interval": "percentile bootstrap, "
                 f"{scores.PAIR_RESAMPLES} resamples, seed {scores.SEED}, 95%",
                 "improvement": "P(a run of the row's group scores higher than one of the "

@@ -5,7 +5,8 @@ stratified bootstrap intervals (`gymrun.core.scores.aggregates`).
 
 Runs of several tasks belong to one group when their configs agree on everything but the
 task (``env``, its ``reward_boundary``, the config's ``name``) and what does not change a
-measurement (seed, ``record``, ``vector``, ``sweep``): the same agent and wrappers. Each
+measurement (seed, ``record``, ``sweep``, a ``vector`` that plays the single env's
+episodes): the same agent and wrappers. Each
 task counts its completed runs, one per seed, as `gymrun.analysis.groups` does.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gymrun.analysis.groups import Member, experiment, group_key, labels, scored_runs
+from gymrun.analysis.groups import Member, digest, experiment, labels, scored_runs
 from gymrun.components.reference import NORMALIZED, ReferenceScores, shipped_references
 from gymrun.core import scores
 from gymrun.core.scores import AGGREGATES, Estimate
@@ -97,9 +98,16 @@ class NormalizedComparison:
     resamples: int
 
     @property
+    def aggregated_groups(self) -> list[TaskGroup]:
+        """The groups with a task that has reference scores: those with an aggregate to
+        show. A group none of whose tasks has them has nothing but dashes to show, and is
+        named by `notes` instead (the terminal and the board both show these only)."""
+        return [group for group in self.groups if group.tasks]
+
+    @property
     def aggregated(self) -> bool:
         """Whether some group has a task with reference scores: its intervals were drawn."""
-        return any(group.tasks for group in self.groups)
+        return bool(self.aggregated_groups)
 
     @property
     def bootstrap(self) -> str:
@@ -137,7 +145,7 @@ def task_key(config: dict[str, Any], provenance: Any = None) -> str:
     >>> task_key(a) == task_key(b), task_key(a) == task_key(a | {"episodes": 5})
     (True, False)
     """
-    return group_key(_across_tasks(config), provenance)
+    return digest(_across_tasks(experiment(config, provenance)))
 
 
 def _across_tasks(config: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from gymrun.board.site import json_bytes
 from gymrun.errors import RecordError
 
 FILE = ".board.db"
-FORMAT = 6  # kept as the file's user_version: a record of another format is built anew
+FORMAT = 7  # kept as the file's user_version: a record of another format is built anew
 OLD_FILES = (".board.json", ".board-rows.json")  # the record of boards before this format
 
 # the record's parts other than runs, each kept as JSON, and what a board of none holds

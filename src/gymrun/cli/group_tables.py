@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from gymrun.analysis.groups import GROUP_INTERVAL
 from gymrun.cli.fitted import FittedTable
 from gymrun.numbers import counted, figure, interval
 
@@ -27,10 +28,13 @@ def estimate(value: Estimate | None) -> str:
 
 def groups_table(comparison: Comparison) -> Table:
     """A row per group, best IQM first; where the groups were judged against different
-    reward boundaries, each group's."""
+    reward boundaries, each group's. Its intervals are over runs, which the caption says (a
+    sweep's table has intervals over episodes under the same heading)."""
     table = FittedTable(
         title=f"Groups on {comparison.env} (run score: {comparison.score_label})",
         title_justify="left",
+        caption=f"95% CI: bootstrap {GROUP_INTERVAL}",
+        caption_justify="left",
     )
     table.add_column("group")
     table.add_column("runs", justify="right", no_wrap=True)

@@ -277,9 +277,8 @@ def _print_normalized(normalized: NormalizedComparison) -> None:
     from gymrun.cli.group_tables import normalized_table
 
     out = console()
-    for group in normalized.groups:
-        if group.tasks:  # else none of its tasks has reference scores, as a note says
-            out.print(normalized_table(group, normalized.bootstrap))
+    for group in normalized.aggregated_groups:
+        out.print(normalized_table(group, normalized.bootstrap))
 
 
 def _print_groups(comparisons: list[Comparison]) -> None:

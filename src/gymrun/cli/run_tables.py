@@ -36,7 +36,7 @@ from gymrun.numbers import (
 )
 from gymrun.records.layout import run_title
 from gymrun.records.sweep_points import starred_points
-from gymrun.sweep import PointResult
+from gymrun.sweep import POINT_INTERVAL, PointResult
 
 if TYPE_CHECKING:
     from gymrun.core.episodes import EpisodeResult
@@ -343,7 +343,8 @@ def sweep_grid_table(sweep: Sweep) -> Table:
 
 
 def sweep_table(result: SweepResult) -> Table:
-    """A row per point, best mean first, with the 95% interval of the mean; the best point
+    """A row per point, best mean first, with the 95% interval of the mean (over the
+    point's episodes, which the caption says: a comparison's are over runs); the best point
     of each environment the sweep plays is starred, and where its points were judged
     against different reward boundaries, each point's is shown."""
     keys = result.sweep.keys
@@ -351,6 +352,8 @@ def sweep_table(result: SweepResult) -> Table:
         title=f"{result.sweep.name}: {counted(len(result.points), 'point')}, "
         f"{counted(len(result.sweep.seeds), 'seed')} each, {result.executor} executor",
         title_justify="left",
+        caption=f"95% CI: bootstrap {POINT_INTERVAL}",
+        caption_justify="left",
     )
     for key in keys:
         table.add_column(key, justify="right", no_wrap=True, short=_short_key(key, keys))

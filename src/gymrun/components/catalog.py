@@ -237,6 +237,19 @@ def find_spec(env_id: str) -> EnvSpec:
     )
 
 
+def registered_spec(env_id: str) -> EnvSpec | None:
+    """The spec registered here for `env_id` (Gymnasium's plugins loaded first if need be),
+    None without one. Unlike `find_spec` it imports no module the ID names: a reader of
+    recorded configs runs none of their code.
+
+    >>> registered_spec("CartPole-v1").id, registered_spec("mymodule:Corridor-v0")
+    ('CartPole-v1', None)
+    """
+    if env_id not in gym.registry:
+        load_plugins()
+    return gym.registry.get(env_id)
+
+
 def make(env: str | EnvSpec, **options: Any) -> gym.Env[Any, Any]:
     """`env` made from its registered spec, as every command makes one: with the
     environment's own errors as an `EnvError` saying how to install what is missing, its
