@@ -146,7 +146,7 @@ def test_a_group_label_names_only_what_its_config_sets(tmp_path: Path) -> None:
     limited = recorded(tmp_path, "limited", 1, "--set", "max_steps=10")
     assert sorted(compared_groups(plain, kwarg, limited)) == [
         "CartPole-v1",
-        "CartPole-v1: env.kwargs.sutton_barto_reward=True",
+        "CartPole-v1: env.kwargs.sutton_barto_reward=true",
         "CartPole-v1: max_steps=10",
     ]
 

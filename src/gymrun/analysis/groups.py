@@ -177,7 +177,7 @@ def labels(experiments: Sequence[dict[str, Any]]) -> list[str]:
     ['a: episodes=10', 'a: episodes=20', 'b']
     >>> labels([{"name": "a", "env": {"kwargs": {"sutton_barto_reward": True}}},
     ...         {"name": "a", "env": {"kwargs": {}}, "max_steps": None}])
-    ['a: env.kwargs.sutton_barto_reward=True', 'a']
+    ['a: env.kwargs.sutton_barto_reward=true', 'a']
     """
     names = [str(e.get("name") or "experiment") for e in experiments]
     flats = [flatten(e) for e in experiments]
@@ -202,8 +202,8 @@ def _text(flat: dict[str, Any], key: str) -> str | None:
     """The value `flat` sets at `key` as a label shows it (None: it sets none)."""
     if key not in flat:
         return None
-    value = flat[key]
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+    value = flat[key]  # as a config writes it: true, not Python's True
+    return json.dumps(value) if isinstance(value, dict | list | bool) else str(value)
 
 
 @dataclass
