@@ -134,6 +134,18 @@ def test_bad_input_exits_2_with_one_line(
     assert err.count("\n") == 1
 
 
+def test_runs_of_one_seed_are_told_to_be_one_seed(tmp_path: Path) -> None:
+    # a config that fixes its seed, run twice: two runs, one seed, nothing to learn spread from
+    runs = [*pilot_runs(tmp_path, range(3, 4)), *pilot_runs(tmp_path, range(3, 4))]
+    code, out, err = gymrun("plan-seeds", *runs, "-d", "1")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: cartpole-epsilon: 1 completed run (1 other run of the same seed, which repeats "
+        "it); a pilot needs at least 2 runs (seeds) to measure how runs spread, 5 or more to "
+        "trust it (run the config with other seeds: --seed N)\n"
+    )
+
+
 def test_pilot_runs_are_the_runs_compare_takes(tmp_path: Path) -> None:
     scores = pilot_runs(tmp_path, range(1, 4))
     (tmp_path / "never").mkdir()

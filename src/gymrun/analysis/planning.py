@@ -35,6 +35,7 @@ from gymrun.analysis.groups import (
 )
 from gymrun.config.wording import wording
 from gymrun.errors import PilotError, UsageError
+from gymrun.numbers import counted
 
 TEST = "Welch's t-test, two-sided"
 SD_CONFIDENCE = 0.90  # the interval of the pilot's standard deviation
@@ -56,6 +57,7 @@ class Pilot:
     runs: tuple[str, ...] = ()
     unscored: int = 0  # completed runs without a score (no episode with a finite reward)
     unfinished: tuple[str, ...] = ()  # runs of the group left out: not completed
+    repeats: int = 0  # completed runs of a seed a newer run of the group stands for
 
     @property
     def mean(self) -> float:
@@ -278,6 +280,7 @@ def pilots(members: Sequence[Member]) -> list[Pilot]:
                 tuple(m.run for m in scored),
                 sum(m.status == "completed" and m.score is None for m in group),
                 tuple(m.run for m in group if m.status != "completed"),
+                sum(m.status == "completed" and m.score is not None for m in group) - len(scored),
             )
         )
     return found
@@ -294,8 +297,13 @@ def _check_pilot(pilot: Pilot) -> None:
         completed = unscored(pilot.unscored) if count == 0 else "1 completed run"
         if count and pilot.unscored:
             completed += f" with a score, and {unscored(pilot.unscored)}"
+        if pilot.repeats:  # runs of one seed repeat each other: one stands for them all
+            again = counted(pilot.repeats, "other run")
+            completed += f" ({again} of the same seed, which repeat{'s' * (pilot.repeats == 1)} it)"
         # recordings/NAME names its newest run only, as for `gymrun compare`
         hint = " (for every run of recordings/NAME, give recordings/NAME/*)" if count else ""
+        if pilot.repeats:
+            hint = f" (run the config with other seeds: {wording().either('seed=N', '--seed N')})"
         raise PilotError(
             f"{pilot.label}: {completed}; a pilot needs at least 2 runs (seeds) to measure "
             f"how runs spread, {FEW_RUNS} or more to trust it{hint}"
