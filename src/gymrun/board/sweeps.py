@@ -75,7 +75,7 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
         became = going(directory, "sweep")  # asked once: its points are read with the answer
         entry.status, entry.problem = became
         try:
-            document = read_sweep_document(directory, became)
+            document, _ = read_sweep_document(directory, became)
         except GymrunError:  # a run of it damaged: the runs' own rows say which
             return entry
     else:
