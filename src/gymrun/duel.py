@@ -504,10 +504,12 @@ class _Playing:
             None if self.directory is None else self.directory / run_label(side, seed)
             for side, seed in sides
         ]
-        parts = [
-            resumable_part(plan, run_dir) if self.resume else None
+        found = [
+            resumable_part(plan, run_dir) if self.resume else (None, None)
             for plan, run_dir in zip(plans, run_dirs, strict=True)
         ]
+        parts = [part for part, _ in found]
+        self.result.notes += [note for _, note in found if note is not None]  # played again
         for part, run_dir in zip(parts, run_dirs, strict=True):
             if self.resume and part is None and run_dir is not None and os.path.lexists(run_dir):
                 shutil.rmtree(run_dir)  # unreadable, or cannot go on: played again whole

@@ -524,10 +524,11 @@ def _run_claimed(
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
     # cannot go on from its middle (or whose record is damaged) is played again whole.
-    parts = [
-        resumable_part(plan, run_dir) if resume else None
+    found = [
+        resumable_part(plan, run_dir) if resume else (None, None)
         for plan, run_dir in zip(plans, run_dirs, strict=True)
     ]
+    parts = [part for part, _ in found]
     for part, run_dir in zip(parts, run_dirs, strict=True):
         if resume and part is None and run_dir is not None and os.path.lexists(run_dir):
             shutil.rmtree(run_dir)  # unreadable: played again from its first episode
@@ -566,6 +567,7 @@ def _run_claimed(
             error=lost,
             provenance=_provenance(plans, executor),
         )
+        result.notes += [note for _, note in found if note is not None]  # played again
         # what loading the agents' files means, said once (when some run loaded them)
         loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
         result.notes += [note for note in dict.fromkeys(loaded) if note is not None]

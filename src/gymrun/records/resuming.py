@@ -118,19 +118,29 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     )
 
 
-def resumable_part(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
+def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None, str | None]:
     """What `run_dir` holds of the run `plan`, when the run can go on from there (a sweep's
     or a duel's run, resumed with the others): its record complete, or stopped part way in a
-    run that can go on from its middle. None: the run is played again from its start."""
-    if run_dir is None or not run_dir.is_dir():
-        return None
+    run that can go on from its middle. None: the run is played again from its start, and
+    when a record of it was there (damaged, or stopped where it cannot go on from), a note
+    saying what was found in it and that it is played again, as ``gymrun run --resume``
+    words what it refuses."""
+    if run_dir is None or not run_dir.is_dir() or unstarted(run_dir) is not None:
+        return None, None  # nothing recorded there: played from its start, as never begun
+    again = "its record was removed and the run played again from its start"
     try:
-        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
-    except GymrunError:
-        return None
+        part = recorded_part(plan, run_dir, str(run_dir))
+    except GymrunError as exc:
+        return None, f"{exc}; {again}"
     if part.complete and part.count == plan.episodes:
-        return part
-    return None if why_not_continued(plan) is not None else part
+        return part, None
+    why = why_not_continued(plan)
+    if why is None:
+        return part, None
+    return (
+        None,
+        f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}; {again}",
+    )
 
 
 def check_run_dirs(run_dirs: Iterable[Path], where: str) -> None:
