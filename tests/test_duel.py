@@ -311,7 +311,8 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
          "18446744073709551614 --max-seeds 4: the duel's seeds would pass 2**64 - 1, the last "
          "seed a run takes"),
         ([RANDOM, RANDOM, "--seed", "18446744073709551616"], "error: Invalid value for '--seed': "
-         "Input should be less than or equal to 18446744073709551615 (see gymrun duel --help)"),
+         "18446744073709551616: a seed is a whole number from 0 to 2**64 - 1 (see gymrun duel "
+         "--help)"),
         (["--resume", "d", "-o", "e", "--force"], "error: --resume DIR records into DIR: drop "
          "--output, --force"),
         (["--resume", "nowhere"], "error: --resume nowhere: no such directory"),
