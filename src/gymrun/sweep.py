@@ -371,7 +371,7 @@ def read_sweep(directory: Path, became: tuple[str, str] | None = None) -> SweepR
             )
             result.notes += left
         else:  # its points as it summarised them: say which of its runs are not there
-            result.notes += _unread_runs(document, directory)
+            result.notes += unread_sweep_runs(document, directory)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     return result
@@ -387,7 +387,7 @@ def read_sweep_document(
     document = _sweep_json(directory)
     if document["status"] != "running":
         try:
-            return document, _unread_runs(document, directory)
+            return document, unread_sweep_runs(document, directory)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     result = read_sweep(directory, became)
@@ -400,12 +400,15 @@ def read_sweep_document(
     }, result.notes
 
 
-def _unread_runs(document: dict[str, Any], directory: Path) -> list[str]:
+def unread_sweep_runs(document: dict[str, Any], directory: Path) -> list[str]:
     """Notes on the runs of the ended sweep `document` that are not in `directory` to be
-    read (see `unread_runs`); a run it never started has nothing to be read."""
-    runs = [run for point in document["points"] for run in point["runs"]]
+    read (see `unread_runs`); a run it never started has nothing to be read. (Its runs'
+    entries are read as far as they are what a sweep writes.)"""
+    runs = [run for point in document["points"] for run in point["runs"] if isinstance(run, dict)]
     started = [
-        run["run_dir"] for run in runs if run["status"] != "interrupted" or run["summary"]["count"]
+        run.get("run_dir")
+        for run in runs
+        if run.get("status") != "interrupted" or (run.get("summary") or {}).get("count")
     ]
     return unread_runs(directory, "sweep", started)
 

@@ -163,11 +163,12 @@ def not_its_run(path: Path, kind: str) -> str:
     return unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
 
 
-def unread_runs(directory: Path, kind: str, run_dirs: Iterable[str | None]) -> list[str]:
+def unread_runs(directory: Path, kind: str, run_dirs: Iterable[object]) -> list[str]:
     """Notes on the runs of the sweep or duel (`kind`) in `directory` that its record lists
     (`run_dirs`, as its JSON has them) but that are not there to be read (see
     `not_its_run`): what `show` prints of them is its JSON's, which each note says."""
-    paths = [directory / Path(run_dir).name for run_dir in run_dirs if run_dir]
+    names = [Path(run_dir).name for run_dir in run_dirs if isinstance(run_dir, str)]
+    paths = [directory / name for name in names if name not in ("", "..")]
     return [
         f"{path}: not read: {not_its_run(path, kind)}; shown as {kind}.json recorded it"
         for path in paths
