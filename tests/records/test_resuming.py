@@ -319,16 +319,22 @@ def test_a_resumed_sweep_says_which_damaged_runs_it_played_again(tmp_path: Path)
     lines[13] = lines[13][:20] + b"\n"  # cut off in the middle, not the last line
     episodes.write_bytes(b"".join(lines))
     (cut / "seed=2" / "summary.json").write_text("{")
+    config = cut / "seed=0" / "config.yaml"
+    config.write_text(config.read_text().replace("episodes: 20", "episodes: 21"))
 
     result = gymrun("sweep", "s.yaml", "--resume", "cut")
 
     assert result.code == 0, result.stderr
     notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
     again = "it cannot be continued; its record was removed and the run played again from its start"
-    assert len(notes) == 2
-    assert notes[0].startswith("note: cut/seed=1: cut/seed=1/episodes.jsonl:14: not an episode ")
-    assert notes[0].endswith(f"); {again}")
-    assert notes[1:] == [
+    assert len(notes) == 3
+    assert notes[0] == (
+        "note: cut/seed=0: the run recorded there was run with other settings (episodes: 21 "
+        f"recorded, 20 given); {again}"
+    )
+    assert notes[1].startswith("note: cut/seed=1: cut/seed=1/episodes.jsonl:14: not an episode ")
+    assert notes[1].endswith(f"); {again}")
+    assert notes[2:] == [
         "note: cut/seed=2: cut/seed=2/summary.json: not a summary (not JSON: Expecting "
         "property name enclosed in double quotes: line 1 column 2 (char 1)); it cannot be "
         "continued; its record was removed and the run played again from its start",

@@ -73,18 +73,19 @@ def recorded_seed(directory: Path, where: str) -> int:
     return int(_recorded_config(directory, where)["seed"])
 
 
-def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
+def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = True) -> Recorded:
     """What `directory` holds of the run `plan` describes, checked to be that run's: its
     config, code and model, and every episode kept (its index, in order, and the seed the
-    run gives it)."""
+    run gives it). Without `advice`, a run recorded with other settings is not told to be
+    resumed with them (its caller plays it again instead)."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
     if recorded != wanted:
         said = settings_said(recorded, wanted) or "its layout differs"
+        then = "resume it with the config it ran" if advice else "it cannot be continued"
         raise ResumeRefused(
-            f"{where}: the run recorded there was run with other settings ({said}); "
-            "resume it with the config it ran"
+            f"{where}: the run recorded there was run with other settings ({said}); {then}"
         )
     try:
         meta = read_meta(directory)
@@ -129,7 +130,7 @@ def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None
         return None, None  # nothing recorded there: played from its start, as never begun
     again = "its record was removed and the run played again from its start"
     try:
-        part = recorded_part(plan, run_dir, str(run_dir))
+        part = recorded_part(plan, run_dir, str(run_dir), advice=False)
     except GymrunError as exc:
         return None, f"{exc}; {again}"
     if part.complete and part.count == plan.episodes:
