@@ -151,8 +151,8 @@ def test_a_seed_a_run_cannot_take_is_bad_input(command: str) -> None:
     code, out, stderr = gymrun(command, "CartPole-v1", "--seed", "18446744073709551616")
     assert (code, out) == (2, "")
     assert stderr == (
-        "error: Invalid value for '--seed': Input should be less than or equal to "
-        f"18446744073709551615 (see gymrun {command} --help)\n"
+        "error: Invalid value for '--seed': 18446744073709551616: a seed is a whole number "
+        f"from 0 to 2**64 - 1 (see gymrun {command} --help)\n"
     )
 
 

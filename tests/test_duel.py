@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -102,6 +103,28 @@ def test_show_and_compare_read_a_duel_back() -> None:
     assert runs == {"cartpole_balance": 8, "cartpole_random": 8}
     code, runs_first, _ = gymrun("compare", "d")
     assert code == 0 and runs_first.index("a-seed=0") < runs_first.index("b-seed=0")
+
+
+def test_show_names_the_runs_of_a_duel_it_could_not_read(tmp_path: Path) -> None:
+    code, out, err = gymrun("duel", RANDOM, BALANCE, "--set", "episodes=3", "-o", "d")
+    assert code == 0, err
+    shutil.rmtree("d/a-seed=0")
+    shutil.rmtree("d/b-seed=1")
+    Path("d/b-seed=1").symlink_to(tmp_path / "d" / "b-seed=0")
+    Path("d/a-seed=2/config.yaml").unlink()
+
+    said = (  # in duel.json's order
+        "note: d/a-seed=0: not read: duel.json lists it, but it is gone; shown as duel.json "
+        "recorded it\n"
+        f"note: d/b-seed=1: not read: a symbolic link to {tmp_path}/d/b-seed=0, not followed: "
+        "the duel's runs are directories in it; shown as duel.json recorded it\n"
+        "note: d/a-seed=2: not read: not a run (no config.yaml in it); shown as duel.json "
+        "recorded it\n"
+    )
+    shown = gymrun("show", "d")
+    assert (shown.code, shown.stdout, shown.stderr) == (0, "duel d\n" + out, said)
+    as_json = gymrun("show", "d", "--json")
+    assert (as_json.code, as_json.stderr) == (0, said)
 
 
 def test_show_tells_a_duel_still_going_from_one_whose_process_is_gone() -> None:
@@ -288,7 +311,8 @@ def test_a_failing_run_ends_the_duel_as_failed(write_config: WriteConfig) -> Non
          "18446744073709551614 --max-seeds 4: the duel's seeds would pass 2**64 - 1, the last "
          "seed a run takes"),
         ([RANDOM, RANDOM, "--seed", "18446744073709551616"], "error: Invalid value for '--seed': "
-         "Input should be less than or equal to 18446744073709551615 (see gymrun duel --help)"),
+         "18446744073709551616: a seed is a whole number from 0 to 2**64 - 1 (see gymrun duel "
+         "--help)"),
         (["--resume", "d", "-o", "e", "--force"], "error: --resume DIR records into DIR: drop "
          "--output, --force"),
         (["--resume", "nowhere"], "error: --resume nowhere: no such directory"),

@@ -64,7 +64,7 @@ from gymrun.records.directory import RecordDir, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
 from gymrun.records.liveness import going, unstarted
-from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run
+from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run, unread_runs
 from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -504,10 +504,12 @@ class _Playing:
             None if self.directory is None else self.directory / run_label(side, seed)
             for side, seed in sides
         ]
-        parts = [
-            resumable_part(plan, run_dir) if self.resume else None
+        found = [
+            resumable_part(plan, run_dir) if self.resume else (None, None)
             for plan, run_dir in zip(plans, run_dirs, strict=True)
         ]
+        parts = [part for part, _ in found]
+        self.result.notes += [note for _, note in found if note is not None]  # played again
         for part, run_dir in zip(parts, run_dirs, strict=True):
             if self.resume and part is None and run_dir is not None and os.path.lexists(run_dir):
                 shutil.rmtree(run_dir)  # unreadable, or cannot go on: played again whole
@@ -605,7 +607,10 @@ def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
     was playing, as they are recorded; a duel stopped in a round says how many of that
     round's runs are recorded (`resume`, ``--resume``, goes on from them)."""
     document = read_duel_json(directory)
-    notes = []
+    # its runs as it scored them: say which are not there (one never started has nothing)
+    runs = document["runs"]
+    started = [r["run_dir"] for r in runs if r["status"] != "interrupted" or r.get("episodes")]
+    notes = unread_runs(directory, "duel", started)
     if document["status"] == "running":  # its runs are in duel.json once their round is
         status, said = going(directory, "duel")
         recorded, left = _recorded_runs(document, directory)

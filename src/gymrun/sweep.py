@@ -51,7 +51,14 @@ from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_claimed
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.plotter import Plotter
-from gymrun.records.reading import is_own_run, left_out, read_config, read_run, read_sweep_json
+from gymrun.records.reading import (
+    is_own_run,
+    left_out,
+    read_config,
+    read_run,
+    read_sweep_json,
+    unread_runs,
+)
 from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
@@ -371,18 +378,26 @@ def read_sweep(directory: Path, became: tuple[str, str] | None = None) -> SweepR
                 document, directory, result.status
             )
             result.notes += left
+        else:  # its points as it summarised them: say which of its runs are not there
+            result.notes += unread_sweep_runs(document, directory)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     return result
 
 
-def read_sweep_document(directory: Path, became: tuple[str, str] | None = None) -> dict[str, Any]:
-    """``sweep.json`` in `directory` as the sweep wrote it; for one that has not ended, with
-    its status and points as `read_sweep` has them (what became of it, what its runs
-    recorded; `became`: what `liveness.going` said of it, to a caller that asked already)."""
+def read_sweep_document(
+    directory: Path, became: tuple[str, str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """``sweep.json`` in `directory` as the sweep wrote it, and the notes `read_sweep` has;
+    for one that has not ended, with its status and points as `read_sweep` has them (what
+    became of it, what its runs recorded; `became`: what `liveness.going` said of it, to a
+    caller that asked already)."""
     document = _sweep_json(directory)
     if document["status"] != "running":
-        return document
+        try:
+            return document, unread_sweep_runs(document, directory)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     result = read_sweep(directory, became)
     points = [point.to_json() for point in result.points]
     return document | {
@@ -390,7 +405,20 @@ def read_sweep_document(directory: Path, became: tuple[str, str] | None = None) 
         "best": result.best,
         "bests": result.bests,
         "points": points,
-    }
+    }, result.notes
+
+
+def unread_sweep_runs(document: dict[str, Any], directory: Path) -> list[str]:
+    """Notes on the runs of the ended sweep `document` that are not in `directory` to be
+    read (see `unread_runs`); a run it never started has nothing to be read. (Its runs'
+    entries are read as far as they are what a sweep writes.)"""
+    runs = [run for point in document["points"] for run in point["runs"] if isinstance(run, dict)]
+    started = [
+        run.get("run_dir")
+        for run in runs
+        if run.get("status") != "interrupted" or (run.get("summary") or {}).get("count")
+    ]
+    return unread_runs(directory, "sweep", started)
 
 
 def _sweep_json(directory: Path) -> dict[str, Any]:
@@ -507,10 +535,11 @@ def _run_claimed(
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
     # cannot go on from its middle (or whose record is damaged) is played again whole.
-    parts = [
-        resumable_part(plan, run_dir) if resume else None
+    found = [
+        resumable_part(plan, run_dir) if resume else (None, None)
         for plan, run_dir in zip(plans, run_dirs, strict=True)
     ]
+    parts = [part for part, _ in found]
     for part, run_dir in zip(parts, run_dirs, strict=True):
         if resume and part is None and run_dir is not None and os.path.lexists(run_dir):
             shutil.rmtree(run_dir)  # unreadable: played again from its first episode
@@ -549,6 +578,7 @@ def _run_claimed(
             error=lost,
             provenance=_provenance(plans, executor),
         )
+        result.notes += [note for _, note in found if note is not None]  # played again
         # what loading the agents' files means, said once (when some run loaded them)
         loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
         result.notes += [note for note in dict.fromkeys(loaded) if note is not None]

@@ -1238,6 +1238,19 @@ def test_a_killed_sweeps_page_shows_the_points_its_runs_recorded(tmp_path: Path)
         assert f'<td class="num nowrap">{interval(point["mean_reward"], *point["ci95"])}' in page
 
 
+def test_a_sweeps_page_names_its_runs_not_there_to_read(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1]}\n"
+    )
+    code, _, err = gymrun("sweep", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "rec/s"))
+    assert code == 0, err
+    shutil.rmtree(tmp_path / "rec/s/seed=1")
+    build_board(tmp_path / "rec", tmp_path / "site")
+    page = (tmp_path / "site/sweeps/s/index.html").read_text()
+    said = "rec/s/seed=1: not read: sweep.json lists it, but it is gone; shown as sweep.json"
+    assert re.search(rf'<p class="note">[^<]*{re.escape(said)} recorded it</p>', page)
+
+
 OPENED: list[str] = []  # the files opened while a test listens (see `_opened`)
 
 

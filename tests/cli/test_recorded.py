@@ -420,3 +420,31 @@ def test_a_stopped_sweep_does_not_count_a_linked_run_as_its_own(tmp_path: Path) 
         f"note: s/seed=1: left out: a symbolic link to {tmp_path}/s/seed=0, not followed: the "
         "sweep's runs are directories in it\n"
     ) in gymrun("show", "s").stderr
+
+
+def test_show_names_the_runs_of_an_ended_sweep_it_could_not_read(tmp_path: Path) -> None:
+    # The table is sweep.json's, as the sweep ended: each run not there to read is named,
+    # and the note says its numbers are still the record's.
+    Path("s.yaml").write_text(
+        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2, 3]}\n"
+    )
+    assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
+    table = gymrun("show", "s").stdout
+    shutil.rmtree("s/seed=1")  # lost
+    shutil.rmtree("s/seed=2")
+    Path("s/seed=2").symlink_to(tmp_path / "s" / "seed=0")  # a link: not followed
+    Path("s/seed=3/config.yaml").unlink()
+
+    said = (
+        "note: s/seed=1: not read: sweep.json lists it, but it is gone; shown as sweep.json "
+        "recorded it\n"
+        f"note: s/seed=2: not read: a symbolic link to {tmp_path}/s/seed=0, not followed: the "
+        "sweep's runs are directories in it; shown as sweep.json recorded it\n"
+        "note: s/seed=3: not read: not a run (no config.yaml in it); shown as sweep.json "
+        "recorded it\n"
+    )
+    shown = gymrun("show", "s")
+    assert (shown.code, shown.stdout, shown.stderr) == (0, table, said)
+    as_json = gymrun("show", "s", "--json")
+    assert (as_json.code, as_json.stderr) == (0, said)
+    assert json.loads(as_json.stdout) == json.loads(Path("s/sweep.json").read_text())

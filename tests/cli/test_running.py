@@ -268,6 +268,55 @@ def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_run_whose_junit_report_cannot_be_written_exits_as_stopped(
+    tmp_path: Path, signum: signal.Signals, status: int
+) -> None:
+    # The report is said to be missing in one line; the signal still sets the exit status.
+    report = tmp_path / "gone" / "gate.xml"
+    process = start_gymrun(
+        "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-o", "run",
+        "--expect", "mean >= 100", "--junit", str(report), cwd=tmp_path,
+    )  # fmt: skip
+    episodes = tmp_path / "run" / "episodes.jsonl"
+    code, _, err = signalled(
+        process,
+        lambda: episodes.exists() and episodes.stat().st_size > 0,
+        signum,
+        within=120,
+        every=0.1,
+    )
+    assert code == status, err
+    said = f"error: --junit {report}: cannot write it (No such file or directory)"
+    assert said in err.splitlines()
+    assert err.count("cannot write it") == 1 and "Traceback" not in err
+
+
+def test_a_failed_run_whose_junit_report_cannot_be_written_exits_1(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    report = tmp_path / "gone" / "gate.xml"
+    path = write_config(
+        "env: {id: gymrun-test/Fake-v0, kwargs: {fail_at: 2, fail_episode: 1}}\nepisodes: 3\n"
+    )
+    result = gymrun(
+        "run", str(path), "--no-record", "-q", "--expect", "mean >= 1", "--junit", str(report)
+    )
+    assert result.code == 1
+    lines = result.stderr.splitlines()
+    assert f"error: --junit {report}: cannot write it (No such file or directory)" in lines
+    assert any(line.startswith("error: ") and "episode 1, step 1" in line for line in lines)
+    # a run that completed: the report it asked for is missing, the one fault (exit 2)
+    result = gymrun(
+        "run", CARTPOLE_RANDOM, "-n", "3", "--no-record", "-q", "--expect", "mean >= 1",
+        "--junit", str(report),
+    )  # fmt: skip
+    assert (result.code, result.stderr) == (
+        2,
+        f"error: --junit {report}: cannot write it (No such file or directory)\n",
+    )
+
+
 @pytest.mark.filterwarnings("ignore:.*The reward is a NaN value:UserWarning")
 def test_an_expectation_says_how_many_episodes_it_left_out(
     write_config: Callable[..., Path], tmp_path: Path

@@ -58,6 +58,10 @@ def test_every_command_has_clean_help_with_an_example(command: str) -> None:
     assert "" not in shown[2:-1] and shown[-1] == ""
     usage = next(line for line in out.splitlines() if "Usage:" in line)
     assert usage.strip().startswith(f"Usage: gymrun {command} [OPTIONS]")
+    # a value's range is short, or said in its help in words: a seed's 20 digits beside it
+    # would widen the column of every option in its panel
+    ranges = re.findall(r"\[[^\]\s]*\bx\b[^\]\s]*\]", out)
+    assert all(len(shown) <= 20 for shown in ranges), ranges
 
 
 def test_options_name_their_values() -> None:

@@ -85,7 +85,11 @@ def test_two_runs_can_never_share_a_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "args", "expected"),
     [
-        (lambda: Path("link").symlink_to("nowhere"), ["-o", "link"], "a symbolic link to nothing"),
+        (
+            lambda: Path("link").symlink_to("nowhere"),
+            ["-o", "link"],
+            "a symbolic link to nowhere, which is missing",
+        ),
         (lambda: Path("file").write_text("x"), ["-o", "file"], "exists and is not a directory"),
         (
             lambda: (Path("recordings").mkdir(), Path("recordings/cartpole_random").write_text("")),

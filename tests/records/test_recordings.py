@@ -224,6 +224,37 @@ def test_show_an_interrupted_or_killed_run() -> None:
     assert json.loads(gymrun("compare", "run", "--json")[1])["runs"][0]["status"] == "killed"
 
 
+RANDOM = str(CONFIGS / "cartpole_random.yaml")
+TAKE_A_RECORDING = [
+    ["show"],
+    ["compare"],
+    ["plan-seeds", "-d", "1"],
+    ["board"],
+    ["board", ".", "--out"],
+    ["run", "--resume"],
+    ["run", RANDOM, "--resume"],
+    ["sweep", str(CONFIGS / "cartpole_epsilon_sweep.yaml"), "--resume"],
+    ["duel", "--resume"],
+    ["run", RANDOM, "-o"],
+    ["sweep", str(CONFIGS / "cartpole_epsilon_sweep.yaml"), "-o"],
+    ["duel", RANDOM, RANDOM, "-o"],
+]
+
+
+@pytest.mark.parametrize("command", TAKE_A_RECORDING, ids=" ".join)
+def test_a_link_that_leads_nowhere_is_named_as_such(command: list[str]) -> None:
+    # Every command that takes a recorded directory says what the link is, in one line.
+    Path("L").symlink_to("L")
+    Path("D").symlink_to("gone")
+    named = {"--out": "--out ", "--resume": "--resume ", "-o": "--output "}.get(command[-1], "")
+    for link, said in (
+        ("L", "a symbolic link that points to itself"),
+        ("D", "a symbolic link to gone, which is missing"),
+    ):
+        result = gymrun(*command, link)
+        assert (result.code, result.stderr) == (2, f"error: {named}{link}: {said}\n")
+
+
 def test_show_refuses_what_is_not_a_run() -> None:
     Path("empty").mkdir()
     code, _, err = gymrun("show", "empty")

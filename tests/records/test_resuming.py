@@ -307,6 +307,60 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
     assert resumption["from_episode"] == 33
 
 
+def test_a_resumed_sweep_says_which_damaged_runs_it_played_again(tmp_path: Path) -> None:
+    # As `gymrun run --resume` names the damage it refuses, a sweep names each run it could
+    # not go on from, and what it did with it: played again, to the uninterrupted record.
+    (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "20") + "sweep: {seeds: [0, 1, 2]}\n")
+    assert gymrun("sweep", "s.yaml", "-o", "whole").code == 0
+    cut = tmp_path / "cut"
+    shutil.copytree(tmp_path / "whole", cut)
+    episodes = cut / "seed=1" / "episodes.jsonl"
+    lines = episodes.read_bytes().splitlines(keepends=True)
+    lines[13] = lines[13][:20] + b"\n"  # cut off in the middle, not the last line
+    episodes.write_bytes(b"".join(lines))
+    (cut / "seed=2" / "summary.json").write_text("{")
+    config = cut / "seed=0" / "config.yaml"
+    config.write_text(config.read_text().replace("episodes: 20", "episodes: 21"))
+
+    result = gymrun("sweep", "s.yaml", "--resume", "cut")
+
+    assert result.code == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    again = "it cannot be continued; its record was removed and the run played again from its start"
+    assert len(notes) == 3
+    assert notes[0] == (
+        "note: cut/seed=0: the run recorded there was run with other settings (episodes: 21 "
+        f"recorded, 20 given); {again}"
+    )
+    assert notes[1].startswith("note: cut/seed=1: cut/seed=1/episodes.jsonl:14: not an episode ")
+    assert notes[1].endswith(f"); {again}")
+    assert notes[2:] == [
+        "note: cut/seed=2: cut/seed=2/summary.json: not a summary (not JSON: Expecting "
+        "property name enclosed in double quotes: line 1 column 2 (char 1)); it cannot be "
+        "continued; its record was removed and the run played again from its start",
+    ]
+    for run in ("seed=0", "seed=1", "seed=2"):
+        assert recorded(cut / run) == recorded(tmp_path / "whole" / run)
+
+
+def test_a_resumed_duel_says_which_damaged_runs_it_played_again(tmp_path: Path) -> None:
+    configs = [str(CONFIGS / "cartpole_random.yaml"), str(CONFIGS / "cartpole_epsilon.yaml")]
+    duel = ["duel", *configs, "--set", "episodes=3", "--max-seeds", "2", "--round", "2"]
+    assert gymrun(*duel, "-o", "d").code == 0
+    whole = recorded(tmp_path / "d" / "b-seed=1")
+    (tmp_path / "d" / "b-seed=1" / "summary.json").write_text("not json")
+
+    result = gymrun("duel", "--resume", "d")
+
+    assert result.code == 0, result.stderr
+    assert (
+        "note: d/b-seed=1: d/b-seed=1/summary.json: not a summary (not JSON: Expecting value: "
+        "line 1 column 1 (char 0)); it cannot be continued; its record was removed and the "
+        "run played again from its start\n"
+    ) in result.stderr
+    assert recorded(tmp_path / "d" / "b-seed=1") == whole
+
+
 @pytest.mark.slow  # a real sweep killed outright, as the OOM killer or a lost machine would
 def test_a_sweep_killed_outright_resumes_to_the_uninterrupted_record(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "300") + "sweep: {seeds: [0, 1]}\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 from gymrun.board import store
 from gymrun.config.wording import wording
 from gymrun.errors import UsageError
+from gymrun.records import files
 from gymrun.records.directory import RecordDir
 from gymrun.records.layout import only_claimed
 
@@ -71,10 +72,13 @@ def check_dirs(root: Path, out: Path) -> None:
     would overwrite something that is not a board."""
     if not root.is_dir():
         blocking = file_in_the_way(root)
-        said = "no such directory" if blocking is None else "not a directory"
+        said = files.no_directory(root) or "not a directory"
         if blocking not in (None, root):
             said = f"{blocking} is not a directory"
         raise UsageError(f"{root}: {said}")
+    link = files.led_nowhere(out)
+    if link is not None:
+        raise UsageError(f"{out_named(out)}: {link}")
     source, target = root.resolve(), out.resolve()
     if target == source or source in target.parents or target in source.parents:
         raise UsageError(

@@ -13,6 +13,7 @@ from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
 from gymrun.records.liveness import going
 from gymrun.records.reading import read_sweep_json
 from gymrun.records.sweep_points import starred_points
+from gymrun.sweep import read_sweep_document, unread_sweep_runs
 
 
 @dataclass
@@ -33,6 +34,7 @@ class SweepEntry:
     bests: list[int] = field(default_factory=list)  # the best point of each environment
     points: list[dict[str, Any]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # ids of its run directories
+    notes: list[str] = field(default_factory=list)  # its runs not there to read, as `show` says
     plot: bool = False
     env: str | None = None
 
@@ -70,16 +72,16 @@ def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
     if document["status"] == "running":
         # its points are summarised when it ends: until then (or when it was killed before
         # it could), what its runs recorded, as `gymrun show` has them
-        from gymrun.sweep import read_sweep_document
-
         became = going(directory, "sweep")  # asked once: its points are read with the answer
         entry.status, entry.problem = became
         try:
-            document = read_sweep_document(directory, became)
+            document, notes = read_sweep_document(directory, became)
         except GymrunError:  # a run of it damaged: the runs' own rows say which
             return entry
     else:
         entry.status = document["status"]
+        notes = unread_sweep_runs(document, directory)
+    entry.notes = [shown(note) for note in notes if note != entry.problem]  # said once
     entry.points = [_point(point) for point in document["points"]]
     entry.executor = document.get("executor") if isinstance(document.get("executor"), str) else None
     seconds = document.get("seconds")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
-from gymrun.cli.options import LAST_SEED, AsJson, given_path, given_text, refuse_unused
+from gymrun.cli.options import AsJson, given_path, given_seed, given_text, refuse_unused
 
 if TYPE_CHECKING:
     from gymrun.baselines import TaskBaselines
@@ -30,7 +30,13 @@ def baselines(
         int, typer.Option("--episodes", "-n", min=1, help="Episodes per agent and task.")
     ] = 100,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, max=LAST_SEED, help="The seed of every run.")
+        int,
+        typer.Option(
+            "--seed",
+            parser=given_seed,
+            metavar="N",
+            help="The seed of every run (a whole number from 0 to 2**64 - 1).",
+        ),
     ] = 0,
     workers: Annotated[
         int | None,

@@ -10,7 +10,6 @@ import typer
 
 from gymrun.cli.console import console, json_stdout, progress, stopped
 from gymrun.cli.options import (
-    LAST_SEED,
     AsJson,
     DaskAddress,
     ExecutorName,
@@ -18,6 +17,7 @@ from gymrun.cli.options import (
     WaitWorkers,
     Workers,
     given_path,
+    given_seed,
 )
 from gymrun.cli.running import (
     NoRecord,
@@ -89,9 +89,10 @@ def duel(
         int | None,
         typer.Option(
             "--seed",
-            min=0,
-            max=LAST_SEED,
-            help="The first seed both configs play; then the next (default 0).",
+            parser=given_seed,
+            metavar="N",
+            help="The first seed both configs play; then the next (default 0; a whole "
+            "number from 0 to 2**64 - 1).",
         ),
     ] = None,
     overrides: Overrides = None,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gymrun.cli.console import console, json_stdout
-from gymrun.cli.options import LAST_SEED, AsJson, ConfigPath, given_path, given_text
+from gymrun.cli.options import AsJson, ConfigPath, given_path, given_seed, given_text
 
 EnvId = Annotated[
     str, typer.Argument(help="An environment ID, e.g. CartPole-v1.", parser=given_text)
@@ -109,7 +109,13 @@ def inspect(
     ] = None,
     imports: Imports = None,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, max=LAST_SEED, help="Seed for reset and samples.")
+        int,
+        typer.Option(
+            "--seed",
+            parser=given_seed,
+            metavar="N",
+            help="Seed for reset and samples (a whole number from 0 to 2**64 - 1).",
+        ),
     ] = 0,
     as_json: AsJson = False,
 ) -> None:

@@ -12,6 +12,7 @@ from gymrun.errors import UsageError
 # the last seed a config takes (config.schema, config.grid): numpy's generators take seeds
 # below 2**64; an option that gives one refuses a larger one as the config would
 LAST_SEED = 2**64 - 1
+SEED_RANGE = "a seed is a whole number from 0 to 2**64 - 1"
 
 
 def given_path(text: str) -> Path:
@@ -20,6 +21,18 @@ def given_path(text: str) -> Path:
     if not text:
         raise typer.BadParameter("an empty path")
     return Path(text)
+
+
+def given_seed(text: str) -> int:
+    """A seed from the command line: a whole number from 0 to 2**64 - 1, checked here so
+    that ``--help`` says so in words, not as a 20-digit range that widens its column."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: {SEED_RANGE}") from None
+    if not 0 <= value <= LAST_SEED:
+        raise typer.BadParameter(f"{value}: {SEED_RANGE}")
+    return value
 
 
 def given_text(text: str) -> str:

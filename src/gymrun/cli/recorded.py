@@ -92,7 +92,10 @@ def _show_sweep(path: Path, documents: list[object] | None) -> None:
     from gymrun.sweep import read_sweep, read_sweep_document
 
     if documents is not None:  # the file as the sweep wrote it, with what became of it
-        documents.append(read_sweep_document(path))
+        document, notes = read_sweep_document(path)
+        documents.append(document)
+        for note in notes:
+            console(stderr=True).print(f"note: {note}")
         return
     result = read_sweep(path)
     console().print(f"sweep {path}")
@@ -115,6 +118,8 @@ def _show_duel(path: Path, documents: list[object] | None) -> None:
     document, notes = read_duel_document(path)
     if documents is not None:  # the file as the duel wrote it, with what became of it
         documents.append(document)
+        for note in notes:
+            console(stderr=True).print(f"note: {note}")
         return
     console().print(f"duel {path}")
     print_duel(document)

@@ -359,11 +359,9 @@ def _run_and_report(
         err.print(f"seed {seed} was drawn; add --seed {seed} to repeat this run")
     verdicts = None
     unknown: GymrunError | None = None  # a metric the env did not report after all
+    unwritable: UsageError | None = None  # the --junit report, which could not be written
     if expectations:
-        try:
-            verdicts = _gate(expectations, result, junit)
-        except UnknownNameError as exc:
-            unknown = exc
+        verdicts, unknown, unwritable = _gate(expectations, result, junit)
     if as_json:
         documents.append(result.to_json())
         if verdicts is not None:
@@ -382,6 +380,11 @@ def _run_and_report(
         err.print(f"note: {note}")
     if result.status == "interrupted" and record_dir is not None and not as_json:
         err.print(f"to finish it: {resume_command(record_dir.path)}")
+    if unwritable is not None:
+        if not (result.error or result.unwritten or unknown or result.status == "interrupted"):
+            raise unwritable
+        # said as well: how the run ended (a fault, a signal) sets the exit status
+        err.print(f"error: {unwritable}", style="red", markup=False)
     if result.error is not None:
         raise result.error
     if result.unwritten:  # asked for, and not there: a fault, though the run is whole
@@ -395,10 +398,14 @@ def _run_and_report(
         raise typer.Exit(ExitStatus.EXPECTATION_FAILED)
 
 
-def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
-    """The expectations checked on the run's episodes (None when it did not complete), their
-    JUnit report written: of a run that did not complete, or of a metric the env did not
-    report after all, each expectation as an error, not checked."""
+def _gate(
+    expectations: Sequence[Any], result: Any, junit: Path | None
+) -> tuple[Any, UnknownNameError | None, UsageError | None]:
+    """The expectations checked on the run's episodes (None when it did not complete), a
+    metric the env did not report after all, and their JUnit report written: of a run that
+    did not complete, or of such a metric, each expectation as an error, not checked; and
+    why the report could not be written (said beside how the run ended, which it does not
+    change)."""
     from gymrun.core.expectations import check_expectations, unchecked_junit
 
     suite = result.config.name or "experiment"
@@ -417,14 +424,13 @@ def _gate(expectations: Sequence[Any], result: Any, junit: Path | None) -> Any:
         else:
             reason = f"the run failed: {result.error}"
         report = unchecked_junit(expectations, suite, reason)
+    unwritable = None
     if junit is not None:
         try:
             junit.write_text(report, encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"--junit {junit}: cannot write it ({exc.strerror or exc})") from None
-    if unknown is not None:
-        raise unknown
-    return verdicts
+            unwritable = UsageError(f"--junit {junit}: cannot write it ({exc.strerror or exc})")
+    return verdicts, unknown, unwritable
 
 
 def resume_command(directory: Path) -> str:

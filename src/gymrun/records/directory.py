@@ -61,8 +61,9 @@ class RecordDir:
         as `force`)."""
         where = where or wording().valued("path", str(path), "--output")
         forcing = wording().setting("force", True)
-        if path.is_symlink() and not path.exists():
-            raise RecordError(f"{where}: a symbolic link to nothing")
+        link = files.led_nowhere(path)
+        if link is not None:
+            raise RecordError(f"{where}: {link}")
         if path.exists() and not path.is_dir():
             raise RecordError(f"{where}: exists and is not a directory")
         _make(path, where)

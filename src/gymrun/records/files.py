@@ -73,6 +73,9 @@ def open_record(directory: Path, *parts: str) -> BinaryIO:
 
 def _why_not(exc: OSError, directory: Path, parts: tuple[str, ...]) -> str:
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+        link = led_nowhere(directory)
+        if link is not None:  # the record's own directory
+            return f"{directory} is {link}"
         for end in range(1, len(parts) + 1):
             if directory.joinpath(*parts[:end]).is_symlink():
                 return (
@@ -85,10 +88,39 @@ def _why_not(exc: OSError, directory: Path, parts: tuple[str, ...]) -> str:
 
 def no_directory(path: Path) -> str | None:
     """Why `path` is not a directory to read a record from (``no such directory``, ``not a
-    directory``), or None when it is one."""
+    directory``, or what a symbolic link there leads to: see `led_nowhere`), or None when
+    it is one."""
     if path.is_dir():
         return None
-    return "not a directory" if os.path.lexists(path) else "no such directory"
+    if not os.path.lexists(path):
+        return "no such directory"
+    return led_nowhere(path) or "not a directory"
+
+
+def led_nowhere(path: Path) -> str | None:
+    """What the symbolic link `path` is, when it leads to no directory: one that points to
+    itself (or round a loop of links), to a missing path, or to something else; None for
+    anything else.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "L").symlink_to("L")
+    ...     (Path(tmp) / "D").symlink_to("gone")
+    ...     led_nowhere(Path(tmp) / "L"), led_nowhere(Path(tmp) / "D")
+    ('a symbolic link that points to itself', 'a symbolic link to gone, which is missing')
+    """
+    if not path.is_symlink() or path.is_dir():
+        return None
+    target = os.readlink(path)
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            return f"a symbolic link to {target}, which is missing"
+        if os.path.normpath(path.parent / target) == os.path.normpath(path):
+            return "a symbolic link that points to itself"
+        return f"a symbolic link to {target}, round a loop of symbolic links"
+    return f"a symbolic link to {target}, which is not a directory"
 
 
 def is_regular(directory: Path, *parts: str) -> bool:

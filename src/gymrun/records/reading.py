@@ -16,7 +16,7 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,11 +128,7 @@ def recorded_runs(directory: Path) -> tuple[list[Path], list[str]]:
             runs.append(path)
         elif SWEEP_RUN.fullmatch(entry.name) or entry.name in names:
             notes.append(left_out(path, kind))
-    notes += [
-        f"{found / name}: left out: {kind}.json lists it, but it is gone"
-        for name in names
-        if not os.path.lexists(found / name)
-    ]
+    notes += [left_out(found / name, kind) for name in names if not os.path.lexists(found / name)]
     if not runs:
         more = f" (and {len(notes) - 1} more left out)" if len(notes) > 1 else ""
         said = f"no run left: {notes[0]}{more}" if notes else "no runs recorded yet"
@@ -150,16 +146,35 @@ def is_own_run(path: Path) -> bool:
 
 def left_out(path: Path, kind: str) -> str:
     """Why `path`, named as a run of a sweep or duel (`kind`), is left out of it: a note."""
+    return f"{path}: left out: {not_its_run(path, kind)}"
+
+
+def not_its_run(path: Path, kind: str) -> str:
+    """Why `path`, where the sweep's or duel's (`kind`) record has a run, is not that run
+    to read: gone, a symbolic link (not followed), a file, a directory without its config."""
     if path.is_symlink():
-        why = (
+        return (
             f"a symbolic link to {os.readlink(path)}, not followed: the {kind}'s runs are "
             "directories in it"
         )
-    elif not path.is_dir():
-        why = "not a directory"
-    else:
-        why = unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
-    return f"{path}: left out: {why}"
+    if not os.path.lexists(path):
+        return f"{kind}.json lists it, but it is gone"
+    if not path.is_dir():
+        return "not a directory"
+    return unstarted(path) or f"not a run (no {CONFIG_FILE} in it)"
+
+
+def unread_runs(directory: Path, kind: str, run_dirs: Iterable[object]) -> list[str]:
+    """Notes on the runs of the sweep or duel (`kind`) in `directory` that its record lists
+    (`run_dirs`, as its JSON has them) but that are not there to be read (see
+    `not_its_run`): what `show` prints of them is its JSON's, which each note says."""
+    names = [Path(run_dir).name for run_dir in run_dirs if isinstance(run_dir, str)]
+    paths = [directory / name for name in names if name not in ("", "..")]
+    return [
+        f"{path}: not read: {not_its_run(path, kind)}; shown as {kind}.json recorded it"
+        for path in paths
+        if not is_own_run(path)
+    ]
 
 
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:

@@ -73,18 +73,19 @@ def recorded_seed(directory: Path, where: str) -> int:
     return int(_recorded_config(directory, where)["seed"])
 
 
-def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
+def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = True) -> Recorded:
     """What `directory` holds of the run `plan` describes, checked to be that run's: its
     config, code and model, and every episode kept (its index, in order, and the seed the
-    run gives it)."""
+    run gives it). Without `advice`, a run recorded with other settings is not told to be
+    resumed with them (its caller plays it again instead)."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
     if recorded != wanted:
         said = settings_said(recorded, wanted) or "its layout differs"
+        then = "resume it with the config it ran" if advice else "it cannot be continued"
         raise ResumeRefused(
-            f"{where}: the run recorded there was run with other settings ({said}); "
-            "resume it with the config it ran"
+            f"{where}: the run recorded there was run with other settings ({said}); {then}"
         )
     try:
         meta = read_meta(directory)
@@ -118,19 +119,29 @@ def recorded_part(plan: RunPlan, directory: Path, where: str) -> Recorded:
     )
 
 
-def resumable_part(plan: RunPlan, run_dir: Path | None) -> Recorded | None:
+def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None, str | None]:
     """What `run_dir` holds of the run `plan`, when the run can go on from there (a sweep's
     or a duel's run, resumed with the others): its record complete, or stopped part way in a
-    run that can go on from its middle. None: the run is played again from its start."""
-    if run_dir is None or not run_dir.is_dir():
-        return None
+    run that can go on from its middle. None: the run is played again from its start, and
+    when a record of it was there (damaged, or stopped where it cannot go on from), a note
+    saying what was found in it and that it is played again, as ``gymrun run --resume``
+    words what it refuses."""
+    if run_dir is None or not run_dir.is_dir() or unstarted(run_dir) is not None:
+        return None, None  # nothing recorded there: played from its start, as never begun
+    again = "its record was removed and the run played again from its start"
     try:
-        part = recorded_part(plan, run_dir, f"--resume {run_dir}")
-    except GymrunError:
-        return None
+        part = recorded_part(plan, run_dir, str(run_dir), advice=False)
+    except GymrunError as exc:
+        return None, f"{exc}; {again}"
     if part.complete and part.count == plan.episodes:
-        return part
-    return None if why_not_continued(plan) is not None else part
+        return part, None
+    why = why_not_continued(plan)
+    if why is None:
+        return part, None
+    return (
+        None,
+        f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}; {again}",
+    )
 
 
 def check_run_dirs(run_dirs: Iterable[Path], where: str) -> None:
