@@ -64,6 +64,30 @@ def test_force_never_writes_through_a_link(write_config: WriteConfig, tmp_path: 
     assert not Path("out/videos").is_symlink() and len(list(Path("out/videos").iterdir())) == 2
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_force_never_replaces_a_record_through_a_link_to_it(
+    write_config: WriteConfig, command: str
+) -> None:
+    # -o LINK --force would remove what LINK leads to: a sweep, say, behind a name that
+    # does not say so
+    sweep = write_config("env: CartPole-v1\nepisodes: 2\nsweep:\n  seeds: [0, 1]\n")
+    assert gymrun("sweep", str(sweep), "-o", "kept")[0] == 0
+    before = sorted(p.name for p in Path("kept").iterdir())
+    Path("link").symlink_to("kept")
+    config = write_config(
+        "env: CartPole-v1\nepisodes: 2\nseed: 0\n"
+        + ("sweep:\n  seeds: [3]\n" if command == "sweep" else "")
+    )
+    code, out, err = gymrun(command, str(config), "-o", "link", "--force")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --output link: a symbolic link to {Path('kept').resolve()}; --force replaces "
+        "a record only in a directory named as itself, not through a link; nothing in it was "
+        "touched\n"
+    )
+    assert sorted(p.name for p in Path("kept").iterdir()) == before
+
+
 def test_two_runs_can_never_share_a_directory(tmp_path: Path) -> None:
     first = start_gymrun("run", BALANCE, "-n", "100000", "-q", "-o", "run", cwd=tmp_path)
     try:

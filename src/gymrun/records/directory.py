@@ -84,6 +84,12 @@ class RecordDir:
                 f"{where}: not a gymrun run or sweep directory, so {forcing} does not "
                 "replace what is in it; nothing in it was touched"
             )
+        if contents and path.is_symlink():  # what it leads to may not be what was meant
+            raise RecordError(
+                f"{where}: a symbolic link to {os.path.realpath(path)}; {forcing} replaces "
+                "a record only in a directory named as itself, not through a link; nothing "
+                "in it was touched"
+            )
         return cls(path, _lock(path, where), replacing=bool(contents))
 
     @classmethod
