@@ -23,7 +23,8 @@ BLOCK_START = 32
 BLOCK_MAX = 2048
 BATCH_DRAW = 65536  # actions drawn at once for vector runs (several steps of small batches)
 BLOCK_BYTES = 1 << 20  # a block of large actions (images) stays under this
-SMALL_BLOCK = 64  # Discrete draws up to this many are made without numpy
+SMALL_BLOCK = 64  # Discrete draws up to this many are looked up by byte, not made by numpy
+_NONE: Iterator[Any] = iter(())  # no batch drawn yet (an exhausted iterator stays so)
 
 
 class ActionDraws:
@@ -51,12 +52,13 @@ class ActionDraws:
         self.reset(0)
 
     def reset(self, seed: int) -> None:
+        # once per episode: it costs about as much as the episode's draws
         self._source.reset(seed)
-        self._block_size = BLOCK_START
         # drawn now rather than at the first action: raising StopIteration there would
         # cost as much as the draw
-        self._block: Iterator[Any] = self._source.block(self._next_size())
-        self._batches: Iterator[Any] = iter(())
+        self._block: Iterator[Any] = self._source.block(BLOCK_START)
+        self._block_size = 2 * BLOCK_START
+        self._batches: Iterator[Any] = _NONE
 
     def sample(self, observation: Any = None) -> Any:
         """The next action; the observation is ignored (it is there so that this can serve
@@ -103,6 +105,8 @@ class _DiscreteStream(_Stream):
         self._n, self._start = int(space.n), int(space.start)
         power_of_two = self._n & (self._n - 1) == 0
         self._byte_mask = np.uint8(self._n - 1) if power_of_two and self._n <= 256 else None
+        if self._byte_mask is not None:
+            self._action_of_byte = _by_byte(self._start, int(self._byte_mask)).__getitem__
 
     def reset(self, seed: int) -> None:
         target = (seed % 2**64) << 64
@@ -128,14 +132,11 @@ class _DiscreteStream(_Stream):
         # against the limits of the space's dtype first, which costs more than the step
         if self._byte_mask is None or count > SMALL_BLOCK:
             return iter(self.draw(count))
-        # An episode's first draws are small: the same bytes from Python ints, and each
-        # action looked up by its byte, cost a third of numpy's calls for so few.
+        # An episode's first draws are small: the same bytes, each action looked up by its
+        # byte, cost a third of numpy's calls for so few.
         words = -(-count // 8)
         self._position += words
-        draw = self._bits.random_raw
-        raw = b"".join([draw().to_bytes(8, "little") for _ in range(words)])
-        assert self._byte_mask is not None
-        return map(_by_byte(self._start, int(self._byte_mask)).__getitem__, raw[:count])
+        return map(self._action_of_byte, self._bits.random_raw(words).tobytes()[:count])
 
     def batches(self, num_envs: int) -> Iterator[Any]:
         steps = max(1, BATCH_DRAW // num_envs)
