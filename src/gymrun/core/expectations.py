@@ -11,7 +11,7 @@ success rate.
 >>> episodes = [EpisodeResult(i, i, 200.0 + i % 5, 200, True, False, None, 0.0) for i in range(50)]
 >>> verdicts = check_expectations([Expectation.parse("mean >= 195")], episodes)
 >>> verdicts.met, verdicts.verdicts[0].message
-(True, 'met: mean 202.00 [201.62, 202.38], lower end >= 195')
+(True, 'met: mean 202.00 [201.62, 202.42], lower end >= 195')
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ import numpy as np
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
+# Resampling episodes by how often each distinct reward is picked (a multinomial draw) pays
+# when there are at least this many episodes per distinct reward.
+MULTINOMIAL_PER_VALUE = 16
 # Below this magnitude sums of squares of values cannot overflow a float.
 HUGE = 1e100
 
@@ -43,17 +46,20 @@ def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[fl
         return low * scale, high * scale
     rng = np.random.default_rng(seed)
     values, counts = _distinct(rewards)
-    if 2 * len(values) <= len(rewards):
-        # Few distinct rewards (episode lengths, say): a resample's mean depends only on how
-        # often it picks each, a multinomial draw, which is far cheaper than the picks.
-        picked = rng.multinomial(len(rewards), counts / len(rewards), size=BOOTSTRAP_RESAMPLES)
-        means = picked @ values / len(rewards)
+    n = len(rewards)
+    if MULTINOMIAL_PER_VALUE * len(values) <= n:
+        # Few distinct rewards for so many episodes (episode lengths, say): a resample's mean
+        # depends only on how often it picks each, a multinomial draw, which then costs far
+        # less than the picks (a value's binomial draw costs about as much as 16 picks).
+        picked = rng.multinomial(n, counts / n, size=BOOTSTRAP_RESAMPLES)
+        means = picked @ values / n
     else:
         means = np.empty(BOOTSTRAP_RESAMPLES)
-        batch = max(1, 2_000_000 // len(rewards))  # bounded memory for long runs
+        batch = max(1, 2_000_000 // n)  # bounded memory for long runs
+        kind = np.uint32 if n < 2**32 else np.int64  # half the cost of 64-bit picks
         for start in range(0, BOOTSTRAP_RESAMPLES, batch):
             stop = min(start + batch, BOOTSTRAP_RESAMPLES)
-            picks = rng.integers(0, len(rewards), size=(stop - start, len(rewards)))
+            picks = rng.integers(0, n, size=(stop - start, n), dtype=kind)
             means[start:stop] = rewards[picks].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
