@@ -55,7 +55,7 @@ def bootstrap_ci(rewards: np.ndarray, *, seed: int = BOOTSTRAP_SEED) -> tuple[fl
         means = picked @ values / n
     else:
         means = np.empty(BOOTSTRAP_RESAMPLES)
-        batch = max(1, 2_000_000 // n)  # bounded memory for long runs
+        batch = max(1, 2**18 // n)  # a few MiB of picks at a time, however long the run
         kind = np.uint32 if n < 2**32 else np.int64  # half the cost of 64-bit picks
         for start in range(0, BOOTSTRAP_RESAMPLES, batch):
             stop = min(start + batch, BOOTSTRAP_RESAMPLES)
