@@ -30,6 +30,8 @@ from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
 import gymrun.core.experiment as experiment_module
 from gymrun import ExperimentConfig, run_experiment
+from gymrun.components.random_actions import ActionDraws
+from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.environment import make_vector_env
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.records.lines import write_episode_lines
@@ -76,6 +78,26 @@ def bare_loop_precomputed(env_id: str, episodes: int, actions: list[Any], seed_e
         done = False
         while not done:
             _, _, terminated, truncated, _ = env.step(actions[steps])
+            steps += 1
+            done = terminated or truncated
+    return steps
+
+
+def bare_loop_seeded_draws(env_id: str, episodes: int) -> int:
+    """The bare loop with what makes episodes repeat one by one: each reset with its own
+    seed, and each episode's random actions drawn from its own seed (gymrun's draws, the
+    cheapest there are), so that episode i is the same in any split of the run."""
+    env = gym.make(env_id)
+    draws, seeds = ActionDraws(env.action_space), EpisodeSeeds(0)
+    step, reset, act = env.step, env.reset, draws.sample
+    steps = 0
+    for episode in range(episodes):
+        env_seed, agent_seed = seeds[episode]
+        observation, _ = reset(seed=env_seed)
+        draws.reset(agent_seed)
+        done = False
+        while not done:
+            observation, _, terminated, truncated, _ = step(act(observation))
             steps += 1
             done = terminated or truncated
     return steps
@@ -275,6 +297,7 @@ def main() -> None:
                 "seeded": lambda e=env_id, n=episodes, a=actions: bare_loop_precomputed(  # type: ignore[misc]
                     e, n, a, seed_each=True
                 ),
+                "draws": lambda e=env_id, n=episodes: bare_loop_seeded_draws(e, n),  # type: ignore[misc]
                 "gymrun": lambda e=env_id, n=episodes: gymrun_run(e, n),  # type: ignore[misc]
             },
             repeats,
@@ -287,12 +310,22 @@ def main() -> None:
                 f"{single['seeded']:,.0f}",
                 "",
             ),
+            (
+                f"{env_id}: bare loop, reset(seed) and actions drawn from a seed each episode",
+                f"{single['draws']:,.0f}",
+                "",
+            ),
             (f"{env_id}: gymrun, random agent", f"{single['gymrun']:,.0f}", ""),
             ("  vs bare loop with sample()", "", f"{single['gymrun'] / single['sample']:.2f}x"),
             (
                 "  vs bare loop, precomputed, seeded each episode",
                 "",
                 f"{single['gymrun'] / single['seeded']:.2f}x",
+            ),
+            (
+                "  vs bare loop, actions drawn from a seed each episode",
+                "",
+                f"{single['gymrun'] / single['draws']:.2f}x",
             ),
         ]
         if env_id == ENV_ID:
