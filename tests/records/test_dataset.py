@@ -103,16 +103,22 @@ def test_an_existing_dataset_is_refused_before_anything_runs_unless_forced(tmp_p
     code, _, err = gymrun("run", "run.yaml", "-n", "5", "--dataset", "taken-v2", "-o", "again")
     assert (code, err) == (
         2,
-        f"error: record.dataset: dataset taken-v2 exists already ({path}); give another name "
-        "or version, or --force to replace it\n",
+        f"error: --dataset record.dataset: dataset taken-v2 exists already ({path}); give "
+        "another name or version, or --force to replace it\n",
     )
     assert not (tmp_path / "again").exists()
     with pytest.raises(UsageError) as refused:  # from Python: run_experiment's argument
         run_experiment(load_config(tmp_path / "run.yaml", episodes=5, dataset="taken-v2"))
     assert str(refused.value) == (
-        f"record.dataset: dataset taken-v2 exists already ({path}); give another name or "
-        "version, or replace_dataset=True to replace it"
+        f"dataset='taken-v2' record.dataset: dataset taken-v2 exists already ({path}); give "
+        "another name or version, or replace_dataset=True to replace it"
     )
+    # given in the file, its line is named
+    (tmp_path / "named.yaml").write_text(RANDOM + "record: {dataset: taken-v2}\n")
+    code, _, err = gymrun("run", "named.yaml", "-o", "again")
+    line = len(RANDOM.splitlines()) + 1
+    said = err.split(" dataset taken-v2")[0]
+    assert (code, said) == (2, f"error: named.yaml:{line} record.dataset:")
     assert minari.load_dataset("taken-v2").total_episodes == 30
     code, _, err = gymrun("run", "run.yaml", "-n", "5", "--dataset", "taken-v2", "--force", "-q")
     assert code == 0, err
@@ -280,6 +286,13 @@ def test_show_reads_a_dataset_as_a_run(tmp_path: Path) -> None:
     assert (code, err) == (
         2,
         f"error: minari:nothing-v0: no Minari dataset nothing-v0 in {datasets()}\n",
+    )
+    # a dataset's ID given where a path is expected: the path is missing, the dataset is not
+    code, _, err = gymrun("show", "theirs/made-v1")
+    assert (code, err) == (
+        2,
+        "error: theirs/made-v1: no such directory (the Minari dataset of that ID is "
+        "minari:theirs/made-v1)\n",
     )
 
 

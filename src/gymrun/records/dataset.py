@@ -106,12 +106,17 @@ def claim_dataset(plan: RunPlan, *, replace: bool = False, kept: int = 0) -> Dat
     if exists:
         if not replace:
             forcing = wording().setting("replace_dataset", True)  # run_experiment's
-            raise UsageError(
-                f"record.dataset: dataset {dataset_id} exists already ({path}); give another "
-                f"name or version, or {forcing} to replace it"
+            exists_already = UsageError(
+                f"dataset {dataset_id} exists already ({path}); give another name or "
+                f"version, or {forcing} to replace it",
+                key=("record", "dataset"),
             )
+            raise plan.config.placed(exists_already)  # the file's line, or --dataset
         if not os.path.isfile(path / DATA_DIR / METADATA_FILE):
-            raise UsageError(f"record.dataset: {path} is not a Minari dataset; it is not replaced")
+            not_one = UsageError(
+                f"{path} is not a Minari dataset; it is not replaced", key=("record", "dataset")
+            )
+            raise plan.config.placed(not_one)
     return DatasetTarget(dataset_id, path, replace=exists)
 
 

@@ -32,7 +32,7 @@ from gymrun.errors import ConfigError, GymrunError, RecordError
 from gymrun.numbers import counted
 from gymrun.records import files
 from gymrun.records.dataset import PREFIX as DATASET_PREFIX
-from gymrun.records.dataset import dataset_dir, dataset_episodes, read_dataset
+from gymrun.records.dataset import dataset_dir, dataset_episodes, dataset_path, read_dataset
 from gymrun.records.layout import (
     CONFIG_FILE,
     DUEL_FILE,
@@ -86,6 +86,8 @@ def find_run(directory: Path) -> Path:
         return directory
     problem = files.no_directory(directory)
     if problem is not None:
+        if not os.path.lexists(directory) and dataset_dir(dataset_path(str(directory))):
+            problem += f" (the Minari dataset of that ID is {DATASET_PREFIX}{directory})"
         raise RecordError(f"{directory}: {problem}")
     if is_recorded(directory):
         return directory
