@@ -196,6 +196,27 @@ def test_a_render_mode_the_env_does_not_have_is_refused_at_its_place(
         assert (result.returncode, result.stdout, result.stderr) == (2, "", said), args
 
 
+def test_validate_takes_a_sweep_whose_grid_gives_each_point_its_env(
+    write_config: Callable[..., Path],
+) -> None:
+    # the sweep runs; validate called it invalid ("env: required key is missing")
+    config = write_config(
+        "name: tasks\nagent: random\nepisodes: 2\nsweep:\n  env: [CartPole-v1, Acrobot-v1]\n"
+    )
+    code, out, err = gymrun("validate", str(config))
+    assert (code, err) == (0, "")
+    assert out == (
+        f"{config}: valid — CartPole-v1 / Acrobot-v1, wrappers: none, agent: random, "
+        "2 episodes, sweep: 2 points, 1 seed each\n"
+    )
+    assert gymrun("sweep", str(config), "--dry-run").code == 0
+    # a point the grid makes wrong is named, as the sweep names it
+    config.write_text(config.read_text().replace("Acrobot-v1", "Nope-v0"))
+    code, out, err = gymrun("validate", str(config))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {config} point 1 (env='Nope-v0') env.id: unknown environment")
+
+
 def test_list_envs_json_is_an_array_even_when_nothing_matches() -> None:
     code, out, err = gymrun("list-envs", "NoSuchEnv", "--json")
     assert (code, json.loads(out)) == (1, [])

@@ -164,21 +164,34 @@ def validate(config_path: ConfigPath) -> None:
         gymrun validate configs/cartpole_epsilon.yaml
     """
     from gymrun.config import load_config
+    from gymrun.config.yaml_source import read_yaml
     from gymrun.core.experiment import trial_build
     from gymrun.numbers import counted
     from gymrun.sweep import load_sweep
 
-    config = load_config(config_path)
-    notes = trial_build(config)
+    data = read_yaml(config_path).data
     grid = ""
-    if config.sweep is not None:  # its points are checked as the sweep checks them before it runs
+    if isinstance(data, dict) and data.get("sweep") is not None:
+        # its points are checked as the sweep checks them before it runs; its own keys need
+        # not make a whole config (the grid may give each point its env)
         sweep = load_sweep(config_path)
+        configs = [run.config for run in sweep.runs]
         points, seeds = counted(len(sweep.points), "point"), counted(len(sweep.seeds), "seed")
         grid = f", sweep: {points}, {seeds} each"
-    wrappers = ", ".join(name for name, _ in config.wrapper_stack) or "none"
+    else:
+        configs = [load_config(config_path)]
+    config = configs[0]
+    notes = trial_build(config)
+
+    def each(values: list[str]) -> str:
+        return " / ".join(dict.fromkeys(values))  # what the points set, each once
+
+    envs = each([c.env.id for c in configs])
+    wrappers = each([", ".join(name for name, _ in c.wrapper_stack) or "none" for c in configs])
+    agents = each([c.agent.name for c in configs])
+    episodes = each([counted(c.episodes, "episode") for c in configs])
     console().print(
-        f"{config_path}: valid — {config.env.id}, wrappers: {wrappers}, "
-        f"agent: {config.agent.name}, {counted(config.episodes, 'episode')}{grid}"
+        f"{config_path}: valid — {envs}, wrappers: {wrappers}, agent: {agents}, {episodes}{grid}"
     )
     for note in notes:
         console(stderr=True).print(f"note: {note}")
