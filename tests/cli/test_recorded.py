@@ -355,15 +355,24 @@ def test_a_group_whose_tasks_have_no_reference_scores_gets_no_empty_table(
     assert "gymrun-test/Goal-v0 has no reference scores" in err
 
 
-def test_compare_and_plan_seeds_say_which_runs_of_a_sweep_they_left_out(tmp_path: Path) -> None:
+def sweep_of_unreadable_runs(tmp_path: Path) -> str:
+    """Sweep ``s`` of seeds 0 to 3, whose seed 1 is then gone, seed 2 a link to seed 0 and
+    seed 3 without its config: only seed 0 is there to read. Returns what ``gymrun show s``
+    printed while every run was there."""
     Path("s.yaml").write_text(
         "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2, 3]}\n"
     )
     assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
+    table = gymrun("show", "s").stdout
     shutil.rmtree("s/seed=1")  # lost
     shutil.rmtree("s/seed=2")
     Path("s/seed=2").symlink_to(tmp_path / "s" / "seed=0")  # a link: not followed
     Path("s/seed=3/config.yaml").unlink()
+    return table
+
+
+def test_compare_and_plan_seeds_say_which_runs_of_a_sweep_they_left_out(tmp_path: Path) -> None:
+    sweep_of_unreadable_runs(tmp_path)
 
     said = (
         "note: s/seed=2: left out: a symbolic link to "
@@ -425,15 +434,7 @@ def test_a_stopped_sweep_does_not_count_a_linked_run_as_its_own(tmp_path: Path) 
 def test_show_names_the_runs_of_an_ended_sweep_it_could_not_read(tmp_path: Path) -> None:
     # The table is sweep.json's, as the sweep ended: each run not there to read is named,
     # and the note says its numbers are still the record's.
-    Path("s.yaml").write_text(
-        "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1, 2, 3]}\n"
-    )
-    assert gymrun("sweep", "s.yaml", "-o", "s").code == 0
-    table = gymrun("show", "s").stdout
-    shutil.rmtree("s/seed=1")  # lost
-    shutil.rmtree("s/seed=2")
-    Path("s/seed=2").symlink_to(tmp_path / "s" / "seed=0")  # a link: not followed
-    Path("s/seed=3/config.yaml").unlink()
+    table = sweep_of_unreadable_runs(tmp_path)
 
     said = (
         "note: s/seed=1: not read: sweep.json lists it, but it is gone; shown as sweep.json "

@@ -246,8 +246,9 @@ def test_a_run_that_fails_leaves_a_junit_report_that_says_so(
     assert error.get("message", "").startswith("not checked: the run failed: episode 1, step 1")
 
 
-def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> None:
-    report = tmp_path / "gate.xml"
+def stopped_gate(tmp_path: Path, report: Path, signum: signal.Signals) -> tuple[int, str, Path]:
+    """A long run with an expectation and ``--junit report``, sent `signum` once it has
+    recorded an episode: its exit status, what it said, and its episodes file."""
     process = start_gymrun(
         "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-o", "run",
         "--expect", "mean >= 100", "--junit", str(report), cwd=tmp_path,
@@ -256,10 +257,16 @@ def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> Non
     code, _, err = signalled(
         process,
         lambda: episodes.exists() and episodes.stat().st_size > 0,
-        signal.SIGTERM,
+        signum,
         within=120,
         every=0.1,
     )
+    return code, err, episodes
+
+
+def test_a_stopped_run_leaves_a_junit_report_that_says_so(tmp_path: Path) -> None:
+    report = tmp_path / "gate.xml"
+    code, err, episodes = stopped_gate(tmp_path, report, signal.SIGTERM)
     assert code == 143, err
     [error] = ElementTree.parse(report).getroot().findall("testsuite/testcase/error")
     finished_episodes = len(episodes.read_text().splitlines())
@@ -274,18 +281,7 @@ def test_a_stopped_run_whose_junit_report_cannot_be_written_exits_as_stopped(
 ) -> None:
     # The report is said to be missing in one line; the signal still sets the exit status.
     report = tmp_path / "gone" / "gate.xml"
-    process = start_gymrun(
-        "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "100000", "-o", "run",
-        "--expect", "mean >= 100", "--junit", str(report), cwd=tmp_path,
-    )  # fmt: skip
-    episodes = tmp_path / "run" / "episodes.jsonl"
-    code, _, err = signalled(
-        process,
-        lambda: episodes.exists() and episodes.stat().st_size > 0,
-        signum,
-        within=120,
-        every=0.1,
-    )
+    code, err, _ = stopped_gate(tmp_path, report, signum)
     assert code == status, err
     said = f"error: --junit {report}: cannot write it (No such file or directory)"
     assert said in err.splitlines()
