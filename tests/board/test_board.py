@@ -480,19 +480,19 @@ def test_a_recording_run_is_read_on_from_where_it_was_read(tmp_path: Path) -> No
         (run / "episodes.jsonl").write_bytes(b"".join(lines[:120]) + lines[120][:30])
         build_board(root, tmp_path / "site", kept=kept)
         [(where, so_far)] = kept.reads.items()
-        assert (where, so_far.go_on.position.count) == (str(run), 120)
+        assert (where, so_far.go_on.position.count) == ("live/t", 120)
         as_a_whole_read(1)
         with (run / "episodes.jsonl").open("ab") as more:  # the half line, and more
             more.write(lines[120][30:] + b"".join(lines[121:250]))
         build_board(root, tmp_path / "site", changed=[run], kept=kept)
-        assert kept.reads[str(run)].go_on.position.count == 250
+        assert kept.reads["live/t"].go_on.position.count == 250
         assert json.loads(page(tmp_path / "site")[0])["summary"]["count"] == 250
         as_a_whole_read(2)
         # another run in its place: another file (of other episodes), read from its start
         (run / "episodes.jsonl").unlink()
         (run / "episodes.jsonl").write_bytes(b"".join(other[:260]))
         build_board(root, tmp_path / "site", changed=[run], kept=kept)
-        assert kept.reads[str(run)].go_on.position.count == 260
+        assert kept.reads["live/t"].go_on.position.count == 260
         as_a_whole_read(3)
         # written over in place from an earlier line: read from its start too
         with (run / "episodes.jsonl").open("r+b") as over:

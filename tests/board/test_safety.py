@@ -135,18 +135,10 @@ def test_a_planted_listing_never_makes_a_build_read_outside_the_recordings(
     build()
     here = os.stat("rec")
     with record("site") as db:
-        [(value,)] = db.execute("SELECT value FROM record WHERE key = 'listings'")
-        listings = json.loads(value)
         # a listing that would hold for the recordings folder, naming a folder outside it
-        listings["."] = [
-            here.st_ino,
-            here.st_mtime_ns,
-            here.st_mtime_ns + 10**10,
-            "",
-            "a\0../outside",
-            "",
-        ]
-        db.execute("UPDATE record SET value = ? WHERE key = 'listings'", (json.dumps(listings),))
+        planted = [here.st_ino, here.st_mtime_ns, here.st_mtime_ns + 10**10, "", "a\0../outside"]
+        planted.append("")
+        db.execute("INSERT OR REPLACE INTO listings VALUES ('.', ?)", (json.dumps(planted),))
     assert build()["runs"] == 1
     assert not any(b"outside" in page for page in published(Path("site")))
 

@@ -23,7 +23,7 @@ import re
 import shlex
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,7 +36,7 @@ from gymrun.board import store
 from gymrun.board.claim import check_dirs, claimed_board, out_named
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import Found, board_id, run_stamp, scan, signature
+from gymrun.board.scan import board_id, run_stamp, signature, walk
 from gymrun.board.site import (
     Site,
     episode_body,
@@ -113,8 +113,8 @@ class Kept:
     # running run has new episodes (its own page is). `behind`: some rows are newer.
     pages_due: float = -math.inf
     behind: bool = False
-    # how far each recording run was read, by its directory: its next read goes on from
-    # there, so a long run's new episodes cost what they are, not what the run is
+    # how far each recording run was read, by its id: its next read goes on from there, so
+    # a long run's new episodes cost what they are, not what the run is
     reads: dict[str, ReadSoFar] = field(default_factory=dict)
 
 
@@ -218,87 +218,58 @@ def _build_in(
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
     record = board.record
     fresh = record["source"] != source or record["fingerprint"] != fingerprint
-    # the last build's runs: each one's stamp and status (their rows stay on disk)
-    old_runs = {} if fresh else board.stamps()
-    old_sweeps: dict[str, Any] = {} if fresh else record["sweeps"]
-    old_duels: dict[str, Any] = {} if fresh else record["duels"]
     site = Site(out)
     site.assets()
     notes: list[str] = []
-    looked_at = _only(root, changed, old_runs)
-    old_listings = record["listings"] if record["source"] == source else {}
-    if looked_at is None:
-        found = scan(root, old_listings)
-    else:
-        found = _known(root, old_runs, old_sweeps, old_duels, old_listings)
-    parents = {board_id(root, d): "sweep" for d in found.sweeps}
-    parents |= {board_id(root, d): "duel" for d in found.duels}
-    stamps: dict[str, str] = {}  # each run's stamp now, in path order
-    statuses: dict[str, str] = {}  # each run's status, as far as it is known yet
-    changes: list[tuple[Path, tuple[str, str] | None]] = []
-    pages = _Pages(os.fspath(out))
-
-    for run_id, run_dir in found.runs.items():
-        cached = old_runs.get(run_id)
-        if looked_at is not None and run_id not in looked_at and cached is not None:
-            stamp = cached[0]  # nothing changed in it
-        else:
-            stamp = found.stamps.get(run_id) or run_stamp(run_dir)
-        stamps[run_id] = stamp
-        if cached is not None and cached[0] == stamp and cached[1] not in LIVE and run_id in pages:
-            statuses[run_id] = cached[1]  # its row is kept as it was: not made again
-        else:
-            parent = run_id.rpartition("/")[0]  # the sweep or duel it belongs to, if any
-            where = (parents[parent], parent) if parent in parents else None
-            changes.append((Path(run_dir), where))
-    gone = [run_id for run_id in old_runs if run_id not in stamps]
-    if kept is not None and kept.reads:  # a recording run removed is not read on from
-        present = {str(Path(run_dir)) for run_dir in found.runs.values()}
-        kept.reads = {key: read for key, read in kept.reads.items() if key in present}
-    by_parent: dict[str, list[str]] = {}
-    for run_id in stamps:
-        by_parent.setdefault(run_id.rpartition("/")[0], []).append(run_id)
-    # sweeps and duels, by their ids: directory, runs inside, and stamp
-    sweep_stamps = _parents(root, found.sweeps, by_parent)
-    duel_stamps = _parents(root, found.duels, by_parent)
-    quiet = (
-        not (gone or fresh)
-        and _same_stamps(sweep_stamps, old_sweeps)
-        and _same_stamps(duel_stamps, old_duels)
-    )
-    # the pages of many runs were left behind the rows of running runs, long enough ago
-    catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
-    # the environments whose folders the last build made (a board built anew removes them too)
-    envs_before: list[str] = list(record["envs"])
-    if quiet and not changes and not catch_up:
-        # nothing new: every page is as the last build left it, and no row is read (the
-        # folders listed anew are kept, so that the next build need not list them)
-        if found.listings != old_listings:
-            with board.changes():
-                board.keep(listings=found.listings)
-        return _report(
-            out,
-            list(statuses.values()),
-            len(old_sweeps),
-            len(old_duels),
-            len(envs_before),
-            started,
-            notes,
+    # one transaction, undone if the build stops: its runs are read again next time
+    with board.changes():
+        if fresh:  # (the folders' listings hold while the recordings are the same)
+            board.clear(listings=record["source"] != source)
+        old_sweeps: dict[str, Any] = record["sweeps"]
+        old_duels: dict[str, Any] = record["duels"]
+        looked_at = _only(root, changed, board)
+        if looked_at is None:
+            sweep_dirs, duel_dirs = _found(root, board)
+        else:  # the runs, sweeps and duels the last build found, as a scan would find them
+            board.find_held(os.fspath(root))
+            for run_id in looked_at:
+                board.restamp(run_id, run_stamp(f"{os.fspath(root)}/{run_id}"))
+            sweep_dirs = sorted(root / s for s in old_sweeps)
+            duel_dirs = sorted(root / d for d in old_duels)
+        # the runs to read: new, changed, running, or whose page is gone
+        to_read = board.plan_reads(_Pages(os.fspath(out)).__contains__, LIVE)
+        gone = board.gone()
+        if kept is not None and kept.reads:  # a recording run removed is not read on from
+            kept.reads = {key: read for key, read in kept.reads.items() if board.found_here(key)}
+        # sweeps and duels, by their ids: directory, runs inside, and stamp
+        sweep_stamps = _parents(root, sweep_dirs, board)
+        duel_stamps = _parents(root, duel_dirs, board)
+        quiet = (
+            not (gone or fresh)
+            and _same_stamps(sweep_stamps, old_sweeps)
+            and _same_stamps(duel_stamps, old_duels)
         )
-    with board.changes():  # undone if the build stops: its runs are read again next time
-        if fresh:
-            board.clear()
+        # the pages of many runs were left behind the rows of running runs, long enough ago
+        catch_up = kept is not None and kept.behind and time.monotonic() >= kept.pages_due
+        # the environments whose folders the last build made (a board built anew removes them too)
+        envs_before: list[str] = list(record["envs"])
+        if quiet and not to_read and not catch_up:
+            # nothing new: every page is as the last build left it, and no row is read (the
+            # folders listed anew are kept, so that the next build need not list them)
+            return _report(
+                out, board, len(old_sweeps), len(old_duels), len(envs_before), started, notes
+            )
         board.remove(gone)
         same_rows = True  # every run read again has the row it had
         running = True  # every run read again was running, and still is
         reads = None if kept is None else kept.reads
-        for entry, files in _refresh(root, site, changes, on_progress, reads):
-            same, before = board.put(entry, stamps[entry.id])
-            statuses[entry.id] = entry.status
+        for entry, stamp, files in _refresh(
+            root, site, board.to_read(), sweep_stamps, duel_stamps, to_read, on_progress, reads
+        ):
+            same, before = board.put(entry, stamp)
             site.written.extend(map(Path, files))
             same_rows = same_rows and same
             running = running and before in LIVE and entry.status in LIVE
-        read = len(changes)
         soon = kept is not None and running and time.monotonic() < kept.pages_due
         if quiet and not catch_up and (same_rows or soon):
             # runs read again whose rows did not change (a running run with no new
@@ -306,35 +277,44 @@ def _build_in(
             # many runs: their own pages are written, the pages of many runs are as they were
             if kept is not None and not same_rows:
                 kept.behind = True
-            board.keep(listings=found.listings)
             report = _report(
-                out,
-                [statuses[r] for r in stamps],
-                len(old_sweeps),
-                len(old_duels),
-                len(envs_before),
-                started,
-                notes,
+                out, board, len(old_sweeps), len(old_duels), len(envs_before), started, notes
             )
-            report.read, report.written = read, list(site.written)
+            report.read, report.written = to_read, list(site.written)
             return report
         if kept is not None:
             kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
         site.remove(f"runs/{run_id}" for run_id in gone)
         sweeps, duels, environments = _pages(
-            board, root, site, stamps, sweep_stamps, duel_stamps, source, envs_before
+            board, root, site, sweep_stamps, duel_stamps, source, envs_before
         )
-        board.keep(fingerprint=fingerprint, source=source, listings=found.listings)
-    report = _report(out, list(statuses.values()), sweeps, duels, environments, started, notes)
-    report.read, report.written = read, list(site.written)
+        board.keep(fingerprint=fingerprint, source=source)
+    report = _report(out, board, sweeps, duels, environments, started, notes)
+    report.read, report.written = to_read, list(site.written)
     return report
+
+
+def _found(root: Path, board: Store) -> tuple[list[Path], list[Path]]:
+    """Walk the recordings: the runs found go into the board's record (`Store.find`), the
+    sweeps' and duels' directories are returned, each in path order."""
+    found: dict[str, list[str]] = {"sweep": [], "duel": []}
+
+    def runs() -> Iterator[tuple[str, str, str]]:
+        for kind, name, path, stamp in walk(root, board.listings()):
+            if kind == "run":
+                yield name, path, stamp
+            else:
+                found[kind].append(path)
+
+    board.find(runs())
+    sweeps, duels = (sorted(found[kind], key=lambda path: path.split("/")) for kind in found)
+    return [Path(path) for path in sweeps], [Path(path) for path in duels]
 
 
 def _pages(
     board: Store,
     root: Path,
     site: Site,
-    stamps: dict[str, str],
     sweep_stamps: dict[str, tuple[Path, list[str], str]],
     duel_stamps: dict[str, tuple[Path, list[str], str]],
     source: str,
@@ -344,7 +324,7 @@ def _pages(
     from the rows the board holds, and keep what they were made of: how many sweeps, duels
     and environments they show."""
     record = board.record
-    members = board.members(stamps)
+    members = board.members()
     statistics = board.statistics()
     comparisons = {c.env: c for c in compare(members, statistics)}
     statistics.prune()
@@ -402,7 +382,7 @@ def _pages(
         sweeps=list(sweeps.values()),
         leaders=LEADERS,
         recordings=str(root),
-        total=len(stamps),
+        total=board.count(),
         across_tasks=across_tasks,
     )
     board.keep(
@@ -427,21 +407,22 @@ def _taken(
 
 def _report(
     out: Path,
-    statuses: list[str],
+    board: Store,
     sweeps: int,
     duels: int,
     environments: int,
     started: float,
     notes: list[str],
 ) -> BuildReport:
+    statuses = board.statuses()
     return BuildReport(
         out,
-        len(statuses),
-        statuses.count("damaged"),
+        sum(statuses.values()),
+        statuses.get("damaged", 0),
         sweeps,
         environments,
         0,
-        sum(status in LIVE for status in statuses),
+        sum(statuses.get(status, 0) for status in LIVE),
         [],
         time.perf_counter() - started,
         notes,
@@ -458,49 +439,44 @@ RANKING = (
 def _refresh(
     root: Path,
     site: Site,
-    jobs: list[tuple[Path, tuple[str, str] | None]],
+    jobs: Iterable[tuple[str, bytes, str]],
+    sweeps: Collection[str],
+    duels: Collection[str],
+    count: int,
     on_progress: Callable[[int, int], None] | None = None,
     reads: dict[str, ReadSoFar] | None = None,
-) -> Iterator[tuple[RunEntry, list[str]]]:
-    """Read each changed run and write its files, one after the other (each row is kept
-    as it comes, never all of them at once). In this process: a run costs a few
-    milliseconds, less than handing it to and from a worker process would. With `reads`
-    (a server's), a recording run is read on from where it was last read."""
-    for done, job in enumerate(jobs, 1):
-        yield _refresh_one(root, job, site, reads)
+) -> Iterator[tuple[RunEntry, str, list[str]]]:
+    """Read each run of `jobs` (its id, directory and stamp) and write its files, one after
+    the other (each row is kept as it comes, never all of them at once), and yield each
+    one's row, stamp and files written. In this process: a run costs a few milliseconds,
+    less than handing it to and from a worker process would. `sweeps` and `duels`: their
+    ids, for the runs inside them. With `reads` (a server's), a recording run is read on
+    from where it was last read."""
+    for done, (run_id, path, stamp) in enumerate(jobs, 1):
+        directory = Path(os.fsdecode(path))
+        parent = run_id.rpartition("/")[0]  # the sweep or duel it belongs to, if any
+        kind = "sweep" if parent in sweeps else "duel" if parent in duels else None
+        where = None if kind is None else (kind, parent)
+        so_far = None if reads is None else reads.pop(run_id, None)
+        entry, detail, so_far = read_entry(root, directory, so_far)
+        if reads is not None and so_far is not None:
+            reads[run_id] = so_far
+        entry.cells = site.cells(entry)
+        before = len(site.written)
+        _run_files(site, entry, detail, directory, where)
+        written = [str(p) for p in site.written[before:]]
+        del site.written[before:]
+        yield entry, stamp, written
         if on_progress is not None:
-            on_progress(done, len(jobs))
+            on_progress(done, count)
 
 
-def _refresh_one(
-    root: Path,
-    job: tuple[Path, tuple[str, str] | None],
-    site: Site,
-    reads: dict[str, ReadSoFar] | None,
-) -> tuple[RunEntry, list[str]]:
-    directory, parent = job
-    so_far = None if reads is None else reads.pop(str(directory), None)
-    entry, detail, so_far = read_entry(root, directory, so_far)
-    if reads is not None and so_far is not None:
-        reads[str(directory)] = so_far
-    entry.cells = site.cells(entry)
-    before = len(site.written)
-    _run_files(site, entry, detail, directory, parent)
-    written = [str(p) for p in site.written[before:]]
-    del site.written[before:]
-    return entry, written
-
-
-def _only(
-    root: Path,
-    changed: Collection[Path] | None,
-    runs: dict[str, Any],
-) -> set[str] | None:
+def _only(root: Path, changed: Collection[Path] | None, board: Store) -> set[str] | None:
     """The runs to look at again when only `changed` directories changed: None when every
     run is to be looked at (nothing is known of the last build, or a change is outside the
     runs it read: a new run, a sweep's file, a run removed)."""
-    if changed is None or not runs or any("\ufffd" in run_id for run_id in runs):
-        return None  # (a name that is not UTF-8 is not its path: found by a scan)
+    if changed is None or not board.count() or not board.all_shown():
+        return None  # (a name that is not UTF-8 is not its path: found by a walk)
     found: set[str] = set()
     for path in changed:
         if path.name == VIDEO_DIR:
@@ -509,34 +485,19 @@ def _only(
             run_id = path.relative_to(root).as_posix()
         except ValueError:
             return None
-        if run_id not in runs or not path.is_dir():
+        if not board.holds(run_id) or not path.is_dir():
             return None
         found.add(run_id)
     return found
 
 
-def _known(
-    root: Path,
-    runs: dict[str, Any],
-    sweeps: dict[str, Any],
-    duels: dict[str, Any],
-    listings: dict[str, Any],
-) -> Found:
-    """The runs, sweeps and duels the last build found, as `scan` would find them again
-    (and its listings, each still checked against its folder's time when used)."""
-    top = os.fspath(root)
-    return Found(
-        {run_id: f"{top}/{run_id}" for run_id in sorted(runs, key=lambda r: r.split("/"))},
-        sorted(root / s for s in sweeps),
-        sorted(root / d for d in duels),
-        listings=listings,
-    )
-
-
 class _Pages:
     """The runs whose pages the board holds (a run whose page is gone is read again): each
     run's folder under ``runs/``, found by listing their parent folders once each, not by a
-    look at every run's page (thousands)."""
+    look at every run's page (thousands). Runs come in path order, so that only the last
+    few folders' listings are kept."""
+
+    KEPT = 16
 
     def __init__(self, out: str) -> None:
         self.out = out
@@ -551,19 +512,21 @@ class _Pages:
                     names = {entry.name for entry in entries if entry.is_dir()}
             except OSError:
                 names = set()
+            if len(self.listed) == self.KEPT:
+                del self.listed[next(iter(self.listed))]
             self.listed[parent] = names
         return name in names
 
 
 def _parents(
-    root: Path, directories: list[Path], by_parent: dict[str, list[str]]
+    root: Path, directories: list[Path], board: Store
 ) -> dict[str, tuple[Path, list[str], str]]:
-    """Sweeps or duels by their ids: each one's directory, the runs in it, and its stamp
-    (its files and those runs: one whose stamp is unchanged is not read again)."""
+    """Sweeps or duels by their ids: each one's directory, the runs found in it, and its
+    stamp (its files and those runs: one whose stamp is unchanged is not read again)."""
     found = {}
     for directory in directories:
         parent_id = board_id(root, directory)
-        inside = by_parent.get(parent_id, [])
+        inside = board.found_in(parent_id)
         text = "\n".join([signature(directory), *inside])
         found[parent_id] = (directory, inside, hashlib.sha1(text.encode()).hexdigest())
     return found

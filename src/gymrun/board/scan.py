@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import Any, Protocol
 
 from gymrun.records.layout import (
     CONFIG_FILE,
@@ -77,11 +77,54 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
     >>> (again.runs, again.sweeps, again.stamps) == (found.runs, found.sweeps, found.stamps)
     True
     """
-    walker = _Walker(listings or {})
-    runs: list[tuple[str, str]] = []  # (key, path)
+    kept = ListingsMade(listings or {})
+    runs: list[tuple[str, str, str]] = []
     sweeps: list[str] = []
     duels: list[str] = []
-    stamps: dict[str, str] = {}
+    for kind, name, path, stamp in walk(root, kept):
+        if kind == "run":
+            runs.append((name, path, stamp))
+        else:
+            (sweeps if kind == "sweep" else duels).append(path)
+    runs.sort(key=lambda run: place(run[0]))
+    return Found(
+        {run_id: path for run_id, path, _ in runs},
+        [Path(path) for path in _sorted(sweeps)],
+        [Path(path) for path in _sorted(duels)],
+        {run_id: stamp for run_id, _, stamp in runs},
+        kept.made,
+    )
+
+
+class Listings(Protocol):
+    """Where a walk finds the listings of the last one (`get`: a folder's, or None) and
+    keeps its own (`put`: each folder's as this walk has it; `new` when it is not the one
+    `get` gave)."""
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, listing: Listing, *, new: bool) -> None: ...
+
+
+class ListingsMade:
+    """`Listings` in memory: those of the last scan, and those of this one (`made`)."""
+
+    def __init__(self, before: Mapping[str, Listing]) -> None:
+        self.before = before
+        self.made: dict[str, Listing] = {}
+
+    def get(self, key: str) -> Any:
+        return self.before.get(key)
+
+    def put(self, key: str, listing: Listing, *, new: bool) -> None:
+        self.made[key] = listing
+
+
+def walk(root: Path, listings: Listings) -> Iterator[tuple[str, str, str, str]]:
+    """`scan`'s findings one by one, as they are found (in no order): ("run", its board id,
+    its directory, its stamp), ("sweep" or "duel", its path under `root`, its directory,
+    ""). A build of thousands of runs keeps them where it keeps its record, not in memory."""
+    walker = _Walker(listings)
     top = os.fspath(root)
     pending = [(top, ".")]  # paths as text: a walk of thousands of runs makes no Path it can spare
     while pending:
@@ -94,38 +137,33 @@ def scan(root: Path, listings: Mapping[str, Listing] | None = None) -> Found:
         if kind == "run" and set(files) == CLAIMED and only_claimed(Path(path)):
             continue  # claimed, its config.yaml not yet written: nothing recorded yet
         if kind == "run" and path != top:
-            runs.append((key, path))
             videos = VIDEO_DIR in folders
-            stamps[key] = run_stamp(path, found, videos=videos)
-            listing = walker.listings.get(key)
+            listing = walker.last
             reduced = [CONFIG_FILE, VIDEO_DIR if videos else "", ""]
             if listing is not None and listing[3:] != reduced:
                 # all the next scan needs: that it is a run, with videos or not
-                walker.listings[key] = [*listing[:3], *reduced]
+                listings.put(key, [*listing[:3], *reduced], new=True)
+            # the key is the run's path under `root`: its id, unless a name in it is not UTF-8
+            run_id = key if shown(key) == key else board_id(root, Path(path))
+            yield "run", run_id, path, run_stamp(path, found, videos=videos)
             continue  # a run holds no runs (videos/ is its own)
-        if kind == "sweep":
-            sweeps.append(path)
-        elif kind == "duel":
-            duels.append(path)
+        if kind in ("sweep", "duel"):
+            yield kind, key, path, ""
         inside = "" if key == "." else f"{key}/"
         within = path.rstrip("/")
         pending.extend(
             (f"{within}/{name}", f"{inside}{name}") for name in folders if name not in links
         )
-    runs.sort(key=lambda run: run[0].split("/"))  # as their Paths sort: part by part
-    directories: dict[str, str] = {}
-    stamped: dict[str, str] = {}
-    for key, path in runs:
-        # the key is the run's path under `root`: its id, unless a name in it is not UTF-8
-        run_id = key if shown(key) == key else board_id(root, Path(path))
-        directories[run_id], stamped[run_id] = path, stamps[key]
-    return Found(
-        directories,
-        [Path(path) for path in _sorted(sweeps)],
-        [Path(path) for path in _sorted(duels)],
-        stamped,
-        walker.listings,
-    )
+
+
+def place(run_id: str) -> bytes:
+    """Where a run comes in path order (as their Paths sort: part by part), as bytes that
+    sort so: a store of thousands of runs orders them without Python.
+
+    >>> sorted(["a-b/c", "a/b"], key=place) == sorted(["a-b/c", "a/b"], key=lambda r: r.split("/"))
+    True
+    """
+    return run_id.replace("/", "\0").encode("utf-8", "surrogateescape")
 
 
 def _sorted(paths: list[str]) -> list[str]:
@@ -137,9 +175,9 @@ def _sorted(paths: list[str]) -> list[str]:
 class _Walker:
     """Lists folders, or takes their listings from the last scan where they still hold."""
 
-    def __init__(self, before: Mapping[str, Listing]) -> None:
-        self.before = before
-        self.listings: dict[str, Listing] = {}
+    def __init__(self, listings: Listings) -> None:
+        self.listings = listings
+        self.last: Listing | None = None  # the listing of the folder listed last, if kept
         self.now = time.time_ns()
 
     def list(
@@ -147,13 +185,15 @@ class _Walker:
     ) -> tuple[list[str], list[str], set[str], os.stat_result] | None:
         """The files, the folders (hidden ones left out) and the folders that are links in
         `path`, and its own stat; None when it cannot be listed."""
+        self.last = None
         try:
             found = os.stat(path)
         except OSError:
             return None
-        kept = self.before.get(key)
+        kept = self.listings.get(key)
         if kept is not None and _holds(kept, found):
-            self.listings[key] = kept
+            self.listings.put(key, kept, new=False)
+            self.last = kept
             return _names(kept[3]), _names(kept[4]), set(_names(kept[5])), found
         try:
             entries = list(os.scandir(path))
@@ -179,7 +219,8 @@ class _Walker:
             "\0".join(links),
         ]
         if _storable(key, listing):
-            self.listings[key] = listing
+            self.listings.put(key, listing, new=True)
+            self.last = listing
         return files, folders, links, found
 
 
@@ -298,7 +339,7 @@ def signature(directory: Path) -> str:
     (False, 40)
     """
     path = os.fspath(directory)
-    listed = _Walker({}).list(path, ".")
+    listed = _Walker(ListingsMade({})).list(path, ".")
     return _digest(path, [] if listed is None else listed[0])
 
 

@@ -16,7 +16,7 @@ import errno
 import os
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,12 @@ import orjson
 
 from gymrun.analysis.groups import Member, group_key
 from gymrun.board.runs import RunEntry
+from gymrun.board.scan import Listing, place, shown
 from gymrun.board.site import json_bytes
 from gymrun.errors import RecordError
 
 FILE = ".board.db"
-FORMAT = 7  # kept as the file's user_version: a record of another format is built anew
+FORMAT = 8  # kept as the file's user_version: a record of another format is built anew
 OLD_FILES = (".board.json", ".board-rows.json")  # the record of boards before this format
 
 # the record's parts other than runs, each kept as JSON, and what a board of none holds
@@ -36,19 +37,20 @@ PARTS: dict[str, Any] = {
     "fingerprint": "",
     "source": "",
     "envs": [],
-    "listings": {},
     "sweeps": {},
     "duels": {},
 }
 
-# Each run: its stamp and status; its place on a leaderboard (`rank_key`: tier, low,
-# value); what grouping needs (its group's key, NULL without a readable config; its seed as
-# JSON; its score and start); its boundary and its metrics' names (JSON), for its
-# environment's columns. Small, so that a build reads every run's quickly. Beside it, its
-# row: whole, as a leaderboard's JSON has it, and its cells, read only to be shown.
+# Each run: its place in path order (`scan.place`), its stamp and status; its place on a
+# leaderboard (`rank_key`: tier, low, value); what grouping needs (its group's key, NULL
+# without a readable config; its seed as JSON; its score and start); its boundary and its
+# metrics' names (JSON), for its environment's columns. Small, so that a build reads every
+# run's quickly. Beside it, its row: whole, as a leaderboard's JSON has it, and its cells,
+# read only to be shown.
 SCHEMA = (
     "CREATE TABLE record (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    "CREATE TABLE runs (id TEXT PRIMARY KEY, signature TEXT NOT NULL, status TEXT NOT NULL, "
+    "CREATE TABLE runs (id TEXT PRIMARY KEY, place BLOB NOT NULL, signature TEXT NOT NULL, "
+    "status TEXT NOT NULL, "
     "env TEXT, tier INTEGER NOT NULL, low REAL NOT NULL, value REAL NOT NULL, grp TEXT, "
     "seed BLOB, score REAL, started_at TEXT, boundary REAL, metrics BLOB NOT NULL) "
     "WITHOUT ROWID",
@@ -56,8 +58,21 @@ SCHEMA = (
     "CREATE TABLE rows (id TEXT PRIMARY KEY, entry BLOB NOT NULL, row BLOB NOT NULL, "
     "cells BLOB NOT NULL)",
     "CREATE TABLE statistics (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+    # each folder's listing from the last scan (`scan.Listing`, as JSON), by its path
+    "CREATE TABLE listings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
 )
-TABLES = ("record", "runs", "rows", "statistics")
+TABLES = ("record", "runs", "rows", "statistics", "listings")
+# What one build finds, beside the record and gone with the connection: the runs under the
+# recordings now (their place in path order, directory, stamp and the folder holding them),
+# and those of them to read (`todo`). A build of thousands of runs keeps them here, not in
+# memory.
+BUILD = (
+    "CREATE TEMP TABLE found (id TEXT PRIMARY KEY, place BLOB NOT NULL, dir BLOB NOT NULL, "
+    "stamp TEXT NOT NULL, parent TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX temp.found_parent ON found (parent, place)",
+    "CREATE TEMP TABLE todo (place BLOB PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID",
+)
+BATCH = 1000  # runs found, put in the record at once
 
 
 def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
@@ -113,6 +128,8 @@ class Store:
         # journal, not WAL, which needs memory shared between processes (not on NFS)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA synchronous = NORMAL")
+        for statement in BUILD:
+            db.execute(statement)
         return db
 
     def _read_record(self) -> dict[str, Any]:
@@ -155,23 +172,105 @@ class Store:
             self.record[key] = value
             self.db.execute("INSERT OR REPLACE INTO record VALUES (?, ?)", (key, json_bytes(value)))
 
-    def clear(self) -> None:
-        """Forget every run and the record (a board built anew)."""
+    def clear(self, *, listings: bool) -> None:
+        """Forget every run and the record (a board built anew), and with `listings`, the
+        folders' listings too (they are of another recordings folder)."""
         for table in TABLES:
-            self.db.execute(f"DELETE FROM {table}")
+            if table != "listings" or listings:
+                self.db.execute(f"DELETE FROM {table}")
         self.record = dict(PARTS)
+
+    def listings(self) -> StoredListings:
+        """The folders' listings, for a walk of the recordings (`scan.walk`)."""
+        return StoredListings(self.db)
 
     # runs
 
     def statistics(self) -> KeptStatistics:
         return KeptStatistics(self.db)
 
-    def stamps(self) -> dict[str, tuple[str, str]]:
-        """Each run's stamp and status, by its id."""
-        return {
-            run_id: (stamp, status)
-            for run_id, stamp, status in self.db.execute("SELECT id, signature, status FROM runs")
-        }
+    def count(self) -> int:
+        """How many runs the board holds."""
+        count: int = self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        return count
+
+    def holds(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def all_shown(self) -> bool:
+        """Whether every run's id is its path (no name in it was not UTF-8)."""
+        return self.db.execute("SELECT 1 FROM runs WHERE instr(id, '\ufffd')").fetchone() is None
+
+    def find(self, runs: Iterable[tuple[str, str, str]]) -> None:
+        """Start this build's findings with `runs` (each its id, directory and stamp)."""
+        self.db.execute("DELETE FROM found")
+        self.db.execute("DELETE FROM todo")
+        batch = []
+        for run_id, directory, stamp in runs:
+            # (a directory as bytes: a name in it need not be UTF-8)
+            row = (run_id, place(run_id), os.fsencode(directory), stamp, run_id.rpartition("/")[0])
+            batch.append(row)
+            if len(batch) == BATCH:
+                self.db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?)", batch)
+                batch.clear()
+        self.db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?)", batch)
+
+    def find_held(self, top: str) -> None:
+        """Start this build's findings with the runs the board holds, as they were (their
+        directories under `top`, the recordings folder)."""
+        self.find(())
+        self.db.execute(
+            "INSERT INTO found SELECT id, place, CAST(? || '/' || id AS BLOB), signature, "
+            "rtrim(rtrim(id, replace(id, '/', '')), '/') FROM runs",
+            (top,),
+        )
+
+    def restamp(self, run_id: str, stamp: str) -> None:
+        self.db.execute("UPDATE found SET stamp = ? WHERE id = ?", (stamp, run_id))
+
+    def plan_reads(self, keep: Callable[[str], bool], again: Collection[str]) -> int:
+        """Mark the runs found to be read: new or changed ones, those whose status is in
+        `again` (read at every build), and those for which `keep(id)` is false (their page
+        is gone, say); how many."""
+        marks = ",".join("?" * len(again))
+        found = self.db.execute(
+            "SELECT f.id, f.place, r.signature = f.stamp AND r.status NOT IN "
+            f"({marks}) FROM found f LEFT JOIN runs r USING (id)",
+            tuple(again),
+        )
+        count = 0
+        while batch := found.fetchmany(BATCH):
+            todo = [(p, run_id) for run_id, p, same in batch if not (same and keep(run_id))]
+            self.db.executemany("INSERT INTO todo VALUES (?, ?)", todo)
+            count += len(todo)
+        return count
+
+    def to_read(self) -> sqlite3.Cursor:
+        """The runs to read (`plan_reads`), in path order: each one's id, directory and stamp."""
+        return self.db.execute(
+            "SELECT id, dir, stamp FROM todo JOIN found USING (id) ORDER BY todo.place"
+        )
+
+    def gone(self) -> list[str]:
+        """The runs the board holds that were not found."""
+        return [
+            run_id
+            for (run_id,) in self.db.execute(
+                "SELECT id FROM runs WHERE id NOT IN (SELECT id FROM found)"
+            )
+        ]
+
+    def found_in(self, parent: str) -> list[str]:
+        """The runs found right inside folder `parent` (a sweep's or duel's), in path order."""
+        query = "SELECT id FROM found WHERE parent = ? ORDER BY place"
+        return [run_id for (run_id,) in self.db.execute(query, (parent,))]
+
+    def found_here(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM found WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def statuses(self) -> dict[str, int]:
+        """How many runs the board holds of each status."""
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status"))
 
     def put(self, entry: RunEntry, stamp: str) -> tuple[bool, str | None]:
         """Keep a run's row, read now with stamp `stamp`: whether the board held that same
@@ -186,9 +285,10 @@ class Store:
             "SELECT entry, status FROM runs JOIN rows USING (id) WHERE id = ?", (entry.id,)
         ).fetchone()
         self.db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.id,
+                place(entry.id),
                 stamp,
                 entry.status,
                 entry.env,
@@ -210,8 +310,17 @@ class Store:
         return (False, None) if before is None else (before[0] == data, before[1])
 
     def remove(self, run_ids: Iterable[str]) -> None:
+        """Forget runs, and the listings of their folders and those holding them (a folder
+        still there is listed again)."""
+        run_ids = list(run_ids)
         for table in ("runs", "rows"):
             self.db.executemany(f"DELETE FROM {table} WHERE id = ?", ((r,) for r in run_ids))
+        folders = {".", *run_ids}
+        for run_id in run_ids:
+            while "/" in run_id:
+                run_id = run_id.rpartition("/")[0]
+                folders.add(run_id)
+        self.db.executemany("DELETE FROM listings WHERE key = ?", ((k,) for k in folders))
 
     def entry(self, run_id: str) -> RunEntry | None:
         """A run's row, None if the board holds none (or one it cannot take)."""
@@ -227,22 +336,16 @@ class Store:
                 found[run_id] = entry
         return found
 
-    def members(self, order: Iterable[str]) -> list[Member]:
-        """The runs with a readable config as members of their groups, in `order` (ids).
-        Runs of one group differ in their config only by keys grouping leaves out: each
-        member has its group's first config (read once), and its own seed."""
-        found = {
-            run_id: rest
-            for run_id, *rest in self.db.execute(
-                "SELECT id, grp, seed, status, score, started_at FROM runs WHERE grp IS NOT NULL"
-            )
-        }
+    def members(self) -> list[Member]:
+        """The runs with a readable config as members of their groups, in path order. Runs
+        of one group differ in their config only by keys grouping leaves out: each member
+        has its group's first config (read once), and its own seed."""
         configs: dict[str, tuple[dict[str, Any], Any]] = {}
         members = []
-        for run_id in order:
-            if run_id not in found:
-                continue
-            key, seed, status, score, started_at = found[run_id]
+        for run_id, key, seed, status, score, started_at in self.db.execute(
+            "SELECT id, grp, seed, status, score, started_at FROM runs WHERE grp IS NOT NULL "
+            "ORDER BY place"
+        ):
             if key not in configs:
                 entry = self.entry(run_id)
                 if entry is None or entry.config is None:
@@ -251,14 +354,7 @@ class Store:
             config, provenance = configs[key]
             members.append(
                 Member(
-                    run_id,
-                    config,
-                    status,
-                    score,
-                    started_at,
-                    provenance,
-                    key,
-                    orjson.loads(seed),
+                    run_id, config, status, score, started_at, provenance, key, orjson.loads(seed)
                 )
             )
         return members
@@ -344,6 +440,31 @@ class KeptStatistics:
         kept = self.db.execute("SELECT key FROM statistics")
         unused = [key for (key,) in kept if key not in self.used]
         self.db.executemany("DELETE FROM statistics WHERE key = ?", ((key,) for key in unused))
+
+
+class StoredListings:
+    """The folders' listings a build keeps (`scan.Listings`), each read when a walk comes
+    to its folder, and written only when it changed."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, key: str) -> Any:
+        if key != shown(key):
+            return None  # (a path that is not UTF-8: never kept)
+        found = self.db.execute("SELECT value FROM listings WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return None
+        try:
+            return orjson.loads(found[0])
+        except orjson.JSONDecodeError:
+            return None
+
+    def put(self, key: str, listing: Listing, *, new: bool) -> None:
+        if new:
+            self.db.execute(
+                "INSERT OR REPLACE INTO listings VALUES (?, ?)", (key, orjson.dumps(listing))
+            )
 
 
 def failure(exc: sqlite3.Error) -> str:
