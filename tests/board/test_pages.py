@@ -161,6 +161,46 @@ def test_a_leaderboard_sorts_filters_overlays_and_downloads(
     visit.close()
 
 
+def test_the_index_sorts_each_environments_best_runs_as_its_page_does(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    """The index's table of an environment's ten best runs sorts by a click on a heading,
+    as the environment's page does: the same ten runs, in the order asked for."""
+    index = json.loads((sixteen / "index.json").read_text())
+    [cartpole] = index["environments"]
+    best = [r["id"] for r in cartpole["runs"]]
+    visit = Visit(browser, sixteen / "index.html")
+    page = visit.page
+    table = page.locator("#env-CartPole-v1 table.leaderboard")
+    caption = f"Best 10 of {cartpole['run_count']} (judged against different reward boundaries)"
+    assert table.locator("caption").inner_text() == caption
+
+    def shown(column: int) -> tuple[list[str], list[str]]:
+        rows = table.locator("tbody tr")
+        return [r.get_attribute("data-run") or "" for r in rows.all()], [
+            t.strip() for t in rows.locator(f"td:nth-child({column})").all_inner_texts()
+        ]
+
+    heads = [t.strip() for t in table.locator("thead th").all_inner_texts()]
+    score = heads.index("mean reward [95% CI]")
+    assert shown(1) == (best, [str(n) for n in range(1, 11)])  # ranked to start with
+    table.locator("th[data-sort=score]").click()
+    runs, cells = shown(score + 1)
+    ascending = [number(c) for c in cells]
+    assert sorted(runs) == sorted(best) and runs != best
+    assert ascending == sorted(ascending)
+    assert table.locator("th[data-sort=score]").get_attribute("aria-sort") == "ascending"
+    table.locator("th[data-sort=score]").click()
+    assert [number(c) for c in shown(score + 1)[1]] == sorted(ascending, reverse=True)
+    table.locator("th[data-sort=rank]").press("Enter")  # by the keyboard too
+    assert shown(1) == (best, [str(n) for n in range(1, 11)])
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert not visit.sideways(), width
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_leaderboard_search_matches_every_word_and_whole_numbers(
     browser: BrowserContext, sixteen: Path
 ) -> None:
