@@ -201,6 +201,41 @@ def test_the_index_sorts_each_environments_best_runs_as_its_page_does(
     visit.close()
 
 
+def test_a_leaderboard_shows_every_column_on_a_laptop_and_fits_a_phone(
+    browser: BrowserContext, sixteen: Path, tmp_path: Path
+) -> None:
+    """At 1280 px the leaderboards, a boundary column among theirs, show every column up to
+    the status without scrolling their box; at 375 px an agent of a long name (in the agent
+    filter's choices) does not make the page scroll sideways."""
+    for path in (sixteen / "index.html", sixteen / "envs/CartPole-v1/index.html"):
+        visit = Visit(browser, path)
+        hidden = visit.page.evaluate(
+            "[...document.querySelectorAll('table.leaderboard')]"
+            ".map(t => t.scrollWidth - t.parentElement.clientWidth)"
+        )
+        assert hidden and max(hidden) <= 0, (path, hidden)
+        visit.close()
+    (tmp_path / "a_planner_of_many_words.py").write_text(
+        "class CrossEntropyPlannerWithEveryOptionSpelledOutInItsName:\n"
+        "    def act(self, observation):\n        return 0\n"
+    )
+    (tmp_path / "long.yaml").write_text(
+        "imports: [tests.support.fake_env]\nenv: gymrun-test/Fake-v0\nepisodes: 3\n"
+        "agent: a_planner_of_many_words:CrossEntropyPlannerWithEveryOptionSpelledOutInItsName\n"
+    )
+    code, _, err = gymrun(
+        "run", str(tmp_path / "long.yaml"), "-q", "-o", str(tmp_path / "rec/long")
+    )
+    assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    page = tmp_path / "site/envs" / env_slug("gymrun-test/Fake-v0") / "index.html"
+    visit = Visit(browser, page, width=375)
+    assert "CrossEntropyPlanner" in visit.page.locator("select[data-filter=agent]").inner_text()
+    assert not visit.sideways()
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_leaderboard_search_matches_every_word_and_whole_numbers(
     browser: BrowserContext, sixteen: Path
 ) -> None:
