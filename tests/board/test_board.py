@@ -1238,6 +1238,24 @@ def test_a_killed_sweeps_page_shows_the_points_its_runs_recorded(tmp_path: Path)
         assert f'<td class="num nowrap">{interval(point["mean_reward"], *point["ci95"])}' in page
 
 
+def test_runs_named_by_seed_at_the_top_of_the_recordings_are_runs_not_a_sweep(
+    tmp_path: Path,
+) -> None:
+    """Runs a user recorded as ``recordings/random-seed=1`` and ``-seed=2`` are runs on the
+    leaderboard: the recordings directory is not taken for a sweep (which had a page with
+    no name, its styles and links broken, and a link "sweep " from its environment)."""
+    for seed in (1, 2):
+        out = str(tmp_path / f"rec/random-seed={seed}")
+        code, _, err = gymrun("run", "CartPole-v1", "-n", "3", "--seed", str(seed), "-q", "-o", out)
+        assert code == 0, err
+    report = build_board(tmp_path / "rec", tmp_path / "site")
+    assert (report.runs, report.sweeps) == (2, 0)
+    index = json.loads((tmp_path / "site/index.json").read_text())
+    assert index["sweeps"] == [] and index["environments"][0]["sweeps"] == []
+    assert not (tmp_path / "site/sweeps").exists()
+    assert ">sweep " not in (tmp_path / "site/envs/CartPole-v1/index.html").read_text()
+
+
 def test_a_sweeps_page_names_its_runs_not_there_to_read(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         "env: CartPole-v1\nagent: random\nepisodes: 2\nsweep: {seeds: [0, 1]}\n"

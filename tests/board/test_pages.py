@@ -161,6 +161,81 @@ def test_a_leaderboard_sorts_filters_overlays_and_downloads(
     visit.close()
 
 
+def test_the_index_sorts_each_environments_best_runs_as_its_page_does(
+    browser: BrowserContext, sixteen: Path
+) -> None:
+    """The index's table of an environment's ten best runs sorts by a click on a heading,
+    as the environment's page does: the same ten runs, in the order asked for."""
+    index = json.loads((sixteen / "index.json").read_text())
+    [cartpole] = index["environments"]
+    best = [r["id"] for r in cartpole["runs"]]
+    visit = Visit(browser, sixteen / "index.html")
+    page = visit.page
+    table = page.locator("#env-CartPole-v1 table.leaderboard")
+    caption = f"Best 10 of {cartpole['run_count']} (judged against different reward boundaries)"
+    assert table.locator("caption").inner_text() == caption
+
+    def shown(column: int) -> tuple[list[str], list[str]]:
+        rows = table.locator("tbody tr")
+        return [r.get_attribute("data-run") or "" for r in rows.all()], [
+            t.strip() for t in rows.locator(f"td:nth-child({column})").all_inner_texts()
+        ]
+
+    heads = [t.strip() for t in table.locator("thead th").all_inner_texts()]
+    score = heads.index("mean reward [95% CI]")
+    assert shown(1) == (best, [str(n) for n in range(1, 11)])  # ranked to start with
+    table.locator("th[data-sort=score]").click()
+    runs, cells = shown(score + 1)
+    ascending = [number(c) for c in cells]
+    assert sorted(runs) == sorted(best) and runs != best
+    assert ascending == sorted(ascending)
+    assert table.locator("th[data-sort=score]").get_attribute("aria-sort") == "ascending"
+    table.locator("th[data-sort=score]").click()
+    assert [number(c) for c in shown(score + 1)[1]] == sorted(ascending, reverse=True)
+    table.locator("th[data-sort=rank]").press("Enter")  # by the keyboard too
+    assert shown(1) == (best, [str(n) for n in range(1, 11)])
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert not visit.sideways(), width
+    assert visit.errors == []
+    visit.close()
+
+
+def test_a_leaderboard_shows_every_column_on_a_laptop_and_fits_a_phone(
+    browser: BrowserContext, sixteen: Path, tmp_path: Path
+) -> None:
+    """At 1280 px the leaderboards, a boundary column among theirs, show every column up to
+    the status without scrolling their box; at 375 px an agent of a long name (in the agent
+    filter's choices) does not make the page scroll sideways."""
+    for path in (sixteen / "index.html", sixteen / "envs/CartPole-v1/index.html"):
+        visit = Visit(browser, path)
+        hidden = visit.page.evaluate(
+            "[...document.querySelectorAll('table.leaderboard')]"
+            ".map(t => t.scrollWidth - t.parentElement.clientWidth)"
+        )
+        assert hidden and max(hidden) <= 0, (path, hidden)
+        visit.close()
+    (tmp_path / "a_planner_of_many_words.py").write_text(
+        "class CrossEntropyPlannerWithEveryOptionSpelledOutInItsName:\n"
+        "    def act(self, observation):\n        return 0\n"
+    )
+    (tmp_path / "long.yaml").write_text(
+        "imports: [tests.support.fake_env]\nenv: gymrun-test/Fake-v0\nepisodes: 3\n"
+        "agent: a_planner_of_many_words:CrossEntropyPlannerWithEveryOptionSpelledOutInItsName\n"
+    )
+    code, _, err = gymrun(
+        "run", str(tmp_path / "long.yaml"), "-q", "-o", str(tmp_path / "rec/long")
+    )
+    assert code == 0, err
+    build_board(tmp_path / "rec", tmp_path / "site")
+    page = tmp_path / "site/envs" / env_slug("gymrun-test/Fake-v0") / "index.html"
+    visit = Visit(browser, page, width=375)
+    assert "CrossEntropyPlanner" in visit.page.locator("select[data-filter=agent]").inner_text()
+    assert not visit.sideways()
+    assert visit.errors == []
+    visit.close()
+
+
 def test_a_leaderboard_search_matches_every_word_and_whole_numbers(
     browser: BrowserContext, sixteen: Path
 ) -> None:

@@ -362,21 +362,29 @@ def _pages(
         _env_files(site, env, comparisons[env["env"]], board)
     site.remove(f"envs/{slug}" for slug in envs_before if slug not in slugs.values())
     damaged = board.damaged()
+    leading = [_env_json(env, LEADERS) for env in environments]
     index = {
         "generated_by": f"gymrun {__version__}",
         "recordings": source,
         "ranking": RANKING,
         "solve_rule": SOLVE_RULE,
-        "environments": [_env_json(env, LEADERS) for env in environments],
+        "environments": leading,
         "damaged": [r.row_json() for r in damaged],
         "sweeps": [s.to_json() for s in sweeps.values()],
         "duels": [d.to_json() for d in duels.values()],
         "normalized": across_tasks.to_json(),
     }
     site.json("index.json", index)
+    # the page's script sorts each environment's best runs: their rows as index.json has
+    # them, each with its cells as HTML
+    leaders = {
+        env["slug"]: {"runs": shown["runs"], "cells": [r.cells for _, r in env["ranked"][:LEADERS]]}
+        for env, shown in zip(environments, leading, strict=True)
+    }
     site.page(
         "index.html",
         "index.html",
+        scripts={"leaders_data": script_data(leaders)},
         environments=environments,
         damaged=damaged,
         sweeps=list(sweeps.values()),

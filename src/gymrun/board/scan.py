@@ -133,7 +133,9 @@ def walk(root: Path, listings: Listings) -> Iterator[tuple[str, str, str, str]]:
         if listed is None:
             continue
         files, folders, links, found = listed
-        kind = record_kind(files, folders)
+        # runs named as a sweep names them tell a sweep killed before its sweep.json, but
+        # not at the top: the recordings directory holds runs named as their users chose
+        kind = record_kind(files, folders if path != top else ())
         if kind == "run" and set(files) == CLAIMED and only_claimed(Path(path)):
             continue  # claimed, its config.yaml not yet written: nothing recorded yet
         if kind == "run" and path != top:

@@ -336,28 +336,53 @@ function searchTerms(text) {
   return terms;
 }
 
+// A leaderboard: every run of an environment (its page), or its best runs (the index: only
+// sorted, as filtering the best ten would find runs among them alone and not among all).
 class Leaderboard {
-  constructor(holder, rows) {
+  constructor(holder, rows, whole) {
     this.holder = holder;
     this.rows = rows;
+    this.whole = whole;
     this.base = holder.dataset.base || "";
     // each per-episode metric the runs recorded (success rate…): its mean, after the boundary
     this.metrics = JSON.parse(holder.dataset.metrics || "[]");
     const headings = JSON.parse(holder.dataset.metricHeadings || "[]");
     const metricColumns = this.metrics.map((name, i) => [`metric:${name}`, `${escapeText(headings[i])} [95% CI]`,
       (r) => (r.metrics ? r.metrics[name] : null), "num nowrap"]);
-    const columns = COLUMNS.filter(([key]) => key !== "boundary" || holder.dataset.boundaries === "yes");
+    const columns = COLUMNS.filter(([key]) => (key !== "boundary" || holder.dataset.boundaries === "yes")
+      && (key !== "pick" || whole));
     const solved = columns.findIndex(([key]) => key === "solved");
     this.columns = [...columns.slice(0, solved), ...metricColumns, ...columns.slice(solved)];
     this.sort = { key: "rank", down: false };
     this.filters = { text: "", agent: "", wrapper: "", status: "" };
-    this.shown = PAGE;
+    this.shown = whole ? PAGE : rows.length;
     this.selected = new Set();
     this.build();
     this.render();
   }
 
   build() {
+    const head = `<thead><tr>${this.columns.map(([key, heading, value, cls]) =>
+      value ? `<th scope="col" class="sortable ${cls.includes("num") ? "num" : ""}" data-sort="${key}" tabindex="0">${heading}</th>`
+        : `<th scope="col">${heading}</th>`).join("")}</tr></thead>`;
+    if (this.whole) this.buildTools(head);
+    else {  // the page's own caption ("Best 10 of 33"), kept
+      const caption = this.holder.querySelector("caption");
+      this.holder.innerHTML = `<div class="table-wrap"><table class="leaderboard">${caption ? caption.outerHTML : ""}${head}<tbody></tbody></table></div>`;
+    }
+    for (const th of this.holder.querySelectorAll("th[data-sort]")) {
+      const sortBy = () => {
+        const key = th.dataset.sort;
+        this.sort = { key, down: this.sort.key === key ? !this.sort.down : false };
+        this.render();
+      };
+      th.addEventListener("click", sortBy);
+      th.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(); } });
+    }
+  }
+
+  // the search, filters, selection, overlay and CSV of an environment's every run
+  buildTools(head) {
     const options = (values) => ["", ...[...new Set(values)].sort()]
       .map((v) => `<option value="${escapeText(v)}">${v === "" ? "any" : escapeText(v)}</option>`).join("");
     const wrappers = this.rows.flatMap((r) => (r.wrappers ? r.wrappers.split(", ") : ["—"]));
@@ -372,21 +397,10 @@ class Leaderboard {
   <button type="button" data-action="clear" disabled>Clear the selection</button>
   <button type="button" data-action="csv">Download CSV</button>
 </div>
-<div class="table-wrap"><table class="leaderboard"><thead><tr>${this.columns.map(([key, heading, value, cls]) =>
-  value ? `<th scope="col" class="sortable ${cls.includes("num") ? "num" : ""}" data-sort="${key}" tabindex="0">${heading}</th>`
-    : `<th scope="col">${heading}</th>`).join("")}</tr></thead><tbody></tbody></table></div>
+<div class="table-wrap"><table class="leaderboard">${head}<tbody></tbody></table></div>
 <p class="more"><button type="button" data-action="more">Show more runs</button></p>`;
     for (const input of this.holder.querySelectorAll("[data-filter]")) {
       input.addEventListener("input", () => { this.filters[input.dataset.filter] = input.value; this.shown = PAGE; this.render(); });
-    }
-    for (const th of this.holder.querySelectorAll("th[data-sort]")) {
-      const sortBy = () => {
-        const key = th.dataset.sort;
-        this.sort = { key, down: this.sort.key === key ? !this.sort.down : false };
-        this.render();
-      };
-      th.addEventListener("click", sortBy);
-      th.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(); } });
     }
     this.holder.querySelector("[data-action=more]").addEventListener("click", () => { this.shown += PAGE * 5; this.render(); });
     this.holder.querySelector("[data-action=csv]").addEventListener("click", () => this.download());
@@ -444,6 +458,7 @@ class Leaderboard {
       if (th.dataset.sort === this.sort.key) th.setAttribute("aria-sort", this.sort.down ? "descending" : "ascending");
       else th.removeAttribute("aria-sort");
     }
+    if (!this.whole) return;
     const count = this.holder.querySelector(".count");
     count.textContent = rows.length === this.rows.length ? counted(rows.length, "run") : `${rows.length} of ${counted(this.rows.length, "run")}`;
     if (rows.length > this.shown) count.textContent += `, the first ${this.shown} shown`;
@@ -520,12 +535,18 @@ function tableRow(run, cells) {
     metrics, cells };
 }
 
+// An environment's page holds every run (its leaderboard.json and their cells); the index,
+// each environment's best runs, by the environment (its `data-leaders`).
 function setUpLeaderboards() {
-  const holder = document.querySelector("[data-table=leaderboard]");
-  const leaderboard = jsonOf("leaderboard");
-  const cells = jsonOf("cells");
-  if (!holder || !leaderboard || !cells) return;
-  board.leaderboard = new Leaderboard(holder, leaderboard.runs.map((run, n) => tableRow(run, cells[n])));
+  board.leaderboards = new Map();
+  const leaders = jsonOf("leaders") || {};
+  for (const holder of document.querySelectorAll("[data-table=leaderboard]")) {
+    const key = holder.dataset.leaders;
+    const whole = key === undefined;
+    const { runs, cells } = whole ? { runs: (jsonOf("leaderboard") || {}).runs, cells: jsonOf("cells") } : leaders[key] || {};
+    if (!runs || !cells) continue;
+    board.leaderboards.set(key || "", new Leaderboard(holder, runs.map((run, n) => tableRow(run, cells[n])), whole));
+  }
 }
 
 // -- following the recordings ------------------------------------------------------------
@@ -542,23 +563,25 @@ function pagePath() {
 }
 
 function keepState() {
-  const state = {};
-  const table = board.leaderboard;
-  if (table) {
-    state.table = { sort: table.sort, filters: table.filters, shown: table.shown,
-      selected: table.selected, overlay: !document.getElementById("overlay").hidden };
+  const tables = new Map();
+  for (const [key, table] of board.leaderboards || []) {
+    const overlay = document.getElementById("overlay");
+    tables.set(key, { sort: table.sort, filters: table.filters, shown: table.shown,
+      selected: table.selected, overlay: overlay !== null && !overlay.hidden });
   }
-  return state;
+  return { tables };
 }
 
 function restoreState(state) {
-  const table = board.leaderboard;
-  if (table && state.table) {
-    Object.assign(table, { sort: state.table.sort, filters: state.table.filters, shown: state.table.shown,
-      selected: state.table.selected });
+  for (const [key, kept] of state.tables) {
+    const table = board.leaderboards.get(key);
+    if (!table) continue;
+    // (the index's best runs are all shown however many they became)
+    Object.assign(table, { sort: kept.sort, filters: kept.filters, shown: table.whole ? kept.shown : table.shown,
+      selected: kept.selected });
     for (const input of table.holder.querySelectorAll("[data-filter]")) input.value = table.filters[input.dataset.filter];
     table.render();
-    if (state.table.overlay && table.selected.size) {
+    if (kept.overlay && table.selected.size) {
       for (const id of table.selected) delete board.curves[id];
       table.overlay();
     }
@@ -594,7 +617,7 @@ async function refresh() {
   const state = keepState();
   for (const chart of board.charts.values()) chart.destroy();
   board.charts.clear();
-  board.leaderboard = null;
+  board.leaderboards = null;
   main.innerHTML = next.innerHTML;
   document.title = fresh.title;
   start();
