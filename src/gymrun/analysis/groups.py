@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,9 +49,9 @@ MATRIX_GROUPS = 24
 _CONFIG_SEED: Any = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
-    """What grouping needs of a run."""
+    """What grouping needs of a run (slots: a board groups thousands)."""
 
     run: str  # how the run is named (its id on the board, its directory in the terminal)
     config: dict[str, Any]
@@ -272,7 +272,8 @@ class Comparison:
         table of them shows each group's)."""
         return len({g.reward_boundary for g in self.groups}) > 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, curve: Callable[[Profile], Any] = Profile.to_json) -> dict[str, Any]:
+        """As JSON, each profile's curve made by `curve` (`Profile.arrays` for orjson)."""
         compared = self.compared
         return {
             "env": self.env,
@@ -296,7 +297,7 @@ class Comparison:
             },
             "profiles": {
                 "groups": [g.key for g in self.profiled],
-                "curves": [p.to_json() for p in self.profiles],
+                "curves": [curve(p) for p in self.profiles],
             },
         }
 

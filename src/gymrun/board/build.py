@@ -800,7 +800,7 @@ def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: S
             "cells": lambda: map(script_bytes, json_list(board.cells(env["env"]))),
         },
     )
-    document = comparison.to_json()
+    document = comparison.to_json(scores.Profile.arrays)
     profiled = comparison.profiled
     profile = {
         "env": comparison.env,

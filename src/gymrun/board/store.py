@@ -340,7 +340,8 @@ class Store:
         """The runs with a readable config as members of their groups, in path order. Runs
         of one group differ in their config only by keys grouping leaves out: each member
         has its group's first config (read once), and its own seed."""
-        configs: dict[str, tuple[dict[str, Any], Any]] = {}
+        configs: dict[str, tuple[str, dict[str, Any], Any]] = {}
+        statuses: dict[str, str] = {}
         members = []
         for run_id, key, seed, status, score, started_at in self.db.execute(
             "SELECT id, grp, seed, status, score, started_at FROM runs WHERE grp IS NOT NULL "
@@ -350,13 +351,12 @@ class Store:
                 entry = self.entry(run_id)
                 if entry is None or entry.config is None:
                     continue
-                configs[key] = (entry.config, entry.provenance)
-            config, provenance = configs[key]
-            members.append(
-                Member(
-                    run_id, config, status, score, started_at, provenance, key, orjson.loads(seed)
-                )
-            )
+                configs[key] = (key, entry.config, entry.provenance)
+            # (the group's key and a status as one string each, not one a run)
+            key, config, provenance = configs[key]
+            status = statuses.setdefault(status, status)
+            seed = orjson.loads(seed)
+            members.append(Member(run_id, config, status, score, started_at, provenance, key, seed))
         return members
 
     def env_facts(self, env: str) -> tuple[int, bool, list[str]]:

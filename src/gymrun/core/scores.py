@@ -349,10 +349,14 @@ class Profile:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "tau": self.tau.tolist(),
-            "fraction": self.fraction.tolist(),
-            "ci95": [self.low.tolist(), self.high.tolist()],
+            k: v.tolist() if k != "ci95" else [a.tolist() for a in v]
+            for k, v in self.arrays().items()
         }
+
+    def arrays(self) -> dict[str, Any]:
+        """`to_json` with numpy arrays for lists (orjson writes them as they are: a board
+        writes hundreds of profiles, each four lists of floats)."""
+        return {"tau": self.tau, "fraction": self.fraction, "ci95": [self.low, self.high]}
 
 
 def profile_thresholds(scores: Sequence[np.ndarray], points: int = 101) -> np.ndarray:
