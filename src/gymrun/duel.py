@@ -41,6 +41,7 @@ from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
 from gymrun.config.grid import SEEDS
 from gymrun.config.overrides import overridden_keys
+from gymrun.config.schema import OnePoint
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
@@ -75,6 +76,11 @@ ROUND = 4  # seeds of each side per round: a clear difference is decided at 8 of
 ALPHA = 0.05
 SCORE = "mean"
 SPENDING = "linear"
+# what a duel says of a config with a sweep section, as either side
+ONE_SIDE = OnePoint(
+    "a duel plays each config as it is, one run a seed, not a grid",
+    ("give it a config of each point to compare",) * 2,
+)
 
 
 @dataclass(frozen=True)
@@ -175,16 +181,10 @@ def load_duel(
     ]
     for path in (path_a, path_b):
         try:
-            configs.append(load_config(path, overrides))
+            configs.append(load_config(path, overrides, one=ONE_SIDE))
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     for config in configs:
-        refused = config.refused_sweep(
-            "a duel plays each config as it is, one run a seed, not a grid",
-            "give it a config of each point to compare",
-        )
-        if refused is not None and refused.problem not in problems:
-            problems.append(refused.problem or Problem(str(config.source), "", str(refused)))
         dataset = refused_dataset(config, "a duel's")
         if dataset is not None and dataset not in problems:
             problems.append(dataset)

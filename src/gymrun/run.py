@@ -89,21 +89,17 @@ def run_experiment(
 
 def refuse_grid(config: ExperimentConfig) -> None:
     """Refuse a config with a sweep section: one run would play none of its grid, and whoever
-    ran it would take one run for the sweep.
+    ran it would take one run for the sweep. (`load_config` refuses such a file; this is for
+    a config made or changed in Python.)
 
     >>> from gymrun.config import load_config
-    >>> refuse_grid(load_config("configs/cartpole_epsilon_sweep.yaml"))
+    >>> config = load_config("configs/cartpole_random.yaml")
+    >>> refuse_grid(config.model_copy(update={"sweep": {"seeds": [0, 1]}}))
     Traceback (most recent call last):
-    gymrun.errors.UsageError: configs/cartpole_epsilon_sweep.yaml:13 sweep: a run plays \
-one point, not a grid: use run_sweep(load_sweep('configs/cartpole_epsilon_sweep.yaml')) \
-for it, or 'sweep=null' in overrides
+    gymrun.errors.UsageError: configs/cartpole_random.yaml sweep: a run plays one point, not a \
+grid: use run_sweep(load_sweep('configs/cartpole_random.yaml')) for it, or 'sweep=null' in overrides
     """
-    source = config.source if config.source and Path(config.source).is_file() else "CONFIG"
-    error = config.refused_sweep(
-        "a run plays one point, not a grid",
-        f"use {wording().either(f'run_sweep(load_sweep({source!r}))', f'gymrun sweep {source}')}"
-        " for it",
-    )
+    error = config.refused_sweep()
     if error is not None:
         raise error
 

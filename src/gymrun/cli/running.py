@@ -190,7 +190,6 @@ def run(
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
-    from gymrun.run import refuse_grid
 
     with json_stdout(as_json) as documents:
         expectations = [Expectation.parse(text) for text in expect or []]
@@ -217,7 +216,6 @@ def run(
             wrappers=wrappers,
             dataset=dataset,
         )
-        refuse_grid(config)
         if seeds and config.episodes > SHORT_RUN:
             raise UsageError(
                 f"--seeds adds a column to the episode table, which runs of up to {SHORT_RUN} "
