@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import files, json_text
+from gymrun.records.directory import set_aside
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.liveness import unstarted
 from gymrun.records.reading import (
@@ -119,29 +121,44 @@ def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = 
     )
 
 
+def resumable_parts(
+    plans: Sequence[RunPlan], run_dirs: Sequence[Path | None]
+) -> tuple[list[Recorded | None], list[str]]:
+    """What each of a sweep's or a duel's runs (`plans`, recording in `run_dirs`) holds that
+    it can go on from (`resumable_part`), and a note for each record it cannot go on from
+    (damaged, or stopped where it cannot go on): that record is moved aside (`set_aside`),
+    never deleted, and its run played again from its start."""
+    parts: list[Recorded | None] = []
+    notes: list[str] = []
+    for plan, run_dir in zip(plans, run_dirs, strict=True):
+        part, why = resumable_part(plan, run_dir)
+        if why is not None and run_dir is not None:
+            kept = set_aside(run_dir)
+            notes.append(f"{why}; it was kept in {kept}, and the run played again from its start")
+        elif part is None and run_dir is not None and os.path.lexists(run_dir):
+            shutil.rmtree(run_dir)  # its lock alone: it recorded nothing
+        parts.append(part)
+    return parts, notes
+
+
 def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None, str | None]:
     """What `run_dir` holds of the run `plan`, when the run can go on from there (a sweep's
     or a duel's run, resumed with the others): its record complete, or stopped part way in a
     run that can go on from its middle. None: the run is played again from its start, and
-    when a record of it was there (damaged, or stopped where it cannot go on from), a note
-    saying what was found in it and that it is played again, as ``gymrun run --resume``
-    words what it refuses."""
+    when a record of it was there (damaged, or stopped where it cannot go on from), what
+    was found in it, as ``gymrun run --resume`` words what it refuses."""
     if run_dir is None or not run_dir.is_dir() or unstarted(run_dir) is not None:
         return None, None  # nothing recorded there: played from its start, as never begun
-    again = "its record was removed and the run played again from its start"
     try:
         part = recorded_part(plan, run_dir, str(run_dir), advice=False)
     except GymrunError as exc:
-        return None, f"{exc}; {again}"
+        return None, str(exc)
     if part.complete and part.count == plan.episodes:
         return part, None
     why = why_not_continued(plan)
     if why is None:
         return part, None
-    return (
-        None,
-        f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}; {again}",
-    )
+    return None, f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}"
 
 
 def check_run_dirs(run_dirs: Iterable[Path], where: str) -> None:
