@@ -54,7 +54,10 @@ def run_experiment(
     With `resume`, `record_dir` (claimed with `RecordDir.reopen`) holds this run, stopped
     part way: its episodes are kept and the run goes on from the first one missing, with the
     same seeds, so that it ends as the run would have ended uninterrupted. The recorded
-    config and code must be these (a config without a seed takes the recorded one).
+    config and code must be these (a config without a seed takes the recorded one), but for
+    more episodes: a run, stopped or completed, whose episodes are seeded one by one and
+    whose agent does not learn goes on to them, as a run of that many would have played
+    them, and its ``config.yaml`` says so.
 
     A config with ``record.dataset`` writes every step of the run as that Minari dataset
     (see `gymrun.records.dataset`); an existing dataset of that ID is refused before
@@ -76,9 +79,11 @@ def run_experiment(
         if config.seed is None:
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)
-        recorded = recorded_part(plan, directory, where)
+        recorded = recorded_part(plan, directory, where, extend=True)
         complete = recorded.complete and recorded.count == plan.episodes
         if (why := why_not_continued(plan)) is not None and not complete:
+            if recorded.extended_from is not None:
+                why += f", so it cannot go on to {plan.episodes} episodes"
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)

@@ -169,7 +169,15 @@ def test_a_complete_run_is_left_as_it_is(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["-n", "61"], "was run with other settings (episodes: 60 recorded, 61 given)"),
+        (
+            ["-n", "59"],
+            "--resume cut: the run is one of 60 episodes, and --episodes 59 asks for fewer; a "
+            "run goes on to more episodes, never fewer (give 60 or more)",
+        ),
+        (  # more episodes, and other settings too: not this run's going on
+            ["-n", "61", "--seed", "4"],
+            "other settings (episodes: 60 recorded, 61 given; seed: 3 recorded, 4 given)",
+        ),
         (["-n", "60", "--seed", "4"], "was run with other settings (seed: 3 recorded, 4 given)"),
         (
             ["-n", "60", "--set", "wrappers.0.epsilon=0.2"],
@@ -270,6 +278,67 @@ def test_a_complete_run_without_its_meta_is_said_to_be_complete(tmp_path: Path) 
     result = gymrun("run", "run.yaml", "--seed", "3", "-n", "60", "--resume", "cut")
     assert result.code == 2
     assert "no meta.json (the run stopped as it started)" in result.stderr
+
+
+def test_a_run_resumed_with_more_episodes_goes_on_to_them(tmp_path: Path) -> None:
+    # completed or stopped, a run of episodes seeded one by one goes on to more of them, and
+    # ends as a run of that many would have: episode by episode, in its config and summary
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    for name, episodes in (("more", "30"), ("stopped", "30"), ("whole", "70")):
+        played = gymrun_process(
+            tmp_path, "run", "run.yaml", "--seed", "3", "-n", episodes, "-o", name, "-q"
+        )
+        assert played.returncode == 0, played.stderr
+    cut = tmp_path / "stopped"
+    lines = (cut / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    (cut / "episodes.jsonl").write_bytes(b"".join(lines[:12]))
+    summary = json.loads((cut / "summary.json").read_text())
+    (cut / "summary.json").write_text(json.dumps(summary | {"status": "interrupted"}))
+    whole = tmp_path / "whole"
+
+    for run in ("more", "stopped"):
+        result = gymrun_process(tmp_path, "run", "--resume", run, "-n", "70", "-q")
+        assert result.returncode == 0, result.stderr
+        rewards = [
+            [json.loads(line)["reward"] for line in (d / "episodes.jsonl").read_text().splitlines()]
+            for d in (tmp_path / run, whole)
+        ]
+        assert len(rewards[0]) == 70 and rewards[0] == rewards[1]
+        assert (tmp_path / run / "config.yaml").read_text() == (whole / "config.yaml").read_text()
+        assert "episodes: 70\n" in (whole / "config.yaml").read_text()
+        assert recorded(tmp_path / run) == recorded(whole)
+        assert (tmp_path / run / "reward.png").read_bytes() == (whole / "reward.png").read_bytes()
+        [resumption] = json.loads((tmp_path / run / "meta.json").read_text())["resumed"]
+        assert resumption["extended_from"] == 30
+        # the config now on disk is the run's own: it is shown, and resumed, as any other
+        shown = gymrun("show", run)
+        assert shown.code == 0 and "episodes │ 70 " in shown.stdout, shown.output
+        again = gymrun("run", "--resume", run, "-q")
+        assert "the run was complete already; nothing was played" in again.stderr
+
+    fewer = gymrun_process(tmp_path, "run", "--resume", "more", "-n", "50")
+    assert (fewer.returncode, fewer.stdout) == (2, "")
+    assert fewer.stderr == (
+        "error: --resume more: the run is one of 70 episodes, and --episodes 50 asks for "
+        "fewer; a run goes on to more episodes, never fewer (give 70 or more)\n"
+    )
+
+
+def test_a_learning_agents_run_is_not_extended(tmp_path: Path) -> None:
+    (tmp_path / "learner.py").write_text(
+        "class Learner:\n    def act(self, observation):\n        return 0\n"
+        "    def observe(self, *transition):\n        pass\n"
+    )
+    (tmp_path / "learn.yaml").write_text("env: CartPole-v1\nagent: learner:Learner\nseed: 1\n")
+    assert gymrun_process(tmp_path, "run", "learn.yaml", "-n", "3", "-o", "l", "-q").returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "l").iterdir() if p.is_file()}
+    result = gymrun_process(tmp_path, "run", "--resume", "l", "-n", "5")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: --resume l: agent learner:Learner learns from its steps, and what it learned "
+        "was lost with its process, so it cannot go on to 5 episodes; run it again\n"
+    )
+    assert {p.name: p.read_bytes() for p in (tmp_path / "l").iterdir() if p.is_file()} == before
 
 
 def test_a_run_that_cannot_go_on_from_its_middle_says_why(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ def run(
             metavar="DIR",
             help="Finish the stopped run recorded in DIR, from its first missing episode "
             "(with the config recorded there, unless CONFIG_OR_ENV is given: then it must "
-            "be that config).",
+            "be that config); with -n N, more than it was started for, go on to N.",
             parser=given_path,
         ),
     ] = None,

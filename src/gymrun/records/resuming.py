@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import dump_yaml, parse_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
@@ -47,6 +48,8 @@ class Recorded:
     status: str
     started_at: str | None
     meta: dict[str, Any]
+    # the episodes its config asked for, when the run goes on to more (`recorded_part`)
+    extended_from: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -75,14 +78,20 @@ def recorded_seed(directory: Path, where: str) -> int:
     return int(_recorded_config(directory, where)["seed"])
 
 
-def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = True) -> Recorded:
+def recorded_part(
+    plan: RunPlan, directory: Path, where: str, *, advice: bool = True, extend: bool = False
+) -> Recorded:
     """What `directory` holds of the run `plan` describes, checked to be that run's: its
     config, code and model, and every episode kept (its index, in order, and the seed the
     run gives it). Without `advice`, a run recorded with other settings is not told to be
-    resumed with them (its caller plays it again instead)."""
+    resumed with them (its caller plays it again instead). With `extend`, `plan` may ask
+    for more episodes than the run recorded (`Recorded.extended_from`), never fewer."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
+    extended_from = _extended_from(recorded, wanted, where) if extend else None
+    if extended_from is not None:
+        recorded = recorded | {"episodes": wanted["episodes"]}
     if recorded != wanted:
         said = settings_said(recorded, wanted) or "its layout differs"
         then = "resume it with the config it ran" if advice else "it cannot be continued"
@@ -117,8 +126,33 @@ def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = 
         )
     batches, count, size = _episodes(directory, plan, where)
     return Recorded(
-        directory, batches, count, size, summary["status"], summary.get("started_at"), meta
+        directory,
+        batches,
+        count,
+        size,
+        summary["status"],
+        summary.get("started_at"),
+        meta,
+        extended_from,
     )
+
+
+def _extended_from(recorded: dict[str, Any], wanted: dict[str, Any], where: str) -> int | None:
+    """The episodes the recorded config asks for, when the given one differs from it in
+    asking for more alone; refused (`ResumeRefused`) when it asks for fewer: the episodes
+    recorded past the count would be the run's no more."""
+    before, after = recorded.get("episodes"), wanted.get("episodes")
+    if before == after or recorded | {"episodes": after} != wanted:
+        return None  # the same count, or other settings differ too: told as such
+    if not isinstance(before, int) or not isinstance(after, int):
+        return None
+    if after < before:
+        asked = wording().valued("episodes", after)
+        raise ResumeRefused(
+            f"{where}: the run is one of {before} episodes, and {asked} asks for fewer; a run "
+            f"goes on to more episodes, never fewer (give {before} or more)"
+        )
+    return before
 
 
 def resumable_parts(
