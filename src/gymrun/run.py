@@ -126,8 +126,11 @@ def _run_plan(
         raise _not_shared(plan, executor)
     sinks = [EpisodeList()] if sinks is None else list(sinks)
     if plan.keeps_transitions and not complete:
-        kept = 0 if recorded is None else recorded.count
-        sinks.append(Dataset(plan, claim_dataset(plan, replace=replace_dataset, kept=kept)))
+        kept, started_for = (
+            (0, None) if recorded is None else (recorded.count, recorded.extended_from)
+        )
+        target = claim_dataset(plan, replace=replace_dataset, kept=kept, started_for=started_for)
+        sinks.append(Dataset(plan, target))
     with InterruptGuard() as guard, executor:
         session = RunSession(
             plan,
