@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from gymrun.components.agents import loading_note
 from gymrun.config import ExperimentConfig, load_config, validate_document
 from gymrun.config.grid import SEEDS
 from gymrun.config.overrides import overridden_keys
+from gymrun.config.schema import OnePoint
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.core.experiment import trial_build
@@ -65,7 +65,7 @@ from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run, unread_runs
-from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
+from gymrun.records.resuming import Recorded, check_run_dirs, resumable_parts, settings_said
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
 from gymrun.sweep import refused_dataset
@@ -75,6 +75,11 @@ ROUND = 4  # seeds of each side per round: a clear difference is decided at 8 of
 ALPHA = 0.05
 SCORE = "mean"
 SPENDING = "linear"
+# what a duel says of a config with a sweep section, as either side
+ONE_SIDE = OnePoint(
+    "a duel plays each config as it is, one run a seed, not a grid",
+    ("give it a config of each point to compare",) * 2,
+)
 
 
 @dataclass(frozen=True)
@@ -175,16 +180,10 @@ def load_duel(
     ]
     for path in (path_a, path_b):
         try:
-            configs.append(load_config(path, overrides))
+            configs.append(load_config(path, overrides, one=ONE_SIDE))
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     for config in configs:
-        refused = config.refused_sweep(
-            "a duel plays each config as it is, one run a seed, not a grid",
-            "give it a config of each point to compare",
-        )
-        if refused is not None and refused.problem not in problems:
-            problems.append(refused.problem or Problem(str(config.source), "", str(refused)))
         dataset = refused_dataset(config, "a duel's")
         if dataset is not None and dataset not in problems:
             problems.append(dataset)
@@ -504,15 +503,10 @@ class _Playing:
             None if self.directory is None else self.directory / run_label(side, seed)
             for side, seed in sides
         ]
-        found = [
-            resumable_part(plan, run_dir) if self.resume else (None, None)
-            for plan, run_dir in zip(plans, run_dirs, strict=True)
-        ]
-        parts = [part for part, _ in found]
-        self.result.notes += [note for _, note in found if note is not None]  # played again
-        for part, run_dir in zip(parts, run_dirs, strict=True):
-            if self.resume and part is None and run_dir is not None and os.path.lexists(run_dir):
-                shutil.rmtree(run_dir)  # unreadable, or cannot go on: played again whole
+        parts: list[Recorded | None] = [None] * len(plans)
+        if self.resume:  # what cannot go on is set aside and played again whole
+            parts, again = resumable_parts(plans, run_dirs)
+            self.result.notes += again
         sessions = [
             RunSession(
                 plan,

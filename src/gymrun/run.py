@@ -54,7 +54,10 @@ def run_experiment(
     With `resume`, `record_dir` (claimed with `RecordDir.reopen`) holds this run, stopped
     part way: its episodes are kept and the run goes on from the first one missing, with the
     same seeds, so that it ends as the run would have ended uninterrupted. The recorded
-    config and code must be these (a config without a seed takes the recorded one).
+    config and code must be these (a config without a seed takes the recorded one), but for
+    more episodes: a run, stopped or completed, whose episodes are seeded one by one and
+    whose agent does not learn goes on to them, as a run of that many would have played
+    them, and its ``config.yaml`` says so.
 
     A config with ``record.dataset`` writes every step of the run as that Minari dataset
     (see `gymrun.records.dataset`); an existing dataset of that ID is refused before
@@ -76,9 +79,11 @@ def run_experiment(
         if config.seed is None:
             config = config.model_copy(update={"seed": recorded_seed(directory, where)})
         plan = RunPlan.of(config)
-        recorded = recorded_part(plan, directory, where)
+        recorded = recorded_part(plan, directory, where, extend=True)
         complete = recorded.complete and recorded.count == plan.episodes
         if (why := why_not_continued(plan)) is not None and not complete:
+            if recorded.extended_from is not None:
+                why += f", so it cannot go on to {plan.episodes} episodes"
             raise ResumeRefused(f"{where}: {why}; run it again")
     else:
         plan = RunPlan.of(config)
@@ -89,21 +94,17 @@ def run_experiment(
 
 def refuse_grid(config: ExperimentConfig) -> None:
     """Refuse a config with a sweep section: one run would play none of its grid, and whoever
-    ran it would take one run for the sweep.
+    ran it would take one run for the sweep. (`load_config` refuses such a file; this is for
+    a config made or changed in Python.)
 
     >>> from gymrun.config import load_config
-    >>> refuse_grid(load_config("configs/cartpole_epsilon_sweep.yaml"))
+    >>> config = load_config("configs/cartpole_random.yaml")
+    >>> refuse_grid(config.model_copy(update={"sweep": {"seeds": [0, 1]}}))
     Traceback (most recent call last):
-    gymrun.errors.UsageError: configs/cartpole_epsilon_sweep.yaml:13 sweep: a run plays \
-one point, not a grid: use run_sweep(load_sweep('configs/cartpole_epsilon_sweep.yaml')) \
-for it, or 'sweep=null' in overrides
+    gymrun.errors.UsageError: configs/cartpole_random.yaml sweep: a run plays one point, not a \
+grid: use run_sweep(load_sweep('configs/cartpole_random.yaml')) for it, or 'sweep=null' in overrides
     """
-    source = config.source if config.source and Path(config.source).is_file() else "CONFIG"
-    error = config.refused_sweep(
-        "a run plays one point, not a grid",
-        f"use {wording().either(f'run_sweep(load_sweep({source!r}))', f'gymrun sweep {source}')}"
-        " for it",
-    )
+    error = config.refused_sweep()
     if error is not None:
         raise error
 
@@ -125,8 +126,11 @@ def _run_plan(
         raise _not_shared(plan, executor)
     sinks = [EpisodeList()] if sinks is None else list(sinks)
     if plan.keeps_transitions and not complete:
-        kept = 0 if recorded is None else recorded.count
-        sinks.append(Dataset(plan, claim_dataset(plan, replace=replace_dataset, kept=kept)))
+        kept, started_for = (
+            (0, None) if recorded is None else (recorded.count, recorded.extended_from)
+        )
+        target = claim_dataset(plan, replace=replace_dataset, kept=kept, started_for=started_for)
+        sinks.append(Dataset(plan, target))
     with InterruptGuard() as guard, executor:
         session = RunSession(
             plan,

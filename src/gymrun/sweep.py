@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +58,7 @@ from gymrun.records.reading import (
     read_sweep_json,
     unread_runs,
 )
-from gymrun.records.resuming import check_run_dirs, resumable_part, settings_said
+from gymrun.records.resuming import Recorded, check_run_dirs, resumable_parts, settings_said
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -534,15 +533,12 @@ def _run_claimed(
     labels = run_labels(sweep)
     run_dirs = [None if directory is None else directory / label for label in labels]
     # A resumed sweep keeps each run's recorded episodes and plays the rest; a run that
-    # cannot go on from its middle (or whose record is damaged) is played again whole.
-    found = [
-        resumable_part(plan, run_dir) if resume else (None, None)
-        for plan, run_dir in zip(plans, run_dirs, strict=True)
-    ]
-    parts = [part for part, _ in found]
-    for part, run_dir in zip(parts, run_dirs, strict=True):
-        if resume and part is None and run_dir is not None and os.path.lexists(run_dir):
-            shutil.rmtree(run_dir)  # unreadable: played again from its first episode
+    # cannot go on from its middle (or whose record is damaged) is set aside and played
+    # again whole.
+    parts: list[Recorded | None] = [None] * len(plans)
+    again: list[str] = []
+    if resume:
+        parts, again = resumable_parts(plans, run_dirs)
     guard = InterruptGuard()
     # started now: it imports matplotlib while the runs play, for sweep.png at the end
     with guard, Plotter() if directory is not None else contextlib.nullcontext() as plotter:
@@ -578,7 +574,7 @@ def _run_claimed(
             error=lost,
             provenance=_provenance(plans, executor),
         )
-        result.notes += [note for _, note in found if note is not None]  # played again
+        result.notes += again
         # what loading the agents' files means, said once (when some run loaded them)
         loaded = (loading_note(s.plan.agent) for s in sessions if s.started)
         result.notes += [note for note in dict.fromkeys(loaded) if note is not None]

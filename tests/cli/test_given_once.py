@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gymrun import load_config, run_experiment
-from gymrun.errors import UsageError
+from gymrun.errors import ConfigError, UsageError
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 
@@ -32,8 +32,62 @@ def test_run_of_a_sweep_config_is_refused_at_its_sweep_section() -> None:
     code, _, err = gymrun("run", "CartPole-v1", "--set", "sweep.seeds=[1]", "--no-record")
     assert code == 2
     assert err.startswith("error: --set sweep.seeds=[1] sweep: a run plays one point")
-    with pytest.raises(UsageError, match=r"cartpole_epsilon_sweep.yaml:13 sweep: .*run_sweep"):
-        run_experiment(load_config(SWEEP, episodes=1))
+    with pytest.raises(ConfigError, match=r"cartpole_epsilon_sweep.yaml:13 sweep: .*run_sweep"):
+        load_config(SWEEP, episodes=1)
+    # a config given a grid in Python is refused by the run itself
+    config = load_config(RANDOM, episodes=1).model_copy(update={"sweep": {"seeds": [1, 2]}})
+    with pytest.raises(UsageError, match=r"cartpole_random.yaml sweep: .*run_sweep"):
+        run_experiment(config)
+
+
+@pytest.fixture
+def grid_of_envs(tmp_path: Path) -> str:
+    """A sweep config whose grid gives each point its env: it has no env of its own."""
+    path = tmp_path / "envs.yaml"
+    path.write_text("episodes: 2\nsweep:\n  env: [CartPole-v1, Acrobot-v1]\n  seeds: [0]\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (
+            ["run", "{}", "-o", "one"],
+            "a run plays one point, not a grid: use gymrun sweep {} for it, or --set sweep=null",
+        ),
+        (
+            ["inspect", "--config", "{}"],
+            "inspect shows one config's env and spaces, not a "
+            "grid's: gymrun validate {} checks each of its points",
+        ),
+        (
+            ["duel", "{}", RANDOM, "-o", "one"],
+            "a duel plays each config as it is, one run a "
+            "seed, not a grid: give it a config of each point to compare, or --set sweep=null",
+        ),
+        (["duel", RANDOM, "{}", "-o", "one"], "a duel plays each config as it is"),
+    ],
+)
+def test_a_sweep_config_whose_grid_gives_the_env_is_told_as_a_sweep(
+    grid_of_envs: str, command: list[str], said: str
+) -> None:
+    code, out, err = gymrun(*(part.format(grid_of_envs) for part in command))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {grid_of_envs}:2 sweep: {said.format(grid_of_envs)}"), err
+    assert err.count("\n") == 1 and "required key" not in err
+    assert not Path("one").exists()
+    # what it is, it is: the sweep and validate take it
+    code, out, err = gymrun("validate", grid_of_envs)
+    assert code == 0 and "CartPole-v1 / Acrobot-v1" in out, err
+
+
+def test_a_sweep_of_a_config_without_a_grid_says_it_is_one_run(tmp_path: Path) -> None:
+    code, out, err = gymrun("sweep", RANDOM, "--dry-run")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {RANDOM}: not a sweep config: it has no 'sweep:' section (keys to lists of "
+        f"values); gymrun run {RANDOM} plays it as one run\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -309,6 +309,16 @@ def test_compare_sets_datasets_beside_runs(tmp_path: Path) -> None:
     assert "│ theirs/made-v1 │ 1 of 1 │" in out
 
 
+def test_a_run_taken_on_to_more_episodes_takes_its_dataset_with_it(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text(RANDOM)
+    assert gymrun("run", "run.yaml", "--dataset", "ext", "-o", "run", "-n", "10", "-q").code == 0
+    code, _, err = gymrun("run", "--resume", "run", "-n", "30", "-q")
+    assert code == 0, err
+    assert "note: dataset ext-v0 written: 30 episodes" in err
+    assert gymrun("run", "run.yaml", "--dataset", "whole", "--no-record", "-q").code == 0
+    assert same_steps(steps_of("ext-v0"), steps_of("whole-v0"))
+
+
 @pytest.mark.slow  # a real process stopped, resumed and played whole
 def test_a_stopped_run_leaves_a_whole_dataset_that_resume_completes(tmp_path: Path) -> None:
     (tmp_path / "run.yaml").write_text(

@@ -169,7 +169,15 @@ def test_a_complete_run_is_left_as_it_is(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["-n", "61"], "was run with other settings (episodes: 60 recorded, 61 given)"),
+        (
+            ["-n", "59"],
+            "--resume cut: the run is one of 60 episodes, and --episodes 59 asks for fewer; a "
+            "run goes on to more episodes, never fewer (give 60 or more)",
+        ),
+        (  # more episodes, and other settings too: not this run's going on
+            ["-n", "61", "--seed", "4"],
+            "other settings (episodes: 60 recorded, 61 given; seed: 3 recorded, 4 given)",
+        ),
         (["-n", "60", "--seed", "4"], "was run with other settings (seed: 3 recorded, 4 given)"),
         (
             ["-n", "60", "--set", "wrappers.0.epsilon=0.2"],
@@ -272,6 +280,67 @@ def test_a_complete_run_without_its_meta_is_said_to_be_complete(tmp_path: Path) 
     assert "no meta.json (the run stopped as it started)" in result.stderr
 
 
+def test_a_run_resumed_with_more_episodes_goes_on_to_them(tmp_path: Path) -> None:
+    # completed or stopped, a run of episodes seeded one by one goes on to more of them, and
+    # ends as a run of that many would have: episode by episode, in its config and summary
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    for name, episodes in (("more", "30"), ("stopped", "30"), ("whole", "70")):
+        played = gymrun_process(
+            tmp_path, "run", "run.yaml", "--seed", "3", "-n", episodes, "-o", name, "-q"
+        )
+        assert played.returncode == 0, played.stderr
+    cut = tmp_path / "stopped"
+    lines = (cut / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    (cut / "episodes.jsonl").write_bytes(b"".join(lines[:12]))
+    summary = json.loads((cut / "summary.json").read_text())
+    (cut / "summary.json").write_text(json.dumps(summary | {"status": "interrupted"}))
+    whole = tmp_path / "whole"
+
+    for run in ("more", "stopped"):
+        result = gymrun_process(tmp_path, "run", "--resume", run, "-n", "70", "-q")
+        assert result.returncode == 0, result.stderr
+        rewards = [
+            [json.loads(line)["reward"] for line in (d / "episodes.jsonl").read_text().splitlines()]
+            for d in (tmp_path / run, whole)
+        ]
+        assert len(rewards[0]) == 70 and rewards[0] == rewards[1]
+        assert (tmp_path / run / "config.yaml").read_text() == (whole / "config.yaml").read_text()
+        assert "episodes: 70\n" in (whole / "config.yaml").read_text()
+        assert recorded(tmp_path / run) == recorded(whole)
+        assert (tmp_path / run / "reward.png").read_bytes() == (whole / "reward.png").read_bytes()
+        [resumption] = json.loads((tmp_path / run / "meta.json").read_text())["resumed"]
+        assert resumption["extended_from"] == 30
+        # the config now on disk is the run's own: it is shown, and resumed, as any other
+        shown = gymrun("show", run)
+        assert shown.code == 0 and "episodes │ 70 " in shown.stdout, shown.output
+        again = gymrun("run", "--resume", run, "-q")
+        assert "the run was complete already; nothing was played" in again.stderr
+
+    fewer = gymrun_process(tmp_path, "run", "--resume", "more", "-n", "50")
+    assert (fewer.returncode, fewer.stdout) == (2, "")
+    assert fewer.stderr == (
+        "error: --resume more: the run is one of 70 episodes, and --episodes 50 asks for "
+        "fewer; a run goes on to more episodes, never fewer (give 70 or more)\n"
+    )
+
+
+def test_a_learning_agents_run_is_not_extended(tmp_path: Path) -> None:
+    (tmp_path / "learner.py").write_text(
+        "class Learner:\n    def act(self, observation):\n        return 0\n"
+        "    def observe(self, *transition):\n        pass\n"
+    )
+    (tmp_path / "learn.yaml").write_text("env: CartPole-v1\nagent: learner:Learner\nseed: 1\n")
+    assert gymrun_process(tmp_path, "run", "learn.yaml", "-n", "3", "-o", "l", "-q").returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "l").iterdir() if p.is_file()}
+    result = gymrun_process(tmp_path, "run", "--resume", "l", "-n", "5")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: --resume l: agent learner:Learner learns from its steps, and what it learned "
+        "was lost with its process, so it cannot go on to 5 episodes; run it again\n"
+    )
+    assert {p.name: p.read_bytes() for p in (tmp_path / "l").iterdir() if p.is_file()} == before
+
+
 def test_a_run_that_cannot_go_on_from_its_middle_says_why(tmp_path: Path) -> None:
     args = ["CartPole-v1", "-n", "40", "--num-envs", "4", "--seed", "1"]
     args += ["--set", "vector.mode=vector_entry_point"]
@@ -307,9 +376,10 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
     assert resumption["from_episode"] == 33
 
 
-def test_a_resumed_sweep_says_which_damaged_runs_it_played_again(tmp_path: Path) -> None:
+def test_a_resumed_sweep_keeps_the_damaged_runs_it_plays_again(tmp_path: Path) -> None:
     # As `gymrun run --resume` names the damage it refuses, a sweep names each run it could
-    # not go on from, and what it did with it: played again, to the uninterrupted record.
+    # not go on from, and what it did with it: set aside in the sweep's own directory, never
+    # deleted, and played again, to the uninterrupted record.
     (tmp_path / "s.yaml").write_text(CONFIG.replace("400", "20") + "sweep: {seeds: [0, 1, 2]}\n")
     assert gymrun("sweep", "s.yaml", "-o", "whole").code == 0
     cut = tmp_path / "cut"
@@ -321,44 +391,74 @@ def test_a_resumed_sweep_says_which_damaged_runs_it_played_again(tmp_path: Path)
     (cut / "seed=2" / "summary.json").write_text("{")
     config = cut / "seed=0" / "config.yaml"
     config.write_text(config.read_text().replace("episodes: 20", "episodes: 21"))
+    damaged = {run: (cut / run).iterdir() for run in ("seed=0", "seed=1", "seed=2")}
+    damaged = {run: {f.name: f.read_bytes() for f in files} for run, files in damaged.items()}
 
-    result = gymrun("sweep", "s.yaml", "--resume", "cut")
+    result = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut")
 
-    assert result.code == 0, result.stderr
+    assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
-    again = "it cannot be continued; its record was removed and the run played again from its start"
-    assert len(notes) == 3
-    assert notes[0] == (
-        "note: cut/seed=0: the run recorded there was run with other settings (episodes: 21 "
-        f"recorded, 20 given); {again}"
+    assert len(notes) == 3, result.stderr
+    again = (
+        r"it cannot be continued; it was kept in (cut/\.set-aside/{}-[0-9TZ-]+), and the run "
+        r"played again from its start"
     )
-    assert notes[1].startswith("note: cut/seed=1: cut/seed=1/episodes.jsonl:14: not an episode ")
-    assert notes[1].endswith(f"); {again}")
-    assert notes[2:] == [
+    said = [
+        "note: cut/seed=0: the run recorded there was run with other settings (episodes: 21 "
+        "recorded, 20 given); ",
+        "note: cut/seed=1: cut/seed=1/episodes.jsonl:14: not an episode ",
         "note: cut/seed=2: cut/seed=2/summary.json: not a summary (not JSON: Expecting "
-        "property name enclosed in double quotes: line 1 column 2 (char 1)); it cannot be "
-        "continued; its record was removed and the run played again from its start",
+        "property name enclosed in double quotes: line 1 column 2 (char 1)); ",
     ]
-    for run in ("seed=0", "seed=1", "seed=2"):
+    for run, start, note in zip(damaged, said, notes, strict=True):
+        assert note.startswith(start), note
+        kept = re.search(again.format(re.escape(run)) + "$", note)
+        assert kept is not None, note
+        # every byte the damaged run held is still there, where the note says
+        assert {f.name: f.read_bytes() for f in (tmp_path / kept[1]).iterdir()} == damaged[run]
+    for run in damaged:
         assert recorded(cut / run) == recorded(tmp_path / "whole" / run)
+    # the sweep's numbers are the uninterrupted sweep's (its runs' folders aside)
+    points = [
+        json.loads((d / "sweep.json").read_text())["points"] for d in (cut, tmp_path / "whole")
+    ]
+    for point in (*points[0], *points[1]):
+        for run in point["runs"]:
+            del run["run_dir"]
+    assert points[0] == points[1]
+    assert (cut / "sweep.png").read_bytes() == (tmp_path / "whole" / "sweep.png").read_bytes()
+    # what was set aside is none of the sweep's runs to those who read it
+    shown = gymrun("show", "cut")
+    assert shown.code == 0 and "set-aside" not in shown.output, shown.output
+    compared = gymrun("compare", "cut")
+    assert compared.code == 0 and "set-aside" not in compared.output, compared.output
+    # a sweep that replaces this one (--force) takes what was set aside with the rest
+    assert gymrun("sweep", "s.yaml", "-o", "cut", "--force").code == 0
+    assert not (cut / ".set-aside").exists()
 
 
-def test_a_resumed_duel_says_which_damaged_runs_it_played_again(tmp_path: Path) -> None:
+def test_a_resumed_duel_keeps_the_damaged_runs_it_plays_again(tmp_path: Path) -> None:
     configs = [str(CONFIGS / "cartpole_random.yaml"), str(CONFIGS / "cartpole_epsilon.yaml")]
     duel = ["duel", *configs, "--set", "episodes=3", "--max-seeds", "2", "--round", "2"]
     assert gymrun(*duel, "-o", "d").code == 0
     whole = recorded(tmp_path / "d" / "b-seed=1")
     (tmp_path / "d" / "b-seed=1" / "summary.json").write_text("not json")
 
-    result = gymrun("duel", "--resume", "d")
+    result = gymrun_process(tmp_path, "duel", "--resume", "d")
 
-    assert result.code == 0, result.stderr
-    assert (
-        "note: d/b-seed=1: d/b-seed=1/summary.json: not a summary (not JSON: Expecting value: "
-        "line 1 column 1 (char 0)); it cannot be continued; its record was removed and the "
-        "run played again from its start\n"
-    ) in result.stderr
+    assert result.returncode == 0, result.stderr
+    kept = re.search(
+        r"note: d/b-seed=1: d/b-seed=1/summary.json: not a summary \(not JSON: Expecting value: "
+        r"line 1 column 1 \(char 0\)\); it cannot be continued; it was kept in "
+        r"(d/\.set-aside/b-seed=1-[0-9TZ-]+), and the run played again from its start\n",
+        result.stderr,
+    )
+    assert kept is not None, result.stderr
+    assert (tmp_path / kept[1] / "summary.json").read_text() == "not json"
+    assert (tmp_path / kept[1] / "episodes.jsonl").read_bytes() == whole[0]
     assert recorded(tmp_path / "d" / "b-seed=1") == whole
+    shown = gymrun("show", "d")
+    assert shown.code == 0 and "set-aside" not in shown.output, shown.output
 
 
 @pytest.mark.slow  # a real sweep killed outright, as the OOM killer or a lost machine would

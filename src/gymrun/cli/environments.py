@@ -129,12 +129,19 @@ def inspect(
     """
     from gymrun.cli.env_tables import env_description
     from gymrun.config import load_config
+    from gymrun.config.schema import OnePoint
     from gymrun.diagnostics.inspection import describe_env
     from gymrun.errors import UsageError
 
+    # a grid's points may each wrap, or be, another env: which one's spaces is not said
+    one = OnePoint(
+        "inspect shows one config's env and spaces, not a grid's",
+        ("gymrun validate {source} checks each of its points",) * 2,
+        drop=False,
+    )
     with json_stdout(as_json) as documents:
         _import_all(imports)
-        config = load_config(config_path) if config_path is not None else None
+        config = load_config(config_path, one=one) if config_path is not None else None
         if env_id is None:
             if config is None:
                 raise UsageError("inspect: name an environment ID, or give --config FILE")

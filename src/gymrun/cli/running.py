@@ -139,7 +139,7 @@ def run(
             metavar="DIR",
             help="Finish the stopped run recorded in DIR, from its first missing episode "
             "(with the config recorded there, unless CONFIG_OR_ENV is given: then it must "
-            "be that config).",
+            "be that config); with -n N, more than it was started for, go on to N.",
             parser=given_path,
         ),
     ] = None,
@@ -190,7 +190,6 @@ def run(
     from gymrun.core.plan import unbounded_episodes_warning
     from gymrun.records.directory import RecordDir, record_dir
     from gymrun.records.resuming import recorded_config_path
-    from gymrun.run import refuse_grid
 
     with json_stdout(as_json) as documents:
         expectations = [Expectation.parse(text) for text in expect or []]
@@ -217,7 +216,6 @@ def run(
             wrappers=wrappers,
             dataset=dataset,
         )
-        refuse_grid(config)
         if seeds and config.episodes > SHORT_RUN:
             raise UsageError(
                 f"--seeds adds a column to the episode table, which runs of up to {SHORT_RUN} "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gymrun.config.places import Places
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document
 from gymrun.errors import ConfigError, Problem
 from gymrun.numbers import counted
@@ -40,6 +41,8 @@ def read_grid(document: Document, places: Places | None = None) -> Grid:
     """
     data = document.data
     places = places or Places(document.source, document.lines)
+    if isinstance(data, dict) and data.get("sweep") is None and places.origin(("sweep",)) is None:
+        raise ConfigError([_no_grid(document.source)])
     if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict) or not data["sweep"]:
         message = "a sweep config needs a 'sweep:' mapping of keys to lists of values"
         raise ConfigError([places.problem(("sweep",), message)])
@@ -70,6 +73,21 @@ def read_grid(document: Document, places: Places | None = None) -> Grid:
         raise ConfigError([places.problem(("sweep",), message)])
     points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
     return Grid(keys, points, seeds)
+
+
+def _no_grid(source: str) -> Problem:
+    """A config without a sweep section, given to a sweep: it is one run's.
+
+    >>> print(_no_grid("c.yaml"))
+    c.yaml: not a sweep config: it has no 'sweep:' section (keys to lists of values); \
+run_experiment(load_config('c.yaml')) plays it as one run
+    """
+    one_run = wording().either(f"run_experiment(load_config({source!r}))", f"gymrun run {source}")
+    message = (
+        "not a sweep config: it has no 'sweep:' section (keys to lists of values); "
+        f"{one_run} plays it as one run"
+    )
+    return Problem(source, "", message)
 
 
 def _seeds(grid: dict[str, Any], base: Any, places: Places, problems: list[Problem]) -> list[int]:

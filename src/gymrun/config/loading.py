@@ -18,9 +18,11 @@ from gymrun.components.vector_backends import vector_backend
 from gymrun.config.overrides import apply_overrides, dotted, not_utf8, set_path, twice_given
 from gymrun.config.places import Places
 from gymrun.config.schema import (
+    ONE_RUN,
     SECTION_MODELS,
     EnvConfig,
     ExperimentConfig,
+    OnePoint,
     RecordConfig,
     VectorConfig,
     expand_shorthands,
@@ -41,6 +43,7 @@ def load_config(
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
     dataset: str | None = None,
+    one: OnePoint = ONE_RUN,
 ) -> ExperimentConfig:
     """Read, override and validate a YAML config; every problem found is in one `ConfigError`.
 
@@ -48,7 +51,8 @@ def load_config(
     `episodes`, `seed`, `num_envs` (``vector.num_envs``) and `dataset`
     (``record.dataset``) are shortcuts for overrides;
     `agent` and `wrappers` (names) replace the config's agent and wrapper stack before the
-    overrides apply, so that these can set their keywords.
+    overrides apply, so that these can set their keywords. A config with a ``sweep:``
+    section is refused as `one` says (a run's words by default): `load_sweep` reads it.
 
     >>> config = load_config("configs/cartpole_epsilon.yaml", ["wrappers.0.epsilon=0.2"])
     >>> config.env.id, config.wrappers[0].epsilon, config.agent.name
@@ -66,6 +70,7 @@ def load_config(
         default_name=stem_name(path),
         base_dir=Path(path).parent,
         components=components,
+        one=one,
     )
 
 
@@ -79,6 +84,7 @@ def env_config(
     agent: str | None = None,
     wrappers: Sequence[str] | None = None,
     dataset: str | None = None,
+    one: OnePoint = ONE_RUN,
 ) -> ExperimentConfig:
     """A config of `env_id` alone (the random agent, 100 episodes), as `load_config` would
     read it from a file holding ``env: ENV_ID``.
@@ -99,6 +105,7 @@ def env_config(
         shortcuts,
         default_name=re.sub(r"[^A-Za-z0-9_.-]", "-", env_id).strip("-_.")[:100] or "experiment",
         components=components,
+        one=one,
     )
 
 
@@ -160,9 +167,12 @@ def validate_document(
     default_name: str | None = None,
     base_dir: Path | None = None,
     components: Sequence[tuple[str, str, Any]] = (),
+    one: OnePoint = ONE_RUN,
 ) -> ExperimentConfig:
     """Validate a parsed document after applying `overrides` (``KEY=VALUE``) and `extra` settings
     (`components`, settings that replace the agent or wrappers, apply before the overrides).
+    A document that still has a ``sweep:`` section is refused as `one` says, before its keys
+    are checked: the grid may give what they leave out (each point its env).
 
     Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
     to `base_dir`, the config's directory (default: the working directory), and kept as
@@ -197,6 +207,8 @@ def validate_document(
     if problems:
         raise ConfigError(problems)
     places = Places(document.source, document.lines, origins)
+    if data.get("sweep") is not None:
+        raise ConfigError([one.problem(places)])
     try:
         with modules_beside(base_dir):
             config = ExperimentConfig.model_validate(data)

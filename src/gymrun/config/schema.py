@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from gymnasium.envs.registration import load_env_creator
@@ -44,6 +46,52 @@ from gymrun.components.wrappers import (
 from gymrun.config.places import Places
 from gymrun.config.wording import wording
 from gymrun.errors import AgentError, GymrunError, Problem, UsageError, did_you_mean
+
+
+@dataclass(frozen=True)
+class OnePoint:
+    """How what takes a config as one point (a run, each side of a duel, ``inspect``)
+    refuses a config with a ``sweep:`` section: `why` it would leave the grid unplayed,
+    and what to do `instead`, as a library call and as the command line say it
+    (``{source}``: the config's file). The loader refuses such a config before checking its
+    keys, which the grid may give (each point its env), so it is told as what it is.
+
+    >>> print(ONE_RUN.refusal(Places("s.yaml", {("sweep",): 4})))
+    s.yaml:4 sweep: a run plays one point, not a grid: use \
+run_sweep(load_sweep('CONFIG')) for it, or 'sweep=null' in overrides
+    """
+
+    why: str
+    instead: tuple[str, str]  # (a library call's words, the command line's)
+    drop: bool = True  # whether the caller takes overrides, sweep=null among them
+
+    def problem(self, places: Places) -> Problem:
+        """The refusal, at the sweep section's place."""
+        source = places.source if Path(places.source).is_file() else "CONFIG"  # not an env ID
+        return places.problem(("sweep",), self._message(source))
+
+    def refusal(self, places: Places | None) -> UsageError:
+        """The refusal as an error, placed when `places` says where the section is."""
+        if places is None:
+            return UsageError(self._message("CONFIG"), key=("sweep",))
+        problem = self.problem(places)
+        error = UsageError(str(problem))
+        error.key, error.problem = (), problem
+        return error
+
+    def _message(self, source: str) -> str:
+        call, command = (text.format(source=source) for text in self.instead)
+        message = f"{self.why}: {wording().either(call, command)}"
+        if self.drop:
+            drop = wording().either("'sweep=null' in overrides", "--set sweep=null")
+            message += f", or {drop}"
+        return message
+
+
+ONE_RUN = OnePoint(
+    "a run plays one point, not a grid",
+    ("use run_sweep(load_sweep({source!r})) for it", "use gymrun sweep {source} for it"),
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_EPISODES = 2**53  # the most a float counts exactly
@@ -619,14 +667,13 @@ class ExperimentConfig(_Section):
         made of; None for a config not read by the loader."""
         return None if self._places is None else self._places.source
 
-    def refused_sweep(self, why: str, instead: str) -> GymrunError | None:
-        """The error that refuses this config's sweep section, placed at it, for what would
-        play the config and leave its grid unplayed (`why`), or None when it has none;
-        `instead` says what to do."""
+    def refused_sweep(self, one: OnePoint = ONE_RUN) -> UsageError | None:
+        """The error that refuses this config's sweep section, placed at it (`one`: in the
+        words of what would take the config as one point; a run's by default), or None when
+        it has none."""
         if self.sweep is None:
             return None
-        drop = wording().either("'sweep=null' in overrides", "--set sweep=null")
-        return self.placed(UsageError(f"{why}: {instead}, or {drop}", key=("sweep",)))
+        return one.refusal(self._places)
 
     def placed(self, error: GymrunError) -> GymrunError:
         """`error` (see `problem_of`), its message naming the value's place."""

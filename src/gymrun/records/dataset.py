@@ -76,10 +76,13 @@ class DatasetTarget:
     replace: bool = False
 
 
-def claim_dataset(plan: RunPlan, *, replace: bool = False, kept: int = 0) -> DatasetTarget:
+def claim_dataset(
+    plan: RunPlan, *, replace: bool = False, kept: int = 0, started_for: int | None = None
+) -> DatasetTarget:
     """The dataset the run of `plan` writes, checked before anything runs: Minari is
     installed, and no dataset of that ID exists (unless `replace`). A resumed run with
-    `kept` episodes continues its own dataset, which must hold exactly those."""
+    `kept` episodes continues its own dataset, which must hold exactly those (written with
+    `started_for` episodes in its config, for a run that goes on to more)."""
     dataset_id = plan.config.record.dataset
     assert dataset_id is not None
     minari_package()
@@ -95,7 +98,10 @@ def claim_dataset(plan: RunPlan, *, replace: bool = False, kept: int = 0) -> Dat
             )
         metadata = _metadata(path / DATA_DIR, where, ResumeRefused)
         config = metadata.get("gymrun", {}).get("config")
-        if config != json.loads(json.dumps(plan.config.to_json())):
+        wanted = plan.config.to_json()
+        if started_for is not None:
+            wanted["episodes"] = started_for
+        if config != json.loads(json.dumps(wanted)):
             raise ResumeRefused(f"{where} at {path} was not written by this run; run it again")
         if metadata.get("total_episodes") != kept:
             raise ResumeRefused(

@@ -29,6 +29,7 @@ from gymrun.records.layout import (
     LOCK_FILE,
     META_FILE,
     RUN_FILES,
+    SET_ASIDE_DIR,
     SUMMARY_FILE,
     SWEEP_FILES,
     VIDEO_DIR,
@@ -126,6 +127,7 @@ class RecordDir:
             _remove(self.path / f"{name}.reserved")
         _remove(self.path / VIDEO_DIR)
         _remove(self.path / CODE_DIR)
+        _remove(self.path / SET_ASIDE_DIR)  # the replaced sweep's or duel's, with it
         for entry in self.path.iterdir():
             if entry.is_dir() and not entry.is_symlink() and is_record_dir(entry):
                 _remove(entry)
@@ -173,6 +175,29 @@ def new_record_dir(name: str, root: Path = DEFAULT_ROOT) -> RecordDir:
         except OSError as exc:
             raise RecordError(f"cannot make the run directory {candidate}: {exc.strerror}") from exc
         return RecordDir(candidate, _lock(candidate, f"run directory {candidate}"))
+    raise AssertionError("unreachable")
+
+
+def set_aside(run_dir: Path) -> Path:
+    """Move a sweep's or duel's run directory that is to be played again from its start
+    into ``.set-aside/<run>-<UTC timestamp>`` beside it (``-2`` for a second in the same
+    second), where no reader takes it for one of the runs, and say where it went: what a run
+    recorded is never deleted. A rename within the sweep's own directory: nothing is copied,
+    nothing written elsewhere."""
+    folder = run_dir.parent / SET_ASIDE_DIR
+    stamp = utc_now().strftime("%Y-%m-%dT%H-%M-%SZ")
+    try:
+        folder.mkdir(exist_ok=True)
+        for attempt in itertools.count(1):
+            kept = folder / (f"{run_dir.name}-{stamp}" + ("" if attempt == 1 else f"-{attempt}"))
+            if not os.path.lexists(kept):
+                run_dir.rename(kept)
+                return kept
+    except OSError as exc:
+        raise RecordError(
+            f"cannot move {run_dir} aside into {folder} to play it again: "
+            f"{exc.strerror or exc}; nothing was played"
+        ) from exc
     raise AssertionError("unreachable")
 
 

@@ -8,7 +8,9 @@ platform, command line, git commit, the hashes of the user's modules and of
 copy of the user's modules it imported), and ``.gymrun.lock`` (see
 `gymrun.records.directory`). A sweep's directory holds ``sweep.json``, ``sweep.png`` and a
 run directory per (point, seed); a duel's holds ``duel.json`` and a run directory per side
-and seed (``a-seed=0``, ``b-seed=0``).
+and seed (``a-seed=0``, ``b-seed=0``). Either may hold ``.set-aside/``: the records of runs
+that a resume played again from their start (damaged, or stopped where they cannot go on),
+each kept as ``<run>-<UTC timestamp>``; hidden, so no reader takes them for the sweep's runs.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ SWEEP_RESERVED = f"{SWEEP_FILE}.reserved"  # the room kept for sweep.json while 
 SWEEP_RUN = re.compile(r"(.+-)?seed=\d+|p\d+-s-?\d+")
 DUEL_FILE = "duel.json"  # written when a duel starts, and again after each of its rounds
 DUEL_SIDES = ("a", "b")  # how a duel's run directories begin: a-seed=0, b-seed=0
+SET_ASIDE_DIR = ".set-aside"  # in a sweep's or duel's directory: runs a resume played again
 
 Kind = Literal["run", "sweep", "duel"]
 

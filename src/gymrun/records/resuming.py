@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gymrun.components.seeding import EpisodeSeeds
+from gymrun.config.wording import wording
 from gymrun.config.yaml_source import dump_yaml, parse_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
 from gymrun.records import files, json_text
+from gymrun.records.directory import set_aside
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
 from gymrun.records.liveness import unstarted
 from gymrun.records.reading import (
@@ -45,6 +48,8 @@ class Recorded:
     status: str
     started_at: str | None
     meta: dict[str, Any]
+    # the episodes its config asked for, when the run goes on to more (`recorded_part`)
+    extended_from: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -73,14 +78,20 @@ def recorded_seed(directory: Path, where: str) -> int:
     return int(_recorded_config(directory, where)["seed"])
 
 
-def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = True) -> Recorded:
+def recorded_part(
+    plan: RunPlan, directory: Path, where: str, *, advice: bool = True, extend: bool = False
+) -> Recorded:
     """What `directory` holds of the run `plan` describes, checked to be that run's: its
     config, code and model, and every episode kept (its index, in order, and the seed the
     run gives it). Without `advice`, a run recorded with other settings is not told to be
-    resumed with them (its caller plays it again instead)."""
+    resumed with them (its caller plays it again instead). With `extend`, `plan` may ask
+    for more episodes than the run recorded (`Recorded.extended_from`), never fewer."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
+    extended_from = _extended_from(recorded, wanted, where) if extend else None
+    if extended_from is not None:
+        recorded = recorded | {"episodes": wanted["episodes"]}
     if recorded != wanted:
         said = settings_said(recorded, wanted) or "its layout differs"
         then = "resume it with the config it ran" if advice else "it cannot be continued"
@@ -115,33 +126,73 @@ def recorded_part(plan: RunPlan, directory: Path, where: str, *, advice: bool = 
         )
     batches, count, size = _episodes(directory, plan, where)
     return Recorded(
-        directory, batches, count, size, summary["status"], summary.get("started_at"), meta
+        directory,
+        batches,
+        count,
+        size,
+        summary["status"],
+        summary.get("started_at"),
+        meta,
+        extended_from,
     )
+
+
+def _extended_from(recorded: dict[str, Any], wanted: dict[str, Any], where: str) -> int | None:
+    """The episodes the recorded config asks for, when the given one differs from it in
+    asking for more alone; refused (`ResumeRefused`) when it asks for fewer: the episodes
+    recorded past the count would be the run's no more."""
+    before, after = recorded.get("episodes"), wanted.get("episodes")
+    if before == after or recorded | {"episodes": after} != wanted:
+        return None  # the same count, or other settings differ too: told as such
+    if not isinstance(before, int) or not isinstance(after, int):
+        return None
+    if after < before:
+        asked = wording().valued("episodes", after)
+        raise ResumeRefused(
+            f"{where}: the run is one of {before} episodes, and {asked} asks for fewer; a run "
+            f"goes on to more episodes, never fewer (give {before} or more)"
+        )
+    return before
+
+
+def resumable_parts(
+    plans: Sequence[RunPlan], run_dirs: Sequence[Path | None]
+) -> tuple[list[Recorded | None], list[str]]:
+    """What each of a sweep's or a duel's runs (`plans`, recording in `run_dirs`) holds that
+    it can go on from (`resumable_part`), and a note for each record it cannot go on from
+    (damaged, or stopped where it cannot go on): that record is moved aside (`set_aside`),
+    never deleted, and its run played again from its start."""
+    parts: list[Recorded | None] = []
+    notes: list[str] = []
+    for plan, run_dir in zip(plans, run_dirs, strict=True):
+        part, why = resumable_part(plan, run_dir)
+        if why is not None and run_dir is not None:
+            kept = set_aside(run_dir)
+            notes.append(f"{why}; it was kept in {kept}, and the run played again from its start")
+        elif part is None and run_dir is not None and os.path.lexists(run_dir):
+            shutil.rmtree(run_dir)  # its lock alone: it recorded nothing
+        parts.append(part)
+    return parts, notes
 
 
 def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None, str | None]:
     """What `run_dir` holds of the run `plan`, when the run can go on from there (a sweep's
     or a duel's run, resumed with the others): its record complete, or stopped part way in a
     run that can go on from its middle. None: the run is played again from its start, and
-    when a record of it was there (damaged, or stopped where it cannot go on from), a note
-    saying what was found in it and that it is played again, as ``gymrun run --resume``
-    words what it refuses."""
+    when a record of it was there (damaged, or stopped where it cannot go on from), what
+    was found in it, as ``gymrun run --resume`` words what it refuses."""
     if run_dir is None or not run_dir.is_dir() or unstarted(run_dir) is not None:
         return None, None  # nothing recorded there: played from its start, as never begun
-    again = "its record was removed and the run played again from its start"
     try:
         part = recorded_part(plan, run_dir, str(run_dir), advice=False)
     except GymrunError as exc:
-        return None, f"{exc}; {again}"
+        return None, str(exc)
     if part.complete and part.count == plan.episodes:
         return part, None
     why = why_not_continued(plan)
     if why is None:
         return part, None
-    return (
-        None,
-        f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}; {again}",
-    )
+    return None, f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}"
 
 
 def check_run_dirs(run_dirs: Iterable[Path], where: str) -> None:

@@ -196,6 +196,9 @@ class RunRecorder:
                 resumption |= {"at": self.started.isoformat(), "from_episode": resumed.count}
                 resumption |= {key: meta[key] for key in ("workers",) if key in meta}
                 meta = resumed.meta | {"resumed": [*resumed.meta.get("resumed", []), resumption]}
+                if resumed.extended_from is not None:  # its config now asks for more episodes
+                    resumption["extended_from"] = resumed.extended_from
+                    meta["config_sha256"] = self._rewrite_config(config)
                 for batch in resumed.batches:
                     self.curve.add_all(batch)
                 if resumed.started_at is not None:
@@ -215,6 +218,20 @@ class RunRecorder:
         # Started last, once the record is there: nothing is left waiting if it is not.
         self._own_plotter = plotter is None and plot
         self.plotter = plotter if plotter is not None or not plot else Plotter()
+
+    def _rewrite_config(self, config: dict[str, Any]) -> str:
+        """Write a resumed run's `config` over its ``config.yaml`` (beside it, then renamed
+        into place) and return its hash, for ``meta.json`` written next."""
+        text = dump_yaml(config)
+        partial = self.directory / f"{CONFIG_FILE}.partial"
+        try:
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, self.directory / CONFIG_FILE)
+        except OSError:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            raise
+        return config_sha256(text)
 
     def _abandon(self, exc: OSError, new: bool) -> None:
         """The record could not be set up: say so in its summary if it can be written; if
