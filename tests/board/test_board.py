@@ -205,7 +205,7 @@ def test_a_second_build_touches_only_what_changed(recordings: Recordings, tmp_pa
     [new] = [d for d in (root / "cartpole_random").iterdir() if d.name not in old]
     third = build_board(root, out)
     assert third.read == 1
-    written = {p.relative_to(out).as_posix() for p in third.written}
+    written = set(third.written)
     page = f"runs/cartpole_random/{new.name}"
     assert {f"{page}/index.html", f"{page}/run.json", "index.html", "index.json"} <= written
     assert all(w.startswith((page, "index.", "envs/CartPole-v1/")) for w in written)
@@ -1313,3 +1313,24 @@ def test_a_board_of_other_recordings_leaves_no_page_of_the_last_ones(tmp_path: P
     assert [r["env"] for r in json.loads((out / "index.json").read_text())["environments"]] == [
         "Acrobot-v1"
     ]
+
+
+def test_a_recordings_folder_whose_name_is_not_utf8_is_built_and_followed(
+    tmp_path: Path,
+) -> None:
+    # its runs cannot be shown by their directory (no page holds such a name): each says
+    # so, and the board is built, and followed by a server told which run changed
+    root = tmp_path / os.fsdecode(b"rec-\xff")
+    config = str(CONFIGS / "cartpole_random.yaml")
+    gymrun_in(tmp_path, "run", config, "-n", "3", "-o", str(root / "a"))
+    gymrun_in(tmp_path, "run", config, "-n", "4", "-o", str(root / "b"))
+    first = build_board(root, tmp_path / "site")
+    assert (first.runs, first.damaged) == (2, 2)
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    assert index["recordings"].startswith(f"{tmp_path}/rec-\ufffd-")
+    [problem, _] = [run["problem"] for run in index["damaged"]]
+    assert problem.startswith(f"{tmp_path}/rec-\ufffd/a")
+    assert problem.endswith(": the directory's name is not UTF-8 (rename it)")
+    (root / "b" / "summary.json").write_text("{}")
+    again = build_board(root, tmp_path / "site", changed=[root / "b"])
+    assert (again.runs, again.read) == (2, 1)

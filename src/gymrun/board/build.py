@@ -36,7 +36,7 @@ from gymrun.board import store
 from gymrun.board.claim import check_dirs, claimed_board, out_named
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import board_id, run_stamp, signature, walk
+from gymrun.board.scan import board_id, run_stamp, shown, signature, walk
 from gymrun.board.site import (
     Site,
     episode_body,
@@ -78,7 +78,9 @@ class BuildReport:
     environments: int
     read: int  # runs read from disk in this build (the others were unchanged)
     running: int = 0  # runs still marked running
-    written: list[Path] = field(default_factory=list)  # files written or replaced
+    # files written or replaced, by their paths inside `out` (a first build writes tens of
+    # thousands: as text)
+    written: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     duels: int = 0
@@ -98,7 +100,7 @@ class BuildReport:
             "environments": self.environments,
             "read": self.read,
             "running": self.running,
-            "written": [str(p) for p in self.written],
+            "written": [os.path.join(self.out, p) for p in self.written],
             "seconds": self.seconds,
             "notes": self.notes,
         }
@@ -214,7 +216,7 @@ def _build_in(
     on_progress: Callable[[int, int], None] | None,
     started: float,
 ) -> BuildReport:
-    source = str(root.resolve())
+    source = shown(str(root.resolve()))  # (as pages and the record can hold it)
     fingerprint = f"{FORMAT}:{__version__}:{templates_fingerprint()}"
     record = board.record
     fresh = record["source"] != source or record["fingerprint"] != fingerprint
@@ -263,11 +265,10 @@ def _build_in(
         same_rows = True  # every run read again has the row it had
         running = True  # every run read again was running, and still is
         reads = None if kept is None else kept.reads
-        for entry, stamp, files in _refresh(
+        for entry, stamp in _refresh(
             root, site, board.to_read(), sweep_stamps, duel_stamps, to_read, on_progress, reads
         ):
             same, before = board.put(entry, stamp)
-            site.written.extend(map(Path, files))
             same_rows = same_rows and same
             running = running and before in LIVE and entry.status in LIVE
         soon = kept is not None and running and time.monotonic() < kept.pages_due
@@ -280,7 +281,7 @@ def _build_in(
             report = _report(
                 out, board, len(old_sweeps), len(old_duels), len(envs_before), started, notes
             )
-            report.read, report.written = to_read, list(site.written)
+            report.read, report.written = to_read, site.written
             return report
         if kept is not None:
             kept.pages_due, kept.behind = time.monotonic() + LIVE_PAGES_EVERY, False
@@ -290,7 +291,7 @@ def _build_in(
         )
         board.keep(fingerprint=fingerprint, source=source)
     report = _report(out, board, sweeps, duels, environments, started, notes)
-    report.read, report.written = to_read, list(site.written)
+    report.read, report.written = to_read, site.written
     return report
 
 
@@ -389,7 +390,7 @@ def _pages(
         damaged=damaged,
         sweeps=list(sweeps.values()),
         leaders=LEADERS,
-        recordings=str(root),
+        recordings=shown(str(root)),
         total=board.count(),
         across_tasks=across_tasks,
     )
@@ -453,10 +454,10 @@ def _refresh(
     count: int,
     on_progress: Callable[[int, int], None] | None = None,
     reads: dict[str, ReadSoFar] | None = None,
-) -> Iterator[tuple[RunEntry, str, list[str]]]:
+) -> Iterator[tuple[RunEntry, str]]:
     """Read each run of `jobs` (its id, directory and stamp) and write its files, one after
     the other (each row is kept as it comes, never all of them at once), and yield each
-    one's row, stamp and files written. In this process: a run costs a few milliseconds,
+    one's row and stamp. In this process: a run costs a few milliseconds,
     less than handing it to and from a worker process would. `sweeps` and `duels`: their
     ids, for the runs inside them. With `reads` (a server's), a recording run is read on
     from where it was last read."""
@@ -470,11 +471,8 @@ def _refresh(
         if reads is not None and so_far is not None:
             reads[run_id] = so_far
         entry.cells = site.cells(entry)
-        before = len(site.written)
         _run_files(site, entry, detail, directory, where)
-        written = [str(p) for p in site.written[before:]]
-        del site.written[before:]
-        yield entry, stamp, written
+        yield entry, stamp
         if on_progress is not None:
             on_progress(done, count)
 

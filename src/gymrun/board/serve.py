@@ -78,8 +78,8 @@ class Live:
         )
         self._lock = threading.Lock()
 
-    def built(self, out: Path, report: BuildReport) -> None:
-        pages = sorted(p.relative_to(out).as_posix() for p in report.written if p.suffix == ".html")
+    def built(self, report: BuildReport) -> None:
+        pages = sorted(p for p in report.written if p.endswith(".html"))
         if pages:
             with self._lock:
                 self.version += 1
@@ -257,7 +257,7 @@ def serve_board(
                     if on_error is not None:
                         on_error(exc)
                 else:
-                    live.built(out, report)
+                    live.built(report)
                     if on_build is not None:
                         on_build(report)
                 built = time.monotonic()

@@ -241,7 +241,7 @@ class Site:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.written: list[Path] = []
+        self.written: list[str] = []  # by their paths inside the board (thousands: as text)
         self._created: set[Path] = set()  # folders made in this build: nothing in them yet
         self._checked: set[Path] = set()  # folders found to be the board's own, no links
         self._macros: Any = None
@@ -329,7 +329,7 @@ class Site:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             with os.fdopen(os.open(path, flags, 0o644), "wb") as file:
                 file.writelines(content() if callable(content) else content)
-            self.written.append(path)
+            self.written.append(relative)
             return True
         if callable(content):  # made once: written while it is compared with the file there
             if not self._replace(path, lambda file: _same_written(path, content(), file)):
@@ -346,7 +346,7 @@ class Site:
                 ):
                     return False
             self._replace(path, lambda file: file.writelines(content))
-        self.written.append(path)
+        self.written.append(relative)
         return True
 
     def _replace(self, path: Path, fill: Callable[[BinaryIO], object]) -> bool:
@@ -385,7 +385,7 @@ class Site:
             partial.unlink()
         draw(partial)
         os.replace(partial, path)
-        self.written.append(path)
+        self.written.append(relative)
         return path
 
     def page(
@@ -453,7 +453,7 @@ class Site:
                         return False  # the copy made from this same file before
             self._replace(path, lambda file: shutil.copyfileobj(source, file, 1 << 20))
         os.utime(path, ns=(found.st_atime_ns, found.st_mtime_ns), follow_symlinks=False)
-        self.written.append(path)
+        self.written.append(relative)
         return True
 
     def assets(self) -> None:

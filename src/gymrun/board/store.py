@@ -220,9 +220,9 @@ class Store:
         directories under `top`, the recordings folder)."""
         self.find(())
         self.db.execute(
-            "INSERT INTO found SELECT id, place, CAST(? || '/' || id AS BLOB), signature, "
+            "INSERT INTO found SELECT id, place, CAST(? || id AS BLOB), signature, "
             "rtrim(rtrim(id, replace(id, '/', '')), '/') FROM runs",
-            (top,),
+            (os.fsencode(top) + b"/",),
         )
 
     def restamp(self, run_id: str, stamp: str) -> None:

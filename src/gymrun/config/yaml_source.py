@@ -415,37 +415,44 @@ def _check_unique_keys(root: yaml.Node, source: str) -> None:
 
 
 def _check_expanded_size(root: yaml.Node, source: str) -> None:
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-    aliased = False  # a node met twice: an alias points at it
+    _ExpandedSize(source).of(root)
 
-    def size(node: yaml.Node) -> int:
-        nonlocal aliased
+
+class _ExpandedSize:
+    """How many values a YAML node holds once its aliases are expanded (an object, not a
+    function calling itself by its closure: that cycle would keep every node's size until
+    the cycle collector ran, and a board reads thousands of configs)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sizes: dict[int, int] = {}
+        self.in_progress: set[int] = set()
+        self.aliased = False  # a node met twice: an alias points at it
+
+    def of(self, node: yaml.Node) -> int:
         key = id(node)
-        if key in sizes:
-            aliased = True
-            return sizes[key]
-        if key in in_progress:
+        if key in self.sizes:
+            self.aliased = True
+            return self.sizes[key]
+        if key in self.in_progress:
             line = node.start_mark.line + 1
-            raise ConfigError([Problem(source, "", "invalid YAML: recursive alias", line)])
-        in_progress.add(key)
+            raise ConfigError([Problem(self.source, "", "invalid YAML: recursive alias", line)])
+        self.in_progress.add(key)
         total = 1
         if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
+            total += sum(self.of(child) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        in_progress.discard(key)
-        sizes[key] = total
+            total += sum(self.of(k) + self.of(v) for k, v in node.value)
+        self.in_progress.discard(key)
+        self.sizes[key] = total
         if total > MAX_EXPANDED_NODES:
             message = (
                 f"invalid YAML: more than {MAX_EXPANDED_NODES:,} values, the limit for a config"
             )
-            if aliased:
+            if self.aliased:
                 message += " (its aliases expand to that many)"
-            raise ConfigError([Problem(source, "", message, node.start_mark.line + 1)])
+            raise ConfigError([Problem(self.source, "", message, node.start_mark.line + 1)])
         return total
-
-    size(root)
 
 
 def _map_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
