@@ -167,7 +167,7 @@ def build_here(root: Path, out: Path, served: Path | None) -> None:
     wall = time.perf_counter() - started
     cpu, kernel = cpu_seconds()
     peak = peak_kib()
-    written = sorted(str(p.relative_to(out)) for p in report.written)
+    written = sorted(report.written)
     print(
         json.dumps(
             {
