@@ -105,12 +105,16 @@ def test_a_huge_unfinished_last_line_costs_no_memory(run: Path) -> None:
         shown = within_memory(1_500_000_000, *command)
         assert shown.returncode == 0, shown.stderr
         assert re.search(r"│\s+30 │", shown.stdout), shown.stdout
-    resumed = gymrun("run", RANDOM, "-n", "40", "--resume", "run", "-q")
-    assert resumed.code == 2  # the run asked for 30: other settings
     resumed = gymrun("run", RANDOM, "-n", "30", "--resume", "run", "-q")
     assert resumed.code == 0, resumed.stderr
     assert "the run was complete already" in resumed.stderr
     assert (run / "episodes.jsonl").stat().st_size == len(whole) + 2**30  # left as it is
+    # going on to more episodes: the unfinished line is not an episode, and is dropped
+    resumed = gymrun("run", RANDOM, "-n", "40", "--resume", "run", "-q")
+    assert resumed.code == 0, resumed.stderr
+    lines = (run / "episodes.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["episode"] for line in lines] == list(range(40))
+    assert lines[:30] == whole.splitlines()
 
 
 def test_reading_takes_room_for_what_a_file_holds_not_for_its_limit(run: Path) -> None:

@@ -25,7 +25,7 @@ from gymrun.errors import RecordError
 JSON_LIMIT = 4_000_000  # summary.json, meta.json: a few KB in practice
 CONFIG_LIMIT = 1_000_000  # as for any config (gymrun.config.yaml_source)
 LINE_LIMIT = 1_000_000  # one episode's line: a few hundred bytes in practice
-BLOCK = 1 << 22  # bytes of episodes.jsonl read at once
+BLOCK = 1 << 20  # bytes of episodes.jsonl read at once
 TAIL = 64  # bytes before where a read stopped, found again there before going on
 
 _KINDS = {
