@@ -47,6 +47,8 @@ def figure(value: Any, decimals: int | None = None) -> str:
     >>> figure(123456.7), figure(-0.0), figure(1e20), figure(True), figure(1.4e201, decimals=0)
     ('123457', '0', '1e+20', 'True', '1.4e+201')
     """
+    if type(value) is float and decimals is None and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # (first: a board shows thousands of whole rewards a page)
     if value is None:
         return "—"
     if isinstance(value, str | bool):
