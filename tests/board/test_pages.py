@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext
 from gymrun.board.build import build_board, env_slug
 from gymrun.numbers import figure
 from tests.support.board_runs import gymrun_in
-from tests.support.browser import Visit
+from tests.support.browser import Visit, crawl
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import default_signals
@@ -652,3 +652,36 @@ def test_a_run_named_as_markup_is_shown_as_text(browser: BrowserContext, tmp_pat
     assert page.locator("table.leaderboard tbody img").count() == 0
     assert page.evaluate("window.pwned") is None
     visit.close()
+
+
+@pytest.mark.parametrize("kind", ["sweep", "duel"])
+def test_a_board_of_one_sweep_or_duel_names_it_by_its_folder_and_links_right(
+    browser: BrowserContext, tmp_path: Path, kind: str
+) -> None:
+    """``gymrun board rec/eps``, the folder of one sweep (or duel) itself: its page is
+    named by the folder, as on a board of the recordings holding it, and every link of every
+    page (the index, its environment's, its own, its runs') leads to a page of the site."""
+    (tmp_path / "eps.yaml").write_text(
+        "name: eps\nenv: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\n"
+        "sweep:\n  wrappers.0.epsilon: [0.1, 0.2]\n  seeds: [0]\n"
+    )
+    if kind == "sweep":
+        gymrun_in(tmp_path, "sweep", "eps.yaml", "-o", "rec/eps")
+    else:
+        duel = ("eps.yaml", "eps.yaml", "--set", "sweep=null", "--max-seeds", "1")
+        gymrun_in(tmp_path, "duel", *duel, "-o", "rec/eps")
+    gymrun_in(tmp_path, "board", "rec/eps", "--out", "site")
+    site = tmp_path / "site"
+    page = site / f"{kind}s" / "eps" / "index.html"
+    assert page.is_file() and not (site / f"{kind}s" / "index.html").exists()
+    seen, problems = crawl(browser, site)
+    assert problems == []
+    runs = sorted(site.glob("runs/eps/*/index.html"))
+    assert len(runs) == 2 and {page, *runs} <= seen
+    # each run's page leads back to its sweep or duel
+    for run in runs:
+        visit = Visit(browser, run)
+        back = visit.page.locator("nav a", has_text=kind).get_attribute("href")
+        assert back == f"../../../{kind}s/eps/index.html"
+        visit.close()

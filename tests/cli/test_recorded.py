@@ -79,7 +79,7 @@ def test_a_sweeps_table_and_a_comparison_of_its_points_say_what_their_intervals_
         "stratified percentile bootstrap over the group's runs (one score a run), "
     )
     build_board(Path("s"), tmp_path / "site")
-    sweep_page = (tmp_path / "site" / "sweeps" / "index.html").read_text()  # the root: s
+    sweep_page = (tmp_path / "site" / "sweeps" / "s" / "index.html").read_text()  # named s
     assert ">mean reward [95% CI over episodes]</th>" in sweep_page
     assert ">IQM across seeds [95% CI over runs]</th>" in sweep_page
     compare_page = (tmp_path / "site" / "envs" / "CartPole-v1" / "compare.html").read_text()
