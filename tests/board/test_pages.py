@@ -685,3 +685,46 @@ def test_a_board_of_one_sweep_or_duel_names_it_by_its_folder_and_links_right(
         back = visit.page.locator("nav a", has_text=kind).get_attribute("href")
         assert back == f"../../../{kind}s/eps/index.html"
         visit.close()
+
+
+def test_on_a_tie_a_completed_run_ranks_before_a_failed_one(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    """MountainCar-v0 scores -200 [-200, -200] whatever an agent does that never reaches
+    the flag: a run that failed after 4 of its 10 episodes ties with a completed run of 10,
+    and comes after it, in leaderboard.json, on the page and in the ranking it states."""
+    (tmp_path / "quitter.py").write_text(
+        "class Quitter:\n"
+        "    episodes = 0\n"
+        "    def reset(self, seed):\n"
+        "        self.episodes += 1\n"
+        "        if self.episodes == 5:\n"
+        "            raise RuntimeError('the agent gave up')\n"
+        "    def act(self, observation):\n"
+        "        return 1\n"
+    )
+    agents = {"a-quitter": "quitter:Quitter", "b-steady": "{name: constant, action: 1}"}
+    for name, agent in agents.items():
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\nenv: MountainCar-v0\nagent: {agent}\nepisodes: 10\nseed: 0\n"
+        )
+    failed = gymrun_in(tmp_path, "run", "a-quitter.yaml", "-q", check=False)
+    assert failed.code == 1, failed.stderr
+    gymrun_in(tmp_path, "run", "b-steady.yaml", "-q")
+    gymrun_in(tmp_path, "board", "recordings", "--out", "site")
+    env = tmp_path / "site" / "envs" / "MountainCar-v0"
+    board = json.loads((env / "leaderboard.json").read_text())
+    ranked = [(r["name"], r["status"], r["episodes"], r["score"], r["rank"]) for r in board["runs"]]
+    tied = {"value": -200.0, "ci95": [-200.0, -200.0]}
+    assert ranked == [("b-steady", "completed", 10, tied, 1), ("a-quitter", "failed", 4, tied, 2)]
+    assert "on a tie a completed run comes before one that did not complete" in board["ranking"]
+    visit = Visit(browser, env / "index.html")
+    assert visit.texts("table.leaderboard tbody td:nth-child(2)") == ["1", "2"]
+    rows = visit.page.locator("table.leaderboard tbody tr")
+    assert [rows.nth(i).get_attribute("data-run") for i in range(2)] == [
+        r["id"] for r in board["runs"]
+    ]
+    assert board["runs"][0]["id"].startswith("b-steady/")
+    assert "a completed run comes before" in visit.page.locator("p.lead").inner_text()
+    assert visit.errors == []
+    visit.close()

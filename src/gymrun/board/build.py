@@ -440,8 +440,10 @@ def _report(
 
 
 RANKING = (
-    "mean episode reward, ranked by the lower end of its 95% bootstrap interval "
-    "(runs too short for an interval come after those with one)"
+    "mean episode reward, ranked by the lower end of its 95% bootstrap interval, then by the "
+    "mean; on a tie a completed run comes before one that did not complete (interrupted, "
+    "failed, killed or still running), and runs too short for an interval come after those "
+    "with one"
 )
 
 
