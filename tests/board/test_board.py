@@ -34,7 +34,7 @@ from tests.support.board_runs import (
     make_recordings,
     solved_after_by_hand,
 )
-from tests.support.browser import Visit
+from tests.support.browser import Visit, crawl
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import (
@@ -1024,27 +1024,7 @@ def test_comparison_page_picks_groups(
 
 
 def test_every_page_links_resolve_and_fits_a_phone(browser: BrowserContext, site: Path) -> None:
-    seen: set[Path] = set()
-    queue = [site / "index.html"]
-    problems: list[str] = []
-    while queue:
-        path = queue.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        visit = Visit(browser, path, width=375)
-        width = visit.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        if width[0] > width[1]:
-            problems.append(f"{path.relative_to(site)} scrolls sideways at 375 px: {width}")
-        problems += [f"{path.relative_to(site)}: {e}" for e in visit.errors]
-        problems += [f"{path.relative_to(site)}: image {i}" for i in visit.broken_images()]
-        for href in visit.page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
-            target = Path(urllib.request.url2pathname(href.split("#")[0].removeprefix("file://")))
-            if not target.is_file():
-                problems.append(f"{path.relative_to(site)}: broken link {href}")
-            elif target.suffix == ".html":
-                queue.append(target)
-        visit.close()
+    seen, problems = crawl(browser, site, width=375)
     assert problems == []
     assert len(seen) == 1 + 14 + 1 + 2 * 2  # index, runs, the sweep, each env's two pages
 

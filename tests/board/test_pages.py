@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext
 from gymrun.board.build import build_board, env_slug
 from gymrun.numbers import figure
 from tests.support.board_runs import gymrun_in
-from tests.support.browser import Visit
+from tests.support.browser import Visit, crawl
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 from tests.support.processes import default_signals
@@ -651,4 +651,80 @@ def test_a_run_named_as_markup_is_shown_as_text(browser: BrowserContext, tmp_pat
     assert row.count() == 1 and row.get_attribute("data-run") == name
     assert page.locator("table.leaderboard tbody img").count() == 0
     assert page.evaluate("window.pwned") is None
+    visit.close()
+
+
+@pytest.mark.parametrize("kind", ["sweep", "duel"])
+def test_a_board_of_one_sweep_or_duel_names_it_by_its_folder_and_links_right(
+    browser: BrowserContext, tmp_path: Path, kind: str
+) -> None:
+    """``gymrun board rec/eps``, the folder of one sweep (or duel) itself: its page is
+    named by the folder, as on a board of the recordings holding it, and every link of every
+    page (the index, its environment's, its own, its runs') leads to a page of the site."""
+    (tmp_path / "eps.yaml").write_text(
+        "name: eps\nenv: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: 0.5}]\n"
+        "agent: {name: constant, action: 0}\nepisodes: 3\n"
+        "sweep:\n  wrappers.0.epsilon: [0.1, 0.2]\n  seeds: [0]\n"
+    )
+    if kind == "sweep":
+        gymrun_in(tmp_path, "sweep", "eps.yaml", "-o", "rec/eps")
+    else:
+        duel = ("eps.yaml", "eps.yaml", "--set", "sweep=null", "--max-seeds", "1")
+        gymrun_in(tmp_path, "duel", *duel, "-o", "rec/eps")
+    gymrun_in(tmp_path, "board", "rec/eps", "--out", "site")
+    site = tmp_path / "site"
+    page = site / f"{kind}s" / "eps" / "index.html"
+    assert page.is_file() and not (site / f"{kind}s" / "index.html").exists()
+    seen, problems = crawl(browser, site)
+    assert problems == []
+    runs = sorted(site.glob("runs/eps/*/index.html"))
+    assert len(runs) == 2 and {page, *runs} <= seen
+    # each run's page leads back to its sweep or duel
+    for run in runs:
+        visit = Visit(browser, run)
+        back = visit.page.locator("nav a", has_text=kind).get_attribute("href")
+        assert back == f"../../../{kind}s/eps/index.html"
+        visit.close()
+
+
+def test_on_a_tie_a_completed_run_ranks_before_a_failed_one(
+    browser: BrowserContext, tmp_path: Path
+) -> None:
+    """MountainCar-v0 scores -200 [-200, -200] whatever an agent does that never reaches
+    the flag: a run that failed after 4 of its 10 episodes ties with a completed run of 10,
+    and comes after it, in leaderboard.json, on the page and in the ranking it states."""
+    (tmp_path / "quitter.py").write_text(
+        "class Quitter:\n"
+        "    episodes = 0\n"
+        "    def reset(self, seed):\n"
+        "        self.episodes += 1\n"
+        "        if self.episodes == 5:\n"
+        "            raise RuntimeError('the agent gave up')\n"
+        "    def act(self, observation):\n"
+        "        return 1\n"
+    )
+    agents = {"a-quitter": "quitter:Quitter", "b-steady": "{name: constant, action: 1}"}
+    for name, agent in agents.items():
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\nenv: MountainCar-v0\nagent: {agent}\nepisodes: 10\nseed: 0\n"
+        )
+    failed = gymrun_in(tmp_path, "run", "a-quitter.yaml", "-q", check=False)
+    assert failed.code == 1, failed.stderr
+    gymrun_in(tmp_path, "run", "b-steady.yaml", "-q")
+    gymrun_in(tmp_path, "board", "recordings", "--out", "site")
+    env = tmp_path / "site" / "envs" / "MountainCar-v0"
+    board = json.loads((env / "leaderboard.json").read_text())
+    ranked = [(r["name"], r["status"], r["episodes"], r["score"], r["rank"]) for r in board["runs"]]
+    tied = {"value": -200.0, "ci95": [-200.0, -200.0]}
+    assert ranked == [("b-steady", "completed", 10, tied, 1), ("a-quitter", "failed", 4, tied, 2)]
+    assert "on a tie a completed run comes before one that did not complete" in board["ranking"]
+    visit = Visit(browser, env / "index.html")
+    assert visit.texts("table.leaderboard tbody td:nth-child(2)") == ["1", "2"]
+    rows = visit.page.locator("table.leaderboard tbody tr")
+    assert [rows.nth(i).get_attribute("data-run") for i in range(2)] == [
+        r["id"] for r in board["runs"]
+    ]
+    assert board["runs"][0]["id"].startswith("b-steady/")
+    assert "a completed run comes before" in visit.page.locator("p.lead").inner_text()
+    assert visit.errors == []
     visit.close()

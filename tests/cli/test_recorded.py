@@ -79,7 +79,7 @@ def test_a_sweeps_table_and_a_comparison_of_its_points_say_what_their_intervals_
         "stratified percentile bootstrap over the group's runs (one score a run), "
     )
     build_board(Path("s"), tmp_path / "site")
-    sweep_page = (tmp_path / "site" / "sweeps" / "index.html").read_text()  # the root: s
+    sweep_page = (tmp_path / "site" / "sweeps" / "s" / "index.html").read_text()  # named s
     assert ">mean reward [95% CI over episodes]</th>" in sweep_page
     assert ">IQM across seeds [95% CI over runs]</th>" in sweep_page
     compare_page = (tmp_path / "site" / "envs" / "CartPole-v1" / "compare.html").read_text()
@@ -449,3 +449,30 @@ def test_show_names_the_runs_of_an_ended_sweep_it_could_not_read(tmp_path: Path)
     as_json = gymrun("show", "s", "--json")
     assert (as_json.code, as_json.stderr) == (0, said)
     assert json.loads(as_json.stdout) == json.loads(Path("s/sweep.json").read_text())
+
+
+def test_show_puts_a_completed_point_before_a_failed_one_it_ties_with() -> None:
+    """MountainCar-v0 scores -200 [-200, -200] whatever an agent does that never reaches
+    the flag: the point whose run failed after 4 episodes ties with the completed one, and
+    comes after it, unstarred, though it comes first in the grid."""
+    Path("quitter.py").write_text(
+        "class Quitter:\n"
+        "    episodes = 0\n"
+        "    def reset(self, seed):\n"
+        "        self.episodes += 1\n"
+        "        if self.episodes == 5:\n"
+        "            raise RuntimeError('the agent gave up')\n"
+        "    def act(self, observation):\n"
+        "        return 1\n"
+    )
+    Path("mc.yaml").write_text(
+        "name: mc\nenv: MountainCar-v0\nagent: {name: constant, action: 1}\nepisodes: 10\n"
+        "sweep:\n  agent: ['quitter:Quitter', {name: constant, action: 1}]\n  seeds: [0]\n"
+    )
+    assert gymrun("sweep", "mc.yaml", "-o", "mc").code == 1  # a run of it failed
+    code, shown, err = gymrun("show", "mc", "--wide")
+    assert code == 0, err
+    rows = [line for line in shown.splitlines() if "-200 [-200, -200]" in line]
+    assert len(rows) == 2
+    assert "constant" in rows[0] and "★" in rows[0]
+    assert "quitter:Quitter" in rows[1] and "4 (failed)" in rows[1] and "★" not in rows[1]

@@ -3,6 +3,7 @@ with the console errors and failed loads it caused."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,3 +74,32 @@ class Visit:
 
     def close(self) -> None:
         self.page.close()
+
+
+def crawl(context: BrowserContext, site: Path, width: int = 1280) -> tuple[set[Path], list[str]]:
+    """Every page of the board in `site` reached by links from its index, loaded in the
+    browser at `width`, and what is wrong on them: console errors, failed loads, broken
+    images, links to no file of the site, and (at a phone's width) a page that scrolls
+    sideways."""
+    seen: set[Path] = set()
+    queue = [site / "index.html"]
+    problems: list[str] = []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        visit = Visit(context, path, width=width)
+        where = path.relative_to(site)
+        if visit.sideways():
+            problems.append(f"{where} scrolls sideways at {width} px")
+        problems += [f"{where}: {e}" for e in visit.errors]
+        problems += [f"{where}: image {i}" for i in visit.broken_images()]
+        for href in visit.page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
+            target = Path(urllib.request.url2pathname(href.split("#")[0].removeprefix("file://")))
+            if not target.is_file() or not target.is_relative_to(site):
+                problems.append(f"{where}: broken link {href}")
+            elif target.suffix == ".html":
+                queue.append(target)
+        visit.close()
+    return seen, problems

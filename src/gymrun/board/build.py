@@ -36,7 +36,7 @@ from gymrun.board import store
 from gymrun.board.claim import check_dirs, claimed_board, out_named
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import board_id, run_stamp, shown, signature, walk
+from gymrun.board.scan import run_stamp, shown, signature, top_id, walk
 from gymrun.board.site import (
     Site,
     episode_body,
@@ -236,16 +236,16 @@ def _build_in(
             board.find_held(os.fspath(root))
             for run_id in looked_at:
                 board.restamp(run_id, run_stamp(f"{os.fspath(root)}/{run_id}"))
-            sweep_dirs = sorted(root / s for s in old_sweeps)
-            duel_dirs = sorted(root / d for d in old_duels)
+            sweep_dirs = {s: root / s for s in sorted(old_sweeps, key=lambda s: s.split("/"))}
+            duel_dirs = {d: root / d for d in sorted(old_duels, key=lambda d: d.split("/"))}
         # the runs to read: new, changed, running, or whose page is gone
         to_read = board.plan_reads(_Pages(os.fspath(out)).__contains__, LIVE)
         gone = board.gone()
         if kept is not None and kept.reads:  # a recording run removed is not read on from
             kept.reads = {key: read for key, read in kept.reads.items() if board.found_here(key)}
         # sweeps and duels, by their ids: directory, runs inside, and stamp
-        sweep_stamps = _parents(root, sweep_dirs, board)
-        duel_stamps = _parents(root, duel_dirs, board)
+        sweep_stamps = _parents(sweep_dirs, board)
+        duel_stamps = _parents(duel_dirs, board)
         quiet = (
             not (gone or fresh)
             and _same_stamps(sweep_stamps, old_sweeps)
@@ -266,7 +266,7 @@ def _build_in(
         running = True  # every run read again was running, and still is
         reads = None if kept is None else kept.reads
         for entry, stamp in _refresh(
-            root, site, board.to_read(), sweep_stamps, duel_stamps, to_read, on_progress, reads
+            site, board.to_read(), sweep_stamps, duel_stamps, to_read, on_progress, reads
         ):
             same, before = board.put(entry, stamp)
             same_rows = same_rows and same
@@ -295,21 +295,21 @@ def _build_in(
     return report
 
 
-def _found(root: Path, board: Store) -> tuple[list[Path], list[Path]]:
+def _found(root: Path, board: Store) -> tuple[dict[str, Path], dict[str, Path]]:
     """Walk the recordings: the runs found go into the board's record (`Store.find`), the
-    sweeps' and duels' directories are returned, each in path order."""
-    found: dict[str, list[str]] = {"sweep": [], "duel": []}
+    sweeps' and duels' directories are returned by their ids, each in path order."""
+    found: dict[str, list[tuple[str, str]]] = {"sweep": [], "duel": []}
 
     def runs() -> Iterator[tuple[str, str, str]]:
         for kind, name, path, stamp in walk(root, board.listings()):
             if kind == "run":
                 yield name, path, stamp
             else:
-                found[kind].append(path)
+                found[kind].append((name, path))
 
     board.find(runs())
-    sweeps, duels = (sorted(found[kind], key=lambda path: path.split("/")) for kind in found)
-    return [Path(path) for path in sweeps], [Path(path) for path in duels]
+    sweeps, duels = (sorted(found[kind], key=lambda p: p[1].split("/")) for kind in found)
+    return {i: Path(path) for i, path in sweeps}, {i: Path(path) for i, path in duels}
 
 
 def _pages(
@@ -338,7 +338,7 @@ def _pages(
     for sweep_id, (directory, inside, sweep_stamp) in sweep_stamps.items():
         sweep = _taken(record["sweeps"], sweep_id, sweep_stamp, SweepEntry.from_json)
         if sweep is None:
-            sweep = read_sweep(root, directory, inside)
+            sweep = read_sweep(sweep_id, directory, inside)
         runs = board.entries(dict.fromkeys([*inside, *sweep.runs]))
         sweep.env = next((runs[r].env for r in inside if r in runs and runs[r].env), None)
         _sweep_files(site, sweep, directory, runs, slugs)
@@ -350,7 +350,7 @@ def _pages(
     for duel_id, (directory, inside, duel_stamp) in duel_stamps.items():
         duel = _taken(record["duels"], duel_id, duel_stamp, DuelEntry.from_json)
         if duel is None:
-            duel = read_duel(root, directory, inside)
+            duel = read_duel(duel_id, directory, inside)
         runs = board.entries(dict.fromkeys([*inside, *duel.runs]))
         duel.env = next((runs[r].env for r in inside if r in runs and runs[r].env), None)
         _duel_files(site, duel, runs, slugs)
@@ -440,13 +440,14 @@ def _report(
 
 
 RANKING = (
-    "mean episode reward, ranked by the lower end of its 95% bootstrap interval "
-    "(runs too short for an interval come after those with one)"
+    "mean episode reward, ranked by the lower end of its 95% bootstrap interval, then by the "
+    "mean; on a tie a completed run comes before one that did not complete (interrupted, "
+    "failed, killed or still running), and runs too short for an interval come after those "
+    "with one"
 )
 
 
 def _refresh(
-    root: Path,
     site: Site,
     jobs: Iterable[tuple[str, bytes, str]],
     sweeps: Collection[str],
@@ -467,7 +468,7 @@ def _refresh(
         kind = "sweep" if parent in sweeps else "duel" if parent in duels else None
         where = None if kind is None else (kind, parent)
         so_far = None if reads is None else reads.pop(run_id, None)
-        entry, detail, so_far = read_entry(root, directory, so_far)
+        entry, detail, so_far = read_entry(run_id, directory, so_far)
         if reads is not None and so_far is not None:
             reads[run_id] = so_far
         entry.cells = site.cells(entry)
@@ -483,6 +484,8 @@ def _only(root: Path, changed: Collection[Path] | None, board: Store) -> set[str
     runs it read: a new run, a sweep's file, a run removed)."""
     if changed is None or not board.count() or not board.all_shown():
         return None  # (a name that is not UTF-8 is not its path: found by a walk)
+    if top_id(root) in board.record["sweeps"] or top_id(root) in board.record["duels"]:
+        return None  # (ids under the recordings' own name, not paths under them: walked)
     found: set[str] = set()
     for path in changed:
         if path.name == VIDEO_DIR:
@@ -524,14 +527,11 @@ class _Pages:
         return name in names
 
 
-def _parents(
-    root: Path, directories: list[Path], board: Store
-) -> dict[str, tuple[Path, list[str], str]]:
+def _parents(directories: dict[str, Path], board: Store) -> dict[str, tuple[Path, list[str], str]]:
     """Sweeps or duels by their ids: each one's directory, the runs found in it, and its
     stamp (its files and those runs: one whose stamp is unchanged is not read again)."""
     found = {}
-    for directory in directories:
-        parent_id = board_id(root, directory)
+    for parent_id, directory in directories.items():
         inside = board.found_in(parent_id)
         text = "\n".join([signature(directory), *inside])
         found[parent_id] = (directory, inside, hashlib.sha1(text.encode()).hexdigest())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gymrun.analysis.verdicts import guarantee, side_name, verdict
-from gymrun.board.scan import board_id, shown
+from gymrun.board.scan import shown
 from gymrun.duel import read_duel_document
 from gymrun.errors import GymrunError
 from gymrun.records.layout import DUEL_FILE
@@ -44,9 +44,10 @@ class DuelEntry:
         return cls(**data)
 
 
-def read_duel(root: Path, directory: Path, runs: list[str]) -> DuelEntry:
-    """Read the duel in `directory`; `runs` are the ids of the run directories in it."""
-    entry = DuelEntry(board_id(root, directory), shown(str(directory)), "damaged")
+def read_duel(duel_id: str, directory: Path, runs: list[str]) -> DuelEntry:
+    """Read the duel in `directory` (its board id `duel_id`, `scan.board_id`); `runs` are
+    the ids of the run directories in it."""
+    entry = DuelEntry(duel_id, shown(str(directory)), "damaged")
     entry.runs = runs
     entry.name = shown(directory.parent.name)
     try:

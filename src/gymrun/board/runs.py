@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gymrun.analysis.groups import Member, group_key
-from gymrun.board.scan import board_id, shown
+from gymrun.board.scan import shown
 from gymrun.core import scores
 from gymrun.core.episodes import EpisodeBatch, EpisodeResult, episode_metrics
 from gymrun.core.summary import SOLVE_WINDOW, Summary
@@ -294,12 +294,12 @@ class ReadSoFar:
 
 
 def read_entry(
-    root: Path, directory: Path, so_far: ReadSoFar | None = None
+    run_id: str, directory: Path, so_far: ReadSoFar | None = None
 ) -> tuple[RunEntry, RunDetail | None, ReadSoFar | None]:
-    """Read the run in `directory` (under the recordings directory `root`); from `so_far`
+    """Read the run in `directory` (its board id `run_id`, `scan.board_id`); from `so_far`
     (which the read takes over) only what it recorded since. Returns the row, the page's
     data, and how far a run still recording was read."""
-    entry = RunEntry(board_id(root, directory), shown(str(directory)), "damaged")
+    entry = RunEntry(run_id, shown(str(directory)), "damaged")
     try:
         entry, detail, so_far = _read(entry, directory, so_far)
     except (GymrunError, OSError) as exc:  # the reader names the file and what is wrong

@@ -122,8 +122,8 @@ class ListingsMade:
 
 def walk(root: Path, listings: Listings) -> Iterator[tuple[str, str, str, str]]:
     """`scan`'s findings one by one, as they are found (in no order): ("run", its board id,
-    its directory, its stamp), ("sweep" or "duel", its path under `root`, its directory,
-    ""). A build of thousands of runs keeps them where it keeps its record, not in memory."""
+    its directory, its stamp), ("sweep" or "duel", its board id, its directory, ""). A
+    build of thousands of runs keeps them where it keeps its record, not in memory."""
     walker = _Walker(listings)
     top = os.fspath(root)
     pending = [(top, ".")]  # paths as text: a walk of thousands of runs makes no Path it can spare
@@ -136,6 +136,8 @@ def walk(root: Path, listings: Listings) -> Iterator[tuple[str, str, str, str]]:
         # runs named as a sweep names them tell a sweep killed before its sweep.json, but
         # not at the top: the recordings directory holds runs named as their users chose
         kind = record_kind(files, folders if path != top else ())
+        if path == top and kind in ("sweep", "duel"):
+            key = top_id(root)  # (`board_id`)
         if kind == "run" and set(files) == CLAIMED and only_claimed(Path(path)):
             continue  # claimed, its config.yaml not yet written: nothing recorded yet
         if kind == "run" and path != top:
@@ -145,12 +147,10 @@ def walk(root: Path, listings: Listings) -> Iterator[tuple[str, str, str, str]]:
             if listing is not None and listing[3:] != reduced:
                 # all the next scan needs: that it is a run, with videos or not
                 listings.put(key, [*listing[:3], *reduced], new=True)
-            # the key is the run's path under `root`: its id, unless a name in it is not UTF-8
-            run_id = key if shown(key) == key else board_id(root, Path(path))
-            yield "run", run_id, path, run_stamp(path, found, videos=videos)
+            yield "run", board_id(key), path, run_stamp(path, found, videos=videos)
             continue  # a run holds no runs (videos/ is its own)
         if kind in ("sweep", "duel"):
-            yield kind, key, path, ""
+            yield kind, board_id(key), path, ""
         inside = "" if key == "." else f"{key}/"
         within = path.rstrip("/")
         pending.extend(
@@ -269,22 +269,32 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def board_id(root: Path, directory: Path) -> str:
-    """The board's name for a run, sweep or duel: its path under the recordings directory, with
-    ``/``. A part of it that is not UTF-8 (which no page can show) has its bad bytes
-    replaced and a short hash of them added, so no two share a name.
+def board_id(key: str) -> str:
+    """The board's name for a run, sweep or duel: its path under the recordings directory
+    (`key`, as `walk` finds it), with ``/``. When the recordings directory is itself a sweep
+    or a duel (``gymrun board rec/eps``), it is named by its own name (`top_id`) and its runs
+    under it, as a board of the folder holding it names them. A part that is not UTF-8
+    (which no page can show) has its bad bytes replaced and a short hash of them added, so
+    no two share a name.
 
-    >>> board_id(Path("rec"), Path("rec/a/t1"))
+    >>> board_id("a/t1")
     'a/t1'
-    >>> print(board_id(Path("rec"), Path("rec/a") / os.fsdecode(b"b\\xff")))
+    >>> print(board_id("a/" + os.fsdecode(b"b\\xff")))
     a/b\ufffd-43d2a4
     """
-    top, path = str(root), str(directory)
-    if os.sep == "/" and path.startswith(top + "/") and "/." not in path:
-        inside = path[len(top) + 1 :]
-        if shown(inside) == inside:  # all UTF-8: its path as it is
-            return inside
-    return "/".join(shown(part) for part in directory.relative_to(root).parts)
+    if shown(key) == key:  # all UTF-8: its path as it is
+        return key
+    return "/".join(shown(part) for part in key.split("/"))
+
+
+def top_id(root: Path) -> str:
+    """The name of the recordings directory `root` when it is itself a sweep or a duel: its
+    own folder's name (its page's folder, and the one its runs' pages are in).
+
+    >>> top_id(Path("rec/eps")), top_id(Path("/"))
+    ('eps', 'recordings')
+    """
+    return shown(Path(os.path.abspath(root)).name) or "recordings"
 
 
 def shown(text: str) -> str:

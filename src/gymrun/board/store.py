@@ -29,7 +29,9 @@ from gymrun.board.site import json_bytes
 from gymrun.errors import RecordError
 
 FILE = ".board.db"
-FORMAT = 8  # kept as the file's user_version: a record of another format is built anew
+# a leaderboard's order, as `rank_key` gives it: the index `runs_ranked` holds it
+RANKED_BY = "tier, low, value, unfinished, id"
+FORMAT = 9  # kept as the file's user_version: a record of another format is built anew
 OLD_FILES = (".board.json", ".board-rows.json")  # the record of boards before this format
 
 # the record's parts other than runs, each kept as JSON, and what a board of none holds
@@ -42,19 +44,19 @@ PARTS: dict[str, Any] = {
 }
 
 # Each run: its place in path order (`scan.place`), its stamp and status; its place on a
-# leaderboard (`rank_key`: tier, low, value); what grouping needs (its group's key, NULL
-# without a readable config; its seed as JSON; its score and start); its boundary and its
-# metrics' names (JSON), for its environment's columns. Small, so that a build reads every
+# leaderboard (`rank_key`: tier, low, value, unfinished); what grouping needs (its group's
+# key, NULL without a readable config; its seed as JSON; its score and start); its boundary
+# and its metrics' names (JSON), for its environment's columns. Small, so that a build reads every
 # run's quickly. Beside it, its row: whole, as a leaderboard's JSON has it, and its cells,
 # read only to be shown.
 SCHEMA = (
     "CREATE TABLE record (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
     "CREATE TABLE runs (id TEXT PRIMARY KEY, place BLOB NOT NULL, signature TEXT NOT NULL, "
     "status TEXT NOT NULL, "
-    "env TEXT, tier INTEGER NOT NULL, low REAL NOT NULL, value REAL NOT NULL, grp TEXT, "
-    "seed BLOB, score REAL, started_at TEXT, boundary REAL, metrics BLOB NOT NULL) "
-    "WITHOUT ROWID",
-    "CREATE INDEX runs_ranked ON runs (env, tier, low, value, id)",
+    "env TEXT, tier INTEGER NOT NULL, low REAL NOT NULL, value REAL NOT NULL, "
+    "unfinished INTEGER NOT NULL, grp TEXT, seed BLOB, score REAL, started_at TEXT, "
+    "boundary REAL, metrics BLOB NOT NULL) WITHOUT ROWID",
+    f"CREATE INDEX runs_ranked ON runs (env, {RANKED_BY})",
     "CREATE TABLE rows (id TEXT PRIMARY KEY, entry BLOB NOT NULL, row BLOB NOT NULL, "
     "cells BLOB NOT NULL)",
     "CREATE TABLE statistics (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
@@ -75,23 +77,27 @@ BUILD = (
 BATCH = 1000  # runs found, put in the record at once
 
 
-def rank_key(entry: RunEntry) -> tuple[int, float, float, str]:
+def rank_key(entry: RunEntry) -> tuple[int, float, float, int, str]:
     """Order on a leaderboard: by the lower end of the run's 95% interval of its mean
-    reward, then its mean; runs without an interval after those with one; damaged runs and
-    runs without a score last, unranked.
+    reward, then its mean, then a completed run before one that is not (stopped, failed,
+    killed or still running: its score is of fewer episodes than it was to play); runs
+    without an interval after those with one; damaged runs and runs without a score last,
+    unranked.
 
-    >>> a = RunEntry("a", "a", "completed", score={"value": 40.0, "ci95": [20.0, 60.0]})
-    >>> b = RunEntry("b", "b", "completed", score={"value": 35.0, "ci95": [33.0, 37.0]})
-    >>> [e.id for e in sorted([a, b], key=rank_key)]
-    ['b', 'a']
+    >>> a = RunEntry("a", "a", "failed", score={"value": -200.0, "ci95": [-200.0, -200.0]})
+    >>> b = RunEntry("b", "b", "completed", score={"value": -200.0, "ci95": [-200.0, -200.0]})
+    >>> c = RunEntry("c", "c", "completed", score={"value": -150.0, "ci95": [-300.0, 0.0]})
+    >>> [e.id for e in sorted([a, b, c], key=rank_key)]
+    ['b', 'a', 'c']
     """
     value = entry.score["value"]
     low = entry.score["ci95"][0]
+    unfinished = int(entry.status != "completed")
     if value is None or entry.status == "damaged":
-        return (2, 0.0, 0.0, entry.id)
+        return (2, 0.0, 0.0, unfinished, entry.id)
     if low is None:
-        return (1, 0.0, -value, entry.id)
-    return (0, -low, -value, entry.id)
+        return (1, 0.0, -value, unfinished, entry.id)
+    return (0, -low, -value, unfinished, entry.id)
 
 
 def held_by_board(out: Path) -> bool:
@@ -105,7 +111,7 @@ class Store:
     and the board is built anew."""
 
     # a leaderboard's rows, in its order
-    _RANKED = "FROM runs JOIN rows USING (id) WHERE env = ? ORDER BY tier, low, value, id"
+    _RANKED = f"FROM runs JOIN rows USING (id) WHERE env = ? ORDER BY {RANKED_BY}"
 
     def __init__(self, out: Path) -> None:
         self.path = out / FILE
@@ -275,7 +281,7 @@ class Store:
     def put(self, entry: RunEntry, stamp: str) -> tuple[bool, str | None]:
         """Keep a run's row, read now with stamp `stamp`: whether the board held that same
         row already, and the status it held (None for a run it did not hold)."""
-        tier, low, value, _ = rank_key(entry)
+        tier, low, value, unfinished, _ = rank_key(entry)
         member = entry.member()
         key = None
         if member is not None:
@@ -285,7 +291,7 @@ class Store:
             "SELECT entry, status FROM runs JOIN rows USING (id) WHERE id = ?", (entry.id,)
         ).fetchone()
         self.db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.id,
                 place(entry.id),
@@ -295,6 +301,7 @@ class Store:
                 tier,
                 low,
                 value,
+                unfinished,
                 key,
                 None if entry.config is None else json_bytes(entry.config.get("seed")),
                 entry.score["value"],
@@ -369,7 +376,7 @@ class Store:
         names: dict[str, None] = {}
         for (metrics,) in self.db.execute(
             "SELECT metrics FROM runs WHERE env = ? AND metrics != X'5b5d' "  # (not [])
-            "ORDER BY tier, low, value, id",
+            f"ORDER BY {RANKED_BY}",
             (env,),
         ):
             names.update(dict.fromkeys(orjson.loads(metrics)))

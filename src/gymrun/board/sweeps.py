@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymrun.board.scan import board_id, shown
+from gymrun.board.scan import shown
 from gymrun.errors import GymrunError
 from gymrun.records.files import is_regular
 from gymrun.records.layout import SWEEP_FILE, SWEEP_PLOT
@@ -51,9 +51,10 @@ class SweepEntry:
         return cls(**data)
 
 
-def read_sweep(root: Path, directory: Path, runs: list[str]) -> SweepEntry:
-    """Read the sweep in `directory`; `runs` are the ids of the run directories in it."""
-    entry = SweepEntry(board_id(root, directory), shown(str(directory)), "unfinished")
+def read_sweep(sweep_id: str, directory: Path, runs: list[str]) -> SweepEntry:
+    """Read the sweep in `directory` (its board id `sweep_id`, `scan.board_id`); `runs` are
+    the ids of the run directories in it."""
+    entry = SweepEntry(sweep_id, shown(str(directory)), "unfinished")
     entry.runs = runs
     entry.name = shown(directory.parent.name)
     entry.plot = is_regular(directory, SWEEP_PLOT)

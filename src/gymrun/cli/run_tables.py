@@ -373,9 +373,11 @@ def sweep_table(result: SweepResult) -> Table:
     table.add_column("verdict", no_wrap=True, drop=1)
     starred = starred_points([point.to_json() for point in result.points])
 
-    def by_mean(i: int) -> float:  # a point without a mean sorts last
-        value = result.points[i].mean_reward
-        return -math.inf if value is None else value
+    def by_mean(i: int) -> tuple[float, bool]:
+        # a point without a mean sorts last; on a tie a completed point comes first
+        point = result.points[i]
+        value = point.mean_reward
+        return -math.inf if value is None else value, point.status == "completed"
 
     order = sorted(range(len(result.points)), key=by_mean, reverse=True)
     for i in order:

@@ -21,22 +21,26 @@ def point_env(values: dict[str, Any]) -> str | None:
 
 def best_points(points: Sequence[dict[str, Any]]) -> list[int]:
     """The indices of the best point of each environment among `points` (in their JSON
-    form): the highest mean reward, the first on a tie, never a point with a failed run.
+    form): the highest mean reward, on a tie a completed point before one that is not (then
+    the first), never a point with a failed run.
 
-    >>> def p(env, mean):
-    ...     return {"values": {"env.id": env}, "mean_reward": mean, "status": "completed"}
+    >>> def p(env, mean, status="completed"):
+    ...     return {"values": {"env.id": env}, "mean_reward": mean, "status": status}
     >>> best_points([p("CartPole-v1", 22.0), p("Acrobot-v1", -500.0), p("CartPole-v1", 9.0)])
     [0, 1]
+    >>> best_points([p("MountainCar-v0", -200.0, "interrupted"), p("MountainCar-v0", -200.0)])
+    [1]
     """
-    best: dict[str | None, tuple[float, int]] = {}
+    best: dict[str | None, tuple[float, bool, int]] = {}
     for i, point in enumerate(points):
         mean = point["mean_reward"]
         if mean is None or point["status"] == "failed":
             continue
         env = point_env(point["values"])
-        if env not in best or mean > best[env][0]:
-            best[env] = (mean, i)
-    return sorted(i for _, i in best.values())
+        rank = (mean, point["status"] == "completed")
+        if env not in best or rank > best[env][:2]:
+            best[env] = (*rank, i)
+    return sorted(i for *_, i in best.values())
 
 
 def starred_points(points: Sequence[dict[str, Any]]) -> list[int]:
