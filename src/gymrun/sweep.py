@@ -114,10 +114,20 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     point_problems: list[tuple[int, Problem]] = []  # each point's own, by its number
     runs = []
     base: list[Problem] | None = None  # the problems of the config without any point's values
+    # the grid's keys whose values the file wrote (not --set): a relative path there is the
+    # config folder's, as anywhere else in the file
+    written = [
+        tuple(indexed(key.split("."))) for key in grid.keys if not places.origin(("sweep", key))
+    ]
 
     def validated(extra: list[tuple[str, str, Any]]) -> ExperimentConfig:
         return validate_document(
-            document, overrides, extra, default_name=name, base_dir=Path(path).parent
+            document,
+            overrides,
+            extra,
+            default_name=name,
+            base_dir=Path(path).parent,
+            written=written,
         )
 
     shared = [(source, "seed", grid.seeds[0]), (source, "sweep", None)]

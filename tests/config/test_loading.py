@@ -1,17 +1,22 @@
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gymrun.config import ExperimentConfig, config_schema, load_config
 from gymrun.config.wording import options_named
 from gymrun.config.yaml_source import read_yaml
+from gymrun.duel import load_duel
 from gymrun.errors import ConfigError
 from gymrun.sweep import load_sweep
+from tests.support.board_runs import episode_rewards
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
+from tests.support.processes import run_gymrun
 
 WriteConfig = Callable[..., Path]
 
@@ -653,3 +658,66 @@ def test_overrides_given_as_one_string_or_a_mapping_are_refused_by_name(
 ) -> None:
     with pytest.raises(TypeError, match=r"^overrides must be a sequence of 'KEY=VALUE' strings"):
         load_config(CONFIGS / "cartpole_random.yaml", overrides)  # type: ignore[arg-type]
+
+
+# -- a relative path of a file the agent reads: from the config's folder when the file wrote
+# it, from the working directory when the command line (or a library call) gave it
+
+
+@pytest.fixture
+def model_in_each_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A working directory (this test's) and a config folder beside it, ``configs/eval.yaml``
+    naming ``models/model.zip``. Where each path is to be read from there is a model; where it
+    is not, a file of the same name that is none, so a run that reads the wrong one fails."""
+    work, folder = tmp_path / "work", tmp_path / "configs"
+    for directory in (work / "models", folder / "models"):
+        directory.mkdir(parents=True)
+    shutil.copy(CONFIGS / "models" / "cartpole_ppo.zip", work / "model.zip")
+    shutil.copy(CONFIGS / "models" / "cartpole_ppo.zip", folder / "models" / "model.zip")
+    (folder / "model.zip").write_bytes(b"not a model")
+    (work / "models" / "model.zip").write_bytes(b"not a model")
+    agent = "agent: {name: sb3, path: models/model.zip}"
+    (folder / "eval.yaml").write_text(f"env: CartPole-v1\n{agent}\nepisodes: 2\nseed: 0\n")
+    monkeypatch.chdir(work)
+    return work.resolve(), folder.resolve()
+
+
+def test_a_model_path_given_by_set_is_read_from_the_working_directory(
+    model_in_each_folder: tuple[Path, Path],
+) -> None:
+    work, folder = model_in_each_folder
+    typed = run_gymrun("run", "../configs/eval.yaml", "--set", "agent.path=model.zip", "-o", "a")
+    assert typed.returncode == 0, typed.stderr
+    recorded = yaml.safe_load((work / "a" / "config.yaml").read_text())
+    assert recorded["agent"]["path"] == str(work / "model.zip")
+    # the same relative path written in the config is the config folder's
+    written = run_gymrun("run", "../configs/eval.yaml", "-o", "b")
+    assert written.returncode == 0, written.stderr
+    recorded = yaml.safe_load((work / "b" / "config.yaml").read_text())
+    assert Path(recorded["agent"]["path"]).resolve() == folder / "models" / "model.zip"
+    # the recorded config repeats the run from another working directory
+    again = run_gymrun("run", str(work / "a" / "config.yaml"), "-o", "again", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    assert episode_rewards(folder / "again") == episode_rewards(work / "a")
+    missing = run_gymrun("run", "../configs/eval.yaml", "--set", "agent.path=no.zip", "--no-record")
+    said = f"--set agent.path=no.zip agent.path: agent sb3: no such file: {work}/no.zip"
+    assert (missing.returncode, missing.stderr) == (2, f"error: {said}\n")
+
+
+def test_paths_a_caller_gives_are_read_from_the_working_directory_in_sweeps_and_duels(
+    model_in_each_folder: tuple[Path, Path],
+) -> None:
+    work, folder = model_in_each_folder
+    config = folder / "eval.yaml"
+    here, there = str(work / "model.zip"), str(folder / "models" / "model.zip")
+    assert load_config(config, ["agent.path=model.zip"]).agent.path == here
+    duel = load_duel(config, config, ["agent.path=model.zip"])
+    assert (duel.a.agent.path, duel.b.agent.path) == (here, here)
+    # a sweep's grid is the file's own text, unless --set gives it
+    swept = config.with_name("swept.yaml")
+    swept.write_text(config.read_text() + "sweep: {agent.path: [models/model.zip]}\n")
+    assert {run.config.agent.path for run in load_sweep(swept).runs} == {there}
+    given = load_sweep(swept, ["sweep.agent.path=[model.zip]"])
+    assert {run.config.agent.path for run in given.runs} == {here}
+    given = load_sweep(config, ["sweep={agent.deterministic: [true, false]}"])
+    assert {run.config.agent.path for run in given.runs} == {there}

@@ -224,7 +224,8 @@ def resolve_agent(name: str) -> Any:
 
 def file_keywords(name: str) -> tuple[str, ...]:
     """The keywords of agent `name` that are paths of files it reads: a class lists them in
-    ``file_keywords``, and a config's relative paths there are relative to its directory.
+    ``file_keywords``; a relative path there is read from the config's folder, or from the
+    working directory when the command line gave it (`gymrun.config.places.Places.folder_of`).
 
     >>> file_keywords("random")
     ()

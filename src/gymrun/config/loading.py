@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,15 +168,19 @@ def validate_document(
     base_dir: Path | None = None,
     components: Sequence[tuple[str, str, Any]] = (),
     one: OnePoint = ONE_RUN,
+    written: Collection[Loc] = (),
 ) -> ExperimentConfig:
     """Validate a parsed document after applying `overrides` (``KEY=VALUE``) and `extra` settings
     (`components`, settings that replace the agent or wrappers, apply before the overrides).
     A document that still has a ``sweep:`` section is refused as `one` says, before its keys
     are checked: the grid may give what they leave out (each point its env).
 
-    Files the agent reads (its ``file_keywords``) given as relative paths are taken relative
-    to `base_dir`, the config's directory (default: the working directory), and kept as
-    absolute paths, so the resolved config runs the same from anywhere."""
+    Files the agent reads (its ``file_keywords``) given as relative paths are read from
+    `base_dir`, the config's directory, when the file wrote them (`written`: the keys of
+    `extra` that are its text too, a sweep's point from its grid), and from the working
+    directory when the caller gave them (`overrides`, `components`, the rest of `extra`) or
+    there is no `base_dir`; they are kept as absolute paths, so the resolved config runs the
+    same from anywhere."""
     if isinstance(overrides, str | bytes | dict):  # a str would be read letter by letter
         raise TypeError(
             f"overrides must be a sequence of 'KEY=VALUE' strings, not a {type(overrides).__name__}"
@@ -206,7 +210,7 @@ def validate_document(
         set_path(data, key, value, origin, origins, problems)
     if problems:
         raise ConfigError(problems)
-    places = Places(document.source, document.lines, origins)
+    places = Places(document.source, document.lines, origins, frozenset(written))
     if data.get("sweep") is not None:
         raise ConfigError([one.problem(places)])
     try:
@@ -214,7 +218,7 @@ def validate_document(
             config = ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, data, places)) from None
-    config = _files_resolved(config, base_dir or Path.cwd())
+    config = _files_resolved(config, places, base_dir)
     config._places = places
     _check_agent_env(config)
     return config
@@ -234,10 +238,12 @@ def _check_agent_env(config: ExperimentConfig) -> None:
         raise ConfigError([problem]) if problem is not None else exc from None
 
 
-def _files_resolved(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
+def _files_resolved(
+    config: ExperimentConfig, places: Places, base_dir: Path | None
+) -> ExperimentConfig:
     options = config.agent_options
     paths = {
-        key: str((base_dir / value).absolute())
+        key: str((places.folder_of(("agent", key), base_dir) / value).absolute())
         for key in file_keywords(config.agent.name)
         if isinstance(value := options.get(key), str) and not Path(value).is_absolute()
     }
