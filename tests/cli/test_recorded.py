@@ -159,6 +159,33 @@ def test_compare_marks_a_best_per_environment_and_shows_each_boundary() -> None:
     assert [r for r, cells in compared_rows(out).items() if "★" in cells[5]] == ["a"]
 
 
+def test_compare_stars_a_completed_run_over_a_stopped_one_it_ties_and_never_a_failed_one() -> None:
+    # every MountainCar episode of a random agent scores -200: the runs tie
+    for seed in ("0", "1", "2"):
+        assert (
+            gymrun("run", "MountainCar-v0", "-n", "2", "--seed", seed, "-o", f"m{seed}", "-q")[0]
+            == 0
+        )
+
+    def mark(run: str, status: str) -> None:
+        summary = json.loads(Path(run, "summary.json").read_text())
+        error = "stopped by hand" if status == "failed" else None
+        Path(run, "summary.json").write_text(
+            json.dumps(summary | {"status": status, "error": error})
+        )
+
+    def starred() -> list[str]:
+        code, out, err = gymrun("compare", "m0", "m1", "m2")
+        assert code == 0, err
+        return [r for r, cells in compared_rows(out).items() if cells[5].endswith("★")]
+
+    mark("m0", "interrupted")
+    assert starred() == ["m1", "m2"]
+    mark("m1", "failed")
+    mark("m2", "failed")
+    assert starred() == ["m0"]  # stopped, but not failed: the best of those that did not
+
+
 def test_compare_across_tasks_normalizes_and_says_where_the_scores_came_from() -> None:
     for env in ("CartPole-v1", "Acrobot-v1"):
         for seed in ("1", "2"):

@@ -207,12 +207,18 @@ def compare_table(runs: Sequence[StoredRun]) -> Table:
     for env, env_runs in by_env.items():
         if table.row_count:
             table.add_section()
-        means = [r.summary.mean_reward for r in env_runs if r.summary.mean_reward is not None]
-        best = max(means) if len(means) > 1 else None
+        # the best mean, as a sweep's best point: on a tie a completed run before one that
+        # is not, and never a run that failed
+        ranks = {
+            id(r): (r.summary.mean_reward, r.became == "completed")
+            for r in env_runs
+            if r.summary.mean_reward is not None and r.became != "failed"
+        }
+        best = max(ranks.values()) if len(env_runs) > 1 and ranks else None
         for run in env_runs:
             s, config = run.summary, run.config
             wrappers = [w["name"] for w in config.get("wrappers", [])]
-            star = " ★" if s.mean_reward is not None and s.mean_reward == best else ""
+            star = " ★" if best is not None and ranks.get(id(run)) == best else ""
             status = "" if run.became == "completed" else f" ({run.became})"
             boundary = [figure(s.reward_boundary)] if len(boundaries) > 1 else []
             table.add_row(
