@@ -58,7 +58,13 @@ from gymrun.records.reading import (
     read_sweep_json,
     unread_runs,
 )
-from gymrun.records.resuming import Recorded, check_run_dirs, resumable_parts, settings_said
+from gymrun.records.resuming import (
+    Recorded,
+    check_run_dirs,
+    extended_from_count,
+    resumable_parts,
+    settings_said,
+)
 from gymrun.records.sweep_points import best_points, point_env
 from gymrun.records.writer import reserve, write_json
 from gymrun.scale.executors import Executor, InProcess
@@ -657,7 +663,8 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
         raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
-    if recorded.get("config_sha256") != sweep.sha256:
+    hashed = recorded.get("config_sha256")
+    if hashed != sweep.sha256 and not _extended(sweep, directory, hashed, where):
         raise ResumeRefused(
             f"{where}: the sweep recorded there was run with other settings "
             f"({_settings_differ(sweep, directory, recorded)})"
@@ -671,6 +678,36 @@ def check_resumable(sweep: Sweep, directory: Path, *, ours: bool = False) -> Non
                 f"({theirs}, now {code.get(name)})"
             )
     check_run_dirs((directory / label for label in run_labels(sweep)), where)
+
+
+def _extended(sweep: Sweep, directory: Path, hashed: Any, where: str) -> bool:
+    """Whether `sweep` is the one recorded in `directory` asking for more episodes alone (its
+    runs each go on to them, as ``gymrun run --resume -n N`` takes a run on); refused
+    (`ResumeRefused`) when it asks for fewer. The count recorded is one a run's config has
+    that makes the sweep hash as ``sweep.json`` says (`hashed`)."""
+    counts: set[int] = set()
+    for label in run_labels(sweep):
+        with contextlib.suppress(GymrunError):  # a damaged or missing record: another tells
+            episodes = read_config(directory / label)[1].get("episodes")
+            counts.update([episodes] if isinstance(episodes, int) else [])
+    given = sweep.runs[0].config.episodes if sweep.runs else None
+    for count in counts:
+        if count != given and _with_episodes(sweep, count).sha256 == hashed:
+            runs, asked = "the sweep's runs are each", f"episodes={given}"  # config or --set
+            extended_from_count(
+                {"episodes": count}, {"episodes": given}, where, runs=runs, asked=asked
+            )
+            return True
+    return False
+
+
+def _with_episodes(sweep: Sweep, episodes: int) -> Sweep:
+    """`sweep` with each run's config asking for `episodes`."""
+    runs = [
+        SweepRun(r.point, r.seed, r.config.model_copy(update={"episodes": episodes}))
+        for r in sweep.runs
+    ]
+    return Sweep(sweep.name, sweep.keys, sweep.points, sweep.seeds, runs)
 
 
 def _settings_differ(sweep: Sweep, directory: Path, recorded: dict[str, Any]) -> str:

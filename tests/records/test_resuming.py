@@ -376,6 +376,97 @@ def test_a_resumed_sweep_continues_its_unfinished_runs(tmp_path: Path) -> None:
     assert resumption["from_episode"] == 33
 
 
+SWEEP_OF_TWO_POINTS = """\
+env: CartPole-v1
+wrappers: [{name: epsilon_random, epsilon: 0.5}]
+agent: {name: constant, action: 0}
+episodes: 3
+sweep:
+  wrappers.0.epsilon: [0.1, 0.5]
+  seeds: [0, 1]
+"""
+
+
+def sweep_points(directory: Path) -> list[dict[str, object]]:
+    """``sweep.json``'s points, their runs' folders aside."""
+    points = json.loads((directory / "sweep.json").read_text())["points"]
+    for point in points:
+        for run in point["runs"]:
+            del run["run_dir"]
+    return points  # type: ignore[no-any-return]
+
+
+def test_a_sweep_resumed_with_more_episodes_takes_each_run_on_to_them(tmp_path: Path) -> None:
+    # as `gymrun run --resume -n N` does for one run: each run goes on where it ended, and
+    # the sweep ends as a sweep of that many episodes would have, run by run
+    (tmp_path / "s.yaml").write_text(SWEEP_OF_TWO_POINTS)
+    assert gymrun_process(tmp_path, "sweep", "s.yaml", "-o", "cut").returncode == 0
+    more = ["--set", "episodes=5"]
+    assert gymrun_process(tmp_path, "sweep", "s.yaml", *more, "-o", "whole").returncode == 0
+
+    result = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut", *more)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "note: 4 runs of 3 episodes went on to 5, the episodes recorded kept"
+    )
+    cut, whole = tmp_path / "cut", tmp_path / "whole"
+    assert not (cut / ".set-aside").exists()
+    runs = sorted(d.name for d in whole.iterdir() if d.is_dir())
+    assert len(runs) == 4 and sorted(d.name for d in cut.iterdir() if d.is_dir()) == runs
+    for run in runs:
+        assert recorded(cut / run) == recorded(whole / run)
+        assert "episodes: 5\n" in (cut / run / "config.yaml").read_text()
+        [resumption] = json.loads((cut / run / "meta.json").read_text())["resumed"]
+        assert (resumption["from_episode"], resumption["extended_from"]) == (3, 3)
+    assert sweep_points(cut) == sweep_points(whole)
+    again = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut", *more)
+    assert again.returncode == 0 and "went on" not in again.stderr, again.stderr
+
+    # fewer than recorded: refused in one line naming both counts, nothing touched
+    before = {f: f.read_bytes() for f in cut.rglob("*") if f.is_file()}
+    fewer = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut", "--set", "episodes=4")
+    assert (fewer.returncode, fewer.stdout) == (2, "")
+    assert fewer.stderr == (
+        "error: --resume cut: the sweep's runs are each of 5 episodes, and episodes=4 asks for "
+        "fewer; a run goes on to more episodes, never fewer (give 5 or more)\n"
+    )
+    assert {f: f.read_bytes() for f in cut.rglob("*") if f.is_file()} == before
+
+
+def test_a_sweep_of_a_learning_agent_resumed_with_more_episodes_plays_again(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "learner.py").write_text(
+        "class Learner:\n    def act(self, observation):\n        return 0\n"
+        "    def observe(self, *transition):\n        pass\n"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "env: CartPole-v1\nagent: learner:Learner\nepisodes: 3\nsweep: {seeds: [0, 1]}\n"
+    )
+    assert gymrun_process(tmp_path, "sweep", "s.yaml", "-o", "cut").returncode == 0
+    more = ["--set", "episodes=5"]
+    assert gymrun_process(tmp_path, "sweep", "s.yaml", *more, "-o", "whole").returncode == 0
+
+    result = gymrun_process(tmp_path, "sweep", "s.yaml", "--resume", "cut", *more)
+
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2, result.stderr
+    for seed, note in zip((0, 1), notes, strict=True):
+        assert re.fullmatch(
+            rf"note: cut/seed={seed}: ran 3 episodes, and agent learner:Learner learns from its "
+            r"steps, and what it learned was lost with its process, so it cannot go on to 5 "
+            rf"episodes; it was kept in cut/\.set-aside/seed={seed}-[0-9TZ-]+, and the run "
+            r"played again from its start",
+            note,
+        ), note
+        assert recorded(tmp_path / "cut" / f"seed={seed}") == recorded(
+            tmp_path / "whole" / f"seed={seed}"
+        )
+    assert sweep_points(tmp_path / "cut") == sweep_points(tmp_path / "whole")
+
+
 def test_a_resumed_sweep_keeps_the_damaged_runs_it_plays_again(tmp_path: Path) -> None:
     # As `gymrun run --resume` names the damage it refuses, a sweep names each run it could
     # not go on from, and what it did with it: set aside in the sweep's own directory, never
@@ -632,7 +723,11 @@ def test_a_run_resumes_with_its_recorded_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--set", "episodes=3"], "(episodes: 2 recorded, 3 given)"),
+        (  # more episodes, and other settings too: not this sweep's going on
+            ["--set", "episodes=3", "--set", "env=Acrobot-v1"],
+            '(env.id: "CartPole-v1" recorded, "Acrobot-v1" given; episodes: 2 recorded, 3 '
+            "given; reward_boundary: 475.0 recorded, -100.0 given)",
+        ),
         (["--set", "sweep.seeds=[0, 1]"], "(sweep.seeds: [0] recorded, [0, 1] given)"),
     ],
 )  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,11 +86,14 @@ def recorded_part(
     config, code and model, and every episode kept (its index, in order, and the seed the
     run gives it). Without `advice`, a run recorded with other settings is not told to be
     resumed with them (its caller plays it again instead). With `extend`, `plan` may ask
-    for more episodes than the run recorded (`Recorded.extended_from`), never fewer."""
+    for more episodes than the run recorded (`Recorded.extended_from`), never fewer (refused
+    as such, or, without `advice`, as a run with other settings)."""
     recorded = _recorded_config(directory, where)
     # the config as the recorder writes it, read back: the comparison sees what is on disk
     wanted = parse_yaml(dump_yaml(plan.config.to_json())).data
-    extended_from = _extended_from(recorded, wanted, where) if extend else None
+    extended_from = None
+    if extend and (advice or _more_episodes(recorded, wanted)):  # fewer, unadvised: differs
+        extended_from = extended_from_count(recorded, wanted, where)
     if extended_from is not None:
         recorded = recorded | {"episodes": wanted["episodes"]}
     if recorded != wanted:
@@ -137,22 +141,35 @@ def recorded_part(
     )
 
 
-def _extended_from(recorded: dict[str, Any], wanted: dict[str, Any], where: str) -> int | None:
+def extended_from_count(
+    recorded: dict[str, Any],
+    wanted: dict[str, Any],
+    where: str,
+    *,
+    runs: str = "the run is one",
+    asked: str | None = None,
+) -> int | None:
     """The episodes the recorded config asks for, when the given one differs from it in
     asking for more alone; refused (`ResumeRefused`) when it asks for fewer: the episodes
-    recorded past the count would be the run's no more."""
+    recorded past the count would be the run's no more. `runs` names what was recorded, and
+    `asked` what asks for the count (its option, by default), for the refusal."""
     before, after = recorded.get("episodes"), wanted.get("episodes")
     if before == after or recorded | {"episodes": after} != wanted:
         return None  # the same count, or other settings differ too: told as such
     if not isinstance(before, int) or not isinstance(after, int):
         return None
     if after < before:
-        asked = wording().valued("episodes", after)
+        asked = asked or wording().valued("episodes", after)
         raise ResumeRefused(
-            f"{where}: the run is one of {before} episodes, and {asked} asks for fewer; a run "
+            f"{where}: {runs} of {before} episodes, and {asked} asks for fewer; a run "
             f"goes on to more episodes, never fewer (give {before} or more)"
         )
     return before
+
+
+def _more_episodes(recorded: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    before, after = recorded.get("episodes"), wanted.get("episodes")
+    return isinstance(before, int) and isinstance(after, int) and after > before
 
 
 def resumable_parts(
@@ -164,6 +181,7 @@ def resumable_parts(
     never deleted, and its run played again from its start."""
     parts: list[Recorded | None] = []
     notes: list[str] = []
+    extended: Counter[tuple[int, int]] = Counter()  # (from, to) episodes: the runs taken on
     for plan, run_dir in zip(plans, run_dirs, strict=True):
         part, why = resumable_part(plan, run_dir)
         if why is not None and run_dir is not None:
@@ -171,7 +189,12 @@ def resumable_parts(
             notes.append(f"{why}; it was kept in {kept}, and the run played again from its start")
         elif part is None and run_dir is not None and os.path.lexists(run_dir):
             shutil.rmtree(run_dir)  # its lock alone: it recorded nothing
+        elif part is not None and part.extended_from is not None:
+            extended[part.extended_from, plan.episodes] += 1
         parts.append(part)
+    for (before, after), count in sorted(extended.items()):
+        runs = "1 run" if count == 1 else f"{count} runs"
+        notes.append(f"{runs} of {before} episodes went on to {after}, the episodes recorded kept")
     return parts, notes
 
 
@@ -184,7 +207,7 @@ def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None
     if run_dir is None or not run_dir.is_dir() or unstarted(run_dir) is not None:
         return None, None  # nothing recorded there: played from its start, as never begun
     try:
-        part = recorded_part(plan, run_dir, str(run_dir), advice=False)
+        part = recorded_part(plan, run_dir, str(run_dir), advice=False, extend=True)
     except GymrunError as exc:
         return None, str(exc)
     if part.complete and part.count == plan.episodes:
@@ -192,6 +215,12 @@ def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None
     why = why_not_continued(plan)
     if why is None:
         return part, None
+    if part.extended_from is not None:
+        ran = "ran" if part.complete else f"stopped after {part.count} of"
+        return None, (
+            f"{run_dir}: {ran} {part.extended_from} episodes, and {why}, so it cannot go on "
+            f"to {plan.episodes} episodes"
+        )
     return None, f"{run_dir}: stopped after {part.count} of {plan.episodes} episodes, and {why}"
 
 
