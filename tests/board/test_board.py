@@ -1314,3 +1314,35 @@ def test_a_recordings_folder_whose_name_is_not_utf8_is_built_and_followed(
     (root / "b" / "summary.json").write_text("{}")
     again = build_board(root, tmp_path / "site", changed=[root / "b"])
     assert (again.runs, again.read) == (2, 1)
+
+
+def test_a_server_told_of_another_change_still_sees_a_recording_run_die(tmp_path: Path) -> None:
+    # A server's build after a change looks only at the runs that changed, and at those
+    # still recording: a process that dies writes nothing, and its run is killed all the same.
+    import fcntl
+
+    from gymrun.board.build import Kept
+
+    root, site = tmp_path / "rec", tmp_path / "site"
+    config = str(CONFIGS / "cartpole_random.yaml")
+    gymrun_in(tmp_path, "run", config, "-n", "5", "-o", "rec/done")
+    gymrun_in(tmp_path, "run", config, "-n", "5", "--seed", "1", "-o", "template")
+    run = root / "live"
+    run.mkdir()
+    for name in ("config.yaml", "meta.json", "episodes.jsonl", ".gymrun.lock"):
+        shutil.copy(tmp_path / "template" / name, run / name)
+    running = {"status": "running", "error": None, "started_at": "2026-01-01T00:00:00+00:00"}
+    (run / "summary.json").write_text(json.dumps(running | {"ended_at": None}))
+
+    def status() -> str:
+        return str(json.loads((site / "runs" / "live" / "run.json").read_text())["run"]["status"])
+
+    kept = Kept()
+    with (run / ".gymrun.lock").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # its process holds it while it records
+        build_board(root, site, kept=kept)
+        assert status() == "running"
+    os.utime(root / "done" / "summary.json")  # (another run changed)
+    report = build_board(root, site, changed=[root / "done"], kept=kept)
+    assert (report.runs, report.read, report.running) == (2, 2, 0)
+    assert status() == "killed"

@@ -233,9 +233,11 @@ def _build_in(
         if looked_at is None:
             sweep_dirs, duel_dirs = _found(root, board)
         else:  # the runs, sweeps and duels the last build found, as a scan would find them
-            board.find_held(os.fspath(root))
-            for run_id in looked_at:
-                board.restamp(run_id, run_stamp(f"{os.fspath(root)}/{run_id}"))
+            # they, and the runs still running (read again at every build), are looked at;
+            # the others are as the board holds them
+            top = os.fspath(root)
+            looked_at |= set(board.with_status(LIVE))
+            board.find(((r, f"{top}/{r}", run_stamp(f"{top}/{r}")) for r in looked_at), only=True)
             sweep_dirs = {s: root / s for s in sorted(old_sweeps, key=lambda s: s.split("/"))}
             duel_dirs = {d: root / d for d in sorted(old_duels, key=lambda d: d.split("/"))}
         # the runs to read: new, changed, running, or whose page is gone

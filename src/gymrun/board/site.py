@@ -5,6 +5,7 @@ rebuild touches only what a new or changed run changes."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
@@ -236,6 +237,32 @@ def episode_body(
     return Markup("\n".join(lines))  # numbers and fixed words only: nothing to escape
 
 
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The board's templates, made once a process: a server builds every second or so, and
+    compiling them costs more than a build after one change."""
+    templates = jinja2.Environment(
+        loader=jinja2.PackageLoader(PACKAGE, "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # package data: not changed while a board is built
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates.filters.update(
+        number=number,
+        interval=interval,
+        against=against,
+        spread=spread,
+        when=when,
+        url=url,
+        metric_name=shown_name,
+        metric_value=metric_value,
+        counted=counted,
+    )
+    return templates
+
+
 class Site:
     """The board's output directory, and every file written to it in this build."""
 
@@ -246,25 +273,7 @@ class Site:
         self._checked: set[Path] = set()  # folders found to be the board's own, no links
         self._macros: Any = None
         self._mark = secrets.token_hex(8)  # where a page's scripts go: no text holds it
-        self.templates = jinja2.Environment(
-            loader=jinja2.PackageLoader(PACKAGE, "templates"),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-            auto_reload=False,  # package data: not changed while a board is built
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.templates.filters.update(
-            number=number,
-            interval=interval,
-            against=against,
-            spread=spread,
-            when=when,
-            url=url,
-            metric_name=shown_name,
-            metric_value=metric_value,
-            counted=counted,
-        )
+        self.templates = _templates()
 
     def cells(self, run: Any) -> dict[str, str]:
         """A run's cells on a leaderboard, as HTML: made once, when the run is read, and

@@ -115,6 +115,7 @@ class Store:
 
     def __init__(self, out: Path) -> None:
         self.path = out / FILE
+        self.only = False  # this build's findings are only the runs that changed (`find`)
         for name in (FILE, *(f"{FILE}-{kind}" for kind in ("journal", "wal", "shm"))):
             _not_a_link(out / name)  # SQLite follows links: one left there is removed
         try:
@@ -207,8 +208,11 @@ class Store:
         """Whether every run's id is its path (no name in it was not UTF-8)."""
         return self.db.execute("SELECT 1 FROM runs WHERE instr(id, '\ufffd')").fetchone() is None
 
-    def find(self, runs: Iterable[tuple[str, str, str]]) -> None:
-        """Start this build's findings with `runs` (each its id, directory and stamp)."""
+    def find(self, runs: Iterable[tuple[str, str, str]], *, only: bool = False) -> None:
+        """Start this build's findings with `runs` (each its id, directory and stamp): all
+        the runs there are, or with `only`, the runs the board holds that changed (a server
+        knows them), the others being as the board holds them."""
+        self.only = only
         self.db.execute("DELETE FROM found")
         self.db.execute("DELETE FROM todo")
         batch = []
@@ -220,19 +224,6 @@ class Store:
                 self.db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?)", batch)
                 batch.clear()
         self.db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?)", batch)
-
-    def find_held(self, top: str) -> None:
-        """Start this build's findings with the runs the board holds, as they were (their
-        directories under `top`, the recordings folder)."""
-        self.find(())
-        self.db.execute(
-            "INSERT INTO found SELECT id, place, CAST(? || id AS BLOB), signature, "
-            "rtrim(rtrim(id, replace(id, '/', '')), '/') FROM runs",
-            (os.fsencode(top) + b"/",),
-        )
-
-    def restamp(self, run_id: str, stamp: str) -> None:
-        self.db.execute("UPDATE found SET stamp = ? WHERE id = ?", (stamp, run_id))
 
     def plan_reads(self, keep: Callable[[str], bool], again: Collection[str]) -> int:
         """Mark the runs found to be read: new or changed ones, those whose status is in
@@ -259,6 +250,8 @@ class Store:
 
     def gone(self) -> list[str]:
         """The runs the board holds that were not found."""
+        if self.only:
+            return []
         return [
             run_id
             for (run_id,) in self.db.execute(
@@ -268,11 +261,27 @@ class Store:
 
     def found_in(self, parent: str) -> list[str]:
         """The runs found right inside folder `parent` (a sweep's or duel's), in path order."""
-        query = "SELECT id FROM found WHERE parent = ? ORDER BY place"
-        return [run_id for (run_id,) in self.db.execute(query, (parent,))]
+        if self.only:  # the runs the board holds there: ids from "parent/" to "parent0"
+            query = (
+                "SELECT id FROM runs WHERE id > ? AND id < ? AND instr(substr(id, ?), '/') = 0 "
+                "ORDER BY place"
+            )
+            found = self.db.execute(query, (f"{parent}/", f"{parent}0", len(parent) + 2))
+        else:
+            query = "SELECT id FROM found WHERE parent = ? ORDER BY place"
+            found = self.db.execute(query, (parent,))
+        return [run_id for (run_id,) in found]
 
     def found_here(self, run_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM found WHERE id = ?", (run_id,)).fetchone() is not None
+        table = "runs" if self.only else "found"
+        query = f"SELECT 1 FROM {table} WHERE id = ?"
+        return self.db.execute(query, (run_id,)).fetchone() is not None
+
+    def with_status(self, statuses: Collection[str]) -> list[str]:
+        """The runs the board holds whose status is one of `statuses`."""
+        marks = ",".join("?" * len(statuses))
+        query = f"SELECT id FROM runs WHERE status IN ({marks})"
+        return [run_id for (run_id,) in self.db.execute(query, tuple(statuses))]
 
     def statuses(self) -> dict[str, int]:
         """How many runs the board holds of each status."""
