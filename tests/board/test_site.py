@@ -26,8 +26,11 @@ def test_a_pages_scripts_are_put_where_its_template_shows_them(tmp_path: Path) -
     # the leaderboard's megabytes go into the page as bytes: the page is what rendering
     # them in would make, a script shown twice is in both places, one not shown is left out
     site = Site(tmp_path)
-    site.templates.loader = jinja2.DictLoader(
-        {"p.html": "<b>{{ title }}</b>{{ a }}|{{ b }}|{{ a }}{% if no %}{{ c }}{% endif %}"}
+    # (an environment of its own: the board's templates are shared by every site)
+    site.templates = site.templates.overlay(
+        loader=jinja2.DictLoader(
+            {"p.html": "<b>{{ title }}</b>{{ a }}|{{ b }}|{{ a }}{% if no %}{{ c }}{% endif %}"}
+        )
     )
     scripts = {"a": script_data({"x": "</script>"}), "b": b"[1]", "c": b"{}"}
     assert site.page("p.html", "p.html", scripts, title="é <", no=False)

@@ -412,7 +412,7 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_records(
     code, _, err = finished(
         start_gymrun(*sweep, "--resume", "cut", "--set", "episodes=5", cwd=tmp_path)
     )
-    assert code == 2 and "was run with other settings" in err, err
+    assert code == 2 and "episodes=5 asks for fewer" in err, err
 
     (tmp_path / "my_agents.py").write_text(AGENT.format(action=0))
     code, _, err = finished(start_gymrun(*sweep, "--resume", "cut", cwd=tmp_path))
