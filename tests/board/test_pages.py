@@ -23,7 +23,7 @@ from playwright.sync_api import BrowserContext
 
 from gymrun.board.build import build_board, env_slug
 from gymrun.numbers import figure
-from tests.support.board_runs import gymrun_in
+from tests.support.board_runs import QUITTER, gymrun_in
 from tests.support.browser import Visit, crawl
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
@@ -694,16 +694,7 @@ def test_on_a_tie_a_completed_run_ranks_before_a_failed_one(
     """MountainCar-v0 scores -200 [-200, -200] whatever an agent does that never reaches
     the flag: a run that failed after 4 of its 10 episodes ties with a completed run of 10,
     and comes after it, in leaderboard.json, on the page and in the ranking it states."""
-    (tmp_path / "quitter.py").write_text(
-        "class Quitter:\n"
-        "    episodes = 0\n"
-        "    def reset(self, seed):\n"
-        "        self.episodes += 1\n"
-        "        if self.episodes == 5:\n"
-        "            raise RuntimeError('the agent gave up')\n"
-        "    def act(self, observation):\n"
-        "        return 1\n"
-    )
+    (tmp_path / "quitter.py").write_text(QUITTER)
     agents = {"a-quitter": "quitter:Quitter", "b-steady": "{name: constant, action: 1}"}
     for name, agent in agents.items():
         (tmp_path / f"{name}.yaml").write_text(

@@ -11,6 +11,7 @@ import pytest
 
 from gymrun.board.build import build_board
 from gymrun.numbers import interval
+from tests.support.board_runs import QUITTER
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
 
@@ -482,16 +483,7 @@ def test_show_puts_a_completed_point_before_a_failed_one_it_ties_with() -> None:
     """MountainCar-v0 scores -200 [-200, -200] whatever an agent does that never reaches
     the flag: the point whose run failed after 4 episodes ties with the completed one, and
     comes after it, unstarred, though it comes first in the grid."""
-    Path("quitter.py").write_text(
-        "class Quitter:\n"
-        "    episodes = 0\n"
-        "    def reset(self, seed):\n"
-        "        self.episodes += 1\n"
-        "        if self.episodes == 5:\n"
-        "            raise RuntimeError('the agent gave up')\n"
-        "    def act(self, observation):\n"
-        "        return 1\n"
-    )
+    Path("quitter.py").write_text(QUITTER)
     Path("mc.yaml").write_text(
         "name: mc\nenv: MountainCar-v0\nagent: {name: constant, action: 1}\nepisodes: 10\n"
         "sweep:\n  agent: ['quitter:Quitter', {name: constant, action: 1}]\n  seeds: [0]\n"
