@@ -191,13 +191,19 @@ def best_rates(
     return {name: max(values) for name, values in samples.items()}
 
 
-def wall_seconds(command: list[str], repeats: int, cwd: Path) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True, cwd=cwd)
-        times.append(time.perf_counter() - started)
-    return min(times)
+def wall_seconds(commands: dict[str, list[str]], repeats: int, cwd: Path) -> dict[str, float]:
+    """The best wall-clock time of each command, the commands taken in turn in each round
+    (so that a slow spell of the machine falls on all of them). A recording command names
+    its folder ``{out}``: each round records into a new one, as a user's next run does, so
+    no round pays for removing the one before (that is ``--force``'s cost, not a run's)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(repeats):
+        for name, command in commands.items():
+            made = [part.replace("{out}", f"{name}-{round_}") for part in command]
+            started = time.perf_counter()
+            subprocess.run(made, capture_output=True, check=True, cwd=cwd)
+            times[name].append(time.perf_counter() - started)
+    return {name: min(taken) for name, taken in times.items()}
 
 
 def peak_rss_of_run(episodes: int, workdir: Path) -> int:
@@ -403,8 +409,10 @@ def main() -> None:
         whole = 5 if not quick else 1
         num_envs, episodes = (8, 400) if quick else (4096, 409_600)
         run = [GYMRUN, "run", str(CONFIG), "--num-envs", str(num_envs), "-n", str(episodes), "-q"]
-        unrecorded = wall_seconds([*run, "--no-record"], whole, work)
-        recorded = wall_seconds([*run, "-o", "recorded", "--force"], whole, work)
+        timed = wall_seconds(
+            {"unrecorded": [*run, "--no-record"], "recorded": [*run, "-o", "{out}"]}, whole, work
+        )
+        recorded, unrecorded = timed["recorded"], timed["unrecorded"]
         rows.append(
             (
                 f"gymrun run --num-envs {num_envs} -n {episodes:,}: recorded vs --no-record",
@@ -418,12 +426,15 @@ def main() -> None:
         sweeping = sweep_config(work, points, seeds, each)
         one = work / "one.yaml"
         one.write_text(f"name: one\nenv: {ENV_ID}\nagent: random\nepisodes: {total}\nseed: 0\n")
-        swept = wall_seconds(
-            [GYMRUN, "sweep", str(sweeping), "-o", "swept", "--force"], whole, work
+        timed = wall_seconds(
+            {
+                "swept": [GYMRUN, "sweep", str(sweeping), "-o", "{out}"],
+                "one": [GYMRUN, "run", str(one), "-q", "-o", "{out}"],
+            },
+            whole,
+            work,
         )
-        single_run = wall_seconds(
-            [GYMRUN, "run", str(one), "-q", "-o", "one", "--force"], whole, work
-        )
+        swept, single_run = timed["swept"], timed["one"]
         rows.append(
             (
                 f"gymrun sweep, {points} points x {seeds} seeds x {each} episodes, "
@@ -433,24 +444,26 @@ def main() -> None:
             )
         )
         many = 200 if quick else 2000
-        dry = {
-            count: wall_seconds(
-                [GYMRUN, "sweep", str(sweep_config(work, 1, count, each)), "--dry-run"], whole, work
-            )
-            for count in (1, many)
-        }
+        dry = wall_seconds(
+            {
+                str(count): [GYMRUN, "sweep", str(sweep_config(work, 1, count, each)), "--dry-run"]
+                for count in (1, many)
+            },
+            whole,
+            work,
+        )
         rows.append(
             (
                 f"gymrun sweep --dry-run, 1 point x {many:,} seeds vs x 1",
-                f"{dry[many]:.2f} vs {dry[1]:.2f} s",
-                f"{dry[many] / dry[1]:.2f}x",
+                f"{dry[str(many)]:.2f} vs {dry['1']:.2f} s",
+                f"{dry[str(many)] / dry['1']:.2f}x",
             )
         )
 
         long_run = work / "long"
         count = 20_000 if quick else 1_000_000
         write_long_run(long_run, count)
-        show = wall_seconds([GYMRUN, "show", str(long_run)], whole, work)
+        show = wall_seconds({"show": [GYMRUN, "show", str(long_run)]}, whole, work)["show"]
         started = time.perf_counter()
         json_loop(long_run / "episodes.jsonl")
         loop = time.perf_counter() - started
@@ -475,10 +488,12 @@ def main() -> None:
         )
         minimal = work / "minimal_typer.py"
         minimal.write_text(MINIMAL_TYPER)
-        help_gymrun = wall_seconds([GYMRUN, "--help"], 3 if quick else 15, work)
-        help_minimal = wall_seconds(
-            [sys.executable, str(minimal), "--help"], 3 if quick else 15, work
+        helps = wall_seconds(
+            {"gymrun": [GYMRUN, "--help"], "typer": [sys.executable, str(minimal), "--help"]},
+            3 if quick else 15,
+            work,
         )
+        help_gymrun, help_minimal = helps["gymrun"], helps["typer"]
         rows.append(
             (
                 "gymrun --help vs a minimal Typer app's --help",
