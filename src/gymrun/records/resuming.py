@@ -31,6 +31,7 @@ from gymrun.records.liveness import unstarted
 from gymrun.records.reading import (
     EpisodeLines,
     config_edited,
+    config_settled,
     read_config,
     read_meta,
     read_summary_fields,
@@ -105,9 +106,11 @@ def recorded_part(
     try:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
-        edited = config_edited(directory, read_config(directory)[0], meta)
+        text = read_config(directory)[0]
+        edited = config_edited(directory, text, meta)
         if edited is not None:
             raise RecordError(edited)
+        meta = config_settled(meta, text)  # a replacement of config.yaml cut short: over
     except RecordError as exc:
         ended = _completed(directory)
         said = (
