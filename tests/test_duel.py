@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -22,7 +23,7 @@ from gymrun.scale.executors import Processes
 from tests.support.cli import gymrun
 from tests.support.fake_env import FAKE_ID
 from tests.support.paths import CONFIGS
-from tests.support.processes import duel_killed_mid_round, finished, start_gymrun
+from tests.support.processes import duel_killed_mid_round, finished, run_gymrun, start_gymrun
 
 WriteConfig = Callable[..., Path]
 RANDOM = str(CONFIGS / "cartpole_random.yaml")
@@ -230,17 +231,133 @@ def test_resume_finishes_only_the_duel_recorded_there(write_config: WriteConfig)
         "error: --resume d: the duel recorded there was run with other configs or settings "
         "(max_seeds: 8 recorded, 10 given)\n"
     )
+    # more episodes with other settings too: not this duel's going on
     code, _, err = gymrun(
-        "duel", str(a), str(b), "--max-seeds", "8", "--set", "episodes=5", "--resume", "d"
+        "duel", str(a), str(b), "--max-seeds", "10", "--set", "episodes=5", "--resume", "d"
     )
-    assert code == 2 and err.endswith(
-        "(a.episodes: 4 recorded, 5 given; b.episodes: 4 recorded, 5 given)\n"
+    assert code == 2 and err == (
+        "error: --resume d: the duel recorded there was run with other configs or settings "
+        "(a.episodes: 4 recorded, 5 given; b.episodes: 4 recorded, 5 given; max_seeds: 8 "
+        "recorded, 10 given)\n"
     )
+    # alone, --resume takes the recorded duel: what else is given must be what it was
     code, _, err = gymrun("duel", "--resume", "d", "--alpha", "0.1")
-    assert code == 2
-    assert err.startswith("error: --resume d alone finishes the duel recorded there")
+    assert code == 2 and err == (
+        "error: --resume d: the duel recorded there was run with other configs or settings "
+        "(alpha: 0.05 recorded, 0.1 given)\n"
+    )
+    code, _, err = gymrun("duel", "--resume", "d", "--set", "seed=3")
+    assert code == 2 and err == (
+        "error: --set seed=3: a duel gives each run its own seed (--seed sets the first); drop it\n"
+    )
     code, _, err = gymrun("run", "--resume", "d")
     assert code == 2 and "a duel's directory; resume it with gymrun duel --resume DIR" in err
+
+
+def duel_record(directory: Path) -> dict[str, object]:
+    """A duel's ``duel.json`` but for where and how long it played."""
+    document = json.loads((directory / "duel.json").read_text())
+    for key in ("seconds", "duel_dir", "executor"):
+        del document[key]
+    for run in document["runs"]:
+        del run["run_dir"]
+    return document  # type: ignore[no-any-return]
+
+
+def run_record(run_dir: Path) -> tuple[bytes, dict[str, object]]:
+    """A run's episode lines and its summary but for when it started and ended."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    del summary["started_at"], summary["ended_at"]
+    return (run_dir / "episodes.jsonl").read_bytes(), summary
+
+
+def run_names(directory: Path) -> list[str]:
+    return sorted(d.name for d in directory.iterdir() if d.is_dir() and d.name[0] != ".")
+
+
+def test_a_duel_resumed_with_more_episodes_is_the_duel_of_that_many(tmp_path: Path) -> None:
+    # with 1 episode a run, the duel decides after 12 seeds of each; with 2, after 8: taken
+    # on to 2, each run goes on where it ended, the rounds are looked at again, and the runs
+    # of the rounds it no longer needs are set aside, so it is the duel of 2, run by run
+    duel = ["duel", EPSILON, RANDOM, "--max-seeds", "16"]
+    played = run_gymrun(*duel, "--set", "episodes=1", "-o", "cut", cwd=tmp_path)
+    assert played.returncode == 0, played.stderr
+    assert json.loads((tmp_path / "cut" / "duel.json").read_text())["seeds"] == 12
+    played = run_gymrun(*duel, "--set", "episodes=2", "-o", "whole", cwd=tmp_path)
+    assert played.returncode == 0, played.stderr
+    cut, whole = tmp_path / "cut", tmp_path / "whole"
+
+    result = run_gymrun("duel", "--resume", "cut", "--set", "episodes=2", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert notes[0] == "note: 16 runs of 1 episode went on to 2, the episodes recorded kept"
+    assert re.fullmatch(
+        r"note: 8 runs recorded for rounds the duel no longer needs \(it was decided after 8 "
+        r"seeds of each\) were kept in cut/\.set-aside: a-seed=8, b-seed=8, .*, b-seed=11",
+        notes[1],
+    ), notes
+    assert "decision: B (cartpole_random) scores higher: decided after 8 seeds" in result.stdout
+    assert duel_record(cut) == duel_record(whole)
+    assert run_names(cut) == run_names(whole) and len(run_names(cut)) == 16
+    for run in run_names(whole):
+        assert run_record(cut / run) == run_record(whole / run)
+        assert "episodes: 2\n" in (cut / run / "config.yaml").read_text()
+    assert len(list((cut / ".set-aside").iterdir())) == 8
+
+    # A and B given again, with their episodes: the same rule, each run goes on to 3
+    more = run_gymrun(*duel, "--set", "episodes=3", "--resume", "cut", "--json", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    fresh = run_duel(load_duel(EPSILON, RANDOM, ["episodes=3"], max_seeds=16))
+    assert json.loads(more.stdout)["rounds"] == [look.to_json() for look in fresh.looks]
+    assert [run["score"] for run in json.loads(more.stdout)["runs"]] == [
+        run.score for run in fresh.runs
+    ]
+
+    # fewer than recorded: one line naming both counts, nothing touched
+    before = {f: f.read_bytes() for f in cut.rglob("*") if f.is_file()}
+    fewer = run_gymrun("duel", "--resume", "cut", "--set", "episodes=2", cwd=tmp_path)
+    assert (fewer.returncode, fewer.stdout) == (2, "")
+    assert fewer.stderr == (
+        "error: --resume cut: the duel's runs are each of 3 episodes, and episodes=2 asks for "
+        "fewer; a run goes on to more episodes, never fewer (give 3 or more)\n"
+    )
+    assert {f: f.read_bytes() for f in cut.rglob("*") if f.is_file()} == before
+
+
+def test_a_learning_sides_runs_are_played_again_when_a_duel_is_lengthened(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "learner.py").write_text(
+        "class Learner:\n    def act(self, observation):\n        return 0\n"
+        "    def observe(self, *transition):\n        pass\n"
+    )
+    (tmp_path / "learn.yaml").write_text("env: CartPole-v1\nagent: learner:Learner\n")
+    duel = ["duel", "learn.yaml", RANDOM, "--max-seeds", "2", "--round", "2"]
+    assert run_gymrun(*duel, "--set", "episodes=2", "-o", "cut", cwd=tmp_path).returncode == 0
+    played = run_gymrun(*duel, "--set", "episodes=3", "-o", "whole", cwd=tmp_path)
+    assert played.returncode == 0, played.stderr
+
+    result = run_gymrun("duel", "--resume", "cut", "--set", "episodes=3", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    for seed in (0, 1):
+        assert any(
+            re.fullmatch(
+                rf"note: cut/a-seed={seed}: ran 2 episodes, and agent learner:Learner learns "
+                r"from its steps, and what it learned was lost with its process, so it cannot "
+                rf"go on to 3 episodes; it was kept in cut/\.set-aside/a-seed={seed}-[0-9TZ-]+, "
+                r"and the run played again from its start",
+                note,
+            )
+            for note in notes
+        ), notes
+    assert "note: 2 runs of 2 episodes went on to 3, the episodes recorded kept" in notes
+    cut, whole = tmp_path / "cut", tmp_path / "whole"
+    assert duel_record(cut) == duel_record(whole)
+    for run in run_names(whole):
+        assert run_record(cut / run) == run_record(whole / run)
 
 
 def test_a_clear_difference_on_the_fake_env_is_decided_at_8_of_20(

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +53,27 @@ from gymrun.errors import (
     FaultError,
     GymrunError,
     Problem,
+    RecordError,
     ResumeRefused,
     UsageError,
 )
-from gymrun.numbers import figure
+from gymrun.numbers import counted, figure
 from gymrun.pipeline.playing import Progress, play_sessions
 from gymrun.pipeline.session import RunSession
 from gymrun.records import files, json_text
-from gymrun.records.directory import RecordDir, utc_now
+from gymrun.records.directory import RecordDir, set_aside, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run, unread_runs
-from gymrun.records.resuming import Recorded, check_run_dirs, resumable_parts, settings_said
+from gymrun.records.resuming import (
+    Recorded,
+    check_run_dirs,
+    extended_from_count,
+    extended_note,
+    kept_parts,
+    settings_said,
+)
 from gymrun.records.writer import write_json
 from gymrun.scale.executors import Executor, InProcess
 from gymrun.sweep import refused_dataset
@@ -171,13 +179,7 @@ def load_duel(
     ('cartpole_random-vs-cartpole_balance', [4, 8, 12, 16, 20], [0, 1, 2])
     """
     configs: list[ExperimentConfig] = []
-    first = wording().setting("first_seed", settings.get("first_seed", 0))
-    seeded = f"a duel gives each run its own seed ({first} sets the first); drop it"
-    problems = [
-        Problem(origin, "", seeded)
-        for origin, key in overridden_keys(overrides)
-        if key[:1] == ("seed",)
-    ]
+    problems = _seeds_overridden(overrides, settings.get("first_seed", 0))
     for path in (path_a, path_b):
         try:
             configs.append(load_config(path, overrides, one=ONE_SIDE))
@@ -197,6 +199,17 @@ def load_duel(
     a, b = configs
     name = f"{a.name or 'experiment'}-vs-{b.name or 'experiment'}"
     return Duel(name, a, b, **settings)
+
+
+def _seeds_overridden(overrides: Sequence[str], first_seed: int) -> list[Problem]:
+    """A problem for each of `overrides` that sets a seed, which a duel gives its runs."""
+    first = wording().setting("first_seed", first_seed)
+    seeded = f"a duel gives each run its own seed ({first} sets the first); drop it"
+    return [
+        Problem(origin, "", seeded)
+        for origin, key in overridden_keys(overrides)
+        if key[:1] == ("seed",)
+    ]
 
 
 @dataclass(frozen=True)
@@ -310,10 +323,12 @@ class DuelResult:
         return document | {"verdict": verdict(document)}
 
 
-def recorded_duel(directory: Path) -> Duel:
+def recorded_duel(directory: Path, overrides: Sequence[str] = (), **given: Any) -> Duel:
     """The duel recorded in `directory` (its configs and settings, from ``duel.json``), to
     resume it: refused (`ResumeRefused`) when it holds no duel, or one whose configs do not
-    validate here."""
+    validate here. `overrides` apply to both configs and `given` settings replace the
+    recorded ones, as `load_duel` takes them: ``episodes=N``, more than it ran, takes each
+    of its runs on to N (see `check_resumable`); what else they change is refused there."""
     where = wording().valued("directory", str(directory), "--resume")
     problem = files.no_directory(directory)
     if problem is not None:
@@ -326,15 +341,24 @@ def recorded_duel(directory: Path) -> Duel:
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
     settings = dict(document["duel"])
-    configs = []
-    for side in ("a", "b"):
-        data = settings.pop(side)
+    documents = [
+        Document(f"{directory / DUEL_FILE} duel.{side}", settings.pop(side)) for side in ("a", "b")
+    ]
+    for recorded in documents:
         try:
-            configs.append(
-                validate_document(Document(f"{directory / DUEL_FILE} duel.{side}", data))
-            )
+            validate_document(recorded, one=ONE_SIDE)
         except ConfigError as exc:
             raise ResumeRefused(f"{where}: {exc.problems[0]}") from None
+    settings |= given
+    configs = []
+    problems = _seeds_overridden(overrides, settings.get("first_seed", 0))
+    for recorded in documents:  # what the overrides make of it: told as they are named
+        try:
+            configs.append(validate_document(recorded, overrides, one=ONE_SIDE))
+        except ConfigError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise ConfigError(problems)
     try:
         return Duel(settings.pop("name"), configs[0], configs[1], **settings)
     except (TypeError, UsageError) as exc:
@@ -388,7 +412,7 @@ def check_resumable(duel: Duel, directory: Path, *, ours: bool = False) -> None:
         raise ResumeRefused(f"{where}: {said}") from None
     except GymrunError as exc:
         raise ResumeRefused(f"{where}: {exc}") from None
-    if recorded["config_sha256"] != duel.sha256:
+    if recorded["config_sha256"] != duel.sha256 and not _extended(duel, recorded, where):
         given = json.loads(json_text.dumps(duel.to_json()))
         said = settings_said(recorded.get("duel"), given) or (
             f"they hash to {recorded['config_sha256']}, these to {duel.sha256}"
@@ -410,6 +434,33 @@ def check_resumable(duel: Duel, directory: Path, *, ours: bool = False) -> None:
     check_run_dirs((directory / label for label in sides), where)
 
 
+def _extended(duel: Duel, recorded: dict[str, Any], where: str) -> bool:
+    """Whether `duel` is the one `recorded` (its ``duel.json``) asking for more episodes
+    alone: its runs each go on to them, as ``gymrun run --resume -n N`` takes a run on, and
+    the duel is looked at again from its first round; refused (`ResumeRefused`) when it
+    asks for fewer. The counts recorded are its configs', if with them the duel hashes as
+    ``duel.json`` says."""
+    ran = {side: recorded["duel"][side.lower()].get("episodes") for side in SIDES}
+    if not all(isinstance(count, int) for count in ran.values()):
+        return False
+    if _with_episodes(duel, ran).sha256 != recorded["config_sha256"]:
+        return False
+    same = len(set(ran.values())) == 1
+    for side, config in zip(SIDES, (duel.a, duel.b), strict=True):
+        runs = "the duel's runs are each" if same else f"the runs of {side} are each"
+        given = f"episodes={config.episodes}"  # a config's, or --set's
+        extended_from_count(
+            {"episodes": ran[side]}, {"episodes": config.episodes}, where, runs=runs, asked=given
+        )
+    return True
+
+
+def _with_episodes(duel: Duel, episodes: dict[str, int]) -> Duel:
+    """`duel` with the runs of each side asking for `episodes` of it."""
+    a = duel.a.model_copy(update={"episodes": episodes["A"]})
+    return replace(duel, a=a, b=duel.b.model_copy(update={"episodes": episodes["B"]}))
+
+
 class _Playing:
     """A duel being played into its claimed directory (None: not recorded)."""
 
@@ -428,6 +479,7 @@ class _Playing:
         self.result = DuelResult(duel, [], [], "running", executor.name, 0.0, self.directory)
         self.code: dict[str, str] = {}
         self.loaded: list[str] = []
+        self.kept: list[tuple[RunPlan, Recorded | None]] = []  # what each resumed run kept
         size = self.duel.max_seeds
         if size < fewest_seeds(duel.alpha):
             self.result.notes.append(
@@ -453,6 +505,11 @@ class _Playing:
                 if self.result.status != "running" or self._look(number, runs):
                     break
                 done = size
+            if self.resume:
+                plans, parts = [plan for plan, _ in self.kept], [part for _, part in self.kept]
+                self.result.notes += extended_note(plans, parts)
+                if self.result.status == "completed":
+                    self.result.notes += self._set_aside_unneeded()
             self.result.notes += list(dict.fromkeys(self.loaded))
             partly = partly_scored(
                 [(run.label, run.episodes, run.nonfinite_rewards) for run in self.result.runs]
@@ -505,8 +562,9 @@ class _Playing:
         ]
         parts: list[Recorded | None] = [None] * len(plans)
         if self.resume:  # what cannot go on is set aside and played again whole
-            parts, again = resumable_parts(plans, run_dirs)
+            parts, again = kept_parts(plans, run_dirs)
             self.result.notes += again
+            self.kept += zip(plans, parts, strict=True)
         sessions = [
             RunSession(
                 plan,
@@ -549,6 +607,31 @@ class _Playing:
             _run(side, seed, session, self.duel.score)
             for (side, seed), session in zip(sides, sessions, strict=True)
         ]
+
+    def _set_aside_unneeded(self) -> list[str]:
+        """Move aside, with a note, the runs recorded for seeds past those the duel decided
+        on (one lengthened may decide sooner than it did): its directory then holds the runs
+        of the duel it is, as a fresh one would."""
+        if self.directory is None:
+            return []
+        unneeded = [
+            self.directory / run_label(side, seed)
+            for seed in self.duel.seeds[self.result.seeds :]
+            for side in SIDES
+            if os.path.lexists(self.directory / run_label(side, seed))
+        ]
+        if not unneeded:
+            return []
+        said = (
+            f"{counted(len(unneeded), 'run')} recorded for rounds the duel no longer needs (it "
+            f"was decided after {seeds_of_each(self.result.seeds)})"
+        )
+        try:
+            kept = [set_aside(run_dir) for run_dir in unneeded]
+        except RecordError:  # a full disk, a folder not ours: they stay where they are
+            return [f"{said} could not all be moved aside, and some are left beside its runs"]
+        names = ", ".join(run_dir.name for run_dir in unneeded)
+        return [f"{said} were kept in {kept[0].parent}: {names}"]
 
     def _record(self) -> None:
         """``duel.json`` again, with the rounds so far; a failure to write it is a note."""

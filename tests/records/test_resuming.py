@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 from gymrun.records.reading import read_run
 from tests.support.cli import gymrun
 from tests.support.paths import CONFIGS
-from tests.support.processes import run_gymrun, start_gymrun
+from tests.support.processes import TIMEOUT, run_gymrun, start_gymrun
 
 # The balancing controller under random actions: episodes of every length, a few ms each.
 CONFIG = (
@@ -322,6 +323,73 @@ def test_a_run_resumed_with_more_episodes_goes_on_to_them(tmp_path: Path) -> Non
         "error: --resume more: the run is one of 70 episodes, and --episodes 50 asks for "
         "fewer; a run goes on to more episodes, never fewer (give 70 or more)\n"
     )
+
+
+# `gymrun ARGS` killed outright (SIGKILL: nothing of gymrun's runs after it) at one moment
+# of a lengthened run's rewriting of its record: as config.yaml is renamed into place
+# ("before": it is not yet), or as meta.json is written once config.yaml asks for more
+# episodes ("after": config.yaml is, meta.json does not say so yet)
+KILLED_AT = """\
+import os, signal, sys
+from pathlib import Path
+import gymrun.records.writer as writer
+
+when, args = sys.argv[1], sys.argv[2:]
+write_json, replace = writer.write_json, os.replace
+
+def killed():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def writing(path, *rest):
+    if when == "after" and path.name == "meta.json":
+        if "episodes: 6\\n" in (path.parent / "config.yaml").read_text():
+            killed()
+    return write_json(path, *rest)
+
+def replacing(source, target):
+    if when == "before" and Path(target).name == "config.yaml":
+        killed()
+    return replace(source, target)
+
+writer.write_json, os.replace = writing, replacing
+sys.argv = ["gymrun", *args]
+from gymrun.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_run_killed_while_it_is_lengthened_is_still_its_own(tmp_path: Path, when: str) -> None:
+    # config.yaml and meta.json (the hash of the config the run ran) are written in turn:
+    # killed between them, the run is neither called edited nor refused, and goes on
+    (tmp_path / "run.yaml").write_text(CONFIG)
+    for name, episodes in (("cut", "4"), ("whole", "6")):
+        played = gymrun_process(
+            tmp_path, "run", "run.yaml", "--seed", "3", "-n", episodes, "-o", name, "-q"
+        )
+        assert played.returncode == 0, played.stderr
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AT, when, "run", "--resume", "cut", "-n", "6", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    said = "episodes: 6\n" if when == "after" else "episodes: 4\n"
+    assert said in (tmp_path / "cut" / "config.yaml").read_text()
+
+    shown = gymrun_process(tmp_path, "show", "cut")
+    assert shown.returncode == 0, shown.stderr
+    assert "not the config the run ran" not in shown.stdout + shown.stderr
+    result = gymrun_process(tmp_path, "run", "--resume", "cut", "-n", "6", "-q")
+    assert result.returncode == 0, result.stderr
+    assert recorded(tmp_path / "cut") == recorded(tmp_path / "whole")
+    meta = json.loads((tmp_path / "cut" / "meta.json").read_text())
+    assert "config_sha256_pending" not in meta
+    again = gymrun_process(tmp_path, "show", "cut")
+    assert again.returncode == 0 and "not the config the run ran" not in again.stderr
 
 
 def test_a_learning_agents_run_is_not_extended(tmp_path: Path) -> None:

@@ -113,7 +113,8 @@ def duel(
             "--resume",
             metavar="DIR",
             help="Finish the stopped duel recorded in DIR (A and B may be left out): its "
-            "finished runs are kept.",
+            "finished runs are kept; with --set episodes=N, more than it ran, each run goes "
+            "on to N.",
             parser=given_path,
         ),
     ] = None,
@@ -133,6 +134,7 @@ def duel(
         gymrun duel configs/cartpole_random.yaml configs/cartpole_balance.yaml --set episodes=5
         gymrun duel configs/cartpole_epsilon.yaml configs/cartpole_random.yaml -w 2 --set episodes=9
         gymrun duel --resume recordings/cartpole_random-vs-cartpole_balance/TIME
+        gymrun duel --resume recordings/cartpole_random-vs-cartpole_balance/TIME --set episodes=50
     """
     from gymrun.analysis.verdicts import seeds_of_each
     from gymrun.duel import load_duel, recorded_duel, run_duel
@@ -154,14 +156,9 @@ def duel(
             "first_seed": seed,
         }
         settings = {key: value for key, value in given.items() if value is not None}
-        if config_a is None:
+        if config_a is None:  # the duel recorded there; --set episodes=N takes it on to N
             assert resume is not None
-            if settings or overrides:
-                raise UsageError(
-                    f"--resume {resume} alone finishes the duel recorded there, with its "
-                    "configs and settings: drop the others, or give A and B as it was run"
-                )
-            contest = recorded_duel(resume)
+            contest = recorded_duel(resume, overrides or [], **settings)
         else:
             assert config_b is not None
             contest = load_duel(config_a, config_b, overrides or [], **settings)

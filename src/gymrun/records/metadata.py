@@ -50,6 +50,13 @@ def _git_state(cwd: str | None = None) -> dict[str, Any] | None:
     return {"commit": commit, "dirty": bool(status.strip())}
 
 
+# In meta.json while a resumed run's config.yaml is replaced by one asking for more episodes:
+# the new config's hash. Until the run's meta.json is written again without it, the run's
+# config.yaml is its own under either hash (a process killed between the two writes leaves
+# one or the other).
+PENDING_CONFIG = "config_sha256_pending"
+
+
 def config_sha256(text: str) -> str:
     """The hash of a run's ``config.yaml`` as written, which ``meta.json`` keeps: a config
     edited since (another environment, say) is then not taken for the one its episodes

@@ -45,7 +45,7 @@ from gymrun.records.layout import (
     kind_of,
 )
 from gymrun.records.liveness import became, going, unstarted
-from gymrun.records.metadata import config_sha256
+from gymrun.records.metadata import PENDING_CONFIG, config_sha256
 
 STATUSES = ("running", "completed", "interrupted", "failed")
 SWEEP_LIMIT = 512_000_000  # sweep.json of the largest sweep (100,000 runs) with room to spare
@@ -661,6 +661,7 @@ _META_FIELDS: dict[str, tuple[type, ...]] = {
     "code": (dict,),
     "resumed": (list,),
     "config_sha256": (str,),
+    PENDING_CONFIG: (str,),
 }
 
 
@@ -708,10 +709,14 @@ def _meta_problem(meta: Any) -> str | None:
 
 def config_edited(directory: Path, text: str, meta: dict[str, Any] | None) -> str | None:
     """What is wrong with a run's ``config.yaml`` (its `text`) that is not the one the run
-    wrote (`meta`, its ``meta.json``, keeps the hash of that one), or None. Its episodes were
-    played with the other: read with this one, they would be told as another run's."""
+    wrote (`meta`, its ``meta.json``, keeps the hash of that one, and while a resumed run's
+    config is replaced by one asking for more episodes, the new one's too), or None. Its
+    episodes were played with the other: read with this one, they would be told as another
+    run's."""
     recorded = None if meta is None else meta.get("config_sha256")
-    if recorded is None or recorded == config_sha256(text):
+    if meta is None or recorded is None:
+        return None
+    if config_sha256(text) in (recorded, meta.get(PENDING_CONFIG)):
         return None
     return (
         f"{directory / CONFIG_FILE}: not the config the run ran (it was edited since: "
@@ -727,6 +732,21 @@ def read_meta(directory: Path) -> dict[str, Any]:
     if meta is None:
         raise RecordError(problems[0] if problems else f"{directory}: {why}")
     return meta
+
+
+def config_settled(meta: dict[str, Any], text: str) -> dict[str, Any]:
+    """A run's `meta` as its writer would have left it had its last replacement of
+    ``config.yaml`` not been cut short: the hash of `text`, the config found (which
+    `config_edited` accepts), and nothing pending.
+
+    >>> settled = config_settled({"config_sha256": "old", PENDING_CONFIG: "new"}, "seed: 1\\n")
+    >>> settled == {"config_sha256": config_sha256("seed: 1\\n")}
+    True
+    """
+    if PENDING_CONFIG not in meta:
+        return meta
+    settled = {key: value for key, value in meta.items() if key != PENDING_CONFIG}
+    return settled | {"config_sha256": config_sha256(text)}
 
 
 def read_summary_fields(directory: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from gymrun.config.yaml_source import dump_yaml, parse_yaml
 from gymrun.core.episodes import EpisodeBatch
 from gymrun.core.plan import RunPlan
 from gymrun.errors import GymrunError, RecordError, ResumeRefused
+from gymrun.numbers import counted
 from gymrun.records import files, json_text
 from gymrun.records.directory import set_aside
 from gymrun.records.layout import CONFIG_FILE, DUEL_FILE, SWEEP_FILE
@@ -31,6 +32,7 @@ from gymrun.records.liveness import unstarted
 from gymrun.records.reading import (
     EpisodeLines,
     config_edited,
+    config_settled,
     read_config,
     read_meta,
     read_summary_fields,
@@ -105,9 +107,11 @@ def recorded_part(
     try:
         meta = read_meta(directory)
         summary = read_summary_fields(directory)
-        edited = config_edited(directory, read_config(directory)[0], meta)
+        text = read_config(directory)[0]
+        edited = config_edited(directory, text, meta)
         if edited is not None:
             raise RecordError(edited)
+        meta = config_settled(meta, text)  # a replacement of config.yaml cut short: over
     except RecordError as exc:
         ended = _completed(directory)
         said = (
@@ -175,13 +179,22 @@ def _more_episodes(recorded: dict[str, Any], wanted: dict[str, Any]) -> bool:
 def resumable_parts(
     plans: Sequence[RunPlan], run_dirs: Sequence[Path | None]
 ) -> tuple[list[Recorded | None], list[str]]:
+    """What each of a sweep's runs (`plans`, recording in `run_dirs`) holds that it can go
+    on from (`kept_parts`), with its notes, and one for the runs that go on to more
+    episodes than they recorded (`extended_note`)."""
+    parts, notes = kept_parts(plans, run_dirs)
+    return parts, notes + extended_note(plans, parts)
+
+
+def kept_parts(
+    plans: Sequence[RunPlan], run_dirs: Sequence[Path | None]
+) -> tuple[list[Recorded | None], list[str]]:
     """What each of a sweep's or a duel's runs (`plans`, recording in `run_dirs`) holds that
     it can go on from (`resumable_part`), and a note for each record it cannot go on from
     (damaged, or stopped where it cannot go on): that record is moved aside (`set_aside`),
     never deleted, and its run played again from its start."""
     parts: list[Recorded | None] = []
     notes: list[str] = []
-    extended: Counter[tuple[int, int]] = Counter()  # (from, to) episodes: the runs taken on
     for plan, run_dir in zip(plans, run_dirs, strict=True):
         part, why = resumable_part(plan, run_dir)
         if why is not None and run_dir is not None:
@@ -189,13 +202,22 @@ def resumable_parts(
             notes.append(f"{why}; it was kept in {kept}, and the run played again from its start")
         elif part is None and run_dir is not None and os.path.lexists(run_dir):
             shutil.rmtree(run_dir)  # its lock alone: it recorded nothing
-        elif part is not None and part.extended_from is not None:
-            extended[part.extended_from, plan.episodes] += 1
         parts.append(part)
-    for (before, after), count in sorted(extended.items()):
-        runs = "1 run" if count == 1 else f"{count} runs"
-        notes.append(f"{runs} of {before} episodes went on to {after}, the episodes recorded kept")
     return parts, notes
+
+
+def extended_note(plans: Sequence[RunPlan], parts: Sequence[Recorded | None]) -> list[str]:
+    """A note for each count of episodes that runs (`plans`, which went on from `parts`)
+    were taken on from, to the count each asks for now; none when none was."""
+    extended: Counter[tuple[int, int]] = Counter()  # (from, to) episodes: the runs taken on
+    for plan, part in zip(plans, parts, strict=True):
+        if part is not None and part.extended_from is not None:
+            extended[part.extended_from, plan.episodes] += 1
+    return [
+        f"{counted(count, 'run')} of {counted(before, 'episode')} went on to {after}, the "
+        "episodes recorded kept"
+        for (before, after), count in sorted(extended.items())
+    ]
 
 
 def resumable_part(plan: RunPlan, run_dir: Path | None) -> tuple[Recorded | None, str | None]:

@@ -31,7 +31,7 @@ from gymrun.records.layout import (
     run_title,
 )
 from gymrun.records.lines import write_episode_lines
-from gymrun.records.metadata import config_sha256, run_metadata
+from gymrun.records.metadata import PENDING_CONFIG, config_sha256, run_metadata
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import read_episodes
 from gymrun.records.resuming import Recorded
@@ -198,7 +198,7 @@ class RunRecorder:
                 meta = resumed.meta | {"resumed": [*resumed.meta.get("resumed", []), resumption]}
                 if resumed.extended_from is not None:  # its config now asks for more episodes
                     resumption["extended_from"] = resumed.extended_from
-                    meta["config_sha256"] = self._rewrite_config(config)
+                    meta["config_sha256"] = self._rewrite_config(config, resumed.meta)
                 for batch in resumed.batches:
                     self.curve.add_all(batch)
                 if resumed.started_at is not None:
@@ -219,10 +219,15 @@ class RunRecorder:
         self._own_plotter = plotter is None and plot
         self.plotter = plotter if plotter is not None or not plot else Plotter()
 
-    def _rewrite_config(self, config: dict[str, Any]) -> str:
+    def _rewrite_config(self, config: dict[str, Any], meta: dict[str, Any]) -> str:
         """Write a resumed run's `config` over its ``config.yaml`` (beside it, then renamed
-        into place) and return its hash, for ``meta.json`` written next."""
+        into place) and return its hash, for ``meta.json`` written next. Its `meta` is
+        written first with that hash as pending (`PENDING_CONFIG`): killed at any point
+        before ``meta.json`` is written again, the run's config is one of the two hashes it
+        holds, and is read as its own, not as edited."""
         text = dump_yaml(config)
+        hashed = config_sha256(text)
+        write_json(self.directory / META_FILE, meta | {PENDING_CONFIG: hashed})
         partial = self.directory / f"{CONFIG_FILE}.partial"
         try:
             partial.write_text(text, encoding="utf-8")
@@ -231,7 +236,7 @@ class RunRecorder:
             with contextlib.suppress(OSError):
                 partial.unlink()
             raise
-        return config_sha256(text)
+        return hashed
 
     def _abandon(self, exc: OSError, new: bool) -> None:
         """The record could not be set up: say so in its summary if it can be written; if
