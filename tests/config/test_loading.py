@@ -242,6 +242,67 @@ def test_rejections(write_config: WriteConfig, text: str, expected: str) -> None
     assert found[0].startswith(f"{path}{expected}")
 
 
+def test_a_wrapper_written_as_rl_zoo3_writes_env_wrapper_is_that_wrapper(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - ClipReward: {min_reward: 0, max_reward: 1}
+          - TimeLimit:
+              max_episode_steps: 50
+          - FlattenObservation:
+        """
+    )
+    config = load_config(path, ["wrappers.0.max_reward=0.5"])
+    assert config.wrapper_stack == [
+        ("ClipReward", {"min_reward": 0, "max_reward": 0.5}),
+        ("TimeLimit", {"max_episode_steps": 50}),
+        ("FlattenObservation", {}),
+    ]
+    # a keyword's mistake is told at its own line, under the key it has spelt out
+    bad = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - TimeLimit:
+              max_episode_stps: 50
+          - frame_stack: {stack_size: 0}
+        """
+    )
+    assert problems(bad) == [
+        f"{bad}:4 wrappers.0.max_episode_stps: unexpected keyword 'max_episode_stps' for "
+        "TimeLimit; did you mean 'max_episode_steps'? (accepts: max_episode_steps)",
+        f"{bad}:5 wrappers.1.stack_size: Input should be greater than or equal to 1",
+    ]
+
+
+def test_a_sweep_goes_over_a_wrapper_written_by_its_name_alone(write_config: WriteConfig) -> None:
+    path = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - ClipReward: {min_reward: 0, max_reward: 1}
+        sweep:
+          wrappers.0.max_reward: [0.5, 1]
+        """
+    )
+    sweep = load_sweep(path)
+    assert [run.config.wrapper_stack[0][1]["max_reward"] for run in sweep.runs] == [0.5, 1]
+    over = write_config(
+        """
+        env: CartPole-v1
+        sweep:
+          wrappers: [[{TimeLimit: {max_episode_steps: 5}}], [ClipReward: {max_reward: 1}]]
+        """
+    )
+    assert [run.config.wrapper_stack for run in load_sweep(over).runs] == [
+        [("TimeLimit", {"max_episode_steps": 5})],
+        [("ClipReward", {"max_reward": 1})],
+    ]
+
+
 def test_a_misspelt_key_is_reported_with_the_missing_one(write_config: WriteConfig) -> None:
     path = write_config("env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilom: 0.1\n")
     assert problems(path) == [

@@ -27,6 +27,7 @@ from gymrun.config.schema import (
     VectorConfig,
     expand_shorthands,
     section_form,
+    shorthand_lines,
 )
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, line_of, read_yaml
@@ -210,7 +211,8 @@ def validate_document(
         set_path(data, key, value, origin, origins, problems)
     if problems:
         raise ConfigError(problems)
-    places = Places(document.source, document.lines, origins, frozenset(written))
+    lines = shorthand_lines(document.data, document.lines)
+    places = Places(document.source, lines, origins, frozenset(written))
     if data.get("sweep") is not None:
         raise ConfigError([one.problem(places)])
     try:
