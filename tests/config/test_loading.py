@@ -278,6 +278,39 @@ def test_a_wrapper_written_as_rl_zoo3_writes_env_wrapper_is_that_wrapper(
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        (
+            "env: CartPole-v1\nwrappers: [gymnasium.wrappers.ClipReward]\n",
+            ":2 wrappers.0.name: unknown wrapper 'gymnasium.wrappers.ClipReward'; "
+            "did you mean 'gymnasium.wrappers:ClipReward'?",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - rl_zoo3.wrappers.HistoryWrapper: {horizon: 2}\n",
+            ":3 wrappers.0.name: unknown wrapper 'rl_zoo3.wrappers.HistoryWrapper'; "
+            "did you mean 'rl_zoo3.wrappers:HistoryWrapper'?",
+        ),
+        (
+            "env: CartPole-v1\nagent: my_agents.Greedy\n",
+            ":2 agent.name: unknown agent 'my_agents.Greedy'; did you mean 'my_agents:Greedy'?",
+        ),
+        (
+            "env: my_envs.Corridor\n",
+            ":1 env.id: unknown environment 'my_envs.Corridor'; did you mean 'my_envs:Corridor'?",
+        ),
+    ],
+)
+def test_a_name_with_a_dot_where_its_module_ends_is_told_its_spelling(
+    write_config: WriteConfig, text: str, told: str
+) -> None:
+    path = write_config(text)
+    code, out, err = gymrun("validate", str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {path}{told} (")
+    assert err.count("\n") == 1
+
+
 def test_a_sweep_goes_over_a_wrapper_written_by_its_name_alone(write_config: WriteConfig) -> None:
     path = write_config(
         """

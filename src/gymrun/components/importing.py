@@ -33,6 +33,23 @@ def is_target(name: str) -> bool:
     return bool(TARGET.match(name))
 
 
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def colon_spelling(name: str) -> str:
+    """A ``"; did you mean 'package.module:attr'?"`` suffix for `name` written with a dot
+    where its module ends (``my_agents.Greedy``), as Python's imports and rl-zoo3's
+    ``env_wrapper`` write it; ``""`` for any other name.
+
+    >>> colon_spelling("rl_zoo3.wrappers.HistoryWrapper"), colon_spelling("CartPole-v1")
+    ("; did you mean 'rl_zoo3.wrappers:HistoryWrapper'?", '')
+    """
+    if not _DOTTED.match(name):
+        return ""
+    module, _, attr = name.rpartition(".")
+    return f"; did you mean '{module}:{attr}'?"
+
+
 # Where modules a config names are looked for when no installed package has them: the
 # config's directory, then the working directory. They never come before installed packages,
 # so a stray matplotlib.py beside a config cannot stand in for matplotlib.
