@@ -112,7 +112,7 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         "dynamic_programming, lqr, planner or 'package.module:attr')",
         f"{path}:13 episods: unknown key; did you mean 'episodes'?",
         f"{path}:14 seed: Input should be greater than or equal to 0",
-        f"{path}:15 max_steps: Input should be a valid integer",
+        f"{path}:15 max_steps: expected an integer, not true",
     ]
 
 
@@ -142,9 +142,19 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             "env: CartPole-v1\nepisodes: 0\n",
             ":2 episodes: Input should be greater than or equal to 1",
         ),
-        ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: Input should be a valid integer"),
-        ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: Input should be a valid integer"),
-        ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: Input should be a valid integer"),
+        ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: expected an integer, not '10'"),
+        ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: expected an integer, not true"),
+        ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: expected an integer, not 1.5"),
+        # YAML reads 1e3 as a float: the message says so, and how to write the integer
+        (
+            "env: CartPole-v1\nepisodes: 1e3\n",
+            ":2 episodes: expected an integer, not 1000.0; write 1000",
+        ),
+        ("env: CartPole-v1\nwrappers:\n", ":2 wrappers: expected a list, not nothing"),
+        (
+            "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: [0.1]}]\n",
+            ":2 wrappers.0.epsilon: expected a number, not a list",
+        ),
         (
             "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: -0.1\n",
             ":4 wrappers.0.epsilon: Input should be greater than or equal to 0",
@@ -159,7 +169,7 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
         ),
         (
             "env: CartPole-v1\nwrappers: {name: frame_stack}\n",
-            ":2 wrappers: Input should be a valid list",
+            ":2 wrappers: expected a list, not a mapping",
         ),
         (
             "env: CartPole-v1\nagent:\n  name: constant\n",
@@ -193,7 +203,10 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             ":4 metrics.1.name: 'is_success' is named twice (metrics.0 too)",
         ),
         ("env: CartPole-v1\nmetrics: [a.b]\n", ":2 metrics.0.name: String should match pattern"),
-        ("env: CartPole-v1\nmetrics: is_success\n", ":2 metrics: Input should be a valid list"),
+        (
+            "env: CartPole-v1\nmetrics: is_success\n",
+            ":2 metrics: expected a list, not 'is_success'",
+        ),
         ("env: CartPole-v1\nmetrics: [{key: x}]\n", ":2 metrics.0.name: required key is missing"),
         ("agent: random\n", " env: required key is missing"),
         # a key YAML reads as a number or null, at its line, not taken for a line number
@@ -628,6 +641,19 @@ def test_odd_input_is_one_line_and_exit_2(
     code, _, err = gymrun("run", str(write_config(text)), "--no-record")
     assert code == 2
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_whole_number_written_as_a_float_is_told_how_to_write_it(
+    write_config: WriteConfig,
+) -> None:
+    write_config("env: CartPole-v1\nepisodes: 1e3\n", "float.yaml")
+    told = "error: float.yaml:2 episodes: expected an integer, not 1000.0; write 1000\n"
+    assert gymrun("validate", "float.yaml") == (2, "", told)
+    assert gymrun("run", "float.yaml", "--set", "seed=1e3") == (
+        2,
+        "",
+        told + "error: --set seed=1e3 seed: expected an integer, not 1000.0; write 1000\n",
+    )
 
 
 def test_yaml_1_1_numbers_are_refused_by_every_command(write_config: WriteConfig) -> None:
