@@ -470,6 +470,16 @@ def test_bad_overrides_name_the_option(write_config: WriteConfig) -> None:
         ]
 
 
+def test_an_override_without_a_value_is_refused_not_taken_as_null(tmp_path: Path) -> None:
+    # `--set seed=$SEED` with SEED unset: a seed drawn in silence would not repeat the run
+    config = str(CONFIGS / "cartpole_random.yaml")
+    code, out, err = gymrun("run", config, "-n", "2", "--set", "seed=", "-o", "run")
+    assert (code, out) == (2, "")
+    assert err == "error: --set seed=: no value after '='; write seed=null to unset seed\n"
+    assert not (tmp_path / "run").exists()
+    assert gymrun("run", config, "-n", "2", "--set", "seed=null", "--no-record", "-q")[0] == 0
+
+
 def test_a_library_call_names_what_it_was_passed() -> None:
     path = CONFIGS / "cartpole_random.yaml"
     assert problems(path, episodes=0) == [
