@@ -167,6 +167,18 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             "env: CartPole-v1\nwrappers:\n  - name: TransformReward\n",
             ":3 wrappers.0: TransformReward needs 'func'",
         ),
+        # numpy's annotations: a number or a list may be one, text never
+        (
+            "env: CartPole-v1\nwrappers:\n  - ClipReward: {min_reward: zero, max_reward: 1}\n",
+            ":3 wrappers.0.min_reward: min_reward of ClipReward takes a number or an array "
+            "(a list) or null, not 'zero'",
+        ),
+        (
+            "env: Pendulum-v1\nwrappers:\n  - name: RescaleAction\n    min_action: low\n"
+            "    max_action: 1\n",
+            ":4 wrappers.0.min_action: min_action of RescaleAction takes a number or an array "
+            "(a list), not 'low'",
+        ),
         (
             "env: CartPole-v1\nwrappers: {name: frame_stack}\n",
             ":2 wrappers: expected a list, not a mapping",

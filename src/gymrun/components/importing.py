@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gymrun.components.user_code import snapshot
 from gymrun.errors import ImportTargetError, did_you_mean
 
@@ -297,6 +299,9 @@ def _fits(value: Any, hint: Any) -> bool | None:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint in (bool, str):
         return isinstance(value, hint)
+    if isinstance(hint, type) and issubclass(hint, np.ndarray | np.number):
+        # numbers or lists of them become these; text or a mapping never does
+        return None if not isinstance(value, str | dict) else False
     if not isinstance(hint, type) or hint.__module__.split(".")[0] in ("numpy", "typing"):
         return None
     if getattr(hint, "_is_protocol", False) or issubclass(hint, _YAML_TYPES):
@@ -311,8 +316,15 @@ def _takes_function(hint: Any) -> bool:
 def _named(hint: Any) -> str:
     """An annotation as a message names what it takes: ``a number``, ``a Space``."""
     if typing.get_origin(hint) is typing.Union or typing.get_origin(hint) is types.UnionType:
-        return " or ".join(_named(arg) for arg in typing.get_args(hint))
+        kinds = list(dict.fromkeys(_named(arg) for arg in typing.get_args(hint)))
+        if "a number" in kinds and "an integer" in kinds:  # a number says it
+            kinds.remove("an integer")
+        return " or ".join(kinds)
     if hint is type(None):
         return "null"
+    if isinstance(hint, type) and issubclass(hint, np.ndarray):
+        return "an array (a list)"
+    if isinstance(hint, type) and issubclass(hint, np.number):
+        return "an integer" if issubclass(hint, np.integer) else "a number"
     words = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
     return words.get(hint, f"a {getattr(hint, '__name__', str(hint))}")
