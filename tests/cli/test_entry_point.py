@@ -32,7 +32,7 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
     config.write_text("env: CartPole-v1\nepisodes: many\n")
     result = run_gymrun("run", str(config))
     assert result.returncode == 2
-    assert result.stderr == f"error: {config}:2 episodes: Input should be a valid integer\n"
+    assert result.stderr == f"error: {config}:2 episodes: expected an integer, not 'many'\n"
 
 
 def test_the_progress_bar_on_a_real_terminal_shows_the_runs_name(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_every_problem_is_reported_at_once_with_file_line_and_key(
         "dynamic_programming, lqr, planner or 'package.module:attr')",
         f"{path}:13 episods: unknown key; did you mean 'episodes'?",
         f"{path}:14 seed: Input should be greater than or equal to 0",
-        f"{path}:15 max_steps: Input should be a valid integer",
+        f"{path}:15 max_steps: expected an integer, not true",
     ]
 
 
@@ -142,9 +142,19 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             "env: CartPole-v1\nepisodes: 0\n",
             ":2 episodes: Input should be greater than or equal to 1",
         ),
-        ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: Input should be a valid integer"),
-        ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: Input should be a valid integer"),
-        ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: Input should be a valid integer"),
+        ("env: CartPole-v1\nepisodes: '10'\n", ":2 episodes: expected an integer, not '10'"),
+        ("env: CartPole-v1\nepisodes: true\n", ":2 episodes: expected an integer, not true"),
+        ("env: CartPole-v1\nseed: 1.5\n", ":2 seed: expected an integer, not 1.5"),
+        # YAML reads 1e3 as a float: the message says so, and how to write the integer
+        (
+            "env: CartPole-v1\nepisodes: 1e3\n",
+            ":2 episodes: expected an integer, not 1000.0; write 1000",
+        ),
+        ("env: CartPole-v1\nwrappers:\n", ":2 wrappers: expected a list, not nothing"),
+        (
+            "env: CartPole-v1\nwrappers: [{name: epsilon_random, epsilon: [0.1]}]\n",
+            ":2 wrappers.0.epsilon: expected a number, not a list",
+        ),
         (
             "env: CartPole-v1\nwrappers:\n  - name: epsilon_random\n    epsilon: -0.1\n",
             ":4 wrappers.0.epsilon: Input should be greater than or equal to 0",
@@ -157,9 +167,21 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             "env: CartPole-v1\nwrappers:\n  - name: TransformReward\n",
             ":3 wrappers.0: TransformReward needs 'func'",
         ),
+        # numpy's annotations: a number or a list may be one, text never
+        (
+            "env: CartPole-v1\nwrappers:\n  - ClipReward: {min_reward: zero, max_reward: 1}\n",
+            ":3 wrappers.0.min_reward: min_reward of ClipReward takes a number or an array "
+            "(a list) or null, not 'zero'",
+        ),
+        (
+            "env: Pendulum-v1\nwrappers:\n  - name: RescaleAction\n    min_action: low\n"
+            "    max_action: 1\n",
+            ":4 wrappers.0.min_action: min_action of RescaleAction takes a number or an array "
+            "(a list), not 'low'",
+        ),
         (
             "env: CartPole-v1\nwrappers: {name: frame_stack}\n",
-            ":2 wrappers: Input should be a valid list",
+            ":2 wrappers: expected a list, not a mapping",
         ),
         (
             "env: CartPole-v1\nagent:\n  name: constant\n",
@@ -193,7 +215,10 @@ def test_a_key_of_another_tool_says_where_gymrun_takes_it(
             ":4 metrics.1.name: 'is_success' is named twice (metrics.0 too)",
         ),
         ("env: CartPole-v1\nmetrics: [a.b]\n", ":2 metrics.0.name: String should match pattern"),
-        ("env: CartPole-v1\nmetrics: is_success\n", ":2 metrics: Input should be a valid list"),
+        (
+            "env: CartPole-v1\nmetrics: is_success\n",
+            ":2 metrics: expected a list, not 'is_success'",
+        ),
         ("env: CartPole-v1\nmetrics: [{key: x}]\n", ":2 metrics.0.name: required key is missing"),
         ("agent: random\n", " env: required key is missing"),
         # a key YAML reads as a number or null, at its line, not taken for a line number
@@ -240,6 +265,100 @@ def test_rejections(write_config: WriteConfig, text: str, expected: str) -> None
     found = problems(path)
     assert len(found) == 1, found
     assert found[0].startswith(f"{path}{expected}")
+
+
+def test_a_wrapper_written_as_rl_zoo3_writes_env_wrapper_is_that_wrapper(
+    write_config: WriteConfig,
+) -> None:
+    path = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - ClipReward: {min_reward: 0, max_reward: 1}
+          - TimeLimit:
+              max_episode_steps: 50
+          - FlattenObservation:
+        """
+    )
+    config = load_config(path, ["wrappers.0.max_reward=0.5"])
+    assert config.wrapper_stack == [
+        ("ClipReward", {"min_reward": 0, "max_reward": 0.5}),
+        ("TimeLimit", {"max_episode_steps": 50}),
+        ("FlattenObservation", {}),
+    ]
+    # a keyword's mistake is told at its own line, under the key it has spelt out
+    bad = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - TimeLimit:
+              max_episode_stps: 50
+          - frame_stack: {stack_size: 0}
+        """
+    )
+    assert problems(bad) == [
+        f"{bad}:4 wrappers.0.max_episode_stps: unexpected keyword 'max_episode_stps' for "
+        "TimeLimit; did you mean 'max_episode_steps'? (accepts: max_episode_steps)",
+        f"{bad}:5 wrappers.1.stack_size: Input should be greater than or equal to 1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        (
+            "env: CartPole-v1\nwrappers: [gymnasium.wrappers.ClipReward]\n",
+            ":2 wrappers.0.name: unknown wrapper 'gymnasium.wrappers.ClipReward'; "
+            "did you mean 'gymnasium.wrappers:ClipReward'?",
+        ),
+        (
+            "env: CartPole-v1\nwrappers:\n  - rl_zoo3.wrappers.HistoryWrapper: {horizon: 2}\n",
+            ":3 wrappers.0.name: unknown wrapper 'rl_zoo3.wrappers.HistoryWrapper'; "
+            "did you mean 'rl_zoo3.wrappers:HistoryWrapper'?",
+        ),
+        (
+            "env: CartPole-v1\nagent: my_agents.Greedy\n",
+            ":2 agent.name: unknown agent 'my_agents.Greedy'; did you mean 'my_agents:Greedy'?",
+        ),
+        (
+            "env: my_envs.Corridor\n",
+            ":1 env.id: unknown environment 'my_envs.Corridor'; did you mean 'my_envs:Corridor'?",
+        ),
+    ],
+)
+def test_a_name_with_a_dot_where_its_module_ends_is_told_its_spelling(
+    write_config: WriteConfig, text: str, told: str
+) -> None:
+    path = write_config(text)
+    code, out, err = gymrun("validate", str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {path}{told} (")
+    assert err.count("\n") == 1
+
+
+def test_a_sweep_goes_over_a_wrapper_written_by_its_name_alone(write_config: WriteConfig) -> None:
+    path = write_config(
+        """
+        env: CartPole-v1
+        wrappers:
+          - ClipReward: {min_reward: 0, max_reward: 1}
+        sweep:
+          wrappers.0.max_reward: [0.5, 1]
+        """
+    )
+    sweep = load_sweep(path)
+    assert [run.config.wrapper_stack[0][1]["max_reward"] for run in sweep.runs] == [0.5, 1]
+    over = write_config(
+        """
+        env: CartPole-v1
+        sweep:
+          wrappers: [[{TimeLimit: {max_episode_steps: 5}}], [ClipReward: {max_reward: 1}]]
+        """
+    )
+    assert [run.config.wrapper_stack for run in load_sweep(over).runs] == [
+        [("TimeLimit", {"max_episode_steps": 5})],
+        [("ClipReward", {"max_reward": 1})],
+    ]
 
 
 def test_a_misspelt_key_is_reported_with_the_missing_one(write_config: WriteConfig) -> None:
@@ -361,6 +480,16 @@ def test_bad_overrides_name_the_option(write_config: WriteConfig) -> None:
         assert problems(path, "seed=-4") == [
             "--set seed=-4 seed: Input should be greater than or equal to 0"
         ]
+
+
+def test_an_override_without_a_value_is_refused_not_taken_as_null(tmp_path: Path) -> None:
+    # `--set seed=$SEED` with SEED unset: a seed drawn in silence would not repeat the run
+    config = str(CONFIGS / "cartpole_random.yaml")
+    code, out, err = gymrun("run", config, "-n", "2", "--set", "seed=", "-o", "run")
+    assert (code, out) == (2, "")
+    assert err == "error: --set seed=: no value after '='; write seed=null to unset seed\n"
+    assert not (tmp_path / "run").exists()
+    assert gymrun("run", config, "-n", "2", "--set", "seed=null", "--no-record", "-q")[0] == 0
 
 
 def test_a_library_call_names_what_it_was_passed() -> None:
@@ -534,6 +663,19 @@ def test_odd_input_is_one_line_and_exit_2(
     code, _, err = gymrun("run", str(write_config(text)), "--no-record")
     assert code == 2
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_whole_number_written_as_a_float_is_told_how_to_write_it(
+    write_config: WriteConfig,
+) -> None:
+    write_config("env: CartPole-v1\nepisodes: 1e3\n", "float.yaml")
+    told = "error: float.yaml:2 episodes: expected an integer, not 1000.0; write 1000\n"
+    assert gymrun("validate", "float.yaml") == (2, "", told)
+    assert gymrun("run", "float.yaml", "--set", "seed=1e3") == (
+        2,
+        "",
+        told + "error: --set seed=1e3 seed: expected an integer, not 1000.0; write 1000\n",
+    )
 
 
 def test_yaml_1_1_numbers_are_refused_by_every_command(write_config: WriteConfig) -> None:

@@ -63,6 +63,13 @@ def test_other_wrappers_and_agents_take_their_own_keywords() -> None:
     assert problems(document) == []
 
 
+def test_a_wrapper_may_be_its_name_to_its_keywords() -> None:
+    wrappers = [{"ClipReward": {"min_reward": 0, "max_reward": 1}}, {"TimeLimit": None}]
+    assert problems({"env": "CartPole-v1", "wrappers": wrappers}) == []
+    assert problems({"env": "CartPole-v1", "wrappers": [{"TimeLimit": 5}]})
+    assert problems({"env": "CartPole-v1", "wrappers": [{"TimeLimit": {}, "ClipReward": {}}]})
+
+
 def test_metrics_take_names_and_mappings_and_flag_an_unknown_reduce() -> None:
     document = {"env": "CartPole-v1", "metrics": ["is_success", {"name": "d", "key": "x"}]}
     assert problems(document) == []

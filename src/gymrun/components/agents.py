@@ -14,6 +14,7 @@ from gymrun.components.agent_env import AgentEnv
 from gymrun.components.baselines import LQR, DynamicProgramming, Heuristic, Planner
 from gymrun.components.importing import (
     KeywordProblem,
+    colon_spelling,
     is_target,
     keyword_problem,
     load_target,
@@ -205,7 +206,7 @@ def resolve_agent(name: str) -> Any:
         return BUILTIN_AGENTS[name]
     if not is_target(name):
         raise AgentError(
-            f"unknown agent '{name}'{did_you_mean(name, BUILTIN_AGENTS)} "
+            f"unknown agent '{name}'{did_you_mean(name, BUILTIN_AGENTS) or colon_spelling(name)} "
             f"(use one of {', '.join(BUILTIN_AGENTS)} or 'package.module:attr')"
         )
     target = load_target(name)

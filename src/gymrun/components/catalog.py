@@ -20,7 +20,7 @@ from gymnasium.envs.registration import EnvSpec
 
 import gymrun.components.envs  # noqa: F401  (registers gymrun's environments)
 from gymrun.components.extras import component_install, install_hint
-from gymrun.components.importing import import_module, is_target, load_target
+from gymrun.components.importing import colon_spelling, import_module, is_target, load_target
 from gymrun.errors import EnvError, GymrunError, NotInstalledError, UnknownNameError
 
 # Packages that register environments when imported (Gymnasium >= 1.0 loads no plugins itself).
@@ -233,7 +233,8 @@ def find_spec(env_id: str) -> EnvSpec:
             raise EnvError(f"cannot find environment '{env_id}': {exc}") from exc
     require_plugin(env_id)
     raise UnknownNameError(
-        f"unknown environment '{env_id}'{suggestion(env_id)} (see gymrun list-envs)"
+        f"unknown environment '{env_id}'{suggestion(env_id) or colon_spelling(env_id)} "
+        "(see gymrun list-envs)"
     )
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gymrun.components.user_code import snapshot
 from gymrun.errors import ImportTargetError, did_you_mean
 
@@ -31,6 +33,23 @@ def is_target(name: str) -> bool:
     (True, False)
     """
     return bool(TARGET.match(name))
+
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def colon_spelling(name: str) -> str:
+    """A ``"; did you mean 'package.module:attr'?"`` suffix for `name` written with a dot
+    where its module ends (``my_agents.Greedy``), as Python's imports and rl-zoo3's
+    ``env_wrapper`` write it; ``""`` for any other name.
+
+    >>> colon_spelling("rl_zoo3.wrappers.HistoryWrapper"), colon_spelling("CartPole-v1")
+    ("; did you mean 'rl_zoo3.wrappers:HistoryWrapper'?", '')
+    """
+    if not _DOTTED.match(name):
+        return ""
+    module, _, attr = name.rpartition(".")
+    return f"; did you mean '{module}:{attr}'?"
 
 
 # Where modules a config names are looked for when no installed package has them: the
@@ -280,6 +299,9 @@ def _fits(value: Any, hint: Any) -> bool | None:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint in (bool, str):
         return isinstance(value, hint)
+    if isinstance(hint, type) and issubclass(hint, np.ndarray | np.number):
+        # numbers or lists of them become these; text or a mapping never does
+        return None if not isinstance(value, str | dict) else False
     if not isinstance(hint, type) or hint.__module__.split(".")[0] in ("numpy", "typing"):
         return None
     if getattr(hint, "_is_protocol", False) or issubclass(hint, _YAML_TYPES):
@@ -294,8 +316,15 @@ def _takes_function(hint: Any) -> bool:
 def _named(hint: Any) -> str:
     """An annotation as a message names what it takes: ``a number``, ``a Space``."""
     if typing.get_origin(hint) is typing.Union or typing.get_origin(hint) is types.UnionType:
-        return " or ".join(_named(arg) for arg in typing.get_args(hint))
+        kinds = list(dict.fromkeys(_named(arg) for arg in typing.get_args(hint)))
+        if "a number" in kinds and "an integer" in kinds:  # a number says it
+            kinds.remove("an integer")
+        return " or ".join(kinds)
     if hint is type(None):
         return "null"
+    if isinstance(hint, type) and issubclass(hint, np.ndarray):
+        return "an array (a list)"
+    if isinstance(hint, type) and issubclass(hint, np.number):
+        return "an integer" if issubclass(hint, np.integer) else "a number"
     words = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
     return words.get(hint, f"a {getattr(hint, '__name__', str(hint))}")

@@ -13,7 +13,7 @@ import gymnasium as gym
 import gymnasium.wrappers
 import numpy as np
 
-from gymrun.components.importing import as_annotated, is_target, load_target
+from gymrun.components.importing import as_annotated, colon_spelling, is_target, load_target
 from gymrun.components.seeding import splitmix64, uniform
 from gymrun.errors import (
     GymrunError,
@@ -164,8 +164,9 @@ def resolve_wrapper(name: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
             ) from exc
         if isinstance(wrapper, type) and issubclass(wrapper, gym.Wrapper):
             return wrapper
+    near = did_you_mean(name, [*BUILTIN_WRAPPERS, *known]) or colon_spelling(name)
     raise UnknownNameError(
-        f"unknown wrapper '{name}'{did_you_mean(name, [*BUILTIN_WRAPPERS, *known])} "
+        f"unknown wrapper '{name}'{near} "
         "(use one of gymrun's, a gymnasium.wrappers class name, or 'package.module:Class')"
     )
 

@@ -27,6 +27,7 @@ from gymrun.config.schema import (
     VectorConfig,
     expand_shorthands,
     section_form,
+    shorthand_lines,
 )
 from gymrun.config.wording import wording
 from gymrun.config.yaml_source import Document, Loc, line_of, read_yaml
@@ -210,7 +211,8 @@ def validate_document(
         set_path(data, key, value, origin, origins, problems)
     if problems:
         raise ConfigError(problems)
-    places = Places(document.source, document.lines, origins, frozenset(written))
+    lines = shorthand_lines(document.data, document.lines)
+    places = Places(document.source, lines, origins, frozenset(written))
     if data.get("sweep") is not None:
         raise ConfigError([one.problem(places)])
     try:
@@ -280,6 +282,8 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
             continue
         if error["type"] == "value_error":  # the validator's own words, without pydantic's
             message = str(context["error"])
+        elif error["type"] in _KINDS:
+            message = _not_of_kind(error["type"], error["input"])
         elif error["type"] == "model_type":
             message = (
                 f"expected {section_form(context['class_name'])}, not {_given(error['input'])}"
@@ -294,6 +298,31 @@ def _problems(exc: ValidationError, data: dict[str, Any], places: Places) -> lis
             message += f" ({wording().to_set(dotted((*loc, context['missing'][0])))})"
         problems.append(places.problem(loc, message))
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+# What a key of each kind takes, by pydantic's error for a value of another kind
+_KINDS = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+}
+
+
+def _not_of_kind(error_type: str, value: Any) -> str:
+    """A value given where a key takes another kind, said with what it was read as: a whole
+    number written as a float (``1e3``, ``5.0``, which YAML reads as floats) is told how to
+    write it as an integer.
+
+    >>> _not_of_kind("int_type", 1000.0), _not_of_kind("list_type", "ClipReward")
+    ('expected an integer, not 1000.0; write 1000', "expected a list, not 'ClipReward'")
+    """
+    message = f"expected {_KINDS[error_type]}, not {_given(value)}"
+    if error_type == "int_type" and isinstance(value, float) and value.is_integer():
+        message += f"; write {int(value)}"
+    return message
 
 
 def _given(value: Any) -> str:

@@ -62,6 +62,10 @@ def apply_overrides(
             source, given = named.malformed(number, text)
             problems.append(Problem(source, given, "expected KEY=VALUE, e.g. episodes=10"))
             continue
+        if not value_text.strip():  # an unset shell variable, most likely: not null in silence
+            message = f"no value after '='; write {key}=null to unset {key}"
+            problems.append(Problem(origin, "", message))
+            continue
         try:
             value = parse_yaml(value_text, origin).data
         except ConfigError as exc:  # named by the override and its key: it has one line

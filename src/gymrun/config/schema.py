@@ -45,6 +45,7 @@ from gymrun.components.wrappers import (
 )
 from gymrun.config.places import Places
 from gymrun.config.wording import wording
+from gymrun.config.yaml_source import Loc
 from gymrun.errors import AgentError, GymrunError, Problem, UsageError, did_you_mean
 
 
@@ -791,8 +792,8 @@ def section_form(class_name: str) -> str:
 
 
 def expand_shorthands(data: Any) -> Any:
-    """Spell out ``env: ID``, ``agent: NAME``, ``- WrapperName`` and a metric's bare name
-    as mappings.
+    """Spell out ``env: ID``, ``agent: NAME``, ``- WrapperName``, ``- WrapperName: {KEY:
+    VALUE}`` and a metric's bare name as mappings.
 
     >>> expand_shorthands({"env": "CartPole-v1", "agent": "random", "wrappers": ["TimeLimit"]})
     {'env': {'id': 'CartPole-v1'}, 'agent': {'name': 'random'}, 'wrappers': [{'name': 'TimeLimit'}]}
@@ -805,17 +806,77 @@ def expand_shorthands(data: Any) -> Any:
     if isinstance(data.get("agent"), str):
         data["agent"] = {"name": data["agent"]}
     if isinstance(data.get("wrappers"), list):
-        data["wrappers"] = [{"name": w} if isinstance(w, str) else w for w in data["wrappers"]]
+        data["wrappers"] = [_wrapper_spelt_out(w) for w in data["wrappers"]]
     if isinstance(data.get("metrics"), list):
         data["metrics"] = [{"name": m} if isinstance(m, str) else m for m in data["metrics"]]
     return data
+
+
+def _named_wrapper(entry: Any) -> str | None:
+    """The wrapper's name when `entry` is written as rl-zoo3 writes ``env_wrapper``, a
+    mapping of the name alone to its keywords (or to nothing): ``- ClipReward: {min_reward:
+    0}``. None for any other entry: ``- name: ...``, or one key to a value that keywords
+    cannot be (``- epsilon: 0.5``, a wrapper whose ``name:`` was left out), which the
+    schema refuses as it is."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return None
+    ((name, options),) = entry.items()
+    if not isinstance(name, str) or name == "name":
+        return None
+    if options is None or (isinstance(options, dict) and "name" not in options):
+        return name
+    return None
+
+
+def _wrapper_spelt_out(entry: Any) -> Any:
+    """A wrapper entry as the mapping of its name and keywords.
+
+    >>> _wrapper_spelt_out("TimeLimit"), _wrapper_spelt_out({"TimeLimit": None})
+    ({'name': 'TimeLimit'}, {'name': 'TimeLimit'})
+    >>> _wrapper_spelt_out({"ClipReward": {"min_reward": 0, "max_reward": 1}})
+    {'name': 'ClipReward', 'min_reward': 0, 'max_reward': 1}
+    """
+    if isinstance(entry, str):
+        return {"name": entry}
+    name = _named_wrapper(entry)
+    if name is None:
+        return entry
+    return {"name": name, **(entry[name] or {})}
+
+
+def shorthand_lines(data: Any, lines: dict[Loc, int]) -> dict[Loc, int]:
+    """`lines` (a document's, of its `data` as written) with the line of each key of a
+    wrapper written ``- NAME: {KEY: VALUE}`` under the key it has once spelt out
+    (``wrappers.0.KEY``, ``wrappers.0.name``), so that a message about it names its line.
+
+    >>> written = {("wrappers", 0, "ClipReward"): 3, ("wrappers", 0, "ClipReward", "max_reward"): 4}
+    >>> lines = shorthand_lines({"wrappers": [{"ClipReward": {"max_reward": 1}}]}, written)
+    >>> lines[("wrappers", 0, "name")], lines[("wrappers", 0, "max_reward")]
+    (3, 4)
+    """
+    wrappers = data.get("wrappers") if isinstance(data, dict) else None
+    if not isinstance(wrappers, list):
+        return lines
+    moved = dict(lines)
+    for index, entry in enumerate(wrappers):
+        name = _named_wrapper(entry)
+        if name is None:
+            continue
+        inside = ("wrappers", index, name)
+        for loc, line in lines.items():
+            if loc[: len(inside)] == inside:
+                moved[("wrappers", index, *loc[len(inside) :])] = line
+        if inside in lines:
+            moved[("wrappers", index, "name")] = lines[inside]
+    return moved
 
 
 def config_schema() -> dict[str, Any]:
     """The config's JSON Schema, for editors that validate and complete YAML.
 
     It takes what gymrun takes: the shorthands (``env: ID``, ``agent: NAME``, a wrapper given
-    as ``- NAME``) too, and a built-in wrapper's or agent's name selects that one's keys.
+    as ``- NAME`` or ``- NAME: {KEY: VALUE}``) too, and a built-in wrapper's or agent's name
+    selects that one's keys.
 
     >>> config_schema()["properties"]["env"]["anyOf"][0]
     {'type': 'string', 'description': 'An environment ID: short for {id: ID}'}
@@ -832,7 +893,17 @@ def config_schema() -> dict[str, Any]:
         properties[key] = {**outer, "anyOf": [{"type": "string", "description": description}, full]}
     items = properties["wrappers"]["items"]
     name = {"type": "string", "description": "A wrapper's name: short for {name: NAME}"}
-    properties["wrappers"]["items"] = {"anyOf": [name, items]}
+    named = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "not": {"required": ["name"]},
+        "additionalProperties": {
+            "anyOf": [{"type": "null"}, {"type": "object", "not": {"required": ["name"]}}]
+        },
+        "description": "A wrapper's name to its keywords: short for {name: NAME, KEY: VALUE}",
+    }
+    properties["wrappers"]["items"] = {"anyOf": [name, named, items]}
     metrics = next(o for o in properties["metrics"]["anyOf"] if o.get("type") == "array")
     bare = {
         "type": "string",
