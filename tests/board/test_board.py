@@ -3,6 +3,7 @@ build touches, the terminal's ``gymrun compare`` of groups, and serving."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -23,10 +24,14 @@ import pytest
 from playwright.sync_api import BrowserContext
 from scipy import stats
 
+from gymrun.analysis.groups import Comparison, Member, compare, stored_member
 from gymrun.board.build import build_board, env_slug
 from gymrun.board.serve import serve_board
+from gymrun.board.site import Site, json_bytes
+from gymrun.core.scores import Profile
 from gymrun.errors import GymrunError
 from gymrun.numbers import interval
+from gymrun.records.reading import read_run
 from tests.support.board_runs import (
     Recordings,
     episode_rewards,
@@ -1346,3 +1351,64 @@ def test_a_server_told_of_another_change_still_sees_a_recording_run_die(tmp_path
     report = build_board(root, site, changed=[root / "done"], kept=kept)
     assert (report.runs, report.read, report.running) == (2, 2, 0)
     assert status() == "killed"
+
+
+def test_each_environments_comparison_is_made_and_written_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A board compares one environment's runs at a time and writes compare.json and
+    compare.html as it makes them (a board of thousands of runs holds neither every run
+    nor a whole page of them): each environment's files are those of the whole comparison
+    of its runs, as `gymrun compare` makes it."""
+    gymrun_in(tmp_path, "run", str(CONFIGS / "cartpole_balance.yaml"), "-n", "3", "-q")  # 195
+    (tmp_path / "three.yaml").write_text(
+        "name: three\nenv: CartPole-v1\nagent: random\nepisodes: 3\nmax_steps: 20\n"
+        "wrappers:\n  - name: epsilon_random\n    epsilon: 0.5\n"
+        "sweep:\n  env: [CartPole-v1, Acrobot-v1, MountainCar-v0]\n"
+        "  wrappers.0.epsilon: [0.0, 1.0]\n  seeds: [0, 1, 2]\n"
+    )
+    gymrun_in(tmp_path, "sweep", "three.yaml", "-o", "recordings/three")
+    compared: list[set[str]] = []
+    written: dict[str, object] = {}
+
+    def one_by_one(members: list[Member], *args: object) -> list[Comparison]:
+        compared.append({m.env for m in members})
+        return compare(members, *args)  # type: ignore[arg-type]
+
+    def write(site: Site, relative: str, content: object) -> bool:
+        written[relative] = content
+        return site_write(site, relative, content)  # type: ignore[arg-type]
+
+    site_write = Site.write
+    monkeypatch.setattr("gymrun.board.build.compare", one_by_one)
+    monkeypatch.setattr(Site, "write", write)
+    root, out = tmp_path / "recordings", tmp_path / "site"
+    build_board(root, out)
+    envs = ["Acrobot-v1", "CartPole-v1", "MountainCar-v0"]
+    assert compared == [{env} for env in envs]
+    members = []
+    for config in sorted(root.rglob("config.yaml")):
+        member = stored_member(read_run(config.parent, kept_summary=True))
+        members.append(dataclasses.replace(member, run=config.parent.relative_to(root).as_posix()))
+    for whole in compare(members):
+        folder = f"envs/{whole.env}"
+        for name in ("compare.json", "compare.html"):
+            assert callable(written[f"{folder}/{name}"])  # made as it is written
+        on_board = (out / folder / "compare.json").read_bytes()
+        assert on_board == json_bytes(whole.to_json(Profile.arrays)) + b"\n"
+        page = (out / folder / "compare.html").read_text()
+        data = re.search(r'id="compare-data">(.*?)</script>', page, re.S)
+        assert data is not None
+        assert json.loads(data.group(1)) == {
+            "groups": [
+                {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
+                for g in whole.groups
+            ],
+            "improvement": json.loads(on_board)["improvement"],
+        }
+        rows = re.findall(r'<tr id="g-(\w+)" data-group="\w+">\n(.*?)</tr>\n', page, re.S)
+        assert [key for key, _ in rows] == [g.key for g in whole.groups]
+        for (_, row), group in zip(rows, whole.groups, strict=True):
+            assert f"{len(group.scored)} of {len(group.members)}" in row
+            assert row.count("<a href=") == len(group.scored)  # a link to each run scored
+            assert ('<td class="num">195</td>' in row) == (group.reward_boundary == 195)

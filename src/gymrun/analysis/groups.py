@@ -273,8 +273,14 @@ class Comparison:
         return len({g.reward_boundary for g in self.groups}) > 1
 
     def to_json(self, curve: Callable[[Profile], Any] = Profile.to_json) -> dict[str, Any]:
-        """As JSON, each profile's curve made by `curve` (`Profile.arrays` for orjson)."""
-        compared = self.compared
+        """As JSON, each profile's curve made by `curve` (`Profile.arrays` for orjson): its
+        `head_json`, every group, and its `tail_json` (a board writes the groups one by one
+        between the two: they list every run)."""
+        groups = {"groups": [g.to_json() for g in self.groups]}
+        return self.head_json() | groups | self.tail_json(curve)
+
+    def head_json(self) -> dict[str, Any]:
+        """What its JSON says before the groups: the environment, the score, the statistics."""
         return {
             "env": self.env,
             "score": self.score,
@@ -288,7 +294,12 @@ class Comparison:
                 "improvement": "P(a run of the row's group scores higher than one of the "
                 "column's), ties a half",
             },
-            "groups": [g.to_json() for g in self.groups],
+        }
+
+    def tail_json(self, curve: Callable[[Profile], Any] = Profile.to_json) -> dict[str, Any]:
+        """What its JSON says after the groups: the improvement matrix and the profiles."""
+        compared = self.compared
+        return {
             "improvement": {
                 "groups": [g.key for g in compared],
                 "matrix": [

@@ -30,13 +30,13 @@ from typing import Any, TypeVar
 
 from markupsafe import Markup
 
-from gymrun.analysis.groups import Comparison, compare
+from gymrun.analysis.groups import Comparison, Group, Member, compare
 from gymrun.analysis.normalized import normalized_comparison
 from gymrun.board import store
 from gymrun.board.claim import check_dirs, claimed_board, out_named
 from gymrun.board.duels import DuelEntry, read_duel
 from gymrun.board.runs import ReadSoFar, RunDetail, RunEntry, episode_of_video, read_entry
-from gymrun.board.scan import run_stamp, shown, signature, top_id, walk
+from gymrun.board.scan import place, run_stamp, shown, signature, top_id, walk
 from gymrun.board.site import (
     Site,
     episode_body,
@@ -327,14 +327,7 @@ def _pages(
     from the rows the board holds, and keep what they were made of: how many sweeps, duels
     and environments they show."""
     record = board.record
-    members = board.members()
-    statistics = board.statistics()
-    comparisons = {c.env: c for c in compare(members, statistics)}
-    statistics.prune()
-    # runs of one environment have nothing to aggregate across tasks
-    across_tasks = normalized_comparison(members if len(comparisons) > 1 else [])
-    del members
-    slugs = _slugs(sorted(comparisons))
+    slugs = _slugs(board.member_envs())
     sweeps: dict[str, SweepEntry] = {}
     sweep_records: dict[str, Any] = {}
     for sweep_id, (directory, inside, sweep_stamp) in sweep_stamps.items():
@@ -360,9 +353,22 @@ def _pages(
         duel_records[duel_id] = {"signature": duel_stamp, "entry": duel.to_json()}
     site.remove(f"duels/{d}" for d in record["duels"] if d not in duels)
 
-    environments = _environments(board, sweeps, duels, comparisons, slugs)
-    for env in environments:
-        _env_files(site, env, comparisons[env["env"]], board)
+    statistics = board.statistics()
+    environments = []
+    scored: list[Member] = []  # what the aggregate across tasks needs of each environment
+    for env_id, slug in slugs.items():
+        # one environment's runs at a time, compared, written and let go before the next's
+        for comparison in compare(board.members(env_id), statistics):  # (its one comparison)
+            env = _environment(board, env_id, slug, len(comparison.groups), sweeps, duels)
+            _env_files(site, env, comparison, board)
+            environments.append(env)
+            if len(slugs) > 1:  # (runs of one environment have nothing to aggregate across tasks)
+                scored += (m for g in comparison.groups for m in g.scored)
+        del comparison
+    statistics.prune()
+    # each task's completed runs, one a seed, are all it takes of them (in path order)
+    across_tasks = normalized_comparison(sorted(scored, key=lambda m: place(m.run)))
+    del scored
     site.remove(f"envs/{slug}" for slug in envs_before if slug not in slugs.values())
     damaged = board.damaged()
     leading = [_env_json(env, LEADERS) for env in environments]
@@ -712,34 +718,30 @@ def _duel_files(
     )
 
 
-def _environments(
+def _environment(
     board: Store,
+    env: str,
+    slug: str,
+    groups: int,
     sweeps: dict[str, SweepEntry],
     duels: dict[str, DuelEntry],
-    comparisons: dict[str, Comparison],
-    slugs: dict[str, str],
-) -> list[dict[str, Any]]:
-    """Each environment's leaderboard as the index and its page show it: its best
-    `ENV_ROWS` rows (its page's script has every row, streamed from the board's record)."""
-    found = []
-    for env in sorted(comparisons):
-        count, boundaries, metrics = board.env_facts(env)
-        found.append(
-            {
-                "env": env,
-                "slug": slugs[env],
-                "ranked": board.ranked(env, ENV_ROWS),
-                "groups": len(comparisons[env].groups),
-                "sweeps": [s.id for s in sweeps.values() if s.env == env],
-                "duels": [d.id for d in duels.values() if d.env == env],
-                "run_count": count,
-                # runs judged against different boundaries: each row shows its own
-                "boundaries": boundaries,
-                # what the env reported (is_success, ...): a column each
-                "metrics": metrics,
-            }
-        )
-    return found
+) -> dict[str, Any]:
+    """An environment's leaderboard as the index and its page show it: its best `ENV_ROWS`
+    rows (its page's script has every row, streamed from the board's record)."""
+    count, boundaries, metrics = board.env_facts(env)
+    return {
+        "env": env,
+        "slug": slug,
+        "ranked": board.ranked(env, ENV_ROWS),
+        "groups": groups,
+        "sweeps": [s.id for s in sweeps.values() if s.env == env],
+        "duels": [d.id for d in duels.values() if d.env == env],
+        "run_count": count,
+        # runs judged against different boundaries: each row shows its own
+        "boundaries": boundaries,
+        # what the env reported (is_success, ...): a column each
+        "metrics": metrics,
+    }
 
 
 def _env_json(env: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -768,18 +770,15 @@ def _leaderboard(env: dict[str, Any], board: Store) -> Callable[[], Iterator[byt
     return parts
 
 
-def _score_links(comparison: Comparison, base: str) -> dict[str, Markup]:
-    """Each group's run scores, each a link to its run's page: made as plain text, for
+def _score_links(group: Group, base: str) -> Markup:
+    """A group's run scores, each a link to its run's page: made as plain text, for
     thousands of runs (a link is quoted by `url` and a score is a number: nothing in either
     is markup)."""
-    return {
-        g.key: Markup(
-            ", ".join(
-                f'<a href="{base}{url(_run_page(m.run))}">{figure(m.score)}</a>' for m in g.scored
-            )
+    return Markup(
+        ", ".join(
+            f'<a href="{base}{url(_run_page(m.run))}">{figure(m.score)}</a>' for m in group.scored
         )
-        for g in comparison.groups
-    }
+    )
 
 
 def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: Store) -> None:
@@ -800,18 +799,22 @@ def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: S
             "cells": lambda: map(script_bytes, json_list(board.cells(env["env"]))),
         },
     )
-    document = comparison.to_json(scores.Profile.arrays)
+    # compare.json and the page list every run of every group: written group by group
+    tail = comparison.tail_json(scores.Profile.arrays)
     profiled = comparison.profiled
     profile = {
         "env": comparison.env,
         "groups": [g.label for g in profiled],
         "keys": [g.key for g in profiled],
-        "curves": document["profiles"]["curves"],  # (the same, made once)
+        "curves": tail["profiles"]["curves"],  # (the same, made once)
     }
     profile_json = json_bytes(profile)
     site.write(f"{folder}/profile.json", profile_json + b"\n")
-    site.json(f"{folder}/compare.json", document)
-    scored = sum(1 for g in comparison.groups if g.scored)
+    site.write(f"{folder}/compare.json", lambda: _compare_json(comparison, tail))
+    groups = comparison.groups
+    picked = min(len(groups), PICKED)
+    base = site_base(folder)
+    boundaries = comparison.boundaries_differ
     site.page(
         f"{folder}/compare.html",
         "compare.html",
@@ -819,20 +822,35 @@ def _env_files(site: Site, env: dict[str, Any], comparison: Comparison, board: S
         comparison=comparison,
         profile=profile,
         scripts={
-            "profile_data": script_bytes(profile_json),
-            "compare_data": script_data(
-                {
-                    "groups": [
-                        {"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()}
-                        for g in comparison.groups
-                    ],
-                    "improvement": document["improvement"],
-                }
+            "group_rows": lambda: (
+                str(
+                    site.macro("group_row")(g, n < picked, boundaries, _score_links(g, base))
+                ).encode()
+                for n, g in enumerate(groups)
             ),
+            "profile_data": script_bytes(profile_json),
+            "compare_data": lambda: _compare_data(comparison, tail["improvement"]),
         },
-        score_links=_score_links(comparison, site_base(folder)),
-        scored=scored,
-        picked=min(len(comparison.groups), PICKED),
+        scored=sum(1 for g in groups if g.scored),
+        picked=picked,
         resamples=scores.GROUP_RESAMPLES,
         jsonable=jsonable,
     )
+
+
+def _compare_json(comparison: Comparison, tail: dict[str, Any]) -> Iterator[bytes]:
+    """compare.json (`Comparison.to_json`, its curves as arrays) in parts, a group each."""
+    yield json_bytes(comparison.head_json())[:-1] + b',"groups":'
+    yield from json_list(json_bytes(g.to_json()) for g in comparison.groups)
+    yield b"," + json_bytes(tail)[1:] + b"\n"
+
+
+def _compare_data(comparison: Comparison, improvement: dict[str, Any]) -> Iterator[bytes]:
+    """What the comparison page's script draws from (every run's score), as `script_data`
+    would put it in the page, in parts, a group each."""
+    yield b'{"groups":'
+    yield from json_list(
+        script_data({"key": g.key, "label": g.label, "run_scores": g.run_scores.tolist()})
+        for g in comparison.groups
+    )
+    yield b',"improvement":' + script_data(improvement) + b"}"

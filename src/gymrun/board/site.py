@@ -275,12 +275,16 @@ class Site:
         self._mark = secrets.token_hex(8)  # where a page's scripts go: no text holds it
         self.templates = _templates()
 
+    def macro(self, name: str) -> Callable[..., Markup]:
+        """A macro of ``macros.html``, to make HTML of many rows one at a time."""
+        if self._macros is None:
+            self._macros = self.templates.get_template("macros.html").module
+        found: Callable[..., Markup] = getattr(self._macros, name)
+        return found
+
     def cells(self, run: Any) -> dict[str, str]:
         """A run's cells on a leaderboard, as HTML: made once, when the run is read, and
         kept with its row (a leaderboard of thousands of runs is written from them)."""
-        if self._macros is None:
-            self._macros = self.templates.get_template("macros.html").module
-        macros = self._macros
         wanted = run.episodes_wanted
         return {
             "href": url(f"runs/{run.id}/index.html"),
@@ -288,11 +292,11 @@ class Site:
             "episodes": f"{run.episodes}"
             + (f" of {wanted}" if wanted and run.episodes != wanted else ""),
             "boundary": escape(number(run.reward_boundary)),
-            "solved": str(macros.solved(run, 100)).strip(),
+            "solved": str(self.macro("solved")(run, 100)).strip(),
             "agent": escape(run.agent or "—"),
             "wrappers": escape(", ".join(run.wrappers) or "—"),
             "date": escape(when(run.started_at)),
-            "status": str(macros.status(run.status)),
+            "status": str(self.macro("status")(run.status)),
         } | {f"metric:{name}": escape(interval(value)) for name, value in run.metrics.items()}
 
     def _folder(self, path: Path) -> bool:

@@ -352,16 +352,26 @@ class Store:
                 found[run_id] = entry
         return found
 
-    def members(self) -> list[Member]:
-        """The runs with a readable config as members of their groups, in path order. Runs
-        of one group differ in their config only by keys grouping leaves out: each member
-        has its group's first config (read once), and its own seed."""
+    def member_envs(self) -> list[str]:
+        """The environments of the runs that are members of a group (`members`), in order."""
+        query = "SELECT DISTINCT env FROM runs WHERE grp IS NOT NULL"
+        return sorted(env for (env,) in self.db.execute(query))
+
+    def members(self, env: str) -> list[Member]:
+        """The runs of `env` with a readable config as members of their groups: each
+        group's runs together and in path order, the groups in the order of their first
+        run, as grouping them in path order would find them (a board compares one
+        environment at a time, never every run at once). Runs of one group differ in their
+        config only by keys grouping leaves out: each member has its group's first config
+        (read once), and its own seed."""
         configs: dict[str, tuple[str, dict[str, Any], Any]] = {}
         statuses: dict[str, str] = {}
         members = []
         for run_id, key, seed, status, score, started_at in self.db.execute(
-            "SELECT id, grp, seed, status, score, started_at FROM runs WHERE grp IS NOT NULL "
-            "ORDER BY place"
+            "SELECT id, grp, seed, status, score, started_at FROM runs "
+            "WHERE env = ? AND grp IS NOT NULL "
+            "ORDER BY MIN(place) OVER (PARTITION BY grp), place",
+            (env,),
         ):
             if key not in configs:
                 entry = self.entry(run_id)
