@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from gymrun.board.build import build_board, env_slug
+from gymrun.board.serve import LIVE_PAGES
 from gymrun.numbers import figure
 from tests.support.board_runs import QUITTER, gymrun_in
 from tests.support.browser import Visit, crawl
@@ -592,6 +593,49 @@ def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
     page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == "Leaderboards"
     assert page.locator("tr[data-run^='cartpole_random/']").count() == 0
+    assert visit.errors == []
+    visit.close()
+
+
+@pytest.mark.slow
+def test_an_open_page_refreshes_after_a_build_of_too_many_pages_to_list(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "3", "-q")
+    run_dir = next((root / "cartpole_random").iterdir())
+    page_address = f"{address}runs/cartpole_random/{run_dir.name}/index.html"
+
+    def served_page() -> bool:
+        try:
+            return urllib.request.urlopen(page_address).status == 200
+        except urllib.error.HTTPError:  # not built yet
+            return False
+
+    wait_for(served_page)
+    visit = Visit(browser, page_address)
+    page = visit.page
+    page.evaluate(
+        "window.refreshed = 0;"
+        "document.addEventListener('board:refreshed', () => { window.refreshed += 1; })"
+    )
+    # A sweep of more runs than a build's changes list, moved into the recordings at once:
+    # one build writes all their pages, and the server says any page may have changed
+    # instead of sending their names to every open page each second.
+    (root.parent / "many.yaml").write_text(
+        "name: many\nenv: CartPole-v1\nagent: random\nepisodes: 1\nseed: 0\n"
+        f"sweep:\n  reward_boundary: [195]\n  replicates: {LIVE_PAGES}\n"
+    )
+    gymrun_in(root.parent, "sweep", "many.yaml", "-o", "elsewhere/many")
+    (root.parent / "elsewhere" / "many").rename(root / "many")
+
+    def listed_as_everything() -> bool:
+        live = json.loads(urllib.request.urlopen(address + "live.json", timeout=10).read())
+        return any(pages is None for _, pages in live["changes"])
+
+    wait_for(listed_as_everything, seconds=120)
+    wait_for(lambda: page.evaluate("window.refreshed") >= 1)
+    assert page.locator("h1").inner_text().startswith("cartpole_random")
     assert visit.errors == []
     visit.close()
 

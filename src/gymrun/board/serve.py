@@ -64,6 +64,9 @@ def is_local_host(host: str | None, port: int) -> bool:
 
 LIVE_PAGE = "/live.json"
 LIVE_BUILDS = 64  # builds whose written pages /live.json lists
+# A build that wrote more pages than this is listed as having changed every page (null): a
+# page asks every second, and a list of thousands would be sent each time.
+LIVE_PAGES = 500
 
 
 class Live:
@@ -73,7 +76,7 @@ class Live:
 
     def __init__(self) -> None:
         self.version = 0
-        self._recent: collections.deque[tuple[int, list[str]]] = collections.deque(
+        self._recent: collections.deque[tuple[int, list[str] | None]] = collections.deque(
             maxlen=LIVE_BUILDS
         )
         self._lock = threading.Lock()
@@ -83,12 +86,21 @@ class Live:
         if pages:
             with self._lock:
                 self.version += 1
-                self._recent.append((self.version, pages))
+                self._recent.append((self.version, pages if len(pages) <= LIVE_PAGES else None))
 
     def document(self, there: bool | None = None) -> bytes:
-        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first; with
+        """``{"version": N, "changes": [[version, [pages...]], ...]}``, oldest first (null
+        for a build that wrote more than `LIVE_PAGES` pages: any may have changed); with
         `there`, ``"there"``: whether the page that asked is still on the board (one whose
-        run, sweep or duel was removed from the recordings is not)."""
+        run, sweep or duel was removed from the recordings is not).
+
+        >>> live = Live()
+        >>> def wrote(pages): live.built(BuildReport(Path("b"), 0, 0, 0, 0, 0, written=pages))
+        >>> wrote(["index.html", "index.json"])
+        >>> wrote([f"runs/r{i}/index.html" for i in range(LIVE_PAGES + 1)])
+        >>> live.document(there=True)
+        b'{"version": 2, "changes": [[1, ["index.html"]], [2, null]], "there": true}'
+        """
         with self._lock:
             changes = [[version, pages] for version, pages in self._recent]
             found: dict[str, Any] = {"version": self.version, "changes": changes}

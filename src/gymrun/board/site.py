@@ -263,14 +263,20 @@ def _templates() -> jinja2.Environment:
     return templates
 
 
+FOLDERS_KEPT = 256  # folders a build remembers it made or checked (see `Site._folder`)
+
+
 class Site:
     """The board's output directory, and every file written to it in this build."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.written: list[str] = []  # by their paths inside the board (thousands: as text)
-        self._created: set[Path] = set()  # folders made in this build: nothing in them yet
-        self._checked: set[Path] = set()  # folders found to be the board's own, no links
+        # Folders made in this build (nothing in them yet), and folders found to be the
+        # board's own, without links: remembered for the files written next (a run's
+        # few, one after another), never for every run of a first build.
+        self._created: set[Path] = set()
+        self._checked: set[Path] = set()
         self._macros: Any = None
         self._mark = secrets.token_hex(8)  # where a page's scripts go: no text holds it
         self.templates = _templates()
@@ -323,10 +329,10 @@ class Site:
                 except FileExistsError:  # made meanwhile by another of the build's processes
                     if step.is_symlink() or not step.is_dir():
                         raise RecordError(f"{step}: not a folder of the board") from None
-        if made:
-            self._created.add(folder)
-        else:
-            self._checked.add(folder)
+        known = self._created if made else self._checked
+        if len(known) >= FOLDERS_KEPT:
+            known.clear()  # looked at again if written in again: made, it is not new then
+        known.add(folder)
         return made
 
     def write(self, relative: str, content: Content) -> bool:

@@ -646,7 +646,7 @@ function follow() {
     if (version === null || live.version === version) { version = live.version; return true; }
     const oldest = live.changes.length ? live.changes[0][0] : live.version;
     const mine = oldest > version + 1
-      || live.changes.some(([built, pages]) => built > version && pages.includes(here));
+      || live.changes.some(([built, pages]) => built > version && (pages === null || pages.includes(here)));
     version = live.version;
     if (mine) await refresh();
     return true;
