@@ -179,6 +179,39 @@ def unread_runs(directory: Path, kind: str, run_dirs: Iterable[object]) -> list[
     ]
 
 
+def as_found(document: dict[str, Any], directory: Path, kind: str) -> dict[str, Any]:
+    """The JSON `document` of the sweep or duel (`kind`) in `directory`, with its directory
+    and its runs' where they are now: it records them as named from where it ran, which a
+    script reading ``gymrun show --json`` from elsewhere, or after the folder moved, would
+    not find.
+
+    >>> document = {"duel_dir": "d", "runs": [{"run_dir": "d/a-seed=0"}, {"run_dir": None}]}
+    >>> as_found(document, Path("../kept/d"), "duel")
+    {'duel_dir': '../kept/d', 'runs': [{'run_dir': '../kept/d/a-seed=0'}, {'run_dir': None}]}
+    """
+
+    def located(runs: object) -> object:
+        if not isinstance(runs, list):
+            return runs
+        return [
+            run | {"run_dir": str(directory / Path(run["run_dir"]).name)}
+            if isinstance(run, dict) and isinstance(run.get("run_dir"), str)
+            else run
+            for run in runs
+        ]
+
+    found = document | {f"{kind}_dir": str(directory)}
+    if kind == "duel":
+        return found | {"runs": located(document.get("runs"))}
+    points = document.get("points")
+    if isinstance(points, list):
+        found["points"] = [
+            point | {"runs": located(point.get("runs"))} if isinstance(point, dict) else point
+            for point in points
+        ]
+    return found
+
+
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
     """The runs `directories` name (see `recorded_runs`), each once (by the directory it
     resolves to), and notes on those left out: a run named twice, and a directory where a
