@@ -65,7 +65,14 @@ from gymrun.records.directory import RecordDir, set_aside, utc_now
 from gymrun.records.directory import claimed as claimed_dir
 from gymrun.records.layout import DUEL_FILE, DUEL_SIDES, only_claimed
 from gymrun.records.liveness import going, unstarted
-from gymrun.records.reading import is_own_run, left_out, read_duel_json, read_run, unread_runs
+from gymrun.records.reading import (
+    as_found,
+    is_own_run,
+    left_out,
+    read_duel_json,
+    read_run,
+    unread_runs,
+)
 from gymrun.records.resuming import (
     Recorded,
     check_run_dirs,
@@ -708,7 +715,7 @@ def read_duel_document(directory: Path) -> tuple[dict[str, Any], list[str]]:
     )
     if partly:
         notes.append(partly)
-    return document, notes
+    return as_found(document, directory, "duel"), notes
 
 
 def _round_of(document: dict[str, Any]) -> tuple[int, list[int]]:

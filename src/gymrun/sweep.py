@@ -51,6 +51,7 @@ from gymrun.records.layout import CONFIG_FILE, SWEEP_FILE, SWEEP_PLOT, only_clai
 from gymrun.records.liveness import going, unstarted
 from gymrun.records.plotter import Plotter
 from gymrun.records.reading import (
+    as_found,
     is_own_run,
     left_out,
     read_config,
@@ -410,12 +411,12 @@ def read_sweep_document(
     document = _sweep_json(directory)
     if document["status"] != "running":
         try:
-            return document, unread_sweep_runs(document, directory)
+            return as_found(document, directory, "sweep"), unread_sweep_runs(document, directory)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise RecordError(f"{directory / SWEEP_FILE}: not a gymrun sweep ({exc})") from None
     result = read_sweep(directory, became)
     points = [point.to_json() for point in result.points]
-    return document | {
+    return as_found(document, directory, "sweep") | {
         "status": result.status,
         "best": result.best,
         "bests": result.bests,

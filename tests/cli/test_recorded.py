@@ -34,6 +34,28 @@ def test_show_prints_a_sweeps_table_again() -> None:
     assert "│                1.0 │       15 │" in shown
 
 
+def test_show_json_of_a_moved_sweep_or_duel_names_its_runs_where_they_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert gymrun("sweep", SWEEP, "--set", "episodes=2", "-o", "s")[0] == 0
+    random_agent = str(CONFIGS / "cartpole_random.yaml")
+    assert gymrun("duel", random_agent, random_agent, "--set", "episodes=2", "-o", "d")[0] == 0
+    Path("kept").mkdir()
+    Path("s").rename("kept/s")
+    Path("d").rename("kept/d")
+    Path("elsewhere").mkdir()
+    monkeypatch.chdir("elsewhere")  # a script reading the records from its own folder
+    sweep = json.loads(gymrun("show", "../kept/s", "--json")[1])
+    assert sweep["sweep_dir"] == "../kept/s"
+    run_dirs = [run["run_dir"] for point in sweep["points"] for run in point["runs"]]
+    assert run_dirs[0] == "../kept/s/epsilon=0.0-seed=0" and len(run_dirs) == 18
+    duel = json.loads(gymrun("show", "../kept/d", "--json")[1])
+    assert duel["duel_dir"] == "../kept/d"
+    assert duel["runs"][0]["run_dir"] == "../kept/d/a-seed=0"
+    for run_dir in [*run_dirs, *(run["run_dir"] for run in duel["runs"])]:
+        assert Path(run_dir, "config.yaml").is_file()
+
+
 def test_compare_on_a_sweep_compares_its_points() -> None:
     assert gymrun("sweep", SWEEP, "--set", "episodes=10", "-o", "s")[0] == 0
     code, out, _ = gymrun("compare", "s", "--json")

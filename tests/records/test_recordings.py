@@ -359,6 +359,28 @@ def test_a_finished_run_whose_episodes_were_lost_is_damaged_not_whole() -> None:
         assert json.loads(gymrun("show", "run", "--json")[1])["problems"][0].startswith(said)
 
 
+def test_episodes_past_what_a_run_played_are_damaged_not_counted() -> None:
+    gymrun("run", str(CONFIGS / "cartpole_random.yaml"), "-n", "20", "-o", "run", "-q")
+    lines = Path("run/episodes.jsonl").read_text().splitlines(keepends=True)
+    summary = json.loads(Path("run/summary.json").read_text())
+    # another run's episode 20 appended to a finished run of 20, then the same run marked
+    # as killed (its summary still says running): neither may be read as this run's
+    extra = lines[19].replace('"episode": 19', '"episode": 20')
+    killed = json.dumps(summary | {"status": "running"})
+    for status_text, said in (
+        (json.dumps(summary), "21 episodes where the run's summary.json counts 20"),
+        (killed, "21 episodes where its config.yaml asks for 20"),
+    ):
+        Path("run/summary.json").write_text(status_text)
+        Path("run/episodes.jsonl").write_text("".join(lines) + extra)
+        for command in ("show", "compare"):
+            code, _, err = gymrun(command, "run")
+            assert code == 2, err
+            assert f"error: run/episodes.jsonl:21: {said}: those past it are not the run's" in err
+        problems = json.loads(gymrun("show", "run", "--json")[1])["problems"]
+        assert problems == [f"run/episodes.jsonl:21: {said}: those past it are not the run's"]
+
+
 SLOW_ENV = """
 import time
 

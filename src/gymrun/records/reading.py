@@ -179,6 +179,39 @@ def unread_runs(directory: Path, kind: str, run_dirs: Iterable[object]) -> list[
     ]
 
 
+def as_found(document: dict[str, Any], directory: Path, kind: str) -> dict[str, Any]:
+    """The JSON `document` of the sweep or duel (`kind`) in `directory`, with its directory
+    and its runs' where they are now: it records them as named from where it ran, which a
+    script reading ``gymrun show --json`` from elsewhere, or after the folder moved, would
+    not find.
+
+    >>> document = {"duel_dir": "d", "runs": [{"run_dir": "d/a-seed=0"}, {"run_dir": None}]}
+    >>> as_found(document, Path("../kept/d"), "duel")
+    {'duel_dir': '../kept/d', 'runs': [{'run_dir': '../kept/d/a-seed=0'}, {'run_dir': None}]}
+    """
+
+    def located(runs: object) -> object:
+        if not isinstance(runs, list):
+            return runs
+        return [
+            run | {"run_dir": str(directory / Path(run["run_dir"]).name)}
+            if isinstance(run, dict) and isinstance(run.get("run_dir"), str)
+            else run
+            for run in runs
+        ]
+
+    found = document | {f"{kind}_dir": str(directory)}
+    if kind == "duel":
+        return found | {"runs": located(document.get("runs"))}
+    points = document.get("points")
+    if isinstance(points, list):
+        found["points"] = [
+            point | {"runs": located(point.get("runs"))} if isinstance(point, dict) else point
+            for point in points
+        ]
+    return found
+
+
 def compared_runs(directories: Sequence[Path]) -> tuple[list[Path], list[str]]:
     """The runs `directories` name (see `recorded_runs`), each once (by the directory it
     resolves to), and notes on those left out: a run named twice, and a directory where a
@@ -329,21 +362,16 @@ def read_run(
         lines, builder = _episodes(
             directory, run, kept, None, interval_limit, on_episodes, on_start
         )
-    # A run that ended counted its episodes on disk: fewer there now were lost (a line
-    # found damaged is told as it is, and what follows it was not read).
-    in_summary = None if stored is None else stored.get("count")
-    ended = run.status != "running" and not run.problems
     cut = (
         f"{directory / EPISODES_FILE}:{lines.count + 1}: its last line is cut off "
         f"({lines.unfinished:,} bytes without their end)"
     )
-    if ended and type(in_summary) is int and lines.count < in_summary:
-        run.problems.append(
-            (f"{cut}: " if lines.unfinished else f"{directory / EPISODES_FILE}: ")
-            + f"{counted(lines.count, 'episode')} where the run's {SUMMARY_FILE} counts "
-            f"{in_summary}: "
-            "episodes were lost"
-        )
+    in_summary = None if stored is None else stored.get("count")
+    miscounted = _miscounted(
+        directory, run, lines.count, in_summary, cut if lines.unfinished else None
+    )
+    if miscounted is not None:
+        run.problems.append(miscounted)
     if kept is not None and kept.count == lines.count and not run.problems:
         run.summary, run.summary_kept = kept, True
     else:  # not the episodes the kept summary counts: summarised from them, as they are
@@ -401,6 +429,30 @@ def _episodes(
     except RecordError as exc:
         run.problems.append(str(exc))
     return lines, builder
+
+
+def _miscounted(
+    directory: Path, run: StoredRun, count: int, in_summary: object, cut: str | None
+) -> str | None:
+    """What is wrong with the `count` of episodes read from a run's ``episodes.jsonl``, or
+    None. A run that ended counted its episodes on disk (`in_summary`): fewer there now were
+    lost, more are not its own; and no run plays more than its config asks for. (A line
+    found damaged is told as it is, and what follows it was not read.)"""
+    path = directory / EPISODES_FILE
+    ended = run.status != "running" and not run.problems
+    if ended and type(in_summary) is int and count < in_summary:
+        where = f"{cut}: " if cut else f"{path}: "
+        said = f"where the run's {SUMMARY_FILE} counts {in_summary}: episodes were lost"
+        return f"{where}{counted(count, 'episode')} {said}"
+    bounds = [(in_summary, f"the run's {SUMMARY_FILE} counts")] if ended else []
+    bounds.append((run.config.get("episodes"), f"its {CONFIG_FILE} asks for"))
+    for most, said in bounds:
+        if type(most) is int and count > most:
+            return (
+                f"{path}:{most + 1}: {counted(count, 'episode')} where {said} {most}: "
+                "those past it are not the run's"
+            )
+    return None
 
 
 _NO_SUMMARY = SummaryBuilder(None).summary()  # until the episodes are read
