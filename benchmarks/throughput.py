@@ -33,8 +33,6 @@ from gymrun import ExperimentConfig, run_experiment
 from gymrun.components.random_actions import ActionDraws
 from gymrun.components.seeding import EpisodeSeeds
 from gymrun.core.environment import make_vector_env
-from gymrun.core.episodes import EpisodeBatch
-from gymrun.records.lines import write_episode_lines
 from gymrun.scale.executors import Processes
 
 ENV_ID = "CartPole-v1"
@@ -223,25 +221,14 @@ def peak_rss_of_run(episodes: int, workdir: Path) -> int:
 
 
 def write_long_run(directory: Path, episodes: int) -> None:
-    """A run directory of `episodes` random-CartPole-like episodes, for ``gymrun show``."""
+    """A recorded run of `episodes` random CartPole episodes, for ``gymrun show`` (played
+    by CartPole's own vector env: a million episodes take seconds)."""
+    command = [GYMRUN, "run", str(CONFIG), "--num-envs", "4096", "-n", str(episodes)]
     subprocess.run(
-        [GYMRUN, "run", str(CONFIG), "-n", "1", "-q", "-o", str(directory)],
+        [*command, "-q", "-o", str(directory)],
         check=True,
         capture_output=True,
     )
-    rng = np.random.default_rng(0)
-    steps = rng.integers(8, 80, episodes)
-    batch = EpisodeBatch(
-        np.arange(episodes),
-        steps.astype(np.float64),
-        steps,
-        np.ones(episodes, dtype=bool),
-        np.zeros(episodes, dtype=bool),
-        195.0,
-        rng.integers(0, 2**32, episodes),
-    )
-    with (directory / "episodes.jsonl").open("wb") as lines:
-        write_episode_lines(lines, batch)
 
 
 def json_loop(path: Path) -> int:
