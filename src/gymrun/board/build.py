@@ -364,7 +364,7 @@ def _pages(
             environments.append(env)
             if len(slugs) > 1:  # (runs of one environment have nothing to aggregate across tasks)
                 scored += (m for g in comparison.groups for m in g.scored)
-        del comparison
+            del comparison  # (not held while the next environment's runs are read)
     statistics.prune()
     # each task's completed runs, one a seed, are all it takes of them (in path order)
     across_tasks = normalized_comparison(sorted(scored, key=lambda m: place(m.run)))
