@@ -557,12 +557,10 @@ def test_an_open_page_follows_a_run_as_it_records(
     visit.close()
 
 
-@pytest.mark.slow
-def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
-    browser: BrowserContext, served: tuple[str, Path]
-) -> None:
-    address, root = served
-    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "5", "-q")
+def served_run_page(address: str, root: Path, episodes: str) -> tuple[Path, str]:
+    """A run of random CartPole recorded into the served `root`, and the address of its
+    page once the server has built it."""
+    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", episodes, "-q")
     run_dir = next((root / "cartpole_random").iterdir())
     page_address = f"{address}runs/cartpole_random/{run_dir.name}/index.html"
 
@@ -573,6 +571,15 @@ def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
             return False
 
     wait_for(served_page)
+    return run_dir, page_address
+
+
+@pytest.mark.slow
+def test_an_open_page_of_a_run_removed_from_the_recordings_says_so(
+    browser: BrowserContext, served: tuple[str, Path]
+) -> None:
+    address, root = served
+    run_dir, page_address = served_run_page(address, root, "5")
     visit = Visit(browser, page_address)
     page = visit.page
     page.wait_for_selector("[data-chart=reward] canvas")
@@ -602,17 +609,7 @@ def test_an_open_page_refreshes_after_a_build_of_too_many_pages_to_list(
     browser: BrowserContext, served: tuple[str, Path]
 ) -> None:
     address, root = served
-    gymrun_in(root.parent, "run", str(CONFIGS / "cartpole_random.yaml"), "-n", "3", "-q")
-    run_dir = next((root / "cartpole_random").iterdir())
-    page_address = f"{address}runs/cartpole_random/{run_dir.name}/index.html"
-
-    def served_page() -> bool:
-        try:
-            return urllib.request.urlopen(page_address).status == 200
-        except urllib.error.HTTPError:  # not built yet
-            return False
-
-    wait_for(served_page)
+    _, page_address = served_run_page(address, root, "3")
     visit = Visit(browser, page_address)
     page = visit.page
     page.evaluate(
